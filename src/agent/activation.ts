@@ -1,0 +1,33 @@
+/**
+ * The one interface through which a verified model becomes the active one for its role
+ * (issue 2 "Activation hook"). The inference host implements it; the agent core only calls it.
+ */
+import type { ModelManifest, Role } from '../common/wire.js';
+
+export interface ActivationRequest {
+  role: Role;
+  modelId: string;
+  manifest: ModelManifest;
+  /** decrypted model bytes, in memory only (models are encrypted at rest) */
+  bytes: Uint8Array;
+  signal?: AbortSignal;
+}
+
+export interface ActivationResult {
+  /** the execution provider that actually loaded the model, e.g. "cpu", "dml", "cuda" */
+  provider: string;
+  /** p95 of the warm-up runs, when measured */
+  warmupP95Ms?: number;
+}
+
+export interface ModelActivator {
+  /**
+   * Loads, checks and (only if every step passes) swaps the model in for its role. Throws an
+   * AgentError with code load_failed | contract_mismatch | self_test_failed | latency_budget_exceeded |
+   * provider_unavailable otherwise, leaving the active model serving.
+   */
+  activate(req: ActivationRequest): Promise<ActivationResult>;
+  /** Stops serving a role (e.g. nothing valid left). */
+  deactivate(role: Role): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+/** `rpa-agent`: the headless edge agent and its local tools. Each verb lives in src/cli/agent/. */
+import { processIO, runTool, type Command } from './command.js';
+
+async function commands(): Promise<Command<any>[]> {
+  const mods: { commands: Command<any>[] }[] = await Promise.all([
+    // one line per verb module, e.g. import('./agent/run.js'),
+  ]);
+  return mods.flatMap((m) => m.commands as Command<any>[]);
+}
+
+const code = await runTool('rpa-agent', 'the RPA Edge Agent (headless)', await commands(), process.argv.slice(2), processIO());
+process.exitCode = code;

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+/** `rpa-fleet`: the IT admin's tools. Each verb lives in src/cli/fleet/. */
+import { processIO, runTool, type Command } from './command.js';
+
+async function commands(): Promise<Command<any>[]> {
+  const mods: { commands: Command<any>[] }[] = await Promise.all([
+    // one line per verb module, e.g. import('./agent/run.js'),
+  ]);
+  return mods.flatMap((m) => m.commands as Command<any>[]);
+}
+
+const code = await runTool('rpa-fleet', 'sign, publish and roll out models to the RPA Edge Agent fleet', await commands(), process.argv.slice(2), processIO());
+process.exitCode = code;

@@ -1,0 +1,69 @@
+/**
+ * Every failure that crosses a boundary (wire, bot endpoint, CLI, status window) carries a stable code,
+ * in the manner of MQTT.js's `ErrorWithReasonCode`, so every front door can show the same reason.
+ */
+export const ErrorCodes = {
+  // trust (DESIGN.md "Trust rules")
+  bad_envelope: 'the message is not a well-formed DSSE envelope',
+  bad_signature: 'a signature does not verify against a trusted key',
+  untrusted_key: 'no signature comes from a key in the trust file',
+  threshold_not_met: 'fewer valid signatures from distinct trusted keys than the threshold',
+  wrong_payload_type: 'the envelope payloadType is not the one expected',
+  bad_payload: 'the signed payload does not match its schema',
+  release_replayed: 'release seq is not above the last accepted one for this channel (rollback attack)',
+  release_expired: 'release has expired (freeze attack): keeping the active models',
+  release_wrong_channel: 'release names a different channel than the one this agent follows',
+  manifest_too_large: 'manifest is over 1 MiB',
+  manifest_missing: 'release names a model whose manifest is not published',
+  model_role_mismatch: 'release names a model under a role its manifest does not declare',
+  model_too_large: 'model is over the configured maximum size',
+  chunk_count_mismatch: 'chunkSha256 count does not equal ceil(size / chunkSize)',
+  chunk_hash_mismatch: 'a chunk does not match its sha256 from the manifest',
+  chunk_unexpected: 'a chunk arrived that the manifest does not list',
+  size_mismatch: 'assembled model size differs from the manifest',
+  sha256_mismatch: 'assembled model sha256 differs from the manifest and its modelId',
+  // activation (DESIGN.md "Agent core" / inference host)
+  load_failed: 'onnxruntime could not load the model',
+  contract_mismatch: 'model inputs/outputs do not match the manifest contract',
+  self_test_failed: 'model output on the self-test input is outside tolerance',
+  latency_budget_exceeded: 'p95 latency over the warm-up runs is above the budget',
+  provider_unavailable: 'no configured execution provider could load the model',
+  store_corrupt: 'a stored model no longer matches its sha256',
+  no_model: 'no model is active for this role',
+  // config and CLI
+  bad_config: 'the configuration file is invalid',
+  bad_argument: 'a command-line argument is invalid',
+  secret_missing: 'a required secret is not in the OS credential store',
+  broker_unreachable: 'could not connect to the MQTT broker',
+  not_found: 'the requested item does not exist',
+  timeout: 'the operation timed out',
+  aborted: 'the operation was cancelled',
+  internal: 'an unexpected internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class AgentError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message ?? ErrorCodes[code], options);
+    this.name = 'AgentError';
+    this.code = code;
+    this.details = details;
+  }
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+export function isAgentError(e: unknown): e is AgentError {
+  return e instanceof AgentError;
+}
+
+/** Wraps anything thrown into an AgentError, keeping the original as `cause`. */
+export function toAgentError(e: unknown, fallback: ErrorCode = 'internal'): AgentError {
+  if (e instanceof AgentError) return e;
+  if (e instanceof Error && e.name === 'AbortError') return new AgentError('aborted', e.message, undefined, { cause: e });
+  return new AgentError(fallback, e instanceof Error ? e.message : String(e), undefined, { cause: e });
+}
