@@ -36,6 +36,7 @@ export const ErrorCodes = {
   secret_missing: 'a required secret is not in the OS credential store',
   broker_unreachable: 'could not connect to the MQTT broker',
   not_found: 'the requested item does not exist',
+  forbidden_sender: 'an IPC message came from a frame outside the app\'s own protocol',
   timeout: 'the operation timed out',
   aborted: 'the operation was cancelled',
   internal: 'an unexpected internal error',
