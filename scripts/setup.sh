@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh Debian 12 machine (idempotent): the system packages the agent and its
+# tests need, then the npm dependencies. Safe to run again; it skips what is already there.
+#   mosquitto, mosquitto-clients  real MQTT broker for tests and benchmarks
+#   libsecret-1-dev               keytar builds from source against it (OS credential store)
+#   gnome-keyring, dbus           a headless Secret Service for keytar (scripts/with-keyring.sh)
+#   xvfb                          a real X display for screen-capture tests
+#   chromium                      real headless browser for the status window tests
+#   openssl                       test PKI for the TLS broker tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev gnome-keyring dbus xvfb xauth chromium openssl)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "== installing system packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The project's .npmrc skips onnxruntime-node's CUDA download; Electron's binary is fetched lazily.
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
+echo "== set-up complete"
