@@ -1,0 +1,78 @@
+/**
+ * Starts a session worker in both ways this code runs: compiled JS (dist/…/session-worker.js, the
+ * product) and TypeScript sources under tsx (`node --import tsx`: tests, benches, the demo).
+ *
+ * On Node 20 a worker does not get the parent's `--import tsx` hooks in time for its entry module
+ * (ERR_UNKNOWN_FILE_EXTENSION). Registering tsx inside each worker works but costs ~1 s per thread,
+ * and the host starts a thread per model generation. So from sources we bundle the worker once per
+ * process with esbuild (which tsx brings along) into node_modules/.cache, where `onnxruntime-node`
+ * still resolves; if esbuild is not there we fall back to the tsx bootstrap.
+ */
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export function sessionWorkerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./session-worker${ext}`, import.meta.url);
+}
+
+const bundled = new Map<string, Promise<URL | undefined>>();
+
+function findNodeModules(from: string): string | undefined {
+  let dir = from;
+  for (;;) {
+    if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules');
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+async function bundleOnce(entry: URL): Promise<URL | undefined> {
+  try {
+    const esbuild = (await import('esbuild' as string)) as {
+      build(o: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
+    };
+    const entryPath = fileURLToPath(entry);
+    const out = await esbuild.build({
+      entryPoints: [entryPath],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      external: ['onnxruntime-node'],
+      write: false,
+      logLevel: 'silent',
+    });
+    const text = out.outputFiles[0]?.text;
+    const nm = findNodeModules(dirname(entryPath));
+    if (!text || !nm) return undefined;
+    const dir = join(nm, '.cache', 'rpa-inference');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `session-worker-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+    if (!existsSync(file)) writeFileSync(file, text);
+    return pathToFileURL(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves the entry actually spawned: the entry itself for .js, a one-time bundle for .ts. */
+export function resolveWorkerEntry(entry: URL): Promise<URL | undefined> {
+  if (!entry.pathname.endsWith('.ts')) return Promise.resolve(entry);
+  let p = bundled.get(entry.href);
+  if (!p) bundled.set(entry.href, (p = bundleOnce(entry)));
+  return p;
+}
+
+export async function spawnWorker(entry: URL, opts: { resourceLimits?: ResourceLimits } = {}): Promise<Worker> {
+  const common = { stdout: false, stderr: false, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) };
+  const resolved = await resolveWorkerEntry(entry);
+  if (resolved) return new Worker(resolved, common);
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(code, { ...common, eval: true });
+}
