@@ -1,0 +1,39 @@
+/**
+ * Classifier labels → element type and checked state. The classifier folds the state into its label
+ * (docs/MODELS.md): checkbox_checked / checkbox_unchecked, radio_checked / radio_unchecked, toggle_on /
+ * toggle_off; every other label is a plain type.
+ */
+export interface ElementKind {
+  type: string;
+  checked?: boolean;
+}
+
+const STATE_SUFFIXES: ReadonlyArray<readonly [string, boolean]> = [
+  ['_checked', true],
+  ['_unchecked', false],
+  ['_on', true],
+  ['_off', false],
+  ['_selected', true],
+  ['_unselected', false],
+];
+
+export function labelToKind(label: string): ElementKind {
+  for (const [suffix, checked] of STATE_SUFFIXES) {
+    if (label.length > suffix.length && label.endsWith(suffix)) return { type: label.slice(0, -suffix.length), checked };
+  }
+  return { type: label };
+}
+
+/** Numerically stable softmax of one row. */
+export function softmax(logits: ArrayLike<number>, offset = 0, n = logits.length): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, logits[offset + i]!);
+  const out = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = Math.exp(logits[offset + i]! - max);
+    sum += out[i]!;
+  }
+  for (let i = 0; i < n; i++) out[i]! /= sum;
+  return out;
+}

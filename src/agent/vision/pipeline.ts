@@ -1,0 +1,414 @@
+/**
+ * VisionPipeline (DESIGN.md "Vision pipeline"): capture → letterbox → detector → NMS → crops → classifier
+ * (one batched run) → elements in screen pixels; similarity embeddings on demand; a frame cache in front.
+ * Models run through the injected ModelRunner (the inference host); what each model expects comes from the
+ * injected ModelSpecProvider (its manifest), so a hot swap to a model with another input size or label set
+ * needs no code change here.
+ */
+import type { Box } from '../../common/geometry.js';
+import { AgentError, toAgentError } from '../../common/errors.js';
+import type { Role } from '../../common/wire.js';
+import { frameFromImage, type ScreenCapturer } from './capture.js';
+import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
+import { FrameCache } from './frame-cache.js';
+import { labelToKind, softmax } from './labels.js';
+import { preprocessFrame } from './preprocess.js';
+import { cosine, splitEmbeddings } from './similarity.js';
+import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
+import { decodeYolov8 } from './yolo.js';
+
+export interface VisionPipelineDeps {
+  runner: ModelRunner;
+  specs: ModelSpecProvider;
+  /** absent in headless tests that only pass PNGs */
+  capturer?: ScreenCapturer;
+  /** frame-cache entries (one per recent source); 0 disables the cache */
+  cacheEntries?: number;
+  now?: () => number;
+}
+
+export interface DetectRequest {
+  source: CaptureSource;
+  /** keep only these element types (after classification) */
+  types?: readonly string[];
+  /** detector score threshold for this call; the manifest's otherwise */
+  minScore?: number;
+  /** run the classifier on the detections (default true when a classifier is active) */
+  classify?: boolean;
+}
+
+export interface ElementWithCrop extends UiElement {
+  /** frame index in the result and the box in that frame's pixels (for crops) */
+  frameIndex: number;
+}
+
+export interface DetectResponse {
+  elements: UiElement[];
+  frames: { x: number; y: number; width: number; height: number; pixelScale: number; monitorId?: number }[];
+  monitors: MonitorInfo[];
+  cached: boolean;
+  timings: Record<string, number>;
+}
+
+export interface ClassifyResult {
+  type: string;
+  checked?: boolean;
+  label: string;
+  score: number;
+  /** top labels with probabilities, best first */
+  ranked: { label: string; score: number }[];
+}
+
+export interface FindRequest {
+  source: CaptureSource;
+  /** an image of the element to find (PNG): ranked by cosine similarity of embeddings */
+  template?: Buffer | Uint8Array;
+  /** element type (classifier type, e.g. "checkbox") */
+  type?: string;
+  /**
+   * "Near text": the bot found a text label (by its own OCR or accessibility API — the agent has no OCR
+   * model) and passes the label's box in screen pixels. Candidates are ranked by how well they sit where a
+   * form field belongs relative to its label: to the right on the same row, or just below, best.
+   */
+  near?: { text?: string; box: Box };
+  minScore?: number;
+  limit?: number;
+}
+
+export interface FindCandidate {
+  element: UiElement;
+  /** combined score in 0..1, higher is better */
+  score: number;
+  /** component scores that made it */
+  scores: { similarity?: number; proximity?: number; type?: number; detector: number };
+}
+
+export interface VisionStats {
+  frameCache: { hits: number; misses: number; entries: number };
+  calls: { detect: number; classify: number; embed: number; findElement: number };
+  lastTimings: Record<string, number>;
+}
+
+interface FrameEntry {
+  elements: ElementInFrame[];
+  /** similarity embeddings of the elements' crops, computed on first findElement */
+  embeddings?: { modelId: string; vectors: Float32Array[] };
+}
+
+interface ElementInFrame extends Omit<UiElement, 'index'> {
+  /** box in frame pixels (crop coordinates) */
+  frameBox: Box;
+}
+
+export class VisionPipeline {
+  private readonly cache: FrameCache<FrameEntry> | null;
+  private readonly now: () => number;
+  private readonly calls = { detect: 0, classify: 0, embed: 0, findElement: 0 };
+  private lastTimings: Record<string, number> = {};
+  private closed = false;
+
+  constructor(private readonly deps: VisionPipelineDeps) {
+    this.cache = deps.cacheEntries === 0 ? null : new FrameCache<FrameEntry>(deps.cacheEntries ?? 4);
+    this.now = deps.now ?? (() => performance.now());
+  }
+
+  async detect(req: DetectRequest, opts: { signal?: AbortSignal } = {}): Promise<DetectResponse> {
+    this.calls.detect++;
+    const r = await this.detectFrames(req, opts);
+    return r.response;
+  }
+
+  /** Classifies one image: a whole PNG (already an element crop), or `box` (image pixels) inside it using the crop rule. */
+  async classify(input: { png: Buffer | Uint8Array; box?: Box }, opts: { signal?: AbortSignal } = {}): Promise<ClassifyResult> {
+    this.calls.classify++;
+    const spec = this.requireSpec('classifier');
+    const frame = await frameFromImage(input.png);
+    const img = asPixels(frame);
+    const batch = input.box ? cropBatch(img, [input.box], spec.preprocess) : wholeImageBatch(img, spec.preprocess);
+    const [res] = await this.runClassifier(spec, batch, opts);
+    return res!;
+  }
+
+  /** L2-normalised embedding of a whole image (a template of an element). */
+  async embed(png: Buffer | Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    this.calls.embed++;
+    const spec = this.requireSpec('similarity');
+    const img = asPixels(await frameFromImage(png));
+    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess), opts);
+    return v!;
+  }
+
+  /**
+   * Ranked candidates for a template image, a type, and/or a label's location. Every criterion given must be
+   * met by a candidate (a type mismatch excludes it); the score is the product of the component scores.
+   */
+  async findElement(q: FindRequest, opts: { signal?: AbortSignal } = {}): Promise<{ candidates: FindCandidate[]; detect: DetectResponse }> {
+    this.calls.findElement++;
+    if (!q.template && !q.type && !q.near) throw new AgentError('bad_argument', 'findElement needs a template, a type or a near label');
+    const { response, frames, entries } = await this.detectFrames({ source: q.source, minScore: q.minScore, classify: true }, opts);
+    const t0 = this.now();
+    let templateVec: Float32Array | undefined;
+    const sims = new Map<UiElement, number>();
+    if (q.template) {
+      const spec = this.requireSpec('similarity');
+      templateVec = await this.embedTemplate(spec, q.template, opts);
+      // embed every element's crop once per frame (cached with the frame), one batched run per frame
+      let k = 0;
+      for (let f = 0; f < frames.length; f++) {
+        const entry = entries[f]!;
+        const modelId = spec.modelId ?? 'unknown';
+        if (!entry.embeddings || entry.embeddings.modelId !== modelId) {
+          const vectors = entry.elements.length ? await this.runEmbedding(spec, cropBatch(asPixels(frames[f]!), entry.elements.map((e) => e.frameBox), spec.preprocess), opts) : [];
+          entry.embeddings = { modelId, vectors };
+        }
+        for (let i = 0; i < entry.elements.length; i++) {
+          const el = response.elements[k + i];
+          if (el) sims.set(el, cosine(templateVec, entry.embeddings.vectors[i]!));
+        }
+        k += entry.elements.length;
+      }
+    }
+    const candidates: FindCandidate[] = [];
+    for (const el of response.elements) {
+      if (q.type && el.type !== q.type) continue;
+      const scores: FindCandidate['scores'] = { detector: el.score };
+      let score = 1;
+      if (templateVec) {
+        // cosine in [-1, 1] → [0, 1]
+        scores.similarity = sims.get(el) ?? -1;
+        score *= (scores.similarity + 1) / 2;
+      }
+      if (q.near) {
+        scores.proximity = proximityScore(q.near.box, el.box);
+        score *= scores.proximity;
+      }
+      if (q.type) {
+        scores.type = el.typeScore ?? 1;
+        if (!templateVec && !q.near) score *= scores.type;
+      }
+      if (!templateVec && !q.near && !q.type) score *= el.score;
+      candidates.push({ element: el, score, scores });
+    }
+    candidates.sort((a, b) => b.score - a.score);
+    this.lastTimings = { ...response.timings, find: this.now() - t0 };
+    return { candidates: candidates.slice(0, q.limit ?? 10), detect: response };
+  }
+
+  stats(): VisionStats {
+    return { frameCache: this.cache?.stats() ?? { hits: 0, misses: 0, entries: 0 }, calls: { ...this.calls }, lastTimings: { ...this.lastTimings } };
+  }
+
+  /** Frame-cache counters for one telemetry window (MetricsWindow.frameCache); zeroes them. */
+  takeFrameCacheCounts(): { hits: number; misses: number } {
+    return this.cache?.takeCounts() ?? { hits: 0, misses: 0 };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cache?.clear();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------
+
+  private requireSpec(role: Role): VisionModelSpec {
+    const s = this.deps.specs(role);
+    if (!s) throw new AgentError('no_model', `no ${role} model is active`);
+    return s;
+  }
+
+  private async frames(source: CaptureSource, opts: { signal?: AbortSignal }): Promise<{ frames: Frame[]; monitors: MonitorInfo[]; monitorIds: (number | undefined)[] }> {
+    if (source.kind === 'png') {
+      const f = await frameFromImage(source.png, source.originX ?? 0, source.originY ?? 0);
+      return { frames: [f], monitors: [], monitorIds: [undefined] };
+    }
+    if (!this.deps.capturer) throw new AgentError('bad_argument', 'screen capture is not available here; send a PNG');
+    const captured = await this.deps.capturer.capture(source, opts);
+    return { frames: captured, monitors: this.deps.capturer.monitors(), monitorIds: captured.map((c) => c.monitor.id) };
+  }
+
+  private async detectFrames(req: DetectRequest, opts: { signal?: AbortSignal }): Promise<{ response: DetectResponse; frames: Frame[]; entries: FrameEntry[] }> {
+    if (this.closed) throw new AgentError('aborted', 'the vision pipeline is closed');
+    const tStart = this.now();
+    const timings: Record<string, number> = {};
+    const det = this.requireSpec('detector');
+    const cls = req.classify === false ? undefined : this.deps.specs('classifier');
+    const { frames, monitors, monitorIds } = await this.frames(req.source, opts);
+    timings.capture = this.now() - tStart;
+    const minScore = req.minScore ?? det.postprocess.scoreThreshold ?? 0.25;
+    // the cache key names everything that shapes the result except the pixels
+    const keyBase = `${det.modelId ?? ''}|${cls?.modelId ?? (cls ? 'cls' : '-')}|${minScore}`;
+    const entries: FrameEntry[] = [];
+    let allCached = true;
+    for (let f = 0; f < frames.length; f++) {
+      opts.signal?.throwIfAborted();
+      const frame = frames[f]!;
+      const key = `${keyBase}|${frame.originX},${frame.originY},${frame.width}x${frame.height}`;
+      const tHash = this.now();
+      const hit = this.cache?.get(key, frame.data, frame.width, frame.height);
+      timings.cacheLookup = (timings.cacheLookup ?? 0) + (this.now() - tHash);
+      if (hit?.value) {
+        entries.push(hit.value);
+        continue;
+      }
+      allCached = false;
+      const entry = await this.detectOne(frame, det, cls, minScore, timings, opts);
+      if (this.cache && hit) this.cache.set(key, frame.data, hit.hash, entry);
+      entries.push(entry);
+    }
+    const elements: UiElement[] = [];
+    entries.forEach((e) => {
+      for (const el of e.elements) {
+        const { frameBox: _fb, ...pub } = el;
+        elements.push({ ...pub, index: elements.length });
+      }
+    });
+    const typeSet = req.types && req.types.length ? new Set(req.types) : null;
+    const visible = typeSet ? elements.filter((e) => typeSet.has(e.type)).map((e, i) => ({ ...e, index: i })) : elements;
+    timings.total = this.now() - tStart;
+    this.lastTimings = timings;
+    const response: DetectResponse = {
+      elements: visible,
+      frames: frames.map((f, i) => ({ x: f.originX, y: f.originY, width: f.width, height: f.height, pixelScale: f.pixelScale ?? 1, ...(monitorIds[i] !== undefined ? { monitorId: monitorIds[i] } : {}) })),
+      monitors,
+      cached: allCached,
+      timings,
+    };
+    // findElement calls this without `types`, so its elements line up with `entries` frame by frame
+    return { response, frames, entries };
+  }
+
+  private async detectOne(frame: Frame, det: VisionModelSpec, cls: VisionModelSpec | undefined, minScore: number, timings: Record<string, number>, opts: { signal?: AbortSignal }): Promise<FrameEntry> {
+    let t = this.now();
+    const input = await preprocessFrame(frame, det.preprocess);
+    timings.preprocess = (timings.preprocess ?? 0) + (this.now() - t);
+    t = this.now();
+    const out = await this.run('detector', det, { data: input.data, dims: input.dims }, opts);
+    timings.detector = (timings.detector ?? 0) + (this.now() - t);
+    t = this.now();
+    const dets = decodeYolov8(out.data, out.dims, {
+      scoreThreshold: minScore,
+      iouThreshold: det.postprocess.iouThreshold ?? 0.45,
+      maxDetections: det.postprocess.maxDetections ?? 300,
+      numClasses: det.labels.length > 0 ? det.labels.length : undefined,
+      // per-class NMS for a multi-class detector (the Ultralytics default); one class is the same either way
+      classAgnosticNms: det.labels.length <= 1,
+    });
+    const s = frame.pixelScale ?? 1;
+    const tr = input.transform;
+    const elements: ElementInFrame[] = dets.map((d) => {
+      // input pixels → frame pixels (clamped) → screen pixels
+      const fx1 = clamp((d.box[0] - tr.left) / tr.scaleX, 0, frame.width);
+      const fy1 = clamp((d.box[1] - tr.top) / tr.scaleY, 0, frame.height);
+      const fx2 = clamp((d.box[2] - tr.left) / tr.scaleX, 0, frame.width);
+      const fy2 = clamp((d.box[3] - tr.top) / tr.scaleY, 0, frame.height);
+      const label = det.labels[d.classId] ?? String(d.classId);
+      return {
+        frameBox: [fx1, fy1, fx2, fy2] as Box,
+        box: [frame.originX + fx1 / s, frame.originY + fy1 / s, frame.originX + fx2 / s, frame.originY + fy2 / s] as Box,
+        score: d.score,
+        type: label,
+        ...(s !== 1 ? { monitorScale: s } : {}),
+      };
+    });
+    timings.decode = (timings.decode ?? 0) + (this.now() - t);
+    if (cls && elements.length > 0) {
+      t = this.now();
+      const batch = cropBatch(asPixels(frame), elements.map((e) => e.frameBox), cls.preprocess);
+      timings.crops = (timings.crops ?? 0) + (this.now() - t);
+      t = this.now();
+      const results = await this.runClassifier(cls, batch, opts);
+      elements.forEach((e, i) => {
+        const r = results[i]!;
+        e.type = r.type;
+        e.typeScore = r.score;
+        e.label = r.label;
+        if (r.checked !== undefined) e.checked = r.checked;
+      });
+      timings.classifier = (timings.classifier ?? 0) + (this.now() - t);
+    }
+    return { elements };
+  }
+
+  private async run(role: Role, spec: VisionModelSpec, t: { data: Float32Array; dims: readonly number[] }, opts: { signal?: AbortSignal }): Promise<VisionTensor> {
+    let outs: Record<string, VisionTensor>;
+    try {
+      outs = await this.deps.runner(role, { [spec.inputName]: { type: 'float32', data: t.data, dims: t.dims } }, opts);
+    } catch (e) {
+      throw toAgentError(e);
+    }
+    const out = spec.outputName ? outs[spec.outputName] : Object.values(outs)[0];
+    if (!out) throw new AgentError('contract_mismatch', `${role} returned no output${spec.outputName ? ` named ${spec.outputName}` : ''}`);
+    return out;
+  }
+
+  private async runClassifier(spec: VisionModelSpec, batch: { data: Float32Array; dims: readonly number[] }, opts: { signal?: AbortSignal }): Promise<ClassifyResult[]> {
+    const out = await this.run('classifier', spec, batch, opts);
+    const n = batch.dims[0]!;
+    const k = out.dims[out.dims.length - 1]!;
+    if (out.data.length < n * k) throw new AgentError('contract_mismatch', 'classifier output is shorter than its batch');
+    if (spec.labels.length && spec.labels.length !== k) throw new AgentError('contract_mismatch', `classifier has ${k} outputs but ${spec.labels.length} labels`);
+    const results: ClassifyResult[] = [];
+    for (let i = 0; i < n; i++) {
+      const probs = asProbabilities(out.data, i * k, k, spec.postprocess.format);
+      const ranked = Array.from(probs, (score, c) => ({ label: spec.labels[c] ?? String(c), score })).sort((a, b) => b.score - a.score);
+      const top = ranked[0]!;
+      results.push({ ...labelToKind(top.label), label: top.label, score: top.score, ranked: ranked.slice(0, 5) });
+    }
+    return results;
+  }
+
+  private async runEmbedding(spec: VisionModelSpec, batch: { data: Float32Array; dims: readonly number[] }, opts: { signal?: AbortSignal }): Promise<Float32Array[]> {
+    const out = await this.run('similarity', spec, batch, opts);
+    return splitEmbeddings(out.data, out.dims);
+  }
+
+  private async embedTemplate(spec: VisionModelSpec, png: Buffer | Uint8Array, opts: { signal?: AbortSignal }): Promise<Float32Array> {
+    const img = asPixels(await frameFromImage(png));
+    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess), opts);
+    return v!;
+  }
+}
+
+function asPixels(f: Frame): PixelImage {
+  return { data: f.data, width: f.width, height: f.height, channels: f.channels };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * Classifier output row → probabilities. 'logits' always gets a softmax; otherwise a row that already is a
+ * distribution (non-negative, sums to ~1) is kept and anything else is treated as logits.
+ */
+function asProbabilities(data: ArrayLike<number>, offset: number, k: number, format: string): Float64Array {
+  if (format !== 'logits') {
+    let sum = 0;
+    let neg = false;
+    for (let i = 0; i < k; i++) {
+      const v = data[offset + i]!;
+      if (v < 0) neg = true;
+      sum += v;
+    }
+    if (!neg && Math.abs(sum - 1) < 1e-3) return Float64Array.from({ length: k }, (_, i) => data[offset + i]!);
+  }
+  return softmax(data, offset, k);
+}
+
+/**
+ * Where a form field sits relative to its label (the "near text" rule). 1.0 for an element that overlaps the
+ * label or starts right of it on the same row (vertical centre within the label's height) or right below it
+ * (left edges within the label's width); otherwise it decays with the gap between the boxes, measured in label
+ * heights: score = 1 / (1 + gap / labelHeight) × (0.5 if above or left of the label).
+ */
+export function proximityScore(label: Box, el: Box): number {
+  const lh = Math.max(1, label[3] - label[1]);
+  const dx = Math.max(0, el[0] - label[2], label[0] - el[2]);
+  const dy = Math.max(0, el[1] - label[3], label[1] - el[3]);
+  const gap = Math.hypot(dx, dy);
+  const elCy = (el[1] + el[3]) / 2;
+  const sameRowRight = el[0] >= label[0] && elCy >= label[1] - lh / 2 && elCy <= label[3] + lh / 2;
+  const below = el[1] >= label[1] && el[0] <= label[2] && el[2] >= label[0];
+  const penalty = sameRowRight || below ? 1 : 0.5;
+  return penalty / (1 + gap / lh);
+}

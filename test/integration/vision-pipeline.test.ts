@@ -1,0 +1,206 @@
+/**
+ * The vision pipeline on real onnxruntime sessions over real ONNX files (test/fixtures/models, made by
+ * scripts/fixtures/make_yolo_fixture.py): a stock-layout YOLOv8 export [1,84,8400], a one-class detector
+ * [1,5,2100], a batched classifier and a similarity model.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { PreprocessSchema, PostprocessSchema } from '../../src/common/wire.js';
+import { createOrtRunner, type OrtSessions } from '../../src/agent/vision/ort-runner.js';
+import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
+import type { VisionModelSpec } from '../../src/agent/vision/types.js';
+import type { Box } from '../../src/common/geometry.js';
+
+const MODELS = join(import.meta.dirname, '..', 'fixtures', 'models');
+const COCO80 = Array.from({ length: 80 }, (_, i) => `coco${i}`);
+const CLS_LABELS = ['button', 'text_input', 'checkbox_checked', 'checkbox_unchecked', 'radio_checked', 'radio_unchecked', 'dropdown', 'link', 'tab', 'menu_item', 'toggle_on', 'toggle_off', 'icon_button'];
+
+const open: OrtSessions[] = [];
+after(async () => {
+  for (const s of open) await s.close();
+});
+
+function near(a: readonly number[], b: readonly number[], eps = 0.01): void {
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= eps, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`));
+}
+
+async function blankPng(w: number, h: number, rgb = { r: 40, g: 40, b: 40 }): Promise<Buffer> {
+  return sharp({ create: { width: w, height: h, channels: 3, background: rgb } }).png().toBuffer();
+}
+
+test('a stock Ultralytics YOLOv8 export ([1,84,8400], 80 classes) decodes to its known boxes in screen pixels', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'yolov8-stock-const.onnx') });
+  open.push(ort);
+  const spec: VisionModelSpec = {
+    inputName: 'images',
+    outputName: 'output0',
+    preprocess: PreprocessSchema.parse({ inputWidth: 640, inputHeight: 640 }),
+    postprocess: PostprocessSchema.parse({ format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 }),
+    labels: COCO80,
+  };
+  const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => (r === 'detector' ? spec : undefined) });
+  // a 1920x1080 screenshot at screen origin (100, 50): r = 1/3, letterbox top = 140
+  const res = await vp.detect({ source: { kind: 'png', png: await blankPng(1920, 1080), originX: 100, originY: 50 } });
+  const got = res.elements.map((e) => ({ type: e.type, box: e.box, score: e.score }));
+  assert.equal(got.length, 3, JSON.stringify(got));
+  // anchor 100: cx 320, cy 320, 64x32 → input [288,304,352,336] → frame [864,492,1056,588] → +origin
+  assert.equal(got[0]!.type, 'coco0');
+  near(got[0]!.box, [964, 542, 1156, 638]);
+  assert.ok(Math.abs(got[0]!.score - 0.9) < 1e-5);
+  // anchor 101 (near-duplicate, class 0) is gone; anchor 102 (same box, class 2) survives: a multi-class
+  // detector gets per-class NMS, as Ultralytics does by default
+  assert.equal(got[1]!.type, 'coco2');
+  near(got[1]!.box, [964, 542, 1156, 638]);
+  // anchor 5000: cx 100, cy 200, 40x40 → input [80,180,120,220] → frame [240,120,360,240] → +origin
+  assert.equal(got[2]!.type, 'coco79');
+  near(got[2]!.box, [340, 170, 460, 290]);
+  vp.close();
+});
+
+function specs(): Record<'detector' | 'classifier' | 'similarity', VisionModelSpec> {
+  return {
+    detector: {
+      inputName: 'images',
+      preprocess: PreprocessSchema.parse({ inputWidth: 320, inputHeight: 320 }),
+      postprocess: PostprocessSchema.parse({ format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 }),
+      labels: ['element'],
+      modelId: 'det-const',
+    },
+    classifier: {
+      inputName: 'input',
+      preprocess: PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, crop: { expand: 0.1, minPad: 4, size: 64 } }),
+      postprocess: PostprocessSchema.parse({ format: 'logits' }),
+      labels: CLS_LABELS,
+      modelId: 'cls-mean',
+    },
+    similarity: {
+      inputName: 'input',
+      preprocess: PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, crop: { expand: 0.1, minPad: 4, size: 64 } }),
+      postprocess: PostprocessSchema.parse({ format: 'l2-embedding' }),
+      labels: [],
+      modelId: 'sim-mean',
+    },
+  };
+}
+
+/** A 640x640 page with coloured blocks exactly where detector-const-320 reports its boxes (scale 2, no padding). */
+async function pagePng(): Promise<Buffer> {
+  // const-320 boxes (input px): A [60,90,100,110] score .92; B [170,135,230,165] score .75 → ×2 on a 640x640 page
+  const block = (w: number, h: number, c: { r: number; g: number; b: number }) => sharp({ create: { width: w, height: h, channels: 3, background: c } }).png().toBuffer();
+  return sharp({ create: { width: 640, height: 640, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .composite([
+      { input: await block(80, 40, { r: 0, g: 255, b: 0 }), left: 120, top: 180 },
+      { input: await block(120, 60, { r: 0, g: 0, b: 255 }), left: 340, top: 270 },
+    ])
+    .png()
+    .toBuffer();
+}
+
+test('detect → batched classify: types and checked state from the labels, boxes in screen pixels', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx'), similarity: join(MODELS, 'similarity-mean.onnx') });
+  open.push(ort);
+  let classifierRuns = 0;
+  const s = specs();
+  const vp = new VisionPipeline({
+    runner: async (role, feeds, o) => {
+      if (role === 'classifier') classifierRuns++;
+      return ort.runner(role, feeds, o);
+    },
+    specs: (r) => s[r],
+  });
+  const png = await pagePng();
+  const res = await vp.detect({ source: { kind: 'png', png } });
+  assert.equal(res.elements.length, 2);
+  assert.equal(classifierRuns, 1, 'all crops go through the classifier in one run');
+  const [a, b] = res.elements;
+  near(a!.box, [120, 180, 200, 220]);
+  assert.deepEqual([a!.type, a!.checked, a!.label], ['checkbox', true, 'checkbox_checked']);
+  near(b!.box, [340, 270, 460, 330]);
+  assert.deepEqual([b!.type, b!.checked, b!.label], ['toggle', true, 'toggle_on']);
+  assert.ok(b!.typeScore! > 0.5);
+  // type filter
+  const toggles = await vp.detect({ source: { kind: 'png', png }, types: ['toggle'] });
+  assert.deepEqual(toggles.elements.map((e) => e.type), ['toggle']);
+  // minScore above the second box's 0.75 leaves one
+  const strict = await vp.detect({ source: { kind: 'png', png }, minScore: 0.8 });
+  assert.equal(strict.elements.length, 1);
+  // classify a crop directly: the green block
+  const c = await vp.classify({ png, box: [120, 180, 200, 220] });
+  assert.deepEqual([c.type, c.checked], ['checkbox', true]);
+  assert.equal(c.ranked[0]!.label, 'checkbox_checked');
+  vp.close();
+});
+
+test('frame cache: the same pixels reuse the last result; a change or another model does not', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx') });
+  open.push(ort);
+  let detectorRuns = 0;
+  const s = specs();
+  let detSpec = s.detector;
+  const vp = new VisionPipeline({
+    runner: async (role, feeds, o) => {
+      if (role === 'detector') detectorRuns++;
+      return ort.runner(role, feeds, o);
+    },
+    specs: (r) => (r === 'detector' ? detSpec : r === 'classifier' ? s.classifier : undefined),
+  });
+  const png = await pagePng();
+  const first = await vp.detect({ source: { kind: 'png', png } });
+  const second = await vp.detect({ source: { kind: 'png', png } });
+  assert.equal(first.cached, false);
+  assert.equal(second.cached, true);
+  assert.equal(detectorRuns, 1);
+  assert.deepEqual(second.elements, first.elements);
+  // one changed pixel → miss
+  const changed = await sharp(png).composite([{ input: await blankPng(1, 1, { r: 255, g: 255, b: 255 }), left: 639, top: 639 }]).png().toBuffer();
+  assert.equal((await vp.detect({ source: { kind: 'png', png: changed } })).cached, false);
+  // a hot swap (new modelId) → miss even on the same pixels
+  detSpec = { ...detSpec, modelId: 'det-const-v2' };
+  assert.equal((await vp.detect({ source: { kind: 'png', png } })).cached, false);
+  assert.equal(detectorRuns, 3);
+  // the changed frame replaced the entry of its key (same source and model); the swap added a second key
+  assert.deepEqual(vp.stats().frameCache, { hits: 1, misses: 3, entries: 2 });
+  assert.deepEqual(vp.takeFrameCacheCounts(), { hits: 1, misses: 3 });
+  vp.close();
+});
+
+test('findElement: by template (cosine of embeddings), by type, and near a label box', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx'), similarity: join(MODELS, 'similarity-mean.onnx') });
+  open.push(ort);
+  const s = specs();
+  const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => s[r] });
+  const png = await pagePng();
+  // template: the blue block cut from the page with the crop rule's margin → ranks the blue element first
+  const template = await sharp(png).extract({ left: 328, top: 264, width: 144, height: 72 }).png().toBuffer();
+  const byTemplate = await vp.findElement({ source: { kind: 'png', png }, template });
+  assert.equal(byTemplate.candidates.length, 2);
+  near(byTemplate.candidates[0]!.element.box, [340, 270, 460, 330]);
+  assert.ok(byTemplate.candidates[0]!.scores.similarity! > 0.99);
+  assert.ok(byTemplate.candidates[0]!.score > byTemplate.candidates[1]!.score);
+  const emb = await vp.embed(template);
+  let norm = 0;
+  for (const v of emb) norm += v * v;
+  assert.ok(Math.abs(norm - 1) < 1e-5);
+  // by type
+  const byType = await vp.findElement({ source: { kind: 'png', png }, type: 'checkbox' });
+  assert.deepEqual(byType.candidates.map((c) => c.element.type), ['checkbox']);
+  // near a label just left of the blue element on its row
+  const label: Box = [250, 285, 330, 315];
+  const byLabel = await vp.findElement({ source: { kind: 'png', png }, near: { text: 'Dark mode', box: label } });
+  near(byLabel.candidates[0]!.element.box, [340, 270, 460, 330]);
+  assert.ok(byLabel.candidates[0]!.scores.proximity! > byLabel.candidates[1]!.scores.proximity!);
+  await assert.rejects(vp.findElement({ source: { kind: 'png', png } }), /template, a type or a near label/);
+  assert.equal(vp.stats().calls.findElement, 4);
+  vp.close();
+});
+
+test('no active model → coded no_model error; an undecodable PNG → bad_argument', async () => {
+  const vp = new VisionPipeline({ runner: async () => ({}), specs: () => undefined });
+  await assert.rejects(vp.detect({ source: { kind: 'png', png: await blankPng(10, 10) } }), (e: unknown) => (e as { code?: string }).code === 'no_model');
+  const s = specs();
+  const vp2 = new VisionPipeline({ runner: async () => ({}), specs: (r) => s[r] });
+  await assert.rejects(vp2.detect({ source: { kind: 'png', png: Buffer.from('not a png') } }), (e: unknown) => (e as { code?: string }).code === 'bad_argument');
+  await assert.rejects(vp2.detect({ source: { kind: 'screen' } }), (e: unknown) => (e as { code?: string }).code === 'bad_argument');
+});
