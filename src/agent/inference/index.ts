@@ -1,0 +1,9 @@
+/** The inference host's public surface (issue 3). */
+export { InferenceHost } from './host.js';
+export type { HostEvent, HostEventListener, InferenceHostOptions, InferenceHostStatus, RoleHostStatus, RunObserver, RunOptions } from './host.js';
+export { CandidateGuard } from './guard.js';
+export type { CandidateGuardOptions, GuardEvidence, GuardGates, GuardPhase } from './guard.js';
+export { activateFirstGood } from './restart.js';
+export type { RestartResult, StoredVersion } from './restart.js';
+export { selectProviders, defaultProviders } from './providers.js';
+export type { Feeds, Outputs, TensorPayload } from './protocol.js';
