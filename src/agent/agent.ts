@@ -1,0 +1,639 @@
+/**
+ * The agent core's composition root (DESIGN.md "Agent core"): config, trust, registry, blob store,
+ * MQTT transport, release handling, model fetch and the activation hook, wired here and nowhere else.
+ *
+ *   const agent = await createAgent({ config, secretStore, activator, clock, logger });
+ *   agent.snapshot(); agent.subscribe(listener); await agent.close();
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { platform } from 'node:os';
+import { AgentError, toAgentError, type ErrorCode } from '../common/errors.js';
+import { inCandidateCohort } from '../common/bucket.js';
+import { topics as topicsFor, type Topics } from '../common/topics.js';
+import { MAX_MANIFEST_BYTES, ROLES, type AgentEvent, type AgentStatus, type Cohort, type ModelManifest, type Release, type Role, type RoleStatus } from '../common/wire.js';
+import type { ModelActivator } from './activation.js';
+import { createAuditLog, type AuditLog } from './audit.js';
+import type { AgentConfig } from './config.js';
+import { ChunkFetch } from './fetch/chunk-fetch.js';
+import { systemClock, systemTimers, silentLogger, type Clock, type Logger, type Timers } from './runtime.js';
+import { getOrCreateSecret, SecretAccounts, type SecretStore } from './secrets/secret-store.js';
+import { BlobStore, newModelKey } from './store/blob-store.js';
+import { Registry, REGISTRY_FILE, type RoleRow } from './store/registry.js';
+import { MqttTransport } from './transport/mqtt-transport.js';
+import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
+import type { TrustFile } from '../common/trust-file.js';
+
+export const AGENT_VERSION = '0.1.0';
+const RECENT_EVENTS = 200;
+
+export interface AgentDeps {
+  config: AgentConfig;
+  secretStore: SecretStore;
+  activator: ModelActivator;
+  clock?: Clock;
+  timers?: Timers;
+  random?: () => number;
+  logger?: Logger;
+  agentVersion?: string;
+  /** overrides reading config.trustFile (tests) */
+  trust?: TrustFile;
+}
+
+export interface AgentSnapshot extends AgentStatus {
+  connected: boolean;
+  recentEvents: AgentEvent[];
+}
+
+export type AgentChange = { kind: 'event'; event: AgentEvent } | { kind: 'status'; status: AgentSnapshot };
+
+interface Target {
+  modelId: string;
+  cohort: Cohort;
+  rolloutId?: string;
+}
+
+interface RoleJob {
+  modelId: string;
+  abort: AbortController;
+  fetch?: ChunkFetch;
+  done: Promise<void>;
+}
+
+/** Error codes an activator reports: a failure there is activation_failed, everything before is model_rejected. */
+const ACTIVATION_CODES = new Set<ErrorCode>(['load_failed', 'contract_mismatch', 'self_test_failed', 'latency_budget_exceeded', 'provider_unavailable']);
+const TRANSIENT_STATES = new Set(['fetching', 'verifying', 'loading', 'self_test']);
+
+export class Agent {
+  readonly config: AgentConfig;
+  readonly ready: Promise<void>;
+  private readonly t: Topics;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly logger: Logger;
+  private readonly agentVersion: string;
+  private readonly listeners = new Set<(c: AgentChange) => void>();
+  private readonly recent: AgentEvent[] = [];
+  private readonly jobs = new Map<Role, RoleJob>();
+  private readonly manifestWaiters = new Map<string, { resolve: (raw: Buffer) => void }>();
+  /** roles whose active model is actually loaded in the activator in this process */
+  private readonly loaded = new Set<Role>();
+  private readonly transport: MqttTransport;
+  private closed = false;
+  private resolveReady!: () => void;
+
+  constructor(
+    private readonly deps: Required<Pick<AgentDeps, 'config' | 'activator'>> & AgentDeps,
+    private readonly registry: Registry,
+    private readonly blobs: BlobStore,
+    private readonly verifier: EnvelopeVerifier,
+    private readonly audit: AuditLog,
+    brokerPassword: string | undefined,
+  ) {
+    this.config = deps.config;
+    this.t = topicsFor(this.config.topicPrefix);
+    this.clock = deps.clock ?? systemClock;
+    this.timers = deps.timers ?? systemTimers;
+    this.logger = deps.logger ?? silentLogger;
+    this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
+    this.ready = new Promise<void>((r) => (this.resolveReady = r));
+    this.transport = new MqttTransport({
+      broker: this.config.broker,
+      clientId: this.config.agentId, // the broker ACL pattern agents/%c/# keys on the client id
+      ...(brokerPassword !== undefined ? { password: brokerPassword } : {}),
+      will: { topic: this.t.agentStatus(this.config.agentId), payload: () => JSON.stringify(this.status(false)) },
+      timers: this.timers,
+      random: deps.random ?? Math.random,
+      logger: this.logger,
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onConnect: () => {
+        this.publishStatus();
+        this.resolveReady();
+        this.notify();
+      },
+      onDisconnect: () => this.notify(),
+    });
+  }
+
+  private nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------------------
+
+  /** Restores the active models from the store, then connects and follows the channel. */
+  async start(): Promise<void> {
+    await this.restore();
+    this.transport.start();
+    this.transport.subscribe([this.t.release(this.config.channel)]);
+    // Resume whatever the last accepted release asked for (a crash may have interrupted it).
+    const last = this.registry.getAcceptedRelease(this.config.channel);
+    if (last) this.applyRelease(last.release, last.seq);
+  }
+
+  private async restore(): Promise<void> {
+    // Crash leftovers: partial files without a fetch record, fetch records without their partial file,
+    // blobs the registry does not know.
+    const fetches = new Set(this.registry.listFetches().map((f) => f.modelId));
+    for (const id of this.blobs.listPartials()) if (!fetches.has(id)) this.blobs.removePartial(id);
+    for (const id of fetches) if (!existsSync(this.blobs.partialPath(id))) this.registry.deleteFetch(id);
+    const known = new Set(this.registry.listModels().map((m) => m.modelId));
+    for (const id of this.blobs.listBlobs()) if (!known.has(id) && !fetches.has(id)) this.blobs.removeBlob(id);
+
+    for (const row of this.registry.listRoles()) {
+      if (TRANSIENT_STATES.has(row.state)) {
+        // A crash mid-pipeline reverts the role to what was serving; the release re-apply resumes the rest.
+        this.registry.updateRole(row.role, { state: row.activeModelId ? this.settledState(row.cohort) : 'idle', pendingModelId: null, pendingProgress: null }, this.nowIso());
+        this.emit({ type: 'store_recovered', role: row.role, ...(row.pendingModelId ? { modelId: row.pendingModelId } : {}), message: `interrupted in state ${row.state}; resuming` });
+      }
+      if (!row.activeModelId) continue;
+      const model = this.registry.getModel(row.activeModelId);
+      try {
+        if (!model) throw new AgentError('store_corrupt', `active model ${row.activeModelId} is not in the registry`);
+        const bytes = await this.blobs.read(row.activeModelId);
+        const r = await this.deps.activator.activate({ role: row.role, modelId: row.activeModelId, manifest: model.manifest, bytes });
+        this.loaded.add(row.role);
+        this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso());
+      } catch (e) {
+        const err = toAgentError(e);
+        this.registry.updateRole(row.role, { state: 'failed', activeModelId: null, lastErrorCode: err.code, lastErrorMessage: err.message }, this.nowIso());
+        this.emit({ type: 'activation_failed', role: row.role, modelId: row.activeModelId, reason: err.code, message: err.message });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.jobs.values()) job.abort.abort();
+    for (const w of this.manifestWaiters.values()) w.resolve(Buffer.alloc(0));
+    await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
+    await this.transport.close([{ topic: this.t.agentStatus(this.config.agentId), payload: JSON.stringify(this.status(false)) }]);
+    await this.deps.activator.close().catch(() => {});
+    await this.audit.close();
+    this.registry.close();
+    this.listeners.clear();
+  }
+
+  // --- observation ------------------------------------------------------------------------------------
+
+  snapshot(): AgentSnapshot {
+    return { ...this.status(this.transport.connected), connected: this.transport.connected, recentEvents: [...this.recent] };
+  }
+
+  /** Listens to every event and status change; returns the unsubscribe function. */
+  subscribe(listener: (c: AgentChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the first snapshot satisfying `predicate` (checked now and on every change). */
+  waitFor(predicate: (s: AgentSnapshot) => boolean, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AgentSnapshot> {
+    return this.waitUntil(() => {
+      const s = this.snapshot();
+      return predicate(s) ? s : undefined;
+    }, opts);
+  }
+
+  /** Resolves with the first event (already recorded or future) satisfying `predicate`. */
+  waitForEvent(predicate: (e: AgentEvent) => boolean, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AgentEvent> {
+    return this.waitUntil(() => this.recent.find(predicate), opts);
+  }
+
+  private waitUntil<T>(probe: () => T | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const first = probe();
+      if (first !== undefined) return resolve(first);
+      let timer: unknown;
+      const done = () => {
+        off();
+        if (timer !== undefined) this.timers.clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(new AgentError('aborted', 'wait cancelled'));
+      };
+      const off = this.subscribe(() => {
+        const v = probe();
+        if (v !== undefined) {
+          done();
+          resolve(v);
+        }
+      });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      timer = this.timers.setTimeout(() => {
+        done();
+        reject(new AgentError('timeout', `condition not reached within ${opts.timeoutMs ?? 30_000} ms`));
+      }, opts.timeoutMs ?? 30_000);
+    });
+  }
+
+  private status(online: boolean): AgentStatus {
+    const roles: AgentStatus['roles'] = {};
+    for (const row of this.registry.listRoles()) roles[row.role] = this.roleStatus(row);
+    const rel = this.registry.getAcceptedRelease(this.config.channel);
+    return {
+      agentId: this.config.agentId,
+      online,
+      ts: this.nowIso(),
+      agentVersion: this.agentVersion,
+      platform: `${platform()}-${process.arch}`,
+      channel: this.config.channel,
+      ...(rel ? { releaseSeq: rel.seq } : {}),
+      roles,
+    };
+  }
+
+  private roleStatus(row: RoleRow): RoleStatus {
+    return roleStatusFrom(row, this.registry);
+  }
+
+  private publishStatus(): void {
+    if (this.closed) return;
+    this.transport.publish(this.t.agentStatus(this.config.agentId), JSON.stringify(this.status(true)), { qos: 1, retain: true });
+  }
+
+  private notify(event?: AgentEvent): void {
+    const change: AgentChange = event ? { kind: 'event', event } : { kind: 'status', status: this.snapshot() };
+    for (const l of [...this.listeners]) {
+      try {
+        l(change);
+      } catch (e) {
+        this.logger.warn('listener failed', { error: (e as Error).message });
+      }
+    }
+  }
+
+  /** A state change: persisted already by the caller; published (retained) and told to listeners. */
+  private changed(): void {
+    this.publishStatus();
+    this.notify();
+  }
+
+  // --- events ---------------------------------------------------------------------------------------
+
+  /** Every accept and every rejection: audit log line + `agents/{id}/events` (QoS 1) + listeners. */
+  private emit(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): AgentEvent {
+    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), seq: this.registry.nextCounter('event_seq'), ...e };
+    if (event.message && event.message.length > 2048) event.message = event.message.slice(0, 2045) + '...';
+    this.recent.push(event);
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    this.audit.write({ ...event });
+    this.transport.publish(this.t.agentEvents(this.config.agentId), JSON.stringify(event), { qos: 1, retain: false });
+    const level = e.reason ? 'warn' : 'info';
+    this.logger[level](e.type, { role: e.role, modelId: e.modelId, reason: e.reason, message: e.message });
+    this.notify(event);
+    return event;
+  }
+
+  // --- inbound messages -------------------------------------------------------------------------------
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (this.closed) return;
+    if (topic === this.t.release(this.config.channel)) return this.onRelease(payload);
+    const chunk = this.t.parseChunkTopic(topic);
+    if (chunk) {
+      for (const job of this.jobs.values()) if (job.fetch && job.modelId === chunk.modelId) job.fetch.onChunk(chunk.index, payload);
+      return;
+    }
+    const m = /^(.*)\/models\/([0-9a-f]{64})\/manifest$/.exec(topic);
+    if (m && m[1] === this.config.topicPrefix) this.manifestWaiters.get(m[2]!)?.resolve(payload);
+  }
+
+  private onRelease(raw: Buffer): void {
+    if (raw.length === 0) return; // a cleared retained message
+    const channel = this.config.channel;
+    const reject = (err: AgentError, extra: Partial<AgentEvent> = {}) => {
+      this.emit({ type: 'release_rejected', channel, reason: err.code, message: err.message, ...extra });
+    };
+    if (raw.length > MAX_MANIFEST_BYTES) return reject(new AgentError('bad_envelope', `release message is ${raw.length} bytes, over the 1 MiB bound`));
+    const digest = createHash('sha256').update(raw).digest('hex');
+    let release: Release;
+    try {
+      release = this.verifier.verifyRelease(raw).value;
+    } catch (e) {
+      return reject(toAgentError(e, 'bad_envelope'));
+    }
+    if (release.channel !== channel)
+      return reject(new AgentError('release_wrong_channel', `release is for channel ${release.channel}, this agent follows ${channel}`), { releaseSeq: release.seq });
+    const last = this.registry.getAcceptedRelease(channel);
+    if (last && last.seq === release.seq && last.digest === digest) return; // the retained release, delivered again
+    if (last && release.seq <= last.seq)
+      return reject(new AgentError('release_replayed', `release seq ${release.seq} is not above the last accepted ${last.seq}`), { releaseSeq: release.seq });
+    if (Date.parse(release.expires) <= this.clock.now())
+      return reject(new AgentError('release_expired', `release ${release.seq} expired at ${release.expires}; keeping the active models`), { releaseSeq: release.seq });
+    try {
+      this.registry.acceptRelease(channel, release.seq, digest, release, this.nowIso());
+    } catch (e) {
+      return reject(toAgentError(e), { releaseSeq: release.seq });
+    }
+    this.emit({ type: 'release_accepted', channel, releaseSeq: release.seq, details: { expires: release.expires } });
+    this.applyRelease(release, release.seq);
+    this.changed();
+  }
+
+  // --- per-role pipeline ------------------------------------------------------------------------------
+
+  /** Chooses stable or candidate per role (DESIGN.md bucket rule) and starts what is needed. */
+  private applyRelease(release: Release, seq: number): void {
+    for (const role of ROLES) {
+      const rr = release.roles[role];
+      if (!rr) continue;
+      let target: Target = { modelId: rr.stable, cohort: 'stable' };
+      const c = rr.candidate;
+      // A shadow candidate runs beside the stable one in the inference host; the active slot stays stable.
+      if (c && !c.shadow && inCandidateCohort(this.config.agentId, c.rolloutId, c.percent))
+        target = { modelId: c.modelId, cohort: 'candidate', rolloutId: c.rolloutId };
+      this.ensureRole(role, target, release, seq);
+    }
+  }
+
+  private ensureRole(role: Role, target: Target, release: Release, seq: number): void {
+    const job = this.jobs.get(role);
+    if (job && job.modelId === target.modelId) return;
+    if (job) job.abort.abort(); // superseded by a newer release
+    const row = this.registry.getRole(role);
+    if (row?.activeModelId === target.modelId && this.loaded.has(role)) {
+      if (row.cohort !== target.cohort || row.rolloutId !== target.rolloutId) {
+        this.registry.updateRole(role, { cohort: target.cohort, rolloutId: target.rolloutId ?? null, state: this.settledState(target.cohort) }, this.nowIso());
+        this.changed();
+      }
+      return;
+    }
+    const abort = new AbortController();
+    const newJob: RoleJob = { modelId: target.modelId, abort, done: Promise.resolve() };
+    this.jobs.set(role, newJob);
+    newJob.done = this.runRoleJob(role, target, release, seq, newJob).finally(() => {
+      if (this.jobs.get(role) === newJob) this.jobs.delete(role);
+    });
+  }
+
+  private settledState(cohort: Cohort | undefined): 'active' | 'committed' {
+    // A candidate stays "active" (under guard) until committed or rolled back; stable is committed at once.
+    return cohort === 'candidate' ? 'active' : 'committed';
+  }
+
+  private setRole(role: Role, patch: Parameters<Registry['updateRole']>[1]): void {
+    this.registry.updateRole(role, patch, this.nowIso());
+    this.changed();
+  }
+
+  private async runRoleJob(role: Role, target: Target, release: Release, seq: number, job: RoleJob): Promise<void> {
+    const { modelId } = target;
+    const signal = job.abort.signal;
+    try {
+      let manifest: ModelManifest;
+      const stored = this.registry.getModel(modelId);
+      if (stored && this.blobs.hasBlob(modelId)) {
+        if (stored.role !== role) throw new AgentError('model_role_mismatch', `model ${modelId} is a ${stored.role}, the release names it as ${role}`);
+        manifest = stored.manifest; // already verified and stored: instant switch (e.g. rollback)
+      } else {
+        this.setRole(role, { state: 'fetching', pendingModelId: modelId, pendingProgress: 0, lastErrorCode: null, lastErrorMessage: null });
+        const resumed = this.registry.getFetch(modelId);
+        manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
+        this.checkManifest(manifest, role, modelId);
+        const fetch = new ChunkFetch(manifest, {
+          registry: this.registry,
+          blobs: this.blobs,
+          subscriber: this.transport,
+          topics: this.t,
+          window: this.config.fetch.window,
+          now: () => this.nowIso(),
+          onProgress: progressReporter(role, modelId, manifest.chunkSha256.length, (p) => {
+            this.registry.updateRole(role, { pendingProgress: p }, this.nowIso());
+            this.emit({ type: 'download_progress', role, modelId, details: { progress: p } });
+            this.publishStatus();
+          }),
+        });
+        job.fetch = fetch;
+        const before = this.registry.getFetch(modelId);
+        this.emit({
+          type: 'download_started',
+          role,
+          modelId,
+          details: { chunks: manifest.chunkSha256.length, have: before?.have ?? 0, size: manifest.size, name: manifest.name, version: manifest.version },
+        });
+        const result = await fetch.run({ signal });
+        job.fetch = undefined;
+        this.setRole(role, { state: 'verifying', pendingProgress: 1 });
+        try {
+          await this.blobs.commitPartial(modelId, manifest, { signal });
+        } catch (e) {
+          const err = toAgentError(e);
+          // The assembled file is wrong as a whole: nothing of it can be reused.
+          if (err.code === 'size_mismatch' || err.code === 'sha256_mismatch') this.discardFetch(modelId);
+          throw err;
+        }
+        this.registry.putModel(manifest, this.nowIso());
+        const rec = this.registry.getFetch(modelId);
+        this.discardFetch(modelId);
+        this.emit({
+          type: 'model_verified',
+          role,
+          modelId,
+          details: { ...result, chunks: manifest.chunkSha256.length, chunksWrittenTotal: rec?.chunksWritten ?? result.written, size: manifest.size },
+        });
+      }
+      if (signal.aborted) throw new AgentError('aborted', 'superseded');
+      // Freeze attack: a release that expired while its model was on the way activates nothing.
+      if (Date.parse(release.expires) <= this.clock.now())
+        throw new AgentError('release_expired', `release ${seq} expired at ${release.expires} before activation; keeping the active model`);
+      await this.activate(role, target, manifest, signal, seq);
+    } catch (e) {
+      const err = toAgentError(e);
+      if (err.code === 'aborted' || this.closed) {
+        if (!this.closed) this.logger.info('role job superseded', { role, modelId });
+        return;
+      }
+      // The active model (if any) keeps serving: nothing was written to the active slot, so the role
+      // shows the active model's settled state with lastError; only a role with nothing serving is "failed".
+      const row = this.registry.getRole(role);
+      const state = row?.activeModelId && this.loaded.has(role) ? this.settledState(row.cohort) : 'failed';
+      this.setRole(role, { state, pendingModelId: null, pendingProgress: null, lastErrorCode: err.code, lastErrorMessage: err.message });
+      this.emit({
+        type: ACTIVATION_CODES.has(err.code) ? 'activation_failed' : err.code === 'release_expired' ? 'release_rejected' : 'model_rejected',
+        role,
+        modelId,
+        channel: this.config.channel,
+        releaseSeq: seq,
+        reason: err.code,
+        message: err.message,
+        ...(err.details ? { details: err.details } : {}),
+      });
+    }
+  }
+
+  private async activate(role: Role, target: Target, manifest: ModelManifest, signal: AbortSignal, seq: number): Promise<void> {
+    const { modelId } = target;
+    this.setRole(role, { state: 'loading', pendingModelId: modelId, pendingProgress: 1 });
+    const bytes = await this.blobs.read(modelId); // decrypted into memory only
+    const result = await this.deps.activator.activate({ role, modelId, manifest, bytes, signal });
+    const prev = this.registry.getRole(role)?.activeModelId;
+    this.loaded.add(role);
+    this.registry.touchModel(modelId, this.nowIso());
+    this.setRole(role, {
+      state: this.settledState(target.cohort),
+      activeModelId: modelId,
+      previousModelId: prev && prev !== modelId ? prev : null,
+      pendingModelId: null,
+      pendingProgress: null,
+      provider: result.provider,
+      cohort: target.cohort,
+      rolloutId: target.rolloutId ?? null,
+      lastErrorCode: null,
+      lastErrorMessage: null,
+    });
+    this.emit({
+      type: 'activated',
+      role,
+      modelId,
+      channel: this.config.channel,
+      releaseSeq: seq,
+      details: { cohort: target.cohort, provider: result.provider, name: manifest.name, version: manifest.version, ...(result.warmupP95Ms !== undefined ? { warmupP95Ms: result.warmupP95Ms } : {}) },
+    });
+    this.collectGarbage(role);
+  }
+
+  /** Keeps the last `keepVersions` models per role (the active one always), for instant rollback. */
+  private collectGarbage(role: Role): void {
+    const row = this.registry.getRole(role);
+    const models = this.registry.listModels(role);
+    const keep = new Set<string>();
+    if (row?.activeModelId) keep.add(row.activeModelId);
+    for (const m of models) {
+      if (keep.size >= this.config.keepVersions) break;
+      if (m.lastActiveAt) keep.add(m.modelId);
+    }
+    for (const job of this.jobs.values()) keep.add(job.modelId);
+    for (const m of models) {
+      if (keep.has(m.modelId)) continue;
+      this.registry.deleteModel(m.modelId);
+      this.blobs.removeBlob(m.modelId);
+      this.logger.info('model removed from store', { role, modelId: m.modelId });
+    }
+  }
+
+  private discardFetch(modelId: string): void {
+    this.registry.deleteFetch(modelId);
+    this.blobs.removePartial(modelId);
+  }
+
+  /** Subscribes to the retained manifest and verifies it (size bound first, then DSSE, then zod). */
+  private fetchManifest(modelId: string, signal: AbortSignal): Promise<ModelManifest> {
+    const topic = this.t.manifest(modelId);
+    return new Promise<ModelManifest>((resolve, reject) => {
+      let timer: unknown;
+      const finish = () => {
+        this.timers.clearTimeout(timer);
+        this.manifestWaiters.delete(modelId);
+        this.transport.unsubscribe([topic]);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        finish();
+        reject(new AgentError('aborted', 'superseded'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.manifestWaiters.set(modelId, {
+        resolve: (raw) => {
+          if (this.closed) {
+            finish();
+            return reject(new AgentError('aborted', 'agent closed'));
+          }
+          if (raw.length === 0) return; // a cleared retained manifest: keep waiting
+          finish();
+          try {
+            resolve(this.verifier.verifyManifest(raw, this.config.limits.maxManifestBytes).value);
+          } catch (e) {
+            reject(e);
+          }
+        },
+      });
+      timer = this.timers.setTimeout(() => {
+        finish();
+        reject(new AgentError('manifest_missing', `no manifest for model ${modelId} within ${this.config.timeouts.manifestMs} ms`));
+      }, this.config.timeouts.manifestMs);
+      this.transport.subscribe([topic]);
+    });
+  }
+
+  /** DESIGN.md "Trust rules" checks on a verified manifest, before any chunk is fetched. */
+  private checkManifest(m: ModelManifest, role: Role, modelId: string): void {
+    if (m.sha256 !== modelId) throw new AgentError('sha256_mismatch', `manifest sha256 ${m.sha256} is not the modelId ${modelId}`);
+    if (m.role !== role) throw new AgentError('model_role_mismatch', `model ${modelId} is a ${m.role}, the release names it as ${role}`);
+    if (m.size > this.config.limits.maxModelBytes)
+      throw new AgentError('model_too_large', `model is ${m.size} bytes, the maximum is ${this.config.limits.maxModelBytes}`, { size: m.size, max: this.config.limits.maxModelBytes });
+    const expected = Math.ceil(m.size / m.chunkSize);
+    if (m.chunkSha256.length !== expected)
+      throw new AgentError('chunk_count_mismatch', `manifest lists ${m.chunkSha256.length} chunks, ceil(${m.size} / ${m.chunkSize}) = ${expected}`);
+  }
+}
+
+export function roleStatusFrom(row: RoleRow, registry: Registry): RoleStatus {
+  const active = row.activeModelId ? registry.getModel(row.activeModelId) : undefined;
+  const pending = row.pendingModelId ? (registry.getModel(row.pendingModelId) ?? registry.getFetch(row.pendingModelId)) : undefined;
+  const pendingManifest = pending && 'manifest' in pending ? pending.manifest : undefined;
+  const s: RoleStatus = { state: row.state };
+  if (row.activeModelId) s.modelId = row.activeModelId;
+  if (active) {
+    s.name = active.name;
+    s.version = active.version;
+  }
+  if (row.provider && row.activeModelId) s.provider = row.provider;
+  if (row.cohort) s.cohort = row.cohort;
+  if (row.rolloutId) s.rolloutId = row.rolloutId;
+  if (row.pendingModelId)
+    s.pending = {
+      modelId: row.pendingModelId,
+      ...(pendingManifest ? { name: pendingManifest.name, version: pendingManifest.version } : {}),
+      progress: Math.max(0, Math.min(1, row.pendingProgress ?? 0)),
+    };
+  if (row.lastErrorCode) s.lastError = { code: row.lastErrorCode, message: row.lastErrorMessage ?? '' };
+  return s;
+}
+
+/** Calls `report` when progress crosses each 10 % step (download_progress events are throttled). */
+function progressReporter(_role: Role, _modelId: string, total: number, report: (p: number) => void): (have: number, total: number) => void {
+  let lastStep = -1;
+  return (have) => {
+    const step = Math.floor((have / total) * 10);
+    if (step > lastStep) {
+      if (lastStep >= 0 || step > 0) report(Math.round((have / total) * 1000) / 1000);
+      lastStep = step;
+    }
+  };
+}
+
+/**
+ * Builds the agent from its dependencies: reads the trust file, opens the registry (WAL) and the
+ * encrypted store (at-rest key from the credential store, created on first run), restores the active
+ * models, then connects.
+ */
+export async function createAgent(deps: AgentDeps): Promise<Agent> {
+  const { config, secretStore } = deps;
+  const trust = deps.trust ?? loadTrustFile(config.trustFile);
+  const verifier = new EnvelopeVerifier(trust);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  let brokerPassword: string | undefined;
+  if (config.broker.passwordFromCredentialStore) {
+    brokerPassword = await secretStore.get(SecretAccounts.brokerPassword);
+    if (brokerPassword === undefined) throw new AgentError('secret_missing', `broker password (account "${SecretAccounts.brokerPassword}") is not in the OS credential store`);
+  }
+  const key = Buffer.from(await getOrCreateSecret(secretStore, SecretAccounts.modelKey, newModelKey), 'base64');
+  if (key.length !== 32) throw new AgentError('secret_missing', 'the at-rest model key in the credential store is not 32 bytes');
+  const registry = Registry.open(join(config.dataDir, REGISTRY_FILE));
+  let audit: AuditLog | undefined;
+  try {
+    const blobs = new BlobStore(config.dataDir, key);
+    audit = createAuditLog(config.dataDir, { maxFiles: config.auditMaxFiles });
+    const agent = new Agent({ ...deps, activator: deps.activator }, registry, blobs, verifier, audit, brokerPassword);
+    await agent.start();
+    return agent;
+  } catch (e) {
+    registry.close();
+    await audit?.close();
+    throw e;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The headless agent's configuration file (JSON), validated with zod at the edge: a bad file is
+ * refused with `bad_config` naming the zod path, before anything is opened or connected.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { AgentError } from '../common/errors.js';
+import { DEFAULT_TOPIC_PREFIX, isValidTopicSegment } from '../common/topics.js';
+import { MAX_MANIFEST_BYTES } from '../common/wire.js';
+
+const Segment = z.string().refine(isValidTopicSegment, 'letters, digits, ".", "_" or "-" (1-128)');
+const Path = z.string().min(1).max(4096);
+
+export const BrokerConfigSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL'),
+    username: z.string().min(1).max(256).optional(),
+    /** the password is read from the OS credential store (account "broker-password"), never from this file */
+    passwordFromCredentialStore: z.boolean().default(false),
+    /** pinned fleet CA (PEM) for mqtts:// */
+    ca: Path.optional(),
+    /** per-agent client certificate and key (PEM) */
+    cert: Path.optional(),
+    key: Path.optional(),
+    rejectUnauthorized: z.boolean().default(true),
+    /** 5 = MQTT 5 (production, Mosquitto); 4 = MQTT 3.1.1 for brokers without v5 (aedes) */
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    keepaliveSec: z.number().int().min(5).max(3600).default(30),
+    /** reconnect back-off: full jitter between 0 and min(maxMs, minMs * 2^attempt) (DESIGN.md "Broker connections") */
+    reconnect: z
+      .object({ minMs: z.number().int().min(10).max(60_000).default(1000), maxMs: z.number().int().min(10).max(600_000).default(30_000) })
+      .default({ minMs: 1000, maxMs: 30_000 }),
+    connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  })
+  .strict()
+  .refine((b) => (b.cert === undefined) === (b.key === undefined), { message: 'cert and key go together', path: ['cert'] });
+
+export const AgentConfigSchema = z
+  .object({
+    broker: BrokerConfigSchema,
+    agentId: Segment,
+    channel: Segment,
+    trustFile: Path,
+    dataDir: Path,
+    topicPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'topic levels without wildcards or empty levels')
+      .default(DEFAULT_TOPIC_PREFIX),
+    limits: z
+      .object({
+        maxModelBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(512 * 1024 * 1024),
+        /** DESIGN.md: manifest ≤ 1 MiB is a fixed maximum; a config may only lower it */
+        maxManifestBytes: z.number().int().positive().max(MAX_MANIFEST_BYTES).default(MAX_MANIFEST_BYTES),
+      })
+      .strict()
+      .default({ maxModelBytes: 512 * 1024 * 1024, maxManifestBytes: MAX_MANIFEST_BYTES }),
+    keepVersions: z.number().int().min(1).max(100).default(3),
+    latencyBudgetMs: z.number().positive().max(60_000).default(100),
+    timeouts: z
+      .object({
+        /** a release naming a model whose manifest does not arrive within this → manifest_missing */
+        manifestMs: z.number().int().min(50).max(3_600_000).default(30_000),
+      })
+      .strict()
+      .default({ manifestMs: 30_000 }),
+    fetch: z
+      .object({
+        /** chunk topics subscribed at once: bounds memory whatever the model size */
+        window: z.number().int().min(1).max(1024).default(32),
+      })
+      .strict()
+      .default({ window: 32 }),
+    /** audit log files kept (winston-daily-rotate-file maxFiles) */
+    auditMaxFiles: z.string().max(16).default('30d'),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+/** Parses an already-read value; paths relative to `baseDir` (the config file's folder) are resolved. */
+export function parseAgentConfig(value: unknown, baseDir?: string): AgentConfig {
+  const r = AgentConfigSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    throw new AgentError('bad_config', `${path}: ${issue?.message ?? 'invalid'}`, { path, issues: r.error.issues.length });
+  }
+  const c = r.data;
+  if (baseDir) {
+    const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+    c.trustFile = abs(c.trustFile);
+    c.dataDir = abs(c.dataDir);
+    if (c.broker.ca) c.broker.ca = abs(c.broker.ca);
+    if (c.broker.cert) c.broker.cert = abs(c.broker.cert);
+    if (c.broker.key) c.broker.key = abs(c.broker.key);
+  }
+  return c;
+}
+
+export function loadAgentConfig(file: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AgentError('bad_config', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new AgentError('bad_config', `config file ${file} is not JSON: ${(e as Error).message}`);
+  }
+  return parseAgentConfig(json, dirname(resolve(file)));
+}
