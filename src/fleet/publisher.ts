@@ -323,7 +323,13 @@ export function signRelease(release: Release, keys: readonly SigningKey[]): Dsse
 
 export interface PublishReleaseInput {
   channel: string;
-  roles: ReleaseRoles;
+  /**
+   * The roles of the new release, or a function of the current (verified) release, e.g. the
+   * controller raising a candidate's percent: `(cur) => ({ ...cur?.roles, detector: {...} })`.
+   */
+  roles: ReleaseRoles | ((current: Release | undefined) => ReleaseRoles);
+  /** copy roles this release does not name from the current verified release (default false) */
+  keepOtherRoles?: boolean;
   expiresInMs: number;
   keys: readonly SigningKey[];
   note?: string;
@@ -347,6 +353,8 @@ export interface PublishReleaseResult {
   envelope: DsseEnvelope;
   topic: string;
   previousSeq: number | undefined;
+  /** roles copied from the current release (keepOtherRoles) */
+  keptRoles: Role[];
 }
 
 export async function publishRelease(client: MqttClient, input: PublishReleaseInput): Promise<PublishReleaseResult> {
@@ -355,8 +363,9 @@ export async function publishRelease(client: MqttClient, input: PublishReleaseIn
   const trust: RoleTrust = input.trust ?? { keys: input.keys.map((k): TrustedKey => ({ publicKey: k.publicKey })), threshold: 1 };
   const current = await showRelease(client, input.channel, { prefix, trust, timeoutMs: input.readTimeoutMs, idleMs: input.readTimeoutMs, signal: input.signal });
   let previousSeq: number | undefined;
+  const currentVerified = current?.signature === 'valid' ? current.value : undefined;
   if (current) {
-    if (current.signature === 'valid' && current.value) previousSeq = current.value.seq;
+    if (currentVerified) previousSeq = currentVerified.seq;
     else if (input.seq === undefined) {
       throw new AgentError(
         current.error?.code ?? 'bad_signature',
@@ -371,10 +380,22 @@ export async function publishRelease(client: MqttClient, input: PublishReleaseIn
   }
   const issued = (input.now ?? (() => new Date()))();
   if (!(input.expiresInMs > 0)) throw new AgentError('bad_argument', 'expiry must be in the future');
-  const release = buildRelease({ channel: input.channel, seq, roles: input.roles, issued, expires: new Date(issued.getTime() + input.expiresInMs), note: input.note });
+  const named = typeof input.roles === 'function' ? input.roles(currentVerified) : input.roles;
+  const roles: ReleaseRoles = { ...named };
+  const keptRoles: Role[] = [];
+  if (input.keepOtherRoles && currentVerified) {
+    for (const r of ROLES) {
+      const cur = currentVerified.roles[r];
+      if (cur && !roles[r]) {
+        roles[r] = cur;
+        keptRoles.push(r);
+      }
+    }
+  }
+  const release = buildRelease({ channel: input.channel, seq, roles, issued, expires: new Date(issued.getTime() + input.expiresInMs), note: input.note });
   const envelope = signRelease(release, input.keys);
   const topic = topics(prefix).release(input.channel);
   if (input.signal?.aborted) throw new AgentError('aborted', 'publish cancelled');
   await publishOrThrow(client, topic, JSON.stringify(envelope));
-  return { release, envelope, topic, previousSeq };
+  return { release, envelope, topic, previousSeq, keptRoles };
 }

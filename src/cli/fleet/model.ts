@@ -1,0 +1,291 @@
+/**
+ * `rpa-fleet model publish` (sign a model and publish it retained: chunks first, manifest last) and
+ * `rpa-fleet models list` (the manifests on the broker, with their signature status).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { AgentError } from '../../common/errors.js';
+import { isSemver } from '../../common/semver.js';
+import { isValidTopicSegment } from '../../common/topics.js';
+import { MAX_CHUNK_SIZE, ROLES, type Role } from '../../common/wire.js';
+import { loadSigningKey } from '../../fleet/keys.js';
+import { buildManifest, DEFAULT_CHUNK_SIZE, parseModelMetadata, signManifest } from '../../fleet/manifest.js';
+import { DEFAULT_MAX_IN_FLIGHT, listModels, publishModel, type PublishProgress } from '../../fleet/publisher.js';
+import { parseFlags, parseSize, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { brokerHelp, brokerOptions, connectFromFlags, formatBytes, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
+
+export interface ModelPublishArgs {
+  file: string;
+  role?: Role;
+  name?: string;
+  version?: string;
+  keys: string[];
+  chunkSize: number;
+  metadata?: string;
+  maxInFlight: number;
+  saveEnvelope?: string;
+  broker: BrokerFlags;
+  json: boolean;
+}
+
+const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
+  const r = parseFlags(
+    argv,
+    {
+      ...brokerOptions,
+      role: { type: 'string' },
+      name: { type: 'string' },
+      version: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      'chunk-size': { type: 'string' },
+      metadata: { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      'save-envelope': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    true,
+  );
+  if (r.kind !== 'ok') return r;
+  const v = r.values;
+  if (r.positionals.length !== 1) return { kind: 'error', message: r.positionals.length ? `one model file expected, got ${r.positionals.length}` : 'the model FILE is required' };
+  const role = s(v['role']);
+  if (role !== undefined && !(ROLES as readonly string[]).includes(role)) return { kind: 'error', message: `--role must be one of ${ROLES.join(', ')}` };
+  const name = s(v['name']);
+  if (name !== undefined && !isValidTopicSegment(name)) return { kind: 'error', message: '--name: letters, digits, ".", "_" or "-" (1-128)' };
+  const version = s(v['version']);
+  if (version !== undefined && !isSemver(version)) return { kind: 'error', message: `--version ${JSON.stringify(version)} is not a semantic version such as 1.2.0` };
+  const metadata = s(v['metadata']);
+  // role, name and version may come from the metadata file instead (checked when it is read)
+  if (!metadata && (!role || !name || !version)) return { kind: 'error', message: '--role, --name and --version are required (or a --metadata file that has them)' };
+  const keys = listValues(v['key']);
+  if (keys.length === 0) return { kind: 'error', message: '--key FILE (a models private key) is required' };
+  const cs = s(v['chunk-size']);
+  const chunkSize = cs === undefined ? DEFAULT_CHUNK_SIZE : parseSize(cs);
+  if (chunkSize === undefined || chunkSize > MAX_CHUNK_SIZE) return { kind: 'error', message: `--chunk-size ${cs}: a size such as 256KiB or 1MiB, at most 16MiB` };
+  const mif = s(v['max-in-flight']);
+  const maxInFlight = mif === undefined ? DEFAULT_MAX_IN_FLIGHT : Number(mif);
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1024) return { kind: 'error', message: '--max-in-flight is an integer from 1 to 1024' };
+  const broker = parseBrokerFlags(v);
+  if (!broker.ok) return { kind: 'error', message: broker.message };
+  return {
+    kind: 'ok',
+    value: {
+      file: r.positionals[0]!,
+      ...(role ? { role: role as Role } : {}),
+      ...(name ? { name } : {}),
+      ...(version ? { version } : {}),
+      keys,
+      chunkSize,
+      ...(metadata ? { metadata } : {}),
+      maxInFlight,
+      ...(s(v['save-envelope']) ? { saveEnvelope: s(v['save-envelope']) } : {}),
+      broker: broker.value,
+      json: v['json'] === true,
+    },
+  };
+}
+
+async function readInput(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AgentError('not_found', `${what} ${path}: no such file`);
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new AgentError('bad_argument', `${what} ${path} is a directory`);
+    throw e;
+  }
+}
+
+/** One progress line, e.g. "[########------------]  40%  2.0/5.0 MiB  12.3 MB/s". Pure, for tests. */
+export function progressLine(p: PublishProgress, elapsedMs: number, width = 20): string {
+  const frac = p.bytesTotal ? p.bytesSent / p.bytesTotal : 1;
+  const fill = Math.round(frac * width);
+  const rate = elapsedMs > 0 ? p.bytesSent / 1e6 / (elapsedMs / 1000) : 0;
+  return `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${String(Math.floor(frac * 100)).padStart(3)}%  ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)}  ${rate.toFixed(1)} MB/s`;
+}
+
+/** A bar redrawn in place on a terminal; a plain line per 10 % otherwise; nothing with --json. */
+function progressReporter(io: CommandIO, json: boolean): { onProgress: (p: PublishProgress) => void; finish: () => void } {
+  const started = performance.now();
+  if (json) return { onProgress: () => undefined, finish: () => undefined };
+  if (io.isTTY) {
+    let last = 0;
+    return {
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - last < 100 && p.chunksSent < p.chunksTotal) return; // redraw at most 10×/s
+        last = now;
+        process.stderr.write(`\r${progressLine(p, now - started)}${p.done ? ' manifest' : ''}`);
+      },
+      finish: () => process.stderr.write('\n'),
+    };
+  }
+  let nextDecile = 1;
+  return {
+    onProgress: (p) => {
+      if (p.done) return;
+      const frac = p.bytesTotal ? p.bytesSent / p.bytesTotal : 1;
+      if (frac * 10 >= nextDecile || p.chunksSent === p.chunksTotal) {
+        nextDecile = Math.floor(frac * 10) + 1;
+        io.err(`progress ${progressLine(p, performance.now() - started)}  chunk ${p.chunksSent}/${p.chunksTotal}`);
+      }
+    },
+    finish: () => undefined,
+  };
+}
+
+const publish: Command<ModelPublishArgs> = {
+  name: 'model publish',
+  summary: 'sign an ONNX model and publish it to the broker (chunks, then manifest)',
+  help: `FILE --role detector|classifier|similarity --name N --version X.Y.Z --key KEY --broker URL [options]
+
+Reads the ONNX file, derives its contract (input/output names, dtypes, shapes) with onnxruntime,
+adds what --metadata gives (labels, preprocess, postprocess, selfTest, baseline, latencyBudgetMs;
+role/name/version too, so those flags become optional), signs the manifest with the models key(s)
+and publishes retained, QoS 1: every chunk to <prefix>/models/<modelId>/chunks/<n>, then the
+signed manifest to <prefix>/models/<modelId>/manifest (last, so agents never see a manifest
+whose chunks are missing). modelId is the file's sha256. Prints the modelId.
+
+Options:
+  --role R                detector, classifier or similarity
+  --name N --version V    model name (letters, digits . _ -) and semantic version
+  --key FILE[,FILE]       models private key(s) (PEM from \`keys generate\`); several for a threshold
+  --metadata FILE         metadata JSON (assets/models/<role>/metadata.json format)
+  --chunk-size SIZE       chunk size, e.g. 256KiB (default) or 1MiB; at most 16MiB
+  --max-in-flight N       unacknowledged chunk publishes (default ${DEFAULT_MAX_IN_FLIGHT})
+  --save-envelope FILE    also write the signed manifest envelope (for bundling with an installer)
+  --json                  print {ok, modelId, role, name, version, size, chunks, ...}; no progress
+${brokerHelp}
+
+Examples:
+  rpa-fleet model publish detector.onnx --role detector --name ui-detector --version 1.2.0 \\
+      --key ~/.rpa-keys/models.key --broker mqtts://broker:8883 --ca ca.crt \\
+      --username rpa-admin --password-env RPA_BROKER_PASSWORD
+  rpa-fleet model publish assets/models/classifier/model.onnx \\
+      --metadata assets/models/classifier/metadata.json --key models.key --broker mqtt://localhost:1883 --json`,
+  parse: parseModelPublish,
+  async run(a, io) {
+    const [bytes, metaText] = await Promise.all([readInput(a.file, 'model file'), a.metadata ? readInput(a.metadata, 'metadata file') : Promise.resolve(undefined)]);
+    let metadata;
+    if (metaText) {
+      let json: unknown;
+      try {
+        json = JSON.parse(metaText.toString('utf8'));
+      } catch {
+        throw new AgentError('bad_argument', `metadata file ${a.metadata} is not JSON`);
+      }
+      metadata = parseModelMetadata(json, a.metadata);
+    }
+    const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'models')));
+    const built = await buildManifest({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata });
+    const envelope = signManifest(built.manifest, keys);
+    if (a.saveEnvelope) await writeFile(a.saveEnvelope, JSON.stringify(envelope, null, 2) + '\n');
+    const m = built.manifest;
+    if (!a.json) io.err(`publishing ${m.role} ${m.name}@${m.version} (${formatBytes(m.size)}, ${built.chunks.length} chunks of ${formatBytes(m.chunkSize)}) as ${built.modelId}`);
+    const client = await connectFromFlags(a.broker, io);
+    const progress = progressReporter(io, a.json);
+    try {
+      const r = await publishModel(client, { manifestEnvelope: envelope, chunks: built.chunks, prefix: a.broker.prefix, maxInFlight: a.maxInFlight, onProgress: progress.onProgress, signal: io.signal });
+      progress.finish();
+      const mbps = r.bytes / 1e6 / (r.elapsedMs / 1000);
+      if (a.json) {
+        io.out(
+          JSON.stringify({
+            ok: true,
+            modelId: r.modelId,
+            role: m.role,
+            name: m.name,
+            version: m.version,
+            size: m.size,
+            chunkSize: m.chunkSize,
+            chunks: r.chunks,
+            manifestTopic: r.manifestTopic,
+            manifestBytes: built.manifestBytes,
+            signedBy: keys.map((k) => k.keyid),
+            elapsedMs: Math.round(r.elapsedMs),
+            mbPerSec: Number(mbps.toFixed(2)),
+          }),
+        );
+      } else {
+        io.err(`published in ${(r.elapsedMs / 1000).toFixed(2)} s (${mbps.toFixed(1)} MB/s); manifest at ${r.manifestTopic}`);
+        io.out(r.modelId);
+      }
+      return 0;
+    } finally {
+      await client.endAsync().catch(() => undefined);
+    }
+  },
+};
+
+export interface ModelsListArgs {
+  broker: BrokerFlags;
+  trust?: string;
+  json: boolean;
+}
+
+export function parseModelsList(argv: string[]): Parsed<ModelsListArgs> {
+  const r = parseFlags(argv, { ...brokerOptions, trust: { type: 'string' }, json: { type: 'boolean' } });
+  if (r.kind !== 'ok') return r;
+  const broker = parseBrokerFlags(r.values);
+  if (!broker.ok) return { kind: 'error', message: broker.message };
+  const trust = s(r.values['trust']);
+  return { kind: 'ok', value: { broker: broker.value, ...(trust ? { trust } : {}), json: r.values['json'] === true } };
+}
+
+const list: Command<ModelsListArgs> = {
+  name: 'models list',
+  summary: 'list the model manifests published on the broker',
+  help: `--broker URL [--trust trust.json] [--json]
+
+Reads every retained manifest under <prefix>/models/+/manifest. With --trust, each signature is
+verified against the trust file's models keys and threshold (SIG = valid or invalid, with the
+reason); without, SIG is "unverified".
+
+Options:
+  --trust FILE            trust file (from \`trust init\`) to verify signatures with
+  --json                  print {ok, models:[{modelId, role, name, version, size, chunks, created, signature, error?}]}
+${brokerHelp}
+
+Examples:
+  rpa-fleet models list --broker mqtt://localhost:1883 --trust trust.json
+  rpa-fleet models list --broker mqtts://broker:8883 --ca ca.crt --username rpa-admin --password-env PW --json`,
+  parse: parseModelsList,
+  async run(a, io) {
+    const trust = await trustFromFile(a.trust, 'models');
+    const client = await connectFromFlags(a.broker, io);
+    try {
+      const entries = await listModels(client, { prefix: a.broker.prefix, trust, signal: io.signal });
+      const rows = entries.map((e) => ({
+        modelId: e.modelId,
+        role: e.value?.role,
+        name: e.value?.name,
+        version: e.value?.version,
+        size: e.value?.size,
+        chunks: e.value?.chunkSha256.length,
+        created: e.value?.created,
+        signature: e.signature,
+        signedBy: e.signedBy,
+        ...(e.error ? { error: e.error } : {}),
+      }));
+      if (a.json) {
+        io.out(JSON.stringify({ ok: true, models: rows }));
+        return 0;
+      }
+      if (rows.length === 0) {
+        io.out('no model manifests on the broker');
+        return 0;
+      }
+      const table = [['ROLE', 'NAME', 'VERSION', 'MODEL ID', 'SIZE', 'SIG', 'CREATED']];
+      for (const r of rows) {
+        table.push([r.role ?? '?', r.name ?? '?', r.version ?? '?', r.modelId.slice(0, 16), r.size !== undefined ? formatBytes(r.size) : '?', r.signature + (r.error ? ` (${r.error.code})` : ''), r.created ?? '']);
+      }
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      for (const row of table) io.out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+      return 0;
+    } finally {
+      await client.endAsync().catch(() => undefined);
+    }
+  },
+};
+
+export const commands: Command<any>[] = [publish, list];
