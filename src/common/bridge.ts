@@ -16,6 +16,8 @@ import { z } from 'zod';
 import { AgentError } from './errors.js';
 import { AgentEventSchema, RoleSchema, RoleStatusSchema, SegmentSchema } from './wire.js';
 
+export { APP_ORIGIN, APP_SCHEME, BRIDGE_GLOBAL, PAUSE_MINUTES_DEFAULT } from './bridge-names.js';
+
 const IsoDate = z.string().datetime({ offset: true });
 const nonNeg = z.number().finite().nonnegative();
 const CodedMessageSchema = z.object({ code: z.string().max(64), message: z.string().max(2048) });
@@ -99,8 +101,6 @@ export const StatusSnapshotSchema = z.object({
 });
 export type StatusSnapshot = z.infer<typeof StatusSnapshotSchema>;
 
-export const PAUSE_MINUTES_DEFAULT = 15;
-
 /** One entry per request/response message (renderer → main, answered by main). */
 export const IPC_CHANNELS = {
   'status:get': { request: z.undefined(), response: StatusSnapshotSchema },
@@ -140,9 +140,6 @@ type MethodOf<C extends IpcChannel> = IpcRequest<C> extends undefined ? () => Pr
 export type RpaBridge = { [M in keyof typeof BRIDGE_METHODS]: MethodOf<(typeof BRIDGE_METHODS)[M]> } & {
   [S in keyof typeof BRIDGE_SUBSCRIPTIONS]: (listener: (payload: PushPayload<(typeof BRIDGE_SUBSCRIPTIONS)[S]>) => void) => () => void;
 };
-
-/** The name under which the preload exposes the bridge (contextBridge.exposeInMainWorld). */
-export const BRIDGE_GLOBAL = 'rpa';
 
 export interface BridgeTransport {
   invoke(channel: IpcChannel, request: unknown): Promise<unknown>;

@@ -4,6 +4,7 @@
  * and Menu, so everything a user can see in the tray is unit-tested without Electron.
  */
 import type { StatusSnapshot } from './bridge.js';
+import { PAUSE_MINUTES_DEFAULT } from './bridge-names.js';
 import { plainReason, roleName } from './plain-words.js';
 
 export const TRAY_STATES = ['healthy', 'updating', 'degraded', 'offline', 'error'] as const;
@@ -104,7 +105,7 @@ export type TrayMenuItem = { kind: 'separator' } | { kind: 'item'; action: TrayA
 /** The tray menu (issue 7 §2): Open status, Pause 15 min / Resume, Check for agent update, Copy diagnostics, Quit. */
 export function trayMenuOf(s: Pick<StatusSnapshot, 'detection' | 'update' | 'endpoint'>, opts: TrayOptions & { pauseMinutes?: number } = {}): TrayMenuItem[] {
   const time = opts.formatTime ?? defaultTime;
-  const minutes = opts.pauseMinutes ?? 15;
+  const minutes = opts.pauseMinutes ?? PAUSE_MINUTES_DEFAULT;
   const items: TrayMenuItem[] = [{ kind: 'item', action: 'open-status', label: 'Open status', enabled: true }, { kind: 'separator' }];
   if (s.detection.paused) {
     items.push({ kind: 'item', action: 'resume-detection', label: `Resume detection${s.detection.until ? ` (paused until ${time(s.detection.until)})` : ''}`, enabled: true });

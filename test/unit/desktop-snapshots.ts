@@ -61,7 +61,7 @@ export function event(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'> & { msAgo?: 
 const detectorActive: RoleStatus = { state: 'committed', modelId: MODEL_A, name: 'ui-detector', version: '1.4.0', provider: 'cpu', cohort: 'stable' };
 const classifierActive: RoleStatus = { state: 'committed', modelId: MODEL_C, name: 'ui-classifier', version: '2.1.3', provider: 'cpu', cohort: 'stable' };
 
-function base(over: Partial<SnapshotInput> & { roles?: Partial<Record<Role, RoleStatus>> } = {}): StatusSnapshot {
+function base(over: Partial<SnapshotInput> & { roles?: Partial<Record<Role, RoleStatus>> } = {}): SnapshotInput {
   const { roles, ...rest } = over;
   const status = AgentStatusSchema.parse({
     agentId: AGENT,
@@ -73,7 +73,7 @@ function base(over: Partial<SnapshotInput> & { roles?: Partial<Record<Role, Role
     releaseSeq: 17,
     roles: roles ?? { detector: detectorActive, classifier: classifierActive },
   });
-  const snap = toStatusSnapshot({
+  return {
     status,
     metrics: metricsSeries(),
     events: [
@@ -87,69 +87,74 @@ function base(over: Partial<SnapshotInput> & { roles?: Partial<Record<Role, Role
     update: { state: 'idle', currentVersion: '0.1.0', checkedAt: iso(600_000) },
     now: NOW,
     ...rest,
-  });
-  return StatusSnapshotSchema.parse(snap);
+  };
 }
 
-export const scenarios = {
-  healthy: (): StatusSnapshot => base(),
-  fetching: (progress = 0.42): StatusSnapshot =>
+/** The agent-side inputs of each scenario (what an AgentViewSource would report). */
+export const scenarioInputs = {
+  healthy: (): SnapshotInput => base(),
+  fetching: (progress = 0.42): SnapshotInput =>
     base({
       roles: {
         detector: { ...detectorActive, state: 'fetching', pending: { modelId: MODEL_B, name: 'ui-detector', version: '1.5.0', progress } },
         classifier: classifierActive,
       },
     }),
-  verifying: (): StatusSnapshot =>
+  verifying: (): SnapshotInput =>
     base({
       roles: {
         detector: { ...detectorActive, state: 'verifying', pending: { modelId: MODEL_B, name: 'ui-detector', version: '1.5.0', progress: 1 } },
         classifier: classifierActive,
       },
     }),
-  canary: (): StatusSnapshot =>
+  canary: (): SnapshotInput =>
     base({
       roles: {
         detector: { state: 'active', modelId: MODEL_B, name: 'ui-detector', version: '1.5.0', provider: 'cpu', cohort: 'candidate', rolloutId: 'det-1.5.0-r1' },
         classifier: classifierActive,
       },
     }),
-  rolledBack: (): StatusSnapshot => {
-    const s = base({
+  rolledBack: (): SnapshotInput =>
+    base({
       roles: {
         detector: { ...detectorActive, state: 'rolled_back', lastError: { code: 'latency_budget_exceeded', message: 'p95 240 ms over the 100 ms budget' } },
         classifier: classifierActive,
       },
       metrics: metricsSeries(30, { spikeAt: 22 }),
-    });
-    s.events.unshift(
-      event({ type: 'rolled_back', role: 'detector', modelId: MODEL_B, reason: 'latency_budget_exceeded', details: { name: 'ui-detector', version: '1.5.0' } }),
-    );
-    return StatusSnapshotSchema.parse(s);
-  },
-  degradedCpu: (): StatusSnapshot =>
+      events: [
+        event({ type: 'activated', role: 'detector', modelId: MODEL_B, details: { name: 'ui-detector', version: '1.5.0' }, msAgo: 600_000 }),
+        event({ type: 'rolled_back', role: 'detector', modelId: MODEL_B, reason: 'latency_budget_exceeded', details: { name: 'ui-detector', version: '1.5.0' } }),
+      ],
+    }),
+  degradedCpu: (): SnapshotInput =>
     base({
       events: [
         event({ type: 'activated', role: 'detector', modelId: MODEL_A, details: { name: 'ui-detector', version: '1.4.0' }, msAgo: 60_000 }),
         event({ type: 'provider_fallback', role: 'detector', modelId: MODEL_A, reason: 'provider_unavailable', message: 'dml failed: device removed', msAgo: 59_000 }),
       ],
     }),
-  rejected: (): StatusSnapshot =>
+  rejected: (): SnapshotInput =>
     base({
       roles: { detector: { ...detectorActive, lastError: { code: 'release_expired', message: 'release expired 2026-11-22T00:00:00Z' } }, classifier: classifierActive },
       events: [event({ type: 'release_rejected', channel: 'finance-desktops', releaseSeq: 18, reason: 'release_expired', msAgo: 5_000 })],
     }),
-  offline: (): StatusSnapshot => base({ broker: { state: 'offline', url: 'mqtts://broker.corp.example:8883', since: iso(900_000), lastError: { code: 'broker_unreachable', message: 'ECONNREFUSED' } } }),
-  error: (): StatusSnapshot =>
+  offline: (): SnapshotInput => base({ broker: { state: 'offline', url: 'mqtts://broker.corp.example:8883', since: iso(900_000), lastError: { code: 'broker_unreachable', message: 'ECONNREFUSED' } } }),
+  error: (): SnapshotInput =>
     base({
       roles: { detector: { state: 'failed', lastError: { code: 'self_test_failed', message: 'output 3.2 vs 2.9' } } },
       events: [event({ type: 'activation_failed', role: 'detector', modelId: MODEL_B, reason: 'self_test_failed' })],
     }),
-  paused: (): StatusSnapshot => base({ detection: { paused: true, until: new Date(NOW.getTime() + 15 * 60_000).toISOString() } }),
-  updateReady: (inFlight = 0): StatusSnapshot =>
+  paused: (): SnapshotInput => base({ detection: { paused: true, until: new Date(NOW.getTime() + 15 * 60_000).toISOString() } }),
+  updateReady: (inFlight = 0): SnapshotInput =>
     base({
       update: { state: 'ready', currentVersion: '0.1.0', availableVersion: '0.2.0' },
       endpoint: { listening: true, address: '\\\\.\\pipe\\rpa-agent', clients: 1, requestsPerMinute: 6, inFlight },
     }),
 };
-export type ScenarioName = keyof typeof scenarios;
+export type ScenarioName = keyof typeof scenarioInputs;
+
+type Builders = { [K in ScenarioName]: (...a: Parameters<(typeof scenarioInputs)[K]>) => StatusSnapshot };
+/** Each scenario as the window sees it: mapped by the real toStatusSnapshot and checked by the bridge schema. */
+export const scenarios = Object.fromEntries(
+  Object.entries(scenarioInputs).map(([k, f]) => [k, (...a: unknown[]) => StatusSnapshotSchema.parse(toStatusSnapshot((f as (...x: unknown[]) => SnapshotInput)(...a)))]),
+) as Builders;
