@@ -9,6 +9,8 @@ if ! command -v dbus-run-session >/dev/null || ! command -v gnome-keyring-daemon
   exit 1
 fi
 export RPA_KEYRING_READY=1
+# dbus-daemon warns that it may not raise its fd limit in a container; that line is noise.
+exec 2> >(grep -v --line-buffered 'Failed to set fd limit' >&2)
 exec dbus-run-session -- bash -c '
   # A throwaway keyring in a private home for this session only: never the user'"'"'s own keyring.
   export XDG_DATA_HOME="$(mktemp -d)"
