@@ -1,0 +1,432 @@
+/**
+ * The fleet rollout controller (DESIGN.md "Fleet controller"; issue 6). It subscribes to the agents'
+ * topics, keeps fleet state in SQLite (ControllerStore), and drives each rollout through its waves:
+ * it signs and publishes each wave's release (it holds a releases key and is the channel's only
+ * writer during a rollout, seq strictly increasing), judges the canary cohort against the stable one
+ * (judge.ts), advances, waits for approval, or rolls back by publishing a newer release without the
+ * candidate, recording the evidence.
+ *
+ * Several controllers may run against one broker: metrics, events and feedback then come through an
+ * MQTT 5 shared subscription (`$share/{group}/…`, split between instances), statuses through a plain
+ * one (retained messages are not delivered on shared subscriptions [MQTT-4.8.2]); the instances share
+ * the SQLite file and a lease picks the one that drives rollouts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { inCandidateCohort } from '../../common/bucket.js';
+import { PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
+import { AgentError, toAgentError } from '../../common/errors.js';
+import { DEFAULT_TOPIC_PREFIX, topics as topicsOf } from '../../common/topics.js';
+import { AgentEventSchema, AgentStatusSchema, FeedbackSchema, MetricsWindowSchema, ReleaseSchema, type RoleRelease } from '../../common/wire.js';
+import { buildRelease, decodeSigned, signRelease } from '../publisher.js';
+import type { SigningKey } from '../signer.js';
+import type { RoleTrust } from '../trust.js';
+import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
+import { TERMINAL_STATES, type ControllerStore, type RolloutRow, type RolloutState } from './store.js';
+
+export interface ControllerTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(h: unknown): void;
+}
+
+const realTimers: ControllerTimers = { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+
+export interface ControllerOptions {
+  client: MqttClient;
+  store: ControllerStore;
+  /** releases-role signing keys (threshold signing = several) */
+  releaseKeys: readonly SigningKey[];
+  /** keys that may sign releases seen on the wire; default: releaseKeys, threshold 1 */
+  trust?: RoleTrust;
+  prefix?: string;
+  clock?: () => number;
+  timers?: ControllerTimers;
+  /** how often rollouts are judged (default 1 s) */
+  tickMs?: number;
+  /** ingest batching: messages are written in one transaction every flushMs (default 100 ms) */
+  flushMs?: number;
+  /** share the agents' metric stream with other controllers (MQTT 5 shared subscription group) */
+  sharedGroup?: string;
+  instanceId?: string;
+  onLog?: (line: string, data?: Record<string, unknown>) => void;
+}
+
+type Ingest = () => void;
+
+/** Rolled-back rollouts are watched this long for "every canary agent back on stable". */
+const CONFIRM_WATCH_MS = 3_600_000;
+/** A phase's progress is logged when its reasons change, or at most this often. */
+const PROGRESS_LOG_MS = 10_000;
+
+export class FleetController {
+  readonly #o: ControllerOptions;
+  readonly #t;
+  readonly #clock: () => number;
+  readonly #timers: ControllerTimers;
+  readonly #trust: RoleTrust;
+  readonly instanceId: string;
+  #queue: Ingest[] = [];
+  #tickHandle: unknown;
+  #flushHandle: unknown;
+  #ticking = false;
+  #closed = false;
+  #lastProgress = new Map<string, { key: string; at: number }>();
+  readonly #onMessage = (topic: string, payload: Buffer) => this.#receive(topic, payload);
+  /** counts for /metrics */
+  readonly stats = { messages: 0, invalid: 0, windows: 0, duplicates: 0, releasesPublished: 0 };
+
+  constructor(opts: ControllerOptions) {
+    if (opts.releaseKeys.length === 0) throw new AgentError('bad_argument', 'the controller needs a releases signing key');
+    this.#o = opts;
+    this.#t = topicsOf(opts.prefix ?? DEFAULT_TOPIC_PREFIX);
+    this.#clock = opts.clock ?? Date.now;
+    this.#timers = opts.timers ?? realTimers;
+    this.#trust = opts.trust ?? { keys: opts.releaseKeys.map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
+    this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
+  }
+
+  get store(): ControllerStore {
+    return this.#o.store;
+  }
+
+  async start(): Promise<void> {
+    const c = this.#o.client;
+    c.on('message', this.#onMessage);
+    const prefix = this.#o.prefix ?? DEFAULT_TOPIC_PREFIX;
+    const share = (f: string) => (this.#o.sharedGroup ? `$share/${this.#o.sharedGroup}/${f}` : f);
+    await c.subscribeAsync(
+      {
+        [`${prefix}/agents/+/status`]: { qos: 1 },
+        [share(`${prefix}/agents/+/metrics`)]: { qos: 1 },
+        [share(`${prefix}/agents/+/events`)]: { qos: 1 },
+        [share(`${prefix}/agents/+/feedback`)]: { qos: 1 },
+        [`${prefix}/channels/+/release`]: { qos: 1 },
+      },
+    );
+    this.#flushHandle = this.#timers.setInterval(() => this.flushIngest(), this.#o.flushMs ?? 100);
+    this.#tickHandle = this.#timers.setInterval(() => void this.tick(), this.#o.tickMs ?? 1000);
+  }
+
+  #log(line: string, data?: Record<string, unknown>): void {
+    this.#o.onLog?.(line, data);
+  }
+
+  // ---- ingest ------------------------------------------------------------------------------------
+
+  #receive(topic: string, payload: Buffer): void {
+    this.stats.messages++;
+    const now = this.#clock();
+    const store = this.#o.store;
+    if (topic.endsWith('/release') && topic.startsWith(`${this.#o.prefix ?? DEFAULT_TOPIC_PREFIX}/channels/`)) {
+      if (payload.length === 0) return;
+      const doc = decodeSigned(topic, payload, PAYLOAD_TYPE_RELEASE, ReleaseSchema, 'release', this.#trust);
+      // Only a release signed by a trusted key may shape the next one (other roles are copied from it).
+      if (doc.signature === 'valid' && doc.value) {
+        const r = doc.value;
+        this.#queue.push(() => store.putRelease(r, now));
+      } else this.stats.invalid++;
+      return;
+    }
+    const at = this.#t.parseAgentTopic(topic);
+    if (!at || payload.length === 0) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.stats.invalid++;
+      return;
+    }
+    // Validate at the edge: parse once, and the agent id in the payload must be the topic's (ACL-bound).
+    switch (at.kind) {
+      case 'status': {
+        const s = AgentStatusSchema.safeParse(json);
+        if (!s.success || s.data.agentId !== at.agentId) return void this.stats.invalid++;
+        this.#queue.push(() => store.putStatus(s.data, now));
+        return;
+      }
+      case 'metrics': {
+        const w = MetricsWindowSchema.safeParse(json);
+        if (!w.success || w.data.agentId !== at.agentId) return void this.stats.invalid++;
+        this.#queue.push(() => {
+          if (store.putWindow(w.data, now)) this.stats.windows++;
+          else this.stats.duplicates++;
+        });
+        return;
+      }
+      case 'events': {
+        const e = AgentEventSchema.safeParse(json);
+        if (!e.success || e.data.agentId !== at.agentId) return void this.stats.invalid++;
+        this.#queue.push(() => void store.putEvent(e.data, now));
+        return;
+      }
+      case 'feedback': {
+        const f = FeedbackSchema.safeParse(json);
+        if (!f.success || f.data.agentId !== at.agentId) return void this.stats.invalid++;
+        this.#queue.push(() => void store.putFeedback(f.data, now));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Writes queued messages in one transaction. */
+  flushIngest(): void {
+    if (this.#queue.length === 0) return;
+    const q = this.#queue;
+    this.#queue = [];
+    try {
+      this.#o.store.batch(() => {
+        for (const f of q) f();
+      });
+    } catch (e) {
+      this.#log(`ingest failed: ${(e as Error).message}`);
+    }
+  }
+
+  // ---- rollouts ------------------------------------------------------------------------------------
+
+  /** One pass over every rollout. Only the lease holder drives rollouts. */
+  async tick(): Promise<void> {
+    if (this.#ticking || this.#closed) return;
+    this.#ticking = true;
+    try {
+      this.flushIngest();
+      const now = this.#clock();
+      if (!this.#o.store.acquireLease('rollouts', this.instanceId, now, Math.max(5000, 3 * (this.#o.tickMs ?? 1000)))) return;
+      for (const r of this.#o.store.rollouts({ active: true })) {
+        try {
+          await this.#step(r);
+        } catch (e) {
+          const err = toAgentError(e);
+          this.#log(`rollout ${r.id}: ${err.message}`);
+          this.#o.store.log(r.id, 'error', { error: err.toJSON() }, this.#clock());
+        }
+      }
+      this.#watchRollbacks(now);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #step(r: RolloutRow): Promise<void> {
+    const store = this.#o.store;
+    const spec = r.spec;
+    const phases = phasesOf(spec);
+    const now = this.#clock();
+    if (r.state === 'pending') {
+      const bad = validateWaves(spec.waves);
+      if (bad) return this.#finish(r, ['pending'], 'failed', { reason: bad });
+      const other = store.rollouts({ active: true }).find((o) => o.id !== r.id && o.spec.channel === spec.channel && o.state !== 'pending');
+      if (other) return this.#finish(r, ['pending'], 'failed', { reason: `rollout ${other.id} is active on channel ${spec.channel}` });
+      const seq = await this.#publishPhase(r, 0);
+      store.transition(r.id, ['pending'], { state: 'running', phase: 0, phaseStartedAt: now, approved: false, lastReleaseSeq: seq }, now);
+      store.log(r.id, 'phase_started', { phase: 0, ...phases[0]!, releaseSeq: seq }, now);
+      this.#log(`rollout ${r.id}: ${phases[0]!.shadow ? 'shadow' : 'wave'} ${phases[0]!.percent} % published (release seq ${seq})`);
+      return;
+    }
+    if (r.state === ('aborting')) {
+      await this.#rollback(r, ['aborting'], 'aborted', { reason: 'aborted by an admin' });
+      return;
+    }
+    const phase = phases[r.phase];
+    if (!phase) return;
+    const verdict = this.#judge(r, now);
+    if (verdict.kind === 'fail') {
+      await this.#rollback(r, ['running', 'awaiting_approval', 'paused'], 'rolled_back', { verdict });
+      return;
+    }
+    this.#recordProgress(r, verdict, now);
+    if (verdict.kind === 'wait' || r.state === 'paused') return;
+    if (r.state === 'running' && spec.approveEachWave && r.phase < phases.length - 1 && !r.approved) {
+      if (store.transition(r.id, ['running'], { state: 'awaiting_approval' }, now)) {
+        store.log(r.id, 'awaiting_approval', { phase: r.phase, verdict }, now);
+        this.#log(`rollout ${r.id}: wave ${phase.percent} % passed; waiting for approval`);
+      }
+      return;
+    }
+    if (r.state === 'awaiting_approval' && !r.approved) return;
+    if (r.phase === phases.length - 1) {
+      // Last wave passed: the candidate becomes stable (a newer release without a candidate).
+      const seq = await this.#publishRoles(r, { stable: spec.candidate }, `rollout ${r.id} completed`);
+      store.transition(r.id, ['running', 'awaiting_approval'], { state: 'completed', lastReleaseSeq: seq, result: { verdict, completedAt: now, releaseSeq: seq } }, now);
+      store.log(r.id, 'completed', { releaseSeq: seq, verdict }, now);
+      this.#log(`rollout ${r.id}: completed; ${spec.candidate.slice(0, 12)}… is stable (release seq ${seq})`);
+      return;
+    }
+    const next = r.phase + 1;
+    const seq = await this.#publishPhase(r, next);
+    store.transition(r.id, ['running', 'awaiting_approval'], { state: 'running', phase: next, phaseStartedAt: now, approved: false, lastReleaseSeq: seq }, now);
+    store.log(r.id, 'phase_passed', { phase: r.phase, verdict }, now);
+    store.log(r.id, 'phase_started', { phase: next, ...phases[next]!, releaseSeq: seq }, now);
+    this.#log(`rollout ${r.id}: ${phases[next]!.shadow ? 'shadow' : 'wave'} ${phases[next]!.percent} % published (release seq ${seq})`);
+  }
+
+  /** Gathers the evidence for the rollout's current phase from SQLite and judges it. */
+  #judge(r: RolloutRow, now: number): Verdict {
+    const spec = r.spec;
+    const phase = phasesOf(spec)[r.phase]!;
+    const store = this.#o.store;
+    const since = r.phaseStartedAt;
+    const recentSince = Math.max(since, now - spec.breachLookbackMs);
+    const canary = phase.shadow ? store.shadowRows(spec.role, spec.candidate, since) : store.roleRows(spec.role, spec.candidate, since);
+    const canaryRecent = phase.shadow ? store.shadowRows(spec.role, spec.candidate, recentSince) : store.roleRows(spec.role, spec.candidate, recentSince);
+    const stable = store.roleRows(spec.role, spec.stable, since);
+    let expected = 0;
+    let activated = 0;
+    for (const a of store.agents()) {
+      if (!a.online || (a.status.channel !== undefined && a.status.channel !== spec.channel)) continue;
+      if (!inCandidateCohort(a.agentId, r.id, phase.percent)) continue;
+      expected++;
+      const rs = a.status.roles[spec.role];
+      if (phase.shadow ? rs?.cohort === 'shadow' : rs?.modelId === spec.candidate) activated++;
+    }
+    return judgeWave(spec, { phase, elapsedMs: now - since, expectedCanary: expected, activated, canary, canaryRecent, stable });
+  }
+
+  #recordProgress(r: RolloutRow, v: Verdict, now: number): void {
+    const key = `${r.phase}|${v.kind}|${v.reasons.join(';').replace(/\d+/g, '#')}`;
+    const last = this.#lastProgress.get(r.id);
+    // Live progress for `rollout status` lives in result.latest; the log gets a line when it changes.
+    this.#o.store.transition(r.id, ['running', 'awaiting_approval', 'paused'], { result: { latest: v, at: now } }, now);
+    if (!last || last.key !== key || now - last.at >= PROGRESS_LOG_MS) {
+      this.#lastProgress.set(r.id, { key, at: now });
+      this.#o.store.log(r.id, 'progress', { phase: r.phase, verdict: v.kind, reasons: v.reasons, summary: v.summary }, now);
+    }
+  }
+
+  async #rollback(r: RolloutRow, from: RolloutState[], to: 'rolled_back' | 'aborted', evidence: Record<string, unknown>): Promise<void> {
+    const now = this.#clock();
+    const seq = await this.#publishRoles(r, { stable: r.spec.stable }, `rollout ${r.id} ${to === 'aborted' ? 'aborted' : 'rolled back'}`);
+    const result = { ...evidence, rolledBackAt: now, releaseSeq: seq, phase: r.phase };
+    if (this.#o.store.transition(r.id, from, { state: to, lastReleaseSeq: seq, result }, now)) {
+      this.#o.store.log(r.id, to, result, now);
+      const why = (evidence.verdict as Verdict | undefined)?.reasons.join('; ') ?? String(evidence.reason ?? '');
+      this.#log(`rollout ${r.id}: ${to === 'aborted' ? 'aborted' : 'ROLLED BACK'} (release seq ${seq}): ${why}`);
+    }
+  }
+
+  #finish(r: RolloutRow, from: RolloutState[], to: RolloutState, result: Record<string, unknown>): void {
+    const now = this.#clock();
+    if (this.#o.store.transition(r.id, from, { state: to, result }, now)) this.#o.store.log(r.id, to, result, now);
+  }
+
+  /** After a rollback, records when no online agent on the channel runs the candidate any more. */
+  #watchRollbacks(now: number): void {
+    const store = this.#o.store;
+    for (const r of store.rollouts()) {
+      if ((r.state !== 'rolled_back' && r.state !== 'aborted') || !r.result || r.result.confirmedAt !== undefined) continue;
+      const at = Number(r.result.rolledBackAt ?? 0);
+      if (now - at > CONFIRM_WATCH_MS) continue;
+      const still = store
+        .agents()
+        .filter((a) => a.online && (a.status.channel === undefined || a.status.channel === r.spec.channel))
+        .filter((a) => a.status.roles[r.spec.role]?.modelId === r.spec.candidate || a.status.roles[r.spec.role]?.cohort === 'shadow').length;
+      if (still > 0) continue;
+      const result = { ...r.result, confirmedAt: now, confirmMs: now - at };
+      store.transition(r.id, [r.state], { result }, now);
+      store.log(r.id, 'rollback_confirmed', { confirmMs: now - at }, now);
+      this.#log(`rollout ${r.id}: every agent is back on stable (${now - at} ms after the rollback release)`);
+    }
+  }
+
+  async #publishPhase(r: RolloutRow, index: number): Promise<number> {
+    const spec = r.spec;
+    const phase = phasesOf(spec)[index]!;
+    const gates: NonNullable<RoleRelease['candidate']>['gates'] = {
+      maxErrorRate: spec.maxErrorRate,
+      maxLatencyP95Ms: spec.maxP95Ms,
+      guardWindowSec: 60,
+      minSamples: 20,
+      ...(spec.minAgreement !== undefined ? { minAgreement: spec.minAgreement } : {}),
+    };
+    return this.#publishRoles(
+      r,
+      { stable: spec.stable, candidate: { modelId: spec.candidate, rolloutId: r.id, percent: phase.percent, shadow: phase.shadow, gates } },
+      `rollout ${r.id} ${phase.shadow ? 'shadow' : 'wave'} ${phase.percent} %`,
+    );
+  }
+
+  /** Signs and publishes the channel's next release with `roleRelease` for the rollout's role; other roles are kept. */
+  async #publishRoles(r: RolloutRow, roleRelease: RoleRelease, note: string): Promise<number> {
+    this.flushIngest(); // the newest release seen on the wire decides the next seq
+    const store = this.#o.store;
+    const spec = r.spec;
+    const current = store.release(spec.channel);
+    const seq = Math.max(current?.seq ?? 0, r.lastReleaseSeq ?? 0) + 1; // [DESIGN.md] seq strictly increasing per channel
+    const now = this.#clock();
+    const release = buildRelease({
+      channel: spec.channel,
+      seq,
+      roles: { ...(current?.roles ?? {}), [spec.role]: roleRelease },
+      issued: new Date(now),
+      expires: new Date(now + spec.releaseTtlMs),
+      note,
+    });
+    const env = signRelease(release, this.#o.releaseKeys);
+    await this.#o.client.publishAsync(this.#t.release(spec.channel), JSON.stringify(env), { qos: 1, retain: true });
+    store.putRelease(release, now);
+    this.stats.releasesPublished++;
+    return seq;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#tickHandle !== undefined) this.#timers.clearInterval(this.#tickHandle);
+    if (this.#flushHandle !== undefined) this.#timers.clearInterval(this.#flushHandle);
+    this.#o.client.off('message', this.#onMessage);
+    while (this.#ticking) await new Promise((r) => setTimeout(r, 10));
+    this.flushIngest();
+  }
+}
+
+// ---- operations the CLI performs on the shared SQLite file ------------------------------------------
+
+export function newRolloutId(now: number): string {
+  return `ro-${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Records a new rollout for the controller to pick up. `stable` defaults to the stable model of the
+ * channel's current release, as the controller last saw it.
+ */
+export function startRollout(store: ControllerStore, spec: Omit<RolloutSpec, 'stable'> & { stable?: string }, now: number, id = newRolloutId(now)): string {
+  const bad = validateWaves(spec.waves);
+  if (bad) throw new AgentError('bad_argument', bad);
+  const stable = spec.stable ?? store.release(spec.channel)?.roles[spec.role]?.stable;
+  if (!stable) throw new AgentError('not_found', `no release with a stable ${spec.role} is known on channel ${spec.channel}; publish one first or pass --stable`);
+  if (stable === spec.candidate) throw new AgentError('bad_argument', 'the candidate is already the stable model');
+  const active = store.rollouts({ active: true }).find((r) => r.spec.channel === spec.channel);
+  if (active) throw new AgentError('bad_argument', `rollout ${active.id} is already active on channel ${spec.channel}`);
+  store.insertRollout(id, { ...spec, stable }, now);
+  return id;
+}
+
+export type RolloutAction = 'approve' | 'pause' | 'resume' | 'abort';
+
+/** approve | pause | resume | abort, as guarded state changes the controller then acts on. */
+export function controlRollout(store: ControllerStore, id: string, action: RolloutAction, now: number): RolloutRow {
+  const r = store.rollout(id);
+  if (!r) throw new AgentError('not_found', `no rollout ${id}`);
+  let ok = false;
+  switch (action) {
+    case 'approve':
+      ok = store.transition(id, ['awaiting_approval', 'running'], { approved: true }, now);
+      break;
+    case 'pause':
+      ok = store.transition(id, ['running', 'awaiting_approval'], { state: 'paused' }, now);
+      break;
+    case 'resume':
+      ok = store.transition(id, ['paused'], { state: 'running' }, now);
+      break;
+    case 'abort':
+      ok = store.transition(id, ['pending'], { state: 'aborted', result: { reason: 'aborted before the first release' } }, now) ||
+        store.transition(id, ['running', 'awaiting_approval', 'paused'], { state: 'aborting' }, now);
+      break;
+  }
+  if (!ok) throw new AgentError('bad_argument', `cannot ${action} rollout ${id} in state ${r.state}`);
+  store.log(id, action, {}, now);
+  return store.rollout(id)!;
+}
+
+export { TERMINAL_STATES };

@@ -1,0 +1,418 @@
+/**
+ * A lightweight simulated agent (issue 6 "Fleet simulator"): a real MQTT client speaking the real
+ * protocol. It verifies releases and manifests with real Ed25519 signatures against its trust file,
+ * fetches every chunk of a model it must run from the broker and checks each against the signed
+ * manifest's sha256, applies the rollout bucket rule, simulates inference (ModelProfile) and reports
+ * retained status with a last will, events and metrics windows on the real topics.
+ * It lives in src/fleet and uses src/common only: the layer rule keeps fleet code out of src/agent.
+ */
+import { createHash } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { inCandidateCohort } from '../../common/bucket.js';
+import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
+import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
+import { addConfidences, createHistogram, emptyConfidenceHistogram, histogramPercentiles, histogramQuantile, observe } from '../../common/metrics.js';
+import { topics as topicsOf, type Topics } from '../../common/topics.js';
+import {
+  ModelManifestSchema,
+  ReleaseSchema,
+  ROLES,
+  type AgentEvent,
+  type AgentStatus,
+  type ModelManifest,
+  type MetricsWindow,
+  type Release,
+  type Role,
+  type RoleMetrics,
+  type RoleStatus,
+} from '../../common/wire.js';
+import { nodeEd25519Verifier } from '../signer.js';
+import { gaussian, prng, type ProfileBook } from './profiles.js';
+
+export interface SimTrust {
+  releases: { keys: TrustedKey[]; threshold: number };
+  models: { keys: TrustedKey[]; threshold: number };
+}
+
+export interface SimAgentOptions {
+  url: string;
+  agentId: string;
+  channel: string;
+  trust: SimTrust;
+  profiles: ProfileBook;
+  prefix?: string;
+  /** metrics window length (default 60 s; seconds in tests) */
+  windowMs?: number;
+  requestsPerWindow?: number;
+  /** fraction of requests mirrored to a shadow candidate */
+  shadowSampleRate?: number;
+  /** models this agent starts with (a bundled baseline), verified already */
+  preinstalled?: string[];
+  /** fetch and verify model bytes over MQTT (default true); false = trust the manifest alone */
+  fetchModels?: boolean;
+  maxModelBytes?: number;
+  mqtt?: Partial<IClientOptions>;
+  clock?: () => number;
+  seed?: number;
+  onEvent?: (e: AgentEvent) => void;
+}
+
+interface ActiveRole {
+  modelId: string;
+  cohort: 'stable' | 'candidate';
+  rolloutId?: string;
+  version?: string;
+  shadow?: { modelId: string; rolloutId: string };
+  activatedAt: number;
+}
+
+interface Fetch {
+  promise: Promise<ModelManifest>;
+}
+
+export class SimAgent {
+  readonly agentId: string;
+  readonly #o: SimAgentOptions;
+  readonly #t: Topics;
+  readonly #clock: () => number;
+  readonly #rand: () => number;
+  readonly client: MqttClient;
+  readonly #models = new Set<string>();
+  readonly #manifests = new Map<string, ModelManifest>();
+  readonly #fetches = new Map<string, Fetch>();
+  readonly #msgHandlers = new Map<string, (topic: string, payload: Buffer) => void>();
+  readonly roles = new Map<Role, ActiveRole>();
+  #release: Release | undefined;
+  #lastSeq = 0;
+  #generation = 0;
+  #eventSeq = 0;
+  #windowSeq = 0;
+  #windowStart: number;
+  #windowTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly counters = { windows: 0, releasesAccepted: 0, releasesRejected: 0, chunksVerified: 0, bytesFetched: 0, activations: 0 };
+
+  constructor(opts: SimAgentOptions) {
+    this.#o = opts;
+    this.agentId = opts.agentId;
+    this.#t = topicsOf(opts.prefix);
+    this.#clock = opts.clock ?? Date.now;
+    this.#rand = prng(opts.seed ?? hashSeed(opts.agentId));
+    this.#windowStart = this.#clock();
+    for (const m of opts.preinstalled ?? []) this.#models.add(m);
+    const offline: AgentStatus = { agentId: this.agentId, online: false, ts: new Date(this.#clock()).toISOString(), agentVersion: 'sim-0.1.0', channel: opts.channel, roles: {} };
+    this.client = mqtt.connect(opts.url, {
+      clientId: this.agentId,
+      protocolVersion: 5,
+      clean: true,
+      // DESIGN.md "Broker connections": reconnects back off with jitter so a broker restart does not
+      // bring every agent back in the same second.
+      reconnectPeriod: 500 + Math.floor(this.#rand() * 1500),
+      connectTimeout: 30_000,
+      keepalive: 60,
+      will: { topic: this.#t.agentStatus(this.agentId), payload: Buffer.from(JSON.stringify(offline)), qos: 1, retain: true },
+      ...opts.mqtt,
+    });
+    this.client.on('error', () => {}); // reconnects on its own; errors show up as offline time
+    this.client.on('connect', () => this.#onConnect());
+    this.client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+  }
+
+  /** Resolves once connected for the first time. */
+  ready(): Promise<void> {
+    if (this.client.connected) return Promise.resolve();
+    return new Promise((res) => this.client.once('connect', () => res()));
+  }
+
+  #onConnect(): void {
+    this.#publishStatus();
+    void this.client.subscribeAsync(this.#t.release(this.#o.channel), { qos: 1 }).catch(() => {});
+    if (!this.#windowTimer) {
+      // Spread the windows of many agents across the period instead of all at once.
+      const windowMs = this.#o.windowMs ?? 60_000;
+      const first = setTimeout(() => {
+        this.#emitWindow();
+        this.#windowTimer = setInterval(() => this.#emitWindow(), windowMs);
+      }, Math.floor(this.#rand() * windowMs));
+      this.#windowTimer = first;
+    }
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    if (topic === this.#t.release(this.#o.channel)) return void this.#onRelease(payload);
+    for (const [filter, h] of this.#msgHandlers) if (matches(filter, topic)) h(topic, payload);
+  }
+
+  // ---- releases ------------------------------------------------------------------------------------
+
+  #onRelease(payload: Buffer): void {
+    if (payload.length === 0) return;
+    let release: Release;
+    try {
+      // DESIGN.md "Trust rules": signatures first (trust file keys), then payloadType, then the schema.
+      const v = verifyEnvelope(JSON.parse(payload.toString('utf8')), PAYLOAD_TYPE_RELEASE, this.#o.trust.releases.keys, this.#o.trust.releases.threshold, nodeEd25519Verifier);
+      release = ReleaseSchema.parse(JSON.parse(Buffer.from(v.payload).toString('utf8')));
+    } catch (e) {
+      return this.#reject('release_rejected', toAgentError(e, 'bad_payload').code);
+    }
+    if (release.channel !== this.#o.channel) return this.#reject('release_rejected', 'release_wrong_channel');
+    if (release.seq <= this.#lastSeq) {
+      if (release.seq < this.#lastSeq) this.#reject('release_rejected', 'release_replayed');
+      return; // the same release again (reconnect): nothing to do
+    }
+    if (Date.parse(release.expires) <= this.#clock()) return this.#reject('release_rejected', 'release_expired');
+    this.#lastSeq = release.seq;
+    this.#release = release;
+    this.counters.releasesAccepted++;
+    this.#event({ type: 'release_accepted', channel: release.channel, releaseSeq: release.seq });
+    const gen = ++this.#generation;
+    for (const role of ROLES) {
+      const rr = release.roles[role];
+      if (rr) void this.#applyRole(role, rr, gen);
+    }
+  }
+
+  #reject(type: 'release_rejected' | 'model_rejected', reason: ErrorCode | string, modelId?: string): void {
+    this.counters.releasesRejected++;
+    this.#event({ type, reason, ...(modelId ? { modelId } : {}) });
+  }
+
+  async #applyRole(role: Role, rr: NonNullable<Release['roles'][Role]>, gen: number): Promise<void> {
+    const c = rr.candidate;
+    const inCohort = c !== undefined && inCandidateCohort(this.agentId, c.rolloutId, c.percent);
+    const target = inCohort && !c.shadow ? c.modelId : rr.stable;
+    const shadow = inCohort && c.shadow ? { modelId: c.modelId, rolloutId: c.rolloutId } : undefined;
+    try {
+      const manifest = await this.#ensureModel(target);
+      if (shadow) await this.#ensureModel(shadow.modelId);
+      if (gen !== this.#generation || this.#closed) return; // a newer release superseded this one
+      const prev = this.roles.get(role);
+      const next: ActiveRole = {
+        modelId: target,
+        cohort: target === rr.stable ? 'stable' : 'candidate',
+        ...(target !== rr.stable && c ? { rolloutId: c.rolloutId } : {}),
+        version: manifest?.version ?? '0.0.0',
+        ...(shadow ? { shadow } : {}),
+        activatedAt: prev?.modelId === target ? prev.activatedAt : this.#clock(),
+      };
+      const changed = prev?.modelId !== target;
+      if (changed || prev?.shadow?.modelId !== shadow?.modelId || prev?.cohort !== next.cohort) {
+        // A model change closes the current window so no window mixes two models (as the real agent does).
+        if (changed && prev) this.#emitWindow();
+        this.roles.set(role, next);
+        if (changed) {
+          this.counters.activations++;
+          const back = prev?.cohort === 'candidate' && next.cohort === 'stable';
+          this.#event({ type: back ? 'rolled_back' : 'activated', role, modelId: target, releaseSeq: this.#lastSeq, ...(back ? { reason: 'release' } : {}) });
+        }
+        this.#publishStatus();
+      }
+    } catch (e) {
+      const err = toAgentError(e, 'internal');
+      this.#event({ type: 'model_rejected', role, modelId: target, reason: err.code, message: err.message });
+    }
+  }
+
+  // ---- model fetch ---------------------------------------------------------------------------------
+
+  /** Verified manifest of a model this agent holds, fetching and verifying it first if needed. */
+  async #ensureModel(modelId: string): Promise<ModelManifest | undefined> {
+    if (this.#models.has(modelId)) return this.#manifests.get(modelId);
+    let f = this.#fetches.get(modelId);
+    if (!f) {
+      f = { promise: this.#fetch(modelId) };
+      this.#fetches.set(modelId, f);
+      f.promise.then(
+        () => this.#fetches.delete(modelId),
+        () => this.#fetches.delete(modelId),
+      );
+    }
+    return f.promise;
+  }
+
+  async #fetch(modelId: string): Promise<ModelManifest> {
+    this.#event({ type: 'download_started', modelId });
+    const manifestRaw = await this.#receiveOne(this.#t.manifest(modelId), 30_000, 'manifest_missing');
+    const v = verifyEnvelope(JSON.parse(manifestRaw.toString('utf8')), PAYLOAD_TYPE_MODEL, this.#o.trust.models.keys, this.#o.trust.models.threshold, nodeEd25519Verifier);
+    const manifest = ModelManifestSchema.parse(JSON.parse(Buffer.from(v.payload).toString('utf8')));
+    if (manifest.sha256 !== modelId) throw new AgentError('sha256_mismatch', 'manifest sha256 is not the modelId');
+    if (manifest.size > (this.#o.maxModelBytes ?? 512 * 1024 * 1024)) throw new AgentError('model_too_large');
+    if (manifest.chunkSha256.length !== Math.ceil(manifest.size / manifest.chunkSize)) throw new AgentError('chunk_count_mismatch');
+    if (this.#o.fetchModels !== false) await this.#fetchChunks(modelId, manifest);
+    this.#models.add(modelId);
+    this.#manifests.set(modelId, manifest);
+    this.#event({ type: 'model_verified', modelId });
+    return manifest;
+  }
+
+  /** Subscribes to every chunk topic and checks each chunk against the signed manifest as it arrives. */
+  async #fetchChunks(modelId: string, manifest: ModelManifest): Promise<void> {
+    const n = manifest.chunkSha256.length;
+    const have = new Uint8Array(n);
+    let got = 0;
+    let bytes = 0;
+    const filter = this.#t.chunksWildcard(modelId);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => done(new AgentError('timeout', `timed out with ${got}/${n} chunks`)), 600_000);
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.#msgHandlers.delete(filter);
+        void this.client.unsubscribeAsync(filter).catch(() => {});
+        if (err) reject(err);
+        else resolve();
+      };
+      this.#msgHandlers.set(filter, (topic, payload) => {
+        const c = this.#t.parseChunkTopic(topic);
+        if (!c || c.modelId !== modelId) return;
+        if (c.index >= n) return done(new AgentError('chunk_unexpected', `chunk ${c.index} is not in the manifest`));
+        if (have[c.index]) return;
+        const h = createHash('sha256').update(payload).digest('hex');
+        if (h !== manifest.chunkSha256[c.index]) return done(new AgentError('chunk_hash_mismatch', `chunk ${c.index} sha256 mismatch`));
+        have[c.index] = 1;
+        got++;
+        bytes += payload.length;
+        this.counters.chunksVerified++;
+        this.counters.bytesFetched += payload.length;
+        if (got === n) {
+          if (bytes !== manifest.size) return done(new AgentError('size_mismatch'));
+          done();
+        }
+      });
+      this.client.subscribe(filter, { qos: 1 }, (err) => err && done(err));
+    });
+  }
+
+  #receiveOne(topic: string, timeoutMs: number, code: ErrorCode): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const finish = (p: Buffer | undefined) => {
+        clearTimeout(timer);
+        this.#msgHandlers.delete(topic);
+        void this.client.unsubscribeAsync(topic).catch(() => {});
+        if (p) resolve(p);
+        else reject(new AgentError(code, `nothing on ${topic}`));
+      };
+      this.#msgHandlers.set(topic, (_t, p) => p.length > 0 && finish(p));
+      this.client.subscribe(topic, { qos: 1 }, (err) => err && reject(err));
+    });
+  }
+
+  // ---- reporting ---------------------------------------------------------------------------------
+
+  #event(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): void {
+    const ev: AgentEvent = { agentId: this.agentId, ts: new Date(this.#clock()).toISOString(), seq: this.#eventSeq++, ...e };
+    this.#o.onEvent?.(ev);
+    if (!this.#closed) this.client.publish(this.#t.agentEvents(this.agentId), JSON.stringify(ev), { qos: 1 });
+  }
+
+  status(): AgentStatus {
+    const roles: AgentStatus['roles'] = {};
+    for (const [role, a] of this.roles) {
+      const rs: RoleStatus = { state: 'active', modelId: a.modelId, provider: 'sim', version: a.version ?? '0.0.0', cohort: a.shadow ? 'shadow' : a.cohort };
+      if (a.rolloutId ?? a.shadow?.rolloutId) rs.rolloutId = a.rolloutId ?? a.shadow!.rolloutId;
+      roles[role] = rs;
+    }
+    return { agentId: this.agentId, online: true, ts: new Date(this.#clock()).toISOString(), agentVersion: 'sim-0.1.0', platform: 'sim', channel: this.#o.channel, releaseSeq: this.#lastSeq, roles };
+  }
+
+  #publishStatus(): void {
+    if (this.#closed) return;
+    this.client.publish(this.#t.agentStatus(this.agentId), JSON.stringify(this.status()), { qos: 1, retain: true });
+  }
+
+  /** Simulates the window's requests from each active model's profile and publishes the window. */
+  #emitWindow(): void {
+    if (this.#closed) return;
+    const end = this.#clock();
+    const n = this.#o.requestsPerWindow ?? 50;
+    const roles: MetricsWindow['roles'] = {};
+    for (const [role, a] of this.roles) {
+      const p = this.#o.profiles.get(a.modelId);
+      const h = createHistogram();
+      const conf = emptyConfidenceHistogram();
+      let errors = 0;
+      const confs: number[] = [];
+      for (let i = 0; i < n; i++) {
+        observe(h, p.latencyMs * Math.exp(p.latencySigma * gaussian(this.#rand)));
+        if (this.#rand() < p.errorRate) errors++;
+        else confs.push(Math.min(1, Math.max(0, p.confidence + 0.1 * gaussian(this.#rand))));
+      }
+      addConfidences(conf, confs);
+      const m: RoleMetrics = {
+        modelId: a.modelId,
+        version: a.version ?? '0.0.0',
+        provider: 'sim',
+        cohort: a.shadow ? 'shadow' : a.cohort,
+        count: n,
+        errors,
+        latency: { boundsMs: [...h.boundsMs], counts: [...h.counts], ...histogramPercentiles(h) },
+        confidenceHistogram: conf,
+      };
+      if (a.rolloutId) m.rolloutId = a.rolloutId;
+      if (a.shadow) {
+        const sp = this.#o.profiles.get(a.shadow.modelId);
+        const samples = Math.max(1, Math.round(n * (this.#o.shadowSampleRate ?? 0.2)));
+        const sh = createHistogram();
+        let agreeSum = 0;
+        let shErrors = 0;
+        for (let i = 0; i < samples; i++) {
+          observe(sh, sp.latencyMs * Math.exp(sp.latencySigma * gaussian(this.#rand)));
+          if (this.#rand() < sp.errorRate) shErrors++;
+          agreeSum += Math.min(1, Math.max(0, sp.agreement + 0.03 * gaussian(this.#rand)));
+        }
+        m.rolloutId = a.shadow.rolloutId;
+        m.shadow = { modelId: a.shadow.modelId, samples: samples - shErrors, agreement: agreeSum / samples, latencyP95: histogramQuantile(sh, 0.95), errors: shErrors };
+      }
+      roles[role] = m;
+    }
+    const w: MetricsWindow = {
+      agentId: this.agentId,
+      seq: this.#windowSeq++,
+      windowStart: new Date(this.#windowStart).toISOString(),
+      windowEnd: new Date(Math.max(end, this.#windowStart + 1)).toISOString(),
+      channel: this.#o.channel,
+      releaseSeq: this.#lastSeq,
+      roles,
+      process: { rssBytes: 50e6, heapUsedBytes: 20e6, eventLoopDelayP99Ms: 1 },
+    };
+    this.#windowStart = end;
+    this.counters.windows++;
+    this.client.publish(this.#t.agentMetrics(this.agentId), JSON.stringify(w), { qos: 1 });
+  }
+
+  get release(): Release | undefined {
+    return this.#release;
+  }
+
+  activeModel(role: Role): string | undefined {
+    return this.roles.get(role)?.modelId;
+  }
+
+  /** Graceful stop: marks itself offline (retained) and disconnects. `crash` skips that, so the will fires. */
+  async close(opts: { crash?: boolean } = {}): Promise<void> {
+    if (this.#windowTimer) {
+      clearTimeout(this.#windowTimer);
+      clearInterval(this.#windowTimer);
+    }
+    if (!opts.crash && this.client.connected) {
+      const s = { ...this.status(), online: false };
+      await this.client.publishAsync(this.#t.agentStatus(this.agentId), JSON.stringify(s), { qos: 1, retain: true }).catch(() => {});
+    }
+    this.#closed = true;
+    if (opts.crash) {
+      this.client.stream?.destroy();
+      await this.client.endAsync(true);
+    } else await this.client.endAsync();
+  }
+}
+
+function hashSeed(s: string): number {
+  return createHash('sha256').update(s).digest().readUInt32BE(0);
+}
+
+function matches(filter: string, topic: string): boolean {
+  if (filter === topic) return true;
+  if (!filter.endsWith('/+')) return false;
+  const head = filter.slice(0, -1);
+  return topic.startsWith(head) && !topic.slice(head.length).includes('/');
+}

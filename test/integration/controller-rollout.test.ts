@@ -1,0 +1,225 @@
+/**
+ * The rollout controller driving simulated agents over a real broker (aedes in-process): waves with
+ * healthy metrics, automatic rollback on error rate and on p95 (reaching every canary agent), the
+ * approval gate, shadow-first agreement, and a controller restart mid-rollout resuming from SQLite.
+ * Durations are short (wave-min-duration 1 s, 300 ms metrics windows); the clock is real.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { FleetController, controlRollout, startRollout } from '../../src/fleet/controller/controller.js';
+import { DEFAULT_SPEC, type RolloutSpec } from '../../src/fleet/controller/judge.js';
+import { ControllerStore } from '../../src/fleet/controller/store.js';
+import { connectBroker } from '../../src/fleet/mqtt.js';
+import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim, type FleetSim, type SimKeys } from '../../src/fleet/sim/index.js';
+import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { inCandidateCohort } from '../../src/common/bucket.js';
+
+const CHANNEL = 'prod';
+
+interface World {
+  broker: TestBroker;
+  keys: SimKeys;
+  admin: MqttClient;
+  sim: FleetSim;
+  stable: string;
+  candidate: string;
+  dir: string;
+  dbPath: string;
+  store: ControllerStore;
+  ctl: FleetController;
+  ctlClient: MqttClient;
+  close(): Promise<void>;
+}
+
+async function waitFor<T>(f: () => T | undefined | false, ms: number, what: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startController(w: Pick<World, 'broker' | 'keys' | 'dbPath'>): Promise<{ ctl: FleetController; store: ControllerStore; ctlClient: MqttClient }> {
+  const store = new ControllerStore(w.dbPath);
+  const ctlClient = await connectBroker({ url: w.broker.url, protocolVersion: w.broker.protocolVersion, mqttOptions: { reconnectPeriod: 200 } });
+  const ctl = new FleetController({ client: ctlClient, store, releaseKeys: [w.keys.releases], tickMs: 150 });
+  await ctl.start();
+  return { ctl, store, ctlClient };
+}
+
+async function world(agents = 20): Promise<World> {
+  const broker = await startAedes();
+  const keys = makeSimKeys();
+  const admin = await connectBroker({ url: broker.url, protocolVersion: broker.protocolVersion });
+  const stable = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '1.0.0', size: 3000, chunkSize: 1024 });
+  const candidate = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '1.1.0', size: 5000, chunkSize: 1024 });
+  await publishSimRelease(admin, { keys, channel: CHANNEL, roles: { detector: { stable } } });
+  const sim = await startFleetSim({
+    url: broker.url,
+    count: agents,
+    channel: CHANNEL,
+    trust: keys.trust,
+    windowMs: 300,
+    requestsPerWindow: 20,
+    mqtt: { protocolVersion: broker.protocolVersion },
+  });
+  await waitFor(() => sim.countActive('detector', stable) === agents, 10_000, () => `all agents on stable (${sim.countActive('detector', stable)})`);
+  const dir = mkdtempSync(join(tmpdir(), 'rpa-ctl-'));
+  const dbPath = join(dir, 'fleet.db');
+  const c = await startController({ broker, keys, dbPath });
+  const w: World = {
+    broker, keys, admin, sim, stable, candidate, dir, dbPath, ...c,
+    async close() {
+      await w.ctl.close();
+      w.ctlClient.end(true);
+      w.store.close();
+      await sim.close();
+      admin.end(true);
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  // the controller has seen every agent's status and the channel's release
+  await waitFor(() => { w.ctl.flushIngest(); return w.store.agents().filter((a) => a.online).length === agents && w.store.release(CHANNEL); }, 10_000, () => 'controller sees the fleet');
+  return w;
+}
+
+function spec(w: World, over: Partial<RolloutSpec> = {}): Omit<RolloutSpec, 'stable'> {
+  return { ...DEFAULT_SPEC, channel: CHANNEL, role: 'detector', candidate: w.candidate, waves: [10, 50, 100], waveMinDurationMs: 1000, minAgents: 2, minRequests: 20, breachLookbackMs: 1500, maxP95Ms: 100, ...over };
+}
+
+test('rollout: healthy canary advances through every wave to 100 % and becomes stable', async () => {
+  const w = await world();
+  try {
+    const id = startRollout(w.store, spec(w), Date.now());
+    const done = await waitFor(() => { const r = w.store.rollout(id)!; return r.state !== 'running' && r.state !== 'pending' ? r : undefined; }, 30_000, () => JSON.stringify(w.store.rollout(id)?.result));
+    assert.equal(done.state, 'completed', JSON.stringify(done.result));
+    await waitFor(() => w.sim.countActive('detector', w.candidate) === 20, 10_000, () => `all on candidate (${w.sim.countActive('detector', w.candidate)})`);
+    const log = w.store.logOf(id).map((l) => l.kind);
+    assert.deepEqual(log.filter((k) => k === 'phase_started').length, 3, 'three waves published');
+    assert.equal(log.filter((k) => k === 'phase_passed').length, 2);
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.stable, w.candidate, 'the candidate is the new stable');
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate, undefined);
+    // every agent verified and fetched the candidate's bytes itself
+    assert.ok(w.sim.agents.every((a) => a.counters.bytesFetched >= 5000));
+  } finally {
+    await w.close();
+  }
+});
+
+test('rollout: the canary error rate breaks the gate → automatic rollback reaches every canary agent, evidence recorded', async () => {
+  const w = await world();
+  try {
+    w.sim.setProfile(w.candidate, { errorRate: 0.3 });
+    const id = startRollout(w.store, spec(w, { waves: [50, 100] }), Date.now());
+    const cohort = w.sim.agents.filter((a) => inCandidateCohort(a.agentId, id, 50));
+    assert.ok(cohort.length > 0);
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.state === 'rolled_back' ? r : undefined; }, 20_000, () => `state ${w.store.rollout(id)?.state}`);
+    const verdict = (r.result as { verdict: { breach: string; reasons: string[]; summary: { canary: { errors: number } } } }).verdict;
+    assert.equal(verdict.breach, 'error_rate');
+    assert.ok(verdict.summary.canary.errors > 0);
+    assert.match(verdict.reasons[0]!, /error rate/);
+    await waitFor(() => cohort.every((a) => a.activeModel('detector') === w.stable), 10_000, () => 'every canary agent back on stable');
+    const confirmed = await waitFor(() => w.store.rollout(id)!.result?.confirmedAt !== undefined && w.store.rollout(id)!, 10_000, () => 'controller confirms the rollback');
+    assert.ok(Number(confirmed.result!.confirmMs) >= 0);
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate, undefined, 'rollback release has no candidate');
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.stable, w.stable);
+    assert.ok(cohort.some((a) => a.counters.activations >= 2), 'canary agents had activated the candidate before rolling back');
+  } finally {
+    await w.close();
+  }
+});
+
+test('rollout: canary p95 over the gate rolls back', async () => {
+  const w = await world();
+  try {
+    w.sim.setProfile(w.candidate, { latencyMs: 250 });
+    const id = startRollout(w.store, spec(w, { waves: [50, 100] }), Date.now());
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.state === 'rolled_back' ? r : undefined; }, 20_000, () => `state ${w.store.rollout(id)?.state}`);
+    assert.equal((r.result as { verdict: { breach: string } }).verdict.breach, 'p95');
+    await waitFor(() => w.sim.countActive('detector', w.stable) === 20, 10_000, () => 'all back on stable');
+  } finally {
+    await w.close();
+  }
+});
+
+test('rollout: --approve-each-wave waits at the gate until approved', async () => {
+  const w = await world();
+  try {
+    const id = startRollout(w.store, spec(w, { waves: [50, 100], approveEachWave: true }), Date.now());
+    await waitFor(() => w.store.rollout(id)!.state === 'awaiting_approval', 20_000, () => `state ${w.store.rollout(id)?.state}`);
+    const seqBefore = w.store.release(CHANNEL)!.seq;
+    await new Promise((r) => setTimeout(r, 1500)); // it keeps waiting: no new release, still 50 %
+    assert.equal(w.store.rollout(id)!.state, 'awaiting_approval');
+    assert.equal(w.store.release(CHANNEL)!.seq, seqBefore);
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate!.percent, 50);
+    controlRollout(w.store, id, 'approve', Date.now());
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.phase === 1 ? r : undefined; }, 10_000, () => 'advanced after approval');
+    assert.equal(r.state, 'running');
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate!.percent, 100);
+  } finally {
+    await w.close();
+  }
+});
+
+test('rollout: shadow-first runs the candidate in shadow and reports agreement before the first wave', async () => {
+  const w = await world();
+  try {
+    w.sim.setProfile(w.candidate, { agreement: 0.95 });
+    const id = startRollout(w.store, spec(w, { waves: [50, 100], shadowFirst: true, shadowPercent: 50, minAgreement: 0.9 }), Date.now());
+    const shadowCohort = w.sim.agents.filter((a) => inCandidateCohort(a.agentId, id, 50));
+    await waitFor(() => shadowCohort.every((a) => a.roles.get('detector')?.shadow?.modelId === w.candidate), 10_000, () => 'shadow running');
+    // answers still come from stable during shadow
+    assert.ok(shadowCohort.every((a) => a.activeModel('detector') === w.stable));
+    const passed = await waitFor(() => w.store.logOf(id).find((l) => l.kind === 'phase_passed' && l.data.phase === 0), 20_000, () => `state ${w.store.rollout(id)?.state}`);
+    const summary = (passed.data.verdict as { summary: { shadow: { agreement: number; samples: number } } }).summary.shadow;
+    assert.ok(summary.agreement > 0.9 && summary.agreement < 1, `agreement ${summary.agreement}`);
+    assert.ok(summary.samples > 0);
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.state === 'completed' ? r : undefined; }, 20_000, () => `state ${w.store.rollout(id)?.state}`);
+    assert.equal(r.state, 'completed');
+  } finally {
+    await w.close();
+  }
+});
+
+test('rollout: shadow agreement below the minimum rolls back before any agent serves the candidate', async () => {
+  const w = await world();
+  try {
+    w.sim.setProfile(w.candidate, { agreement: 0.5 });
+    const id = startRollout(w.store, spec(w, { waves: [50, 100], shadowFirst: true, shadowPercent: 50, minAgreement: 0.9 }), Date.now());
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.state === 'rolled_back' ? r : undefined; }, 20_000, () => `state ${w.store.rollout(id)?.state}`);
+    assert.equal((r.result as { verdict: { breach: string } }).verdict.breach, 'agreement');
+    assert.ok(w.sim.agents.every((a) => a.counters.activations === 1), 'nobody ever activated the candidate');
+  } finally {
+    await w.close();
+  }
+});
+
+test('rollout: a controller restart mid-rollout resumes from SQLite', async () => {
+  const w = await world();
+  try {
+    const id = startRollout(w.store, spec(w, { waves: [10, 50, 100], waveMinDurationMs: 1500 }), Date.now());
+    await waitFor(() => w.store.rollout(id)!.phase === 1, 20_000, () => `phase ${w.store.rollout(id)?.phase}`);
+    const seqAtStop = w.store.release(CHANNEL)!.seq;
+    await w.ctl.close();
+    w.ctlClient.end(true);
+    w.store.close();
+    await new Promise((r) => setTimeout(r, 500));
+    const c = await startController(w);
+    Object.assign(w, c);
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.state === 'completed' ? r : undefined; }, 30_000, () => `state ${w.store.rollout(id)?.state} phase ${w.store.rollout(id)?.phase}`);
+    assert.equal(r.state, 'completed');
+    assert.ok(w.store.release(CHANNEL)!.seq > seqAtStop, 'seq keeps increasing across the restart');
+    const started = w.store.logOf(id).filter((l) => l.kind === 'phase_started').map((l) => l.data.phase);
+    assert.deepEqual(started, [0, 1, 2], 'no wave was published twice');
+    await waitFor(() => w.sim.countActive('detector', w.candidate) === 20, 10_000, () => 'all on candidate');
+  } finally {
+    await w.close();
+  }
+});

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_SPEC, judgeWave, phasesOf, validateWaves, type RoleWindowRow, type RolloutSpec, type WaveEvidence } from '../../src/fleet/controller/judge.js';
+import { createHistogram, observe } from '../../src/common/metrics.js';
+
+const spec: RolloutSpec = { ...DEFAULT_SPEC, channel: 'c', role: 'detector', candidate: 'a'.repeat(64), stable: 'b'.repeat(64), waveMinDurationMs: 2000, minAgents: 3, minRequests: 50 };
+
+function rows(agents: number, perAgent: { count: number; errors: number; latencyMs: number }, shadow?: RoleWindowRow['shadow']): RoleWindowRow[] {
+  return Array.from({ length: agents }, (_, i) => {
+    const h = createHistogram();
+    observe(h, perAgent.latencyMs, perAgent.count);
+    return { agentId: `a${i}`, count: perAgent.count, errors: perAgent.errors, latency: h, ...(shadow ? { shadow } : {}) };
+  });
+}
+
+function ev(over: Partial<WaveEvidence>): WaveEvidence {
+  const healthy = rows(5, { count: 20, errors: 0, latencyMs: 20 });
+  return { phase: { shadow: false, percent: 5 }, elapsedMs: 3000, expectedCanary: 5, activated: 5, canary: healthy, canaryRecent: healthy, stable: rows(20, { count: 20, errors: 0, latencyMs: 20 }), ...over };
+}
+
+test('waves: validation and shadow-first phases', () => {
+  assert.equal(validateWaves([1, 5, 25, 50, 100]), undefined);
+  assert.match(validateWaves([5, 1, 100])!, /ascending/);
+  assert.match(validateWaves([1, 50])!, /last wave/);
+  assert.match(validateWaves([0, 100])!, /\(0, 100\]/);
+  assert.deepEqual(phasesOf({ waves: [5, 100], shadowFirst: true }), [{ shadow: true, percent: 5 }, { shadow: false, percent: 5 }, { shadow: false, percent: 100 }]);
+});
+
+test('judge: healthy canary passes once duration, agents, activation and requests are met', () => {
+  assert.equal(judgeWave(spec, ev({})).kind, 'pass');
+  const early = judgeWave(spec, ev({ elapsedMs: 1000 }));
+  assert.equal(early.kind, 'wait');
+  assert.match(early.reasons.join(), /1 s of 2 s/);
+  const few = judgeWave(spec, ev({ activated: 2 }));
+  assert.equal(few.kind, 'wait');
+  assert.match(few.reasons.join(), /2 of 3 canary agents activated/);
+  // the required agents are min(minAgents, cohort size): a 2-agent cohort can pass
+  const small = rows(2, { count: 40, errors: 0, latencyMs: 20 });
+  assert.equal(judgeWave(spec, ev({ expectedCanary: 2, activated: 2, canary: small, canaryRecent: small })).kind, 'pass');
+  // an empty cohort passes after the minimum duration
+  assert.equal(judgeWave(spec, ev({ expectedCanary: 0, activated: 0, canary: [], canaryRecent: [] })).kind, 'pass');
+});
+
+test('judge: error rate, absolute p95 and p95 relative to stable fail the wave with the evidence', () => {
+  const errs = rows(5, { count: 20, errors: 2, latencyMs: 20 }); // 10 %
+  const v = judgeWave(spec, ev({ canary: errs, canaryRecent: errs, elapsedMs: 100 }));
+  assert.equal(v.kind, 'fail');
+  assert.equal(v.kind === 'fail' && v.breach, 'error_rate');
+  assert.equal(v.summary.canary.errors, 10);
+  const slow = rows(5, { count: 20, errors: 0, latencyMs: 180 });
+  const v2 = judgeWave(spec, ev({ canary: slow, canaryRecent: slow }));
+  assert.equal(v2.kind === 'fail' && v2.breach, 'p95');
+  const slower = rows(5, { count: 20, errors: 0, latencyMs: 45 }); // under 100 ms but > 1.5 × stable's 20
+  const v3 = judgeWave(spec, ev({ canary: slower, canaryRecent: slower }));
+  assert.equal(v3.kind === 'fail' && v3.breach, 'p95_vs_stable');
+});
+
+test('judge: a fault in recent windows is not diluted by a long healthy wave', () => {
+  const healthy = rows(5, { count: 2000, errors: 0, latencyMs: 20 });
+  const faulty = rows(5, { count: 20, errors: 5, latencyMs: 20 });
+  const v = judgeWave(spec, ev({ canary: [...healthy, ...faulty], canaryRecent: faulty }));
+  assert.equal(v.kind, 'fail');
+  assert.match(v.reasons[0]!, /recent/);
+});
+
+test('judge: too few requests can neither fail nor pass', () => {
+  const tiny = rows(5, { count: 2, errors: 2, latencyMs: 500 });
+  const v = judgeWave(spec, ev({ canary: tiny, canaryRecent: tiny }));
+  assert.equal(v.kind, 'wait');
+  assert.match(v.reasons.join(), /10 of 50 canary requests/);
+});
+
+test('judge: shadow phase passes on agreement and fails below min agreement', () => {
+  const s = { ...spec, minAgreement: 0.9 };
+  const good = rows(5, { count: 20, errors: 0, latencyMs: 20 }, { samples: 20, agreement: 0.95, latencyP95: 30, errors: 0 });
+  const v = judgeWave(s, ev({ phase: { shadow: true, percent: 5 }, canary: good, canaryRecent: good }));
+  assert.equal(v.kind, 'pass');
+  assert.ok(Math.abs(v.summary.shadow!.agreement - 0.95) < 1e-9);
+  const bad = rows(5, { count: 20, errors: 0, latencyMs: 20 }, { samples: 20, agreement: 0.6, latencyP95: 30, errors: 0 });
+  const v2 = judgeWave(s, ev({ phase: { shadow: true, percent: 5 }, canary: bad, canaryRecent: bad }));
+  assert.equal(v2.kind === 'fail' && v2.breach, 'agreement');
+});
