@@ -60,9 +60,11 @@ SIGINT/SIGTERM. Secrets (broker password, at-rest model key) come from the OS cr
       await activator.close();
       throw e;
     }
+    const print = (e: AgentEvent) => io.out(args.json ? JSON.stringify(e) : describeEvent(e));
+    // Events from start-up (restore, resume) happened inside createAgent: print them, then follow live.
+    for (const e of agent.snapshot().recentEvents) print(e);
     agent.subscribe((c) => {
-      if (c.kind !== 'event') return;
-      io.out(args.json ? JSON.stringify(c.event) : describeEvent(c.event));
+      if (c.kind === 'event') print(c.event);
     });
     if (!args.json) io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
     await new Promise<void>((resolve) => {
