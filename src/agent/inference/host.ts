@@ -91,6 +91,38 @@ interface Pending {
   reject: (e: unknown) => void;
   t0: number;
   settled: boolean;
+  /** shared input buffers lent to this run, returned to the pool when the worker answers */
+  slots?: SharedArrayBuffer[];
+}
+
+/** Inputs at least this big go through pooled shared memory instead of a structured-clone copy. */
+const SHARED_INPUT_MIN_BYTES = 16 * 1024;
+const POOL_MAX_BYTES = 64 << 20;
+
+/**
+ * Reusable SharedArrayBuffers for run inputs. Posting a big typed array structured-clones it (an
+ * allocation and copy on each side, and GC pressure); copying it into a pooled shared buffer is one
+ * memcpy here and one into a reused scratch buffer in the worker.
+ */
+class SharedInputPool {
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  private bytes = 0;
+  take(size: number): SharedArrayBuffer {
+    const list = this.free.get(size);
+    const sab = list?.pop();
+    if (sab) {
+      this.bytes -= size;
+      return sab;
+    }
+    return new SharedArrayBuffer(size);
+  }
+  give(sab: SharedArrayBuffer): void {
+    if (this.bytes + sab.byteLength > POOL_MAX_BYTES) return;
+    let list = this.free.get(sab.byteLength);
+    if (!list) this.free.set(sab.byteLength, (list = []));
+    list.push(sab);
+    this.bytes += sab.byteLength;
+  }
 }
 
 interface Generation {
@@ -134,6 +166,7 @@ export class InferenceHost implements ModelActivator {
   private readonly providers: string[];
   private readonly workerUrl: URL;
   private spare: Promise<Worker> | undefined;
+  private readonly inputPool = new SharedInputPool();
   private nextRunId = 0;
   private nextSeq = 0;
   private closed = false;
@@ -210,12 +243,25 @@ export class InferenceHost implements ModelActivator {
       }
       gen.pending.set(id, p);
       let transfer: ArrayBuffer[] | undefined;
+      let sent: Feeds = feeds;
       if (opts.transfer) {
+        // the caller gives the buffers up: no copy at all
         transfer = [];
         for (const t of Object.values(feeds)) if (t.data.buffer instanceof ArrayBuffer && !transfer.includes(t.data.buffer)) transfer.push(t.data.buffer);
+      } else {
+        for (const [name, t] of Object.entries(feeds)) {
+          const d = t.data;
+          if (!(d.buffer instanceof ArrayBuffer) || d.byteLength < SHARED_INPUT_MIN_BYTES) continue; // already shared, or cheap to clone
+          const sab = this.inputPool.take(d.byteLength);
+          new Uint8Array(sab).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+          const Ctor = d.constructor as new (b: SharedArrayBuffer, o: number, n: number) => typeof d;
+          if (sent === feeds) sent = { ...feeds };
+          sent[name] = { type: t.type, data: new Ctor(sab, 0, d.length), dims: t.dims };
+          (p.slots ??= []).push(sab);
+        }
       }
       try {
-        gen.worker.postMessage({ t: 'run', id, feeds }, transfer ?? []);
+        gen.worker.postMessage({ t: 'run', id, feeds: sent }, transfer ?? []);
       } catch (e) {
         gen.pending.delete(id);
         this.releaseLease(gen);
@@ -230,6 +276,7 @@ export class InferenceHost implements ModelActivator {
     if (!p) return;
     gen.pending.delete(id);
     const ms = performance.now() - p.t0;
+    if (p.slots) for (const sab of p.slots) this.inputPool.give(sab);
     this.releaseLease(gen);
     for (const o of this.observers) {
       try {

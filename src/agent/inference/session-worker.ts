@@ -56,9 +56,26 @@ function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
   port!.postMessage(msg, transfer ?? []);
 }
 
+/**
+ * Scratch buffers for inputs that arrive in shared memory, per input name: onnxruntime-node rejects
+ * views on a SharedArrayBuffer ("Invalid argument"), so we copy into a buffer this thread owns and
+ * reuse it. Safe because runs on this worker are serialised (the queue below).
+ */
+const scratch = new Map<string, Uint8Array>();
+
 function toOrtFeeds(o: Ort, feeds: Feeds): Record<string, import('onnxruntime-node').Tensor> {
   const out: Record<string, import('onnxruntime-node').Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) out[name] = new o.Tensor(t.type as never, t.data as never, t.dims);
+  for (const [name, t] of Object.entries(feeds)) {
+    let data = t.data;
+    if (!(data.buffer instanceof ArrayBuffer)) {
+      let buf = scratch.get(name);
+      if (!buf || buf.byteLength !== data.byteLength) scratch.set(name, (buf = new Uint8Array(data.byteLength)));
+      buf.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const Ctor = data.constructor as new (b: ArrayBuffer, o: number, n: number) => typeof data;
+      data = new Ctor(buf.buffer as ArrayBuffer, 0, data.length);
+    }
+    out[name] = new o.Tensor(t.type as never, data as never, t.dims);
+  }
   return out;
 }
 
@@ -125,7 +142,9 @@ async function load(modelId: string, manifest: ModelManifest, shared: SharedArra
     failedProviders = created.failed;
     const s = created.session;
     session = s;
-    queue = new RunQueue(maxConcurrentRuns(created.provider));
+    // One run at a time per session: a worker thread executes one synchronous native run at a time
+    // anyway, inputs reuse scratch buffers, and for DirectML it is required (maxConcurrentRuns('dml') = 1).
+    queue = new RunQueue(Math.min(1, maxConcurrentRuns(created.provider)));
 
     // step: contract
     const meta = (list: readonly unknown[]) => list as ValueMeta[];
@@ -201,6 +220,7 @@ async function run(id: number, feeds: Feeds): Promise<void> {
   const o = ort;
   try {
     const ts = performance.now();
+    // feeds are converted inside the queue slot: scratch buffers are reused run to run
     const result = await queue.run(() => s.run(toOrtFeeds(o, feeds)));
     const { outputs, transfer } = fromOrtOutputs(result);
     post({ t: 'result', id, outputs, ms: performance.now() - ts }, transfer);
