@@ -149,11 +149,16 @@ export class BlobStore {
 /** A download in progress: chunks are written at their offsets and made durable before they count. */
 export class PartialFile {
   constructor(private fd: number | undefined) {}
+  /** Writes a chunk at its offset; it is durable only after the next `sync()`. */
   writeChunk(offset: number, data: Uint8Array): void {
     if (this.fd === undefined) throw new AgentError('internal', 'partial file is closed');
     let done = 0;
     while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, offset + done);
-    fdatasyncSync(this.fd); // the chunk bit in the registry may only be set once the bytes are on disk
+  }
+  /** The chunk bits in the registry may only be set once their bytes are on disk: call before marking. */
+  sync(): void {
+    if (this.fd === undefined) throw new AgentError('internal', 'partial file is closed');
+    fdatasyncSync(this.fd);
   }
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);

@@ -313,6 +313,26 @@ export class Registry {
       return { have, chunksWritten: written };
     })();
   }
+  /** Marks several durable chunks in one transaction (group commit: one fsync for the batch). */
+  markChunks(modelId: string, indices: readonly number[], now: string): { have: number; chunksWritten: number } {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('SELECT bitmap, have, chunks_written FROM fetches WHERE model_id = ?').get(modelId) as Row | undefined;
+      if (!r) throw new AgentError('internal', `no fetch record for ${modelId}`);
+      const bitmap = Buffer.from(r.bitmap as Buffer);
+      let have = r.have as number;
+      for (const index of indices) {
+        const byte = index >> 3;
+        const bit = 1 << (index & 7);
+        if (!((bitmap[byte] ?? 0) & bit)) {
+          bitmap[byte] = (bitmap[byte] ?? 0) | bit;
+          have++;
+        }
+      }
+      const written = (r.chunks_written as number) + indices.length;
+      this.db.prepare('UPDATE fetches SET bitmap = ?, have = ?, chunks_written = ?, updated_at = ? WHERE model_id = ?').run(bitmap, have, written, now, modelId);
+      return { have, chunksWritten: written };
+    })();
+  }
   deleteFetch(modelId: string): void {
     this.db.prepare('DELETE FROM fetches WHERE model_id = ?').run(modelId);
   }
