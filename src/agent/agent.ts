@@ -338,6 +338,13 @@ export class Agent {
 
   /** Chooses stable or candidate per role (DESIGN.md bucket rule) and starts what is needed. */
   private applyRelease(release: Release, seq: number): void {
+    // Downloads no role of this release wants any more are dropped (their partial files too).
+    const wanted = new Set<string>();
+    for (const role of ROLES) {
+      const rr = release.roles[role];
+      if (rr) wanted.add(rr.stable).add(rr.candidate?.modelId ?? rr.stable);
+    }
+    for (const f of this.registry.listFetches()) if (!wanted.has(f.modelId) && ![...this.jobs.values()].some((j) => j.modelId === f.modelId)) this.discardFetch(f.modelId);
     for (const role of ROLES) {
       const rr = release.roles[role];
       if (!rr) continue;

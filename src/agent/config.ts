@@ -16,7 +16,9 @@ export const BrokerConfigSchema = z
   .object({
     url: z
       .string()
-      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL'),
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL')
+      // Secrets live only in the OS credential store: a password in the URL would sit in a plain file.
+      .refine((u) => !/^[a-z]+:\/\/[^/@]*:[^/@]*@/.test(u), 'must not contain a password (use passwordFromCredentialStore)'),
     username: z.string().min(1).max(256).optional(),
     /** the password is read from the OS credential store (account "broker-password"), never from this file */
     passwordFromCredentialStore: z.boolean().default(false),

@@ -37,6 +37,7 @@ test('agent config: bad values are bad_config naming the zod path', () => {
   bad({ ...base, broker: { ...base.broker, password: 'secret' } }, 'broker');
   bad({ ...base, broker: { ...base.broker, cert: 'c.pem' } }, 'broker.cert');
   bad({ ...base, keepVersions: 0 }, 'keepVersions');
+  bad({ ...base, broker: { url: 'mqtt://agent:hunter2@broker:1883' } }, 'broker.url');
   bad({ ...base, channel: undefined }, 'channel');
 });
 
