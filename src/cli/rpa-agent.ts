@@ -5,6 +5,7 @@ import { processIO, runTool, type Command } from './command.js';
 async function commands(): Promise<Command<any>[]> {
   const mods: { commands: Command<any>[] }[] = await Promise.all([
     // one line per verb module, e.g. import('./agent/run.js'),
+    import('./agent/call.js'),
     import('./agent/run.js'),
     import('./agent/status.js'),
   ]);
