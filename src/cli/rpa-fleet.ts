@@ -9,6 +9,11 @@ async function commands(): Promise<Command<any>[]> {
     import('./fleet/trust.js'),
     import('./fleet/model.js'),
     import('./fleet/release.js'),
+    import('./fleet/controller.js'),
+    import('./fleet/rollout.js'),
+    import('./fleet/status.js'),
+    import('./fleet/agents.js'),
+    import('./fleet/feedback.js'),
   ]);
   return mods.flatMap((m) => m.commands as Command<any>[]);
 }

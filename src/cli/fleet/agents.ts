@@ -1,0 +1,79 @@
+/** `rpa-fleet agents list|show`: agents known to the controller, from its database. */
+import { AgentError } from '../../common/errors.js';
+import { ControllerStore } from '../../fleet/controller/store.js';
+import { parseFlags, type Command, type Parsed } from '../command.js';
+import { dbHelp, dbOption, dbPath } from './controller.js';
+
+interface AgentsArgs {
+  id?: string;
+  db: string;
+  onlineOnly: boolean;
+  json: boolean;
+}
+
+function parseAgents(argv: string[], needId: boolean): Parsed<AgentsArgs> {
+  const r = parseFlags(argv, { ...dbOption, online: { type: 'boolean' }, json: { type: 'boolean' } }, needId);
+  if (r.kind !== 'ok') return r;
+  const id = r.positionals[0];
+  if (needId && !id) return { kind: 'error', message: 'an agent id is required' };
+  return { kind: 'ok', value: { ...(id ? { id } : {}), db: dbPath(r.values), onlineOnly: r.values['online'] === true, json: r.values['json'] === true } };
+}
+
+const list: Command<AgentsArgs> = {
+  name: 'agents list',
+  summary: 'list agents with presence, channel and active model per role',
+  help: `[--online] [--db FILE] [--json]\n${dbHelp}`,
+  parse: (argv) => parseAgents(argv, false),
+  async run(a, io) {
+    const store = new ControllerStore(a.db);
+    try {
+      const rows = store.agents().filter((x) => !a.onlineOnly || x.online);
+      if (a.json) {
+        io.out(JSON.stringify({ ok: true, agents: rows }));
+        return 0;
+      }
+      if (rows.length === 0) io.out('no agents');
+      for (const x of rows) {
+        const roles = Object.entries(x.status.roles).map(([role, rs]) => `${role}=${rs?.modelId?.slice(0, 12) ?? '-'}@${rs?.version ?? '?'}/${rs?.provider ?? '?'}${rs?.cohort && rs.cohort !== 'stable' ? `(${rs.cohort})` : ''}`);
+        io.out(`${x.agentId.padEnd(24)} ${x.online ? 'online ' : 'offline'} ${(x.status.channel ?? '-').padEnd(10)} seq ${String(x.status.releaseSeq ?? '-').padEnd(5)} ${roles.join(' ')}`);
+      }
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+const show: Command<AgentsArgs> = {
+  name: 'agents show',
+  summary: 'one agent: status, recent metrics windows and events',
+  help: `AGENT_ID [--db FILE] [--json]\n${dbHelp}`,
+  parse: (argv) => parseAgents(argv, true),
+  async run(a, io) {
+    const store = new ControllerStore(a.db);
+    try {
+      const ag = store.agent(a.id!);
+      if (!ag) throw new AgentError('not_found', `no agent ${a.id}`);
+      const windows = store.recentWindows(a.id!, 5);
+      const events = store.recentEvents(a.id!, 10);
+      if (a.json) {
+        io.out(JSON.stringify({ ok: true, agent: ag, windows, events }));
+        return 0;
+      }
+      io.out(`${ag.agentId}  ${ag.online ? 'online' : 'offline'}  agent ${ag.status.agentVersion}  ${ag.status.platform ?? ''}  channel ${ag.status.channel ?? '-'}  release seq ${ag.status.releaseSeq ?? '-'}`);
+      for (const [role, rs] of Object.entries(ag.status.roles)) io.out(`  ${role}: ${rs?.state} ${rs?.modelId ?? '-'} ${rs?.version ?? ''} on ${rs?.provider ?? '?'} cohort ${rs?.cohort ?? 'stable'}${rs?.lastError ? ` last error ${rs.lastError.code}` : ''}`);
+      io.out('recent windows:');
+      for (const w of windows) {
+        const parts = Object.entries(w.roles).map(([role, m]) => `${role} n=${m?.count} err=${m?.errors} p95=${m?.latency.p95.toFixed(1)}ms${m?.psi !== undefined ? ` psi=${m.psi.toFixed(3)}` : ''}${m?.shadow ? ` shadow agree=${m.shadow.agreement.toFixed(3)}` : ''}`);
+        io.out(`  #${w.seq} ${w.windowEnd}  ${parts.join('  ')}${w.process ? `  rss ${(w.process.rssBytes / 1048576).toFixed(0)} MiB, loop p99 ${w.process.eventLoopDelayP99Ms.toFixed(1)} ms` : ''}`);
+      }
+      io.out('recent events:');
+      for (const e of events) io.out(`  #${e.seq} ${e.ts} ${e.type}${e.role ? ' ' + e.role : ''}${e.reason ? ' ' + e.reason : ''}${e.modelId ? ' ' + e.modelId.slice(0, 12) : ''}`);
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export const commands: Command<any>[] = [list, show];

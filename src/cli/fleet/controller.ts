@@ -1,0 +1,127 @@
+/**
+ * `rpa-fleet controller`: runs the fleet rollout controller (DESIGN.md "Fleet controller") until
+ * interrupted: subscribes to the agents' topics, keeps state in a SQLite file that the other
+ * verbs (rollout, status, agents, feedback) read and write, and serves Prometheus /metrics.
+ */
+import { FleetController } from '../../fleet/controller/controller.js';
+import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometheus.js';
+import { ControllerStore } from '../../fleet/controller/store.js';
+import { loadSigningKey } from '../../fleet/keys.js';
+import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed } from '../command.js';
+import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
+
+export const dbOption = { db: { type: 'string' as const } };
+export const dbHelp = `  --db FILE               the controller's SQLite file (default $RPA_FLEET_DB or ./fleet.db)`;
+export function dbPath(v: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): string {
+  return typeof v['db'] === 'string' ? v['db'] : (env['RPA_FLEET_DB'] ?? 'fleet.db');
+}
+
+export interface ControllerArgs {
+  broker: BrokerFlags;
+  keys: string[];
+  trust?: string;
+  db: string;
+  metricsPort?: number;
+  metricsHost: string;
+  sharedGroup?: string;
+  tickMs: number;
+  json: boolean;
+}
+
+export function parseController(argv: string[]): Parsed<ControllerArgs> {
+  const r = parseFlags(argv, {
+    ...brokerOptions,
+    ...dbOption,
+    key: { type: 'string', multiple: true },
+    trust: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
+    'shared-group': { type: 'string' },
+    tick: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (r.kind !== 'ok') return r;
+  const v = r.values;
+  const b = parseBrokerFlags(v);
+  if (!b.ok) return { kind: 'error', message: b.message };
+  const keys = listValues(v['key']);
+  if (keys.length === 0) return { kind: 'error', message: '--key FILE (a releases private key) is required: the controller signs each wave' };
+  let metricsPort: number | undefined;
+  if (v['metrics-port'] !== undefined) {
+    metricsPort = Number(v['metrics-port']);
+    if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) return { kind: 'error', message: '--metrics-port is a port number' };
+  }
+  const tickMs = parseDuration(String(v['tick'] ?? '1s'));
+  if (!tickMs || tickMs < 50) return { kind: 'error', message: '--tick is a duration of at least 50ms (e.g. 1s)' };
+  const group = v['shared-group'];
+  if (group !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(String(group))) return { kind: 'error', message: '--shared-group is a name (letters, digits, . _ -)' };
+  return {
+    kind: 'ok',
+    value: {
+      broker: b.value,
+      keys,
+      ...(typeof v['trust'] === 'string' ? { trust: v['trust'] } : {}),
+      db: dbPath(v),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      metricsHost: typeof v['metrics-host'] === 'string' ? v['metrics-host'] : '127.0.0.1',
+      ...(group !== undefined ? { sharedGroup: String(group) } : {}),
+      tickMs,
+      json: v['json'] === true,
+    },
+  };
+}
+
+async function runController(a: ControllerArgs, io: CommandIO): Promise<number> {
+  const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'releases')));
+  const trust = await trustFromFile(a.trust, 'releases');
+  const client = await connectFromFlags({ ...a.broker }, io);
+  // A long-lived service reconnects (the CLI default is fail-fast).
+  client.options.reconnectPeriod = 2000;
+  const store = new ControllerStore(a.db);
+  const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
+  const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say });
+  await ctl.start();
+  const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost) : undefined;
+  say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    io.signal?.addEventListener('abort', stop, { once: true });
+  });
+  say('stopping');
+  await ctl.close();
+  await metrics?.close();
+  await client.endAsync();
+  store.close();
+  return 0;
+}
+
+const controller: Command<ControllerArgs> = {
+  name: 'controller',
+  summary: 'run the rollout controller (fleet state, waves, gates, rollback, /metrics)',
+  help: `--broker URL --key releases.key [--db fleet.db] [--metrics-port 9464] [--shared-group G] [options]
+
+Runs until interrupted. Subscribes to agents/+/status|metrics|events|feedback, stores fleet state,
+rollouts and feedback in the SQLite file, signs and publishes each wave's release, and rolls back
+automatically when a wave's canary cohort breaks a gate.
+
+Options:
+  --key FILE[,FILE]       releases private key(s) (threshold signing = several)
+  --trust FILE            trust file whose releases role verifies releases seen on the wire
+${dbHelp}
+  --metrics-port N        serve Prometheus /metrics on this port (0 = any free port)
+  --metrics-host H        address for /metrics (default 127.0.0.1)
+  --shared-group G        take metrics/events/feedback through an MQTT 5 shared subscription
+                          ($share/G/...) so several controllers split the stream; they share --db
+  --tick D                how often rollouts are judged (default 1s)
+  --json                  log lines as JSON
+${brokerHelp}
+
+Example:
+  rpa-fleet controller --broker mqtt://localhost:1883 --key keys/releases.key --metrics-port 9464`,
+  parse: parseController,
+  run: runController,
+};
+
+export const commands: Command<any>[] = [controller];

@@ -1,0 +1,268 @@
+/**
+ * `rpa-fleet rollout start|status|approve|pause|resume|abort` (issue 6). These verbs write and read
+ * the controller's SQLite file; the running controller (`rpa-fleet controller`) signs and publishes
+ * the releases. `--follow` shows live progress until the rollout ends.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AgentError } from '../../common/errors.js';
+import { isValidTopicSegment } from '../../common/topics.js';
+import { ROLES, type Role } from '../../common/wire.js';
+import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } from '../../fleet/controller/controller.js';
+import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
+import { ControllerStore, type LogRow, type RolloutRow } from '../../fleet/controller/store.js';
+import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { dbHelp, dbOption, dbPath } from './controller.js';
+
+export interface RolloutStartArgs {
+  spec: Omit<RolloutSpec, 'stable'> & { stable?: string };
+  db: string;
+  follow: boolean;
+  json: boolean;
+}
+
+const num = (v: unknown, flag: string, min: number, max: number): number | string | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= min && n <= max ? n : `${flag} must be a number from ${min} to ${max}`;
+};
+
+export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
+  const r = parseFlags(argv, {
+    ...dbOption,
+    channel: { type: 'string' },
+    role: { type: 'string' },
+    candidate: { type: 'string' },
+    stable: { type: 'string' },
+    waves: { type: 'string' },
+    'wave-min-duration': { type: 'string' },
+    'min-agents': { type: 'string' },
+    'max-error-rate': { type: 'string' },
+    'max-p95-ms': { type: 'string' },
+    'max-p95-ratio': { type: 'string' },
+    'min-agreement': { type: 'string' },
+    'min-requests': { type: 'string' },
+    'shadow-first': { type: 'boolean' },
+    'shadow-percent': { type: 'string' },
+    'approve-each-wave': { type: 'boolean' },
+    'breach-lookback': { type: 'string' },
+    'release-ttl': { type: 'string' },
+    follow: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (r.kind !== 'ok') return r;
+  const v = r.values;
+  const channel = v['channel'];
+  if (typeof channel !== 'string' || !isValidTopicSegment(channel)) return { kind: 'error', message: '--channel C is required (letters, digits, . _ -)' };
+  const role = v['role'];
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return { kind: 'error', message: `--role is one of ${ROLES.join(', ')}` };
+  const hex = /^[0-9a-f]{64}$/;
+  const candidate = v['candidate'];
+  if (typeof candidate !== 'string' || !hex.test(candidate)) return { kind: 'error', message: '--candidate MODEL_ID (64 lowercase hex, as `rpa-fleet model list` shows) is required' };
+  const stable = v['stable'];
+  if (stable !== undefined && (typeof stable !== 'string' || !hex.test(stable))) return { kind: 'error', message: '--stable is a 64-hex modelId' };
+  const waves = String(v['waves'] ?? DEFAULT_SPEC.waves.join(',')).split(',').map((s) => Number(s.trim()));
+  const badWaves = waves.some((w) => !Number.isFinite(w)) ? 'waves are numbers' : validateWaves(waves);
+  if (badWaves) return { kind: 'error', message: `--waves: ${badWaves}` };
+  const dur = (flag: string, def: number): number | string => {
+    if (v[flag] === undefined) return def;
+    const d = parseDuration(String(v[flag]));
+    return d && d > 0 ? d : `--${flag} is a duration such as 30m, 90s, 1500ms`;
+  };
+  const waveMin = dur('wave-min-duration', DEFAULT_SPEC.waveMinDurationMs);
+  const lookback = dur('breach-lookback', DEFAULT_SPEC.breachLookbackMs);
+  const ttl = dur('release-ttl', DEFAULT_SPEC.releaseTtlMs);
+  const minAgents = num(v['min-agents'], '--min-agents', 0, 1e9);
+  const maxErr = num(v['max-error-rate'], '--max-error-rate', 0, 1);
+  const maxP95 = num(v['max-p95-ms'], '--max-p95-ms', 0.001, 600_000);
+  const ratio = num(v['max-p95-ratio'], '--max-p95-ratio', 0, 1000);
+  const minAgree = num(v['min-agreement'], '--min-agreement', 0, 1);
+  const minReq = num(v['min-requests'], '--min-requests', 1, 1e12);
+  const shadowPct = num(v['shadow-percent'], '--shadow-percent', 0.0001, 100);
+  for (const x of [waveMin, lookback, ttl, minAgents, maxErr, maxP95, ratio, minAgree, minReq, shadowPct]) if (typeof x === 'string') return { kind: 'error', message: x };
+  if (v['shadow-first'] !== true && (minAgree !== undefined || shadowPct !== undefined)) return { kind: 'error', message: '--min-agreement and --shadow-percent need --shadow-first' };
+  const spec: RolloutStartArgs['spec'] = {
+    ...DEFAULT_SPEC,
+    channel,
+    role: role as Role,
+    candidate,
+    ...(stable ? { stable: stable as string } : {}),
+    waves,
+    waveMinDurationMs: waveMin as number,
+    breachLookbackMs: lookback as number,
+    releaseTtlMs: ttl as number,
+    ...(minAgents !== undefined ? { minAgents: Math.floor(minAgents as number) } : {}),
+    ...(maxErr !== undefined ? { maxErrorRate: maxErr as number } : {}),
+    ...(maxP95 !== undefined ? { maxP95Ms: maxP95 as number } : {}),
+    ...(ratio !== undefined ? { maxP95RatioToStable: ratio as number } : {}),
+    ...(minAgree !== undefined ? { minAgreement: minAgree as number } : {}),
+    ...(minReq !== undefined ? { minRequests: Math.floor(minReq as number) } : {}),
+    ...(shadowPct !== undefined ? { shadowPercent: shadowPct as number } : {}),
+    shadowFirst: v['shadow-first'] === true,
+    approveEachWave: v['approve-each-wave'] === true,
+  };
+  return { kind: 'ok', value: { spec, db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true } };
+}
+
+// ---- presentation ------------------------------------------------------------------------------------
+
+export function describeRollout(r: RolloutRow): string {
+  const phases = phasesOf(r.spec);
+  const p = phases[r.phase];
+  const where = p ? `${p.shadow ? 'shadow' : 'wave'} ${r.phase + 1}/${phases.length} at ${p.percent} %` : 'not started';
+  const latest = r.result?.['latest'] as Verdict | undefined;
+  const lines = [
+    `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${r.spec.stable.slice(0, 12)}… → ${r.spec.candidate.slice(0, 12)}…  ${where}`,
+    `  waves ${r.spec.waves.join(',')}${r.spec.shadowFirst ? ' (shadow first)' : ''}  min ${Math.round(r.spec.waveMinDurationMs / 1000)} s/wave  gates: errors ≤ ${(r.spec.maxErrorRate * 100).toFixed(2)} %, p95 ≤ ${r.spec.maxP95Ms} ms${r.spec.maxP95RatioToStable ? ` and ≤ ${r.spec.maxP95RatioToStable}× stable` : ''}${r.spec.minAgreement !== undefined ? `, agreement ≥ ${r.spec.minAgreement}` : ''}`,
+  ];
+  if (latest && !TERMINAL_STATES.includes(r.state)) {
+    const s = latest.summary;
+    lines.push(
+      `  canary: ${s.activated}/${s.expectedCanary} activated, ${s.canary.agents} reporting, ${s.canary.count} requests, errors ${(s.canary.errorRate * 100).toFixed(2)} %, p95 ${s.canary.p95.toFixed(1)} ms | stable p95 ${s.stable.p95.toFixed(1)} ms${s.shadow ? ` | shadow agreement ${s.shadow.agreement.toFixed(3)} (${s.shadow.samples} samples)` : ''}`,
+      `  ${latest.kind === 'wait' ? 'waiting: ' : latest.kind + ': '}${latest.reasons.join('; ')}`,
+    );
+  }
+  if (r.state === 'rolled_back' || r.state === 'aborted') {
+    const v = r.result?.['verdict'] as Verdict | undefined;
+    lines.push(`  ${r.state === 'aborted' ? 'aborted' : 'rolled back'}: ${v ? v.reasons.join('; ') : String(r.result?.['reason'] ?? '')}${r.result?.['confirmMs'] !== undefined ? `; every agent back on stable ${r.result['confirmMs']} ms after the rollback release` : ''}`);
+  }
+  if (r.state === 'awaiting_approval') lines.push(`  approve with: rpa-fleet rollout approve ${r.id}`);
+  return lines.join('\n');
+}
+
+function describeLog(l: LogRow): string {
+  const t = new Date(l.ts).toISOString().slice(11, 19);
+  const d = l.data;
+  switch (l.kind) {
+    case 'phase_started':
+      return `${t} ${d['shadow'] ? 'shadow' : 'wave'} ${d['percent']} % published (release seq ${d['releaseSeq']})`;
+    case 'progress':
+      return `${t} ${d['verdict']}: ${(d['reasons'] as string[]).join('; ')}`;
+    case 'phase_passed':
+      return `${t} phase ${Number(d['phase']) + 1} passed: ${((d['verdict'] as Verdict).reasons ?? []).join('; ')}`;
+    case 'rolled_back':
+      return `${t} ROLLED BACK (release seq ${d['releaseSeq']}): ${((d['verdict'] as Verdict | undefined)?.reasons ?? []).join('; ')}`;
+    case 'rollback_confirmed':
+      return `${t} every agent back on stable (${d['confirmMs']} ms after the rollback release)`;
+    default:
+      return `${t} ${l.kind}${Object.keys(d).length ? ' ' + JSON.stringify(d).slice(0, 200) : ''}`;
+  }
+}
+
+async function follow(store: ControllerStore, id: string, io: CommandIO, json: boolean): Promise<number> {
+  let after = 0;
+  for (;;) {
+    for (const l of store.logOf(id, after)) {
+      after = l.id;
+      io.out(json ? JSON.stringify(l) : describeLog(l));
+    }
+    const r = store.rollout(id)!;
+    if (TERMINAL_STATES.includes(r.state)) {
+      if (!json) io.out(describeRollout(r));
+      return r.state === 'completed' ? 0 : 1;
+    }
+    if (io.signal?.aborted) return 0;
+    await sleep(1000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);
+  }
+}
+
+function withStore<T>(db: string, fn: (s: ControllerStore) => Promise<T>): Promise<T> {
+  const s = new ControllerStore(db);
+  return fn(s).finally(() => s.close());
+}
+
+const start: Command<RolloutStartArgs> = {
+  name: 'rollout start',
+  summary: 'start a wave rollout of a candidate model (the controller runs it)',
+  help: `--channel C --role R --candidate MODEL_ID [--waves 1,5,25,50,100] [--wave-min-duration 30m]
+       [--min-agents 20] [--max-error-rate 0.01] [--max-p95-ms 100] [--max-p95-ratio 1.5]
+       [--min-agreement 0.9 --shadow-first [--shadow-percent P]] [--approve-each-wave] [--follow] [--db FILE]
+
+Records the rollout in the controller's database; the running controller signs and publishes each
+wave's release, judges the canary cohort against the stable cohort, advances, waits for approval
+(--approve-each-wave) or rolls back automatically, recording the evidence.
+
+Options:
+  --stable MODEL_ID       the model to return to (default: the channel release's current stable)
+  --min-requests N        requests a cohort must serve before a gate is judged (default 50)
+  --breach-lookback D     window for breach detection (default 2m)
+  --release-ttl D         expiry of each published release (default 30d)
+  --follow                print progress until the rollout ends (exit 0 completed, 1 otherwise)
+${dbHelp}
+  --json                  machine-readable output
+
+Example:
+  rpa-fleet rollout start --channel prod --role detector --candidate 3f1c…e9 --waves 1,5,25,50,100 \\
+      --wave-min-duration 30m --min-agents 20 --max-error-rate 0.01 --max-p95-ms 100 --follow`,
+  parse: parseRolloutStart,
+  async run(a, io) {
+    return withStore(a.db, async (store) => {
+      const id = startRollout(store, a.spec, Date.now());
+      const r = store.rollout(id)!;
+      io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `rollout ${id} recorded; the controller publishes wave 1 (${phasesOf(r.spec)[0]!.percent} %) on its next tick`);
+      return a.follow ? follow(store, id, io, a.json) : 0;
+    });
+  },
+};
+
+interface IdArgs {
+  id?: string;
+  db: string;
+  follow: boolean;
+  json: boolean;
+}
+
+function parseId(argv: string[], needId: boolean): Parsed<IdArgs> {
+  const r = parseFlags(argv, { ...dbOption, follow: { type: 'boolean' }, json: { type: 'boolean' } }, true);
+  if (r.kind !== 'ok') return r;
+  const id = r.positionals[0];
+  if (needId && !id) return { kind: 'error', message: 'a rollout id is required' };
+  if (r.positionals.length > 1) return { kind: 'error', message: 'one rollout id at a time' };
+  return { kind: 'ok', value: { ...(id ? { id } : {}), db: dbPath(r.values), follow: r.values['follow'] === true, json: r.values['json'] === true } };
+}
+
+const status: Command<IdArgs> = {
+  name: 'rollout status',
+  summary: 'show rollouts (or one, with --follow for live progress)',
+  help: `[ROLLOUT_ID] [--follow] [--db FILE] [--json]`,
+  parse: (argv) => parseId(argv, false),
+  async run(a, io) {
+    return withStore(a.db, async (store) => {
+      if (a.id) {
+        const r = store.rollout(a.id);
+        if (!r) return reportError(new AgentError('not_found', `no rollout ${a.id}`), io, a.json);
+        if (a.follow) return follow(store, a.id, io, a.json);
+        io.out(a.json ? JSON.stringify({ ok: true, rollout: r, log: store.logOf(a.id).slice(-50) }) : describeRollout(r));
+        return 0;
+      }
+      const all = store.rollouts();
+      if (a.json) io.out(JSON.stringify({ ok: true, rollouts: all }));
+      else io.out(all.length ? all.map(describeRollout).join('\n\n') : 'no rollouts');
+      return 0;
+    });
+  },
+};
+
+function action(name: RolloutAction, summary: string): Command<IdArgs> {
+  return {
+    name: `rollout ${name}`,
+    summary,
+    help: `ROLLOUT_ID [--db FILE] [--json]`,
+    parse: (argv) => parseId(argv, true),
+    async run(a, io) {
+      return withStore(a.db, async (store) => {
+        const r = controlRollout(store, a.id!, name, Date.now());
+        io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `${name}: ${describeRollout(r)}`);
+        return 0;
+      });
+    },
+  };
+}
+
+export const commands: Command<any>[] = [
+  start,
+  status,
+  action('approve', 'let a rollout waiting for approval go to its next wave'),
+  action('pause', 'hold a rollout at its current wave (breaches still roll back)'),
+  action('resume', 'continue a paused rollout'),
+  action('abort', 'stop a rollout and return the channel to stable'),
+];
