@@ -29,7 +29,7 @@ export interface MonitorHandle {
 export interface ScreenCapturer {
   monitors(): MonitorInfo[];
   /** One frame per monitor touched by the source; region frames are cut to the region. */
-  capture(source: Exclude<CaptureSource, { kind: 'png' }>, opts?: { signal?: AbortSignal }): Promise<CapturedFrame[]>;
+  capture(source: Extract<CaptureSource, { kind: 'screen' | 'monitor' | 'region' }>, opts?: { signal?: AbortSignal }): Promise<CapturedFrame[]>;
 }
 
 export interface CapturedFrame extends Frame {
@@ -59,7 +59,7 @@ class MonitorCapturer implements ScreenCapturer {
     return this.list().map(monitorInfo);
   }
 
-  async capture(source: Exclude<CaptureSource, { kind: 'png' }>, opts: { signal?: AbortSignal } = {}): Promise<CapturedFrame[]> {
+  async capture(source: Extract<CaptureSource, { kind: 'screen' | 'monitor' | 'region' }>, opts: { signal?: AbortSignal } = {}): Promise<CapturedFrame[]> {
     const handles = this.list();
     if (handles.length === 0) throw new AgentError('not_found', 'no monitor to capture (is a display attached?)');
     let chosen: MonitorHandle[];

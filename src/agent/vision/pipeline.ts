@@ -129,6 +129,24 @@ export class VisionPipeline {
     return res!;
   }
 
+  /** Classifies several element boxes (image pixels) of one image in ONE batched run, with the crop rule. */
+  async classifyBoxes(png: Buffer | Uint8Array, boxes: readonly Box[], opts: { signal?: AbortSignal } = {}): Promise<ClassifyResult[]> {
+    this.calls.classify++;
+    if (boxes.length === 0) return [];
+    const spec = this.requireSpec('classifier');
+    const img = asPixels(await frameFromImage(png));
+    return this.runClassifier(spec, cropBatch(img, boxes, spec.preprocess), opts);
+  }
+
+  /** Embeds several element boxes (image pixels) of one image in one batched run, with the crop rule. */
+  async embedBoxes(png: Buffer | Uint8Array, boxes: readonly Box[], opts: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
+    this.calls.embed++;
+    if (boxes.length === 0) return [];
+    const spec = this.requireSpec('similarity');
+    const img = asPixels(await frameFromImage(png));
+    return this.runEmbedding(spec, cropBatch(img, boxes, spec.preprocess), opts);
+  }
+
   /** L2-normalised embedding of a whole image (a template of an element). */
   async embed(png: Buffer | Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     this.calls.embed++;
@@ -221,6 +239,7 @@ export class VisionPipeline {
       const f = await frameFromImage(source.png, source.originX ?? 0, source.originY ?? 0);
       return { frames: [f], monitors: [], monitorIds: [undefined] };
     }
+    if (source.kind === 'frame') return { frames: [source.frame], monitors: [], monitorIds: [undefined] };
     if (!this.deps.capturer) throw new AgentError('bad_argument', 'screen capture is not available here; send a PNG');
     const captured = await this.deps.capturer.capture(source, opts);
     return { frames: captured, monitors: this.deps.capturer.monitors(), monitorIds: captured.map((c) => c.monitor.id) };

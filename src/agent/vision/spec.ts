@@ -54,9 +54,20 @@ export function specFromMetadata(role: Role, json: unknown): VisionModelSpec {
   const md = MetadataSchema.parse(json);
   const inputName = md.contract?.inputs[0]?.name ?? md.input?.name;
   if (!inputName) throw new AgentError('contract_mismatch', `${role} metadata names no input`);
-  const pre = PreprocessSchema.parse(md.preprocess);
+  const pre = PreprocessSchema.parse(normaliseCrop(md.preprocess));
   const post = PostprocessSchema.parse({ format: DEFAULT_FORMAT[role], ...(md.postprocess ?? {}) });
   return { inputName, outputName: md.contract?.outputs[0]?.name ?? md.output?.name, preprocess: pre, postprocess: post, labels: md.labels, modelId: md.sha256 };
+}
+
+/**
+ * The training recipe writes the crop rule as {expandRatio, minPadPx, size: [w, h]} (scripts/train); the wire
+ * schema names it {expand, minPad, size}. Accept both so one metadata.json drives both sides.
+ */
+function normaliseCrop(pre: Record<string, unknown>): Record<string, unknown> {
+  const c = pre.crop as Record<string, unknown> | undefined;
+  if (!c || typeof c !== 'object') return pre;
+  const size = Array.isArray(c.size) ? c.size[0] : c.size;
+  return { ...pre, crop: { expand: c.expand ?? c.expandRatio, minPad: c.minPad ?? c.minPadPx, size } };
 }
 
 export async function loadSpecFile(role: Role, path: string): Promise<VisionModelSpec> {

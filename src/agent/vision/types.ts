@@ -66,7 +66,9 @@ export type CaptureSource =
   | { kind: 'screen' }
   | { kind: 'monitor'; id?: number; index?: number }
   | { kind: 'region'; x: number; y: number; width: number; height: number }
-  | { kind: 'png'; png: Buffer | Uint8Array; originX?: number; originY?: number };
+  | { kind: 'png'; png: Buffer | Uint8Array; originX?: number; originY?: number }
+  /** pixels already in memory (e.g. captured by Electron's desktopCapturer, or a benchmark) */
+  | { kind: 'frame'; frame: Frame };
 
 export interface Detection {
   /** screen pixels */

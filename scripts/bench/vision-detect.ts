@@ -1,0 +1,185 @@
+/**
+ * Full-screen 1920x1080 detection benchmark (issue 4): capture → preprocess → detector → decode/NMS → crops →
+ * batched classifier, on the real models in assets/models, under a real X server showing a real page in
+ * Chromium (Xvfb started here when DISPLAY is unset). Also preprocessing alone, raw onnxruntime on the same
+ * input (the ratio shows what the pipeline adds), and frame-cache hits.
+ *
+ *   node --import tsx scripts/bench/vision-detect.ts [iterations=30] [--write docs/BENCHMARKS-vision.md] [--models DIR]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as ort from 'onnxruntime-node';
+import { createScreenCapturer } from '../../src/agent/vision/capture.js';
+import { preprocessFrame, normalisationTables } from '../../src/agent/vision/preprocess.js';
+import { FrameCache } from '../../src/agent/vision/frame-cache.js';
+import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
+import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
+import { loadSpecFile } from '../../src/agent/vision/spec.js';
+import type { Role } from '../../src/common/wire.js';
+import type { VisionModelSpec } from '../../src/agent/vision/types.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const argv = process.argv.slice(2);
+const iterations = Number(argv.find((a) => /^\d+$/.test(a)) ?? 30);
+const writeIdx = argv.indexOf('--write');
+const writePath = writeIdx >= 0 ? resolve(argv[writeIdx + 1]!) : null;
+const modelsIdx = argv.indexOf('--models');
+const MODELS = modelsIdx >= 0 ? resolve(argv[modelsIdx + 1]!) : join(ROOT, 'assets', 'models');
+const children: ChildProcess[] = [];
+let xvfb: ChildProcess | undefined;
+
+function pctl(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+const f1 = (x: number) => x.toFixed(1);
+
+async function setUpDisplay(): Promise<void> {
+  if (!process.env.DISPLAY) {
+    let n = 120;
+    while (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) n++;
+    xvfb = spawn('Xvfb', [`:${n}`, '-screen', '0', '1920x1080x24', '-nolisten', 'tcp'], { stdio: 'ignore', detached: true });
+    process.env.DISPLAY = `:${n}`;
+    for (let i = 0; i < 50 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(100);
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'vision-bench-'));
+  const page = join(ROOT, 'scripts', 'dataset', 'real', '02_github_settings.html');
+  const url = existsSync(page) ? `file://${page}` : 'data:text/html,<h1>no page</h1><button>OK</button>';
+  children.push(spawn('/usr/bin/chromium', ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', '--disable-background-networking', `--user-data-dir=${profile}`, '--window-position=0,0', '--window-size=1920,1080', `--app=${url}`], { stdio: 'ignore', detached: true }));
+  process.on('exit', () => rmSync(profile, { recursive: true, force: true }));
+  await sleep(4000); // let the page paint
+}
+
+async function tearDown(): Promise<void> {
+  for (const c of children) if (c.pid && c.exitCode === null) try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
+  if (xvfb?.pid && xvfb.exitCode === null) {
+    const exited = new Promise((r) => xvfb!.once('exit', r));
+    try { process.kill(-xvfb.pid, 'SIGTERM'); } catch { /* gone */ }
+    await Promise.race([exited, sleep(3000)]);
+  }
+}
+
+async function main(): Promise<void> {
+  const roles: Role[] = ['detector', 'classifier', 'similarity'];
+  const specs = {} as Record<Role, VisionModelSpec>;
+  for (const r of roles) specs[r] = { ...(await loadSpecFile(r, join(MODELS, r, 'metadata.json'))), modelId: r };
+  await setUpDisplay();
+  const cap = await createScreenCapturer();
+  const models = await createOrtRunner({ detector: join(MODELS, 'detector', 'model.onnx'), classifier: join(MODELS, 'classifier', 'model.onnx') });
+  const rows: [string, number[], string][] = [];
+  try {
+    // capture alone
+    const capT: number[] = [];
+    let frame = (await cap.capture({ kind: 'screen' }))[0]!;
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      frame = (await cap.capture({ kind: 'screen' }))[0]!;
+      capT.push(performance.now() - t);
+    }
+    rows.push(['capture 1920x1080 (node-screenshots, Xvfb)', capT, '']);
+    // preprocess alone
+    const tables = normalisationTables(specs.detector.preprocess);
+    const preT: number[] = [];
+    let input = await preprocessFrame(frame, specs.detector.preprocess, tables);
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      input = await preprocessFrame(frame, specs.detector.preprocess, tables);
+      preT.push(performance.now() - t);
+    }
+    rows.push([`preprocess 1920x1080 → ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight} NCHW`, preT, '≤ 10 ms']);
+    // raw onnxruntime detector on the same input
+    const sess = models.sessions.detector!;
+    const rawT: number[] = [];
+    const feed = { [specs.detector.inputName]: new ort.Tensor('float32', input.data, input.dims) };
+    await sess.run(feed);
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      await sess.run(feed);
+      rawT.push(performance.now() - t);
+    }
+    rows.push(['detector session.run alone (raw onnxruntime)', rawT, '']);
+    // full pipeline, cache off, live screen
+    const vp = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: cap, cacheEntries: 0 });
+    const fullT: number[] = [];
+    const stage: Record<string, number[]> = {};
+    let nElements = 0;
+    await vp.detect({ source: { kind: 'screen' } });
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      const r = await vp.detect({ source: { kind: 'screen' } });
+      fullT.push(performance.now() - t);
+      nElements = r.elements.length;
+      for (const [k, v] of Object.entries(r.timings)) (stage[k] ??= []).push(v);
+    }
+    rows.push([`full detect, live screen (capture→…→classify, ${nElements} elements)`, fullT, 'p50 ≤ 100 ms']);
+    for (const k of ['capture', 'preprocess', 'detector', 'decode', 'crops', 'classifier']) if (stage[k]) rows.push([`  stage: ${k}`, stage[k]!, '']);
+    // full pipeline from an in-memory frame (no capture)
+    const memT: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      await vp.detect({ source: { kind: 'frame', frame } });
+      memT.push(performance.now() - t);
+    }
+    rows.push(['full detect, frame already in memory (no capture)', memT, '']);
+    vp.close();
+    // cache hits
+    const vc = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: cap, cacheEntries: 2 });
+    await vc.detect({ source: { kind: 'frame', frame } });
+    const hitMem: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      const r = await vc.detect({ source: { kind: 'frame', frame } });
+      hitMem.push(performance.now() - t);
+      if (!r.cached) throw new Error('expected a cache hit');
+    }
+    rows.push(['cache hit, detect() on an unchanged frame in memory', hitMem, '≤ 2 ms']);
+    const hitLive: number[] = [];
+    await vc.detect({ source: { kind: 'screen' } });
+    let liveHits = 0;
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      const r = await vc.detect({ source: { kind: 'screen' } });
+      hitLive.push(performance.now() - t);
+      if (r.cached) liveHits++;
+    }
+    rows.push([`cache hit, detect() on the live still screen (incl. capture; ${liveHits}/${iterations} hits)`, hitLive, '']);
+    const fc = new FrameCache<number>(1);
+    const h = fc.get('k', frame.data, frame.width, frame.height);
+    fc.set('k', frame.data, h.hash, 1);
+    const lookT: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      fc.get('k', frame.data, frame.width, frame.height);
+      lookT.push(performance.now() - t);
+    }
+    rows.push(['cache lookup alone (sampled hash + full compare, 8.3 MB)', lookT, '']);
+    vc.close();
+  } finally {
+    await models.close();
+    await tearDown();
+  }
+  const cmd = `node --import tsx scripts/bench/vision-detect.ts ${argv.join(' ')}`.trim();
+  const lines = [
+    `command: ${cmd}`,
+    `date: ${new Date().toISOString()}  machine: ${cpus().length} x ${cpus()[0]?.model}  load avg (1 min) at end: ${loadavg()[0]!.toFixed(2)}`,
+    `models: ${MODELS}  detector input ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight}, onnxruntime-node CPU, default threads; ${iterations} iterations each`,
+    '',
+    '| measurement | p50 ms | p95 ms | target |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(([name, xs, target]) => `| ${name} | ${f1(pctl(xs, 50))} | ${f1(pctl(xs, 95))} | ${target} |`),
+  ];
+  console.log(lines.join('\n'));
+  if (writePath) {
+    const prev = existsSync(writePath) ? readFileSync(writePath, 'utf8') : '# Vision benchmarks\n\nEach run is appended by `scripts/bench/vision-detect.ts --write`; the newest is last.\n';
+    writeFileSync(writePath, `${prev.trimEnd()}\n\n## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${lines.join('\n')}\n`);
+  }
+}
+
+main().catch(async (e) => {
+  console.error(e);
+  await tearDown();
+  process.exit(1);
+});
