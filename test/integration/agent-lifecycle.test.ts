@@ -216,3 +216,24 @@ test('agent connection: Mosquitto over TLS (pinned CA) with ACL and the password
     rmSync(otherPki, { recursive: true, force: true });
   }
 });
+
+test('agent lifecycle: close() releases everything (socket, timers, DB, sessions, audit log)', { timeout: 60_000 }, async () => {
+  const resources = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+  const before = resources();
+  const broker = await startAedes();
+  const fleet = makeFleet();
+  const ws = await workspace(fleet);
+  const admin = await adminClient(broker);
+  const ta = await startTestAgent(ws, broker);
+  const a = await buildModel(fixture('tiny-a.onnx'), { name: 'tiny-a' });
+  await publishBuilt(admin, a, fleet.modelKeys);
+  await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
+  await ta.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId, { timeoutMs: 15_000 });
+  assert.ok(resources().length > before.length, 'the agent holds resources while running');
+  await ta.close();
+  await admin.endAsync();
+  await broker.close();
+  await ws.cleanup();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(resources(), before);
+});

@@ -177,6 +177,8 @@ for (const [kind, start] of [
       assert.equal(verified.details?.chunksWrittenTotal, total, 'each chunk written exactly once');
       assert.equal(verified.details?.written, total);
       assert.ok((verified.details?.received as number) <= total + 32, `received ${String(verified.details?.received)}`);
+      const progress = agent.snapshot().recentEvents.filter((e) => e.type === 'download_progress');
+      assert.ok(progress.length >= 1 && progress.length <= 10, `download_progress is throttled to 10 % steps (${progress.length})`);
       const key = Buffer.from((await ws.secretStore.get(SecretAccounts.modelKey))!, 'base64');
       assert.deepEqual(Buffer.from(await new BlobStore(ta.config.dataDir, key).read(m.modelId)), Buffer.from(bytes));
       assert.equal(agent.snapshot().roles.detector?.modelId, m.modelId);
