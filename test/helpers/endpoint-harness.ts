@@ -59,10 +59,17 @@ async function captureScreen(region?: { x: number; y: number; width: number; hei
   } catch (e) {
     throw new AgentError('not_supported', `screen capture is not available: ${(e as Error).message}`);
   }
-  const monitors = mod.Monitor.all();
-  const m = monitors.find((x) => x.isPrimary()) ?? monitors[0];
-  if (!m) throw new AgentError('not_supported', 'no monitor to capture (no display)');
-  let img = await m.captureImage();
+  let monitors: InstanceType<typeof mod.Monitor>[];
+  let img: Awaited<ReturnType<InstanceType<typeof mod.Monitor>['captureImage']>>;
+  let m: InstanceType<typeof mod.Monitor> | undefined;
+  try {
+    monitors = mod.Monitor.all();
+    m = monitors.find((x) => x.isPrimary()) ?? monitors[0];
+    if (!m) throw new Error('no monitor');
+    img = await m.captureImage();
+  } catch (e) {
+    throw new AgentError('not_supported', `screen capture is not available here (${(e as Error).message})`);
+  }
   let ox = m.x();
   let oy = m.y();
   if (region) {
