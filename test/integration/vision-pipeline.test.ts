@@ -204,3 +204,38 @@ test('no active model → coded no_model error; an undecodable PNG → bad_argum
   await assert.rejects(vp2.detect({ source: { kind: 'png', png: Buffer.from('not a png') } }), (e: unknown) => (e as { code?: string }).code === 'bad_argument');
   await assert.rejects(vp2.detect({ source: { kind: 'screen' } }), (e: unknown) => (e as { code?: string }).code === 'bad_argument');
 });
+
+test('through the real InferenceHost: runnerFromHost + specs from the signed-manifest shape', async () => {
+  const { InferenceHost } = await import('../../src/agent/inference/host.js');
+  const { runnerFromHost, specProviderFromManifests } = await import('../../src/agent/vision/host-adapter.js');
+  const { ModelManifestSchema } = await import('../../src/common/wire.js');
+  const { readFileSync } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
+  const bytes = new Uint8Array(readFileSync(join(MODELS, 'detector-const-320.onnx')));
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const manifest = ModelManifestSchema.parse({
+    role: 'detector',
+    name: 'const-detector',
+    version: '1.0.0',
+    sha256: sha,
+    size: bytes.length,
+    chunkSize: bytes.length,
+    chunkSha256: [sha],
+    contract: { inputs: [{ name: 'images', dtype: 'float32', shape: [1, 3, 320, 320] }], outputs: [{ name: 'output0', dtype: 'float32', shape: [1, 5, 2100] }] },
+    labels: ['element'],
+    preprocess: { inputWidth: 320, inputHeight: 320 },
+    postprocess: { format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 },
+    created: '2026-01-01T00:00:00Z',
+  });
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, prespawn: false, defaultLatencyBudgetMs: 10000 });
+  try {
+    await host.activate({ role: 'detector', modelId: sha, manifest, bytes });
+    const vp = new VisionPipeline({ runner: runnerFromHost(host), specs: specProviderFromManifests((r) => (r === 'detector' ? manifest : undefined)) });
+    const res = await vp.detect({ source: { kind: 'png', png: await pagePng() } });
+    assert.equal(res.elements.length, 2);
+    near(res.elements[0]!.box, [120, 180, 200, 220]);
+    vp.close();
+  } finally {
+    await host.close();
+  }
+});
