@@ -52,7 +52,12 @@ interface Target {
   modelId: string;
   cohort: Cohort;
   rolloutId?: string;
+  /** state once active, when not the cohort's usual one (a guard revert ends in rolled_back) */
+  finalState?: 'rolled_back';
 }
+
+/** Registry meta key marking a candidate this agent rolled back, so re-applying the release does not retake it. */
+const rolledBackKey = (role: Role, rolloutId: string | undefined, modelId: string) => `rolled_back:${role}:${rolloutId ?? ''}:${modelId}`;
 
 interface RoleJob {
   modelId: string;
@@ -334,6 +339,42 @@ export class Agent {
     this.changed();
   }
 
+  // --- candidate guard hooks (the inference host's CandidateGuard calls these) ----------------------
+
+  /**
+   * Reverts a role's candidate to the accepted release's stable model (DESIGN.md "Agent core":
+   * active → rolled back). The stable model comes from the store when kept there (instant), else it is
+   * fetched. This rollout is remembered so re-applying the same release does not take it again.
+   */
+  async rollbackCandidate(role: Role, opts: { reason?: ErrorCode; message?: string; details?: Record<string, unknown> } = {}): Promise<void> {
+    const row = this.registry.getRole(role);
+    if (this.closed || !row || row.cohort !== 'candidate' || !row.activeModelId) return;
+    this.registry.setMeta(rolledBackKey(role, row.rolloutId, row.activeModelId), this.nowIso());
+    const last = this.registry.getAcceptedRelease(this.config.channel);
+    const stable = last?.release.roles[role]?.stable;
+    this.emit({
+      type: 'rolled_back',
+      role,
+      modelId: row.activeModelId,
+      channel: this.config.channel,
+      ...(last ? { releaseSeq: last.seq } : {}),
+      reason: opts.reason ?? 'guard_breach',
+      message: opts.message ?? `candidate ${row.activeModelId.slice(0, 12)} rolled back to the stable model`,
+      details: { ...(opts.details ?? {}), ...(row.rolloutId ? { rolloutId: row.rolloutId } : {}), ...(stable ? { stable } : {}) },
+    });
+    if (!last || !stable) return;
+    this.ensureRole(role, { modelId: stable, cohort: 'stable', finalState: 'rolled_back' }, last.release, last.seq);
+    await this.jobs.get(role)?.done;
+  }
+
+  /** The candidate passed its guard window: active → committed. */
+  commitCandidate(role: Role): void {
+    const row = this.registry.getRole(role);
+    if (this.closed || !row || row.cohort !== 'candidate' || row.state !== 'active' || !row.activeModelId) return;
+    this.setRole(role, { state: 'committed' });
+    this.emit({ type: 'committed', role, modelId: row.activeModelId, ...(row.rolloutId ? { details: { rolloutId: row.rolloutId } } : {}) });
+  }
+
   // --- per-role pipeline ------------------------------------------------------------------------------
 
   /** Chooses stable or candidate per role (DESIGN.md bucket rule) and starts what is needed. */
@@ -351,7 +392,7 @@ export class Agent {
       let target: Target = { modelId: rr.stable, cohort: 'stable' };
       const c = rr.candidate;
       // A shadow candidate runs beside the stable one in the inference host; the active slot stays stable.
-      if (c && !c.shadow && inCandidateCohort(this.config.agentId, c.rolloutId, c.percent))
+      if (c && !c.shadow && inCandidateCohort(this.config.agentId, c.rolloutId, c.percent) && !this.registry.getMeta(rolledBackKey(role, c.rolloutId, c.modelId)))
         target = { modelId: c.modelId, cohort: 'candidate', rolloutId: c.rolloutId };
       this.ensureRole(role, target, release, seq);
     }
@@ -481,7 +522,7 @@ export class Agent {
     this.loaded.add(role);
     this.registry.touchModel(modelId, this.nowIso());
     this.setRole(role, {
-      state: this.settledState(target.cohort),
+      state: target.finalState ?? this.settledState(target.cohort),
       activeModelId: modelId,
       previousModelId: prev && prev !== modelId ? prev : null,
       pendingModelId: null,

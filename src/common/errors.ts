@@ -30,6 +30,7 @@ export const ErrorCodes = {
   provider_unavailable: 'no configured execution provider could load the model',
   store_corrupt: 'a stored model no longer matches its sha256',
   no_model: 'no model is active for this role',
+  guard_breach: 'the candidate broke an agent-local guard limit (error rate, latency) and was rolled back',
   // bot endpoint (docs/BOT-API.md; JSON-RPC numbers in src/common/bot-protocol.ts)
   parse_error: 'the frame is not valid JSON',
   invalid_request: 'the frame is not a valid JSON-RPC 2.0 request',

@@ -237,3 +237,48 @@ test('agent lifecycle: close() releases everything (socket, timers, DB, sessions
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(resources(), before);
 });
+
+test('agent lifecycle: guard hooks — rollbackCandidate → stable from the store, rolled_back, not retaken; commitCandidate → committed', { timeout: 60_000 }, () =>
+  withAedes(async (broker) => {
+    const fleet = makeFleet();
+    const ws = await workspace(fleet);
+    const admin = await adminClient(broker);
+    const ta = await startTestAgent(ws, broker);
+    try {
+      const a = await buildModel(fixture('tiny-a.onnx'), { name: 'tiny-a' });
+      const b = await buildModel(fixture('tiny-b.onnx'), { name: 'tiny-b', version: '2.0.0' });
+      await publishBuilt(admin, a, fleet.modelKeys);
+      await publishBuilt(admin, b, fleet.modelKeys);
+      const cand = (rolloutId: string) => ({ stable: a.modelId, candidate: { modelId: b.modelId, rolloutId, percent: 100, shadow: false, gates: {} as never } });
+      await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
+      await ta.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId, { timeoutMs: 15_000 });
+      await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: cand('r1') } }), fleet.releaseKeys);
+      await ta.agent.waitFor((s) => s.roles.detector?.modelId === b.modelId && s.roles.detector.state === 'active', { timeoutMs: 15_000 });
+      await ta.agent.rollbackCandidate('detector', { details: { errorRate: 0.4 } });
+      const s = ta.agent.snapshot();
+      assert.equal(s.roles.detector?.modelId, a.modelId);
+      assert.equal(s.roles.detector?.state, 'rolled_back');
+      assert.equal(s.roles.detector?.cohort, 'stable');
+      assert.deepEqual(await detectorOutput(ta.activator), TINY_A_Y);
+      const ev = s.recentEvents.find((e) => e.type === 'rolled_back')!;
+      assert.equal(ev.reason, 'guard_breach');
+      assert.equal(ev.modelId, b.modelId);
+      assert.equal(ev.details?.errorRate, 0.4);
+      // the same rollout in a newer release is not taken again by this agent…
+      await publishRelease(admin, releaseOf({ seq: 3, roles: { detector: cand('r1') } }), fleet.releaseKeys);
+      await ta.agent.waitForEvent((e) => e.type === 'release_accepted' && e.releaseSeq === 3, { timeoutMs: 10_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(ta.agent.snapshot().roles.detector?.modelId, a.modelId);
+      // …a new rollout is, and passing its guard commits it
+      await publishRelease(admin, releaseOf({ seq: 4, roles: { detector: cand('r2') } }), fleet.releaseKeys);
+      await ta.agent.waitFor((x) => x.roles.detector?.modelId === b.modelId && x.roles.detector.rolloutId === 'r2', { timeoutMs: 15_000 });
+      ta.agent.commitCandidate('detector');
+      assert.equal(ta.agent.snapshot().roles.detector?.state, 'committed');
+      assert.ok(ta.agent.snapshot().recentEvents.some((e) => e.type === 'committed' && e.modelId === b.modelId));
+    } finally {
+      await ta.close();
+      await admin.endAsync();
+      await ws.cleanup();
+    }
+  }),
+);
