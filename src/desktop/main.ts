@@ -26,9 +26,17 @@ import { installDecision } from './update-policy.js';
 import { createElectronUpdater, type ElectronUpdaterPort } from './updater.js';
 import { createStatusWindow, hardenSession } from './window.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** repo root in development (dist/src/desktop → ../../..), app.asar root when packaged */
-const appRoot = resolve(here, '..', '..', '..');
+/**
+ * The app root: the nearest folder above this file holding package.json — the repo in development
+ * (dist/desktop/main.mjs or dist/src/desktop/main.js), the app.asar root when packaged.
+ */
+function findAppRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(start, '..', '..');
+  }
+}
+const appRoot = findAppRoot(dirname(fileURLToPath(import.meta.url)));
 const log = lineLogger((l) => process.stderr.write(l + '\n'));
 
 // Checklist: the custom scheme must be privileged before 'ready'.
