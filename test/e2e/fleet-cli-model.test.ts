@@ -16,6 +16,7 @@ import { connectBroker, readRetained } from '../../src/fleet/mqtt.js';
 import { nodeEd25519Verifier } from '../../src/fleet/signer.js';
 import { fromBase64 } from '../../src/common/bytes.js';
 import { startAedes, startMosquitto } from '../helpers/brokers.js';
+import { createKeytarSecretStore } from '../../src/agent/secrets/secret-store.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'rpa-fleet.js');
@@ -71,8 +72,12 @@ test('rpa-fleet model publish (aedes): retained chunks + signed manifest an agen
     } finally {
       await c.endAsync();
     }
-    // non-TTY progress lines go to stderr, the modelId to stdout
-    const plain = await rpaFleet(['model', 'publish', tinyA, '--role', 'detector', '--name', 'tiny', '--version', '1.0.1', '--key', k.modelsKey, '--broker', broker.url, '--chunk-size', '64']);
+    // non-TTY progress lines go to stderr, the modelId to stdout; --save-envelope keeps the signed manifest
+    const saved = join(dir, 'manifest.dsse.json');
+    const plain = await rpaFleet(['model', 'publish', tinyA, '--role', 'detector', '--name', 'tiny', '--version', '1.0.1', '--key', k.modelsKey, '--broker', broker.url, '--chunk-size', '64', '--save-envelope', saved]);
+    const savedEnv = JSON.parse(readFileSync(saved, 'utf8'));
+    assert.equal(savedEnv.payloadType, PAYLOAD_TYPE_MODEL);
+    assert.equal(JSON.parse(Buffer.from(savedEnv.payload, 'base64').toString()).version, '1.0.1');
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout.trim(), /^[0-9a-f]{64}$/);
     assert.match(plain.stderr, /progress \[#+\] 100%/);
@@ -128,5 +133,31 @@ test('rpa-fleet models list (Mosquitto, password from --password-env): shows eac
   } finally {
     await broker.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('rpa-fleet models list with --password-store: the broker password comes from the OS credential store', async (t) => {
+  // keytar needs a Secret Service; `npm test` and scripts/with-keyring.sh provide a throwaway one.
+  let store;
+  try {
+    store = await createKeytarSecretStore('rpa-fleet');
+    await store.set('e2e-broker', 'probe');
+  } catch (e) {
+    t.skip(`no OS credential store in this session (run under npm test or scripts/with-keyring.sh): ${(e as Error).message}`);
+    return;
+  }
+  const broker = await startMosquitto({ acl: true });
+  try {
+    await store.set('e2e-broker', broker.adminOptions.password!);
+    const auth = ['--broker', broker.url, '--username', 'rpa-admin', '--password-store', 'e2e-broker', '--json'];
+    const r = await rpaFleet(['models', 'list', ...auth]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).models, []);
+    const missing = await rpaFleet(['models', 'list', '--broker', broker.url, '--username', 'rpa-admin', '--password-store', 'e2e-no-such-account', '--json']);
+    assert.equal(missing.code, 1);
+    assert.equal(JSON.parse(missing.stdout).error.code, 'secret_missing');
+  } finally {
+    await store.delete('e2e-broker');
+    await broker.close();
   }
 });
