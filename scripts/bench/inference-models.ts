@@ -24,7 +24,9 @@ export function makeBenchModels(): { dir: string; load(name: string, role?: Role
     load(name, role = 'detector', budgetMs = 10_000) {
       const bytes = new Uint8Array(readFileSync(join(dir, `${name}.onnx`)));
       const sha = createHash('sha256').update(bytes).digest('hex');
-      const conv = name.startsWith('conv');
+      const conv = name.startsWith('conv') || name.startsWith('det');
+      const size = name.startsWith('det') ? 640 : 256;
+      const feat = name.startsWith('det') ? 128 : 64;
       const manifest: ModelManifest = {
         schemaVersion: 1,
         role,
@@ -35,7 +37,7 @@ export function makeBenchModels(): { dir: string; load(name: string, role?: Role
         chunkSize: 16 << 20,
         chunkSha256: [sha],
         contract: conv
-          ? { inputs: [{ name: 'images', dtype: 'float32', shape: [1, 3, 256, 256] }], outputs: [{ name: 'feat', dtype: 'float32', shape: [1, 64] }] }
+          ? { inputs: [{ name: 'images', dtype: 'float32', shape: [1, 3, size, size] }], outputs: [{ name: 'feat', dtype: 'float32', shape: [1, feat] }] }
           : { inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 4] }] },
         labels: [],
         latencyBudgetMs: budgetMs,
@@ -49,8 +51,8 @@ export function makeBenchModels(): { dir: string; load(name: string, role?: Role
   };
 }
 
-export function convInput(shared = false): Float32Array {
-  const n = 3 * 256 * 256;
+export function convInput(shared = false, size = 256): Float32Array {
+  const n = 3 * size * size;
   const a = shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = ((i * 7919) % 256) / 255;
   return a;

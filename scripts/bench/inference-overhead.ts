@@ -76,6 +76,8 @@ try {
   const conv = models.load('conv-1');
   await compare('conv 1x3x256x256 (copied input)', conv.bytes, conv.manifest, conv.modelId, () => ({ images: { type: 'float32', data: convInput(), dims: [1, 3, 256, 256] } }));
   await compare('conv 1x3x256x256 (SharedArrayBuffer)', conv.bytes, conv.manifest, conv.modelId, () => ({ images: { type: 'float32', data: convInput(true), dims: [1, 3, 256, 256] } }));
+  const det = models.load('det-1');
+  await compare('det 1x3x640x640 (copied input)', det.bytes, det.manifest, det.modelId, () => ({ images: { type: 'float32', data: convInput(false, 640), dims: [1, 3, 640, 640] } }));
   console.log('command: node --import tsx scripts/bench/inference-overhead.ts ' + rounds + ' ' + threads);
 } finally {
   models.cleanup();

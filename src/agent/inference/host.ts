@@ -55,6 +55,11 @@ export interface InferenceHostOptions {
   loadTimeoutMs?: number;
   /** keep one started worker ready so a swap does not pay for thread start-up (default true) */
   prespawn?: boolean;
+  /**
+   * hand the activation bytes' buffer to the worker instead of copying it on this thread (the
+   * caller's `bytes` are detached afterwards). Default false; a request can also ask with `transferBytes`.
+   */
+  transferActivationBytes?: boolean;
   /** keep the previous generation loaded after a swap so rollback(role) is instant (default false) */
   keepPrevious?: boolean;
   onEvent?: HostEventListener;
@@ -130,7 +135,7 @@ interface Generation {
   role: Role;
   modelId: string;
   manifest: ModelManifest;
-  bytes: SharedArrayBuffer;
+  bytes: SharedArrayBuffer | undefined;
   worker: Worker;
   provider: string;
   warmupP95Ms: number;
@@ -142,7 +147,8 @@ interface Generation {
   loadWaiter?: (m: FromWorker | { t: 'exit'; message: string }) => void;
 }
 
-const COPY_CHUNK = 4 << 20;
+// 1 MiB slices: a first-touch copy of fresh shared pages costs up to a few ms per MiB on a busy machine
+const COPY_CHUNK = 1 << 20;
 
 /** Copies the caller's bytes into memory shared with the worker, in slices so the event loop keeps turning. */
 async function copyToShared(src: Uint8Array, signal?: AbortSignal): Promise<SharedArrayBuffer> {
@@ -298,7 +304,7 @@ export class InferenceHost implements ModelActivator {
 
   // ---------------------------------------------------------------- activation
 
-  activate(req: ActivationRequest): Promise<ActivationResult> {
+  activate(req: ActivationRequest & { transferBytes?: boolean }): Promise<ActivationResult> {
     // activations for one role apply in order; other roles are independent
     let q = this.activationQueues.get(req.role);
     if (!q) this.activationQueues.set(req.role, (q = new RunQueue(1)));
@@ -309,6 +315,7 @@ export class InferenceHost implements ModelActivator {
   async recycle(role: Role, opts: { signal?: AbortSignal } = {}): Promise<ActivationResult> {
     const gen = this.current.get(role);
     if (!gen) throw new AgentError('no_model', `no model is active for ${role}`);
+    if (!gen.bytes) throw new AgentError('not_found', `the ${role} model's bytes are not retained`);
     return this.activate({ role, modelId: gen.modelId, manifest: gen.manifest, bytes: new Uint8Array(gen.bytes), ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
@@ -338,12 +345,17 @@ export class InferenceHost implements ModelActivator {
     return new AgentError(code, message, { step, ...details });
   }
 
-  private async activateNow(req: ActivationRequest): Promise<ActivationResult> {
+  private async activateNow(req: ActivationRequest & { transferBytes?: boolean }): Promise<ActivationResult> {
     const { role, modelId, manifest, bytes, signal } = req;
     if (this.closed) throw new AgentError('aborted', 'inference host is closed');
     if (manifest.role !== role) throw this.fail(role, modelId, 'verify', 'model_role_mismatch', `manifest is for ${manifest.role}, not ${role}`);
     signal?.throwIfAborted();
-    const shared = await copyToShared(bytes, signal);
+    // Handing the buffer over costs this thread nothing; otherwise copy it into shared memory in slices
+    // (a 50 MB copy in one go would stall the event loop for tens of ms).
+    const ownsWholeBuffer = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const handOver = (req.transferBytes ?? this.opts.transferActivationBytes ?? false) && ownsWholeBuffer;
+    const byteLength = bytes.byteLength;
+    const shared: SharedArrayBuffer | ArrayBuffer = handOver ? (bytes.buffer as ArrayBuffer) : await copyToShared(bytes, signal);
     let worker: Worker;
     try {
       worker = await this.takeWorker();
@@ -355,7 +367,7 @@ export class InferenceHost implements ModelActivator {
       role,
       modelId,
       manifest,
-      bytes: shared,
+      bytes: shared instanceof SharedArrayBuffer ? shared : undefined,
       worker,
       provider: '',
       warmupP95Ms: 0,
@@ -385,7 +397,7 @@ export class InferenceHost implements ModelActivator {
         signal?.removeEventListener('abort', onAbort);
         resolve(m);
       };
-      worker.postMessage({ t: 'load', modelId, manifest, bytes: shared, byteLength: bytes.byteLength, options });
+      worker.postMessage({ t: 'load', modelId, manifest, bytes: shared, byteLength, options }, shared instanceof ArrayBuffer ? [shared] : []);
     });
     gen.loadWaiter = undefined;
 
@@ -405,6 +417,7 @@ export class InferenceHost implements ModelActivator {
       void this.dispose(gen, true);
       throw new AgentError('aborted', 'inference host is closed');
     }
+    if (answer.retained) gen.bytes = answer.retained;
     gen.provider = answer.provider;
     gen.warmupP95Ms = answer.warmupP95Ms;
     gen.activatedAt = Date.now();

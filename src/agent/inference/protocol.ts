@@ -56,7 +56,16 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'loaded'; provider: string; failedProviders: ProviderAttempt[]; warmupP95Ms: number; selfTestMaxDiff?: number; loadMs: number }
+  | {
+      t: 'loaded';
+      provider: string;
+      failedProviders: ProviderAttempt[];
+      warmupP95Ms: number;
+      selfTestMaxDiff?: number;
+      loadMs: number;
+      /** when the host handed the bytes over (transferBytes), a shared copy made here for recycle() */
+      retained?: SharedArrayBuffer;
+    }
   | { t: 'load_failed'; step: LoadStep; code: ErrorCode; message: string; failedProviders: ProviderAttempt[]; details?: Record<string, unknown> }
   | { t: 'result'; id: number; outputs: Outputs; ms: number }
   | { t: 'run_error'; id: number; code: ErrorCode; message: string }

@@ -109,8 +109,15 @@ async function load(modelId: string, manifest: ModelManifest, shared: SharedArra
     const o = ort;
     // onnxruntime's loadModel wants a plain ArrayBuffer; the host shares the bytes, so copy here, off
     // the host's event loop
-    const bytes = new Uint8Array(byteLength);
-    bytes.set(new Uint8Array(shared, 0, byteLength));
+    // a handed-over ArrayBuffer is used as is; shared bytes are copied (onnxruntime wants a plain buffer)
+    let bytes: Uint8Array;
+    let retained: SharedArrayBuffer | undefined;
+    if (shared instanceof ArrayBuffer) {
+      bytes = new Uint8Array(shared, 0, byteLength);
+    } else {
+      bytes = new Uint8Array(byteLength);
+      bytes.set(new Uint8Array(shared, 0, byteLength));
+    }
 
     // step: verify (issue 3 §7: the bytes about to be loaded are the bytes that were verified)
     if (opts.verifySha256) {
@@ -193,8 +200,14 @@ async function load(modelId: string, manifest: ModelManifest, shared: SharedArra
         runs: times.length,
       });
     }
+    if (shared instanceof ArrayBuffer) {
+      // the host keeps a shared copy for recycle(); made here so its thread never copies model bytes
+      retained = new SharedArrayBuffer(byteLength);
+      new Uint8Array(retained).set(bytes);
+    }
     post({
       t: 'loaded',
+      ...(retained ? { retained } : {}),
       provider: created.provider,
       failedProviders,
       warmupP95Ms: p95,

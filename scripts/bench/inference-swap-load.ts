@@ -1,0 +1,69 @@
+/**
+ * Swap under load (issue 3 "Measured"): p99 latency of runs that overlap a swap ≤ 2× the steady-state
+ * p99, and zero failed requests. One closed-loop client on the detector; steady phase, then N swaps
+ * between two different models of the same contract while the client keeps running.
+ * Run: node --import tsx scripts/bench/inference-swap-load.ts [model=conv|det|big] [swaps] [steadySeconds]
+ */
+import { performance } from 'node:perf_hooks';
+import { InferenceHost } from '../../src/agent/inference/host.js';
+import type { Feeds } from '../../src/agent/inference/protocol.js';
+import { convInput, f, machine, makeBenchModels, stats } from './inference-models.js';
+
+const kind = process.argv[2] ?? 'conv';
+const swaps = Number(process.argv[3] ?? 10);
+const steadySeconds = Number(process.argv[4] ?? 4);
+const models = makeBenchModels();
+try {
+  console.log(`# inference-swap-load  ${machine()}  model=${kind} swaps=${swaps}`);
+  const m1 = models.load(`${kind}-1`);
+  const m2 = models.load(`${kind}-2`);
+  const feeds: Feeds =
+    kind === 'big'
+      ? { x: { type: 'float32', data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } }
+      : { images: { type: 'float32', data: convInput(false, kind === 'det' ? 640 : 256), dims: [1, 3, kind === 'det' ? 640 : 256, kind === 'det' ? 640 : 256] } };
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 5, intraOpNumThreads: 1 });
+  await host.activate({ role: 'detector', ...m1 });
+  let phase: 'steady' | 'swap' | 'idle' = 'steady';
+  let swapping = false;
+  const steady: number[] = [];
+  const during: number[] = [];
+  let failed = 0;
+  let stop = false;
+  const client = async () => {
+    while (!stop) {
+      const t = performance.now();
+      const overlapped = swapping;
+      try {
+        await host.run('detector', feeds);
+      } catch {
+        failed++;
+      }
+      const ms = performance.now() - t;
+      if (phase === 'steady') steady.push(ms);
+      else if (phase === 'swap' && (overlapped || swapping)) during.push(ms);
+    }
+  };
+  const c = client();
+  await new Promise((r) => setTimeout(r, steadySeconds * 1000));
+  phase = 'swap';
+  const swapMs: number[] = [];
+  for (let i = 0; i < swaps; i++) {
+    const t = performance.now();
+    swapping = true;
+    await host.activate({ role: 'detector', ...(i % 2 === 0 ? m2 : m1) });
+    swapping = false;
+    swapMs.push(performance.now() - t);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stop = true;
+  await c;
+  await host.close();
+  const a = stats(steady);
+  const b = stats(during);
+  console.log(`steady      n=${a.n} p50 ${f(a.p50)} ms p99 ${f(a.p99)} ms max ${f(a.max)} ms`);
+  console.log(`during swap n=${b.n} p50 ${f(b.p50)} ms p99 ${f(b.p99)} ms max ${f(b.max)} ms`);
+  console.log(`p99 ratio during/steady ${f(b.p99 / a.p99)}x; failed requests ${failed}; swap (activate) time p50 ${f(stats(swapMs).p50, 0)} ms`);
+  console.log(`command: node --import tsx scripts/bench/inference-swap-load.ts ${kind} ${swaps} ${steadySeconds}`);
+} finally {
+  models.cleanup();
+}
