@@ -122,18 +122,34 @@ try {
     const id = startRollout(store, { ...DEFAULT_SPEC, channel: CHANNEL, role: 'detector', candidate, waves, waveMinDurationMs: waveMinMs, minAgents: 20, minRequests: 200, maxErrorRate: 0.01, maxP95Ms: 100, breachLookbackMs: 2 * windowMs }, tStart);
     log(`rollout ${id} started: waves ${waves.join(',')}, wave-min-duration ${waveMinMs} ms`);
     let lastPhase = -2;
+    const deadline = Date.now() + timeoutMs;
+    const partial = () => {
+      const el = Date.now() - tStart;
+      const bytes = sum().bytesFetched - bytesBefore;
+      const rate = bytes / (el / 1000);
+      return { timedOut: true, elapsedMs: el, agentsOnCandidate: onModel(candidate), bytesFetched: bytes, throughputMiBps: +(rate / 2 ** 20).toFixed(1), extrapolatedMsForAllBytes: Math.round(((N * MODEL_BYTES) / rate) * 1000) };
+    };
     const r = await waitFor(() => {
+      if (Date.now() > deadline) return store.rollout(id)!;
       const r = store.rollout(id)!;
       if (r.phase !== lastPhase) {
         lastPhase = r.phase;
         log(`  phase ${r.phase} (${waves[r.phase] ?? '-'} %) state ${r.state}; agents on candidate ${onModel(candidate)}; fetched ${(sum().bytesFetched / 2 ** 30).toFixed(2)} GiB`);
       }
       return ['completed', 'rolled_back', 'failed', 'aborted'].includes(r.state) ? r : undefined;
-    }, timeoutMs, 'rollout end', 200);
+    }, timeoutMs + 5000, 'rollout end', 200);
     const tCompleted = Date.now();
-    if (r.state !== 'completed') throw new Error(`rollout ended ${r.state}: ${JSON.stringify(r.result)}`);
-    await waitFor(() => onModel(candidate) >= N, 120_000, 'all agents report the candidate active', 100);
+    if (r.state !== 'completed' && Date.now() <= deadline) throw new Error(`rollout ended ${r.state}: ${JSON.stringify(r.result)}`);
+    const all = await waitFor(() => onModel(candidate) >= N || Date.now() > deadline, Math.max(1000, deadline - Date.now() + 1000), 'all agents report the candidate active', 100).then(() => onModel(candidate) >= N);
+    if (!all) {
+      // Report what was reached instead of failing: the figure is the point of a benchmark.
+      results.rollout = { rolloutId: id, state: store.rollout(id)!.state, ...partial() };
+      log(`ROLLOUT did not reach 100 % within ${timeoutMs} ms: ${JSON.stringify(results.rollout)}`);
+      console.log('\nRESULT ' + JSON.stringify(results, null, 2));
+      values['skip-rollback'] = true;
+    }
     const tAll = Date.now();
+    if (all) {
     const phases = store.logOf(id).filter((l) => l.kind === 'phase_started').map((l) => ({ percent: l.data.percent, atMs: l.ts - tStart }));
     results.rollout = {
       rolloutId: id,
@@ -146,6 +162,7 @@ try {
       duplicateWindows: ctl.stats.duplicates,
     };
     log(`ROLLOUT: 100 % activated ${tAll - tStart} ms after start (controller completed at ${tCompleted - tStart} ms); ${((sum().bytesFetched - bytesBefore) / 2 ** 30).toFixed(2)} GiB fetched`);
+    }
   }
 
   if (!values['skip-rollback']) {
