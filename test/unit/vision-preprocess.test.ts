@@ -161,3 +161,18 @@ test('cropFrame cuts a screen region out of a frame at its origin and pixel scal
   assert.deepEqual([c.width, c.height, c.originX, c.originY], [20, 10, 1020, 10]);
   assert.equal(c.data[0], 9);
 });
+
+test('"near text" proximity: right on the same row or just below beats above/left and far away', async () => {
+  const { proximityScore } = await import('../../src/agent/vision/pipeline.js');
+  const label: [number, number, number, number] = [100, 100, 180, 120]; // 20 px high
+  const right = proximityScore(label, [190, 98, 400, 122]); // gap 10 → 1 / (1 + 0.5)
+  const below = proximityScore(label, [100, 126, 300, 150]); // gap 6 → 1 / 1.3
+  const left = proximityScore(label, [0, 100, 90, 120]); // gap 10, wrong side → 0.5 / 1.5
+  const farRight = proximityScore(label, [600, 100, 700, 120]); // gap 420
+  const overlapping = proximityScore(label, [150, 105, 200, 115]);
+  assert.ok(Math.abs(right - 1 / 1.5) < 1e-9);
+  assert.ok(Math.abs(below - 1 / 1.3) < 1e-9);
+  assert.ok(Math.abs(left - 0.5 / 1.5) < 1e-9);
+  assert.equal(overlapping, 1);
+  assert.ok(below > right && right > left && left > farRight);
+});
