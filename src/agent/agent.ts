@@ -447,7 +447,8 @@ export class Agent {
           blobs: this.blobs,
           subscriber: this.transport,
           topics: this.t,
-          window: this.config.fetch.window,
+          // bounded in topics and in bytes: window × chunkSize stays ≤ windowBytes (at least one chunk)
+          window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
           now: () => this.nowIso(),
           onProgress: progressReporter(role, modelId, manifest.chunkSha256.length, (p) => {
             this.registry.updateRole(role, { pendingProgress: p }, this.nowIso());

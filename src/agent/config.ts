@@ -72,9 +72,11 @@ export const AgentConfigSchema = z
       .object({
         /** chunk topics subscribed at once: bounds memory whatever the model size */
         window: z.number().int().min(1).max(1024).default(32),
+        /** and at most this many bytes of chunks in flight (chunks may be up to 16 MiB each) */
+        windowBytes: z.number().int().min(1).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
       })
       .strict()
-      .default({ window: 32 }),
+      .default({ window: 32, windowBytes: 16 * 1024 * 1024 }),
     /** audit log files kept (winston-daily-rotate-file maxFiles) */
     auditMaxFiles: z.string().max(16).default('30d'),
   })

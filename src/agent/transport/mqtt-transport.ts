@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AgentError } from '../../common/errors.js';
+import { MAX_CHUNK_SIZE } from '../../common/wire.js';
 import type { AgentConfig } from '../config.js';
 import type { Logger, Timers } from '../runtime.js';
 import { backoffDelay } from './backoff.js';
@@ -53,6 +54,9 @@ export class MqttTransport {
       rejectUnauthorized: b.rejectUnauthorized,
       will: { topic: this.o.will.topic, payload: Buffer.from(this.o.will.payload()), qos: 1, retain: true },
     };
+    // MQTT 5: the broker must not send us anything bigger than the largest legitimate message
+    // (a 16 MiB chunk plus headers): endless-data attack on the socket itself.
+    if (b.protocolVersion === 5) opts.properties = { maximumPacketSize: MAX_CHUNK_SIZE + 64 * 1024 };
     if (b.username) opts.username = b.username;
     if (this.o.password !== undefined) opts.password = this.o.password;
     try {
