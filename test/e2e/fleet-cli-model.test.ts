@@ -161,3 +161,25 @@ test('rpa-fleet models list with --password-store: the broker password comes fro
     await broker.close();
   }
 });
+
+test('rpa-fleet model sign: offline signed manifest envelope that verifies; identity from flags', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-cli-sign-'));
+  try {
+    assert.equal((await rpaFleet(['keys', 'generate', '--role', 'models', '--out', dir])).code, 0);
+    const out = join(dir, 'manifest.dsse.json');
+    const r = await rpaFleet(['model', 'sign', tinyA, '--role', 'similarity', '--name', 'tiny', '--version', '0.3.0', '--key', join(dir, 'models.key'), '--out', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    const env = JSON.parse(readFileSync(out, 'utf8'));
+    const pub = JSON.parse(readFileSync(join(dir, 'models.pub.json'), 'utf8'));
+    const v = verifyEnvelope(env, PAYLOAD_TYPE_MODEL, [{ publicKey: fromBase64(pub.publicKey) }], 1, nodeEd25519Verifier);
+    const manifest = ModelManifestSchema.parse(JSON.parse(new TextDecoder().decode(v.payload)));
+    assert.equal(manifest.sha256, res.modelId);
+    assert.equal(manifest.role, 'similarity');
+    const usage = await rpaFleet(['model', 'sign', tinyA, '--role', 'similarity', '--name', 'tiny', '--version', '0.3.0', '--key', join(dir, 'models.key')]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--out/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseKeysGenerate } from '../../src/cli/fleet/keys.js';
 import { parseTrustInit } from '../../src/cli/fleet/trust.js';
-import { parseModelPublish, parseModelsList, progressLine } from '../../src/cli/fleet/model.js';
+import { parseModelPublish, parseModelSign, parseModelsList, progressLine } from '../../src/cli/fleet/model.js';
 import { parseReleasePublish, parseReleaseShow } from '../../src/cli/fleet/release.js';
 import { parseBrokerFlags, listValues } from '../../src/cli/fleet/connect.js';
 
@@ -124,4 +124,12 @@ test('progressLine draws the share sent and the rate', () => {
   const line = progressLine({ modelId: 'x', chunksSent: 1, chunksTotal: 4, bytesSent: 2_000_000, bytesTotal: 8_000_000, done: false }, 1000, 20);
   assert.match(line, /^\[#####-{15}\]  25%/);
   assert.match(line, /2\.0 MB\/s$/);
+});
+
+test('model sign: offline, --out required, broker flags refused', () => {
+  const v = ok(parseModelSign(['m.onnx', '--metadata', 'md.json', '--key', 'k', '--out', 'env.json']));
+  assert.equal(v.out, 'env.json');
+  assert.equal(v.chunkSize, 256 * 1024);
+  err(parseModelSign(['m.onnx', '--metadata', 'md.json', '--key', 'k']), /--out/);
+  err(parseModelSign(['m.onnx', '--metadata', 'md.json', '--key', 'k', '--out', 'e.json', ...B]), /broker/);
 });

@@ -29,26 +29,21 @@ export interface ModelPublishArgs {
 
 const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
-  const r = parseFlags(
-    argv,
-    {
-      ...brokerOptions,
-      role: { type: 'string' },
-      name: { type: 'string' },
-      version: { type: 'string' },
-      key: { type: 'string', multiple: true },
-      'chunk-size': { type: 'string' },
-      metadata: { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      'save-envelope': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    true,
-  );
-  if (r.kind !== 'ok') return r;
-  const v = r.values;
-  if (r.positionals.length !== 1) return { kind: 'error', message: r.positionals.length ? `one model file expected, got ${r.positionals.length}` : 'the model FILE is required' };
+const modelOptions = {
+  role: { type: 'string' },
+  name: { type: 'string' },
+  version: { type: 'string' },
+  key: { type: 'string', multiple: true },
+  'chunk-size': { type: 'string' },
+  metadata: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+type ModelIdentity = Pick<ModelPublishArgs, 'file' | 'role' | 'name' | 'version' | 'keys' | 'chunkSize' | 'metadata' | 'json'>;
+
+/** The flags `model publish` and `model sign` share: the file, its identity, keys and chunking. */
+function parseModelIdentity(v: Record<string, unknown>, positionals: string[]): { kind: 'ok'; value: ModelIdentity } | { kind: 'error'; message: string } {
+  if (positionals.length !== 1) return { kind: 'error', message: positionals.length ? `one model file expected, got ${positionals.length}` : 'the model FILE is required' };
   const role = s(v['role']);
   if (role !== undefined && !(ROLES as readonly string[]).includes(role)) return { kind: 'error', message: `--role must be one of ${ROLES.join(', ')}` };
   const name = s(v['name']);
@@ -63,27 +58,34 @@ export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
   const cs = s(v['chunk-size']);
   const chunkSize = cs === undefined ? DEFAULT_CHUNK_SIZE : parseSize(cs);
   if (chunkSize === undefined || chunkSize > MAX_CHUNK_SIZE) return { kind: 'error', message: `--chunk-size ${cs}: a size such as 256KiB or 1MiB, at most 16MiB` };
-  const mif = s(v['max-in-flight']);
-  const maxInFlight = mif === undefined ? DEFAULT_MAX_IN_FLIGHT : Number(mif);
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1024) return { kind: 'error', message: '--max-in-flight is an integer from 1 to 1024' };
-  const broker = parseBrokerFlags(v);
-  if (!broker.ok) return { kind: 'error', message: broker.message };
   return {
     kind: 'ok',
     value: {
-      file: r.positionals[0]!,
+      file: positionals[0]!,
       ...(role ? { role: role as Role } : {}),
       ...(name ? { name } : {}),
       ...(version ? { version } : {}),
       keys,
       chunkSize,
       ...(metadata ? { metadata } : {}),
-      maxInFlight,
-      ...(s(v['save-envelope']) ? { saveEnvelope: s(v['save-envelope']) } : {}),
-      broker: broker.value,
       json: v['json'] === true,
     },
   };
+}
+
+export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
+  const r = parseFlags(argv, { ...brokerOptions, ...modelOptions, 'max-in-flight': { type: 'string' }, 'save-envelope': { type: 'string' } }, true);
+  if (r.kind !== 'ok') return r;
+  const v = r.values;
+  const id = parseModelIdentity(v, r.positionals);
+  if (id.kind !== 'ok') return id;
+  const mif = s(v['max-in-flight']);
+  const maxInFlight = mif === undefined ? DEFAULT_MAX_IN_FLIGHT : Number(mif);
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1024) return { kind: 'error', message: '--max-in-flight is an integer from 1 to 1024' };
+  const broker = parseBrokerFlags(v);
+  if (!broker.ok) return { kind: 'error', message: broker.message };
+  const saveEnvelope = s(v['save-envelope']);
+  return { kind: 'ok', value: { ...id.value, maxInFlight, ...(saveEnvelope ? { saveEnvelope } : {}), broker: broker.value } };
 }
 
 async function readInput(path: string, what: string): Promise<Buffer> {
@@ -94,6 +96,24 @@ async function readInput(path: string, what: string): Promise<Buffer> {
     if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new AgentError('bad_argument', `${what} ${path} is a directory`);
     throw e;
   }
+}
+
+/** Reads the model and metadata, builds the manifest and signs it with the models key(s). */
+async function buildSigned(a: { file: string; metadata?: string; keys: string[]; role?: Role; name?: string; version?: string; chunkSize: number }) {
+  const [bytes, metaText] = await Promise.all([readInput(a.file, 'model file'), a.metadata ? readInput(a.metadata, 'metadata file') : Promise.resolve(undefined)]);
+  let metadata;
+  if (metaText) {
+    let json: unknown;
+    try {
+      json = JSON.parse(metaText.toString('utf8'));
+    } catch {
+      throw new AgentError('bad_argument', `metadata file ${a.metadata} is not JSON`);
+    }
+    metadata = parseModelMetadata(json, a.metadata);
+  }
+  const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'models')));
+  const built = await buildManifest({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata });
+  return { built, envelope: signManifest(built.manifest, keys), keys };
 }
 
 /** One progress line, e.g. "[########------------]  40%  2.0/5.0 MiB  12.3 MB/s". Pure, for tests. */
@@ -165,20 +185,7 @@ Examples:
       --metadata assets/models/classifier/metadata.json --key models.key --broker mqtt://localhost:1883 --json`,
   parse: parseModelPublish,
   async run(a, io) {
-    const [bytes, metaText] = await Promise.all([readInput(a.file, 'model file'), a.metadata ? readInput(a.metadata, 'metadata file') : Promise.resolve(undefined)]);
-    let metadata;
-    if (metaText) {
-      let json: unknown;
-      try {
-        json = JSON.parse(metaText.toString('utf8'));
-      } catch {
-        throw new AgentError('bad_argument', `metadata file ${a.metadata} is not JSON`);
-      }
-      metadata = parseModelMetadata(json, a.metadata);
-    }
-    const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'models')));
-    const built = await buildManifest({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata });
-    const envelope = signManifest(built.manifest, keys);
+    const { built, envelope, keys } = await buildSigned(a);
     if (a.saveEnvelope) await writeFile(a.saveEnvelope, JSON.stringify(envelope, null, 2) + '\n');
     const m = built.manifest;
     if (!a.json) io.err(`publishing ${m.role} ${m.name}@${m.version} (${formatBytes(m.size)}, ${built.chunks.length} chunks of ${formatBytes(m.chunkSize)}) as ${built.modelId}`);
@@ -214,6 +221,56 @@ Examples:
     } finally {
       await client.endAsync().catch(() => undefined);
     }
+  },
+};
+
+export interface ModelSignArgs {
+  file: string;
+  role?: Role;
+  name?: string;
+  version?: string;
+  keys: string[];
+  chunkSize: number;
+  metadata?: string;
+  out: string;
+  json: boolean;
+}
+
+export function parseModelSign(argv: string[]): Parsed<ModelSignArgs> {
+  const r = parseFlags(argv, { ...modelOptions, out: { type: 'string' } }, true);
+  if (r.kind !== 'ok') return r;
+  const id = parseModelIdentity(r.values, r.positionals);
+  if (id.kind !== 'ok') return id;
+  const out = s(r.values['out']);
+  if (!out) return { kind: 'error', message: '--out FILE is required (where to write the signed manifest envelope)' };
+  return { kind: 'ok', value: { ...id.value, out } };
+}
+
+const sign: Command<ModelSignArgs> = {
+  name: 'model sign',
+  summary: 'sign an ONNX model offline: write its DSSE manifest envelope to a file',
+  help: `FILE --role R --name N --version X.Y.Z --key KEY --out ENVELOPE.json [--metadata FILE] [--chunk-size SIZE] [--json]
+
+Builds and signs the manifest exactly as \`model publish\` does, without a broker, and writes the
+DSSE envelope (payloadType ${'application/vnd.rpa-edge.model+json'}) to --out. Use it to bundle a
+baseline model and its signed manifest with the agent installer (assets/), or to sign on an
+offline machine. Prints the modelId.
+
+Examples:
+  rpa-fleet model sign assets/models/detector/model.onnx --metadata assets/models/detector/metadata.json \\
+      --key models.key --out assets/models/detector/manifest.dsse.json`,
+  parse: parseModelSign,
+  async run(a, io) {
+    const { built, envelope, keys } = await buildSigned(a);
+    await writeFile(a.out, JSON.stringify(envelope, null, 2) + '\n');
+    const m = built.manifest;
+    if (a.json) {
+      io.out(JSON.stringify({ ok: true, modelId: built.modelId, role: m.role, name: m.name, version: m.version, size: m.size, chunks: built.chunks.length, out: a.out, signedBy: keys.map((k) => k.keyid) }));
+    } else {
+      io.err(`signed ${m.role} ${m.name}@${m.version} (${formatBytes(m.size)}, ${built.chunks.length} chunks); envelope written to ${a.out}`);
+      io.out(built.modelId);
+    }
+    return 0;
   },
 };
 
@@ -288,4 +345,4 @@ Examples:
   },
 };
 
-export const commands: Command<any>[] = [publish, list];
+export const commands: Command<any>[] = [publish, sign, list];
