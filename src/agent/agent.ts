@@ -162,6 +162,11 @@ export class Agent {
         this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso());
       } catch (e) {
         const err = toAgentError(e);
+        if (err.code === 'store_corrupt' || err.code === 'not_found') {
+          // A blob that no longer decrypts to its sha256 is dropped, so the release re-apply fetches it afresh.
+          this.registry.deleteModel(row.activeModelId);
+          this.blobs.removeBlob(row.activeModelId);
+        }
         this.registry.updateRole(row.role, { state: 'failed', activeModelId: null, lastErrorCode: err.code, lastErrorMessage: err.message }, this.nowIso());
         this.emit({ type: 'activation_failed', role: row.role, modelId: row.activeModelId, reason: err.code, message: err.message });
       }

@@ -282,3 +282,34 @@ test('agent lifecycle: guard hooks — rollbackCandidate → stable from the sto
     }
   }),
 );
+
+test('agent lifecycle: a stored blob tampered with between runs → store_corrupt on restart, dropped, fetched again and activated', { timeout: 60_000 }, () =>
+  withAedes(async (broker) => {
+    const fleet = makeFleet();
+    const ws = await workspace(fleet);
+    const admin = await adminClient(broker);
+    const first = await startTestAgent(ws, broker);
+    const a = await buildModel(fixture('tiny-a.onnx'), { name: 'tiny-a' });
+    await publishBuilt(admin, a, fleet.modelKeys);
+    await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
+    await first.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId, { timeoutMs: 15_000 });
+    await first.close();
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const blob = join(first.config.dataDir, 'blobs', a.modelId);
+    const raw = readFileSync(blob);
+    raw[raw.length - 20] = raw[raw.length - 20]! ^ 0x40;
+    writeFileSync(blob, raw);
+    const second = await startTestAgent(ws, broker);
+    try {
+      const failed = await second.agent.waitForEvent((e) => e.type === 'activation_failed', { timeoutMs: 10_000 });
+      assert.equal(failed.reason, 'store_corrupt');
+      await second.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId && s.roles.detector.state === 'committed', { timeoutMs: 15_000 });
+      assert.ok(second.agent.snapshot().recentEvents.some((e) => e.type === 'download_started' && e.modelId === a.modelId), 'fetched again');
+      assert.deepEqual(await detectorOutput(second.activator), TINY_A_Y);
+    } finally {
+      await second.close();
+      await admin.endAsync();
+      await ws.cleanup();
+    }
+  }),
+);
