@@ -196,13 +196,13 @@ test('findElement: by template (cosine of embeddings), by type, and near a label
   vp.close();
 });
 
-test('no active model → coded no_model error; an undecodable PNG → bad_argument', async () => {
+test('no active model → coded no_model error; an undecodable PNG → bad_image', async () => {
   const vp = new VisionPipeline({ runner: async () => ({}), specs: () => undefined });
   await assert.rejects(vp.detect({ source: { kind: 'png', png: await blankPng(10, 10) } }), (e: unknown) => (e as { code?: string }).code === 'no_model');
   const s = specs();
   const vp2 = new VisionPipeline({ runner: async () => ({}), specs: (r) => s[r] });
-  await assert.rejects(vp2.detect({ source: { kind: 'png', png: Buffer.from('not a png') } }), (e: unknown) => (e as { code?: string }).code === 'bad_argument');
-  await assert.rejects(vp2.detect({ source: { kind: 'screen' } }), (e: unknown) => (e as { code?: string }).code === 'bad_argument');
+  await assert.rejects(vp2.detect({ source: { kind: 'png', png: Buffer.from('not a png') } }), (e: unknown) => (e as { code?: string }).code === 'bad_image');
+  await assert.rejects(vp2.detect({ source: { kind: 'screen' } }), (e: unknown) => (e as { code?: string }).code === 'not_supported');
 });
 
 test('through the real InferenceHost: runnerFromHost + specs from the signed-manifest shape', async () => {
@@ -238,4 +238,32 @@ test('through the real InferenceHost: runnerFromHost + specs from the signed-man
   } finally {
     await host.close();
   }
+});
+
+test('bot services adapter: results satisfy the bot-protocol schemas; near-text without OCR is not_supported', async () => {
+  const { visionBotServices } = await import('../../src/agent/vision/bot-services.js');
+  const { DetectResultSchema, ClassifyResultSchema, FindElementResultSchema, EmbedResultSchema } = await import('../../src/common/bot-protocol.js');
+  const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx'), similarity: join(MODELS, 'similarity-mean.onnx') });
+  open.push(ort);
+  const s = specs();
+  const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => s[r] });
+  const svc = visionBotServices(vp);
+  const signal = new AbortController().signal;
+  const png = await pagePng();
+  const src = { kind: 'png' as const, png, width: 640, height: 640, originX: 10, originY: 20 };
+  const d = DetectResultSchema.parse(await svc.detect({ source: src, maxResults: 1 }, { signal }));
+  assert.equal(d.elements.length, 1);
+  assert.deepEqual(d.frame, { x: 10, y: 20, width: 640, height: 640 });
+  assert.equal(d.modelId, 'det-const');
+  near(d.elements[0]!.box, [130, 200, 210, 240]);
+  const crop = await sharp(png).extract({ left: 112, top: 172, width: 96, height: 56 }).png().toBuffer();
+  const c = ClassifyResultSchema.parse(await svc.classify({ source: { kind: 'png', png: crop, width: 96, height: 56 }, topK: 3 }, { signal }));
+  assert.equal(c.labels.length, 3);
+  assert.deepEqual([c.labels[0]!.label, c.labels[0]!.type], ['checkbox_checked', 'checkbox']);
+  const f = FindElementResultSchema.parse(await svc.findElement({ source: src, type: 'toggle' }, { signal }));
+  assert.deepEqual(f.matches.map((m) => [m.type, m.by]), [['toggle', ['type']]]);
+  const e = EmbedResultSchema.parse(await svc.embed({ source: { kind: 'png', png: crop, width: 96, height: 56 } }, { signal }));
+  assert.equal(e.dims, 8);
+  await assert.rejects(svc.findElement({ source: src, text: 'Email' }, { signal }), (err: unknown) => (err as { code?: string }).code === 'not_supported');
+  vp.close();
 });

@@ -116,6 +116,6 @@ export async function frameFromImage(png: Buffer | Uint8Array, originX = 0, orig
     const { data, info } = await sharp(png).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels === 4 ? 4 : 3, originX, originY, pixelScale: 1 };
   } catch (e) {
-    throw new AgentError('bad_argument', `the image could not be decoded: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+    throw new AgentError('bad_image', `the image could not be decoded: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
   }
 }

@@ -55,7 +55,7 @@ export interface ClassifyResult {
   checked?: boolean;
   label: string;
   score: number;
-  /** top labels with probabilities, best first */
+  /** every label with its probability, best first */
   ranked: { label: string; score: number }[];
 }
 
@@ -147,6 +147,32 @@ export class VisionPipeline {
     return this.runEmbedding(spec, cropBatch(img, boxes, spec.preprocess), opts);
   }
 
+  /**
+   * Classifies an element given as a screen region (the crop rule's margin is captured around it, as in
+   * training) or as a PNG that already is the element's crop (stretched whole).
+   */
+  async classifySource(source: Extract<CaptureSource, { kind: 'region' | 'png' }>, opts: { signal?: AbortSignal } = {}): Promise<ClassifyResult> {
+    this.calls.classify++;
+    const spec = this.requireSpec('classifier');
+    const { img, box } = await this.cropInput(source, spec, opts);
+    const batch = box ? cropBatch(img, [box], spec.preprocess) : wholeImageBatch(img, spec.preprocess);
+    return (await this.runClassifier(spec, batch, opts))[0]!;
+  }
+
+  /** Embedding of an element given as a screen region or a PNG crop (see classifySource). */
+  async embedSource(source: Extract<CaptureSource, { kind: 'region' | 'png' }>, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    this.calls.embed++;
+    const spec = this.requireSpec('similarity');
+    const { img, box } = await this.cropInput(source, spec, opts);
+    const batch = box ? cropBatch(img, [box], spec.preprocess) : wholeImageBatch(img, spec.preprocess);
+    return (await this.runEmbedding(spec, batch, opts))[0]!;
+  }
+
+  /** The active model spec of a role (e.g. for its modelId), if any. */
+  spec(role: Role): VisionModelSpec | undefined {
+    return this.deps.specs(role);
+  }
+
   /** L2-normalised embedding of a whole image (a template of an element). */
   async embed(png: Buffer | Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     this.calls.embed++;
@@ -234,13 +260,28 @@ export class VisionPipeline {
     return s;
   }
 
+  /** For a region: captures it grown by the crop rule's margin and returns the element box inside that frame. */
+  private async cropInput(source: Extract<CaptureSource, { kind: 'region' | 'png' }>, spec: VisionModelSpec, opts: { signal?: AbortSignal }): Promise<{ img: PixelImage; box?: Box }> {
+    if (source.kind === 'png') return { img: asPixels(await frameFromImage(source.png)) };
+    if (!this.deps.capturer) throw new AgentError('not_supported', 'screen capture is not available here; send a PNG');
+    const rule = spec.preprocess.crop ?? { expand: 0.1, minPad: 4, size: 64 };
+    const px = Math.ceil(Math.max(rule.expand * source.width, rule.minPad)) + 1;
+    const py = Math.ceil(Math.max(rule.expand * source.height, rule.minPad)) + 1;
+    const grown = { kind: 'region' as const, x: source.x - px, y: source.y - py, width: source.width + 2 * px, height: source.height + 2 * py };
+    const [f] = await this.deps.capturer.capture(grown, opts);
+    if (!f) throw new AgentError('not_found', 'the region is on no monitor');
+    const s = f.pixelScale ?? 1;
+    const box: Box = [(source.x - f.originX) * s, (source.y - f.originY) * s, (source.x + source.width - f.originX) * s, (source.y + source.height - f.originY) * s];
+    return { img: asPixels(f), box };
+  }
+
   private async frames(source: CaptureSource, opts: { signal?: AbortSignal }): Promise<{ frames: Frame[]; monitors: MonitorInfo[]; monitorIds: (number | undefined)[] }> {
     if (source.kind === 'png') {
       const f = await frameFromImage(source.png, source.originX ?? 0, source.originY ?? 0);
       return { frames: [f], monitors: [], monitorIds: [undefined] };
     }
     if (source.kind === 'frame') return { frames: [source.frame], monitors: [], monitorIds: [undefined] };
-    if (!this.deps.capturer) throw new AgentError('bad_argument', 'screen capture is not available here; send a PNG');
+    if (!this.deps.capturer) throw new AgentError('not_supported', 'screen capture is not available here; send a PNG');
     const captured = await this.deps.capturer.capture(source, opts);
     return { frames: captured, monitors: this.deps.capturer.monitors(), monitorIds: captured.map((c) => c.monitor.id) };
   }
@@ -371,7 +412,7 @@ export class VisionPipeline {
       const probs = asProbabilities(out.data, i * k, k, spec.postprocess.format);
       const ranked = Array.from(probs, (score, c) => ({ label: spec.labels[c] ?? String(c), score })).sort((a, b) => b.score - a.score);
       const top = ranked[0]!;
-      results.push({ ...labelToKind(top.label), label: top.label, score: top.score, ranked: ranked.slice(0, 5) });
+      results.push({ ...labelToKind(top.label), label: top.label, score: top.score, ranked });
     }
     return results;
   }
