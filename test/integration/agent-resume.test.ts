@@ -190,3 +190,28 @@ for (const [kind, start] of [
     }
   });
 }
+
+test('rpa-agent run/status: a bad config is error[bad_config] with the zod path (exit 1); a bad flag is a usage error (exit 2)', { timeout: 60_000 }, async () => {
+  const fleet = makeFleet();
+  const ws = await workspace(fleet);
+  try {
+    const bad = join(ws.dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ broker: { url: 'mqtt://127.0.0.1:1' }, agentId: 'a/b', channel: 'stable', trustFile: 't', dataDir: 'd' }));
+    const run = (args: string[]) =>
+      execFileP(process.execPath, [join(repoRoot, 'bin', 'rpa-agent.js'), ...args], { cwd: repoRoot }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+      );
+    const r1 = await run(['run', '--config', bad]);
+    assert.equal(r1.code, 1);
+    assert.match(r1.stderr, /error\[bad_config\]: agentId: /);
+    const r2 = await run(['run', '--config', bad, '--no-such-flag']);
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, /error\[bad_argument\]/);
+    const r3 = await run(['status', '--data-dir', join(ws.dir, 'nothing-here')]);
+    assert.equal(r3.code, 1);
+    assert.match(r3.stderr, /error\[not_found\]/);
+  } finally {
+    await ws.cleanup();
+  }
+});

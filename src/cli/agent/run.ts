@@ -46,7 +46,14 @@ export const runCommand: Command<RunArgs> = {
 Runs the agent with the JSON config FILE (broker, agentId, channel, trustFile, dataDir, limits…) until
 SIGINT/SIGTERM. Secrets (broker password, at-rest model key) come from the OS credential store only.
   --json       one JSON event per line on stdout
-  --verbose    operational log lines (JSON) on stderr`,
+  --verbose    operational log lines (JSON) on stderr
+
+Example config (relative paths are resolved against the config file's folder):
+  { "broker": { "url": "mqtts://broker.corp:8883", "ca": "fleet-ca.pem", "username": "ws-0042",
+                "passwordFromCredentialStore": true },
+    "agentId": "ws-0042", "channel": "stable", "trustFile": "trust.json", "dataDir": "data",
+    "limits": { "maxModelBytes": 536870912 }, "keepVersions": 3, "latencyBudgetMs": 100 }
+Store the broker password first under service "rpa-edge-agent", account "broker-password".`,
   parse: parseRunArgs,
   async run(args, io) {
     const config = loadAgentConfig(args.config);
