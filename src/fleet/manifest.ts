@@ -52,9 +52,24 @@ export const ModelMetadataSchema = z.object({
 export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;
 
 export function parseModelMetadata(json: unknown, source = 'metadata'): ModelMetadata {
-  const r = ModelMetadataSchema.safeParse(json);
+  const r = ModelMetadataSchema.safeParse(normaliseCrop(json));
   if (!r.success) throw new AgentError('bad_argument', `${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return r.data;
+}
+
+/**
+ * The training recipes (scripts/train) write the crop rule as {expandRatio, minPadPx, size: [w, h]};
+ * the wire schema names it {expand, minPad, size}. Same mapping as src/agent/vision/spec.ts, so one
+ * metadata.json drives both the manifest and the agent's pipeline.
+ */
+function normaliseCrop(json: unknown): unknown {
+  if (!json || typeof json !== 'object') return json;
+  const md = json as Record<string, unknown>;
+  const pre = md['preprocess'] as Record<string, unknown> | undefined;
+  const c = pre?.['crop'] as Record<string, unknown> | undefined;
+  if (!pre || !c || typeof c !== 'object') return json;
+  const size = Array.isArray(c['size']) ? c['size'][0] : c['size'];
+  return { ...md, preprocess: { ...pre, crop: { expand: c['expand'] ?? c['expandRatio'], minPad: c['minPad'] ?? c['minPadPx'], size } } };
 }
 
 /** Reads the contract a model really has. Injected so tests and non-ONNX callers can supply their own. */

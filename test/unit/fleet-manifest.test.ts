@@ -99,3 +99,23 @@ test('signManifest: verifies with the models key; manifestOfEnvelope reads it ba
   verifyEnvelope(env, PAYLOAD_TYPE_MODEL, [{ publicKey: k.publicKey }], 1, nodeEd25519Verifier);
   assert.deepEqual(manifestOfEnvelope(env), b.manifest);
 });
+
+test('metadata as scripts/train writes it (crop {expandRatio, minPadPx, size:[w,h]}, extra prose keys) becomes a valid manifest', async () => {
+  const md = parseModelMetadata({
+    role: 'classifier', name: 'ui-classifier', version: '1.0.0',
+    contract: { inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }], outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 4] }] },
+    labels: ['button', 'checkbox', 'link', 'text'],
+    preprocess: { inputWidth: 64, inputHeight: 64, letterbox: false, mean: [0, 0, 0], std: [1, 1, 1], scale: 255, channelOrder: 'RGB', layout: 'NCHW',
+      crop: { expandRatio: 0.1, minPadPx: 2, size: [64, 64], resize: 'stretch-bilinear', rule: 'pad = max(...)' } },
+    postprocess: { format: 'softmax', outputIsProbability: true },
+    selfTest: { input: { name: 'x', shape: [1, 4], pattern: 'mod7919', formula: 'x[i] = ...' }, expected: { name: 'y', shape: [1, 4], indices: [0, 3], values: [1.0, 1.1] }, tolerance: 1e-3, toleranceRule: '...' },
+    baseline: { latencyP95Ms: 3.2, latencySource: 'torch', confidenceHistogram: [0, 0, 0, 0, 0, 0, 0, 0.1, 0.2, 0.7], confidenceHistogramSource: '...' },
+    training: { epochs: 3 },
+    created: '2030-01-01T00:00:00Z',
+  });
+  assert.deepEqual(md.preprocess?.crop, { expand: 0.1, minPad: 2, size: 64 });
+  const b = await buildManifest({ bytes: tinyA, metadata: md, readContract: readFixed });
+  assert.equal(b.manifest.selfTest?.input.pattern, 'mod7919');
+  assert.equal(b.manifest.baseline?.latencyP95Ms, 3.2);
+  assert.ok(ModelManifestSchema.safeParse(b.manifest).success);
+});
