@@ -8,6 +8,7 @@ async function commands(): Promise<Command<any>[]> {
     import('./agent/call.js'),
     import('./agent/run.js'),
     import('./agent/status.js'),
+    import('./agent/secret.js'),
   ]);
   return mods.flatMap((m) => m.commands as Command<any>[]);
 }

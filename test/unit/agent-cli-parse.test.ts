@@ -45,3 +45,11 @@ test('rpa-agent run: one line per event', () => {
   const line = describeEvent({ agentId: 'a', ts: '2026-01-01T00:00:00.000Z', seq: 3, type: 'model_rejected', role: 'detector', modelId: 'c'.repeat(64), reason: 'model_too_large', message: 'too big' });
   assert.equal(line, '2026-01-01T00:00:00.000Z model_rejected detector cccccccccccc [model_too_large]: too big');
 });
+
+test('rpa-agent secret: the account is one of the known ones and the value never comes from arguments', async () => {
+  const { parseSecretArgs } = await import('../../src/cli/agent/secret.js');
+  assert.deepEqual(parseSecretArgs('set', ['broker-password']), { kind: 'ok', value: { action: 'set', account: 'broker-password', json: false, secretService: 'rpa-edge-agent' } });
+  assert.equal(parseSecretArgs('set', ['broker-password', 'hunter2']).kind, 'error');
+  assert.equal(parseSecretArgs('set', ['nope']).kind, 'error');
+  assert.equal(parseSecretArgs('check', []).kind, 'error');
+});
