@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
 import { createScreenCapturer } from '../../src/agent/vision/capture.js';
-import { preprocessFrame, normalisationTables } from '../../src/agent/vision/preprocess.js';
+import { preprocessFrame, normalisationTables, disableSharpCache } from '../../src/agent/vision/preprocess.js';
 import { FrameCache } from '../../src/agent/vision/frame-cache.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
 import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
@@ -85,6 +85,8 @@ async function main(): Promise<void> {
   const specs = {} as Record<Role, VisionModelSpec>;
   for (const r of roles) specs[r] = { ...(await loadSpecFile(r, join(MODELS, r, 'metadata.json'))), modelId: r };
   await setUpDisplay();
+  // as the agent runs it: no libvips operation cache (frames never repeat)
+  disableSharpCache();
   const cap = await createScreenCapturer();
   const models = await createOrtRunner({ detector: join(MODELS, 'detector', 'model.onnx'), classifier: join(MODELS, 'classifier', 'model.onnx') });
   const rows: [string, number[], string][] = [];

@@ -21,6 +21,7 @@ import { iou } from '../../src/common/geometry.js';
 import { loadSpecFile } from '../../src/agent/vision/spec.js';
 import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
+import { disableSharpCache } from '../../src/agent/vision/preprocess.js';
 import { cosine } from '../../src/agent/vision/similarity.js';
 import { evaluateDetections, topOneAccuracy, type EvalImage } from '../../src/agent/vision/metrics.js';
 import type { Role } from '../../src/common/wire.js';
@@ -246,6 +247,7 @@ async function main(): Promise<void> {
   }
   const ort = await createOrtRunner({ detector: join(args.models, 'detector', 'model.onnx'), classifier: join(args.models, 'classifier', 'model.onnx'), similarity: join(args.models, 'similarity', 'model.onnx') });
   // frame cache on: findElement queries against the same screenshot reuse its detections and crop embeddings
+  disableSharpCache();
   const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => specs[r], cacheEntries: 2 });
   const heldout = ensureDataset(join(args.data, `heldout-${args.heldoutSeed}`), 'synthetic', args.heldoutSeed, args.heldoutCount, 2);
   const real = ensureDataset(join(args.data, 'real'), 'real', 0, args.realCount, 6);

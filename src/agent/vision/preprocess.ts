@@ -60,13 +60,21 @@ export function packPlanar(
   }
 }
 
+/**
+ * libvips keeps recent operations and their pixels in a cache (up to 50 MB by default); screen frames never
+ * repeat, so for the agent process the cache only holds memory. Process-wide, so the composition root calls it.
+ */
+export function disableSharpCache(): void {
+  sharp.cache(false);
+}
+
 /** Letterboxes `frame` to the detector input described by `p`. */
 export async function preprocessFrame(frame: Frame, p: Preprocess, tables = normalisationTables(p)): Promise<PreprocessedInput> {
   const t = letterboxTransform(frame.width, frame.height, p.inputWidth, p.inputHeight, p.letterbox);
   const resized = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } })
     // 'linear' is the closest sharp kernel to the Pillow BILINEAR (antialiased) the model was trained with
     .resize(t.resizedWidth, t.resizedHeight, { fit: 'fill', kernel: 'linear' })
-    .removeAlpha()
+    // alpha is skipped by packPlanar, cheaper than a removeAlpha step inside libvips
     .raw()
     .toBuffer({ resolveWithObject: true });
   const W = p.inputWidth;
