@@ -63,9 +63,12 @@ function roleCard(doc: Document, s: StatusSnapshot, r: RoleView): HTMLElement {
     const bar = h(doc, 'progress', { id: pid, max: '1', value: String(st.state === 'fetching' ? p.progress : 1), 'aria-valuetext': st.state === 'fetching' ? percent(p.progress) : verb });
     card.append(h(doc, 'div', { class: 'progress' }, h(doc, 'label', { for: pid }, `${verb} ${what}`), bar, h(doc, 'span', {}, st.state === 'fetching' ? percent(p.progress) : '')));
   }
-  if (st.lastError) {
+  const rb = st.state === 'rolled_back' && (r.rollback?.code || r.rollback?.message) ? r.rollback : undefined;
+  const problem = rb ?? st.lastError;
+  if (problem || st.state === 'rolled_back') {
     const prefix = st.state === 'rolled_back' ? 'Rolled back: ' : st.state === 'failed' ? 'Failed: ' : 'Update refused: ';
-    card.append(h(doc, 'p', { class: `reason${st.state === 'failed' ? ' bad' : ''}`, 'data-reason': st.lastError.code }, prefix + plainReason(st.lastError.code, st.lastError.message)));
+    const text = problem ? plainReason(problem.code, problem.message) : 'The previous model is back.';
+    card.append(h(doc, 'p', { class: `reason${st.state === 'failed' ? ' bad' : ''}`, 'data-reason': problem?.code }, prefix + text));
   }
   const series = r.latency.series;
   if (series.length >= 2) {

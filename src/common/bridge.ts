@@ -42,6 +42,8 @@ export const RoleViewSchema = z.object({
   status: RoleStatusSchema,
   /** true when this machine is in a candidate (or shadow) cohort for the role's current rollout */
   canary: z.boolean(),
+  /** the latest rollback of this role (its reason code and message), shown while the state is rolled_back */
+  rollback: z.object({ at: IsoDate, code: z.string().max(64).optional(), message: z.string().max(2048).optional(), modelId: z.string().optional() }).optional(),
   /** the model loaded on a fallback provider (e.g. DirectML failed, CPU in use) */
   providerFallback: z.boolean().default(false),
   latency: z.object({

@@ -59,6 +59,7 @@ const REASONS: Partial<Record<ErrorCode, string>> = {
  * ErrorCodes: kept here so the window can name them too.
  */
 const GUARD_REASONS: Record<string, string> = {
+  guard_breach: 'The new model broke its trial limits (too many errors or too slow), so the previous model is back.',
   error_rate: 'The new model made too many errors, so the previous model is back.',
   guard_error_rate: 'The new model made too many errors, so the previous model is back.',
   latency: 'The new model was too slow, so the previous model is back.',

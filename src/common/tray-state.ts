@@ -79,8 +79,9 @@ function classify(s: StatusSnapshot, time: (iso: string) => string): { state: Tr
 
   const rolledBack = roles.find((r) => r.status.state === 'rolled_back');
   if (rolledBack) {
-    const e = rolledBack.status.lastError;
-    return { state: 'degraded', reason: `${roleName(rolledBack.role)}: ${plainReason(e?.code ?? 'release_rollback', e?.message)}` };
+    // The rollback's own reason (from its event) first; a lastError second; else a generic sentence.
+    const e = rolledBack.rollback?.code || rolledBack.rollback?.message ? rolledBack.rollback : rolledBack.status.lastError;
+    return { state: 'degraded', reason: `${roleName(rolledBack.role)}: ${e ? plainReason(e.code, e.message) : 'A new model was rolled back; the previous model is back.'}` };
   }
   const fallback = roles.find((r) => r.providerFallback);
   if (fallback) return { state: 'degraded', reason: `${roleName(fallback.role)}: running on the processor (${fallback.status.provider ?? 'cpu'}); slower than usual.` };

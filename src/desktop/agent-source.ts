@@ -55,6 +55,21 @@ export function createAgentSource(deps: AgentSourceDeps): AgentSource {
     for (const l of [...listeners]) l();
   };
   const unsubAgent = deps.agent.subscribe(() => notify());
+  // modelId → name/version from every status seen, so an event about a model that is no longer
+  // active (a rolled-back candidate) still reads "ui-detector 1.1.0" rather than a hash.
+  const names = new Map<string, { name?: string; version?: string }>();
+  const learnModelNames = (status: AgentStatus) => {
+    for (const r of Object.values(status.roles)) {
+      if (r?.modelId && (r.name || r.version)) names.set(r.modelId, { name: r.name, version: r.version });
+      if (r?.pending && (r.pending.name || r.pending.version)) names.set(r.pending.modelId, { name: r.pending.name, version: r.pending.version });
+    }
+    if (names.size > 256) names.delete(names.keys().next().value!);
+  };
+  const withModelName = (e: AgentEvent): AgentEvent => {
+    const known = e.modelId ? names.get(e.modelId) : undefined;
+    if (!known || (e.details && ('name' in e.details || 'version' in e.details))) return e;
+    return { ...e, details: { ...(e.details ?? {}), ...(known.name ? { name: known.name } : {}), ...(known.version ? { version: known.version } : {}) } };
+  };
   const endpointStats = (): EndpointStats => deps.endpoint?.() ?? { listening: false, clients: 0, requestsPerMinute: 0, inFlight: 0 };
 
   return {
@@ -65,7 +80,9 @@ export function createAgentSource(deps: AgentSourceDeps): AgentSource {
         connected = s.connected;
         since = now().toISOString();
       }
-      const { connected: isUp, recentEvents, ...status } = s;
+      const { connected: isUp, recentEvents: raw, ...status } = s;
+      learnModelNames(status);
+      const recentEvents = raw.map(withModelName);
       const broker: BrokerConnection = { state: isUp ? 'connected' : 'offline', url: displayBrokerUrl(deps.brokerUrl), since };
       if (!isUp) broker.lastError = { code: 'broker_unreachable', message: 'not connected to the broker' };
       return { status, metrics: windows, events: recentEvents, broker, endpoint: endpointStats() };

@@ -53,10 +53,12 @@ export function toStatusSnapshot(input: SnapshotInput): StatusSnapshot {
     const last = recent.at(-1);
     const lastActivation = latest(input.events, (e) => e.role === role && e.type === 'activated');
     const fallback = latest(input.events, (e) => e.role === role && e.type === 'provider_fallback');
+    const rolledBack = rs.state === 'rolled_back' ? latest(input.events, (e) => e.role === role && e.type === 'rolled_back') : undefined;
     roles.push({
       role,
       status: rs,
       canary: rs.cohort === 'candidate' || rs.cohort === 'shadow',
+      ...(rolledBack ? { rollback: { at: rolledBack.ts, code: rolledBack.reason, message: rolledBack.message, modelId: rolledBack.modelId } } : {}),
       // A fallback counts until a later activation on the preferred provider supersedes it.
       providerFallback: fallback !== undefined && (lastActivation === undefined || fallback.seq >= lastActivation.seq) && rs.provider !== undefined && /cpu/i.test(rs.provider),
       latency: { p50: last?.p50, p95: last?.p95, series: recent },
