@@ -4,10 +4,10 @@ import { parseRunArgs, describeEvent } from '../../src/cli/agent/run.js';
 import { parseStatusArgs, formatStatus } from '../../src/cli/agent/status.js';
 
 test('rpa-agent run: parse', () => {
-  assert.deepEqual(parseRunArgs(['--config', 'a.json']), { kind: 'ok', value: { config: 'a.json', json: false, verbose: false, secretService: 'rpa-edge-agent' } });
+  assert.deepEqual(parseRunArgs(['--config', 'a.json']), { kind: 'ok', value: { config: 'a.json', json: false, verbose: false, secretService: 'rpa-edge-agent', activator: 'onnx' } });
   assert.deepEqual(parseRunArgs(['--config', 'a.json', '--json', '--secret-service', 'svc-1']), {
     kind: 'ok',
-    value: { config: 'a.json', json: true, verbose: false, secretService: 'svc-1' },
+    value: { config: 'a.json', json: true, verbose: false, secretService: 'svc-1', activator: 'onnx' },
   });
   assert.equal(parseRunArgs(['--help']).kind, 'help');
   const saved = process.env.RPA_AGENT_CONFIG;
@@ -18,6 +18,8 @@ test('rpa-agent run: parse', () => {
     if (saved !== undefined) process.env.RPA_AGENT_CONFIG = saved;
   }
   assert.equal(parseRunArgs(['--config', 'a.json', '--bogus']).kind, 'error');
+  assert.equal(parseRunArgs(['--config', 'a.json', '--activator', 'gpu']).kind, 'error');
+  assert.equal((parseRunArgs(['--config', 'a.json', '--activator', 'host']) as { value: { activator: string } }).value.activator, 'host');
   assert.equal(parseRunArgs(['--config', 'a.json', '--secret-service', 'a b']).kind, 'error');
 });
 

@@ -4,7 +4,9 @@
  */
 import { AgentError } from '../../common/errors.js';
 import type { AgentEvent } from '../../common/wire.js';
+import type { ModelActivator } from '../../agent/activation.js';
 import { OnnxActivator } from '../../agent/activation-onnx.js';
+import { InferenceHost } from '../../agent/inference/index.js';
 import { createAgent } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { lineLogger, silentLogger } from '../../agent/runtime.js';
@@ -17,16 +19,20 @@ export interface RunArgs {
   verbose: boolean;
   /** keytar service name (default rpa-edge-agent) */
   secretService: string;
+  /** onnx: the simple in-process activator (activation-onnx.ts); host: the worker-based InferenceHost */
+  activator: 'onnx' | 'host';
 }
 
 export function parseRunArgs(argv: string[]): Parsed<RunArgs> {
-  const r = parseFlags(argv, { config: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, 'secret-service': { type: 'string' } });
+  const r = parseFlags(argv, { config: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, 'secret-service': { type: 'string' }, activator: { type: 'string' } });
   if (r.kind !== 'ok') return r;
   const config = (r.values.config as string | undefined) ?? process.env.RPA_AGENT_CONFIG;
   if (!config) return { kind: 'error', message: '--config FILE is required (or set RPA_AGENT_CONFIG)' };
   const secretService = (r.values['secret-service'] as string | undefined) ?? 'rpa-edge-agent';
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(secretService)) return { kind: 'error', message: '--secret-service takes a plain name' };
-  return { kind: 'ok', value: { config, json: r.values.json === true, verbose: r.values.verbose === true, secretService } };
+  const activator = (r.values.activator as string | undefined) ?? 'onnx';
+  if (activator !== 'onnx' && activator !== 'host') return { kind: 'error', message: '--activator is onnx or host' };
+  return { kind: 'ok', value: { config, json: r.values.json === true, verbose: r.values.verbose === true, secretService, activator } };
 }
 
 export function describeEvent(e: AgentEvent): string {
@@ -41,12 +47,14 @@ export function describeEvent(e: AgentEvent): string {
 export const runCommand: Command<RunArgs> = {
   name: 'run',
   summary: 'run the headless agent (follow the channel, verify and activate models)',
-  help: `--config FILE [--json] [--verbose] [--secret-service NAME]
+  help: `--config FILE [--json] [--verbose] [--secret-service NAME] [--activator onnx|host]
 
 Runs the agent with the JSON config FILE (broker, agentId, channel, trustFile, dataDir, limits…) until
 SIGINT/SIGTERM. Secrets (broker password, at-rest model key) come from the OS credential store only.
   --json       one JSON event per line on stdout
   --verbose    operational log lines (JSON) on stderr
+  --activator  onnx (default): in-process onnxruntime CPU session per role;
+               host: the inference host (worker threads, provider fallback, leases)
 
 Example config (relative paths are resolved against the config file's folder):
   { "broker": { "url": "mqtts://broker.corp:8883", "ca": "fleet-ca.pem", "username": "ws-0042",
@@ -59,7 +67,10 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     const config = loadAgentConfig(args.config);
     const secretStore = await createKeytarSecretStore(args.secretService);
     const logger = args.verbose ? lineLogger(io.err) : silentLogger;
-    const activator = new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
+    const activator: ModelActivator =
+      args.activator === 'host'
+        ? new InferenceHost({ latencyBudgetMs: { detector: config.latencyBudgetMs } })
+        : new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
     let agent;
     try {
       agent = await createAgent({ config, secretStore, activator, logger });
