@@ -19,7 +19,13 @@ export interface PauseState {
 }
 
 /** Wraps the services so every counted call is seen by `counter`, and pausable ones refused while paused. */
-export function observedServices(services: BotServices, counter: EndpointCounter, pause: PauseState): BotServices {
+export function observedServices(
+  services: BotServices,
+  counter: EndpointCounter,
+  pause: PauseState,
+  /** each counted call's duration and outcome (e.g. into the telemetry recorder) */
+  onRequest?: (method: (typeof COUNTED)[number], latencyMs: number, ok: boolean) => void,
+): BotServices {
   const wrapped = Object.create(services) as BotServices;
   for (const name of COUNTED) {
     const original = services[name].bind(services) as (...a: unknown[]) => Promise<unknown>;
@@ -29,10 +35,15 @@ export function observedServices(services: BotServices, counter: EndpointCounter
         throw new AgentError('busy', 'detection is paused by the user at this workstation; retry later');
       }
       counter.requestStarted();
+      const t0 = performance.now();
+      let ok = false;
       try {
-        return await original(...args);
+        const r = await original(...args);
+        ok = true;
+        return r;
       } finally {
         counter.requestEnded();
+        onRequest?.(name, performance.now() - t0, ok);
       }
     };
   }

@@ -21,6 +21,8 @@ import { newEndpointSecret } from '../../src/agent/endpoint/handshake.js';
 import { createAgentSource, EndpointCounter, type AgentSource } from '../../src/desktop/agent-source.js';
 import { endpointAttachment, observedServices } from '../../src/desktop/endpoint-attachment.js';
 import { createDesktopController, type DesktopController, type UpdaterPort } from '../../src/desktop/controller.js';
+import { TelemetryRecorder } from '../../src/agent/telemetry/recorder.js';
+import { MetricsWindowSchema } from '../../src/common/wire.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { drawScreen, OnnxTestServices } from '../helpers/endpoint-harness.js';
 import { adminClient, buildModel, fixture, makeFleet, pub, publishRelease, releaseOf, T, startTestAgent, workspace, type AgentWorkspace, type TestAgent } from '../integration/agent-harness.js';
@@ -45,6 +47,8 @@ let services: OnnxTestServices;
 let endpoint: BotEndpoint;
 let source: AgentSource;
 let controller: DesktopController;
+let clockMs = Date.parse('2026-11-23T09:00:00Z');
+const recorder = new TelemetryRecorder({ clock: () => clockMs });
 const fleet = makeFleet();
 
 before(async () => {
@@ -63,7 +67,9 @@ before(async () => {
   mkdirSync(sockDir, { mode: 0o700 });
   const path = join(sockDir, 'endpoint.sock');
   const secret = newEndpointSecret();
-  endpoint = await startBotEndpoint({ path, secret, services: observedServices(services, counter, pause), agentVersion: '0.1.0' });
+  endpoint = await startBotEndpoint({ path, secret, services: observedServices(services, counter, pause, (m, ms, ok) => {
+    if (m === 'detect') recorder.record('detector', { latencyMs: ms, ok });
+  }), agentVersion: '0.1.0' });
   const attachment = endpointAttachment({ endpoint, path, counter, pause });
   source = createAgentSource({ agent: ta.agent, brokerUrl: broker.url, endpoint: attachment.stats, onDetectionPaused: (p) => attachment.setPaused(p) });
   controller = createDesktopController({ source, updater: noUpdateServer, writeClipboard: () => {} });
@@ -109,7 +115,16 @@ test('status window with a real agent: activation, bot endpoint traffic, fetch w
     const png = await drawScreen(160, 100, [{ x: 20, y: 20, w: 60, h: 20, color: '#1060d0' }]);
     for (let i = 0; i < 3; i++) await client.call('detect', { source: { kind: 'png', png: png.toString('base64') } });
     source.touch();
-    await w.page.waitForFunction(() => /Clients\s+1[\s\S]*3\.0 per minute/.test((document.querySelector('#endpoint') as HTMLElement | null)?.innerText ?? ''));
+    // Metrics windows from the real telemetry recorder, fed with the measured latency of real detect
+    // calls (window boundaries driven by an injected clock: six one-minute windows).
+    for (let win = 0; win < 6; win++) {
+      for (let i = 0; i < 2; i++) await client.call('detect', { source: { kind: 'png', png: png.toString('base64') } });
+      clockMs += 60_000;
+      source.addMetricsWindow(MetricsWindowSchema.parse({ agentId: 'ws-desk-1', seq: win, ...recorder.cut() }));
+    }
+    await w.page.waitForFunction(() => (document.querySelector('#role-detector svg polyline.p50')?.getAttribute('points') ?? '').split(' ').length === 6);
+    assert.match(await card.locator('dl.facts').innerText(), /Latency\s+p50 \d+(\.\d)? ms · p95 \d+(\.\d)? ms/);
+    await w.page.waitForFunction(() => /Clients\s+1[\s\S]*15 per minute/.test((document.querySelector('#endpoint') as HTMLElement | null)?.innerText ?? ''));
     assert.equal(await w.page.textContent('#overall-badge'), 'Healthy');
 
     // Pausing from the window makes the real endpoint refuse detection.
