@@ -76,7 +76,9 @@ async function main(): Promise<void> {
   }
   let win: BrowserWindow | undefined;
   let quitting = false;
-  app.on('second-instance', () => showWindow());
+  app.on('second-instance', () => {
+    if (app.isReady()) showWindow();
+  });
   await app.whenReady();
 
   const ses = session.defaultSession;
@@ -113,9 +115,9 @@ async function main(): Promise<void> {
 
   const preloadPath = join(appRoot, 'dist', 'desktop', 'preload.cjs');
   const iconDir = join(appRoot, 'assets', 'icons');
-  function ensureWindow(): BrowserWindow {
+  function ensureWindow(showWhenReady = false): BrowserWindow {
     if (win && !win.isDestroyed()) return win;
-    win = createStatusWindow({ preloadPath, session: ses, iconPath: join(iconDir, process.platform === 'win32' ? 'app.ico' : 'app-256.png') });
+    win = createStatusWindow({ preloadPath, session: ses, showWhenReady, iconPath: join(iconDir, process.platform === 'win32' ? 'app.ico' : 'app-256.png') });
     // Closing the window hides it: the agent keeps running in the tray until Quit.
     win.on('close', (e) => {
       if (!quitting) {
@@ -133,8 +135,9 @@ async function main(): Promise<void> {
     w.show();
     w.focus();
   }
-  // Created hidden at start so Windows' session-end reaches us even if the user never opens it.
-  ensureWindow();
+  // Always created at start so Windows' session-end reaches us even if the user never opens it;
+  // hidden when started at logon (the installer's Run key passes --hidden), shown on a manual start.
+  ensureWindow(!process.argv.includes('--hidden'));
 
   const onAction = (a: TrayAction) => {
     switch (a) {

@@ -11,6 +11,8 @@ export interface StatusWindowOptions {
   preloadPath: string;
   iconPath?: string;
   session: Session;
+  /** show once loaded (false: created hidden, e.g. started at logon with --hidden) */
+  showWhenReady: boolean;
 }
 
 /** Session-wide hardening; call once for the session the window uses. */
@@ -65,7 +67,7 @@ export function createStatusWindow(opts: StatusWindowOptions): BrowserWindow {
   });
   wc.on('will-redirect', (e) => e.preventDefault());
   wc.on('will-attach-webview', (e) => e.preventDefault());
-  win.once('ready-to-show', () => win.show());
+  if (opts.showWhenReady) win.once('ready-to-show', () => win.show());
   void win.loadURL(`${APP_ORIGIN}index.html`);
   return win;
 }
