@@ -84,6 +84,8 @@ export class Agent {
   private readonly manifestWaiters = new Map<string, { resolve: (raw: Buffer) => void }>();
   /** roles whose active model is actually loaded in the activator in this process */
   private readonly loaded = new Set<Role>();
+  /** activations of one role run one at a time, so a superseded one can never land after its successor */
+  private readonly activationChains = new Map<Role, Promise<unknown>>();
   private readonly transport: MqttTransport;
   private closed = false;
   private resolveReady!: () => void;
@@ -498,7 +500,10 @@ export class Agent {
     } catch (e) {
       const err = toAgentError(e);
       if (err.code === 'aborted' || this.closed) {
-        if (!this.closed) this.logger.info('role job superseded', { role, modelId });
+        if (!this.closed) {
+          this.logger.info('role job superseded', { role, modelId });
+          this.dropUnwantedFetch(modelId, job);
+        }
         return;
       }
       // The active model (if any) keeps serving: nothing was written to the active slot, so the role
@@ -519,7 +524,17 @@ export class Agent {
     }
   }
 
-  private async activate(role: Role, target: Target, manifest: ModelManifest, signal: AbortSignal, seq: number): Promise<void> {
+  private activate(role: Role, target: Target, manifest: ModelManifest, signal: AbortSignal, seq: number): Promise<void> {
+    const prev = this.activationChains.get(role) ?? Promise.resolve();
+    const run = prev.catch(() => {}).then(() => {
+      if (signal.aborted || this.closed) throw new AgentError('aborted', 'superseded');
+      return this.activateNow(role, target, manifest, signal, seq);
+    });
+    this.activationChains.set(role, run);
+    return run;
+  }
+
+  private async activateNow(role: Role, target: Target, manifest: ModelManifest, signal: AbortSignal, seq: number): Promise<void> {
     const { modelId } = target;
     this.setRole(role, { state: 'loading', pendingModelId: modelId, pendingProgress: 1 });
     const bytes = await this.blobs.read(modelId); // decrypted into memory only
@@ -567,6 +582,17 @@ export class Agent {
       this.blobs.removeBlob(m.modelId);
       this.logger.info('model removed from store', { role, modelId: m.modelId });
     }
+  }
+
+  /** A superseded download whose model the accepted release no longer names is dropped with its partial file. */
+  private dropUnwantedFetch(modelId: string, except: RoleJob): void {
+    const release = this.registry.getAcceptedRelease(this.config.channel)?.release;
+    for (const role of ROLES) {
+      const rr = release?.roles[role];
+      if (rr && (rr.stable === modelId || rr.candidate?.modelId === modelId)) return;
+    }
+    for (const j of this.jobs.values()) if (j !== except && j.modelId === modelId) return;
+    this.discardFetch(modelId);
   }
 
   private discardFetch(modelId: string): void {

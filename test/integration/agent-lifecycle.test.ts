@@ -313,3 +313,37 @@ test('agent lifecycle: a stored blob tampered with between runs → store_corrup
     }
   }),
 );
+
+test('agent lifecycle: a newer release supersedes a download in progress; the abandoned partial file is dropped', { timeout: 60_000 }, () =>
+  withAedes(async (broker) => {
+    const fleet = makeFleet();
+    const ws = await workspace(fleet);
+    const admin = await adminClient(broker);
+    const ta = await startTestAgent(ws, broker, { latencyBudgetMs: 10_000 });
+    try {
+      const slow = await buildModel(fixture('slow.onnx'), { name: 'slow', chunkSize: 4096 });
+      const b = await buildModel(fixture('tiny-b.onnx'), { name: 'tiny-b', version: '2.0.0' });
+      // only the manifest and a few chunks of the big model: its download stalls mid-way
+      const { pub, signManifestRaw } = await import('./agent-harness.js');
+      await pub(admin, T.manifest(slow.modelId), JSON.stringify(signManifestRaw(slow.manifest, fleet.modelKeys)));
+      for (let i = 0; i < 10; i++) await pub(admin, T.chunk(slow.modelId, i), slow.chunks[i]!);
+      await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: slow.modelId } } }), fleet.releaseKeys);
+      await ta.agent.waitForEvent((e) => e.type === 'download_started' && e.modelId === slow.modelId, { timeoutMs: 15_000 });
+      await new Promise((r) => setTimeout(r, 300)); // the first chunks land in the partial file
+      assert.equal(readdirSync(join(ta.config.dataDir, 'partial')).length, 1);
+      assert.equal(ta.agent.snapshot().roles.detector?.state, 'fetching');
+      await publishBuilt(admin, b, fleet.modelKeys);
+      await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: { stable: b.modelId } } }), fleet.releaseKeys);
+      const s = await ta.agent.waitFor((x) => x.roles.detector?.modelId === b.modelId, { timeoutMs: 15_000 });
+      assert.equal(s.roles.detector?.state, 'committed');
+      assert.equal(s.roles.detector?.pending, undefined);
+      assert.deepEqual(await detectorOutput(ta.activator), TINY_B_Y);
+      assert.deepEqual(readdirSync(join(ta.config.dataDir, 'partial')), [], 'abandoned partial file removed');
+      assert.ok(!s.recentEvents.some((e) => e.reason !== undefined), 'a superseded download is not a rejection');
+    } finally {
+      await ta.close();
+      await admin.endAsync();
+      await ws.cleanup();
+    }
+  }),
+);
