@@ -176,21 +176,26 @@ export const FindElementParamsSchema = z
     /** what to look for: at least one of template, type, text */
     template: PngBase64Schema.optional(),
     type: ElementType.optional(),
-    /** near-text hint: prefer elements next to this text (e.g. the label left of a text box) */
+    /** near-text hint: prefer elements next to this text (needs an OCR model on the agent; else not_supported) */
     text: z.string().min(1).max(256).optional(),
+    /**
+     * near a label the bot already located (its own OCR or accessibility API): the label's box in screen
+     * pixels; candidates where a form field sits relative to its label (right on the row, or below) rank first
+     */
+    near: z.object({ box: ScreenBoxSchema, text: z.string().max(256).optional() }).strict().optional(),
     minScore: finite.min(0).max(1).optional(),
     maxResults: int.positive().max(100).optional(),
     timeoutMs: TimeoutMs.optional(),
   })
   .strict()
-  .refine((p) => p.template !== undefined || p.type !== undefined || p.text !== undefined, 'give at least one of template, type or text');
+  .refine((p) => p.template !== undefined || p.type !== undefined || p.text !== undefined || p.near !== undefined, 'give at least one of template, type, text or near');
 export type FindElementParams = z.infer<typeof FindElementParamsSchema>;
 export const ElementMatchSchema = z.object({
   box: ScreenBoxSchema,
   score: finite.min(0).max(1),
   type: z.string().optional(),
   /** which cue(s) the score came from */
-  by: z.array(z.enum(['template', 'type', 'text'])),
+  by: z.array(z.enum(['template', 'type', 'text', 'near'])),
 });
 export type ElementMatch = z.infer<typeof ElementMatchSchema>;
 export const FindElementResultSchema = z.object({ matches: z.array(ElementMatchSchema), frame: FrameRectSchema });
@@ -263,6 +268,8 @@ export const BotErrorNumbers = {
   frame_too_large: -32600,
   method_not_found: -32601,
   invalid_params: -32602,
+  /** the agent's own argument checks (e.g. a capture source this platform cannot serve) */
+  bad_argument: -32602,
   internal: -32603,
   unauthenticated: -32001,
   busy: -32002,

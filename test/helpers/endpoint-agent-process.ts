@@ -2,7 +2,8 @@
  * A headless agent process serving only the bot endpoint, for the e2e tests and benchmarks, until the
  * agent core's `rpa-agent run` wires the endpoint in. Real: the OS credential store (secret created on
  * first start, as the agent does), the endpoint, onnxruntime inference (see endpoint-harness.ts).
- * Env: ENDPOINT_PATH (default: this user's path), ENDPOINT_LIMITS (JSON), ENDPOINT_SLOW_RUNS.
+ * Env: ENDPOINT_PATH (default: this user's path), ENDPOINT_LIMITS (JSON), ENDPOINT_SLOW_RUNS,
+ * ENDPOINT_SERVICES=vision to serve the real vision pipeline (createVisionTestServices) instead of the harness.
  * Stdout: JSON lines — {ready, path, pid}, {alarm}, {audit} (auth failures only), {mem} on "mem\n" from stdin.
  */
 import { createInterface } from 'node:readline';
@@ -10,7 +11,8 @@ import { createKeytarSecretStore } from '../../src/agent/secrets/secret-store.js
 import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { startBotEndpoint } from '../../src/agent/endpoint/server.js';
 import { defaultEndpointPath } from '../../src/agent/endpoint/paths.js';
-import { OnnxTestServices } from './endpoint-harness.js';
+import { OnnxTestServices, createVisionTestServices } from './endpoint-harness.js';
+import type { BotServices } from '../../src/agent/endpoint/services.js';
 
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 process.on('unhandledRejection', (e) => {
@@ -24,7 +26,20 @@ process.on('uncaughtException', (e) => {
 
 const path = process.env.ENDPOINT_PATH || defaultEndpointPath();
 const secret = await getOrCreateEndpointSecret(await createKeytarSecretStore());
-const services = await OnnxTestServices.create({ slowRuns: Number(process.env.ENDPOINT_SLOW_RUNS ?? 0) });
+let services: BotServices;
+let dispose: () => Promise<void>;
+let setDetectorState: (s: { state: 'rolled_back' }) => void;
+if (process.env.ENDPOINT_SERVICES === 'vision') {
+  const v = await createVisionTestServices();
+  services = v.services;
+  dispose = () => v.close();
+  setDetectorState = (st) => v.setDetectorState(st);
+} else {
+  const h = await OnnxTestServices.create({ slowRuns: Number(process.env.ENDPOINT_SLOW_RUNS ?? 0) });
+  services = h;
+  dispose = () => h.dispose();
+  setDetectorState = (st) => h.setDetectorState(st);
+}
 let ep;
 try {
   ep = await startBotEndpoint({
@@ -42,14 +57,14 @@ try {
   });
 } catch (e) {
   say({ error: (e as { code?: string }).code ?? 'internal', message: (e as Error).message });
-  await services.dispose();
+  await dispose();
   process.exit(1);
 }
 say({ ready: true, path, pid: process.pid });
 
 const stop = async () => {
   await ep.close();
-  await services.dispose();
+  await dispose();
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
@@ -59,5 +74,5 @@ createInterface({ input: process.stdin }).on('line', (l) => {
     const m = process.memoryUsage();
     say({ mem: { rss: m.rss, heapUsed: m.heapUsed }, stats: ep.stats });
   }
-  if (l === 'status-change') services.setDetectorState({ state: 'rolled_back' });
+  if (l === 'status-change') setDetectorState({ state: 'rolled_back' });
 });

@@ -22,6 +22,12 @@ import type { ClassifyResult, DetectResult, ElementMatch, EmbedResult, ModelInfo
 import { AgentError } from '../../src/common/errors.js';
 import type { AgentStatus } from '../../src/common/wire.js';
 import type { BotServices, CallOptions, ServiceCropSource, ServiceImageSource } from '../../src/agent/endpoint/services.js';
+import { createVisionBotServices } from '../../src/agent/endpoint/vision-services.js';
+import { proximityScore, VisionPipeline } from '../../src/agent/vision/pipeline.js';
+import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
+import { createScreenCapturer } from '../../src/agent/vision/capture.js';
+import type { VisionModelSpec } from '../../src/agent/vision/types.js';
+import { PostprocessSchema, PreprocessSchema } from '../../src/common/wire.js';
 
 const MODELS = resolve(import.meta.dirname, '..', 'fixtures', 'models');
 export const HARNESS_LABELS = ['button', 'checkbox', 'textbox', 'label'] as const;
@@ -293,7 +299,7 @@ export class OnnxTestServices implements BotServices {
   }
 
   async findElement(req: Parameters<BotServices['findElement']>[0], { signal }: CallOptions): Promise<{ matches: ElementMatch[]; frame: DetectResult['frame'] }> {
-    if (req.text !== undefined) throw new AgentError('not_supported', 'near-text search needs an OCR model, and none is active');
+    if (req.text !== undefined && !req.near) throw new AgentError('not_supported', 'near-text search needs an OCR model, and none is active');
     const img = await this.image(req.source);
     let els = await this.elements(img, signal);
     if (req.type) els = els.filter((e) => e.type === req.type);
@@ -311,6 +317,9 @@ export class OnnxTestServices implements BotServices {
         const sizeSim = Math.min(w, timg.width) / Math.max(w, timg.width) * (Math.min(h, timg.height) / Math.max(h, timg.height));
         matches.push({ box: e.box, score: Math.max(0, Math.min(1, cos * sizeSim)), type: e.type, by: req.type ? ['template', 'type'] : ['template'] });
       }
+    } else if (req.near) {
+      const label = req.near.box;
+      matches = els.map((e) => ({ box: e.box, score: proximityScore(label, e.box), type: e.type, by: req.type ? ['near', 'type'] : ['near'] }));
     } else matches = els.map((e) => ({ box: e.box, score: e.score, type: e.type, by: ['type'] }));
     if (req.minScore !== undefined) matches = matches.filter((m) => m.score >= req.minScore!);
     matches.sort((a, b) => b.score - a.score);
@@ -350,4 +359,92 @@ export async function drawScreen(
     .map((r) => `<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="${r.color}"/>`)
     .join('')}</svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+// ------------------------------------------------------------------------------------------------------
+// The endpoint over the REAL vision pipeline (src/agent/vision) on real onnxruntime sessions over the vision
+// fixture models (made by scripts/fixtures/make_yolo_fixture.py): detector-const-320 reports two fixed boxes
+// (input px [60,90,100,110] score .92 and [170,135,230,165] score .75), classifier-mean and similarity-mean
+// compute from the crop's pixels. What is NOT real: the agent core (status, models list, feedback outbox),
+// which is a stub here until src/agent/agent.ts wires the endpoint in.
+
+export const VISION_CLS_LABELS = ['button', 'text_input', 'checkbox_checked', 'checkbox_unchecked', 'radio_checked', 'radio_unchecked', 'dropdown', 'link', 'tab', 'menu_item', 'toggle_on', 'toggle_off', 'icon_button'];
+
+export function visionFixtureSpecs(): Record<'detector' | 'classifier' | 'similarity', VisionModelSpec> {
+  const crop = { expand: 0.1, minPad: 4, size: 64 };
+  return {
+    detector: {
+      inputName: 'images',
+      preprocess: PreprocessSchema.parse({ inputWidth: 320, inputHeight: 320 }),
+      postprocess: PostprocessSchema.parse({ format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 }),
+      labels: ['element'],
+      modelId: 'det-const',
+    },
+    classifier: { inputName: 'input', preprocess: PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, crop }), postprocess: PostprocessSchema.parse({ format: 'logits' }), labels: VISION_CLS_LABELS, modelId: 'cls-mean' },
+    similarity: { inputName: 'input', preprocess: PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, crop }), postprocess: PostprocessSchema.parse({ format: 'l2-embedding' }), labels: [], modelId: 'sim-mean' },
+  };
+}
+
+/** 640x640 page with blocks where detector-const-320 reports its boxes: green checkbox-ish, blue toggle-ish. */
+export async function visionFixturePage(): Promise<Buffer> {
+  const block = (w: number, h: number, c: { r: number; g: number; b: number }) => sharp({ create: { width: w, height: h, channels: 3, background: c } }).png().toBuffer();
+  return sharp({ create: { width: 640, height: 640, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .composite([
+      { input: await block(80, 40, { r: 0, g: 255, b: 0 }), left: 120, top: 180 },
+      { input: await block(120, 60, { r: 0, g: 0, b: 255 }), left: 340, top: 270 },
+    ])
+    .png()
+    .toBuffer();
+}
+
+export async function createVisionTestServices(): Promise<{ services: BotServices; pipeline: VisionPipeline; feedback: unknown[]; setDetectorState(state: AgentStatus['roles']['detector']): void; close(): Promise<void> }> {
+  const ortRun = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx'), similarity: join(MODELS, 'similarity-mean.onnx') }, { intraOpNumThreads: 1 });
+  const specs = visionFixtureSpecs();
+  let capturer: Awaited<ReturnType<typeof createScreenCapturer>> | undefined;
+  if (process.env.DISPLAY) capturer = await createScreenCapturer().catch(() => undefined);
+  // cache off: the tests and the bench compare fresh detections
+  const pipeline = new VisionPipeline({ runner: ortRun.runner, specs: (r) => specs[r], cacheEntries: 0, ...(capturer ? { capturer } : {}) });
+  const events = new EventEmitter();
+  const feedback: unknown[] = [];
+  let status: AgentStatus = {
+    agentId: 'endpoint-vision-agent',
+    online: true,
+    ts: new Date().toISOString(),
+    agentVersion: '0.1.0-test',
+    roles: {
+      detector: { state: 'active', modelId: undefined, name: 'detector-const-320', provider: 'cpu' },
+      classifier: { state: 'active', name: 'classifier-mean', provider: 'cpu' },
+      similarity: { state: 'active', name: 'similarity-mean', provider: 'cpu' },
+    },
+  };
+  const services = createVisionBotServices({
+    vision: pipeline,
+    core: {
+      status: () => status,
+      modelsList: () =>
+        (['detector', 'classifier', 'similarity'] as const).map((role) => ({ role, state: 'active' as const, name: specs[role].modelId, provider: 'cpu', labels: specs[role].labels })),
+      submitFeedback: async (fb) => {
+        feedback.push(fb);
+        return { id: `fb-${feedback.length}`, stored: true as const };
+      },
+      onStatusChange: (l) => {
+        events.on('status', l);
+        return () => events.off('status', l);
+      },
+    },
+  });
+  return {
+    services,
+    pipeline,
+    feedback,
+    setDetectorState(state) {
+      status = { ...status, ts: new Date().toISOString(), roles: { ...status.roles, detector: state } };
+      events.emit('status', status);
+    },
+    async close() {
+      pipeline.close();
+      events.removeAllListeners();
+      await ortRun.close();
+    },
+  };
 }

@@ -40,6 +40,7 @@ export interface BotServices {
       template?: { png: Buffer; width: number; height: number };
       type?: string;
       text?: string;
+      near?: { box: [number, number, number, number]; text?: string };
       minScore?: number;
       maxResults?: number;
     },

@@ -1,0 +1,124 @@
+/**
+ * BotServices over the vision pipeline (src/agent/vision/pipeline.ts) and the agent core. The composition
+ * root (src/agent/agent.ts) builds it with:
+ *
+ *   createVisionBotServices({ vision: pipeline, core: { status, modelsList, submitFeedback, onStatusChange } })
+ *
+ * This file only translates between the bot protocol and the pipeline; every model decision is the
+ * pipeline's. What the pipeline cannot do is answered with a coded error, never guessed.
+ */
+import type { ClassifyResult, DetectResult, ElementMatch, EmbedResult, FeedbackSubmitResult, ModelInfo, UiElement } from '../../common/bot-protocol.js';
+import { AgentError } from '../../common/errors.js';
+import type { AgentStatus } from '../../common/wire.js';
+import type { Box } from '../../common/geometry.js';
+import { labelToKind } from '../vision/labels.js';
+import type { VisionPipeline } from '../vision/pipeline.js';
+import type { CaptureSource } from '../vision/types.js';
+import type { BotServices, CallOptions, ServiceCropSource, ServiceImageSource } from './services.js';
+
+/** The part of the agent core the endpoint needs (status, models, feedback outbox). */
+export interface EndpointCore {
+  status(): AgentStatus;
+  modelsList(): ModelInfo[];
+  submitFeedback: BotServices['submitFeedback'];
+  onStatusChange(listener: (s: AgentStatus) => void): () => void;
+}
+
+export interface VisionBotServicesDeps {
+  vision: Pick<VisionPipeline, 'detect' | 'classify' | 'embed' | 'findElement'>;
+  core: EndpointCore;
+  /**
+   * A screen region as PNG, for classify/embed of a region (the pipeline classifies PNGs). Optional: without
+   * it those requests answer `not_supported` and the bot sends a PNG crop instead.
+   */
+  captureRegionPng?: (r: { x: number; y: number; width: number; height: number }, opts: { signal?: AbortSignal }) => Promise<Buffer>;
+}
+
+function toCapture(src: ServiceImageSource): CaptureSource {
+  if (src.kind === 'png') return { kind: 'png', png: src.png, ...(src.originX !== undefined ? { originX: src.originX } : {}), ...(src.originY !== undefined ? { originY: src.originY } : {}) };
+  return src;
+}
+
+function frameOf(frames: { x: number; y: number; width: number; height: number }[]): DetectResult['frame'] {
+  if (frames.length === 0) return { x: 0, y: 0, width: 0, height: 0 };
+  // several monitors: the rectangle that holds them all (virtual-desktop pixels)
+  const x1 = Math.min(...frames.map((f) => f.x));
+  const y1 = Math.min(...frames.map((f) => f.y));
+  const x2 = Math.max(...frames.map((f) => f.x + f.width));
+  const y2 = Math.max(...frames.map((f) => f.y + f.height));
+  return { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
+}
+
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+function publicElement(e: UiElement, index: number): UiElement {
+  return {
+    index,
+    box: e.box,
+    score: clamp01(e.score),
+    type: e.type,
+    ...(e.typeScore !== undefined ? { typeScore: clamp01(e.typeScore) } : {}),
+    ...(e.label !== undefined ? { label: e.label } : {}),
+    ...(e.checked !== undefined ? { checked: e.checked } : {}),
+    ...(e.monitorScale !== undefined ? { monitorScale: e.monitorScale } : {}),
+  };
+}
+
+export function createVisionBotServices(deps: VisionBotServicesDeps): BotServices {
+  const { vision, core } = deps;
+
+  const cropPng = async (src: ServiceCropSource, opts: CallOptions): Promise<Buffer> => {
+    if (src.kind === 'png') return src.png;
+    if (!deps.captureRegionPng) throw new AgentError('not_supported', 'this agent cannot capture a region for classify/embed: send the crop as a PNG');
+    return deps.captureRegionPng(src, { signal: opts.signal });
+  };
+
+  return {
+    async detect(req, opts): Promise<DetectResult> {
+      const r = await vision.detect(
+        { source: toCapture(req.source), ...(req.types ? { types: req.types } : {}), ...(req.minScore !== undefined ? { minScore: req.minScore } : {}) },
+        { signal: opts.signal },
+      );
+      let els = r.elements;
+      if (req.maxResults !== undefined && els.length > req.maxResults) els = [...els].sort((a, b) => b.score - a.score).slice(0, req.maxResults);
+      return { elements: els.map(publicElement), frame: frameOf(r.frames), timings: r.timings };
+    },
+
+    async classify(req, opts): Promise<ClassifyResult> {
+      const r = await vision.classify({ png: await cropPng(req.source, opts) }, { signal: opts.signal });
+      const labels = r.ranked.map((x) => ({ label: x.label, type: labelToKind(x.label).type, score: clamp01(x.score) }));
+      return { labels: labels.slice(0, req.topK ?? labels.length) };
+    },
+
+    async embed(req, opts): Promise<EmbedResult> {
+      const v = await vision.embed(await cropPng(req.source, opts), { signal: opts.signal });
+      return { vector: Array.from(v), dims: v.length };
+    },
+
+    async findElement(req, opts): Promise<{ matches: ElementMatch[]; frame: DetectResult['frame'] }> {
+      if (req.text !== undefined && req.near === undefined && req.template === undefined && req.type === undefined)
+        throw new AgentError('not_supported', 'the agent has no OCR model: locate the label yourself and pass near: { box } (or search by template or type)');
+      const r = await vision.findElement(
+        {
+          source: toCapture(req.source),
+          ...(req.template ? { template: req.template.png } : {}),
+          ...(req.type ? { type: req.type } : {}),
+          ...(req.near ? { near: { box: req.near.box as Box, ...(req.near.text ?? req.text ? { text: req.near.text ?? req.text } : {}) } } : {}),
+          ...(req.minScore !== undefined ? { minScore: req.minScore } : {}),
+          ...(req.maxResults !== undefined ? { limit: req.maxResults } : {}),
+        },
+        { signal: opts.signal },
+      );
+      const by: ElementMatch['by'] = [...(req.template ? ['template' as const] : []), ...(req.type ? ['type' as const] : []), ...(req.near ? ['near' as const] : [])];
+      return {
+        matches: r.candidates.map((c) => ({ box: c.element.box, score: clamp01(c.score), type: c.element.type, by })),
+        frame: frameOf(r.detect.frames),
+      };
+    },
+
+    status: () => core.status(),
+    modelsList: () => core.modelsList(),
+    submitFeedback: (fb, opts): Promise<FeedbackSubmitResult> => core.submitFeedback(fb, opts),
+    onStatusChange: (l) => core.onStatusChange(l),
+  };
+}
