@@ -38,6 +38,7 @@ export class OnnxActivator implements ModelActivator {
     try {
       checkContract(session, req.manifest.contract);
       if (req.signal?.aborted) throw new AgentError('aborted', 'activation cancelled');
+      req.onStage?.('self_test');
       if (req.manifest.selfTest) await runSelfTest(session, req.manifest.selfTest);
       warmupP95Ms = await measureP95(session, req.manifest, this.opts.warmupRuns ?? 5);
       const budget = req.manifest.latencyBudgetMs ?? this.opts.latencyBudgetMs;

@@ -11,6 +11,8 @@ export interface ActivationRequest {
   /** decrypted model bytes, in memory only (models are encrypted at rest) */
   bytes: Uint8Array;
   signal?: AbortSignal;
+  /** optional: told when the checks move on, so the role's state machine can show self_test */
+  onStage?: (stage: 'self_test') => void;
 }
 
 export interface ActivationResult {

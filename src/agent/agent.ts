@@ -538,7 +538,16 @@ export class Agent {
     const { modelId } = target;
     this.setRole(role, { state: 'loading', pendingModelId: modelId, pendingProgress: 1 });
     const bytes = await this.blobs.read(modelId); // decrypted into memory only
-    const result = await this.deps.activator.activate({ role, modelId, manifest, bytes, signal });
+    const result = await this.deps.activator.activate({
+      role,
+      modelId,
+      manifest,
+      bytes,
+      signal,
+      onStage: (stage) => {
+        if (!signal.aborted && !this.closed) this.setRole(role, { state: stage });
+      },
+    });
     const prev = this.registry.getRole(role)?.activeModelId;
     this.loaded.add(role);
     this.registry.touchModel(modelId, this.nowIso());

@@ -347,3 +347,41 @@ test('agent lifecycle: a newer release supersedes a download in progress; the ab
     }
   }),
 );
+
+test('agent lifecycle: the role walks fetching → verifying → loading → self_test → committed; a failing self-test never replaces the active model', { timeout: 60_000 }, () =>
+  withAedes(async (broker) => {
+    const fleet = makeFleet();
+    const ws = await workspace(fleet);
+    const admin = await adminClient(broker);
+    const ta = await startTestAgent(ws, broker);
+    try {
+      const states: string[] = [];
+      ta.agent.subscribe((c) => {
+        const st = c.kind === 'status' ? c.status.roles.detector?.state : undefined;
+        if (st && states.at(-1) !== st) states.push(st);
+      });
+      const selfTest = (expected: number[]) => ({
+        input: { name: 'x', shape: [1, 4], data: [1, 2, 3, 4] },
+        expected: { name: 'y', values: expected },
+        tolerance: 1e-4,
+      });
+      const a = await buildManifest({ bytes: fixture('tiny-a.onnx'), role: 'detector', name: 'tiny-a', version: '1.0.0', chunkSize: 64, metadata: { selfTest: selfTest(TINY_A_Y) } });
+      await publishBuilt(admin, a, fleet.modelKeys);
+      await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
+      await ta.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId, { timeoutMs: 15_000 });
+      assert.deepEqual(states, ['fetching', 'verifying', 'loading', 'self_test', 'committed']);
+      // tiny-b with tiny-a's expected outputs: its self-test fails
+      const b = await buildManifest({ bytes: fixture('tiny-b.onnx'), role: 'detector', name: 'tiny-b', version: '2.0.0', chunkSize: 64, metadata: { selfTest: selfTest(TINY_A_Y) } });
+      await publishBuilt(admin, b, fleet.modelKeys);
+      await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: { stable: b.modelId } } }), fleet.releaseKeys);
+      const ev = await ta.agent.waitForEvent((e) => e.type === 'activation_failed', { timeoutMs: 15_000 });
+      assert.equal(ev.reason, 'self_test_failed');
+      assert.equal(ta.agent.snapshot().roles.detector?.modelId, a.modelId);
+      assert.deepEqual(await detectorOutput(ta.activator), TINY_A_Y);
+    } finally {
+      await ta.close();
+      await admin.endAsync();
+      await ws.cleanup();
+    }
+  }),
+);
