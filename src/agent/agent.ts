@@ -88,6 +88,8 @@ export class Agent {
   private readonly activationChains = new Map<Role, Promise<unknown>>();
   private readonly transport: MqttTransport;
   private closed = false;
+  /** what snapshot() returns once closed (the registry is gone by then) */
+  private finalSnapshot: AgentSnapshot | undefined;
   private resolveReady!: () => void;
 
   constructor(
@@ -184,6 +186,7 @@ export class Agent {
     await this.transport.close([{ topic: this.t.agentStatus(this.config.agentId), payload: JSON.stringify(this.status(false)) }]);
     await this.deps.activator.close().catch(() => {});
     await this.audit.close();
+    this.finalSnapshot = { ...this.status(false), connected: false, recentEvents: [...this.recent] };
     this.registry.close();
     this.listeners.clear();
   }
@@ -191,6 +194,7 @@ export class Agent {
   // --- observation ------------------------------------------------------------------------------------
 
   snapshot(): AgentSnapshot {
+    if (this.finalSnapshot) return { ...this.finalSnapshot, recentEvents: [...this.finalSnapshot.recentEvents] };
     return { ...this.status(this.transport.connected), connected: this.transport.connected, recentEvents: [...this.recent] };
   }
 

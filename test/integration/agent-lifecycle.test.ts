@@ -236,6 +236,10 @@ test('agent lifecycle: close() releases everything (socket, timers, DB, sessions
   await ws.cleanup();
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(resources(), before);
+  // after close, snapshot() still answers (offline, last known roles) for a window that is closing
+  const last = ta.agent.snapshot();
+  assert.equal(last.online, false);
+  assert.equal(last.roles.detector?.modelId, a.modelId);
 });
 
 test('agent lifecycle: guard hooks — rollbackCandidate → stable from the store, rolled_back, not retaken; commitCandidate → committed', { timeout: 60_000 }, () =>
