@@ -373,3 +373,28 @@ test('a non-private socket directory is tightened to 0700', async () => {
     assert.equal(statSync(d).mode & 0o777, 0o700);
   });
 });
+
+test('connection limit: one over the maximum is told too_many_connections; a client leaving mid-detect aborts its work', async () => {
+  await withServer({ svc: slowServices, limits: { maxConnections: 2 } }, async (ep, path) => {
+    const a = await connect({ path, secret });
+    const b = await connect({ path, secret });
+    const third = await connect({ path, secret }).catch((e) => e);
+    assert.equal(third.code, 'too_many_connections');
+    assert.equal((await a.health()).ok, true);
+    // b starts a slow detection and disconnects: its slot is freed and the detection sees its abort signal
+    const png = (await drawScreen(32, 32, [{ x: 4, y: 4, w: 8, h: 8, color: '#000' }])).toString('base64');
+    const before = slowServices.abortedDetects;
+    void b.call('detect', { source: { kind: 'png', png } }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 20));
+    b.close();
+    const t0 = Date.now();
+    while (ep.stats.running > 0 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ep.stats.running, 0);
+    assert.equal(slowServices.abortedDetects, before + 1);
+    assert.equal(ep.stats.connections, 1);
+    const c = await connect({ path, secret });
+    assert.equal((await c.health()).ok, true, 'a freed connection slot is usable again');
+    a.close();
+    c.close();
+  });
+});

@@ -224,6 +224,8 @@ export class BotEndpoint {
   readonly clock: EndpointClock;
   private readonly server: Server;
   private readonly conns = new Set<Connection>();
+  /** every accepted socket, refused ones included, so close() leaves nothing open */
+  private readonly sockets = new Set<Socket>();
   private readonly queue: FairQueue;
   private readonly observer: EndpointObserver;
   private readonly started = performance.now();
@@ -275,6 +277,8 @@ export class BotEndpoint {
       c.socket.destroy();
     }
     this.conns.clear();
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
     if (this.listening) {
       this.listening = false;
       await new Promise<void>((r) => this.server.close(() => r()));
@@ -285,8 +289,11 @@ export class BotEndpoint {
 
   private accept(socket: Socket): void {
     socket.on('error', () => {}); // a peer reset is a normal end of a connection
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     if (this.conns.size >= this.limits.maxConnections) {
       socket.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: rpcErrorOf(new AgentError('too_many_connections', `the endpoint already serves ${this.limits.maxConnections} connections`)) }) + '\n');
+      socket.resume(); // read (and drop) what it sends, so its end is seen and the socket closes
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
