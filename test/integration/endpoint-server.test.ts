@@ -398,3 +398,19 @@ test('connection limit: one over the maximum is told too_many_connections; a cli
     c.close();
   });
 });
+
+test('an idle-connection flood cannot lock bots out: the oldest pending handshake makes room', async () => {
+  await withServer({ limits: { maxPendingHandshakes: 4, handshakeTimeoutMs: 10_000 } }, async (ep, path, obs) => {
+    // anyone can open a Windows pipe: 20 connections that never say hello
+    const idle = await Promise.all(Array.from({ length: 20 }, () => rawLines(path)));
+    await new Promise((r) => setTimeout(r, 50));
+    const c = await connect({ path, secret });
+    assert.equal((await c.health()).ok, true);
+    assert.equal(ep.stats.connections, 1, 'only the authenticated one counts as a connection');
+    assert.ok(obs.audits.filter((a) => a.event === 'handshake_evicted').length >= 17);
+    const closedIdle = await Promise.all(idle.map((r) => Promise.race([r.closed.then(() => 1), new Promise((res) => setTimeout(() => res(0), 200))])));
+    assert.ok(closedIdle.reduce((a: number, b) => a + (b as number), 0) >= 17, 'the evicted idle sockets are closed');
+    for (const r of idle) r.s.destroy();
+    c.close();
+  });
+});

@@ -34,7 +34,13 @@ export interface EndpointLimits extends PngLimits {
   maxPreAuthFrameBytes: number;
   /** unauthenticated connections are closed after this (issue 5 §2) */
   handshakeTimeoutMs: number;
+  /** authenticated connections */
   maxConnections: number;
+  /**
+   * connections still in the handshake. On Windows anyone can open the pipe, so when these are full the
+   * OLDEST is dropped for the newcomer: an idle flood cannot lock bots out (a bot's handshake takes < 1 ms).
+   */
+  maxPendingHandshakes: number;
   /** every request, per connection */
   requestsPerSecond: number;
   requestBurst: number;
@@ -54,6 +60,7 @@ export const defaultEndpointLimits: EndpointLimits = {
   ...BotLimitsDefaults,
   handshakeTimeoutMs: 3000,
   maxConnections: 64,
+  maxPendingHandshakes: 16,
   requestsPerSecond: 50_000,
   requestBurst: 20_000,
   heavyPerSecond: 50,
@@ -224,6 +231,8 @@ export class BotEndpoint {
   readonly clock: EndpointClock;
   private readonly server: Server;
   private readonly conns = new Set<Connection>();
+  /** connections in the handshake, oldest first (Set keeps insertion order) */
+  private readonly pending = new Set<Connection>();
   /** every accepted socket, refused ones included, so close() leaves nothing open */
   private readonly sockets = new Set<Socket>();
   private readonly queue: FairQueue;
@@ -247,7 +256,7 @@ export class BotEndpoint {
   }
 
   get stats(): { connections: number; queued: number; running: number } {
-    return { connections: this.conns.size, ...this.queue.stats };
+    return { connections: this.conns.size - this.pending.size, ...this.queue.stats };
   }
 
   /** Claims the pipe/socket; `endpoint_in_use` raises the alarm (event + audit) and throws. */
@@ -277,6 +286,7 @@ export class BotEndpoint {
       c.socket.destroy();
     }
     this.conns.clear();
+    this.pending.clear();
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     if (this.listening) {
@@ -291,14 +301,22 @@ export class BotEndpoint {
     socket.on('error', () => {}); // a peer reset is a normal end of a connection
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    if (this.conns.size >= this.limits.maxConnections) {
+    if (this.conns.size - this.pending.size >= this.limits.maxConnections) {
       socket.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: rpcErrorOf(new AgentError('too_many_connections', `the endpoint already serves ${this.limits.maxConnections} connections`)) }) + '\n');
       socket.resume(); // read (and drop) what it sends, so its end is seen and the socket closes
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
+    if (this.pending.size >= this.limits.maxPendingHandshakes) {
+      const oldest = this.pending.values().next().value as Connection;
+      this.pending.delete(oldest);
+      this.audit('handshake_evicted', { conn: oldest.id });
+      oldest.sendError(null, new AgentError('unauthenticated', 'too many connections are in the handshake: this slowest one was dropped'));
+      oldest.close();
+    }
     const c = new Connection(socket, this);
     this.conns.add(c);
+    this.pending.add(c);
     c.handshakeTimer = this.clock.setTimeout(() => {
       if (c.state === 'hello' || c.state === 'proof') {
         this.audit('handshake_timeout', { conn: c.id });
@@ -311,6 +329,7 @@ export class BotEndpoint {
   }
 
   private drop(c: Connection): void {
+    this.pending.delete(c);
     if (!this.conns.delete(c)) return;
     c.state = 'closing';
     this.clock.clearTimeout(c.handshakeTimer);
@@ -434,7 +453,13 @@ export class BotEndpoint {
     if (!p.success) return fail(`authenticate: ${describeIssues(p.error)}`);
     const expected = clientProof(this.opts.secret, c.serverNonce, c.clientNonce);
     if (!proofsEqual(expected, p.data.clientProof)) return fail('wrong clientProof: this client does not have the endpoint secret');
+    if (this.conns.size - this.pending.size >= this.limits.maxConnections) {
+      c.sendError(id, new AgentError('too_many_connections', `the endpoint already serves ${this.limits.maxConnections} connections`));
+      c.close();
+      return;
+    }
     c.state = 'open';
+    this.pending.delete(c);
     this.clock.clearTimeout(c.handshakeTimer);
     c.decoder.maxFrameBytes = this.limits.maxFrameBytes;
     this.audit('auth_ok', { conn: c.id, client: c.clientName });
