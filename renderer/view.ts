@@ -28,6 +28,10 @@ function byId<T extends HTMLElement>(doc: Document, id: string): T {
   return el as T;
 }
 
+function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function facts(doc: Document, rows: Array<[string, Child]>): HTMLElement {
   const dl = h(doc, 'dl', { class: 'facts' });
   for (const [k, v] of rows) dl.append(h(doc, 'dt', {}, k), h(doc, 'dd', {}, v ?? '—'));
@@ -41,7 +45,9 @@ function badge(doc: Document, cls: string, text: string): HTMLElement {
 function roleCard(doc: Document, s: StatusSnapshot, r: RoleView): HTMLElement {
   const st = r.status;
   const id = `role-${r.role}`;
-  const head = h(doc, 'div', { class: 'card-head' }, h(doc, 'h3', { id: `${id}-h` }, roleName(r.role)), badge(doc, st.state, ROLE_STATE_LABEL[st.state]));
+  // A candidate that is active is still under its guard: say so rather than plain "Active".
+  const stateLabel = st.state === 'active' && st.cohort === 'candidate' ? 'Active (on trial)' : ROLE_STATE_LABEL[st.state];
+  const head = h(doc, 'div', { class: 'card-head' }, h(doc, 'h3', { id: `${id}-h` }, roleName(r.role)), badge(doc, st.state, stateLabel));
   if (r.canary) head.append(badge(doc, 'canary', st.cohort === 'shadow' ? 'Canary (shadow)' : 'Canary'));
   if (r.providerFallback) head.append(badge(doc, 'fallback', 'CPU fallback'));
   const card = h(doc, 'article', { class: 'card', id, 'aria-labelledby': `${id}-h`, 'data-state': st.state }, head);
@@ -118,8 +124,10 @@ export function render(doc: Document, s: StatusSnapshot): void {
   const tray = trayViewOf(s, { formatTime: time });
   const b = byId(doc, 'overall-badge');
   b.className = `badge s-${tray.state}`;
-  b.textContent = TRAY_STATE_LABEL[tray.state];
-  byId(doc, 'overall-reason').textContent = tray.reason;
+  // The header is a polite live region: write only on change, so a screen reader is not told the
+  // same sentence on every refresh (a download refreshes several times a second).
+  setText(b, TRAY_STATE_LABEL[tray.state]);
+  setText(byId(doc, 'overall-reason'), tray.reason);
   doc.body.dataset['state'] = tray.state;
   doc.title = `RPA Edge Agent — ${TRAY_STATE_LABEL[tray.state]}`;
 

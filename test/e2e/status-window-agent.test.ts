@@ -47,6 +47,7 @@ let services: OnnxTestServices;
 let endpoint: BotEndpoint;
 let source: AgentSource;
 let controller: DesktopController;
+let bot: { path: string; secret: string };
 let clockMs = Date.parse('2026-11-23T09:00:00Z');
 const recorder = new TelemetryRecorder({ clock: () => clockMs });
 const fleet = makeFleet();
@@ -73,7 +74,7 @@ before(async () => {
   const attachment = endpointAttachment({ endpoint, path, counter, pause });
   source = createAgentSource({ agent: ta.agent, brokerUrl: broker.url, endpoint: attachment.stats, onDetectionPaused: (p) => attachment.setPaused(p) });
   controller = createDesktopController({ source, updater: noUpdateServer, writeClipboard: () => {} });
-  (globalThis as Record<string, unknown>)['__epSecret'] = { path, secret };
+  bot = { path, secret };
 });
 
 after(async () => {
@@ -110,8 +111,7 @@ test('status window with a real agent: activation, bot endpoint traffic, fetch w
     assert.match(await w.page.locator('#broker').innerText(), /Connected/);
 
     // Real bot traffic: one client, three detections → the window shows them.
-    const { path, secret } = (globalThis as Record<string, unknown>)['__epSecret'] as { path: string; secret: string };
-    client = await connect({ path, secret, clientName: 'desk-test-bot' });
+    client = await connect({ path: bot.path, secret: bot.secret, clientName: 'desk-test-bot' });
     const png = await drawScreen(160, 100, [{ x: 20, y: 20, w: 60, h: 20, color: '#1060d0' }]);
     for (let i = 0; i < 3; i++) await client.call('detect', { source: { kind: 'png', png: png.toString('base64') } });
     source.touch();
@@ -161,6 +161,7 @@ test('status window with a real agent: activation, bot endpoint traffic, fetch w
     assert.deepEqual([...progress].sort((x, y) => x - y), progress, 'progress only goes forward');
     assert.match(await card.locator('dl.facts').innerText(), /Version\s+1\.1\.0[\s\S]*Canary cohort\s+Yes \(rollout det-1\.1\.0-r1\)/);
     assert.equal(await card.locator('.badge.s-canary').textContent(), 'Canary');
+    assert.equal(await card.locator('.badge').first().textContent(), 'Active (on trial)');
     await screenshot(w.page, 'agent-canary-light');
 
     // The candidate breaches its gate: the agent rolls back to the stable model and says why.

@@ -1,23 +1,31 @@
 /**
  * The inference host (DESIGN.md "Inference host", issue 3): per role one live onnxruntime session,
- * held in a session worker (one worker thread per loaded model generation) so that neither session
- * creation nor run() — both synchronous native calls in onnxruntime-node — ever blocks this thread.
+ * held in a session worker thread so that neither session creation nor run() — both synchronous native
+ * calls in onnxruntime-node — ever blocks this thread.
  *
+ * - Workers are long-lived, two per role, taking turns: the standby loads the new model while the
+ *   active one serves; after the swap drains, the old session is released in its thread and that
+ *   thread becomes the standby. A thread per generation grew RSS by ~47 % over 100 swaps (ended threads
+ *   leave their malloc arenas behind); create/release on a long-lived thread stays flat
+ *   (docs/BENCHMARKS-inference.md).
  * - run() takes a lease on the role's current generation; a swap points new runs at the new generation
- *   and closes the old one once its leases drain: no request fails or waits on a swap (issue 3 §3).
- * - activate() runs the loading pipeline in a fresh worker while the current one keeps serving:
+ *   and releases the old session once its leases drain: no request fails or waits on a swap (issue 3 §3).
+ * - activate() runs the loading pipeline in the standby worker while the active one keeps serving:
  *   verify sha256 → create (providers in order, with fallback) → contract → self-test → warm-up →
  *   latency budget → swap. Any failure leaves the active model serving and emits activation_failed
  *   with the step and reason (issue 3 §2).
- * - Ending a generation ends its thread, so sessions never accumulate in a long-lived thread
- *   (onnxruntime issues 25325, 26831; issue 3 §5); recycle(role) reloads the same model in a fresh worker.
+ * - A worker is recycled (ended and replaced by a fresh thread once it holds no session) after
+ *   `recycleAfterLoads` loads, when process RSS grew by `recycleRssGrowthBytes` since the last recycle,
+ *   or on recycle(role), which reloads the role's model in a fresh worker (issue 3 §5: "if the
+ *   in-process host cannot stay flat, recycle the worker that holds the sessions"; onnxruntime issues
+ *   25325, 26831).
  */
 import type { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { AgentEvent, ModelManifest, Role } from '../../common/wire.js';
 import type { ActivationRequest, ActivationResult, ModelActivator } from '../activation.js';
-import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt } from './protocol.js';
+import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './protocol.js';
 import { selectProviders } from './providers.js';
 import { RunQueue } from './run-queue.js';
 import { sessionWorkerUrl, spawnWorker } from './spawn.js';
@@ -53,8 +61,15 @@ export interface InferenceHostOptions {
   verifySha256?: boolean;
   /** give up on a load after this long (default 120 s) */
   loadTimeoutMs?: number;
-  /** keep one started worker ready so a swap does not pay for thread start-up (default true) */
+  /** keep one started worker ready so a new or recycled worker does not pay for thread start-up (default true) */
   prespawn?: boolean;
+  /** recycle a session worker after it has loaded this many models (default 50; 0 = never) */
+  recycleAfterLoads?: number;
+  /**
+   * recycle the worker that just released a session when process RSS (sampled after each release) has
+   * grown by more than this since the lowest sample after the last recycle (default 256 MiB; 0 = off)
+   */
+  recycleRssGrowthBytes?: number;
   /**
    * hand the activation bytes' buffer to the worker instead of copying it on this thread (the
    * caller's `bytes` are detached afterwards). Default false; a request can also ask with `transferBytes`.
@@ -88,7 +103,14 @@ export interface RoleHostStatus {
 }
 export interface InferenceHostStatus {
   roles: Partial<Record<Role, RoleHostStatus>>;
+  /** session worker threads alive (not counting the pre-started spare) */
   workers: number;
+  /** their thread ids, per role (a recycled worker shows up as a new id) */
+  threads: Partial<Record<Role, number[]>>;
+  /** sessions loaded or loading across all workers */
+  sessions: number;
+  /** workers ended and replaced so far (recycleAfterLoads, recycleRssGrowthBytes, recycle()) */
+  recycledWorkers: number;
 }
 
 interface Pending {
@@ -96,47 +118,62 @@ interface Pending {
   reject: (e: unknown) => void;
   t0: number;
   settled: boolean;
-  /** shared input buffers lent to this run, returned to the pool when the worker answers */
-  slots?: SharedArrayBuffer[];
 }
 
-/** Inputs at least this big go through pooled shared memory instead of a structured-clone copy. */
-const SHARED_INPUT_MIN_BYTES = 16 * 1024;
+/** Inputs at least this big cross in a pooled, transferred ArrayBuffer instead of a structured-clone copy. */
+const LENT_INPUT_MIN_BYTES = 16 * 1024;
 const POOL_MAX_BYTES = 64 << 20;
+/** two workers per role take turns (active + standby); a third exists only while one is being recycled */
+const WORKERS_PER_ROLE = 2;
 
 /**
- * Reusable SharedArrayBuffers for run inputs. Posting a big typed array structured-clones it (an
- * allocation and copy on each side, and GC pressure); copying it into a pooled shared buffer is one
- * memcpy here and one into a reused scratch buffer in the worker.
+ * Reusable ArrayBuffers for run inputs. Posting a big typed array structured-clones it (an allocation
+ * and a copy on each side, and GC pressure); instead the input is copied once into a pooled buffer,
+ * which is transferred to the worker (no copy), used there directly as the tensor's memory, and
+ * transferred back with the result for the next run.
  */
-class SharedInputPool {
-  private readonly free = new Map<number, SharedArrayBuffer[]>();
+class InputPool {
+  private readonly free = new Map<number, ArrayBuffer[]>();
   private bytes = 0;
-  take(size: number): SharedArrayBuffer {
-    const list = this.free.get(size);
-    const sab = list?.pop();
+  take(size: number): ArrayBuffer {
+    const sab = this.free.get(size)?.pop();
     if (sab) {
       this.bytes -= size;
       return sab;
     }
-    return new SharedArrayBuffer(size);
+    return new ArrayBuffer(size);
   }
-  give(sab: SharedArrayBuffer): void {
-    if (this.bytes + sab.byteLength > POOL_MAX_BYTES) return;
-    let list = this.free.get(sab.byteLength);
-    if (!list) this.free.set(sab.byteLength, (list = []));
-    list.push(sab);
-    this.bytes += sab.byteLength;
+  give(buf: ArrayBuffer): void {
+    if (buf.byteLength === 0 || this.bytes + buf.byteLength > POOL_MAX_BYTES) return; // 0: detached
+    let list = this.free.get(buf.byteLength);
+    if (!list) this.free.set(buf.byteLength, (list = []));
+    list.push(buf);
+    this.bytes += buf.byteLength;
   }
 }
 
+/** A long-lived session worker thread: holds the sessions of one role. */
+interface Slot {
+  id: number;
+  role: Role;
+  worker: Worker;
+  /** generations loaded or loading in this thread and not yet released */
+  gens: Set<Generation>;
+  /** loads started in this thread (successful or not) */
+  loads: number;
+  /** gets no new loads; ended once it holds no session */
+  recycling: boolean;
+  ended: boolean;
+  released: Map<number, () => void>;
+}
+
 interface Generation {
-  seq: number;
+  gid: number;
   role: Role;
   modelId: string;
   manifest: ModelManifest;
   bytes: SharedArrayBuffer | undefined;
-  worker: Worker;
+  slot: Slot;
   provider: string;
   warmupP95Ms: number;
   activatedAt: number;
@@ -162,19 +199,27 @@ async function copyToShared(src: Uint8Array, signal?: AbortSignal): Promise<Shar
   return sab;
 }
 
+type LoadAnswer = FromWorker | { t: 'exit'; message: string } | { t: 'aborted' } | { t: 'timeout' };
+
 export class InferenceHost implements ModelActivator {
   private readonly current = new Map<Role, Generation>();
   private readonly previous = new Map<Role, Generation>();
-  private readonly live = new Set<Generation>();
+  /** every generation not yet released, by gid (results are routed by gid) */
+  private readonly gens = new Map<number, Generation>();
+  private readonly slots = new Map<Role, Slot[]>();
   private readonly activationQueues = new Map<Role, RunQueue>();
   private readonly listeners = new Set<HostEventListener>();
   private readonly observers: RunObserver[];
   private readonly providers: string[];
   private readonly workerUrl: URL;
   private spare: Promise<Worker> | undefined;
-  private readonly inputPool = new SharedInputPool();
+  private readonly inputPool = new InputPool();
   private nextRunId = 0;
-  private nextSeq = 0;
+  private nextGid = 0;
+  private nextSlotId = 0;
+  private recycledWorkers = 0;
+  /** lowest RSS sampled after a session release since the last RSS-triggered recycle */
+  private rssFloor: number | undefined;
   private closed = false;
 
   constructor(private readonly opts: InferenceHostOptions = {}) {
@@ -248,26 +293,27 @@ export class InferenceHost implements ModelActivator {
         };
       }
       gen.pending.set(id, p);
-      let transfer: ArrayBuffer[] | undefined;
+      const transfer: ArrayBuffer[] = [];
       let sent: Feeds = feeds;
+      let lent = false;
       if (opts.transfer) {
         // the caller gives the buffers up: no copy at all
-        transfer = [];
         for (const t of Object.values(feeds)) if (t.data.buffer instanceof ArrayBuffer && !transfer.includes(t.data.buffer)) transfer.push(t.data.buffer);
       } else {
         for (const [name, t] of Object.entries(feeds)) {
           const d = t.data;
-          if (!(d.buffer instanceof ArrayBuffer) || d.byteLength < SHARED_INPUT_MIN_BYTES) continue; // already shared, or cheap to clone
-          const sab = this.inputPool.take(d.byteLength);
-          new Uint8Array(sab).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-          const Ctor = d.constructor as new (b: SharedArrayBuffer, o: number, n: number) => typeof d;
+          if (!(d.buffer instanceof ArrayBuffer) || d.byteLength < LENT_INPUT_MIN_BYTES) continue; // shared, or cheap to clone
+          const buf = this.inputPool.take(d.byteLength);
+          new Uint8Array(buf).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+          const Ctor = d.constructor as new (b: ArrayBuffer, o: number, n: number) => typeof d;
           if (sent === feeds) sent = { ...feeds };
-          sent[name] = { type: t.type, data: new Ctor(sab, 0, d.length), dims: t.dims };
-          (p.slots ??= []).push(sab);
+          sent[name] = { type: t.type, data: new Ctor(buf, 0, d.length), dims: t.dims };
+          transfer.push(buf);
+          lent = true;
         }
       }
       try {
-        gen.worker.postMessage({ t: 'run', id, feeds: sent }, transfer ?? []);
+        this.post(gen.slot, { t: 'run', gid: gen.gid, id, feeds: sent, ...(lent ? { lent } : {}) }, transfer);
       } catch (e) {
         gen.pending.delete(id);
         this.releaseLease(gen);
@@ -277,12 +323,15 @@ export class InferenceHost implements ModelActivator {
     });
   }
 
+  private post(slot: Slot, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    slot.worker.postMessage(msg, transfer);
+  }
+
   private finishRun(gen: Generation, id: number, ok: boolean, outputs?: Outputs, err?: AgentError): void {
     const p = gen.pending.get(id);
     if (!p) return;
     gen.pending.delete(id);
     const ms = performance.now() - p.t0;
-    if (p.slots) for (const sab of p.slots) this.inputPool.give(sab);
     this.releaseLease(gen);
     for (const o of this.observers) {
       try {
@@ -299,7 +348,7 @@ export class InferenceHost implements ModelActivator {
 
   private releaseLease(gen: Generation): void {
     gen.leases--;
-    if (gen.retiring && gen.leases === 0) void this.dispose(gen);
+    if (gen.retiring && gen.leases === 0) void this.release(gen);
   }
 
   // ---------------------------------------------------------------- activation
@@ -311,11 +360,18 @@ export class InferenceHost implements ModelActivator {
     return q.run(() => this.activateNow(req));
   }
 
-  /** Loads the role's current model again in a fresh worker (issue 3 §5: shed whatever a long-lived session accumulated). */
+  /**
+   * Loads the role's current model again in a fresh worker and ends the role's old workers once they
+   * hold no session (issue 3 §5: shed whatever a long-lived thread accumulated).
+   */
   async recycle(role: Role, opts: { signal?: AbortSignal } = {}): Promise<ActivationResult> {
     const gen = this.current.get(role);
     if (!gen) throw new AgentError('no_model', `no model is active for ${role}`);
     if (!gen.bytes) throw new AgentError('not_found', `the ${role} model's bytes are not retained`);
+    for (const s of this.slots.get(role) ?? []) {
+      s.recycling = true;
+      this.maybeEndSlot(s);
+    }
     return this.activate({ role, modelId: gen.modelId, manifest: gen.manifest, bytes: new Uint8Array(gen.bytes), ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
@@ -356,19 +412,20 @@ export class InferenceHost implements ModelActivator {
     const handOver = (req.transferBytes ?? this.opts.transferActivationBytes ?? false) && ownsWholeBuffer;
     const byteLength = bytes.byteLength;
     const shared: SharedArrayBuffer | ArrayBuffer = handOver ? (bytes.buffer as ArrayBuffer) : await copyToShared(bytes, signal);
-    let worker: Worker;
+    let slot: Slot;
     try {
-      worker = await this.takeWorker();
+      slot = await this.slotForLoad(role);
     } catch (e) {
       throw this.fail(role, modelId, 'create', 'load_failed', `could not start a session worker: ${e instanceof Error ? e.message : String(e)}`);
     }
+    if (this.closed) throw new AgentError('aborted', 'inference host is closed');
     const gen: Generation = {
-      seq: ++this.nextSeq,
+      gid: ++this.nextGid,
       role,
       modelId,
       manifest,
       bytes: shared instanceof SharedArrayBuffer ? shared : undefined,
-      worker,
+      slot,
       provider: '',
       warmupP95Ms: 0,
       activatedAt: 0,
@@ -377,8 +434,9 @@ export class InferenceHost implements ModelActivator {
       closed: false,
       pending: new Map(),
     };
-    this.live.add(gen);
-    this.wire(gen);
+    this.gens.set(gen.gid, gen);
+    slot.gens.add(gen);
+    slot.loads++;
     const options: LoadOptions = {
       providers: this.providers,
       latencyBudgetMs: this.budgetFor(role, manifest),
@@ -388,7 +446,7 @@ export class InferenceHost implements ModelActivator {
       ...(this.opts.intraOpNumThreads ? { intraOpNumThreads: this.opts.intraOpNumThreads } : {}),
       ...(this.opts.interOpNumThreads ? { interOpNumThreads: this.opts.interOpNumThreads } : {}),
     };
-    const answer = await new Promise<FromWorker | { t: 'exit'; message: string } | { t: 'aborted' } | { t: 'timeout' }>((resolve) => {
+    const answer = await new Promise<LoadAnswer>((resolve) => {
       const timer = setTimeout(() => resolve({ t: 'timeout' }), this.opts.loadTimeoutMs ?? 120_000);
       const onAbort = () => resolve({ t: 'aborted' });
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -397,15 +455,32 @@ export class InferenceHost implements ModelActivator {
         signal?.removeEventListener('abort', onAbort);
         resolve(m);
       };
-      worker.postMessage({ t: 'load', modelId, manifest, bytes: shared, byteLength, options }, shared instanceof ArrayBuffer ? [shared] : []);
+      try {
+        this.post(slot, { t: 'load', gid: gen.gid, modelId, manifest, bytes: shared, byteLength, options }, shared instanceof ArrayBuffer ? [shared] : []);
+      } catch (e) {
+        gen.loadWaiter({ t: 'exit', message: `could not send the load to the worker: ${e instanceof Error ? e.message : String(e)}` });
+      }
     });
     gen.loadWaiter = undefined;
+    this.noteLoads(slot);
 
     if (answer.t !== 'loaded') {
       gen.retiring = true;
-      void this.dispose(gen, true);
-      if (answer.t === 'aborted') throw new AgentError('aborted', 'activation aborted');
-      if (answer.t === 'timeout') throw this.fail(role, modelId, 'create', 'timeout', 'model load timed out');
+      if (answer.t === 'aborted') {
+        // the native load cannot be interrupted: release the session if it arrives after all
+        gen.loadWaiter = (m) => {
+          gen.loadWaiter = undefined;
+          if (m.t === 'loaded') void this.release(gen);
+          else this.forget(gen);
+        };
+        throw new AgentError('aborted', 'activation aborted');
+      }
+      if (answer.t === 'timeout') {
+        // a worker stuck in a native load cannot be trusted with anything else: end it
+        this.endSlot(slot, 'model load timed out');
+        throw this.fail(role, modelId, 'create', 'timeout', 'model load timed out');
+      }
+      this.forget(gen);
       if (answer.t === 'exit') throw this.fail(role, modelId, 'create', 'load_failed', answer.message);
       if (answer.t === 'load_failed') {
         this.reportFallbacks(role, modelId, answer.failedProviders, undefined);
@@ -413,10 +488,7 @@ export class InferenceHost implements ModelActivator {
       }
       throw this.fail(role, modelId, 'create', 'internal', `unexpected worker answer ${answer.t}`);
     }
-    if (this.closed) {
-      void this.dispose(gen, true);
-      throw new AgentError('aborted', 'inference host is closed');
-    }
+    if (this.closed) throw new AgentError('aborted', 'inference host is closed');
     if (answer.retained) gen.bytes = answer.retained;
     gen.provider = answer.provider;
     gen.warmupP95Ms = answer.warmupP95Ms;
@@ -448,7 +520,7 @@ export class InferenceHost implements ModelActivator {
     });
   }
 
-  /** Stops pointing new runs at `gen`; keeps it as the role's previous generation or closes it after its leases drain. */
+  /** Stops pointing new runs at `gen`; keeps it as the role's previous generation or releases it after its leases drain. */
   private retire(gen: Generation, keep: boolean): void {
     if (keep) {
       const older = this.previous.get(gen.role);
@@ -457,7 +529,7 @@ export class InferenceHost implements ModelActivator {
       return;
     }
     gen.retiring = true;
-    if (gen.leases === 0) void this.dispose(gen);
+    if (gen.leases === 0) void this.release(gen);
   }
 
   async deactivate(role: Role): Promise<void> {
@@ -507,7 +579,7 @@ export class InferenceHost implements ModelActivator {
     let w: Worker | undefined;
     if (spare) w = await spare.catch(() => undefined);
     if (!w) w = await this.startWorker();
-    // start the next spare now, so the next swap does not wait for a thread either
+    // start the next spare now, so a new or recycled worker does not wait for a thread either
     if ((this.opts.prespawn ?? true) && !this.closed) {
       this.spare = this.startWorker();
       this.spare.catch(() => undefined);
@@ -515,69 +587,157 @@ export class InferenceHost implements ModelActivator {
     return w;
   }
 
-  private wire(gen: Generation): void {
-    gen.worker.on('message', (m: FromWorker) => {
+  /**
+   * The worker that loads the role's next model: one that does not hold the serving session and is not
+   * being recycled (the standby), else a new one. Activations of one role are serialised, so at most
+   * one load per role is in flight.
+   */
+  private async slotForLoad(role: Role): Promise<Slot> {
+    const cur = this.current.get(role);
+    const list = this.slots.get(role) ?? [];
+    const standby = list.filter((s) => !s.recycling && !s.ended && s !== cur?.slot).sort((x, y) => x.gens.size - y.gens.size)[0];
+    if (standby) return standby;
+    const worker = await this.takeWorker();
+    if (this.closed) {
+      void worker.terminate();
+      throw new AgentError('aborted', 'inference host is closed');
+    }
+    const slot: Slot = { id: ++this.nextSlotId, role, worker, gens: new Set(), loads: 0, recycling: false, ended: false, released: new Map() };
+    this.wire(slot);
+    if (!this.slots.has(role)) this.slots.set(role, []);
+    this.slots.get(role)!.push(slot);
+    return slot;
+  }
+
+  /** recycle by load count (issue 3 §5) */
+  private noteLoads(slot: Slot): void {
+    const limit = this.opts.recycleAfterLoads ?? 50;
+    if (limit > 0 && slot.loads >= limit) slot.recycling = true;
+  }
+
+  /** recycle by RSS growth, sampled right after a session was released (the thread is at its leanest) */
+  private noteRss(slot: Slot): void {
+    const limit = this.opts.recycleRssGrowthBytes ?? 256 << 20;
+    if (!(limit > 0)) return;
+    const rss = process.memoryUsage.rss();
+    if (this.rssFloor === undefined || rss < this.rssFloor) this.rssFloor = rss;
+    else if (rss - this.rssFloor > limit) {
+      slot.recycling = true;
+      this.rssFloor = undefined;
+    }
+  }
+
+  /** Ends a worker that holds no session and is being recycled, or is surplus to the role's two. */
+  private maybeEndSlot(slot: Slot): void {
+    if (slot.ended || slot.gens.size > 0) return;
+    const list = this.slots.get(slot.role) ?? [];
+    const surplus = list.filter((s) => !s.ended && !s.recycling).length > WORKERS_PER_ROLE;
+    if (!slot.recycling && !surplus) return;
+    this.recycledWorkers++;
+    this.endSlot(slot, 'recycled');
+  }
+
+  private endSlot(slot: Slot, why: string): void {
+    if (slot.ended) return;
+    slot.ended = true;
+    const list = this.slots.get(slot.role);
+    if (list) {
+      const i = list.indexOf(slot);
+      if (i >= 0) list.splice(i, 1);
+    }
+    for (const gen of [...slot.gens]) this.gone(gen, `session worker ended (${why})`);
+    for (const r of slot.released.values()) r();
+    slot.released.clear();
+    void slot.worker.terminate();
+  }
+
+  private wire(slot: Slot): void {
+    slot.worker.on('message', (m: FromWorker) => {
       switch (m.t) {
         case 'result':
-          this.finishRun(gen, m.id, true, m.outputs);
+        case 'run_error': {
+          if (m.lent) for (const b of m.lent) this.inputPool.give(b);
+          const gen = this.gens.get(m.gid);
+          if (!gen) break;
+          if (m.t === 'result') this.finishRun(gen, m.id, true, m.outputs);
+          else this.finishRun(gen, m.id, false, undefined, new AgentError(m.code, m.message));
           break;
-        case 'run_error':
-          this.finishRun(gen, m.id, false, undefined, new AgentError(m.code, m.message));
-          break;
+        }
         case 'loaded':
         case 'load_failed':
-          gen.loadWaiter?.(m);
+          this.gens.get(m.gid)?.loadWaiter?.(m);
           break;
+        case 'released': {
+          const r = slot.released.get(m.gid);
+          slot.released.delete(m.gid);
+          r?.();
+          break;
+        }
       }
     });
     const onGone = (message: string) => {
-      if (gen.closed) return;
-      gen.closed = true;
-      this.live.delete(gen);
-      gen.loadWaiter?.({ t: 'exit', message });
-      for (const id of [...gen.pending.keys()]) this.finishRun(gen, id, false, undefined, new AgentError('internal', message));
-      if (this.current.get(gen.role) === gen) {
-        // the serving worker died: stop routing to it and report; the agent core decides what to load
-        this.current.delete(gen.role);
-        this.emit({ type: 'activation_failed', role: gen.role, modelId: gen.modelId, reason: 'internal', message, details: { step: 'serve' } });
-      }
-      if (this.previous.get(gen.role) === gen) this.previous.delete(gen.role);
+      if (slot.ended) return;
+      slot.ended = true;
+      const list = this.slots.get(slot.role);
+      if (list && list.includes(slot)) list.splice(list.indexOf(slot), 1);
+      for (const gen of [...slot.gens]) this.gone(gen, message);
+      for (const r of slot.released.values()) r();
+      slot.released.clear();
     };
-    gen.worker.on('error', (e) => onGone(`session worker failed: ${e.message}`));
-    gen.worker.on('exit', (code) => onGone(`session worker exited (code ${code})`));
+    slot.worker.on('error', (e) => onGone(`session worker failed: ${e.message}`));
+    slot.worker.on('exit', (code) => onGone(`session worker exited (code ${code})`));
   }
 
-  /** Closes a generation: releases the session in the worker, then ends the thread. */
-  private async dispose(gen: Generation, now = false): Promise<void> {
+  /** A generation whose thread went away: fail its runs, stop routing to it, report if it was serving. */
+  private gone(gen: Generation, message: string): void {
+    const serving = !gen.closed && this.current.get(gen.role) === gen;
+    gen.closed = true;
+    gen.loadWaiter?.({ t: 'exit', message });
+    for (const id of [...gen.pending.keys()]) this.finishRun(gen, id, false, undefined, new AgentError('internal', message));
+    if (serving) {
+      // the serving worker died: stop routing to it and report; the agent core decides what to load
+      this.current.delete(gen.role);
+      this.emit({ type: 'activation_failed', role: gen.role, modelId: gen.modelId, reason: 'internal', message, details: { step: 'serve' } });
+    }
+    if (this.previous.get(gen.role) === gen) this.previous.delete(gen.role);
+    this.forget(gen);
+  }
+
+  private forget(gen: Generation): void {
+    gen.closed = true;
+    this.gens.delete(gen.gid);
+    gen.slot.gens.delete(gen);
+  }
+
+  /** Releases a generation's session in its worker (the thread lives on as the role's standby). */
+  private async release(gen: Generation): Promise<void> {
     if (gen.closed) return;
     gen.closed = true;
-    this.live.delete(gen);
-    const w = gen.worker;
-    if (!now) {
+    const slot = gen.slot;
+    if (!slot.ended) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5000);
-        const onMsg = (m: FromWorker) => {
-          if (m.t === 'closed') {
-            clearTimeout(timer);
-            w.off('message', onMsg);
-            resolve();
-          }
-        };
-        w.on('message', onMsg);
-        w.once('exit', () => {
+        const timer = setTimeout(() => {
+          slot.released.delete(gen.gid);
+          resolve();
+        }, 5000);
+        slot.released.set(gen.gid, () => {
           clearTimeout(timer);
           resolve();
         });
         try {
-          w.postMessage({ t: 'close' });
+          this.post(slot, { t: 'release', gid: gen.gid });
         } catch {
+          slot.released.delete(gen.gid);
           clearTimeout(timer);
           resolve();
         }
       });
     }
     for (const id of [...gen.pending.keys()]) this.finishRun(gen, id, false, undefined, new AgentError('aborted', 'model was unloaded'));
-    await w.terminate();
+    this.forget(gen);
+    if (this.closed || slot.ended) return;
+    this.noteRss(slot);
+    this.maybeEndSlot(slot);
   }
 
   // ---------------------------------------------------------------- status and lifetime
@@ -585,7 +745,7 @@ export class InferenceHost implements ModelActivator {
   status(): InferenceHostStatus {
     const roles: Partial<Record<Role, RoleHostStatus>> = {};
     for (const [role, g] of this.current) {
-      const draining = [...this.live].filter((x) => x.role === role && x.retiring && !x.closed).map((x) => ({ modelId: x.modelId, leases: x.leases }));
+      const draining = [...this.gens.values()].filter((x) => x.role === role && x.retiring && !x.closed).map((x) => ({ modelId: x.modelId, leases: x.leases }));
       const prev = this.previous.get(role);
       roles[role] = {
         modelId: g.modelId,
@@ -599,7 +759,13 @@ export class InferenceHost implements ModelActivator {
         ...(prev ? { previous: prev.modelId } : {}),
       };
     }
-    return { roles, workers: this.live.size };
+    let workers = 0;
+    const threads: Partial<Record<Role, number[]>> = {};
+    for (const [role, list] of this.slots) {
+      workers += list.length;
+      if (list.length > 0) threads[role] = list.map((s) => s.worker.threadId);
+    }
+    return { roles, workers, threads, sessions: this.gens.size, recycledWorkers: this.recycledWorkers };
   }
 
   async close(): Promise<void> {
@@ -607,10 +773,24 @@ export class InferenceHost implements ModelActivator {
     this.closed = true;
     const spare = this.spare;
     this.spare = undefined;
-    const gens = [...this.live];
+    const gens = [...this.gens.values()];
     this.current.clear();
     this.previous.clear();
-    await Promise.all(gens.map((g) => this.dispose(g, true)));
+    for (const g of gens) {
+      g.loadWaiter?.({ t: 'exit', message: 'inference host is closed' });
+      g.closed = true;
+      for (const id of [...g.pending.keys()]) this.finishRun(g, id, false, undefined, new AgentError('aborted', 'model was unloaded'));
+    }
+    this.gens.clear();
+    const slots = [...this.slots.values()].flat();
+    this.slots.clear();
+    await Promise.all(
+      slots.map((s) => {
+        s.ended = true;
+        for (const r of s.released.values()) r();
+        return s.worker.terminate();
+      }),
+    );
     if (spare) {
       const w = await spare.catch(() => undefined);
       if (w) await w.terminate();

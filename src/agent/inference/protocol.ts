@@ -1,8 +1,11 @@
 /**
- * The message contract between the inference host (main thread) and a session worker (one worker
- * thread per loaded model generation). One file for both sides, as for every boundary in this project.
- * Tensors cross as plain typed arrays: outputs are transferred (zero copy), inputs are structured-cloned
- * unless the caller hands them over (`transfer`) or they live in a SharedArrayBuffer (shared, no copy).
+ * The message contract between the inference host (main thread) and a session worker (a long-lived
+ * worker thread that holds the sessions of one role: the serving one, one loading, one draining, the
+ * kept previous). Every session message names its generation (`gid`). One file for both sides, as for
+ * every boundary in this project.
+ * Tensors cross as plain typed arrays: outputs are transferred (zero copy). Big inputs cross in a pooled
+ * ArrayBuffer the host transfers and the worker hands back with the result (one copy, on the host), or
+ * in the caller's own buffer (`transfer`), or in a SharedArrayBuffer (copied once into worker scratch).
  */
 import type { ErrorCode } from '../../common/errors.js';
 import type { ModelManifest } from '../../common/wire.js';
@@ -50,14 +53,18 @@ export interface ProviderAttempt {
 }
 
 export type ToWorker =
-  | { t: 'load'; modelId: string; manifest: ModelManifest; bytes: SharedArrayBuffer | ArrayBuffer; byteLength: number; options: LoadOptions }
-  | { t: 'run'; id: number; feeds: Feeds }
+  | { t: 'load'; gid: number; modelId: string; manifest: ModelManifest; bytes: SharedArrayBuffer | ArrayBuffer; byteLength: number; options: LoadOptions }
+  /** `lent`: input buffers the host lent for this run (pooled); the worker hands them back in `result` */
+  | { t: 'run'; gid: number; id: number; feeds: Feeds; lent?: boolean }
+  /** release one session once its queued runs are done; answers `released` */
+  | { t: 'release'; gid: number }
   | { t: 'close' };
 
 export type FromWorker =
   | { t: 'ready' }
   | {
       t: 'loaded';
+      gid: number;
       provider: string;
       failedProviders: ProviderAttempt[];
       warmupP95Ms: number;
@@ -66,7 +73,8 @@ export type FromWorker =
       /** when the host handed the bytes over (transferBytes), a shared copy made here for recycle() */
       retained?: SharedArrayBuffer;
     }
-  | { t: 'load_failed'; step: LoadStep; code: ErrorCode; message: string; failedProviders: ProviderAttempt[]; details?: Record<string, unknown> }
-  | { t: 'result'; id: number; outputs: Outputs; ms: number }
-  | { t: 'run_error'; id: number; code: ErrorCode; message: string }
+  | { t: 'load_failed'; gid: number; step: LoadStep; code: ErrorCode; message: string; failedProviders: ProviderAttempt[]; details?: Record<string, unknown> }
+  | { t: 'result'; gid: number; id: number; outputs: Outputs; ms: number; lent?: ArrayBuffer[] }
+  | { t: 'run_error'; gid: number; id: number; code: ErrorCode; message: string; lent?: ArrayBuffer[] }
+  | { t: 'released'; gid: number }
   | { t: 'closed' };

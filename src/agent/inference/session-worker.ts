@@ -1,13 +1,18 @@
 /**
- * A session worker: one worker thread per loaded model generation (issue 3 §4). onnxruntime-node's
- * session creation and run() are synchronous native calls, so they live here, off the host's event
- * loop. A swap loads the new model in a fresh worker while the old one keeps serving, and ends the old
- * worker once its leases drain: each generation's native memory goes away with its thread (issue 3 §5).
+ * A session worker: a long-lived worker thread holding the onnxruntime sessions of one role (issue 3 §4).
+ * onnxruntime-node's session creation and run() are synchronous native calls, so they live here, off
+ * the host's event loop. The host keeps two of these per role and lets them take turns: the standby
+ * loads the new model while the active one serves; after the swap drains, the old session is released
+ * here and this thread becomes the standby. Sessions are created and released on the same long-lived
+ * thread, which keeps RSS flat (a thread per generation did not: docs/BENCHMARKS-inference.md); the
+ * host ends and replaces a worker only to recycle it (issue 3 §5).
  *
- * Protocol (protocol.ts): the first message is `load`; it answers `loaded` or `load_failed` with the
- * pipeline step that failed. Then `run` messages until `close`.
+ * Protocol (protocol.ts): `load` (answers `loaded` / `load_failed` with the pipeline step that failed),
+ * `run`, `release` (answers `released`), all naming the generation; `close` ends the thread.
  */
 import { parentPort } from 'node:worker_threads';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../../common/errors.js';
@@ -17,6 +22,24 @@ import { createWithFallback, maxConcurrentRuns, ProvidersExhausted, sessionOptio
 import { RunQueue } from './run-queue.js';
 import { percentile } from './stats.js';
 import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type ValueMeta } from './tensors.js';
+
+/**
+ * A full GC of this thread's isolate, run after a load and after a release. This thread lives for many
+ * loads, and each leaves tens of MB of dead ArrayBuffers behind (the model bytes it was sent, the copy
+ * onnxruntime parsed); V8 collects a small, otherwise idle worker heap late, so without this RSS climbs
+ * for dozens of swaps (docs/BENCHMARKS-inference.md). `gc` exists only with --expose-gc, so the flag is
+ * set just long enough to fetch it from a fresh context, then cleared again (flags are process-wide).
+ */
+const fullGc: () => void = (() => {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    v8.setFlagsFromString('--no-expose-gc');
+    return gc;
+  } catch {
+    return () => undefined;
+  }
+})();
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
@@ -37,8 +60,19 @@ try {
 /** onnxruntime's wording when an execution provider is not in this build or its library is missing */
 const PROVIDER_MISSING = /backend not found|no available backend|Failed to load shared library|not supported|provider.*(not|un)available/i;
 
-let session: Session | undefined;
-let queue = new RunQueue(1);
+interface Held {
+  session: Session;
+  /** runs on one session are serialised (DirectML requires it; a worker runs one native call at a time anyway) */
+  queue: RunQueue;
+  /**
+   * Scratch buffers for inputs that arrive in shared memory, per input name: onnxruntime-node rejects
+   * views on a SharedArrayBuffer ("Invalid argument"), so we copy into a buffer this thread owns and
+   * reuse it. Safe because runs on one session are serialised (the queue).
+   */
+  scratch: Map<string, Uint8Array>;
+  releasing: boolean;
+}
+const sessions = new Map<number, Held>();
 let closing = false;
 
 class StepError extends Error {
@@ -56,14 +90,7 @@ function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
   port!.postMessage(msg, transfer ?? []);
 }
 
-/**
- * Scratch buffers for inputs that arrive in shared memory, per input name: onnxruntime-node rejects
- * views on a SharedArrayBuffer ("Invalid argument"), so we copy into a buffer this thread owns and
- * reuse it. Safe because runs on this worker are serialised (the queue below).
- */
-const scratch = new Map<string, Uint8Array>();
-
-function toOrtFeeds(o: Ort, feeds: Feeds): Record<string, import('onnxruntime-node').Tensor> {
+function toOrtFeeds(o: Ort, feeds: Feeds, scratch: Map<string, Uint8Array>): Record<string, import('onnxruntime-node').Tensor> {
   const out: Record<string, import('onnxruntime-node').Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) {
     let data = t.data;
@@ -79,16 +106,15 @@ function toOrtFeeds(o: Ort, feeds: Feeds): Record<string, import('onnxruntime-no
   return out;
 }
 
-function fromOrtOutputs(result: Record<string, import('onnxruntime-node').Tensor>): { outputs: Outputs; transfer: ArrayBuffer[] } {
+function fromOrtOutputs(result: Record<string, import('onnxruntime-node').Tensor>, transfer: ArrayBuffer[]): Outputs {
   const outputs: Outputs = {};
-  const transfer: ArrayBuffer[] = [];
   for (const [name, t] of Object.entries(result)) {
     const data = t.data as Outputs[string]['data'];
     outputs[name] = { type: t.type, data, dims: [...t.dims] };
     // outputs are fresh arrays owned by this thread: hand them over instead of copying
     if (data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer)) transfer.push(data.buffer);
   }
-  return { outputs, transfer };
+  return outputs;
 }
 
 function feedsFor(manifest: ModelManifest): Feeds {
@@ -101,11 +127,15 @@ function feedsFor(manifest: ModelManifest): Feeds {
   return feeds;
 }
 
-async function load(modelId: string, manifest: ModelManifest, shared: SharedArrayBuffer | ArrayBuffer, byteLength: number, opts: LoadOptions) {
+async function load(gid: number, modelId: string, manifest: ModelManifest, shared: SharedArrayBuffer | ArrayBuffer, byteLength: number, opts: LoadOptions) {
   const t0 = performance.now();
   let failedProviders: ProviderAttempt[] = [];
+  let held: Held | undefined;
   try {
     if (!ort) throw new StepError('create', 'provider_unavailable', `onnxruntime-node failed to import: ${ortImportError}`);
+    // Runs already sent to a session in this thread (a generation still draining after a swap) go
+    // first: the steps below are long synchronous calls that would otherwise hold them up.
+    await Promise.all([...sessions.values()].map((h) => h.queue.run(async () => undefined)));
     const o = ort;
     // onnxruntime's loadModel wants a plain ArrayBuffer; the host shares the bytes, so copy here, off
     // the host's event loop
@@ -148,10 +178,10 @@ async function load(modelId: string, manifest: ModelManifest, shared: SharedArra
     }
     failedProviders = created.failed;
     const s = created.session;
-    session = s;
     // One run at a time per session: a worker thread executes one synchronous native run at a time
     // anyway, inputs reuse scratch buffers, and for DirectML it is required (maxConcurrentRuns('dml') = 1).
-    queue = new RunQueue(Math.min(1, maxConcurrentRuns(created.provider)));
+    held = { session: s, queue: new RunQueue(Math.min(1, maxConcurrentRuns(created.provider))), scratch: new Map(), releasing: false };
+    const scratch = held.scratch;
 
     // step: contract
     const meta = (list: readonly unknown[]) => list as ValueMeta[];
@@ -161,7 +191,7 @@ async function load(modelId: string, manifest: ModelManifest, shared: SharedArra
     const feeds = feedsFor(manifest);
     const runOnce = async () => {
       const ts = performance.now();
-      const out = await s.run(toOrtFeeds(o, feeds));
+      const out = await s.run(toOrtFeeds(o, feeds, scratch));
       return { out, ms: performance.now() - ts };
     };
 
@@ -205,8 +235,11 @@ async function load(modelId: string, manifest: ModelManifest, shared: SharedArra
       retained = new SharedArrayBuffer(byteLength);
       new Uint8Array(retained).set(bytes);
     }
+    if (closing) throw new StepError('create', 'aborted', 'session worker is closing');
+    sessions.set(gid, held);
     post({
       t: 'loaded',
+      gid,
       ...(retained ? { retained } : {}),
       provider: created.provider,
       failedProviders,
@@ -215,48 +248,75 @@ async function load(modelId: string, manifest: ModelManifest, shared: SharedArra
       loadMs: performance.now() - t0,
     });
   } catch (e) {
-    if (session) {
-      await session.release().catch(() => undefined);
-      session = undefined;
-    }
+    if (held) await held.session.release().catch(() => undefined);
     const se = e instanceof StepError ? e : new StepError('create', 'load_failed', e instanceof Error ? e.message : String(e));
-    post({ t: 'load_failed', step: se.step, code: se.code, message: se.message, failedProviders, ...(se.details ? { details: se.details } : {}) });
+    post({ t: 'load_failed', gid, step: se.step, code: se.code, message: se.message, failedProviders, ...(se.details ? { details: se.details } : {}) });
   }
 }
 
-async function run(id: number, feeds: Feeds): Promise<void> {
-  const s = session;
-  if (!s || !ort || closing) {
-    post({ t: 'run_error', id, code: 'no_model', message: 'no session in this worker' });
+/** The lent input buffers (ArrayBuffers the host pools) go back with the answer, unless an output took one over. */
+function lentBack(feeds: Feeds, lent: boolean | undefined, transfer: ArrayBuffer[]): ArrayBuffer[] | undefined {
+  if (!lent) return undefined;
+  const back: ArrayBuffer[] = [];
+  for (const t of Object.values(feeds)) {
+    const b = t.data.buffer;
+    if (b instanceof ArrayBuffer && b.byteLength > 0 && !transfer.includes(b) && !back.includes(b)) back.push(b);
+  }
+  transfer.push(...back);
+  return back;
+}
+
+async function run(gid: number, id: number, feeds: Feeds, lent: boolean | undefined): Promise<void> {
+  const h = sessions.get(gid);
+  if (!h || !ort || h.releasing || closing) {
+    const transfer: ArrayBuffer[] = [];
+    const back = lentBack(feeds, lent, transfer);
+    post({ t: 'run_error', gid, id, code: 'no_model', message: 'no such session in this worker', ...(back ? { lent: back } : {}) }, transfer);
     return;
   }
   const o = ort;
+  const ts = performance.now();
   try {
-    const ts = performance.now();
     // feeds are converted inside the queue slot: scratch buffers are reused run to run
-    const result = await queue.run(() => s.run(toOrtFeeds(o, feeds)));
-    const { outputs, transfer } = fromOrtOutputs(result);
-    post({ t: 'result', id, outputs, ms: performance.now() - ts }, transfer);
+    const result = await h.queue.run(() => h.session.run(toOrtFeeds(o, feeds, h.scratch)));
+    const transfer: ArrayBuffer[] = [];
+    const outputs = fromOrtOutputs(result, transfer);
+    const back = lentBack(feeds, lent, transfer);
+    post({ t: 'result', gid, id, outputs, ms: performance.now() - ts, ...(back ? { lent: back } : {}) }, transfer);
   } catch (e) {
-    post({ t: 'run_error', id, code: 'internal', message: e instanceof Error ? e.message : String(e) });
+    const transfer: ArrayBuffer[] = [];
+    const back = lentBack(feeds, lent, transfer);
+    post({ t: 'run_error', gid, id, code: 'internal', message: e instanceof Error ? e.message : String(e), ...(back ? { lent: back } : {}) }, transfer);
   }
+}
+
+async function release(gid: number): Promise<void> {
+  const h = sessions.get(gid);
+  if (h && !h.releasing) {
+    h.releasing = true;
+    // wait for runs already queued on this session, then release it
+    await h.queue.run(async () => undefined);
+    await h.session.release().catch(() => undefined);
+    sessions.delete(gid);
+  }
+  post({ t: 'released', gid });
 }
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.t) {
     case 'load':
-      void load(msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options);
+      void load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options).then(() => setImmediate(fullGc));
       break;
     case 'run':
-      void run(msg.id, msg.feeds);
+      void run(msg.gid, msg.id, msg.feeds, msg.lent);
+      break;
+    case 'release':
+      void release(msg.gid).then(() => setImmediate(fullGc));
       break;
     case 'close':
       closing = true;
       void (async () => {
-        // wait for runs already queued on this session, then release it
-        await queue.run(async () => undefined);
-        if (session) await session.release().catch(() => undefined);
-        session = undefined;
+        await Promise.all([...sessions.keys()].map((gid) => release(gid)));
         post({ t: 'closed' });
         port.close();
       })();
