@@ -86,6 +86,8 @@ export class Agent {
   private readonly loaded = new Set<Role>();
   /** activations of one role run one at a time, so a superseded one can never land after its successor */
   private readonly activationChains = new Map<Role, Promise<unknown>>();
+  /** digests of release messages already rejected: a retained bad release redelivered on every reconnect is reported once */
+  private readonly rejectedReleases = new Set<string>();
   private readonly transport: MqttTransport;
   private closed = false;
   /** what snapshot() returns once closed (the registry is gone by then) */
@@ -321,11 +323,14 @@ export class Agent {
   private onRelease(raw: Buffer): void {
     if (raw.length === 0) return; // a cleared retained message
     const channel = this.config.channel;
+    const digest = createHash('sha256').update(raw).digest('hex');
+    if (this.rejectedReleases.has(digest)) return;
     const reject = (err: AgentError, extra: Partial<AgentEvent> = {}) => {
+      if (this.rejectedReleases.size >= 256) this.rejectedReleases.clear();
+      this.rejectedReleases.add(digest);
       this.emit({ type: 'release_rejected', channel, reason: err.code, message: err.message, ...extra });
     };
     if (raw.length > MAX_MANIFEST_BYTES) return reject(new AgentError('bad_envelope', `release message is ${raw.length} bytes, over the 1 MiB bound`));
-    const digest = createHash('sha256').update(raw).digest('hex');
     let release: Release;
     try {
       release = this.verifier.verifyRelease(raw).value;

@@ -389,3 +389,35 @@ test('agent lifecycle: the role walks fetching → verifying → loading → sel
     }
   }),
 );
+
+test('agent lifecycle: a retained bad release redelivered after a broker restart is reported once', { timeout: 60_000 }, () =>
+  withAedes(async (broker) => {
+    const fleet = makeFleet();
+    const ws = await workspace(fleet);
+    let admin = await adminClient(broker);
+    const ta = await startTestAgent(ws, broker);
+    try {
+      const a = await buildModel(fixture('tiny-a.onnx'), { name: 'tiny-a' });
+      await publishBuilt(admin, a, fleet.modelKeys);
+      const { generateSigningKey } = await import('../../src/fleet/signer.js');
+      await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), [generateSigningKey()]);
+      await ta.agent.waitForEvent((e) => e.reason === 'untrusted_key', { timeoutMs: 10_000 });
+      await admin.endAsync();
+      let disconnected = false;
+      ta.agent.subscribe((c) => {
+        if (c.kind === 'status' && !c.status.connected) disconnected = true;
+      });
+      await broker.restart(200);
+      await ta.agent.waitFor((s) => disconnected && s.connected, { timeoutMs: 15_000 });
+      admin = await adminClient(broker);
+      // the retained forged release came again with the resubscription; a marker event proves we waited long enough
+      await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
+      await ta.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId, { timeoutMs: 15_000 });
+      assert.equal(ta.agent.snapshot().recentEvents.filter((e) => e.reason === 'untrusted_key').length, 1);
+    } finally {
+      await ta.close();
+      await admin.endAsync().catch(() => {});
+      await ws.cleanup();
+    }
+  }),
+);
