@@ -466,7 +466,7 @@ export class Agent {
           // bounded in topics and in bytes: window × chunkSize stays ≤ windowBytes (at least one chunk)
           window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
           now: () => this.nowIso(),
-          onProgress: progressReporter(role, modelId, manifest.chunkSha256.length, (p) => {
+          onProgress: progressReporter(manifest.chunkSha256.length, (p) => {
             this.registry.updateRole(role, { pendingProgress: p }, this.nowIso());
             this.emit({ type: 'download_progress', role, modelId, details: { progress: p } });
             this.publishStatus();
@@ -693,7 +693,7 @@ export function roleStatusFrom(row: RoleRow, registry: Registry): RoleStatus {
 }
 
 /** Calls `report` when progress crosses each 10 % step (download_progress events are throttled). */
-function progressReporter(_role: Role, _modelId: string, total: number, report: (p: number) => void): (have: number, total: number) => void {
+function progressReporter(total: number, report: (p: number) => void): (have: number, total: number) => void {
   let lastStep = -1;
   return (have) => {
     const step = Math.floor((have / total) * 10);
