@@ -5,7 +5,7 @@
  * (--password-store ACCOUNT, service "rpa-fleet"), and is never printed.
  */
 import { readFile } from 'node:fs/promises';
-import type { MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX } from '../../common/topics.js';
 import { createKeytarSecretStore } from '../../agent/secrets/secret-store.js';
@@ -102,7 +102,12 @@ async function readFileOr(path: string, what: string): Promise<Buffer> {
 }
 
 /** Resolves the password (env or credential store) and TLS files, then connects. */
-export async function connectFromFlags(f: BrokerFlags, io: CommandIO): Promise<MqttClient> {
+export async function connectFromFlags(
+  f: BrokerFlags,
+  io: CommandIO,
+  /** long-lived callers (the controller): a fixed client id, a persistent session, reconnects */
+  extra?: { clientId?: string; mqttOptions?: Partial<IClientOptions> },
+): Promise<MqttClient> {
   let password: string | undefined;
   if (f.passwordEnv) {
     password = io.env[f.passwordEnv];
@@ -125,7 +130,8 @@ export async function connectFromFlags(f: BrokerFlags, io: CommandIO): Promise<M
     username: f.username,
     password,
     protocolVersion: f.mqttVersion,
-    mqttOptions: Object.keys(tls).length ? { ...tls, rejectUnauthorized: true } : undefined,
+    mqttOptions: Object.keys(tls).length || extra?.mqttOptions ? { ...extra?.mqttOptions, ...tls, ...(Object.keys(tls).length ? { rejectUnauthorized: true } : {}) } : undefined,
+    ...(extra?.clientId ? { clientId: extra.clientId } : {}),
     signal: io.signal,
   });
 }

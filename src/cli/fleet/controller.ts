@@ -3,6 +3,7 @@
  * interrupted: subscribes to the agents' topics, keeps state in a SQLite file that the other
  * verbs (rollout, status, agents, feedback) read and write, and serves Prometheus /metrics.
  */
+import { hostname } from 'node:os';
 import { FleetController } from '../../fleet/controller/controller.js';
 import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometheus.js';
 import { ControllerStore } from '../../fleet/controller/store.js';
@@ -25,6 +26,7 @@ export interface ControllerArgs {
   metricsHost: string;
   sharedGroup?: string;
   tickMs: number;
+  clientId: string;
   json: boolean;
 }
 
@@ -38,6 +40,7 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
     'metrics-host': { type: 'string' },
     'shared-group': { type: 'string' },
     tick: { type: 'string' },
+    'client-id': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (r.kind !== 'ok') return r;
@@ -66,6 +69,7 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
       metricsHost: typeof v['metrics-host'] === 'string' ? v['metrics-host'] : '127.0.0.1',
       ...(group !== undefined ? { sharedGroup: String(group) } : {}),
       tickMs,
+      clientId: typeof v['client-id'] === 'string' ? v['client-id'] : `rpa-fleet-controller-${hostname()}`,
       json: v['json'] === true,
     },
   };
@@ -74,9 +78,12 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
 async function runController(a: ControllerArgs, io: CommandIO): Promise<number> {
   const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'releases')));
   const trust = await trustFromFile(a.trust, 'releases');
-  const client = await connectFromFlags({ ...a.broker }, io);
-  // A long-lived service reconnects (the CLI default is fail-fast).
-  client.options.reconnectPeriod = 2000;
+  // A long-lived service: reconnects (the CLI default is fail-fast), and a fixed client id with a
+  // persistent session, so windows sent while the controller itself reconnects wait for it at the broker.
+  const client = await connectFromFlags({ ...a.broker }, io, {
+    clientId: a.clientId,
+    mqttOptions: { reconnectPeriod: 2000, clean: false, properties: { sessionExpiryInterval: 3600 } },
+  });
   const store = new ControllerStore(a.db);
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
   const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say });
@@ -115,6 +122,8 @@ ${dbHelp}
   --shared-group G        take metrics/events/feedback through an MQTT 5 shared subscription
                           ($share/G/...) so several controllers split the stream; they share --db
   --tick D                how often rollouts are judged (default 1s)
+  --client-id ID          MQTT client id (default rpa-fleet-controller-<host>); the session is persistent,
+                          so give each controller instance its own id
   --json                  log lines as JSON
 ${brokerHelp}
 
