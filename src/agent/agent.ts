@@ -111,7 +111,7 @@ export class Agent {
     this.ready = new Promise<void>((r) => (this.resolveReady = r));
     this.transport = new MqttTransport({
       broker: this.config.broker,
-      clientId: this.config.agentId, // the broker ACL pattern agents/%c/# keys on the client id
+      clientId: this.config.agentId, // DESIGN.md: client id = agent id (the ACL confines it to agents/{id}/#)
       ...(brokerPassword !== undefined ? { password: brokerPassword } : {}),
       will: { topic: this.t.agentStatus(this.config.agentId), payload: () => JSON.stringify(this.status(false)) },
       timers: this.timers,
