@@ -4,12 +4,13 @@
 #   mosquitto, mosquitto-clients  real MQTT broker for tests and benchmarks
 #   libsecret-1-dev               keytar builds from source against it (OS credential store)
 #   gnome-keyring, dbus           a headless Secret Service for keytar (scripts/with-keyring.sh)
+#   libsecret-tools               secret-tool: the README's Python bot snippet reads the endpoint secret with it
 #   xvfb                          a real X display for screen-capture tests
 #   chromium                      real headless browser for the status window tests
 #   openssl                       test PKI for the TLS broker tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(mosquitto mosquitto-clients libsecret-1-dev gnome-keyring dbus xvfb xauth chromium openssl)
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth chromium openssl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
