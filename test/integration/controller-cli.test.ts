@@ -63,7 +63,7 @@ test('rpa-fleet controller + rollout start --follow + status + agents + feedback
     }
     assert.match(ctlOut, /controller .* running: db .*metrics http:\/\/127\.0\.0\.1:\d+\/metrics/);
 
-    const ro = await run(['rollout', 'start', '--db', db, '--channel', 'prod', '--role', 'detector', '--candidate', cand, '--waves', '50,100', '--wave-min-duration', '1s', '--min-agents', '2', '--min-requests', '20', '--max-error-rate', '0.05', '--max-p95-ms', '100', '--follow']);
+    const ro = await run(['rollout', 'start', '--db', db, '--channel', 'prod', '--role', 'detector', '--candidate', 'd@1.1.0', '--broker', broker.url, '--waves', '50,100', '--wave-min-duration', '1s', '--min-agents', '2', '--min-requests', '20', '--max-error-rate', '0.05', '--max-p95-ms', '100', '--follow']);
     assert.equal(ro.code, 0, ro.out + ro.err);
     assert.match(ro.out, /wave 50 % published/);
     assert.match(ro.out, /wave 100 % published/);

@@ -43,7 +43,10 @@ test('rollout start: usage errors are reported, not thrown', () => {
   assert.match(err([...base, '--wave-min-duration', 'soon']), /duration/);
   assert.match(err([...base, '--min-agreement', '0.9']), /--shadow-first/);
   assert.match(err(['--channel', 'prod', '--role', 'painter', '--candidate', A]), /--role/);
-  assert.match(err(['--channel', 'prod', '--role', 'detector', '--candidate', 'det@1.0.0']), /candidate/);
+  assert.match(err(['--channel', 'prod', '--role', 'detector', '--candidate', 'det@1.0.0']), /resolved on the broker/);
+  assert.match(err(['--channel', 'prod', '--role', 'detector', '--candidate', 'not a ref']), /NAME@VERSION/);
+  const byName = parseRolloutStart(['--channel', 'prod', '--role', 'detector', '--candidate', 'det@1.0.0', '--broker', 'mqtt://localhost:1883']);
+  assert.equal(byName.kind === 'ok' && byName.value.candidateRef, 'det@1.0.0');
   assert.match(err([...base, '--bogus']), /Unknown option/);
   assert.equal(parseRolloutStart(['--help']).kind, 'help');
 });

@@ -11,10 +11,15 @@ import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } fro
 import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
 import { ControllerStore, type LogRow, type RolloutRow } from '../../fleet/controller/store.js';
 import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { resolveModelRef } from '../../fleet/publisher.js';
+import { brokerOptions, connectFromFlags, parseBrokerFlags, type BrokerFlags } from './connect.js';
 import { dbHelp, dbOption, dbPath } from './controller.js';
 
 export interface RolloutStartArgs {
   spec: Omit<RolloutSpec, 'stable'> & { stable?: string };
+  /** `name@version` given as --candidate: resolved to a modelId on the broker before recording */
+  candidateRef?: string;
+  broker?: BrokerFlags;
   db: string;
   follow: boolean;
   json: boolean;
@@ -29,6 +34,7 @@ const num = (v: unknown, flag: string, min: number, max: number): number | strin
 export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
   const r = parseFlags(argv, {
     ...dbOption,
+    ...brokerOptions,
     channel: { type: 'string' },
     role: { type: 'string' },
     candidate: { type: 'string' },
@@ -57,7 +63,17 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return { kind: 'error', message: `--role is one of ${ROLES.join(', ')}` };
   const hex = /^[0-9a-f]{64}$/;
   const candidate = v['candidate'];
-  if (typeof candidate !== 'string' || !hex.test(candidate)) return { kind: 'error', message: '--candidate MODEL_ID (64 lowercase hex, as `rpa-fleet model list` shows) is required' };
+  let candidateRef: string | undefined;
+  let broker: BrokerFlags | undefined;
+  if (typeof candidate !== 'string' || !(hex.test(candidate) || /^[A-Za-z0-9._-]{1,128}@[0-9A-Za-z.+-]{1,64}$/.test(candidate))) {
+    return { kind: 'error', message: '--candidate MODEL_ID (64 lowercase hex) or NAME@VERSION (with --broker) is required' };
+  }
+  if (!hex.test(candidate)) {
+    const b = parseBrokerFlags(v);
+    if (!b.ok) return { kind: 'error', message: `--candidate ${candidate} is resolved on the broker: ${b.message}` };
+    candidateRef = candidate;
+    broker = b.value;
+  }
   const stable = v['stable'];
   if (stable !== undefined && (typeof stable !== 'string' || !hex.test(stable))) return { kind: 'error', message: '--stable is a 64-hex modelId' };
   const waves = String(v['waves'] ?? DEFAULT_SPEC.waves.join(',')).split(',').map((s) => Number(s.trim()));
@@ -100,7 +116,7 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     shadowFirst: v['shadow-first'] === true,
     approveEachWave: v['approve-each-wave'] === true,
   };
-  return { kind: 'ok', value: { spec, db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true } };
+  return { kind: 'ok', value: { spec, ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true } };
 }
 
 // ---- presentation ------------------------------------------------------------------------------------
@@ -173,7 +189,7 @@ function withStore<T>(db: string, fn: (s: ControllerStore) => Promise<T>): Promi
 const start: Command<RolloutStartArgs> = {
   name: 'rollout start',
   summary: 'start a wave rollout of a candidate model (the controller runs it)',
-  help: `--channel C --role R --candidate MODEL_ID [--waves 1,5,25,50,100] [--wave-min-duration 30m]
+  help: `--channel C --role R --candidate MODEL_ID|NAME@VERSION [--broker URL] [--waves 1,5,25,50,100] [--wave-min-duration 30m]
        [--min-agents 20] [--max-error-rate 0.01] [--max-p95-ms 100] [--max-p95-ratio 1.5]
        [--min-agreement 0.9 --shadow-first [--shadow-percent P]] [--approve-each-wave] [--follow] [--db FILE]
 
@@ -182,6 +198,7 @@ wave's release, judges the canary cohort against the stable cohort, advances, wa
 (--approve-each-wave) or rolls back automatically, recording the evidence.
 
 Options:
+  --candidate NAME@VERSION  is looked up on the broker (--broker and the broker options of \`release publish\`)
   --stable MODEL_ID       the model to return to (default: the channel release's current stable)
   --min-requests N        requests a cohort must serve before a gate is judged (default 50)
   --breach-lookback D     window for breach detection (default 2m)
@@ -195,6 +212,15 @@ Example:
       --wave-min-duration 30m --min-agents 20 --max-error-rate 0.01 --max-p95-ms 100 --follow`,
   parse: parseRolloutStart,
   async run(a, io) {
+    if (a.candidateRef && a.broker) {
+      const client = await connectFromFlags(a.broker, io);
+      try {
+        const entry = await resolveModelRef(client, a.candidateRef, a.spec.role, { prefix: a.broker.prefix });
+        a = { ...a, spec: { ...a.spec, candidate: entry.modelId } };
+      } finally {
+        await client.endAsync();
+      }
+    }
     return withStore(a.db, async (store) => {
       const id = startRollout(store, a.spec, Date.now());
       const r = store.rollout(id)!;
