@@ -223,3 +223,26 @@ test('rollout: a controller restart mid-rollout resumes from SQLite', async () =
     await w.close();
   }
 });
+
+test('rollout: pause holds the wave, resume continues, abort returns every agent to stable', async () => {
+  const w = await world();
+  try {
+    const id = startRollout(w.store, spec(w, { waves: [50, 100], waveMinDurationMs: 1500 }), Date.now());
+    await waitFor(() => w.store.rollout(id)!.state === 'running', 10_000, () => 'running');
+    controlRollout(w.store, id, 'pause', Date.now());
+    await new Promise((r) => setTimeout(r, 2500)); // well past the wave's minimum duration
+    assert.equal(w.store.rollout(id)!.state, 'paused');
+    assert.equal(w.store.rollout(id)!.phase, 0, 'a paused rollout does not advance');
+    controlRollout(w.store, id, 'resume', Date.now());
+    await waitFor(() => w.store.rollout(id)!.phase === 1, 10_000, () => 'advanced after resume');
+    await waitFor(() => w.sim.countActive('detector', w.candidate) > 0, 10_000, () => 'some agents on the candidate');
+    controlRollout(w.store, id, 'abort', Date.now());
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.state === 'aborted' ? r : undefined; }, 10_000, () => `state ${w.store.rollout(id)?.state}`);
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate, undefined);
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.stable, w.stable);
+    await waitFor(() => w.sim.countActive('detector', w.stable) === 20, 10_000, () => 'all back on stable');
+    assert.equal(typeof r.result?.rolledBackAt, 'number');
+  } finally {
+    await w.close();
+  }
+});
