@@ -421,3 +421,39 @@ test('agent lifecycle: a retained bad release redelivered after a broker restart
     }
   }),
 );
+
+test('agent lifecycle (simulated: crash while loading a new model): restart reverts to the active model, reports it, then resumes and activates', { timeout: 60_000 }, () =>
+  withAedes(async (broker) => {
+    const fleet = makeFleet();
+    const ws = await workspace(fleet);
+    const admin = await adminClient(broker);
+    const first = await startTestAgent(ws, broker);
+    const a = await buildModel(fixture('tiny-a.onnx'), { name: 'tiny-a' });
+    const b = await buildModel(fixture('tiny-b.onnx'), { name: 'tiny-b', version: '2.0.0' });
+    await publishBuilt(admin, a, fleet.modelKeys);
+    await publishBuilt(admin, b, fleet.modelKeys);
+    await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
+    await first.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId, { timeoutMs: 15_000 });
+    await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: { stable: b.modelId } } }), fleet.releaseKeys);
+    await first.agent.waitFor((s) => s.roles.detector?.modelId === b.modelId, { timeoutMs: 15_000 });
+    await first.close();
+    // What a process killed while loading B leaves behind (the registry is the only state that survives
+    // a kill): B verified and in the store, release 2 accepted, the role still on A, "loading" B.
+    const { Registry, REGISTRY_FILE } = await import('../../src/agent/store/registry.js');
+    const reg = Registry.open(join(first.config.dataDir, REGISTRY_FILE));
+    reg.updateRole('detector', { state: 'loading', activeModelId: a.modelId, previousModelId: null, pendingModelId: b.modelId, pendingProgress: 1 }, new Date().toISOString());
+    reg.close();
+    const second = await startTestAgent(ws, broker);
+    try {
+      const recovered = await second.agent.waitForEvent((e) => e.type === 'store_recovered', { timeoutMs: 10_000 });
+      assert.equal(recovered.modelId, b.modelId);
+      await second.agent.waitFor((s) => s.roles.detector?.modelId === b.modelId && s.roles.detector.state === 'committed', { timeoutMs: 15_000 });
+      assert.deepEqual(await detectorOutput(second.activator), TINY_B_Y);
+      assert.ok(!second.agent.snapshot().recentEvents.some((e) => e.type === 'download_started'), 'B came from the store, not the broker');
+    } finally {
+      await second.close();
+      await admin.endAsync();
+      await ws.cleanup();
+    }
+  }),
+);
