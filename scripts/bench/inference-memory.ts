@@ -6,6 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { InferenceHost } from '../../src/agent/inference/host.js';
+import { mallocTuned } from '../../src/agent/inference/malloc.js';
 import { f, machine, makeBenchModels } from './inference-models.js';
 
 const swaps = Number(process.argv[2] ?? 100);
@@ -23,7 +24,7 @@ async function settledRss(): Promise<number> {
 
 const models = makeBenchModels();
 try {
-  console.log(`# inference-memory  ${machine()}  swaps=${swaps} gc=${gc ? 'exposed' : 'not exposed (run with --expose-gc)'}`);
+  console.log(`# inference-memory  ${machine()}  swaps=${swaps} mallocTuned=${mallocTuned()} (MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_ ?? 'unset'}) gc=${gc ? 'exposed' : 'not exposed (run with --expose-gc)'}`);
   const m1 = models.load('mid-1');
   const m2 = models.load('mid-2');
   const feeds = { x: { type: 'float32', data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } };

@@ -7,3 +7,4 @@ export { activateFirstGood } from './restart.js';
 export type { RestartResult, StoredVersion } from './restart.js';
 export { selectProviders, defaultProviders } from './providers.js';
 export type { Feeds, Outputs, TensorPayload } from './protocol.js';
+export { GLIBC_MALLOC_ENV, mallocTuned, mallocTuningEnv } from './malloc.js';
