@@ -24,6 +24,8 @@ import { Registry, REGISTRY_FILE, type RoleRow } from './store/registry.js';
 import { MqttTransport } from './transport/mqtt-transport.js';
 import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
 import type { TrustFile } from '../common/trust-file.js';
+import { activateFirstGood, type StoredVersion } from './inference/restart.js';
+import type { OutboxClient } from './telemetry/outbox.js';
 
 export const AGENT_VERSION = '0.1.0';
 const RECENT_EVENTS = 200;
@@ -55,6 +57,9 @@ interface Target {
   /** state once active, when not the cohort's usual one (a guard revert ends in rolled_back) */
   finalState?: 'rolled_back';
 }
+
+/** Registry meta key pinning a role to a model after a manual rollback, until a release newer than `releaseSeq` arrives. */
+const pinKey = (role: Role) => `pinned:${role}`;
 
 /** Registry meta key marking a candidate this agent rolled back, so re-applying the release does not retake it. */
 const rolledBackKey = (role: Role, rolloutId: string | undefined, modelId: string) => `rolled_back:${role}:${rolloutId ?? ''}:${modelId}`;
@@ -89,6 +94,9 @@ export class Agent {
   /** digests of release messages already rejected: a retained bad release redelivered on every reconnect is reported once */
   private readonly rejectedReleases = new Set<string>();
   private readonly transport: MqttTransport;
+  /** shadow candidates being fetched (chunks are routed to them too) and kept in the store while in use */
+  private readonly shadowFetches = new Map<string, ChunkFetch>();
+  private readonly shadowKeep = new Set<string>();
   private closed = false;
   /** what snapshot() returns once closed (the registry is gone by then) */
   private finalSnapshot: AgentSnapshot | undefined;
@@ -159,24 +167,72 @@ export class Agent {
         this.emit({ type: 'store_recovered', role: row.role, ...(row.pendingModelId ? { modelId: row.pendingModelId } : {}), message: `interrupted in state ${row.state}; resuming` });
       }
       if (!row.activeModelId) continue;
-      const model = this.registry.getModel(row.activeModelId);
+      // Restart safety (issue 3 §7): the active model's bytes are re-verified (blob read checks the sha256,
+      // the host re-hashes before loading); a version that fails falls back to the previous good stored one.
+      const versions = this.storedVersions(row.role, row.activeModelId, row.previousModelId);
       try {
-        if (!model) throw new AgentError('store_corrupt', `active model ${row.activeModelId} is not in the registry`);
-        const bytes = await this.blobs.read(row.activeModelId);
-        const r = await this.deps.activator.activate({ role: row.role, modelId: row.activeModelId, manifest: model.manifest, bytes });
+        const r = await activateFirstGood(this.deps.activator, row.role, versions);
         this.loaded.add(row.role);
-        this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso());
+        for (const s of r.skipped) {
+          if (s.code === 'store_corrupt' || s.code === 'sha256_mismatch' || s.code === 'not_found') {
+            // A blob that no longer decrypts to its sha256 is dropped, so the release re-apply fetches it afresh.
+            this.registry.deleteModel(s.modelId);
+            this.blobs.removeBlob(s.modelId);
+          }
+        }
+        if (r.modelId === row.activeModelId) {
+          this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso());
+        } else {
+          const first = r.skipped[0]!;
+          this.registry.touchModel(r.modelId, this.nowIso());
+          // The fallback is a previously serving version: stable cohort; the release re-apply then
+          // fetches what the release names again.
+          this.registry.updateRole(
+            row.role,
+            { state: 'committed', activeModelId: r.modelId, previousModelId: null, provider: r.provider, cohort: 'stable', rolloutId: null, lastErrorCode: first.code, lastErrorMessage: first.message },
+            this.nowIso(),
+          );
+          this.emit({
+            type: 'store_recovered',
+            role: row.role,
+            modelId: r.modelId,
+            reason: first.code === 'sha256_mismatch' ? 'store_corrupt' : first.code,
+            message: `active ${row.role} model ${first.modelId.slice(0, 12)} failed on restart (${first.code}); fell back to the stored ${r.modelId.slice(0, 12)}`,
+            details: { skipped: r.skipped, failedModelId: first.modelId },
+          });
+        }
       } catch (e) {
         const err = toAgentError(e);
-        if (err.code === 'store_corrupt' || err.code === 'not_found') {
-          // A blob that no longer decrypts to its sha256 is dropped, so the release re-apply fetches it afresh.
-          this.registry.deleteModel(row.activeModelId);
-          this.blobs.removeBlob(row.activeModelId);
+        const skipped = (err.details?.skipped as { modelId: string; code: string }[] | undefined) ?? [];
+        for (const s of skipped) {
+          if (s.code === 'store_corrupt' || s.code === 'sha256_mismatch' || s.code === 'not_found') {
+            this.registry.deleteModel(s.modelId);
+            this.blobs.removeBlob(s.modelId);
+          }
         }
-        this.registry.updateRole(row.role, { state: 'failed', activeModelId: null, lastErrorCode: err.code, lastErrorMessage: err.message }, this.nowIso());
-        this.emit({ type: 'activation_failed', role: row.role, modelId: row.activeModelId, reason: err.code, message: err.message });
+        const code = skipped[0]?.code ?? err.code;
+        const message = skipped.length > 0 ? `no stored ${row.role} model could be activated: ${skipped.map((s) => `${s.modelId.slice(0, 12)} ${s.code}`).join(', ')}` : err.message;
+        this.registry.updateRole(row.role, { state: 'failed', activeModelId: null, lastErrorCode: code, lastErrorMessage: message }, this.nowIso());
+        this.emit({ type: 'activation_failed', role: row.role, modelId: row.activeModelId, reason: code, message });
       }
     }
+  }
+
+  /** The versions kept for a role, the active one first, then the previous one, then the rest newest first. */
+  private storedVersions(role: Role, activeModelId: string, previousModelId: string | undefined): StoredVersion[] {
+    const order = [activeModelId, ...(previousModelId ? [previousModelId] : []), ...this.registry.listModels(role).filter((m) => m.lastActiveAt).map((m) => m.modelId)];
+    const out: StoredVersion[] = [];
+    for (const id of new Set(order)) {
+      const m = this.registry.getModel(id);
+      if (!m) {
+        if (id === activeModelId)
+          out.push({ modelId: id, manifest: undefined as never, readBytes: () => Promise.reject(new AgentError('store_corrupt', `active model ${id} is not in the registry`)) });
+        continue;
+      }
+      if (m.role !== role) continue;
+      out.push({ modelId: id, manifest: m.manifest, readBytes: () => this.blobs.read(id) });
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -314,6 +370,7 @@ export class Agent {
     const chunk = this.t.parseChunkTopic(topic);
     if (chunk) {
       for (const job of this.jobs.values()) if (job.fetch && job.modelId === chunk.modelId) job.fetch.onChunk(chunk.index, payload);
+      this.shadowFetches.get(chunk.modelId)?.onChunk(chunk.index, payload);
       return;
     }
     const m = /^(.*)\/models\/([0-9a-f]{64})\/manifest$/.exec(topic);
@@ -391,6 +448,153 @@ export class Agent {
     this.emit({ type: 'committed', role, modelId: row.activeModelId, ...(row.rolloutId ? { details: { rolloutId: row.rolloutId } } : {}) });
   }
 
+  // --- hooks for the service composition root (src/agent/service.ts) ---------------------------------
+
+  /** Reports an event raised outside the core (bot endpoint alarm, …): audit line + events topic + listeners. */
+  report(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): AgentEvent | undefined {
+    if (this.closed) return undefined;
+    return this.emit(e);
+  }
+
+  /** One line in the audit log that is not an agent event (bot endpoint auth, admin actions). */
+  auditLine(entry: Record<string, unknown>): void {
+    if (!this.closed) this.audit.write(entry);
+  }
+
+  /** The release this agent follows now (verified and accepted), if any. */
+  acceptedRelease(): { release: Release; seq: number } | undefined {
+    if (this.closed) return undefined;
+    const last = this.registry.getAcceptedRelease(this.config.channel);
+    return last ? { release: last.release, seq: last.seq } : undefined;
+  }
+
+  /** The verified manifest of a stored model (the trust path already checked it). */
+  storedManifest(modelId: string): ModelManifest | undefined {
+    if (this.closed) return undefined;
+    return this.registry.getModel(modelId)?.manifest;
+  }
+
+  /**
+   * The agent's one MQTT connection as an at-least-once publisher for SQLite outboxes (telemetry windows,
+   * feedback): publish calls back on PUBACK, and 'connect' fires on every (re)connect.
+   */
+  outboxClient(): OutboxClient {
+    const t = this.transport;
+    return {
+      get connected() {
+        return t.connected;
+      },
+      publish: (topic, payload, opts, cb) => t.publishAcked(topic, payload, opts, cb),
+      on: (_event, cb) => t.addConnectListener(cb),
+      removeListener: (_event, cb) => t.removeConnectListener(cb),
+    };
+  }
+
+  /**
+   * Manual rollback (`rpa-agent rollback --role R`): a candidate goes back to the release's stable model
+   * (as a guard revert does); a stable model goes back to the previous version kept in the store, and
+   * the role stays pinned to it until a newer release arrives. Instant when the version is stored.
+   */
+  async rollbackToPrevious(role: Role, opts: { message?: string } = {}): Promise<{ from: string; to: string }> {
+    const row = this.registry.getRole(role);
+    if (this.closed) throw new AgentError('aborted', 'agent is closed');
+    if (!row?.activeModelId) throw new AgentError('no_model', `no ${role} model is active`);
+    const from = row.activeModelId;
+    if (row.cohort === 'candidate') {
+      await this.rollbackCandidate(role, { reason: 'manual_rollback', message: opts.message ?? `candidate ${from.slice(0, 12)} rolled back by the local administrator` });
+      const now = this.registry.getRole(role);
+      if (now?.activeModelId === from) throw new AgentError('not_found', `the release names no stable ${role} model to go back to`);
+      return { from, to: now?.activeModelId ?? '' };
+    }
+    const prev = row.previousModelId;
+    if (!prev || !this.registry.getModel(prev) || !this.blobs.hasBlob(prev)) throw new AgentError('not_found', `no previous ${role} version is kept in the store`);
+    const last = this.registry.getAcceptedRelease(this.config.channel);
+    if (!last) throw new AgentError('not_found', 'no release has been accepted yet');
+    this.registry.setMeta(pinKey(role), JSON.stringify({ modelId: prev, releaseSeq: last.seq }));
+    this.emit({
+      type: 'rolled_back',
+      role,
+      modelId: from,
+      channel: this.config.channel,
+      releaseSeq: last.seq,
+      reason: 'manual_rollback',
+      message: opts.message ?? `${role} ${from.slice(0, 12)} rolled back to the previous version ${prev.slice(0, 12)} by the local administrator`,
+      details: { previous: prev, pinnedUntilReleaseAfter: last.seq },
+    });
+    this.ensureRole(role, { modelId: prev, cohort: 'stable', finalState: 'rolled_back' }, last.release, last.seq);
+    await this.jobs.get(role)?.done;
+    const now = this.registry.getRole(role);
+    if (now?.activeModelId !== prev) throw new AgentError(now?.lastErrorCode === 'store_corrupt' ? 'store_corrupt' : 'load_failed', now?.lastErrorMessage ?? `could not activate ${prev}`);
+    return { from, to: prev };
+  }
+
+  /**
+   * A shadow candidate (release `shadow: true`): fetched and verified over the same trust path as any model
+   * (signed manifest, per-chunk sha256, whole-file size and sha256; the blob read re-checks the sha256), kept
+   * in the store, but never put in the role's active slot. Returns the manifest and the decrypted bytes for
+   * the service's shadow inference host. The role's own state is left alone.
+   */
+  async fetchShadowModel(role: Role, modelId: string, opts: { signal?: AbortSignal } = {}): Promise<{ manifest: ModelManifest; bytes: Uint8Array }> {
+    if (this.closed) throw new AgentError('aborted', 'agent is closed');
+    const signal = opts.signal ?? new AbortController().signal;
+    this.shadowKeep.add(modelId);
+    let stored = this.registry.getModel(modelId);
+    if (!stored || !this.blobs.hasBlob(modelId)) {
+      const resumed = this.registry.getFetch(modelId);
+      const manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
+      this.checkManifest(manifest, role, modelId);
+      const fetch = new ChunkFetch(manifest, {
+        registry: this.registry,
+        blobs: this.blobs,
+        subscriber: this.transport,
+        topics: this.t,
+        window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
+        now: () => this.nowIso(),
+      });
+      this.shadowFetches.set(modelId, fetch);
+      this.emit({ type: 'download_started', role, modelId, details: { shadow: true, chunks: manifest.chunkSha256.length, size: manifest.size, name: manifest.name, version: manifest.version } });
+      try {
+        await fetch.run({ signal });
+        // whole-file size + sha256 before the file becomes a blob (the fetch module's commit when it has one)
+        const withCommit = fetch as unknown as { commit?: (o: { signal?: AbortSignal }) => Promise<void> };
+        if (typeof withCommit.commit === 'function') await withCommit.commit({ signal });
+        else await this.blobs.commitPartial(modelId, manifest, { signal });
+      } catch (e) {
+        const err = toAgentError(e);
+        if (err.code === 'size_mismatch' || err.code === 'sha256_mismatch') this.discardFetch(modelId);
+        if (err.code !== 'aborted') this.emit({ type: 'model_rejected', role, modelId, reason: err.code, message: `shadow candidate: ${err.message}`, details: { shadow: true } });
+        throw err;
+      } finally {
+        this.shadowFetches.delete(modelId);
+      }
+      this.registry.putModel(manifest, this.nowIso());
+      this.discardFetch(modelId);
+      this.emit({ type: 'model_verified', role, modelId, details: { shadow: true, size: manifest.size } });
+      stored = this.registry.getModel(modelId);
+    }
+    if (!stored) throw new AgentError('not_found', `shadow model ${modelId} is not in the store`);
+    if (stored.role !== role) throw new AgentError('model_role_mismatch', `model ${modelId} is a ${stored.role}, the release names it as ${role}`);
+    return { manifest: stored.manifest, bytes: await this.blobs.read(modelId) };
+  }
+
+  /** The service no longer runs this shadow model: the store may drop it again. */
+  releaseShadowModel(modelId: string): void {
+    this.shadowKeep.delete(modelId);
+  }
+
+  /** A manual rollback's pin for `role`, while the release it was made under is still the current one. */
+  private pinnedModel(role: Role, seq: number): string | undefined {
+    const raw = this.registry.getMeta(pinKey(role));
+    if (!raw) return undefined;
+    try {
+      const pin = JSON.parse(raw) as { modelId?: string; releaseSeq?: number };
+      if (pin.modelId && pin.releaseSeq === seq) return pin.modelId;
+    } catch {
+      // an unreadable pin is ignored
+    }
+    return undefined;
+  }
+
   // --- per-role pipeline ------------------------------------------------------------------------------
 
   /** Chooses stable or candidate per role (DESIGN.md bucket rule) and starts what is needed. */
@@ -410,6 +614,9 @@ export class Agent {
       // A shadow candidate runs beside the stable one in the inference host; the active slot stays stable.
       if (c && !c.shadow && inCandidateCohort(this.config.agentId, c.rolloutId, c.percent) && !this.registry.getMeta(rolledBackKey(role, c.rolloutId, c.modelId)))
         target = { modelId: c.modelId, cohort: 'candidate', rolloutId: c.rolloutId };
+      // a manual rollback holds until the fleet publishes a newer release
+      const pinned = this.pinnedModel(role, seq);
+      if (pinned) target = { modelId: pinned, cohort: 'stable', finalState: 'rolled_back' };
       this.ensureRole(role, target, release, seq);
     }
   }
@@ -594,6 +801,7 @@ export class Agent {
       if (m.lastActiveAt) keep.add(m.modelId);
     }
     for (const job of this.jobs.values()) keep.add(job.modelId);
+    for (const id of this.shadowKeep) keep.add(id);
     for (const m of models) {
       if (keep.has(m.modelId)) continue;
       this.registry.deleteModel(m.modelId);
@@ -667,6 +875,30 @@ export class Agent {
     if (m.chunkSha256.length !== expected)
       throw new AgentError('chunk_count_mismatch', `manifest lists ${m.chunkSha256.length} chunks, ceil(${m.size} / ${m.chunkSize}) = ${expected}`);
   }
+}
+
+/**
+ * Manual rollback while no agent runs (`rpa-agent rollback` finds no agent.lock): the registry is set so the
+ * next start loads the previous version — a candidate's release stable (and the rollout is remembered as
+ * rolled back), or a stable role's previous kept version (pinned until a newer release arrives).
+ */
+export function rollbackInRegistry(registry: Registry, channel: string, role: Role, now: string): { from: string; to: string } {
+  const row = registry.getRole(role);
+  if (!row?.activeModelId) throw new AgentError('no_model', `no ${role} model is active`);
+  const from = row.activeModelId;
+  const last = registry.getAcceptedRelease(channel);
+  let to: string | undefined;
+  if (row.cohort === 'candidate') {
+    to = last?.release.roles[role]?.stable;
+    registry.setMeta(rolledBackKey(role, row.rolloutId, from), now);
+  } else {
+    to = row.previousModelId;
+    if (to && last) registry.setMeta(pinKey(role), JSON.stringify({ modelId: to, releaseSeq: last.seq }));
+  }
+  if (!to || to === from || !registry.getModel(to)) throw new AgentError('not_found', `no previous ${role} version is kept in the store`);
+  registry.touchModel(to, now);
+  registry.updateRole(role, { state: 'rolled_back', activeModelId: to, previousModelId: from, cohort: 'stable', rolloutId: null, pendingModelId: null, pendingProgress: null }, now);
+  return { from, to };
 }
 
 export function roleStatusFrom(row: RoleRow, registry: Registry): RoleStatus {

@@ -79,6 +79,43 @@ export const AgentConfigSchema = z
       .default({ window: 32, windowBytes: 16 * 1024 * 1024 }),
     /** audit log files kept (winston-daily-rotate-file maxFiles) */
     auditMaxFiles: z.string().max(16).default('30d'),
+    // --- the service composition (src/agent/service.ts); every block optional, with defaults ---
+    inference: z
+      .object({
+        /** execution providers in order; default per platform (win32: dml, cpu; linux: cuda, cpu) */
+        providers: z.array(z.string().min(1).max(32)).max(8).optional(),
+        intraOpNumThreads: z.number().int().min(1).max(64).optional(),
+      })
+      .strict()
+      .prefault({}),
+    endpoint: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** pipe name or socket path; default per user (src/agent/endpoint/paths.ts) */
+        path: Path.optional(),
+      })
+      .strict()
+      .prefault({}),
+    telemetry: z
+      .object({
+        /** metrics window length (issue 6: 60 s) */
+        windowSec: z.number().min(0.1).max(3600).default(60),
+        /** fraction of real detect requests mirrored to a shadow candidate */
+        shadowSampleRate: z.number().min(0).max(1).default(0.1),
+        /** share of wall time shadow runs may use */
+        shadowMaxCpuShare: z.number().min(0).max(1).default(0.25),
+      })
+      .strict()
+      .prefault({}),
+    vision: z
+      .object({
+        /** screen capture for screen/monitor/region sources (node-screenshots); PNG sources work without */
+        capture: z.boolean().default(true),
+        /** frame-cache entries; 0 disables the cache */
+        cacheEntries: z.number().int().min(0).max(64).default(4),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -101,6 +138,7 @@ export function parseAgentConfig(value: unknown, baseDir?: string): AgentConfig 
     if (c.broker.ca) c.broker.ca = abs(c.broker.ca);
     if (c.broker.cert) c.broker.cert = abs(c.broker.cert);
     if (c.broker.key) c.broker.key = abs(c.broker.key);
+    if (c.endpoint.path && !c.endpoint.path.startsWith('\\\\')) c.endpoint.path = abs(c.endpoint.path);
   }
   return c;
 }

@@ -31,6 +31,7 @@ export const ErrorCodes = {
   store_corrupt: 'a stored model no longer matches its sha256',
   no_model: 'no model is active for this role',
   guard_breach: 'the candidate broke an agent-local guard limit (error rate, latency) and was rolled back',
+  manual_rollback: 'the local administrator rolled the role back to the previous kept version (rpa-agent rollback)',
   // bot endpoint (docs/BOT-API.md; JSON-RPC numbers in src/common/bot-protocol.ts)
   parse_error: 'the frame is not valid JSON',
   invalid_request: 'the frame is not a valid JSON-RPC 2.0 request',

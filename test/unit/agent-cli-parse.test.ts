@@ -4,10 +4,10 @@ import { parseRunArgs, describeEvent } from '../../src/cli/agent/run.js';
 import { parseStatusArgs, formatStatus } from '../../src/cli/agent/status.js';
 
 test('rpa-agent run: parse', () => {
-  assert.deepEqual(parseRunArgs(['--config', 'a.json']), { kind: 'ok', value: { config: 'a.json', json: false, verbose: false, secretService: 'rpa-edge-agent', activator: 'onnx' } });
+  assert.deepEqual(parseRunArgs(['--config', 'a.json']), { kind: 'ok', value: { config: 'a.json', json: false, verbose: false, secretService: 'rpa-edge-agent', activator: 'host' } });
   assert.deepEqual(parseRunArgs(['--config', 'a.json', '--json', '--secret-service', 'svc-1']), {
     kind: 'ok',
-    value: { config: 'a.json', json: true, verbose: false, secretService: 'svc-1', activator: 'onnx' },
+    value: { config: 'a.json', json: true, verbose: false, secretService: 'svc-1', activator: 'host' },
   });
   assert.equal(parseRunArgs(['--help']).kind, 'help');
   const saved = process.env.RPA_AGENT_CONFIG;

@@ -112,6 +112,14 @@ export class TelemetryRecorder {
     if (s.ok && s.confidences) addConfidences(a.confidence, s.confidences);
   }
 
+  /**
+   * Adds output confidences to a role's histogram without counting a request: the composition root
+   * counts runs from the inference host's run observer and adds the confidences the vision pipeline saw.
+   */
+  recordConfidences(role: Role, confidences: readonly number[]): void {
+    if (confidences.length > 0) addConfidences(this.#accFor(role).confidence, confidences);
+  }
+
   recordShadow(role: Role, s: ShadowSample): void {
     const a = this.#accFor(role);
     if (!a.shadow || a.shadow.modelId !== s.modelId) {

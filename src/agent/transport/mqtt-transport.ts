@@ -36,6 +36,8 @@ export class MqttTransport {
   private reconnectTimer: unknown;
   private closed = false;
   private readonly offlineQueue: { topic: string; payload: string | Buffer; qos: 0 | 1; retain: boolean }[] = [];
+  /** extra connect listeners (outboxes flush on every connect; see onConnect for the core's own) */
+  private readonly connectListeners = new Set<() => void>();
   connected = false;
 
   constructor(private readonly o: TransportOptions) {}
@@ -76,6 +78,7 @@ export class MqttTransport {
       const queued = this.offlineQueue.splice(0);
       for (const m of queued) this.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain });
       this.o.onConnect?.();
+      for (const l of [...this.connectListeners]) l();
     });
     client.on('message', (topic, payload) => {
       try {
@@ -150,6 +153,26 @@ export class MqttTransport {
     this.client.publish(topic, payload, opts, (err) => {
       if (err) this.o.logger.warn('publish failed', { topic, error: err.message });
     });
+  }
+
+  addConnectListener(l: () => void): void {
+    this.connectListeners.add(l);
+  }
+
+  removeConnectListener(l: () => void): void {
+    this.connectListeners.delete(l);
+  }
+
+  /**
+   * At-least-once publishing for an outbox (telemetry, feedback): `cb` runs on PUBACK, or with an error
+   * at once when not connected, so the caller keeps the message and resends it on the next connect.
+   */
+  publishAcked(topic: string, payload: string, opts: { qos: 1; retain?: boolean }, cb: (err?: Error | null) => void): void {
+    if (this.closed || !this.client || !this.connected) {
+      cb(new Error('not connected to the broker'));
+      return;
+    }
+    this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, (err) => cb(err ?? null));
   }
 
   /** Publishes `finalMessages` (e.g. the offline status) if connected, then disconnects for good. */

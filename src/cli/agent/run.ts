@@ -1,16 +1,17 @@
 /**
- * `rpa-agent run --config FILE`: the headless agent. Verifies and activates the models its channel's
- * release names, prints each event (one line, or JSON with --json) and runs until SIGINT/SIGTERM.
+ * `rpa-agent run --config FILE`: the headless agent — the same service the tray app runs
+ * (src/agent/service.ts): inference host, candidate guard, vision pipeline, bot endpoint, telemetry.
+ * Prints each event (one line, or JSON with --json) and runs until SIGINT/SIGTERM.
  */
 import { AgentError } from '../../common/errors.js';
 import type { AgentEvent } from '../../common/wire.js';
 import type { ModelActivator } from '../../agent/activation.js';
 import { OnnxActivator } from '../../agent/activation-onnx.js';
-import { InferenceHost } from '../../agent/inference/index.js';
 import { createAgent } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { lineLogger, silentLogger } from '../../agent/runtime.js';
 import { createKeytarSecretStore } from '../../agent/secrets/secret-store.js';
+import { startAgentService, type AgentService } from '../../agent/service.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
 
 export interface RunArgs {
@@ -19,7 +20,7 @@ export interface RunArgs {
   verbose: boolean;
   /** keytar service name (default rpa-edge-agent) */
   secretService: string;
-  /** onnx: the simple in-process activator (activation-onnx.ts); host: the worker-based InferenceHost */
+  /** host (default): the full service over the InferenceHost; onnx: agent core only with the in-process activator (debugging) */
   activator: 'onnx' | 'host';
 }
 
@@ -30,7 +31,7 @@ export function parseRunArgs(argv: string[]): Parsed<RunArgs> {
   if (!config) return { kind: 'error', message: '--config FILE is required (or set RPA_AGENT_CONFIG)' };
   const secretService = (r.values['secret-service'] as string | undefined) ?? 'rpa-edge-agent';
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(secretService)) return { kind: 'error', message: '--secret-service takes a plain name' };
-  const activator = (r.values.activator as string | undefined) ?? 'onnx';
+  const activator = (r.values.activator as string | undefined) ?? 'host';
   if (activator !== 'onnx' && activator !== 'host') return { kind: 'error', message: '--activator is onnx or host' };
   return { kind: 'ok', value: { config, json: r.values.json === true, verbose: r.values.verbose === true, secretService, activator } };
 }
@@ -47,36 +48,45 @@ export function describeEvent(e: AgentEvent): string {
 export const runCommand: Command<RunArgs> = {
   name: 'run',
   summary: 'run the headless agent (follow the channel, verify and activate models)',
-  help: `--config FILE [--json] [--verbose] [--secret-service NAME] [--activator onnx|host]
+  help: `--config FILE [--json] [--verbose] [--secret-service NAME] [--activator host|onnx]
 
 Runs the agent with the JSON config FILE (broker, agentId, channel, trustFile, dataDir, limits…) until
-SIGINT/SIGTERM. Secrets (broker password, at-rest model key) come from the OS credential store only.
+SIGINT/SIGTERM: models verified and activated in the inference host, candidates watched by the local
+guard (rolled back on a breach, committed after a clean window), the bot endpoint listening, metrics
+windows sent on agents/{id}/metrics. Secrets (broker password, at-rest model key, bot-endpoint secret)
+come from the OS credential store only; the endpoint secret is created on first run.
   --json       one JSON event per line on stdout
   --verbose    operational log lines (JSON) on stderr
-  --activator  onnx (default): in-process onnxruntime CPU session per role;
-               host: the inference host (worker threads, provider fallback, leases)
+  --activator  host (default): the full service over the inference host (worker threads, provider
+               fallback, leases); onnx: the agent core alone with the in-process CPU activator
+               (debugging: no endpoint, no telemetry, no guard)
 
 Example config (relative paths are resolved against the config file's folder):
   { "broker": { "url": "mqtts://broker.corp:8883", "ca": "fleet-ca.pem", "username": "ws-0042",
                 "passwordFromCredentialStore": true },
     "agentId": "ws-0042", "channel": "stable", "trustFile": "trust.json", "dataDir": "data",
-    "limits": { "maxModelBytes": 536870912 }, "keepVersions": 3, "latencyBudgetMs": 100 }
+    "limits": { "maxModelBytes": 536870912 }, "keepVersions": 3, "latencyBudgetMs": 100,
+    "inference": { "providers": ["dml", "cpu"] }, "endpoint": { "path": "optional pipe/socket" },
+    "telemetry": { "windowSec": 60 }, "vision": { "capture": true } }
 Store the broker password first under service "rpa-edge-agent", account "broker-password".`,
   parse: parseRunArgs,
   async run(args, io) {
     const config = loadAgentConfig(args.config);
     const secretStore = await createKeytarSecretStore(args.secretService);
     const logger = args.verbose ? lineLogger(io.err) : silentLogger;
-    const activator: ModelActivator =
-      args.activator === 'host'
-        ? new InferenceHost({ latencyBudgetMs: { detector: config.latencyBudgetMs } })
-        : new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
     let agent;
-    try {
-      agent = await createAgent({ config, secretStore, activator, logger });
-    } catch (e) {
-      await activator.close();
-      throw e;
+    let service: AgentService | undefined;
+    if (args.activator === 'host') {
+      service = await startAgentService({ config, secretStore, logger });
+      agent = service.agent;
+    } else {
+      const activator: ModelActivator = new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
+      try {
+        agent = await createAgent({ config, secretStore, activator, logger });
+      } catch (e) {
+        await activator.close();
+        throw e;
+      }
     }
     const print = (e: AgentEvent) => io.out(args.json ? JSON.stringify(e) : describeEvent(e));
     // Events from start-up (restore, resume) happened inside createAgent: print them, then follow live.
@@ -84,14 +94,18 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     agent.subscribe((c) => {
       if (c.kind === 'event') print(c.event);
     });
-    if (!args.json) io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
+    if (!args.json) {
+      io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
+      if (service?.endpointPath) io.err(`bot endpoint listening on ${service.endpointPath}`);
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       io.signal?.addEventListener('abort', stop, { once: true });
     });
-    await agent.close();
+    if (service) await service.close();
+    else await agent.close();
     return 0;
   },
 };
