@@ -2,7 +2,9 @@
  * Event-loop delay (perf_hooks monitorEventLoopDelay) p99 while inference runs continuously, and while
  * a ~50 MB model is loaded and swapped (issue 3 "Measured": p99 ≤ 10 ms). For contrast, the same with
  * a naive in-process onnxruntime session on this thread.
- * Run: node --import tsx scripts/bench/inference-event-loop.ts [seconds]
+ * The first phase measures the machine's floor: the same histogram with nothing running in this process
+ * (on a shared, oversubscribed box the event loop waits for a core even when idle).
+ * Run: node --import tsx scripts/bench/inference-event-loop.ts [seconds] [allowSpinning 0|1]
  */
 import * as ort from 'onnxruntime-node';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -10,19 +12,27 @@ import { InferenceHost } from '../../src/agent/inference/host.js';
 import { convInput, f, machine, makeBenchModels } from './inference-models.js';
 
 const seconds = Number(process.argv[2] ?? 5);
+const spin = process.argv[3] === '1';
 const models = makeBenchModels();
 const report = (label: string, h: ReturnType<typeof monitorEventLoopDelay>, extra = '') =>
   console.log(`${label.padEnd(46)} event-loop delay p50 ${f(h.percentile(50) / 1e6)} ms p99 ${f(h.percentile(99) / 1e6)} ms max ${f(h.max / 1e6)} ms ${extra}`);
 
 try {
-  console.log(`# inference-event-loop  ${machine()}  ${seconds}s per phase`);
+  console.log(`# inference-event-loop  ${machine()}  ${seconds}s per phase, allowSpinning=${spin}`);
   const conv = models.load('conv-1');
   const big1 = models.load('big-1', 'classifier');
   const big2 = models.load('big-2', 'classifier');
   const input = convInput();
   const feeds = { images: { type: 'float32', data: input, dims: [1, 3, 256, 256] } };
 
-  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 5 });
+  // phase 0: the floor, nothing running
+  let h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  h.disable();
+  report('floor: idle process (machine noise)', h);
+
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 5, allowSpinning: spin });
   await host.activate({ role: 'detector', ...conv });
   let stop = false;
   let runs = 0;
@@ -34,7 +44,7 @@ try {
   };
 
   // phase 1: continuous inference through the host
-  let h = monitorEventLoopDelay({ resolution: 1 });
+  h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   let c = [client(), client()];
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -81,7 +91,7 @@ try {
   report('naive: in-process session.run + 50 MB create', h, `runs ${runs}`);
   await raw.release();
   await bigRaw?.release();
-  console.log(`command: node --import tsx scripts/bench/inference-event-loop.ts ${seconds}`);
+  console.log(`command: node --import tsx scripts/bench/inference-event-loop.ts ${seconds} ${spin ? 1 : 0}`);
 } finally {
   models.cleanup();
 }

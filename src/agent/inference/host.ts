@@ -57,6 +57,8 @@ export interface InferenceHostOptions {
   warmupRuns?: number;
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
+  /** onnxruntime intra/inter-op threads spin-wait between ops (onnxruntime's default; here default false, see LoadOptions) */
+  allowSpinning?: boolean;
   /** re-hash the bytes against modelId before loading (default true; issue 3 §7) */
   verifySha256?: boolean;
   /** give up on a load after this long (default 120 s) */
@@ -442,6 +444,7 @@ export class InferenceHost implements ModelActivator {
       latencyBudgetMs: this.budgetFor(role, manifest),
       warmupRuns: this.opts.warmupRuns ?? 10,
       logSeverityLevel: 3,
+      allowSpinning: this.opts.allowSpinning ?? false,
       verifySha256: this.opts.verifySha256 ?? true,
       ...(this.opts.intraOpNumThreads ? { intraOpNumThreads: this.opts.intraOpNumThreads } : {}),
       ...(this.opts.interOpNumThreads ? { interOpNumThreads: this.opts.interOpNumThreads } : {}),

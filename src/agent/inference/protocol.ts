@@ -41,6 +41,12 @@ export interface LoadOptions {
   warmupRuns: number;
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
+  /**
+   * let onnxruntime's intra-op threads spin-wait for work between ops (its default). Off by default
+   * here: on a machine whose cores are shared (the agent runs beside the user's applications) spinning
+   * threads take CPU from the event loop and from the other session while a model loads.
+   */
+  allowSpinning: boolean;
   /** onnxruntime log severity (0 verbose … 4 fatal); 3 keeps an unavailable provider's load error off stderr */
   logSeverityLevel: 0 | 1 | 2 | 3 | 4;
   /** check sha256(bytes) === manifest.sha256 === modelId before creating the session (issue 3 §7) */

@@ -167,6 +167,8 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
           logSeverityLevel: opts.logSeverityLevel,
           ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
           ...(opts.interOpNumThreads ? { interOpNumThreads: opts.interOpNumThreads } : {}),
+          // session config entries (onnxruntime_session_options_config_keys.h), values are strings
+          extra: { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } },
         } as never),
       );
     } catch (e) {
