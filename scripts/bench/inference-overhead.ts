@@ -17,7 +17,12 @@ const rounds = Number(process.argv[2] ?? 15);
 const threads = Number(process.argv[3] ?? 1);
 const PER_BLOCK = 10;
 
-async function compare(label: string, bytes: Uint8Array, manifest: Parameters<InferenceHost['activate']>[0]['manifest'], modelId: string, feedsOf: () => Record<string, { type: string; data: Float32Array; dims: number[] }>) {
+/**
+ * `transfer`: the host run hands its input buffers to the worker (RunOptions.transfer), as the vision
+ * pipeline does: each host call gets a fresh copy of the input, made before the block's clocks start
+ * (the pipeline allocates a fresh tensor per frame anyway).
+ */
+async function compare(label: string, bytes: Uint8Array, manifest: Parameters<InferenceHost['activate']>[0]['manifest'], modelId: string, feedsOf: () => Record<string, { type: string; data: Float32Array; dims: number[] }>, transfer = false) {
   const raw = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], logSeverityLevel: 3, intraOpNumThreads: threads });
   const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 5, prespawn: false, intraOpNumThreads: threads });
   try {
@@ -45,10 +50,12 @@ async function compare(label: string, bytes: Uint8Array, manifest: Parameters<In
       }
       let d = process.cpuUsage(c);
       rawCpu += d.user + d.system;
+      const fresh = transfer ? Array.from({ length: PER_BLOCK }, () => Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, { ...v, data: new Float32Array(v.data) }]))) : [];
       c = process.cpuUsage();
       for (let i = 0; i < PER_BLOCK; i++) {
         const t = performance.now();
-        await host.run('detector', feeds);
+        if (transfer) await host.run('detector', fresh[i]!, { transfer: true });
+        else await host.run('detector', feeds);
         hostT.push(performance.now() - t);
       }
       d = process.cpuUsage(c);
@@ -78,6 +85,8 @@ try {
   await compare('conv 1x3x256x256 (SharedArrayBuffer)', conv.bytes, conv.manifest, conv.modelId, () => ({ images: { type: 'float32', data: convInput(true), dims: [1, 3, 256, 256] } }));
   const det = models.load('det-1');
   await compare('det 1x3x640x640 (copied input)', det.bytes, det.manifest, det.modelId, () => ({ images: { type: 'float32', data: convInput(false, 640), dims: [1, 3, 640, 640] } }));
+  await compare('det 1x3x640x640 (transferred input)', det.bytes, det.manifest, det.modelId, () => ({ images: { type: 'float32', data: convInput(false, 640), dims: [1, 3, 640, 640] } }), true);
+  await compare('conv 1x3x256x256 (transferred input)', conv.bytes, conv.manifest, conv.modelId, () => ({ images: { type: 'float32', data: convInput(), dims: [1, 3, 256, 256] } }), true);
   console.log('command: node --import tsx scripts/bench/inference-overhead.ts ' + rounds + ' ' + threads);
 } finally {
   models.cleanup();

@@ -24,7 +24,7 @@ import { percentile } from './stats.js';
 import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type ValueMeta } from './tensors.js';
 
 /**
- * A full GC of this thread's isolate, run after a load and after a release. This thread lives for many
+ * A full GC of this thread's isolate, run at the end of a load, before answering. This thread lives for many
  * loads, and each leaves tens of MB of dead ArrayBuffers behind (the model bytes it was sent, the copy
  * onnxruntime parsed); V8 collects a small, otherwise idle worker heap late, so without this RSS climbs
  * for dozens of swaps (docs/BENCHMARKS-inference.md). `gc` exists only with --expose-gc, so the flag is
@@ -238,6 +238,11 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
       new Uint8Array(retained).set(bytes);
     }
     if (closing) throw new StepError('create', 'aborted', 'session worker is closing');
+    // Collect the dead model bytes now, before the host swaps to this session: a GC after 'loaded'
+    // would land on the first runs the new session serves.
+    bytes = new Uint8Array(0);
+    shared = new ArrayBuffer(0);
+    fullGc();
     sessions.set(gid, held);
     post({
       t: 'loaded',
@@ -251,6 +256,7 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
     });
   } catch (e) {
     if (held) await held.session.release().catch(() => undefined);
+    fullGc();
     const se = e instanceof StepError ? e : new StepError('create', 'load_failed', e instanceof Error ? e.message : String(e));
     post({ t: 'load_failed', gid, step: se.step, code: se.code, message: se.message, failedProviders, ...(se.details ? { details: se.details } : {}) });
   }
@@ -307,13 +313,15 @@ async function release(gid: number): Promise<void> {
 port.on('message', (msg: ToWorker) => {
   switch (msg.t) {
     case 'load':
-      void load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options).then(() => setImmediate(fullGc));
+      void load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options);
       break;
     case 'run':
       void run(msg.gid, msg.id, msg.feeds, msg.lent);
       break;
     case 'release':
-      void release(msg.gid).then(() => setImmediate(fullGc));
+      // no GC here: release() frees the session's native memory itself, and a GC right after a swap
+      // would compete for the cores with the first runs on the new session
+      void release(msg.gid);
       break;
     case 'close':
       closing = true;
