@@ -9,6 +9,7 @@ async function commands(): Promise<Command<any>[]> {
     import('./agent/run.js'),
     import('./agent/status.js'),
     import('./agent/secret.js'),
+    import('./agent/rollback.js'),
   ]);
   return mods.flatMap((m) => m.commands as Command<any>[]);
 }
