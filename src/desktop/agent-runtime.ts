@@ -1,20 +1,21 @@
 /**
- * Starts the agent core inside Electron's main process (issue 7 §1), the same core `rpa-agent run`
- * uses: createAgent with the InferenceHost as activator. Inference stays off the main thread because
- * the InferenceHost runs every onnxruntime session in a worker thread (worker-per-generation,
- * src/agent/inference/session-worker.ts); main only routes messages. No electron import.
+ * Starts the agent inside Electron's main process (issue 7 §1) through the SAME service `rpa-agent run`
+ * uses (src/agent/service.ts: InferenceHost as activator, candidate guard, vision pipeline, bot endpoint,
+ * telemetry). Inference stays off the main thread because the InferenceHost runs every onnxruntime
+ * session in a worker thread; main only routes messages. No electron import.
  *
- * The bot endpoint and telemetry are attached by whoever composes them (`attach`), so the desktop
- * shows their counters as soon as the shared runtime composition provides them.
+ * The desktop adds its own view of the endpoint (request counting, pause from the tray, drain on
+ * shutdown) by wrapping the service's bot services, and feeds telemetry windows to the status window.
  */
 import type { EndpointStats } from '../common/bridge.js';
-import { createAgent, type Agent } from '../agent/agent.js';
+import type { Agent } from '../agent/agent.js';
 import { loadAgentConfig, type AgentConfig } from '../agent/config.js';
-import { InferenceHost } from '../agent/inference/index.js';
 import type { Logger } from '../agent/runtime.js';
 import { createKeytarSecretStore } from '../agent/secrets/secret-store.js';
+import { startAgentService, type AgentService } from '../agent/service.js';
 import type { MetricsWindow } from '../common/wire.js';
-import { createAgentSource, type AgentSource } from './agent-source.js';
+import { createAgentSource, EndpointCounter, type AgentSource } from './agent-source.js';
+import { endpointAttachment, observedServices, type PauseState } from './endpoint-attachment.js';
 
 export interface EndpointAttachment {
   stats(): EndpointStats;
@@ -26,6 +27,7 @@ export interface EndpointAttachment {
 
 export interface DesktopAgentRuntime {
   agent: Agent;
+  service: AgentService;
   config: AgentConfig;
   source: AgentSource;
   attachEndpoint(e: EndpointAttachment): void;
@@ -40,8 +42,19 @@ export interface DesktopAgentRuntime {
 export async function startDesktopAgent(opts: { agentConfigPath: string; logger: Logger; agentVersion: string }): Promise<DesktopAgentRuntime> {
   const config = loadAgentConfig(opts.agentConfigPath);
   const secretStore = await createKeytarSecretStore();
-  const activator = new InferenceHost({ latencyBudgetMs: { detector: config.latencyBudgetMs } });
-  const agent = await createAgent({ config, secretStore, activator, logger: opts.logger, agentVersion: opts.agentVersion });
+  const counter = new EndpointCounter();
+  const pause: PauseState = { paused: false };
+  let onWindow: (w: MetricsWindow) => void = () => {};
+  const service = await startAgentService({
+    config,
+    secretStore,
+    logger: opts.logger,
+    agentVersion: opts.agentVersion,
+    // the tray's request counter and "paused" answer sit in front of the service's own bot services
+    wrapServices: (s) => observedServices(s, counter, pause),
+    onMetricsWindow: (w) => onWindow(w),
+  });
+  const agent = service.agent;
   let endpoint: EndpointAttachment | undefined;
   let paused = false;
   const source = createAgentSource({
@@ -50,11 +63,15 @@ export async function startDesktopAgent(opts: { agentConfigPath: string; logger:
     endpoint: () => endpoint?.stats() ?? { listening: false, clients: 0, requestsPerMinute: 0, inFlight: 0 },
     onDetectionPaused: (p) => {
       paused = p;
+      service.setDetectionPaused(p);
       endpoint?.setPaused(p);
     },
   });
+  onWindow = (w) => source.addMetricsWindow(w);
+  if (service.endpoint && service.endpointPath) endpoint = endpointAttachment({ endpoint: service.endpoint, path: service.endpointPath, counter, pause });
   return {
     agent,
+    service,
     config,
     source,
     attachEndpoint(e) {
@@ -70,7 +87,7 @@ export async function startDesktopAgent(opts: { agentConfigPath: string; logger:
     async close() {
       source.dispose();
       await endpoint?.close();
-      await agent.close();
+      await service.close();
     },
   };
 }
