@@ -1,0 +1,128 @@
+/**
+ * End to end through the real binaries: `rpa-agent run` (default: the full service over the InferenceHost)
+ * with the real baseline models published by the fleet library on aedes; a bot detects through the
+ * endpoint socket with the secret the agent created in the credential store; a metrics window arrives
+ * upstream; `rpa-agent rollback --role classifier` rolls a new stable classifier back to the previous
+ * kept version in the running agent; SIGTERM ends it with exit 0 and the lock file gone.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { MqttClient } from 'mqtt';
+import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
+import { LOCK_FILE } from '../../src/agent/rollback-control.js';
+import { AgentEventSchema, MetricsWindowSchema, ROLES, type AgentEvent, type MetricsWindow } from '../../src/common/wire.js';
+import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { adminClient, makeFleet, publishRelease, releaseOf, repoRoot, T, workspace, type AgentWorkspace } from '../integration/agent-harness.js';
+import { baselineBytes, buildBaseline, missingModels, MODELS_DIR, publishBuilt, screenPng, variantBytes } from '../integration/service-helpers.js';
+
+const execFileP = promisify(execFile);
+const AGENT = 'e2e-run-agent';
+const BIN = join(repoRoot, 'bin', 'rpa-agent.js');
+
+async function until(cond: () => boolean, timeoutMs: number, what: string, stderr: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; agent stderr:\n${stderr().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test(
+  'rpa-agent run (real binary): all roles active, detect over the endpoint, metrics upstream; rpa-agent rollback in the running agent; clean SIGTERM',
+  { timeout: 420_000, skip: missingModels.length ? `baseline models missing in ${MODELS_DIR}: ${missingModels.join(', ')}` : false },
+  async () => {
+    const fleet = makeFleet();
+    let broker: TestBroker | undefined;
+    let admin: MqttClient | undefined;
+    let ws: AgentWorkspace | undefined;
+    let child: ChildProcess | undefined;
+    let client: BotClient | undefined;
+    try {
+      broker = await startAedes();
+      ws = await workspace(fleet, AGENT);
+      admin = await adminClient(broker);
+      const metrics: MetricsWindow[] = [];
+      admin.on('message', (topic, payload) => {
+        if (topic === T.agentMetrics(AGENT)) metrics.push(MetricsWindowSchema.parse(JSON.parse(payload.toString())));
+      });
+      await admin.subscribeAsync(T.agentMetrics(AGENT), { qos: 1 });
+      const stable = { detector: await buildBaseline('detector'), classifier: await buildBaseline('classifier'), similarity: await buildBaseline('similarity') };
+      for (const role of ROLES) await publishBuilt(admin, stable[role], fleet.modelKeys);
+      const roles = { detector: { stable: stable.detector.modelId }, classifier: { stable: stable.classifier.modelId }, similarity: { stable: stable.similarity.modelId } };
+      await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+
+      const socketPath = join(ws.dir, 'bot.sock');
+      const configPath = join(ws.dir, 'agent.json');
+      const dataDir = join(ws.dir, 'data');
+      writeFileSync(
+        configPath,
+        JSON.stringify(
+          ws.configFor(broker, { latencyBudgetMs: 10_000, endpoint: { path: socketPath }, telemetry: { windowSec: 1 }, vision: { capture: false }, inference: { providers: ['cpu'] } }),
+        ),
+      );
+
+      child = spawn(process.execPath, [BIN, 'run', '--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const events: AgentEvent[] = [];
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        let i;
+        while ((i = out.indexOf('\n')) >= 0) {
+          const line = out.slice(0, i);
+          out = out.slice(i + 1);
+          if (line.trim()) events.push(AgentEventSchema.parse(JSON.parse(line)));
+        }
+      });
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+      const stderr = () => err;
+
+      await until(() => ROLES.every((r) => events.some((e) => e.type === 'activated' && e.role === r && e.modelId === stable[r].modelId)), 240_000, 'all three roles activated', stderr);
+      await until(() => existsSync(socketPath) && existsSync(join(dataDir, LOCK_FILE)), 30_000, 'endpoint socket and lock file', stderr);
+
+      // a bot: the secret the agent created on first run, from the same credential-store service
+      client = await connect({ path: socketPath, secret: await readEndpointSecret(ws.secretStore), clientName: 'e2e-bot' });
+      const st = await client.status();
+      assert.equal(st.agent.agentId, AGENT);
+      const det = await client.call('detect', { source: { kind: 'png', png: screenPng().toString('base64') } });
+      assert.ok(det.elements.length > 0, 'elements detected through the endpoint');
+      await until(() => metrics.some((w) => (w.roles.detector?.count ?? 0) > 0), 20_000, 'a metrics window with detector runs', stderr);
+
+      // rollback in the running agent: a new stable classifier, then back to the previous kept one
+      const cls2 = await buildBaseline('classifier', { bytes: variantBytes(baselineBytes('classifier'), 'e2e-classifier-2'), version: '1.0.2' });
+      await publishBuilt(admin, cls2, fleet.modelKeys);
+      await publishRelease(admin, releaseOf({ seq: 2, roles: { ...roles, classifier: { stable: cls2.modelId } } }), fleet.releaseKeys);
+      await until(() => events.some((e) => e.type === 'activated' && e.modelId === cls2.modelId), 120_000, 'classifier 2 activated', stderr);
+      const rb = await execFileP(process.execPath, [BIN, 'rollback', '--role', 'classifier', '--config', configPath, '--json'], { cwd: repoRoot });
+      const res = JSON.parse(rb.stdout.trim()) as { role: string; from: string; to: string; via: string };
+      assert.deepEqual(res, { role: 'classifier', from: cls2.modelId, to: stable.classifier.modelId, via: 'running-agent' });
+      await until(() => events.some((e) => e.type === 'rolled_back' && e.role === 'classifier' && e.reason === 'manual_rollback'), 10_000, 'rolled_back event', stderr);
+      const models = await client.call('models.list');
+      assert.equal(models.models.find((m) => m.role === 'classifier')?.modelId, stable.classifier.modelId, 'the endpoint reports the rolled-back classifier');
+
+      // a usage error is exit 2
+      await assert.rejects(execFileP(process.execPath, [BIN, 'rollback', '--role', 'nope', '--config', configPath], { cwd: repoRoot }), (e: { code?: number }) => e.code === 2);
+
+      client.close();
+      client = undefined;
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, `exit code; stderr:\n${err.slice(-2000)}`);
+      child = undefined;
+      assert.equal(existsSync(join(dataDir, LOCK_FILE)), false, 'lock file removed on exit');
+    } finally {
+      client?.close();
+      if (child && child.exitCode === null) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child!.once('exit', r));
+      }
+      await admin?.endAsync();
+      await broker?.close();
+      await ws?.cleanup();
+    }
+  },
+);
