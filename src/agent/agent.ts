@@ -17,6 +17,7 @@ import type { ModelActivator } from './activation.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import type { AgentConfig } from './config.js';
 import { ChunkFetch } from './fetch/chunk-fetch.js';
+import { fetchProgressReporter } from './fetch/progress.js';
 import { systemClock, systemTimers, silentLogger, type Clock, type Logger, type Timers } from './runtime.js';
 import { getOrCreateSecret, SecretAccounts, type SecretStore } from './secrets/secret-store.js';
 import { BlobStore, newModelKey } from './store/blob-store.js';
@@ -673,7 +674,7 @@ export class Agent {
           // bounded in topics and in bytes: window × chunkSize stays ≤ windowBytes (at least one chunk)
           window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
           now: () => this.nowIso(),
-          onProgress: progressReporter(manifest.chunkSha256.length, (p) => {
+          onProgress: fetchProgressReporter(manifest.chunkSha256.length, () => this.clock.now(), (p) => {
             this.registry.updateRole(role, { pendingProgress: p }, this.nowIso());
             this.emit({ type: 'download_progress', role, modelId, details: { progress: p } });
             this.publishStatus();
@@ -687,11 +688,15 @@ export class Agent {
           modelId,
           details: { chunks: manifest.chunkSha256.length, have: before?.have ?? 0, size: manifest.size, name: manifest.name, version: manifest.version },
         });
-        const result = await fetch.run({ signal });
+        // A dropped connection switches a wildcard fetch to per-topic resume (no replay of held chunks).
+        const offConn = this.subscribe((c) => {
+          if (c.kind === 'status' && !c.status.connected) fetch.onConnectionLost();
+        });
+        const result = await fetch.run({ signal }).finally(offConn);
         job.fetch = undefined;
         this.setRole(role, { state: 'verifying', pendingProgress: 1 });
         try {
-          await this.blobs.commitPartial(modelId, manifest, { signal });
+          await fetch.commit({ signal }); // whole-file size + sha256, then the sealed partial becomes the blob
         } catch (e) {
           const err = toAgentError(e);
           // The assembled file is wrong as a whole: nothing of it can be reused.
