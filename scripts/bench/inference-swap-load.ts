@@ -4,6 +4,8 @@
  * between two different models of the same contract while the client keeps running.
  * "during swap" splits into runs that overlapped the load (the standby worker competes for the cores)
  * and the first runs on the new session (started within 250 ms after the pointer swap: cold or not).
+ * Steady runs are taken before the swaps and in the windows between them (runs started ≥ 250 ms after
+ * a swap and not overlapping a load), so load from other jobs on a shared machine hits both alike.
  * Run: node --import tsx scripts/bench/inference-swap-load.ts [model=conv|det|big] [swaps] [steadySeconds] [intraOpThreads] [allowSpinning 0|1]
  */
 import { performance } from 'node:perf_hooks';
@@ -16,9 +18,11 @@ const swaps = Number(process.argv[3] ?? 10);
 const steadySeconds = Number(process.argv[4] ?? 4);
 const threads = Number(process.argv[5] ?? 1);
 const spin = process.argv[6] === '1';
+const AFTER_SWAP_MS = 250;
+const GAP_MS = 750;
 const models = makeBenchModels();
 try {
-  console.log(`# inference-swap-load  ${machine()}  model=${kind} swaps=${swaps} intraOpThreads=${threads} allowSpinning=${spin}`);
+  console.log(`# inference-swap-load  ${machine()}  model=${kind} swaps=${swaps} intraOpThreads=${threads || 'default'} allowSpinning=${spin}`);
   const m1 = models.load(`${kind}-1`);
   const m2 = models.load(`${kind}-2`);
   const feeds: Feeds =
@@ -50,10 +54,10 @@ try {
       else if (phase === 'swap' && (overlapped || swapping)) {
         during.push(ms);
         overlappedLoad.push(ms);
-      } else if (phase === 'swap' && t - swappedAt < 250) {
+      } else if (phase === 'swap' && t - swappedAt < AFTER_SWAP_MS) {
         during.push(ms);
         afterSwap.push(ms);
-      }
+      } else if (phase === 'swap') steady.push(ms); // steady windows between swaps: noise hits both alike
     }
   };
   const c = client();
@@ -67,7 +71,8 @@ try {
     swapping = false;
     swappedAt = performance.now();
     swapMs.push(performance.now() - t);
-    await new Promise((r) => setTimeout(r, 100));
+    // a steady window between swaps (runs started ≥ AFTER_SWAP_MS after the swap count as steady)
+    await new Promise((r) => setTimeout(r, GAP_MS));
   }
   stop = true;
   await c;
