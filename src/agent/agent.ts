@@ -16,8 +16,9 @@ import { MAX_MANIFEST_BYTES, ROLES, type AgentEvent, type AgentStatus, type Coho
 import type { ModelActivator } from './activation.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import type { AgentConfig } from './config.js';
-import { ChunkFetch } from './fetch/chunk-fetch.js';
+import { ChunkFetch, type OriginFallback } from './fetch/chunk-fetch.js';
 import { fetchProgressReporter } from './fetch/progress.js';
+import { createOriginClient } from './fetch/origin-client.js';
 import { systemClock, systemTimers, silentLogger, type Clock, type Logger, type Timers } from './runtime.js';
 import { getOrCreateSecret, SecretAccounts, type SecretStore } from './secrets/secret-store.js';
 import { BlobStore, newModelKey } from './store/blob-store.js';
@@ -666,6 +667,7 @@ export class Agent {
         const resumed = this.registry.getFetch(modelId);
         manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
         this.checkManifest(manifest, role, modelId);
+        const origins = manifest.origins?.length ? createOriginClient({ ...(this.config.fetch.originCa ? { caFile: this.config.fetch.originCa } : {}), idleMs: this.config.fetch.originIdleMs }) : undefined;
         const fetch = new ChunkFetch(manifest, {
           registry: this.registry,
           blobs: this.blobs,
@@ -679,6 +681,17 @@ export class Agent {
             this.emit({ type: 'download_progress', role, modelId, details: { progress: p } });
             this.publishStatus();
           }),
+          // DESIGN.md "Scale path": the signed manifest's HTTPS origins first, the broker's chunks as fallback
+          ...(origins
+            ? {
+                origin: {
+                  urls: manifest.origins!,
+                  client: origins,
+                  onFallback: (f: OriginFallback) =>
+                    this.emit({ type: 'origin_fallback', role, modelId, reason: 'origin_unavailable', message: f.message, details: { failures: f.failures, chunksFromOrigin: f.chunksFromOrigin } }),
+                },
+              }
+            : {}),
         });
         job.fetch = fetch;
         const before = this.registry.getFetch(modelId);
@@ -692,7 +705,10 @@ export class Agent {
         const offConn = this.subscribe((c) => {
           if (c.kind === 'status' && !c.status.connected) fetch.onConnectionLost();
         });
-        const result = await fetch.run({ signal }).finally(offConn);
+        const result = await fetch.run({ signal }).finally(() => {
+          offConn();
+          origins?.close();
+        });
         job.fetch = undefined;
         this.setRole(role, { state: 'verifying', pendingProgress: 1 });
         try {

@@ -74,9 +74,13 @@ export const AgentConfigSchema = z
         window: z.number().int().min(1).max(1024).default(32),
         /** and at most this many bytes of chunks in flight (chunks may be up to 16 MiB each) */
         windowBytes: z.number().int().min(1).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+        /** PEM CA pinned for the manifest's HTTPS origins (DESIGN.md "Scale path"); the system CAs when absent */
+        originCa: Path.optional(),
+        /** an origin that sends nothing for this long is given up (the broker's chunks take over) */
+        originIdleMs: z.number().int().min(100).max(600_000).default(15_000),
       })
       .strict()
-      .default({ window: 32, windowBytes: 16 * 1024 * 1024 }),
+      .default({ window: 32, windowBytes: 16 * 1024 * 1024, originIdleMs: 15_000 }),
     /** audit log files kept (winston-daily-rotate-file maxFiles) */
     auditMaxFiles: z.string().max(16).default('30d'),
     // --- the service composition (src/agent/service.ts); every block optional, with defaults ---
@@ -138,6 +142,7 @@ export function parseAgentConfig(value: unknown, baseDir?: string): AgentConfig 
     if (c.broker.ca) c.broker.ca = abs(c.broker.ca);
     if (c.broker.cert) c.broker.cert = abs(c.broker.cert);
     if (c.broker.key) c.broker.key = abs(c.broker.key);
+    if (c.fetch.originCa) c.fetch.originCa = abs(c.fetch.originCa);
     if (c.endpoint.path && !c.endpoint.path.startsWith('\\\\')) c.endpoint.path = abs(c.endpoint.path);
   }
   return c;

@@ -21,6 +21,7 @@ export const ErrorCodes = {
   chunk_hash_mismatch: 'a chunk does not match its sha256 from the manifest',
   chunk_unexpected: 'a chunk arrived that the manifest does not list',
   size_mismatch: 'assembled model size differs from the manifest',
+  origin_unavailable: 'the model\'s HTTPS origin could not serve it (unreachable, TLS, HTTP status, stalled or malformed response)',
   sha256_mismatch: 'assembled model sha256 differs from the manifest and its modelId',
   // activation (DESIGN.md "Agent core" / inference host)
   load_failed: 'onnxruntime could not load the model',

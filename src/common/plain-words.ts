@@ -140,6 +140,8 @@ export function describeEvent(e: AgentEvent): string {
       return `${who}running on the processor instead of the graphics card.${reason}`;
     case 'endpoint_alarm':
       return `The bot connection reported a problem.${reason}`;
+    case 'origin_fallback':
+      return `${who}the download server for ${model} did not answer; downloading it from the update broker instead.`;
   }
 }
 

@@ -196,6 +196,8 @@ export const EVENT_TYPES = [
   'store_recovered',
   'provider_fallback',
   'endpoint_alarm',
+  /** a manifest's HTTPS origin failed; the rest of the model comes from the broker's chunks */
+  'origin_fallback',
 ] as const;
 export const AgentEventSchema = z.object({
   agentId: SegmentSchema,

@@ -152,6 +152,8 @@ export interface BuildManifestInput {
   metadata?: ModelMetadata;
   /** defaults to now; injectable for reproducible manifests */
   created?: Date;
+  /** HTTPS origins serving the same bytes (DESIGN.md "Scale path"); added to any the metadata lists */
+  origins?: string[];
   readContract?: ContractReader;
 }
 
@@ -213,7 +215,7 @@ export async function buildManifest(input: BuildManifestInput): Promise<BuiltMod
     selfTest: md.selfTest,
     baseline: md.baseline,
     latencyBudgetMs: md.latencyBudgetMs,
-    origins: md.origins,
+    origins: input.origins?.length || md.origins?.length ? [...new Set([...(md.origins ?? []), ...(input.origins ?? [])])] : undefined,
     created: (input.created ?? new Date()).toISOString(),
   };
   // Absent optional fields are left out, not set to undefined: the manifest is a plain JSON document.

@@ -2,6 +2,14 @@
  * Downloads one model's chunks from their retained topics (DESIGN.md "Wire protocol") into a sealed
  * partial file (blob format v2, src/agent/store/blob-store.ts), and verifies and stores it.
  *
+ * Origins first (DESIGN.md "Scale path"). When the signed manifest lists HTTPS origins, the missing
+ * chunks are asked for as byte ranges (one streaming GET per run of missing chunks) from the first origin
+ * that answers, cut at chunk boundaries and handed to the very same per-chunk path as MQTT chunks
+ * (verify, seal, group commit), so resume and durability are identical. An origin that fails (after
+ * retrying from where it stopped while it makes progress) is reported and the next one tried; when none
+ * is left, the rest comes from the broker's retained chunks. A chunk that fails its sha256 is never a
+ * fallback reason: it is chunk_hash_mismatch, whichever way it came.
+ *
  * Subscriptions. With nothing held yet, one SUBSCRIBE to the chunk wildcard `models/{id}/chunks/+` and
  * the broker streams every retained chunk: no subscribe round-trips while the bytes flow. Memory stays
  * bounded because every chunk is verified, sealed and written synchronously in the message handler,
@@ -21,11 +29,12 @@
  * that are not on disk, and a crash costs at most one batch of re-download.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { AgentError } from '../../common/errors.js';
+import { AgentError, toAgentError } from '../../common/errors.js';
 import type { Topics } from '../../common/topics.js';
 import type { ModelManifest } from '../../common/wire.js';
 import type { BlobStore, SealedPartial } from '../store/blob-store.js';
 import { hasChunk, type Registry } from '../store/registry.js';
+import { redact, type OriginClient } from './origin-client.js';
 
 export interface ChunkSubscriber {
   subscribe(topics: string[]): void;
@@ -49,6 +58,22 @@ export interface ChunkFetchDeps {
   hashBufferBytes?: number;
   /** called after every durable batch with the count held and the total */
   onProgress?: (have: number, total: number) => void;
+  /** HTTPS origins from the signed manifest, tried in order before the broker */
+  origin?: {
+    urls: readonly string[];
+    client: OriginClient;
+    /** range requests per origin that may restart after a failure, as long as each one made progress */
+    retries?: number;
+    /** every origin failed: the rest comes from the broker (report it) */
+    onFallback?: (f: OriginFallback) => void;
+  };
+}
+
+export interface OriginFallback {
+  failures: { origin: string; code: string; message: string }[];
+  /** chunks the origins delivered before giving up */
+  chunksFromOrigin: number;
+  message: string;
 }
 
 export interface ChunkFetchResult {
@@ -59,7 +84,11 @@ export interface ChunkFetchResult {
   /** chunks written during this run */
   written: number;
   /** how the chunks were asked for at the start */
-  mode: 'wildcard' | 'window';
+  mode: 'origin' | 'wildcard' | 'window';
+  /** chunks that came from an HTTPS origin */
+  fromOrigin: number;
+  /** the broker's chunks were used after the origins failed */
+  fellBack: boolean;
   /** chunks read back from disk for the whole-file hash (0 on an in-order fresh download) */
   hashReadBack: number;
 }
@@ -69,8 +98,11 @@ export class ChunkFetch {
   private readonly size: number;
   private readonly chunkSize: number;
   private readonly inflight = new Set<number>();
-  private mode: 'wildcard' | 'window' = 'window';
-  private startMode: 'wildcard' | 'window' = 'window';
+  private mode: 'origin' | 'wildcard' | 'window' = 'window';
+  private startMode: 'origin' | 'wildcard' | 'window' = 'window';
+  private fromOrigin = 0;
+  private fellBack = false;
+  private signal: AbortSignal | undefined;
   private cursor = 0;
   private have = 0;
   private resumedFrom = 0;
@@ -122,6 +154,7 @@ export class ChunkFetch {
   run(opts: { signal?: AbortSignal } = {}): Promise<ChunkFetchResult> {
     return new Promise<ChunkFetchResult>((resolve, reject) => {
       this.settle = { resolve, reject };
+      this.signal = opts.signal;
       if (opts.signal?.aborted) return this.finish(new AgentError('aborted', 'fetch cancelled'));
       opts.signal?.addEventListener('abort', () => this.finish(new AgentError('aborted', 'fetch cancelled')), { once: true });
       try {
@@ -143,11 +176,99 @@ export class ChunkFetch {
         return this.finish(e);
       }
       if (this.have >= this.total) return this.finish();
-      if (this.have === 0 && this.d.wildcard !== false) {
-        this.mode = this.startMode = 'wildcard';
-        this.d.subscriber.subscribe([this.d.topics.chunksWildcard(this.modelId)]);
-      } else this.fill();
+      if (this.d.origin && this.d.origin.urls.length > 0) {
+        this.mode = this.startMode = 'origin';
+        void this.fetchFromOrigins(this.d.origin);
+      } else this.startBroker();
+      this.startMode = this.mode;
     });
+  }
+
+  /** Asks the broker for whatever is still missing. */
+  private startBroker(): void {
+    if (this.gotCount === 0 && this.d.wildcard !== false) {
+      this.mode = 'wildcard';
+      this.d.subscriber.subscribe([this.d.topics.chunksWildcard(this.modelId)]);
+    } else {
+      this.mode = 'window';
+      this.cursor = 0;
+      this.fill();
+    }
+  }
+
+  /** First run [from, to) of chunks not held, or undefined when none is missing. */
+  private firstMissingRun(): { from: number; to: number } | undefined {
+    let from = 0;
+    while (from < this.total && this.got[from]) from++;
+    if (from >= this.total) return undefined;
+    let to = from;
+    while (to < this.total && !this.got[to]) to++;
+    return { from, to };
+  }
+
+  private async fetchFromOrigins(o: NonNullable<ChunkFetchDeps['origin']>): Promise<void> {
+    const failures: OriginFallback['failures'] = [];
+    for (const url of o.urls) {
+      let retries = o.retries ?? 3;
+      for (;;) {
+        if (this.done) return;
+        const run = this.firstMissingRun();
+        if (!run) return; // everything is here; the last group commit finishes the fetch
+        const before = this.gotCount;
+        try {
+          await this.fetchRange(o.client, url, run.from, run.to);
+        } catch (e) {
+          if (this.done) return; // the fetch failed or was cancelled on its own account
+          const err = toAgentError(e, 'origin_unavailable');
+          // resumable by range: a failure after progress restarts from the first missing chunk
+          if (this.gotCount > before && retries-- > 0) continue;
+          failures.push({ origin: redact(url), code: err.code, message: err.message });
+          break;
+        }
+      }
+    }
+    if (this.done || this.gotCount >= this.total) return;
+    this.fellBack = true;
+    const message = `${failures.map((f) => f.message).join('; ')}; fetching the remaining ${this.total - this.gotCount} chunks from the broker`;
+    try {
+      o.onFallback?.({ failures, chunksFromOrigin: this.fromOrigin, message });
+    } catch {
+      // reporting must not stop the download
+    }
+    if (!this.done) this.startBroker();
+  }
+
+  /** One streaming GET of chunks [from, to), cut at chunk boundaries into the per-chunk path. */
+  private fetchRange(client: OriginClient, url: string, from: number, to: number): Promise<void> {
+    let index = from;
+    let buf = Buffer.allocUnsafe(this.lengthOf(index));
+    let fill = 0;
+    const end = Math.min(to * this.chunkSize, this.size);
+    return client.getRange(
+      url,
+      from * this.chunkSize,
+      end,
+      (piece) => {
+        let off = 0;
+        while (off < piece.length) {
+          const n = Math.min(buf.length - fill, piece.length - off);
+          piece.copy(buf, fill, off, off + n);
+          fill += n;
+          off += n;
+          if (fill === buf.length) {
+            const chunk = buf;
+            const i = index++;
+            if (index < to) buf = Buffer.allocUnsafe(this.lengthOf(index));
+            fill = 0;
+            this.fromOrigin++;
+            this.onChunk(i, chunk);
+            if (this.done) return false;
+          }
+        }
+        return true;
+      },
+      { ...(this.signal ? { signal: this.signal } : {}), totalSize: this.size },
+    );
   }
 
   /**
@@ -297,7 +418,15 @@ export class ChunkFetch {
         this.settle?.reject(error);
       } else {
         this.succeeded = true;
-        this.settle?.resolve({ resumedFrom: this.resumedFrom, received: this.received, written: this.written, mode: this.startMode, hashReadBack: this.hashReadBack });
+        this.settle?.resolve({
+          resumedFrom: this.resumedFrom,
+          received: this.received,
+          written: this.written,
+          mode: this.startMode,
+          hashReadBack: this.hashReadBack,
+          fromOrigin: this.fromOrigin,
+          fellBack: this.fellBack,
+        });
       }
     };
     // The fd stays open until an fsync still running on it is over.

@@ -21,6 +21,8 @@ export interface ModelPublishArgs {
   keys: string[];
   chunkSize: number;
   metadata?: string;
+  /** HTTPS origins put in the signed manifest (--origin, repeatable) */
+  origins?: string[];
   maxInFlight: number;
   saveEnvelope?: string;
   broker: BrokerFlags;
@@ -36,10 +38,11 @@ const modelOptions = {
   key: { type: 'string', multiple: true },
   'chunk-size': { type: 'string' },
   metadata: { type: 'string' },
+  origin: { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
 
-type ModelIdentity = Pick<ModelPublishArgs, 'file' | 'role' | 'name' | 'version' | 'keys' | 'chunkSize' | 'metadata' | 'json'>;
+type ModelIdentity = Pick<ModelPublishArgs, 'file' | 'role' | 'name' | 'version' | 'keys' | 'chunkSize' | 'metadata' | 'json' | 'origins'>;
 
 /** The flags `model publish` and `model sign` share: the file, its identity, keys and chunking. */
 function parseModelIdentity(v: Record<string, unknown>, positionals: string[]): { kind: 'ok'; value: ModelIdentity } | { kind: 'error'; message: string } {
@@ -58,6 +61,18 @@ function parseModelIdentity(v: Record<string, unknown>, positionals: string[]): 
   const cs = s(v['chunk-size']);
   const chunkSize = cs === undefined ? DEFAULT_CHUNK_SIZE : parseSize(cs);
   if (chunkSize === undefined || chunkSize > MAX_CHUNK_SIZE) return { kind: 'error', message: `--chunk-size ${cs}: a size such as 256KiB or 1MiB, at most 16MiB` };
+  // DESIGN.md "Scale path": origins serve the same bytes over HTTPS only (agents refuse anything else)
+  const origins = listValues(v['origin']);
+  for (const o of origins) {
+    let u: URL | undefined;
+    try {
+      u = new URL(o);
+    } catch {
+      u = undefined;
+    }
+    if (!u || u.protocol !== 'https:') return { kind: 'error', message: `--origin ${o}: an https:// URL` };
+  }
+  if (origins.length > 8) return { kind: 'error', message: '--origin: at most 8' };
   return {
     kind: 'ok',
     value: {
@@ -68,6 +83,7 @@ function parseModelIdentity(v: Record<string, unknown>, positionals: string[]): 
       keys,
       chunkSize,
       ...(metadata ? { metadata } : {}),
+      ...(origins.length ? { origins } : {}),
       json: v['json'] === true,
     },
   };
@@ -99,7 +115,7 @@ async function readInput(path: string, what: string): Promise<Buffer> {
 }
 
 /** Reads the model and metadata, builds the manifest and signs it with the models key(s). */
-async function buildSigned(a: { file: string; metadata?: string; keys: string[]; role?: Role; name?: string; version?: string; chunkSize: number }) {
+async function buildSigned(a: { file: string; metadata?: string; keys: string[]; role?: Role; name?: string; version?: string; chunkSize: number; origins?: string[] }) {
   const [bytes, metaText] = await Promise.all([readInput(a.file, 'model file'), a.metadata ? readInput(a.metadata, 'metadata file') : Promise.resolve(undefined)]);
   let metadata;
   if (metaText) {
@@ -112,7 +128,7 @@ async function buildSigned(a: { file: string; metadata?: string; keys: string[];
     metadata = parseModelMetadata(json, a.metadata);
   }
   const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'models')));
-  const built = await buildManifest({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata });
+  const built = await buildManifest({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata, ...(a.origins ? { origins: a.origins } : {}) });
   return { built, envelope: signManifest(built.manifest, keys), keys };
 }
 
@@ -172,6 +188,8 @@ Options:
   --key FILE[,FILE]       models private key(s) (PEM from \`keys generate\`); several for a threshold
   --metadata FILE         metadata JSON (assets/models/<role>/metadata.json format)
   --chunk-size SIZE       chunk size, e.g. 256KiB (default) or 1MiB; at most 16MiB
+  --origin URL            an https:// URL serving the same file (byte ranges), put in the signed manifest:
+                          agents fetch from it and fall back to the broker's chunks (repeatable, at most 8)
   --max-in-flight N       unacknowledged chunk publishes (default ${DEFAULT_MAX_IN_FLIGHT})
   --save-envelope FILE    also write the signed manifest envelope (for bundling with an installer)
   --json                  print {ok, modelId, role, name, version, size, chunks, ...}; no progress
