@@ -12,7 +12,7 @@ import { frameFromImage, type ScreenCapturer } from './capture.js';
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
 import { FrameCache } from './frame-cache.js';
 import { labelToKind, softmax } from './labels.js';
-import { preprocessFrame } from './preprocess.js';
+import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
 import { cosine, splitEmbeddings } from './similarity.js';
 import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
 import { decodeYolov8 } from './yolo.js';
@@ -106,6 +106,9 @@ export class VisionPipeline {
   private readonly calls = { detect: 0, classify: 0, embed: 0, findElement: 0 };
   private lastTimings: Record<string, number> = {};
   private closed = false;
+  /** reused preprocessing buffers (leased per call) and normalisation tables per detector preprocess block */
+  private readonly scratch = new PreprocessScratch();
+  private readonly tables = new WeakMap<object, ReturnType<typeof normalisationTables>>();
 
   constructor(private readonly deps: VisionPipelineDeps) {
     this.cache = deps.cacheEntries === 0 ? null : new FrameCache<FrameEntry>(deps.cacheEntries ?? 4);
@@ -250,6 +253,7 @@ export class VisionPipeline {
   close(): void {
     this.closed = true;
     this.cache?.clear();
+    this.scratch.clear();
   }
 
   // ---- internals -------------------------------------------------------------------------------------
@@ -339,10 +343,18 @@ export class VisionPipeline {
 
   private async detectOne(frame: Frame, det: VisionModelSpec, cls: VisionModelSpec | undefined, minScore: number, timings: Record<string, number>, opts: { signal?: AbortSignal }): Promise<FrameEntry> {
     let t = this.now();
-    const input = await preprocessFrame(frame, det.preprocess);
+    let tables = this.tables.get(det.preprocess);
+    if (!tables) this.tables.set(det.preprocess, (tables = normalisationTables(det.preprocess)));
+    const input = await preprocessFrame(frame, det.preprocess, tables, this.scratch);
     timings.preprocess = (timings.preprocess ?? 0) + (this.now() - t);
     t = this.now();
-    const out = await this.run('detector', det, { data: input.data, dims: input.dims }, opts);
+    let out: VisionTensor;
+    try {
+      out = await this.run('detector', det, { data: input.data, dims: input.dims }, opts);
+    } finally {
+      // back to the pool unless the runner took the buffer over (then it is detached and dropped)
+      input.release();
+    }
     timings.detector = (timings.detector ?? 0) + (this.now() - t);
     t = this.now();
     const dets = decodeYolov8(out.data, out.dims, {
