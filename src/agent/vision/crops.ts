@@ -2,12 +2,13 @@
  * The crop rule shared by the classifier and the similarity model (docs/MODELS.md; scripts/train/common.py
  * `crop_box` / `crop_element`): grow the element box by max(expand · side, minPad) on each side, per axis,
  * clamp to the image, take integer bounds [floor(x1), ceil(x2)), then stretch to size x size with Pillow's
- * bilinear filter (resample.ts reproduces it bit for bit) and normalise to NCHW float32.
+ * bilinear filter (resample.ts reproduces it bit for bit) and normalise to NCHW float32, each crop resampled
+ * straight into its slot of the batch (no intermediate RGB image per crop).
  */
 import type { Box } from '../../common/geometry.js';
 import type { Preprocess } from '../../common/wire.js';
-import { normalisationTables, packPlanar } from './preprocess.js';
-import { resizeBilinearPil } from './resample.js';
+import { normalisationTables } from './preprocess.js';
+import { resampleCropInto, TapCache } from './resample.js';
 
 export interface CropRule {
   expand: number;
@@ -47,26 +48,25 @@ export interface PixelImage {
  * Builds one [N, 3, S, S] batch from `boxes` (image pixels) so the model runs ONCE for all crops.
  * `p` gives the normalisation (scale/mean/std/channel order) and `p.crop` the rule.
  */
-export function cropBatch(img: PixelImage, boxes: readonly Box[], p: Preprocess): { data: Float32Array; dims: [number, 3, number, number] } {
+export function cropBatch(img: PixelImage, boxes: readonly Box[], p: Preprocess, taps: TapCache = new TapCache()): { data: Float32Array; dims: [number, 3, number, number] } {
   const rule = p.crop ?? DEFAULT_CROP_RULE;
   const S = rule.size;
   // crops are square S x S; the manifest's input size (if it differs) is the model's, so trust the crop rule
   const tables = normalisationTables(p);
   const plane = S * S;
   const data = new Float32Array(boxes.length * 3 * plane);
+  const bgr = p.channelOrder === 'BGR';
   boxes.forEach((b, n) => {
     const [x1, y1, x2, y2] = cropRect(b, img.width, img.height, rule);
-    const rgb = resizeBilinearPil(img.data, img.width, img.channels, x1, y1, x2 - x1, y2 - y1, S, S);
-    packPlanar(rgb, S, S, 3, data, S, S, 0, 0, tables, p.channelOrder === 'BGR', n * 3 * plane);
+    resampleCropInto(img.data, img.width, img.channels, x1, y1, x2 - x1, y2 - y1, S, S, data, n * 3 * plane, tables, bgr, taps);
   });
   return { data, dims: [boxes.length, 3, S, S] };
 }
 
 /** A whole image (e.g. a template PNG or a single crop) stretched to S x S with no expansion. */
-export function wholeImageBatch(img: PixelImage, p: Preprocess): { data: Float32Array; dims: [1, 3, number, number] } {
+export function wholeImageBatch(img: PixelImage, p: Preprocess, taps: TapCache = new TapCache()): { data: Float32Array; dims: [1, 3, number, number] } {
   const S = (p.crop ?? DEFAULT_CROP_RULE).size;
-  const rgb = resizeBilinearPil(img.data, img.width, img.channels, 0, 0, img.width, img.height, S, S);
   const data = new Float32Array(3 * S * S);
-  packPlanar(rgb, S, S, 3, data, S, S, 0, 0, normalisationTables(p), p.channelOrder === 'BGR');
+  resampleCropInto(img.data, img.width, img.channels, 0, 0, img.width, img.height, S, S, data, 0, normalisationTables(p), p.channelOrder === 'BGR', taps);
   return { data, dims: [1, 3, S, S] };
 }

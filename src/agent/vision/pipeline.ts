@@ -10,6 +10,7 @@ import { AgentError, toAgentError } from '../../common/errors.js';
 import type { Role } from '../../common/wire.js';
 import { frameFromImage, type ScreenCapturer } from './capture.js';
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
+import { TapCache } from './resample.js';
 import { FrameCache } from './frame-cache.js';
 import { labelToKind, softmax } from './labels.js';
 import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
@@ -109,6 +110,8 @@ export class VisionPipeline {
   /** reused preprocessing buffers (leased per call) and normalisation tables per detector preprocess block */
   private readonly scratch = new PreprocessScratch();
   private readonly tables = new WeakMap<object, ReturnType<typeof normalisationTables>>();
+  /** crop resampling coefficients per (crop size, output size), shared by every crop batch */
+  private readonly taps = new TapCache();
 
   constructor(private readonly deps: VisionPipelineDeps) {
     this.cache = deps.cacheEntries === 0 ? null : new FrameCache<FrameEntry>(deps.cacheEntries ?? 4);
@@ -127,7 +130,7 @@ export class VisionPipeline {
     const spec = this.requireSpec('classifier');
     const frame = await frameFromImage(input.png);
     const img = asPixels(frame);
-    const batch = input.box ? cropBatch(img, [input.box], spec.preprocess) : wholeImageBatch(img, spec.preprocess);
+    const batch = input.box ? cropBatch(img, [input.box], spec.preprocess, this.taps) : wholeImageBatch(img, spec.preprocess, this.taps);
     const [res] = await this.runClassifier(spec, batch, opts);
     return res!;
   }
@@ -138,7 +141,7 @@ export class VisionPipeline {
     if (boxes.length === 0) return [];
     const spec = this.requireSpec('classifier');
     const img = asPixels(await frameFromImage(png));
-    return this.runClassifier(spec, cropBatch(img, boxes, spec.preprocess), opts);
+    return this.runClassifier(spec, cropBatch(img, boxes, spec.preprocess, this.taps), opts);
   }
 
   /** Embeds several element boxes (image pixels) of one image in one batched run, with the crop rule. */
@@ -147,7 +150,7 @@ export class VisionPipeline {
     if (boxes.length === 0) return [];
     const spec = this.requireSpec('similarity');
     const img = asPixels(await frameFromImage(png));
-    return this.runEmbedding(spec, cropBatch(img, boxes, spec.preprocess), opts);
+    return this.runEmbedding(spec, cropBatch(img, boxes, spec.preprocess, this.taps), opts);
   }
 
   /**
@@ -158,7 +161,7 @@ export class VisionPipeline {
     this.calls.classify++;
     const spec = this.requireSpec('classifier');
     const { img, box } = await this.cropInput(source, spec, opts);
-    const batch = box ? cropBatch(img, [box], spec.preprocess) : wholeImageBatch(img, spec.preprocess);
+    const batch = box ? cropBatch(img, [box], spec.preprocess, this.taps) : wholeImageBatch(img, spec.preprocess, this.taps);
     return (await this.runClassifier(spec, batch, opts))[0]!;
   }
 
@@ -167,7 +170,7 @@ export class VisionPipeline {
     this.calls.embed++;
     const spec = this.requireSpec('similarity');
     const { img, box } = await this.cropInput(source, spec, opts);
-    const batch = box ? cropBatch(img, [box], spec.preprocess) : wholeImageBatch(img, spec.preprocess);
+    const batch = box ? cropBatch(img, [box], spec.preprocess, this.taps) : wholeImageBatch(img, spec.preprocess, this.taps);
     return (await this.runEmbedding(spec, batch, opts))[0]!;
   }
 
@@ -181,7 +184,7 @@ export class VisionPipeline {
     this.calls.embed++;
     const spec = this.requireSpec('similarity');
     const img = asPixels(await frameFromImage(png));
-    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess), opts);
+    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess, this.taps), opts);
     return v!;
   }
 
@@ -205,7 +208,7 @@ export class VisionPipeline {
         const entry = entries[f]!;
         const modelId = spec.modelId ?? 'unknown';
         if (!entry.embeddings || entry.embeddings.modelId !== modelId) {
-          const vectors = entry.elements.length ? await this.runEmbedding(spec, cropBatch(asPixels(frames[f]!), entry.elements.map((e) => e.frameBox), spec.preprocess), opts) : [];
+          const vectors = entry.elements.length ? await this.runEmbedding(spec, cropBatch(asPixels(frames[f]!), entry.elements.map((e) => e.frameBox), spec.preprocess, this.taps), opts) : [];
           entry.embeddings = { modelId, vectors };
         }
         for (let i = 0; i < entry.elements.length; i++) {
@@ -385,7 +388,7 @@ export class VisionPipeline {
     timings.decode = (timings.decode ?? 0) + (this.now() - t);
     if (cls && elements.length > 0) {
       t = this.now();
-      const batch = cropBatch(asPixels(frame), elements.map((e) => e.frameBox), cls.preprocess);
+      const batch = cropBatch(asPixels(frame), elements.map((e) => e.frameBox), cls.preprocess, this.taps);
       timings.crops = (timings.crops ?? 0) + (this.now() - t);
       t = this.now();
       const results = await this.runClassifier(cls, batch, opts);
@@ -436,7 +439,7 @@ export class VisionPipeline {
 
   private async embedTemplate(spec: VisionModelSpec, png: Buffer | Uint8Array, opts: { signal?: AbortSignal }): Promise<Float32Array> {
     const img = asPixels(await frameFromImage(png));
-    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess), opts);
+    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess, this.taps), opts);
     return v!;
   }
 }

@@ -7,6 +7,7 @@
  */
 
 const PRECISION_BITS = 32 - 8 - 2;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 interface Coeffs {
   bounds: Int32Array; // per output pixel: [xmin, count]
@@ -51,6 +52,200 @@ function precomputeCoeffs(inSize: number, in0: number, in1: number, outSize: num
     bounds[xx * 2 + 1] = xmax;
   }
   return { bounds, kk, ksize };
+}
+
+/**
+ * Coefficients with the zero-weight taps at either end trimmed (a zero weight adds nothing to Pillow's sum, so
+ * the result stays bit-exact) and cached per (inSize, outSize): crops of equal size share one table.
+ */
+interface Taps {
+  /** per output pixel: first source index, tap count, offset into kk */
+  start: Int32Array;
+  count: Int32Array;
+  off: Int32Array;
+  kk: Int32Array;
+}
+
+function trimmedTaps(c: Coeffs, outSize: number): Taps {
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const off = new Int32Array(outSize);
+  const kk: number[] = [];
+  for (let xx = 0; xx < outSize; xx++) {
+    let lo = 0;
+    let hi = c.bounds[xx * 2 + 1]!;
+    const base = xx * c.ksize;
+    while (lo < hi && c.kk[base + lo] === 0) lo++;
+    while (hi > lo && c.kk[base + hi - 1] === 0) hi--;
+    start[xx] = c.bounds[xx * 2]! + lo;
+    count[xx] = hi - lo;
+    off[xx] = kk.length;
+    for (let x = lo; x < hi; x++) kk.push(c.kk[base + x]!);
+  }
+  return { start, count, off, kk: Int32Array.from(kk) };
+}
+
+/** Small LRU of coefficient tables; the keys are (inSize, outSize) pairs, bounded so odd sizes cannot pile up. */
+export class TapCache {
+  private readonly map = new Map<number, Taps>();
+  constructor(private readonly capacity = 256) {}
+  get(inSize: number, outSize: number): Taps {
+    const key = inSize * 65536 + outSize;
+    let t = this.map.get(key);
+    if (t) {
+      this.map.delete(key);
+    } else {
+      t = trimmedTaps(precomputeCoeffs(inSize, 0, inSize, outSize), outSize);
+      if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value!);
+    }
+    this.map.set(key, t);
+    return t;
+  }
+}
+
+/**
+ * resizeBilinearPil (bit-exact with Pillow) fused with normalisation: the crop [sx, sy, sx+sw, sy+sh) of an
+ * interleaved 8-bit image is resized to outW x outH and written as three float planes of `out` (plane size
+ * outW·outH, starting at `outOffset`) through the per-channel `tables` (`bgr` swaps planes 0 and 2).
+ * No intermediate RGB output image: the horizontal pass fills a small uint8 buffer (Pillow's 8-bit
+ * intermediate), the vertical pass converts straight into the planes.
+ */
+export function resampleCropInto(
+  src: Uint8Array,
+  width: number,
+  channels: number,
+  sx: number,
+  sy: number,
+  sw: number,
+  sh: number,
+  outW: number,
+  outH: number,
+  out: Float32Array,
+  outOffset: number,
+  tables: readonly [Float32Array, Float32Array, Float32Array],
+  bgr: boolean,
+  cache: TapCache,
+): void {
+  const half = 1 << (PRECISION_BITS - 1);
+  const plane = outW * outH;
+  const t0 = bgr ? tables[2] : tables[0];
+  const t1 = tables[1];
+  const t2 = bgr ? tables[0] : tables[2];
+  // plane index for source channel 0 / 2 (BGR models get blue first)
+  const o0 = outOffset + (bgr ? 2 * plane : 0);
+  const o1 = outOffset + plane;
+  const o2 = outOffset + (bgr ? 0 : 2 * plane);
+  // horizontal pass → tmp (sh rows x outW, RGB), or a straight copy of the crop when the width is unchanged
+  const tmp = new Uint8Array(sh * outW * 3);
+  if (outW !== sw && channels === 4 && LITTLE_ENDIAN && src.byteOffset % 4 === 0) {
+    // RGBA frames (screen captures): one 32-bit load per tap instead of three byte loads, ~1.5x faster
+    const h = cache.get(sw, outW);
+    const hs = h.start;
+    const hc = h.count;
+    const ho = h.off;
+    const hk = h.kk;
+    const s32 = new Uint32Array(src.buffer, src.byteOffset, src.byteLength >>> 2);
+    for (let y = 0; y < sh; y++) {
+      const row = (sy + y) * width + sx;
+      let o = y * outW * 3;
+      for (let xx = 0; xx < outW; xx++, o += 3) {
+        let p = row + hs[xx]!;
+        let k = ho[xx]!;
+        const kEnd = k + hc[xx]!;
+        let s0 = half;
+        let s1 = half;
+        let s2 = half;
+        for (; k < kEnd; k++, p++) {
+          const w = hk[k]!;
+          const px = s32[p]!;
+          s0 += (px & 0xff) * w;
+          s1 += ((px >>> 8) & 0xff) * w;
+          s2 += ((px >>> 16) & 0xff) * w;
+        }
+        s0 >>= PRECISION_BITS;
+        s1 >>= PRECISION_BITS;
+        s2 >>= PRECISION_BITS;
+        tmp[o] = s0 < 0 ? 0 : s0 > 255 ? 255 : s0;
+        tmp[o + 1] = s1 < 0 ? 0 : s1 > 255 ? 255 : s1;
+        tmp[o + 2] = s2 < 0 ? 0 : s2 > 255 ? 255 : s2;
+      }
+    }
+  } else if (outW !== sw) {
+    const h = cache.get(sw, outW);
+    const hs = h.start;
+    const hc = h.count;
+    const ho = h.off;
+    const hk = h.kk;
+    for (let y = 0; y < sh; y++) {
+      const row = ((sy + y) * width + sx) * channels;
+      let o = y * outW * 3;
+      for (let xx = 0; xx < outW; xx++, o += 3) {
+        let p = row + hs[xx]! * channels;
+        let k = ho[xx]!;
+        const kEnd = k + hc[xx]!;
+        let s0 = half;
+        let s1 = half;
+        let s2 = half;
+        for (; k < kEnd; k++, p += channels) {
+          const w = hk[k]!;
+          s0 += src[p]! * w;
+          s1 += src[p + 1]! * w;
+          s2 += src[p + 2]! * w;
+        }
+        s0 >>= PRECISION_BITS;
+        s1 >>= PRECISION_BITS;
+        s2 >>= PRECISION_BITS;
+        tmp[o] = s0 < 0 ? 0 : s0 > 255 ? 255 : s0;
+        tmp[o + 1] = s1 < 0 ? 0 : s1 > 255 ? 255 : s1;
+        tmp[o + 2] = s2 < 0 ? 0 : s2 > 255 ? 255 : s2;
+      }
+    }
+  } else {
+    for (let y = 0; y < sh; y++) {
+      let p = ((sy + y) * width + sx) * channels;
+      let o = y * sw * 3;
+      for (let x = 0; x < sw; x++, p += channels, o += 3) {
+        tmp[o] = src[p]!;
+        tmp[o + 1] = src[p + 1]!;
+        tmp[o + 2] = src[p + 2]!;
+      }
+    }
+  }
+  if (outH === sh) {
+    for (let i = 0, q = 0; i < plane; i++, q += 3) {
+      out[o0 + i] = t0[tmp[q]!]!;
+      out[o1 + i] = t1[tmp[q + 1]!]!;
+      out[o2 + i] = t2[tmp[q + 2]!]!;
+    }
+    return;
+  }
+  // vertical pass over the intermediate, normalised into the planes
+  const v = cache.get(sh, outH);
+  const rowBytes = outW * 3;
+  for (let yy = 0; yy < outH; yy++) {
+    const first = v.start[yy]! * rowBytes;
+    const kBeg = v.off[yy]!;
+    const kEnd = kBeg + v.count[yy]!;
+    let i = yy * outW;
+    for (let xx = 0; xx < outW; xx++, i++) {
+      let s0 = half;
+      let s1 = half;
+      let s2 = half;
+      let p = first + xx * 3;
+      for (let k = kBeg; k < kEnd; k++, p += rowBytes) {
+        const w = v.kk[k]!;
+        s0 += tmp[p]! * w;
+        s1 += tmp[p + 1]! * w;
+        s2 += tmp[p + 2]! * w;
+      }
+      s0 >>= PRECISION_BITS;
+      s1 >>= PRECISION_BITS;
+      s2 >>= PRECISION_BITS;
+      out[o0 + i] = t0[s0 < 0 ? 0 : s0 > 255 ? 255 : s0]!;
+      out[o1 + i] = t1[s1 < 0 ? 0 : s1 > 255 ? 255 : s1]!;
+      out[o2 + i] = t2[s2 < 0 ? 0 : s2 > 255 ? 255 : s2]!;
+    }
+  }
 }
 
 function clip8(v: number): number {
