@@ -43,7 +43,8 @@ export function labelPageInBrowser() {
     }
     if (tag === 'a' || role === 'link') return 'link';
     if (tag === 'button' || role === 'button') {
-      const txt = (el.innerText || el.value || '').replace(/[\s×✕⋮⋯…☰]+/g, '');
+      // no letter or digit visible (only an icon or a glyph such as × ⋮ ★) -> icon button
+      const txt = (el.innerText || el.value || '').replace(/[^\p{L}\p{N}]+/gu, '');
       return txt.length === 0 ? 'icon_button' : 'button';
     }
     return null;

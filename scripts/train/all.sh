@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Reproduces the baseline models end to end: generate data -> train detector, classifier, similarity ->
+# export ONNX + metadata -> verify with onnxruntime-node (self-test, latency).
+#   bash scripts/train/all.sh
+# Env: DATA_DIR (default /work/data, keep datasets out of git), PYTHON (default /usr/bin/python3, the Debian
+# python3-torch 1.13), CHROMIUM_PATH (default /usr/bin/chromium), SKIP_GENERATE=1 to reuse existing data.
+# Needs: node + playwright-core (npm), chromium, python3-torch, python3-onnx, python3-numpy, python3-pil,
+# and for speed an optimised BLAS (apt-get install libopenblas0-openmp; the default reference BLAS is ~10x slower).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PYTHON:-/usr/bin/python3}
+DATA=${DATA_DIR:-/work/data}
+OUT=assets/models
+export TRAIN_THREADS=${TRAIN_THREADS:-1}
+
+# Seeds (docs/MODELS.md): training 0-399 and 1000-1399, held-out 100000-100199 (disjoint), real pages 0-11.
+TRAIN_SEEDS="0-399,1000-1399"
+
+if [ -z "${SKIP_GENERATE:-}" ]; then
+  node scripts/dataset/generate.mjs --out "$DATA/synth_train" --seed-start 0 --count 400 --variants 2 &
+  node scripts/dataset/generate.mjs --out "$DATA/synth_train" --seed-start 1000 --count 400 --variants 2
+  wait
+  node scripts/dataset/generate.mjs --out "$DATA/synth_heldout" --seed-start 100000 --count 200 --variants 2
+  node scripts/dataset/generate.mjs --out "$DATA/real" --kind real --seed-start 0 --count 12 --variants 4
+fi
+
+$PY scripts/train/prepare.py --data "$DATA/synth_train" --seeds "$TRAIN_SEEDS"
+$PY scripts/train/prepare.py --data "$DATA/synth_heldout"
+$PY scripts/train/prepare.py --data "$DATA/real" --workers 1
+
+# Detector in one process, classifier -> similarity in another (one thread each; see docs/MODELS.md).
+# --minutes are wall-clock budgets; pass --minutes 0 and fixed --steps/--epochs for bit-reproducible runs.
+DETECTOR_ARGS=${DETECTOR_ARGS:---crop 256 --batch 8 --steps 100000 --minutes 38 --eval-images 120}
+CLASSIFIER_ARGS=${CLASSIFIER_ARGS:---epochs 100 --minutes 12 --batch 96}
+SIMILARITY_ARGS=${SIMILARITY_ARGS:---steps 100000 --minutes 12 --pages-per-batch 4 --per-page 24}
+$PY scripts/train/train_detector.py --data "$DATA/synth_train" --val "$DATA/synth_heldout" --real "$DATA/real" \
+  --out "$OUT/detector" --save "$DATA/detector_round1.pt" $DETECTOR_ARGS &
+DET_PID=$!
+$PY scripts/train/train_classifier.py --data "$DATA/synth_train" --val "$DATA/synth_heldout" --real "$DATA/real" \
+  --out "$OUT/classifier" --save-weights "$DATA/classifier_weights.pt" $CLASSIFIER_ARGS
+$PY scripts/train/train_similarity.py --data "$DATA/synth_train" --val "$DATA/synth_heldout" --real "$DATA/real" \
+  --init "$DATA/classifier_weights.pt" --out "$OUT/similarity" $SIMILARITY_ARGS
+wait $DET_PID
+DETECTOR_ROUND2
+node scripts/train/verify_onnx.mjs "$OUT"

@@ -1,0 +1,222 @@
+"""Shared pieces of the training recipes: the preprocessing contract (letterbox, crop rule), label maps,
+the self-test pattern, NMS and mAP. The TypeScript agent reproduces the preprocessing exactly as
+documented in docs/MODELS.md; keep the two in step."""
+import glob
+import json
+import os
+import random
+
+import numpy as np
+import torch
+from PIL import Image
+
+ELEMENT_TYPES = ['button', 'text_input', 'checkbox', 'radio', 'dropdown', 'link', 'tab', 'menu_item', 'toggle', 'icon_button']
+CLASSIFIER_LABELS = ['button', 'text_input', 'checkbox_checked', 'checkbox_unchecked', 'radio_checked',
+                     'radio_unchecked', 'dropdown', 'link', 'tab', 'menu_item', 'toggle_on', 'toggle_off', 'icon_button']
+DETECTOR_LABELS = ['element']
+
+PAD_VALUE = 114
+CROP_EXPAND = 0.10   # fraction of the box width/height added on each side
+CROP_MIN_PAD = 4     # screenshot pixels, minimum added on each side
+CROP_SIZE = 64
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    # 1 thread by default: on a shared, oversubscribed 2-core machine two OpenMP threads spin at barriers and
+    # run ~10x slower than one; run independent trainings as parallel processes instead.
+    torch.set_num_threads(int(os.environ.get('TRAIN_THREADS', '1')))
+
+
+def classifier_label(el):
+    t = el['type']
+    if t in ('checkbox', 'radio'):
+        return f"{t}_{'checked' if el.get('checked') else 'unchecked'}"
+    if t == 'toggle':
+        return 'toggle_on' if el.get('checked') else 'toggle_off'
+    return t
+
+
+def list_samples(data_dir):
+    out = []
+    for j in sorted(glob.glob(os.path.join(data_dir, '*.json'))):
+        png = j[:-5] + '.png'
+        if os.path.exists(png):
+            out.append((j, png))
+    return out
+
+
+def load_rgb(png_path):
+    return Image.open(png_path).convert('RGB')
+
+
+def letterbox_params(w, h, size):
+    """Ultralytics-style letterbox: scale the long side to `size`, keep the aspect ratio, centre the image and
+    pad with PAD_VALUE. new size = round(w*r), round(h*r); left = floor((size-nw)/2), top = floor((size-nh)/2)."""
+    r = min(size / w, size / h)
+    nw, nh = int(round(w * r)), int(round(h * r))
+    left, top = (size - nw) // 2, (size - nh) // 2
+    return r, nw, nh, left, top
+
+
+def letterbox(img, size):
+    """img: PIL RGB. Returns (uint8 HxWx3 array size x size, r, left, top). Resampling: bilinear (antialiased)."""
+    w, h = img.size
+    r, nw, nh, left, top = letterbox_params(w, h, size)
+    canvas = np.full((size, size, 3), PAD_VALUE, dtype=np.uint8)
+    canvas[top:top + nh, left:left + nw] = np.asarray(img.resize((nw, nh), Image.BILINEAR))
+    return canvas, r, left, top
+
+
+def crop_box(box, img_w, img_h, jitter=None, rng=None):
+    """The crop rule shared by classifier and similarity: expand the element box by
+    max(CROP_EXPAND * side, CROP_MIN_PAD) on each side (per axis), clamp to the image, return integer pixel box
+    [x1, y1, x2, y2) with x1=floor, x2=ceil. Optional jitter (training only) moves each edge by up to
+    jitter * side."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    if jitter and rng is not None:
+        x1 += rng.uniform(-jitter, jitter) * w
+        x2 += rng.uniform(-jitter, jitter) * w
+        y1 += rng.uniform(-jitter, jitter) * h
+        y2 += rng.uniform(-jitter, jitter) * h
+        w, h = max(x2 - x1, 2), max(y2 - y1, 2)
+    px = max(CROP_EXPAND * w, CROP_MIN_PAD)
+    py = max(CROP_EXPAND * h, CROP_MIN_PAD)
+    cx1 = int(np.floor(max(0, x1 - px)))
+    cy1 = int(np.floor(max(0, y1 - py)))
+    cx2 = int(np.ceil(min(img_w, x2 + px)))
+    cy2 = int(np.ceil(min(img_h, y2 + py)))
+    return cx1, cy1, max(cx2, cx1 + 1), max(cy2, cy1 + 1)
+
+
+def crop_element(img, box, jitter=None, rng=None):
+    """PIL RGB image -> uint8 CROP_SIZE x CROP_SIZE x 3 (stretched, bilinear)."""
+    b = crop_box(box, img.size[0], img.size[1], jitter, rng)
+    return np.asarray(img.crop(b).resize((CROP_SIZE, CROP_SIZE), Image.BILINEAR))
+
+
+def to_tensor(u8):
+    """uint8 NHWC -> float32 NCHW in 0..1 (RGB, mean 0, std 1)."""
+    return torch.from_numpy(u8).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+# ---- self-test pattern -----------------------------------------------------------------------------
+def pattern_tensor(shape):
+    """x[i] = ((i * 7919) % 256) / 255 for the row-major (C-order) flat index i of the input tensor."""
+    n = int(np.prod(shape))
+    i = np.arange(n, dtype=np.int64)
+    return torch.from_numpy((((i * 7919) % 256).astype(np.float32) / np.float32(255.0)).reshape(shape))
+
+
+def self_test_block(input_name, input_shape, output_name, output, n=64):
+    flat = output.detach().reshape(-1).numpy().astype(np.float64)
+    idx = np.unique(np.round(np.linspace(0, flat.size - 1, n)).astype(np.int64))
+    return {
+        'input': {'name': input_name, 'shape': list(input_shape), 'pattern': 'mod7919',
+                  'formula': 'x[i] = ((i * 7919) % 256) / 255, i = row-major flat index'},
+        'expected': {'name': output_name, 'shape': list(output.shape), 'indices': idx.tolist(),
+                     'values': [float(f'{v:.6g}') for v in flat[idx]]},
+        'tolerance': 1e-3,
+        'toleranceRule': '|actual - expected| <= tolerance * max(1, |expected|)',
+    }
+
+
+def histogram10(values):
+    v = np.clip(np.asarray(values, dtype=np.float64), 0, 1)
+    if v.size == 0:
+        return [0.1] * 10
+    h = np.bincount(np.minimum((v * 10).astype(int), 9), minlength=10).astype(np.float64)
+    h /= h.sum()
+    h = [round(float(x), 6) for x in h]
+    h[int(np.argmax(h))] += round(1.0 - sum(h), 6)
+    return h
+
+
+# ---- geometry and metrics ------------------------------------------------------------------------------
+def box_iou(a, b):
+    """a [N,4], b [M,4] xyxy numpy -> [N,M]"""
+    ix1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    iy1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    ix2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    iy2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+    aa = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    bb = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(aa[:, None] + bb[None, :] - inter, 1e-9)
+
+
+def nms(boxes, scores, iou_thr, max_det):
+    order = np.argsort(-scores)
+    keep = []
+    while order.size and len(keep) < max_det:
+        i = order[0]
+        keep.append(i)
+        if order.size == 1:
+            break
+        ious = box_iou(boxes[i:i + 1], boxes[order[1:]])[0]
+        order = order[1:][ious <= iou_thr]
+    return np.array(keep, dtype=np.int64)
+
+
+def decode_yolov8(out, score_thr=0.25, iou_thr=0.45, max_det=300):
+    """out: [4+nc, N] numpy (one image). Returns boxes xyxy (input px), scores, classes after NMS."""
+    cxcywh = out[:4].T
+    cls = out[4:].T
+    scores = cls.max(1)
+    classes = cls.argmax(1)
+    m = scores >= score_thr
+    b = cxcywh[m]
+    boxes = np.stack([b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2, b[:, 0] + b[:, 2] / 2, b[:, 1] + b[:, 3] / 2], 1)
+    s, c = scores[m], classes[m]
+    keep = nms(boxes, s, iou_thr, max_det)
+    return boxes[keep], s[keep], c[keep]
+
+
+def average_precision(dets, gts, iou_thr=0.5):
+    """dets: list per image of (boxes, scores); gts: list per image of boxes. Class-agnostic COCO-style
+    101-point interpolated AP at one IoU threshold. Also returns per-image match flags for per-type recall."""
+    records = []
+    n_gt = sum(len(g) for g in gts)
+    matched_gt = []
+    for (boxes, scores), g in zip(dets, gts):
+        used = np.zeros(len(g), dtype=bool)
+        order = np.argsort(-scores)
+        ious = box_iou(boxes[order], g) if len(g) and len(boxes) else np.zeros((len(boxes), len(g)))
+        for k, di in enumerate(order):
+            tp = False
+            if len(g):
+                cand = np.where(~used & (ious[k] >= iou_thr))[0]
+                if cand.size:
+                    j = cand[np.argmax(ious[k][cand])]
+                    used[j] = True
+                    tp = True
+            records.append((scores[di], tp))
+        matched_gt.append(used)
+    if not records or n_gt == 0:
+        return 0.0, matched_gt
+    records.sort(key=lambda x: -x[0])
+    tps = np.cumsum([r[1] for r in records])
+    fps = np.cumsum([not r[1] for r in records])
+    rec = tps / n_gt
+    prec = tps / np.maximum(tps + fps, 1e-9)
+    prec = np.maximum.accumulate(prec[::-1])[::-1]
+    ap = 0.0
+    for t in np.linspace(0, 1, 101):
+        i = np.searchsorted(rec, t, side='left')
+        ap += prec[i] if i < len(prec) else 0.0
+    return ap / 101, matched_gt
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path, obj):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=1)
+        f.write('\n')

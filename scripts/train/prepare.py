@@ -1,0 +1,111 @@
+"""Decode a generated dataset once into numpy caches (in DIR/cache/):
+  det_<size>.npy      uint8 [N,size,size,3] letterboxed screenshots (memmap)
+  det_<size>.json     per image: file, r, left, top, boxes (input px, xyxy), types, ids
+  crops.npz           exact crops (the contract's crop rule) + one jittered training crop per element, labels,
+                      and (image index, element id, seed, variant) for similarity pairing
+Usage: python3 scripts/train/prepare.py --data DIR [--det-size 640] [--workers 2]
+"""
+import argparse
+import json
+import os
+import sys
+from multiprocessing import Pool
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (CLASSIFIER_LABELS, crop_element, letterbox, list_samples, load_rgb, read_json)  # noqa: E402
+
+
+def _work(job):
+    idx, jpath, ppath, size = job
+    lab = read_json(jpath)
+    img = load_rgb(ppath)
+    lb, r, left, top = letterbox(img, size)
+    rng = np.random.default_rng(1000003 + idx)
+    boxes, types, ids, exact, jit, labels, sigs = [], [], [], [], [], [], []
+    for e in lab['elements']:
+        x1, y1, x2, y2 = e['box']
+        if x2 - x1 < 2 or y2 - y1 < 2:
+            continue
+        boxes.append([x1 * r + left, y1 * r + top, x2 * r + left, y2 * r + top])
+        types.append(e['type'])
+        ids.append(e['id'])
+        # visual signature: elements sharing it look identical (e.g. two unchecked checkboxes), so a
+        # re-find that returns either one is correct
+        sc = lab['scale']
+        sigs.append(f"{e['type']}|{e.get('checked')}|{e.get('text', '')}|{round((x2 - x1) / sc)}x{round((y2 - y1) / sc)}")
+        from common import classifier_label
+        labels.append(CLASSIFIER_LABELS.index(classifier_label(e)))
+        exact.append(crop_element(img, e['box']))
+        jit.append(crop_element(img, e['box'], jitter=0.08, rng=rng))
+    meta = {'file': os.path.basename(ppath), 'r': r, 'left': left, 'top': top, 'boxes': boxes, 'types': types,
+            'ids': ids, 'sigs': sigs, 'seed': lab['seed'], 'variant': lab['variant'], 'theme': lab['theme'], 'scale': lab['scale'],
+            'page': lab.get('page'), 'width': lab['width'], 'height': lab['height']}
+    return idx, lb, meta, exact, jit, labels
+
+
+def parse_seed_ranges(spec):
+    """'0-399,1000-1399' -> list of (lo, hi) inclusive; None or '' = all seeds."""
+    if not spec:
+        return None
+    out = []
+    for part in spec.split(','):
+        lo, _, hi = part.partition('-')
+        out.append((int(lo), int(hi or lo)))
+    return out
+
+
+def seed_of(json_path):
+    # <kind>_<seed>_v<variant>.json
+    return int(os.path.basename(json_path).rsplit('_', 2)[1])
+
+
+def prepare(data_dir, size=640, workers=2, seeds=None):
+    cache = os.path.join(data_dir, 'cache')
+    det_path = os.path.join(cache, f'det_{size}.npy')
+    meta_path = os.path.join(cache, f'det_{size}.json')
+    crops_path = os.path.join(cache, 'crops.npz')
+    if os.path.exists(meta_path) and os.path.exists(crops_path):
+        return cache
+    os.makedirs(cache, exist_ok=True)
+    samples = list_samples(data_dir)
+    ranges = parse_seed_ranges(seeds)
+    if ranges:
+        samples = [s for s in samples if any(lo <= seed_of(s[0]) <= hi for lo, hi in ranges)]
+    print(f'prepare {data_dir}: {len(samples)} samples', flush=True)
+    arr = np.lib.format.open_memmap(det_path + '.tmp', mode='w+', dtype=np.uint8, shape=(len(samples), size, size, 3))
+    metas = [None] * len(samples)
+    ex_all, jit_all, lab_all, img_idx, el_ids = [], [], [], [], []
+    jobs = [(i, j, p, size) for i, (j, p) in enumerate(samples)]
+    with Pool(workers) as pool:
+        for n, (idx, lb, meta, exact, jit, labels) in enumerate(pool.imap(_work, jobs, chunksize=4)):
+            arr[idx] = lb
+            metas[idx] = meta
+            if exact:
+                ex_all.append(np.stack(exact))
+                jit_all.append(np.stack(jit))
+            lab_all += labels
+            img_idx += [idx] * len(labels)
+            el_ids += meta['ids']
+            if n % 100 == 0:
+                print(f'prepare {data_dir}: {n}/{len(samples)}', flush=True)
+    arr.flush()
+    del arr
+    os.replace(det_path + '.tmp', det_path)
+    with open(meta_path, 'w') as f:
+        json.dump(metas, f)
+    np.savez(crops_path, exact=np.concatenate(ex_all), jitter=np.concatenate(jit_all),
+             labels=np.array(lab_all, dtype=np.int64), image=np.array(img_idx, dtype=np.int64),
+             ids=np.array(el_ids))
+    return cache
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--det-size', type=int, default=640)
+    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--seeds', default=None, help="seed ranges to include, e.g. '0-399,1000-1399' (default: all)")
+    a = ap.parse_args()
+    print(prepare(a.data, a.det_size, a.workers, a.seeds))

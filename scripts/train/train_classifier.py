@@ -1,0 +1,186 @@
+"""Train the 64x64 element-crop classifier (13 labels; checked state is part of the label) and export ONNX.
+
+python3 scripts/train/train_classifier.py --data /work/data/synth_train --val /work/data/synth_heldout \
+    --real /work/data/real --out assets/models/classifier --epochs 4
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
+                    seed_everything, self_test_block, to_tensor, write_json)
+from models import CropNet  # noqa: E402
+from prepare import prepare  # noqa: E402
+
+CROP_CONTRACT = {'expandRatio': CROP_EXPAND, 'minPadPx': CROP_MIN_PAD, 'size': [CROP_SIZE, CROP_SIZE], 'resize': 'stretch-bilinear',
+                 'clampToImage': True,
+                 'rule': 'pad = max(expandRatio * side, minPadPx) per axis in screenshot pixels; x1 = floor(max(0, bx1 - padX)), '
+                         'y1 = floor(max(0, by1 - padY)), x2 = ceil(min(W, bx2 + padX)), y2 = ceil(min(H, by2 + padY)); '
+                         'crop [x1,x2) x [y1,y2) from the full-resolution RGB screenshot, stretch to 64x64 (bilinear), /255'}
+
+
+def load_crops(data_dir):
+    c = np.load(os.path.join(prepare(data_dir), 'crops.npz'))
+    return {k: c[k] for k in c.files}
+
+
+def augment(u8, rng):
+    x = to_tensor(u8)
+    b = x.shape[0]
+    a = torch.from_numpy(rng.uniform(0.75, 1.25, (b, 1, 1, 1)).astype(np.float32))
+    c = torch.from_numpy(rng.uniform(-0.1, 0.1, (b, 1, 1, 1)).astype(np.float32))
+    x = ((x - 0.5) * a + 0.5 + c)
+    # channel shuffle / hue-ish jitter keeps the model from keying on the accent colour
+    perm = torch.from_numpy(rng.random(b) < 0.3)
+    if perm.any():
+        x[perm] = x[perm][:, torch.from_numpy(rng.permutation(3))]
+    return x.clamp_(0, 1)
+
+
+@torch.no_grad()
+def predict(model, u8, batch=512):
+    model.eval()
+    out = []
+    for s in range(0, len(u8), batch):
+        out.append(model(to_tensor(u8[s:s + batch])))
+    model.train()
+    return torch.cat(out).numpy()
+
+
+def metrics(probs, labels):
+    pred = probs.argmax(1)
+    top1 = float((pred == labels).mean())
+    per = {}
+    for k, name in enumerate(CLASSIFIER_LABELS):
+        m = labels == k
+        if m.any():
+            per[name] = round(float((pred[m] == k).mean()), 4)
+    conf = np.zeros((len(CLASSIFIER_LABELS), len(CLASSIFIER_LABELS)), dtype=int)
+    for p, l in zip(pred, labels):
+        conf[l, p] += 1
+    return {'top1': round(top1, 4), 'n': int(len(labels)), 'perLabel': per}, conf
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--val', required=True)
+    ap.add_argument('--real', default=None)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--epochs', type=int, default=4)
+    ap.add_argument('--max-train', type=int, default=60000)
+    ap.add_argument('--batch', type=int, default=128)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--minutes', type=float, default=0, help='wall-clock budget (0 = epochs only)')
+    ap.add_argument('--save-weights', default=None, help='also save the state_dict here (similarity init)')
+    a = ap.parse_args()
+    seed_everything(a.seed)
+    rng = np.random.default_rng(a.seed)
+    tr = load_crops(a.data)
+    va = load_crops(a.val)
+    # training pool: exact crops + jittered crops (robustness to detector box error), class-balanced cap
+    X = np.concatenate([tr['exact'], tr['jitter']])
+    Y = np.concatenate([tr['labels'], tr['labels']])
+    counts = np.bincount(Y, minlength=len(CLASSIFIER_LABELS))
+    cap = max(a.max_train // len(CLASSIFIER_LABELS), 1)
+    idx = []
+    for k in range(len(CLASSIFIER_LABELS)):
+        ids = np.nonzero(Y == k)[0]
+        idx.append(rng.permutation(ids)[:cap] if len(ids) > cap else ids)
+    idx = np.concatenate(idx)
+    print('train crops per label', dict(zip(CLASSIFIER_LABELS, counts.tolist())), 'using', len(idx), flush=True)
+    # sampling weights: sqrt-balanced so rare labels (radio_checked, toggle_*) are seen often enough
+    w = 1.0 / np.sqrt(np.bincount(Y[idx], minlength=len(CLASSIFIER_LABELS))[Y[idx]])
+    w /= w.sum()
+    model = CropNet(len(CLASSIFIER_LABELS), mode='logits')
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=5e-4)
+    a.train_pool = len(idx)
+    steps_per_epoch = len(idx) // a.batch
+    total = steps_per_epoch * a.epochs
+    t0 = time.time()
+    model.train()
+    step = 0
+    while True:
+        prog = step / total
+        if a.minutes:
+            prog = max(prog, (time.time() - t0) / (a.minutes * 60))
+        if prog >= 1:
+            break
+        lr = a.lr * min(1.0, (step + 1) / 50) * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * prog)))
+        for g in opt.param_groups:
+            g['lr'] = lr
+        bi = idx[rng.choice(len(idx), a.batch, p=w)]
+        x = augment(X[bi], rng)
+        y = torch.from_numpy(Y[bi])
+        loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 50 == 0:
+            print(f'step {step}/{total} loss {loss.item():.4f} lr {lr:.5f} {time.time() - t0:.0f}s', flush=True)
+        step += 1
+    total = step
+    train_seconds = time.time() - t0
+    if a.save_weights:
+        torch.save(model.state_dict(), a.save_weights)
+    model.mode = 'classifier'
+    vprobs = predict(model, va['exact'])
+    held, conf = metrics(vprobs, va['labels'])
+    held_j, _ = metrics(predict(model, va['jitter']), va['labels'])
+    held['top1JitteredBoxes'] = held_j['top1']
+    print('heldout', json.dumps(held), flush=True)
+    print('confusion (rows=true)\n', conf, flush=True)
+    real = None
+    if a.real:
+        rc = load_crops(a.real)
+        real, _ = metrics(predict(model, rc['exact']), rc['labels'])
+        print('real', json.dumps(real), flush=True)
+    export(model, a, held, real, vprobs.max(1), train_seconds, total)
+
+
+def export(model, a, held, real, conf, train_seconds, steps):
+    model.eval()
+    model.mode = 'classifier'
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, 'model.onnx')
+    torch.onnx.export(model, torch.zeros(1, 3, CROP_SIZE, CROP_SIZE), path, input_names=['images'], output_names=['probs'],
+                      dynamic_axes={'images': {0: 'batch'}, 'probs': {0: 'batch'}}, opset_version=17, do_constant_folding=True)
+    shape = [1, 3, CROP_SIZE, CROP_SIZE]
+    with torch.no_grad():
+        st = self_test_block('images', shape, 'probs', model(pattern_tensor(shape)), n=len(CLASSIFIER_LABELS))
+        lat = []
+        xb = torch.rand(16, 3, CROP_SIZE, CROP_SIZE)
+        for i in range(20):
+            t = time.perf_counter()
+            model(xb)
+            lat.append((time.perf_counter() - t) * 1000)
+    meta = {
+        'role': 'classifier', 'name': 'ui-classifier', 'version': '1.0.0',
+        'contract': {'inputs': [{'name': 'images', 'dtype': 'float32', 'shape': ['batch', 3, CROP_SIZE, CROP_SIZE]}],
+                     'outputs': [{'name': 'probs', 'dtype': 'float32', 'shape': ['batch', len(CLASSIFIER_LABELS)]}]},
+        'labels': CLASSIFIER_LABELS,
+        'preprocess': {'inputWidth': CROP_SIZE, 'inputHeight': CROP_SIZE, 'letterbox': False, 'mean': [0, 0, 0], 'std': [1, 1, 1],
+                       'scale': 255, 'channelOrder': 'RGB', 'layout': 'NCHW', 'crop': CROP_CONTRACT},
+        'postprocess': {'format': 'softmax', 'outputIsProbability': True},
+        'selfTest': st,
+        'baseline': {'latencyP95Ms': round(float(np.percentile(lat, 95)), 2), 'latencySource': 'torch-cpu-2-threads, batch 16',
+                     'confidenceHistogram': histogram10(conf), 'confidenceHistogramSource': 'max softmax probability on held-out synthetic crops'},
+        'training': {'command': 'bash scripts/train/all.sh (train_classifier.py)', 'seeds': 'synthetic train seeds 0-399 and 1000-1399 (variants 0 and 1), held-out 100000-100199 (variants 0 and 1), real pages 0-11 x 4 variants; torch/numpy seed %d' % a.seed,
+                     'epochs': round(steps * a.batch / a.train_pool, 2), 'trainPool': a.train_pool, 'steps': steps, 'batch': a.batch, 'trainSeconds': round(train_seconds, 1),
+                     'heldOut': {'synthetic': held, 'real': real}, 'note': 'Python-side metrics are indicative; ground-truth boxes, exact crop rule.'},
+        'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+    }
+    write_json(os.path.join(a.out, 'metadata.json'), meta)
+    print('wrote', path, os.path.getsize(path), 'bytes')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,312 @@
+"""Train the class-agnostic UI element detector and export it as ONNX in the YOLOv8 layout.
+
+python3 scripts/train/train_detector.py --data /work/data/synth_train --val /work/data/synth_heldout \
+    --real /work/data/real --out assets/models/detector --steps 1500
+
+Training runs on random crops (default 320x320) of the letterboxed 640x640 screenshots, with scale jitter; the
+network is fully convolutional, so the exported 640x640 graph sees elements at the same scale as in training.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
+                    seed_everything, self_test_block, write_json)
+from models import UIDetector  # noqa: E402
+from prepare import prepare  # noqa: E402
+
+
+def load_split(data_dir, size):
+    cache = prepare(data_dir, size)
+    imgs = np.load(os.path.join(cache, f'det_{size}.npy'), mmap_mode='r')
+    with open(os.path.join(cache, f'det_{size}.json')) as f:
+        metas = json.load(f)
+    return imgs, metas
+
+
+def sample_batch(imgs, metas, rng, batch, crop, size):
+    xs = np.empty((batch, crop, crop, 3), dtype=np.uint8)
+    targets = []
+    for b in range(batch):
+        i = int(rng.integers(len(metas)))
+        m = metas[i]
+        nw, nh = size - 2 * m['left'], size - 2 * m['top']
+        src = int(round(crop * float(np.exp(rng.uniform(math.log(0.8), math.log(1.25))))))
+        src = min(src, size)
+        # keep most of the crop over the screenshot content, not the padding
+        x0 = int(rng.integers(max(0, m['left'] - src // 4), max(1, min(size - src, m['left'] + nw - 3 * src // 4)) + 1))
+        y0 = int(rng.integers(max(0, m['top'] - src // 4), max(1, min(size - src, m['top'] + nh - 3 * src // 4)) + 1))
+        x0 = min(max(0, x0), size - src)
+        y0 = min(max(0, y0), size - src)
+        patch = np.asarray(imgs[i, y0:y0 + src, x0:x0 + src])
+        if src != crop:
+            t = torch.from_numpy(np.ascontiguousarray(patch)).permute(2, 0, 1)[None].float()
+            t = F.interpolate(t, size=(crop, crop), mode='bilinear', align_corners=False, antialias=src > crop)
+            patch = t[0].permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
+        xs[b] = patch
+        k = crop / src
+        bx = np.asarray(m['boxes'], dtype=np.float32).reshape(-1, 4)
+        if len(bx):
+            area0 = (bx[:, 2] - bx[:, 0]) * (bx[:, 3] - bx[:, 1])
+            cb = (bx - np.array([x0, y0, x0, y0], dtype=np.float32)) * k
+            cc = np.clip(cb, 0, crop)
+            area1 = (cc[:, 2] - cc[:, 0]) * (cc[:, 3] - cc[:, 1])
+            keep = area1 >= 0.5 * area0 * k * k
+            bx = cc[keep]
+        targets.append(torch.from_numpy(bx))
+    x = torch.from_numpy(xs).permute(0, 3, 1, 2).float().div_(255.0)
+    # photometric jitter: contrast/brightness, sometimes grayscale
+    a = torch.from_numpy(rng.uniform(0.8, 1.2, (batch, 1, 1, 1)).astype(np.float32))
+    c = torch.from_numpy(rng.uniform(-0.08, 0.08, (batch, 1, 1, 1)).astype(np.float32))
+    x = ((x - 0.5) * a + 0.5 + c).clamp_(0, 1)
+    g = torch.from_numpy(rng.random(batch) < 0.1)
+    if g.any():
+        x[g] = x[g].mean(1, keepdim=True).expand(-1, 3, -1, -1)
+    return x, targets
+
+
+def giou_and_iou(p, g):
+    ix1 = torch.max(p[:, 0], g[:, 0]); iy1 = torch.max(p[:, 1], g[:, 1])
+    ix2 = torch.min(p[:, 2], g[:, 2]); iy2 = torch.min(p[:, 3], g[:, 3])
+    inter = (ix2 - ix1).clamp(min=0) * (iy2 - iy1).clamp(min=0)
+    ap = (p[:, 2] - p[:, 0]).clamp(min=0) * (p[:, 3] - p[:, 1]).clamp(min=0)
+    ag = (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
+    union = ap + ag - inter + 1e-7
+    iou = inter / union
+    cx1 = torch.min(p[:, 0], g[:, 0]); cy1 = torch.min(p[:, 1], g[:, 1])
+    cx2 = torch.max(p[:, 2], g[:, 2]); cy2 = torch.max(p[:, 3], g[:, 3])
+    carea = (cx2 - cx1) * (cy2 - cy1) + 1e-7
+    return iou - (carea - union) / carea, iou
+
+
+# sqrt(area) in input px handled per stride (ranges overlap on purpose)
+LEVEL_RANGES = {(8, 16): {8: (0, 64), 16: (32, 1e9)}, (4, 8, 16): {4: (0, 16), 8: (8, 64), 16: (32, 1e9)}}
+
+
+def assign(targets, crop, strides, radius=2.5):
+    """FCOS-style centre sampling. Returns per level: (pos mask [B,HW], gt boxes [B,HW,4])."""
+    out = []
+    for li, s in enumerate(strides):
+        n = crop // s
+        cs = (torch.arange(n, dtype=torch.float32) + 0.5) * s
+        cy, cx = torch.meshgrid(cs, cs, indexing='ij')
+        cx, cy = cx.reshape(-1), cy.reshape(-1)
+        pos = torch.zeros(len(targets), n * n, dtype=torch.bool)
+        gtb = torch.zeros(len(targets), n * n, 4)
+        lo, hi = LEVEL_RANGES[tuple(strides)][s]
+        for b, g in enumerate(targets):
+            if len(g) == 0:
+                continue
+            w, h = g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]
+            sz = (w * h).sqrt()
+            ok = (sz >= lo) & (sz <= hi)
+            gcx, gcy = (g[:, 0] + g[:, 2]) / 2, (g[:, 1] + g[:, 3]) / 2
+            inside = (cx[:, None] >= g[None, :, 0]) & (cx[:, None] <= g[None, :, 2]) & (cy[:, None] >= g[None, :, 1]) & (cy[:, None] <= g[None, :, 3])
+            near = ((cx[:, None] - gcx[None]).abs() <= radius * s) & ((cy[:, None] - gcy[None]).abs() <= radius * s)
+            m = inside & near & ok[None]
+            # the cell holding the box centre is always positive (tiny boxes may contain no cell centre)
+            ci = (gcy / s).floor().clamp(0, n - 1).long() * n + (gcx / s).floor().clamp(0, n - 1).long()
+            m[ci[ok], torch.nonzero(ok).reshape(-1)] = True
+            area = (w * h)[None].expand_as(m).clone()
+            area[~m] = float('inf')
+            best = area.argmin(1)
+            p = m.any(1)
+            pos[b] = p
+            gtb[b] = g[best]
+        out.append((pos, gtb, cx, cy))
+    return out
+
+
+def loss_fn(model, x, targets, crop):
+    raw = model.raw(x)
+    asg = assign(targets, crop, model.strides)
+    cls_loss = torch.zeros(())
+    box_loss = torch.zeros(())
+    npos = 0
+    for (box, cls), (pos, gtb, cx, cy), s in zip(raw, asg, model.strides):
+        B = box.shape[0]
+        box = box.flatten(2).transpose(1, 2)          # B,HW,4
+        logit = cls.flatten(2).transpose(1, 2)[..., 0]  # B,HW
+        target = torch.zeros_like(logit)
+        if pos.any():
+            d = F.softplus(box[pos]) * s
+            pcx = cx[None].expand(B, -1)[pos]
+            pcy = cy[None].expand(B, -1)[pos]
+            pb = torch.stack([pcx - d[:, 0], pcy - d[:, 1], pcx + d[:, 2], pcy + d[:, 3]], 1)
+            g = gtb[pos]
+            giou, iou = giou_and_iou(pb, g)
+            box_loss = box_loss + (1 - giou).sum()
+            target[pos] = iou.detach().clamp(min=0.05)
+            npos += int(pos.sum())
+        p = torch.sigmoid(logit)
+        cls_loss = cls_loss + (F.binary_cross_entropy_with_logits(logit, target, reduction='none') * (p - target).abs().pow(2)).sum()
+    npos = max(npos, 1)
+    return cls_loss / npos, box_loss / npos
+
+
+@torch.no_grad()
+def evaluate(model, imgs, metas, score_thr=0.001, batch=4, max_images=None):
+    model.eval()
+    n = len(metas) if max_images is None else min(len(metas), max_images)
+    dets, gts, types, conf = [], [], [], []
+    for s in range(0, n, batch):
+        x = torch.from_numpy(np.ascontiguousarray(imgs[s:min(n, s + batch)])).permute(0, 3, 1, 2).float().div_(255.0)
+        out = model(x).numpy()
+        for k in range(out.shape[0]):
+            b, sc, _ = decode_yolov8(out[k], score_thr=score_thr, iou_thr=0.45, max_det=300)
+            dets.append((b, sc))
+            m = metas[s + k]
+            gts.append(np.asarray(m['boxes'], dtype=np.float32).reshape(-1, 4))
+            types.append(m['types'])
+            conf += sc[sc >= 0.25].tolist()
+    ap50, matched = average_precision(dets, gts, 0.5)
+    # per-type recall at the operating threshold 0.25
+    dets25 = [(b[sc >= 0.25], sc[sc >= 0.25]) for b, sc in dets]
+    _, matched25 = average_precision(dets25, gts, 0.5)
+    per_type = {}
+    for mt, ty in zip(matched25, types):
+        for ok, t in zip(mt, ty):
+            a = per_type.setdefault(t, [0, 0])
+            a[0] += int(ok)
+            a[1] += 1
+    n_det25 = sum(len(b) for b, _ in dets25)
+    n_tp25 = sum(int(m.sum()) for m in matched25)
+    res = {'mAP50': round(float(ap50), 4), 'images': n, 'gtBoxes': int(sum(len(g) for g in gts)),
+           'precisionAt0.25': round(n_tp25 / max(n_det25, 1), 4), 'recallAt0.25': round(n_tp25 / max(sum(len(g) for g in gts), 1), 4),
+           'recallByTypeAt0.25': {t: round(a[0] / a[1], 3) for t, a in sorted(per_type.items())}}
+    model.train()
+    return res, conf
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--val', required=True)
+    ap.add_argument('--real', default=None)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--size', type=int, default=640)
+    ap.add_argument('--crop', type=int, default=320)
+    ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--steps', type=int, default=1500)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--eval-every', type=int, default=0)
+    ap.add_argument('--minutes', type=float, default=0, help='wall-clock budget for training (0 = steps only)')
+    ap.add_argument('--eval-images', type=int, default=200, help='held-out images used for mAP (file order)')
+    ap.add_argument('--ckpt', default=None, help='skip training: load this state_dict, evaluate and export')
+    ap.add_argument('--p2', action='store_true', help='add the stride-4 level')
+    ap.add_argument('--init', default=None, help='start training from this state_dict')
+    ap.add_argument('--save', default='/tmp/detector_last.pt', help='where to save the trained state_dict')
+    a = ap.parse_args()
+    seed_everything(a.seed)
+    rng = np.random.default_rng(a.seed)
+    imgs, metas = load_split(a.data, a.size)
+    vimgs, vmetas = load_split(a.val, a.size)
+    model = UIDetector(nc=1, p2=a.p2)
+    t0 = time.time()
+    if a.ckpt and os.path.exists(a.ckpt):
+        model.load_state_dict(torch.load(a.ckpt))
+        steps_done = 0
+    else:
+        if a.init and os.path.exists(a.init):
+            # continue from earlier weights with a fresh schedule (used for the second training round)
+            model.load_state_dict(torch.load(a.init))
+            print('initialised from', a.init, flush=True)
+        decay, no_decay = [], []
+        for n_, p in model.named_parameters():
+            (no_decay if p.ndim <= 1 else decay).append(p)
+        opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 5e-4}, {'params': no_decay, 'weight_decay': 0}], lr=a.lr)
+        warm = max(1, min(100, a.steps // 10))
+        budget = a.minutes * 60 if a.minutes else None
+        model.train()
+        step = 0
+        while True:
+            # progress drives the cosine schedule: steps or wall-clock budget, whichever runs out first
+            # (the machine is shared, so a fixed step count can overrun the time box)
+            prog = step / a.steps
+            if budget:
+                prog = max(prog, (time.time() - t0) / budget)
+            if prog >= 1:
+                break
+            lr = a.lr * min(1.0, (step + 1) / warm) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * prog)))
+            for g in opt.param_groups:
+                g['lr'] = lr
+            x, targets = sample_batch(imgs, metas, rng, a.batch, a.crop, a.size)
+            lc, lb = loss_fn(model, x, targets, a.crop)
+            loss = lc + 2.0 * lb
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            opt.step()
+            if step % 25 == 0:
+                print(f'step {step} cls {lc.item():.4f} box {lb.item():.4f} lr {lr:.5f} {time.time() - t0:.0f}s', flush=True)
+            if a.eval_every and step and step % a.eval_every == 0:
+                r, _ = evaluate(model, vimgs, vmetas, max_images=40)
+                print('eval', json.dumps(r), flush=True)
+            step += 1
+        steps_done = step
+        os.makedirs(a.out, exist_ok=True)
+        torch.save(model.state_dict(), a.save)
+    train_seconds = time.time() - t0
+    model.eval()
+    held, conf = evaluate(model, vimgs, vmetas, max_images=a.eval_images)
+    print('heldout', json.dumps(held), flush=True)
+    real = None
+    if a.real:
+        rimgs, rmetas = load_split(a.real, a.size)
+        real, _ = evaluate(model, rimgs, rmetas)
+        print('real', json.dumps(real), flush=True)
+    export(model, a, held, real, conf, train_seconds, steps_done)
+
+
+def export(model, a, held, real, conf, train_seconds, steps):
+    model.eval()
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, 'model.onnx')
+    shape = [1, 3, a.size, a.size]
+    x = torch.zeros(shape)
+    torch.onnx.export(model, x, path, input_names=['images'], output_names=['output0'], opset_version=17,
+                      do_constant_folding=True)
+    with torch.no_grad():
+        n_out = model(x).shape[2]
+        st = self_test_block('images', shape, 'output0', model(pattern_tensor(shape)))
+        lat = []
+        xr = torch.rand(shape)
+        for i in range(25):
+            t = time.perf_counter()
+            model(xr)
+            lat.append((time.perf_counter() - t) * 1000)
+    meta = {
+        'role': 'detector', 'name': 'ui-detector', 'version': '1.0.0',
+        'contract': {'inputs': [{'name': 'images', 'dtype': 'float32', 'shape': shape}],
+                     'outputs': [{'name': 'output0', 'dtype': 'float32', 'shape': [1, 4 + len(DETECTOR_LABELS), int(n_out)]}]},
+        'labels': DETECTOR_LABELS,
+        'preprocess': {'inputWidth': a.size, 'inputHeight': a.size, 'letterbox': True, 'letterboxAlign': 'center',
+                       'padValue': PAD_VALUE, 'resize': 'bilinear', 'mean': [0, 0, 0], 'std': [1, 1, 1], 'scale': 255,
+                       'channelOrder': 'RGB', 'layout': 'NCHW'},
+        'postprocess': {'format': 'yolov8', 'boxFormat': 'cxcywh', 'coordinates': 'input-pixels', 'scoreThreshold': 0.25,
+                        'iouThreshold': 0.45, 'maxDetections': 300, 'classAgnostic': True,
+                        'strides': list(model.strides), 'anchorOrder': 'for each stride in order: grid cells row-major (index = y * (640/stride) + x)'},
+        'selfTest': st,
+        'baseline': {'latencyP95Ms': round(float(np.percentile(lat, 95)), 2), 'latencySource': 'torch-cpu-2-threads',
+                     'confidenceHistogram': histogram10(conf),
+                     'confidenceHistogramSource': 'scores of detections >= 0.25 after NMS on the held-out synthetic set'},
+        'training': {'command': 'bash scripts/train/all.sh (train_detector.py)', 'seeds': 'synthetic train seeds 0-399 and 1000-1399 (variants 0 and 1), held-out 100000-100199 (variants 0 and 1), real pages 0-11 x 4 variants; torch/numpy seed %d' % a.seed,
+                     'steps': steps, 'batch': a.batch, 'crop': a.crop, 'trainSeconds': round(train_seconds, 1),
+                     'heldOut': {'synthetic': held, 'real': real}, 'note': 'Python-side metrics are indicative; the official evaluation is the TypeScript pipeline.'},
+        'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+    }
+    write_json(os.path.join(a.out, 'metadata.json'), meta)
+    print('wrote', path, os.path.getsize(path), 'bytes')
+
+
+if __name__ == '__main__':
+    main()
