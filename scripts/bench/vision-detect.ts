@@ -4,7 +4,9 @@
  * Chromium (Xvfb started here when DISPLAY is unset). Also preprocessing alone, raw onnxruntime on the same
  * input (the ratio shows what the pipeline adds), and frame-cache hits.
  *
- *   node --import tsx scripts/bench/vision-detect.ts [iterations=30] [--write docs/BENCHMARKS-vision.md] [--models DIR]
+ *   node --import tsx scripts/bench/vision-detect.ts [iterations=30] [--write docs/BENCHMARKS-vision.md] [--models DIR] [--threads N]
+ *
+ * --threads N sets onnxruntime's intraOpNumThreads for the bench's own sessions (default: onnxruntime's choice).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { createScreenCapturer } from '../../src/agent/vision/capture.js';
 import { preprocessFrame, normalisationTables, disableSharpCache, PreprocessScratch } from '../../src/agent/vision/preprocess.js';
 import { FrameCache } from '../../src/agent/vision/frame-cache.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
+import { cropBatch } from '../../src/agent/vision/crops.js';
+import { TapCache } from '../../src/agent/vision/resample.js';
 import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import { loadSpecFile } from '../../src/agent/vision/spec.js';
 import type { Role } from '../../src/common/wire.js';
@@ -28,6 +32,8 @@ const writeIdx = argv.indexOf('--write');
 const writePath = writeIdx >= 0 ? resolve(argv[writeIdx + 1]!) : null;
 const modelsIdx = argv.indexOf('--models');
 const MODELS = modelsIdx >= 0 ? resolve(argv[modelsIdx + 1]!) : join(ROOT, 'assets', 'models');
+const threadsIdx = argv.indexOf('--threads');
+const threads = threadsIdx >= 0 ? Number(argv[threadsIdx + 1]) : undefined;
 const children: ChildProcess[] = [];
 let xvfb: ChildProcess | undefined;
 
@@ -88,14 +94,25 @@ async function main(): Promise<void> {
   // as the agent runs it: no libvips operation cache (frames never repeat)
   disableSharpCache();
   const cap = await createScreenCapturer();
-  const models = await createOrtRunner({ detector: join(MODELS, 'detector', 'model.onnx'), classifier: join(MODELS, 'classifier', 'model.onnx') });
+  const models = await createOrtRunner({ detector: join(MODELS, 'detector', 'model.onnx'), classifier: join(MODELS, 'classifier', 'model.onnx') }, threads ? { intraOpNumThreads: threads } : {});
   const rows: [string, number[], string][] = [];
   try {
     // capture alone
     const capT: number[] = [];
     let frame = (await cap.capture({ kind: 'screen' }))[0]!;
     for (let i = 0; i < iterations; i++) frame = (await timed(capT, () => cap.capture({ kind: 'screen' })))[0]!;
-    rows.push(['capture 1920x1080 (node-screenshots, Xvfb)', capT, '']);
+    rows.push([`capture ${frame.width}x${frame.height} (node-screenshots, Xvfb)`, capT, '']);
+    // the two halves of a capture: the grab (X11 GetImage + BGRA→RGBA inside node-screenshots) and the copy out
+    const { Monitor } = (await import('node-screenshots')) as unknown as { Monitor: { all(): { captureImage(): Promise<{ toRawSync(): Buffer }> }[] } };
+    const mon = Monitor.all()[0]!;
+    const grabT: number[] = [];
+    const rawT0: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const img = await timed(grabT, () => mon.captureImage());
+      await timed(rawT0, () => img.toRawSync());
+    }
+    rows.push(['  capture part: captureImage() (grab + BGRA→RGBA in node-screenshots)', grabT, '']);
+    rows.push(['  capture part: toRawSync() (copy out to a Buffer)', rawT0, '']);
     // preprocess alone
     const tables = normalisationTables(specs.detector.preprocess);
     const preT: number[] = [];
@@ -127,6 +144,23 @@ async function main(): Promise<void> {
     }
     rows.push([`full detect, live screen (capture→…→classify, ${nElements} elements)`, fullT, 'p50 ≤ 100 ms']);
     for (const k of ['capture', 'preprocess', 'detector', 'decode', 'crops', 'classifier']) if (stage[k]) rows.push([`  stage: ${k}`, stage[k]!, '']);
+    // crops and classifier alone on the elements just found (CPU per stage; the stage rows above are wall only)
+    const last = await vp.detect({ source: { kind: 'frame', frame } });
+    const boxes = last.elements.map((e) => e.box);
+    if (boxes.length > 0) {
+      const taps = new TapCache();
+      const cropT: number[] = [];
+      let batch = cropBatch(frame, boxes, specs.classifier.preprocess, taps);
+      for (let i = 0; i < iterations; i++) batch = await timed(cropT, () => cropBatch(frame, boxes, specs.classifier.preprocess, taps));
+      const sizes = boxes.map((b) => (b[2] - b[0]) * (b[3] - b[1])).sort((a, b) => b - a);
+      rows.push([`crops alone (${boxes.length} boxes, largest ${Math.round(sizes[0]!)} px², Pillow-exact)`, cropT, '']);
+      const cls = models.sessions.classifier!;
+      const clsFeed = { [specs.classifier.inputName]: new ort.Tensor('float32', batch.data, batch.dims) };
+      const clsT: number[] = [];
+      await cls.run(clsFeed);
+      for (let i = 0; i < iterations; i++) await timed(clsT, () => cls.run(clsFeed));
+      rows.push([`classifier session.run alone (batch ${boxes.length})`, clsT, '']);
+    }
     // full pipeline from an in-memory frame (no capture)
     const memT: number[] = [];
     for (let i = 0; i < iterations; i++) await timed(memT, () => vp.detect({ source: { kind: 'frame', frame } }));
@@ -164,7 +198,7 @@ async function main(): Promise<void> {
   const lines = [
     `command: ${cmd}`,
     `date: ${new Date().toISOString()}  machine: ${cpus().length} x ${cpus()[0]?.model}  load avg (1 min) at end: ${loadavg()[0]!.toFixed(2)}`,
-    `models: ${MODELS}  detector input ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight}, onnxruntime-node CPU, default threads; ${iterations} iterations each`,
+    `models: ${MODELS}  detector input ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight}, onnxruntime-node CPU, ${threads ? `intraOpNumThreads ${threads}` : 'default threads'}; ${iterations} iterations each`,
     '',
     'wall = elapsed time; CPU = this process\'s CPU time (all threads) for the same call, p50 (onnxruntime runs 2 intra-op threads,',
     'so its CPU time can exceed wall time on an idle machine). Stage rows come from the pipeline\'s own timings (wall only).',
