@@ -17,7 +17,14 @@ export interface OrtSessions {
 export async function createOrtRunner(paths: Partial<Record<Role, string>>, options: ort.InferenceSession.SessionOptions = {}): Promise<OrtSessions> {
   const sessions: Partial<Record<Role, ort.InferenceSession>> = {};
   for (const [role, path] of Object.entries(paths) as [Role, string][]) {
-    sessions[role] = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...options });
+    sessions[role] = await ort.InferenceSession.create(path, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      // as the inference host runs them (host.ts allowSpinning: false): onnxruntime's worker threads otherwise
+      // spin after each run and take the cores from the JS stages that follow (decode, crops, the next capture)
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      ...options,
+    });
   }
   const runner: ModelRunner = async (role, feeds) => {
     const s = sessions[role];
