@@ -7,7 +7,10 @@
  *   3. the baseline models signed and published (retained chunks + signed manifests)
  *   4. a signed release for the channel
  *   5. a real headless agent (`rpa-agent run`, a child process) verifies and activates every model
- *   6. a tampered release is refused with its reason, and the active models keep serving
+ *   6. a detection run on a sample screen through the bot endpoint (JSON-RPC, mutual HMAC auth)
+ *   7. a metrics window sent upstream
+ *   8. a candidate rolled out, caught by the agent's guard and rolled back to stable
+ *   9. a release signed with an untrusted key is refused with its reason; the active models keep serving
  *
  * Options: --keep (keep the work directory), --verbose (the agent's own log lines).
  */
@@ -33,6 +36,11 @@ import {
   signJson,
 } from '../src/fleet/index.js';
 import { PAYLOAD_TYPE_RELEASE } from '../src/common/dsse.js';
+import { topics } from '../src/common/topics.js';
+import { iou, type Box } from '../src/common/geometry.js';
+import { MetricsWindowSchema, type MetricsWindow } from '../src/common/wire.js';
+import { connect } from '../src/agent/endpoint/index.js';
+import { createKeytarSecretStore, SecretAccounts } from '../src/agent/secrets/secret-store.js';
 
 const root = resolve(import.meta.dirname, '..');
 const args = new Set(process.argv.slice(2));
@@ -124,9 +132,24 @@ async function main(): Promise<number> {
       channel: 'stable',
       trustFile,
       dataDir: join(work, 'agent-data'),
+      endpoint: { path: join(work, 'agent.sock') },
+      telemetry: { windowSec: 2 },
+      // this demo feeds the detector a sample screenshot; a workstation captures its own screen
+      vision: { capture: false },
+      // a shared or small demo machine is not the reference workstation the manifests' budgets assume
+      latencyBudgetMs: 5000,
     };
     const configFile = join(work, 'agent.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
+    const T = topics();
+    const metrics: MetricsWindow[] = [];
+    admin.on('message', (topic, payload) => {
+      if (topic === T.agentMetrics(config.agentId)) {
+        const r = MetricsWindowSchema.safeParse(JSON.parse(payload.toString()));
+        if (r.success) metrics.push(r.data);
+      }
+    });
+    await admin.subscribeAsync(T.agentMetrics(config.agentId), { qos: 1 });
     const events: AgentEvent[] = [];
     const waiters: { pred: (e: AgentEvent) => boolean; resolve: (e: AgentEvent) => void }[] = [];
     agent = spawn(process.execPath, [join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', 'rpa-edge-agent-demo', ...(verbose ? ['--verbose'] : [])], {
@@ -164,19 +187,95 @@ async function main(): Promise<number> {
         const e = await waitEvent((e) => e.role === role && (e.type === 'activated' || e.type === 'model_rejected' || e.type === 'activation_failed'), `${role} activation`);
         if (e.type === 'activated') {
           const dl = events.filter((x) => x.type === 'download_progress' && x.role === role).length;
-          ok(`${role}: fetched (${dl} progress reports), every chunk's sha256 checked, whole file sha256 = modelId, decrypted in memory only, loaded in onnxruntime (${String(e.details?.provider ?? 'cpu')}), contract checked → ACTIVE ${p.name}@${p.version}`);
+          ok(`${role}: fetched (${dl} progress reports), every chunk's sha256 checked, whole file sha256 = modelId, decrypted in memory only, loaded in the inference host (provider ${String(e.details?.provider ?? 'cpu')}): contract, self-test and latency budget checked → ACTIVE ${p.name}@${p.version}`);
         } else fail(`${role}: ${e.type} [${e.reason}] ${e.message ?? ''}`);
       } catch (err) {
         fail(`${role}: ${(err as Error).message}`);
       }
     }
 
-    step(6, 'An attacker publishes a release signed with a key the agent does not trust');
+    step(6, 'A bot asks the agent what is on a sample screen (bot endpoint: JSON-RPC over a Unix socket)');
+    const samplePng = readFileSync(join(root, 'assets', 'samples', 'sample-screen.png'));
+    const sampleTruth = JSON.parse(readFileSync(join(root, 'assets', 'samples', 'sample-screen.json'), 'utf8')) as { elements: { box: number[]; type: string }[] };
+    const agentSecrets = await createKeytarSecretStore('rpa-edge-agent-demo');
+    let bot: Awaited<ReturnType<typeof connect>> | undefined;
+    try {
+      await waitFor(() => existsSync(config.endpoint.path), 20_000, 'the bot endpoint socket');
+      bot = await connect({ path: config.endpoint.path, secret: async () => (await agentSecrets.get(SecretAccounts.endpointSecret)) ?? '', clientName: 'demo-bot' });
+      cleanups.push(() => bot?.close());
+      ok('bot authenticated: challenge-response with the per-install secret from the OS credential store (both sides proved it)');
+      if (published.has('detector')) {
+        const det = await bot.call('detect', { source: { kind: 'png', png: samplePng.toString('base64') } });
+        const matched = sampleTruth.elements.filter((t) => det.elements.some((d) => iou(d.box as Box, t.box as Box) >= 0.5)).length;
+        ok(`detect: ${det.elements.length} elements found in ${Math.round(det.timings?.total ?? 0)} ms; ${matched} of ${sampleTruth.elements.length} labelled elements matched at IoU ≥ 0.5`);
+        for (const e of det.elements.slice(0, 6)) {
+          const state = e.checked === undefined ? '' : e.checked ? ' (checked)' : ' (unchecked)';
+          say(`        ${e.type.padEnd(12)}${state.padEnd(12)} score ${e.score.toFixed(2)}  at [${e.box.map((v) => Math.round(v)).join(', ')}] screen px`);
+        }
+        if (det.elements.length > 6) say(`        … and ${det.elements.length - 6} more`);
+        if (det.elements.length === 0) fail('the detector found nothing on the sample screen');
+      }
+    } catch (err) {
+      fail(`bot endpoint: ${(err as Error).message}`);
+    }
+
+    step(7, 'The agent reports a metrics window upstream (agents/demo-workstation-01/metrics)');
+    try {
+      await waitFor(() => metrics.some((w) => (w.roles.detector?.count ?? 0) > 0), 30_000, 'a metrics window with detector runs');
+      const w = metrics.find((w) => (w.roles.detector?.count ?? 0) > 0)!;
+      for (const role of ROLES) {
+        const m = w.roles[role];
+        if (m) ok(`${role.padEnd(10)} window #${w.seq}: ${m.count} runs, ${m.errors} errors, p50 ${m.latency.p50.toFixed(1)} ms, p95 ${m.latency.p95.toFixed(1)} ms, provider ${m.provider ?? '?'}${m.psi !== undefined ? `, drift PSI ${m.psi.toFixed(2)}` : ''}`);
+      }
+    } catch (err) {
+      fail((err as Error).message);
+    }
+
+    step(8, 'A candidate detector is rolled out to this agent with a gate it cannot meet; the agent rolls it back');
+    if (published.has('detector') && bot) {
+      try {
+        const detModel = models.find((m) => m.role === 'detector')!;
+        // A new build of the same network (a doc string appended: new bytes, new sha256, new modelId).
+        const tag = Buffer.from('demo candidate build', 'utf8');
+        const candBytes = new Uint8Array(Buffer.concat([readFileSync(detModel.file), Buffer.from([0x32, tag.length]), tag]));
+        const md = detModel.metadataFile ? parseModelMetadata(JSON.parse(readFileSync(detModel.metadataFile, 'utf8')), detModel.metadataFile) : undefined;
+        if (md) {
+          delete md.latencyBudgetMs;
+          md.version = '1.0.1-rc.1';
+        }
+        const cand = await buildManifest({ bytes: candBytes, role: 'detector', name: detModel.name, version: '1.0.1-rc.1', chunkSize: 64 * 1024, metadata: md });
+        await publishModel(admin, { manifestEnvelope: signManifest(cand.manifest, [mKey]), chunks: cand.chunks });
+        const stableDet = published.get('detector')!.modelId;
+        const relC = await publishRelease(admin, {
+          channel: 'stable',
+          roles: { detector: { stable: stableDet, candidate: { modelId: cand.modelId, rolloutId: 'demo-rollout-1', percent: 100, shadow: false, gates: { maxErrorRate: 0.05, maxLatencyP95Ms: 0.01, guardWindowSec: 60, minSamples: 3 } } } },
+          keepOtherRoles: true,
+          expiresInMs: 7 * 86_400_000,
+          keys: [rKey],
+        });
+        ok(`release seq ${relC.release.seq}: candidate ${cand.modelId.slice(0, 12)}… for 100 % of the channel, gate p95 ≤ 0.01 ms (rollout demo-rollout-1)`);
+        await waitEvent((e) => e.type === 'activated' && e.modelId === cand.modelId, 'the candidate to activate', 120_000);
+        ok('candidate verified and activated under guard');
+        for (let i = 0; i < 6 && !events.some((e) => e.type === 'rolled_back'); i++) {
+          await bot.call('detect', { source: { kind: 'png', png: samplePng.toString('base64') }, minScore: 0.3 + i / 100 }).catch(() => undefined);
+        }
+        const rb = await waitEvent((e) => e.type === 'rolled_back' && e.modelId === cand.modelId, 'the guard to roll the candidate back', 60_000);
+        const d = rb.details ?? {};
+        ok(`rolled back [${rb.reason}]: p95 ${Number(d.latencyP95Ms ?? NaN).toFixed(1)} ms over ${String(d.samples ?? '?')} runs breaks the 0.01 ms gate → stable serves again`);
+        const after = await bot.call('detect', { source: { kind: 'png', png: samplePng.toString('base64') }, minScore: 0.5 });
+        ok(`bots never noticed: detect still answers (${after.elements.length} elements at score ≥ 0.5)`);
+      } catch (err) {
+        fail(`candidate rollout: ${(err as Error).message}`);
+      }
+    } else say('    (skipped: no detector published)');
+
+    step(9, 'An attacker publishes a release signed with a key the agent does not trust');
     const { generateSigningKey } = await import('../src/fleet/signer.js');
-    const forged = signJson(PAYLOAD_TYPE_RELEASE, { ...rel.release, seq: rel.release.seq + 1, roles: {} }, [generateSigningKey()]);
+    const current = await (await import('../src/fleet/index.js')).showRelease(admin, 'stable');
+    const forged = signJson(PAYLOAD_TYPE_RELEASE, { ...(current?.value ?? rel.release), seq: (current?.value?.seq ?? rel.release.seq) + 1, roles: {} }, [generateSigningKey()]);
     await admin.publishAsync(`rpa/v1/channels/stable/release`, JSON.stringify(forged), { qos: 1, retain: true });
     try {
-      const e = await waitEvent((e) => e.type === 'release_rejected', 'the forged release to be rejected', 20_000);
+      const e = await waitEvent((e) => e.type === 'release_rejected' && e.reason !== 'release_replayed', 'the forged release to be rejected', 20_000);
       ok(`refused: [${e.reason}] ${e.message ?? ''}`);
     } catch (err) {
       fail((err as Error).message);
@@ -184,8 +283,10 @@ async function main(): Promise<number> {
     const status = await runStatus(configFile);
     for (const role of published.keys()) {
       const st = status?.roles?.[role];
-      if (st?.state === 'active' || st?.state === 'committed') ok(`${role} still ${st.state}: ${st.name ?? ''}@${st.version ?? ''} (rpa-agent status)`);
-      else fail(`${role} is ${st?.state ?? 'unknown'} after the forged release`);
+      // rolled_back is a serving state too: the stable model is back in the active slot
+      const serving = st && ['active', 'committed', 'rolled_back'].includes(st.state) && st.modelId === published.get(role)!.modelId;
+      if (serving) ok(`${role} still serving ${st.name ?? ''}@${st.version ?? ''} (state ${st.state}, rpa-agent status)`);
+      else fail(`${role} is ${st?.state ?? 'unknown'} (${st?.modelId?.slice(0, 12) ?? 'no model'}) after the forged release`);
     }
 
     say('');
@@ -194,7 +295,8 @@ async function main(): Promise<number> {
       for (const f of failures) say(`  - ${f}`);
       return 1;
     }
-    say('DEMO OK: signed models published, verified and activated; a forged release refused with its reason.');
+    say('DEMO OK: signed models published, verified and activated; a bot detected elements through the endpoint;');
+    say('         metrics went upstream; a bad candidate was rolled back by the guard; a forged release was refused.');
     return 0;
   } finally {
     if (agent && agent.exitCode === null) {
@@ -210,7 +312,15 @@ async function main(): Promise<number> {
   }
 }
 
-async function runStatus(configFile: string): Promise<{ roles?: Record<string, { state: string; name?: string; version?: string }> } | undefined> {
+async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function runStatus(configFile: string): Promise<{ roles?: Record<string, { state: string; modelId?: string; name?: string; version?: string }> } | undefined> {
   return new Promise((res) => {
     const p = spawn(process.execPath, [join(root, 'bin', 'rpa-agent.js'), 'status', '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
