@@ -135,3 +135,25 @@ test('recycle(role): the model is reloaded in a fresh thread and the old threads
     await host.close();
   }
 });
+
+test('an activation aborted mid-load: rejects with aborted, the old model keeps serving, the late session is released in its worker', async () => {
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 20, defaultLatencyBudgetMs: 10_000, recycleAfterLoads: 0, recycleRssGrowthBytes: 0 });
+  try {
+    await host.activate({ role: 'detector', ...a });
+    // slow.onnx takes ~30 ms a run: 20 warm-up runs leave time to abort while the worker is busy
+    const slow = fixture('slow.onnx', undefined, { budgetMs: 10_000 });
+    const ac = new AbortController();
+    const p = host.activate({ role: 'detector', ...slow, signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(p, (e: { code?: string }) => e.code === 'aborted');
+    await serves(host, A_OUT);
+    assert.equal(host.status().roles.detector?.modelId, a.modelId);
+    // the load finishes in the standby worker and is released there; the threads stay
+    await until(() => host.status().sessions === 1);
+    assert.equal(host.status().workers, 2);
+    await host.activate({ role: 'detector', ...b });
+    await serves(host, B_OUT);
+  } finally {
+    await host.close();
+  }
+});

@@ -26,6 +26,7 @@ import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { AgentEvent, ModelManifest, Role } from '../../common/wire.js';
 import type { ActivationRequest, ActivationResult, ModelActivator } from '../activation.js';
 import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './protocol.js';
+import { mallocTuned } from './malloc.js';
 import { selectProviders } from './providers.js';
 import { RunQueue } from './run-queue.js';
 import { sessionWorkerUrl, spawnWorker } from './spawn.js';
@@ -113,6 +114,8 @@ export interface InferenceHostStatus {
   sessions: number;
   /** workers ended and replaced so far (recycleAfterLoads, recycleRssGrowthBytes, recycle()) */
   recycledWorkers: number;
+  /** false on Linux when glibc's mmap threshold is not fixed for this process: RSS then grows over swaps (malloc.ts) */
+  mallocTuned: boolean;
 }
 
 interface Pending {
@@ -453,6 +456,7 @@ export class InferenceHost implements ModelActivator {
       const timer = setTimeout(() => resolve({ t: 'timeout' }), this.opts.loadTimeoutMs ?? 120_000);
       const onAbort = () => resolve({ t: 'aborted' });
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort(); // aborted while the worker was being picked: the listener never fires
       gen.loadWaiter = (m) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -768,7 +772,7 @@ export class InferenceHost implements ModelActivator {
       workers += list.length;
       if (list.length > 0) threads[role] = list.map((s) => s.worker.threadId);
     }
-    return { roles, workers, threads, sessions: this.gens.size, recycledWorkers: this.recycledWorkers };
+    return { roles, workers, threads, sessions: this.gens.size, recycledWorkers: this.recycledWorkers, mallocTuned: mallocTuned() };
   }
 
   async close(): Promise<void> {
