@@ -4,6 +4,7 @@
  * Prints each event (one line, or JSON with --json) and runs until SIGINT/SIGTERM.
  */
 import { AgentError } from '../../common/errors.js';
+import { mallocTuned } from '../../agent/inference/malloc.js';
 import type { AgentEvent } from '../../common/wire.js';
 import type { ModelActivator } from '../../agent/activation.js';
 import { OnnxActivator } from '../../agent/activation-onnx.js';
@@ -97,6 +98,9 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     if (!args.json) {
       io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
       if (service?.endpointPath) io.err(`bot endpoint listening on ${service.endpointPath}`);
+      // glibc reads this only at process start (src/agent/inference/malloc.ts): the service manager sets it.
+      if (service && !mallocTuned())
+        io.err('note: set MALLOC_MMAP_THRESHOLD_=131072 in the service environment (assets/service/rpa-agent.service) to keep memory flat over months of model swaps');
     }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
