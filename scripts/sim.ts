@@ -10,11 +10,13 @@
  *   --preinstalled ID[,ID]   models the agents start with (a bundled baseline; not fetched)
  *   --fault MODEL:k=v[,k=v]  inject a profile for a model: latencyMs, latencySigma, errorRate, confidence, agreement
  *   --no-fetch               verify manifests but skip fetching bytes (control-plane load only)
+ *   --origin-ca FILE         CA (PEM) pinned for the HTTPS origins a manifest lists   --no-origins  broker only
  *   --mqtt-version 5|4       (default 5)
  *   --prefix P               topic prefix (default rpa/v1)
  * Run under a parent with an IPC channel (child_process.fork), it also takes messages
  * {type:'setProfile', modelId, profile} and {type:'close'}, and sends {type:'ready'} and {type:'summary'}.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readTrustFile } from '../src/fleet/trust.js';
 import { fromBase64 } from '../src/common/bytes.js';
@@ -34,6 +36,8 @@ const { values } = parseArgs({
     preinstalled: { type: 'string' },
     fault: { type: 'string', multiple: true },
     'no-fetch': { type: 'boolean' },
+    'origin-ca': { type: 'string' },
+    'no-origins': { type: 'boolean' },
     'mqtt-version': { type: 'string', default: '5' },
     prefix: { type: 'string' },
     'connect-batch': { type: 'string', default: '100' },
@@ -69,6 +73,8 @@ const sim = await startFleetSim({
   requestsPerWindow: Number(values.requests),
   ...(values.preinstalled ? { preinstalled: values.preinstalled.split(',') } : {}),
   ...(values['no-fetch'] ? { fetchModels: false } : {}),
+  ...(values['origin-ca'] ? { originCa: readFileSync(values['origin-ca']) } : {}),
+  ...(values['no-origins'] ? { useOrigins: false } : {}),
   ...(values.prefix ? { prefix: values.prefix } : {}),
   connectBatch: Number(values['connect-batch']),
   mqtt: { protocolVersion: Number(values['mqtt-version']) as 4 | 5 },

@@ -8,6 +8,10 @@
  *
  *   node --import tsx scripts/bench/rollout-fleet.ts [--agents 1000] [--model-mib 10] [--processes 2]
  *        [--window 2s] [--wave-min 2s] [--waves 1,5,25,50,100] [--chunk-kib 1024] [--skip-rollout] [--skip-rollback]
+ *        [--origin]
+ * --origin: the candidate's signed manifest lists an HTTPS origin (a static server in this process, test CA
+ * pinned by the simulators) and the agents fetch the bytes from it (DESIGN.md "Scale path"); the broker
+ * still carries the retained chunks (fallback) and all control traffic.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +26,8 @@ import { connectBroker } from '../../src/fleet/mqtt.js';
 import { makeSimKeys, publishSimModel, publishSimRelease } from '../../src/fleet/sim/index.js';
 import { parseDuration } from '../../src/cli/command.js';
 import { startMosquitto } from '../../test/helpers/brokers.js';
+import { startOrigin, type TestOrigin } from '../../test/helpers/origin-server.js';
+import { createHash, randomBytes } from 'node:crypto';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +41,7 @@ const { values } = parseArgs({
     'timeout': { type: 'string', default: '300s' },
     'skip-rollout': { type: 'boolean' },
     'skip-rollback': { type: 'boolean' },
+    origin: { type: 'boolean' },
   },
 });
 const N = Number(values.agents);
@@ -62,7 +69,8 @@ async function waitFor<T>(f: () => T | undefined | false, ms: number, what: stri
 const broker = await startMosquitto();
 const dir = mkdtempSync(join(tmpdir(), 'rpa-bench-rollout-'));
 const children: ChildProcess[] = [];
-const summaries = new Map<number, { connected: number; byModel: Record<string, number>; bytesFetched: number; windows: number; rssBytes: number }>();
+const summaries = new Map<number, { connected: number; byModel: Record<string, number>; bytesFetched: number; bytesFromOrigin?: number; originFallbacks?: number; windows: number; rssBytes: number }>();
+let origin: TestOrigin | undefined;
 const results: Record<string, unknown> = { date: new Date().toISOString(), machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`, command: cmd, agents: N, processes: P, modelBytes: MODEL_BYTES, windowMs, waveMinMs };
 try {
   const keys = makeSimKeys();
@@ -70,7 +78,16 @@ try {
   const stable = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '1.0.0', size: 64 * 1024 });
   log(`publishing the ${(MODEL_BYTES / 2 ** 20).toFixed(1)} MiB candidate (chunks of ${values['chunk-kib']} KiB)`);
   const t0pub = performance.now();
-  const candidate = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '2.0.0', size: MODEL_BYTES, chunkSize: Number(values['chunk-kib']) * 1024 });
+  const candBytes = new Uint8Array(randomBytes(MODEL_BYTES));
+  let origins: string[] | undefined;
+  if (values.origin) {
+    origin = await startOrigin();
+    const id = createHash('sha256').update(candBytes).digest('hex');
+    origin.put(id, candBytes);
+    origins = [origin.modelUrl(id)];
+    log(`HTTPS origin ${origins[0]}`);
+  }
+  const candidate = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '2.0.0', bytes: candBytes, chunkSize: Number(values['chunk-kib']) * 1024, ...(origins ? { origins } : {}) });
   results.publishMs = Math.round(performance.now() - t0pub);
   const candidate2 = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '2.1.0', size: 64 * 1024 });
   await publishSimRelease(admin, { keys, channel: CHANNEL, roles: { detector: { stable } } });
@@ -92,6 +109,7 @@ try {
     const c = fork(join(root, 'scripts/sim.ts'), [
       '--broker', broker.url, '--trust', trustPath, '--agents', String(count), '--first-index', String(i * per), '--channel', CHANNEL,
       '--window', `${windowMs}ms`, '--requests', '50', '--preinstalled', stable, '--connect-batch', '50',
+      ...(origin ? ['--origin-ca', origin.caFile] : []),
     ], { execArgv: ['--import', 'tsx'], cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     c.on('message', (m: { type: string; pid: number } & Record<string, unknown>) => {
       if (m.type === 'summary') summaries.set(m.pid, m as never);
@@ -99,10 +117,12 @@ try {
     children.push(c);
   }
   const sum = () => {
-    const t = { connected: 0, bytesFetched: 0, windows: 0, rss: 0, byModel: {} as Record<string, number> };
+    const t = { connected: 0, bytesFetched: 0, bytesFromOrigin: 0, originFallbacks: 0, windows: 0, rss: 0, byModel: {} as Record<string, number> };
     for (const s of summaries.values()) {
       t.connected += s.connected;
       t.bytesFetched += s.bytesFetched;
+      t.bytesFromOrigin += s.bytesFromOrigin ?? 0;
+      t.originFallbacks += s.originFallbacks ?? 0;
       t.windows += s.windows;
       t.rss += s.rssBytes;
       for (const [k, v] of Object.entries(s.byModel)) t.byModel[k] = (t.byModel[k] ?? 0) + v;
@@ -157,6 +177,8 @@ try {
       startToAllActivatedMs: tAll - tStart,
       phases,
       bytesFetched: sum().bytesFetched - bytesBefore,
+      bytesFromOrigin: sum().bytesFromOrigin,
+      originFallbacks: sum().originFallbacks,
       throughputMiBps: +((sum().bytesFetched - bytesBefore) / 2 ** 20 / ((tAll - tStart) / 1000)).toFixed(1),
       windowsStored: ctl.stats.windows,
       duplicateWindows: ctl.stats.duplicates,
@@ -204,5 +226,6 @@ try {
   for (const c of children) if (c.connected) c.send({ type: 'close' });
   await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => { const t = setTimeout(() => { c.kill('SIGKILL'); r(undefined); }, 15_000); c.once('exit', () => { clearTimeout(t); r(undefined); }); }))));
   await broker.close();
+  await origin?.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -99,13 +99,25 @@ export async function startOrigin(opts: { port?: number; host?: string } = {}): 
       return;
     }
     o.bytesSent += body.length;
-    res.end(body);
+    // in 256 KiB pieces, honouring back-pressure: a thousand concurrent 10 MiB responses must not all
+    // sit encrypted in memory at once
+    let off = 0;
+    const pump = () => {
+      while (off < body.length) {
+        const piece = body.subarray(off, Math.min(off + (256 << 10), body.length));
+        off += piece.length;
+        if (!res.write(piece)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((res) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => res()));
+  // a deep accept backlog: a fleet connects at once (the kernel caps it at net.core.somaxconn)
+  await new Promise<void>((res) => server.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', backlog: 4096 }, () => res()));
   const addr = server.address() as { port: number };
   o.url = `https://127.0.0.1:${addr.port}`;
   return Object.assign(o as TestOrigin, {

@@ -3,6 +3,7 @@
  * Used by the integration tests, `npm run sim` and the rollout benchmark (which runs several of
  * these in child processes to use every core).
  */
+import { Agent as HttpsAgent } from 'node:https';
 import type { IClientOptions } from 'mqtt';
 import type { AgentEvent, Role } from '../../common/wire.js';
 import { ProfileBook, type ModelProfile } from './profiles.js';
@@ -22,6 +23,15 @@ export interface FleetSimOptions {
   shadowSampleRate?: number;
   preinstalled?: string[];
   fetchModels?: boolean;
+  /** CA pinned for manifest HTTPS origins; `useOrigins: false` ignores them (broker only) */
+  originCa?: string | Buffer;
+  useOrigins?: boolean;
+  /**
+   * origin connections open at once in this process (default 32; more requests queue). A simulator
+   * artifact: a thousand real agents are a thousand machines; a thousand in one process would otherwise
+   * open a thousand TLS connections to the origin at the same instant.
+   */
+  originConnections?: number;
   profiles?: ProfileBook;
   defaultProfile?: Partial<ModelProfile>;
   /** agents connecting at once (a ramp, like a fleet coming online) */
@@ -36,13 +46,14 @@ export interface FleetSim {
   setProfile(modelId: string, p: Partial<ModelProfile>): void;
   /** agents whose active model for `role` is `modelId` */
   countActive(role: Role, modelId: string): number;
-  summary(): { agents: number; connected: number; byModel: Record<string, number>; bytesFetched: number; windows: number };
+  summary(): { agents: number; connected: number; byModel: Record<string, number>; bytesFetched: number; bytesFromOrigin: number; originFallbacks: number; windows: number };
   close(opts?: { crash?: boolean }): Promise<void>;
 }
 
 export async function startFleetSim(opts: FleetSimOptions): Promise<FleetSim> {
   const profiles = opts.profiles ?? new ProfileBook(opts.defaultProfile);
   const agents: SimAgent[] = [];
+  const originAgent = new HttpsAgent({ keepAlive: true, maxSockets: opts.originConnections ?? 32, ...(opts.originCa ? { ca: opts.originCa } : {}) });
   const batch = opts.connectBatch ?? 100;
   const first = opts.firstIndex ?? 0;
   for (let i = 0; i < opts.count; i += batch) {
@@ -60,6 +71,9 @@ export async function startFleetSim(opts: FleetSimOptions): Promise<FleetSim> {
         ...(opts.shadowSampleRate !== undefined ? { shadowSampleRate: opts.shadowSampleRate } : {}),
         ...(opts.preinstalled ? { preinstalled: opts.preinstalled } : {}),
         ...(opts.fetchModels !== undefined ? { fetchModels: opts.fetchModels } : {}),
+        ...(opts.originCa ? { originCa: opts.originCa } : {}),
+        ...(opts.useOrigins !== undefined ? { useOrigins: opts.useOrigins } : {}),
+        originAgent,
         ...(opts.mqtt ? { mqtt: opts.mqtt } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       });
@@ -81,11 +95,14 @@ export async function startFleetSim(opts: FleetSimOptions): Promise<FleetSim> {
         connected: agents.filter((a) => a.client.connected).length,
         byModel,
         bytesFetched: agents.reduce((s, a) => s + a.counters.bytesFetched, 0),
+        bytesFromOrigin: agents.reduce((s, a) => s + a.counters.bytesFromOrigin, 0),
+        originFallbacks: agents.reduce((s, a) => s + a.counters.originFallbacks, 0),
         windows: agents.reduce((s, a) => s + a.counters.windows, 0),
       };
     },
     async close(o = {}) {
       await Promise.all(agents.map((a) => a.close(o)));
+      originAgent.destroy();
     },
   };
 }

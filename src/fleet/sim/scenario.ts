@@ -32,7 +32,7 @@ const SIM_CONTRACT = { inputs: [{ name: 'x', dtype: 'float32' as const, shape: [
 /** Signs and publishes `size` random bytes as a model; returns its modelId. */
 export async function publishSimModel(
   client: MqttClient,
-  opts: { keys: SimKeys; role: Role; name: string; version: string; size?: number; bytes?: Uint8Array; chunkSize?: number; prefix?: string; maxInFlight?: number },
+  opts: { keys: SimKeys; role: Role; name: string; version: string; size?: number; bytes?: Uint8Array; chunkSize?: number; prefix?: string; maxInFlight?: number; origins?: string[] },
 ): Promise<string> {
   const bytes = opts.bytes ?? new Uint8Array(randomBytes(opts.size ?? 4096));
   const built = await buildManifest({
@@ -41,6 +41,7 @@ export async function publishSimModel(
     name: opts.name,
     version: opts.version,
     ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
+    ...(opts.origins ? { origins: opts.origins } : {}),
     readContract: async () => SIM_CONTRACT,
   });
   await publishModel(client, {

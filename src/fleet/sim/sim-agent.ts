@@ -7,6 +7,7 @@
  * It lives in src/fleet and uses src/common only: the layer rule keeps fleet code out of src/agent.
  */
 import { createHash } from 'node:crypto';
+import type { Agent as HttpsAgent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { inCandidateCohort } from '../../common/bucket.js';
 import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
@@ -28,6 +29,7 @@ import {
 } from '../../common/wire.js';
 import { nodeEd25519Verifier } from '../signer.js';
 import { gaussian, prng, type ProfileBook } from './profiles.js';
+import { fetchOriginChunks } from './origin-fetch.js';
 
 export interface SimTrust {
   releases: { keys: TrustedKey[]; threshold: number };
@@ -50,6 +52,12 @@ export interface SimAgentOptions {
   preinstalled?: string[];
   /** fetch and verify model bytes over MQTT (default true); false = trust the manifest alone */
   fetchModels?: boolean;
+  /** CA pinned for the manifest's HTTPS origins (DESIGN.md "Scale path"); origins are tried before the broker */
+  originCa?: string | Buffer;
+  /** false = ignore manifest origins (broker only) */
+  useOrigins?: boolean;
+  /** shared keep-alive HTTPS agent for origin requests (FleetSim bounds connections per process with it) */
+  originAgent?: HttpsAgent;
   maxModelBytes?: number;
   mqtt?: Partial<IClientOptions>;
   clock?: () => number;
@@ -68,6 +76,13 @@ interface ActiveRole {
 
 interface Fetch {
   promise: Promise<ModelManifest>;
+}
+
+/** chunks held so far by one model fetch (origin first, then the broker) */
+interface FetchState {
+  have: Uint8Array;
+  got: number;
+  bytes: number;
 }
 
 export class SimAgent {
@@ -90,7 +105,7 @@ export class SimAgent {
   #windowStart: number;
   #windowTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  readonly counters = { windows: 0, releasesAccepted: 0, releasesRejected: 0, chunksVerified: 0, bytesFetched: 0, activations: 0 };
+  readonly counters = { windows: 0, releasesAccepted: 0, releasesRejected: 0, chunksVerified: 0, bytesFetched: 0, bytesFromOrigin: 0, originFallbacks: 0, activations: 0 };
 
   constructor(opts: SimAgentOptions) {
     this.#o = opts;
@@ -238,19 +253,80 @@ export class SimAgent {
     if (manifest.sha256 !== modelId) throw new AgentError('sha256_mismatch', 'manifest sha256 is not the modelId');
     if (manifest.size > (this.#o.maxModelBytes ?? 512 * 1024 * 1024)) throw new AgentError('model_too_large');
     if (manifest.chunkSha256.length !== Math.ceil(manifest.size / manifest.chunkSize)) throw new AgentError('chunk_count_mismatch');
-    if (this.#o.fetchModels !== false) await this.#fetchChunks(modelId, manifest);
+    if (this.#o.fetchModels !== false) {
+      const st: FetchState = { have: new Uint8Array(manifest.chunkSha256.length), got: 0, bytes: 0 };
+      if (manifest.origins?.length && this.#o.useOrigins !== false) {
+        const failures = await this.#fetchFromOrigins(modelId, manifest, st);
+        if (st.got < st.have.length) {
+          // every origin failed: the broker's retained chunks carry the rest (reported, like the agent does)
+          this.counters.originFallbacks++;
+          this.#event({ type: 'origin_fallback', modelId, reason: 'origin_unavailable', message: failures.join('; ').slice(0, 2000) });
+        }
+      }
+      if (st.got < st.have.length) await this.#fetchChunks(modelId, manifest, st);
+    }
     this.#models.add(modelId);
     this.#manifests.set(modelId, manifest);
     this.#event({ type: 'model_verified', modelId });
     return manifest;
   }
 
-  /** Subscribes to every chunk topic and checks each chunk against the signed manifest as it arrives. */
-  async #fetchChunks(modelId: string, manifest: ModelManifest): Promise<void> {
+  /**
+   * Streams the missing chunks from the manifest's HTTPS origins in order (one range GET each, resumed
+   * from the first missing chunk while an origin makes progress), checking each chunk against the signed
+   * manifest. A chunk that fails its sha256 rejects the model (chunk_hash_mismatch). Returns the failures.
+   */
+  async #fetchFromOrigins(modelId: string, manifest: ModelManifest, st: FetchState): Promise<string[]> {
     const n = manifest.chunkSha256.length;
-    const have = new Uint8Array(n);
-    let got = 0;
-    let bytes = 0;
+    const failures: string[] = [];
+    let bad: AgentError | undefined;
+    for (const url of manifest.origins ?? []) {
+      let retries = 3;
+      while (st.got < n && !this.#closed) {
+        let from = 0;
+        while (st.have[from]) from++;
+        const before = st.got;
+        try {
+          await fetchOriginChunks(
+            url,
+            { start: from * manifest.chunkSize, end: manifest.size, firstIndex: from, chunkSize: manifest.chunkSize },
+            (i, data) => {
+              if (st.have[i]) return true;
+              const h = createHash('sha256').update(data).digest('hex');
+              if (h !== manifest.chunkSha256[i]) {
+                bad = new AgentError('chunk_hash_mismatch', `chunk ${i} of ${modelId} from ${url}: sha256 mismatch`);
+                return false;
+              }
+              st.have[i] = 1;
+              st.got++;
+              st.bytes += data.length;
+              this.counters.chunksVerified++;
+              this.counters.bytesFetched += data.length;
+              this.counters.bytesFromOrigin += data.length;
+              return true;
+            },
+            { ...(this.#o.originCa ? { ca: this.#o.originCa } : {}), ...(this.#o.originAgent ? { agent: this.#o.originAgent } : {}) },
+          );
+        } catch (e) {
+          if (st.got > before && retries-- > 0) continue;
+          failures.push((e as Error).message);
+          break;
+        }
+        if (bad) throw bad;
+      }
+      if (st.got >= n) break;
+    }
+    if (bad) throw bad;
+    if (st.got >= n && st.bytes !== manifest.size) throw new AgentError('size_mismatch');
+    return failures;
+  }
+
+  /** Subscribes to every chunk topic and checks each chunk against the signed manifest as it arrives. */
+  async #fetchChunks(modelId: string, manifest: ModelManifest, st: FetchState): Promise<void> {
+    const n = manifest.chunkSha256.length;
+    const have = st.have;
+    let got = st.got;
+    let bytes = st.bytes;
     const filter = this.#t.chunksWildcard(modelId);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => done(new AgentError('timeout', `timed out with ${got}/${n} chunks`)), 600_000);
