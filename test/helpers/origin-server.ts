@@ -112,6 +112,7 @@ export async function startOrigin(opts: { port?: number; host?: string } = {}): 
     };
     pump();
   });
+  server.keepAliveTimeout = 60_000; // clients keep connections for the ranges of a resume
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

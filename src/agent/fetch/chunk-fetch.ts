@@ -210,6 +210,8 @@ export class ChunkFetch {
     const failures: OriginFallback['failures'] = [];
     for (const url of o.urls) {
       let retries = o.retries ?? 3;
+      // one retry without progress: a kept-alive connection the origin closed just as it was reused
+      let blindRetry = 1;
       for (;;) {
         if (this.done) return;
         const run = this.firstMissingRun();
@@ -221,7 +223,7 @@ export class ChunkFetch {
           if (this.done) return; // the fetch failed or was cancelled on its own account
           const err = toAgentError(e, 'origin_unavailable');
           // resumable by range: a failure after progress restarts from the first missing chunk
-          if (this.gotCount > before && retries-- > 0) continue;
+          if (this.gotCount > before ? retries-- > 0 : blindRetry-- > 0) continue;
           failures.push({ origin: redact(url), code: err.code, message: err.message });
           break;
         }

@@ -282,6 +282,7 @@ export class SimAgent {
     let bad: AgentError | undefined;
     for (const url of manifest.origins ?? []) {
       let retries = 3;
+      let blindRetry = 1; // a kept-alive connection the origin closed just as it was reused
       while (st.got < n && !this.#closed) {
         let from = 0;
         while (st.have[from]) from++;
@@ -308,7 +309,7 @@ export class SimAgent {
             { ...(this.#o.originCa ? { ca: this.#o.originCa } : {}), ...(this.#o.originAgent ? { agent: this.#o.originAgent } : {}) },
           );
         } catch (e) {
-          if (st.got > before && retries-- > 0) continue;
+          if (st.got > before ? retries-- > 0 : blindRetry-- > 0) continue;
           failures.push((e as Error).message);
           break;
         }
