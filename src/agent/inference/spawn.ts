@@ -10,7 +10,7 @@
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -53,7 +53,13 @@ async function bundleOnce(entry: URL): Promise<URL | undefined> {
     const dir = join(nm, '.cache', 'rpa-inference');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `session-worker-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
-    if (!existsSync(file)) writeFileSync(file, text);
+    // Several processes (a test and the agent it spawns) may bundle at once: write aside, then rename,
+    // so nobody ever starts a worker from a half-written file.
+    if (!existsSync(file)) {
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      writeFileSync(tmp, text);
+      renameSync(tmp, file);
+    }
     return pathToFileURL(file);
   } catch {
     return undefined;
