@@ -41,5 +41,12 @@ $PY scripts/train/train_classifier.py --data "$DATA/synth_train" --val "$DATA/sy
 $PY scripts/train/train_similarity.py --data "$DATA/synth_train" --val "$DATA/synth_heldout" --real "$DATA/real" \
   --init "$DATA/classifier_weights.pt" --out "$OUT/similarity" $SIMILARITY_ARGS
 wait $DET_PID
-DETECTOR_ROUND2
+# Detector round 2: continue from round 1 on 320x320 crops with a fresh cosine schedule.
+DETECTOR_ARGS2=${DETECTOR_ARGS2:---crop 320 --batch 8 --steps 100000 --minutes 30 --eval-images 120 --lr 1.5e-3}
+$PY scripts/train/train_detector.py --data "$DATA/synth_train" --val "$DATA/synth_heldout" --real "$DATA/real" \
+  --out "$OUT/detector" --init "$DATA/detector_round1.pt" --save "$DATA/detector_round2.pt" $DETECTOR_ARGS2
+# Detector round 3: one more continuation at a lower learning rate (this is the shipped detector).
+DETECTOR_ARGS3=${DETECTOR_ARGS3:---crop 320 --batch 8 --steps 100000 --minutes 18 --eval-images 120 --lr 1e-3}
+$PY scripts/train/train_detector.py --data "$DATA/synth_train" --val "$DATA/synth_heldout" --real "$DATA/real" \
+  --out "$OUT/detector" --init "$DATA/detector_round2.pt" --save "$DATA/detector_round3.pt" $DETECTOR_ARGS3
 node scripts/train/verify_onnx.mjs "$OUT"
