@@ -114,12 +114,24 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
   const agentVersion = deps.agentVersion ?? AGENT_VERSION;
   const t = topicsFor(config.topicPrefix);
   const disposers: (() => unknown)[] = [];
+  // Shutdown is bounded (logoff, OS shutdown, service stop): a step that does not finish in time is
+  // logged by its position and skipped, so one stuck component cannot keep the process alive.
   const closeAll = async () => {
-    for (const d of disposers.splice(0).reverse()) {
+    const steps = disposers.splice(0).reverse();
+    for (const [i, d] of steps.entries()) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await d();
+        await Promise.race([
+          Promise.resolve().then(d),
+          new Promise<void>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`close step ${steps.length - i} of ${steps.length} did not finish in 5 s`)), 5000);
+            timer.unref?.();
+          }),
+        ]);
       } catch (e) {
         logger.warn('close step failed', { error: (e as Error).message });
+      } finally {
+        if (timer) clearTimeout(timer);
       }
     }
   };
