@@ -5,7 +5,7 @@
  * socket with the real client and the credential-store secret, telemetry windows through the SQLite outbox,
  * feedback upstream, and the candidate guard rolling a slow candidate back to stable.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -17,17 +17,9 @@ import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { FeedbackSchema, MetricsWindowSchema, ROLES, type AgentEvent, type MetricsWindow } from '../../src/common/wire.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { adminClient, makeFleet, publishRelease, releaseOf, T, workspace, type AgentWorkspace } from './agent-harness.js';
-import { baselineBytes, buildBaseline, iou, missingModels, MODELS_DIR, publishBuilt, screenPng, screenTruth, variantBytes } from './service-helpers.js';
+import { baselineBytes, buildBaseline, iou, missingModels, MODELS_DIR, publishBuilt, screenPng, screenTruth, variantBytes, endProcessAfterTests } from './service-helpers.js';
 
-// KNOWN LEAK (stop 8): after the service closes, something keeps this test process alive (it passed,
-// then never exited, hanging the whole run). Until it is found: name what is still open and end the
-// process 5 s after the tests, with their verdict, instead of hanging CI.
-after(() => {
-  setTimeout(() => {
-    process.stderr.write(`lingering after the tests: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
-    process.exit(process.exitCode ?? 0);
-  }, 5000).unref();
-});
+endProcessAfterTests();
 
 
 const AGENT = 'svc-agent-1';

@@ -5,7 +5,7 @@
  *  - on restart, an active model whose stored bytes no longer match its sha256 is passed over for the
  *    previous good stored version (store_recovered), and the release re-apply fetches it afresh.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,17 +15,9 @@ import { startAgentService, type AgentService } from '../../src/agent/service.js
 import { MetricsWindowSchema, ROLES, type MetricsWindow } from '../../src/common/wire.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { adminClient, makeFleet, publishRelease, releaseOf, T, workspace, type AgentWorkspace } from './agent-harness.js';
-import { baselineBytes, buildBaseline, missingModels, MODELS_DIR, publishBuilt, screenPng, variantBytes } from './service-helpers.js';
+import { baselineBytes, buildBaseline, missingModels, MODELS_DIR, publishBuilt, screenPng, variantBytes, endProcessAfterTests } from './service-helpers.js';
 
-// KNOWN LEAK (stop 8): after the service closes, something keeps this test process alive (it passed,
-// then never exited, hanging the whole run). Until it is found: name what is still open and end the
-// process 5 s after the tests, with their verdict, instead of hanging CI.
-after(() => {
-  setTimeout(() => {
-    process.stderr.write(`lingering after the tests: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
-    process.exit(process.exitCode ?? 0);
-  }, 5000).unref();
-});
+endProcessAfterTests();
 
 
 const AGENT = 'svc-shadow-1';
