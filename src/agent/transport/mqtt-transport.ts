@@ -184,16 +184,24 @@ export class MqttTransport {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
+    // Bounded: a PUBACK or a DISCONNECT that never comes (e.g. just after a broker restart) must not
+    // keep close() — and with it shutdown — waiting forever.
+    const bounded = (p: Promise<void>, ms: number) =>
+      Promise.race([p, new Promise<void>((r) => setTimeout(r, ms).unref?.())]);
     if (this.connected) {
-      await Promise.all(
-        finalMessages.map(
-          (m) => new Promise<void>((r) => client.publish(m.topic, m.payload, { qos: 1, retain: true }, () => r())),
-        ),
-      ).catch(() => {});
+      await bounded(
+        Promise.all(
+          finalMessages.map(
+            (m) => new Promise<void>((r) => client.publish(m.topic, m.payload, { qos: 1, retain: true }, () => r())),
+          ),
+        ).then(() => undefined, () => undefined),
+        2000,
+      );
     }
     const graceful = this.connected;
     this.connected = false;
     // A graceful DISCONNECT suppresses the will, which is why the offline status is published above.
-    await new Promise<void>((r) => client.end(!graceful, {}, () => r()));
+    await bounded(new Promise<void>((r) => client.end(!graceful, {}, () => r())), 2000);
+    if (!client.disconnected) client.end(true);
   }
 }
