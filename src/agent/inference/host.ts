@@ -586,8 +586,10 @@ export class InferenceHost implements ModelActivator {
     let w: Worker | undefined;
     if (spare) w = await spare.catch(() => undefined);
     if (!w) w = await this.startWorker();
-    // start the next spare now, so a new or recycled worker does not wait for a thread either
-    if ((this.opts.prespawn ?? true) && !this.closed) {
+    // start the next spare now, so a new or recycled worker does not wait for a thread either. Only if
+    // none is on its way: roles load concurrently, and overwriting a pending spare orphaned its thread
+    // (close() never terminated it, so a process that ran the host never exited).
+    if ((this.opts.prespawn ?? true) && !this.closed && !this.spare) {
       this.spare = this.startWorker();
       this.spare.catch(() => undefined);
     }
