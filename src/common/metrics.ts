@@ -171,6 +171,77 @@ export function errorRate(count: number, errors: number): number {
   return count > 0 ? errors / count : 0;
 }
 
+/**
+ * Exact (Clopper–Pearson) one-sided lower confidence bound of an error rate: the largest rate p for
+ * which seeing `errors` or more in `count` requests would still be surprising (P(X ≥ errors | p) ≤
+ * 1 − confidence). A gate fails on this, not on the raw ratio, so 1 error in 20 requests or 2 in 140
+ * from a healthy model does not roll a fleet back, while 30 % errors fail within a few dozen requests.
+ * Exact rather than a normal approximation because gates are judged on small early counts.
+ */
+export function errorRateLowerBound(count: number, errors: number, confidence = 0.95): number {
+  if (count <= 0 || errors <= 0) return 0;
+  const k = Math.min(errors, count);
+  const alpha = 1 - confidence;
+  // P(X ≥ k | n, p) = I_p(k, n − k + 1), increasing in p: bisect for the p where it equals alpha
+  let lo = 0;
+  let hi = k / count;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (regularizedBeta(mid, k, count - k + 1) < alpha) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lnGamma(x: number): number {
+  // Lanczos approximation (g = 7, n = 9), |error| < 1e-13 for x > 0
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
+  x -= 1;
+  let a = c[0]!;
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i]! / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** I_x(a, b), the regularized incomplete beta function (continued fraction, Numerical Recipes §6.4). */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(x, a, b)) / a;
+  return 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
+}
+
+function betaContinuedFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-12) break;
+  }
+  return h;
+}
+
 export interface LabelledBox {
   box: Box;
   /** class id or label; when both sides carry one, a match also needs equal classes */

@@ -80,3 +80,35 @@ test('judge: shadow phase passes on agreement and fails below min agreement', ()
   const v2 = judgeWave(s, ev({ phase: { shadow: true, percent: 5 }, canary: bad, canaryRecent: bad }));
   assert.equal(v2.kind === 'fail' && v2.breach, 'agreement');
 });
+
+test('judge: the error-rate gate is statistical — noise waits, a real fault fails', () => {
+  // 2 errors in 140 requests (1.43 %) from a model whose true rate may well be 0.1 %: not significant → wait
+  const noisy = rows(7, { count: 20, errors: 0, latencyMs: 20 });
+  noisy[0]!.errors = 1;
+  noisy[1]!.errors = 1;
+  const v = judgeWave(spec, ev({ expectedCanary: 7, activated: 7, canary: noisy, canaryRecent: noisy }));
+  assert.equal(v.kind, 'wait');
+  assert.match(v.reasons.join(), /not yet significant \(2\/140/);
+  // 2 % sustained over 1400 requests is significant → fail
+  const sustained = rows(7, { count: 200, errors: 4, latencyMs: 20 });
+  const v2 = judgeWave(spec, ev({ expectedCanary: 7, activated: 7, canary: sustained, canaryRecent: sustained }));
+  assert.equal(v2.kind === 'fail' && v2.breach, 'error_rate');
+  assert.match(v2.reasons[0]!, /28\/1400 requests.*95 % confidence/);
+  // a single error in the first 20 requests is not evidence against a 1 % gate
+  const one = rows(1, { count: 20, errors: 1, latencyMs: 20 });
+  assert.equal(judgeWave(spec, ev({ canary: one, canaryRecent: one })).kind, 'wait');
+});
+
+test('errorRateLowerBound: exact one-sided 95 % Clopper–Pearson bound; regularizedBeta against closed forms', async () => {
+  const { errorRateLowerBound, regularizedBeta } = await import('../../src/common/metrics.js');
+  assert.equal(errorRateLowerBound(0, 0), 0);
+  assert.equal(errorRateLowerBound(100, 0), 0);
+  // k = 1: P(X ≥ 1) = 1 − (1 − p)^n = 0.05  →  p = 1 − 0.95^(1/n)
+  assert.ok(Math.abs(errorRateLowerBound(20, 1) - (1 - 0.95 ** (1 / 20))) < 1e-9);
+  // k = n: P(X = n) = p^n = 0.05  →  p = 0.05^(1/n)
+  assert.ok(Math.abs(errorRateLowerBound(10, 10) - 0.05 ** (1 / 10)) < 1e-9);
+  // I_0.3(2, 5) = P(Binomial(6, 0.3) ≥ 2) = 1 − 0.7^6 − 6·0.3·0.7^5
+  assert.ok(Math.abs(regularizedBeta(0.3, 2, 5) - (1 - 0.7 ** 6 - 6 * 0.3 * 0.7 ** 5)) < 1e-12);
+  const big = errorRateLowerBound(1000, 300);
+  assert.ok(big > 0.27 && big < 0.3, String(big));
+});

@@ -3,7 +3,7 @@
  * cohort against the stable cohort. Pure: the controller gathers the evidence from SQLite and calls
  * `judgeWave`; tests call it with hand-built evidence.
  */
-import { createHistogram, errorRate, histogramQuantile, mergeInto, type Histogram } from '../../common/metrics.js';
+import { createHistogram, errorRate, errorRateLowerBound, histogramQuantile, mergeInto, type Histogram } from '../../common/metrics.js';
 import type { Role } from '../../common/wire.js';
 
 export interface RolloutSpec {
@@ -174,7 +174,9 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 function breachOf(spec: RolloutSpec, c: CohortStats, stable: CohortStats, label: string): { breach: Breach; reason: string } | undefined {
   if (c.count < spec.minRequests) return undefined;
-  if (c.errorRate > spec.maxErrorRate) return { breach: 'error_rate', reason: `${label} error rate ${pct(c.errorRate)} > max ${pct(spec.maxErrorRate)} (${c.errors}/${c.count} requests, ${c.agents} agents)` };
+  if (errorRateLowerBound(c.count, c.errors) > spec.maxErrorRate) {
+    return { breach: 'error_rate', reason: `${label} error rate ${pct(c.errorRate)} > max ${pct(spec.maxErrorRate)} (${c.errors}/${c.count} requests, ${c.agents} agents; ≥ ${pct(errorRateLowerBound(c.count, c.errors))} at 95 % confidence)` };
+  }
   if (c.p95 > spec.maxP95Ms) return { breach: 'p95', reason: `${label} p95 ${ms(c.p95)} > max ${ms(spec.maxP95Ms)}` };
   if (spec.maxP95RatioToStable > 0 && stable.count >= spec.minRequests && stable.p95 > 0 && c.p95 > spec.maxP95RatioToStable * stable.p95) {
     return { breach: 'p95_vs_stable', reason: `${label} p95 ${ms(c.p95)} > ${spec.maxP95RatioToStable}× stable p95 ${ms(stable.p95)}` };
@@ -186,6 +188,8 @@ function breachOf(spec: RolloutSpec, c: CohortStats, stable: CohortStats, label:
  * Judges the current phase:
  *  - fail as soon as the canary breaks a gate with at least `minRequests` behind it, judged on the
  *    recent windows and on the whole wave (so neither a new fault nor a slow one is averaged away);
+ *    the error-rate gate fails only when the rate is over the maximum at 95 % confidence (exact binomial),
+ *    and a rate over the maximum that is not yet significant waits for more requests;
  *  - pass once the wave has run `waveMinDuration`, enough canary agents reported and activated
  *    (min(minAgents, cohort size)), enough requests were seen, and no gate is broken;
  *  - otherwise wait, with the reasons.
@@ -215,7 +219,9 @@ export function judgeWave(spec: RolloutSpec, ev: WaveEvidence): Verdict {
       [sh, 'shadow candidate'],
     ] as const) {
       if (s.samples + s.errors < spec.minRequests) continue;
-      if (s.errorRate > spec.maxErrorRate) return { kind: 'fail', breach: 'shadow_error_rate', reasons: [`${label} error rate ${pct(s.errorRate)} > max ${pct(spec.maxErrorRate)}`], summary };
+      if (errorRateLowerBound(s.samples + s.errors, s.errors) > spec.maxErrorRate) {
+        return { kind: 'fail', breach: 'shadow_error_rate', reasons: [`${label} error rate ${pct(s.errorRate)} > max ${pct(spec.maxErrorRate)} (${s.errors}/${s.samples + s.errors}; ≥ ${pct(errorRateLowerBound(s.samples + s.errors, s.errors))} at 95 % confidence)`], summary };
+      }
       if (s.p95 > spec.maxP95Ms) return { kind: 'fail', breach: 'shadow_p95', reasons: [`${label} p95 ${ms(s.p95)} > max ${ms(spec.maxP95Ms)}`], summary };
       if (spec.minAgreement !== undefined && s.agreement < spec.minAgreement) {
         return { kind: 'fail', breach: 'agreement', reasons: [`${label} agreement ${s.agreement.toFixed(3)} < min ${spec.minAgreement} over ${s.samples} samples`], summary };
@@ -225,6 +231,7 @@ export function judgeWave(spec: RolloutSpec, ev: WaveEvidence): Verdict {
     if (ev.expectedCanary > 0) {
       if (sh.agents < required) waits.push(`${sh.agents} of ${required} agents reported shadow samples`);
       if (sh.samples < spec.minRequests) waits.push(`${sh.samples} of ${spec.minRequests} shadow samples`);
+      if (sh.samples + sh.errors >= spec.minRequests && sh.errorRate > spec.maxErrorRate) waits.push(`shadow error rate ${pct(sh.errorRate)} is over max ${pct(spec.maxErrorRate)} but not yet significant`);
     }
     if (waits.length) return { kind: 'wait', reasons: waits, summary };
     const agreeNote = spec.minAgreement !== undefined ? `agreement ${sh.agreement.toFixed(3)} ≥ ${spec.minAgreement}` : `agreement ${sh.agreement.toFixed(3)}`;
@@ -234,6 +241,10 @@ export function judgeWave(spec: RolloutSpec, ev: WaveEvidence): Verdict {
   const b = breachOf(spec, recent, stable, 'canary (recent)') ?? breachOf(spec, canary, stable, 'canary');
   if (b) return { kind: 'fail', breach: b.breach, reasons: [b.reason], summary };
   if (ev.elapsedMs < spec.waveMinDurationMs) waits.push(`wave has run ${Math.round(ev.elapsedMs / 1000)} s of ${Math.round(spec.waveMinDurationMs / 1000)} s`);
+  // over the maximum, but not yet significantly: neither fail nor pass, wait for more requests
+  if (canary.count >= spec.minRequests && canary.errorRate > spec.maxErrorRate) {
+    waits.push(`canary error rate ${pct(canary.errorRate)} is over max ${pct(spec.maxErrorRate)} but not yet significant (${canary.errors}/${canary.count} requests)`);
+  }
   if (ev.expectedCanary > 0) {
     if (ev.activated < required) waits.push(`${ev.activated} of ${required} canary agents activated the candidate`);
     if (canary.agents < required) waits.push(`${canary.agents} of ${required} canary agents reported metrics`);
