@@ -35,15 +35,7 @@ test(
   'rpa-agent run (real binary): all roles active, detect over the endpoint, metrics upstream; rpa-agent rollback in the running agent; clean SIGTERM',
   {
     timeout: 180_000,
-    // KNOWN DEFECT (2026-11-23): on the shared dev machine this test started hanging after the
-    // `rpa-agent rollback` step (the agent process outlives SIGTERM) from ~20:40; it passed in 6.5 s
-    // before. The same path runs in-process in test/integration/service-full.test.ts. Run it with
-    // RPA_E2E_RUN_SERVICE=1 until the hang is found (closing note of stop 8).
-    skip: missingModels.length
-      ? `baseline models missing in ${MODELS_DIR}: ${missingModels.join(', ')}`
-      : process.env.RPA_E2E_RUN_SERVICE !== '1'
-        ? 'known hang after the rollback step; set RPA_E2E_RUN_SERVICE=1 to run it'
-        : false,
+    skip: missingModels.length ? `baseline models missing in ${MODELS_DIR}: ${missingModels.join(', ')}` : false,
   },
   async () => {
     const fleet = makeFleet();

@@ -17,9 +17,7 @@ import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { FeedbackSchema, MetricsWindowSchema, ROLES, type AgentEvent, type MetricsWindow } from '../../src/common/wire.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { adminClient, makeFleet, publishRelease, releaseOf, T, workspace, type AgentWorkspace } from './agent-harness.js';
-import { baselineBytes, buildBaseline, iou, missingModels, MODELS_DIR, publishBuilt, screenPng, screenTruth, variantBytes, endProcessAfterTests } from './service-helpers.js';
-
-endProcessAfterTests();
+import { baselineBytes, buildBaseline, iou, missingModels, MODELS_DIR, publishBuilt, screenPng, screenTruth, variantBytes } from './service-helpers.js';
 
 
 const AGENT = 'svc-agent-1';

@@ -9,7 +9,6 @@ import type { MqttClient } from 'mqtt';
 import { ROLES, type Role } from '../../src/common/wire.js';
 import { buildManifest, parseModelMetadata, publishModel, signManifest, type BuiltModel, type SigningKey } from '../../src/fleet/index.js';
 import { repoRoot } from './agent-harness.js';
-import { after } from 'node:test';
 
 /** RPA_TEST_MODELS_DIR overrides assets/models (e.g. while the baseline models are being retrained). */
 export const MODELS_DIR = process.env.RPA_TEST_MODELS_DIR ?? join(repoRoot, 'assets', 'models');
@@ -59,18 +58,4 @@ export function iou(a: readonly number[], b: readonly number[]): number {
   const inter = ix * iy;
   const ua = (a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - inter;
   return ua > 0 ? inter / ua : 0;
-}
-
-/**
- * KNOWN LEAK (stop 8): after the agent service closes, two pipes stay open and the test process never
- * exits, hanging the whole run. Until it is found: name what is still open and end the process 5 s
- * after the file's tests, with their verdict.
- */
-export function endProcessAfterTests(): void {
-  after(() => {
-    setTimeout(() => {
-      process.stderr.write(`lingering after the tests: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
-      process.exit(process.exitCode ?? 0);
-    }, 5000).unref();
-  });
 }

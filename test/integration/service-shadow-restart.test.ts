@@ -15,9 +15,7 @@ import { startAgentService, type AgentService } from '../../src/agent/service.js
 import { MetricsWindowSchema, ROLES, type MetricsWindow } from '../../src/common/wire.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { adminClient, makeFleet, publishRelease, releaseOf, T, workspace, type AgentWorkspace } from './agent-harness.js';
-import { baselineBytes, buildBaseline, missingModels, MODELS_DIR, publishBuilt, screenPng, variantBytes, endProcessAfterTests } from './service-helpers.js';
-
-endProcessAfterTests();
+import { baselineBytes, buildBaseline, missingModels, MODELS_DIR, publishBuilt, screenPng, variantBytes } from './service-helpers.js';
 
 
 const AGENT = 'svc-shadow-1';
