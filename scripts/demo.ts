@@ -88,7 +88,7 @@ async function main(): Promise<number> {
 
     step(1, 'Starting an embedded MQTT broker (aedes, MQTT 3.1.1) on loopback');
     broker = await Aedes.createBroker();
-    server = net.createServer(broker.handle);
+    server = net.createServer({ noDelay: true }, broker.handle);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     ok(`broker listening at ${url}`);

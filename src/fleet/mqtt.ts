@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AgentError } from '../common/errors.js';
+import { noDelayOnConnect } from '../common/mqtt-socket.js';
 
 export interface BrokerOptions {
   url: string;
@@ -52,6 +53,7 @@ function connectOnce(opts: BrokerOptions, protocolVersion: 5 | 4): Promise<MqttC
         connectTimeout: opts.connectTimeoutMs ?? 10_000,
         ...opts.mqttOptions,
       });
+      noDelayOnConnect(client);
     } catch (e) {
       reject(new AgentError('bad_argument', `broker URL ${where}: ${(e as Error).message}`));
       return;

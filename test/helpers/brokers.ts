@@ -64,7 +64,7 @@ export async function startAedes(opts: { port?: number } = {}): Promise<TestBrok
   let server: net.Server | undefined;
   const sockets = new Set<net.Socket>();
   const start = async () => {
-    server = net.createServer((sock) => {
+    server = net.createServer({ noDelay: true }, (sock) => {
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
       broker.handle(sock);
@@ -136,6 +136,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<TestB
     'message_size_limit 16777216',
     'max_queued_messages 100000',
     'max_inflight_messages 0',
+    'set_tcp_nodelay true',
     'log_dest stderr',
     'log_type error',
     'log_type warning',

@@ -11,6 +11,7 @@ import { MAX_CHUNK_SIZE } from '../../common/wire.js';
 import type { AgentConfig } from '../config.js';
 import type { Logger, Timers } from '../runtime.js';
 import { backoffDelay } from './backoff.js';
+import { noDelayOnConnect } from '../../common/mqtt-socket.js';
 
 export interface TransportOptions {
   broker: AgentConfig['broker'];
@@ -69,6 +70,7 @@ export class MqttTransport {
       throw new AgentError('bad_config', `cannot read broker TLS file: ${(e as Error).message}`);
     }
     const client = mqtt.connect(b.url, opts);
+    noDelayOnConnect(client);
     this.client = client;
     client.on('connect', () => {
       this.connected = true;

@@ -30,6 +30,7 @@ import {
 import { nodeEd25519Verifier } from '../signer.js';
 import { gaussian, prng, type ProfileBook } from './profiles.js';
 import { fetchOriginChunks } from './origin-fetch.js';
+import { noDelayOnConnect } from '../../common/mqtt-socket.js';
 
 export interface SimTrust {
   releases: { keys: TrustedKey[]; threshold: number };
@@ -128,6 +129,7 @@ export class SimAgent {
       will: { topic: this.#t.agentStatus(this.agentId), payload: Buffer.from(JSON.stringify(offline)), qos: 1, retain: true },
       ...opts.mqtt,
     });
+    noDelayOnConnect(this.client);
     this.client.on('error', () => {}); // reconnects on its own; errors show up as offline time
     this.client.on('connect', () => this.#onConnect());
     this.client.on('message', (topic, payload) => this.#onMessage(topic, payload));
