@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceHost } from '../../src/agent/inference/host.js';
 import { convInput, f, machine, makeBenchModels, stats } from './inference-models.js';
+import type { Role } from '../../src/common/wire.js';
+import { baselineBytes, buildBaseline, missingModels } from '../../test/integration/service-helpers.js';
 
 const rounds = Number(process.argv[2] ?? 15);
 // intra-op threads for both sessions (default 1: on a shared, oversubscribed box a multi-threaded op
@@ -22,11 +24,11 @@ const PER_BLOCK = 10;
  * pipeline does: each host call gets a fresh copy of the input, made before the block's clocks start
  * (the pipeline allocates a fresh tensor per frame anyway).
  */
-async function compare(label: string, bytes: Uint8Array, manifest: Parameters<InferenceHost['activate']>[0]['manifest'], modelId: string, feedsOf: () => Record<string, { type: string; data: Float32Array; dims: number[] }>, transfer = false) {
+async function compare(label: string, bytes: Uint8Array, manifest: Parameters<InferenceHost['activate']>[0]['manifest'], modelId: string, feedsOf: () => Record<string, { type: string; data: Float32Array; dims: number[] }>, transfer = false, role: Role = 'detector') {
   const raw = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], logSeverityLevel: 3, intraOpNumThreads: threads });
   const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 5, prespawn: false, intraOpNumThreads: threads });
   try {
-    await host.activate({ role: 'detector', modelId, manifest, bytes });
+    await host.activate({ role, modelId, manifest, bytes });
     const feeds = feedsOf();
     // raw onnxruntime cannot take shared memory: it gets its own plain copy of the same input
     const rawData = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new Float32Array(v.data)]));
@@ -39,7 +41,7 @@ async function compare(label: string, bytes: Uint8Array, manifest: Parameters<In
     let hostCpu = 0;
     for (let i = 0; i < 10; i++) {
       await raw.run(ortFeeds());
-      await host.run('detector', feeds);
+      await host.run(role, feeds);
     }
     for (let r = 0; r < rounds; r++) {
       let c = process.cpuUsage();
@@ -54,8 +56,8 @@ async function compare(label: string, bytes: Uint8Array, manifest: Parameters<In
       c = process.cpuUsage();
       for (let i = 0; i < PER_BLOCK; i++) {
         const t = performance.now();
-        if (transfer) await host.run('detector', fresh[i]!, { transfer: true });
-        else await host.run('detector', feeds);
+        if (transfer) await host.run(role, fresh[i]!, { transfer: true });
+        else await host.run(role, feeds);
         hostT.push(performance.now() - t);
       }
       d = process.cpuUsage(c);
@@ -87,6 +89,23 @@ try {
   await compare('det 1x3x640x640 (copied input)', det.bytes, det.manifest, det.modelId, () => ({ images: { type: 'float32', data: convInput(false, 640), dims: [1, 3, 640, 640] } }));
   await compare('det 1x3x640x640 (transferred input)', det.bytes, det.manifest, det.modelId, () => ({ images: { type: 'float32', data: convInput(false, 640), dims: [1, 3, 640, 640] } }), true);
   await compare('conv 1x3x256x256 (transferred input)', conv.bytes, conv.manifest, conv.modelId, () => ({ images: { type: 'float32', data: convInput(), dims: [1, 3, 256, 256] } }), true);
+  // The product's own models (assets/models) at the shapes the vision pipeline feeds them, input handed over
+  // as the pipeline does: the detector on one 640² frame, the classifier on a batch of 36 crops (the sample
+  // screen's element count), similarity on one template and on 36 candidates.
+  if (missingModels.length === 0) {
+    const noise = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 2654435761) % 1000) / 1000);
+    const product: [string, Role, number[]][] = [
+      ['product detector 1x3x640x640', 'detector', [1, 3, 640, 640]],
+      ['product classifier 36x3x64x64', 'classifier', [36, 3, 64, 64]],
+      ['product similarity 1x3x64x64', 'similarity', [1, 3, 64, 64]],
+      ['product similarity 36x3x64x64', 'similarity', [36, 3, 64, 64]],
+    ];
+    for (const [label, role, dims] of product) {
+      const built = await buildBaseline(role);
+      const n = dims.reduce((a, b) => a * b, 1);
+      await compare(`${label} (transferred)`, baselineBytes(role), built.manifest, built.modelId, () => ({ images: { type: 'float32', data: noise(n), dims } }), true, role);
+    }
+  } else console.log(`(product models missing: ${missingModels.join(', ')})`);
   console.log('command: node --import tsx scripts/bench/inference-overhead.ts ' + rounds + ' ' + threads);
 } finally {
   models.cleanup();

@@ -945,18 +945,6 @@ export function roleStatusFrom(row: RoleRow, registry: Registry): RoleStatus {
   return s;
 }
 
-/** Calls `report` when progress crosses each 10 % step (download_progress events are throttled). */
-function progressReporter(total: number, report: (p: number) => void): (have: number, total: number) => void {
-  let lastStep = -1;
-  return (have) => {
-    const step = Math.floor((have / total) * 10);
-    if (step > lastStep) {
-      if (lastStep >= 0 || step > 0) report(Math.round((have / total) * 1000) / 1000);
-      lastStep = step;
-    }
-  };
-}
-
 /**
  * Builds the agent from its dependencies: reads the trust file, opens the registry (WAL) and the
  * encrypted store (at-rest key from the credential store, created on first run), restores the active

@@ -18,6 +18,7 @@ import type { BuiltModel } from '../../src/fleet/manifest.js';
 import { startAedes, startMosquitto, type TestBroker } from '../helpers/brokers.js';
 import { adminClient, buildModel, fixture, makeFleet, pub, publishRelease, releaseOf, repoRoot, signManifestRaw, startTestAgent, T, workspace } from './agent-harness.js';
 import { waitUntil } from './agent-distribution-cases.js';
+import { readAgentLock } from '../../src/agent/rollback-control.js';
 
 const execFileP = promisify(execFile);
 const CHUNK = 4096;
@@ -87,7 +88,10 @@ test('agent resume: kill -9 of `rpa-agent run` mid-fetch, restart → only the m
     procs.push(first.child);
     await waitUntil(() => fetchHave(dataDir, m.modelId) >= FIRST || first.child.exitCode !== null, 60_000, 'first FIRST chunks on disk');
     assert.equal(first.child.exitCode, null, `agent exited early: ${first.stderr()}`);
-    first.child.kill('SIGKILL');
+    // kill -9 the agent process itself (on Linux bin/rpa-agent.js runs it in a child: the lock names it)
+    const agentPid = readAgentLock(dataDir)?.pid;
+    assert.ok(agentPid, 'the running agent holds the lock');
+    process.kill(agentPid, 'SIGKILL');
     await first.exited;
     assert.equal(fetchHave(dataDir, m.modelId), FIRST, 'every chunk published so far was durable before the kill');
     assert.ok(existsSync(join(dataDir, 'partial', `${m.modelId}.part`)));

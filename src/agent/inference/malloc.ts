@@ -9,9 +9,10 @@
  * session allocations in worker threads come from per-thread arenas that fragment and are never
  * returned. Fixing the threshold keeps those blocks mmapped, returned to the OS on release.
  *
- * glibc reads these variables once, at process start, so they cannot be set from inside: the launcher
- * (bin/rpa-agent.js, the Linux desktop build) must set them, e.g. by re-spawning itself with
- * `mallocTuningEnv()` added when `mallocTuned()` is false. Windows and macOS do not use glibc malloc.
+ * glibc reads these variables once, at process start, so they cannot be set from inside: the service
+ * unit sets them, and bin/rpa-agent.js re-runs `rpa-agent run` in a child with them when they are
+ * missing (Linux only). A Linux desktop build would need the same in its launcher (`mallocTuningEnv()`);
+ * Windows and macOS do not use glibc malloc.
  */
 
 /** Fixed 128 KiB mmap threshold (the glibc default, without its dynamic raise). */
