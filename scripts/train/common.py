@@ -1,10 +1,12 @@
 """Shared pieces of the training recipes: the preprocessing contract (letterbox, crop rule), label maps,
-the self-test pattern, NMS and mAP. The TypeScript agent reproduces the preprocessing exactly as
+the self-test pattern, NMS and mAP, the common command-line options and the training schedule. The TypeScript agent reproduces the preprocessing exactly as
 documented in docs/MODELS.md; keep the two in step."""
 import glob
 import json
+import math
 import os
 import random
+import time
 
 import numpy as np
 import torch
@@ -28,6 +30,41 @@ def seed_everything(seed):
     # 1 thread by default: on a shared, oversubscribed 2-core machine two OpenMP threads spin at barriers and
     # run ~10x slower than one; run independent trainings as parallel processes instead.
     torch.set_num_threads(int(os.environ.get('TRAIN_THREADS', '1')))
+
+
+def add_common_args(ap, lr):
+    """The options every recipe takes: data splits, output dir, learning rate, seed, wall-clock budget."""
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--val', required=True)
+    ap.add_argument('--real', default=None)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--lr', type=float, default=lr)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--minutes', type=float, default=0, help='wall-clock budget for training (0 = steps/epochs only)')
+
+
+def train_schedule(opt, base_lr, total_steps, minutes, warmup, step_fn, log_every, label=None):
+    """Runs `step_fn(step, lr)` under linear warm-up and a cosine decay to 2 % of `base_lr`. Progress is
+    steps or the wall-clock budget, whichever runs out first (the machine is shared, so a fixed step
+    count can overrun the time box). `step_fn` returns the text logged every `log_every` steps.
+    Returns (steps done, seconds)."""
+    t0 = time.time()
+    budget = minutes * 60 if minutes else None
+    step = 0
+    while True:
+        prog = step / total_steps
+        if budget:
+            prog = max(prog, (time.time() - t0) / budget)
+        if prog >= 1:
+            break
+        lr = base_lr * min(1.0, (step + 1) / warmup) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * prog)))
+        for g in opt.param_groups:
+            g['lr'] = lr
+        msg = step_fn(step, lr)
+        if step % log_every == 0:
+            print(f'step {step}{label or ""} {msg} lr {lr:.5f} {time.time() - t0:.0f}s', flush=True)
+        step += 1
+    return step, time.time() - t0
 
 
 def classifier_label(el):

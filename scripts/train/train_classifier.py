@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
-                    seed_everything, self_test_block, to_tensor, write_json)
+                    add_common_args, seed_everything, train_schedule, self_test_block, to_tensor, write_json)
 from models import CropNet  # noqa: E402
 from prepare import prepare  # noqa: E402
 
@@ -70,16 +70,10 @@ def metrics(probs, labels):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--data', required=True)
-    ap.add_argument('--val', required=True)
-    ap.add_argument('--real', default=None)
-    ap.add_argument('--out', required=True)
+    add_common_args(ap, lr=3e-3)
     ap.add_argument('--epochs', type=int, default=4)
     ap.add_argument('--max-train', type=int, default=60000)
     ap.add_argument('--batch', type=int, default=128)
-    ap.add_argument('--lr', type=float, default=3e-3)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--minutes', type=float, default=0, help='wall-clock budget (0 = epochs only)')
     ap.add_argument('--save-weights', default=None, help='also save the state_dict here (similarity init)')
     a = ap.parse_args()
     seed_everything(a.seed)
@@ -105,18 +99,9 @@ def main():
     a.train_pool = len(idx)
     steps_per_epoch = len(idx) // a.batch
     total = steps_per_epoch * a.epochs
-    t0 = time.time()
     model.train()
-    step = 0
-    while True:
-        prog = step / total
-        if a.minutes:
-            prog = max(prog, (time.time() - t0) / (a.minutes * 60))
-        if prog >= 1:
-            break
-        lr = a.lr * min(1.0, (step + 1) / 50) * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * prog)))
-        for g in opt.param_groups:
-            g['lr'] = lr
+
+    def one_step(step, lr):
         bi = idx[rng.choice(len(idx), a.batch, p=w)]
         x = augment(X[bi], rng)
         y = torch.from_numpy(Y[bi])
@@ -124,11 +109,9 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 50 == 0:
-            print(f'step {step}/{total} loss {loss.item():.4f} lr {lr:.5f} {time.time() - t0:.0f}s', flush=True)
-        step += 1
-    total = step
-    train_seconds = time.time() - t0
+        return f'loss {loss.item():.4f}'
+
+    total, train_seconds = train_schedule(opt, a.lr, total, a.minutes, 50, one_step, 50, label=f'/{total}')
     if a.save_weights:
         torch.save(model.state_dict(), a.save_weights)
     model.mode = 'classifier'

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
-                    seed_everything, self_test_block, write_json)
+                    add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
 from prepare import prepare  # noqa: E402
 
@@ -188,18 +188,12 @@ def evaluate(model, imgs, metas, score_thr=0.001, batch=4, max_images=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--data', required=True)
-    ap.add_argument('--val', required=True)
-    ap.add_argument('--real', default=None)
-    ap.add_argument('--out', required=True)
+    add_common_args(ap, lr=3e-3)
     ap.add_argument('--size', type=int, default=640)
     ap.add_argument('--crop', type=int, default=320)
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--steps', type=int, default=1500)
-    ap.add_argument('--lr', type=float, default=3e-3)
-    ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--eval-every', type=int, default=0)
-    ap.add_argument('--minutes', type=float, default=0, help='wall-clock budget for training (0 = steps only)')
     ap.add_argument('--eval-images', type=int, default=200, help='held-out images used for mAP (file order)')
     ap.add_argument('--ckpt', default=None, help='skip training: load this state_dict, evaluate and export')
     ap.add_argument('--p2', action='store_true', help='add the stride-4 level')
@@ -224,21 +218,9 @@ def main():
         for n_, p in model.named_parameters():
             (no_decay if p.ndim <= 1 else decay).append(p)
         opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 5e-4}, {'params': no_decay, 'weight_decay': 0}], lr=a.lr)
-        warm = max(1, min(100, a.steps // 10))
-        budget = a.minutes * 60 if a.minutes else None
         model.train()
-        step = 0
-        while True:
-            # progress drives the cosine schedule: steps or wall-clock budget, whichever runs out first
-            # (the machine is shared, so a fixed step count can overrun the time box)
-            prog = step / a.steps
-            if budget:
-                prog = max(prog, (time.time() - t0) / budget)
-            if prog >= 1:
-                break
-            lr = a.lr * min(1.0, (step + 1) / warm) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * prog)))
-            for g in opt.param_groups:
-                g['lr'] = lr
+
+        def one_step(step, lr):
             x, targets = sample_batch(imgs, metas, rng, a.batch, a.crop, a.size)
             lc, lb = loss_fn(model, x, targets, a.crop)
             loss = lc + 2.0 * lb
@@ -246,13 +228,12 @@ def main():
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             opt.step()
-            if step % 25 == 0:
-                print(f'step {step} cls {lc.item():.4f} box {lb.item():.4f} lr {lr:.5f} {time.time() - t0:.0f}s', flush=True)
             if a.eval_every and step and step % a.eval_every == 0:
                 r, _ = evaluate(model, vimgs, vmetas, max_images=40)
                 print('eval', json.dumps(r), flush=True)
-            step += 1
-        steps_done = step
+            return f'cls {lc.item():.4f} box {lb.item():.4f}'
+
+        steps_done, _ = train_schedule(opt, a.lr, a.steps, a.minutes, max(1, min(100, a.steps // 10)), one_step, 25)
         os.makedirs(a.out, exist_ok=True)
         torch.save(model.state_dict(), a.save)
     train_seconds = time.time() - t0

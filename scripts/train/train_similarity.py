@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import CROP_SIZE, histogram10, pattern_tensor, seed_everything, self_test_block, to_tensor, write_json  # noqa: E402
+from common import (CROP_SIZE, add_common_args, histogram10, pattern_tensor, seed_everything, self_test_block,  # noqa: E402
+                    to_tensor, train_schedule, write_json)
 from models import CropNet  # noqa: E402
 from prepare import prepare  # noqa: E402
 from train_classifier import CROP_CONTRACT, augment  # noqa: E402
@@ -91,18 +92,12 @@ def refind(model, crops, pages, pairs_of=((0, 1),)):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--data', required=True)
-    ap.add_argument('--val', required=True)
-    ap.add_argument('--real', default=None)
-    ap.add_argument('--out', required=True)
+    add_common_args(ap, lr=1e-3)
     ap.add_argument('--init', default=None)
     ap.add_argument('--steps', type=int, default=800)
     ap.add_argument('--pages-per-batch', type=int, default=6)
     ap.add_argument('--per-page', type=int, default=24)
-    ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--temperature', type=float, default=0.07)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--minutes', type=float, default=0, help='wall-clock budget (0 = steps only)')
     a = ap.parse_args()
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -117,17 +112,8 @@ def main():
         model.load_state_dict({k: v for k, v in sd.items() if not k.startswith('fc.')}, strict=False)
         print('initialised from', a.init, flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=5e-4)
-    t0 = time.time()
-    step = 0
-    while True:
-        prog = step / a.steps
-        if a.minutes:
-            prog = max(prog, (time.time() - t0) / (a.minutes * 60))
-        if prog >= 1:
-            break
-        lr = a.lr * min(1.0, (step + 1) / 30) * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * prog)))
-        for g in opt.param_groups:
-            g['lr'] = lr
+
+    def one_step(step, lr):
         qa, qb, sg = [], [], []
         for k in rng.choice(len(keys), a.pages_per_batch, replace=False):
             pl = pairs[keys[k]]
@@ -151,11 +137,9 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 25 == 0:
-            print(f'step {step}/{a.steps} loss {loss.item():.4f} lr {lr:.5f} {time.time() - t0:.0f}s', flush=True)
-        step += 1
-    a.steps = step
-    train_seconds = time.time() - t0
+        return f'loss {loss.item():.4f}'
+
+    a.steps, train_seconds = train_schedule(opt, a.lr, a.steps, a.minutes, 30, one_step, 25, label=f'/{a.steps}')
     held, sims = refind(model, va, vpages)
     print('heldout', json.dumps(held), flush=True)
     real = None
