@@ -542,36 +542,16 @@ export class Agent {
     this.shadowKeep.add(modelId);
     let stored = this.registry.getModel(modelId);
     if (!stored || !this.blobs.hasBlob(modelId)) {
-      const resumed = this.registry.getFetch(modelId);
-      const manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
-      this.checkManifest(manifest, role, modelId);
-      const fetch = new ChunkFetch(manifest, {
-        registry: this.registry,
-        blobs: this.blobs,
-        subscriber: this.transport,
-        topics: this.t,
-        window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
-        now: () => this.nowIso(),
-      });
-      this.shadowFetches.set(modelId, fetch);
-      this.emit({ type: 'download_started', role, modelId, details: { shadow: true, chunks: manifest.chunkSha256.length, size: manifest.size, name: manifest.name, version: manifest.version } });
       try {
-        await fetch.run({ signal });
-        // whole-file size + sha256 before the file becomes a blob (the fetch module's commit when it has one)
-        const withCommit = fetch as unknown as { commit?: (o: { signal?: AbortSignal }) => Promise<void> };
-        if (typeof withCommit.commit === 'function') await withCommit.commit({ signal });
-        else await this.blobs.commitPartial(modelId, manifest, { signal });
+        await this.download(role, modelId, signal, {
+          shadow: true,
+          track: (f) => (f ? this.shadowFetches.set(modelId, f) : this.shadowFetches.delete(modelId)),
+        });
       } catch (e) {
         const err = toAgentError(e);
-        if (err.code === 'size_mismatch' || err.code === 'sha256_mismatch') this.discardFetch(modelId);
         if (err.code !== 'aborted') this.emit({ type: 'model_rejected', role, modelId, reason: err.code, message: `shadow candidate: ${err.message}`, details: { shadow: true } });
         throw err;
-      } finally {
-        this.shadowFetches.delete(modelId);
       }
-      this.registry.putModel(manifest, this.nowIso());
-      this.discardFetch(modelId);
-      this.emit({ type: 'model_verified', role, modelId, details: { shadow: true, size: manifest.size } });
       stored = this.registry.getModel(modelId);
     }
     if (!stored) throw new AgentError('not_found', `shadow model ${modelId} is not in the store`);
@@ -664,69 +644,14 @@ export class Agent {
         manifest = stored.manifest; // already verified and stored: instant switch (e.g. rollback)
       } else {
         this.setRole(role, { state: 'fetching', pendingModelId: modelId, pendingProgress: 0, lastErrorCode: null, lastErrorMessage: null });
-        const resumed = this.registry.getFetch(modelId);
-        manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
-        this.checkManifest(manifest, role, modelId);
-        const origins = manifest.origins?.length ? createOriginClient({ ...(this.config.fetch.originCa ? { caFile: this.config.fetch.originCa } : {}), idleMs: this.config.fetch.originIdleMs }) : undefined;
-        const fetch = new ChunkFetch(manifest, {
-          registry: this.registry,
-          blobs: this.blobs,
-          subscriber: this.transport,
-          topics: this.t,
-          // bounded in topics and in bytes: window × chunkSize stays ≤ windowBytes (at least one chunk)
-          window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
-          now: () => this.nowIso(),
-          onProgress: fetchProgressReporter(manifest.chunkSha256.length, () => this.clock.now(), (p) => {
+        manifest = await this.download(role, modelId, signal, {
+          track: (f) => (job.fetch = f),
+          onProgress: (p) => {
             this.registry.updateRole(role, { pendingProgress: p }, this.nowIso());
             this.emit({ type: 'download_progress', role, modelId, details: { progress: p } });
             this.publishStatus();
-          }),
-          // DESIGN.md "Scale path": the signed manifest's HTTPS origins first, the broker's chunks as fallback
-          ...(origins
-            ? {
-                origin: {
-                  urls: manifest.origins!,
-                  client: origins,
-                  onFallback: (f: OriginFallback) =>
-                    this.emit({ type: 'origin_fallback', role, modelId, reason: 'origin_unavailable', message: f.message, details: { failures: f.failures, chunksFromOrigin: f.chunksFromOrigin } }),
-                },
-              }
-            : {}),
-        });
-        job.fetch = fetch;
-        const before = this.registry.getFetch(modelId);
-        this.emit({
-          type: 'download_started',
-          role,
-          modelId,
-          details: { chunks: manifest.chunkSha256.length, have: before?.have ?? 0, size: manifest.size, name: manifest.name, version: manifest.version },
-        });
-        // A dropped connection switches a wildcard fetch to per-topic resume (no replay of held chunks).
-        const offConn = this.subscribe((c) => {
-          if (c.kind === 'status' && !c.status.connected) fetch.onConnectionLost();
-        });
-        const result = await fetch.run({ signal }).finally(() => {
-          offConn();
-          origins?.close();
-        });
-        job.fetch = undefined;
-        this.setRole(role, { state: 'verifying', pendingProgress: 1 });
-        try {
-          await fetch.commit({ signal }); // whole-file size + sha256, then the sealed partial becomes the blob
-        } catch (e) {
-          const err = toAgentError(e);
-          // The assembled file is wrong as a whole: nothing of it can be reused.
-          if (err.code === 'size_mismatch' || err.code === 'sha256_mismatch') this.discardFetch(modelId);
-          throw err;
-        }
-        this.registry.putModel(manifest, this.nowIso());
-        const rec = this.registry.getFetch(modelId);
-        this.discardFetch(modelId);
-        this.emit({
-          type: 'model_verified',
-          role,
-          modelId,
-          details: { ...result, chunks: manifest.chunkSha256.length, chunksWrittenTotal: rec?.chunksWritten ?? result.written, size: manifest.size },
+          },
+          onFetched: () => this.setRole(role, { state: 'verifying', pendingProgress: 1 }),
         });
       }
       if (signal.aborted) throw new AgentError('aborted', 'superseded');
@@ -845,6 +770,86 @@ export class Agent {
   private discardFetch(modelId: string): void {
     this.registry.deleteFetch(modelId);
     this.blobs.removePartial(modelId);
+  }
+
+  /**
+   * Downloads, verifies and stores one model (DESIGN.md "Trust rules"): the signed manifest (or the one a
+   * resumed fetch kept), its checks, the chunks — from the manifest's HTTPS origins first, the broker's
+   * retained chunks as fallback — each verified and sealed as it arrives, a dropped connection switching a
+   * wildcard fetch to per-topic resume, then the whole-file size + sha256 before the file becomes a blob.
+   * Used for a role's own model and for a shadow candidate alike. Returns the stored manifest.
+   */
+  private async download(
+    role: Role,
+    modelId: string,
+    signal: AbortSignal,
+    o: { shadow?: boolean; track: (fetch: ChunkFetch | undefined) => void; onProgress?: (p: number) => void; onFetched?: () => void },
+  ): Promise<ModelManifest> {
+    const resumed = this.registry.getFetch(modelId);
+    const manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
+    this.checkManifest(manifest, role, modelId);
+    const origins = manifest.origins?.length ? createOriginClient({ ...(this.config.fetch.originCa ? { caFile: this.config.fetch.originCa } : {}), idleMs: this.config.fetch.originIdleMs }) : undefined;
+    const shadow = o.shadow ? { shadow: true } : {};
+    const fetch = new ChunkFetch(manifest, {
+      registry: this.registry,
+      blobs: this.blobs,
+      subscriber: this.transport,
+      topics: this.t,
+      // bounded in topics and in bytes: window × chunkSize stays ≤ windowBytes (at least one chunk)
+      window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
+      now: () => this.nowIso(),
+      ...(o.onProgress ? { onProgress: fetchProgressReporter(manifest.chunkSha256.length, () => this.clock.now(), o.onProgress) } : {}),
+      // DESIGN.md "Scale path": the signed manifest's HTTPS origins first, the broker's chunks as fallback
+      ...(origins
+        ? {
+            origin: {
+              urls: manifest.origins!,
+              client: origins,
+              onFallback: (f: OriginFallback) =>
+                this.emit({ type: 'origin_fallback', role, modelId, reason: 'origin_unavailable', message: f.message, details: { ...shadow, failures: f.failures, chunksFromOrigin: f.chunksFromOrigin } }),
+            },
+          }
+        : {}),
+    });
+    o.track(fetch);
+    const before = this.registry.getFetch(modelId);
+    this.emit({
+      type: 'download_started',
+      role,
+      modelId,
+      details: { ...shadow, chunks: manifest.chunkSha256.length, have: before?.have ?? 0, size: manifest.size, name: manifest.name, version: manifest.version },
+    });
+    // A dropped connection switches a wildcard fetch to per-topic resume (no replay of held chunks).
+    const offConn = this.subscribe((c) => {
+      if (c.kind === 'status' && !c.status.connected) fetch.onConnectionLost();
+    });
+    let result: Awaited<ReturnType<ChunkFetch['run']>>;
+    try {
+      result = await fetch.run({ signal });
+    } finally {
+      offConn();
+      origins?.close();
+      o.track(undefined);
+    }
+    o.onFetched?.();
+    try {
+      await fetch.commit({ signal }); // whole-file size + sha256, then the sealed partial becomes the blob
+    } catch (e) {
+      const err = toAgentError(e);
+      // The assembled file is wrong as a whole: nothing of it can be reused.
+      if (err.code === 'size_mismatch' || err.code === 'sha256_mismatch') this.discardFetch(modelId);
+      throw err;
+    }
+    this.registry.putModel(manifest, this.nowIso());
+    const rec = this.registry.getFetch(modelId);
+    this.discardFetch(modelId);
+    this.emit({
+      type: 'model_verified',
+      role,
+      modelId,
+      details: { ...shadow, ...result, chunks: manifest.chunkSha256.length, chunksWrittenTotal: rec?.chunksWritten ?? result.written, size: manifest.size },
+    });
+    return manifest;
   }
 
   /** Subscribes to the retained manifest and verifies it (size bound first, then DSSE, then zod). */

@@ -198,3 +198,25 @@ test('origin fetch: agent stopped mid-download (stalled origin), restarted → a
     await teardown(c);
   }
 });
+
+test('origin fetch, shadow candidate: fetchShadowModel takes the bytes from the HTTPS origin too (no broker chunks), verified, stored, not activated', { timeout: 60_000 }, async () => {
+  const c = await setup();
+  try {
+    await publishManifest(c); // no chunk topics on the broker at all
+    const a = await agent(c);
+    await a.agent.ready;
+    const got = await a.agent.fetchShadowModel('detector', c.m.modelId);
+    assert.deepEqual(Buffer.from(got.bytes), Buffer.from(c.bytes), 'exact bytes');
+    assert.equal(got.manifest.sha256, c.m.modelId);
+    const events = a.agent.snapshot().recentEvents;
+    const verified = events.find((e) => e.type === 'model_verified' && e.modelId === c.m.modelId)!;
+    assert.equal(verified.details?.shadow, true);
+    assert.equal(verified.details?.mode, 'origin');
+    assert.equal(verified.details?.fromOrigin, c.m.chunks.length);
+    assert.deepEqual(c.origin.requests.map((r) => r.range), [`bytes=0-${c.bytes.length - 1}`]);
+    assert.ok(!events.some((e) => e.type === 'activated'), 'a shadow model is never put in the active slot');
+    assert.equal(a.agent.snapshot().roles.detector?.modelId, undefined);
+  } finally {
+    await teardown(c);
+  }
+});
