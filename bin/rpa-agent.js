@@ -14,6 +14,9 @@ const tuned = process.env.MALLOC_MMAP_THRESHOLD_ !== undefined || /glibc\.malloc
 if (process.platform === 'linux' && process.argv[2] === 'run' && !tuned && process.env.RPA_AGENT_NO_REEXEC !== '1') {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
+    // own process group: a terminal's Ctrl+C reaches only this launcher, which forwards it once (in the
+    // same group the agent would get SIGINT twice and the second would cut its clean shutdown short)
+    detached: true,
     env: { ...process.env, ...MALLOC_ENV, RPA_AGENT_LAUNCHER_PID: String(process.pid) },
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));

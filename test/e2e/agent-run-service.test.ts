@@ -140,7 +140,7 @@ test(
 );
 
 test(
-  'rpa-agent run launcher (Linux): SIGKILL of the launcher → the agent process notices and shuts down cleanly (lock file removed)',
+  'rpa-agent run launcher (Linux): SIGINT to the launcher → forwarded once, clean exit 0; SIGKILL of the launcher → the agent process notices and shuts down cleanly (lock file removed)',
   { timeout: 90_000, skip: process.platform !== 'linux' ? 'the re-exec launcher is Linux-only (glibc)' : false },
   async () => {
     const fleet = makeFleet();
@@ -153,8 +153,20 @@ test(
       const dataDir = join(ws.dir, 'data');
       writeFileSync(configPath, JSON.stringify(ws.configFor(broker, { endpoint: { path: join(ws.dir, 'bot.sock') }, vision: { capture: false }, inference: { providers: ['cpu'] } })));
       let err = '';
-      child = spawn(process.execPath, [BIN, 'run', '--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const start = () => {
+        const c = spawn(process.execPath, [BIN, 'run', '--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+        c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        return c;
+      };
+      // Ctrl+C (SIGINT) to the launcher: the agent gets it once and ends cleanly with 0
+      child = start();
+      await until(() => readAgentLock(dataDir) !== undefined, 60_000, 'the agent lock file', () => err);
+      const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, `launcher exit code after SIGINT; stderr:\n${err.slice(-2000)}`);
+      assert.equal(existsSync(join(dataDir, LOCK_FILE)), false, 'lock file removed after SIGINT');
+      // SIGKILL of the launcher: the orphaned agent shuts itself down
+      child = start();
       await until(() => readAgentLock(dataDir) !== undefined, 60_000, 'the agent lock file', () => err);
       agentPid = readAgentLock(dataDir)!.pid;
       assert.notEqual(agentPid, child.pid);
