@@ -61,3 +61,12 @@ export function fixture(file: string, expected?: number[], extra: Parameters<typ
 export function xFeeds(values: number[] = SELF_TEST_X) {
   return { x: { type: 'float32', data: Float32Array.from(values), dims: [1, 4] } };
 }
+
+/** Polls `cond` every 10 ms; throws once `ms` have passed without it holding. */
+export async function waitUntil(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -8,18 +8,10 @@ import assert from 'node:assert/strict';
 import { InferenceHost, type HostEvent } from '../../src/agent/inference/host.js';
 import { CandidateGuard, type GuardEvidence } from '../../src/agent/inference/guard.js';
 import { activateFirstGood } from '../../src/agent/inference/restart.js';
-import { A_OUT, B_OUT, fixture, xFeeds } from './inference-fixtures.js';
+import { A_OUT, B_OUT, fixture, waitUntil, xFeeds } from './inference-fixtures.js';
 
 const a = fixture('tiny-a.onnx', A_OUT);
 const b = fixture('tiny-b.onnx', B_OUT);
-
-async function until(cond: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('guard breach (error rate) reverts to stable at once: instant rollback to the previous generation', async () => {
   const events: HostEvent[] = [];
@@ -43,7 +35,7 @@ test('guard breach (error rate) reverts to stable at once: instant rollback to t
     // …and fails on these (wrong shape for its [1,4] input): 4 errors in 10 = 40 % > 20 %
     const bad = { x: { type: 'float32', data: new Float32Array(8), dims: [1, 8] } };
     for (let i = 0; i < 4; i++) await assert.rejects(host.run('detector', bad));
-    await until(() => reverts.length === 1);
+    await waitUntil(() => reverts.length === 1);
     assert.equal(guard.phase('detector'), 'breached');
     assert.equal(host.status().roles.detector?.modelId, a.modelId);
     assert.deepEqual(Array.from((await host.run('detector', xFeeds())).y!.data as Float32Array), A_OUT);
@@ -75,7 +67,7 @@ test('guard breach (latency p95) reverts by re-activating stable; the slow candi
     await host.activate({ role: 'detector', ...slow });
     guard.watch('detector', slow.modelId, { maxErrorRate: 0.5, maxLatencyP95Ms: 3, guardWindowSec: 60, minSamples: 5 });
     for (let i = 0; i < 5; i++) await host.run('detector', xFeeds());
-    await until(() => reverted !== undefined);
+    await waitUntil(() => reverted !== undefined);
     await reverted;
     assert.equal(host.status().roles.detector?.modelId, a.modelId);
     assert.deepEqual(Array.from((await host.run('detector', xFeeds())).y!.data as Float32Array), A_OUT);

@@ -7,18 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceHost } from '../../src/agent/inference/host.js';
-import { A_OUT, B_OUT, fixture, xFeeds } from './inference-fixtures.js';
+import { A_OUT, B_OUT, fixture, waitUntil, xFeeds } from './inference-fixtures.js';
 
 const a = fixture('tiny-a.onnx', A_OUT);
 const b = fixture('tiny-b.onnx', B_OUT);
-
-async function until(cond: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function serves(host: InferenceHost, expected: number[]) {
   const out = await host.run('detector', xFeeds());
@@ -71,7 +63,7 @@ test('long-lived workers: 8 swaps take turns on the same two threads; old sessio
     await serves(host, B_OUT);
     assert.deepEqual([...(host.status().threads.detector ?? [])].sort(), pair, 'same two threads throughout');
     // the drained generation's session is released in its (still living) thread
-    await until(() => host.status().sessions === 1);
+    await waitUntil(() => host.status().sessions === 1);
     assert.equal(host.status().workers, 2);
     assert.equal(host.status().recycledWorkers, 0);
   } finally {
@@ -93,10 +85,10 @@ test('recycleAfterLoads: a worker that loaded 3 models is replaced by a fresh th
     const { errors } = await load.stop();
     assert.deepEqual(errors, []);
     // 9 loads over two workers at 3 loads each: at least two recycles, each a new thread
-    await until(() => host.status().recycledWorkers >= 2);
+    await waitUntil(() => host.status().recycledWorkers >= 2);
     assert.ok(seen.size >= 4, `fresh threads took over (${[...seen].join(',')})`);
     await serves(host, A_OUT);
-    await until(() => host.status().workers <= 2);
+    await waitUntil(() => host.status().workers <= 2);
   } finally {
     await host.close();
   }
@@ -118,7 +110,7 @@ test('recycle(role): the model is reloaded in a fresh thread and the old threads
     const now = host.status().threads.detector ?? [];
     assert.ok(now.some((t) => !before.has(t)), 'the reloaded model lives in a new thread');
     // A's session is released asynchronously (its worker answers 'released'), then its thread ends
-    await until(() => host.status().recycledWorkers >= 1);
+    await waitUntil(() => host.status().recycledWorkers >= 1);
     assert.equal(host.status().roles.detector?.previous, b.modelId);
     // instant rollback to the previous generation (it lives in an old, recycling thread) …
     host.rollback('detector', b.modelId);
@@ -129,7 +121,7 @@ test('recycle(role): the model is reloaded in a fresh thread and the old threads
     await host.activate({ role: 'detector', ...b });
     await serves(host, B_OUT);
     assert.equal(host.status().roles.detector?.previous, a.modelId);
-    await until(() => (host.status().threads.detector ?? []).every((t) => !before.has(t)));
+    await waitUntil(() => (host.status().threads.detector ?? []).every((t) => !before.has(t)));
     assert.ok(host.status().workers <= 2);
   } finally {
     await host.close();
@@ -149,7 +141,7 @@ test('an activation aborted mid-load: rejects with aborted, the old model keeps 
     await serves(host, A_OUT);
     assert.equal(host.status().roles.detector?.modelId, a.modelId);
     // the load finishes in the standby worker and is released there; the threads stay
-    await until(() => host.status().sessions === 1);
+    await waitUntil(() => host.status().sessions === 1);
     assert.equal(host.status().workers, 2);
     await host.activate({ role: 'detector', ...b });
     await serves(host, B_OUT);
