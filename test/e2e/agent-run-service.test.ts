@@ -13,13 +13,12 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { MqttClient } from 'mqtt';
 import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
 import { LOCK_FILE, readAgentLock } from '../../src/agent/rollback-control.js';
-import { AgentEventSchema, MetricsWindowSchema, ROLES, type AgentEvent, type MetricsWindow } from '../../src/common/wire.js';
-import { startAedes, type TestBroker } from '../helpers/brokers.js';
-import { adminClient, makeFleet, publishRelease, releaseOf, repoRoot, T, workspace, type AgentWorkspace } from '../integration/agent-harness.js';
-import { baselineBytes, buildBaseline, missingModels, MODELS_DIR, publishBuilt, screenPng, variantBytes } from '../integration/service-helpers.js';
+import { AgentEventSchema, MetricsWindowSchema, ROLES, type AgentEvent } from '../../src/common/wire.js';
+import { startAedes } from '../helpers/brokers.js';
+import { makeFleet, publishRelease, releaseOf, repoRoot, T, workspace } from '../integration/agent-harness.js';
+import { baselineBytes, buildBaseline, collectUpstream, openServiceWorld, publishBaselines, publishBuilt, screenPng, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from '../integration/service-helpers.js';
 
 const execFileP = promisify(execFile);
 const AGENT = 'e2e-run-agent';
@@ -37,38 +36,23 @@ test(
   'rpa-agent run (real binary): all roles active, detect over the endpoint, metrics upstream; rpa-agent rollback in the running agent; clean SIGTERM',
   {
     timeout: 180_000,
-    skip: missingModels.length ? `baseline models missing in ${MODELS_DIR}: ${missingModels.join(', ')}` : false,
+    skip: skipWithoutBaselines,
   },
   async () => {
-    const fleet = makeFleet();
-    let broker: TestBroker | undefined;
-    let admin: MqttClient | undefined;
-    let ws: AgentWorkspace | undefined;
+    let world: ServiceWorld | undefined;
     let child: ChildProcess | undefined;
     let client: BotClient | undefined;
     try {
-      broker = await startAedes();
-      ws = await workspace(fleet, AGENT);
-      admin = await adminClient(broker);
-      const metrics: MetricsWindow[] = [];
-      admin.on('message', (topic, payload) => {
-        if (topic === T.agentMetrics(AGENT)) metrics.push(MetricsWindowSchema.parse(JSON.parse(payload.toString())));
-      });
-      await admin.subscribeAsync(T.agentMetrics(AGENT), { qos: 1 });
-      const stable = { detector: await buildBaseline('detector'), classifier: await buildBaseline('classifier'), similarity: await buildBaseline('similarity') };
-      for (const role of ROLES) await publishBuilt(admin, stable[role], fleet.modelKeys);
-      const roles = { detector: { stable: stable.detector.modelId }, classifier: { stable: stable.classifier.modelId }, similarity: { stable: stable.similarity.modelId } };
+      world = await openServiceWorld(AGENT);
+      const { fleet, ws, admin } = world;
+      const metrics = await collectUpstream(admin, T.agentMetrics(AGENT), (j) => MetricsWindowSchema.parse(j));
+      const { stable, roles } = await publishBaselines(admin, fleet);
       await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
 
       const socketPath = join(ws.dir, 'bot.sock');
       const configPath = join(ws.dir, 'agent.json');
       const dataDir = join(ws.dir, 'data');
-      writeFileSync(
-        configPath,
-        JSON.stringify(
-          ws.configFor(broker, { latencyBudgetMs: 10_000, endpoint: { path: socketPath }, telemetry: { windowSec: 1 }, vision: { capture: false }, inference: { providers: ['cpu'] } }),
-        ),
-      );
+      writeFileSync(configPath, JSON.stringify(serviceConfig(ws, world.broker, { endpoint: { path: socketPath } })));
 
       child = spawn(process.execPath, [BIN, 'run', '--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
       const events: AgentEvent[] = [];
@@ -132,9 +116,7 @@ test(
         child.kill('SIGKILL');
         await new Promise((r) => child!.once('exit', r));
       }
-      await admin?.endAsync();
-      await broker?.close();
-      await ws?.cleanup();
+      await world?.close();
     }
   },
 );

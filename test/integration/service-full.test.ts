@@ -8,61 +8,38 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
 import { connect, type BotClient } from '../../src/agent/endpoint/index.js';
 import { parseAgentConfig } from '../../src/agent/config.js';
 import { startAgentService, type AgentService } from '../../src/agent/service.js';
 import { readAgentLock, requestRollback } from '../../src/agent/rollback-control.js';
 import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { FeedbackSchema, MetricsWindowSchema, ROLES, type AgentEvent, type MetricsWindow } from '../../src/common/wire.js';
-import { startAedes, type TestBroker } from '../helpers/brokers.js';
-import { adminClient, makeFleet, publishRelease, releaseOf, T, workspace, type AgentWorkspace } from './agent-harness.js';
-import { baselineBytes, buildBaseline, iou, missingModels, MODELS_DIR, publishBuilt, screenPng, screenTruth, variantBytes } from './service-helpers.js';
+import { publishRelease, releaseOf, T } from './agent-harness.js';
+import { baselineBytes, buildBaseline, collectUpstream, iou, openServiceWorld, publishBaselines, publishBuilt, screenPng, screenTruth, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from './service-helpers.js';
 
 
 const AGENT = 'svc-agent-1';
 
 test(
   'agent service: real baseline models → all roles active in the host; detect via the bot endpoint; metrics + feedback upstream; slow candidate rolled back by the guard; manual rollback via the control dir',
-  { timeout: 420_000, skip: missingModels.length ? `baseline models missing in ${MODELS_DIR}: ${missingModels.join(', ')}` : false },
+  { timeout: 420_000, skip: skipWithoutBaselines },
   async () => {
-    const fleet = makeFleet();
-    let broker: TestBroker | undefined;
-    let admin: MqttClient | undefined;
-    let ws: AgentWorkspace | undefined;
+    let world: ServiceWorld | undefined;
     let svc: AgentService | undefined;
     let client: BotClient | undefined;
     try {
-      broker = await startAedes();
-      ws = await workspace(fleet, AGENT);
-      admin = await adminClient(broker);
-      const metrics: MetricsWindow[] = [];
-      const feedback: unknown[] = [];
-      const upstreamEvents: AgentEvent[] = [];
-      admin.on('message', (topic, payload) => {
-        if (topic === T.agentMetrics(AGENT)) metrics.push(MetricsWindowSchema.parse(JSON.parse(payload.toString())));
-        if (topic === T.agentFeedback(AGENT)) feedback.push(FeedbackSchema.parse(JSON.parse(payload.toString())));
-        if (topic === T.agentEvents(AGENT)) upstreamEvents.push(JSON.parse(payload.toString()) as AgentEvent);
-      });
-      await admin.subscribeAsync([T.agentMetrics(AGENT), T.agentFeedback(AGENT), T.agentEvents(AGENT)], { qos: 1 });
+      world = await openServiceWorld(AGENT);
+      const { fleet, ws, admin } = world;
+      const metrics: MetricsWindow[] = await collectUpstream(admin, T.agentMetrics(AGENT), (j) => MetricsWindowSchema.parse(j));
+      const feedback: unknown[] = await collectUpstream(admin, T.agentFeedback(AGENT), (j) => FeedbackSchema.parse(j));
+      const upstreamEvents: AgentEvent[] = await collectUpstream(admin, T.agentEvents(AGENT), (j) => j as AgentEvent);
 
       // Fleet side: the baseline models signed and published, release 1 names them stable.
-      const stable = { detector: await buildBaseline('detector'), classifier: await buildBaseline('classifier'), similarity: await buildBaseline('similarity') };
-      for (const role of ROLES) await publishBuilt(admin, stable[role], fleet.modelKeys);
-      await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: stable.detector.modelId }, classifier: { stable: stable.classifier.modelId }, similarity: { stable: stable.similarity.modelId } } }), fleet.releaseKeys);
+      const { stable, roles } = await publishBaselines(admin, fleet);
+      await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
 
       const socketPath = join(ws.dir, 'endpoint.sock');
-      const config = parseAgentConfig(
-        ws.configFor(broker, {
-          latencyBudgetMs: 10_000,
-          timeouts: { manifestMs: 20_000 },
-          endpoint: { path: socketPath },
-          telemetry: { windowSec: 1 },
-          vision: { capture: false },
-          // cpu only: this machine has no GPU (the platform default would try cuda first on every load)
-          inference: { providers: ['cpu'] },
-        }),
-      );
+      const config = parseAgentConfig(serviceConfig(ws, world.broker, { timeouts: { manifestMs: 20_000 }, endpoint: { path: socketPath } }));
       svc = await startAgentService({ config, secretStore: ws.secretStore, capturer: null, host: { warmupRuns: 2 }, guardCheckMs: 200, controlPollMs: 100 });
       const { agent } = svc;
 
@@ -129,18 +106,9 @@ test(
       const cand = await buildBaseline('detector', { bytes: variantBytes(baselineBytes('detector'), 'candidate-1'), version: '1.0.1' });
       assert.notEqual(cand.modelId, stable.detector.modelId);
       await publishBuilt(admin, cand, fleet.modelKeys);
-      await publishRelease(
-        admin,
-        releaseOf({
-          seq: 2,
-          roles: {
-            detector: { stable: stable.detector.modelId, candidate: { modelId: cand.modelId, rolloutId: 'ro-tight', percent: 100, shadow: false, gates: { maxErrorRate: 0.5, maxLatencyP95Ms: 0.001, guardWindowSec: 60, minSamples: 3 } } },
-            classifier: { stable: stable.classifier.modelId },
-            similarity: { stable: stable.similarity.modelId },
-          },
-        }),
-        fleet.releaseKeys,
-      );
+      const tight = { maxErrorRate: 0.5, maxLatencyP95Ms: 0.001, guardWindowSec: 60, minSamples: 3 };
+      const detector = { stable: stable.detector.modelId, candidate: { modelId: cand.modelId, rolloutId: 'ro-tight', percent: 100, shadow: false, gates: tight } };
+      await publishRelease(admin, releaseOf({ seq: 2, roles: { ...roles, detector } }), fleet.releaseKeys);
       await agent.waitForEvent((e) => e.type === 'activated' && e.modelId === cand.modelId, { timeoutMs: 120_000 });
       assert.equal(svc.guard.phase('detector'), 'watching');
       // runs of the candidate (a new minScore each time, so the frame cache cannot answer)
@@ -166,11 +134,7 @@ test(
       //    a new stable classifier, then back to the previous kept version, instantly from the store.
       const cls2 = await buildBaseline('classifier', { bytes: variantBytes(baselineBytes('classifier'), 'classifier-2'), version: '1.0.2' });
       await publishBuilt(admin, cls2, fleet.modelKeys);
-      await publishRelease(
-        admin,
-        releaseOf({ seq: 3, roles: { detector: { stable: stable.detector.modelId }, classifier: { stable: cls2.modelId }, similarity: { stable: stable.similarity.modelId } } }),
-        fleet.releaseKeys,
-      );
+      await publishRelease(admin, releaseOf({ seq: 3, roles: { ...roles, classifier: { stable: cls2.modelId } } }), fleet.releaseKeys);
       await agent.waitFor((s) => s.roles.classifier?.modelId === cls2.modelId && s.roles.classifier.state === 'committed', { timeoutMs: 120_000 });
       const manual = await requestRollback(config.dataDir, 'classifier', { timeoutMs: 60_000 });
       assert.equal(manual.ok, true, JSON.stringify(manual));
@@ -182,9 +146,7 @@ test(
     } finally {
       client?.close();
       await svc?.close();
-      await admin?.endAsync();
-      await broker?.close();
-      await ws?.cleanup();
+      await world?.close();
     }
   },
 );

@@ -1,18 +1,24 @@
 /**
- * Shared pieces for the agent-service tests: the real baseline models (assets/models/<role>/model.onnx +
- * metadata.json) built into signed manifests with the fleet library, and a variant of a model whose bytes
- * differ (so its content address differs) while its graph is the same.
+ * Shared pieces for the agent-service tests: what each of them stands on (aedes, a fleet, the agent's
+ * workspace, a fleet-side admin client, the service config), the real baseline models
+ * (assets/models/<role>/model.onnx + metadata.json) built into signed manifests with the fleet library and
+ * published, and a variant of a model whose bytes differ (so its content address differs) while its graph
+ * is the same.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { ROLES, type Role } from '../../src/common/wire.js';
+import type { AgentConfigInput } from '../../src/agent/config.js';
+import { ROLES, type Role, type RoleRelease } from '../../src/common/wire.js';
 import { buildManifest, parseModelMetadata, publishModel, signManifest, type BuiltModel, type SigningKey } from '../../src/fleet/index.js';
-import { repoRoot } from './agent-harness.js';
+import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { adminClient, makeFleet, repoRoot, workspace, type AgentWorkspace, type Fleet } from './agent-harness.js';
 
 /** RPA_TEST_MODELS_DIR overrides assets/models (e.g. while the baseline models are being retrained). */
 export const MODELS_DIR = process.env.RPA_TEST_MODELS_DIR ?? join(repoRoot, 'assets', 'models');
 export const missingModels = ROLES.filter((r) => !existsSync(join(MODELS_DIR, r, 'model.onnx')) || !existsSync(join(MODELS_DIR, r, 'metadata.json')));
+/** A test's `skip` option: the reason when a baseline model is missing, else false. */
+export const skipWithoutBaselines = missingModels.length ? `baseline models missing in ${MODELS_DIR}: ${missingModels.join(', ')}` : false;
 export const SCREEN = join(repoRoot, 'test', 'fixtures', 'screens', 'synthetic_200000_v0');
 
 export interface ScreenTruth {
@@ -49,6 +55,70 @@ export async function publishBuilt(client: MqttClient, built: BuiltModel, keys: 
 
 export function baselineBytes(role: Role): Uint8Array {
   return new Uint8Array(readFileSync(join(MODELS_DIR, role, 'model.onnx')));
+}
+
+/** The three baseline models, built with the fleet library, signed with the fleet's model keys and published (retained). */
+export async function publishBaselines(admin: MqttClient, fleet: Fleet): Promise<{ stable: Record<Role, BuiltModel>; roles: Record<Role, RoleRelease> }> {
+  const stable = { detector: await buildBaseline('detector'), classifier: await buildBaseline('classifier'), similarity: await buildBaseline('similarity') };
+  for (const role of ROLES) await publishBuilt(admin, stable[role], fleet.modelKeys);
+  /** a release's roles naming each baseline stable; a test overrides the roles it changes */
+  const roles = { detector: { stable: stable.detector.modelId }, classifier: { stable: stable.classifier.modelId }, similarity: { stable: stable.similarity.modelId } };
+  return { stable, roles };
+}
+
+/** What every agent-service test stands on: an in-process aedes, a fleet, the agent's workspace and a fleet-side admin client. */
+export interface ServiceWorld {
+  fleet: Fleet;
+  broker: TestBroker;
+  ws: AgentWorkspace;
+  admin: MqttClient;
+  /** ends the admin client, closes the broker and removes the workspace (its dir and its credential-store entries) */
+  close(): Promise<void>;
+}
+
+export async function openServiceWorld(agentId: string): Promise<ServiceWorld> {
+  const fleet = makeFleet();
+  const broker = await startAedes();
+  let ws: AgentWorkspace | undefined;
+  try {
+    const opened = await workspace(fleet, agentId);
+    ws = opened;
+    const admin = await adminClient(broker);
+    return {
+      fleet,
+      broker,
+      ws: opened,
+      admin,
+      async close() {
+        await admin.endAsync();
+        await broker.close();
+        await opened.cleanup();
+      },
+    };
+  } catch (e) {
+    await ws?.cleanup();
+    await broker.close();
+    throw e;
+  }
+}
+
+/** Subscribes `admin` to `topic`; every message on it is parsed (JSON, then `parse`) into the returned array as it arrives. */
+export async function collectUpstream<T>(admin: MqttClient, topic: string, parse: (json: unknown) => T): Promise<T[]> {
+  const got: T[] = [];
+  admin.on('message', (t, payload) => {
+    if (t === topic) got.push(parse(JSON.parse(payload.toString())));
+  });
+  await admin.subscribeAsync(topic, { qos: 1 });
+  return got;
+}
+
+/**
+ * The agent-service config the tests share, for `ws` on `broker`: a 10 s latency budget (a loaded 2-core
+ * test box is not the reference workstation), 1 s telemetry windows, no screen capture, and cpu only (this
+ * machine has no GPU; the platform default would try cuda first on every load). `overrides` replace whole sections.
+ */
+export function serviceConfig(ws: AgentWorkspace, broker: TestBroker, overrides: Partial<AgentConfigInput> = {}): AgentConfigInput {
+  return ws.configFor(broker, { latencyBudgetMs: 10_000, telemetry: { windowSec: 1 }, vision: { capture: false }, inference: { providers: ['cpu'] }, ...overrides });
 }
 
 /** IoU of two [x1,y1,x2,y2] boxes. */

@@ -9,58 +9,34 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
 import { parseAgentConfig, type AgentConfig } from '../../src/agent/config.js';
 import { startAgentService, type AgentService } from '../../src/agent/service.js';
-import { MetricsWindowSchema, ROLES, type MetricsWindow } from '../../src/common/wire.js';
-import { startAedes, type TestBroker } from '../helpers/brokers.js';
-import { adminClient, makeFleet, publishRelease, releaseOf, T, workspace, type AgentWorkspace } from './agent-harness.js';
-import { baselineBytes, buildBaseline, missingModels, MODELS_DIR, publishBuilt, screenPng, variantBytes } from './service-helpers.js';
+import { MetricsWindowSchema, ROLES } from '../../src/common/wire.js';
+import { publishRelease, releaseOf, T } from './agent-harness.js';
+import { baselineBytes, buildBaseline, collectUpstream, openServiceWorld, publishBaselines, publishBuilt, screenPng, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from './service-helpers.js';
 
 
 const AGENT = 'svc-shadow-1';
-const skip = missingModels.length ? `baseline models missing in ${MODELS_DIR}: ${missingModels.join(', ')}` : false;
 
-test('agent service: shadow candidate loaded beside stable, never answers, agreement in the metrics window; restart with a corrupted active blob falls back to the previous version (store_recovered)', { timeout: 420_000, skip }, async () => {
-  const fleet = makeFleet();
-  let broker: TestBroker | undefined;
-  let admin: MqttClient | undefined;
-  let ws: AgentWorkspace | undefined;
+test('agent service: shadow candidate loaded beside stable, never answers, agreement in the metrics window; restart with a corrupted active blob falls back to the previous version (store_recovered)', { timeout: 420_000, skip: skipWithoutBaselines }, async () => {
+  let world: ServiceWorld | undefined;
   let svc: AgentService | undefined;
   try {
-    broker = await startAedes();
-    ws = await workspace(fleet, AGENT);
-    admin = await adminClient(broker);
-    const metrics: MetricsWindow[] = [];
-    admin.on('message', (topic, payload) => {
-      if (topic === T.agentMetrics(AGENT)) metrics.push(MetricsWindowSchema.parse(JSON.parse(payload.toString())));
-    });
-    await admin.subscribeAsync(T.agentMetrics(AGENT), { qos: 1 });
-    const stable = { detector: await buildBaseline('detector'), classifier: await buildBaseline('classifier'), similarity: await buildBaseline('similarity') };
-    for (const role of ROLES) await publishBuilt(admin, stable[role], fleet.modelKeys);
+    world = await openServiceWorld(AGENT);
+    const { fleet, ws, admin } = world;
+    const metrics = await collectUpstream(admin, T.agentMetrics(AGENT), (j) => MetricsWindowSchema.parse(j));
+    const { stable, roles } = await publishBaselines(admin, fleet);
     // the shadow candidate: the same graph under another content address, so agreement must be 1
     const shadowDet = await buildBaseline('detector', { bytes: variantBytes(baselineBytes('detector'), 'shadow-1'), version: '1.0.1' });
     await publishBuilt(admin, shadowDet, fleet.modelKeys);
-    await publishRelease(
-      admin,
-      releaseOf({
-        seq: 1,
-        roles: {
-          detector: { stable: stable.detector.modelId, candidate: { modelId: shadowDet.modelId, rolloutId: 'ro-shadow', percent: 100, shadow: true, gates: { maxErrorRate: 0.01, maxLatencyP95Ms: 100, guardWindowSec: 60, minSamples: 20 } } },
-          classifier: { stable: stable.classifier.modelId },
-          similarity: { stable: stable.similarity.modelId },
-        },
-      }),
-      fleet.releaseKeys,
-    );
+    const gates = { maxErrorRate: 0.01, maxLatencyP95Ms: 100, guardWindowSec: 60, minSamples: 20 };
+    const detector = { stable: stable.detector.modelId, candidate: { modelId: shadowDet.modelId, rolloutId: 'ro-shadow', percent: 100, shadow: true, gates } };
+    await publishRelease(admin, releaseOf({ seq: 1, roles: { ...roles, detector } }), fleet.releaseKeys);
     const config: AgentConfig = parseAgentConfig(
-      ws.configFor(broker, {
-        latencyBudgetMs: 10_000,
+      serviceConfig(ws, world.broker, {
         timeouts: { manifestMs: 20_000 },
         endpoint: { enabled: false },
         telemetry: { windowSec: 1, shadowSampleRate: 1, shadowMaxCpuShare: 1 },
-        vision: { capture: false },
-        inference: { providers: ['cpu'] },
       }),
     );
     svc = await startAgentService({ config, secretStore: ws.secretStore, capturer: null, host: { warmupRuns: 2 } });
@@ -92,7 +68,7 @@ test('agent service: shadow candidate loaded beside stable, never answers, agree
     // restart safety: a second classifier becomes active, then its stored blob is damaged while stopped
     const cls2 = await buildBaseline('classifier', { bytes: variantBytes(baselineBytes('classifier'), 'restart-2'), version: '1.0.2' });
     await publishBuilt(admin, cls2, fleet.modelKeys);
-    await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: { stable: stable.detector.modelId }, classifier: { stable: cls2.modelId }, similarity: { stable: stable.similarity.modelId } } }), fleet.releaseKeys);
+    await publishRelease(admin, releaseOf({ seq: 2, roles: { ...roles, classifier: { stable: cls2.modelId } } }), fleet.releaseKeys);
     await s1.agent.waitFor((s) => s.roles.classifier?.modelId === cls2.modelId && s.roles.classifier.state === 'committed', { timeoutMs: 120_000 });
     await s1.close();
     svc = undefined;
@@ -110,8 +86,6 @@ test('agent service: shadow candidate loaded beside stable, never answers, agree
     await svc.agent.waitFor((s) => s.roles.classifier?.modelId === cls2.modelId && s.roles.classifier.state === 'committed', { timeoutMs: 120_000 });
   } finally {
     await svc?.close();
-    await admin?.endAsync();
-    await broker?.close();
-    await ws?.cleanup();
+    await world?.close();
   }
 });
