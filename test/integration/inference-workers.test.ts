@@ -150,7 +150,7 @@ test('an activation aborted mid-load: rejects with aborted, the old model keeps 
   }
 });
 
-test('a process that loaded three roles at once and closed the host exits by itself (no orphaned spare worker)', { timeout: 90_000 }, async () => {
+test('a process that loaded three roles at once, aborted a fourth load mid-way and closed the host exits by itself (no orphaned spare worker, no lingering load timer)', { timeout: 90_000 }, async () => {
   const { spawn } = await import('node:child_process');
   const { join } = await import('node:path');
   const script = join(import.meta.dirname, '..', 'fixtures', 'scripts', 'host-close-exit.ts');
@@ -175,5 +175,5 @@ test('a process that loaded three roles at once and closed the host exits by its
     });
   });
   assert.equal(code, 0, `child: ${code}\n${err}`);
-  assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { closed: true, roles: ['classifier', 'detector', 'similarity'] });
+  assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { closed: true, roles: ['classifier', 'detector', 'similarity'], aborted: true });
 });

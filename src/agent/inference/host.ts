@@ -453,15 +453,17 @@ export class InferenceHost implements ModelActivator {
       ...(this.opts.interOpNumThreads ? { interOpNumThreads: this.opts.interOpNumThreads } : {}),
     };
     const answer = await new Promise<LoadAnswer>((resolve) => {
-      const timer = setTimeout(() => resolve({ t: 'timeout' }), this.opts.loadTimeoutMs ?? 120_000);
-      const onAbort = () => resolve({ t: 'aborted' });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (signal?.aborted) onAbort(); // aborted while the worker was being picked: the listener never fires
-      gen.loadWaiter = (m) => {
+      // every way out clears the timer: an aborted load once left a 120 s timer holding the process open
+      const settle = (m: LoadAnswer) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         resolve(m);
       };
+      const timer = setTimeout(() => settle({ t: 'timeout' }), this.opts.loadTimeoutMs ?? 120_000);
+      const onAbort = () => settle({ t: 'aborted' });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort(); // aborted while the worker was being picked: the listener never fires
+      gen.loadWaiter = settle;
       try {
         this.post(slot, { t: 'load', gid: gen.gid, modelId, manifest, bytes: shared, byteLength, options }, shared instanceof ArrayBuffer ? [shared] : []);
       } catch (e) {
