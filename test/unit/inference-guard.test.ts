@@ -25,25 +25,30 @@ function setup() {
   return { guard, reverts, passed, events, advance: (ms: number) => (now += ms) };
 }
 
-test('guard: error rate over the gate breaches once minSamples are in, reverts once, reports rolled_back with numbers', async () => {
+test('guard: error rate over the gate breaches once minSamples are in and the excess is significant (exact binomial), reverts once, reports rolled_back with numbers', async () => {
   const { guard, reverts, events } = setup();
   guard.watch('detector', 'cand', gates);
   // 3 errors in 10 runs: 30 % but below minSamples -> no judgement yet
   for (let i = 0; i < 10; i++) guard.onRun('detector', 'cand', i % 3 !== 0, 5);
   assert.equal(guard.phase('detector'), 'watching');
   for (let i = 0; i < 10; i++) guard.onRun('detector', 'cand', true, 5);
-  // 20 samples, 4 errors (i = 0, 3, 6, 9) = 20 % > 10 %
+  // 20 samples, 4 errors (i = 0, 3, 6, 9) = 20 %: over 10 %, but not at 95 % confidence (exact lower bound 7.1 %)
+  assert.equal(guard.phase('detector'), 'watching');
+  guard.onRun('detector', 'cand', false, 5);
+  assert.equal(guard.phase('detector'), 'watching', '5 of 21: lower bound 9.9 %');
+  guard.onRun('detector', 'cand', false, 5);
+  // 6 of 22 = 27 %: lower bound 12.6 % > 10 %
   assert.equal(guard.phase('detector'), 'breached');
   await new Promise((r) => setImmediate(r));
   assert.equal(reverts.length, 1);
-  assert.equal(reverts[0]!.samples, 20);
-  assert.equal(reverts[0]!.errors, 4);
-  assert.equal(reverts[0]!.errorRate, 0.2);
+  assert.equal(reverts[0]!.samples, 22);
+  assert.equal(reverts[0]!.errors, 6);
+  assert.equal(reverts[0]!.errorRate, 6 / 22);
   assert.deepEqual(reverts[0]!.breached, ['max_error_rate']);
   const rb = events.filter((e) => e.type === 'rolled_back');
   assert.equal(rb.length, 1);
   assert.equal(rb[0]!.modelId, 'cand');
-  assert.equal(rb[0]!.details?.errorRate, 0.2);
+  assert.equal(rb[0]!.details?.errorRate, 6 / 22);
   // further runs do not revert again
   for (let i = 0; i < 30; i++) guard.onRun('detector', 'cand', false, 5);
   await new Promise((r) => setImmediate(r));

@@ -2,13 +2,15 @@
  * The local guard for candidates (issue 3 §6, DESIGN.md "Release": gates hold the agent-local guard
  * limits). While a candidate is active it watches the candidate's own runs over a sliding window of
  * `guardWindowSec`; once at least `minSamples` runs are in the window, an error rate above
- * `maxErrorRate` or a latency p95 above `maxLatencyP95Ms` is a breach: it reports rolled_back with the
+ * `maxErrorRate` (at 95 % confidence, exact binomial: not one unlucky error) or a latency p95 above
+ * `maxLatencyP95Ms` is a breach: it reports rolled_back with the
  * numbers and calls the injected `revertToStable` at once (the agent core wires that to the store and
  * the host). A window that passes without a breach marks the candidate `passed`.
  */
 import type { Gates, Role } from '../../common/wire.js';
 import type { HostEventListener, RunObserver } from './host.js';
 import { percentile } from './stats.js';
+import { errorRateLowerBound } from '../../common/metrics.js';
 
 export type GuardGates = Pick<Gates, 'maxErrorRate' | 'maxLatencyP95Ms' | 'guardWindowSec' | 'minSamples'>;
 
@@ -107,7 +109,9 @@ export class CandidateGuard implements RunObserver {
       const errorRate = samples > 0 ? w.errors / samples : 0;
       const latencyP95Ms = percentile(w.ms.slice(w.head), 95);
       const breached: GuardEvidence['breached'] = [];
-      if (errorRate > w.gates.maxErrorRate) breached.push('max_error_rate');
+      // over the maximum at 95 % confidence (exact binomial), the same test as the fleet's wave gate: one
+      // error in the first 20 runs of a 0.1 %-error model must not roll a thousand agents back
+      if (errorRateLowerBound(samples, w.errors) > w.gates.maxErrorRate) breached.push('max_error_rate');
       if (latencyP95Ms > w.gates.maxLatencyP95Ms) breached.push('max_latency_p95');
       return { role, modelId: w.modelId, samples, errors: w.errors, errorRate, latencyP95Ms, windowSec: w.gates.guardWindowSec, gates: w.gates, breached };
     };
