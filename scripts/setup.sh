@@ -8,9 +8,10 @@
 #   xvfb                          a real X display for screen-capture tests
 #   chromium                      real headless browser for the status window tests
 #   openssl                       test PKI for the TLS broker tests
+#   python3                       the README's Python bot snippet is run by a test (stdlib only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth chromium openssl)
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth chromium openssl python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
