@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelManifest, Role } from '../../src/common/wire.js';
 
@@ -68,5 +68,5 @@ export function stats(xs: number[]) {
 export const f = (x: number, d = 2) => x.toFixed(d);
 
 export function machine(): string {
-  return `${new Date().toISOString()} node ${process.version} ${process.platform}/${process.arch}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} CPUs`;
+  return `${new Date().toISOString()} node ${process.version} ${process.platform}/${process.arch}, ${availableParallelism()} CPUs, load ${loadavg()[0]!.toFixed(2)}`;
 }
