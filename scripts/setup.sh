@@ -6,12 +6,13 @@
 #   gnome-keyring, dbus           a headless Secret Service for keytar (scripts/with-keyring.sh)
 #   libsecret-tools               secret-tool: the README's Python bot snippet reads the endpoint secret with it
 #   xvfb                          a real X display for screen-capture tests
+#   x11-xserver-utils             xsetroot: a test paints the root window to prove the X11 change signal sees it
 #   chromium                      real headless browser for the status window tests
 #   openssl                       test PKI for the TLS broker tests
 #   python3                       the README's Python bot snippet is run by a test (stdlib only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth chromium openssl python3)
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -210,6 +210,11 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
         return undefined;
       });
     }
+    if (capturer && capturer !== deps.capturer) {
+      const c = capturer;
+      disposers.push(() => c.close?.());
+      logger.info('screen capture', { changeSignal: c.captureStats?.().changeSignal ?? 'none' });
+    }
     const vision = new VisionPipeline({ runner: runnerFromHost(host), specs: specProviderFromManifests(activeManifest), cacheEntries: config.vision.cacheEntries, ...(capturer ? { capturer } : {}) });
     disposers.push(() => vision.close());
 

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,4 +183,47 @@ test('two monitors, one at DPI scale 2 (simulated: Xvfb has one screen): one fra
     vp.close();
     await ort.close();
   }
+});
+
+test('X11 DAMAGE change signal: a still screen is reused without a grab; painting the root window is seen at once', async () => {
+  const cap = await createScreenCapturer();
+  try {
+    assert.equal(cap.captureStats?.().changeSignal, 'x11-damage', 'Xvfb has the DAMAGE extension');
+    await waitForPage(cap);
+    // wait until Chromium has finished painting: two captures in a row with no grab between them
+    let still = false;
+    for (let i = 0; i < 100 && !still; i++) {
+      const g = cap.captureStats!().grabs;
+      await cap.capture({ kind: 'screen' });
+      still = cap.captureStats!().grabs === g;
+      if (!still) await sleep(50);
+    }
+    assert.ok(still, 'the screen settles and is then reused');
+    const before = cap.captureStats!();
+    const [a] = await cap.capture({ kind: 'screen' });
+    const [r] = await cap.capture({ kind: 'region', x: 1400, y: 800, width: 10, height: 10 });
+    assert.deepEqual([cap.captureStats!().grabs, cap.captureStats!().reused], [before.grabs, before.reused + 2], 'no grab while nothing is drawn');
+    const at = (f: { data: Buffer; width: number }, x: number, y: number) => [...f.data.subarray((y * f.width + x) * 4, (y * f.width + x) * 4 + 3)];
+    assert.deepEqual(at(a!, 1500, 900), [0, 0, 0]);
+    assert.deepEqual(at(r!, 5, 5), [0, 0, 0]);
+    // another X client paints the bare root: the very next capture must grab and show it
+    execFileSync('xsetroot', ['-solid', 'rgb:10/20/30'], { env: { ...process.env, DISPLAY: display } });
+    const [b] = await cap.capture({ kind: 'screen' });
+    assert.equal(cap.captureStats!().grabs, before.grabs + 1, 'the drawing forced a grab');
+    assert.deepEqual(at(b!, 1500, 900), [0x10, 0x20, 0x30], 'never the stale frame');
+    execFileSync('xsetroot', ['-solid', 'black'], { env: { ...process.env, DISPLAY: display } });
+    const [c] = await cap.capture({ kind: 'screen' });
+    assert.deepEqual(at(c!, 1500, 900), [0, 0, 0]);
+  } finally {
+    cap.close?.();
+  }
+  // 'off', and a watcher that has died: every capture grabs, as without a signal
+  const off = await createScreenCapturer(undefined, { changeSignal: 'off' });
+  assert.equal(off.captureStats?.().changeSignal, 'none');
+  const dead = await createScreenCapturer();
+  dead.close?.();
+  assert.equal(dead.captureStats?.().changeSignal, 'none');
+  await dead.capture({ kind: 'screen' });
+  await dead.capture({ kind: 'screen' });
+  assert.deepEqual([dead.captureStats!().grabs, dead.captureStats!().reused], [2, 0]);
 });

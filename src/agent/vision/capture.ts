@@ -11,6 +11,7 @@
 import sharp from 'sharp';
 import { AgentError } from '../../common/errors.js';
 import type { CaptureSource, Frame, MonitorInfo } from './types.js';
+import { createX11ChangeWatcher, type ScreenChangeWatcher } from './x11-damage.js';
 
 /** The slice of node-screenshots we use (so a test can substitute a simulated multi-monitor desktop). */
 export interface MonitorHandle {
@@ -30,6 +31,25 @@ export interface ScreenCapturer {
   monitors(): MonitorInfo[];
   /** One frame per monitor touched by the source; region frames are cut to the region. */
   capture(source: Extract<CaptureSource, { kind: 'screen' | 'monitor' | 'region' }>, opts?: { signal?: AbortSignal }): Promise<CapturedFrame[]>;
+  /** grabs made and frames reused because the screen provably had not changed (see x11-damage.ts) */
+  captureStats?(): CaptureStats;
+  close?(): void;
+}
+
+export interface CaptureStats {
+  /** the change signal in use: 'x11-damage', or 'none' (every capture grabs) */
+  changeSignal: 'x11-damage' | 'none';
+  grabs: number;
+  reused: number;
+}
+
+export interface CapturerOptions {
+  /**
+   * How to tell that the screen has not changed without grabbing it. 'auto' (default): the X server's
+   * DAMAGE extension when $DISPLAY is a local X11 display, none elsewhere (Windows would need DXGI dirty
+   * rects, a native module not built here); 'off'; or a watcher (tests).
+   */
+  changeSignal?: 'auto' | 'off' | ScreenChangeWatcher;
 }
 
 export interface CapturedFrame extends Frame {
@@ -40,8 +60,11 @@ export function monitorInfo(m: MonitorHandle): MonitorInfo {
   return { id: m.id(), name: m.name(), x: m.x(), y: m.y(), width: m.width(), height: m.height(), scaleFactor: m.scaleFactor(), rotation: m.rotation(), isPrimary: m.isPrimary() };
 }
 
-/** Builds a capturer over node-screenshots, loaded lazily so headless code paths never touch X11/GDI. */
-export async function createScreenCapturer(listMonitors?: () => MonitorHandle[]): Promise<ScreenCapturer> {
+/**
+ * Builds a capturer over node-screenshots, loaded lazily so headless code paths never touch X11/GDI.
+ * `listMonitors` substitutes the monitors (tests); then no change signal is used unless one is passed.
+ */
+export async function createScreenCapturer(listMonitors?: () => MonitorHandle[], opts: CapturerOptions = {}): Promise<ScreenCapturer> {
   let list = listMonitors;
   if (!list) {
     const mod = (await import('node-screenshots')) as unknown as { Monitor: { all(): MonitorHandle[] } } & { default?: { Monitor: { all(): MonitorHandle[] } } };
@@ -49,14 +72,80 @@ export async function createScreenCapturer(listMonitors?: () => MonitorHandle[])
     if (!Monitor) throw new AgentError('internal', 'node-screenshots has no Monitor export');
     list = () => Monitor.all();
   }
-  return new MonitorCapturer(list);
+  const signal = opts.changeSignal ?? (listMonitors ? 'off' : 'auto');
+  let watcher: ScreenChangeWatcher | undefined;
+  if (typeof signal === 'object') watcher = signal;
+  else if (signal === 'auto' && process.platform === 'linux') watcher = (await createX11ChangeWatcher()).watcher;
+  return new MonitorCapturer(list, watcher);
+}
+
+/** The frame grabbed last for one monitor, valid while the change watcher reports no drawing. */
+interface HeldFrame {
+  info: MonitorInfo;
+  frame: CapturedFrame;
 }
 
 class MonitorCapturer implements ScreenCapturer {
-  constructor(private readonly list: () => MonitorHandle[]) {}
+  private held = new Map<number, HeldFrame>();
+  private grabs = 0;
+  private reused = 0;
+
+  constructor(
+    private readonly list: () => MonitorHandle[],
+    private readonly watcher?: ScreenChangeWatcher,
+  ) {}
 
   monitors(): MonitorInfo[] {
     return this.list().map(monitorInfo);
+  }
+
+  captureStats(): CaptureStats {
+    return { changeSignal: this.watcher?.usable ? 'x11-damage' : 'none', grabs: this.grabs, reused: this.reused };
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.held.clear();
+  }
+
+  /**
+   * Full frames of the chosen monitors. With a change watcher: when nothing was drawn since the frames
+   * held were grabbed (and the monitors' geometry is the same), those frames are returned without a grab.
+   * Otherwise the watcher is reset first, then every chosen monitor grabbed, and only these frames are
+   * held: frames from before the reset could no longer be proved current.
+   */
+  private async grab(chosen: MonitorHandle[], opts: { signal?: AbortSignal }): Promise<CapturedFrame[]> {
+    const w = this.watcher?.usable ? this.watcher : undefined;
+    const infos = chosen.map(monitorInfo);
+    if (w) {
+      const held = infos.map((info) => {
+        const h = this.held.get(info.id);
+        return h && sameGeometry(h.info, info) ? h.frame : undefined;
+      });
+      if (held.every((f) => f !== undefined) && (await w.unchangedSinceReset())) {
+        this.reused += held.length;
+        return held as CapturedFrame[];
+      }
+      this.held.clear();
+      try {
+        await w.reset();
+      } catch {
+        // the watcher is now unusable (it marks itself); grab as if there were none
+      }
+    }
+    const frames: CapturedFrame[] = [];
+    for (let i = 0; i < chosen.length; i++) {
+      opts.signal?.throwIfAborted();
+      const info = infos[i]!;
+      const img = await chosen[i]!.captureImage();
+      // toRawSync is a plain copy (~1 ms for 1080p); the async variant pays a thread-pool hop (~10 ms)
+      const raw = img.toRawSync();
+      const pixelScale = info.width > 0 ? img.width / info.width : 1;
+      frames.push({ data: raw, width: img.width, height: img.height, channels: 4, originX: info.x, originY: info.y, pixelScale, monitor: info });
+      this.grabs++;
+    }
+    if (w?.usable) for (const f of frames) this.held.set(f.monitor.id, { info: f.monitor, frame: f });
+    return frames;
   }
 
   async capture(source: Extract<CaptureSource, { kind: 'screen' | 'monitor' | 'region' }>, opts: { signal?: AbortSignal } = {}): Promise<CapturedFrame[]> {
@@ -72,19 +161,14 @@ class MonitorCapturer implements ScreenCapturer {
       chosen = chosen.filter((m) => intersects(monitorInfo(m), source));
     }
     if (chosen.length === 0) throw new AgentError('not_found', `no monitor matches ${JSON.stringify(source)}`);
-    const frames: CapturedFrame[] = [];
-    for (const m of chosen) {
-      opts.signal?.throwIfAborted();
-      const info = monitorInfo(m);
-      const img = await m.captureImage();
-      // toRawSync is a plain copy (~1 ms for 1080p); the async variant pays a thread-pool hop (~10 ms)
-      const raw = img.toRawSync();
-      const pixelScale = info.width > 0 ? img.width / info.width : 1;
-      const full: CapturedFrame = { data: raw, width: img.width, height: img.height, channels: 4, originX: info.x, originY: info.y, pixelScale, monitor: info };
-      frames.push(source.kind === 'region' ? cropFrame(full, source) : full);
-    }
-    return frames;
+    const full = await this.grab(chosen, opts);
+    // frames may be held for reuse: callers get them read-only (a region is a copy)
+    return source.kind === 'region' ? full.map((f) => cropFrame(f, source)) : full;
   }
+}
+
+function sameGeometry(a: MonitorInfo, b: MonitorInfo): boolean {
+  return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height && a.scaleFactor === b.scaleFactor && a.rotation === b.rotation;
 }
 
 function intersects(m: { x: number; y: number; width: number; height: number }, r: { x: number; y: number; width: number; height: number }): boolean {

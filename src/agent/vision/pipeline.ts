@@ -8,7 +8,7 @@
 import type { Box } from '../../common/geometry.js';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import type { Role } from '../../common/wire.js';
-import { frameFromImage, type ScreenCapturer } from './capture.js';
+import { frameFromImage, type CaptureStats, type ScreenCapturer } from './capture.js';
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
 import { TapCache } from './resample.js';
 import { FrameCache } from './frame-cache.js';
@@ -86,6 +86,8 @@ export interface FindCandidate {
 
 export interface VisionStats {
   frameCache: { hits: number; misses: number; entries: number };
+  /** screen grabs vs frames reused on the change signal (absent without a capturer) */
+  capture?: CaptureStats;
   calls: { detect: number; classify: number; embed: number; findElement: number };
   lastTimings: Record<string, number>;
 }
@@ -245,7 +247,8 @@ export class VisionPipeline {
   }
 
   stats(): VisionStats {
-    return { frameCache: this.cache?.stats() ?? { hits: 0, misses: 0, entries: 0 }, calls: { ...this.calls }, lastTimings: { ...this.lastTimings } };
+    const capture = this.deps.capturer?.captureStats?.();
+    return { frameCache: this.cache?.stats() ?? { hits: 0, misses: 0, entries: 0 }, ...(capture ? { capture } : {}), calls: { ...this.calls }, lastTimings: { ...this.lastTimings } };
   }
 
   /** Frame-cache counters for one telemetry window (MetricsWindow.frameCache); zeroes them. */

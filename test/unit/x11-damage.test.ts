@@ -1,0 +1,60 @@
+/**
+ * The X11 change signal's pure parts: DISPLAY parsing and the Xauthority reader (a file written here in the
+ * format xauth writes). The live protocol is tested against Xvfb in test/integration/vision-capture.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createX11ChangeWatcher, parseDisplay, readXauthCookie } from '../../src/agent/vision/x11-damage.js';
+
+function entry(family: number, address: string, number: string, name: string, data: Buffer): Buffer {
+  const f = (b: Buffer) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  return Buffer.concat([Buffer.from([family >> 8, family & 0xff]), f(Buffer.from(address)), f(Buffer.from(number)), f(Buffer.from(name)), f(data)]);
+}
+
+test('parseDisplay: local displays only', () => {
+  assert.deepEqual(parseDisplay(':99'), { number: '99', socket: '/tmp/.X11-unix/X99' });
+  assert.deepEqual(parseDisplay(':0.1'), { number: '0', socket: '/tmp/.X11-unix/X0' });
+  assert.deepEqual(parseDisplay('unix:3'), { number: '3', socket: '/tmp/.X11-unix/X3' });
+  assert.equal(parseDisplay('remote:0'), undefined);
+  assert.equal(parseDisplay('10.0.0.1:0'), undefined);
+  assert.equal(parseDisplay(''), undefined);
+  assert.equal(parseDisplay(undefined), undefined);
+});
+
+test('readXauthCookie: this host and display first, then a wildcard; other displays, names and a truncated file are handled', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xauth-'));
+  try {
+    const mine = Buffer.alloc(16, 1);
+    const wild = Buffer.alloc(16, 2);
+    const file = join(dir, 'Xauthority');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        entry(256, 'host-a', '5', 'MIT-MAGIC-COOKIE-1', Buffer.alloc(16, 9)), // another display
+        entry(256, 'host-a', '7', 'XDM-AUTHORIZATION-1', Buffer.alloc(16, 8)), // another scheme
+        entry(65535, '', '7', 'MIT-MAGIC-COOKIE-1', wild),
+        entry(256, 'host-a', '7', 'MIT-MAGIC-COOKIE-1', mine),
+      ]),
+    );
+    assert.deepEqual(readXauthCookie(file, '7', 'host-a'), mine);
+    assert.deepEqual(readXauthCookie(file, '7', 'host-b'), wild, 'another host: the wildcard entry');
+    assert.equal(readXauthCookie(file, '6', 'host-a'), undefined);
+    assert.equal(readXauthCookie(join(dir, 'missing'), '7'), undefined);
+    const whole = entry(256, 'host-a', '7', 'MIT-MAGIC-COOKIE-1', mine);
+    writeFileSync(file, Buffer.concat([entry(65535, '', '7', 'MIT-MAGIC-COOKIE-1', wild), whole.subarray(0, whole.length - 5)]));
+    assert.deepEqual(readXauthCookie(file, '7', 'host-a'), wild, 'a truncated entry is ignored');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('createX11ChangeWatcher: no display, a remote display, or no server answer → no watcher, with the reason', async () => {
+  assert.match((await createX11ChangeWatcher({})).reason ?? '', /no DISPLAY/);
+  assert.match((await createX11ChangeWatcher({ DISPLAY: 'remote:0' })).reason ?? '', /not a local display/);
+  const r = await createX11ChangeWatcher({ DISPLAY: ':65000' });
+  assert.equal(r.watcher, undefined);
+  assert.match(r.reason ?? '', /ENOENT|ECONNREFUSED/);
+});
