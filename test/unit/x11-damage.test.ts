@@ -15,9 +15,9 @@ function entry(family: number, address: string, number: string, name: string, da
 }
 
 test('parseDisplay: local displays only', () => {
-  assert.deepEqual(parseDisplay(':99'), { number: '99', socket: '/tmp/.X11-unix/X99' });
-  assert.deepEqual(parseDisplay(':0.1'), { number: '0', socket: '/tmp/.X11-unix/X0' });
-  assert.deepEqual(parseDisplay('unix:3'), { number: '3', socket: '/tmp/.X11-unix/X3' });
+  assert.deepEqual(parseDisplay(':99'), { number: '99', screen: 0, socket: '/tmp/.X11-unix/X99' });
+  assert.deepEqual(parseDisplay(':0.1'), { number: '0', screen: 1, socket: '/tmp/.X11-unix/X0' });
+  assert.deepEqual(parseDisplay('unix:3'), { number: '3', screen: 0, socket: '/tmp/.X11-unix/X3' });
   assert.equal(parseDisplay('remote:0'), undefined);
   assert.equal(parseDisplay('10.0.0.1:0'), undefined);
   assert.equal(parseDisplay(''), undefined);
@@ -51,9 +51,10 @@ test('readXauthCookie: this host and display first, then a wildcard; other displ
   }
 });
 
-test('createX11ChangeWatcher: no display, a remote display, or no server answer → no watcher, with the reason', async () => {
+test('createX11ChangeWatcher: no display, a remote display, another X screen, or no server answer → no watcher, with the reason', async () => {
   assert.match((await createX11ChangeWatcher({})).reason ?? '', /no DISPLAY/);
   assert.match((await createX11ChangeWatcher({ DISPLAY: 'remote:0' })).reason ?? '', /not a local display/);
+  assert.match((await createX11ChangeWatcher({ DISPLAY: ':0.1' })).reason ?? '', /only screen 0/);
   const r = await createX11ChangeWatcher({ DISPLAY: ':65000' });
   assert.equal(r.watcher, undefined);
   assert.match(r.reason ?? '', /ENOENT|ECONNREFUSED/);

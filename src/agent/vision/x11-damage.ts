@@ -49,10 +49,10 @@ const ROUND_TRIP_TIMEOUT_MS = 1000;
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
 /** Parses DISPLAY (":1", ":1.0", "unix:1"); undefined for a TCP display (not supported here). */
-export function parseDisplay(display: string | undefined): { number: string; socket: string } | undefined {
-  const m = /^(unix)?:(\d+)(?:\.\d+)?$/.exec(display ?? '');
+export function parseDisplay(display: string | undefined): { number: string; screen: number; socket: string } | undefined {
+  const m = /^(unix)?:(\d+)(?:\.(\d+))?$/.exec(display ?? '');
   if (!m) return undefined;
-  return { number: m[2]!, socket: `/tmp/.X11-unix/X${m[2]}` };
+  return { number: m[2]!, screen: Number(m[3] ?? 0), socket: `/tmp/.X11-unix/X${m[2]}` };
 }
 
 /** Reads MIT-MAGIC-COOKIE-1 for a local display from an Xauthority file; undefined if none is listed. */
@@ -293,6 +293,8 @@ class X11DamageWatcher implements ScreenChangeWatcher {
 export async function createX11ChangeWatcher(env: NodeJS.ProcessEnv = process.env): Promise<{ watcher?: ScreenChangeWatcher; reason?: string }> {
   const d = parseDisplay(env.DISPLAY);
   if (!d) return { reason: env.DISPLAY ? `DISPLAY ${env.DISPLAY} is not a local display` : 'no DISPLAY' };
+  // the watcher watches screen 0's root window; another screen would be watched wrongly, so not at all
+  if (d.screen !== 0) return { reason: `DISPLAY ${env.DISPLAY} names X screen ${d.screen}; only screen 0 is watched` };
   const cookie = readXauthCookie(env.XAUTHORITY || join(homedir(), '.Xauthority'), d.number);
   let sock: Socket | undefined;
   try {
