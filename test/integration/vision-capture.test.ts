@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PreprocessSchema, PostprocessSchema } from '../../src/common/wire.js';
 import { createScreenCapturer, type MonitorHandle, type ScreenCapturer } from '../../src/agent/vision/capture.js';
+import { createX11ChangeWatcher, type ScreenChangeWatcher } from '../../src/agent/vision/x11-damage.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
 import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
@@ -189,6 +190,9 @@ test('X11 DAMAGE change signal: a still screen is reused without a grab; paintin
   const cap = await createScreenCapturer();
   try {
     assert.equal(cap.captureStats?.().changeSignal, 'x11-damage', 'Xvfb has the DAMAGE extension');
+    const direct = await createX11ChangeWatcher({ ...process.env, DISPLAY: display });
+    assert.equal(typeof direct.watcher?.layoutGeneration(), 'number', 'and RandR: layout changes are reported');
+    direct.watcher?.close();
     await waitForPage(cap);
     // wait until Chromium has finished painting: two captures in a row with no grab between them
     let still = false;
@@ -226,4 +230,52 @@ test('X11 DAMAGE change signal: a still screen is reused without a grab; paintin
   await dead.capture({ kind: 'screen' });
   await dead.capture({ kind: 'screen' });
   assert.deepEqual([dead.captureStats!().grabs, dead.captureStats!().reused], [2, 0]);
+});
+
+test('change signal bookkeeping (simulated watcher and monitors): held frames and the monitor list are reused only while nothing changed', async () => {
+  let damaged = false;
+  let gen = 0;
+  let resets = 0;
+  const watcher: ScreenChangeWatcher = {
+    usable: true,
+    reset: async () => {
+      resets++;
+      damaged = false;
+    },
+    unchangedSinceReset: async () => !damaged,
+    layoutGeneration: () => gen,
+    close: () => undefined,
+  };
+  let lists = 0;
+  let width = 960;
+  const cap = await createScreenCapturer(
+    () => {
+      lists++;
+      return [fakeMonitor(1, 0, 0, 1920, 1080, 1, true), fakeMonitor(2, 1920, 0, width, 540, 1, false)];
+    },
+    { changeSignal: watcher },
+  );
+  const s = () => cap.captureStats!();
+  await cap.capture({ kind: 'screen' });
+  assert.deepEqual([s().grabs, s().reused, resets, lists], [2, 0, 1, 1], 'first call: reset, then both monitors grabbed');
+  await cap.capture({ kind: 'screen' });
+  await cap.capture({ kind: 'monitor', id: 2 });
+  const [r] = await cap.capture({ kind: 'region', x: 1930, y: 10, width: 20, height: 20 });
+  assert.deepEqual([r!.width, r!.originX], [20, 1930]);
+  cap.monitors();
+  assert.deepEqual([s().grabs, s().reused, resets, lists], [2, 4, 1, 1], 'nothing drawn, same layout: no grab, no re-listing');
+  damaged = true;
+  await cap.capture({ kind: 'monitor', id: 1 });
+  assert.deepEqual([s().grabs, resets], [3, 2], 'drawing: reset, then a grab');
+  await cap.capture({ kind: 'screen' });
+  assert.deepEqual([s().grabs, s().reused], [5, 4], 'monitor 2 was held from before that reset: grabbed again, with monitor 1');
+  gen++;
+  width = 1280;
+  const [, m2] = await cap.capture({ kind: 'screen' });
+  assert.equal(lists, 2, 'a RandR event: the layout is listed again');
+  assert.equal(m2!.width, 1280);
+  assert.deepEqual([s().grabs, s().reused, resets], [7, 4, 4], 'a geometry change: reset, both grabbed (a frame held across a reset could not be proved current later)');
+  await cap.capture({ kind: 'screen' });
+  assert.deepEqual([s().grabs, s().reused, lists], [7, 6, 2], 'and then reused again');
+  cap.close?.();
 });

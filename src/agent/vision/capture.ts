@@ -85,8 +85,21 @@ interface HeldFrame {
   frame: CapturedFrame;
 }
 
+/** The monitors as last listed: handles and their geometry read once (each getter is a native X/GDI query). */
+interface Layout {
+  handles: MonitorHandle[];
+  infos: MonitorInfo[];
+  /** the watcher's layout generation when listed (undefined: never reused) */
+  gen: number | undefined;
+  at: number;
+}
+
+/** A listed layout is reused only while the watcher reports no RandR change, and never for longer than this. */
+const LAYOUT_MAX_AGE_MS = 1000;
+
 class MonitorCapturer implements ScreenCapturer {
   private held = new Map<number, HeldFrame>();
+  private layoutCache: Layout | undefined;
   private grabs = 0;
   private reused = 0;
 
@@ -95,8 +108,23 @@ class MonitorCapturer implements ScreenCapturer {
     private readonly watcher?: ScreenChangeWatcher,
   ) {}
 
+  /**
+   * The monitor layout. Listing it costs ~1 ms on X11 (every getter of every monitor queries the server),
+   * so with a change watcher that reports RandR events the list is kept while the layout generation is
+   * the same (as far as events have been read) and it is younger than LAYOUT_MAX_AGE_MS.
+   */
+  private layout(): Layout {
+    const gen = this.watcher?.usable ? this.watcher.layoutGeneration() : undefined;
+    const c = this.layoutCache;
+    if (c && gen !== undefined && c.gen === gen && performance.now() - c.at < LAYOUT_MAX_AGE_MS) return c;
+    const handles = this.list();
+    const fresh: Layout = { handles, infos: handles.map(monitorInfo), gen, at: performance.now() };
+    this.layoutCache = gen === undefined ? undefined : fresh;
+    return fresh;
+  }
+
   monitors(): MonitorInfo[] {
-    return this.list().map(monitorInfo);
+    return this.layout().infos.map((i) => ({ ...i }));
   }
 
   captureStats(): CaptureStats {
@@ -106,27 +134,56 @@ class MonitorCapturer implements ScreenCapturer {
   close(): void {
     this.watcher?.close();
     this.held.clear();
+    this.layoutCache = undefined;
+  }
+
+  async capture(source: Extract<CaptureSource, { kind: 'screen' | 'monitor' | 'region' }>, opts: { signal?: AbortSignal } = {}): Promise<CapturedFrame[]> {
+    const w = this.watcher?.usable ? this.watcher : undefined;
+    // one round trip first: every damage and layout event up to now has been read after it
+    const unchanged = w ? await w.unchangedSinceReset() : false;
+    const { handles, infos } = this.layout();
+    if (handles.length === 0) throw new AgentError('not_found', 'no monitor to capture (is a display attached?)');
+    let idx = handles.map((_, i) => i);
+    if (source.kind === 'monitor') {
+      if (source.id !== undefined) idx = idx.filter((i) => infos[i]!.id === source.id);
+      else if (source.index !== undefined) idx = handles[source.index] ? [source.index] : [];
+      else idx = [Math.max(0, infos.findIndex((m) => m.isPrimary))];
+    }
+    if (source.kind === 'region') {
+      if (!(source.width > 0 && source.height > 0)) throw new AgentError('bad_argument', 'region width and height must be positive');
+      idx = idx.filter((i) => intersects(infos[i]!, source));
+    }
+    if (idx.length === 0) throw new AgentError('not_found', `no monitor matches ${JSON.stringify(source)}`);
+    const full = await this.grab(
+      idx.map((i) => handles[i]!),
+      idx.map((i) => infos[i]!),
+      w && unchanged ? w : undefined,
+      opts,
+    );
+    // frames may be held for reuse: callers get them read-only (a region is a copy)
+    return source.kind === 'region' ? full.map((f) => cropFrame(f, source)) : full;
   }
 
   /**
-   * Full frames of the chosen monitors. With a change watcher: when nothing was drawn since the frames
-   * held were grabbed (and the monitors' geometry is the same), those frames are returned without a grab.
+   * Full frames of the chosen monitors. `unchangedBy`: the watcher has just reported no drawing since its
+   * last reset; then frames held from the grab after that reset (same geometry) are returned without a grab.
    * Otherwise the watcher is reset first, then every chosen monitor grabbed, and only these frames are
    * held: frames from before the reset could no longer be proved current.
    */
-  private async grab(chosen: MonitorHandle[], opts: { signal?: AbortSignal }): Promise<CapturedFrame[]> {
-    const w = this.watcher?.usable ? this.watcher : undefined;
-    const infos = chosen.map(monitorInfo);
-    if (w) {
+  private async grab(chosen: MonitorHandle[], infos: MonitorInfo[], unchangedBy: ScreenChangeWatcher | undefined, opts: { signal?: AbortSignal }): Promise<CapturedFrame[]> {
+    if (unchangedBy) {
       const held = infos.map((info) => {
         const h = this.held.get(info.id);
         return h && sameGeometry(h.info, info) ? h.frame : undefined;
       });
-      if (held.every((f) => f !== undefined) && (await w.unchangedSinceReset())) {
+      if (held.every((f) => f !== undefined)) {
         this.reused += held.length;
         return held as CapturedFrame[];
       }
-      this.held.clear();
+    }
+    const w = this.watcher?.usable ? this.watcher : undefined;
+    this.held.clear();
+    if (w) {
       try {
         await w.reset();
       } catch {
@@ -146,24 +203,6 @@ class MonitorCapturer implements ScreenCapturer {
     }
     if (w?.usable) for (const f of frames) this.held.set(f.monitor.id, { info: f.monitor, frame: f });
     return frames;
-  }
-
-  async capture(source: Extract<CaptureSource, { kind: 'screen' | 'monitor' | 'region' }>, opts: { signal?: AbortSignal } = {}): Promise<CapturedFrame[]> {
-    const handles = this.list();
-    if (handles.length === 0) throw new AgentError('not_found', 'no monitor to capture (is a display attached?)');
-    let chosen: MonitorHandle[];
-    if (source.kind === 'screen' || source.kind === 'region') chosen = handles;
-    else if (source.id !== undefined) chosen = handles.filter((m) => m.id() === source.id);
-    else if (source.index !== undefined) chosen = handles[source.index] ? [handles[source.index]!] : [];
-    else chosen = handles.filter((m) => m.isPrimary()).slice(0, 1).concat(handles).slice(0, 1);
-    if (source.kind === 'region') {
-      if (!(source.width > 0 && source.height > 0)) throw new AgentError('bad_argument', 'region width and height must be positive');
-      chosen = chosen.filter((m) => intersects(monitorInfo(m), source));
-    }
-    if (chosen.length === 0) throw new AgentError('not_found', `no monitor matches ${JSON.stringify(source)}`);
-    const full = await this.grab(chosen, opts);
-    // frames may be held for reuse: callers get them read-only (a region is a copy)
-    return source.kind === 'region' ? full.map((f) => cropFrame(f, source)) : full;
   }
 }
 

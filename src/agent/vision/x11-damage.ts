@@ -28,6 +28,12 @@ export interface ScreenChangeWatcher {
   reset(): Promise<void>;
   /** true when nothing was drawn on the screen since the last reset() */
   unchangedSinceReset(): Promise<boolean>;
+  /**
+   * A counter that moves whenever the monitor layout changes (RandR screen, CRTC or output events), as far
+   * as events have been read (unchangedSinceReset() reads all up to now); undefined when the server
+   * cannot report layout changes.
+   */
+  layoutGeneration(): number | undefined;
   readonly usable: boolean;
   close(): void;
 }
@@ -44,6 +50,11 @@ const DAMAGE_QUERY_VERSION = 0;
 const DAMAGE_CREATE = 1;
 const DAMAGE_SUBTRACT = 3;
 const DAMAGE_REPORT_NON_EMPTY = 3;
+const RR_QUERY_VERSION = 0;
+const RR_SELECT_INPUT = 4;
+const RR_SCREEN_CHANGE_MASK = 1;
+const RR_CRTC_CHANGE_MASK = 2;
+const RR_OUTPUT_CHANGE_MASK = 4;
 const ROUND_TRIP_TIMEOUT_MS = 1000;
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
@@ -103,6 +114,8 @@ class X11DamageWatcher implements ScreenChangeWatcher {
   private damaged = true;
   private major = 0;
   private firstEvent = 0;
+  private randrFirstEvent = 0;
+  private layoutGen = 0;
   private damage = 0;
 
   constructor(private readonly sock: Socket) {
@@ -163,6 +176,8 @@ class X11DamageWatcher implements ScreenChangeWatcher {
         continue;
       }
       if (this.firstEvent && code === this.firstEvent) this.damaged = true; // DamageNotify
+      // RRScreenChangeNotify, RRNotify (CRTC / output changes)
+      else if (this.randrFirstEvent && (code === this.randrFirstEvent || code === this.randrFirstEvent + 1)) this.layoutGen++;
     }
   }
 
@@ -191,6 +206,21 @@ class X11DamageWatcher implements ScreenChangeWatcher {
         },
       });
     });
+  }
+
+  layoutGeneration(): number | undefined {
+    return this.randrFirstEvent ? this.layoutGen : undefined;
+  }
+
+  private async queryExtension(name: string): Promise<{ major: number; firstEvent: number } | undefined> {
+    const ext = Buffer.from(name, 'latin1');
+    const q = Buffer.alloc(8 + ext.length + pad4(ext.length));
+    q[0] = X_QUERY_EXTENSION;
+    q.writeUInt16LE(q.length / 4, 2);
+    q.writeUInt16LE(ext.length, 4);
+    ext.copy(q, 8);
+    const r = await this.send(q, true)!;
+    return r[8] === 1 ? { major: r[9]!, firstEvent: r[10]! } : undefined;
   }
 
   private roundTrip(): Promise<Buffer> {
@@ -228,16 +258,10 @@ class X11DamageWatcher implements ScreenChangeWatcher {
     const formats = reply[29]!;
     const root = reply.readUInt32LE(40 + vendorLen + pad4(vendorLen) + 8 * formats);
 
-    const ext = Buffer.from('DAMAGE', 'latin1');
-    const q = Buffer.alloc(8 + ext.length + pad4(ext.length));
-    q[0] = X_QUERY_EXTENSION;
-    q.writeUInt16LE(q.length / 4, 2);
-    q.writeUInt16LE(ext.length, 4);
-    ext.copy(q, 8);
-    const qr = await this.send(q, true)!;
-    if (qr[8] !== 1) throw new Error('the X server has no DAMAGE extension');
-    this.major = qr[9]!;
-    const firstEvent = qr[10]!;
+    const damageExt = await this.queryExtension('DAMAGE');
+    if (!damageExt) throw new Error('the X server has no DAMAGE extension');
+    this.major = damageExt.major;
+    const firstEvent = damageExt.firstEvent;
 
     const v = Buffer.alloc(12);
     v[0] = this.major;
@@ -259,6 +283,29 @@ class X11DamageWatcher implements ScreenChangeWatcher {
     this.firstEvent = firstEvent;
     await this.roundTrip(); // an error in DamageCreate arrives before this reply and breaks the watcher
     if (this.broken) throw new Error('DamageCreate failed');
+    // monitor layout changes (RandR 1.2+): lets the capturer keep its monitor list between calls
+    const randr = await this.queryExtension('RANDR');
+    if (randr) {
+      const v = Buffer.alloc(12);
+      v[0] = randr.major;
+      v[1] = RR_QUERY_VERSION;
+      v.writeUInt16LE(3, 2);
+      v.writeUInt32LE(1, 4);
+      v.writeUInt32LE(2, 8);
+      const vr = await this.send(v, true)!;
+      if (vr.readUInt32LE(8) > 1 || vr.readUInt32LE(12) >= 2) {
+        const sel = Buffer.alloc(12);
+        sel[0] = randr.major;
+        sel[1] = RR_SELECT_INPUT;
+        sel.writeUInt16LE(3, 2);
+        sel.writeUInt32LE(root, 4);
+        sel.writeUInt16LE(RR_SCREEN_CHANGE_MASK | RR_CRTC_CHANGE_MASK | RR_OUTPUT_CHANGE_MASK, 8);
+        this.send(sel, false);
+        await this.roundTrip();
+        if (this.broken) throw new Error('RRSelectInput failed');
+        this.randrFirstEvent = randr.firstEvent;
+      }
+    }
     this.damaged = true; // nothing captured yet
   }
 
