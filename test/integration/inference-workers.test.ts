@@ -150,30 +150,34 @@ test('an activation aborted mid-load: rejects with aborted, the old model keeps 
   }
 });
 
-test('a process that loaded three roles at once, aborted a fourth load mid-way and closed the host exits by itself (no orphaned spare worker, no lingering load timer)', { timeout: 90_000 }, async () => {
+test('a process that loaded three roles at once, aborted a fourth load mid-way and closed the host exits by itself, cleanly, every time (no orphaned spare worker, no lingering load timer, no thread terminated inside onnxruntime)', { timeout: 120_000 }, async () => {
   const { spawn } = await import('node:child_process');
   const { join } = await import('node:path');
   const script = join(import.meta.dirname, '..', 'fixtures', 'scripts', 'host-close-exit.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  let closedAt = 0;
-  const code = await new Promise<number | string>((resolve) => {
-    const watch = setInterval(() => {
-      if (!closedAt && out.includes('"closed":true')) closedAt = Date.now();
-      if (closedAt && Date.now() - closedAt > 15_000) {
+  // Terminating a worker while onnxruntime was inside a native call aborted the process in 8 of 20 runs
+  // (exit 134, "terminate called after throwing an instance of 'Napi::Error'"): several runs catch that.
+  for (let run = 1; run <= 5; run++) {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    let closedAt = 0;
+    const code = await new Promise<number | string>((resolve) => {
+      const watch = setInterval(() => {
+        if (!closedAt && out.includes('"closed":true')) closedAt = Date.now();
+        if (closedAt && Date.now() - closedAt > 15_000) {
+          clearInterval(watch);
+          child.kill('SIGKILL');
+          resolve('still running 15 s after host.close()');
+        }
+      }, 50);
+      child.on('exit', (c, signal) => {
         clearInterval(watch);
-        child.kill('SIGKILL');
-        resolve('still running 15 s after host.close()');
-      }
-    }, 50);
-    child.on('exit', (c) => {
-      clearInterval(watch);
-      resolve(c ?? -1);
+        resolve(c ?? `signal ${signal}`);
+      });
     });
-  });
-  assert.equal(code, 0, `child: ${code}\n${err}`);
-  assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { closed: true, roles: ['classifier', 'detector', 'similarity'], aborted: true });
+    assert.equal(code, 0, `run ${run}: child ${code}\n${err}`);
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { closed: true, roles: ['classifier', 'detector', 'similarity'], aborted: true });
+  }
 });

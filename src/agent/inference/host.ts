@@ -610,7 +610,7 @@ export class InferenceHost implements ModelActivator {
     if (standby) return standby;
     const worker = await this.takeWorker();
     if (this.closed) {
-      void worker.terminate();
+      void stopWorker(worker);
       throw new AgentError('aborted', 'inference host is closed');
     }
     const slot: Slot = { id: ++this.nextSlotId, role, worker, gens: new Set(), loads: 0, recycling: false, ended: false, released: new Map() };
@@ -659,7 +659,7 @@ export class InferenceHost implements ModelActivator {
     for (const gen of [...slot.gens]) this.gone(gen, `session worker ended (${why})`);
     for (const r of slot.released.values()) r();
     slot.released.clear();
-    void slot.worker.terminate();
+    void stopWorker(slot.worker);
   }
 
   private wire(slot: Slot): void {
@@ -799,13 +799,42 @@ export class InferenceHost implements ModelActivator {
       slots.map((s) => {
         s.ended = true;
         for (const r of s.released.values()) r();
-        return s.worker.terminate();
+        return stopWorker(s.worker);
       }),
     );
     if (spare) {
       const w = await spare.catch(() => undefined);
-      if (w) await w.terminate();
+      if (w) await stopWorker(w);
     }
     this.listeners.clear();
   }
+}
+
+/** how long a worker gets to finish its current native call and release its sessions before it is terminated */
+const WORKER_STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Ends a session worker gracefully: 'close' makes it stop its loads at their next step, release every
+ * session and end by itself. worker.terminate() while onnxruntime is inside a native call (a session
+ * create or run) aborts the whole process (seen: "terminate called after throwing an instance of
+ * 'Napi::Error'", 8 of 20 runs that closed the host mid-load), so it is only the last resort for a
+ * worker stuck longer than WORKER_STOP_TIMEOUT_MS (a load that timed out).
+ */
+function stopWorker(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    worker.once('exit', finish);
+    const timer = setTimeout(() => void worker.terminate().finally(finish), WORKER_STOP_TIMEOUT_MS);
+    try {
+      worker.postMessage({ t: 'close' } satisfies ToWorker);
+    } catch {
+      void worker.terminate().finally(finish);
+    }
+  });
 }

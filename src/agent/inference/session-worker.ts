@@ -74,6 +74,12 @@ interface Held {
 }
 const sessions = new Map<number, Held>();
 let closing = false;
+/** loads under way: 'close' waits for them (each stops at its next step once `closing` is set) */
+const loadsInFlight = new Set<Promise<void>>();
+/** Between the long synchronous steps of a load: a closing worker stops here, never mid-call. */
+function stopIfClosing(): void {
+  if (closing) throw new StepError('create', 'aborted', 'session worker is closing');
+}
 
 class StepError extends Error {
   constructor(
@@ -184,6 +190,7 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
     // anyway, inputs reuse scratch buffers, and for DirectML it is required (maxConcurrentRuns('dml') = 1).
     held = { session: s, queue: new RunQueue(Math.min(1, maxConcurrentRuns(created.provider))), scratch: new Map(), releasing: false };
     const scratch = held.scratch;
+    stopIfClosing();
 
     // step: contract
     const meta = (list: readonly unknown[]) => list as ValueMeta[];
@@ -220,8 +227,12 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
     // step: warm-up, then latency: p95 over the warm-up runs within the budget
     const times: number[] = [];
     try {
-      for (let i = 0; i < opts.warmupRuns; i++) times.push((await runOnce()).ms);
+      for (let i = 0; i < opts.warmupRuns; i++) {
+        stopIfClosing();
+        times.push((await runOnce()).ms);
+      }
     } catch (e) {
+      if (e instanceof StepError) throw e;
       throw new StepError('warmup', 'load_failed', `warm-up run failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     const p95 = percentile(times, 95);
@@ -237,7 +248,7 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
       retained = new SharedArrayBuffer(byteLength);
       new Uint8Array(retained).set(bytes);
     }
-    if (closing) throw new StepError('create', 'aborted', 'session worker is closing');
+    stopIfClosing();
     // Collect the dead model bytes now, before the host swaps to this session: a GC after 'loaded'
     // would land on the first runs the new session serves.
     bytes = new Uint8Array(0);
@@ -312,9 +323,12 @@ async function release(gid: number): Promise<void> {
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.t) {
-    case 'load':
-      void load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options);
+    case 'load': {
+      const p = load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options);
+      loadsInFlight.add(p);
+      void p.finally(() => loadsInFlight.delete(p));
       break;
+    }
     case 'run':
       void run(msg.gid, msg.id, msg.feeds, msg.lent);
       break;
@@ -324,8 +338,13 @@ port.on('message', (msg: ToWorker) => {
       void release(msg.gid);
       break;
     case 'close':
+      // A graceful end (the host's close): loads stop at their next step and release what they made,
+      // every session is released after its queued runs, and only then does the thread end by itself.
+      // Terminating a thread while onnxruntime is inside a native call aborts the whole process
+      // ("terminate called after throwing an instance of 'Napi::Error'").
       closing = true;
       void (async () => {
+        await Promise.allSettled([...loadsInFlight]);
         await Promise.all([...sessions.keys()].map((gid) => release(gid)));
         post({ t: 'closed' });
         port.close();
