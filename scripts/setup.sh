@@ -21,7 +21,9 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The project's .npmrc skips onnxruntime-node's CUDA download; Electron's binary is fetched lazily.
+# The project's .npmrc skips onnxruntime-node's CUDA download; npm 11 warns that it will stop passing unknown
+# .npmrc keys on, so the install script's own environment variable says it too. Electron's binary is fetched lazily.
+export ONNXRUNTIME_NODE_INSTALL=skip
 export ELECTRON_SKIP_BINARY_DOWNLOAD=1
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "== npm ci"
