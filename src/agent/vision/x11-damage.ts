@@ -59,6 +59,20 @@ const ROUND_TRIP_TIMEOUT_MS = 1000;
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
+/**
+ * A fixed-size request: the opcode, the byte after it (an extension's minor opcode; unused in a core
+ * request), the length, then 32-bit fields. A CARD8 or CARD16 field followed by its padding is the same
+ * little-endian word, so every request used here is opcode, minor and words.
+ */
+function request(opcode: number, minor: number, ...words: number[]): Buffer {
+  const b = Buffer.alloc(4 + 4 * words.length);
+  b[0] = opcode;
+  b[1] = minor;
+  b.writeUInt16LE(b.length / 4, 2);
+  words.forEach((w, i) => b.writeUInt32LE(w >>> 0, 4 + 4 * i));
+  return b;
+}
+
 /** Parses DISPLAY (":1", ":1.0", "unix:1"); undefined for a TCP display (not supported here). */
 export function parseDisplay(display: string | undefined): { number: string; screen: number; socket: string } | undefined {
   const m = /^(unix)?:(\d+)(?:\.(\d+))?$/.exec(display ?? '');
@@ -224,10 +238,14 @@ class X11DamageWatcher implements ScreenChangeWatcher {
   }
 
   private roundTrip(): Promise<Buffer> {
-    const r = Buffer.alloc(4);
-    r[0] = X_GET_INPUT_FOCUS;
-    r.writeUInt16LE(1, 2);
-    return this.send(r, true)!;
+    return this.send(request(X_GET_INPUT_FOCUS, 0), true)!;
+  }
+
+  /** A request without a reply whose error must stop the set-up: its error arrives before the round trip's reply. */
+  private async sendChecked(req: Buffer, what: string): Promise<void> {
+    this.send(req, false);
+    await this.roundTrip();
+    if (this.broken) throw new Error(`${what} failed`);
   }
 
   async setup(cookie: Buffer | undefined): Promise<void> {
@@ -261,48 +279,16 @@ class X11DamageWatcher implements ScreenChangeWatcher {
     const damageExt = await this.queryExtension('DAMAGE');
     if (!damageExt) throw new Error('the X server has no DAMAGE extension');
     this.major = damageExt.major;
-    const firstEvent = damageExt.firstEvent;
-
-    const v = Buffer.alloc(12);
-    v[0] = this.major;
-    v[1] = DAMAGE_QUERY_VERSION;
-    v.writeUInt16LE(3, 2);
-    v.writeUInt32LE(1, 4);
-    v.writeUInt32LE(1, 8);
-    await this.send(v, true);
-
+    await this.send(request(this.major, DAMAGE_QUERY_VERSION, 1, 1), true);
     this.damage = (idBase | (1 & idMask)) >>> 0;
-    const c = Buffer.alloc(16);
-    c[0] = this.major;
-    c[1] = DAMAGE_CREATE;
-    c.writeUInt16LE(4, 2);
-    c.writeUInt32LE(this.damage, 4);
-    c.writeUInt32LE(root, 8);
-    c[12] = DAMAGE_REPORT_NON_EMPTY;
-    this.send(c, false);
-    this.firstEvent = firstEvent;
-    await this.roundTrip(); // an error in DamageCreate arrives before this reply and breaks the watcher
-    if (this.broken) throw new Error('DamageCreate failed');
+    this.firstEvent = damageExt.firstEvent;
+    await this.sendChecked(request(this.major, DAMAGE_CREATE, this.damage, root, DAMAGE_REPORT_NON_EMPTY), 'DamageCreate');
     // monitor layout changes (RandR 1.2+): lets the capturer keep its monitor list between calls
     const randr = await this.queryExtension('RANDR');
     if (randr) {
-      const v = Buffer.alloc(12);
-      v[0] = randr.major;
-      v[1] = RR_QUERY_VERSION;
-      v.writeUInt16LE(3, 2);
-      v.writeUInt32LE(1, 4);
-      v.writeUInt32LE(2, 8);
-      const vr = await this.send(v, true)!;
+      const vr = await this.send(request(randr.major, RR_QUERY_VERSION, 1, 2), true)!;
       if (vr.readUInt32LE(8) > 1 || vr.readUInt32LE(12) >= 2) {
-        const sel = Buffer.alloc(12);
-        sel[0] = randr.major;
-        sel[1] = RR_SELECT_INPUT;
-        sel.writeUInt16LE(3, 2);
-        sel.writeUInt32LE(root, 4);
-        sel.writeUInt16LE(RR_SCREEN_CHANGE_MASK | RR_CRTC_CHANGE_MASK | RR_OUTPUT_CHANGE_MASK, 8);
-        this.send(sel, false);
-        await this.roundTrip();
-        if (this.broken) throw new Error('RRSelectInput failed');
+        await this.sendChecked(request(randr.major, RR_SELECT_INPUT, root, RR_SCREEN_CHANGE_MASK | RR_CRTC_CHANGE_MASK | RR_OUTPUT_CHANGE_MASK), 'RRSelectInput');
         this.randrFirstEvent = randr.firstEvent;
       }
     }
@@ -310,13 +296,8 @@ class X11DamageWatcher implements ScreenChangeWatcher {
   }
 
   async reset(): Promise<void> {
-    const s = Buffer.alloc(16);
-    s[0] = this.major;
-    s[1] = DAMAGE_SUBTRACT;
-    s.writeUInt16LE(4, 2);
-    s.writeUInt32LE(this.damage, 4);
     // repair = None, parts = None: the damage region becomes empty
-    this.send(s, false);
+    this.send(request(this.major, DAMAGE_SUBTRACT, this.damage, 0, 0), false);
     await this.roundTrip();
     // events read before this reply (damage before the subtract) have run; later ones set it again
     this.damaged = false;
