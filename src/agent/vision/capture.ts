@@ -157,7 +157,7 @@ class MonitorCapturer implements ScreenCapturer {
     const full = await this.grab(
       idx.map((i) => handles[i]!),
       idx.map((i) => infos[i]!),
-      w && unchanged ? w : undefined,
+      unchanged,
       opts,
     );
     // frames may be held for reuse: callers get them read-only (a region is a copy)
@@ -165,13 +165,13 @@ class MonitorCapturer implements ScreenCapturer {
   }
 
   /**
-   * Full frames of the chosen monitors. `unchangedBy`: the watcher has just reported no drawing since its
+   * Full frames of the chosen monitors. `unchanged`: the watcher has just reported no drawing since its
    * last reset; then frames held from the grab after that reset (same geometry) are returned without a grab.
    * Otherwise the watcher is reset first, then every chosen monitor grabbed, and only these frames are
    * held: frames from before the reset could no longer be proved current.
    */
-  private async grab(chosen: MonitorHandle[], infos: MonitorInfo[], unchangedBy: ScreenChangeWatcher | undefined, opts: { signal?: AbortSignal }): Promise<CapturedFrame[]> {
-    if (unchangedBy) {
+  private async grab(chosen: MonitorHandle[], infos: MonitorInfo[], unchanged: boolean, opts: { signal?: AbortSignal }): Promise<CapturedFrame[]> {
+    if (unchanged) {
       const held = infos.map((info) => {
         const h = this.held.get(info.id);
         return h && sameGeometry(h.info, info) ? h.frame : undefined;
