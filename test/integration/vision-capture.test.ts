@@ -67,6 +67,9 @@ after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
+/** The RGB of one pixel of an RGBA frame. */
+const px = (f: { data: Buffer; width: number }, x: number, y: number) => [...f.data.subarray((y * f.width + x) * 4, (y * f.width + x) * 4 + 3)];
+
 /**
  * Waits for the page and returns where its blue block is on the screen. Chromium draws its own title bar
  * when no window manager runs, so the page's screen offset is found, not assumed; its size is checked.
@@ -97,7 +100,6 @@ test('monitors, full-screen, monitor and region capture under X11 (Xvfb + Chromi
   const blue = await waitForPage(cap);
   const [screen] = await cap.capture({ kind: 'screen' });
   assert.deepEqual([screen!.width, screen!.height, screen!.channels, screen!.originX, screen!.originY, screen!.pixelScale], [1920, 1080, 4, 0, 0, 1]);
-  const px = (f: { data: Buffer; width: number }, x: number, y: number) => [...f.data.subarray((y * f.width + x) * 4, (y * f.width + x) * 4 + 3)];
   // page (100, 100) is the blue block's corner, so the page's own origin is blue − 100
   assert.deepEqual(px(screen!, blue.x - 50, blue.y + 150), [255, 128, 0], 'RGBA order: the orange page');
   assert.deepEqual(px(screen!, blue.x + 100, blue.y + 50), [0, 0, 255], 'the blue block');
@@ -207,17 +209,16 @@ test('X11 DAMAGE change signal: a still screen is reused without a grab; paintin
     const [a] = await cap.capture({ kind: 'screen' });
     const [r] = await cap.capture({ kind: 'region', x: 1400, y: 800, width: 10, height: 10 });
     assert.deepEqual([cap.captureStats!().grabs, cap.captureStats!().reused], [before.grabs, before.reused + 2], 'no grab while nothing is drawn');
-    const at = (f: { data: Buffer; width: number }, x: number, y: number) => [...f.data.subarray((y * f.width + x) * 4, (y * f.width + x) * 4 + 3)];
-    assert.deepEqual(at(a!, 1500, 900), [0, 0, 0]);
-    assert.deepEqual(at(r!, 5, 5), [0, 0, 0]);
+    assert.deepEqual(px(a!, 1500, 900), [0, 0, 0]);
+    assert.deepEqual(px(r!, 5, 5), [0, 0, 0]);
     // another X client paints the bare root: the very next capture must grab and show it
     execFileSync('xsetroot', ['-solid', 'rgb:10/20/30'], { env: { ...process.env, DISPLAY: display } });
     const [b] = await cap.capture({ kind: 'screen' });
     assert.equal(cap.captureStats!().grabs, before.grabs + 1, 'the drawing forced a grab');
-    assert.deepEqual(at(b!, 1500, 900), [0x10, 0x20, 0x30], 'never the stale frame');
+    assert.deepEqual(px(b!, 1500, 900), [0x10, 0x20, 0x30], 'never the stale frame');
     execFileSync('xsetroot', ['-solid', 'black'], { env: { ...process.env, DISPLAY: display } });
     const [c] = await cap.capture({ kind: 'screen' });
-    assert.deepEqual(at(c!, 1500, 900), [0, 0, 0]);
+    assert.deepEqual(px(c!, 1500, 900), [0, 0, 0]);
   } finally {
     cap.close?.();
   }

@@ -174,8 +174,9 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 function breachOf(spec: RolloutSpec, c: CohortStats, stable: CohortStats, label: string): { breach: Breach; reason: string } | undefined {
   if (c.count < spec.minRequests) return undefined;
-  if (errorRateLowerBound(c.count, c.errors) > spec.maxErrorRate) {
-    return { breach: 'error_rate', reason: `${label} error rate ${pct(c.errorRate)} > max ${pct(spec.maxErrorRate)} (${c.errors}/${c.count} requests, ${c.agents} agents; ≥ ${pct(errorRateLowerBound(c.count, c.errors))} at 95 % confidence)` };
+  const lower = errorRateLowerBound(c.count, c.errors);
+  if (lower > spec.maxErrorRate) {
+    return { breach: 'error_rate', reason: `${label} error rate ${pct(c.errorRate)} > max ${pct(spec.maxErrorRate)} (${c.errors}/${c.count} requests, ${c.agents} agents; ≥ ${pct(lower)} at 95 % confidence)` };
   }
   if (c.p95 > spec.maxP95Ms) return { breach: 'p95', reason: `${label} p95 ${ms(c.p95)} > max ${ms(spec.maxP95Ms)}` };
   if (spec.maxP95RatioToStable > 0 && stable.count >= spec.minRequests && stable.p95 > 0 && c.p95 > spec.maxP95RatioToStable * stable.p95) {
@@ -219,8 +220,9 @@ export function judgeWave(spec: RolloutSpec, ev: WaveEvidence): Verdict {
       [sh, 'shadow candidate'],
     ] as const) {
       if (s.samples + s.errors < spec.minRequests) continue;
-      if (errorRateLowerBound(s.samples + s.errors, s.errors) > spec.maxErrorRate) {
-        return { kind: 'fail', breach: 'shadow_error_rate', reasons: [`${label} error rate ${pct(s.errorRate)} > max ${pct(spec.maxErrorRate)} (${s.errors}/${s.samples + s.errors}; ≥ ${pct(errorRateLowerBound(s.samples + s.errors, s.errors))} at 95 % confidence)`], summary };
+      const lower = errorRateLowerBound(s.samples + s.errors, s.errors);
+      if (lower > spec.maxErrorRate) {
+        return { kind: 'fail', breach: 'shadow_error_rate', reasons: [`${label} error rate ${pct(s.errorRate)} > max ${pct(spec.maxErrorRate)} (${s.errors}/${s.samples + s.errors}; ≥ ${pct(lower)} at 95 % confidence)`], summary };
       }
       if (s.p95 > spec.maxP95Ms) return { kind: 'fail', breach: 'shadow_p95', reasons: [`${label} p95 ${ms(s.p95)} > max ${ms(spec.maxP95Ms)}`], summary };
       if (spec.minAgreement !== undefined && s.agreement < spec.minAgreement) {
