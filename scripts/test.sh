@@ -16,4 +16,6 @@ if [[ "${RPA_TEST_INNER:-}" != "1" ]]; then
 fi
 if [[ $# -gt 0 ]]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' -not -path '*/fixtures/*' | sort); fi
 echo "== ${#files[@]} test files"
-exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
+# --test-timeout also bounds each test file's process: one that lingers after its tests (a timer or socket left
+# open) fails as testTimeoutFailure after 10 minutes instead of holding CI until its 90-minute limit.
+exec node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=600000 "${files[@]}"

@@ -97,6 +97,8 @@ export class SimAgent {
   readonly #manifests = new Map<string, ModelManifest>();
   readonly #fetches = new Map<string, Fetch>();
   readonly #msgHandlers = new Map<string, (topic: string, payload: Buffer) => void>();
+  /** Waits in progress (chunk fetch, one retained message); close() ends them so no timer outlives the agent. */
+  readonly #waits = new Set<(err: Error) => void>();
   readonly roles = new Map<Role, ActiveRole>();
   #release: Release | undefined;
   #lastSeq = 0;
@@ -335,6 +337,7 @@ export class SimAgent {
       const timer = setTimeout(() => done(new AgentError('timeout', `timed out with ${got}/${n} chunks`)), 600_000);
       const done = (err?: Error) => {
         clearTimeout(timer);
+        this.#waits.delete(done);
         this.#msgHandlers.delete(filter);
         void this.client.unsubscribeAsync(filter).catch(() => {});
         if (err) reject(err);
@@ -357,6 +360,7 @@ export class SimAgent {
           done();
         }
       });
+      this.#waits.add(done);
       this.client.subscribe(filter, { qos: 1 }, (err) => err && done(err));
     });
   }
@@ -364,13 +368,16 @@ export class SimAgent {
   #receiveOne(topic: string, timeoutMs: number, code: ErrorCode): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => finish(undefined), timeoutMs);
-      const finish = (p: Buffer | undefined) => {
+      const finish = (p: Buffer | undefined, err: Error = new AgentError(code, `nothing on ${topic}`)) => {
         clearTimeout(timer);
+        this.#waits.delete(cancel);
         this.#msgHandlers.delete(topic);
         void this.client.unsubscribeAsync(topic).catch(() => {});
         if (p) resolve(p);
-        else reject(new AgentError(code, `nothing on ${topic}`));
+        else reject(err);
       };
+      const cancel = (err: Error) => finish(undefined, err);
+      this.#waits.add(cancel);
       this.#msgHandlers.set(topic, (_t, p) => p.length > 0 && finish(p));
       this.client.subscribe(topic, { qos: 1 }, (err) => err && reject(err));
     });
@@ -463,6 +470,11 @@ export class SimAgent {
     return this.#release;
   }
 
+  /** How many waits (chunk fetch, manifest) are in progress; close() ends them all. */
+  waiting(): number {
+    return this.#waits.size;
+  }
+
   activeModel(role: Role): string | undefined {
     return this.roles.get(role)?.modelId;
   }
@@ -478,6 +490,8 @@ export class SimAgent {
       await this.client.publishAsync(this.#t.agentStatus(this.agentId), JSON.stringify(s), { qos: 1, retain: true }).catch(() => {});
     }
     this.#closed = true;
+    // a fetch or manifest wait in progress ends now, not when its 10-minute timer fires (it kept the process alive)
+    for (const end of [...this.#waits]) end(new AgentError('aborted', `agent ${this.agentId} closed`));
     if (opts.crash) {
       this.client.stream?.destroy();
       await this.client.endAsync(true);
