@@ -8,6 +8,9 @@
 //            the scale two steps further), so element ids pair up across variants for similarity training.
 // real:      the hand-written pages in scripts/dataset/real/*.html (sorted), page index = seed; seeds
 //            N..N+M-1 select pages (modulo the page count); every page under K variants (default 4).
+// thirdparty: the same for scripts/dataset/thirdparty/*.html — pages styled by published CSS frameworks
+//            (Bootstrap, Bulma, Pico, Water.css, Primer from node_modules, served to the page as
+//            https://npm.local/<package path>; nothing is fetched from the network).
 // Output per sample: <kind>_<seed>_v<variant>.png and .json
 //   {width,height,scale,theme,seed,variant,kind,page,viewport,elements:[{id,box:[x1,y1,x2,y2],type,checked?,text?}]}
 import { mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
@@ -35,6 +38,19 @@ const REAL_VARIANTS = [
   { theme: 'light', scale: 2, viewport: { width: 1440, height: 900 } },
 ];
 
+// https://npm.local/<package>/<path>.css -> that file from the project's node_modules (stylesheets only).
+const NODE_MODULES = join(here, '..', '..', 'node_modules');
+export function npmStylesheet(url) {
+  if (!url.startsWith('https://npm.local/')) return null;
+  const rel = decodeURIComponent(new URL(url).pathname).replace(/^\/+/, '');
+  if (!rel.endsWith('.css') || rel.split('/').includes('..')) return null;
+  try {
+    return readFileSync(join(NODE_MODULES, rel), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 export function parseArgs(argv) {
   const args = { out: null, seedStart: 0, count: 1, kind: 'synthetic', variants: null };
   for (let i = 0; i < argv.length; i++) {
@@ -43,8 +59,8 @@ export function parseArgs(argv) {
     if (a === '--out') { args.out = v; i++; } else if (a === '--seed-start') { args.seedStart = Number(v); i++; } else if (a === '--count') { args.count = Number(v); i++; } else if (a === '--kind') { args.kind = v; i++; } else if (a === '--variants') { args.variants = Number(v); i++; } else throw new Error(`unknown argument ${a}`);
   }
   if (!args.out) throw new Error('--out DIR is required');
-  if (!['synthetic', 'real'].includes(args.kind)) throw new Error('--kind must be synthetic or real');
-  args.variants ??= args.kind === 'real' ? 4 : 1;
+  if (!['synthetic', 'real', 'thirdparty'].includes(args.kind)) throw new Error('--kind must be synthetic, real or thirdparty');
+  args.variants ??= args.kind === 'synthetic' ? 1 : 4;
   return args;
 }
 
@@ -56,13 +72,18 @@ async function main() {
   const pageFor = async (scale) => {
     if (!pages.has(scale)) {
       const ctx = await browser.newContext({ deviceScaleFactor: scale, viewport: { width: 1280, height: 720 }, javaScriptEnabled: true });
-      await ctx.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
+      await ctx.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('data:')) return route.continue();
+        const css = npmStylesheet(url);
+        return css === null ? route.abort() : route.fulfill({ status: 200, contentType: 'text/css', body: css });
+      });
       pages.set(scale, await ctx.newPage());
     }
     return pages.get(scale);
   };
-  const realDir = join(here, 'real');
-  const realPages = args.kind === 'real' ? readdirSync(realDir).filter((f) => f.endsWith('.html')).sort() : [];
+  const realDir = join(here, args.kind);
+  const realPages = args.kind === 'synthetic' ? [] : readdirSync(realDir).filter((f) => f.endsWith('.html')).sort();
   const t0 = Date.now();
   let n = 0;
   for (let seed = args.seedStart; seed < args.seedStart + args.count; seed++) {
@@ -89,9 +110,14 @@ async function main() {
       await page.setViewportSize(viewport);
       await page.emulateMedia({ colorScheme: theme, reducedMotion: 'reduce' });
       await page.setContent(html, { waitUntil: 'load' });
-      if (args.kind === 'real') {
-        // Real pages pick their theme from prefers-color-scheme or a class on <html>.
-        await page.evaluate((t) => { document.documentElement.classList.add(t); document.documentElement.dataset.theme = t; }, theme);
+      if (args.kind !== 'synthetic') {
+        // Real pages pick their theme from prefers-color-scheme, a class on <html> or the attribute their
+        // framework reads (Pico/Bulma data-theme, Bootstrap data-bs-theme, Primer data-color-mode).
+        await page.evaluate((t) => {
+          const h = document.documentElement;
+          h.classList.add(t);
+          Object.assign(h.dataset, { theme: t, bsTheme: t, colorMode: t });
+        }, theme);
       }
       await page.evaluate(() => document.fonts.ready);
       const elements = await page.evaluate(labelPageInBrowser);
