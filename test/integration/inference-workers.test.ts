@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceHost } from '../../src/agent/inference/host.js';
+import { join } from 'node:path';
 import { A_OUT, B_OUT, fixture, waitUntil, xFeeds } from './inference-fixtures.js';
+import { lastJsonLine, runUntilExit } from '../helpers/child-exit.js';
 
 const a = fixture('tiny-a.onnx', A_OUT);
 const b = fixture('tiny-b.onnx', B_OUT);
@@ -151,33 +153,12 @@ test('an activation aborted mid-load: rejects with aborted, the old model keeps 
 });
 
 test('a process that loaded three roles at once, aborted a fourth load mid-way and closed the host exits by itself, cleanly, every time (no orphaned spare worker, no lingering load timer, no thread terminated inside onnxruntime)', { timeout: 120_000 }, async () => {
-  const { spawn } = await import('node:child_process');
-  const { join } = await import('node:path');
   const script = join(import.meta.dirname, '..', 'fixtures', 'scripts', 'host-close-exit.ts');
   // Terminating a worker while onnxruntime was inside a native call aborted the process in 8 of 20 runs
   // (exit 134, "terminate called after throwing an instance of 'Napi::Error'"): several runs catch that.
   for (let run = 1; run <= 5; run++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let closedAt = 0;
-    const code = await new Promise<number | string>((resolve) => {
-      const watch = setInterval(() => {
-        if (!closedAt && out.includes('"closed":true')) closedAt = Date.now();
-        if (closedAt && Date.now() - closedAt > 15_000) {
-          clearInterval(watch);
-          child.kill('SIGKILL');
-          resolve('still running 15 s after host.close()');
-        }
-      }, 50);
-      child.on('exit', (c, signal) => {
-        clearInterval(watch);
-        resolve(c ?? `signal ${signal}`);
-      });
-    });
+    const { code, out, err } = await runUntilExit(script, { marker: '"closed":true', graceMs: 15_000 });
     assert.equal(code, 0, `run ${run}: child ${code}\n${err}`);
-    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { closed: true, roles: ['classifier', 'detector', 'similarity'], aborted: true });
+    assert.deepEqual(lastJsonLine(out), { closed: true, roles: ['classifier', 'detector', 'similarity'], aborted: true });
   }
 });

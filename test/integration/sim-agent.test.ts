@@ -13,7 +13,9 @@ import { AgentStatusSchema, type AgentEvent } from '../../src/common/wire.js';
 import { connectBroker } from '../../src/fleet/mqtt.js';
 import { generateSigningKey, signJson } from '../../src/fleet/signer.js';
 import { makeSimKeys, publishSimModel, startFleetSim } from '../../src/fleet/sim/index.js';
+import { join } from 'node:path';
 import { startAedes } from '../helpers/brokers.js';
+import { lastJsonLine, runUntilExit } from '../helpers/child-exit.js';
 
 async function waitFor(f: () => boolean, ms: number, what: () => string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -86,30 +88,9 @@ test('simulated agents: signatures, replay, chunk integrity, bucket rule and las
 });
 
 test('a process whose simulated agents are closed while waiting for chunks and for a manifest exits by itself (no wait timer outlives close)', { timeout: 60_000 }, async () => {
-  const { spawn } = await import('node:child_process');
-  const { join } = await import('node:path');
   const script = join(import.meta.dirname, '..', 'fixtures', 'scripts', 'sim-close-exit.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  let closedAt = 0;
-  const code = await new Promise<number | string>((resolve) => {
-    const watch = setInterval(() => {
-      if (!closedAt && out.includes('"closed":true')) closedAt = Date.now();
-      if (closedAt && Date.now() - closedAt > 10_000) {
-        clearInterval(watch);
-        child.kill('SIGKILL');
-        resolve('still running 10 s after sim.close()');
-      }
-    }, 50);
-    child.on('exit', (c, signal) => {
-      clearInterval(watch);
-      resolve(c ?? `signal ${signal}`);
-    });
-  });
+  const { code, out, err } = await runUntilExit(script, { marker: '"closed":true', graceMs: 10_000 });
   assert.equal(code, 0, `child ${code}\n${err}`);
   // every agent really was inside both waits when it was closed (a run where nothing waited proves nothing)
-  assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { closed: true, waiting: 4 });
+  assert.deepEqual(lastJsonLine(out), { closed: true, waiting: 4 });
 });
