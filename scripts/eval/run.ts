@@ -353,10 +353,12 @@ function renderMarkdown(rep: { heldoutSeed: number; date: string; machine: strin
   const weak = (r: typeof a) => Object.entries(r.classifier.perLabel).filter(([, v]) => v.top1 < 0.8).map(([k, v]) => `${k} ${pct(v.top1)} %`);
   const wa = weak(a);
   const wb = weak(b);
-  if (wa.length || wb.length) {
-    L.push(`Classifier labels under 80 % top-1 — (a): ${wa.join(', ') || 'none'}; (b): ${wb.join(', ') || 'none'}. On real pages the misses are`);
-    L.push('mostly between look-alike flat text controls (link / tab / button / menu item), whose styling on the hand-written pages differs from');
-    L.push('the generator\'s; check, radio, toggle and their states stay at or near 100 %.', '');
+  if (wa.length || wb.length || (c && weak(c).length)) {
+    const wc = c ? weak(c) : [];
+    L.push(`Classifier labels under 80 % top-1 — (a): ${wa.join(', ') || 'none'}; (b): ${wb.join(', ') || 'none'}${c ? `; (c): ${wc.join(', ') || 'none'}` : ''}.`);
+    L.push('The misses are mostly between look-alike flat text controls (link / tab / button / menu item): the same look is an `<a href>` on one');
+    L.push('site and a tab, menu item or button on another, so part of it is the labelling convention, not the pixels; check, radio, toggle');
+    L.push('and their states stay at or near 100 %.', '');
   }
   for (const r of R) {
     L.push(`### ${r.name}: per type`, '');

@@ -13,12 +13,16 @@ DATA=${DATA_DIR:-/work/data}
 OUT=assets/models
 export TRAIN_THREADS=${TRAIN_THREADS:-1}
 
-# Seeds (docs/MODELS.md): training 0-399 and 1000-1399, held-out 100000-100199 (disjoint), real pages 0-11.
-TRAIN_SEEDS="0-399,1000-1399"
+# Seeds (docs/MODELS.md): training 0-599 and 1000-1599 (generator v2; v1 used 0-399 and 1000-1399),
+# held-out 100000-100199 (disjoint), real pages 0-11.
+# This script trains the recipe from scratch; the shipped models continued earlier rounds (detector rounds
+# 1-5 on generator v1 data, round 6 on v2; classifier rounds 1-2 on v1, 3+ on v2) — the exact lineage and
+# commands are in docs/MODELS.md "Training".
+TRAIN_SEEDS="0-599,1000-1599"
 
 if [ -z "${SKIP_GENERATE:-}" ]; then
-  node scripts/dataset/generate.mjs --out "$DATA/synth_train" --seed-start 0 --count 400 --variants 2 &
-  node scripts/dataset/generate.mjs --out "$DATA/synth_train" --seed-start 1000 --count 400 --variants 2
+  node scripts/dataset/generate.mjs --out "$DATA/synth_train" --seed-start 0 --count 600 --variants 2 &
+  node scripts/dataset/generate.mjs --out "$DATA/synth_train" --seed-start 1000 --count 600 --variants 2
   wait
   node scripts/dataset/generate.mjs --out "$DATA/synth_heldout" --seed-start 100000 --count 200 --variants 2
   node scripts/dataset/generate.mjs --out "$DATA/real" --kind real --seed-start 0 --count 12 --variants 4

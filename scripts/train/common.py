@@ -32,6 +32,11 @@ def seed_everything(seed):
     torch.set_num_threads(int(os.environ.get('TRAIN_THREADS', '1')))
 
 
+# The data every recipe trains on (docs/MODELS.md "Seeds"); written to metadata.json `training.seeds`.
+SEEDS_NOTE = ('synthetic train seeds 0-599 and 1000-1599 of generator v2 (variants 0 and 1), held-out 100000-100199 '
+              '(variants 0 and 1), real pages 0-11 x 4 variants (reported only)')
+
+
 def add_common_args(ap, lr):
     """The options every recipe takes: data splits, output dir, learning rate, seed, wall-clock budget."""
     ap.add_argument('--data', required=True)
@@ -41,6 +46,8 @@ def add_common_args(ap, lr):
     ap.add_argument('--lr', type=float, default=lr)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--minutes', type=float, default=0, help='wall-clock budget for training (0 = steps/epochs only)')
+    ap.add_argument('--version', default='1.0.0', help='model version written to metadata.json (bump it for every shipped retrain)')
+    ap.add_argument('--lineage', default='', help='how these weights came to be (e.g. "detector round 6: from round 5, ..."), kept in metadata.json')
 
 
 def train_schedule(opt, base_lr, total_steps, minutes, warmup, step_fn, log_every, label=None):

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
-                    add_common_args, seed_everything, train_schedule, self_test_block, to_tensor, write_json)
+                    SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, to_tensor, write_json)
 from models import CropNet  # noqa: E402
 from prepare import prepare  # noqa: E402
 
@@ -75,6 +75,7 @@ def main():
     ap.add_argument('--max-train', type=int, default=60000)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--save-weights', default=None, help='also save the state_dict here (similarity init)')
+    ap.add_argument('--init', default=None, help='start from this state_dict (fine-tune on new data)')
     a = ap.parse_args()
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -95,6 +96,9 @@ def main():
     w = 1.0 / np.sqrt(np.bincount(Y[idx], minlength=len(CLASSIFIER_LABELS))[Y[idx]])
     w /= w.sum()
     model = CropNet(len(CLASSIFIER_LABELS), mode='logits')
+    if a.init:
+        model.load_state_dict(torch.load(a.init))
+        print('initialised from', a.init, flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=5e-4)
     a.train_pool = len(idx)
     steps_per_epoch = len(idx) // a.batch
@@ -146,7 +150,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
             model(xb)
             lat.append((time.perf_counter() - t) * 1000)
     meta = {
-        'role': 'classifier', 'name': 'ui-classifier', 'version': '1.0.0',
+        'role': 'classifier', 'name': 'ui-classifier', 'version': a.version,
         'contract': {'inputs': [{'name': 'images', 'dtype': 'float32', 'shape': ['batch', 3, CROP_SIZE, CROP_SIZE]}],
                      'outputs': [{'name': 'probs', 'dtype': 'float32', 'shape': ['batch', len(CLASSIFIER_LABELS)]}]},
         'labels': CLASSIFIER_LABELS,
@@ -156,7 +160,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
         'selfTest': st,
         'baseline': {'latencyP95Ms': round(float(np.percentile(lat, 95)), 2), 'latencySource': 'torch-cpu-2-threads, batch 16',
                      'confidenceHistogram': histogram10(conf), 'confidenceHistogramSource': 'max softmax probability on held-out synthetic crops'},
-        'training': {'command': 'bash scripts/train/all.sh (train_classifier.py)', 'seeds': 'synthetic train seeds 0-399 and 1000-1399 (variants 0 and 1), held-out 100000-100199 (variants 0 and 1), real pages 0-11 x 4 variants; torch/numpy seed %d' % a.seed,
+        'training': {'command': 'bash scripts/train/all.sh (train_classifier.py)', 'seeds': SEEDS_NOTE + '; torch/numpy seed %d' % a.seed, 'lineage': a.lineage,
                      'epochs': round(steps * a.batch / a.train_pool, 2), 'trainPool': a.train_pool, 'steps': steps, 'batch': a.batch, 'trainSeconds': round(train_seconds, 1),
                      'heldOut': {'synthetic': held, 'real': real}, 'note': 'Python-side metrics are indicative; ground-truth boxes, exact crop rule.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),

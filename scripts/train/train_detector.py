@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
-                    add_common_args, seed_everything, train_schedule, self_test_block, write_json)
+                    SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
 from prepare import prepare  # noqa: E402
 
@@ -266,7 +266,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
             model(xr)
             lat.append((time.perf_counter() - t) * 1000)
     meta = {
-        'role': 'detector', 'name': 'ui-detector', 'version': '1.0.0',
+        'role': 'detector', 'name': 'ui-detector', 'version': a.version,
         'contract': {'inputs': [{'name': 'images', 'dtype': 'float32', 'shape': shape}],
                      'outputs': [{'name': 'output0', 'dtype': 'float32', 'shape': [1, 4 + len(DETECTOR_LABELS), int(n_out)]}]},
         'labels': DETECTOR_LABELS,
@@ -280,7 +280,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
         'baseline': {'latencyP95Ms': round(float(np.percentile(lat, 95)), 2), 'latencySource': 'torch-cpu-2-threads',
                      'confidenceHistogram': histogram10(conf),
                      'confidenceHistogramSource': 'scores of detections >= 0.25 after NMS on the held-out synthetic set'},
-        'training': {'command': 'bash scripts/train/all.sh (train_detector.py)', 'seeds': 'synthetic train seeds 0-399 and 1000-1399 (variants 0 and 1), held-out 100000-100199 (variants 0 and 1), real pages 0-11 x 4 variants; torch/numpy seed %d' % a.seed,
+        'training': {'command': 'bash scripts/train/all.sh (train_detector.py)', 'seeds': SEEDS_NOTE + '; torch/numpy seed %d' % a.seed, 'lineage': a.lineage,
                      'steps': steps, 'batch': a.batch, 'crop': a.crop, 'trainSeconds': round(train_seconds, 1),
                      'heldOut': {'synthetic': held, 'real': real}, 'note': 'Python-side metrics are indicative; the official evaluation is the TypeScript pipeline.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),

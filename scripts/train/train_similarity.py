@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CROP_SIZE, add_common_args, histogram10, pattern_tensor, seed_everything, self_test_block,  # noqa: E402
+from common import (CROP_SIZE, SEEDS_NOTE, add_common_args, histogram10, pattern_tensor, seed_everything, self_test_block,  # noqa: E402
                     to_tensor, train_schedule, write_json)
 from models import CropNet  # noqa: E402
 from prepare import prepare  # noqa: E402
@@ -166,7 +166,7 @@ def export(model, a, held, real, sims, train_seconds):
             model(xb)
             lat.append((time.perf_counter() - t) * 1000)
     meta = {
-        'role': 'similarity', 'name': 'ui-similarity', 'version': '1.0.0',
+        'role': 'similarity', 'name': 'ui-similarity', 'version': a.version,
         'contract': {'inputs': [{'name': 'images', 'dtype': 'float32', 'shape': ['batch', 3, CROP_SIZE, CROP_SIZE]}],
                      'outputs': [{'name': 'embedding', 'dtype': 'float32', 'shape': ['batch', 128]}]},
         'labels': [],
@@ -177,7 +177,7 @@ def export(model, a, held, real, sims, train_seconds):
         'baseline': {'latencyP95Ms': round(float(np.percentile(lat, 95)), 2), 'latencySource': 'torch-cpu-2-threads, batch 16',
                      'confidenceHistogram': histogram10(sims),
                      'confidenceHistogramSource': 'cosine similarity of the top-1 match in held-out re-find queries (clipped to [0,1])'},
-        'training': {'command': 'bash scripts/train/all.sh (train_similarity.py)', 'seeds': 'synthetic train seeds 0-399 and 1000-1399 (variant 0 paired with 1), held-out 100000-100199 (0 with 1), real pages 0-11 (0/2 with 1/3); torch/numpy seed %d' % a.seed,
+        'training': {'command': 'bash scripts/train/all.sh (train_similarity.py)', 'seeds': SEEDS_NOTE + ' (variant 0 paired with 1); torch/numpy seed %d' % a.seed, 'lineage': a.lineage,
                      'steps': a.steps, 'batch': a.pages_per_batch * a.per_page, 'temperature': a.temperature, 'trainSeconds': round(train_seconds, 1),
                      'heldOut': {'synthetic': held, 'real': real},
                      'note': 'Python-side metrics are indicative. refindTop1 counts a hit when the nearest element is the same id or visually identical (same type, state, text and CSS size).'},

@@ -10,6 +10,7 @@ const FONTS = [
   "'Liberation Sans Narrow'", "'DejaVu Sans Mono'", "'Liberation Mono'", 'sans-serif', 'system-ui',
 ];
 
+const cssW = (w) => (typeof w === 'number' ? `${w}px` : w);
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function buildSyntheticPage(seed) {
@@ -34,6 +35,12 @@ export function buildSyntheticPage(seed) {
     radioStyle: r.pick(['native', 'custom']),
     toggleStyle: r.pick(['ios', 'material', 'square']),
     tabStyle: r.pick(['underline', 'boxed', 'pill']),
+    // generator v2 (stop 11): the look of real sites' navigation — see docs/MODELS.md "Generator v2"
+    tabStyle2: r.weighted([['same', 4], ['segmented', 1.5], ['category', 1.5], ['ribbon', 1]]),
+    pagerStyle: r.pick(['plain', 'boxed']),
+    glyphIcons: r.bool(0.35),
+    fluid: r.bool(0.3), // forms whose fields fill the column (Bootstrap .form-control) with a full-width submit
+    bigSearch: r.bool(0.2), // a wide, tall search field in the header (mail, docs, shops)
     selectStyle: r.pick(['native', 'custom']),
     linkUnderline: r.bool(0.5),
     iconButtonStyle: r.pick(['ghost', 'outline', 'filled', 'round']),
@@ -42,7 +49,7 @@ export function buildSyntheticPage(seed) {
     upper: r.bool(0.15),
   };
   s.ctrlH = Math.max(s.ctrlH, Math.round(s.fontSize * 1.6));
-  const kind = r.weighted([['desktop', 3], ['web', 3], ['settings', 2], ['admin', 2]]);
+  const kind = r.weighted([['desktop', 3], ['web', 3], ['settings', 2], ['admin', 2], ['docs', 1.5]]);
   if (kind === 'desktop') {
     s.radius = Math.min(s.radius, 3);
     s.fontSize = r.int(11, 13);
@@ -61,7 +68,7 @@ export function buildSyntheticPage(seed) {
     return `b-${s.buttonStyle}`;
   };
   const button = (label, opts = {}) => {
-    const cls = opts.primary ? 'b-filled' : opts.cls ?? btnClass();
+    const cls = opts.primary ? `b-filled ${opts.cls ?? ''}` : opts.cls ?? btnClass();
     const ic = r.bool(0.15) ? `<span class="bi">${icon(r.pick(ICON_NAMES), Math.round(s.fontSize * 1.1))}</span>` : '';
     return `<button data-el="button" data-eid="${nextId()}" class="btn ${cls}">${ic}${esc(label ?? r.pick(W.BUTTON_WORDS))}</button>`;
   };
@@ -75,13 +82,13 @@ export function buildSyntheticPage(seed) {
     const val = r.bool(0.5) ? r.pick(W.CELL_WORDS) : '';
     const ph = r.bool(0.7) ? r.pick(W.LABEL_WORDS) : '';
     if (opts.area) {
-      return `<textarea data-el="text_input" data-eid="${nextId()}" class="inp inp-${s.inputStyle}" style="width:${w}px;height:${r.int(50, 100)}px" placeholder="${esc(ph)}">${esc(val ? text(r.int(3, 12)) : '')}</textarea>`;
+      return `<textarea data-el="text_input" data-eid="${nextId()}" class="inp inp-${s.inputStyle}" style="width:${cssW(w)};height:${r.int(50, 100)}px" placeholder="${esc(ph)}">${esc(val ? text(r.int(3, 12)) : '')}</textarea>`;
     }
     if (opts.search || r.bool(0.08)) {
-      return `<span data-el="text_input" data-eid="${nextId()}" class="inp inp-${s.inputStyle} inwrap" style="width:${w}px">${icon('search', Math.round(s.fontSize))}<input type="text" placeholder="${esc(r.pick(['Search', 'Search...', 'Find', 'Filter']))}"></span>`;
+      return `<span data-el="text_input" data-eid="${nextId()}" class="inp inp-${s.inputStyle} inwrap ${opts.cls ?? ''}" style="width:${cssW(w)}">${icon('search', Math.round(s.fontSize))}<input type="text" placeholder="${esc(r.pick(['Search', 'Search...', 'Find', 'Filter']))}"></span>`;
     }
     const type = r.bool(0.1) ? 'password' : 'text';
-    return `<input data-el="text_input" data-eid="${nextId()}" class="inp inp-${s.inputStyle}" type="${type}" style="width:${w}px" value="${esc(val)}" placeholder="${esc(ph)}">`;
+    return `<input data-el="text_input" data-eid="${nextId()}" class="inp inp-${s.inputStyle}" type="${type}" style="width:${cssW(w)}" value="${esc(val)}" placeholder="${esc(ph)}">`;
   };
   const checkbox = (checked = r.bool()) => {
     if (s.checkStyle === 'native') {
@@ -101,11 +108,88 @@ export function buildSyntheticPage(seed) {
     const w = opts.width ?? r.int(100, 240);
     const v = r.pick(W.SELECT_WORDS);
     if (s.selectStyle === 'native') {
-      return `<select data-el="dropdown" data-eid="${nextId()}" class="sel" style="width:${w}px"><option>${esc(v)}</option><option>Other</option></select>`;
+      return `<select data-el="dropdown" data-eid="${nextId()}" class="sel" style="width:${cssW(w)}"><option>${esc(v)}</option><option>Other</option></select>`;
     }
-    return `<span data-el="dropdown" data-eid="${nextId()}" role="combobox" class="sel csel" style="width:${w}px"><span>${esc(v)}</span>${icon('chevronDown', Math.round(s.fontSize))}</span>`;
+    return `<span data-el="dropdown" data-eid="${nextId()}" role="combobox" class="sel csel" style="width:${cssW(w)}"><span>${esc(v)}</span>${icon('chevronDown', Math.round(s.fontSize))}</span>`;
   };
   const link = (label) => `<a data-el="link" data-eid="${nextId()}" href="#" class="lnk">${esc(label ?? r.pick(W.LINK_WORDS))}</a>`;
+  // ---- generator v2 components: patterns of real sites and apps the first generator lacked ---------
+  // Icon buttons drawn with a font glyph (icon fonts / Unicode symbols are how many real UIs draw them).
+  const glyphIconButton = (opts = {}) => {
+    const st = opts.style ?? s.iconButtonStyle;
+    const size = opts.size ?? Math.round(s.ctrlH * r.float(0.8, 1.15));
+    return `<button data-el="icon_button" data-eid="${nextId()}" class="ib ib-${st}" style="width:${size}px;height:${size}px;font-size:${Math.round(size * r.float(0.45, 0.65))}px">${r.pick(W.GLYPHS)}</button>`;
+  };
+  const anyIconButton = (name, opts) => (s.glyphIcons && r.bool(0.6) ? glyphIconButton(opts) : iconButton(name, opts));
+  // Formatting buttons that show a letter (B, I, U): buttons with visible text, as the semantic labeller calls them.
+  const letterButton = () => {
+    const size = Math.round(s.ctrlH * r.float(0.85, 1.1));
+    const [t, st] = r.pick([['B', 'font-weight:700'], ['I', 'font-style:italic'], ['U', 'text-decoration:underline'], ['S', 'text-decoration:line-through'], ['A', ''], ['A⁺', ''], ['A⁻', ''], ['ab', ''], ['x²', ''], ['¶', '']]);
+    return `<button data-el="button" data-eid="${nextId()}" class="ib ib-ghost" style="width:${size}px;height:${size}px;${st}">${esc(t)}</button>`;
+  };
+  // Ghost buttons: "+ Add a card", "Recent ▾" — text on no background, as in board and header UIs.
+  const ghostButton = (label, opts = {}) =>
+    `<button data-el="button" data-eid="${nextId()}" class="btn bghost ${opts.block ? 'bblock' : ''}">${esc(label ?? r.pick(W.GHOST_BUTTON_WORDS))}</button>`;
+  // Material-style text button: accent-coloured, often upper-case text, no box.
+  const textButton = (label) => `<button data-el="button" data-eid="${nextId()}" class="btn btext">${esc(label ?? r.pick(W.BUTTON_WORDS))}</button>`;
+  // Ribbon: tabs on the chrome, then groups of large (icon over label) and small buttons.
+  const ribbon = () => {
+    const n = r.int(4, 8);
+    const act = r.int(0, Math.min(2, n - 1));
+    const tabsHtml = r.shuffle(W.RIBBON_TABS).slice(0, n).map((t, i) => `<span data-el="tab" data-eid="${nextId()}" role="tab" class="rtab ${i === act ? 'active' : ''}">${esc(t)}</span>`).join('');
+    const groups = [];
+    for (let g = 0; g < r.int(2, 5); g++) {
+      const items = [];
+      for (let i = 0; i < r.int(1, 4); i++) {
+        items.push(r.weighted([
+          [() => `<button data-el="button" data-eid="${nextId()}" class="rbig"><span class="rbi">${s.glyphIcons ? r.pick(W.GLYPHS) : icon(r.pick(ICON_NAMES), Math.round(s.fontSize * 1.8))}</span><span>${esc(r.pick(W.RIBBON_WORDS))}</span></button>`, 3],
+          [() => `<span class="rsmall">${Array.from({ length: r.int(2, 4) }, () => (r.bool(0.5) ? letterButton() : anyIconButton(undefined, { style: 'ghost', size: Math.round(s.ctrlH * 1.05) }))).join('')}</span>`, 2],
+          [() => `<span class="rsmall">${dropdown({ width: r.int(70, 140) })}</span>`, 1],
+          [() => `<button data-el="button" data-eid="${nextId()}" class="btn bghost">${s.glyphIcons ? `${r.pick(W.GLYPHS)} ` : ''}${esc(r.pick(W.RIBBON_WORDS))}</button>`, 1],
+        ])());
+      }
+      groups.push(`<div class="rgroup"><div class="ritems">${items.join('')}</div><div class="rlabel muted">${esc(r.pick(W.RIBBON_GROUPS))}</div></div>`);
+    }
+    return `<div class="rtabs">${tabsHtml}</div><div class="rpanel">${groups.join('')}</div>`;
+  };
+  // Spreadsheet-style sheet tabs at the bottom of a window.
+  const sheetTabs = () => {
+    const n = r.int(1, 5);
+    const act = r.int(0, n - 1);
+    const t = Array.from({ length: n }, (_, i) => `<span data-el="tab" data-eid="${nextId()}" role="tab" class="stab ${i === act ? 'active' : ''}">${esc(r.pick(['Sheet', 'Page', 'Data', 'Q', 'Tab']))}${i + 1}</span>`);
+    return `<div class="stabs">${r.bool(0.5) ? anyIconButton('plus', { style: 'ghost', size: Math.round(s.ctrlH * 0.9) }) : ''}${t.join('')}</div>`;
+  };
+  // Settings / mobile-style list of navigation rows: each row is a link (icon tile, title, subtitle, value ›).
+  const listRows = (n = r.int(3, 8)) => {
+    const rows = [];
+    const tiles = r.bool(0.6);
+    for (let i = 0; i < n; i++) {
+      const tile = tiles ? `<span class="tile" style="background:hsl(${r.int(0, 359)},60%,50%)">${r.bool(0.5) ? r.pick(W.GLYPHS) : icon(r.pick(ICON_NAMES), Math.round(s.fontSize))}</span>` : '';
+      const sub = r.bool(0.35) ? `<div class="muted">${esc(text(r.int(2, 5)))}</div>` : '';
+      const val = r.bool(0.4) ? `<span class="muted">${esc(r.pick(W.CELL_WORDS))}</span>` : '';
+      rows.push(`<a data-el="link" data-eid="${nextId()}" href="#" class="lrow">${tile}<span class="lrt"><div>${esc(r.pick(W.NAV_WORDS))}</div>${sub}</span><span class="grow"></span>${val}<span class="muted">${r.pick(['›', '❯', '＞', '>'])}</span></a>`);
+      if (r.bool(0.12)) rows.push('<div class="lgap"></div>');
+    }
+    return `<div class="lgroup">${rows.join('')}</div>`;
+  };
+  // Dashboard stat boxes whose footer strip is a link ("More info ➜").
+  const statCards = () => {
+    const cards = Array.from({ length: r.int(2, 4) }, () =>
+      `<div class="stat" style="--sh:${r.int(0, 359)}"><div class="sbody"><b>${r.int(3, 9999)}</b><div>${esc(r.pick(W.HEADINGS))}</div></div><a data-el="link" data-eid="${nextId()}" href="#" class="sfoot">${esc(r.pick(W.FOOTER_LINK_WORDS))}</a></div>`);
+    return `<section class="cgrid">${cards.join('')}</section>`;
+  };
+  // Docs-site parts: breadcrumbs, "on this page" list, previous/next boxes.
+  const breadcrumb = () => {
+    const sep = r.pick(['/', '›', '»', '>']);
+    const parts = r.shuffle(W.NAV_WORDS).slice(0, r.int(2, 4)).map((t) => link(t));
+    return `<div class="crumbs">${parts.join(` <span class="muted">${sep}</span> `)} <span class="muted">${sep}</span> <span>${esc(r.pick(W.HEADINGS))}</span></div>`;
+  };
+  const tocLinks = () =>
+    `<nav class="toc"><div class="muted">${esc(r.pick(['On this page', 'Contents', 'In this article', 'Jump to']))}</div>${r.shuffle(W.HEADINGS).slice(0, r.int(3, 7)).map((t) => `<a data-el="link" data-eid="${nextId()}" href="#" class="tocl">${esc(t)}</a>`).join('')}</nav>`;
+  const prevNext = () => {
+    const box = (lbl, align) => `<a data-el="link" data-eid="${nextId()}" href="#" class="pnbox" style="text-align:${align}"><div class="muted">${lbl}</div><div class="pnt">${esc(r.pick(W.HEADINGS))}</div></a>`;
+    return `<div class="pn">${r.bool(0.85) ? box('Previous', 'left') : '<span></span>'}${box('Next', 'right')}</div>`;
+  };
   const labelled = (ctrl, label) => `<label class="opt">${ctrl}<span>${esc(label)}</span></label>`;
 
   // distractors: look like UI but are not interactive
@@ -123,7 +207,7 @@ export function buildSyntheticPage(seed) {
     for (let i = 0; i < r.int(0, 4); i++) {
       shapes.push(`<circle cx="${r.int(0, 100)}" cy="${r.int(0, 100)}" r="${r.int(5, 30)}" fill="hsla(${r.int(0, 359)},60%,60%,.7)"/>`);
     }
-    return `<div class="img" style="width:${w}px;height:${h}px;background:linear-gradient(${r.int(0, 359)}deg,hsl(${h1},55%,55%),hsl(${h2},55%,40%))"><svg width="100%" height="100%" viewBox="0 0 100 100" preserveAspectRatio="none">${shapes.join('')}</svg></div>`;
+    return `<div class="img" style="width:${cssW(w)};height:${h}px;background:linear-gradient(${r.int(0, 359)}deg,hsl(${h1},55%,55%),hsl(${h2},55%,40%))"><svg width="100%" height="100%" viewBox="0 0 100 100" preserveAspectRatio="none">${shapes.join('')}</svg></div>`;
   };
   const avatar = () => `<span class="avatar" style="background:hsl(${r.int(0, 359)},50%,50%)">${esc(r.pick(['AS', 'BJ', 'CW', 'DM', 'JD', 'K']))}</span>`;
   const progress = () => `<div class="prog"><div style="width:${r.int(5, 95)}%"></div></div>`;
@@ -136,8 +220,12 @@ export function buildSyntheticPage(seed) {
   };
 
   // ---- sections -------------------------------------------------------------------------------------
-  const formRow = () => {
+  const formRow = (fluid = false) => {
     const label = `<span class="flabel">${esc(r.pick(W.LABEL_WORDS))}${r.bool(0.4) ? ':' : ''}</span>`;
+    if (fluid) {
+      const ctrl = r.weighted([[() => textInput({ width: '100%' }), 5], [() => dropdown({ width: '100%' }), 2], [() => textInput({ area: true, width: '100%' }), 0.5]])();
+      return `<div class="frow frow-v">${label}${ctrl}</div>`;
+    }
     const ctrl = r.weighted([
       [() => textInput(), 5],
       [() => dropdown(), 2],
@@ -164,7 +252,8 @@ export function buildSyntheticPage(seed) {
   };
   const buttonRow = (n = r.int(1, 3)) => {
     const items = [];
-    for (let i = 0; i < n; i++) items.push(button(undefined, { primary: i === 0 && r.bool(0.6) }));
+    const textStyle = r.bool(0.12);
+    for (let i = 0; i < n; i++) items.push(textStyle ? textButton() : button(undefined, { primary: i === 0 && r.bool(0.6) }));
     if (r.bool(0.2)) items.push(link());
     return `<div class="brow" style="justify-content:${r.pick(['flex-start', 'flex-end', 'center', 'space-between'])}">${items.join('')}</div>`;
   };
@@ -175,9 +264,10 @@ export function buildSyntheticPage(seed) {
     const n = r.int(2, 7);
     const cols = r.bool(0.3) ? 2 : 1;
     const rows = [];
-    for (let i = 0; i < n; i++) rows.push(r.bool(0.75) ? formRow() : optionGroup());
-    parts.push(`<div class="fgrid" style="grid-template-columns:repeat(${cols},auto)">${rows.join('')}</div>`);
-    if (r.bool(0.7)) parts.push(buttonRow());
+    for (let i = 0; i < n; i++) rows.push(r.bool(0.75) ? formRow(s.fluid) : optionGroup());
+    parts.push(`<div class="fgrid" style="grid-template-columns:repeat(${cols},${s.fluid ? '1fr' : 'auto'})">${rows.join('')}</div>`);
+    if (s.fluid && r.bool(0.5)) parts.push(`<div class="brow">${button(undefined, { primary: true, cls: 'bblock bbig' })}</div>`);
+    else if (r.bool(0.7)) parts.push(buttonRow());
     return `<section class="card">${parts.join('')}</section>`;
   };
   const settingsSection = () => {
@@ -217,7 +307,7 @@ export function buildSyntheticPage(seed) {
       }
       if (hasActions) {
         const acts = [];
-        for (let a = 0; a < r.int(1, 3); a++) acts.push(r.bool(0.75) ? iconButton(r.pick(['pencil', 'trash', 'kebab', 'eye', 'copy', 'download', 'share']), { size: Math.round(s.ctrlH * 0.85) }) : button(r.pick(['Edit', 'View', 'Open', 'Delete'])));
+        for (let a = 0; a < r.int(1, 3); a++) acts.push(r.bool(0.75) ? anyIconButton(r.pick(['pencil', 'trash', 'kebab', 'eye', 'copy', 'download', 'share']), { size: Math.round(s.ctrlH * 0.85) }) : button(r.pick(['Edit', 'View', 'Open', 'Delete'])));
         cells.push(`<td class="acts">${acts.join('')}</td>`);
       }
       body.push(`<tr>${cells.join('')}</tr>`);
@@ -226,7 +316,10 @@ export function buildSyntheticPage(seed) {
     let pager = '';
     if (r.bool(0.5)) {
       const items = [iconButton('chevronLeft', { size: Math.round(s.ctrlH * 0.85) })];
-      for (let p = 1; p <= r.int(2, 5); p++) items.push(r.bool(0.5) ? button(String(p), { cls: 'b-outline' }) : link(String(p)));
+      for (let p = 1; p <= r.int(2, 5); p++) {
+        items.push(r.bool(0.5) ? button(String(p), { cls: 'b-outline' })
+          : s.pagerStyle === 'boxed' ? `<a data-el="link" data-eid="${nextId()}" href="#" class="pglink ${p === 1 ? 'active' : ''}">${p}</a>` : link(String(p)));
+      }
       items.push(iconButton('chevronRight', { size: Math.round(s.ctrlH * 0.85) }));
       pager = `<div class="brow"><span class="muted">${r.int(1, 400)} results</span><span class="grow"></span>${items.join('')}</div>`;
     }
@@ -252,8 +345,11 @@ export function buildSyntheticPage(seed) {
   const tabs = () => {
     const n = r.int(2, 6);
     const act = r.int(0, n - 1);
-    const items = r.shuffle(W.TAB_WORDS).slice(0, n).map((t, i) => `<span data-el="tab" data-eid="${nextId()}" class="tab ${i === act ? 'active' : ''}">${r.bool(0.15) ? icon(r.pick(ICON_NAMES), s.fontSize) : ''}${esc(t)}</span>`);
-    return `<div class="tabs tabs-${s.tabStyle}">${items.join('')}</div>`;
+    const style = s.tabStyle2 === 'same' ? s.tabStyle : s.tabStyle2;
+    const withIcon = style === 'category' ? r.bool(0.8) : r.bool(0.15);
+    const ic = () => (s.glyphIcons ? `<span>${r.pick(W.GLYPHS)}</span>` : icon(r.pick(ICON_NAMES), s.fontSize));
+    const items = r.shuffle(W.TAB_WORDS).slice(0, n).map((t, i) => `<span data-el="tab" data-eid="${nextId()}" class="tab ${i === act ? 'active' : ''}">${withIcon ? ic() : ''}${esc(t)}</span>`);
+    return `<div class="tabs tabs-${style}">${items.join('')}</div>`;
   };
   const menubar = () => {
     const items = r.shuffle(W.MENU_WORDS).slice(0, r.int(3, 8)).map((t) => `<span data-el="menu_item" data-eid="${nextId()}" class="mi">${esc(t)}</span>`);
@@ -270,13 +366,14 @@ export function buildSyntheticPage(seed) {
   const sidebar = () => {
     const items = [];
     const act = r.int(0, 6);
-    const asLinks = r.bool(0.25);
-    r.shuffle(W.NAV_WORDS).slice(0, r.int(4, 10)).forEach((t, i) => {
+    // on the web a sidebar is nearly always a list of <a href> (labelled link by the DOM); apps use role=menuitem
+    const asLinks = r.bool(0.6);
+    const withIcons = r.bool(0.6);
+    r.shuffle(W.NAV_WORDS).slice(0, r.int(4, 12)).forEach((t, i) => {
       if (r.bool(0.1)) items.push(`<div class="navsec muted">${esc(r.pick(W.HEADINGS))}</div>`);
-      const ic = r.bool(0.6) ? icon(r.pick(ICON_NAMES), Math.round(s.fontSize * 1.2)) : '';
-      items.push(asLinks
-        ? `<a data-el="link" data-eid="${nextId()}" href="#" class="navlink">${esc(t)}</a>`
-        : `<div data-el="menu_item" data-eid="${nextId()}" class="navitem ${i === act ? 'active' : ''}">${ic}<span>${esc(t)}</span>${r.bool(0.1) ? badge() : ''}</div>`);
+      const ic = withIcons ? (s.glyphIcons ? `<span>${r.pick(W.GLYPHS)}</span>` : icon(r.pick(ICON_NAMES), Math.round(s.fontSize * 1.2))) : '';
+      const el = asLinks ? `a data-el="link" href="#"` : 'div data-el="menu_item"';
+      items.push(`<${el} data-eid="${nextId()}" class="navitem ${i === act ? 'active' : ''}">${ic}<span>${esc(t)}</span>${r.bool(0.1) ? badge() : ''}</${el.split(' ')[0]}>`);
     });
     return `<nav class="sidebar" style="width:${r.int(160, 260)}px">${r.bool(0.5) ? `<div class="logo">${staticIcon()}<b>${esc(r.pick(['Acme', 'Contoso', 'Northwind', 'Fabrikam', 'Initech', 'Umbrella']))}</b></div>` : ''}${items.join('')}</nav>`;
   };
@@ -284,18 +381,20 @@ export function buildSyntheticPage(seed) {
     const left = `<div class="logo">${staticIcon()}<b>${esc(r.pick(['Acme Cloud', 'Contoso', 'Northwind ERP', 'Fabrikam', 'Initech CRM', 'Portal']))}</b></div>`;
     const links = r.shuffle(W.NAV_WORDS).slice(0, r.int(0, 5)).map((t) => link(t)).join('');
     const right = [];
-    if (r.bool(0.5)) right.push(textInput({ search: true, width: r.int(140, 260) }));
-    for (let i = 0; i < r.int(0, 3); i++) right.push(iconButton(r.pick(['bell', 'gear', 'user', 'mail', 'info', 'menu'])));
+    if (s.bigSearch) right.push(textInput({ search: true, width: r.int(360, 720), cls: 'inp-pill' }));
+    else if (r.bool(0.5)) right.push(textInput({ search: true, width: r.int(140, 260) }));
+    for (let i = 0; i < r.int(0, 3); i++) right.push(anyIconButton(r.pick(['bell', 'gear', 'user', 'mail', 'info', 'menu'])));
+    const mid = r.bool(0.25) ? Array.from({ length: r.int(1, 3) }, () => ghostButton(`${r.pick(W.NAV_WORDS)} ▾`)).join('') : '';
     if (r.bool(0.4)) right.push(button(r.pick(['Sign in', 'Upgrade', 'New', 'Log out'])));
     if (r.bool(0.3)) right.push(avatar());
-    return `<header class="hdr">${left}<span class="hlinks">${links}</span><span class="grow"></span>${right.join('')}</header>`;
+    return `<header class="hdr">${left}<span class="hlinks">${links}</span>${mid}<span class="grow"></span>${right.join('')}</header>`;
   };
   const windowChrome = (title) => `<div class="titlebar">${staticIcon()}<span>${esc(title)}</span><span class="grow"></span>${iconButton('minus', { style: 'ghost', size: 28 })}${iconButton('maximize', { style: 'ghost', size: 28 })}${iconButton('close', { style: 'ghost', size: 28 })}</div>`;
   const toolbar = () => {
     const items = [];
     for (let i = 0; i < r.int(3, 9); i++) {
       if (r.bool(0.15)) items.push('<span class="vsep"></span>');
-      items.push(r.bool(0.8) ? iconButton(undefined, { style: r.pick(['ghost', s.iconButtonStyle]) }) : button());
+      items.push(r.weighted([[() => anyIconButton(undefined, { style: r.pick(['ghost', s.iconButtonStyle]) }), 8], [() => button(), 2], [letterButton, 1]])());
     }
     if (r.bool(0.4)) items.push(dropdown({ width: r.int(80, 140) }));
     return `<div class="toolbar">${items.join('')}</div>`;
@@ -306,10 +405,18 @@ export function buildSyntheticPage(seed) {
     for (let i = 0; i < r.int(0, 4); i++) body.push(r.bool(0.7) ? formRow() : optionGroup());
     return `<div class="backdrop"></div><div class="dialog" style="width:${r.int(320, 560)}px;left:${r.int(20, 55)}%;top:${r.int(10, 35)}%"><div class="dtitle"><b>${esc(r.pick(W.HEADINGS))}</b><span class="grow"></span>${iconButton('close', { style: 'ghost', size: Math.round(s.ctrlH * 0.9) })}</div>${body.join('')}${buttonRow(r.int(1, 3))}</div>`;
   };
+  const boardSection = () => {
+    const cols = Array.from({ length: r.int(2, 4) }, () => {
+      const cards = Array.from({ length: r.int(1, 4) }, () => `<div class="bcard">${esc(text(r.int(2, 7)))}${r.bool(0.3) ? ` ${badge()}` : ''}</div>`).join('');
+      return `<div class="bcol"><div class="dtitle"><b>${esc(r.pick(W.HEADINGS))}</b><span class="grow"></span>${anyIconButton('kebab', { style: 'ghost', size: Math.round(s.ctrlH * 0.8) })}</div>${cards}${ghostButton(undefined, { block: true })}</div>`;
+    });
+    return `<section class="board">${cols.join('')}</section>`;
+  };
   const mainSections = (n) => {
     const out = [];
     for (let i = 0; i < n; i++) {
-      out.push(r.weighted([[formSection, 3], [settingsSection, 2], [tableSection, 2], [textSection, 2], [cardGrid, 1], [() => `${tabs()}${formSection()}`, 1]])());
+      out.push(r.weighted([[formSection, 3], [settingsSection, 2], [tableSection, 2], [textSection, 2], [cardGrid, 1], [() => `${tabs()}${formSection()}`, 1],
+        [() => `<section class="card">${heading(3)}${listRows()}</section>`, 1], [boardSection, 0.6]])());
     }
     return out.join('');
   };
@@ -317,16 +424,25 @@ export function buildSyntheticPage(seed) {
   // ---- page layouts -----------------------------------------------------------------------------------
   let bodyHtml;
   if (kind === 'desktop') {
+    const hasRibbon = r.bool(0.3);
     const cols = r.int(1, 2);
     const groups = [];
     for (let i = 0; i < r.int(2, 4); i++) groups.push(`<fieldset class="gbox"><legend>${esc(r.pick(W.HEADINGS))}</legend>${r.bool(0.8) ? formSection() : settingsSection()}</fieldset>`);
-    bodyHtml = `<div class="desk"><div class="window">${windowChrome(`${r.pick(W.HEADINGS)} - ${r.pick(['Acme Manager', 'Setup', 'Properties', 'Control Panel', 'Invoice Tool'])}`)}${r.bool(0.8) ? menubar() : ''}${r.bool(0.6) ? toolbar() : ''}${r.bool(0.5) ? tabs() : ''}<div class="wbody" style="grid-template-columns:repeat(${cols},1fr)">${groups.join('')}</div>${r.bool(0.4) ? tableSection() : ''}<div class="brow" style="justify-content:flex-end">${button('OK', { primary: r.bool() })}${button('Cancel')}${r.bool() ? button('Apply') : ''}</div><div class="statusbar muted">${esc(text(r.int(2, 6)))}</div></div></div>`;
+    bodyHtml = `<div class="desk"><div class="window">${windowChrome(`${r.pick(W.HEADINGS)} - ${r.pick(['Acme Manager', 'Setup', 'Properties', 'Control Panel', 'Invoice Tool'])}`)}${hasRibbon ? ribbon() : `${r.bool(0.8) ? menubar() : ''}${r.bool(0.6) ? toolbar() : ''}`}${r.bool(0.5) ? tabs() : ''}<div class="wbody" style="grid-template-columns:repeat(${cols},1fr)">${groups.join('')}</div>${r.bool(0.4) ? tableSection() : ''}${hasRibbon && r.bool(0.6) ? sheetTabs() : ''}<div class="brow" style="justify-content:flex-end">${button('OK', { primary: r.bool() })}${button('Cancel')}${r.bool() ? button('Apply') : ''}</div><div class="statusbar muted">${esc(text(r.int(2, 6)))}</div></div></div>`;
   } else if (kind === 'web') {
     bodyHtml = `${header()}${r.bool(0.3) ? `<div class="pad">${tabs()}</div>` : ''}<main class="main" style="max-width:${r.int(700, 1400)}px;grid-template-columns:repeat(${r.int(1, 2)},1fr)">${mainSections(r.int(2, 5))}</main>`;
+  } else if (kind === 'docs') {
+    const side = `<nav class="sidebar" style="width:${r.int(200, 290)}px">${Array.from({ length: r.int(5, 14) }, (_, i) => (r.bool(0.15) ? `<div class="navsec muted">${esc(r.pick(W.HEADINGS))}</div>` : `<a data-el="link" data-eid="${nextId()}" href="#" class="navitem ${i === 1 ? 'active' : ''}">${esc(r.pick([...W.HEADINGS, ...W.NAV_WORDS]))}</a>`)).join('')}</nav>`;
+    const body = [breadcrumb(), heading(1)];
+    for (let i = 0; i < r.int(2, 5); i++) body.push(r.bool(0.3) ? heading(2) : '', para(r.int(15, 60), r.bool(0.6)));
+    if (r.bool(0.4)) body.push(`<pre class="code">${esc(text(r.int(4, 12)))}</pre>`);
+    body.push(prevNext());
+    bodyHtml = `${header()}<div class="shell">${side}<main class="main docmain" style="grid-template-columns:1fr">${body.join('')}</main>${r.bool(0.7) ? tocLinks() : ''}</div>`;
   } else if (kind === 'settings') {
-    bodyHtml = `${r.bool(0.7) ? header() : ''}<div class="shell">${sidebar()}<main class="main" style="grid-template-columns:1fr">${heading(1, r.pick(['Settings', 'Preferences', 'Account', 'Options', 'Configuration']))}${r.bool(0.5) ? tabs() : ''}${mainSections(r.int(2, 4))}</main></div>`;
+    const nav = r.bool(0.3) ? `<nav class="sidebar" style="width:${r.int(260, 380)}px">${r.bool(0.5) ? textInput({ search: true, width: r.int(220, 340) }) : ''}${listRows(r.int(4, 10))}</nav>` : sidebar();
+    bodyHtml = `${r.bool(0.7) ? header() : ''}<div class="shell">${nav}<main class="main" style="grid-template-columns:1fr">${heading(1, r.pick(['Settings', 'Preferences', 'Account', 'Options', 'Configuration']))}${r.bool(0.5) ? tabs() : ''}${mainSections(r.int(2, 4))}</main></div>`;
   } else {
-    bodyHtml = `<div class="shell">${sidebar()}<div style="flex:1">${header()}<main class="main" style="grid-template-columns:1fr">${r.bool(0.5) ? cardGrid() : ''}${tableSection()}${r.bool(0.5) ? tableSection() : formSection()}</main></div></div>`;
+    bodyHtml = `<div class="shell">${sidebar()}<div style="flex:1">${header()}<main class="main" style="grid-template-columns:1fr">${r.bool(0.4) ? statCards() : ''}${r.bool(0.5) ? cardGrid() : ''}${tableSection()}${r.bool(0.5) ? tableSection() : formSection()}</main></div></div>`;
   }
   let overlay = '';
   const ov = r.weighted([['none', 6], ['dialog', 2], ['popup', 1.2]]);
@@ -458,6 +574,45 @@ html.dark .badge{background:hsl(var(--bh),40%,25%);color:hsl(var(--bh),70%,80%)}
 .tabs-underline{border-bottom:1px solid var(--border)}.tabs-underline .tab.active{color:var(--accent);border-bottom:${r.int(2, 3)}px solid var(--accent)}
 .tabs-boxed .tab{border:1px solid var(--border);border-bottom:0;border-radius:${Math.min(R, 6)}px ${Math.min(R, 6)}px 0 0;background:var(--btnBg)}.tabs-boxed .tab.active{background:var(--surface);color:var(--fg)}
 .tabs-pill .tab{border-radius:999px}.tabs-pill .tab.active{background:var(--accent);color:#fff}
+.tabs-segmented{display:inline-flex;gap:0;padding:2px;background:var(--btnBg);border-radius:${Math.min(R, 8) + 2}px}.tabs-segmented .tab{flex:1;justify-content:center;min-width:${r.int(60, 200)}px;border-radius:${Math.min(R, 8)}px;color:var(--fg)}.tabs-segmented .tab.active{background:var(--surface);box-shadow:0 1px 3px rgba(0,0,0,.25)}
+.tabs-category{border-bottom:1px solid var(--border);gap:0}.tabs-category .tab{flex:1;max-width:${r.int(140, 250)}px;padding:${r.int(12, 18)}px ${r.int(12, 20)}px;gap:${r.int(10, 18)}px}.tabs-category .tab.active{color:var(--accent);box-shadow:inset 0 -3px 0 var(--accent)}
+.tabs-ribbon{background:var(--chrome);gap:2px;padding:2px 6px 0}.tabs-ribbon .tab{padding:3px 10px;color:var(--fg)}.tabs-ribbon .tab.active{background:var(--surface);border:1px solid var(--border);border-bottom:0}
+.rtabs{display:flex;gap:${r.int(0, 4)}px;padding:2px 6px 0;background:${r.bool() ? 'var(--accent)' : 'var(--chrome)'}}
+.rtab{padding:${r.int(3, 6)}px ${r.int(8, 12)}px;color:${r.bool() ? 'var(--fg)' : 'inherit'};cursor:pointer}
+.rtabs .rtab{${r.bool(0.5) ? 'color:#fff' : ''}}.rtab.active{background:var(--surface);color:var(--accent);border-radius:${Math.min(R, 4)}px ${Math.min(R, 4)}px 0 0;${r.bool() ? 'font-weight:600' : ''}}
+.rpanel{display:flex;gap:0;padding:4px 6px;background:var(--surface);border-bottom:1px solid var(--border);flex-wrap:wrap}
+.rgroup{display:flex;flex-direction:column;align-items:center;padding:0 8px;border-right:1px solid var(--border)}
+.ritems{display:flex;align-items:flex-start;gap:2px;flex-wrap:wrap;max-width:${r.int(220, 360)}px}
+.rsmall{display:flex;gap:2px;align-items:center;flex-wrap:wrap;max-width:160px}
+.rlabel{font-size:.78em;padding-top:2px}
+.rbig{font:inherit;font-size:.85em;display:flex;flex-direction:column;align-items:center;justify-content:flex-start;gap:2px;min-width:${r.int(44, 60)}px;height:${r.int(54, 68)}px;padding:4px;border:1px solid transparent;background:transparent;color:var(--fg);border-radius:${Math.min(R, 4)}px}
+.rbi{font-size:1.6em;line-height:1.1;display:flex}
+.stabs{display:flex;gap:1px;padding:0 8px;background:var(--chrome);border-top:1px solid var(--border)}
+.stab{padding:2px 14px;background:var(--btnBg);border:1px solid var(--border);border-top:0;font-size:.9em}.stab.active{background:var(--surface);color:var(--accent);font-weight:600}
+.bghost{background:transparent;color:var(--muted);border-color:transparent;justify-content:flex-start}
+.bblock{width:100%}
+.bbig{height:${Math.round(s.ctrlH * r.float(1.2, 1.6))}px;justify-content:center;font-size:1.05em}
+.inp-pill{height:${Math.round(s.ctrlH * r.float(1.2, 1.5))}px;border-radius:${r.bool(0.6) ? 999 : Math.min(R, 10)}px;background:var(--btnBg);border-color:transparent;padding:0 14px}
+.btext{background:transparent;color:var(--accent);border-color:transparent;text-transform:${r.bool(0.6) ? 'uppercase' : 'none'};font-weight:600;padding:0 8px}
+.lgroup{display:flex;flex-direction:column;background:var(--surface);border-radius:${Math.min(R, 12)}px;${r.bool() ? 'border:1px solid var(--border);' : ''}overflow:hidden}
+.lrow{display:flex;align-items:center;gap:12px;padding:${r.int(6, 12)}px ${r.int(10, 16)}px;color:var(--fg);text-decoration:none;border-bottom:1px solid var(--border)}
+.lrt{display:flex;flex-direction:column}
+.lgap{height:${r.int(10, 24)}px;background:var(--bg)}
+.tile{display:inline-flex;align-items:center;justify-content:center;width:${r.int(24, 32)}px;height:${r.int(24, 32)}px;border-radius:${r.int(4, 9)}px;color:#fff;flex:none}
+.stat{display:flex;flex-direction:column;border-radius:${Math.min(R, 6)}px;overflow:hidden;background:hsl(var(--sh),55%,45%);color:#fff}
+.sbody{padding:${r.int(8, 16)}px}.sbody b{font-size:1.8em}
+.sfoot{display:block;text-align:center;padding:${r.int(2, 6)}px;background:rgba(0,0,0,.15);color:#fff;text-decoration:none;font-size:.9em}
+.pglink{display:inline-flex;align-items:center;justify-content:center;min-width:${s.ctrlH}px;height:${s.ctrlH}px;border:1px solid var(--border);color:var(--accent);text-decoration:none;margin-left:-1px}.pglink.active{background:var(--accent);color:#fff}
+.crumbs{display:flex;gap:6px;align-items:center;flex-wrap:wrap;font-size:.92em}
+.toc{display:flex;flex-direction:column;gap:${r.int(2, 8)}px;padding:${pad + 8}px 12px;width:${r.int(180, 240)}px;flex:none;font-size:.9em;border-left:1px solid var(--border)}
+.tocl{color:var(--muted);text-decoration:none}
+.pn{display:grid;grid-template-columns:1fr 1fr;gap:${r.int(8, 16)}px;margin-top:${pad}px}
+.pnbox{display:block;border:1px solid var(--border);border-radius:${Math.min(R, 8)}px;padding:${r.int(10, 16)}px;text-decoration:none;color:var(--fg)}.pnt{color:var(--accent);font-weight:600}
+.docmain{max-width:${r.int(700, 900)}px;align-content:start;display:block}
+.code{background:var(--btnBg);padding:10px;border-radius:${Math.min(R, 6)}px;font-family:'DejaVu Sans Mono',monospace;white-space:pre-wrap}
+.board{display:flex;gap:${pad}px;align-items:flex-start;overflow:hidden}
+.bcol{background:var(--chrome);border-radius:${Math.min(R, 10)}px;padding:8px;width:${r.int(220, 290)}px;display:flex;flex-direction:column;gap:6px;flex:none}
+.bcard{background:var(--surface);border-radius:${Math.min(R, 8)}px;padding:8px;box-shadow:0 1px 1px rgba(0,0,0,.2)}
 .menubar{display:flex;gap:${r.int(0, 6)}px;padding:2px 6px;background:var(--chrome);border-bottom:1px solid var(--border)}
 .mi{padding:${r.int(2, 6)}px ${r.int(6, 10)}px}
 .popup{position:absolute;min-width:${r.int(160, 240)}px;background:var(--surface);border:1px solid var(--border);box-shadow:0 4px 14px rgba(0,0,0,.3);padding:4px 0;z-index:20;border-radius:${Math.min(R, 6)}px}

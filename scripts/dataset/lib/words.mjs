@@ -65,3 +65,22 @@ export const CELL_WORDS = [
   'Paid', 'Shipped', '€ 1,240.00', '$ 87.50', '2024-03-12', '12:45', 'Berlin', 'London', 'Tokyo',
   'user@example.com', 'v2.4.1', '98%', '—', 'Admin', 'Guest', 'INV-0042', '#10293', '3 items', 'Active',
 ];
+// generator v2 (stop 11)
+// Symbols that icon fonts and plain-Unicode UIs use for icon buttons (no letters or digits; DejaVu has them all).
+export const GLYPHS = [
+  '⋮', '⋯', '☰', '✕', '×', '★', '☆', '♡', '♥', '⚙', '✎', '✏', '↻', '⟳', '«', '»', '‹', '›', '+', '−', '✓', '⚑',
+  '☺', '▤', '▦', '⇅', '⇔', '▸', '◂', '▾', '✉', '⌂', '⤓', '⬆', '⬇', '←', '→', '↑', '↓', '⊕', '⊖', '⌕', '☼', '☾',
+  '♪', '⚠', '⊞', '✂', '⌫', '⚲', '☁', '⌘', '⇪', '✱',
+];
+export const GHOST_BUTTON_WORDS = [
+  '+ Add a card', '+ Add item', '+ New list', '+ Add task', 'Show more', 'Load more', '+ Add another list',
+  'Recent ▾', 'Starred ▾', 'More ▾', 'Workspaces ▾', 'Templates ▾', 'Sort ▾', 'Filter ▾', 'Add filter', 'Clear all',
+];
+export const RIBBON_TABS = ['File', 'Home', 'Insert', 'Draw', 'Design', 'Layout', 'Page Layout', 'Formulas', 'Data', 'Review', 'View', 'Help', 'Developer', 'Mailings', 'References', 'Format'];
+export const RIBBON_WORDS = [
+  'Paste', 'Copy', 'Cut', 'Format Painter', 'Conditional', 'Format as Table', 'Cell Styles', 'Insert', 'Delete', 'Format',
+  'AutoSum', 'Fill', 'Clear', 'Sort', 'Find', 'Select', 'Merge & Center', 'Wrap Text', 'Picture', 'Shapes', 'Chart',
+  'Table', 'Link', 'Comment', 'Header', 'Styles', 'Replace', 'Dictate', 'Editor', 'Share', 'New Slide', 'Refresh All',
+];
+export const RIBBON_GROUPS = ['Clipboard', 'Font', 'Alignment', 'Number', 'Styles', 'Cells', 'Editing', 'Tables', 'Illustrations', 'Paragraph', 'Voice', 'Queries'];
+export const FOOTER_LINK_WORDS = ['More info ➜', 'More info →', 'View details', 'See all ›', 'Open report', 'View all →', 'Details »'];
