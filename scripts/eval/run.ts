@@ -107,6 +107,13 @@ function ensureDataset(dir: string, kind: Kind, seedStart: number, count: number
   return out;
 }
 
+/** What the classifier said instead of `label`, most frequent first (at most 3): where its errors go. */
+function mistakes(pairs: readonly { expected: string; predicted: string }[], label: string): Record<string, number> {
+  const n = new Map<string, number>();
+  for (const p of pairs) if (p.expected === label && p.predicted !== label) n.set(p.predicted, (n.get(p.predicted) ?? 0) + 1);
+  return Object.fromEntries([...n].sort((a, b) => b[1] - a[1]).slice(0, 3));
+}
+
 /** The classifier's label for an element (scripts/train/common.py classifier_label). */
 function expectedLabel(e: Element): string {
   if (e.type === 'checkbox' || e.type === 'radio') return `${e.type}_${e.checked ? 'checked' : 'unchecked'}`;
@@ -240,7 +247,12 @@ async function evaluateSet(name: string, samples: Sample[], vp: VisionPipeline, 
     elements: samples.reduce((n, s) => n + s.label.elements.length, 0),
     detector: { mAP50: r4(detReport.mAP50), mAP50_95: r4(detReport.mAP50_95), precision: r4(detReport.precision), recall: r4(detReport.recall), tp: detReport.tp, fp: detReport.fp, fn: detReport.fn, operatingThreshold: opThr },
     perTypeRecall: Object.fromEntries(Object.entries(perTypeRecall).sort().map(([k, v]) => [k, { n: v.n, recall: r4(v.found / v.n) }])),
-    classifier: { top1: r4(cls.accuracy), typeTop1: r4(clsType.accuracy), n: cls.n, perLabel: Object.fromEntries(Object.entries(cls.perLabel).sort().map(([k, v]) => [k, { n: v.n, top1: r4(v.correct / v.n) }])) },
+    classifier: {
+      top1: r4(cls.accuracy),
+      typeTop1: r4(clsType.accuracy),
+      n: cls.n,
+      perLabel: Object.fromEntries(Object.entries(cls.perLabel).sort().map(([k, v]) => [k, { n: v.n, top1: r4(v.correct / v.n), confusedWith: mistakes(clsPairs, k) }])),
+    },
     refind: { top1Visual: r4(visual / Math.max(1, queries)), top1StrictId: r4(strict / Math.max(1, queries)), queries, endToEnd: { top1: r4(e2eHits / Math.max(1, e2eQueries)), top1Visual: r4(e2eVisual / Math.max(1, e2eQueries)), queries: e2eQueries } },
     detectMsP50: r4(detectMs[Math.floor(detectMs.length / 2)] ?? 0),
     seconds: r4((performance.now() - t0) / 1000),
@@ -365,8 +377,8 @@ function renderMarkdown(rep: { heldoutSeed: number; date: string; machine: strin
     L.push('| type | detector recall @ IoU 0.5 (n) |');
     L.push('| --- | --- |');
     for (const [t, v] of Object.entries(r.perTypeRecall)) L.push(`| ${t} | ${pct(v.recall)} % (${v.n}) |`);
-    L.push('', '| classifier label | top-1 (n) |', '| --- | --- |');
-    for (const [t, v] of Object.entries(r.classifier.perLabel)) L.push(`| ${t} | ${pct(v.top1)} % (${v.n}) |`);
+    L.push('', '| classifier label | top-1 (n) | most often taken for (count) |', '| --- | --- | --- |');
+    for (const [t, v] of Object.entries(r.classifier.perLabel)) L.push(`| ${t} | ${pct(v.top1)} % (${v.n}) | ${Object.entries(v.confusedWith).map(([k, c]) => `${k} (${c})`).join(', ')} |`);
     L.push('');
   }
   L.push('## Data', '');
