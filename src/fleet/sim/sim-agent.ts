@@ -379,7 +379,7 @@ export class SimAgent {
       const cancel = (err: Error) => finish(undefined, err);
       this.#waits.add(cancel);
       this.#msgHandlers.set(topic, (_t, p) => p.length > 0 && finish(p));
-      this.client.subscribe(topic, { qos: 1 }, (err) => err && reject(err));
+      this.client.subscribe(topic, { qos: 1 }, (err) => err && cancel(err));
     });
   }
 
