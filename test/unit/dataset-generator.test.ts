@@ -1,0 +1,67 @@
+/**
+ * The dataset generator's pure parts (no browser): a synthetic seed is one deterministic page whose every
+ * labelled control has a unique id (similarity pairs rely on it), generator v2's page kinds and components
+ * occur across seeds, third-party pages get their stylesheets only from node_modules, and the CLI accepts
+ * the thirdparty kind.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+// @ts-expect-error -- plain .mjs dataset script without type declarations
+import { buildSyntheticPage } from '../../scripts/dataset/lib/synthetic.mjs';
+// @ts-expect-error -- plain .mjs dataset script without type declarations
+import { npmStylesheet, parseArgs } from '../../scripts/dataset/generate.mjs';
+
+type Page = { html: string; kind: string };
+const root = resolve(import.meta.dirname, '..', '..');
+
+test('a synthetic seed is one deterministic page; every labelled control has its own id', () => {
+  for (const seed of [0, 7, 123, 100000]) {
+    const a = buildSyntheticPage(seed) as Page;
+    const b = buildSyntheticPage(seed) as Page;
+    assert.equal(a.html, b.html, `seed ${seed} renders the same DOM twice`);
+    const ids = [...a.html.matchAll(/data-el="[a-z_]+" data-eid="(e\d+)"/g)].map((m) => m[1]);
+    assert.ok(ids.length > 5, `seed ${seed}: ${ids.length} labelled controls`);
+    assert.equal(new Set(ids).size, ids.length, `seed ${seed}: duplicate data-eid`);
+  }
+  assert.notEqual((buildSyntheticPage(1) as Page).html, (buildSyntheticPage(2) as Page).html);
+});
+
+test('generator v2: docs pages, ribbons, list rows, segmented / category tabs, glyph icon buttons and link sidebars all occur', () => {
+  const body = (p: Page) => p.html.slice(p.html.indexOf('</style>'));
+  const pages = Array.from({ length: 120 }, (_, s) => buildSyntheticPage(s) as Page);
+  const kinds = new Set(pages.map((p) => p.kind));
+  assert.deepEqual([...kinds].sort(), ['admin', 'desktop', 'docs', 'settings', 'web']);
+  const has = (re: RegExp) => pages.filter((p) => re.test(body(p))).length;
+  assert.ok(has(/class="rtabs"/) > 0, 'ribbon');
+  assert.ok(has(/class="lrow"/) > 0, 'list rows');
+  assert.ok(has(/tabs-segmented/) > 0 && has(/tabs-category/) > 0, 'segmented and category tabs');
+  assert.ok(has(/data-el="icon_button"[^>]*>[^<]/) > 0, 'icon buttons drawn with a glyph');
+  assert.ok(has(/<a data-el="link" href="#" data-eid="e\d+" class="navitem/) > 0, 'sidebar entries that are links');
+  assert.ok(has(/<div data-el="menu_item" data-eid="e\d+" class="navitem/) > 0, 'and sidebars of menu items');
+});
+
+test('third-party pages: stylesheets come from node_modules only; anything else is refused', () => {
+  const css = npmStylesheet('https://npm.local/bootstrap/dist/css/bootstrap.min.css') as string | null;
+  assert.ok(css && css.includes('.btn'), 'Bootstrap CSS served from node_modules');
+  assert.equal(npmStylesheet('https://npm.local/bootstrap/package.json'), null, 'only .css');
+  // an encoded '../' survives URL normalisation and would reach the project's own renderer/styles.css
+  assert.ok(readFileSync(join(root, 'renderer', 'styles.css'), 'utf8').length > 0);
+  assert.equal(npmStylesheet('https://npm.local/%2e%2e%2frenderer%2fstyles.css'), null, 'no way out of node_modules');
+  assert.equal(npmStylesheet('https://cdn.example.com/bootstrap.css'), null, 'no other host');
+  assert.equal(npmStylesheet('https://npm.local/bootstrap/missing.css'), null);
+  // every page of the set asks only for stylesheets that exist
+  for (const f of readdirSync(join(root, 'scripts', 'dataset', 'thirdparty'))) {
+    const html = readFileSync(join(root, 'scripts', 'dataset', 'thirdparty', f), 'utf8') as string;
+    const hrefs = [...html.matchAll(/href="(https:\/\/npm\.local\/[^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(hrefs.length > 0, `${f} links a framework stylesheet`);
+    for (const h of hrefs) assert.ok(npmStylesheet(h), `${f}: ${h} resolves`);
+  }
+});
+
+test('generate.mjs takes --kind thirdparty (4 variants by default) and refuses an unknown kind', () => {
+  assert.deepEqual(parseArgs(['--out', '/tmp/x', '--kind', 'thirdparty']), { out: '/tmp/x', seedStart: 0, count: 1, kind: 'thirdparty', variants: 4 });
+  assert.equal(parseArgs(['--out', '/tmp/x']).variants, 1);
+  assert.throws(() => parseArgs(['--out', '/tmp/x', '--kind', 'mystery']), /--kind must be synthetic, real or thirdparty/);
+});
