@@ -65,7 +65,17 @@ export function labelPageInBrowser() {
     const id = el.getAttribute('data-eid') || `d${index}`;
     const cs = getComputedStyle(el);
     if (cs.visibility === 'hidden' || cs.display === 'none' || Number(cs.opacity) < 0.1) return;
-    const r = el.getBoundingClientRect();
+    // An inline element that wraps (a link running onto the next line) has one box per line; its bounding box
+    // would also cover the unrelated text between them, which no detector should draw and no crop should show.
+    // Each line fragment is labelled on its own: the id gets "~k", so fragments only pair with the same
+    // fragment of another variant (a variant where the element does not wrap has no counterpart).
+    const fragments = cs.display === 'inline' ? Array.from(el.getClientRects()).filter((f) => f.width >= 3 && f.height >= 3) : [];
+    const boxes = fragments.length > 1 ? fragments.map((f, k) => [f, `${id}~${k}`]) : [[el.getBoundingClientRect(), id]];
+    for (const [r, boxId] of boxes) emit(el, type, r, boxId);
+  });
+  return out;
+
+  function emit(el, type, r, id) {
     if (r.width < 3 || r.height < 3) return;
     const x1 = Math.max(0, r.left);
     const y1 = Math.max(0, r.top);
@@ -86,6 +96,5 @@ export function labelPageInBrowser() {
     const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60);
     if (text) item.text = text;
     out.push(item);
-  });
-  return out;
+  }
 }

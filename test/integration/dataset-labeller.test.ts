@@ -1,0 +1,72 @@
+/**
+ * The dataset labeller (scripts/dataset/lib/labeller.mjs) in real headless Chromium: labels come from the DOM,
+ * and an inline link that wraps onto a second line is labelled as one box per line, not as the bounding box
+ * that also covers the paragraph text between its two pieces.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium, type Browser } from 'playwright-core';
+// @ts-expect-error -- plain .mjs dataset script without type declarations
+import { labelPageInBrowser } from '../../scripts/dataset/lib/labeller.mjs';
+
+type Item = { id: string; type: string; box: [number, number, number, number]; text?: string; checked?: boolean };
+let browser: Browser;
+
+before(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function label(html: string, deviceScaleFactor = 1): Promise<Item[]> {
+  const ctx = await browser.newContext({ viewport: { width: 400, height: 300 }, deviceScaleFactor });
+  try {
+    const page = await ctx.newPage();
+    await page.setContent(html, { waitUntil: 'load' });
+    return (await page.evaluate(labelPageInBrowser)) as Item[];
+  } finally {
+    await ctx.close();
+  }
+}
+
+const PAGE = `<!doctype html><html><body style="margin:0;font:16px/20px sans-serif">
+<p id="p" style="width:240px;margin:0">Some words before a link that is <a id="w" href="#">long enough to wrap onto the next</a> line of text.</p>
+<p style="margin:8px 0"><a id="s" href="#">Short</a> <button>Save</button> <input type="checkbox" checked> <button aria-label="Close">×</button></p>
+</body></html>`;
+
+test('labeller in Chromium: a wrapped inline link is one box per line fragment, each inside its own line', async () => {
+  const items = await label(PAGE);
+  const wrapped = items.filter((i) => i.text === 'long enough to wrap onto the next');
+  assert.ok(wrapped.length >= 2, `the wrapped link gives a box per line (got ${JSON.stringify(wrapped)})`);
+  assert.deepEqual(wrapped.map((i) => i.type), wrapped.map(() => 'link'));
+  // ids: d<k>~0, d<k>~1, ... — a fragment pairs only with the same fragment of another variant
+  assert.ok(wrapped.every((w, k) => w.id.endsWith(`~${k}`)), JSON.stringify(wrapped.map((w) => w.id)));
+  for (const w of wrapped) assert.ok(w.box[3] - w.box[1] <= 24, `one line tall: ${JSON.stringify(w.box)}`);
+  // the fragments sit on different lines and together span less area than the bounding box did
+  assert.ok(wrapped[1]!.box[1] >= wrapped[0]!.box[3] - 1, 'second fragment is below the first');
+  const union = [Math.min(...wrapped.map((w) => w.box[0])), wrapped[0]!.box[1], Math.max(...wrapped.map((w) => w.box[2])), wrapped.at(-1)!.box[3]];
+  const area = (b: number[]) => (b[2]! - b[0]!) * (b[3]! - b[1]!);
+  assert.ok(wrapped.reduce((s, w) => s + area(w.box), 0) < area(union), 'fragments cover less than the old bounding box');
+
+  // everything else as before: one box each, DOM semantics decide the type, the id has no fragment suffix
+  const byText = (t: string) => items.filter((i) => i.text === t);
+  assert.equal(byText('Short').length, 1);
+  assert.equal(byText('Short')[0]!.type, 'link');
+  assert.ok(!byText('Short')[0]!.id.includes('~'));
+  assert.equal(byText('Save')[0]!.type, 'button');
+  assert.equal(byText('×')[0]!.type, 'icon_button', 'a button showing only a glyph is an icon button');
+  const check = items.find((i) => i.type === 'checkbox');
+  assert.equal(check?.checked, true);
+});
+
+test('labeller in Chromium: boxes are screenshot pixels (CSS px x devicePixelRatio), fragments included', async () => {
+  const one = await label(PAGE, 1);
+  const two = await label(PAGE, 2);
+  assert.equal(two.length, one.length);
+  for (let i = 0; i < one.length; i++) {
+    assert.equal(two[i]!.id, one[i]!.id);
+    // text layout at 2x rounds line positions on its own, so allow a few pixels
+    for (let k = 0; k < 4; k++) assert.ok(Math.abs(two[i]!.box[k]! - 2 * one[i]!.box[k]!) <= 4, `${one[i]!.id} ${one[i]!.box} vs ${two[i]!.box}`);
+  }
+});
