@@ -285,6 +285,19 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
     }
     syncRoleInfo();
     shadow.sync();
+    // the first detect of a process would pay JIT and buffer set-up; do it now, off any bot's call
+    // (the primary monitor's size, so the buffers kept for reuse fit the frames to come; 1920x1080 without a screen)
+    const warmVision = () => {
+      let size: { width: number; height: number } | undefined;
+      try {
+        const m = capturer?.monitors().find((x) => x.isPrimary);
+        if (m && m.width > 0 && m.height > 0) size = { width: m.width, height: m.height };
+      } catch {
+        // no monitor list: the default size warms the same code
+      }
+      void vision.warmUp(size).catch((e: unknown) => logger.warn('vision warm-up', { error: (e as Error).message }));
+    };
+    warmVision();
     disposers.push(
       agent.subscribe((c) => {
         if (c.kind === 'status') {
@@ -295,6 +308,7 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
         const e = c.event;
         if (!e.role) return;
         if (e.type === 'activated') {
+          if (e.role === 'detector' || e.role === 'classifier') warmVision();
           if (e.details?.cohort === 'candidate' && e.modelId) watchCandidate(e.role, e.modelId);
           else guard.unwatch(e.role);
         } else if (e.type === 'rolled_back' || e.type === 'committed') {

@@ -267,3 +267,40 @@ test('bot services adapter: results satisfy the bot-protocol schemas; near-text 
   await assert.rejects(svc.findElement({ source: src, text: 'Email' }, { signal }), (err: unknown) => (err as { code?: string }).code === 'not_supported');
   vp.close();
 });
+
+test('warmUp runs the JS stages with the active specs and no model: false without a detector, and detect works after it', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'yolov8-stock-const.onnx') });
+  open.push(ort);
+  const spec: VisionModelSpec = {
+    inputName: 'images',
+    outputName: 'output0',
+    preprocess: PreprocessSchema.parse({ inputWidth: 640, inputHeight: 640 }),
+    postprocess: PostprocessSchema.parse({ format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 }),
+    labels: COCO80,
+  };
+  const clsSpec: VisionModelSpec = {
+    inputName: 'images',
+    preprocess: PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, letterbox: false, crop: { expand: 0.1, minPad: 4, size: 64 } }),
+    postprocess: PostprocessSchema.parse({ format: 'softmax' }),
+    labels: CLS_LABELS,
+  };
+  const runs: string[] = [];
+  let active = false;
+  const vp = new VisionPipeline({
+    runner: (role, feeds, opts) => {
+      runs.push(role);
+      return ort.runner(role, feeds, opts);
+    },
+    specs: (r) => (!active ? undefined : r === 'detector' ? spec : r === 'classifier' ? clsSpec : undefined),
+  });
+  assert.equal(await vp.warmUp(), false, 'nothing to warm before a detector is active');
+  active = true;
+  assert.equal(await vp.warmUp({ width: 800, height: 600 }), true);
+  assert.deepEqual(runs, [], 'warm-up never runs a model');
+  assert.deepEqual(vp.stats().calls, { detect: 0, classify: 0, embed: 0, findElement: 0 }, 'and is not counted as a bot call');
+  const res = await vp.detect({ source: { kind: 'png', png: await blankPng(1920, 1080) }, classify: false });
+  assert.equal(res.elements.length, 3);
+  assert.deepEqual(runs, ['detector']);
+  vp.close();
+  assert.equal(await vp.warmUp(), false, 'a closed pipeline does nothing');
+});
