@@ -72,7 +72,8 @@ def main():
     ap = argparse.ArgumentParser()
     add_common_args(ap, lr=3e-3)
     ap.add_argument('--epochs', type=int, default=4)
-    ap.add_argument('--max-train', type=int, default=60000)
+    ap.add_argument('--max-train', type=int, default=60000,
+                    help='cap the pool at this many crops, split evenly over the labels; 0 = every crop (the sampler balances labels)')
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--save-weights', default=None, help='also save the state_dict here (similarity init)')
     ap.add_argument('--init', default=None, help='start from this state_dict (fine-tune on new data)')
@@ -85,12 +86,15 @@ def main():
     X = np.concatenate([tr['exact'], tr['jitter']])
     Y = np.concatenate([tr['labels'], tr['labels']])
     counts = np.bincount(Y, minlength=len(CLASSIFIER_LABELS))
-    cap = max(a.max_train // len(CLASSIFIER_LABELS), 1)
-    idx = []
-    for k in range(len(CLASSIFIER_LABELS)):
-        ids = np.nonzero(Y == k)[0]
-        idx.append(rng.permutation(ids)[:cap] if len(ids) > cap else ids)
-    idx = np.concatenate(idx)
+    if a.max_train > 0:
+        cap = max(a.max_train // len(CLASSIFIER_LABELS), 1)
+        idx = []
+        for k in range(len(CLASSIFIER_LABELS)):
+            ids = np.nonzero(Y == k)[0]
+            idx.append(rng.permutation(ids)[:cap] if len(ids) > cap else ids)
+        idx = np.concatenate(idx)
+    else:
+        idx = np.arange(len(Y))
     print('train crops per label', dict(zip(CLASSIFIER_LABELS, counts.tolist())), 'using', len(idx), flush=True)
     # sampling weights: sqrt-balanced so rare labels (radio_checked, toggle_*) are seen often enough
     w = 1.0 / np.sqrt(np.bincount(Y[idx], minlength=len(CLASSIFIER_LABELS))[Y[idx]])
