@@ -26,6 +26,17 @@ function near(a: readonly number[], b: readonly number[], eps = 0.01): void {
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= eps, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`));
 }
 
+/** The spec of the stock Ultralytics export fixture (yolov8-stock-const.onnx): 80 COCO classes, output0. */
+function stockYoloSpec(): VisionModelSpec {
+  return {
+    inputName: 'images',
+    outputName: 'output0',
+    preprocess: PreprocessSchema.parse({ inputWidth: 640, inputHeight: 640 }),
+    postprocess: PostprocessSchema.parse({ format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 }),
+    labels: COCO80,
+  };
+}
+
 async function blankPng(w: number, h: number, rgb = { r: 40, g: 40, b: 40 }): Promise<Buffer> {
   return sharp({ create: { width: w, height: h, channels: 3, background: rgb } }).png().toBuffer();
 }
@@ -33,13 +44,7 @@ async function blankPng(w: number, h: number, rgb = { r: 40, g: 40, b: 40 }): Pr
 test('a stock Ultralytics YOLOv8 export ([1,84,8400], 80 classes) decodes to its known boxes in screen pixels', async () => {
   const ort = await createOrtRunner({ detector: join(MODELS, 'yolov8-stock-const.onnx') });
   open.push(ort);
-  const spec: VisionModelSpec = {
-    inputName: 'images',
-    outputName: 'output0',
-    preprocess: PreprocessSchema.parse({ inputWidth: 640, inputHeight: 640 }),
-    postprocess: PostprocessSchema.parse({ format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 }),
-    labels: COCO80,
-  };
+  const spec = stockYoloSpec();
   const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => (r === 'detector' ? spec : undefined) });
   // a 1920x1080 screenshot at screen origin (100, 50): r = 1/3, letterbox top = 140
   const res = await vp.detect({ source: { kind: 'png', png: await blankPng(1920, 1080), originX: 100, originY: 50 } });
@@ -271,13 +276,7 @@ test('bot services adapter: results satisfy the bot-protocol schemas; near-text 
 test('warmUp runs the JS stages with the active specs and no model: false without a detector, and detect works after it', async () => {
   const ort = await createOrtRunner({ detector: join(MODELS, 'yolov8-stock-const.onnx') });
   open.push(ort);
-  const spec: VisionModelSpec = {
-    inputName: 'images',
-    outputName: 'output0',
-    preprocess: PreprocessSchema.parse({ inputWidth: 640, inputHeight: 640 }),
-    postprocess: PostprocessSchema.parse({ format: 'yolov8', scoreThreshold: 0.25, iouThreshold: 0.45 }),
-    labels: COCO80,
-  };
+  const spec = stockYoloSpec();
   const clsSpec: VisionModelSpec = {
     inputName: 'images',
     preprocess: PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, letterbox: false, crop: { expand: 0.1, minPad: 4, size: 64 } }),
