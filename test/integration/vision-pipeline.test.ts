@@ -295,6 +295,7 @@ test('warmUp runs the JS stages with the active specs and no model: false withou
   assert.equal(await vp.warmUp(), false, 'nothing to warm before a detector is active');
   active = true;
   assert.equal(await vp.warmUp({ width: 800, height: 600 }), true);
+  assert.equal(await vp.warmUp({ width: 16, height: 12 }), true, 'a frame smaller than the warm-up boxes');
   assert.deepEqual(runs, [], 'warm-up never runs a model');
   assert.deepEqual(vp.stats().calls, { detect: 0, classify: 0, embed: 0, findElement: 0 }, 'and is not counted as a bot call');
   const res = await vp.detect({ source: { kind: 'png', png: await blankPng(1920, 1080) }, classify: false });

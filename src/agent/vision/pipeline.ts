@@ -271,7 +271,10 @@ export class VisionPipeline {
     const input = await preprocessFrame(frame, det.preprocess, tables, this.scratch);
     input.release();
     const cls = this.deps.specs('classifier');
-    if (cls) cropBatch(asPixels(frame), [[10, 10, 130, 42], [200, 300, 224, 324]], cls.preprocess, this.taps);
+    // a wide and a square box inside the frame, whatever its size
+    const w = size.width;
+    const h = size.height;
+    if (cls) cropBatch(asPixels(frame), [[0, 0, Math.min(120, w), Math.min(32, h)], [0, 0, Math.min(24, w), Math.min(24, h)]], cls.preprocess, this.taps);
     return true;
   }
 
