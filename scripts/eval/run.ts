@@ -171,6 +171,10 @@ async function evaluateSet(name: string, samples: Sample[], vp: VisionPipeline, 
   const detReport = evaluateDetections(images, opThr);
   const cls = topOneAccuracy(clsPairs);
   const clsType = topOneAccuracy(typePairs);
+  // diagnostic, not a target: how much of the miss is the sidebar convention (identical entries are <a href> on one
+  // site and role=menuitem on another) — type top-1 with link and menu item counted as one type
+  const navAsOne = (t: string) => (t === 'menu_item' ? 'link' : t);
+  const clsTypeNav = topOneAccuracy(typePairs.map((p) => ({ expected: navAsOne(p.expected), predicted: navAsOne(p.predicted) })));
 
   // similarity re-find: every element of variant a queries all ground-truth elements of variant b of the same page
   const byPage = new Map<string, Sample[]>();
@@ -250,6 +254,7 @@ async function evaluateSet(name: string, samples: Sample[], vp: VisionPipeline, 
     classifier: {
       top1: r4(cls.accuracy),
       typeTop1: r4(clsType.accuracy),
+      typeTop1LinkMenuAsOne: r4(clsTypeNav.accuracy),
       n: cls.n,
       perLabel: Object.fromEntries(Object.entries(cls.perLabel).sort().map(([k, v]) => [k, { n: v.n, top1: r4(v.correct / v.n), confusedWith: mistakes(clsPairs, k) }])),
     },
@@ -348,6 +353,7 @@ function renderMarkdown(rep: { heldoutSeed: number; date: string; machine: strin
   row(`detector recall @ ${a.detector.operatingThreshold}`, (r) => `${pct(r.detector.recall)} %`);
   row('classifier top-1 (type + state)', (r) => `${pct(r.classifier.top1)} %`, '≥ 90 %');
   row('classifier type top-1', (r) => `${pct(r.classifier.typeTop1)} %`);
+  row('classifier type top-1, link and menu item as one (diagnostic)', (r) => `${pct(r.classifier.typeTop1LinkMenuAsOne)} %`);
   row(`re-find top-1, visual (${R.map((r) => r.refind.queries).join(' / ')} queries)`, (r) => `${pct(r.refind.top1Visual)} %`, '≥ 95 %');
   row('re-find top-1, strict id', (r) => `${pct(r.refind.top1StrictId)} %`);
   row(`findElement end to end top-1 (${R.map((r) => r.refind.endToEnd.queries).join(' / ')})`, (r) => `${pct(r.refind.endToEnd.top1)} % (visual ${pct(r.refind.endToEnd.top1Visual)} %)`);
