@@ -23,6 +23,7 @@ import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
 import { disableSharpCache } from '../../src/agent/vision/preprocess.js';
 import { cosine } from '../../src/agent/vision/similarity.js';
+import { labelToKind } from '../../src/agent/vision/labels.js';
 import { evaluateDetections, topOneAccuracy, type EvalImage } from '../../src/agent/vision/metrics.js';
 import type { Role } from '../../src/common/wire.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
@@ -138,6 +139,7 @@ async function evaluateSet(name: string, samples: Sample[], vp: VisionPipeline, 
   const images: EvalImage[] = [];
   const clsPairs: { expected: string; predicted: string }[] = [];
   const typePairs: { expected: string; predicted: string }[] = [];
+  const typeReach = { n: 0, hit: 0 };
   const perTypeRecall: Record<string, { n: number; found: number }> = {};
   const detectMs: number[] = [];
   const pngs = new Map<string, Buffer>();
@@ -165,6 +167,10 @@ async function evaluateSet(name: string, samples: Sample[], vp: VisionPipeline, 
       s.label.elements.forEach((e, i) => {
         clsPairs.push({ expected: expectedLabel(e), predicted: res[i]!.label });
         typePairs.push({ expected: e.type, predicted: res[i]!.type });
+        // findElement({type, typeMinScore: 0.1}) reaches the element when its true type ranks first or has >= 0.1
+        const pTrue = res[i]!.ranked.filter((r) => labelToKind(r.label).type === e.type).reduce((a, r) => a + r.score, 0);
+        typeReach.n++;
+        if (res[i]!.type === e.type || pTrue >= 0.1) typeReach.hit++;
       });
     }
   }
@@ -255,6 +261,7 @@ async function evaluateSet(name: string, samples: Sample[], vp: VisionPipeline, 
       top1: r4(cls.accuracy),
       typeTop1: r4(clsType.accuracy),
       typeTop1LinkMenuAsOne: r4(clsTypeNav.accuracy),
+      typeReachAt01: r4(typeReach.hit / Math.max(1, typeReach.n)),
       n: cls.n,
       perLabel: Object.fromEntries(Object.entries(cls.perLabel).sort().map(([k, v]) => [k, { n: v.n, top1: r4(v.correct / v.n), confusedWith: mistakes(clsPairs, k) }])),
     },
@@ -354,6 +361,7 @@ function renderMarkdown(rep: { heldoutSeed: number; date: string; machine: strin
   row('classifier top-1 (type + state)', (r) => `${pct(r.classifier.top1)} %`, '≥ 90 %');
   row('classifier type top-1', (r) => `${pct(r.classifier.typeTop1)} %`);
   row('classifier type top-1, link and menu item as one (diagnostic)', (r) => `${pct(r.classifier.typeTop1LinkMenuAsOne)} %`);
+  row('findElement by type reaches the element, typeMinScore 0.1 (true type first or ≥ 0.1)', (r) => `${pct(r.classifier.typeReachAt01)} %`);
   row(`re-find top-1, visual (${R.map((r) => r.refind.queries).join(' / ')} queries)`, (r) => `${pct(r.refind.top1Visual)} %`, '≥ 95 %');
   row('re-find top-1, strict id', (r) => `${pct(r.refind.top1StrictId)} %`);
   row(`findElement end to end top-1 (${R.map((r) => r.refind.endToEnd.queries).join(' / ')})`, (r) => `${pct(r.refind.endToEnd.top1)} % (visual ${pct(r.refind.endToEnd.top1Visual)} %)`);

@@ -184,11 +184,18 @@ export const FindElementParamsSchema = z
      */
     near: z.object({ box: ScreenBoxSchema, text: z.string().max(256).optional() }).strict().optional(),
     minScore: finite.min(0).max(1).optional(),
+    /**
+     * with `type`: also match elements the classifier gives `type` at least this probability although another
+     * type ranks first (look-alike text controls: the same look is a link on one site and a menu item, tab or
+     * button on another); absent: the top-ranked type only
+     */
+    typeMinScore: finite.min(0).max(1).optional(),
     maxResults: int.positive().max(100).optional(),
     timeoutMs: TimeoutMs.optional(),
   })
   .strict()
-  .refine((p) => p.template !== undefined || p.type !== undefined || p.text !== undefined || p.near !== undefined, 'give at least one of template, type, text or near');
+  .refine((p) => p.template !== undefined || p.type !== undefined || p.text !== undefined || p.near !== undefined, 'give at least one of template, type, text or near')
+  .refine((p) => p.typeMinScore === undefined || p.type !== undefined, 'typeMinScore needs type');
 export type FindElementParams = z.infer<typeof FindElementParamsSchema>;
 export const ElementMatchSchema = z.object({
   box: ScreenBoxSchema,

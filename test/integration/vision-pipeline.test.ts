@@ -245,6 +245,32 @@ test('through the real InferenceHost: runnerFromHost + specs from the signed-man
   }
 });
 
+test('findElement by type with typeMinScore: an element whose top type differs matches at its probability for the type; without it, top type only', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx') });
+  open.push(ort);
+  const s = specs();
+  const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => s[r] });
+  const png = await pagePng();
+  const { elements } = await vp.detect({ source: { kind: 'png', png } });
+  const green = elements.find((e) => e.type === 'checkbox')!;
+  // the green element's probability of being a toggle (toggle_on + toggle_off), from the same crop
+  const ranked = (await vp.classify({ png, box: green.box })).ranked;
+  const pToggle = ranked.filter((r) => r.label.startsWith('toggle_')).reduce((a, r) => a + r.score, 0);
+  assert.ok(pToggle > 0 && pToggle < 0.5, `fixture: green is not a toggle (${pToggle})`);
+  const plain = await vp.findElement({ source: { kind: 'png', png }, type: 'toggle' });
+  assert.deepEqual(plain.candidates.map((c) => c.element.type), ['toggle'], 'top type only by default');
+  const wide = await vp.findElement({ source: { kind: 'png', png }, type: 'toggle', typeMinScore: pToggle * 0.99 });
+  assert.deepEqual(wide.candidates.map((c) => c.element.type), ['toggle', 'checkbox'], 'the look-alike ranks after the real toggle');
+  assert.ok(Math.abs(wide.candidates[1]!.scores.type! - pToggle) < 1e-6, `${wide.candidates[1]!.scores.type} vs ${pToggle}`);
+  assert.equal(wide.candidates[1]!.element.type, 'checkbox', 'the element still reports its own top type');
+  assert.ok(!('typeProbs' in wide.candidates[1]!.element), 'per-type probabilities stay inside the agent');
+  const tight = await vp.findElement({ source: { kind: 'png', png }, type: 'toggle', typeMinScore: pToggle * 1.01 });
+  assert.deepEqual(tight.candidates.map((c) => c.element.type), ['toggle']);
+  // detect results never carry them either
+  assert.ok(elements.every((e) => !('typeProbs' in e)));
+  vp.close();
+});
+
 test('bot services adapter: results satisfy the bot-protocol schemas; near-text without OCR is not_supported', async () => {
   const { visionBotServices } = await import('../../src/agent/vision/bot-services.js');
   const { DetectResultSchema, ClassifyResultSchema, FindElementResultSchema, EmbedResultSchema } = await import('../../src/common/bot-protocol.js');

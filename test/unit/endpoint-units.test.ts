@@ -134,6 +134,10 @@ test('protocol: every app error code is a known ErrorCode with a distinct number
   assert.ok(!DetectParamsSchema.safeParse({ source: { kind: 'region', x: 0, y: 0, width: -1, height: 5 } }).success);
   assert.ok(!DetectParamsSchema.safeParse({ source: { kind: 'screen' }, minScore: 2 }).success);
   assert.ok(!FindElementParamsSchema.safeParse({ source: { kind: 'screen' } }).success, 'findElement needs a cue');
+  assert.ok(FindElementParamsSchema.safeParse({ source: { kind: 'screen' }, type: 'menu_item', typeMinScore: 0.1 }).success);
+  const alone = FindElementParamsSchema.safeParse({ source: { kind: 'screen' }, template: 'iVBORw0KGgo=', typeMinScore: 0.1 });
+  assert.ok(!alone.success && alone.error.issues.some((i) => i.message === 'typeMinScore needs type'), 'typeMinScore without type is refused');
+  assert.ok(!FindElementParamsSchema.safeParse({ source: { kind: 'screen' }, type: 'link', typeMinScore: 1.5 }).success);
   assert.equal(Object.keys(BotMethods).length, 12);
 });
 

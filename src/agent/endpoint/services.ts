@@ -42,6 +42,8 @@ export interface BotServices {
       text?: string;
       near?: { box: [number, number, number, number]; text?: string };
       minScore?: number;
+      /** with type: also elements whose classifier gives that type at least this probability (FindElementParamsSchema) */
+      typeMinScore?: number;
       maxResults?: number;
     },
     opts: CallOptions,

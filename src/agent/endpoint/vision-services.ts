@@ -103,6 +103,7 @@ export function createVisionBotServices(deps: VisionBotServicesDeps): BotService
           source: toCapture(req.source),
           ...(req.template ? { template: req.template.png } : {}),
           ...(req.type ? { type: req.type } : {}),
+          ...(req.typeMinScore !== undefined ? { typeMinScore: req.typeMinScore } : {}),
           ...(req.near ? { near: { box: req.near.box as Box, ...(req.near.text ?? req.text ? { text: req.near.text ?? req.text } : {}) } } : {}),
           ...(req.minScore !== undefined ? { minScore: req.minScore } : {}),
           ...(req.maxResults !== undefined ? { limit: req.maxResults } : {}),

@@ -67,6 +67,12 @@ export interface FindRequest {
   /** element type (classifier type, e.g. "checkbox") */
   type?: string;
   /**
+   * With `type`: an element also matches when the classifier gives `type` at least this probability (summed
+   * over its states) though another type ranks first; its type score is then that probability. Absent: only
+   * elements whose top-ranked type is `type`.
+   */
+  typeMinScore?: number;
+  /**
    * "Near text": the bot found a text label (by its own OCR or accessibility API — the agent has no OCR
    * model) and passes the label's box in screen pixels. Candidates are ranked by how well they sit where a
    * form field belongs relative to its label: to the right on the same row, or just below, best.
@@ -101,6 +107,8 @@ interface FrameEntry {
 interface ElementInFrame extends Omit<UiElement, 'index'> {
   /** box in frame pixels (crop coordinates) */
   frameBox: Box;
+  /** classifier probability per type (states summed), for findElement's typeMinScore; never sent to bots */
+  typeProbs?: Record<string, number>;
 }
 
 export class VisionPipeline {
@@ -220,9 +228,16 @@ export class VisionPipeline {
         k += entry.elements.length;
       }
     }
+    const inFrame = entries.flatMap((e) => e.elements);
     const candidates: FindCandidate[] = [];
     for (const el of response.elements) {
-      if (q.type && el.type !== q.type) continue;
+      let typeScore = el.typeScore ?? 1;
+      if (q.type && el.type !== q.type) {
+        // detectFrames ran without a type filter, so el.index is the element's place across entries
+        const p = q.typeMinScore !== undefined ? (inFrame[el.index]?.typeProbs?.[q.type] ?? 0) : 0;
+        if (q.typeMinScore === undefined || p < q.typeMinScore || p <= 0) continue;
+        typeScore = p;
+      }
       const scores: FindCandidate['scores'] = { detector: el.score };
       let score = 1;
       if (templateVec) {
@@ -235,7 +250,7 @@ export class VisionPipeline {
         score *= scores.proximity;
       }
       if (q.type) {
-        scores.type = el.typeScore ?? 1;
+        scores.type = typeScore;
         if (!templateVec && !q.near) score *= scores.type;
       }
       if (!templateVec && !q.near && !q.type) score *= el.score;
@@ -350,7 +365,7 @@ export class VisionPipeline {
     const elements: UiElement[] = [];
     entries.forEach((e) => {
       for (const el of e.elements) {
-        const { frameBox: _fb, ...pub } = el;
+        const { frameBox: _fb, typeProbs: _tp, ...pub } = el;
         elements.push({ ...pub, index: elements.length });
       }
     });
@@ -423,6 +438,12 @@ export class VisionPipeline {
         e.typeScore = r.score;
         e.label = r.label;
         if (r.checked !== undefined) e.checked = r.checked;
+        const probs: Record<string, number> = {};
+        for (const alt of r.ranked) {
+          const kind = labelToKind(alt.label).type;
+          probs[kind] = (probs[kind] ?? 0) + alt.score;
+        }
+        e.typeProbs = probs;
       });
       timings.classifier = (timings.classifier ?? 0) + (this.now() - t);
     }
