@@ -232,11 +232,13 @@ export class VisionPipeline {
     const candidates: FindCandidate[] = [];
     for (const el of response.elements) {
       let typeScore = el.typeScore ?? 1;
+      let lookAlike = false;
       if (q.type && el.type !== q.type) {
         // detectFrames ran without a type filter, so el.index is the element's place across entries
         const p = q.typeMinScore !== undefined ? (inFrame[el.index]?.typeProbs?.[q.type] ?? 0) : 0;
         if (q.typeMinScore === undefined || p < q.typeMinScore || p <= 0) continue;
         typeScore = p;
+        lookAlike = true;
       }
       const scores: FindCandidate['scores'] = { detector: el.score };
       let score = 1;
@@ -251,7 +253,8 @@ export class VisionPipeline {
       }
       if (q.type) {
         scores.type = typeScore;
-        if (!templateVec && !q.near) score *= scores.type;
+        // a look-alike (another type ranks first) always pays its probability, so it ranks after real matches
+        if ((!templateVec && !q.near) || lookAlike) score *= scores.type;
       }
       if (!templateVec && !q.near && !q.type) score *= el.score;
       candidates.push({ element: el, score, scores });
