@@ -263,7 +263,7 @@ test('findElement by type with typeMinScore: an element whose top type differs m
   assert.deepEqual(wide.candidates.map((c) => c.element.type), ['toggle', 'checkbox'], 'the look-alike ranks after the real toggle');
   assert.ok(Math.abs(wide.candidates[1]!.scores.type! - pToggle) < 1e-6, `${wide.candidates[1]!.scores.type} vs ${pToggle}`);
   assert.equal(wide.candidates[1]!.element.type, 'checkbox', 'the element still reports its own top type');
-  assert.ok(!('typeProbs' in wide.candidates[1]!.element), 'per-type probabilities stay inside the agent');
+  assert.ok(!('ranked' in wide.candidates[1]!.element), 'per-label probabilities stay inside the agent');
   // with a label box too: the look-alike still pays its type probability, the real toggle does not
   const nearBoth: Box = [250, 285, 330, 315];
   const withNear = await vp.findElement({ source: { kind: 'png', png }, type: 'toggle', typeMinScore: pToggle * 0.99, near: { box: nearBoth } });
@@ -274,7 +274,7 @@ test('findElement by type with typeMinScore: an element whose top type differs m
   const tight = await vp.findElement({ source: { kind: 'png', png }, type: 'toggle', typeMinScore: pToggle * 1.01 });
   assert.deepEqual(tight.candidates.map((c) => c.element.type), ['toggle']);
   // detect results never carry them either
-  assert.ok(elements.every((e) => !('typeProbs' in e)));
+  assert.ok(elements.every((e) => !('ranked' in e)));
   vp.close();
 });
 

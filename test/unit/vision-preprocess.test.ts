@@ -6,7 +6,7 @@ import { PreprocessSchema } from '../../src/common/wire.js';
 import { preprocessFrame, normalisationTables } from '../../src/agent/vision/preprocess.js';
 import { resizeBilinearPil } from '../../src/agent/vision/resample.js';
 import { cropRect, cropBatch } from '../../src/agent/vision/crops.js';
-import { labelToKind, softmax } from '../../src/agent/vision/labels.js';
+import { labelToKind, softmax, typeProbability } from '../../src/agent/vision/labels.js';
 import { l2Normalise, cosine } from '../../src/agent/vision/similarity.js';
 import { FrameCache, sampledFrameHash } from '../../src/agent/vision/frame-cache.js';
 import { cropFrame } from '../../src/agent/vision/capture.js';
@@ -109,6 +109,12 @@ test('labels map to {type, checked}', () => {
   assert.deepEqual(labelToKind('icon_button'), { type: 'icon_button' });
   const s = softmax([1, 2, 3]);
   assert.ok(Math.abs(s[0]! + s[1]! + s[2]! - 1) < 1e-12 && s[2]! > s[1]!);
+  // a type's probability sums its states; a plain label is its own type; an absent type is 0
+  const ranked = [{ label: 'link', score: 0.5 }, { label: 'toggle_on', score: 0.25 }, { label: 'toggle_off', score: 0.125 }, { label: 'text_input', score: 0.125 }];
+  assert.equal(typeProbability(ranked, 'toggle'), 0.375);
+  assert.equal(typeProbability(ranked, 'link'), 0.5);
+  assert.equal(typeProbability(ranked, 'text'), 0, 'a prefix of a label is not its type');
+  assert.equal(typeProbability(ranked, 'menu_item'), 0);
 });
 
 test('embeddings are L2-normalised; cosine of unit vectors', () => {

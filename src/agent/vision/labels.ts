@@ -24,6 +24,13 @@ export function labelToKind(label: string): ElementKind {
   return { type: label };
 }
 
+/** The probability of element type `type`: the classifier's label probabilities summed over that type's states. */
+export function typeProbability(ranked: readonly { label: string; score: number }[], type: string): number {
+  let p = 0;
+  for (const r of ranked) if (labelToKind(r.label).type === type) p += r.score;
+  return p;
+}
+
 /** Numerically stable softmax of one row. */
 export function softmax(logits: ArrayLike<number>, offset = 0, n = logits.length): Float64Array {
   let max = -Infinity;

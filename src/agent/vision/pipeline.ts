@@ -12,7 +12,7 @@ import { frameFromImage, type CaptureStats, type ScreenCapturer } from './captur
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
 import { TapCache } from './resample.js';
 import { FrameCache } from './frame-cache.js';
-import { labelToKind, softmax } from './labels.js';
+import { labelToKind, softmax, typeProbability } from './labels.js';
 import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
 import { cosine, splitEmbeddings } from './similarity.js';
 import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
@@ -107,8 +107,8 @@ interface FrameEntry {
 interface ElementInFrame extends Omit<UiElement, 'index'> {
   /** box in frame pixels (crop coordinates) */
   frameBox: Box;
-  /** classifier probability per type (states summed), for findElement's typeMinScore; never sent to bots */
-  typeProbs?: Record<string, number>;
+  /** every classifier label with its probability (ClassifyResult.ranked), for findElement's typeMinScore; never sent to bots */
+  ranked?: ClassifyResult['ranked'];
 }
 
 export class VisionPipeline {
@@ -228,15 +228,16 @@ export class VisionPipeline {
         k += entry.elements.length;
       }
     }
-    const inFrame = entries.flatMap((e) => e.elements);
+    // detectFrames ran without a type filter, so an element's index is its place across entries
+    const inFrame = q.typeMinScore !== undefined ? entries.flatMap((e) => e.elements) : [];
     const candidates: FindCandidate[] = [];
     for (const el of response.elements) {
       let typeScore = el.typeScore ?? 1;
       let lookAlike = false;
       if (q.type && el.type !== q.type) {
-        // detectFrames ran without a type filter, so el.index is the element's place across entries
-        const p = q.typeMinScore !== undefined ? (inFrame[el.index]?.typeProbs?.[q.type] ?? 0) : 0;
-        if (q.typeMinScore === undefined || p < q.typeMinScore || p <= 0) continue;
+        if (q.typeMinScore === undefined) continue;
+        const p = typeProbability(inFrame[el.index]?.ranked ?? [], q.type);
+        if (p <= 0 || p < q.typeMinScore) continue;
         typeScore = p;
         lookAlike = true;
       }
@@ -284,9 +285,7 @@ export class VisionPipeline {
     const det = this.deps.specs('detector');
     if (!det || this.closed) return false;
     const frame: Frame = { data: Buffer.alloc(size.width * size.height * 4), width: size.width, height: size.height, channels: 4, originX: 0, originY: 0 };
-    let tables = this.tables.get(det.preprocess);
-    if (!tables) this.tables.set(det.preprocess, (tables = normalisationTables(det.preprocess)));
-    const input = await preprocessFrame(frame, det.preprocess, tables, this.scratch);
+    const input = await preprocessFrame(frame, det.preprocess, this.tablesFor(det.preprocess), this.scratch);
     input.release();
     const cls = this.deps.specs('classifier');
     // a wide and a square box inside the frame, whatever its size
@@ -303,6 +302,13 @@ export class VisionPipeline {
   }
 
   // ---- internals -------------------------------------------------------------------------------------
+
+  /** Normalisation tables of a detector preprocess block, made once per block. */
+  private tablesFor(p: VisionModelSpec['preprocess']): ReturnType<typeof normalisationTables> {
+    let tables = this.tables.get(p);
+    if (!tables) this.tables.set(p, (tables = normalisationTables(p)));
+    return tables;
+  }
 
   private requireSpec(role: Role): VisionModelSpec {
     const s = this.deps.specs(role);
@@ -368,7 +374,7 @@ export class VisionPipeline {
     const elements: UiElement[] = [];
     entries.forEach((e) => {
       for (const el of e.elements) {
-        const { frameBox: _fb, typeProbs: _tp, ...pub } = el;
+        const { frameBox: _fb, ranked: _r, ...pub } = el;
         elements.push({ ...pub, index: elements.length });
       }
     });
@@ -389,9 +395,7 @@ export class VisionPipeline {
 
   private async detectOne(frame: Frame, det: VisionModelSpec, cls: VisionModelSpec | undefined, minScore: number, timings: Record<string, number>, opts: { signal?: AbortSignal }): Promise<FrameEntry> {
     let t = this.now();
-    let tables = this.tables.get(det.preprocess);
-    if (!tables) this.tables.set(det.preprocess, (tables = normalisationTables(det.preprocess)));
-    const input = await preprocessFrame(frame, det.preprocess, tables, this.scratch);
+    const input = await preprocessFrame(frame, det.preprocess, this.tablesFor(det.preprocess), this.scratch);
     timings.preprocess = (timings.preprocess ?? 0) + (this.now() - t);
     t = this.now();
     let out: VisionTensor;
@@ -441,12 +445,7 @@ export class VisionPipeline {
         e.typeScore = r.score;
         e.label = r.label;
         if (r.checked !== undefined) e.checked = r.checked;
-        const probs: Record<string, number> = {};
-        for (const alt of r.ranked) {
-          const kind = labelToKind(alt.label).type;
-          probs[kind] = (probs[kind] ?? 0) + alt.score;
-        }
-        e.typeProbs = probs;
+        e.ranked = r.ranked;
       });
       timings.classifier = (timings.classifier ?? 0) + (this.now() - t);
     }
