@@ -1,7 +1,8 @@
 /**
  * The dataset labeller (scripts/dataset/lib/labeller.mjs) in real headless Chromium: labels come from the DOM,
  * and an inline link that wraps onto a second line is labelled as one box per line, not as the bounding box
- * that also covers the paragraph text between its two pieces.
+ * that also covers the paragraph text between its two pieces; role=menuitem is a menu_item only in a menu bar or an
+ * open (floating) menu — a navigation list marked up as a menu is a link.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,4 +70,23 @@ test('labeller in Chromium: boxes are screenshot pixels (CSS px x devicePixelRat
     // text layout at 2x rounds line positions on its own, so allow a few pixels
     for (let k = 0; k < 4; k++) assert.ok(Math.abs(two[i]!.box[k]! - 2 * one[i]!.box[k]!) <= 4, `${one[i]!.id} ${one[i]!.box} vs ${two[i]!.box}`);
   }
+});
+
+test('labeller in Chromium: menu_item is an item of a menu bar or an open menu; a navigation list marked up as a menu is link', async () => {
+  const items = await label(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<aside style="position:fixed;left:0;top:0;bottom:0;width:90px"><div role="menu"><div role="menuitem">FixedNav</div></div></aside>
+<div style="margin-left:100px">
+  <div role="menubar" style="display:flex;gap:8px"><span role="menuitem">File</span><span role="menuitem">Edit</span></div>
+  <div role="menu" style="width:120px"><div role="menuitem">Inbox</div><div role="menuitemcheckbox" aria-checked="true">Starred</div></div>
+  <div role="menu" style="position:absolute;left:240px;top:40px;width:100px;background:#fff;box-shadow:0 2px 6px #0004">
+    <div role="menuitem">Copy</div><div role="menuitemradio" aria-checked="false">Paste</div></div>
+</div></body></html>`);
+  const typeOf = (t: string) => items.find((i) => i.text === t)?.type;
+  assert.equal(typeOf('File'), 'menu_item', 'menu bar item');
+  assert.equal(typeOf('Edit'), 'menu_item', 'menu bar item');
+  assert.equal(typeOf('Copy'), 'menu_item', 'item of an open (floating) menu');
+  assert.equal(typeOf('Paste'), 'menu_item', 'menuitemradio of an open menu');
+  assert.equal(typeOf('Inbox'), 'link', 'static navigation list marked up as role=menu');
+  assert.equal(typeOf('Starred'), 'link', 'menuitemcheckbox in a static list is still a navigation entry');
+  assert.equal(typeOf('FixedNav'), 'link', 'a full-height fixed sidebar is not a floating menu');
 });

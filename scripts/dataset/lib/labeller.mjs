@@ -24,7 +24,7 @@ export function labelPageInBrowser() {
     const role = el.getAttribute('role');
     const tag = el.tagName.toLowerCase();
     if (role === 'tab') return 'tab';
-    if (role === 'menuitem' || role === 'menuitemcheckbox' || role === 'menuitemradio') return 'menu_item';
+    if (role === 'menuitem' || role === 'menuitemcheckbox' || role === 'menuitemradio') return menuItemType(el);
     if (role === 'switch') return 'toggle';
     if (role === 'checkbox') return 'checkbox';
     if (role === 'radio') return 'radio';
@@ -48,6 +48,21 @@ export function labelPageInBrowser() {
       return txt.length === 0 ? 'icon_button' : 'button';
     }
     return null;
+  };
+  // menu_item means an item of a menu bar or of an open menu (a panel floating over the page: an ancestor
+  // positioned absolute/fixed that is shorter than 80 % of the viewport, so a full-height fixed sidebar does not
+  // count). A persistent navigation list marked up as role=menu/menuitem (admin panels, mail clients) is labelled
+  // `link`, like the pixel-identical <a href> sidebars of other sites: WAI-ARIA's authoring practices reserve
+  // menus for application-style menus, Windows UI Automation exposes navigation panes as list/tree items, and
+  // for a bot a navigation entry is a click target that navigates — which `link` already says. (Stop 13; before
+  // it every role=menuitem was a menu_item, so one look carried two labels by the page author's markup choice.)
+  const menuItemType = (el) => {
+    if (el.closest('[role=menubar]')) return 'menu_item';
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const pos = getComputedStyle(p).position;
+      if ((pos === 'absolute' || pos === 'fixed') && p.getBoundingClientRect().height < 0.8 * vh) return 'menu_item';
+    }
+    return 'link';
   };
   const checkedOf = (el, type) => {
     if (type !== 'checkbox' && type !== 'radio' && type !== 'toggle') return undefined;

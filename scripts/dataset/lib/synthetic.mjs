@@ -366,13 +366,15 @@ export function buildSyntheticPage(seed) {
   const sidebar = () => {
     const items = [];
     const act = r.int(0, 6);
-    // on the web a sidebar is nearly always a list of <a href> (labelled link by the DOM); apps use role=menuitem
+    // on the web a sidebar is nearly always a list of <a href>; apps often mark it up as role=menu/menuitem. Either
+    // way it is a navigation list, labelled `link` (labeller.mjs: menu_item is for menu bars and open menus).
+    // Both markups are kept (and the random draw with them, so pages render as before stop 13).
     const asLinks = r.bool(0.6);
     const withIcons = r.bool(0.6);
     r.shuffle(W.NAV_WORDS).slice(0, r.int(4, 12)).forEach((t, i) => {
       if (r.bool(0.1)) items.push(`<div class="navsec muted">${esc(r.pick(W.HEADINGS))}</div>`);
       const ic = withIcons ? (s.glyphIcons ? `<span>${r.pick(W.GLYPHS)}</span>` : icon(r.pick(ICON_NAMES), Math.round(s.fontSize * 1.2))) : '';
-      const el = asLinks ? `a data-el="link" href="#"` : 'div data-el="menu_item"';
+      const el = asLinks ? `a data-el="link" href="#"` : 'div data-el="link" role="menuitem"';
       items.push(`<${el} data-eid="${nextId()}" class="navitem ${i === act ? 'active' : ''}">${ic}<span>${esc(t)}</span>${r.bool(0.1) ? badge() : ''}</${el.split(' ')[0]}>`);
     });
     return `<nav class="sidebar" style="width:${r.int(160, 260)}px">${r.bool(0.5) ? `<div class="logo">${staticIcon()}<b>${esc(r.pick(['Acme', 'Contoso', 'Northwind', 'Fabrikam', 'Initech', 'Umbrella']))}</b></div>` : ''}${items.join('')}</nav>`;
