@@ -13,12 +13,13 @@
 //            https://npm.local/<package path>; nothing is fetched from the network).
 // Output per sample: <kind>_<seed>_v<variant>.png and .json
 //   {width,height,scale,theme,seed,variant,kind,page,viewport,elements:[{id,box:[x1,y1,x2,y2],type,checked?,text?}]}
-import { mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { buildSyntheticPage } from './lib/synthetic.mjs';
 import { labelPageInBrowser } from './lib/labeller.mjs';
+import { pageFiles } from './lib/pages.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '..', '..', 'package.json'));
@@ -83,7 +84,7 @@ async function main() {
     return pages.get(scale);
   };
   const realDir = join(here, args.kind);
-  const realPages = args.kind === 'synthetic' ? [] : readdirSync(realDir).filter((f) => f.endsWith('.html')).sort();
+  const realPages = args.kind === 'synthetic' ? [] : pageFiles(args.kind);
   const t0 = Date.now();
   let n = 0;
   for (let seed = args.seedStart; seed < args.seedStart + args.count; seed++) {

@@ -27,6 +27,7 @@ import { typeProbability } from '../../src/agent/vision/labels.js';
 import { evaluateDetections, topOneAccuracy, type EvalImage } from '../../src/agent/vision/metrics.js';
 import type { Role } from '../../src/common/wire.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
+import { pageFiles } from '../dataset/lib/pages.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -73,11 +74,6 @@ interface Sample {
 
 type Kind = 'synthetic' | 'real' | 'thirdparty';
 const DATASET_DIR = join(ROOT, 'scripts', 'dataset');
-
-/** Page files of a hand-written kind (real, thirdparty), sorted: page index = seed. */
-function pageFiles(kind: Exclude<Kind, 'synthetic'>): string[] {
-  return readdirSync(join(DATASET_DIR, kind)).filter((f) => f.endsWith('.html')).sort();
-}
 
 /** A short hash of everything that decides a dataset's pixels and labels (generator, labeller, pages), so a cached
  * dataset is regenerated when any of them changes instead of silently evaluating on stale renders. */
