@@ -39,7 +39,26 @@ test('generator v2: docs pages, ribbons, list rows, segmented / category tabs, g
   assert.ok(has(/tabs-segmented/) > 0 && has(/tabs-category/) > 0, 'segmented and category tabs');
   assert.ok(has(/data-el="icon_button"[^>]*>[^<]/) > 0, 'icon buttons drawn with a glyph');
   assert.ok(has(/<a data-el="link" href="#" data-eid="e\d+" class="navitem/) > 0, 'sidebar entries that are links');
-  assert.ok(has(/<div data-el="menu_item" data-eid="e\d+" class="navitem/) > 0, 'and sidebars of menu items');
+  // stop 13: sidebars marked up as role=menuitem are navigation lists, labelled link; menu_item is kept for menu bars
+  // and open menus (command popups, and picker-style menus drawn from their own random stream)
+  assert.ok(has(/<div data-el="link" role="menuitem" data-eid="e\d+" class="navitem/) > 0, 'and sidebars marked up as menus, labelled link');
+  assert.equal(has(/data-el="menu_item"[^>]*class="navitem/), 0, 'no sidebar entry is a menu_item');
+  assert.ok(has(/data-el="menu_item"[^>]*class="mi"/) > 0 && has(/data-el="menu_item"[^>]*class="pmi"/) > 0, 'menu bars and command popups');
+  assert.ok(has(/<div data-el="menu_item" data-eid="e\d+" style="display:flex/) > 0, 'picker-style open menus');
+});
+
+test('generator: picker menus occur on some pages and come after everything else on the page (their ids follow every other id)', () => {
+  const picker = /<div data-el="menu_item" data-eid="e\d+" style="display:flex/;
+  const pages = Array.from({ length: 80 }, (_, s) => buildSyntheticPage(s) as Page);
+  const withPicker = pages.filter((p) => picker.test(p.html));
+  assert.ok(withPicker.length > 5 && withPicker.length < 40, `about a quarter of the pages without another overlay (${withPicker.length} / 80)`);
+  // its items come after every other element (ids continue), so element ids of the rest of the page are unchanged
+  for (const p of withPicker) {
+    const ids = [...p.html.matchAll(/data-eid="e(\d+)"/g)].map((m) => Number(m[1]));
+    const first = p.html.search(picker);
+    const before = [...p.html.slice(0, first).matchAll(/data-eid="e(\d+)"/g)].map((m) => Number(m[1]));
+    assert.ok(Math.min(...ids.slice(before.length)) > Math.max(...before), 'picker ids follow the page ids');
+  }
 });
 
 test('third-party pages: stylesheets come from node_modules only; anything else is refused', () => {

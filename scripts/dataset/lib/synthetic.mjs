@@ -363,6 +363,47 @@ export function buildSyntheticPage(seed) {
     }
     return `<div class="popup" style="left:${r.int(5, 70)}%;top:${r.int(8, 60)}%">${items.join('')}</div>`;
   };
+  // A picker-style open menu (workspace/project/account switcher, "move to" picker): optional section headers,
+  // entries with a leading colour tile, avatar or icon, optional second line and check mark, optional command
+  // entries after a separator; a floating panel over the page. Drawn from its own random stream (`popup:<seed>`)
+  // so adding it changes no other element of a page (stop 13).
+  const pickerMenu = (pr) => {
+    const hue = (l) => `hsl(${pr.int(0, 359)},${pr.int(40, 75)}%,${l}%)`;
+    const tile = pr.int(18, 30);
+    const lead = pr.pick(['tile', 'tile', 'avatar', 'icon', 'none']);
+    const twoLine = lead === 'avatar' ? pr.bool(0.6) : pr.bool(0.15);
+    const padY = pr.int(5, 10);
+    const padX = pr.int(10, 18);
+    const gap = pr.int(8, 14);
+    const radius = pr.pick([0, 3, 4, 6, 8, 12]);
+    const head = (t) => `<div style="padding:${pr.int(6, 10)}px ${padX}px ${pr.int(2, 5)}px;font-size:${pr.int(10, 12)}px;font-weight:700;color:var(--muted);${pr.bool(0.6) ? 'text-transform:uppercase;letter-spacing:.04em' : ''}">${esc(t)}</div>`;
+    const entry = (t, current) => {
+      let leadHtml = '';
+      if (lead === 'tile') leadHtml = `<span style="flex:none;width:${tile}px;height:${tile}px;border-radius:${pr.int(2, 6)}px;background:${hue(pr.int(35, 55))}"></span>`;
+      else if (lead === 'avatar') leadHtml = `<span style="flex:none;width:${tile + 4}px;height:${tile + 4}px;border-radius:50%;background:${hue(pr.int(35, 55))};color:#fff;display:inline-flex;align-items:center;justify-content:center;font-size:${Math.round(tile / 2.4)}px;font-weight:700">${esc(t.split(' ').map((w) => w[0]).join('').slice(0, 2))}</span>`;
+      else if (lead === 'icon') leadHtml = icon(pr.pick(ICON_NAMES), s.fontSize + 2);
+      const second = twoLine ? `<span class="muted" style="display:block;font-size:.85em">${esc(lead === 'avatar' ? `${t.split(' ')[0].toLowerCase()}@${pr.pick(['acme.com', 'contoso.org', 'mail.example'])}` : `${pr.int(2, 40)} members`)}</span>` : '';
+      const check = current && pr.bool(0.5) ? '<span style="margin-left:auto;color:var(--accent)">✓</span>' : '';
+      const bg = current && pr.bool(0.5) ? 'background:color-mix(in srgb,var(--accent) 10%,transparent);' : '';
+      return `<div data-el="menu_item" data-eid="${nextId()}" style="display:flex;align-items:center;gap:${gap}px;padding:${padY}px ${padX}px;cursor:pointer;${bg}">${leadHtml}<span>${esc(t)}${second}</span>${check}</div>`;
+    };
+    const names = pr.shuffle(lead === 'avatar' ? W.PICKER_PEOPLE : W.PICKER_WORDS);
+    const parts = [];
+    let k = 0;
+    const sections = pr.int(1, 3);
+    for (let sec = 0; sec < sections; sec++) {
+      if (pr.bool(0.75)) parts.push(head(pr.pick(W.PICKER_HEADINGS)));
+      const n = pr.int(sections === 1 ? 3 : 1, sections === 1 ? 6 : 4);
+      for (let i = 0; i < n && k < names.length; i++, k++) parts.push(entry(names[k], sec === 0 && i === 0));
+    }
+    if (pr.bool(0.4)) {
+      parts.push('<div class="sep"></div>');
+      for (const t of pr.shuffle(W.PICKER_COMMANDS).slice(0, pr.int(1, 2))) parts.push(`<div data-el="menu_item" data-eid="${nextId()}" style="display:flex;align-items:center;gap:${gap}px;padding:${padY}px ${padX}px;cursor:pointer">${esc(t)}</div>`);
+    }
+    const shadow = pr.pick(['0 8px 12px rgba(9,30,66,.15),0 0 1px rgba(9,30,66,.31)', '0 4px 14px rgba(0,0,0,.3)', '0 2px 6px rgba(0,0,0,.2)', 'none']);
+    const border = shadow === 'none' || pr.bool(0.4) ? '1px solid var(--border)' : 'none';
+    return `<div style="position:absolute;left:${pr.int(3, 65)}%;top:${pr.int(5, 45)}%;width:${pr.int(200, 340)}px;background:var(--surface);border:${border};border-radius:${radius}px;box-shadow:${shadow};padding:${pr.int(4, 10)}px 0;z-index:20;color:var(--fg)">${parts.join('')}</div>`;
+  };
   const sidebar = () => {
     const items = [];
     const act = r.int(0, 6);
@@ -450,6 +491,9 @@ export function buildSyntheticPage(seed) {
   const ov = r.weighted([['none', 6], ['dialog', 2], ['popup', 1.2]]);
   if (ov === 'dialog') overlay = dialog();
   if (ov === 'popup') overlay = popupMenu();
+  // stop 13: a picker-style open menu on a quarter of the pages without another overlay (own random stream)
+  const pr = createRandom(`popup:${seed}`);
+  if (ov === 'none' && pr.bool(0.25)) overlay = pickerMenu(pr);
 
   const css = buildCss(s, r, kind);
   const html = `<!doctype html><html class="__THEME__"><head><meta charset="utf-8"><style>${css}</style></head><body class="k-${kind}">${bodyHtml}${overlay}</body></html>`;

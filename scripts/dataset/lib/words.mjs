@@ -84,3 +84,12 @@ export const RIBBON_WORDS = [
 ];
 export const RIBBON_GROUPS = ['Clipboard', 'Font', 'Alignment', 'Number', 'Styles', 'Cells', 'Editing', 'Tables', 'Illustrations', 'Paragraph', 'Voice', 'Queries'];
 export const FOOTER_LINK_WORDS = ['More info ➜', 'More info →', 'View details', 'See all ›', 'Open report', 'View all →', 'Details »'];
+// Picker-style open menus (workspace / project / account switchers, "move to" pickers): section headers and entries.
+export const PICKER_HEADINGS = ['Current workspace', 'Your workspaces', 'Recent', 'Starred', 'Switch account', 'Teams', 'Projects', 'Shared with you', 'Boards', 'Spaces', 'Organisations', 'Folders'];
+export const PICKER_WORDS = [
+  'Sales EMEA', 'Design system', 'Backend', 'Data science', 'Customer success', 'Human resources', 'Legal review', 'Mobile app',
+  'QA and release', 'Support desk', 'Growth', 'Operations', 'Research', 'Billing', 'Onboarding', 'Procurement', 'North region',
+  'Website redesign', 'Q3 planning', 'Invoices 2026', 'Payroll', 'Field service', 'Audit', 'Sandbox', 'Archive',
+];
+export const PICKER_PEOPLE = ['Ana Silva', 'Ben Okafor', 'Chen Wei', 'Dana Kim', 'Eva Novak', 'Farid Haddad', 'Grace Lee', 'Hugo Martin', 'Ines Duarte', 'Jonas Berg'];
+export const PICKER_COMMANDS = ['Create workspace', 'Manage accounts', 'Add account', 'Sign out', 'Settings', 'View all', 'New project', 'Invite members'];
