@@ -51,11 +51,12 @@ export function labelPageInBrowser() {
   };
   // menu_item means an item of a menu bar or of an open menu (a panel floating over the page: an ancestor
   // positioned absolute/fixed that is shorter than 80 % of the viewport, so a full-height fixed sidebar does not
-  // count). A persistent navigation list marked up as role=menu/menuitem (admin panels, mail clients) is labelled
-  // `link`, like the pixel-identical <a href> sidebars of other sites: WAI-ARIA's authoring practices reserve
-  // menus for application-style menus, Windows UI Automation exposes navigation panes as list/tree items, and
-  // for a bot a navigation entry is a click target that navigates — which `link` already says. (Stop 13; before
-  // it every role=menuitem was a menu_item, so one look carried two labels by the page author's markup choice.)
+  // count; a short fixed header bar does, and its role=menuitem entries read as a menu bar). A persistent
+  // navigation list marked up as role=menu/menuitem (admin panels, mail clients) is labelled `link`, like the
+  // pixel-identical <a href> sidebars of other sites: WAI-ARIA's authoring practices reserve menus for
+  // application-style menus, Windows UI Automation exposes navigation panes as list/tree items, and for a bot a
+  // navigation entry is a click target that navigates — which `link` already says. (Stop 13; before it every
+  // role=menuitem was a menu_item, so one look carried two labels by the page author's markup choice.)
   const menuItemType = (el) => {
     if (el.closest('[role=menubar]')) return 'menu_item';
     for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
