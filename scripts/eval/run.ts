@@ -27,7 +27,7 @@ import { typeProbability } from '../../src/agent/vision/labels.js';
 import { evaluateDetections, topOneAccuracy, type EvalImage } from '../../src/agent/vision/metrics.js';
 import type { Role } from '../../src/common/wire.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
-import { pageFiles } from '../dataset/lib/pages.mjs';
+import { DATASET_DIR, pageFiles } from '../dataset/lib/pages.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -73,7 +73,6 @@ interface Sample {
 }
 
 type Kind = 'synthetic' | 'real' | 'thirdparty';
-const DATASET_DIR = join(ROOT, 'scripts', 'dataset');
 
 /** A short hash of everything that decides a dataset's pixels and labels (generator, labeller, pages), so a cached
  * dataset is regenerated when any of them changes instead of silently evaluating on stale renders. */
