@@ -310,12 +310,7 @@ test('warmUp runs the JS stages with the active specs and no model: false withou
   const ort = await createOrtRunner({ detector: join(MODELS, 'yolov8-stock-const.onnx') });
   open.push(ort);
   const spec = stockYoloSpec();
-  const clsSpec: VisionModelSpec = {
-    inputName: 'images',
-    preprocess: PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, letterbox: false, crop: { expand: 0.1, minPad: 4, size: 64 } }),
-    postprocess: PostprocessSchema.parse({ format: 'softmax' }),
-    labels: CLS_LABELS,
-  };
+  const clsSpec = specs().classifier;
   const runs: string[] = [];
   let active = false;
   const vp = new VisionPipeline({

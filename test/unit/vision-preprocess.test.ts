@@ -6,7 +6,7 @@ import { PreprocessSchema } from '../../src/common/wire.js';
 import { preprocessFrame, normalisationTables } from '../../src/agent/vision/preprocess.js';
 import { resizeBilinearPil } from '../../src/agent/vision/resample.js';
 import { cropRect, cropBatch } from '../../src/agent/vision/crops.js';
-import { labelToKind, softmax, typeProbability } from '../../src/agent/vision/labels.js';
+import { labelToKind, lookAlikeTypeScore, softmax, typeProbability } from '../../src/agent/vision/labels.js';
 import { l2Normalise, cosine } from '../../src/agent/vision/similarity.js';
 import { FrameCache, sampledFrameHash } from '../../src/agent/vision/frame-cache.js';
 import { cropFrame } from '../../src/agent/vision/capture.js';
@@ -115,6 +115,10 @@ test('labels map to {type, checked}', () => {
   assert.equal(typeProbability(ranked, 'link'), 0.5);
   assert.equal(typeProbability(ranked, 'text'), 0, 'a prefix of a label is not its type');
   assert.equal(typeProbability(ranked, 'menu_item'), 0);
+  // findElement's look-alike rule: at least minScore and above 0 (so minScore 0 never admits an absent type)
+  assert.equal(lookAlikeTypeScore(ranked, 'toggle', 0.375), 0.375);
+  assert.equal(lookAlikeTypeScore(ranked, 'toggle', 0.4), undefined);
+  assert.equal(lookAlikeTypeScore(ranked, 'menu_item', 0), undefined);
 });
 
 test('embeddings are L2-normalised; cosine of unit vectors', () => {

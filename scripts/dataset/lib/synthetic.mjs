@@ -376,6 +376,7 @@ export function buildSyntheticPage(seed) {
     const padX = pr.int(10, 18);
     const gap = pr.int(8, 14);
     const radius = pr.pick([0, 3, 4, 6, 8, 12]);
+    const itemStyle = `display:flex;align-items:center;gap:${gap}px;padding:${padY}px ${padX}px;cursor:pointer`;
     const head = (t) => `<div style="padding:${pr.int(6, 10)}px ${padX}px ${pr.int(2, 5)}px;font-size:${pr.int(10, 12)}px;font-weight:700;color:var(--muted);${pr.bool(0.6) ? 'text-transform:uppercase;letter-spacing:.04em' : ''}">${esc(t)}</div>`;
     const entry = (t, current) => {
       let leadHtml = '';
@@ -385,7 +386,7 @@ export function buildSyntheticPage(seed) {
       const second = twoLine ? `<span class="muted" style="display:block;font-size:.85em">${esc(lead === 'avatar' ? `${t.split(' ')[0].toLowerCase()}@${pr.pick(['acme.com', 'contoso.org', 'mail.example'])}` : `${pr.int(2, 40)} members`)}</span>` : '';
       const check = current && pr.bool(0.5) ? '<span style="margin-left:auto;color:var(--accent)">✓</span>' : '';
       const bg = current && pr.bool(0.5) ? 'background:color-mix(in srgb,var(--accent) 10%,transparent);' : '';
-      return `<div data-el="menu_item" data-eid="${nextId()}" style="display:flex;align-items:center;gap:${gap}px;padding:${padY}px ${padX}px;cursor:pointer;${bg}">${leadHtml}<span>${esc(t)}${second}</span>${check}</div>`;
+      return `<div data-el="menu_item" data-eid="${nextId()}" style="${itemStyle};${bg}">${leadHtml}<span>${esc(t)}${second}</span>${check}</div>`;
     };
     const names = pr.shuffle(lead === 'avatar' ? W.PICKER_PEOPLE : W.PICKER_WORDS);
     const parts = [];
@@ -398,7 +399,7 @@ export function buildSyntheticPage(seed) {
     }
     if (pr.bool(0.4)) {
       parts.push('<div class="sep"></div>');
-      for (const t of pr.shuffle(W.PICKER_COMMANDS).slice(0, pr.int(1, 2))) parts.push(`<div data-el="menu_item" data-eid="${nextId()}" style="display:flex;align-items:center;gap:${gap}px;padding:${padY}px ${padX}px;cursor:pointer">${esc(t)}</div>`);
+      for (const t of pr.shuffle(W.PICKER_COMMANDS).slice(0, pr.int(1, 2))) parts.push(`<div data-el="menu_item" data-eid="${nextId()}" style="${itemStyle}">${esc(t)}</div>`);
     }
     const shadow = pr.pick(['0 8px 12px rgba(9,30,66,.15),0 0 1px rgba(9,30,66,.31)', '0 4px 14px rgba(0,0,0,.3)', '0 2px 6px rgba(0,0,0,.2)', 'none']);
     const border = shadow === 'none' || pr.bool(0.4) ? '1px solid var(--border)' : 'none';

@@ -31,6 +31,16 @@ export function typeProbability(ranked: readonly { label: string; score: number 
   return p;
 }
 
+/**
+ * findElement's rule for a look-alike (an element whose top-ranked type is another one): it matches `type` when the
+ * classifier gives that type a probability above 0 and at least `minScore`; returns that probability (its type
+ * score), or undefined when it does not match.
+ */
+export function lookAlikeTypeScore(ranked: readonly { label: string; score: number }[], type: string, minScore: number): number | undefined {
+  const p = typeProbability(ranked, type);
+  return p > 0 && p >= minScore ? p : undefined;
+}
+
 /** Numerically stable softmax of one row. */
 export function softmax(logits: ArrayLike<number>, offset = 0, n = logits.length): Float64Array {
   let max = -Infinity;

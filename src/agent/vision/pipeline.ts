@@ -12,7 +12,7 @@ import { frameFromImage, type CaptureStats, type ScreenCapturer } from './captur
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
 import { TapCache } from './resample.js';
 import { FrameCache } from './frame-cache.js';
-import { labelToKind, softmax, typeProbability } from './labels.js';
+import { labelToKind, lookAlikeTypeScore, softmax } from './labels.js';
 import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
 import { cosine, splitEmbeddings } from './similarity.js';
 import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
@@ -235,9 +235,8 @@ export class VisionPipeline {
       let typeScore = el.typeScore ?? 1;
       let lookAlike = false;
       if (q.type && el.type !== q.type) {
-        if (q.typeMinScore === undefined) continue;
-        const p = typeProbability(inFrame[el.index]?.ranked ?? [], q.type);
-        if (p <= 0 || p < q.typeMinScore) continue;
+        const p = q.typeMinScore === undefined ? undefined : lookAlikeTypeScore(inFrame[el.index]?.ranked ?? [], q.type, q.typeMinScore);
+        if (p === undefined) continue;
         typeScore = p;
         lookAlike = true;
       }
