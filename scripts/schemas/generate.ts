@@ -1,0 +1,80 @@
+/**
+ * JSON Schemas (draft 2020-12) for every wire payload, generated from the zod contracts in src/common (issue 22 §3),
+ * so another implementation can validate its messages without reading our TypeScript.
+ *
+ *   npm run schemas            write docs/schemas/*.schema.json
+ *   npm run schemas -- --check exit 1 when a committed schema differs from the code (CI runs this through a test)
+ *
+ * Refinements that JSON Schema cannot express (e.g. "strictly ascending waves") are enforced by the agent only;
+ * docs/PROTOCOL.md names them.
+ */
+import { readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { wireSchemas } from './catalogue.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SCHEMA_DIR = join(ROOT, 'docs', 'schemas');
+
+const USAGE = `Usage: npm run schemas [-- --check] [--help]
+  Writes one JSON Schema per wire payload into docs/schemas/, generated from the zod contracts in src/common.
+  --check   write nothing; exit 1 and name each schema that differs from the code (or is missing / stale)`;
+
+function main(argv: string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const unknown = argv.filter((a) => a !== '--check');
+  if (unknown.length > 0) {
+    process.stderr.write(`error [invalid_argument]: unknown argument ${unknown[0]}\n${USAGE}\n`);
+    return 2;
+  }
+  const check = argv.includes('--check');
+  const rendered = renderAll();
+  if (check) {
+    const problems = diffAgainstDisk(rendered);
+    for (const p of problems) process.stderr.write(`schema drift: ${p}\n`);
+    if (problems.length > 0) process.stderr.write('run `npm run schemas` and commit docs/schemas/\n');
+    else process.stdout.write(`docs/schemas: ${rendered.size} schemas match the code\n`);
+    return problems.length > 0 ? 1 : 0;
+  }
+  mkdirSync(SCHEMA_DIR, { recursive: true });
+  for (const [file, text] of rendered) writeFileSync(join(SCHEMA_DIR, file), text);
+  process.stdout.write(`wrote ${rendered.size} schemas to docs/schemas/\n`);
+  return 0;
+}
+
+/** file name → pretty JSON text of its schema */
+export function renderAll(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of wireSchemas()) {
+    const schema = { $id: `https://rpa-edge.invalid/schemas/${entry.file}`, title: entry.title, description: entry.description, ...entry.jsonSchema() };
+    out.set(entry.file, JSON.stringify(schema, null, 2) + '\n');
+  }
+  return out;
+}
+
+export function diffAgainstDisk(rendered: Map<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [file, text] of rendered) {
+    let onDisk: string | undefined;
+    try {
+      onDisk = readFileSync(join(SCHEMA_DIR, file), 'utf8');
+    } catch {
+      problems.push(`${file} is missing`);
+      continue;
+    }
+    if (onDisk !== text) problems.push(`${file} differs from the zod contract`);
+  }
+  let present: string[] = [];
+  try {
+    present = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.schema.json'));
+  } catch {
+    /* reported above as missing */
+  }
+  for (const f of present) if (!rendered.has(f)) problems.push(`${f} has no zod contract any more (stale)`);
+  return problems;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main(process.argv.slice(2));
