@@ -50,7 +50,7 @@ test('rpa-fleet controller + rollout start --follow + status + agents + feedback
     await publishSimRelease(admin, { keys, channel: 'prod', roles: { detector: { stable } } });
     fleet = await startFleetSim({ url: broker.url, count: 10, channel: 'prod', trust: keys.trust, windowMs: 300, requestsPerWindow: 30, mqtt: { protocolVersion: broker.protocolVersion } });
 
-    controller = spawn(process.execPath, [bin, 'controller', '--broker', broker.url, '--key', files.privateKeyPath, '--db', db, '--tick', '200ms', '--metrics-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    controller = spawn(process.execPath, [bin, 'controller', '--init', '--broker', broker.url, '--key', files.privateKeyPath, '--db', db, '--tick', '200ms', '--metrics-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let ctlOut = '';
     controller.stdout!.on('data', (d) => (ctlOut += d));
     controller.stderr!.on('data', (d) => (ctlOut += d));

@@ -9,11 +9,11 @@ import { isValidTopicSegment } from '../../common/topics.js';
 import { ROLES, type Role } from '../../common/wire.js';
 import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } from '../../fleet/controller/controller.js';
 import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
-import { ControllerStore, type LogRow, type RolloutRow } from '../../fleet/controller/store.js';
+import type { ControllerStore, LogRow, RolloutRow } from '../../fleet/controller/store.js';
 import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
 import { resolveModelRef } from '../../fleet/publisher.js';
 import { brokerOptions, connectFromFlags, parseBrokerFlags, type BrokerFlags } from './connect.js';
-import { dbHelp, dbOption, dbPath } from './controller.js';
+import { dbHelp, dbOption, dbPath, withFleetStore } from './db.js';
 
 export interface RolloutStartArgs {
   spec: Omit<RolloutSpec, 'stable'> & { stable?: string };
@@ -181,10 +181,7 @@ async function follow(store: ControllerStore, id: string, io: CommandIO, json: b
   }
 }
 
-function withStore<T>(db: string, fn: (s: ControllerStore) => Promise<T>): Promise<T> {
-  const s = new ControllerStore(db);
-  return fn(s).finally(() => s.close());
-}
+const withStore = withFleetStore;
 
 const start: Command<RolloutStartArgs> = {
   name: 'rollout start',

@@ -5,9 +5,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cohortStats } from '../../fleet/controller/judge.js';
-import { ControllerStore } from '../../fleet/controller/store.js';
+import type { ControllerStore } from '../../fleet/controller/store.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
-import { dbHelp, dbOption, dbPath } from './controller.js';
+import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 import { describeRollout } from './rollout.js';
 
 export interface StatusArgs {
@@ -85,7 +85,7 @@ Reads the controller's database (run \`rpa-fleet controller\`).
 ${dbHelp}`,
   parse: parseStatus,
   async run(a, io) {
-    const store = new ControllerStore(a.db);
+    const store = openFleetStore(a.db);
     try {
       for (;;) {
         const snap = fleetSnapshot(store, Date.now(), a.sinceMs);
