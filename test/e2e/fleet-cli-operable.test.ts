@@ -51,6 +51,17 @@ test('rpa-fleet init creates the database; status without one says fleet_db_miss
     const st = await run(fleetBin, ['status'], env);
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, /agents: 0 online of 0/);
+    assert.match(st.stdout, /controller: no controller has ever run on this database/);
+
+    // A rollout recorded with no controller running says nothing will act on it.
+    const started = await run(fleetBin, ['rollout', 'start', '--channel', 'prod', '--role', 'detector', '--candidate', 'a'.repeat(64), '--stable', 'b'.repeat(64)], env);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /no controller has ever run on this database: nothing acts on rollouts until you start `rpa-fleet controller/);
+    const rs = await run(fleetBin, ['rollout', 'status'], env);
+    assert.match(rs.stdout, /PENDING[\s\S]*created \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ[\s\S]*no controller has ever run/);
+    const id = /^(ro-\S+)/.exec(rs.stdout)![1]!;
+    const one = await run(fleetBin, ['rollout', 'status', id], env);
+    assert.match(one.stdout, /history:\n    \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ created: prod\/detector/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

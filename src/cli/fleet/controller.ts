@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { FleetController } from '../../fleet/controller/controller.js';
+import { controllerHealth } from '../../fleet/controller/health.js';
 import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometheus.js';
 import { loadSigningKey } from '../../fleet/keys.js';
 import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed } from '../command.js';
@@ -89,8 +90,8 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
   const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say });
   await ctl.start();
-  const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost) : undefined;
-  say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);
+  const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost, { health: () => controllerHealth(ctl, Date.now()) }) : undefined;
+  say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics, health http://${a.metricsHost}:${metrics.port}/health` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -119,7 +120,8 @@ Options:
   --trust FILE            trust file whose releases role verifies releases seen on the wire
 ${dbHelp}
   --init                  create the database if it does not exist (otherwise: error fleet_db_missing)
-  --metrics-port N        serve Prometheus /metrics on this port (0 = any free port)
+  --metrics-port N        serve Prometheus /metrics and /health (liveness; readiness = broker connected and
+                          database writable; JSON, 200 or 503) on this port (0 = any free port)
   --metrics-host H        address for /metrics (default 127.0.0.1)
   --shared-group G        take metrics/events/feedback through an MQTT 5 shared subscription
                           ($share/G/...) so several controllers split the stream; they share --db

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { cohortStats } from './judge.js';
 import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
+import { healthProbe, healthStatusCode, type HealthReport } from './health.js';
 
 /** Fleet aggregates look back this far (a few metrics windows). */
 const LOOKBACK_MS = 5 * 60_000;
@@ -100,9 +101,16 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves GET /metrics on host:port (port 0 = any free port). */
-export async function serveMetrics(reg: Registry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
+/** Serves GET /metrics on host:port (port 0 = any free port), and /health when given a health source. */
+export async function serveMetrics(reg: Registry, port: number, host = '127.0.0.1', opts: { health?: () => HealthReport } = {}): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
+    const probe = healthProbe(req.url?.split('?')[0] ?? '');
+    if (req.method === 'GET' && probe && opts.health) {
+      const report = opts.health();
+      res.writeHead(healthStatusCode(report, probe), { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(report));
+      return;
+    }
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
       reg.metrics().then(
         (text) => {
