@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { cohortStats } from './judge.js';
 import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
+import { registerAlertMetrics } from './alert-metrics.js';
 import { healthProbe, healthStatusCode, type HealthReport } from './health.js';
 
 /** Fleet aggregates look back this far (a few metrics windows). */
@@ -93,6 +94,7 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
   counter('rpa_fleet_windows_duplicate_total', 'metrics windows dropped as duplicates by (agentId, seq)', () => ctl.stats.duplicates);
   counter('rpa_fleet_invalid_messages_total', 'messages that failed schema validation', () => ctl.stats.invalid);
   counter('rpa_fleet_releases_published_total', 'releases signed and published by this controller', () => ctl.stats.releasesPublished);
+  registerAlertMetrics(reg, ctl, clock); // what assets/prometheus/rpa-fleet-alerts.yml needs
   return reg;
 }
 
