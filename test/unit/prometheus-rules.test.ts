@@ -89,7 +89,7 @@ test('the alerting series carry what the rules are about: PSI per agent, presenc
     store.putEvent({ agentId: 'p1', seq: 1, ts: new Date(now).toISOString(), type: 'rolled_back', role: 'detector', reason: 'guard_breach' }, now);
     store.putRelease({ schemaVersion: 1, channel: 'prod', seq: 1, issued: new Date(0).toISOString(), expires: new Date(now + 86_400_000).toISOString(), roles: { detector: { stable: B } } }, now);
     const id = startRollout(store, { ...DEFAULT_SPEC, channel: 'prod', role: 'detector', candidate: A, waveMinDurationMs: 300_000 }, now);
-    store.transition(id, ['pending'], { state: 'rolled_back', result: { verdict: { kind: 'fail', breach: 'error_rate', reasons: [], summary: {} } } }, now);
+    store.transition(id, ['pending'], { state: 'rolled_back', result: { rolledBackAt: now - 5000, verdict: { kind: 'fail', breach: 'error_rate', reasons: [], summary: {} } } }, now);
 
     const text = await controllerRegistry(ctl, () => now).metrics();
     const has = (re: RegExp) => assert.match(text, re);
@@ -97,7 +97,7 @@ test('the alerting series carry what the rules are about: PSI per agent, presenc
     has(/^rpa_fleet_channel_agents\{channel="prod",online="false"\} 2$/m);
     has(/^rpa_fleet_channel_agents\{channel="prod",online="true"\} 1$/m);
     has(/^rpa_fleet_agent_rollbacks\{channel="prod",role="detector",reason="guard_breach"\} 1$/m);
-    has(new RegExp(`^rpa_fleet_rollout_ended_timestamp_seconds\\{rollout="${id}",channel="prod",role="detector",outcome="rolled_back",breach="error_rate"\\} ${now / 1000}$`, 'm'));
+    has(new RegExp(`^rpa_fleet_rollout_ended_timestamp_seconds\\{rollout="${id}",channel="prod",role="detector",outcome="rolled_back",breach="error_rate"\\} ${(now - 5000) / 1000}$`, 'm'));
     has(/^rpa_fleet_broker_connected 1$/m);
   });
 });

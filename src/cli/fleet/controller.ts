@@ -132,6 +132,7 @@ ${dbHelp}
 ${brokerHelp}
 
 Example:
+  rpa-fleet init                  # once: creates the fleet database (or pass --init here)
   rpa-fleet controller --broker mqtt://localhost:1883 --key keys/releases.key --metrics-port 9464`,
   parse: parseController,
   run: runController,

@@ -14,6 +14,7 @@ import { parseDuration, parseFlags, reportError, type Command, type CommandIO, t
 import { resolveModelRef } from '../../fleet/publisher.js';
 import { brokerOptions, connectFromFlags, parseBrokerFlags, type BrokerFlags } from './connect.js';
 import { dbHelp, dbOption, dbPath, withFleetStore } from './db.js';
+import { rolloutEndedAt } from '../../fleet/controller/wave-clock.js';
 import { ControllerHeartbeats, describeDetached, isoMinute, type Attachment } from '../../fleet/controller/heartbeat.js';
 
 export interface RolloutStartArgs {
@@ -140,7 +141,7 @@ export function describeRollout(r: RolloutRow, ctx: RolloutContext = {}): string
   const terminal = TERMINAL_STATES.includes(r.state);
   const lines = [
     `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${r.spec.stable.slice(0, 12)}… → ${r.spec.candidate.slice(0, 12)}…  ${where}`,
-    `  created ${isoMinute(r.createdAt)}${terminal ? `, ended ${isoMinute(r.updatedAt)}` : ''}`,
+    `  created ${isoMinute(r.createdAt)}${terminal ? `, ended ${isoMinute(rolloutEndedAt(r))}` : ''}`,
     `  waves ${r.spec.waves.join(',')}${r.spec.shadowFirst ? ' (shadow first)' : ''}  min ${Math.round(r.spec.waveMinDurationMs / 1000)} s/wave  gates: errors ≤ ${(r.spec.maxErrorRate * 100).toFixed(2)} %, p95 ≤ ${r.spec.maxP95Ms} ms${r.spec.maxP95RatioToStable ? ` and ≤ ${r.spec.maxP95RatioToStable}× stable` : ''}${r.spec.minAgreement !== undefined ? `, agreement ≥ ${r.spec.minAgreement}` : ''}`,
   ];
   if (latest && !TERMINAL_STATES.includes(r.state)) {

@@ -8,7 +8,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { AgentEvent, MetricsWindow } from '../../common/wire.js';
 import type { Verdict } from './judge.js';
 import { TERMINAL_STATES, type ControllerStore } from './store.js';
-import { waveElapsedMs } from './wave-clock.js';
+import { rolloutEndedAt, waveElapsedMs } from './wave-clock.js';
 
 /** Drift and agent rollbacks look back this far (a few metrics windows). */
 const LOOKBACK_MS = 15 * 60_000;
@@ -106,7 +106,7 @@ export function registerAlertMetrics(reg: Registry, ctl: AlertMetricsSource, clo
       for (const r of store.rollouts()) {
         if (!TERMINAL_STATES.includes(r.state)) continue;
         const breach = r.state === 'rolled_back' ? String((r.result?.['verdict'] as { breach?: string } | undefined)?.breach ?? '') : '';
-        this.set({ rollout: r.id, channel: r.spec.channel, role: r.spec.role, outcome: r.state, breach }, r.updatedAt / 1000);
+        this.set({ rollout: r.id, channel: r.spec.channel, role: r.spec.role, outcome: r.state, breach }, rolloutEndedAt(r) / 1000);
       }
     },
   });

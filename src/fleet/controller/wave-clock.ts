@@ -34,3 +34,12 @@ export function pauseMarks(db: Database.Database, rolloutId: string, since: numb
 export function waveElapsedMs(db: Database.Database, rolloutId: string, phaseStartedAt: number, now: number): number {
   return Math.max(0, now - phaseStartedAt - pausedMs(pauseMarks(db, rolloutId, phaseStartedAt), phaseStartedAt, now));
 }
+
+/**
+ * When an ended rollout ended: the controller's own record of completion or rollback; the row's
+ * `updatedAt` moves later (e.g. when every agent is confirmed back on stable), so it is only the fallback.
+ */
+export function rolloutEndedAt(r: { updatedAt: number; result?: Record<string, unknown> }): number {
+  const at = r.result?.['completedAt'] ?? r.result?.['rolledBackAt'];
+  return typeof at === 'number' ? at : r.updatedAt;
+}
