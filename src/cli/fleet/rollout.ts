@@ -275,7 +275,8 @@ Example:
       const id = startRollout(store, a.spec, Date.now());
       const r = store.rollout(id)!;
       io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `rollout ${id} recorded; the controller publishes wave 1 (${phasesOf(r.spec)[0]!.percent} %) on its next tick`);
-      if (!a.json) {
+      if (!a.json && !a.follow) {
+        // (--follow says it itself, and again if the controller goes away later)
         const detached = describeDetached(rolloutContext(store, a.db).attachment!, a.db);
         if (detached) io.out(detached);
       }
