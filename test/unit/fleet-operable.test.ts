@@ -14,7 +14,7 @@ import { ControllerStore, type LogRow } from '../../src/fleet/controller/store.j
 import { DEFAULT_SPEC } from '../../src/fleet/controller/judge.js';
 import { controlRollout, startRollout } from '../../src/fleet/controller/controller.js';
 import { describeLog, describeRollout, historyOf, rolloutContext } from '../../src/cli/fleet/rollout.js';
-import { fleetSnapshot, renderSnapshot } from '../../src/cli/fleet/status.js';
+import { fleetSnapshot, modelLabels, renderSnapshot } from '../../src/cli/fleet/status.js';
 import type { AgentStatus, MetricsWindow } from '../../src/common/wire.js';
 
 const A = 'a'.repeat(64);
@@ -122,7 +122,7 @@ test('status: agents, versions and cohorts grouped by channel (real SQLite)', ()
     const now = Date.now();
     const status = (agentId: string, channel: string | undefined, online: boolean, modelId: string): AgentStatus => ({
       agentId, online, ts: new Date(now).toISOString(), agentVersion: '0.1.0', ...(channel ? { channel } : {}),
-      roles: { detector: { state: 'committed', modelId, version: modelId === A ? '1.1.0' : '1.0.0', provider: 'cpu', cohort: 'stable' } },
+      roles: { detector: { state: 'committed', modelId, name: 'ui-detector', version: modelId === A ? '1.1.0' : '1.0.0', provider: 'cpu', cohort: 'stable' } },
     });
     s.putStatus(status('p1', 'prod', true, B), now);
     s.putStatus(status('p2', 'prod', false, B), now);
@@ -136,7 +136,9 @@ test('status: agents, versions and cohorts grouped by channel (real SQLite)', ()
     const snap = fleetSnapshot(s, now, 60_000);
     assert.deepEqual(snap.agents.channels, [{ channel: 'prod', total: 2, online: 1 }, { channel: 'staging', total: 1, online: 1 }]);
     assert.deepEqual(snap.cohorts.map((c) => [c.channel, c.errorRate]), [['prod', 0], ['staging', 0.05]]);
-    const text = renderSnapshot(snap, []);
+    const text = renderSnapshot(snap, [], undefined, modelLabels(s));
+    assert.match(text, /ui-detector@1\.1\.0/, 'models by name@version, not hex');
+    assert.doesNotMatch(text, /aaaaaaaaaaaa|bbbbbbbbbbbb/);
     const prodAt = text.indexOf('channel prod: 1 online of 2');
     const stagingAt = text.indexOf('channel staging: 1 online of 1');
     assert.ok(prodAt >= 0 && stagingAt > prodAt, text);

@@ -26,6 +26,15 @@ export function parseStatus(argv: string[]): Parsed<StatusArgs> {
   return { kind: 'ok', value: { db: dbPath(r.values), watch: r.values['watch'] === true, sinceMs: since, json: r.values['json'] === true } };
 }
 
+/** `name@version` for a modelId, as the agents running it report it (issue 16 §5: no hex ids in views); else the id's first 12 hex. */
+export function modelLabels(store: ControllerStore): (modelId: string) => string {
+  const names = new Map<string, string>();
+  for (const a of store.agents()) {
+    for (const rs of Object.values(a.status.roles)) if (rs?.modelId && rs.name && rs.version) names.set(rs.modelId, `${rs.name}@${rs.version}`);
+  }
+  return (id) => names.get(id) ?? (id ? id.slice(0, 12) : '-');
+}
+
 export interface FleetSnapshot {
   agents: { total: number; online: number; channels: { channel: string; total: number; online: number }[] };
   versions: { channel: string; role: string; model: string; version: string; provider: string; cohort: string; agents: number }[];
@@ -82,21 +91,21 @@ function table(rows: string[][]): string {
 }
 
 /** Renders the snapshot one section per channel (issue 16 §5: "status groups by channel"). */
-export function renderSnapshot(s: FleetSnapshot, rollouts: string[], controllerLine?: string): string {
+export function renderSnapshot(s: FleetSnapshot, rollouts: string[], controllerLine?: string, label: (modelId: string) => string = (id) => id.slice(0, 12)): string {
   const out = [`agents: ${s.agents.online} online of ${s.agents.total}`];
   if (controllerLine) out.push(controllerLine);
   out.push('');
   for (const ch of s.agents.channels) {
     out.push(`channel ${ch.channel}: ${ch.online} online of ${ch.total}`);
     const versions = s.versions.filter((v) => v.channel === ch.channel);
-    if (versions.length) out.push(indent(table([['ROLE', 'MODEL', 'VERSION', 'PROVIDER', 'COHORT', 'AGENTS'], ...versions.map((v) => [v.role, v.model.slice(0, 12), v.version, v.provider, v.cohort, String(v.agents)])])));
+    if (versions.length) out.push(indent(table([['ROLE', 'MODEL', 'VERSION', 'PROVIDER', 'COHORT', 'AGENTS'], ...versions.map((v) => [v.role, label(v.model), v.version, v.provider, v.cohort, String(v.agents)])])));
     const cohorts = s.cohorts.filter((c) => c.channel === ch.channel);
     if (cohorts.length) {
       out.push(
         indent(
           table([
             ['ROLE', 'COHORT', 'MODEL', 'PROVIDER', 'AGENTS', 'REQUESTS', 'ERRORS', 'P95 MS'],
-            ...cohorts.map((c) => [c.role, c.cohort, c.model.slice(0, 12), c.provider, String(c.agents), String(c.requests), `${(c.errorRate * 100).toFixed(2)} %`, c.p95.toFixed(1)]),
+            ...cohorts.map((c) => [c.role, c.cohort, label(c.model), c.provider, String(c.agents), String(c.requests), `${(c.errorRate * 100).toFixed(2)} %`, c.p95.toFixed(1)]),
           ]),
         ),
       );
@@ -131,7 +140,7 @@ ${dbHelp}`,
           if (a.watch && io.isTTY) io.out('\x1b[2J\x1b[H');
           const att = ctx.attachment!;
           const ctlLine = att.kind === 'attached' ? `controller: ${att.heartbeat.instanceId} on ${att.heartbeat.host} (up since ${isoMinute(att.heartbeat.startedAt)})` : `controller: ${describeDetached(att, a.db)}`;
-          io.out(renderSnapshot(snap, active.map((r) => describeRollout(r, ctx)), ctlLine));
+          io.out(renderSnapshot(snap, active.map((r) => describeRollout(r, ctx)), ctlLine, modelLabels(store)));
         }
         if (!a.watch || io.signal?.aborted) return 0;
         await sleep(2000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);
