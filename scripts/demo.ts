@@ -44,6 +44,22 @@ import { createKeytarSecretStore, SecretAccounts } from '../src/agent/secrets/se
 
 const root = resolve(import.meta.dirname, '..');
 const args = new Set(process.argv.slice(2));
+const DEMO_USAGE = `usage: npm run demo [-- --verbose] [-- --keep]
+
+Shows the whole path on an embedded broker, in plain words: fleet keys, the baseline models signed and
+published, a real headless agent verifying and activating them, a detection on a sample screen through
+the bot endpoint, a metrics window upstream, a candidate rolled out and rolled back. Exits 0 only if all
+of it worked. Needs nothing but this checkout (scripts/setup.sh): no external broker.
+
+  --verbose   the agent's own log lines too
+  --keep      keep the work directory (keys, trust file, agent data) for a look afterwards
+  --help      this text`;
+const unknownArgs = [...args].filter((a) => !['--verbose', '--keep', '--help', '-h'].includes(a));
+if (args.has('--help') || args.has('-h') || unknownArgs.length) {
+  if (unknownArgs.length) console.error(`error[bad_argument]: unknown argument ${unknownArgs.join(' ')}\n`);
+  (unknownArgs.length ? console.error : console.log)(DEMO_USAGE);
+  process.exit(unknownArgs.length ? 2 : 0);
+}
 const verbose = args.has('--verbose');
 const say = (s: string) => process.stdout.write(s + '\n');
 const step = (n: number, s: string) => say(`\n[${n}] ${s}`);

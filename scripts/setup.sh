@@ -10,9 +10,12 @@
 #   chromium                      real headless browser for the status window tests
 #   openssl                       test PKI for the TLS broker tests
 #   python3                       the README's Python bot snippet is run by a test (stdlib only)
+#   python3-numpy, python3-onnx   `npm run bench`: the inference and distribution benchmarks generate their models
+#                                 with scripts/fixtures/make_test_models.py and scripts/bench/make_big_model.py
+#   prometheus                    promtool: a test checks and unit-tests the alert rules in assets/prometheus/
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3)
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3 python3-numpy python3-onnx prometheus)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

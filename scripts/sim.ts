@@ -2,17 +2,7 @@
  * `npm run sim -- --broker URL --trust trust.json --agents 100 --channel prod [options]`
  * Runs a set of simulated agents (src/fleet/sim) against a broker: real MQTT clients, real signature
  * checks against the trust file, real chunk fetches, simulated inference. Prints a summary every 5 s.
- *
- *   --agents N               how many (default 100)
- *   --channel C              release channel to follow (default prod)
- *   --id-prefix P            agent ids P0, P1, … (default sim-)   --first-index I (default 0)
- *   --window D               metrics window (default 60s)   --requests N per window (default 50)
- *   --preinstalled ID[,ID]   models the agents start with (a bundled baseline; not fetched)
- *   --fault MODEL:k=v[,k=v]  inject a profile for a model: latencyMs, latencySigma, errorRate, confidence, agreement
- *   --no-fetch               verify manifests but skip fetching bytes (control-plane load only)
- *   --origin-ca FILE         CA (PEM) pinned for the HTTPS origins a manifest lists   --no-origins  broker only
- *   --mqtt-version 5|4       (default 5)
- *   --prefix P               topic prefix (default rpa/v1)
+ * Options: `npm run sim -- --help` (USAGE below).
  * Run under a parent with an IPC channel (child_process.fork), it also takes messages
  * {type:'setProfile', modelId, profile} and {type:'close'}, and sends {type:'ready'} and {type:'summary'}.
  */
@@ -23,8 +13,42 @@ import { fromBase64 } from '../src/common/bytes.js';
 import { startFleetSim, type ModelProfile } from '../src/fleet/sim/index.js';
 import { parseDuration } from '../src/cli/command.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run sim -- --broker URL --trust trust.json [options]
+
+Runs simulated agents (src/fleet/sim) against a broker: real MQTT clients, real signature checks
+against the trust file, real chunk fetches, simulated inference. Prints a summary every 5 s.
+
+  --broker URL             broker to connect to (required), e.g. mqtt://127.0.0.1:1883
+  --trust FILE             the agents' trust file (required; \`rpa-fleet trust init\`)
+  --agents N               how many (default 100)
+  --channel C              release channel to follow (default prod)
+  --id-prefix P            agent ids P0, P1, … (default sim-)   --first-index I (default 0)
+  --window D               metrics window (default 60s)   --requests N per window (default 50)
+  --preinstalled ID[,ID]   models the agents start with (a bundled baseline; not fetched)
+  --fault MODEL:k=v[,k=v]  inject a profile for a model: latencyMs, latencySigma, errorRate, confidence, agreement
+  --no-fetch               verify manifests but skip fetching bytes (control-plane load only)
+  --origin-ca FILE         CA (PEM) pinned for the HTTPS origins a manifest lists   --no-origins  broker only
+  --mqtt-version 5|4       (default 5)
+  --prefix P               topic prefix (default rpa/v1)
+  --connect-batch N        agents connecting at once (default 100)
+  --quiet                  no summary lines
+  --help                   this text
+
+Example:
+  npm run sim -- --broker mqtt://127.0.0.1:1883 --trust trust.json --agents 40 --channel prod --window 10s`;
+
+function parseOrExit(): ReturnType<typeof parseSimArgs> {
+  try {
+    return parseSimArgs();
+  } catch (e) {
+    console.error(`error[bad_argument]: ${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const parseSimArgs = () => parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h' },
     broker: { type: 'string' },
     trust: { type: 'string' },
     agents: { type: 'string', default: '100' },
@@ -44,9 +68,14 @@ const { values } = parseArgs({
     quiet: { type: 'boolean' },
   },
 });
+const { values } = parseOrExit();
 
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 if (!values.broker || !values.trust) {
-  console.error('usage: npm run sim -- --broker mqtt://127.0.0.1:1883 --trust trust.json [--agents 100] [--channel prod] [--window 60s] [--fault MODEL:errorRate=0.2]');
+  console.error(`error[bad_argument]: --broker and --trust are required\n\n${USAGE}`);
   process.exit(2);
 }
 const trustFile = await readTrustFile(values.trust);

@@ -13,6 +13,9 @@ import mqtt from 'mqtt';
 import { startMosquitto } from '../../test/helpers/brokers.js';
 import { adminClient, buildModel, makeFleet, publishBuilt } from '../../test/integration/agent-harness.js';
 import { topics } from '../../src/common/topics.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 const T = topics();
 const tick = 100; // USER_HZ
 const cpuOf = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 1000 / tick; };

@@ -15,6 +15,9 @@ import { startMosquitto } from '../../test/helpers/brokers.js';
 import { adminClient, buildModel, makeFleet, publishBuilt, publishRelease, releaseOf, startTestAgent, workspace } from '../../test/integration/agent-harness.js';
 import type { AgentEvent } from '../../src/common/wire.js';
 import { topics } from '../../src/common/topics.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, mib: { type: 'string', default: '64' }, 'chunk-kib': { type: 'string', default: '256' } } });
 const runs = Number(values.runs), mib = Number(values.mib), chunkSize = Number(values['chunk-kib']) * 1024;

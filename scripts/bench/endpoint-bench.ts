@@ -17,6 +17,9 @@ import { connect } from '../../src/agent/endpoint/client.js';
 import { checkPngBase64 } from '../../src/agent/endpoint/png.js';
 import { BotLimitsDefaults } from '../../src/common/bot-protocol.js';
 import { drawScreen, OnnxTestServices } from '../../test/helpers/endpoint-harness.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const quick = process.argv.includes('--quick');
 const root = resolve(import.meta.dirname, '..', '..');

@@ -10,6 +10,9 @@ import * as ort from 'onnxruntime-node';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InferenceHost } from '../../src/agent/inference/host.js';
 import { convInput, f, machine, makeBenchModels } from './inference-models.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const seconds = Number(process.argv[2] ?? 5);
 const spin = process.argv[3] === '1';

@@ -19,6 +19,9 @@ import { InferenceHost } from '../../src/agent/inference/host.js';
 import type { ModelManifest, Role } from '../../src/common/wire.js';
 import { f, machine, makeBenchModels, stats } from './inference-models.js';
 import { baselineBytes, buildBaseline, missingModels } from '../../test/integration/service-helpers.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const calls = Number(process.argv[2] ?? 1000);
 const ROUNDS = 3;

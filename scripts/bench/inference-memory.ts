@@ -8,6 +8,9 @@ import * as ort from 'onnxruntime-node';
 import { InferenceHost } from '../../src/agent/inference/host.js';
 import { mallocTuned } from '../../src/agent/inference/malloc.js';
 import { f, machine, makeBenchModels } from './inference-models.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const swaps = Number(process.argv[2] ?? 100);
 // recycleAfterLoads for the host (default 0 here: measure whether long-lived workers alone stay flat)

@@ -12,6 +12,9 @@ import { InferenceHost } from '../../src/agent/inference/host.js';
 import { convInput, f, machine, makeBenchModels, stats } from './inference-models.js';
 import type { Role } from '../../src/common/wire.js';
 import { baselineBytes, buildBaseline, missingModels } from '../../test/integration/service-helpers.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const rounds = Number(process.argv[2] ?? 15);
 // intra-op threads for both sessions (default 1: on a shared, oversubscribed box a multi-threaded op

@@ -12,6 +12,9 @@ import { performance } from 'node:perf_hooks';
 import { InferenceHost } from '../../src/agent/inference/host.js';
 import type { Feeds } from '../../src/agent/inference/protocol.js';
 import { convInput, f, machine, makeBenchModels, stats } from './inference-models.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const kind = process.argv[2] ?? 'conv';
 const swaps = Number(process.argv[3] ?? 10);

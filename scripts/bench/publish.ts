@@ -18,6 +18,9 @@ import { connectBroker } from '../../src/fleet/mqtt.js';
 import { publishModel } from '../../src/fleet/publisher.js';
 import { generateSigningKey } from '../../src/fleet/signer.js';
 import { startAedes, startMosquitto, type TestBroker } from '../../test/helpers/brokers.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '64' }, 'chunk-kib': { type: 'string', default: '256' }, runs: { type: 'string', default: '1' } } });
 const size = Number(values.mib) * 1024 * 1024;

@@ -11,6 +11,9 @@ import { parseArgs } from 'node:util';
 import { connectBroker } from '../../src/fleet/mqtt.js';
 import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim } from '../../src/fleet/sim/index.js';
 import { startMosquitto } from '../../test/helpers/brokers.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '50' }, 'model-mib': { type: 'string', default: '10' }, 'chunk-kib': { type: 'string', default: '1024' } } });
 const K = Number(values.clients);

@@ -28,6 +28,9 @@ import { parseDuration } from '../../src/cli/command.js';
 import { startMosquitto } from '../../test/helpers/brokers.js';
 import { startOrigin, type TestOrigin } from '../../test/helpers/origin-server.js';
 import { createHash, randomBytes } from 'node:crypto';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const { values } = parseArgs({
   options: {

@@ -24,6 +24,9 @@ import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import { loadSpecFile } from '../../src/agent/vision/spec.js';
 import type { Role } from '../../src/common/wire.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(import.meta.url);
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);

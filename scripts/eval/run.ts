@@ -42,6 +42,15 @@ interface Args {
   write: boolean;
 }
 
+const EVAL_USAGE = `usage: npm run eval -- [--models assets/models] [--data DIR] [--heldout-seed 500000] [--heldout-count 100]
+                       [--real-count 12] [--out docs/EVALUATION.md] [--json FILE] [--no-write]
+
+Evaluates the agent's TypeScript vision pipeline end to end on generated held-out pages and the
+hand-written "real" pages (generated under --data when missing), and writes the report (docs/EVALUATION.md).
+  --no-write   print the figures without rewriting the report
+  --json FILE  also write the figures as JSON
+  --help       this text`;
+
 function parseArgs(argv: string[]): Args {
   const a: Args = { models: join(ROOT, 'assets', 'models'), data: '/work/data/eval', heldoutSeed: 500000, heldoutCount: 100, realCount: 12, out: join(ROOT, 'docs', 'EVALUATION.md'), json: null, write: true };
   for (let i = 0; i < argv.length; i++) {
@@ -55,7 +64,13 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--out') a.out = resolve(v!), i++;
     else if (k === '--json') a.json = resolve(v!), i++;
     else if (k === '--no-write') a.write = false;
-    else throw new Error(`unknown argument ${k}`);
+    else if (k === '--help' || k === '-h') {
+      console.log(EVAL_USAGE);
+      process.exit(0);
+    } else {
+      console.error(`error[bad_argument]: unknown argument ${k}\n\n${EVAL_USAGE}`);
+      process.exit(2);
+    }
   }
   return a;
 }

@@ -118,7 +118,26 @@ export async function runTool(tool: string, intro: string, commands: Command<any
   }
 }
 
+const guarded = new WeakSet<NodeJS.EventEmitter>();
+
+/**
+ * A reader that goes away (`rpa-fleet … | head -1`) ends the process quietly, as SIGPIPE ends a C tool,
+ * instead of an unhandled 'error' event with a stack trace. Installed once per stream; other stream
+ * errors are still reported.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.EventEmitter, exit: (code: number) => void = (c) => process.exit(c)): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return exit(0);
+    process.stderr.write(`error[internal]: ${e.message}\n`);
+    exit(1);
+  });
+}
+
 export function processIO(): CommandIO {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   return {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),

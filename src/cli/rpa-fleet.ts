@@ -5,6 +5,7 @@ import { processIO, runTool, type Command } from './command.js';
 async function commands(): Promise<Command<any>[]> {
   const mods: { commands: Command<any>[] }[] = await Promise.all([
     // one line per verb module, e.g. import('./agent/run.js'),
+    import('./fleet/init.js'),
     import('./fleet/keys.js'),
     import('./fleet/trust.js'),
     import('./fleet/model.js'),

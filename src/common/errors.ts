@@ -58,6 +58,7 @@ export const ErrorCodes = {
   secret_missing: 'a required secret is not in the OS credential store',
   broker_unreachable: 'could not connect to the MQTT broker',
   not_found: 'the requested item does not exist',
+  fleet_db_missing: 'the fleet database does not exist: create it with `rpa-fleet init` (or pass --init), or point --db / RPA_FLEET_DB at it',
   forbidden_sender: 'an IPC message came from a frame outside the app\'s own protocol',
   timeout: 'the operation timed out',
   aborted: 'the operation was cancelled',

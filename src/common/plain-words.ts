@@ -48,6 +48,7 @@ const REASONS: Partial<Record<ErrorCode, string>> = {
   secret_missing: 'A password or key the agent needs is missing from the credential store.',
   broker_unreachable: 'The update server cannot be reached; detection keeps working with the current models.',
   not_found: 'Something the agent looked for does not exist.',
+  fleet_db_missing: 'The fleet database does not exist yet; create it with rpa-fleet init.',
   forbidden_sender: 'A request came from outside the status window and was refused.',
   timeout: 'An operation took too long and was stopped.',
   aborted: 'An operation was cancelled.',

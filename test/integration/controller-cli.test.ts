@@ -50,7 +50,7 @@ test('rpa-fleet controller + rollout start --follow + status + agents + feedback
     await publishSimRelease(admin, { keys, channel: 'prod', roles: { detector: { stable } } });
     fleet = await startFleetSim({ url: broker.url, count: 10, channel: 'prod', trust: keys.trust, windowMs: 300, requestsPerWindow: 30, mqtt: { protocolVersion: broker.protocolVersion } });
 
-    controller = spawn(process.execPath, [bin, 'controller', '--broker', broker.url, '--key', files.privateKeyPath, '--db', db, '--tick', '200ms', '--metrics-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    controller = spawn(process.execPath, [bin, 'controller', '--init', '--broker', broker.url, '--key', files.privateKeyPath, '--db', db, '--tick', '200ms', '--metrics-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let ctlOut = '';
     controller.stdout!.on('data', (d) => (ctlOut += d));
     controller.stderr!.on('data', (d) => (ctlOut += d));
@@ -62,6 +62,11 @@ test('rpa-fleet controller + rollout start --follow + status + agents + feedback
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.match(ctlOut, /controller .* running: db .*metrics http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    const healthUrl = /health (http:\/\/127\.0\.0\.1:\d+\/health)/.exec(ctlOut)?.[1];
+    assert.ok(healthUrl, ctlOut);
+    const health = await fetch(healthUrl);
+    assert.equal(health.status, 200);
+    assert.deepEqual(((await health.json()) as { ready: boolean; checks: { broker: { ok: boolean } } }).checks.broker.ok, true);
 
     const ro = await run(['rollout', 'start', '--db', db, '--channel', 'prod', '--role', 'detector', '--candidate', 'd@1.1.0', '--broker', broker.url, '--waves', '50,100', '--wave-min-duration', '1s', '--min-agents', '2', '--min-requests', '20', '--max-error-rate', '0.05', '--max-p95-ms', '100', '--follow']);
     assert.equal(ro.code, 0, ro.out + ro.err);
@@ -76,6 +81,8 @@ test('rpa-fleet controller + rollout start --follow + status + agents + feedback
     assert.ok(snap.cohorts.some((c) => c.model === cand && c.p95 > 0));
     const human = await run(['status', '--db', db]);
     assert.match(human.out, /agents: 10 online of 10/);
+    assert.match(human.out, /channel prod: 10 online of 10/);
+    assert.match(human.out, /controller: ctl-\w+ on /, 'the running controller is attached');
     assert.match(human.out, /P95 MS/);
 
     const show = await run(['agents', 'show', 'sim-0', '--db', db]);

@@ -1,8 +1,7 @@
 /** `rpa-fleet agents list|show`: agents known to the controller, from its database. */
 import { AgentError } from '../../common/errors.js';
-import { ControllerStore } from '../../fleet/controller/store.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
-import { dbHelp, dbOption, dbPath } from './controller.js';
+import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 
 interface AgentsArgs {
   id?: string;
@@ -25,7 +24,7 @@ const list: Command<AgentsArgs> = {
   help: `[--online] [--db FILE] [--json]\n${dbHelp}`,
   parse: (argv) => parseAgents(argv, false),
   async run(a, io) {
-    const store = new ControllerStore(a.db);
+    const store = openFleetStore(a.db);
     try {
       const rows = store.agents().filter((x) => !a.onlineOnly || x.online);
       if (a.json) {
@@ -50,7 +49,7 @@ const show: Command<AgentsArgs> = {
   help: `AGENT_ID [--db FILE] [--json]\n${dbHelp}`,
   parse: (argv) => parseAgents(argv, true),
   async run(a, io) {
-    const store = new ControllerStore(a.db);
+    const store = openFleetStore(a.db);
     try {
       const ag = store.agent(a.id!);
       if (!ag) throw new AgentError('not_found', `no agent ${a.id}`);

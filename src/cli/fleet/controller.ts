@@ -5,23 +5,23 @@
  */
 import { hostname } from 'node:os';
 import { FleetController } from '../../fleet/controller/controller.js';
+import { controllerHealth } from '../../fleet/controller/health.js';
 import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometheus.js';
-import { ControllerStore } from '../../fleet/controller/store.js';
 import { loadSigningKey } from '../../fleet/keys.js';
 import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
-export const dbOption = { db: { type: 'string' as const } };
-export const dbHelp = `  --db FILE               the controller's SQLite file (default $RPA_FLEET_DB or ./fleet.db)`;
-export function dbPath(v: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): string {
-  return typeof v['db'] === 'string' ? v['db'] : (env['RPA_FLEET_DB'] ?? 'fleet.db');
-}
+import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
+
+export { dbHelp, dbOption, dbPath };
 
 export interface ControllerArgs {
   broker: BrokerFlags;
   keys: string[];
   trust?: string;
   db: string;
+  /** create the database when it does not exist yet (otherwise fleet_db_missing) */
+  init: boolean;
   metricsPort?: number;
   metricsHost: string;
   sharedGroup?: string;
@@ -34,6 +34,7 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
   const r = parseFlags(argv, {
     ...brokerOptions,
     ...dbOption,
+    init: { type: 'boolean' },
     key: { type: 'string', multiple: true },
     trust: { type: 'string' },
     'metrics-port': { type: 'string' },
@@ -65,6 +66,7 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
       keys,
       ...(typeof v['trust'] === 'string' ? { trust: v['trust'] } : {}),
       db: dbPath(v),
+      init: v['init'] === true,
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       metricsHost: typeof v['metrics-host'] === 'string' ? v['metrics-host'] : '127.0.0.1',
       ...(group !== undefined ? { sharedGroup: String(group) } : {}),
@@ -84,12 +86,12 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
     clientId: a.clientId,
     mqttOptions: { reconnectPeriod: 2000, clean: false, properties: { sessionExpiryInterval: 3600 } },
   });
-  const store = new ControllerStore(a.db);
+  const store = openFleetStore(a.db, { create: a.init });
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
   const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say });
   await ctl.start();
-  const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost) : undefined;
-  say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);
+  const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost, { health: () => controllerHealth(ctl, Date.now()) }) : undefined;
+  say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics, health http://${a.metricsHost}:${metrics.port}/health` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -107,7 +109,7 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
 const controller: Command<ControllerArgs> = {
   name: 'controller',
   summary: 'run the rollout controller (fleet state, waves, gates, rollback, /metrics)',
-  help: `--broker URL --key releases.key [--db fleet.db] [--metrics-port 9464] [--shared-group G] [options]
+  help: `--broker URL --key releases.key [--db FILE] [--init] [--metrics-port 9464] [--shared-group G] [options]
 
 Runs until interrupted. Subscribes to agents/+/status|metrics|events|feedback, stores fleet state,
 rollouts and feedback in the SQLite file, signs and publishes each wave's release, and rolls back
@@ -117,7 +119,9 @@ Options:
   --key FILE[,FILE]       releases private key(s) (threshold signing = several)
   --trust FILE            trust file whose releases role verifies releases seen on the wire
 ${dbHelp}
-  --metrics-port N        serve Prometheus /metrics on this port (0 = any free port)
+  --init                  create the database if it does not exist (otherwise: error fleet_db_missing)
+  --metrics-port N        serve Prometheus /metrics and /health (liveness; readiness = broker connected and
+                          database writable; JSON, 200 or 503) on this port (0 = any free port)
   --metrics-host H        address for /metrics (default 127.0.0.1)
   --shared-group G        take metrics/events/feedback through an MQTT 5 shared subscription
                           ($share/G/...) so several controllers split the stream; they share --db
@@ -128,6 +132,7 @@ ${dbHelp}
 ${brokerHelp}
 
 Example:
+  rpa-fleet init                  # once: creates the fleet database (or pass --init here)
   rpa-fleet controller --broker mqtt://localhost:1883 --key keys/releases.key --metrics-port 9464`,
   parse: parseController,
   run: runController,

@@ -4,9 +4,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ControllerStore } from '../../fleet/controller/store.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
-import { dbHelp, dbOption, dbPath } from './controller.js';
+import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 
 interface ExportArgs {
   out: string;
@@ -31,7 +30,7 @@ const exportCmd: Command<ExportArgs> = {
   help: `--out DIR [--since DATE] [--db FILE] [--json]\n${dbHelp}`,
   parse: parseFeedbackExport,
   async run(a, io) {
-    const store = new ControllerStore(a.db);
+    const store = openFleetStore(a.db);
     try {
       const items = store.feedbackAll(a.since);
       await mkdir(join(a.out, 'images'), { recursive: true });

@@ -9,11 +9,13 @@ import { isValidTopicSegment } from '../../common/topics.js';
 import { ROLES, type Role } from '../../common/wire.js';
 import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } from '../../fleet/controller/controller.js';
 import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
-import { ControllerStore, type LogRow, type RolloutRow } from '../../fleet/controller/store.js';
+import type { ControllerStore, LogRow, RolloutRow } from '../../fleet/controller/store.js';
 import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
 import { resolveModelRef } from '../../fleet/publisher.js';
 import { brokerOptions, connectFromFlags, parseBrokerFlags, type BrokerFlags } from './connect.js';
-import { dbHelp, dbOption, dbPath } from './controller.js';
+import { dbHelp, dbOption, dbPath, withFleetStore } from './db.js';
+import { rolloutEndedAt } from '../../fleet/controller/wave-clock.js';
+import { ControllerHeartbeats, describeDetached, isoMinute, type Attachment } from '../../fleet/controller/heartbeat.js';
 
 export interface RolloutStartArgs {
   spec: Omit<RolloutSpec, 'stable'> & { stable?: string };
@@ -121,13 +123,25 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
 
 // ---- presentation ------------------------------------------------------------------------------------
 
-export function describeRollout(r: RolloutRow): string {
+/** What the CLI knows besides the row: whether a controller is attached to the database. */
+export interface RolloutContext {
+  attachment?: Attachment;
+  db?: string;
+}
+
+export function rolloutContext(store: ControllerStore, db: string, now = Date.now()): RolloutContext {
+  return { attachment: new ControllerHeartbeats(store.db).attachment(now), db };
+}
+
+export function describeRollout(r: RolloutRow, ctx: RolloutContext = {}): string {
   const phases = phasesOf(r.spec);
   const p = phases[r.phase];
   const where = p ? `${p.shadow ? 'shadow' : 'wave'} ${r.phase + 1}/${phases.length} at ${p.percent} %` : 'not started';
   const latest = r.result?.['latest'] as Verdict | undefined;
+  const terminal = TERMINAL_STATES.includes(r.state);
   const lines = [
     `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${r.spec.stable.slice(0, 12)}… → ${r.spec.candidate.slice(0, 12)}…  ${where}`,
+    `  created ${isoMinute(r.createdAt)}${terminal ? `, ended ${isoMinute(rolloutEndedAt(r))}` : ''}`,
     `  waves ${r.spec.waves.join(',')}${r.spec.shadowFirst ? ' (shadow first)' : ''}  min ${Math.round(r.spec.waveMinDurationMs / 1000)} s/wave  gates: errors ≤ ${(r.spec.maxErrorRate * 100).toFixed(2)} %, p95 ≤ ${r.spec.maxP95Ms} ms${r.spec.maxP95RatioToStable ? ` and ≤ ${r.spec.maxP95RatioToStable}× stable` : ''}${r.spec.minAgreement !== undefined ? `, agreement ≥ ${r.spec.minAgreement}` : ''}`,
   ];
   if (latest && !TERMINAL_STATES.includes(r.state)) {
@@ -142,13 +156,38 @@ export function describeRollout(r: RolloutRow): string {
     lines.push(`  ${r.state === 'aborted' ? 'aborted' : 'rolled back'}: ${v ? v.reasons.join('; ') : String(r.result?.['reason'] ?? '')}${r.result?.['confirmMs'] !== undefined ? `; every agent back on stable ${r.result['confirmMs']} ms after the rollback release` : ''}`);
   }
   if (r.state === 'awaiting_approval') lines.push(`  approve with: rpa-fleet rollout approve ${r.id}`);
+  if (r.state === 'paused') lines.push(`  paused: the wave clock is stopped (paused time does not count toward the wave's minimum); resume with: rpa-fleet rollout resume ${r.id}`);
+  const detached = !terminal && ctx.attachment ? describeDetached(ctx.attachment, ctx.db) : undefined;
+  if (detached) lines.push(`  ${detached}`);
   return lines.join('\n');
 }
 
-function describeLog(l: LogRow): string {
-  const t = new Date(l.ts).toISOString().slice(11, 19);
+export function describeLog(l: LogRow): string {
+  const t = isoMinute(l.ts);
   const d = l.data;
+  const reasonsOf = (v: unknown) => ((v as Verdict | undefined)?.reasons ?? []).join('; ');
   switch (l.kind) {
+    case 'created': {
+      const spec = d['spec'] as RolloutSpec | undefined;
+      return spec ? `${t} created: ${spec.channel}/${spec.role} ${spec.stable.slice(0, 12)}… → ${spec.candidate.slice(0, 12)}…, waves ${spec.waves.join(',')}${spec.shadowFirst ? ' (shadow first)' : ''}` : `${t} created`;
+    }
+    case 'awaiting_approval':
+      return `${t} phase ${Number(d['phase']) + 1} passed (${reasonsOf(d['verdict'])}); waiting for approval`;
+    case 'approve':
+    case 'pause':
+    case 'resume':
+    case 'abort':
+      return `${t} ${{ approve: 'approved', pause: 'paused (wave clock stopped)', resume: 'resumed', abort: 'abort requested' }[l.kind]}${d['actor'] ? ` by ${String(d['actor'])}` : ''}${d['reason'] ? `: ${String(d['reason'])}` : ''}`;
+    case 'completed':
+      return `${t} COMPLETED: the candidate is stable (release seq ${d['releaseSeq']})`;
+    case 'aborted':
+      return `${t} ABORTED${d['releaseSeq'] !== undefined ? ` (release seq ${d['releaseSeq']})` : ''}: ${String(d['reason'] ?? reasonsOf(d['verdict']))}`;
+    case 'failed':
+      return `${t} FAILED: ${String(d['reason'] ?? '')}`;
+    case 'error': {
+      const e = d['error'] as { code?: string; message?: string } | undefined;
+      return `${t} controller error${e?.code ? `[${e.code}]` : ''}: ${e?.message ?? ''}`;
+    }
     case 'phase_started':
       return `${t} ${d['shadow'] ? 'shadow' : 'wave'} ${d['percent']} % published (release seq ${d['releaseSeq']})`;
     case 'progress':
@@ -159,13 +198,17 @@ function describeLog(l: LogRow): string {
       return `${t} ROLLED BACK (release seq ${d['releaseSeq']}): ${((d['verdict'] as Verdict | undefined)?.reasons ?? []).join('; ')}`;
     case 'rollback_confirmed':
       return `${t} every agent back on stable (${d['confirmMs']} ms after the rollback release)`;
-    default:
-      return `${t} ${l.kind}${Object.keys(d).length ? ' ' + JSON.stringify(d).slice(0, 200) : ''}`;
+    default: {
+      // a kind this version does not know: its plain fields, never raw JSON
+      const fields = Object.entries(d).filter(([, v]) => v === null || typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`);
+      return `${t} ${l.kind.replace(/_/g, ' ')}${fields.length ? ' ' + fields.join(' ') : ''}`;
+    }
   }
 }
 
-async function follow(store: ControllerStore, id: string, io: CommandIO, json: boolean): Promise<number> {
+async function follow(store: ControllerStore, id: string, io: CommandIO, json: boolean, db?: string): Promise<number> {
   let after = 0;
+  let warned = false;
   for (;;) {
     for (const l of store.logOf(id, after)) {
       after = l.id;
@@ -176,14 +219,21 @@ async function follow(store: ControllerStore, id: string, io: CommandIO, json: b
       if (!json) io.out(describeRollout(r));
       return r.state === 'completed' ? 0 : 1;
     }
+    // Say once (and again after a controller came back and left) when nothing will act on the rollout.
+    const detached = describeDetached(rolloutContext(store, db ?? '').attachment!, db);
+    if (detached && !warned) io.out(json ? JSON.stringify({ warning: 'no_controller', message: detached }) : `${isoMinute(Date.now())} ${detached}`);
+    warned = detached !== undefined;
     if (io.signal?.aborted) return 0;
     await sleep(1000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);
   }
 }
 
-function withStore<T>(db: string, fn: (s: ControllerStore) => Promise<T>): Promise<T> {
-  const s = new ControllerStore(db);
-  return fn(s).finally(() => s.close());
+const withStore = withFleetStore;
+
+/** The milestones of a rollout's log, and only the last few progress lines (they repeat every few seconds). */
+export function historyOf(log: readonly LogRow[], progressLines = 3): LogRow[] {
+  const progress = log.filter((l) => l.kind === 'progress').slice(-progressLines);
+  return log.filter((l) => l.kind !== 'progress' || progress.includes(l));
 }
 
 const start: Command<RolloutStartArgs> = {
@@ -225,7 +275,12 @@ Example:
       const id = startRollout(store, a.spec, Date.now());
       const r = store.rollout(id)!;
       io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `rollout ${id} recorded; the controller publishes wave 1 (${phasesOf(r.spec)[0]!.percent} %) on its next tick`);
-      return a.follow ? follow(store, id, io, a.json) : 0;
+      if (!a.json && !a.follow) {
+        // (--follow says it itself, and again if the controller goes away later)
+        const detached = describeDetached(rolloutContext(store, a.db).attachment!, a.db);
+        if (detached) io.out(detached);
+      }
+      return a.follow ? follow(store, id, io, a.json, a.db) : 0;
     });
   },
 };
@@ -256,13 +311,16 @@ const status: Command<IdArgs> = {
       if (a.id) {
         const r = store.rollout(a.id);
         if (!r) return reportError(new AgentError('not_found', `no rollout ${a.id}`), io, a.json);
-        if (a.follow) return follow(store, a.id, io, a.json);
-        io.out(a.json ? JSON.stringify({ ok: true, rollout: r, log: store.logOf(a.id).slice(-50) }) : describeRollout(r));
+        if (a.follow) return follow(store, a.id, io, a.json, a.db);
+        const ctx = rolloutContext(store, a.db);
+        if (a.json) io.out(JSON.stringify({ ok: true, rollout: r, controller: ctx.attachment, log: store.logOf(a.id).slice(-50) }));
+        else io.out(`${describeRollout(r, ctx)}\n  history:\n${historyOf(store.logOf(a.id)).map((l) => `    ${describeLog(l)}`).join('\n')}`);
         return 0;
       }
       const all = store.rollouts();
-      if (a.json) io.out(JSON.stringify({ ok: true, rollouts: all }));
-      else io.out(all.length ? all.map(describeRollout).join('\n\n') : 'no rollouts');
+      const ctx = rolloutContext(store, a.db);
+      if (a.json) io.out(JSON.stringify({ ok: true, rollouts: all, controller: ctx.attachment }));
+      else io.out(all.length ? all.map((r) => describeRollout(r, ctx)).join('\n\n') : 'no rollouts');
       return 0;
     });
   },

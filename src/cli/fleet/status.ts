@@ -5,10 +5,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cohortStats } from '../../fleet/controller/judge.js';
-import { ControllerStore } from '../../fleet/controller/store.js';
+import type { ControllerStore } from '../../fleet/controller/store.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
-import { dbHelp, dbOption, dbPath } from './controller.js';
-import { describeRollout } from './rollout.js';
+import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
+import { describeRollout, rolloutContext } from './rollout.js';
+import { describeDetached, isoMinute } from '../../fleet/controller/heartbeat.js';
 
 export interface StatusArgs {
   db: string;
@@ -25,30 +26,63 @@ export function parseStatus(argv: string[]): Parsed<StatusArgs> {
   return { kind: 'ok', value: { db: dbPath(r.values), watch: r.values['watch'] === true, sinceMs: since, json: r.values['json'] === true } };
 }
 
-export interface FleetSnapshot {
-  agents: { total: number; online: number };
-  versions: { role: string; model: string; version: string; provider: string; cohort: string; agents: number }[];
-  cohorts: { role: string; cohort: string; model: string; provider: string; agents: number; requests: number; errorRate: number; p95: number }[];
+/** `name@version` for a modelId, as the agents running it report it (issue 16 §5: no hex ids in views); else the id's first 12 hex. */
+export function modelLabels(store: ControllerStore): (modelId: string) => string {
+  const names = new Map<string, string>();
+  for (const a of store.agents()) {
+    for (const rs of Object.values(a.status.roles)) if (rs?.modelId && rs.name && rs.version) names.set(rs.modelId, `${rs.name}@${rs.version}`);
+  }
+  return (id) => names.get(id) ?? (id ? id.slice(0, 12) : '-');
 }
+
+export interface FleetSnapshot {
+  agents: { total: number; online: number; channels: { channel: string; total: number; online: number }[] };
+  versions: { channel: string; role: string; model: string; version: string; provider: string; cohort: string; agents: number }[];
+  cohorts: { channel: string; role: string; cohort: string; model: string; provider: string; agents: number; requests: number; errorRate: number; p95: number }[];
+}
+
+/** Agents without a channel in their status are shown under this name. */
+const NO_CHANNEL = '(none)';
 
 export function fleetSnapshot(store: ControllerStore, now: number, sinceMs: number): FleetSnapshot {
   const agents = store.agents();
+  const channelOf = new Map(agents.map((a) => [a.agentId, a.status.channel ?? NO_CHANNEL]));
+  const channels = new Map<string, { channel: string; total: number; online: number }>();
   const versions = new Map<string, FleetSnapshot['versions'][number]>();
   for (const a of agents) {
+    const channel = a.status.channel ?? NO_CHANNEL;
+    const c = channels.get(channel) ?? { channel, total: 0, online: 0 };
+    c.total++;
+    if (a.online) c.online++;
+    channels.set(channel, c);
     if (!a.online) continue;
     for (const [role, rs] of Object.entries(a.status.roles)) {
       if (!rs) continue;
-      const k = `${role}|${rs.modelId}|${rs.version}|${rs.provider}|${rs.cohort}`;
-      const v = versions.get(k) ?? { role, model: rs.modelId ?? '', version: rs.version ?? '', provider: rs.provider ?? '', cohort: rs.cohort ?? '', agents: 0 };
+      const k = `${channel}|${role}|${rs.modelId}|${rs.version}|${rs.provider}|${rs.cohort}`;
+      const v = versions.get(k) ?? { channel, role, model: rs.modelId ?? '', version: rs.version ?? '', provider: rs.provider ?? '', cohort: rs.cohort ?? '', agents: 0 };
       v.agents++;
       versions.set(k, v);
     }
   }
-  const cohorts = store.cohortRows(now - sinceMs).map((g) => {
-    const s = cohortStats(g.rows);
-    return { role: g.role, cohort: g.cohort, model: g.modelId, provider: g.provider, agents: s.agents, requests: s.count, errorRate: s.errorRate, p95: s.p95 };
-  });
-  return { agents: { total: agents.length, online: agents.filter((a) => a.online).length }, versions: [...versions.values()], cohorts };
+  // Windows are grouped by cohort and model; split each group by its agents' channel.
+  const cohorts: FleetSnapshot['cohorts'] = [];
+  for (const g of store.cohortRows(now - sinceMs)) {
+    const byChannel = new Map<string, typeof g.rows>();
+    for (const row of g.rows) {
+      const ch = channelOf.get(row.agentId) ?? NO_CHANNEL;
+      byChannel.set(ch, [...(byChannel.get(ch) ?? []), row]);
+    }
+    for (const [channel, rows] of byChannel) {
+      const s = cohortStats(rows);
+      cohorts.push({ channel, role: g.role, cohort: g.cohort, model: g.modelId, provider: g.provider, agents: s.agents, requests: s.count, errorRate: s.errorRate, p95: s.p95 });
+    }
+  }
+  const byName = <T extends { channel: string }>(a: T, b: T) => a.channel.localeCompare(b.channel);
+  return {
+    agents: { total: agents.length, online: agents.filter((a) => a.online).length, channels: [...channels.values()].sort(byName) },
+    versions: [...versions.values()].sort(byName),
+    cohorts: cohorts.sort(byName),
+  };
 }
 
 function table(rows: string[][]): string {
@@ -56,23 +90,33 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ')).join('\n');
 }
 
-export function renderSnapshot(s: FleetSnapshot, rollouts: string[]): string {
-  const out = [`agents: ${s.agents.online} online of ${s.agents.total}`, ''];
-  if (s.versions.length) {
-    out.push(table([['ROLE', 'MODEL', 'VERSION', 'PROVIDER', 'COHORT', 'AGENTS'], ...s.versions.map((v) => [v.role, v.model.slice(0, 12), v.version, v.provider, v.cohort, String(v.agents)])]), '');
-  }
-  if (s.cohorts.length) {
-    out.push(
-      table([
-        ['ROLE', 'COHORT', 'MODEL', 'PROVIDER', 'AGENTS', 'REQUESTS', 'ERRORS', 'P95 MS'],
-        ...s.cohorts.map((c) => [c.role, c.cohort, c.model.slice(0, 12), c.provider, String(c.agents), String(c.requests), `${(c.errorRate * 100).toFixed(2)} %`, c.p95.toFixed(1)]),
-      ]),
-      '',
-    );
+/** Renders the snapshot one section per channel (issue 16 §5: "status groups by channel"). */
+export function renderSnapshot(s: FleetSnapshot, rollouts: string[], controllerLine?: string, label: (modelId: string) => string = (id) => id.slice(0, 12)): string {
+  const out = [`agents: ${s.agents.online} online of ${s.agents.total}`];
+  if (controllerLine) out.push(controllerLine);
+  out.push('');
+  for (const ch of s.agents.channels) {
+    out.push(`channel ${ch.channel}: ${ch.online} online of ${ch.total}`);
+    const versions = s.versions.filter((v) => v.channel === ch.channel);
+    if (versions.length) out.push(indent(table([['ROLE', 'MODEL', 'VERSION', 'PROVIDER', 'COHORT', 'AGENTS'], ...versions.map((v) => [v.role, label(v.model), v.version, v.provider, v.cohort, String(v.agents)])])));
+    const cohorts = s.cohorts.filter((c) => c.channel === ch.channel);
+    if (cohorts.length) {
+      out.push(
+        indent(
+          table([
+            ['ROLE', 'COHORT', 'MODEL', 'PROVIDER', 'AGENTS', 'REQUESTS', 'ERRORS', 'P95 MS'],
+            ...cohorts.map((c) => [c.role, c.cohort, label(c.model), c.provider, String(c.agents), String(c.requests), `${(c.errorRate * 100).toFixed(2)} %`, c.p95.toFixed(1)]),
+          ]),
+        ),
+      );
+    }
+    out.push('');
   }
   if (rollouts.length) out.push('rollouts:', ...rollouts);
   return out.join('\n');
 }
+
+const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
 
 const status: Command<StatusArgs> = {
   name: 'status',
@@ -85,15 +129,18 @@ Reads the controller's database (run \`rpa-fleet controller\`).
 ${dbHelp}`,
   parse: parseStatus,
   async run(a, io) {
-    const store = new ControllerStore(a.db);
+    const store = openFleetStore(a.db);
     try {
       for (;;) {
         const snap = fleetSnapshot(store, Date.now(), a.sinceMs);
         const active = store.rollouts({ active: true });
-        if (a.json) io.out(JSON.stringify({ ok: true, ...snap, rollouts: active }));
+        const ctx = rolloutContext(store, a.db);
+        if (a.json) io.out(JSON.stringify({ ok: true, ...snap, rollouts: active, controller: ctx.attachment }));
         else {
           if (a.watch && io.isTTY) io.out('\x1b[2J\x1b[H');
-          io.out(renderSnapshot(snap, active.map(describeRollout)));
+          const att = ctx.attachment!;
+          const ctlLine = att.kind === 'attached' ? `controller: ${att.heartbeat.instanceId} on ${att.heartbeat.host} (up since ${isoMinute(att.heartbeat.startedAt)})` : `controller: ${describeDetached(att, a.db)}`;
+          io.out(renderSnapshot(snap, active.map((r) => describeRollout(r, ctx)), ctlLine, modelLabels(store)));
         }
         if (!a.watch || io.signal?.aborted) return 0;
         await sleep(2000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);

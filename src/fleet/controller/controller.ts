@@ -12,6 +12,7 @@
  * the SQLite file and a lease picks the one that drives rollouts.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { inCandidateCohort } from '../../common/bucket.js';
 import { PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
@@ -23,6 +24,8 @@ import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
 import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
 import { TERMINAL_STATES, type ControllerStore, type RolloutRow, type RolloutState } from './store.js';
+import { ControllerHeartbeats } from './heartbeat.js';
+import { waveElapsedMs } from './wave-clock.js';
 
 export interface ControllerTimers {
   setInterval(fn: () => void, ms: number): unknown;
@@ -65,6 +68,10 @@ export class FleetController {
   readonly #timers: ControllerTimers;
   readonly #trust: RoleTrust;
   readonly instanceId: string;
+  readonly #heartbeats: ControllerHeartbeats;
+  readonly startedAt: number;
+  /** when the rollout loop last ran (liveness for /health) */
+  lastTickAt: number | undefined;
   #queue: Ingest[] = [];
   #tickHandle: unknown;
   #flushHandle: unknown;
@@ -83,6 +90,25 @@ export class FleetController {
     this.#timers = opts.timers ?? realTimers;
     this.#trust = opts.trust ?? { keys: opts.releaseKeys.map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
     this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
+    this.#heartbeats = new ControllerHeartbeats(opts.store.db);
+    this.startedAt = this.#clock();
+  }
+
+  get tickMs(): number {
+    return this.#o.tickMs ?? 1000;
+  }
+
+  get brokerConnected(): boolean {
+    return this.#o.client.connected;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes this instance's heartbeat row (throws when the store is not writable). */
+  beat(now = this.#clock()): void {
+    this.#heartbeats.beat({ instanceId: this.instanceId, host: hostname(), pid: process.pid, startedAt: this.startedAt, beatAt: now, tickMs: this.tickMs });
   }
 
   get store(): ControllerStore {
@@ -193,6 +219,12 @@ export class FleetController {
     try {
       this.flushIngest();
       const now = this.#clock();
+      this.lastTickAt = now;
+      try {
+        this.beat(now); // "a controller is attached" for the CLI (issue 16 §5)
+      } catch (e) {
+        this.#log(`heartbeat not written: ${(e as Error).message}`); // /health reports the store as not writable
+      }
       if (!this.#o.store.acquireLease('rollouts', this.instanceId, now, Math.max(5000, 3 * (this.#o.tickMs ?? 1000)))) return;
       for (const r of this.#o.store.rollouts({ active: true })) {
         try {
@@ -281,7 +313,7 @@ export class FleetController {
       const rs = a.status.roles[spec.role];
       if (phase.shadow ? rs?.cohort === 'shadow' : rs?.modelId === spec.candidate) activated++;
     }
-    return judgeWave(spec, { phase, elapsedMs: now - since, expectedCanary: expected, activated, canary, canaryRecent, stable });
+    return judgeWave(spec, { phase, elapsedMs: waveElapsedMs(store.db, r.id, since, now), expectedCanary: expected, activated, canary, canaryRecent, stable });
   }
 
   #recordProgress(r: RolloutRow, v: Verdict, now: number): void {

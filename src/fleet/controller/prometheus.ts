@@ -8,6 +8,8 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { cohortStats } from './judge.js';
 import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
+import { registerAlertMetrics } from './alert-metrics.js';
+import { healthProbe, healthStatusCode, type HealthReport } from './health.js';
 
 /** Fleet aggregates look back this far (a few metrics windows). */
 const LOOKBACK_MS = 5 * 60_000;
@@ -92,6 +94,7 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
   counter('rpa_fleet_windows_duplicate_total', 'metrics windows dropped as duplicates by (agentId, seq)', () => ctl.stats.duplicates);
   counter('rpa_fleet_invalid_messages_total', 'messages that failed schema validation', () => ctl.stats.invalid);
   counter('rpa_fleet_releases_published_total', 'releases signed and published by this controller', () => ctl.stats.releasesPublished);
+  registerAlertMetrics(reg, ctl, clock); // what assets/prometheus/rpa-fleet-alerts.yml needs
   return reg;
 }
 
@@ -100,9 +103,16 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves GET /metrics on host:port (port 0 = any free port). */
-export async function serveMetrics(reg: Registry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
+/** Serves GET /metrics on host:port (port 0 = any free port), and /health when given a health source. */
+export async function serveMetrics(reg: Registry, port: number, host = '127.0.0.1', opts: { health?: () => HealthReport } = {}): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
+    const probe = healthProbe(req.url?.split('?')[0] ?? '');
+    if (req.method === 'GET' && probe && opts.health) {
+      const report = opts.health();
+      res.writeHead(healthStatusCode(report, probe), { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(report));
+      return;
+    }
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
       reg.metrics().then(
         (text) => {
