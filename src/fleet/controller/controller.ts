@@ -13,7 +13,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { inCandidateCohort } from '../../common/bucket.js';
 import { PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, topics as topicsOf } from '../../common/topics.js';
@@ -21,7 +20,11 @@ import { AgentEventSchema, AgentStatusSchema, FeedbackSchema, MetricsWindowSchem
 import { buildRelease, decodeSigned, signRelease } from '../publisher.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
+import { parseSelector } from '../../common/selector.js';
+import { WindowDrops, type WindowDropReason } from './drops.js';
+import { gatherEvidence } from './evidence.js';
 import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
+import { insideMaintenanceWindow, nextMaintenanceOpening, parseMaintenanceWindow } from './maintenance.js';
 import { TERMINAL_STATES, type ControllerStore, type RolloutRow, type RolloutState } from './store.js';
 
 export interface ControllerTimers {
@@ -74,6 +77,8 @@ export class FleetController {
   readonly #onMessage = (topic: string, payload: Buffer) => this.#receive(topic, payload);
   /** counts for /metrics */
   readonly stats = { messages: 0, invalid: 0, windows: 0, duplicates: 0, releasesPublished: 0 };
+  /** metrics windows dropped, by reason (issue 16 §2: every drop is counted and logged) */
+  readonly drops = new WindowDrops();
 
   constructor(opts: ControllerOptions) {
     if (opts.releaseKeys.length === 0) throw new AgentError('bad_argument', 'the controller needs a releases signing key');
@@ -134,6 +139,7 @@ export class FleetController {
       json = JSON.parse(payload.toString('utf8'));
     } catch {
       this.stats.invalid++;
+      if (at.kind === 'metrics') this.#dropWindow(at.agentId, 'invalid');
       return;
     }
     // Validate at the edge: parse once, and the agent id in the payload must be the topic's (ACL-bound).
@@ -146,10 +152,16 @@ export class FleetController {
       }
       case 'metrics': {
         const w = MetricsWindowSchema.safeParse(json);
-        if (!w.success || w.data.agentId !== at.agentId) return void this.stats.invalid++;
+        if (!w.success || w.data.agentId !== at.agentId) {
+          this.stats.invalid++;
+          return this.#dropWindow(at.agentId, w.success ? 'agent_mismatch' : 'invalid');
+        }
         this.#queue.push(() => {
           if (store.putWindow(w.data, now)) this.stats.windows++;
-          else this.stats.duplicates++;
+          else {
+            this.stats.duplicates++;
+            this.#dropWindow(at.agentId, 'duplicate');
+          }
         });
         return;
       }
@@ -170,17 +182,27 @@ export class FleetController {
     }
   }
 
-  /** Writes queued messages in one transaction. */
+  #dropWindow(agentId: string, reason: WindowDropReason): void {
+    this.drops.count(agentId, reason);
+  }
+
+  /** Writes queued messages in one transaction; logs the windows dropped since the last flush. */
   flushIngest(): void {
-    if (this.#queue.length === 0) return;
-    const q = this.#queue;
-    this.#queue = [];
-    try {
-      this.#o.store.batch(() => {
-        for (const f of q) f();
-      });
-    } catch (e) {
-      this.#log(`ingest failed: ${(e as Error).message}`);
+    if (this.#queue.length > 0) {
+      const q = this.#queue;
+      this.#queue = [];
+      try {
+        this.#o.store.batch(() => {
+          for (const f of q) f();
+        });
+      } catch (e) {
+        this.#log(`ingest failed: ${(e as Error).message}`);
+      }
+    }
+    const dropped = this.drops.takeReport();
+    if (dropped) {
+      for (const [reason, n] of Object.entries(dropped.byReason)) this.#o.store.bump(`windows_dropped_${reason}`, n);
+      this.#log(dropped.line, dropped.data);
     }
   }
 
@@ -215,6 +237,8 @@ export class FleetController {
     const phases = phasesOf(spec);
     const now = this.#clock();
     if (r.state === 'pending') {
+      // the first wave is an advance too: only inside a maintenance window
+      if (this.#outsideWindow(r, now)) return;
       const bad = validateWaves(spec.waves);
       if (bad) return this.#finish(r, ['pending'], 'failed', { reason: bad });
       const other = store.rollouts({ active: true }).find((o) => o.id !== r.id && o.spec.channel === spec.channel && o.state !== 'pending');
@@ -234,6 +258,17 @@ export class FleetController {
     const verdict = this.#judge(r, now);
     if (verdict.kind === 'fail') {
       await this.#rollback(r, ['running', 'awaiting_approval', 'paused'], 'rolled_back', { verdict });
+      return;
+    }
+    if (verdict.kind === 'pass' && this.#outsideWindow(r, now)) {
+      const next = nextMaintenanceOpening((spec.windows ?? []).map(parseMaintenanceWindow), now);
+      const held: Verdict = {
+        kind: 'wait',
+        code: 'outside_window',
+        reasons: [`wave passed; waiting for a maintenance window (${spec.windows!.join('; ')})${next ? `, next opens ${new Date(next).toISOString()}` : ''}`, ...verdict.reasons],
+        summary: verdict.summary,
+      };
+      this.#recordProgress(r, held, now);
       return;
     }
     this.#recordProgress(r, verdict, now);
@@ -262,36 +297,25 @@ export class FleetController {
     this.#log(`rollout ${r.id}: ${phases[next]!.shadow ? 'shadow' : 'wave'} ${phases[next]!.percent} % published (release seq ${seq})`);
   }
 
-  /** Gathers the evidence for the rollout's current phase from SQLite and judges it. */
+  /** Judges the rollout's current phase on its own evidence (evidence.ts). */
   #judge(r: RolloutRow, now: number): Verdict {
-    const spec = r.spec;
-    const phase = phasesOf(spec)[r.phase]!;
-    const store = this.#o.store;
-    const since = r.phaseStartedAt;
-    const recentSince = Math.max(since, now - spec.breachLookbackMs);
-    const canary = phase.shadow ? store.shadowRows(spec.role, spec.candidate, since) : store.roleRows(spec.role, spec.candidate, since);
-    const canaryRecent = phase.shadow ? store.shadowRows(spec.role, spec.candidate, recentSince) : store.roleRows(spec.role, spec.candidate, recentSince);
-    const stable = store.roleRows(spec.role, spec.stable, since);
-    let expected = 0;
-    let activated = 0;
-    for (const a of store.agents()) {
-      if (!a.online || (a.status.channel !== undefined && a.status.channel !== spec.channel)) continue;
-      if (!inCandidateCohort(a.agentId, r.id, phase.percent)) continue;
-      expected++;
-      const rs = a.status.roles[spec.role];
-      if (phase.shadow ? rs?.cohort === 'shadow' : rs?.modelId === spec.candidate) activated++;
-    }
-    return judgeWave(spec, { phase, elapsedMs: now - since, expectedCanary: expected, activated, canary, canaryRecent, stable });
+    return judgeWave(r.spec, gatherEvidence(this.#o.store, r, now));
+  }
+
+  /** [issue 16 §6] waves advance only inside the rollout's maintenance windows (if it has any). */
+  #outsideWindow(r: RolloutRow, now: number): boolean {
+    const ws = r.spec.windows ?? [];
+    return ws.length > 0 && !insideMaintenanceWindow(ws.map(parseMaintenanceWindow), now);
   }
 
   #recordProgress(r: RolloutRow, v: Verdict, now: number): void {
-    const key = `${r.phase}|${v.kind}|${v.reasons.join(';').replace(/\d+/g, '#')}`;
+    const key = `${r.phase}|${v.kind}|${v.kind === 'wait' ? v.code : ''}|${v.reasons.join(';').replace(/\d+/g, '#')}`;
     const last = this.#lastProgress.get(r.id);
     // Live progress for `rollout status` lives in result.latest; the log gets a line when it changes.
     this.#o.store.transition(r.id, ['running', 'awaiting_approval', 'paused'], { result: { latest: v, at: now } }, now);
     if (!last || last.key !== key || now - last.at >= PROGRESS_LOG_MS) {
       this.#lastProgress.set(r.id, { key, at: now });
-      this.#o.store.log(r.id, 'progress', { phase: r.phase, verdict: v.kind, reasons: v.reasons, summary: v.summary }, now);
+      this.#o.store.log(r.id, 'progress', { phase: r.phase, verdict: v.kind, ...(v.kind === 'wait' ? { code: v.code } : {}), reasons: v.reasons, summary: v.summary }, now);
     }
   }
 
@@ -320,7 +344,7 @@ export class FleetController {
       if (now - at > CONFIRM_WATCH_MS) continue;
       const still = store
         .agents()
-        .filter((a) => a.online && (a.status.channel === undefined || a.status.channel === r.spec.channel))
+        .filter((a) => a.online && (a.channel ?? a.status.channel) === r.spec.channel)
         .filter((a) => a.status.roles[r.spec.role]?.modelId === r.spec.candidate || a.status.roles[r.spec.role]?.cohort === 'shadow').length;
       if (still > 0) continue;
       const result = { ...r.result, confirmedAt: now, confirmMs: now - at };
@@ -340,9 +364,10 @@ export class FleetController {
       minSamples: 20,
       ...(spec.minAgreement !== undefined ? { minAgreement: spec.minAgreement } : {}),
     };
+    const candidate = { modelId: spec.candidate, rolloutId: r.id, percent: phase.percent, shadow: phase.shadow, gates, ...(spec.selector ? { selector: spec.selector } : {}) };
     return this.#publishRoles(
       r,
-      { stable: spec.stable, candidate: { modelId: spec.candidate, rolloutId: r.id, percent: phase.percent, shadow: phase.shadow, gates } },
+      { stable: spec.stable, candidate },
       `rollout ${r.id} ${phase.shadow ? 'shadow' : 'wave'} ${phase.percent} %`,
     );
   }
@@ -393,6 +418,8 @@ export function newRolloutId(now: number): string {
 export function startRollout(store: ControllerStore, spec: Omit<RolloutSpec, 'stable'> & { stable?: string }, now: number, id = newRolloutId(now)): string {
   const bad = validateWaves(spec.waves);
   if (bad) throw new AgentError('bad_argument', bad);
+  if (spec.selector !== undefined) parseSelector(spec.selector); // throws bad_argument naming the bad part
+  for (const w of spec.windows ?? []) parseMaintenanceWindow(w);
   const stable = spec.stable ?? store.release(spec.channel)?.roles[spec.role]?.stable;
   if (!stable) throw new AgentError('not_found', `no release with a stable ${spec.role} is known on channel ${spec.channel}; publish one first or pass --stable`);
   if (stable === spec.candidate) throw new AgentError('bad_argument', 'the candidate is already the stable model');

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { cohortStats } from './judge.js';
 import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
+import { WINDOW_DROP_REASONS } from './drops.js';
 
 /** Fleet aggregates look back this far (a few metrics windows). */
 const LOOKBACK_MS = 5 * 60_000;
@@ -89,7 +90,21 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
   };
   counter('rpa_fleet_messages_total', 'messages received from agents', () => ctl.stats.messages);
   counter('rpa_fleet_windows_total', 'metrics windows stored', () => ctl.stats.windows);
-  counter('rpa_fleet_windows_duplicate_total', 'metrics windows dropped as duplicates by (agentId, seq)', () => ctl.stats.duplicates);
+  counter('rpa_fleet_windows_duplicate_total', 'metrics windows dropped as duplicates by (agentId, epoch, seq)', () => ctl.stats.duplicates);
+  const lastDrops: Record<string, number> = {};
+  new Counter({
+    name: 'rpa_fleet_windows_dropped_total',
+    help: 'metrics windows dropped by reason: duplicate (same agent, epoch, seq), invalid (not a metrics window), agent_mismatch (agentId is not the topic\'s)',
+    labelNames: ['reason'],
+    registers: [reg],
+    collect() {
+      for (const reason of WINDOW_DROP_REASONS) {
+        const v = ctl.drops.total[reason];
+        this.inc({ reason }, Math.max(0, v - (lastDrops[reason] ?? 0)));
+        lastDrops[reason] = v;
+      }
+    },
+  });
   counter('rpa_fleet_invalid_messages_total', 'messages that failed schema validation', () => ctl.stats.invalid);
   counter('rpa_fleet_releases_published_total', 'releases signed and published by this controller', () => ctl.stats.releasesPublished);
   return reg;
