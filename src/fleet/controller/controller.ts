@@ -281,6 +281,14 @@ export class FleetController {
       return;
     }
     if (r.state === 'awaiting_approval' && !r.approved) return;
+    if (r.phase === phases.length - 1 && spec.selector) {
+      // A targeted rollout ends with its candidate at 100 % of the agents its selector matches; a
+      // release has one stable per role for the whole channel, so the others keep theirs.
+      store.transition(r.id, ['running', 'awaiting_approval'], { state: 'completed', result: { verdict, completedAt: now, targeted: spec.selector } }, now);
+      store.log(r.id, 'completed', { verdict, targeted: spec.selector }, now);
+      this.#log(`rollout ${r.id}: completed; ${spec.candidate.slice(0, 12)}… runs on every agent of ${spec.channel} matching ${spec.selector}`);
+      return;
+    }
     if (r.phase === phases.length - 1) {
       // Last wave passed: the candidate becomes stable (a newer release without a candidate).
       const seq = await this.#publishRoles(r, { stable: spec.candidate }, `rollout ${r.id} completed`);

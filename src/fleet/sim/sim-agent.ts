@@ -6,10 +6,10 @@
  * retained status with a last will, events and metrics windows on the real topics.
  * It lives in src/fleet and uses src/common only: the layer rule keeps fleet code out of src/agent.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { inCandidateCohort } from '../../common/bucket.js';
+import { takesCandidate, type Labels } from '../../common/selector.js';
 import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
 import { addConfidences, createHistogram, emptyConfidenceHistogram, histogramPercentiles, histogramQuantile, observe } from '../../common/metrics.js';
@@ -63,7 +63,16 @@ export interface SimAgentOptions {
   mqtt?: Partial<IClientOptions>;
   clock?: () => number;
   seed?: number;
+  /** config labels (site, dept, …) reported in status and matched against candidate selectors */
+  labels?: Labels;
+  /**
+   * the metrics sequence's epoch (issue 16 §2); default: new per SimAgent, i.e. per process start,
+   * since the simulator's seq counter starts at 0 each time. `null` sends none (an older agent).
+   */
+  epoch?: string | null;
   onEvent?: (e: AgentEvent) => void;
+  /** each metrics window as it is published */
+  onWindow?: (w: MetricsWindow) => void;
 }
 
 interface ActiveRole {
@@ -88,6 +97,7 @@ interface FetchState {
 
 export class SimAgent {
   readonly agentId: string;
+  readonly epoch: string | undefined;
   readonly #o: SimAgentOptions;
   readonly #t: Topics;
   readonly #clock: () => number;
@@ -113,6 +123,7 @@ export class SimAgent {
   constructor(opts: SimAgentOptions) {
     this.#o = opts;
     this.agentId = opts.agentId;
+    this.epoch = opts.epoch === null ? undefined : (opts.epoch ?? randomBytes(8).toString('hex'));
     this.#t = topicsOf(opts.prefix);
     this.#clock = opts.clock ?? Date.now;
     this.#rand = prng(opts.seed ?? hashSeed(opts.agentId));
@@ -198,7 +209,8 @@ export class SimAgent {
 
   async #applyRole(role: Role, rr: NonNullable<Release['roles'][Role]>, gen: number): Promise<void> {
     const c = rr.candidate;
-    const inCohort = c !== undefined && inCandidateCohort(this.agentId, c.rolloutId, c.percent);
+    // the same targeting rule as the agent: bucket and, when the candidate has one, the label selector
+    const inCohort = c !== undefined && takesCandidate(this.agentId, this.#o.labels ?? {}, c);
     const target = inCohort && !c.shadow ? c.modelId : rr.stable;
     const shadow = inCohort && c.shadow ? { modelId: c.modelId, rolloutId: c.rolloutId } : undefined;
     try {
@@ -398,7 +410,17 @@ export class SimAgent {
       if (a.rolloutId ?? a.shadow?.rolloutId) rs.rolloutId = a.rolloutId ?? a.shadow!.rolloutId;
       roles[role] = rs;
     }
-    return { agentId: this.agentId, online: true, ts: new Date(this.#clock()).toISOString(), agentVersion: 'sim-0.1.0', platform: 'sim', channel: this.#o.channel, releaseSeq: this.#lastSeq, roles };
+    return {
+      agentId: this.agentId,
+      online: true,
+      ts: new Date(this.#clock()).toISOString(),
+      agentVersion: 'sim-0.1.0',
+      platform: 'sim',
+      channel: this.#o.channel,
+      releaseSeq: this.#lastSeq,
+      roles,
+      labels: { ...this.#o.labels },
+    };
   }
 
   #publishStatus(): void {
@@ -453,6 +475,7 @@ export class SimAgent {
     }
     const w: MetricsWindow = {
       agentId: this.agentId,
+      ...(this.epoch !== undefined ? { epoch: this.epoch } : {}),
       seq: this.#windowSeq++,
       windowStart: new Date(this.#windowStart).toISOString(),
       windowEnd: new Date(Math.max(end, this.#windowStart + 1)).toISOString(),
@@ -463,6 +486,7 @@ export class SimAgent {
     };
     this.#windowStart = end;
     this.counters.windows++;
+    this.#o.onWindow?.(w);
     this.client.publish(this.#t.agentMetrics(this.agentId), JSON.stringify(w), { qos: 1 });
   }
 
