@@ -40,7 +40,8 @@ export interface World {
   store: ControllerStore;
   ctl: FleetController;
   logs: string[];
-  startFleet(f: FleetSpec): Promise<FleetSim>;
+  /** starts a fleet; by default waits until every agent runs its channel's first stable */
+  startFleet(f: FleetSpec, opts?: { waitStable?: boolean }): Promise<FleetSim>;
   close(): Promise<void>;
 }
 
@@ -75,7 +76,7 @@ export async function startWorld(opts: { releases: Record<string, 'stable' | 'ca
   const fleets = new Map<string, FleetSim>();
   const w: World = {
     broker, keys, admin, stable, candidate, fleets, sent, dbPath, store, ctl, logs,
-    async startFleet(f) {
+    async startFleet(f, o = {}) {
       const profiles = new ProfileBook();
       if (f.profiles?.stable) profiles.set(stable, f.profiles.stable);
       if (f.profiles?.candidate) profiles.set(candidate, f.profiles.candidate);
@@ -84,6 +85,7 @@ export async function startWorld(opts: { releases: Record<string, 'stable' | 'ca
         mqtt: { protocolVersion: broker.protocolVersion }, onWindow: (m) => sent.push(m), ...(f.labels ? { labels: f.labels } : {}),
       });
       fleets.set(f.idPrefix, sim);
+      if (o.waitStable === false) return sim;
       const want = opts.releases[f.channel] === 'candidate' ? candidate : stable;
       await waitFor(() => sim.countActive('detector', want) === f.count, 15_000, () => `${f.idPrefix} agents on their channel's stable (${sim.countActive('detector', want)}/${f.count})`);
       return sim;
