@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { platform } from 'node:os';
 import { AgentError, toAgentError, type ErrorCode } from '../common/errors.js';
-import { inCandidateCohort } from '../common/bucket.js';
+import { takesCandidate } from '../common/selector.js';
 import { topics as topicsFor, type Topics } from '../common/topics.js';
 import { MAX_MANIFEST_BYTES, ROLES, type AgentEvent, type AgentStatus, type Cohort, type ModelManifest, type Release, type Role, type RoleStatus } from '../common/wire.js';
 import type { ModelActivator } from './activation.js';
@@ -319,6 +319,7 @@ export class Agent {
       channel: this.config.channel,
       ...(rel ? { releaseSeq: rel.seq } : {}),
       roles,
+      labels: { ...this.config.labels },
     };
   }
 
@@ -594,7 +595,8 @@ export class Agent {
       let target: Target = { modelId: rr.stable, cohort: 'stable' };
       const c = rr.candidate;
       // A shadow candidate runs beside the stable one in the inference host; the active slot stays stable.
-      if (c && !c.shadow && inCandidateCohort(this.config.agentId, c.rolloutId, c.percent) && !this.registry.getMeta(rolledBackKey(role, c.rolloutId, c.modelId)))
+      // bucket AND the candidate's label selector (issue 16 §6), the rule the controller's cohorts use
+      if (c && !c.shadow && takesCandidate(this.config.agentId, this.config.labels, c) && !this.registry.getMeta(rolledBackKey(role, c.rolloutId, c.modelId)))
         target = { modelId: c.modelId, cohort: 'candidate', rolloutId: c.rolloutId };
       // a manual rollback holds until the fleet publishes a newer release
       const pinned = this.pinnedModel(role, seq);
