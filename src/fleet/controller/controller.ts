@@ -13,15 +13,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, topics as topicsOf } from '../../common/topics.js';
-import { AgentEventSchema, AgentStatusSchema, FeedbackSchema, MetricsWindowSchema, ReleaseSchema, type RoleRelease } from '../../common/wire.js';
-import { buildRelease, decodeSigned, signRelease } from '../publisher.js';
+import type { RoleRelease } from '../../common/wire.js';
+import { buildRelease, signRelease } from '../publisher.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
 import { parseSelector } from '../../common/selector.js';
-import { WindowDrops, type WindowDropReason } from './drops.js';
+import { WindowDrops } from './drops.js';
+import { IngestQueue } from './ingest.js';
 import { gatherEvidence } from './evidence.js';
 import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
 import { insideMaintenanceWindow, nextMaintenanceOpening, parseMaintenanceWindow } from './maintenance.js';
@@ -54,8 +54,6 @@ export interface ControllerOptions {
   onLog?: (line: string, data?: Record<string, unknown>) => void;
 }
 
-type Ingest = () => void;
-
 /** Rolled-back rollouts are watched this long for "every canary agent back on stable". */
 const CONFIRM_WATCH_MS = 3_600_000;
 /** A phase's progress is logged when its reasons change, or at most this often. */
@@ -68,13 +66,13 @@ export class FleetController {
   readonly #timers: ControllerTimers;
   readonly #trust: RoleTrust;
   readonly instanceId: string;
-  #queue: Ingest[] = [];
+  readonly #ingest: IngestQueue;
   #tickHandle: unknown;
   #flushHandle: unknown;
   #ticking = false;
   #closed = false;
   #lastProgress = new Map<string, { key: string; at: number }>();
-  readonly #onMessage = (topic: string, payload: Buffer) => this.#receive(topic, payload);
+  readonly #onMessage = (topic: string, payload: Buffer) => this.#ingest.receive(topic, payload);
   /** counts for /metrics */
   readonly stats = { messages: 0, invalid: 0, windows: 0, duplicates: 0, releasesPublished: 0 };
   /** metrics windows dropped, by reason (issue 16 §2: every drop is counted and logged) */
@@ -88,6 +86,15 @@ export class FleetController {
     this.#timers = opts.timers ?? realTimers;
     this.#trust = opts.trust ?? { keys: opts.releaseKeys.map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
     this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
+    this.#ingest = new IngestQueue({
+      store: opts.store,
+      trust: this.#trust,
+      prefix: opts.prefix ?? DEFAULT_TOPIC_PREFIX,
+      clock: this.#clock,
+      stats: this.stats,
+      drops: this.drops,
+      log: (line, data) => this.#log(line, data),
+    });
   }
 
   get store(): ControllerStore {
@@ -116,94 +123,9 @@ export class FleetController {
     this.#o.onLog?.(line, data);
   }
 
-  // ---- ingest ------------------------------------------------------------------------------------
-
-  #receive(topic: string, payload: Buffer): void {
-    this.stats.messages++;
-    const now = this.#clock();
-    const store = this.#o.store;
-    if (topic.endsWith('/release') && topic.startsWith(`${this.#o.prefix ?? DEFAULT_TOPIC_PREFIX}/channels/`)) {
-      if (payload.length === 0) return;
-      const doc = decodeSigned(topic, payload, PAYLOAD_TYPE_RELEASE, ReleaseSchema, 'release', this.#trust);
-      // Only a release signed by a trusted key may shape the next one (other roles are copied from it).
-      if (doc.signature === 'valid' && doc.value) {
-        const r = doc.value;
-        this.#queue.push(() => store.putRelease(r, now));
-      } else this.stats.invalid++;
-      return;
-    }
-    const at = this.#t.parseAgentTopic(topic);
-    if (!at || payload.length === 0) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString('utf8'));
-    } catch {
-      this.stats.invalid++;
-      if (at.kind === 'metrics') this.#dropWindow(at.agentId, 'invalid');
-      return;
-    }
-    // Validate at the edge: parse once, and the agent id in the payload must be the topic's (ACL-bound).
-    switch (at.kind) {
-      case 'status': {
-        const s = AgentStatusSchema.safeParse(json);
-        if (!s.success || s.data.agentId !== at.agentId) return void this.stats.invalid++;
-        this.#queue.push(() => store.putStatus(s.data, now));
-        return;
-      }
-      case 'metrics': {
-        const w = MetricsWindowSchema.safeParse(json);
-        if (!w.success || w.data.agentId !== at.agentId) {
-          this.stats.invalid++;
-          return this.#dropWindow(at.agentId, w.success ? 'agent_mismatch' : 'invalid');
-        }
-        this.#queue.push(() => {
-          if (store.putWindow(w.data, now)) this.stats.windows++;
-          else {
-            this.stats.duplicates++;
-            this.#dropWindow(at.agentId, 'duplicate');
-          }
-        });
-        return;
-      }
-      case 'events': {
-        const e = AgentEventSchema.safeParse(json);
-        if (!e.success || e.data.agentId !== at.agentId) return void this.stats.invalid++;
-        this.#queue.push(() => void store.putEvent(e.data, now));
-        return;
-      }
-      case 'feedback': {
-        const f = FeedbackSchema.safeParse(json);
-        if (!f.success || f.data.agentId !== at.agentId) return void this.stats.invalid++;
-        this.#queue.push(() => void store.putFeedback(f.data, now));
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  #dropWindow(agentId: string, reason: WindowDropReason): void {
-    this.drops.count(agentId, reason);
-  }
-
-  /** Writes queued messages in one transaction; logs the windows dropped since the last flush. */
+  /** Writes queued messages in one transaction; logs the windows dropped since the last flush (ingest.ts). */
   flushIngest(): void {
-    if (this.#queue.length > 0) {
-      const q = this.#queue;
-      this.#queue = [];
-      try {
-        this.#o.store.batch(() => {
-          for (const f of q) f();
-        });
-      } catch (e) {
-        this.#log(`ingest failed: ${(e as Error).message}`);
-      }
-    }
-    const dropped = this.drops.takeReport();
-    if (dropped) {
-      for (const [reason, n] of Object.entries(dropped.byReason)) this.#o.store.bump(`windows_dropped_${reason}`, n);
-      this.#log(dropped.line, dropped.data);
-    }
+    this.#ingest.flush();
   }
 
   // ---- rollouts ------------------------------------------------------------------------------------
