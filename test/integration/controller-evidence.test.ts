@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inCandidateCohort } from '../../src/common/bucket.js';
 import { startRollout } from '../../src/fleet/controller/controller.js';
+import { controllerRegistry } from '../../src/fleet/controller/prometheus.js';
 import type { Verdict } from '../../src/fleet/controller/judge.js';
 import { rolloutIdWithCohort, spec, startWorld, waitFor } from './controller-world.js';
 
@@ -56,6 +57,8 @@ test('an empty channel holds with insufficient_evidence and never publishes past
     assert.match(latest.reasons.join(), /no online agent on channel empty: waiting for agents/);
     const progress = w.store.logOf(id).filter((l) => l.kind === 'progress');
     assert.ok(progress.some((l) => l.data.code === 'insufficient_evidence'), 'the hold is in the rollout log');
+    const text = await controllerRegistry(w.ctl).metrics();
+    assert.match(text, new RegExp(`rpa_fleet_rollout_holding\\{rollout="${id}",channel="empty",role="detector",code="insufficient_evidence"\\} 1`));
   } finally {
     await w.close();
   }

@@ -75,6 +75,19 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
       for (const r of store.rollouts()) this.set({ rollout: r.id, channel: r.spec.channel, role: r.spec.role }, STATE_CODE[r.state] ?? -1);
     },
   });
+  new Gauge({
+    name: 'rpa_fleet_rollout_holding',
+    help: 'active rollouts whose current wave holds (1), by code: insufficient_evidence, not_significant, min_duration, outside_window',
+    labelNames: ['rollout', 'channel', 'role', 'code'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const r of store.rollouts({ active: true })) {
+        const latest = r.result?.['latest'] as { kind?: string; code?: string } | undefined;
+        if (latest?.kind === 'wait' && latest.code) this.set({ rollout: r.id, channel: r.spec.channel, role: r.spec.role, code: latest.code }, 1);
+      }
+    },
+  });
   const counter = (name: string, help: string, read: () => number) => {
     let last = 0;
     return new Counter({
