@@ -7,8 +7,7 @@
  * rollout's canary.
  */
 import { inCandidateCohort } from '../../common/bucket.js';
-import { matchesSelector, type Labels } from '../../common/selector.js';
-import type { Role } from '../../common/wire.js';
+import { matchesRequirements, parseSelector, type Labels, type Requirement } from '../../common/selector.js';
 import { phasesOf, type Phase, type RoleWindowRow, type RolloutSpec, type WaveEvidence } from './judge.js';
 import type { AgentRow, ControllerStore, RolloutRow } from './store.js';
 
@@ -29,8 +28,18 @@ export function scopeOf(a: AgentRow): AgentScope {
  * like the controller does (same matcher); one that reports none predates selectors and takes the
  * candidate by bucket alone, so it is counted (and judged) as the bucket says.
  */
-export function selectedBy(a: AgentScope, selector: string | undefined): boolean {
-  return a.labels === undefined || matchesSelector(selector, a.labels);
+export function selectedBy(a: AgentScope, selector: string | undefined | readonly Requirement[]): boolean {
+  if (a.labels === undefined || selector === undefined) return true;
+  try {
+    return matchesRequirements(typeof selector === 'string' ? parseSelector(selector) : selector, a.labels);
+  } catch {
+    return false; // a selector that does not parse selects nobody, as on the agent
+  }
+}
+
+/** The selector parsed once per judgement (startRollout has validated it). */
+function requirementsOf(spec: Pick<RolloutSpec, 'selector'>): readonly Requirement[] | undefined {
+  return spec.selector === undefined ? undefined : parseSelector(spec.selector);
 }
 
 /** In the rollout's population: on its channel and selected. */
@@ -48,10 +57,15 @@ export function inPhaseCohort(a: AgentScope, rolloutId: string, spec: Pick<Rollo
  * targets; canary rows must not name another rollout.
  */
 export function ownRows(rows: readonly RoleWindowRow[], spec: Pick<RolloutSpec, 'channel' | 'selector'>, agents: ReadonlyMap<string, AgentScope>, rolloutId?: string): RoleWindowRow[] {
+  const reqs = requirementsOf(spec);
+  const selected = new Map<string, boolean>();
   return rows.filter((r) => {
     const a = agents.get(r.agentId) ?? { agentId: r.agentId };
     const channel = r.channel ?? a.channel;
-    if (channel !== spec.channel || !selectedBy(a, spec.selector)) return false;
+    if (channel !== spec.channel) return false;
+    let sel = selected.get(r.agentId);
+    if (sel === undefined) selected.set(r.agentId, (sel = selectedBy(a, reqs)));
+    if (!sel) return false;
     return rolloutId === undefined || r.rolloutId === undefined || r.rolloutId === rolloutId;
   });
 }
@@ -64,14 +78,15 @@ export function gatherEvidence(store: ControllerStore, r: RolloutRow, now: numbe
   const recentSince = Math.max(since, now - spec.breachLookbackMs);
   const all = store.agents();
   const agents = new Map(all.map((a) => [a.agentId, scopeOf(a)]));
-  const canaryOf = (from: number) => ownRows(phase.shadow ? store.shadowRows(spec.role as Role, spec.candidate, from) : store.roleRows(spec.role as Role, spec.candidate, from), spec, agents, r.id);
+  const canaryOf = (from: number) => ownRows(phase.shadow ? store.shadowRows(spec.role, spec.candidate, from) : store.roleRows(spec.role, spec.candidate, from), spec, agents, r.id);
+  const reqs = requirementsOf(spec);
   let channelAgents = 0;
   let expected = 0;
   let activated = 0;
   for (const a of all) {
     if (!a.online) continue;
     const s = agents.get(a.agentId)!;
-    if (!inRolloutScope(s, spec)) continue;
+    if (s.channel !== spec.channel || !selectedBy(s, reqs)) continue;
     channelAgents++;
     if (!inCandidateCohort(a.agentId, r.id, phase.percent)) continue;
     expected++;
@@ -86,6 +101,6 @@ export function gatherEvidence(store: ControllerStore, r: RolloutRow, now: numbe
     activated,
     canary: canaryOf(since),
     canaryRecent: canaryOf(recentSince),
-    stable: ownRows(store.roleRows(spec.role as Role, spec.stable, since), spec, agents),
+    stable: ownRows(store.roleRows(spec.role, spec.stable, since), spec, agents),
   };
 }
