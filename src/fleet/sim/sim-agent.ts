@@ -12,7 +12,6 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { takesCandidate, type Labels } from '../../common/selector.js';
 import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
-import { addConfidences, createHistogram, emptyConfidenceHistogram, histogramPercentiles, histogramQuantile, observe } from '../../common/metrics.js';
 import { topics as topicsOf, type Topics } from '../../common/topics.js';
 import {
   ModelManifestSchema,
@@ -24,11 +23,11 @@ import {
   type MetricsWindow,
   type Release,
   type Role,
-  type RoleMetrics,
   type RoleStatus,
 } from '../../common/wire.js';
 import { nodeEd25519Verifier } from '../signer.js';
-import { gaussian, prng, type ProfileBook } from './profiles.js';
+import { prng, type ProfileBook } from './profiles.js';
+import { simulateRoleMetrics } from './sim-window.js';
 import { fetchOriginChunks } from './origin-fetch.js';
 import { noDelayOnConnect } from '../../common/mqtt-socket.js';
 
@@ -435,43 +434,7 @@ export class SimAgent {
     const n = this.#o.requestsPerWindow ?? 50;
     const roles: MetricsWindow['roles'] = {};
     for (const [role, a] of this.roles) {
-      const p = this.#o.profiles.get(a.modelId);
-      const h = createHistogram();
-      const conf = emptyConfidenceHistogram();
-      let errors = 0;
-      const confs: number[] = [];
-      for (let i = 0; i < n; i++) {
-        observe(h, p.latencyMs * Math.exp(p.latencySigma * gaussian(this.#rand)));
-        if (this.#rand() < p.errorRate) errors++;
-        else confs.push(Math.min(1, Math.max(0, p.confidence + 0.1 * gaussian(this.#rand))));
-      }
-      addConfidences(conf, confs);
-      const m: RoleMetrics = {
-        modelId: a.modelId,
-        version: a.version ?? '0.0.0',
-        provider: 'sim',
-        cohort: a.shadow ? 'shadow' : a.cohort,
-        count: n,
-        errors,
-        latency: { boundsMs: [...h.boundsMs], counts: [...h.counts], ...histogramPercentiles(h) },
-        confidenceHistogram: conf,
-      };
-      if (a.rolloutId) m.rolloutId = a.rolloutId;
-      if (a.shadow) {
-        const sp = this.#o.profiles.get(a.shadow.modelId);
-        const samples = Math.max(1, Math.round(n * (this.#o.shadowSampleRate ?? 0.2)));
-        const sh = createHistogram();
-        let agreeSum = 0;
-        let shErrors = 0;
-        for (let i = 0; i < samples; i++) {
-          observe(sh, sp.latencyMs * Math.exp(sp.latencySigma * gaussian(this.#rand)));
-          if (this.#rand() < sp.errorRate) shErrors++;
-          agreeSum += Math.min(1, Math.max(0, sp.agreement + 0.03 * gaussian(this.#rand)));
-        }
-        m.rolloutId = a.shadow.rolloutId;
-        m.shadow = { modelId: a.shadow.modelId, samples: samples - shErrors, agreement: agreeSum / samples, latencyP95: histogramQuantile(sh, 0.95), errors: shErrors };
-      }
-      roles[role] = m;
+      roles[role] = simulateRoleMetrics(a, this.#o.profiles, this.#rand, n, this.#o.shadowSampleRate ?? 0.2);
     }
     const w: MetricsWindow = {
       agentId: this.agentId,
