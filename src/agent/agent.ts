@@ -5,7 +5,7 @@
  *   const agent = await createAgent({ config, secretStore, activator, clock, logger });
  *   agent.snapshot(); agent.subscribe(listener); await agent.close();
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { platform } from 'node:os';
@@ -351,9 +351,16 @@ export class Agent {
 
   // --- events ---------------------------------------------------------------------------------------
 
+  /** The epoch of `event_seq` (issue 16 §2): kept in the registry beside the counter, new with a new registry. */
+  private eventEpoch(): string {
+    let epoch = this.registry.getMeta('event_epoch');
+    if (!epoch) this.registry.setMeta('event_epoch', (epoch = randomBytes(8).toString('hex')));
+    return epoch;
+  }
+
   /** Every accept and every rejection: audit log line + `agents/{id}/events` (QoS 1) + listeners. */
   private emit(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): AgentEvent {
-    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), seq: this.registry.nextCounter('event_seq'), ...e };
+    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), epoch: this.eventEpoch(), seq: this.registry.nextCounter('event_seq'), ...e };
     if (event.message && event.message.length > 2048) event.message = event.message.slice(0, 2045) + '...';
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();

@@ -206,6 +206,13 @@ export const AgentStatusSchema = z.object({
 });
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
+/**
+ * The lifetime of a per-agent sequence (issue 16 §2): a new epoch begins whenever the counter starts
+ * again (a re-install, a simulator process start). Consumers deduplicate on (agentId, epoch, seq);
+ * messages without one (older agents) share the epoch "".
+ */
+export const EpochSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or - (1-64)');
+
 export const EVENT_TYPES = [
   'release_accepted',
   'release_rejected',
@@ -226,7 +233,8 @@ export const EVENT_TYPES = [
 export const AgentEventSchema = z.object({
   agentId: SegmentSchema,
   ts: IsoDate,
-  /** per-agent sequence so a consumer can drop duplicates */
+  /** per-agent sequence so a consumer can drop duplicates, by (agentId, epoch, seq) */
+  epoch: EpochSchema.optional(),
   seq: z.number().int().nonnegative(),
   type: z.enum(EVENT_TYPES),
   role: RoleSchema.optional(),
@@ -272,12 +280,8 @@ export type RoleMetrics = z.infer<typeof RoleMetricsSchema>;
 
 export const MetricsWindowSchema = z.object({
   agentId: SegmentSchema,
-  /**
-   * the sequence's lifetime (issue 16 §2): a new epoch begins when the seq counter starts again (a
-   * re-install, a simulator process start). The controller drops duplicates by (agentId, epoch, seq);
-   * windows without an epoch (older agents) share the epoch "".
-   */
-  epoch: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or - (1-64)').optional(),
+  /** the seq's lifetime (EpochSchema): the controller drops duplicates by (agentId, epoch, seq) */
+  epoch: EpochSchema.optional(),
   /** strictly increasing per agent and epoch */
   seq: z.number().int().nonnegative(),
   windowStart: IsoDate,

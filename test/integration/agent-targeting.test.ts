@@ -36,6 +36,8 @@ test('agent: reports its labels and takes a candidate only when the selector mat
     await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
     const s1 = await ta.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId && s.roles.detector.state === 'committed', { timeoutMs: 15_000 });
     assert.deepEqual(s1.labels, { site: 'paris', dept: 'finance' });
+    const epochs = new Set(s1.recentEvents.map((e) => e.epoch));
+    assert.ok(epochs.size === 1 && /^[0-9a-f]{16}$/.test(String([...epochs][0])), `events carry one epoch (${[...epochs]})`);
     // 100 % of the channel, but only site=berlin: this agent stays on stable
     const cand = (selector: string) => ({ modelId: b.modelId, rolloutId: 'ro-sel', percent: 100, shadow: false, gates, selector });
     await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: { stable: a.modelId, candidate: cand('site=berlin') } } }), fleet.releaseKeys);

@@ -43,6 +43,8 @@ test('fleet restart mid-rollout: every window stored exactly once, the wave sees
     await new Promise((r) => setTimeout(r, 600));
     await after.close();
     await waitFor(() => (w.ctl.flushIngest(), w.store.counter('windows') >= w.sent.length), 5000, () => `${w.store.counter('windows')} of ${w.sent.length} stored`);
+    const storedEvents = () => ids.reduce((n, a) => n + w.store.eventKeys(a).length, 0);
+    await waitFor(() => (w.ctl.flushIngest(), storedEvents() >= w.events.length), 5000, () => `${storedEvents()} of ${w.events.length} events stored`);
 
     // exactly once: the stored (epoch, seq) of every agent are the windows it sent, no more, no less
     const key = (e: string | undefined, s: number) => `${e ?? ''}/${s}`;
@@ -51,7 +53,11 @@ test('fleet restart mid-rollout: every window stored exactly once, the wave sees
       const stored = w.store.windowKeys(agentId).map((k) => key(k.epoch, k.seq)).sort();
       assert.deepEqual(stored, sent, agentId);
       assert.ok(sent.some((k) => k.endsWith('/0') && !oldEpochs.has(k.split('/')[0])), `${agentId} restarted its seq`);
+      // events too: the restarted agents' events (seq from 0 again) are new, not duplicates
+      const sentEvents = w.events.filter((e) => e.agentId === agentId).map((e) => key(e.epoch, e.seq)).sort();
+      assert.deepEqual(w.store.eventKeys(agentId).map((k) => key(k.epoch, k.seq)).sort(), sentEvents, `${agentId} events`);
     }
+    assert.equal(w.store.counter('events_duplicate'), 0);
     assert.equal(w.ctl.drops.total.duplicate, 0, 'no window of a new epoch was taken for a duplicate');
   } finally {
     await w.close();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { inCandidateCohort } from '../../src/common/bucket.js';
 import type { Labels } from '../../src/common/selector.js';
-import type { MetricsWindow } from '../../src/common/wire.js';
+import type { AgentEvent, MetricsWindow } from '../../src/common/wire.js';
 import { FleetController } from '../../src/fleet/controller/controller.js';
 import { DEFAULT_SPEC, type RolloutSpec } from '../../src/fleet/controller/judge.js';
 import { ControllerStore } from '../../src/fleet/controller/store.js';
@@ -36,6 +36,8 @@ export interface World {
   fleets: Map<string, FleetSim>;
   /** every metrics window the simulated agents published */
   sent: MetricsWindow[];
+  /** every event they published */
+  events: AgentEvent[];
   dbPath: string;
   store: ControllerStore;
   ctl: FleetController;
@@ -73,16 +75,17 @@ export async function startWorld(opts: { releases: Record<string, 'stable' | 'ca
   const ctl = new FleetController({ client: ctlClient, store, releaseKeys: [keys.releases], tickMs: 150, onLog: (l) => logs.push(l), ...(opts.clock ? { clock: opts.clock } : {}) });
   await ctl.start();
   const sent: MetricsWindow[] = [];
+  const events: AgentEvent[] = [];
   const fleets = new Map<string, FleetSim>();
   const w: World = {
-    broker, keys, admin, stable, candidate, fleets, sent, dbPath, store, ctl, logs,
+    broker, keys, admin, stable, candidate, fleets, sent, events, dbPath, store, ctl, logs,
     async startFleet(f, o = {}) {
       const profiles = new ProfileBook();
       if (f.profiles?.stable) profiles.set(stable, f.profiles.stable);
       if (f.profiles?.candidate) profiles.set(candidate, f.profiles.candidate);
       const sim = await startFleetSim({
         url: broker.url, count: f.count, channel: f.channel, idPrefix: f.idPrefix, trust: keys.trust, profiles, windowMs: 300, requestsPerWindow: 20,
-        mqtt: { protocolVersion: broker.protocolVersion }, onWindow: (m) => sent.push(m), ...(f.labels ? { labels: f.labels } : {}),
+        mqtt: { protocolVersion: broker.protocolVersion }, onWindow: (m) => sent.push(m), onEvent: (e) => events.push(e), ...(f.labels ? { labels: f.labels } : {}),
       });
       fleets.set(f.idPrefix, sim);
       if (o.waitStable === false) return sim;

@@ -25,7 +25,9 @@ test('store: a pre-epoch fleet.db is migrated in place; (agent, epoch, seq) keys
     old.exec(`CREATE TABLE agents (agent_id TEXT PRIMARY KEY, online INTEGER NOT NULL, channel TEXT, status_json TEXT NOT NULL, last_seen INTEGER NOT NULL);
       CREATE TABLE windows (agent_id TEXT NOT NULL, seq INTEGER NOT NULL, received INTEGER NOT NULL, channel TEXT, json TEXT NOT NULL, PRIMARY KEY (agent_id, seq));
       CREATE TABLE role_windows (agent_id TEXT NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL, model_id TEXT, rollout_id TEXT, cohort TEXT, provider TEXT,
-        count INTEGER NOT NULL, errors INTEGER NOT NULL, latency_json TEXT NOT NULL, shadow_model TEXT, shadow_json TEXT, received INTEGER NOT NULL, PRIMARY KEY (agent_id, seq, role));`);
+        count INTEGER NOT NULL, errors INTEGER NOT NULL, latency_json TEXT NOT NULL, shadow_model TEXT, shadow_json TEXT, received INTEGER NOT NULL, PRIMARY KEY (agent_id, seq, role));
+      CREATE TABLE events (agent_id TEXT NOT NULL, seq INTEGER NOT NULL, ts TEXT NOT NULL, type TEXT NOT NULL, role TEXT, model_id TEXT, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, seq));`);
+    old.prepare('INSERT INTO events VALUES (?, 0, ?, ?, NULL, NULL, 5, ?)').run('a1', new Date(0).toISOString(), 'activated', JSON.stringify({ agentId: 'a1', seq: 0, ts: new Date(0).toISOString(), type: 'activated' }));
     old.prepare('INSERT INTO agents VALUES (?, 1, ?, ?, 5)').run('a1', 'prod', JSON.stringify({ agentId: 'a1', online: true, ts: new Date(0).toISOString(), agentVersion: '0.1.0', channel: 'prod', roles: {} }));
     old.prepare('INSERT INTO windows VALUES (?, ?, ?, ?, ?)').run('a1', 0, 5, 'prod', JSON.stringify(win(0)));
     old.prepare('INSERT INTO role_windows VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, NULL, ?)').run('a1', 0, 'detector', M, 'stable', 'cpu', 10, 1, JSON.stringify({ boundsMs: [10], counts: [10, 0], p95: 2 }), 5);
@@ -38,6 +40,10 @@ test('store: a pre-epoch fleet.db is migrated in place; (agent, epoch, seq) keys
     assert.equal(store.putWindow(win(0, 'e2'), 6), true, 'seq 0 of a new epoch is new');
     assert.equal(store.putWindow(win(0, 'e2'), 7), false);
     assert.equal(store.agents()[0]!.channel, 'prod');
+    assert.deepEqual(store.eventKeys('a1'), [{ epoch: '', seq: 0 }], 'events kept under epoch ""');
+    const ev = { agentId: 'a1', ts: new Date(0).toISOString(), seq: 0, type: 'activated' as const };
+    assert.equal(store.putEvent(ev, 6), false);
+    assert.equal(store.putEvent({ ...ev, epoch: 'e2' }, 6), true);
     // an offline will without channel or labels keeps what the agent last reported
     store.putStatus({ agentId: 'a1', online: true, ts: new Date(0).toISOString(), agentVersion: '0.2.0', channel: 'prod', labels: { site: 'berlin' }, roles: {} }, 8);
     store.putStatus({ agentId: 'a1', online: false, ts: new Date(0).toISOString(), agentVersion: '0.2.0', roles: {} }, 9);

@@ -58,7 +58,6 @@ export class ControllerStore {
     this.db.pragma('busy_timeout = 5000'); // CLI and controller share the file
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, online INTEGER NOT NULL, channel TEXT, status_json TEXT NOT NULL, last_seen INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS events (agent_id TEXT NOT NULL, seq INTEGER NOT NULL, ts TEXT NOT NULL, type TEXT NOT NULL, role TEXT, model_id TEXT, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, seq));
       CREATE TABLE IF NOT EXISTS feedback (agent_id TEXT NOT NULL, id TEXT NOT NULL, ts TEXT NOT NULL, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, id));
       CREATE TABLE IF NOT EXISTS channels (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL, release_json TEXT NOT NULL, updated INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS rollouts (id TEXT PRIMARY KEY, channel TEXT NOT NULL, role TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
@@ -79,7 +78,7 @@ export class ControllerStore {
       insRole: d.prepare(
         'INSERT OR IGNORE INTO role_windows (agent_id, epoch, seq, role, channel, model_id, rollout_id, cohort, provider, count, errors, latency_json, shadow_model, shadow_json, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      insEvent: d.prepare('INSERT OR IGNORE INTO events (agent_id, seq, ts, type, role, model_id, received, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insEvent: d.prepare('INSERT OR IGNORE INTO events (agent_id, epoch, seq, ts, type, role, model_id, received, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insFeedback: d.prepare('INSERT OR IGNORE INTO feedback (agent_id, id, ts, received, json) VALUES (?, ?, ?, ?, ?)'),
       bump: d.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value'),
       roleRows: d.prepare<[string, string, number], RawRoleRow>(
@@ -122,8 +121,11 @@ export class ControllerStore {
     return true;
   }
 
+  /** Returns false for a duplicate (agentId, epoch, seq), counted as events_duplicate. */
   putEvent(e: AgentEvent, now: number): boolean {
-    return this.#s.insEvent.run(e.agentId, e.seq, e.ts, e.type, e.role ?? null, e.modelId ?? null, now, JSON.stringify(e)).changes > 0;
+    const fresh = this.#s.insEvent.run(e.agentId, e.epoch ?? '', e.seq, e.ts, e.type, e.role ?? null, e.modelId ?? null, now, JSON.stringify(e)).changes > 0;
+    if (!fresh) this.#s.bump.run('events_duplicate', 1);
+    return fresh;
   }
 
   putFeedback(f: Feedback, now: number): boolean {
@@ -172,12 +174,17 @@ export class ControllerStore {
   }
 
   recentEvents(agentId: string, limit = 20): AgentEvent[] {
-    return (this.db.prepare('SELECT json FROM events WHERE agent_id = ? ORDER BY seq DESC LIMIT ?').all(agentId, limit) as { json: string }[]).map((r) => JSON.parse(r.json) as AgentEvent);
+    return (this.db.prepare('SELECT json FROM events WHERE agent_id = ? ORDER BY received DESC, seq DESC LIMIT ?').all(agentId, limit) as { json: string }[]).map((r) => JSON.parse(r.json) as AgentEvent);
   }
 
   /** seqs of an agent's stored windows, all epochs, ascending */
   windowSeqs(agentId: string): number[] {
     return (this.db.prepare('SELECT seq FROM windows WHERE agent_id = ? ORDER BY seq').all(agentId) as { seq: number }[]).map((r) => r.seq);
+  }
+
+  /** (epoch, seq) of an agent's stored events, in arrival order */
+  eventKeys(agentId: string): { epoch: string; seq: number }[] {
+    return this.db.prepare('SELECT epoch, seq FROM events WHERE agent_id = ? ORDER BY received, rowid').all(agentId) as { epoch: string; seq: number }[];
   }
 
   /** (epoch, seq) of an agent's stored windows, in arrival order */
@@ -346,13 +353,15 @@ const WINDOWS_DDL = `
     PRIMARY KEY (agent_id, epoch, seq, role));
   CREATE INDEX IF NOT EXISTS role_windows_model ON role_windows (role, model_id, received);
   CREATE INDEX IF NOT EXISTS role_windows_shadow ON role_windows (role, shadow_model, received);`;
+const EVENTS_DDL = `CREATE TABLE IF NOT EXISTS events (agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, ts TEXT NOT NULL, type TEXT NOT NULL,
+  role TEXT, model_id TEXT, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, epoch, seq));`;
 
 const hasColumn = (db: Database.Database, table: string, column: string) =>
   (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
 
 /**
- * Windows are keyed (agent, epoch, seq) since issue 16; a file written before keeps its rows, moved to
- * the epoch "" (what an agent without epoch sends), and agents gain a labels column.
+ * Windows and events are keyed (agent, epoch, seq) since issue 16; a file written before keeps its
+ * rows, moved to the epoch "" (what an agent without epoch sends), and agents gain a labels column.
  */
 function migrateWindowTables(db: Database.Database): void {
   db.transaction(() => {
@@ -368,5 +377,11 @@ function migrateWindowTables(db: Database.Database): void {
         DROP TABLE windows_v1; DROP TABLE role_windows_v1;`);
     } else db.exec(WINDOWS_DDL);
     if (!hasColumn(db, 'agents', 'labels_json')) db.exec('ALTER TABLE agents ADD COLUMN labels_json TEXT');
+    const oldEvents = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() as { name: string } | undefined) && !hasColumn(db, 'events', 'epoch');
+    if (oldEvents) {
+      db.exec('ALTER TABLE events RENAME TO events_v1');
+      db.exec(EVENTS_DDL);
+      db.exec("INSERT INTO events (agent_id, epoch, seq, ts, type, role, model_id, received, json) SELECT agent_id, '', seq, ts, type, role, model_id, received, json FROM events_v1; DROP TABLE events_v1;");
+    } else db.exec(EVENTS_DDL);
   })();
 }

@@ -397,7 +397,7 @@ export class SimAgent {
   // ---- reporting ---------------------------------------------------------------------------------
 
   #event(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): void {
-    const ev: AgentEvent = { agentId: this.agentId, ts: new Date(this.#clock()).toISOString(), seq: this.#eventSeq++, ...e };
+    const ev: AgentEvent = { agentId: this.agentId, ts: new Date(this.#clock()).toISOString(), ...(this.epoch !== undefined ? { epoch: this.epoch } : {}), seq: this.#eventSeq++, ...e };
     this.#o.onEvent?.(ev);
     if (!this.#closed) this.client.publish(this.#t.agentEvents(this.agentId), JSON.stringify(ev), { qos: 1 });
   }
