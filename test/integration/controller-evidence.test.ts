@@ -100,6 +100,7 @@ test('maintenance window: the first wave and each advance wait for the window (f
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(w.store.rollout(id)!.state, 'pending', 'outside the window nothing is published');
     assert.equal(w.store.release('prod')!.roles.detector!.candidate, undefined);
+    assert.match(String(w.store.logOf(id).find((l) => l.kind === 'progress')?.data.reasons), /first wave waits for a maintenance window \(Mon 10:00-10:30 UTC\), next opens/);
     shift += 3_600_000; // Monday 10:00
     await waitFor(() => w.store.rollout(id)!.state === 'running', 5000, () => 'first wave inside the window');
     shift += 3_600_000; // Monday 11:00: the wave will pass, but may not advance

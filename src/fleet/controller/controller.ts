@@ -160,7 +160,16 @@ export class FleetController {
     const now = this.#clock();
     if (r.state === 'pending') {
       // the first wave is an advance too: only inside a maintenance window
-      if (this.#outsideWindow(r, now)) return;
+      if (this.#outsideWindow(r, now)) {
+        const next = nextMaintenanceOpening((spec.windows ?? []).map(parseMaintenanceWindow), now);
+        const reason = `first wave waits for a maintenance window (${spec.windows!.join('; ')})${next ? `, next opens ${new Date(next).toISOString()}` : ''}`;
+        const last = this.#lastProgress.get(r.id);
+        if (!last || last.key !== reason) {
+          this.#lastProgress.set(r.id, { key: reason, at: now });
+          store.log(r.id, 'progress', { phase: -1, verdict: 'wait', code: 'outside_window', reasons: [reason] }, now);
+        }
+        return;
+      }
       const bad = validateWaves(spec.waves);
       if (bad) return this.#finish(r, ['pending'], 'failed', { reason: bad });
       const other = store.rollouts({ active: true }).find((o) => o.id !== r.id && o.spec.channel === spec.channel && o.state !== 'pending');
