@@ -1,6 +1,7 @@
 /**
  * A fleet.db written before issue 16 (windows keyed by (agent, seq)) opens with its windows kept under
- * the epoch "" (what an agent without epoch sends), and new windows of other epochs are stored beside them.
+ * the epoch "" (what an agent without epoch sends), and new windows of other epochs are stored beside them;
+ * and the stored labels as `agents show` prints them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +51,26 @@ test('store: a pre-epoch fleet.db is migrated in place; (agent, epoch, seq) keys
     assert.deepEqual([store.agents()[0]!.online, store.agents()[0]!.channel, store.agents()[0]!.labels], [false, 'prod', { site: 'berlin' }]);
     store.close();
     new ControllerStore(file).close(); // opening again is a no-op
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('agents show prints the labels an agent reported (what selectors match)', async () => {
+  const { commands } = await import('../../src/cli/fleet/agents.js');
+  const dir = mkdtempSync(join(tmpdir(), 'rpa-agents-show-'));
+  const file = join(dir, 'fleet.db');
+  try {
+    const store = new ControllerStore(file);
+    store.putStatus({ agentId: 'ws-1', online: true, ts: new Date(0).toISOString(), agentVersion: '0.2.0', channel: 'prod', labels: { site: 'berlin', dept: 'hr' }, roles: {} }, 1);
+    store.close();
+    const show = commands.find((c) => c.name === 'agents show')!;
+    const parsed = show.parse(['ws-1', '--db', file]);
+    assert.equal(parsed.kind, 'ok');
+    const out: string[] = [];
+    const code = await show.run((parsed as { value: unknown }).value, { out: (l: string) => out.push(l), err: () => {}, isTTY: false, env: {} });
+    assert.equal(code, 0);
+    assert.ok(out.includes('  labels site=berlin,dept=hr'), out.join('\n'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
