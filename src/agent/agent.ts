@@ -5,12 +5,12 @@
  *   const agent = await createAgent({ config, secretStore, activator, clock, logger });
  *   agent.snapshot(); agent.subscribe(listener); await agent.close();
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { platform } from 'node:os';
 import { AgentError, toAgentError, type ErrorCode } from '../common/errors.js';
-import { inCandidateCohort } from '../common/bucket.js';
+import { takesCandidate } from '../common/selector.js';
 import { topics as topicsFor, type Topics } from '../common/topics.js';
 import { MAX_MANIFEST_BYTES, ROLES, type AgentEvent, type AgentStatus, type Cohort, type ModelManifest, type Release, type Role, type RoleStatus } from '../common/wire.js';
 import type { ModelActivator } from './activation.js';
@@ -319,6 +319,7 @@ export class Agent {
       channel: this.config.channel,
       ...(rel ? { releaseSeq: rel.seq } : {}),
       roles,
+      labels: { ...this.config.labels },
     };
   }
 
@@ -350,9 +351,16 @@ export class Agent {
 
   // --- events ---------------------------------------------------------------------------------------
 
+  /** The epoch of `event_seq` (issue 16 §2): kept in the registry beside the counter, new with a new registry. */
+  private eventEpoch(): string {
+    let epoch = this.registry.getMeta('event_epoch');
+    if (!epoch) this.registry.setMeta('event_epoch', (epoch = randomBytes(8).toString('hex')));
+    return epoch;
+  }
+
   /** Every accept and every rejection: audit log line + `agents/{id}/events` (QoS 1) + listeners. */
   private emit(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): AgentEvent {
-    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), seq: this.registry.nextCounter('event_seq'), ...e };
+    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), epoch: this.eventEpoch(), seq: this.registry.nextCounter('event_seq'), ...e };
     if (event.message && event.message.length > 2048) event.message = event.message.slice(0, 2045) + '...';
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
@@ -594,7 +602,8 @@ export class Agent {
       let target: Target = { modelId: rr.stable, cohort: 'stable' };
       const c = rr.candidate;
       // A shadow candidate runs beside the stable one in the inference host; the active slot stays stable.
-      if (c && !c.shadow && inCandidateCohort(this.config.agentId, c.rolloutId, c.percent) && !this.registry.getMeta(rolledBackKey(role, c.rolloutId, c.modelId)))
+      // bucket AND the candidate's label selector (issue 16 §6), the rule the controller's cohorts use
+      if (c && !c.shadow && takesCandidate(this.config.agentId, this.config.labels, c) && !this.registry.getMeta(rolledBackKey(role, c.rolloutId, c.modelId)))
         target = { modelId: c.modelId, cohort: 'candidate', rolloutId: c.rolloutId };
       // a manual rollback holds until the fleet publishes a newer release
       const pinned = this.pinnedModel(role, seq);

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentError } from '../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, isValidTopicSegment } from '../common/topics.js';
-import { MAX_MANIFEST_BYTES } from '../common/wire.js';
+import { LabelsSchema, MAX_MANIFEST_BYTES } from '../common/wire.js';
 
 const Segment = z.string().refine(isValidTopicSegment, 'letters, digits, ".", "_" or "-" (1-128)');
 const Path = z.string().min(1).max(4096);
@@ -45,6 +45,11 @@ export const AgentConfigSchema = z
     broker: BrokerConfigSchema,
     agentId: Segment,
     channel: Segment,
+    /**
+     * labels the fleet targets rollouts by (site, dept, profile, …; issue 16 §6): reported in status and
+     * matched by the agent itself against a candidate's selector
+     */
+    labels: LabelsSchema.default({}),
     trustFile: Path,
     dataDir: Path,
     topicPrefix: z

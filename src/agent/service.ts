@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FeedbackSubmitResult, ModelInfo } from '../common/bot-protocol.js';
-import { inCandidateCohort } from '../common/bucket.js';
+import { takesCandidate } from '../common/selector.js';
 import { AgentError, toAgentError } from '../common/errors.js';
 import type { LabelledBox } from '../common/metrics.js';
 import { topics as topicsFor } from '../common/topics.js';
@@ -564,7 +564,7 @@ function createShadow(d: ShadowDeps): Shadow {
       for (const role of ROLES) {
         const c = rel?.roles[role]?.candidate;
         // only detector and classifier answers are compared (what a detect request produces)
-        if (c?.shadow && role !== 'similarity' && inCandidateCohort(d.config.agentId, c.rolloutId, c.percent)) {
+        if (c?.shadow && role !== 'similarity' && takesCandidate(d.config.agentId, d.config.labels, c)) {
           want = { role, modelId: c.modelId, rolloutId: c.rolloutId };
           break;
         }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { isSemver } from './semver.js';
 import { isValidTopicSegment } from './topics.js';
+import { LABEL_PATTERN, MAX_SELECTOR_LENGTH, parseSelector } from './selector.js';
 
 export const ROLES = ['detector', 'classifier', 'similarity'] as const;
 export const RoleSchema = z.enum(ROLES);
@@ -128,6 +129,23 @@ export const CandidateSchema = z.object({
   percent: finite.min(0).max(100),
   shadow: z.boolean().default(false),
   gates: GatesSchema.default({} as never),
+  /**
+   * label selector (selector.ts, issue 16 §6): only agents whose config labels match take the
+   * candidate. Agents older than this field ignore it (they report no `labels`; the controller counts
+   * them by bucket alone, which is what they do).
+   */
+  selector: z
+    .string()
+    .max(MAX_SELECTOR_LENGTH)
+    .refine((s) => {
+      try {
+        parseSelector(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a label selector such as site=berlin,dept in (finance,hr)')
+    .optional(),
 });
 export type Candidate = z.infer<typeof CandidateSchema>;
 
@@ -170,6 +188,10 @@ export const RoleStatusSchema = z.object({
 });
 export type RoleStatus = z.infer<typeof RoleStatusSchema>;
 
+const LabelSchema = z.string().regex(LABEL_PATTERN, 'letters, digits, ".", "_" or "-" (1-63)');
+/** an agent's config labels (site, dept, profile, …); at most 32 */
+export const LabelsSchema = z.record(LabelSchema, LabelSchema).refine((l) => Object.keys(l).length <= 32, 'at most 32 labels');
+
 export const AgentStatusSchema = z.object({
   agentId: SegmentSchema,
   online: z.boolean(),
@@ -179,8 +201,17 @@ export const AgentStatusSchema = z.object({
   channel: SegmentSchema.optional(),
   releaseSeq: z.number().int().nonnegative().optional(),
   roles: z.object({ detector: RoleStatusSchema.optional(), classifier: RoleStatusSchema.optional(), similarity: RoleStatusSchema.optional() }).default({}),
+  /** config labels the agent matches candidate selectors against (absent: an agent that ignores selectors) */
+  labels: LabelsSchema.optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
+
+/**
+ * The lifetime of a per-agent sequence (issue 16 §2): a new epoch begins whenever the counter starts
+ * again (a re-install, a simulator process start). Consumers deduplicate on (agentId, epoch, seq);
+ * messages without one (older agents) share the epoch "".
+ */
+export const EpochSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or - (1-64)');
 
 export const EVENT_TYPES = [
   'release_accepted',
@@ -202,7 +233,8 @@ export const EVENT_TYPES = [
 export const AgentEventSchema = z.object({
   agentId: SegmentSchema,
   ts: IsoDate,
-  /** per-agent sequence so a consumer can drop duplicates */
+  /** per-agent sequence so a consumer can drop duplicates, by (agentId, epoch, seq) */
+  epoch: EpochSchema.optional(),
   seq: z.number().int().nonnegative(),
   type: z.enum(EVENT_TYPES),
   role: RoleSchema.optional(),
@@ -248,7 +280,9 @@ export type RoleMetrics = z.infer<typeof RoleMetricsSchema>;
 
 export const MetricsWindowSchema = z.object({
   agentId: SegmentSchema,
-  /** strictly increasing per agent; the controller drops duplicates by (agentId, seq) */
+  /** the seq's lifetime (EpochSchema): the controller drops duplicates by (agentId, epoch, seq) */
+  epoch: EpochSchema.optional(),
+  /** strictly increasing per agent and epoch */
   seq: z.number().int().nonnegative(),
   windowStart: IsoDate,
   windowEnd: IsoDate,

@@ -17,6 +17,7 @@ import { connectBroker } from '../../src/fleet/mqtt.js';
 import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim, type FleetSim, type SimKeys } from '../../src/fleet/sim/index.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { inCandidateCohort } from '../../src/common/bucket.js';
+import { rolloutIdWithCohort } from './controller-world.js';
 
 const CHANNEL = 'prod';
 
@@ -97,7 +98,8 @@ function spec(w: World, over: Partial<RolloutSpec> = {}): Omit<RolloutSpec, 'sta
 test('rollout: healthy canary advances through every wave to 100 % and becomes stable', async () => {
   const w = await world();
   try {
-    const id = startRollout(w.store, spec(w), Date.now());
+    // an empty 10 % cohort would hold (issue 16 §1): pick an id whose first wave has agents
+    const id = startRollout(w.store, spec(w), Date.now(), rolloutIdWithCohort(w.sim.agents.map((a) => a.agentId), 10, 1));
     const done = await waitFor(() => { const r = w.store.rollout(id)!; return r.state !== 'running' && r.state !== 'pending' ? r : undefined; }, 30_000, () => JSON.stringify(w.store.rollout(id)?.result));
     assert.equal(done.state, 'completed', JSON.stringify(done.result));
     await waitFor(() => w.sim.countActive('detector', w.candidate) === 20, 10_000, () => `all on candidate (${w.sim.countActive('detector', w.candidate)})`);
@@ -204,7 +206,7 @@ test('rollout: shadow agreement below the minimum rolls back before any agent se
 test('rollout: a controller restart mid-rollout resumes from SQLite', async () => {
   const w = await world();
   try {
-    const id = startRollout(w.store, spec(w, { waves: [10, 50, 100], waveMinDurationMs: 1500 }), Date.now());
+    const id = startRollout(w.store, spec(w, { waves: [10, 50, 100], waveMinDurationMs: 1500 }), Date.now(), rolloutIdWithCohort(w.sim.agents.map((a) => a.agentId), 10, 1));
     await waitFor(() => w.store.rollout(id)!.phase === 1, 20_000, () => `phase ${w.store.rollout(id)?.phase}`);
     const seqAtStop = w.store.release(CHANNEL)!.seq;
     await w.ctl.close();

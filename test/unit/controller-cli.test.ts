@@ -30,6 +30,16 @@ test('rollout start: the issue\'s full command line parses into a spec', () => {
   assert.equal(r.value.db, '/tmp/x.db');
 });
 
+test('rollout start: --selector and repeatable --window (issue 16 §6)', () => {
+  const r = parseRolloutStart(['--channel', 'prod', '--role', 'detector', '--candidate', A, '--selector', 'site=berlin,dept in (finance,hr)', '--window', 'Mon-Fri 22:00-05:00 UTC', '--window', 'Sat,Sun 00:00-24:00']);
+  assert.equal(r.kind, 'ok');
+  if (r.kind !== 'ok') return;
+  assert.equal(r.value.spec.selector, 'site=berlin,dept in (finance,hr)');
+  assert.deepEqual(r.value.spec.windows, ['Mon-Fri 22:00-05:00 UTC', 'Sat,Sun 00:00-24:00']);
+  const plain = parseRolloutStart(['--channel', 'prod', '--role', 'detector', '--candidate', A]);
+  assert.ok(plain.kind === 'ok' && plain.value.spec.selector === undefined && plain.value.spec.windows === undefined);
+});
+
 test('rollout start: usage errors are reported, not thrown', () => {
   const base = ['--channel', 'prod', '--role', 'detector', '--candidate', A];
   const err = (argv: string[]) => {
@@ -48,6 +58,9 @@ test('rollout start: usage errors are reported, not thrown', () => {
   const byName = parseRolloutStart(['--channel', 'prod', '--role', 'detector', '--candidate', 'det@1.0.0', '--broker', 'mqtt://localhost:1883']);
   assert.equal(byName.kind === 'ok' && byName.value.candidateRef, 'det@1.0.0');
   assert.match(err([...base, '--bogus']), /Unknown option/);
+  assert.match(err([...base, '--selector', 'site==berlin']), /^--selector: selector "site==berlin"/);
+  assert.match(err([...base, '--window', 'Mon-Fri 22:00']), /^--window: maintenance window/);
+  assert.match(err([...base, '--min-agents', '0']), /--min-agents must be a number from 1/);
   assert.equal(parseRolloutStart(['--help']).kind, 'help');
 });
 
@@ -78,6 +91,9 @@ test('rollout rows: start needs a known stable, one active rollout per channel, 
     assert.throws(() => controlRollout(store, id, 'resume', 4), /cannot resume/);
     assert.equal(controlRollout(store, id, 'abort', 5).state, 'aborted', 'abort before the first release needs no rollback');
     assert.throws(() => controlRollout(store, 'nope', 'pause', 6), /no rollout/);
+    // targeting is validated when recorded, whoever records it
+    assert.throws(() => startRollout(store, { ...spec, channel: 'prod', selector: 'site in berlin' }, 7), (e: Error & { code?: string }) => e.code === 'bad_argument' && /selector/.test(e.message));
+    assert.throws(() => startRollout(store, { ...spec, windows: ['Mon 22:00-05:00 CET'] }, 7), (e: Error & { code?: string }) => e.code === 'bad_argument' && /zone/.test(e.message));
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@ function rows(agents: number, perAgent: { count: number; errors: number; latency
 
 function ev(over: Partial<WaveEvidence>): WaveEvidence {
   const healthy = rows(5, { count: 20, errors: 0, latencyMs: 20 });
-  return { phase: { shadow: false, percent: 5 }, elapsedMs: 3000, expectedCanary: 5, activated: 5, canary: healthy, canaryRecent: healthy, stable: rows(20, { count: 20, errors: 0, latencyMs: 20 }), ...over };
+  return { phase: { shadow: false, percent: 5 }, elapsedMs: 3000, channelAgents: 40, expectedCanary: 5, activated: 5, canary: healthy, canaryRecent: healthy, stable: rows(20, { count: 20, errors: 0, latencyMs: 20 }), ...over };
 }
 
 test('waves: validation and shadow-first phases', () => {
@@ -33,12 +33,35 @@ test('judge: healthy canary passes once duration, agents, activation and request
   assert.match(early.reasons.join(), /1 s of 2 s/);
   const few = judgeWave(spec, ev({ activated: 2 }));
   assert.equal(few.kind, 'wait');
-  assert.match(few.reasons.join(), /2 of 3 canary agents activated/);
+  assert.equal(few.kind === 'wait' && few.code, 'insufficient_evidence');
+  assert.match(few.reasons.join(), /waiting for 1 more canary agents to activate the candidate \(2 of 3\)/);
   // the required agents are min(minAgents, cohort size): a 2-agent cohort can pass
   const small = rows(2, { count: 40, errors: 0, latencyMs: 20 });
   assert.equal(judgeWave(spec, ev({ expectedCanary: 2, activated: 2, canary: small, canaryRecent: small })).kind, 'pass');
-  // an empty cohort passes after the minimum duration
-  assert.equal(judgeWave(spec, ev({ expectedCanary: 0, activated: 0, canary: [], canaryRecent: [] })).kind, 'pass');
+});
+
+test('judge [issue 16 §1]: no evidence never passes — an empty channel and an empty wave cohort hold with insufficient_evidence', () => {
+  const emptyChannel = judgeWave(spec, ev({ channelAgents: 0, expectedCanary: 0, activated: 0, canary: [], canaryRecent: [], elapsedMs: 1e9 }));
+  assert.equal(emptyChannel.kind, 'wait');
+  assert.equal(emptyChannel.kind === 'wait' && emptyChannel.code, 'insufficient_evidence');
+  assert.match(emptyChannel.reasons.join(), /no online agent on channel c: waiting for agents/);
+  const emptyWave = judgeWave(spec, ev({ expectedCanary: 0, activated: 0, canary: [], canaryRecent: [], elapsedMs: 1e9 }));
+  assert.equal(emptyWave.kind === 'wait' && emptyWave.code, 'insufficient_evidence');
+  assert.match(emptyWave.reasons.join(), /no online agent falls in the 5 % cohort \(0 of 40 on channel c\)/);
+  // the same for a shadow phase
+  const sh = judgeWave(spec, ev({ phase: { shadow: true, percent: 5 }, channelAgents: 0, expectedCanary: 0, activated: 0, canary: [], canaryRecent: [], elapsedMs: 1e9 }));
+  assert.equal(sh.kind === 'wait' && sh.code, 'insufficient_evidence');
+  // --min-agents 0 still needs one agent's evidence
+  const none = judgeWave({ ...spec, minAgents: 0 }, ev({ canary: [], canaryRecent: [] }));
+  assert.equal(none.kind === 'wait' && none.code, 'insufficient_evidence');
+  assert.match(none.reasons.join(), /waiting for 1 more canary agents to report metrics \(0 of 1\)/);
+  // says what it waits for: agents and requests
+  const partial = rows(2, { count: 15, errors: 0, latencyMs: 20 });
+  const v = judgeWave(spec, ev({ canary: partial, canaryRecent: partial }));
+  assert.match(v.reasons.join('; '), /waiting for 1 more canary agents to report metrics \(2 of 3\); waiting for 20 more canary requests \(30 of 50\)/);
+  // the minimum duration alone is not an evidence shortfall
+  const early = judgeWave(spec, ev({ elapsedMs: 10 }));
+  assert.equal(early.kind === 'wait' && early.code, 'min_duration');
 });
 
 test('judge: error rate, absolute p95 and p95 relative to stable fail the wave with the evidence', () => {
@@ -67,7 +90,7 @@ test('judge: too few requests can neither fail nor pass', () => {
   const tiny = rows(5, { count: 2, errors: 2, latencyMs: 500 });
   const v = judgeWave(spec, ev({ canary: tiny, canaryRecent: tiny }));
   assert.equal(v.kind, 'wait');
-  assert.match(v.reasons.join(), /10 of 50 canary requests/);
+  assert.match(v.reasons.join(), /waiting for 40 more canary requests \(10 of 50\)/);
 });
 
 test('judge: shadow phase passes on agreement and fails below min agreement', () => {

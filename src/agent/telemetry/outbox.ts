@@ -6,7 +6,19 @@
  * nothing; a message may be sent twice (a PUBACK lost with the connection), which the controller
  * drops by (agentId, seq).
  */
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+
+/**
+ * The epoch of this database's sequence numbers (issue 16 §2): created with the database and kept
+ * with it, so it changes exactly when the seqs start again (a re-install or re-imaged machine, a wiped
+ * data dir). The controller deduplicates on (agentId, epoch, seq).
+ */
+export function telemetryEpoch(db: Database.Database): string {
+  db.exec('CREATE TABLE IF NOT EXISTS telemetry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  db.prepare("INSERT OR IGNORE INTO telemetry_meta (key, value) VALUES ('epoch', ?)").run(randomBytes(8).toString('hex'));
+  return (db.prepare("SELECT value FROM telemetry_meta WHERE key = 'epoch'").get() as { value: string }).value;
+}
 
 /** The slice of MQTT.js's client the outbox needs (a real `MqttClient` satisfies it). */
 export interface OutboxClient {

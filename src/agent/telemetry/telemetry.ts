@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { topics as topicsOf } from '../../common/topics.js';
 import { MetricsWindowSchema, type AgentStatus, type MetricsWindow, type Role } from '../../common/wire.js';
-import { Outbox, type OutboxClient } from './outbox.js';
+import { Outbox, telemetryEpoch, type OutboxClient } from './outbox.js';
 import { ProcessStatsSampler, type ProcessStats } from './process-stats.js';
 import { TelemetryRecorder, type RoleInfo } from './recorder.js';
 import { ShadowRunner, type ShadowRunnerOptions } from './shadow.js';
@@ -48,6 +48,8 @@ export interface TelemetryOptions {
 }
 
 export interface Telemetry {
+  /** the epoch stamped on every window (telemetryEpoch: kept with the seq counter's database) */
+  readonly epoch: string;
   readonly recorder: TelemetryRecorder;
   readonly outbox: Outbox;
   readonly shadow: ShadowRunner;
@@ -65,6 +67,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const recorder = new TelemetryRecorder({ clock, ...(opts.latencyBoundsMs ? { latencyBoundsMs: opts.latencyBoundsMs } : {}) });
   const outboxOpts = { db: opts.db, client: opts.client, stream: 'metrics', ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}) };
   const outbox = new Outbox(opts.onError ? { ...outboxOpts, onError: opts.onError } : outboxOpts);
+  const epoch = telemetryEpoch(opts.db);
   const shadow = new ShadowRunner({ ...opts.shadow, recorder, clock });
   const sampler = opts.processStats ? undefined : new ProcessStatsSampler();
   const stats = opts.processStats ?? (() => sampler!.sample());
@@ -74,7 +77,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     const rel = opts.releaseInfo?.() ?? {};
     let window: MetricsWindow | undefined;
     outbox.enqueue((seq) => {
-      const w: MetricsWindow = { agentId: opts.agentId, seq, ...body, process: stats() };
+      const w: MetricsWindow = { agentId: opts.agentId, epoch, seq, ...body, process: stats() };
       if (rel.channel) w.channel = rel.channel;
       if (rel.releaseSeq !== undefined) w.releaseSeq = rel.releaseSeq;
       window = MetricsWindowSchema.parse(w); // validate at the edge we write, too
@@ -94,6 +97,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   outbox.flush(); // windows left from before a restart
 
   return {
+    epoch,
     recorder,
     outbox,
     shadow,

@@ -60,6 +60,8 @@ const show: Command<AgentsArgs> = {
         return 0;
       }
       io.out(`${ag.agentId}  ${ag.online ? 'online' : 'offline'}  agent ${ag.status.agentVersion}  ${ag.status.platform ?? ''}  channel ${ag.status.channel ?? '-'}  release seq ${ag.status.releaseSeq ?? '-'}`);
+      // the labels rollout selectors match (issue 16 §6)
+      if (ag.labels && Object.keys(ag.labels).length) io.out(`  labels ${Object.entries(ag.labels).map(([k, v]) => `${k}=${v}`).join(',')}`);
       for (const [role, rs] of Object.entries(ag.status.roles)) io.out(`  ${role}: ${rs?.state} ${rs?.modelId ?? '-'} ${rs?.version ?? ''} on ${rs?.provider ?? '?'} cohort ${rs?.cohort ?? 'stable'}${rs?.lastError ? ` last error ${rs.lastError.code}` : ''}`);
       io.out('recent windows:');
       for (const w of windows) {

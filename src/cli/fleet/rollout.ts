@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentError } from '../../common/errors.js';
 import { isValidTopicSegment } from '../../common/topics.js';
 import { ROLES, type Role } from '../../common/wire.js';
+import { parseSelector } from '../../common/selector.js';
+import { parseMaintenanceWindow } from '../../fleet/controller/maintenance.js';
 import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } from '../../fleet/controller/controller.js';
 import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
 import type { ControllerStore, LogRow, RolloutRow } from '../../fleet/controller/store.js';
@@ -54,6 +56,8 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     'approve-each-wave': { type: 'boolean' },
     'breach-lookback': { type: 'string' },
     'release-ttl': { type: 'string' },
+    selector: { type: 'string' },
+    window: { type: 'string', multiple: true },
     follow: { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -89,7 +93,7 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
   const waveMin = dur('wave-min-duration', DEFAULT_SPEC.waveMinDurationMs);
   const lookback = dur('breach-lookback', DEFAULT_SPEC.breachLookbackMs);
   const ttl = dur('release-ttl', DEFAULT_SPEC.releaseTtlMs);
-  const minAgents = num(v['min-agents'], '--min-agents', 0, 1e9);
+  const minAgents = num(v['min-agents'], '--min-agents', 1, 1e9);
   const maxErr = num(v['max-error-rate'], '--max-error-rate', 0, 1);
   const maxP95 = num(v['max-p95-ms'], '--max-p95-ms', 0.001, 600_000);
   const ratio = num(v['max-p95-ratio'], '--max-p95-ratio', 0, 1000);
@@ -98,6 +102,18 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
   const shadowPct = num(v['shadow-percent'], '--shadow-percent', 0.0001, 100);
   for (const x of [waveMin, lookback, ttl, minAgents, maxErr, maxP95, ratio, minAgree, minReq, shadowPct]) if (typeof x === 'string') return { kind: 'error', message: x };
   if (v['shadow-first'] !== true && (minAgree !== undefined || shadowPct !== undefined)) return { kind: 'error', message: '--min-agreement and --shadow-percent need --shadow-first' };
+  const selector = v['selector'];
+  const windows = (v['window'] as string[] | undefined) ?? [];
+  const usage = (flag: string, check: () => void): string | undefined => {
+    try {
+      check();
+      return undefined;
+    } catch (e) {
+      return `${flag}: ${(e as Error).message}`;
+    }
+  };
+  const badTarget = usage('--selector', () => typeof selector === 'string' && parseSelector(selector)) ?? usage('--window', () => windows.forEach((w) => parseMaintenanceWindow(w)));
+  if (badTarget) return { kind: 'error', message: badTarget };
   const spec: RolloutStartArgs['spec'] = {
     ...DEFAULT_SPEC,
     channel,
@@ -117,6 +133,8 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     ...(shadowPct !== undefined ? { shadowPercent: shadowPct as number } : {}),
     shadowFirst: v['shadow-first'] === true,
     approveEachWave: v['approve-each-wave'] === true,
+    ...(typeof selector === 'string' && selector.trim() !== '' ? { selector: selector.trim() } : {}),
+    ...(windows.length ? { windows } : {}),
   };
   return { kind: 'ok', value: { spec, ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true } };
 }
@@ -142,13 +160,16 @@ export function describeRollout(r: RolloutRow, ctx: RolloutContext = {}): string
   const lines = [
     `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${r.spec.stable.slice(0, 12)}… → ${r.spec.candidate.slice(0, 12)}…  ${where}`,
     `  created ${isoMinute(r.createdAt)}${terminal ? `, ended ${isoMinute(rolloutEndedAt(r))}` : ''}`,
+    ...(r.spec.selector || r.spec.windows?.length
+      ? [`  targets ${r.spec.selector ? `agents matching ${r.spec.selector}` : 'every agent'} on ${r.spec.channel}${r.spec.windows?.length ? `; advances only in ${r.spec.windows.join('; ')}` : ''}`]
+      : []),
     `  waves ${r.spec.waves.join(',')}${r.spec.shadowFirst ? ' (shadow first)' : ''}  min ${Math.round(r.spec.waveMinDurationMs / 1000)} s/wave  gates: errors ≤ ${(r.spec.maxErrorRate * 100).toFixed(2)} %, p95 ≤ ${r.spec.maxP95Ms} ms${r.spec.maxP95RatioToStable ? ` and ≤ ${r.spec.maxP95RatioToStable}× stable` : ''}${r.spec.minAgreement !== undefined ? `, agreement ≥ ${r.spec.minAgreement}` : ''}`,
   ];
   if (latest && !TERMINAL_STATES.includes(r.state)) {
     const s = latest.summary;
     lines.push(
       `  canary: ${s.activated}/${s.expectedCanary} activated, ${s.canary.agents} reporting, ${s.canary.count} requests, errors ${(s.canary.errorRate * 100).toFixed(2)} %, p95 ${s.canary.p95.toFixed(1)} ms | stable p95 ${s.stable.p95.toFixed(1)} ms${s.shadow ? ` | shadow agreement ${s.shadow.agreement.toFixed(3)} (${s.shadow.samples} samples)` : ''}`,
-      `  ${latest.kind === 'wait' ? 'waiting: ' : latest.kind + ': '}${latest.reasons.join('; ')}`,
+      `  ${latest.kind === 'wait' ? `holding (${latest.code}): ` : latest.kind + ': '}${latest.reasons.join('; ')}`,
     );
   }
   if (r.state === 'rolled_back' || r.state === 'aborted') {
@@ -191,7 +212,7 @@ export function describeLog(l: LogRow): string {
     case 'phase_started':
       return `${t} ${d['shadow'] ? 'shadow' : 'wave'} ${d['percent']} % published (release seq ${d['releaseSeq']})`;
     case 'progress':
-      return `${t} ${d['verdict']}: ${(d['reasons'] as string[]).join('; ')}`;
+      return `${t} ${d['verdict']}${d['code'] ? ` (${d['code']})` : ''}: ${(d['reasons'] as string[]).join('; ')}`;
     case 'phase_passed':
       return `${t} phase ${Number(d['phase']) + 1} passed: ${((d['verdict'] as Verdict).reasons ?? []).join('; ')}`;
     case 'rolled_back':
@@ -242,6 +263,7 @@ const start: Command<RolloutStartArgs> = {
   help: `--channel C --role R --candidate MODEL_ID|NAME@VERSION [--broker URL] [--waves 1,5,25,50,100] [--wave-min-duration 30m]
        [--min-agents 20] [--max-error-rate 0.01] [--max-p95-ms 100] [--max-p95-ratio 1.5]
        [--min-agreement 0.9 --shadow-first [--shadow-percent P]] [--approve-each-wave] [--follow] [--db FILE]
+       [--selector 'site=berlin,dept in (finance,hr)'] [--window 'Mon-Fri 22:00-05:00 UTC' ...]
 
 Records the rollout in the controller's database; the running controller signs and publishes each
 wave's release, judges the canary cohort against the stable cohort, advances, waits for approval
@@ -250,7 +272,14 @@ wave's release, judges the canary cohort against the stable cohort, advances, wa
 Options:
   --candidate NAME@VERSION  is looked up on the broker (--broker and the broker options of \`release publish\`)
   --stable MODEL_ID       the model to return to (default: the channel release's current stable)
-  --min-requests N        requests a cohort must serve before a gate is judged (default 50)
+  --min-agents N          canary agents that must activate and report per wave, or the whole cohort
+                          when it is smaller (default 20, at least 1)
+  --min-requests N        canary requests per wave before it can pass or a gate be judged (default 50);
+                          short of agents or requests the wave holds: insufficient_evidence
+  --selector S            target only agents of the channel whose config labels match
+                          (key=value, key in (a,b), comma = and); agents evaluate it themselves
+  --window W              maintenance window, repeatable: waves advance only inside one
+                          ("DAYS HH:MM-HH:MM [UTC|+HH:MM]", e.g. "Mon-Fri 22:00-05:00 UTC")
   --breach-lookback D     window for breach detection (default 2m)
   --release-ttl D         expiry of each published release (default 30d)
   --follow                print progress until the rollout ends (exit 0 completed, 1 otherwise)

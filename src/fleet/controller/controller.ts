@@ -14,18 +14,20 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MqttClient } from 'mqtt';
-import { inCandidateCohort } from '../../common/bucket.js';
-import { PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, topics as topicsOf } from '../../common/topics.js';
-import { AgentEventSchema, AgentStatusSchema, FeedbackSchema, MetricsWindowSchema, ReleaseSchema, type RoleRelease } from '../../common/wire.js';
-import { buildRelease, decodeSigned, signRelease } from '../publisher.js';
+import type { RoleRelease } from '../../common/wire.js';
+import { buildRelease, signRelease } from '../publisher.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
+import { parseSelector } from '../../common/selector.js';
+import { WindowDrops } from './drops.js';
+import { IngestQueue } from './ingest.js';
+import { gatherEvidence } from './evidence.js';
 import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
+import { insideMaintenanceWindow, nextMaintenanceOpening, parseMaintenanceWindow } from './maintenance.js';
 import { TERMINAL_STATES, type ControllerStore, type RolloutRow, type RolloutState } from './store.js';
 import { ControllerHeartbeats } from './heartbeat.js';
-import { waveElapsedMs } from './wave-clock.js';
 
 export interface ControllerTimers {
   setInterval(fn: () => void, ms: number): unknown;
@@ -54,8 +56,6 @@ export interface ControllerOptions {
   onLog?: (line: string, data?: Record<string, unknown>) => void;
 }
 
-type Ingest = () => void;
-
 /** Rolled-back rollouts are watched this long for "every canary agent back on stable". */
 const CONFIRM_WATCH_MS = 3_600_000;
 /** A phase's progress is logged when its reasons change, or at most this often. */
@@ -72,15 +72,17 @@ export class FleetController {
   readonly startedAt: number;
   /** when the rollout loop last ran (liveness for /health) */
   lastTickAt: number | undefined;
-  #queue: Ingest[] = [];
+  readonly #ingest: IngestQueue;
   #tickHandle: unknown;
   #flushHandle: unknown;
   #ticking = false;
   #closed = false;
   #lastProgress = new Map<string, { key: string; at: number }>();
-  readonly #onMessage = (topic: string, payload: Buffer) => this.#receive(topic, payload);
+  readonly #onMessage = (topic: string, payload: Buffer) => this.#ingest.receive(topic, payload);
   /** counts for /metrics */
   readonly stats = { messages: 0, invalid: 0, windows: 0, duplicates: 0, releasesPublished: 0 };
+  /** metrics windows dropped, by reason (issue 16 §2: every drop is counted and logged) */
+  readonly drops = new WindowDrops();
 
   constructor(opts: ControllerOptions) {
     if (opts.releaseKeys.length === 0) throw new AgentError('bad_argument', 'the controller needs a releases signing key');
@@ -92,6 +94,15 @@ export class FleetController {
     this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
     this.#heartbeats = new ControllerHeartbeats(opts.store.db);
     this.startedAt = this.#clock();
+    this.#ingest = new IngestQueue({
+      store: opts.store,
+      trust: this.#trust,
+      prefix: opts.prefix ?? DEFAULT_TOPIC_PREFIX,
+      clock: this.#clock,
+      stats: this.stats,
+      drops: this.drops,
+      log: (line, data) => this.#log(line, data),
+    });
   }
 
   get tickMs(): number {
@@ -137,77 +148,9 @@ export class FleetController {
     this.#o.onLog?.(line, data);
   }
 
-  // ---- ingest ------------------------------------------------------------------------------------
-
-  #receive(topic: string, payload: Buffer): void {
-    this.stats.messages++;
-    const now = this.#clock();
-    const store = this.#o.store;
-    if (topic.endsWith('/release') && topic.startsWith(`${this.#o.prefix ?? DEFAULT_TOPIC_PREFIX}/channels/`)) {
-      if (payload.length === 0) return;
-      const doc = decodeSigned(topic, payload, PAYLOAD_TYPE_RELEASE, ReleaseSchema, 'release', this.#trust);
-      // Only a release signed by a trusted key may shape the next one (other roles are copied from it).
-      if (doc.signature === 'valid' && doc.value) {
-        const r = doc.value;
-        this.#queue.push(() => store.putRelease(r, now));
-      } else this.stats.invalid++;
-      return;
-    }
-    const at = this.#t.parseAgentTopic(topic);
-    if (!at || payload.length === 0) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString('utf8'));
-    } catch {
-      this.stats.invalid++;
-      return;
-    }
-    // Validate at the edge: parse once, and the agent id in the payload must be the topic's (ACL-bound).
-    switch (at.kind) {
-      case 'status': {
-        const s = AgentStatusSchema.safeParse(json);
-        if (!s.success || s.data.agentId !== at.agentId) return void this.stats.invalid++;
-        this.#queue.push(() => store.putStatus(s.data, now));
-        return;
-      }
-      case 'metrics': {
-        const w = MetricsWindowSchema.safeParse(json);
-        if (!w.success || w.data.agentId !== at.agentId) return void this.stats.invalid++;
-        this.#queue.push(() => {
-          if (store.putWindow(w.data, now)) this.stats.windows++;
-          else this.stats.duplicates++;
-        });
-        return;
-      }
-      case 'events': {
-        const e = AgentEventSchema.safeParse(json);
-        if (!e.success || e.data.agentId !== at.agentId) return void this.stats.invalid++;
-        this.#queue.push(() => void store.putEvent(e.data, now));
-        return;
-      }
-      case 'feedback': {
-        const f = FeedbackSchema.safeParse(json);
-        if (!f.success || f.data.agentId !== at.agentId) return void this.stats.invalid++;
-        this.#queue.push(() => void store.putFeedback(f.data, now));
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  /** Writes queued messages in one transaction. */
+  /** Writes queued messages in one transaction; logs the windows dropped since the last flush (ingest.ts). */
   flushIngest(): void {
-    if (this.#queue.length === 0) return;
-    const q = this.#queue;
-    this.#queue = [];
-    try {
-      this.#o.store.batch(() => {
-        for (const f of q) f();
-      });
-    } catch (e) {
-      this.#log(`ingest failed: ${(e as Error).message}`);
-    }
+    this.#ingest.flush();
   }
 
   // ---- rollouts ------------------------------------------------------------------------------------
@@ -247,6 +190,17 @@ export class FleetController {
     const phases = phasesOf(spec);
     const now = this.#clock();
     if (r.state === 'pending') {
+      // the first wave is an advance too: only inside a maintenance window
+      if (this.#outsideWindow(r, now)) {
+        const next = nextMaintenanceOpening((spec.windows ?? []).map(parseMaintenanceWindow), now);
+        const reason = `first wave waits for a maintenance window (${spec.windows!.join('; ')})${next ? `, next opens ${new Date(next).toISOString()}` : ''}`;
+        const last = this.#lastProgress.get(r.id);
+        if (!last || last.key !== reason) {
+          this.#lastProgress.set(r.id, { key: reason, at: now });
+          store.log(r.id, 'progress', { phase: -1, verdict: 'wait', code: 'outside_window', reasons: [reason] }, now);
+        }
+        return;
+      }
       const bad = validateWaves(spec.waves);
       if (bad) return this.#finish(r, ['pending'], 'failed', { reason: bad });
       const other = store.rollouts({ active: true }).find((o) => o.id !== r.id && o.spec.channel === spec.channel && o.state !== 'pending');
@@ -268,6 +222,17 @@ export class FleetController {
       await this.#rollback(r, ['running', 'awaiting_approval', 'paused'], 'rolled_back', { verdict });
       return;
     }
+    if (verdict.kind === 'pass' && this.#outsideWindow(r, now)) {
+      const next = nextMaintenanceOpening((spec.windows ?? []).map(parseMaintenanceWindow), now);
+      const held: Verdict = {
+        kind: 'wait',
+        code: 'outside_window',
+        reasons: [`wave passed; waiting for a maintenance window (${spec.windows!.join('; ')})${next ? `, next opens ${new Date(next).toISOString()}` : ''}`, ...verdict.reasons],
+        summary: verdict.summary,
+      };
+      this.#recordProgress(r, held, now);
+      return;
+    }
     this.#recordProgress(r, verdict, now);
     if (verdict.kind === 'wait' || r.state === 'paused') return;
     if (r.state === 'running' && spec.approveEachWave && r.phase < phases.length - 1 && !r.approved) {
@@ -278,6 +243,14 @@ export class FleetController {
       return;
     }
     if (r.state === 'awaiting_approval' && !r.approved) return;
+    if (r.phase === phases.length - 1 && spec.selector) {
+      // A targeted rollout ends with its candidate at 100 % of the agents its selector matches; a
+      // release has one stable per role for the whole channel, so the others keep theirs.
+      store.transition(r.id, ['running', 'awaiting_approval'], { state: 'completed', result: { verdict, completedAt: now, targeted: spec.selector } }, now);
+      store.log(r.id, 'completed', { verdict, targeted: spec.selector }, now);
+      this.#log(`rollout ${r.id}: completed; ${spec.candidate.slice(0, 12)}… runs on every agent of ${spec.channel} matching ${spec.selector}`);
+      return;
+    }
     if (r.phase === phases.length - 1) {
       // Last wave passed: the candidate becomes stable (a newer release without a candidate).
       const seq = await this.#publishRoles(r, { stable: spec.candidate }, `rollout ${r.id} completed`);
@@ -294,36 +267,25 @@ export class FleetController {
     this.#log(`rollout ${r.id}: ${phases[next]!.shadow ? 'shadow' : 'wave'} ${phases[next]!.percent} % published (release seq ${seq})`);
   }
 
-  /** Gathers the evidence for the rollout's current phase from SQLite and judges it. */
+  /** Judges the rollout's current phase on its own evidence (evidence.ts). */
   #judge(r: RolloutRow, now: number): Verdict {
-    const spec = r.spec;
-    const phase = phasesOf(spec)[r.phase]!;
-    const store = this.#o.store;
-    const since = r.phaseStartedAt;
-    const recentSince = Math.max(since, now - spec.breachLookbackMs);
-    const canary = phase.shadow ? store.shadowRows(spec.role, spec.candidate, since) : store.roleRows(spec.role, spec.candidate, since);
-    const canaryRecent = phase.shadow ? store.shadowRows(spec.role, spec.candidate, recentSince) : store.roleRows(spec.role, spec.candidate, recentSince);
-    const stable = store.roleRows(spec.role, spec.stable, since);
-    let expected = 0;
-    let activated = 0;
-    for (const a of store.agents()) {
-      if (!a.online || (a.status.channel !== undefined && a.status.channel !== spec.channel)) continue;
-      if (!inCandidateCohort(a.agentId, r.id, phase.percent)) continue;
-      expected++;
-      const rs = a.status.roles[spec.role];
-      if (phase.shadow ? rs?.cohort === 'shadow' : rs?.modelId === spec.candidate) activated++;
-    }
-    return judgeWave(spec, { phase, elapsedMs: waveElapsedMs(store.db, r.id, since, now), expectedCanary: expected, activated, canary, canaryRecent, stable });
+    return judgeWave(r.spec, gatherEvidence(this.#o.store, r, now));
+  }
+
+  /** [issue 16 §6] waves advance only inside the rollout's maintenance windows (if it has any). */
+  #outsideWindow(r: RolloutRow, now: number): boolean {
+    const ws = r.spec.windows ?? [];
+    return ws.length > 0 && !insideMaintenanceWindow(ws.map(parseMaintenanceWindow), now);
   }
 
   #recordProgress(r: RolloutRow, v: Verdict, now: number): void {
-    const key = `${r.phase}|${v.kind}|${v.reasons.join(';').replace(/\d+/g, '#')}`;
+    const key = `${r.phase}|${v.kind}|${v.kind === 'wait' ? v.code : ''}|${v.reasons.join(';').replace(/\d+/g, '#')}`;
     const last = this.#lastProgress.get(r.id);
     // Live progress for `rollout status` lives in result.latest; the log gets a line when it changes.
     this.#o.store.transition(r.id, ['running', 'awaiting_approval', 'paused'], { result: { latest: v, at: now } }, now);
     if (!last || last.key !== key || now - last.at >= PROGRESS_LOG_MS) {
       this.#lastProgress.set(r.id, { key, at: now });
-      this.#o.store.log(r.id, 'progress', { phase: r.phase, verdict: v.kind, reasons: v.reasons, summary: v.summary }, now);
+      this.#o.store.log(r.id, 'progress', { phase: r.phase, verdict: v.kind, ...(v.kind === 'wait' ? { code: v.code } : {}), reasons: v.reasons, summary: v.summary }, now);
     }
   }
 
@@ -352,7 +314,7 @@ export class FleetController {
       if (now - at > CONFIRM_WATCH_MS) continue;
       const still = store
         .agents()
-        .filter((a) => a.online && (a.status.channel === undefined || a.status.channel === r.spec.channel))
+        .filter((a) => a.online && (a.channel ?? a.status.channel) === r.spec.channel)
         .filter((a) => a.status.roles[r.spec.role]?.modelId === r.spec.candidate || a.status.roles[r.spec.role]?.cohort === 'shadow').length;
       if (still > 0) continue;
       const result = { ...r.result, confirmedAt: now, confirmMs: now - at };
@@ -372,9 +334,10 @@ export class FleetController {
       minSamples: 20,
       ...(spec.minAgreement !== undefined ? { minAgreement: spec.minAgreement } : {}),
     };
+    const candidate = { modelId: spec.candidate, rolloutId: r.id, percent: phase.percent, shadow: phase.shadow, gates, ...(spec.selector ? { selector: spec.selector } : {}) };
     return this.#publishRoles(
       r,
-      { stable: spec.stable, candidate: { modelId: spec.candidate, rolloutId: r.id, percent: phase.percent, shadow: phase.shadow, gates } },
+      { stable: spec.stable, candidate },
       `rollout ${r.id} ${phase.shadow ? 'shadow' : 'wave'} ${phase.percent} %`,
     );
   }
@@ -425,6 +388,8 @@ export function newRolloutId(now: number): string {
 export function startRollout(store: ControllerStore, spec: Omit<RolloutSpec, 'stable'> & { stable?: string }, now: number, id = newRolloutId(now)): string {
   const bad = validateWaves(spec.waves);
   if (bad) throw new AgentError('bad_argument', bad);
+  if (spec.selector !== undefined) parseSelector(spec.selector); // throws bad_argument naming the bad part
+  for (const w of spec.windows ?? []) parseMaintenanceWindow(w);
   const stable = spec.stable ?? store.release(spec.channel)?.roles[spec.role]?.stable;
   if (!stable) throw new AgentError('not_found', `no release with a stable ${spec.role} is known on channel ${spec.channel}; publish one first or pass --stable`);
   if (stable === spec.candidate) throw new AgentError('bad_argument', 'the candidate is already the stable model');

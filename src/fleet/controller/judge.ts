@@ -31,6 +31,10 @@ export interface RolloutSpec {
   breachLookbackMs: number;
   /** validity of each published release */
   releaseTtlMs: number;
+  /** label selector within the channel (selector.ts); agents evaluate it themselves, like the bucket */
+  selector?: string;
+  /** maintenance windows (window.ts syntax, e.g. "Mon-Fri 22:00-05:00 UTC"): waves advance only inside one */
+  windows?: string[];
 }
 
 export const DEFAULT_SPEC: Omit<RolloutSpec, 'channel' | 'role' | 'candidate' | 'stable'> = {
@@ -72,6 +76,9 @@ export function validateWaves(waves: readonly number[]): string | undefined {
 /** One role's slice of one metrics window, as the controller stores it. */
 export interface RoleWindowRow {
   agentId: string;
+  /** the channel the window was reported on, and the rollout its model ran under (when the agent said) */
+  channel?: string;
+  rolloutId?: string;
   count: number;
   errors: number;
   latency: Histogram;
@@ -140,6 +147,8 @@ export function shadowStats(rows: readonly RoleWindowRow[]): ShadowStats {
 export interface WaveEvidence {
   phase: Phase;
   elapsedMs: number;
+  /** online agents of the rollout's channel and selector (the population the waves split) */
+  channelAgents: number;
   /** online agents on the channel whose bucket puts them in this phase's cohort */
   expectedCanary: number;
   /** of those, how many report the candidate active (or, in shadow, report shadow samples) */
@@ -152,14 +161,22 @@ export interface WaveEvidence {
 
 export type Breach = 'error_rate' | 'p95' | 'p95_vs_stable' | 'agreement' | 'shadow_error_rate' | 'shadow_p95';
 
+/**
+ * Why a wave holds: too little of the rollout's own evidence (issue 16 §1), an error rate over the
+ * maximum that is not yet significant, the wave's minimum duration, or (set by the controller) outside
+ * every maintenance window.
+ */
+export type HoldCode = 'insufficient_evidence' | 'not_significant' | 'min_duration' | 'outside_window';
+
 export type Verdict =
-  | { kind: 'wait'; reasons: string[]; summary: EvidenceSummary }
+  | { kind: 'wait'; code: HoldCode; reasons: string[]; summary: EvidenceSummary }
   | { kind: 'pass'; reasons: string[]; summary: EvidenceSummary }
   | { kind: 'fail'; breach: Breach; reasons: string[]; summary: EvidenceSummary };
 
 export interface EvidenceSummary {
   phase: Phase;
   elapsedMs: number;
+  channelAgents: number;
   expectedCanary: number;
   activated: number;
   canary: Omit<CohortStats, 'latency'>;
@@ -192,8 +209,9 @@ function breachOf(spec: RolloutSpec, c: CohortStats, stable: CohortStats, label:
  *    the error-rate gate fails only when the rate is over the maximum at 95 % confidence (exact binomial),
  *    and a rate over the maximum that is not yet significant waits for more requests;
  *  - pass once the wave has run `waveMinDuration`, enough canary agents reported and activated
- *    (min(minAgents, cohort size)), enough requests were seen, and no gate is broken;
- *  - otherwise wait, with the reasons.
+ *    (min(minAgents, cohort size), at least 1), enough requests were seen, and no gate is broken;
+ *  - otherwise wait, with a code and the reasons: an empty channel or an empty wave cohort holds
+ *    with `insufficient_evidence` (issue 16 §1: nothing passes by default).
  */
 export function judgeWave(spec: RolloutSpec, ev: WaveEvidence): Verdict {
   const canary = cohortStats(ev.canary);
@@ -202,14 +220,15 @@ export function judgeWave(spec: RolloutSpec, ev: WaveEvidence): Verdict {
   const summary: EvidenceSummary = {
     phase: ev.phase,
     elapsedMs: ev.elapsedMs,
+    channelAgents: ev.channelAgents,
     expectedCanary: ev.expectedCanary,
     activated: ev.activated,
     canary: strip(canary),
     canaryRecent: strip(recent),
     stable: strip(stable),
   };
-  const required = Math.min(spec.minAgents, ev.expectedCanary);
-  const waits: string[] = [];
+  // at least one agent, whatever --min-agents says: no wave passes on nobody's evidence
+  const required = Math.max(1, Math.min(spec.minAgents, ev.expectedCanary));
 
   if (ev.phase.shadow) {
     const sh = shadowStats(ev.canary);
@@ -229,37 +248,56 @@ export function judgeWave(spec: RolloutSpec, ev: WaveEvidence): Verdict {
         return { kind: 'fail', breach: 'agreement', reasons: [`${label} agreement ${s.agreement.toFixed(3)} < min ${spec.minAgreement} over ${s.samples} samples`], summary };
       }
     }
-    if (ev.elapsedMs < spec.waveMinDurationMs) waits.push(`wave has run ${Math.round(ev.elapsedMs / 1000)} s of ${Math.round(spec.waveMinDurationMs / 1000)} s`);
+    const short = emptyCohort(spec, ev) ?? [];
     if (ev.expectedCanary > 0) {
-      if (sh.agents < required) waits.push(`${sh.agents} of ${required} agents reported shadow samples`);
-      if (sh.samples < spec.minRequests) waits.push(`${sh.samples} of ${spec.minRequests} shadow samples`);
-      if (sh.samples + sh.errors >= spec.minRequests && sh.errorRate > spec.maxErrorRate) waits.push(`shadow error rate ${pct(sh.errorRate)} is over max ${pct(spec.maxErrorRate)} but not yet significant`);
+      if (sh.agents < required) short.push(`waiting for ${required - sh.agents} more shadow agents to report samples (${sh.agents} of ${required})`);
+      if (sh.samples < spec.minRequests) short.push(`waiting for ${spec.minRequests - sh.samples} more shadow samples (${sh.samples} of ${spec.minRequests})`);
     }
-    if (waits.length) return { kind: 'wait', reasons: waits, summary };
+    const noisy = sh.samples + sh.errors >= spec.minRequests && sh.errorRate > spec.maxErrorRate ? [`shadow error rate ${pct(sh.errorRate)} is over max ${pct(spec.maxErrorRate)} but not yet significant`] : [];
+    const hold = holdOf(spec, ev, short, noisy, summary);
+    if (hold) return hold;
     const agreeNote = spec.minAgreement !== undefined ? `agreement ${sh.agreement.toFixed(3)} ≥ ${spec.minAgreement}` : `agreement ${sh.agreement.toFixed(3)}`;
-    return { kind: 'pass', reasons: [ev.expectedCanary === 0 ? 'no agent in the shadow cohort' : `${agreeNote}, shadow p95 ${ms(sh.p95)}, ${sh.samples} samples on ${sh.agents} agents`], summary };
+    return { kind: 'pass', reasons: [`${agreeNote}, shadow p95 ${ms(sh.p95)}, ${sh.samples} samples on ${sh.agents} agents`], summary };
   }
 
   const b = breachOf(spec, recent, stable, 'canary (recent)') ?? breachOf(spec, canary, stable, 'canary');
   if (b) return { kind: 'fail', breach: b.breach, reasons: [b.reason], summary };
-  if (ev.elapsedMs < spec.waveMinDurationMs) waits.push(`wave has run ${Math.round(ev.elapsedMs / 1000)} s of ${Math.round(spec.waveMinDurationMs / 1000)} s`);
   // over the maximum, but not yet significantly: neither fail nor pass, wait for more requests
-  if (canary.count >= spec.minRequests && canary.errorRate > spec.maxErrorRate) {
-    waits.push(`canary error rate ${pct(canary.errorRate)} is over max ${pct(spec.maxErrorRate)} but not yet significant (${canary.errors}/${canary.count} requests)`);
-  }
+  const noisy =
+    canary.count >= spec.minRequests && canary.errorRate > spec.maxErrorRate
+      ? [`canary error rate ${pct(canary.errorRate)} is over max ${pct(spec.maxErrorRate)} but not yet significant (${canary.errors}/${canary.count} requests)`]
+      : [];
+  // [issue 16 §1] a wave passes only on enough of its own evidence: min(minAgents, cohort) agents
+  // activated and reporting, and minRequests requests; an empty cohort is never enough.
+  const short = emptyCohort(spec, ev) ?? [];
   if (ev.expectedCanary > 0) {
-    if (ev.activated < required) waits.push(`${ev.activated} of ${required} canary agents activated the candidate`);
-    if (canary.agents < required) waits.push(`${canary.agents} of ${required} canary agents reported metrics`);
-    if (canary.count < spec.minRequests) waits.push(`${canary.count} of ${spec.minRequests} canary requests`);
+    if (ev.activated < required) short.push(`waiting for ${required - ev.activated} more canary agents to activate the candidate (${ev.activated} of ${required})`);
+    if (canary.agents < required) short.push(`waiting for ${required - canary.agents} more canary agents to report metrics (${canary.agents} of ${required})`);
+    if (canary.count < spec.minRequests) short.push(`waiting for ${spec.minRequests - canary.count} more canary requests (${canary.count} of ${spec.minRequests})`);
   }
-  if (waits.length) return { kind: 'wait', reasons: waits, summary };
+  const hold = holdOf(spec, ev, short, noisy, summary);
+  if (hold) return hold;
   return {
     kind: 'pass',
-    reasons: [
-      ev.expectedCanary === 0
-        ? `no agent in the ${ev.phase.percent} % cohort`
-        : `canary error rate ${pct(canary.errorRate)} ≤ ${pct(spec.maxErrorRate)}, p95 ${ms(canary.p95)} ≤ ${ms(spec.maxP95Ms)} (stable ${ms(stable.p95)}), ${canary.agents} agents, ${canary.count} requests`,
-    ],
+    reasons: [`canary error rate ${pct(canary.errorRate)} ≤ ${pct(spec.maxErrorRate)}, p95 ${ms(canary.p95)} ≤ ${ms(spec.maxP95Ms)} (stable ${ms(stable.p95)}), ${canary.agents} agents, ${canary.count} requests`],
     summary,
   };
+}
+
+/** Reasons why there is no canary to judge at all: an empty channel (or selector), or an empty wave. */
+function emptyCohort(spec: RolloutSpec, ev: WaveEvidence): string[] | undefined {
+  const scope = `channel ${spec.channel}${spec.selector ? ` matching ${spec.selector}` : ''}`;
+  if (ev.channelAgents === 0) return [`no online agent on ${scope}: waiting for agents (an empty channel never completes a rollout)`];
+  if (ev.expectedCanary === 0) {
+    return [`no online agent falls in the ${ev.phase.percent} % cohort (0 of ${ev.channelAgents} on ${scope}): waiting for one — or abort and start again with a larger first wave`];
+  }
+  return undefined;
+}
+
+function holdOf(spec: RolloutSpec, ev: WaveEvidence, short: string[], noisy: string[], summary: EvidenceSummary): Verdict | undefined {
+  const early = ev.elapsedMs < spec.waveMinDurationMs ? [`wave has run ${Math.round(ev.elapsedMs / 1000)} s of ${Math.round(spec.waveMinDurationMs / 1000)} s`] : [];
+  const reasons = [...short, ...noisy, ...early];
+  if (reasons.length === 0) return undefined;
+  const code: HoldCode = short.length ? 'insufficient_evidence' : noisy.length ? 'not_significant' : 'min_duration';
+  return { kind: 'wait', code, reasons, summary };
 }

@@ -10,6 +10,7 @@ import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
 import { registerAlertMetrics } from './alert-metrics.js';
 import { healthProbe, healthStatusCode, type HealthReport } from './health.js';
+import { WINDOW_DROP_REASONS } from './drops.js';
 
 /** Fleet aggregates look back this far (a few metrics windows). */
 const LOOKBACK_MS = 5 * 60_000;
@@ -76,6 +77,19 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
       for (const r of store.rollouts()) this.set({ rollout: r.id, channel: r.spec.channel, role: r.spec.role }, STATE_CODE[r.state] ?? -1);
     },
   });
+  new Gauge({
+    name: 'rpa_fleet_rollout_holding',
+    help: 'active rollouts whose current wave holds (1), by code: insufficient_evidence, not_significant, min_duration, outside_window',
+    labelNames: ['rollout', 'channel', 'role', 'code'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const r of store.rollouts({ active: true })) {
+        const latest = r.result?.['latest'] as { kind?: string; code?: string } | undefined;
+        if (latest?.kind === 'wait' && latest.code) this.set({ rollout: r.id, channel: r.spec.channel, role: r.spec.role, code: latest.code }, 1);
+      }
+    },
+  });
   const counter = (name: string, help: string, read: () => number) => {
     let last = 0;
     return new Counter({
@@ -91,7 +105,21 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
   };
   counter('rpa_fleet_messages_total', 'messages received from agents', () => ctl.stats.messages);
   counter('rpa_fleet_windows_total', 'metrics windows stored', () => ctl.stats.windows);
-  counter('rpa_fleet_windows_duplicate_total', 'metrics windows dropped as duplicates by (agentId, seq)', () => ctl.stats.duplicates);
+  counter('rpa_fleet_windows_duplicate_total', 'metrics windows dropped as duplicates by (agentId, epoch, seq)', () => ctl.stats.duplicates);
+  const lastDrops: Record<string, number> = {};
+  new Counter({
+    name: 'rpa_fleet_windows_dropped_total',
+    help: 'metrics windows dropped by reason: duplicate (same agent, epoch, seq), invalid (not a metrics window), agent_mismatch (agentId is not the topic\'s)',
+    labelNames: ['reason'],
+    registers: [reg],
+    collect() {
+      for (const reason of WINDOW_DROP_REASONS) {
+        const v = ctl.drops.total[reason];
+        this.inc({ reason }, Math.max(0, v - (lastDrops[reason] ?? 0)));
+        lastDrops[reason] = v;
+      }
+    },
+  });
   counter('rpa_fleet_invalid_messages_total', 'messages that failed schema validation', () => ctl.stats.invalid);
   counter('rpa_fleet_releases_published_total', 'releases signed and published by this controller', () => ctl.stats.releasesPublished);
   registerAlertMetrics(reg, ctl, clock); // what assets/prometheus/rpa-fleet-alerts.yml needs

@@ -42,6 +42,9 @@ export interface AgentRow {
   online: boolean;
   status: AgentStatus;
   lastSeen: number;
+  /** the channel and labels it last reported (kept when an offline status omits them) */
+  channel?: string;
+  labels?: Record<string, string>;
 }
 
 export class ControllerStore {
@@ -55,14 +58,6 @@ export class ControllerStore {
     this.db.pragma('busy_timeout = 5000'); // CLI and controller share the file
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, online INTEGER NOT NULL, channel TEXT, status_json TEXT NOT NULL, last_seen INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS windows (agent_id TEXT NOT NULL, seq INTEGER NOT NULL, received INTEGER NOT NULL, channel TEXT, json TEXT NOT NULL, PRIMARY KEY (agent_id, seq));
-      CREATE TABLE IF NOT EXISTS role_windows (
-        agent_id TEXT NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL, model_id TEXT, rollout_id TEXT, cohort TEXT, provider TEXT,
-        count INTEGER NOT NULL, errors INTEGER NOT NULL, latency_json TEXT NOT NULL, shadow_model TEXT, shadow_json TEXT, received INTEGER NOT NULL,
-        PRIMARY KEY (agent_id, seq, role));
-      CREATE INDEX IF NOT EXISTS role_windows_model ON role_windows (role, model_id, received);
-      CREATE INDEX IF NOT EXISTS role_windows_shadow ON role_windows (role, shadow_model, received);
-      CREATE TABLE IF NOT EXISTS events (agent_id TEXT NOT NULL, seq INTEGER NOT NULL, ts TEXT NOT NULL, type TEXT NOT NULL, role TEXT, model_id TEXT, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, seq));
       CREATE TABLE IF NOT EXISTS feedback (agent_id TEXT NOT NULL, id TEXT NOT NULL, ts TEXT NOT NULL, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, id));
       CREATE TABLE IF NOT EXISTS channels (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL, release_json TEXT NOT NULL, updated INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS rollouts (id TEXT PRIMARY KEY, channel TEXT NOT NULL, role TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
@@ -71,20 +66,26 @@ export class ControllerStore {
       CREATE TABLE IF NOT EXISTS rollout_log (id INTEGER PRIMARY KEY AUTOINCREMENT, rollout_id TEXT NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);`);
+    migrateWindowTables(this.db);
     const d = this.db;
     this.#s = {
-      upsertAgent: d.prepare('INSERT INTO agents (agent_id, online, channel, status_json, last_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET online = excluded.online, channel = excluded.channel, status_json = excluded.status_json, last_seen = excluded.last_seen'),
+      // An offline status (the agent's last will) may carry no channel or labels: keep the last known ones.
+      upsertAgent: d.prepare(
+        'INSERT INTO agents (agent_id, online, channel, labels_json, status_json, last_seen) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET online = excluded.online, channel = COALESCE(excluded.channel, agents.channel), labels_json = COALESCE(excluded.labels_json, agents.labels_json), status_json = excluded.status_json, last_seen = excluded.last_seen',
+      ),
       touchAgent: d.prepare('UPDATE agents SET last_seen = ? WHERE agent_id = ?'),
-      insWindow: d.prepare('INSERT OR IGNORE INTO windows (agent_id, seq, received, channel, json) VALUES (?, ?, ?, ?, ?)'),
-      insRole: d.prepare('INSERT OR IGNORE INTO role_windows (agent_id, seq, role, model_id, rollout_id, cohort, provider, count, errors, latency_json, shadow_model, shadow_json, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      insEvent: d.prepare('INSERT OR IGNORE INTO events (agent_id, seq, ts, type, role, model_id, received, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insWindow: d.prepare('INSERT OR IGNORE INTO windows (agent_id, epoch, seq, received, channel, json) VALUES (?, ?, ?, ?, ?, ?)'),
+      insRole: d.prepare(
+        'INSERT OR IGNORE INTO role_windows (agent_id, epoch, seq, role, channel, model_id, rollout_id, cohort, provider, count, errors, latency_json, shadow_model, shadow_json, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insEvent: d.prepare('INSERT OR IGNORE INTO events (agent_id, epoch, seq, ts, type, role, model_id, received, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insFeedback: d.prepare('INSERT OR IGNORE INTO feedback (agent_id, id, ts, received, json) VALUES (?, ?, ?, ?, ?)'),
       bump: d.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value'),
-      roleRows: d.prepare<[string, string, number], { agent_id: string; count: number; errors: number; latency_json: string; shadow_json: string | null }>(
-        'SELECT agent_id, count, errors, latency_json, shadow_json FROM role_windows WHERE role = ? AND model_id = ? AND received >= ?',
+      roleRows: d.prepare<[string, string, number], RawRoleRow>(
+        'SELECT agent_id, channel, rollout_id, count, errors, latency_json, shadow_json FROM role_windows WHERE role = ? AND model_id = ? AND received >= ?',
       ),
-      shadowRows: d.prepare<[string, string, number], { agent_id: string; count: number; errors: number; latency_json: string; shadow_json: string | null }>(
-        'SELECT agent_id, count, errors, latency_json, shadow_json FROM role_windows WHERE role = ? AND shadow_model = ? AND received >= ?',
+      shadowRows: d.prepare<[string, string, number], RawRoleRow>(
+        'SELECT agent_id, channel, rollout_id, count, errors, latency_json, shadow_json FROM role_windows WHERE role = ? AND shadow_model = ? AND received >= ?',
       ),
     };
   }
@@ -92,12 +93,17 @@ export class ControllerStore {
   // ---- ingest (all idempotent) -------------------------------------------------------------
 
   putStatus(s: AgentStatus, now: number): void {
-    this.#s.upsertAgent.run(s.agentId, s.online ? 1 : 0, s.channel ?? null, JSON.stringify(s), now);
+    this.#s.upsertAgent.run(s.agentId, s.online ? 1 : 0, s.channel ?? null, s.labels ? JSON.stringify(s.labels) : null, JSON.stringify(s), now);
   }
 
-  /** Returns false when (agentId, seq) was already stored: a duplicate. */
+  /**
+   * Returns false when (agentId, epoch, seq) was already stored: a duplicate (issue 16 §2: a restarted
+   * sequence comes with a new epoch, so it is never mistaken for one). A window without an epoch (an
+   * older agent) has the epoch "".
+   */
   putWindow(w: MetricsWindow, now: number): boolean {
-    const fresh = this.#s.insWindow.run(w.agentId, w.seq, now, w.channel ?? null, JSON.stringify(w)).changes > 0;
+    const epoch = w.epoch ?? '';
+    const fresh = this.#s.insWindow.run(w.agentId, epoch, w.seq, now, w.channel ?? null, JSON.stringify(w)).changes > 0;
     if (!fresh) {
       this.#s.bump.run('windows_duplicate', 1);
       return false;
@@ -106,7 +112,7 @@ export class ControllerStore {
     for (const [role, m] of Object.entries(w.roles)) {
       if (!m) continue;
       this.#s.insRole.run(
-        w.agentId, w.seq, role, m.modelId ?? null, m.rolloutId ?? null, m.cohort ?? null, m.provider ?? null, m.count, m.errors,
+        w.agentId, epoch, w.seq, role, w.channel ?? null, m.modelId ?? null, m.rolloutId ?? null, m.cohort ?? null, m.provider ?? null, m.count, m.errors,
         JSON.stringify({ boundsMs: m.latency.boundsMs, counts: m.latency.counts, p95: m.latency.p95 }),
         m.shadow?.modelId ?? null, m.shadow ? JSON.stringify(m.shadow) : null, now,
       );
@@ -115,8 +121,11 @@ export class ControllerStore {
     return true;
   }
 
+  /** Returns false for a duplicate (agentId, epoch, seq), counted as events_duplicate. */
   putEvent(e: AgentEvent, now: number): boolean {
-    return this.#s.insEvent.run(e.agentId, e.seq, e.ts, e.type, e.role ?? null, e.modelId ?? null, now, JSON.stringify(e)).changes > 0;
+    const fresh = this.#s.insEvent.run(e.agentId, e.epoch ?? '', e.seq, e.ts, e.type, e.role ?? null, e.modelId ?? null, now, JSON.stringify(e)).changes > 0;
+    if (!fresh) this.#s.bump.run('events_duplicate', 1);
+    return fresh;
   }
 
   putFeedback(f: Feedback, now: number): boolean {
@@ -128,6 +137,11 @@ export class ControllerStore {
     this.db.transaction(fn)();
   }
 
+  /** Adds to a named counter (e.g. windows dropped by reason). */
+  bump(name: string, by = 1): void {
+    this.#s.bump.run(name, by);
+  }
+
   counter(name: string): number {
     return (this.db.prepare('SELECT value FROM counters WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
   }
@@ -135,12 +149,20 @@ export class ControllerStore {
   // ---- fleet views ---------------------------------------------------------------------------
 
   agents(): AgentRow[] {
-    return (this.db.prepare('SELECT agent_id, online, status_json, last_seen FROM agents ORDER BY agent_id').all() as { agent_id: string; online: number; status_json: string; last_seen: number }[]).map((r) => ({
-      agentId: r.agent_id,
-      online: r.online === 1,
-      status: JSON.parse(r.status_json) as AgentStatus,
-      lastSeen: r.last_seen,
-    }));
+    const rows = this.db.prepare('SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents ORDER BY agent_id').all() as {
+      agent_id: string;
+      online: number;
+      channel: string | null;
+      labels_json: string | null;
+      status_json: string;
+      last_seen: number;
+    }[];
+    return rows.map((r) => {
+      const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: JSON.parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
+      if (r.channel !== null) row.channel = r.channel;
+      if (r.labels_json !== null) row.labels = JSON.parse(r.labels_json) as Record<string, string>;
+      return row;
+    });
   }
 
   agent(agentId: string): AgentRow | undefined {
@@ -148,15 +170,26 @@ export class ControllerStore {
   }
 
   recentWindows(agentId: string, limit = 10): MetricsWindow[] {
-    return (this.db.prepare('SELECT json FROM windows WHERE agent_id = ? ORDER BY seq DESC LIMIT ?').all(agentId, limit) as { json: string }[]).map((r) => JSON.parse(r.json) as MetricsWindow);
+    return (this.db.prepare('SELECT json FROM windows WHERE agent_id = ? ORDER BY received DESC, seq DESC LIMIT ?').all(agentId, limit) as { json: string }[]).map((r) => JSON.parse(r.json) as MetricsWindow);
   }
 
   recentEvents(agentId: string, limit = 20): AgentEvent[] {
-    return (this.db.prepare('SELECT json FROM events WHERE agent_id = ? ORDER BY seq DESC LIMIT ?').all(agentId, limit) as { json: string }[]).map((r) => JSON.parse(r.json) as AgentEvent);
+    return (this.db.prepare('SELECT json FROM events WHERE agent_id = ? ORDER BY received DESC, seq DESC LIMIT ?').all(agentId, limit) as { json: string }[]).map((r) => JSON.parse(r.json) as AgentEvent);
   }
 
+  /** seqs of an agent's stored windows, all epochs, ascending */
   windowSeqs(agentId: string): number[] {
     return (this.db.prepare('SELECT seq FROM windows WHERE agent_id = ? ORDER BY seq').all(agentId) as { seq: number }[]).map((r) => r.seq);
+  }
+
+  /** (epoch, seq) of an agent's stored events, in arrival order */
+  eventKeys(agentId: string): { epoch: string; seq: number }[] {
+    return this.db.prepare('SELECT epoch, seq FROM events WHERE agent_id = ? ORDER BY received, rowid').all(agentId) as { epoch: string; seq: number }[];
+  }
+
+  /** (epoch, seq) of an agent's stored windows, in arrival order */
+  windowKeys(agentId: string): { epoch: string; seq: number }[] {
+    return this.db.prepare('SELECT epoch, seq FROM windows WHERE agent_id = ? ORDER BY received, rowid').all(agentId) as { epoch: string; seq: number }[];
   }
 
   roleRows(role: Role, modelId: string, since: number): RoleWindowRow[] {
@@ -292,9 +325,63 @@ function toRollout(r: RawRollout): RolloutRow {
   return row;
 }
 
-function toRoleRow(r: { agent_id: string; count: number; errors: number; latency_json: string; shadow_json: string | null }): RoleWindowRow {
+interface RawRoleRow {
+  agent_id: string;
+  channel?: string | null;
+  rollout_id?: string | null;
+  count: number;
+  errors: number;
+  latency_json: string;
+  shadow_json: string | null;
+}
+
+function toRoleRow(r: RawRoleRow): RoleWindowRow {
   const l = JSON.parse(r.latency_json) as Histogram;
   const row: RoleWindowRow = { agentId: r.agent_id, count: r.count, errors: r.errors, latency: { boundsMs: l.boundsMs, counts: l.counts } };
+  if (r.channel) row.channel = r.channel;
+  if (r.rollout_id) row.rolloutId = r.rollout_id;
   if (r.shadow_json) row.shadow = JSON.parse(r.shadow_json) as NonNullable<RoleWindowRow['shadow']>;
   return row;
+}
+
+const WINDOWS_DDL = `
+  CREATE TABLE IF NOT EXISTS windows (agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, received INTEGER NOT NULL, channel TEXT, json TEXT NOT NULL,
+    PRIMARY KEY (agent_id, epoch, seq));
+  CREATE TABLE IF NOT EXISTS role_windows (
+    agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, role TEXT NOT NULL, channel TEXT, model_id TEXT, rollout_id TEXT, cohort TEXT, provider TEXT,
+    count INTEGER NOT NULL, errors INTEGER NOT NULL, latency_json TEXT NOT NULL, shadow_model TEXT, shadow_json TEXT, received INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, epoch, seq, role));
+  CREATE INDEX IF NOT EXISTS role_windows_model ON role_windows (role, model_id, received);
+  CREATE INDEX IF NOT EXISTS role_windows_shadow ON role_windows (role, shadow_model, received);`;
+const EVENTS_DDL = `CREATE TABLE IF NOT EXISTS events (agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, ts TEXT NOT NULL, type TEXT NOT NULL,
+  role TEXT, model_id TEXT, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, epoch, seq));`;
+
+const hasColumn = (db: Database.Database, table: string, column: string) =>
+  (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+
+/**
+ * Windows and events are keyed (agent, epoch, seq) since issue 16; a file written before keeps its
+ * rows, moved to the epoch "" (what an agent without epoch sends), and agents gain a labels column.
+ */
+function migrateWindowTables(db: Database.Database): void {
+  db.transaction(() => {
+    const old = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'windows'").get() as { name: string } | undefined) && !hasColumn(db, 'windows', 'epoch');
+    if (old) {
+      db.exec(`DROP INDEX IF EXISTS role_windows_model; DROP INDEX IF EXISTS role_windows_shadow;
+        ALTER TABLE windows RENAME TO windows_v1; ALTER TABLE role_windows RENAME TO role_windows_v1;`);
+      db.exec(WINDOWS_DDL);
+      db.exec(`INSERT INTO windows (agent_id, epoch, seq, received, channel, json) SELECT agent_id, '', seq, received, channel, json FROM windows_v1;
+        INSERT INTO role_windows (agent_id, epoch, seq, role, channel, model_id, rollout_id, cohort, provider, count, errors, latency_json, shadow_model, shadow_json, received)
+          SELECT r.agent_id, '', r.seq, r.role, w.channel, r.model_id, r.rollout_id, r.cohort, r.provider, r.count, r.errors, r.latency_json, r.shadow_model, r.shadow_json, r.received
+          FROM role_windows_v1 r LEFT JOIN windows_v1 w ON w.agent_id = r.agent_id AND w.seq = r.seq;
+        DROP TABLE windows_v1; DROP TABLE role_windows_v1;`);
+    } else db.exec(WINDOWS_DDL);
+    if (!hasColumn(db, 'agents', 'labels_json')) db.exec('ALTER TABLE agents ADD COLUMN labels_json TEXT');
+    const oldEvents = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() as { name: string } | undefined) && !hasColumn(db, 'events', 'epoch');
+    if (oldEvents) {
+      db.exec('ALTER TABLE events RENAME TO events_v1');
+      db.exec(EVENTS_DDL);
+      db.exec("INSERT INTO events (agent_id, epoch, seq, ts, type, role, model_id, received, json) SELECT agent_id, '', seq, ts, type, role, model_id, received, json FROM events_v1; DROP TABLE events_v1;");
+    } else db.exec(EVENTS_DDL);
+  })();
 }

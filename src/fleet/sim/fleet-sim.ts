@@ -5,7 +5,8 @@
  */
 import { Agent as HttpsAgent } from 'node:https';
 import type { IClientOptions } from 'mqtt';
-import type { AgentEvent, Role } from '../../common/wire.js';
+import type { Labels } from '../../common/selector.js';
+import type { AgentEvent, MetricsWindow, Role } from '../../common/wire.js';
 import { ProfileBook, type ModelProfile } from './profiles.js';
 import { SimAgent, type SimTrust } from './sim-agent.js';
 
@@ -37,7 +38,10 @@ export interface FleetSimOptions {
   /** agents connecting at once (a ramp, like a fleet coming online) */
   connectBatch?: number;
   mqtt?: Partial<IClientOptions>;
+  /** config labels per agent (index within this fleet), or the same for all */
+  labels?: Labels | ((index: number) => Labels);
   onEvent?: (e: AgentEvent) => void;
+  onWindow?: (w: MetricsWindow) => void;
 }
 
 export interface FleetSim {
@@ -76,6 +80,8 @@ export async function startFleetSim(opts: FleetSimOptions): Promise<FleetSim> {
         originAgent,
         ...(opts.mqtt ? { mqtt: opts.mqtt } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+        ...(opts.onWindow ? { onWindow: opts.onWindow } : {}),
+        ...(opts.labels ? { labels: typeof opts.labels === 'function' ? opts.labels(j) : opts.labels } : {}),
       });
       group.push(a);
       agents.push(a);

@@ -6,13 +6,12 @@
  * retained status with a last will, events and metrics windows on the real topics.
  * It lives in src/fleet and uses src/common only: the layer rule keeps fleet code out of src/agent.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { inCandidateCohort } from '../../common/bucket.js';
+import { takesCandidate, type Labels } from '../../common/selector.js';
 import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
-import { addConfidences, createHistogram, emptyConfidenceHistogram, histogramPercentiles, histogramQuantile, observe } from '../../common/metrics.js';
 import { topics as topicsOf, type Topics } from '../../common/topics.js';
 import {
   ModelManifestSchema,
@@ -24,11 +23,11 @@ import {
   type MetricsWindow,
   type Release,
   type Role,
-  type RoleMetrics,
   type RoleStatus,
 } from '../../common/wire.js';
 import { nodeEd25519Verifier } from '../signer.js';
-import { gaussian, prng, type ProfileBook } from './profiles.js';
+import { prng, type ProfileBook } from './profiles.js';
+import { simulateRoleMetrics } from './sim-window.js';
 import { fetchOriginChunks } from './origin-fetch.js';
 import { noDelayOnConnect } from '../../common/mqtt-socket.js';
 
@@ -63,7 +62,16 @@ export interface SimAgentOptions {
   mqtt?: Partial<IClientOptions>;
   clock?: () => number;
   seed?: number;
+  /** config labels (site, dept, …) reported in status and matched against candidate selectors */
+  labels?: Labels;
+  /**
+   * the metrics sequence's epoch (issue 16 §2); default: new per SimAgent, i.e. per process start,
+   * since the simulator's seq counter starts at 0 each time. `null` sends none (an older agent).
+   */
+  epoch?: string | null;
   onEvent?: (e: AgentEvent) => void;
+  /** each metrics window as it is published */
+  onWindow?: (w: MetricsWindow) => void;
 }
 
 interface ActiveRole {
@@ -88,6 +96,7 @@ interface FetchState {
 
 export class SimAgent {
   readonly agentId: string;
+  readonly epoch: string | undefined;
   readonly #o: SimAgentOptions;
   readonly #t: Topics;
   readonly #clock: () => number;
@@ -113,6 +122,7 @@ export class SimAgent {
   constructor(opts: SimAgentOptions) {
     this.#o = opts;
     this.agentId = opts.agentId;
+    this.epoch = opts.epoch === null ? undefined : (opts.epoch ?? randomBytes(8).toString('hex'));
     this.#t = topicsOf(opts.prefix);
     this.#clock = opts.clock ?? Date.now;
     this.#rand = prng(opts.seed ?? hashSeed(opts.agentId));
@@ -198,7 +208,8 @@ export class SimAgent {
 
   async #applyRole(role: Role, rr: NonNullable<Release['roles'][Role]>, gen: number): Promise<void> {
     const c = rr.candidate;
-    const inCohort = c !== undefined && inCandidateCohort(this.agentId, c.rolloutId, c.percent);
+    // the same targeting rule as the agent: bucket and, when the candidate has one, the label selector
+    const inCohort = c !== undefined && takesCandidate(this.agentId, this.#o.labels ?? {}, c);
     const target = inCohort && !c.shadow ? c.modelId : rr.stable;
     const shadow = inCohort && c.shadow ? { modelId: c.modelId, rolloutId: c.rolloutId } : undefined;
     try {
@@ -386,7 +397,7 @@ export class SimAgent {
   // ---- reporting ---------------------------------------------------------------------------------
 
   #event(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): void {
-    const ev: AgentEvent = { agentId: this.agentId, ts: new Date(this.#clock()).toISOString(), seq: this.#eventSeq++, ...e };
+    const ev: AgentEvent = { agentId: this.agentId, ts: new Date(this.#clock()).toISOString(), ...(this.epoch !== undefined ? { epoch: this.epoch } : {}), seq: this.#eventSeq++, ...e };
     this.#o.onEvent?.(ev);
     if (!this.#closed) this.client.publish(this.#t.agentEvents(this.agentId), JSON.stringify(ev), { qos: 1 });
   }
@@ -398,7 +409,17 @@ export class SimAgent {
       if (a.rolloutId ?? a.shadow?.rolloutId) rs.rolloutId = a.rolloutId ?? a.shadow!.rolloutId;
       roles[role] = rs;
     }
-    return { agentId: this.agentId, online: true, ts: new Date(this.#clock()).toISOString(), agentVersion: 'sim-0.1.0', platform: 'sim', channel: this.#o.channel, releaseSeq: this.#lastSeq, roles };
+    return {
+      agentId: this.agentId,
+      online: true,
+      ts: new Date(this.#clock()).toISOString(),
+      agentVersion: 'sim-0.1.0',
+      platform: 'sim',
+      channel: this.#o.channel,
+      releaseSeq: this.#lastSeq,
+      roles,
+      labels: { ...this.#o.labels },
+    };
   }
 
   #publishStatus(): void {
@@ -413,46 +434,11 @@ export class SimAgent {
     const n = this.#o.requestsPerWindow ?? 50;
     const roles: MetricsWindow['roles'] = {};
     for (const [role, a] of this.roles) {
-      const p = this.#o.profiles.get(a.modelId);
-      const h = createHistogram();
-      const conf = emptyConfidenceHistogram();
-      let errors = 0;
-      const confs: number[] = [];
-      for (let i = 0; i < n; i++) {
-        observe(h, p.latencyMs * Math.exp(p.latencySigma * gaussian(this.#rand)));
-        if (this.#rand() < p.errorRate) errors++;
-        else confs.push(Math.min(1, Math.max(0, p.confidence + 0.1 * gaussian(this.#rand))));
-      }
-      addConfidences(conf, confs);
-      const m: RoleMetrics = {
-        modelId: a.modelId,
-        version: a.version ?? '0.0.0',
-        provider: 'sim',
-        cohort: a.shadow ? 'shadow' : a.cohort,
-        count: n,
-        errors,
-        latency: { boundsMs: [...h.boundsMs], counts: [...h.counts], ...histogramPercentiles(h) },
-        confidenceHistogram: conf,
-      };
-      if (a.rolloutId) m.rolloutId = a.rolloutId;
-      if (a.shadow) {
-        const sp = this.#o.profiles.get(a.shadow.modelId);
-        const samples = Math.max(1, Math.round(n * (this.#o.shadowSampleRate ?? 0.2)));
-        const sh = createHistogram();
-        let agreeSum = 0;
-        let shErrors = 0;
-        for (let i = 0; i < samples; i++) {
-          observe(sh, sp.latencyMs * Math.exp(sp.latencySigma * gaussian(this.#rand)));
-          if (this.#rand() < sp.errorRate) shErrors++;
-          agreeSum += Math.min(1, Math.max(0, sp.agreement + 0.03 * gaussian(this.#rand)));
-        }
-        m.rolloutId = a.shadow.rolloutId;
-        m.shadow = { modelId: a.shadow.modelId, samples: samples - shErrors, agreement: agreeSum / samples, latencyP95: histogramQuantile(sh, 0.95), errors: shErrors };
-      }
-      roles[role] = m;
+      roles[role] = simulateRoleMetrics(a, this.#o.profiles, this.#rand, n, this.#o.shadowSampleRate ?? 0.2);
     }
     const w: MetricsWindow = {
       agentId: this.agentId,
+      ...(this.epoch !== undefined ? { epoch: this.epoch } : {}),
       seq: this.#windowSeq++,
       windowStart: new Date(this.#windowStart).toISOString(),
       windowEnd: new Date(Math.max(end, this.#windowStart + 1)).toISOString(),
@@ -463,6 +449,7 @@ export class SimAgent {
     };
     this.#windowStart = end;
     this.counters.windows++;
+    this.#o.onWindow?.(w);
     this.client.publish(this.#t.agentMetrics(this.agentId), JSON.stringify(w), { qos: 1 });
   }
 
