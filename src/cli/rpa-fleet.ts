@@ -12,6 +12,7 @@ async function commands(): Promise<Command<any>[]> {
     import('./fleet/release.js'),
     import('./fleet/controller.js'),
     import('./fleet/rollout.js'),
+    import('./fleet/rollout-approve.js'),
     import('./fleet/status.js'),
     import('./fleet/agents.js'),
     import('./fleet/feedback.js'),

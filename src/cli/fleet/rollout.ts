@@ -11,7 +11,10 @@ import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } fro
 import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
 import { ControllerStore, type LogRow, type RolloutRow } from '../../fleet/controller/store.js';
 import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
-import { resolveModelRef } from '../../fleet/publisher.js';
+import { ApprovalStore } from '../../fleet/approvals/approval-store.js';
+import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { assertNotYanked, resolveForRelease } from '../../fleet/registry/resolve.js';
+import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, type AuditFlags } from './audit.js';
 import { brokerOptions, connectFromFlags, parseBrokerFlags, type BrokerFlags } from './connect.js';
 import { dbHelp, dbOption, dbPath } from './controller.js';
 
@@ -23,6 +26,10 @@ export interface RolloutStartArgs {
   db: string;
   follow: boolean;
   json: boolean;
+  /** signed approvals each gated wave needs (issue 16 §4); 0 = none */
+  approvals: number;
+  twoPerson: boolean;
+  audit: AuditFlags;
 }
 
 const num = (v: unknown, flag: string, min: number, max: number): number | string | undefined => {
@@ -50,6 +57,9 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     'shadow-first': { type: 'boolean' },
     'shadow-percent': { type: 'string' },
     'approve-each-wave': { type: 'boolean' },
+    approvals: { type: 'string' },
+    'two-person': { type: 'boolean' },
+    ...auditOptions,
     'breach-lookback': { type: 'string' },
     'release-ttl': { type: 'string' },
     follow: { type: 'boolean' },
@@ -96,6 +106,11 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
   const shadowPct = num(v['shadow-percent'], '--shadow-percent', 0.0001, 100);
   for (const x of [waveMin, lookback, ttl, minAgents, maxErr, maxP95, ratio, minAgree, minReq, shadowPct]) if (typeof x === 'string') return { kind: 'error', message: x };
   if (v['shadow-first'] !== true && (minAgree !== undefined || shadowPct !== undefined)) return { kind: 'error', message: '--min-agreement and --shadow-percent need --shadow-first' };
+  const approvals = v['approvals'] === undefined ? 0 : Number(v['approvals']);
+  if (!Number.isInteger(approvals) || approvals < 0 || approvals > 16) return { kind: 'error', message: '--approvals N: signed approvals per gated wave, an integer from 1 to 16' };
+  if (v['two-person'] === true && approvals === 0) return { kind: 'error', message: '--two-person needs --approvals N (signed approvals)' };
+  const audit = parseAuditFlags(v);
+  if (!audit.ok) return { kind: 'error', message: audit.message };
   const spec: RolloutStartArgs['spec'] = {
     ...DEFAULT_SPEC,
     channel,
@@ -114,20 +129,22 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     ...(minReq !== undefined ? { minRequests: Math.floor(minReq as number) } : {}),
     ...(shadowPct !== undefined ? { shadowPercent: shadowPct as number } : {}),
     shadowFirst: v['shadow-first'] === true,
-    approveEachWave: v['approve-each-wave'] === true,
+    // --approvals N gates every wave but the last, like --approve-each-wave, with signatures
+    approveEachWave: v['approve-each-wave'] === true || approvals > 0,
   };
-  return { kind: 'ok', value: { spec, ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true } };
+  return { kind: 'ok', value: { spec, ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true, approvals, twoPerson: v['two-person'] === true, audit: audit.value } };
 }
 
 // ---- presentation ------------------------------------------------------------------------------------
 
-export function describeRollout(r: RolloutRow): string {
+/** `label` names models (name@version from the registry); default: the short modelId. */
+export function describeRollout(r: RolloutRow, label: (modelId: string) => string = (id) => `${id.slice(0, 12)}…`): string {
   const phases = phasesOf(r.spec);
   const p = phases[r.phase];
   const where = p ? `${p.shadow ? 'shadow' : 'wave'} ${r.phase + 1}/${phases.length} at ${p.percent} %` : 'not started';
   const latest = r.result?.['latest'] as Verdict | undefined;
   const lines = [
-    `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${r.spec.stable.slice(0, 12)}… → ${r.spec.candidate.slice(0, 12)}…  ${where}`,
+    `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${label(r.spec.stable)} → ${label(r.spec.candidate)}  ${where}`,
     `  waves ${r.spec.waves.join(',')}${r.spec.shadowFirst ? ' (shadow first)' : ''}  min ${Math.round(r.spec.waveMinDurationMs / 1000)} s/wave  gates: errors ≤ ${(r.spec.maxErrorRate * 100).toFixed(2)} %, p95 ≤ ${r.spec.maxP95Ms} ms${r.spec.maxP95RatioToStable ? ` and ≤ ${r.spec.maxP95RatioToStable}× stable` : ''}${r.spec.minAgreement !== undefined ? `, agreement ≥ ${r.spec.minAgreement}` : ''}`,
   ];
   if (latest && !TERMINAL_STATES.includes(r.state)) {
@@ -181,7 +198,7 @@ async function follow(store: ControllerStore, id: string, io: CommandIO, json: b
   }
 }
 
-function withStore<T>(db: string, fn: (s: ControllerStore) => Promise<T>): Promise<T> {
+export function withStore<T>(db: string, fn: (s: ControllerStore) => Promise<T>): Promise<T> {
   const s = new ControllerStore(db);
   return fn(s).finally(() => s.close());
 }
@@ -191,7 +208,7 @@ const start: Command<RolloutStartArgs> = {
   summary: 'start a wave rollout of a candidate model (the controller runs it)',
   help: `--channel C --role R --candidate MODEL_ID|NAME@VERSION [--broker URL] [--waves 1,5,25,50,100] [--wave-min-duration 30m]
        [--min-agents 20] [--max-error-rate 0.01] [--max-p95-ms 100] [--max-p95-ratio 1.5]
-       [--min-agreement 0.9 --shadow-first [--shadow-percent P]] [--approve-each-wave] [--follow] [--db FILE]
+       [--min-agreement 0.9 --shadow-first [--shadow-percent P]] [--approve-each-wave] [--approvals N [--two-person]] [--follow] [--db FILE]
 
 Records the rollout in the controller's database; the running controller signs and publishes each
 wave's release, judges the canary cohort against the stable cohort, advances, waits for approval
@@ -200,31 +217,45 @@ wave's release, judges the canary cohort against the stable cohort, advances, wa
 Options:
   --candidate NAME@VERSION  is looked up on the broker (--broker and the broker options of \`release publish\`)
   --stable MODEL_ID       the model to return to (default: the channel release's current stable)
+  --approvals N           each wave but the last waits for N approvals signed by DISTINCT keys of the
+                          approvers role in the controller's --trust file (rollout approve --key)
+  --two-person            whoever starts the rollout (the actor) cannot approve it
   --min-requests N        requests a cohort must serve before a gate is judged (default 50)
   --breach-lookback D     window for breach detection (default 2m)
   --release-ttl D         expiry of each published release (default 30d)
   --follow                print progress until the rollout ends (exit 0 completed, 1 otherwise)
-${dbHelp}
   --json                  machine-readable output
+${auditHelp}
+
+A yanked candidate is refused (model_yanked).
 
 Example:
   rpa-fleet rollout start --channel prod --role detector --candidate 3f1c…e9 --waves 1,5,25,50,100 \\
       --wave-min-duration 30m --min-agents 20 --max-error-rate 0.01 --max-p95-ms 100 --follow`,
   parse: parseRolloutStart,
   async run(a, io) {
-    if (a.candidateRef && a.broker) {
-      const client = await connectFromFlags(a.broker, io);
-      try {
-        const entry = await resolveModelRef(client, a.candidateRef, a.spec.role, { prefix: a.broker.prefix });
-        a = { ...a, spec: { ...a.spec, candidate: entry.modelId } };
-      } finally {
-        await client.endAsync();
-      }
-    }
     return withStore(a.db, async (store) => {
-      const id = startRollout(store, a.spec, Date.now());
+      const registry = new ModelRegistry(store.db);
+      if (a.candidateRef && a.broker) {
+        const client = await connectFromFlags(a.broker, io);
+        try {
+          const m = await resolveForRelease(client, registry, a.candidateRef, a.spec.role, { prefix: a.broker.prefix }, io.err);
+          a = { ...a, spec: { ...a.spec, candidate: m.entry.modelId } };
+        } finally {
+          await client.endAsync();
+        }
+      } else assertNotYanked(registry, a.spec.candidate);
+      const actor = actorOf(a.audit, io);
+      const approvals = new ApprovalStore(store.db);
+      const id = store.db.transaction(() => {
+        const rid = startRollout(store, a.spec, Date.now());
+        if (a.approvals > 0) approvals.setPolicy({ rolloutId: rid, required: a.approvals, twoPerson: a.twoPerson, startedBy: actor });
+        return rid;
+      })();
       const r = store.rollout(id)!;
-      io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `rollout ${id} recorded; the controller publishes wave 1 (${phasesOf(r.spec)[0]!.percent} %) on its next tick`);
+      const label = (m: string) => registry.label(m);
+      recordAction(store.db, a.audit, io, 'rollout.start', { channel: r.spec.channel, role: r.spec.role, candidate: label(r.spec.candidate), candidateId: r.spec.candidate, stable: label(r.spec.stable), waves: r.spec.waves, approvals: a.approvals, twoPerson: a.twoPerson }, id);
+      io.out(a.json ? JSON.stringify({ ok: true, rollout: r, approvals: { required: a.approvals, twoPerson: a.twoPerson, startedBy: actor } }) : `rollout ${id} recorded; the controller publishes wave 1 (${phasesOf(r.spec)[0]!.percent} %) on its next tick${a.approvals ? `; each wave but the last needs ${a.approvals} signed approval(s)${a.twoPerson ? `, not by ${actor}` : ''}` : ''}`);
       return a.follow ? follow(store, id, io, a.json) : 0;
     });
   },
@@ -235,15 +266,18 @@ interface IdArgs {
   db: string;
   follow: boolean;
   json: boolean;
+  audit?: AuditFlags;
 }
 
 function parseId(argv: string[], needId: boolean): Parsed<IdArgs> {
-  const r = parseFlags(argv, { ...dbOption, follow: { type: 'boolean' }, json: { type: 'boolean' } }, true);
+  const r = parseFlags(argv, { ...dbOption, follow: { type: 'boolean' }, json: { type: 'boolean' }, ...(needId ? auditOptions : {}) }, true);
   if (r.kind !== 'ok') return r;
   const id = r.positionals[0];
   if (needId && !id) return { kind: 'error', message: 'a rollout id is required' };
   if (r.positionals.length > 1) return { kind: 'error', message: 'one rollout id at a time' };
-  return { kind: 'ok', value: { ...(id ? { id } : {}), db: dbPath(r.values), follow: r.values['follow'] === true, json: r.values['json'] === true } };
+  const audit = parseAuditFlags(r.values);
+  if (!audit.ok) return { kind: 'error', message: audit.message };
+  return { kind: 'ok', value: { ...(id ? { id } : {}), db: dbPath(r.values), follow: r.values['follow'] === true, json: r.values['json'] === true, ...(needId ? { audit: audit.value } : {}) } };
 }
 
 const status: Command<IdArgs> = {
@@ -262,7 +296,7 @@ const status: Command<IdArgs> = {
       }
       const all = store.rollouts();
       if (a.json) io.out(JSON.stringify({ ok: true, rollouts: all }));
-      else io.out(all.length ? all.map(describeRollout).join('\n\n') : 'no rollouts');
+      else io.out(all.length ? all.map((r) => describeRollout(r)).join('\n\n') : 'no rollouts');
       return 0;
     });
   },
@@ -272,11 +306,12 @@ function action(name: RolloutAction, summary: string): Command<IdArgs> {
   return {
     name: `rollout ${name}`,
     summary,
-    help: `ROLLOUT_ID [--db FILE] [--json]`,
+    help: `ROLLOUT_ID [--reason TEXT] [--actor NAME] [--db FILE] [--json]\n${auditHelp}`,
     parse: (argv) => parseId(argv, true),
     async run(a, io) {
       return withStore(a.db, async (store) => {
         const r = controlRollout(store, a.id!, name, Date.now());
+        recordAction(store.db, a.audit!, io, `rollout.${name}`, { state: r.state, phase: r.phase }, r.id);
         io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `${name}: ${describeRollout(r)}`);
         return 0;
       });
@@ -287,7 +322,7 @@ function action(name: RolloutAction, summary: string): Command<IdArgs> {
 export const commands: Command<any>[] = [
   start,
   status,
-  action('approve', 'let a rollout waiting for approval go to its next wave'),
+  // `rollout approve` (signed approvals) lives in rollout-approve.ts
   action('pause', 'hold a rollout at its current wave (breaches still roll back)'),
   action('resume', 'continue a paused rollout'),
   action('abort', 'stop a rollout and return the channel to stable'),

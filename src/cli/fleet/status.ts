@@ -6,6 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cohortStats } from '../../fleet/controller/judge.js';
 import { ControllerStore } from '../../fleet/controller/store.js';
+import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
 import { dbHelp, dbOption, dbPath } from './controller.js';
 import { describeRollout } from './rollout.js';
@@ -86,14 +88,18 @@ ${dbHelp}`,
   parse: parseStatus,
   async run(a, io) {
     const store = new ControllerStore(a.db);
+    const registry = new ModelRegistry(store.db);
     try {
       for (;;) {
         const snap = fleetSnapshot(store, Date.now(), a.sinceMs);
         const active = store.rollouts({ active: true });
-        if (a.json) io.out(JSON.stringify({ ok: true, ...snap, rollouts: active }));
+        const yanked = yankedRunning(store.agents(), registry);
+        if (a.json) io.out(JSON.stringify({ ok: true, ...snap, rollouts: active, yanked }));
         else {
           if (a.watch && io.isTTY) io.out('\x1b[2J\x1b[H');
-          io.out(renderSnapshot(snap, active.map(describeRollout)));
+          io.out(renderSnapshot(snap, active.map((r) => describeRollout(r, (m) => registry.label(m)))));
+          // [issue 16 §3] agents still running a yanked model
+          for (const y of yanked) io.out(`YANKED ${y.model} (${y.role}) still runs on ${y.agentId}: ${y.reason}`);
         }
         if (!a.watch || io.signal?.aborted) return 0;
         await sleep(2000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);

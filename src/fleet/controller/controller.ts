@@ -21,6 +21,8 @@ import { AgentEventSchema, AgentStatusSchema, FeedbackSchema, MetricsWindowSchem
 import { buildRelease, decodeSigned, signRelease } from '../publisher.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
+import { ApprovalStore } from '../approvals/approval-store.js';
+import { approvalGate } from '../approvals/gate.js';
 import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
 import { TERMINAL_STATES, type ControllerStore, type RolloutRow, type RolloutState } from './store.js';
 
@@ -38,6 +40,8 @@ export interface ControllerOptions {
   releaseKeys: readonly SigningKey[];
   /** keys that may sign releases seen on the wire; default: releaseKeys, threshold 1 */
   trust?: RoleTrust;
+  /** the trust file's approvers role: keys whose signed approvals count (issue 16 §4) */
+  approvers?: RoleTrust;
   prefix?: string;
   clock?: () => number;
   timers?: ControllerTimers;
@@ -64,6 +68,7 @@ export class FleetController {
   readonly #clock: () => number;
   readonly #timers: ControllerTimers;
   readonly #trust: RoleTrust;
+  readonly #approvals: ApprovalStore;
   readonly instanceId: string;
   #queue: Ingest[] = [];
   #tickHandle: unknown;
@@ -83,6 +88,7 @@ export class FleetController {
     this.#timers = opts.timers ?? realTimers;
     this.#trust = opts.trust ?? { keys: opts.releaseKeys.map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
     this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
+    this.#approvals = new ApprovalStore(opts.store.db);
   }
 
   get store(): ControllerStore {
@@ -238,14 +244,14 @@ export class FleetController {
     }
     this.#recordProgress(r, verdict, now);
     if (verdict.kind === 'wait' || r.state === 'paused') return;
-    if (r.state === 'running' && spec.approveEachWave && r.phase < phases.length - 1 && !r.approved) {
+    if (r.state === 'running' && spec.approveEachWave && r.phase < phases.length - 1 && !this.#approved(r, now)) {
       if (store.transition(r.id, ['running'], { state: 'awaiting_approval' }, now)) {
         store.log(r.id, 'awaiting_approval', { phase: r.phase, verdict }, now);
         this.#log(`rollout ${r.id}: wave ${phase.percent} % passed; waiting for approval`);
       }
       return;
     }
-    if (r.state === 'awaiting_approval' && !r.approved) return;
+    if (r.state === 'awaiting_approval' && !this.#approved(r, now)) return;
     if (r.phase === phases.length - 1) {
       // Last wave passed: the candidate becomes stable (a newer release without a candidate).
       const seq = await this.#publishRoles(r, { stable: spec.candidate }, `rollout ${r.id} completed`);
@@ -260,6 +266,13 @@ export class FleetController {
     store.log(r.id, 'phase_passed', { phase: r.phase, verdict }, now);
     store.log(r.id, 'phase_started', { phase: next, ...phases[next]!, releaseSeq: seq }, now);
     this.#log(`rollout ${r.id}: ${phases[next]!.shadow ? 'shadow' : 'wave'} ${phases[next]!.percent} % published (release seq ${seq})`);
+  }
+
+  /** Signed approvals (policy) re-verified against the controller's approvers keys, else the approved flag. */
+  #approved(r: RolloutRow, now: number): boolean {
+    const g = approvalGate(this.#approvals, r, this.#o.approvers, now);
+    if (g.signed && g.met) this.#o.store.log(r.id, 'approved', { phase: r.phase, approvers: g.approvers, signatures: g.have, required: g.need }, now);
+    return g.met;
   }
 
   /** Gathers the evidence for the rollout's current phase from SQLite and judges it. */

@@ -28,12 +28,7 @@ export async function resolveForRelease(client: MqttClient, registry: ModelRegis
   // A registry binding decides which bytes a name means; names it has never seen fall back to the broker.
   const entry = await resolveModelRef(client, bound?.modelId ?? ref, role, opts);
   const registered = bound ?? registry.byModelId(entry.modelId)[0];
-  const yanked = registry.yanked(entry.modelId);
-  if (yanked) {
-    // [issue 16 §3] a yanked model cannot enter a new release
-    const why = yanked.marks.filter((m) => m.mark === 'yanked').at(-1);
-    throw new AgentError('model_yanked', `${yanked.name}@${yanked.version} is yanked${why ? ` by ${why.actor} at ${why.ts}: ${why.reason}` : ''}; it cannot enter a new release`, { modelId: entry.modelId });
-  }
+  assertNotYanked(registry, entry.modelId);
   if (registered?.state === 'deprecated' && parsed.kind !== 'latest') {
     const why = registered.marks.filter((m) => m.mark === 'deprecated').at(-1);
     warn(`warning: ${registered.name}@${registered.version} is deprecated${why ? ` (${why.reason})` : ''}`);
@@ -51,4 +46,12 @@ export async function assertBrokerVersionFree(client: MqttClient, manifest: Mode
   if (clash) {
     throw new AgentError('version_exists', `${manifest.name}@${manifest.version} is already published on the broker as model ${clash.modelId.slice(0, 12)}… (${clash.value?.role}); publish these bytes under a new version`, { modelId: clash.modelId });
   }
+}
+
+/** [issue 16 §3] a yanked model cannot enter a new release (or rollout): `model_yanked`. */
+export function assertNotYanked(registry: ModelRegistry, modelId: string): void {
+  const yanked = registry.yanked(modelId);
+  if (!yanked) return;
+  const why = yanked.marks.filter((m) => m.mark === 'yanked').at(-1);
+  throw new AgentError('model_yanked', `${yanked.name}@${yanked.version} is yanked${why ? ` by ${why.actor} at ${why.ts}: ${why.reason}` : ''}; it cannot enter a new release`, { modelId });
 }
