@@ -32,16 +32,16 @@ async function waitFor<T>(f: () => T | undefined | false, ms: number, what: () =
 test('controller: a gated wave advances only on N distinct approvals the controller itself verifies', async () => {
   const broker = await startAedes();
   const keys = makeSimKeys();
-  const admin = await connectBroker({ url: broker.url });
+  const admin = await connectBroker({ url: broker.url, protocolVersion: broker.protocolVersion });
   const dir = mkdtempSync(join(tmpdir(), 'rpa-ctl-approvals-'));
   const [alice, bob, outsider] = [generateSigningKey(), generateSigningKey(), generateSigningKey()];
   const approvers = { keys: [alice, bob].map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
   const stable = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '1.0.0', size: 3000, chunkSize: 1024 });
   const candidate = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '1.1.0', size: 5000, chunkSize: 1024 });
   await publishSimRelease(admin, { keys, channel: 'prod', roles: { detector: { stable } } });
-  const sim = await startFleetSim({ url: broker.url, count: 10, channel: 'prod', trust: keys.trust, windowMs: 300, requestsPerWindow: 20 });
+  const sim = await startFleetSim({ url: broker.url, count: 10, channel: 'prod', trust: keys.trust, windowMs: 300, requestsPerWindow: 20, mqtt: { protocolVersion: broker.protocolVersion } });
   const store = new ControllerStore(join(dir, 'fleet.db'));
-  const ctlClient = await connectBroker({ url: broker.url, mqttOptions: { reconnectPeriod: 200 } });
+  const ctlClient = await connectBroker({ url: broker.url, protocolVersion: broker.protocolVersion, mqttOptions: { reconnectPeriod: 200 } });
   const ctl = new FleetController({ client: ctlClient, store, releaseKeys: [keys.releases], approvers, tickMs: 150 });
   try {
     await waitFor(() => sim.countActive('detector', stable) === 10, 10_000, () => 'agents on stable');

@@ -190,12 +190,18 @@ async function follow(store: ControllerStore, id: string, io: CommandIO, json: b
     }
     const r = store.rollout(id)!;
     if (TERMINAL_STATES.includes(r.state)) {
-      if (!json) io.out(describeRollout(r));
+      if (!json) io.out(describeRollout(r, labeller(store)));
       return r.state === 'completed' ? 0 : 1;
     }
     if (io.signal?.aborted) return 0;
     await sleep(1000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);
   }
+}
+
+/** name@version from the registry in the same database */
+function labeller(store: ControllerStore): (modelId: string) => string {
+  const registry = new ModelRegistry(store.db);
+  return (m) => registry.label(m);
 }
 
 export function withStore<T>(db: string, fn: (s: ControllerStore) => Promise<T>): Promise<T> {
@@ -291,12 +297,12 @@ const status: Command<IdArgs> = {
         const r = store.rollout(a.id);
         if (!r) return reportError(new AgentError('not_found', `no rollout ${a.id}`), io, a.json);
         if (a.follow) return follow(store, a.id, io, a.json);
-        io.out(a.json ? JSON.stringify({ ok: true, rollout: r, log: store.logOf(a.id).slice(-50) }) : describeRollout(r));
+        io.out(a.json ? JSON.stringify({ ok: true, rollout: r, log: store.logOf(a.id).slice(-50) }) : describeRollout(r, labeller(store)));
         return 0;
       }
       const all = store.rollouts();
       if (a.json) io.out(JSON.stringify({ ok: true, rollouts: all }));
-      else io.out(all.length ? all.map((r) => describeRollout(r)).join('\n\n') : 'no rollouts');
+      else io.out(all.length ? all.map((r) => describeRollout(r, labeller(store))).join('\n\n') : 'no rollouts');
       return 0;
     });
   },
@@ -312,7 +318,7 @@ function action(name: RolloutAction, summary: string): Command<IdArgs> {
       return withStore(a.db, async (store) => {
         const r = controlRollout(store, a.id!, name, Date.now());
         recordAction(store.db, a.audit!, io, `rollout.${name}`, { state: r.state, phase: r.phase }, r.id);
-        io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `${name}: ${describeRollout(r)}`);
+        io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `${name}: ${describeRollout(r, labeller(store))}`);
         return 0;
       });
     },
