@@ -72,8 +72,8 @@ export class ApprovalStore {
 
   approvals(rolloutId: string, phase?: number): StoredApproval[] {
     const rows = (phase === undefined
-      ? this.#db.prepare('SELECT * FROM approvals WHERE rollout_id = ? ORDER BY ts').all(rolloutId)
-      : this.#db.prepare('SELECT * FROM approvals WHERE rollout_id = ? AND phase = ? ORDER BY ts').all(rolloutId, phase)) as {
+      ? this.#db.prepare('SELECT * FROM approvals WHERE rollout_id = ? ORDER BY rowid').all(rolloutId)
+      : this.#db.prepare('SELECT * FROM approvals WHERE rollout_id = ? AND phase = ? ORDER BY rowid').all(rolloutId, phase)) as {
       phase: number; keyid: string; approver: string; submitted_by: string; ts: string; envelope_json: string;
     }[];
     return rows.map((r) => ({ phase: r.phase, keyid: r.keyid, approver: r.approver, submittedBy: r.submitted_by, ts: r.ts, envelope: JSON.parse(r.envelope_json) as DsseEnvelope }));
