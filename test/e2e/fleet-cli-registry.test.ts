@@ -48,6 +48,7 @@ test('registry via rpa-fleet: name@version bound forever, show, deprecate, yank,
     assert.equal(again.code, 0, 'the same bytes again are idempotent');
     // a fresh database still refuses a name@version the broker already holds for other bytes
     const other = await pub('tiny-b.onnx', '1.0.0', { ...env, RPA_FLEET_DB: join(dir, 'other.db') });
+    assert.equal(other.code, 1, 'the broker already holds tiny@1.0.0 for other bytes');
     assert.equal(json(other).error.code, 'version_exists');
     assert.equal((await pub('tiny-b.onnx', '1.1.0')).code, 0);
     assert.equal((await pub('slow.onnx', '1.2.0')).code, 0);

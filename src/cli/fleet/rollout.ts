@@ -158,7 +158,7 @@ export function describeRollout(r: RolloutRow, label: (modelId: string) => strin
     const v = r.result?.['verdict'] as Verdict | undefined;
     lines.push(`  ${r.state === 'aborted' ? 'aborted' : 'rolled back'}: ${v ? v.reasons.join('; ') : String(r.result?.['reason'] ?? '')}${r.result?.['confirmMs'] !== undefined ? `; every agent back on stable ${r.result['confirmMs']} ms after the rollback release` : ''}`);
   }
-  if (r.state === 'awaiting_approval') lines.push(`  approve with: rpa-fleet rollout approve ${r.id}`);
+  if (r.state === 'awaiting_approval') lines.push(`  approve with: rpa-fleet rollout approve ${r.id} (--key APPROVER.key --trust trust.json when it was started with --approvals)`);
   return lines.join('\n');
 }
 
