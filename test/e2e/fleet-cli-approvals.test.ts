@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { buildApproval, signApproval } from '../../src/fleet/approvals/statement.js';
 import { ControllerStore } from '../../src/fleet/controller/store.js';
 import { loadSigningKey } from '../../src/fleet/keys.js';
+import { openFleetDb } from '../../src/fleet/fleet-db.js';
 
 const bin = resolve(import.meta.dirname, '..', '..', 'bin', 'rpa-fleet.js');
 type Run = { code: number; stdout: string; stderr: string };
@@ -31,6 +32,7 @@ test('rollout approve: N distinct approver signatures, two-person rule, every ba
   const env = { RPA_FLEET_DB: db };
   const run = (args: string[]) => rpaFleet(args, env);
   const key = (n: string) => join(dir, `${n}.key`);
+  openFleetDb(db).close(); // the fleet database exists, as after `rpa-fleet init`
   try {
     for (const [role, name] of [['models', 'models'], ['releases', 'releases'], ['approvers', 'alice'], ['approvers', 'bob'], ['approvers', 'carol']]) {
       assert.equal((await run(['keys', 'generate', '--role', role!, '--out', dir, '--name', name!, '--actor', 'sec-team'])).code, 0);

@@ -17,12 +17,14 @@ import { nodeEd25519Verifier } from '../../src/fleet/signer.js';
 import { fromBase64 } from '../../src/common/bytes.js';
 import { startAedes, startMosquitto } from '../helpers/brokers.js';
 import { createKeytarSecretStore } from '../../src/agent/secrets/secret-store.js';
+import { openFleetDb } from '../../src/fleet/fleet-db.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'rpa-fleet.js');
 const tinyA = join(root, 'test', 'fixtures', 'models', 'tiny-a.onnx');
 // every audited verb writes the fleet database: one throwaway file for this test file, never ./fleet.db
 const fleetDb = join(mkdtempSync(join(tmpdir(), 'fleet-cli-model-db-')), 'fleet.db');
+openFleetDb(fleetDb).close(); // the fleet database exists, as after `rpa-fleet init`
 function rpaFleet(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, RPA_FLEET_DB: fleetDb, ...env } }, (e, stdout, stderr) =>

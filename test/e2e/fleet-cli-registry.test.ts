@@ -7,11 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ControllerStore } from '../../src/fleet/controller/store.js';
+import { openFleetDb } from '../../src/fleet/fleet-db.js';
 import { startAedes } from '../helpers/brokers.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -33,6 +34,13 @@ test('registry via rpa-fleet: name@version bound forever, show, deprecate, yank,
   const env = { RPA_FLEET_DB: db, RPA_FLEET_ACTOR: 'alice@corp' };
   const run = (args: string[], e: Record<string, string> = env) => rpaFleet(args, e);
   try {
+    // no fleet database: an audited verb refuses (and creates none) rather than record into nowhere
+    const missing = await run(['keys', 'generate', '--role', 'models', '--out', join(dir, 'nokeys'), '--json']);
+    assert.equal(missing.code, 1);
+    assert.equal(json(missing).error.code, 'not_found');
+    assert.match(json(missing).error.message, /rpa-fleet init/);
+    assert.equal(existsSync(db), false);
+    openFleetDb(db).close(); // as `rpa-fleet init` does
     for (const role of ['models', 'releases']) assert.equal((await run(['keys', 'generate', '--role', role, '--out', dir])).code, 0);
     const trust = join(dir, 'trust.json');
     assert.equal((await run(['trust', 'init', '--models', join(dir, 'models.pub.json'), '--releases', join(dir, 'releases.pub.json'), '--out', trust])).code, 0);
@@ -47,6 +55,7 @@ test('registry via rpa-fleet: name@version bound forever, show, deprecate, yank,
     const again = await pub('tiny-a.onnx', '1.0.0');
     assert.equal(again.code, 0, 'the same bytes again are idempotent');
     // a fresh database still refuses a name@version the broker already holds for other bytes
+    openFleetDb(join(dir, 'other.db')).close();
     const other = await pub('tiny-b.onnx', '1.0.0', { ...env, RPA_FLEET_DB: join(dir, 'other.db') });
     assert.equal(other.code, 1, 'the broker already holds tiny@1.0.0 for other bytes');
     assert.equal(json(other).error.code, 'version_exists');
@@ -127,6 +136,7 @@ test('rpa-fleet audit verify: exit 1 naming the entry whose row was changed behi
   const dir = mkdtempSync(join(tmpdir(), 'fleet-cli-audit-'));
   const db = join(dir, 'fleet.db');
   const env = { RPA_FLEET_DB: db };
+  openFleetDb(db).close();
   try {
     for (const [role, name] of [['models', 'm'], ['releases', 'r'], ['approvers', 'a']]) {
       assert.equal((await rpaFleet(['keys', 'generate', '--role', role!, '--out', dir, '--name', name!, '--reason', `key ${name}`], env)).code, 0);

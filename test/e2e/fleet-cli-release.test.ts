@@ -11,11 +11,13 @@ import { connectBroker } from '../../src/fleet/mqtt.js';
 import { buildRelease, signRelease } from '../../src/fleet/publisher.js';
 import { generateSigningKey } from '../../src/fleet/signer.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { openFleetDb } from '../../src/fleet/fleet-db.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'rpa-fleet.js');
 const fixture = (n: string) => join(root, 'test', 'fixtures', 'models', n);
 const fleetDb = join(mkdtempSync(join(tmpdir(), 'fleet-cli-rel-db-')), 'fleet.db');
+openFleetDb(fleetDb).close(); // the fleet database exists, as after `rpa-fleet init`
 function rpaFleet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, RPA_FLEET_DB: fleetDb } }, (e, stdout, stderr) => res({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr }));

@@ -2,6 +2,7 @@
  * `rpa-fleet audit` (who did what, when, why) and `rpa-fleet audit verify` (the hash chain holds),
  * plus the flags and the one helper every audited verb uses to record its action (issue 16 §4).
  */
+import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { AgentError } from '../../common/errors.js';
 import { resolveActor, ACTOR_ENV } from '../../fleet/audit/actor.js';
@@ -43,8 +44,15 @@ export function recordAction(db: Database.Database, f: AuditFlags, io: CommandIO
   return new AuditLog(db).append({ actor: actorOf(f, io), action, ...(f.reason !== undefined ? { reason: f.reason } : {}), ...(rolloutId ? { rolloutId } : {}), inputs }, Date.now());
 }
 
-/** Opens the fleet database for the duration of `fn`. */
+/**
+ * Opens the fleet database for the duration of `fn`. A missing database is an error, never created
+ * here: an audited action recorded into an empty file nobody reads would be as good as unrecorded
+ * (issue 16 §5: only \`rpa-fleet init\` / \`controller --init\` create it).
+ */
 export async function withFleetDb<T>(path: string, fn: (db: Database.Database) => Promise<T>): Promise<T> {
+  if (!existsSync(path)) {
+    throw new AgentError('not_found', `no fleet database at ${path}: admin actions are recorded there; create it with \`rpa-fleet init --db ${path}\` or point --db / RPA_FLEET_DB at the controller's database`, { path });
+  }
   const db = openFleetDb(path);
   try {
     return await fn(db);
