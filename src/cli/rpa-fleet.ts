@@ -9,12 +9,15 @@ async function commands(): Promise<Command<any>[]> {
     import('./fleet/keys.js'),
     import('./fleet/trust.js'),
     import('./fleet/model.js'),
+    import('./fleet/registry.js'),
     import('./fleet/release.js'),
     import('./fleet/controller.js'),
     import('./fleet/rollout.js'),
+    import('./fleet/rollout-approve.js'),
     import('./fleet/status.js'),
     import('./fleet/agents.js'),
     import('./fleet/feedback.js'),
+    import('./fleet/audit.js'),
   ]);
   return mods.flatMap((m) => m.commands as Command<any>[]);
 }

@@ -16,7 +16,9 @@ export const TrustRoleSchema = z.object({
 
 export const TrustFileSchema = z.object({
   version: z.literal(1),
-  roles: z.object({ models: TrustRoleSchema, releases: TrustRoleSchema }),
+  // approvers (issue 16 §4) is read by the fleet controller only; optional, so older trust files stay valid
+  roles: z.object({ models: TrustRoleSchema, releases: TrustRoleSchema, approvers: TrustRoleSchema.optional() }),
 });
 export type TrustFile = z.infer<typeof TrustFileSchema>;
-export type TrustRoleName = keyof TrustFile['roles'];
+/** the roles every trust file has (agents verify with these) */
+export type TrustRoleName = 'models' | 'releases';

@@ -14,7 +14,8 @@ import { keyIdOf } from '../common/dsse.js';
 import { AgentError } from '../common/errors.js';
 import { exportPrivateKeyPem, generateSigningKey, signingKeyFromPem, type SigningKey } from './signer.js';
 
-export const KEY_ROLES = ['models', 'releases'] as const;
+/** approvers sign approval statements for gated rollout waves (issue 16 §4) */
+export const KEY_ROLES = ['models', 'releases', 'approvers'] as const;
 export const KeyRoleSchema = z.enum(KEY_ROLES);
 export type KeyRole = z.infer<typeof KeyRoleSchema>;
 

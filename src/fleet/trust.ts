@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { fromBase64 } from '../common/bytes.js';
 import type { TrustedKey } from '../common/dsse.js';
 import { AgentError } from '../common/errors.js';
-import { TrustFileSchema, type TrustFile, type TrustRoleName } from '../common/trust-file.js';
+import { TrustFileSchema, type TrustFile } from '../common/trust-file.js';
 import type { PublicKeyFile } from './keys.js';
 
 export interface TrustInitInput {
@@ -14,11 +14,13 @@ export interface TrustInitInput {
   modelsThreshold?: number;
   releases: PublicKeyFile[];
   releasesThreshold?: number;
+  /** approver keys for signed rollout approvals; the per-rollout --approvals N is what counts */
+  approvers?: PublicKeyFile[];
 }
 
 /** Refuses a key whose file says another role, duplicate keys and a threshold above the key count. */
 export function buildTrustFile(input: TrustInitInput): TrustFile {
-  const role = (name: TrustRoleName, keys: PublicKeyFile[], threshold = 1) => {
+  const role = (name: 'models' | 'releases' | 'approvers', keys: PublicKeyFile[], threshold = 1) => {
     if (keys.length === 0) throw new AgentError('bad_argument', `at least one ${name} public key is required`);
     const seen = new Set<string>();
     for (const k of keys) {
@@ -34,7 +36,11 @@ export function buildTrustFile(input: TrustInitInput): TrustFile {
   };
   const trust = {
     version: 1 as const,
-    roles: { models: role('models', input.models, input.modelsThreshold), releases: role('releases', input.releases, input.releasesThreshold) },
+    roles: {
+      models: role('models', input.models, input.modelsThreshold),
+      releases: role('releases', input.releases, input.releasesThreshold),
+      ...(input.approvers?.length ? { approvers: role('approvers', input.approvers, 1) } : {}),
+    },
   };
   return parseTrustFile(trust);
 }
@@ -68,7 +74,13 @@ export interface RoleTrust {
   threshold: number;
 }
 
-export function roleTrust(trust: TrustFile, role: TrustRoleName): RoleTrust {
+export function roleTrust(trust: TrustFile, role: 'models' | 'releases'): RoleTrust {
   const r = trust.roles[role];
   return { keys: r.keys.map((k) => ({ publicKey: fromBase64(k.publicKey) })), threshold: r.threshold };
+}
+
+/** The approvers role (optional in a trust file): undefined when the file lists no approver keys. */
+export function approversTrust(trust: TrustFile): RoleTrust | undefined {
+  const r = trust.roles.approvers;
+  return r ? { keys: r.keys.map((k) => ({ publicKey: fromBase64(k.publicKey) })), threshold: 1 } : undefined;
 }

@@ -6,11 +6,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TrustFileSchema } from '../../src/common/trust-file.js';
+import { openFleetDb } from '../../src/fleet/fleet-db.js';
 
 const bin = resolve(import.meta.dirname, '..', '..', 'bin', 'rpa-fleet.js');
+// keys generate and trust init are audited in the fleet database: a throwaway one, never ./fleet.db
+const fleetDb = join(mkdtempSync(join(tmpdir(), 'fleet-cli-keys-db-')), 'fleet.db');
+openFleetDb(fleetDb).close(); // the fleet database exists, as after `rpa-fleet init`
 function rpaFleet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (e, stdout, stderr) => res({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr }));
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, RPA_FLEET_DB: fleetDb } }, (e, stdout, stderr) => res({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr }));
   });
 }
 
@@ -36,7 +40,7 @@ test('rpa-fleet keys generate: writes a 0600 PEM and a .pub.json, prints the key
     assert.equal(JSON.parse(readFileSync(join(dir, 'k', 'models.pub.json'), 'utf8')).keyid, keyid, 'old key untouched');
     const usage = await rpaFleet(['keys', 'generate', '--role', 'admins', '--out', dir]);
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /error\[bad_argument\].*models or releases/);
+    assert.match(usage.stderr, /error\[bad_argument\].*models, releases, approvers/);
     const help = await rpaFleet(['keys', 'generate', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Examples:/);

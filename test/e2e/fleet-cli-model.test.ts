@@ -17,13 +17,17 @@ import { nodeEd25519Verifier } from '../../src/fleet/signer.js';
 import { fromBase64 } from '../../src/common/bytes.js';
 import { startAedes, startMosquitto } from '../helpers/brokers.js';
 import { createKeytarSecretStore } from '../../src/agent/secrets/secret-store.js';
+import { openFleetDb } from '../../src/fleet/fleet-db.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'rpa-fleet.js');
 const tinyA = join(root, 'test', 'fixtures', 'models', 'tiny-a.onnx');
+// every audited verb writes the fleet database: one throwaway file for this test file, never ./fleet.db
+const fleetDb = join(mkdtempSync(join(tmpdir(), 'fleet-cli-model-db-')), 'fleet.db');
+openFleetDb(fleetDb).close(); // the fleet database exists, as after `rpa-fleet init`
 function rpaFleet(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, ...env } }, (e, stdout, stderr) =>
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, RPA_FLEET_DB: fleetDb, ...env } }, (e, stdout, stderr) =>
       res({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr }),
     );
   });
@@ -117,7 +121,7 @@ test('rpa-fleet models list (Mosquitto, password from --password-env): shows eac
     assert.equal(models.length, 1);
     assert.deepEqual([models[0].modelId, models[0].role, models[0].name, models[0].version, models[0].signature], [modelId, 'classifier', 'tiny', '2.0.0', 'valid']);
     const table = await rpaFleet(['models', 'list', ...auth, '--trust', k.trust], env);
-    assert.match(table.stdout, /classifier\s+tiny\s+2\.0\.0\s+[0-9a-f]{16}\s+.*valid/);
+    assert.match(table.stdout, /classifier\s+tiny@2\.0\.0\s+active\s+[0-9a-f]{16}\s+.*valid/);
     // a trust file with other keys: the same manifest shows as invalid (untrusted_key)
     const other = join(dir, 'other');
     const k2 = await keysAndTrust(other);

@@ -11,13 +11,16 @@ import { connectBroker } from '../../src/fleet/mqtt.js';
 import { buildRelease, signRelease } from '../../src/fleet/publisher.js';
 import { generateSigningKey } from '../../src/fleet/signer.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { openFleetDb } from '../../src/fleet/fleet-db.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'rpa-fleet.js');
 const fixture = (n: string) => join(root, 'test', 'fixtures', 'models', n);
+const fleetDb = join(mkdtempSync(join(tmpdir(), 'fleet-cli-rel-db-')), 'fleet.db');
+openFleetDb(fleetDb).close(); // the fleet database exists, as after `rpa-fleet init`
 function rpaFleet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (e, stdout, stderr) => res({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr }));
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, RPA_FLEET_DB: fleetDb } }, (e, stdout, stderr) => res({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr }));
   });
 }
 
@@ -25,8 +28,8 @@ async function setup(dir: string, broker: TestBroker) {
   for (const role of ['models', 'releases']) assert.equal((await rpaFleet(['keys', 'generate', '--role', role, '--out', dir])).code, 0);
   const trust = join(dir, 'trust.json');
   assert.equal((await rpaFleet(['trust', 'init', '--models', join(dir, 'models.pub.json'), '--releases', join(dir, 'releases.pub.json'), '--out', trust])).code, 0);
-  const publish = async (file: string, role: string, version: string) => {
-    const r = await rpaFleet(['model', 'publish', fixture(file), '--role', role, '--name', 'tiny', '--version', version, '--key', join(dir, 'models.key'), '--broker', broker.url, '--json']);
+  const publish = async (file: string, role: string, version: string, name = 'tiny') => {
+    const r = await rpaFleet(['model', 'publish', fixture(file), '--role', role, '--name', name, '--version', version, '--key', join(dir, 'models.key'), '--broker', broker.url, '--json']);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout).modelId as string;
   };
@@ -40,7 +43,7 @@ test('rpa-fleet release publish: resolves name@version, seq increments, candidat
     const s = await setup(dir, broker);
     const a = await s.publish('tiny-a.onnx', 'detector', '1.0.0');
     const b = await s.publish('tiny-b.onnx', 'detector', '1.1.0');
-    const cls = await s.publish('slow.onnx', 'classifier', '1.0.0');
+    const cls = await s.publish('slow.onnx', 'classifier', '1.0.0', 'tiny-cls'); // tiny@1.0.0 is bound to tiny-a.onnx
     const common = ['--channel', 'stable', '--key', s.releasesKey, '--broker', broker.url, '--trust', s.trust, '--json'];
     const r1 = await rpaFleet(['release', 'publish', '--detector', 'tiny@1.0.0', '--classifier', cls, '--expires', '1d', ...common]);
     assert.equal(r1.code, 0, r1.stderr);
@@ -67,7 +70,7 @@ test('rpa-fleet release publish: resolves name@version, seq increments, candidat
     assert.equal(JSON.parse(r3.stdout).release.roles.classifier, undefined);
     const wrongRole = await rpaFleet(['release', 'publish', '--classifier', 'tiny@1.1.0', ...common]);
     assert.equal(wrongRole.code, 1);
-    assert.equal(JSON.parse(wrongRole.stdout).error.code, 'manifest_missing');
+    assert.equal(JSON.parse(wrongRole.stdout).error.code, 'model_role_mismatch', 'the registry binds tiny@1.1.0 to a detector');
     const wrongRoleById = await rpaFleet(['release', 'publish', '--classifier', b, ...common]);
     assert.equal(JSON.parse(wrongRoleById.stdout).error.code, 'model_role_mismatch');
     const replay = await rpaFleet(['release', 'publish', '--detector', a, '--seq', '2', ...common]);

@@ -6,6 +6,7 @@ import { parseTrustInit } from '../../src/cli/fleet/trust.js';
 import { parseModelPublish, parseModelSign, parseModelsList, progressLine } from '../../src/cli/fleet/model.js';
 import { parseReleasePublish, parseReleaseShow } from '../../src/cli/fleet/release.js';
 import { parseBrokerFlags, listValues } from '../../src/cli/fleet/connect.js';
+import { dbPath } from '../../src/cli/fleet/controller.js';
 
 const B = ['--broker', 'mqtt://localhost:1883'];
 const ok = <T>(r: { kind: string; value?: T; message?: string }): T => {
@@ -18,9 +19,13 @@ const err = (r: { kind: string; message?: string }, re: RegExp) => {
 };
 
 test('keys generate: role, out and name', () => {
-  assert.deepEqual(ok(parseKeysGenerate(['--role', 'models', '--out', 'k'])), { role: 'models', outDir: 'k', json: false });
-  assert.deepEqual(ok(parseKeysGenerate(['--role', 'releases', '--out', 'k', '--name', 'r2', '--json'])), { role: 'releases', outDir: 'k', name: 'r2', json: true });
-  err(parseKeysGenerate(['--role', 'admin', '--out', 'k']), /models or releases/);
+  const audit = { db: dbPath({}) };
+  assert.deepEqual(ok(parseKeysGenerate(['--role', 'models', '--out', 'k'])), { role: 'models', outDir: 'k', json: false, audit });
+  assert.deepEqual(ok(parseKeysGenerate(['--role', 'releases', '--out', 'k', '--name', 'r2', '--json'])), { role: 'releases', outDir: 'k', name: 'r2', json: true, audit });
+  assert.deepEqual(ok(parseKeysGenerate(['--role', 'approvers', '--out', 'k', '--name', 'alice', '--actor', 'alice@corp', '--reason', 'new approver', '--db', 'f.db'])), {
+    role: 'approvers', outDir: 'k', name: 'alice', json: false, audit: { actor: 'alice@corp', reason: 'new approver', db: 'f.db' },
+  });
+  err(parseKeysGenerate(['--role', 'admin', '--out', 'k']), /models, releases, approvers/);
   err(parseKeysGenerate(['--role', 'models']), /--out/);
   err(parseKeysGenerate(['--role', 'models', '--out', 'k', '--name', '../x']), /--name/);
   err(parseKeysGenerate(['--role', 'models', '--out', 'k', '--bogus']), /bogus/);

@@ -1,5 +1,7 @@
 /** `rpa-fleet agents list|show`: agents known to the controller, from its database. */
 import { AgentError } from '../../common/errors.js';
+import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 
@@ -27,14 +29,17 @@ const list: Command<AgentsArgs> = {
     const store = openFleetStore(a.db);
     try {
       const rows = store.agents().filter((x) => !a.onlineOnly || x.online);
+      const yanked = yankedRunning(rows, new ModelRegistry(store.db));
+      const yankedOf = (agentId: string) => yanked.filter((y) => y.agentId === agentId);
       if (a.json) {
-        io.out(JSON.stringify({ ok: true, agents: rows }));
+        io.out(JSON.stringify({ ok: true, agents: rows.map((x) => ({ ...x, yanked: yankedOf(x.agentId) })) }));
         return 0;
       }
       if (rows.length === 0) io.out('no agents');
       for (const x of rows) {
         const roles = Object.entries(x.status.roles).map(([role, rs]) => `${role}=${rs?.modelId?.slice(0, 12) ?? '-'}@${rs?.version ?? '?'}/${rs?.provider ?? '?'}${rs?.cohort && rs.cohort !== 'stable' ? `(${rs.cohort})` : ''}`);
-        io.out(`${x.agentId.padEnd(24)} ${x.online ? 'online ' : 'offline'} ${(x.status.channel ?? '-').padEnd(10)} seq ${String(x.status.releaseSeq ?? '-').padEnd(5)} ${roles.join(' ')}`);
+        const y = yankedOf(x.agentId).map((v) => ` YANKED:${v.role}=${v.model}`).join('');
+        io.out(`${x.agentId.padEnd(24)} ${x.online ? 'online ' : 'offline'} ${(x.status.channel ?? '-').padEnd(10)} seq ${String(x.status.releaseSeq ?? '-').padEnd(5)} ${roles.join(' ')}${y}`);
       }
       return 0;
     } finally {

@@ -2,6 +2,7 @@
  * `rpa-fleet model publish` (sign a model and publish it retained: chunks first, manifest last) and
  * `rpa-fleet models list` (the manifests on the broker, with their signature status).
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { AgentError } from '../../common/errors.js';
 import { isSemver } from '../../common/semver.js';
@@ -11,6 +12,10 @@ import { loadSigningKey } from '../../fleet/keys.js';
 import { buildManifest, DEFAULT_CHUNK_SIZE, parseModelMetadata, signManifest } from '../../fleet/manifest.js';
 import { DEFAULT_MAX_IN_FLIGHT, listModels, publishModel, type PublishProgress } from '../../fleet/publisher.js';
 import { parseFlags, parseSize, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { assertBrokerVersionFree } from '../../fleet/registry/resolve.js';
+import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
+import { dbPath } from './controller.js';
 import { brokerHelp, brokerOptions, connectFromFlags, formatBytes, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
 export interface ModelPublishArgs {
@@ -27,6 +32,7 @@ export interface ModelPublishArgs {
   saveEnvelope?: string;
   broker: BrokerFlags;
   json: boolean;
+  audit: AuditFlags;
 }
 
 const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -90,7 +96,7 @@ function parseModelIdentity(v: Record<string, unknown>, positionals: string[]): 
 }
 
 export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
-  const r = parseFlags(argv, { ...brokerOptions, ...modelOptions, 'max-in-flight': { type: 'string' }, 'save-envelope': { type: 'string' } }, true);
+  const r = parseFlags(argv, { ...brokerOptions, ...modelOptions, 'max-in-flight': { type: 'string' }, 'save-envelope': { type: 'string' }, ...auditOptions, db: { type: 'string' } }, true);
   if (r.kind !== 'ok') return r;
   const v = r.values;
   const id = parseModelIdentity(v, r.positionals);
@@ -101,7 +107,9 @@ export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
   const broker = parseBrokerFlags(v);
   if (!broker.ok) return { kind: 'error', message: broker.message };
   const saveEnvelope = s(v['save-envelope']);
-  return { kind: 'ok', value: { ...id.value, maxInFlight, ...(saveEnvelope ? { saveEnvelope } : {}), broker: broker.value } };
+  const audit = parseAuditFlags(v);
+  if (!audit.ok) return { kind: 'error', message: audit.message };
+  return { kind: 'ok', value: { ...id.value, maxInFlight, ...(saveEnvelope ? { saveEnvelope } : {}), broker: broker.value, audit: audit.value } };
 }
 
 async function readInput(path: string, what: string): Promise<Buffer> {
@@ -182,6 +190,10 @@ and publishes retained, QoS 1: every chunk to <prefix>/models/<modelId>/chunks/<
 signed manifest to <prefix>/models/<modelId>/manifest (last, so agents never see a manifest
 whose chunks are missing). modelId is the file's sha256. Prints the modelId.
 
+The registry in the fleet database binds NAME@VERSION to these bytes forever, before anything is
+sent: other bytes under an existing NAME@VERSION (in the registry or on the broker) are refused
+with version_exists; the same bytes again are accepted (idempotent: safe to retry).
+
 Options:
   --role R                detector, classifier or similarity
   --name N --version V    model name (letters, digits . _ -) and semantic version
@@ -194,6 +206,7 @@ Options:
   --save-envelope FILE    also write the signed manifest envelope (for bundling with an installer)
   --json                  print {ok, modelId, role, name, version, size, chunks, ...}; no progress
 ${brokerHelp}
+${auditHelp}
 
 Examples:
   rpa-fleet model publish detector.onnx --role detector --name ui-detector --version 1.2.0 \\
@@ -210,32 +223,39 @@ Examples:
     const client = await connectFromFlags(a.broker, io);
     const progress = progressReporter(io, a.json);
     try {
-      const r = await publishModel(client, { manifestEnvelope: envelope, chunks: built.chunks, prefix: a.broker.prefix, maxInFlight: a.maxInFlight, onProgress: progress.onProgress, signal: io.signal });
-      progress.finish();
-      const mbps = r.bytes / 1e6 / (r.elapsedMs / 1000);
-      if (a.json) {
-        io.out(
-          JSON.stringify({
-            ok: true,
-            modelId: r.modelId,
-            role: m.role,
-            name: m.name,
-            version: m.version,
-            size: m.size,
-            chunkSize: m.chunkSize,
-            chunks: r.chunks,
-            manifestTopic: r.manifestTopic,
-            manifestBytes: built.manifestBytes,
-            signedBy: keys.map((k) => k.keyid),
-            elapsedMs: Math.round(r.elapsedMs),
-            mbPerSec: Number(mbps.toFixed(2)),
-          }),
-        );
-      } else {
-        io.err(`published in ${(r.elapsedMs / 1000).toFixed(2)} s (${mbps.toFixed(1)} MB/s); manifest at ${r.manifestTopic}`);
-        io.out(r.modelId);
-      }
-      return 0;
+      return await withFleetDb(a.audit.db, async (db) => {
+        const registry = new ModelRegistry(db);
+        // [issue 16 §3] bind name@version before any byte is sent; refused (version_exists) for other bytes
+        if (!registry.get(m.name, m.version)) await assertBrokerVersionFree(client, m, { prefix: a.broker.prefix, signal: io.signal });
+        const fresh = registry.bind(m, envelope, actorOf(a.audit, io), Date.now());
+        const r = await publishModel(client, { manifestEnvelope: envelope, chunks: built.chunks, prefix: a.broker.prefix, maxInFlight: a.maxInFlight, onProgress: progress.onProgress, signal: io.signal });
+        progress.finish();
+        recordAction(db, a.audit, io, 'model.publish', { model: `${m.name}@${m.version}`, role: m.role, modelId: r.modelId, size: m.size, signedBy: keys.map((k) => k.keyid), broker: a.broker.url, republished: !fresh });
+        const mbps = r.bytes / 1e6 / (r.elapsedMs / 1000);
+        if (a.json) {
+          io.out(
+            JSON.stringify({
+              ok: true,
+              modelId: r.modelId,
+              role: m.role,
+              name: m.name,
+              version: m.version,
+              size: m.size,
+              chunkSize: m.chunkSize,
+              chunks: r.chunks,
+              manifestTopic: r.manifestTopic,
+              manifestBytes: built.manifestBytes,
+              signedBy: keys.map((k) => k.keyid),
+              elapsedMs: Math.round(r.elapsedMs),
+              mbPerSec: Number(mbps.toFixed(2)),
+            }),
+          );
+        } else {
+          io.err(`published in ${(r.elapsedMs / 1000).toFixed(2)} s (${mbps.toFixed(1)} MB/s); manifest at ${r.manifestTopic}`);
+          io.out(r.modelId);
+        }
+        return 0;
+      });
     } finally {
       await client.endAsync().catch(() => undefined);
     }
@@ -293,18 +313,19 @@ Examples:
 };
 
 export interface ModelsListArgs {
+  db: string;
   broker: BrokerFlags;
   trust?: string;
   json: boolean;
 }
 
 export function parseModelsList(argv: string[]): Parsed<ModelsListArgs> {
-  const r = parseFlags(argv, { ...brokerOptions, trust: { type: 'string' }, json: { type: 'boolean' } });
+  const r = parseFlags(argv, { ...brokerOptions, trust: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' } });
   if (r.kind !== 'ok') return r;
   const broker = parseBrokerFlags(r.values);
   if (!broker.ok) return { kind: 'error', message: broker.message };
   const trust = s(r.values['trust']);
-  return { kind: 'ok', value: { broker: broker.value, ...(trust ? { trust } : {}), json: r.values['json'] === true } };
+  return { kind: 'ok', value: { db: dbPath(r.values), broker: broker.value, ...(trust ? { trust } : {}), json: r.values['json'] === true } };
 }
 
 const list: Command<ModelsListArgs> = {
@@ -314,7 +335,8 @@ const list: Command<ModelsListArgs> = {
 
 Reads every retained manifest under <prefix>/models/+/manifest. With --trust, each signature is
 verified against the trust file's models keys and threshold (SIG = valid or invalid, with the
-reason); without, SIG is "unverified".
+reason); without, SIG is "unverified". STATE comes from the registry in the fleet database (--db):
+active, deprecated, yanked, or "unregistered" for bytes it has never bound.
 
 Options:
   --trust FILE            trust file (from \`trust init\`) to verify signatures with
@@ -330,6 +352,14 @@ Examples:
     const client = await connectFromFlags(a.broker, io);
     try {
       const entries = await listModels(client, { prefix: a.broker.prefix, trust, signal: io.signal });
+      // read-only view: consult the registry only when the fleet database exists (never create it here)
+      const states = new Map<string, string>();
+      if (existsSync(a.db)) {
+        await withFleetDb(a.db, async (db) => {
+          const reg = new ModelRegistry(db);
+          for (const e of entries) states.set(e.modelId, reg.byModelId(e.modelId).find((x) => x.name === e.value?.name && x.version === e.value?.version)?.state ?? 'unregistered');
+        });
+      }
       const rows = entries.map((e) => ({
         modelId: e.modelId,
         role: e.value?.role,
@@ -338,6 +368,7 @@ Examples:
         size: e.value?.size,
         chunks: e.value?.chunkSha256.length,
         created: e.value?.created,
+        state: states.get(e.modelId) ?? 'unregistered',
         signature: e.signature,
         signedBy: e.signedBy,
         ...(e.error ? { error: e.error } : {}),
@@ -350,9 +381,9 @@ Examples:
         io.out('no model manifests on the broker');
         return 0;
       }
-      const table = [['ROLE', 'NAME', 'VERSION', 'MODEL ID', 'SIZE', 'SIG', 'CREATED']];
+      const table = [['ROLE', 'MODEL', 'STATE', 'MODEL ID', 'SIZE', 'SIG', 'CREATED']];
       for (const r of rows) {
-        table.push([r.role ?? '?', r.name ?? '?', r.version ?? '?', r.modelId.slice(0, 16), r.size !== undefined ? formatBytes(r.size) : '?', r.signature + (r.error ? ` (${r.error.code})` : ''), r.created ?? '']);
+        table.push([r.role ?? '?', `${r.name ?? '?'}@${r.version ?? '?'}`, r.state, r.modelId.slice(0, 16), r.size !== undefined ? formatBytes(r.size) : '?', r.signature + (r.error ? ` (${r.error.code})` : ''), r.created ?? '']);
       }
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       for (const row of table) io.out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());

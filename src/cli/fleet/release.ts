@@ -6,7 +6,10 @@ import { AgentError } from '../../common/errors.js';
 import { isValidTopicSegment } from '../../common/topics.js';
 import { ROLES, type Candidate, type Release, type Role, type RoleRelease } from '../../common/wire.js';
 import { loadSigningKey } from '../../fleet/keys.js';
-import { publishRelease, resolveModelRef, showRelease, type ModelEntry, type ReleaseRoles } from '../../fleet/publisher.js';
+import { publishRelease, showRelease, type ReleaseRoles } from '../../fleet/publisher.js';
+import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { resolveForRelease, type ResolvedModel } from '../../fleet/registry/resolve.js';
+import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
@@ -34,6 +37,7 @@ export interface ReleasePublishArgs {
   replace: boolean;
   broker: BrokerFlags;
   json: boolean;
+  audit: AuditFlags;
 }
 
 const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -68,6 +72,8 @@ export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> 
     trust: { type: 'string' },
     replace: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...auditOptions,
+    db: { type: 'string' },
   });
   if (r.kind !== 'ok') return r;
   const v = r.values;
@@ -134,10 +140,13 @@ export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> 
   const broker = parseBrokerFlags(v);
   if (!broker.ok) return { kind: 'error', message: broker.message };
   const trust = s(v['trust']);
+  const audit = parseAuditFlags(v);
+  if (!audit.ok) return { kind: 'error', message: audit.message };
   return {
     kind: 'ok',
     value: {
       channel,
+      audit: audit.value,
       stable,
       candidates,
       expiresInMs,
@@ -152,16 +161,18 @@ export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> 
   };
 }
 
-function describeRelease(rel: Release): string[] {
+/** Models show as name@version (with their modelId) when the registry knows them. */
+function describeRelease(rel: Release, registry?: ModelRegistry): string[] {
+  const name = (id: string) => (registry && registry.byModelId(id)[0] ? `${registry.label(id)} (${id})` : id);
   const lines = [`channel ${rel.channel}  seq ${rel.seq}  issued ${rel.issued}  expires ${rel.expires}`];
   for (const role of ROLES) {
     const rr = rel.roles[role];
     if (!rr) continue;
-    lines.push(`  ${role.padEnd(10)} stable ${rr.stable}`);
+    lines.push(`  ${role.padEnd(10)} stable ${name(rr.stable)}`);
     const c = rr.candidate;
     if (c) {
       lines.push(
-        `  ${''.padEnd(10)} candidate ${c.modelId} ${c.percent}%${c.shadow ? ' (shadow)' : ''} rollout ${c.rolloutId}; gates: error rate ≤ ${c.gates.maxErrorRate}, p95 ≤ ${c.gates.maxLatencyP95Ms} ms${c.gates.minAgreement !== undefined ? `, agreement ≥ ${c.gates.minAgreement}` : ''}`,
+        `  ${''.padEnd(10)} candidate ${name(c.modelId)} ${c.percent}%${c.shadow ? ' (shadow)' : ''} rollout ${c.rolloutId}; gates: error rate ≤ ${c.gates.maxErrorRate}, p95 ≤ ${c.gates.maxLatencyP95Ms} ms${c.gates.minAgreement !== undefined ? `, agreement ≥ ${c.gates.minAgreement}` : ''}`,
       );
     }
   }
@@ -174,8 +185,10 @@ const publish: Command<ReleasePublishArgs> = {
   summary: 'sign and publish a channel release (stable models, optional candidate rollout)',
   help: `--channel C --detector REF [--classifier REF] [--similarity REF] --key KEY --broker URL [options]
 
-REF is a modelId (64 hex) or name@version of a manifest already on the broker (\`model publish\`);
-its role is checked. Reads the channel's current retained release, verifies it (with --trust, else
+REF is name@version, name@latest (the highest version by semver that is neither deprecated nor
+yanked) or a modelId (64 hex), looked up in the registry (fleet database) and checked against the
+signed manifest on the broker (\`model publish\`), role included. A yanked model is refused
+(model_yanked); a deprecated one named exactly is allowed with a warning. Reads the channel's current retained release, verifies it (with --trust, else
 with the signing keys) and publishes seq = current + 1 (retained, QoS 1, signed with the releases
 key). Roles this release does not name are carried over from the current release unless --replace.
 Publishing a role without --candidate-<role> ends that role's rollout (agents return to stable).
@@ -198,6 +211,7 @@ Options:
   --replace                   do not carry over roles from the current release
   --json                      print {ok, channel, seq, previousSeq, topic, release}
 ${brokerHelp}
+${auditHelp}
 
 Examples:
   rpa-fleet release publish --channel stable --detector ui-detector@1.2.0 \\
@@ -211,64 +225,77 @@ Examples:
     const [modelsTrust, releasesTrust] = await Promise.all([trustFromFile(a.trust, 'models'), trustFromFile(a.trust, 'releases')]);
     const client = await connectFromFlags(a.broker, io);
     try {
-      const resolved = new Map<string, ModelEntry>();
-      const resolve = async (ref: string, role: Role) => {
-        const key = `${role}:${ref}`;
-        if (!resolved.has(key)) resolved.set(key, await resolveModelRef(client, ref, role, { prefix: a.broker.prefix, trust: modelsTrust, signal: io.signal }));
-        return resolved.get(key)!;
-      };
-      const stableIds: Partial<Record<Role, string>> = {};
-      for (const [role, ref] of Object.entries(a.stable) as [Role, string][]) stableIds[role] = (await resolve(ref, role)).modelId;
-      const candidateIds: Partial<Record<Role, string>> = {};
-      for (const [role, c] of Object.entries(a.candidates) as [Role, CandidateArgs][]) candidateIds[role] = (await resolve(c.ref, role)).modelId;
-      const roles = (current: Release | undefined): ReleaseRoles => {
-        const out: ReleaseRoles = {};
-        for (const role of ROLES) {
-          const c = a.candidates[role];
-          if (!stableIds[role] && !c) continue;
-          const stable = stableIds[role] ?? current?.roles[role]?.stable;
-          if (!stable) throw new AgentError('bad_argument', `--candidate-${role} needs a stable ${role} (--${role}), and channel ${a.channel} has none yet`);
-          const rr: RoleRelease = { stable };
-          if (c) {
-            const candidate: Candidate = {
-              modelId: candidateIds[role]!,
-              rolloutId: c.rolloutId,
-              percent: c.percent,
-              shadow: c.shadow,
-              gates: {
-                maxErrorRate: c.maxErrorRate ?? 0.01,
-                maxLatencyP95Ms: c.maxP95Ms ?? 100,
-                guardWindowSec: 60,
-                minSamples: 20,
-                ...(c.minAgreement !== undefined ? { minAgreement: c.minAgreement } : {}),
-              },
-            };
-            rr.candidate = candidate;
-          }
-          out[role] = rr;
+      return await withFleetDb(a.audit.db, async (db) => {
+        const registry = new ModelRegistry(db);
+        const resolved = new Map<string, ResolvedModel>();
+        const resolve = async (ref: string, role: Role) => {
+          const key = `${role}:${ref}`;
+          if (!resolved.has(key)) resolved.set(key, await resolveForRelease(client, registry, ref, role, { prefix: a.broker.prefix, trust: modelsTrust, signal: io.signal }, io.err));
+          return resolved.get(key)!;
+        };
+        const stableIds: Partial<Record<Role, string>> = {};
+        const labels: Record<string, string> = {};
+        for (const [role, ref] of Object.entries(a.stable) as [Role, string][]) {
+          const m = await resolve(ref, role);
+          stableIds[role] = m.entry.modelId;
+          labels[role] = m.label;
         }
-        return out;
-      };
-      const r = await publishRelease(client, {
-        channel: a.channel,
-        roles,
-        keepOtherRoles: !a.replace,
-        expiresInMs: a.expiresInMs,
-        keys,
-        ...(a.note !== undefined ? { note: a.note } : {}),
-        ...(a.seq !== undefined ? { seq: a.seq } : {}),
-        ...(releasesTrust ? { trust: releasesTrust } : {}),
-        prefix: a.broker.prefix,
-        signal: io.signal,
+        const candidateIds: Partial<Record<Role, string>> = {};
+        for (const [role, c] of Object.entries(a.candidates) as [Role, CandidateArgs][]) {
+          const m = await resolve(c.ref, role);
+          candidateIds[role] = m.entry.modelId;
+          labels[`candidate-${role}`] = m.label;
+        }
+        const roles = (current: Release | undefined): ReleaseRoles => {
+          const out: ReleaseRoles = {};
+          for (const role of ROLES) {
+            const c = a.candidates[role];
+            if (!stableIds[role] && !c) continue;
+            const stable = stableIds[role] ?? current?.roles[role]?.stable;
+            if (!stable) throw new AgentError('bad_argument', `--candidate-${role} needs a stable ${role} (--${role}), and channel ${a.channel} has none yet`);
+            const rr: RoleRelease = { stable };
+            if (c) {
+              const candidate: Candidate = {
+                modelId: candidateIds[role]!,
+                rolloutId: c.rolloutId,
+                percent: c.percent,
+                shadow: c.shadow,
+                gates: {
+                  maxErrorRate: c.maxErrorRate ?? 0.01,
+                  maxLatencyP95Ms: c.maxP95Ms ?? 100,
+                  guardWindowSec: 60,
+                  minSamples: 20,
+                  ...(c.minAgreement !== undefined ? { minAgreement: c.minAgreement } : {}),
+                },
+              };
+              rr.candidate = candidate;
+            }
+            out[role] = rr;
+          }
+          return out;
+        };
+        const r = await publishRelease(client, {
+          channel: a.channel,
+          roles,
+          keepOtherRoles: !a.replace,
+          expiresInMs: a.expiresInMs,
+          keys,
+          ...(a.note !== undefined ? { note: a.note } : {}),
+          ...(a.seq !== undefined ? { seq: a.seq } : {}),
+          ...(releasesTrust ? { trust: releasesTrust } : {}),
+          prefix: a.broker.prefix,
+          signal: io.signal,
       });
+      recordAction(db, a.audit, io, 'release.publish', { channel: a.channel, seq: r.release.seq, models: labels, modelIds: { ...stableIds, ...Object.fromEntries(Object.entries(candidateIds).map(([k, x]) => [`candidate-${k}`, x])) }, ...(a.note !== undefined ? { note: a.note } : {}), broker: a.broker.url });
       if (a.json) {
         io.out(JSON.stringify({ ok: true, channel: a.channel, seq: r.release.seq, previousSeq: r.previousSeq ?? null, keptRoles: r.keptRoles, topic: r.topic, signedBy: keys.map((k) => k.keyid), release: r.release }));
       } else {
         io.out(`published release seq ${r.release.seq} on ${r.topic}${r.previousSeq !== undefined ? ` (previous seq ${r.previousSeq})` : ' (first release on this channel)'}`);
         if (r.keptRoles.length) io.out(`  carried over from the previous release: ${r.keptRoles.join(', ')}`);
-        for (const l of describeRelease(r.release)) io.out(l);
+        for (const l of describeRelease(r.release, registry)) io.out(l);
       }
       return 0;
+      });
     } finally {
       await client.endAsync().catch(() => undefined);
     }

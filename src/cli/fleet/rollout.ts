@@ -13,9 +13,13 @@ import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } fro
 import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
 import type { ControllerStore, LogRow, RolloutRow } from '../../fleet/controller/store.js';
 import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
-import { resolveModelRef } from '../../fleet/publisher.js';
+import { ApprovalStore } from '../../fleet/approvals/approval-store.js';
+import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { assertNotYanked, resolveForRelease } from '../../fleet/registry/resolve.js';
+import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, type AuditFlags } from './audit.js';
 import { brokerOptions, connectFromFlags, parseBrokerFlags, type BrokerFlags } from './connect.js';
 import { dbHelp, dbOption, dbPath, withFleetStore } from './db.js';
+import { modelLabels } from './model-labels.js';
 import { rolloutEndedAt } from '../../fleet/controller/wave-clock.js';
 import { ControllerHeartbeats, describeDetached, isoMinute, type Attachment } from '../../fleet/controller/heartbeat.js';
 
@@ -27,6 +31,10 @@ export interface RolloutStartArgs {
   db: string;
   follow: boolean;
   json: boolean;
+  /** signed approvals each gated wave needs (issue 16 §4); 0 = none */
+  approvals: number;
+  twoPerson: boolean;
+  audit: AuditFlags;
 }
 
 const num = (v: unknown, flag: string, min: number, max: number): number | string | undefined => {
@@ -54,6 +62,9 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     'shadow-first': { type: 'boolean' },
     'shadow-percent': { type: 'string' },
     'approve-each-wave': { type: 'boolean' },
+    approvals: { type: 'string' },
+    'two-person': { type: 'boolean' },
+    ...auditOptions,
     'breach-lookback': { type: 'string' },
     'release-ttl': { type: 'string' },
     selector: { type: 'string' },
@@ -114,6 +125,11 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
   };
   const badTarget = usage('--selector', () => typeof selector === 'string' && parseSelector(selector)) ?? usage('--window', () => windows.forEach((w) => parseMaintenanceWindow(w)));
   if (badTarget) return { kind: 'error', message: badTarget };
+  const approvals = v['approvals'] === undefined ? 0 : Number(v['approvals']);
+  if (!Number.isInteger(approvals) || approvals < 0 || approvals > 16) return { kind: 'error', message: '--approvals N: signed approvals per gated wave, an integer from 1 to 16' };
+  if (v['two-person'] === true && approvals === 0) return { kind: 'error', message: '--two-person needs --approvals N (signed approvals)' };
+  const audit = parseAuditFlags(v);
+  if (!audit.ok) return { kind: 'error', message: audit.message };
   const spec: RolloutStartArgs['spec'] = {
     ...DEFAULT_SPEC,
     channel,
@@ -132,11 +148,12 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     ...(minReq !== undefined ? { minRequests: Math.floor(minReq as number) } : {}),
     ...(shadowPct !== undefined ? { shadowPercent: shadowPct as number } : {}),
     shadowFirst: v['shadow-first'] === true,
-    approveEachWave: v['approve-each-wave'] === true,
+    // --approvals N gates every wave but the last, like --approve-each-wave, with signatures
+    approveEachWave: v['approve-each-wave'] === true || approvals > 0,
     ...(typeof selector === 'string' && selector.trim() !== '' ? { selector: selector.trim() } : {}),
     ...(windows.length ? { windows } : {}),
   };
-  return { kind: 'ok', value: { spec, ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true } };
+  return { kind: 'ok', value: { spec, ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true, approvals, twoPerson: v['two-person'] === true, audit: audit.value } };
 }
 
 // ---- presentation ------------------------------------------------------------------------------------
@@ -145,10 +162,12 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
 export interface RolloutContext {
   attachment?: Attachment;
   db?: string;
+  /** names models (name@version: model-labels.ts); default: the short modelId */
+  label?: (modelId: string) => string;
 }
 
 export function rolloutContext(store: ControllerStore, db: string, now = Date.now()): RolloutContext {
-  return { attachment: new ControllerHeartbeats(store.db).attachment(now), db };
+  return { attachment: new ControllerHeartbeats(store.db).attachment(now), db, label: modelLabels(store) };
 }
 
 export function describeRollout(r: RolloutRow, ctx: RolloutContext = {}): string {
@@ -157,8 +176,9 @@ export function describeRollout(r: RolloutRow, ctx: RolloutContext = {}): string
   const where = p ? `${p.shadow ? 'shadow' : 'wave'} ${r.phase + 1}/${phases.length} at ${p.percent} %` : 'not started';
   const latest = r.result?.['latest'] as Verdict | undefined;
   const terminal = TERMINAL_STATES.includes(r.state);
+  const label = ctx.label ?? ((id: string) => `${id.slice(0, 12)}…`);
   const lines = [
-    `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${r.spec.stable.slice(0, 12)}… → ${r.spec.candidate.slice(0, 12)}…  ${where}`,
+    `${r.id}  ${r.state.toUpperCase()}  ${r.spec.channel}/${r.spec.role}  ${label(r.spec.stable)} → ${label(r.spec.candidate)}  ${where}`,
     `  created ${isoMinute(r.createdAt)}${terminal ? `, ended ${isoMinute(rolloutEndedAt(r))}` : ''}`,
     ...(r.spec.selector || r.spec.windows?.length
       ? [`  targets ${r.spec.selector ? `agents matching ${r.spec.selector}` : 'every agent'} on ${r.spec.channel}${r.spec.windows?.length ? `; advances only in ${r.spec.windows.join('; ')}` : ''}`]
@@ -176,7 +196,7 @@ export function describeRollout(r: RolloutRow, ctx: RolloutContext = {}): string
     const v = r.result?.['verdict'] as Verdict | undefined;
     lines.push(`  ${r.state === 'aborted' ? 'aborted' : 'rolled back'}: ${v ? v.reasons.join('; ') : String(r.result?.['reason'] ?? '')}${r.result?.['confirmMs'] !== undefined ? `; every agent back on stable ${r.result['confirmMs']} ms after the rollback release` : ''}`);
   }
-  if (r.state === 'awaiting_approval') lines.push(`  approve with: rpa-fleet rollout approve ${r.id}`);
+  if (r.state === 'awaiting_approval') lines.push(`  approve with: rpa-fleet rollout approve ${r.id} (--key APPROVER.key --trust trust.json when it was started with --approvals)`);
   if (r.state === 'paused') lines.push(`  paused: the wave clock is stopped (paused time does not count toward the wave's minimum); resume with: rpa-fleet rollout resume ${r.id}`);
   const detached = !terminal && ctx.attachment ? describeDetached(ctx.attachment, ctx.db) : undefined;
   if (detached) lines.push(`  ${detached}`);
@@ -237,7 +257,7 @@ async function follow(store: ControllerStore, id: string, io: CommandIO, json: b
     }
     const r = store.rollout(id)!;
     if (TERMINAL_STATES.includes(r.state)) {
-      if (!json) io.out(describeRollout(r));
+      if (!json) io.out(describeRollout(r, { label: labeller(store) }));
       return r.state === 'completed' ? 0 : 1;
     }
     // Say once (and again after a controller came back and left) when nothing will act on the rollout.
@@ -249,7 +269,12 @@ async function follow(store: ControllerStore, id: string, io: CommandIO, json: b
   }
 }
 
-const withStore = withFleetStore;
+export const withStore = withFleetStore;
+
+/** name@version for the views (model-labels.ts) */
+function labeller(store: ControllerStore): (modelId: string) => string {
+  return modelLabels(store);
+}
 
 /** The milestones of a rollout's log, and only the last few progress lines (they repeat every few seconds). */
 export function historyOf(log: readonly LogRow[], progressLines = 3): LogRow[] {
@@ -262,7 +287,7 @@ const start: Command<RolloutStartArgs> = {
   summary: 'start a wave rollout of a candidate model (the controller runs it)',
   help: `--channel C --role R --candidate MODEL_ID|NAME@VERSION [--broker URL] [--waves 1,5,25,50,100] [--wave-min-duration 30m]
        [--min-agents 20] [--max-error-rate 0.01] [--max-p95-ms 100] [--max-p95-ratio 1.5]
-       [--min-agreement 0.9 --shadow-first [--shadow-percent P]] [--approve-each-wave] [--follow] [--db FILE]
+       [--min-agreement 0.9 --shadow-first [--shadow-percent P]] [--approve-each-wave] [--approvals N [--two-person]] [--follow] [--db FILE]
        [--selector 'site=berlin,dept in (finance,hr)'] [--window 'Mon-Fri 22:00-05:00 UTC' ...]
 
 Records the rollout in the controller's database; the running controller signs and publishes each
@@ -280,30 +305,44 @@ Options:
                           (key=value, key in (a,b), comma = and); agents evaluate it themselves
   --window W              maintenance window, repeatable: waves advance only inside one
                           ("DAYS HH:MM-HH:MM [UTC|+HH:MM]", e.g. "Mon-Fri 22:00-05:00 UTC")
+  --approvals N           each wave but the last waits for N approvals signed by DISTINCT keys of the
+                          approvers role in the controller's --trust file (rollout approve --key)
+  --two-person            whoever starts the rollout (the actor) cannot approve it
   --breach-lookback D     window for breach detection (default 2m)
   --release-ttl D         expiry of each published release (default 30d)
   --follow                print progress until the rollout ends (exit 0 completed, 1 otherwise)
-${dbHelp}
   --json                  machine-readable output
+${auditHelp}
+
+A yanked candidate is refused (model_yanked).
 
 Example:
   rpa-fleet rollout start --channel prod --role detector --candidate 3f1c…e9 --waves 1,5,25,50,100 \\
       --wave-min-duration 30m --min-agents 20 --max-error-rate 0.01 --max-p95-ms 100 --follow`,
   parse: parseRolloutStart,
   async run(a, io) {
-    if (a.candidateRef && a.broker) {
-      const client = await connectFromFlags(a.broker, io);
-      try {
-        const entry = await resolveModelRef(client, a.candidateRef, a.spec.role, { prefix: a.broker.prefix });
-        a = { ...a, spec: { ...a.spec, candidate: entry.modelId } };
-      } finally {
-        await client.endAsync();
-      }
-    }
     return withStore(a.db, async (store) => {
-      const id = startRollout(store, a.spec, Date.now());
+      const registry = new ModelRegistry(store.db);
+      if (a.candidateRef && a.broker) {
+        const client = await connectFromFlags(a.broker, io);
+        try {
+          const m = await resolveForRelease(client, registry, a.candidateRef, a.spec.role, { prefix: a.broker.prefix }, io.err);
+          a = { ...a, spec: { ...a.spec, candidate: m.entry.modelId } };
+        } finally {
+          await client.endAsync();
+        }
+      } else assertNotYanked(registry, a.spec.candidate);
+      const actor = actorOf(a.audit, io);
+      const approvals = new ApprovalStore(store.db);
+      const id = store.db.transaction(() => {
+        const rid = startRollout(store, a.spec, Date.now());
+        if (a.approvals > 0) approvals.setPolicy({ rolloutId: rid, required: a.approvals, twoPerson: a.twoPerson, startedBy: actor });
+        return rid;
+      })();
       const r = store.rollout(id)!;
-      io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `rollout ${id} recorded; the controller publishes wave 1 (${phasesOf(r.spec)[0]!.percent} %) on its next tick`);
+      const label = (m: string) => registry.label(m);
+      recordAction(store.db, a.audit, io, 'rollout.start', { channel: r.spec.channel, role: r.spec.role, candidate: label(r.spec.candidate), candidateId: r.spec.candidate, stable: label(r.spec.stable), waves: r.spec.waves, approvals: a.approvals, twoPerson: a.twoPerson }, id);
+      io.out(a.json ? JSON.stringify({ ok: true, rollout: r, approvals: { required: a.approvals, twoPerson: a.twoPerson, startedBy: actor } }) : `rollout ${id} recorded; the controller publishes wave 1 (${phasesOf(r.spec)[0]!.percent} %) on its next tick${a.approvals ? `; each wave but the last needs ${a.approvals} signed approval(s)${a.twoPerson ? `, not by ${actor}` : ''}` : ''}`);
       if (!a.json && !a.follow) {
         // (--follow says it itself, and again if the controller goes away later)
         const detached = describeDetached(rolloutContext(store, a.db).attachment!, a.db);
@@ -319,15 +358,18 @@ interface IdArgs {
   db: string;
   follow: boolean;
   json: boolean;
+  audit?: AuditFlags;
 }
 
 function parseId(argv: string[], needId: boolean): Parsed<IdArgs> {
-  const r = parseFlags(argv, { ...dbOption, follow: { type: 'boolean' }, json: { type: 'boolean' } }, true);
+  const r = parseFlags(argv, { ...dbOption, follow: { type: 'boolean' }, json: { type: 'boolean' }, ...(needId ? auditOptions : {}) }, true);
   if (r.kind !== 'ok') return r;
   const id = r.positionals[0];
   if (needId && !id) return { kind: 'error', message: 'a rollout id is required' };
   if (r.positionals.length > 1) return { kind: 'error', message: 'one rollout id at a time' };
-  return { kind: 'ok', value: { ...(id ? { id } : {}), db: dbPath(r.values), follow: r.values['follow'] === true, json: r.values['json'] === true } };
+  const audit = parseAuditFlags(r.values);
+  if (!audit.ok) return { kind: 'error', message: audit.message };
+  return { kind: 'ok', value: { ...(id ? { id } : {}), db: dbPath(r.values), follow: r.values['follow'] === true, json: r.values['json'] === true, ...(needId ? { audit: audit.value } : {}) } };
 }
 
 const status: Command<IdArgs> = {
@@ -359,12 +401,13 @@ function action(name: RolloutAction, summary: string): Command<IdArgs> {
   return {
     name: `rollout ${name}`,
     summary,
-    help: `ROLLOUT_ID [--db FILE] [--json]`,
+    help: `ROLLOUT_ID [--reason TEXT] [--actor NAME] [--db FILE] [--json]\n${auditHelp}`,
     parse: (argv) => parseId(argv, true),
     async run(a, io) {
       return withStore(a.db, async (store) => {
         const r = controlRollout(store, a.id!, name, Date.now());
-        io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `${name}: ${describeRollout(r)}`);
+        recordAction(store.db, a.audit!, io, `rollout.${name}`, { state: r.state, phase: r.phase }, r.id);
+        io.out(a.json ? JSON.stringify({ ok: true, rollout: r }) : `${name}: ${describeRollout(r, { label: labeller(store) })}`);
         return 0;
       });
     },
@@ -374,7 +417,7 @@ function action(name: RolloutAction, summary: string): Command<IdArgs> {
 export const commands: Command<any>[] = [
   start,
   status,
-  action('approve', 'let a rollout waiting for approval go to its next wave'),
+  // `rollout approve` (signed approvals) lives in rollout-approve.ts
   action('pause', 'hold a rollout at its current wave (breaches still roll back)'),
   action('resume', 'continue a paused rollout'),
   action('abort', 'stop a rollout and return the channel to stable'),

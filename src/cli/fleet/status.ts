@@ -6,9 +6,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cohortStats } from '../../fleet/controller/judge.js';
 import type { ControllerStore } from '../../fleet/controller/store.js';
+import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 import { describeRollout, rolloutContext } from './rollout.js';
+import { modelLabels } from './model-labels.js';
 import { describeDetached, isoMinute } from '../../fleet/controller/heartbeat.js';
 
 export interface StatusArgs {
@@ -26,14 +29,7 @@ export function parseStatus(argv: string[]): Parsed<StatusArgs> {
   return { kind: 'ok', value: { db: dbPath(r.values), watch: r.values['watch'] === true, sinceMs: since, json: r.values['json'] === true } };
 }
 
-/** `name@version` for a modelId, as the agents running it report it (issue 16 §5: no hex ids in views); else the id's first 12 hex. */
-export function modelLabels(store: ControllerStore): (modelId: string) => string {
-  const names = new Map<string, string>();
-  for (const a of store.agents()) {
-    for (const rs of Object.values(a.status.roles)) if (rs?.modelId && rs.name && rs.version) names.set(rs.modelId, `${rs.name}@${rs.version}`);
-  }
-  return (id) => names.get(id) ?? (id ? id.slice(0, 12) : '-');
-}
+export { modelLabels } from './model-labels.js';
 
 export interface FleetSnapshot {
   agents: { total: number; online: number; channels: { channel: string; total: number; online: number }[] };
@@ -130,17 +126,21 @@ ${dbHelp}`,
   parse: parseStatus,
   async run(a, io) {
     const store = openFleetStore(a.db);
+    const registry = new ModelRegistry(store.db);
     try {
       for (;;) {
         const snap = fleetSnapshot(store, Date.now(), a.sinceMs);
         const active = store.rollouts({ active: true });
         const ctx = rolloutContext(store, a.db);
-        if (a.json) io.out(JSON.stringify({ ok: true, ...snap, rollouts: active, controller: ctx.attachment }));
+        const yanked = yankedRunning(store.agents(), registry);
+        if (a.json) io.out(JSON.stringify({ ok: true, ...snap, rollouts: active, controller: ctx.attachment, yanked }));
         else {
           if (a.watch && io.isTTY) io.out('\x1b[2J\x1b[H');
           const att = ctx.attachment!;
           const ctlLine = att.kind === 'attached' ? `controller: ${att.heartbeat.instanceId} on ${att.heartbeat.host} (up since ${isoMinute(att.heartbeat.startedAt)})` : `controller: ${describeDetached(att, a.db)}`;
           io.out(renderSnapshot(snap, active.map((r) => describeRollout(r, ctx)), ctlLine, modelLabels(store)));
+          // [issue 16 §3] agents still running a yanked model
+          for (const y of yanked) io.out(`YANKED ${y.model} (${y.role}) still runs on ${y.agentId}: ${y.reason}`);
         }
         if (!a.watch || io.signal?.aborted) return 0;
         await sleep(2000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);

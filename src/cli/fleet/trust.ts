@@ -5,6 +5,7 @@ import { AgentError } from '../../common/errors.js';
 import { readPublicKeyFile } from '../../fleet/keys.js';
 import { buildTrustFile } from '../../fleet/trust.js';
 import { parseFlags, reportError, type Command, type Parsed } from '../command.js';
+import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { listValues } from './connect.js';
 
 export interface TrustInitArgs {
@@ -12,9 +13,11 @@ export interface TrustInitArgs {
   modelsThreshold: number;
   releases: string[];
   releasesThreshold: number;
+  approvers: string[];
   out: string;
   force: boolean;
   json: boolean;
+  audit: AuditFlags;
 }
 
 function threshold(v: unknown, flag: string): number | string {
@@ -29,6 +32,9 @@ export function parseTrustInit(argv: string[]): Parsed<TrustInitArgs> {
     'models-threshold': { type: 'string' },
     releases: { type: 'string', multiple: true },
     'releases-threshold': { type: 'string' },
+    approvers: { type: 'string', multiple: true },
+    ...auditOptions,
+    db: { type: 'string' },
     out: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -36,6 +42,7 @@ export function parseTrustInit(argv: string[]): Parsed<TrustInitArgs> {
   if (r.kind !== 'ok') return r;
   const models = listValues(r.values['models']);
   const releases = listValues(r.values['releases']);
+  const approvers = listValues(r.values['approvers']);
   if (models.length === 0) return { kind: 'error', message: '--models PUB[,PUB...] is required' };
   if (releases.length === 0) return { kind: 'error', message: '--releases PUB[,PUB...] is required' };
   const mt = threshold(r.values['models-threshold'], '--models-threshold');
@@ -46,13 +53,15 @@ export function parseTrustInit(argv: string[]): Parsed<TrustInitArgs> {
   if (rt > releases.length) return { kind: 'error', message: `--releases-threshold ${rt} is above the ${releases.length} releases key(s) given` };
   const out = r.values['out'];
   if (typeof out !== 'string' || !out) return { kind: 'error', message: '--out FILE is required' };
-  return { kind: 'ok', value: { models, modelsThreshold: mt, releases, releasesThreshold: rt, out, force: r.values['force'] === true, json: r.values['json'] === true } };
+  const audit = parseAuditFlags(r.values);
+  if (!audit.ok) return { kind: 'error', message: audit.message };
+  return { kind: 'ok', value: { models, modelsThreshold: mt, releases, releasesThreshold: rt, approvers, out, force: r.values['force'] === true, json: r.values['json'] === true, audit: audit.value } };
 }
 
 const init: Command<TrustInitArgs> = {
   name: 'trust init',
   summary: 'write the agents\' trust file from public key files',
-  help: `--models PUB[,PUB...] [--models-threshold N] --releases PUB[,PUB...] [--releases-threshold N] --out FILE [--force] [--json]
+  help: `--models PUB[,PUB...] [--models-threshold N] --releases PUB[,PUB...] [--releases-threshold N] [--approvers PUB,...] --out FILE [--force] [--json]
 
 Builds the trust file agents install read-only (trusted Ed25519 keys and a signature threshold
 for the "models" and "releases" roles). PUB is a .pub.json written by \`rpa-fleet keys generate\`;
@@ -63,8 +72,11 @@ Options:
   --models-threshold N      distinct valid signatures a manifest needs (default 1)
   --releases PUB,...        public key files of the releases role (repeatable)
   --releases-threshold N    distinct valid signatures a release needs (default 1)
+  --approvers PUB,...       public key files of the approvers role: people who sign approvals of gated
+                            rollout waves (\`rollout start --approvals N\`); read by the controller only
   --out FILE                where to write trust.json (refuses to overwrite without --force)
-  --json                    print {path, models:{threshold,keyids}, releases:{threshold,keyids}}
+  --json                    print {path, models:{threshold,keyids}, releases:{threshold,keyids}, approvers?}
+${auditHelp}
 
 Examples:
   rpa-fleet trust init --models keys/models.pub.json --releases keys/releases.pub.json --out trust.json
@@ -75,7 +87,8 @@ Examples:
     try {
       const models = await Promise.all(a.models.map(readPublicKeyFile));
       const releases = await Promise.all(a.releases.map(readPublicKeyFile));
-      const trust = buildTrustFile({ models, modelsThreshold: a.modelsThreshold, releases, releasesThreshold: a.releasesThreshold });
+      const approvers = await Promise.all(a.approvers.map(readPublicKeyFile));
+      const trust = buildTrustFile({ models, modelsThreshold: a.modelsThreshold, releases, releasesThreshold: a.releasesThreshold, approvers });
       if (!a.force && existsSync(a.out)) {
         throw new AgentError('bad_argument', `${a.out} already exists; pass --force to replace it`);
       }
@@ -84,12 +97,15 @@ Examples:
         path: a.out,
         models: { threshold: trust.roles.models.threshold, keyids: models.map((k) => k.keyid) },
         releases: { threshold: trust.roles.releases.threshold, keyids: releases.map((k) => k.keyid) },
+        ...(approvers.length ? { approvers: { keyids: approvers.map((k) => k.keyid) } } : {}),
       };
+      await withFleetDb(a.audit.db, async (db) => void recordAction(db, a.audit, io, 'trust.init', { ...summary, force: a.force }));
       if (a.json) io.out(JSON.stringify({ ok: true, ...summary }));
       else {
         io.out(`wrote ${a.out}`);
         io.out(`  models:   ${summary.models.threshold} of ${models.length} key(s): ${summary.models.keyids.map((k) => k.slice(0, 16)).join(', ')}`);
         io.out(`  releases: ${summary.releases.threshold} of ${releases.length} key(s): ${summary.releases.keyids.map((k) => k.slice(0, 16)).join(', ')}`);
+        if (approvers.length) io.out(`  approvers: ${approvers.length} key(s): ${approvers.map((k) => k.keyid.slice(0, 16)).join(', ')}`);
       }
       return 0;
     } catch (e) {

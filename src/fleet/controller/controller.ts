@@ -24,6 +24,8 @@ import { parseSelector } from '../../common/selector.js';
 import { WindowDrops } from './drops.js';
 import { IngestQueue } from './ingest.js';
 import { gatherEvidence } from './evidence.js';
+import { ApprovalStore } from '../approvals/approval-store.js';
+import { approvalGate } from '../approvals/gate.js';
 import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
 import { insideMaintenanceWindow, nextMaintenanceOpening, parseMaintenanceWindow } from './maintenance.js';
 import { TERMINAL_STATES, type ControllerStore, type RolloutRow, type RolloutState } from './store.js';
@@ -43,6 +45,8 @@ export interface ControllerOptions {
   releaseKeys: readonly SigningKey[];
   /** keys that may sign releases seen on the wire; default: releaseKeys, threshold 1 */
   trust?: RoleTrust;
+  /** the trust file's approvers role: keys whose signed approvals count (issue 16 §4) */
+  approvers?: RoleTrust;
   prefix?: string;
   clock?: () => number;
   timers?: ControllerTimers;
@@ -67,6 +71,7 @@ export class FleetController {
   readonly #clock: () => number;
   readonly #timers: ControllerTimers;
   readonly #trust: RoleTrust;
+  readonly #approvals: ApprovalStore;
   readonly instanceId: string;
   readonly #heartbeats: ControllerHeartbeats;
   readonly startedAt: number;
@@ -93,6 +98,7 @@ export class FleetController {
     this.#trust = opts.trust ?? { keys: opts.releaseKeys.map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
     this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
     this.#heartbeats = new ControllerHeartbeats(opts.store.db);
+    this.#approvals = new ApprovalStore(opts.store.db);
     this.startedAt = this.#clock();
     this.#ingest = new IngestQueue({
       store: opts.store,
@@ -235,14 +241,14 @@ export class FleetController {
     }
     this.#recordProgress(r, verdict, now);
     if (verdict.kind === 'wait' || r.state === 'paused') return;
-    if (r.state === 'running' && spec.approveEachWave && r.phase < phases.length - 1 && !r.approved) {
+    if (r.state === 'running' && spec.approveEachWave && r.phase < phases.length - 1 && !this.#approved(r, now)) {
       if (store.transition(r.id, ['running'], { state: 'awaiting_approval' }, now)) {
         store.log(r.id, 'awaiting_approval', { phase: r.phase, verdict }, now);
         this.#log(`rollout ${r.id}: wave ${phase.percent} % passed; waiting for approval`);
       }
       return;
     }
-    if (r.state === 'awaiting_approval' && !r.approved) return;
+    if (r.state === 'awaiting_approval' && !this.#approved(r, now)) return;
     if (r.phase === phases.length - 1 && spec.selector) {
       // A targeted rollout ends with its candidate at 100 % of the agents its selector matches; a
       // release has one stable per role for the whole channel, so the others keep theirs.
@@ -265,6 +271,13 @@ export class FleetController {
     store.log(r.id, 'phase_passed', { phase: r.phase, verdict }, now);
     store.log(r.id, 'phase_started', { phase: next, ...phases[next]!, releaseSeq: seq }, now);
     this.#log(`rollout ${r.id}: ${phases[next]!.shadow ? 'shadow' : 'wave'} ${phases[next]!.percent} % published (release seq ${seq})`);
+  }
+
+  /** Signed approvals (policy) re-verified against the controller's approvers keys, else the approved flag. */
+  #approved(r: RolloutRow, now: number): boolean {
+    const g = approvalGate(this.#approvals, r, this.#o.approvers, now);
+    if (g.signed && g.met) this.#o.store.log(r.id, 'approved', { phase: r.phase, approvers: g.approvers, signatures: g.have, required: g.need }, now);
+    return g.met;
   }
 
   /** Judges the rollout's current phase on its own evidence (evidence.ts). */
