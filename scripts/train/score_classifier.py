@@ -2,8 +2,8 @@
 without training: top-1, per-label top-1 and the confusion matrix. Used to compare a shipped round with a new one
 on the same labels (e.g. round 3 re-scored under the stop-13 menu_item rule).
 
-python3 scripts/train/score_classifier.py --weights /work/data/classifier_weights_r3.pt \
-    --data /work/data/v3/heldout [--data /work/data/v3/real ...] [--json]
+python3 scripts/train/score_classifier.py --weights $RPA_DATA_DIR/classifier_weights_r3.pt \
+    --data $RPA_DATA_DIR/v3/heldout [--data $RPA_DATA_DIR/v3/real ...] [--json]
 """
 import argparse
 import json

@@ -1,7 +1,7 @@
 """Train the 64x64 element-crop classifier (13 labels; checked state is part of the label) and export ONNX.
 
-python3 scripts/train/train_classifier.py --data /work/data/synth_train --val /work/data/synth_heldout \
-    --real /work/data/real --out assets/models/classifier --epochs 4
+python3 scripts/train/train_classifier.py --data $RPA_DATA_DIR/synth_train --val $RPA_DATA_DIR/synth_heldout \
+    --real $RPA_DATA_DIR/real --out assets/models/classifier --epochs 4
 """
 import argparse
 import json

@@ -1,7 +1,7 @@
 """Train the class-agnostic UI element detector and export it as ONNX in the YOLOv8 layout.
 
-python3 scripts/train/train_detector.py --data /work/data/synth_train --val /work/data/synth_heldout \
-    --real /work/data/real --out assets/models/detector --steps 1500
+python3 scripts/train/train_detector.py --data $RPA_DATA_DIR/synth_train --val $RPA_DATA_DIR/synth_heldout \
+    --real $RPA_DATA_DIR/real --out assets/models/detector --steps 1500
 
 Training runs on random crops (default 320x320) of the letterboxed 640x640 screenshots, with scale jitter; the
 network is fully convolutional, so the exported 640x640 graph sees elements at the same scale as in training.

@@ -2,8 +2,8 @@
 the same element (same page seed + element id) rendered under the other theme and scale is the positive, every
 other element of the batch, mostly from the same pages, is a negative. Starts from the classifier's weights.
 
-python3 scripts/train/train_similarity.py --data /work/data/synth_train --val /work/data/synth_heldout \
-    --real /work/data/real --init /tmp/classifier_weights.pt --out assets/models/similarity --steps 800
+python3 scripts/train/train_similarity.py --data $RPA_DATA_DIR/synth_train --val $RPA_DATA_DIR/synth_heldout \
+    --real $RPA_DATA_DIR/real --init /tmp/classifier_weights.pt --out assets/models/similarity --steps 800
 """
 import argparse
 import json
