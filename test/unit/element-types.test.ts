@@ -62,3 +62,9 @@ test('the wire schema requires click and uiaControlType on elements and matches,
   assert.equal(ElementMatchSchema.safeParse({ box: [1, 2, 3, 4], score: 0.5, by: ['type'] }).success, false);
   assert.equal(ElementMatchSchema.safeParse({ box: [1, 2, 3, 4], score: 0.5, click: { x: 2, y: 3 }, by: ['type'] }).success, true);
 });
+
+test('docs/BOT-API.md shows every type of the table with its UIA control type (the doc cannot drift from the code)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../docs/BOT-API.md', import.meta.url), 'utf8');
+  for (const t of ELEMENT_TYPES) assert.match(doc, new RegExp(`^\\| \`${t.type}\` \\| ${t.uiaControlType} \\| .*\\| ${t.isNew ? 'issue 15' : 'v1'} \\|$`, 'm'), t.type);
+});
