@@ -22,7 +22,7 @@ export interface EvalArgs {
   heldoutSeed: number;
   heldoutCount: number;
   realCount: number;
-  /** at most this many screenshots per real application (0 = all), taken in file-name order */
+  /** at most this many screenshots per real application (0 = all), spread evenly over the file-name order */
   realMaxPerApp: number;
   sets: ReadonlySet<EvalSetName>;
   out: string;

@@ -83,7 +83,7 @@ function boxProblem(b: Box, w: number, h: number): string | null {
 /**
  * Reads every sample under `dir`. `appsListDir` holds the families' committed apps lists: when one exists its
  * split is the decision (a sample disagreeing with it is skipped), and the list itself is checked against the
- * sha256 rule. `maxPerApp` > 0 keeps the first that many samples of each application (file-name order).
+ * sha256 rule. `maxPerApp` > 0 keeps that many files of each application, spread evenly over the file-name order.
  */
 export function loadRealApps(dir: string, appsListDir: string, maxPerApp = 0): LoadResult {
   const out: LoadResult = { samples: [], skipped: [], splitChecks: [] };
@@ -103,10 +103,10 @@ export function loadRealApps(dir: string, appsListDir: string, maxPerApp = 0): L
     }
     const seenSplit = new Map<string, Split>();
     for (const app of dirs(join(dir, family))) {
-      const files = readdirSync(join(dir, family, app)).filter((f) => f.endsWith('.json')).sort();
-      let kept = 0;
+      const all = readdirSync(join(dir, family, app)).filter((f) => f.endsWith('.json')).sort();
+      // a bounded run takes screens spread evenly over the file-name order (states × themes × scales), not the first few
+      const files = maxPerApp > 0 && all.length > maxPerApp ? Array.from({ length: maxPerApp }, (_, i) => all[Math.floor((i * all.length) / maxPerApp)]!) : all;
       for (const f of files) {
-        if (maxPerApp > 0 && kept >= maxPerApp) break;
         const json = join(dir, family, app, f);
         const png = json.replace(/\.json$/, '.png');
         const skip = (reason: string) => out.skipped.push({ file: json.slice(dir.length + 1), reason });
@@ -155,7 +155,6 @@ export function loadRealApps(dir: string, appsListDir: string, maxPerApp = 0): L
         }
         seenSplit.set(app, label.split);
         out.samples.push({ family, app, split: label.split, json, png, label });
-        kept++;
       }
     }
     if (!listed && seenSplit.size) {

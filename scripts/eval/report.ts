@@ -150,6 +150,9 @@ export function renderMarkdown(rep: EvalReport, specs: Partial<Record<Role, Visi
   L.push('  design the generator or for training or model selection: the check that does not depend on our own CSS.');
   L.push(`- Datasets live under \`${dataRootShown}/eval\` (not in git; the data root is \`$RPA_DATA_DIR\`, else \`.data/datasets\` in the checkout) in folders named by a hash of the generator, labeller and pages;`);
   L.push('  `npm run eval` generates them when missing, so a changed generator is never evaluated on stale renders.');
+  L.push(`- Real programs: \`${dataRootShown}/real-apps/<family>/<app>/<state>_<theme>_<scale>.{png,json}\`, built by the dataset recipes`);
+  L.push('  under scripts/dataset/ (AT-SPI natives, Wine, Windows-look web); each family\'s held-out applications are fixed in');
+  L.push('  `scripts/dataset/apps/<family>.json` by the sha256 rule before any model result, and the evaluation checks that list.');
   L.push('');
   L.push('## Models evaluated', '');
   L.push('| role | version | sha256 | bytes | input |');

@@ -62,8 +62,10 @@ test('real programs: samples read per family and app with their split; bad sampl
   assert.match(reasons['moved_light_1.json']!, /lies in atspi\/a/);
   assert.match(reasons['zsplit_light_1.json']!, /split is by application/);
   assert.deepEqual(r.splitChecks, [{ family: 'atspi', source: 'samples', problems: [] }]);
-  // the first N per app (file-name order)
-  assert.equal(loadRealApps(join(dir, 'real-apps'), join(dir, 'none'), 1).samples.filter((s) => s.app === 'd').length, 1);
+  // a bounded run: N files per app spread over the file-name order (d has 2 files: main_, menu_ → with N = 1 the first)
+  assert.deepEqual(loadRealApps(join(dir, 'real-apps'), join(dir, 'none'), 1).samples.filter((s) => s.app === 'd').map((s) => s.json.split('/').pop()), ['main_light_1.json']);
+  // a has 7 files, of which only main_light_1 is valid: N = 3 picks files 0, 2, 4 (badtype, main, nopng) → main only
+  assert.deepEqual(loadRealApps(join(dir, 'real-apps'), join(dir, 'none'), 3).samples.filter((s) => s.app === 'a').map((s) => s.json.split('/').pop()), ['main_light_1.json']);
 });
 
 test('real programs: a committed apps list decides the split, and is itself checked against the sha256 rule', () => {
