@@ -176,11 +176,21 @@ export async function evaluateRealApps(samples: readonly LoadedSample[], vp: Vis
   const sizeMismatch: string[] = [];
   let done = 0;
   for (const s of samples) {
-    const png = readFileSync(s.png);
-    const low = await vp.detect({ source: { kind: 'png', png }, minScore: 0.001, classify: false });
+    const name = `${s.family}/${s.app}/${s.json.split('/').pop()}`;
+    let png: Buffer;
+    let low: Awaited<ReturnType<VisionPipeline['detect']>>;
+    try {
+      // a dataset recipe may be rewriting its samples while the evaluation runs: a PNG gone or half-written since
+      // loading is reported and left out, never evaluated against another screen's label
+      png = readFileSync(s.png);
+      low = await vp.detect({ source: { kind: 'png', png }, minScore: 0.001, classify: false });
+    } catch (e) {
+      sizeMismatch.push(`${name}: PNG unreadable (${(e as { code?: string }).code ?? (e as Error).message.slice(0, 60)})`);
+      continue;
+    }
     const f = low.frames[0];
     if (!f || f.width !== s.label.width || f.height !== s.label.height) {
-      sizeMismatch.push(`${s.family}/${s.app}/${s.json.split('/').pop()}: PNG ${f?.width}x${f?.height}, label ${s.label.width}x${s.label.height}`);
+      sizeMismatch.push(`${name}: PNG ${f?.width}x${f?.height}, label ${s.label.width}x${s.label.height}`);
       continue;
     }
     const t = performance.now();

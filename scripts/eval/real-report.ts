@@ -117,7 +117,7 @@ export function renderRealApps(rep: RealAppsReport): string[] {
       const k = s.reason.replace(/\[[^\]]*\]/g, '[…]').replace(/\d+x\d+/g, 'WxH');
       byReason.set(k, (byReason.get(k) ?? 0) + 1);
     }
-    L.push(`Samples not evaluated: ${rep.skipped.length} not in the format (${[...byReason].map(([r, n]) => `${n} × ${r}`).join('; ')})${rep.sizeMismatch.length ? `; ${rep.sizeMismatch.length} whose PNG size differs from its label` : ''}.`, '');
+    L.push(`Samples not evaluated: ${rep.skipped.length} not in the format (${[...byReason].map(([r, n]) => `${n} × ${r}`).join('; ')})${rep.sizeMismatch.length ? `; ${rep.sizeMismatch.length} whose PNG was unreadable or differs in size from its label (a recipe rewriting it during the run)` : ''}.`, '');
   }
   return L;
 }
