@@ -28,11 +28,13 @@ export interface EvalArgs {
   out: string;
   json: string | null;
   write: boolean;
+  /** re-render the docs from a saved `--json` report instead of evaluating (e.g. after a change to the report layout) */
+  renderFrom: string | null;
 }
 
 export const USAGE = `npm run eval -- [--models assets/models] [--data-root DIR] [--data DIR] [--real-apps DIR]
                 [--heldout-seed 500000] [--heldout-count 100] [--real-count 12] [--real-max-per-app N]
-                [--sets a,b,c,real] [--out docs/EVALUATION.md] [--json FILE] [--no-write]`;
+                [--sets a,b,c,real] [--out docs/EVALUATION.md] [--json FILE] [--no-write] [--render-from FILE]`;
 
 /** `$RPA_DATA_DIR`, else the gitignored `<repo>/.data/datasets`. */
 export function defaultDataRoot(env: Readonly<Record<string, string | undefined>>, root = ROOT): string {
@@ -54,6 +56,7 @@ export function parseEvalArgs(argv: readonly string[], env: Readonly<Record<stri
     out: join(root, 'docs', 'EVALUATION.md'),
     json: null,
     write: true,
+    renderFrom: null,
   };
   const num = (k: string, v: string | undefined): number => {
     const n = Number(v);
@@ -82,6 +85,7 @@ export function parseEvalArgs(argv: readonly string[], env: Readonly<Record<stri
     else if (k === '--real-max-per-app') a.realMaxPerApp = num(k, v);
     else if (k === '--out') a.out = resolve(val(k, v));
     else if (k === '--json') a.json = resolve(val(k, v));
+    else if (k === '--render-from') a.renderFrom = resolve(val(k, v));
     else if (k === '--sets') {
       const names = val(k, v).split(',').map((s) => s.trim());
       const bad = names.filter((s) => !(ALL_SETS as readonly string[]).includes(s));

@@ -40,6 +40,7 @@ function shown(p: string): string {
 
 async function main(): Promise<void> {
   const args = parseEvalArgs(process.argv.slice(2), process.env);
+  if (args.renderFrom) return renderFrom(args.renderFrom, args.models, args.out, args.dataRoot);
   const generatorSets = (['a', 'b', 'c'] as const).filter((s) => args.sets.has(s));
   if (args.write && generatorSets.length < 3) throw new Error('docs/EVALUATION.md needs the sets a, b and c: pass --no-write (with --json FILE) for a partial run');
   const roles: Role[] = ['detector', 'classifier', 'similarity'];
@@ -90,6 +91,15 @@ async function main(): Promise<void> {
     const previous = existsSync(args.out) ? readFileSync(args.out, 'utf8') : null;
     writeFileSync(args.out, renderMarkdown(report, specs, base, notesBlock(previous), shown(args.dataRoot)));
   }
+}
+
+/** docs/EVALUATION.md from a saved report: the figures and the command are the saved run's, the layout today's. */
+async function renderFrom(file: string, models: string, out: string, dataRoot: string): Promise<void> {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as EvalReport;
+  const specs: Partial<Record<Role, VisionModelSpec>> = {};
+  for (const r of ['detector', 'classifier', 'similarity'] as Role[]) if (report.models[r]) specs[r] = await loadSpecFile(r, join(models, r, 'metadata.json'));
+  const base = JSON.parse(readFileSync(join(import.meta.dirname, 'baseline.json'), 'utf8')) as Baseline;
+  writeFileSync(out, renderMarkdown(report, specs, base, notesBlock(existsSync(out) ? readFileSync(out, 'utf8') : null), shown(dataRoot)));
 }
 
 main().catch((e) => {
