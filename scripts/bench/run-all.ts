@@ -40,6 +40,7 @@ const BENCHES: Bench[] = [
   { name: 'inference-hop', issue: '3', args: [], quick: ['50'], python: ['numpy', 'onnx'] },
   { name: 'inference-memory', issue: '3', args: ['100'], quick: ['6'], node: ['--expose-gc'], env: { MALLOC_MMAP_THRESHOLD_: '131072' }, python: ['numpy', 'onnx'] },
   { name: 'vision-detect', issue: '4', args: ['30'], quick: ['2'] },
+  { name: 'vision-busy', issue: '15', args: ['30'], quick: ['2'] },
   { name: 'endpoint-bench', issue: '5', args: [], quick: ['--quick'] },
   { name: 'rollout-fleet', issue: '6', args: ['--agents', '1000', '--model-mib', '10'], quick: ['--agents', '20', '--model-mib', '0.25', '--processes', '1', '--window', '1s', '--wave-min', '1s'] },
   { name: 'rollout-fetch-baseline', issue: '6', args: ['--clients', '50', '--model-mib', '10'], quick: ['--clients', '5', '--model-mib', '1'] },

@@ -8,11 +8,10 @@
  *
  * --threads N sets onnxruntime's intraOpNumThreads for the bench's own sessions (default: onnxruntime's choice).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { createScreenCapturer } from '../../src/agent/vision/capture.js';
 import { preprocessFrame, normalisationTables, disableSharpCache, PreprocessScratch } from '../../src/agent/vision/preprocess.js';
@@ -24,6 +23,7 @@ import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import { loadSpecFile } from '../../src/agent/vision/spec.js';
 import type { Role } from '../../src/common/wire.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
+import { showPageOnScreen, type PageOnScreen } from './lib/x-page.js';
 import { exitWithHelpIfAsked } from './help.js';
 
 exitWithHelpIfAsked(import.meta.url);
@@ -37,8 +37,6 @@ const modelsIdx = argv.indexOf('--models');
 const MODELS = modelsIdx >= 0 ? resolve(argv[modelsIdx + 1]!) : join(ROOT, 'assets', 'models');
 const threadsIdx = argv.indexOf('--threads');
 const threads = threadsIdx >= 0 ? Number(argv[threadsIdx + 1]) : undefined;
-const children: ChildProcess[] = [];
-let xvfb: ChildProcess | undefined;
 
 function pctl(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,29 +62,15 @@ async function timed<T>(wall: number[], fn: () => Promise<T> | T): Promise<T> {
   return r;
 }
 
+let screen: PageOnScreen | undefined;
+
 async function setUpDisplay(): Promise<void> {
-  if (!process.env.DISPLAY) {
-    let n = 120;
-    while (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) n++;
-    xvfb = spawn('Xvfb', [`:${n}`, '-screen', '0', '1920x1080x24', '-nolisten', 'tcp'], { stdio: 'ignore', detached: true });
-    process.env.DISPLAY = `:${n}`;
-    for (let i = 0; i < 50 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(100);
-  }
-  const profile = mkdtempSync(join(tmpdir(), 'vision-bench-'));
   const page = join(ROOT, 'scripts', 'dataset', 'real', '02_github_settings.html');
-  const url = existsSync(page) ? `file://${page}` : 'data:text/html,<h1>no page</h1><button>OK</button>';
-  children.push(spawn('/usr/bin/chromium', ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', '--disable-background-networking', `--user-data-dir=${profile}`, '--window-position=0,0', '--window-size=1920,1080', `--app=${url}`], { stdio: 'ignore', detached: true }));
-  process.on('exit', () => rmSync(profile, { recursive: true, force: true }));
-  await sleep(4000); // let the page paint
+  screen = await showPageOnScreen(existsSync(page) ? pathToFileURL(page).href : 'data:text/html,<h1>no page</h1><button>OK</button>');
 }
 
 async function tearDown(): Promise<void> {
-  for (const c of children) if (c.pid && c.exitCode === null) try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
-  if (xvfb?.pid && xvfb.exitCode === null) {
-    const exited = new Promise((r) => xvfb!.once('exit', r));
-    try { process.kill(-xvfb.pid, 'SIGTERM'); } catch { /* gone */ }
-    await Promise.race([exited, sleep(3000)]);
-  }
+  await screen?.close();
 }
 
 async function main(): Promise<void> {
@@ -227,7 +211,7 @@ async function main(): Promise<void> {
   const lines = [
     `command: ${cmd}`,
     `date: ${new Date().toISOString()}  machine: ${cpus().length} x ${cpus()[0]?.model}  load avg (1 min) at end: ${loadavg()[0]!.toFixed(2)}`,
-    `models: ${MODELS}  detector input ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight}, onnxruntime-node CPU, ${threads ? `intraOpNumThreads ${threads}` : 'default threads'}; ${iterations} iterations each`,
+    `models: ${relative(ROOT, MODELS) || MODELS}  detector input ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight}, onnxruntime-node CPU, ${threads ? `intraOpNumThreads ${threads}` : 'default threads'}; ${iterations} iterations each`,
     '',
     'wall = elapsed time; CPU = this process\'s CPU time (all threads) for the same call, p50 (onnxruntime runs 2 intra-op threads,',
     'so its CPU time can exceed wall time on an idle machine). Stage rows come from the pipeline\'s own timings (wall only).',

@@ -2,14 +2,15 @@
 # Reproduces the baseline models end to end: generate data -> train detector, classifier, similarity ->
 # export ONNX + metadata -> verify with onnxruntime-node (self-test, latency).
 #   bash scripts/train/all.sh
-# Env: DATA_DIR (default /work/data, keep datasets out of git), PYTHON (default /usr/bin/python3, the Debian
+# Env: DATA_DIR (default $RPA_DATA_DIR, else .data/datasets in the checkout, gitignored: datasets stay out of git), PYTHON (default /usr/bin/python3, the Debian
 # python3-torch 1.13), CHROMIUM_PATH (default /usr/bin/chromium), SKIP_GENERATE=1 to reuse existing data.
 # Needs: node + playwright-core (npm), chromium, python3-torch, python3-onnx, python3-numpy, python3-pil,
 # and for speed an optimised BLAS (apt-get install libopenblas0-openmp; the default reference BLAS is ~10x slower).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
-DATA=${DATA_DIR:-/work/data}
+DATA=${DATA_DIR:-${RPA_DATA_DIR:-$PWD/.data/datasets}}
+mkdir -p "$DATA"
 OUT=assets/models
 export TRAIN_THREADS=${TRAIN_THREADS:-1}
 

@@ -127,15 +127,24 @@ export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 export const ModelsListParamsSchema = z.object({}).strict().optional();
 export const ModelsListResultSchema = z.object({ models: z.array(ModelInfoSchema) });
 
+/** Where a bot should click, screen pixels (src/common/element-types.ts clickPoint: the indicator of a check box or
+ * radio, the box centre otherwise); always inside `box`. */
+export const ClickPointSchema = z.object({ x: finite, y: finite });
+
 export const UiElementSchema = z.object({
   index: int.nonnegative(),
   box: ScreenBoxSchema,
   score: finite.min(0).max(1),
+  /** one of ELEMENT_TYPES (src/common/element-types.ts), or the detector's label when no classifier is active */
   type: z.string(),
   typeScore: finite.min(0).max(1).optional(),
   label: z.string().optional(),
   checked: z.boolean().optional(),
   monitorScale: finite.positive().optional(),
+  /** added by issue 15 (additive: older bots ignore it) */
+  click: ClickPointSchema,
+  /** the UI Automation control type of `type` ("Custom" for a type outside the table); added by issue 15 */
+  uiaControlType: z.string(),
 });
 export type UiElement = z.infer<typeof UiElementSchema>;
 
@@ -201,6 +210,9 @@ export const ElementMatchSchema = z.object({
   box: ScreenBoxSchema,
   score: finite.min(0).max(1),
   type: z.string().optional(),
+  /** as UiElement's (issue 15, additive) */
+  click: ClickPointSchema,
+  uiaControlType: z.string().optional(),
   /** which cue(s) the score came from */
   by: z.array(z.enum(['template', 'type', 'text', 'near'])),
 });

@@ -81,6 +81,27 @@ test('detect: the endpoint answers exactly what the pipeline finds in process, b
   assert.equal((await client.call('detect', { source: { kind: 'png', png: b64 }, maxResults: 1 })).elements.length, 1);
 });
 
+test('detect and findElement: every element carries its UIA control type and a click point inside its box (issue 15 §2)', async () => {
+  const b64 = page.toString('base64');
+  const viaEp = await client.call('detect', { source: { kind: 'png', png: b64, originX: 1000, originY: 200 } });
+  assert.ok(viaEp.elements.length > 0);
+  for (const e of viaEp.elements) {
+    const [x1, y1, x2, y2] = e.box;
+    assert.ok(e.click.x >= x1 && e.click.x <= x2 && e.click.y >= y1 && e.click.y <= y2, `click ${JSON.stringify(e.click)} outside ${JSON.stringify(e.box)}`);
+  }
+  // the check box (boxed 80 x 40 at 1120,380) is clicked on its indicator: the 40 x 40 square at its left edge
+  const [cb, tg] = viaEp.elements;
+  assert.equal(cb!.type, 'checkbox');
+  assert.equal(cb!.uiaControlType, 'CheckBox');
+  near([cb!.click.x, cb!.click.y], [cb!.box[0] + (cb!.box[3] - cb!.box[1]) / 2, (cb!.box[1] + cb!.box[3]) / 2]);
+  near([cb!.click.x, cb!.click.y], [1140, 400]);
+  // a toggle is a Button with the Toggle pattern, clicked at its centre
+  assert.equal(tg!.uiaControlType, 'Button');
+  near([tg!.click.x, tg!.click.y], [1400, 500]);
+  const byType = await client.call('findElement', { source: { kind: 'png', png: b64, originX: 1000, originY: 200 }, type: 'checkbox' });
+  assert.deepEqual(byType.matches.map((m) => [m.uiaControlType, m.click]), [['CheckBox', cb!.click]]);
+});
+
 test('classify, embed, findElement (template, type, near a label box) match the pipeline in process', async () => {
   const crop = await sharp(page).extract({ left: 120, top: 180, width: 80, height: 40 }).png().toBuffer();
   const cls = await client.call('classify', { source: { kind: 'png', png: crop.toString('base64') }, topK: 3 });

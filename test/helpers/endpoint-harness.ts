@@ -20,6 +20,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { ClassifyResult, DetectResult, ElementMatch, EmbedResult, ModelInfo, UiElement } from '../../src/common/bot-protocol.js';
 import { AgentError } from '../../src/common/errors.js';
+import { clickPoint, uiaControlTypeOf } from '../../src/common/element-types.js';
 import type { AgentStatus } from '../../src/common/wire.js';
 import type { BotServices, CallOptions, ServiceCropSource, ServiceImageSource } from '../../src/agent/endpoint/services.js';
 import { createVisionBotServices } from '../../src/agent/endpoint/vision-services.js';
@@ -236,13 +237,16 @@ export class OnnxTestServices implements BotServices {
       const sum = exps.reduce((a, b) => a + b, 0);
       let best = 0;
       for (let i = 1; i < exps.length; i++) if (exps[i]! > exps[best]!) best = i;
+      const screenBox: [number, number, number, number] = [box[0] + img.originX, box[1] + img.originY, box[2] + img.originX, box[3] + img.originY];
       out.push({
         index: out.length,
-        box: [box[0] + img.originX, box[1] + img.originY, box[2] + img.originX, box[3] + img.originY],
+        box: screenBox,
         score: sigmoid(y[1]! - 1 + (y[0]! - 1) / 4),
         type: HARNESS_LABELS[best]!,
         typeScore: exps[best]! / sum,
         label: HARNESS_LABELS[best]!,
+        click: clickPoint(screenBox, HARNESS_LABELS[best]!),
+        uiaControlType: uiaControlTypeOf(HARNESS_LABELS[best]!),
       });
     }
     return out;
@@ -315,12 +319,12 @@ export class OnnxTestServices implements BotServices {
         // size agreement keeps a same-looking but different-sized element below the right one
         const w = b[2] - b[0], h = b[3] - b[1];
         const sizeSim = Math.min(w, timg.width) / Math.max(w, timg.width) * (Math.min(h, timg.height) / Math.max(h, timg.height));
-        matches.push({ box: e.box, score: Math.max(0, Math.min(1, cos * sizeSim)), type: e.type, by: req.type ? ['template', 'type'] : ['template'] });
+        matches.push({ box: e.box, score: Math.max(0, Math.min(1, cos * sizeSim)), type: e.type, click: e.click, uiaControlType: e.uiaControlType, by: req.type ? ['template', 'type'] : ['template'] });
       }
     } else if (req.near) {
       const label = req.near.box;
-      matches = els.map((e) => ({ box: e.box, score: proximityScore(label, e.box), type: e.type, by: req.type ? ['near', 'type'] : ['near'] }));
-    } else matches = els.map((e) => ({ box: e.box, score: e.score, type: e.type, by: ['type'] }));
+      matches = els.map((e) => ({ box: e.box, score: proximityScore(label, e.box), type: e.type, click: e.click, uiaControlType: e.uiaControlType, by: req.type ? ['near', 'type'] : ['near'] }));
+    } else matches = els.map((e) => ({ box: e.box, score: e.score, type: e.type, click: e.click, uiaControlType: e.uiaControlType, by: ['type'] }));
     if (req.minScore !== undefined) matches = matches.filter((m) => m.score >= req.minScore!);
     matches.sort((a, b) => b.score - a.score);
     return { matches: matches.slice(0, req.maxResults ?? 10), frame: { x: img.originX, y: img.originY, width: img.width, height: img.height } };

@@ -40,9 +40,6 @@ class GeoNet(nn.Module):
         f = self.net.embed_features(x)
         return self.fc2(torch.cat([f, self.g(g[:, :self.nfeat].clamp(-4, 4))], 1))
 
-# Datasets live outside git: $RPA_DATA_DIR, else <repo>/.data/datasets (issue 22: no machine paths).
-DATA = os.environ.get('RPA_DATA_DIR') or os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '.data', 'datasets')
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--nfeat', type=int, default=3)
@@ -50,10 +47,12 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--save', required=True)
     ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--data', default=os.path.join(DATA, 'v2', 'train'))
-    ap.add_argument('--val', default=os.path.join(DATA, 'v2', 'heldout'))
-    ap.add_argument('--real', default=os.path.join(DATA, 'real'))
-    ap.add_argument('--init', default=os.path.join(DATA, 'classifier_weights_r3.pt'))
+    # datasets live outside git (issue 22): $RPA_DATA_DIR, else .data/datasets in the checkout
+    data_root = os.environ.get('RPA_DATA_DIR') or os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '.data', 'datasets')
+    ap.add_argument('--data', default=os.path.join(data_root, 'v2', 'train'))
+    ap.add_argument('--val', default=os.path.join(data_root, 'v2', 'heldout'))
+    ap.add_argument('--real', default=os.path.join(data_root, 'real'))
+    ap.add_argument('--init', default=os.path.join(data_root, 'classifier_weights_r3.pt'))
     a = ap.parse_args()
     seed_everything(0); rng = np.random.default_rng(0)
     torch.set_num_threads(a.threads)  # after seed_everything, which applies TRAIN_THREADS

@@ -61,6 +61,8 @@ function publicElement(e: UiElement, index: number): UiElement {
     ...(e.label !== undefined ? { label: e.label } : {}),
     ...(e.checked !== undefined ? { checked: e.checked } : {}),
     ...(e.monitorScale !== undefined ? { monitorScale: e.monitorScale } : {}),
+    click: e.click,
+    uiaControlType: e.uiaControlType,
   };
 }
 
@@ -112,7 +114,7 @@ export function createVisionBotServices(deps: VisionBotServicesDeps): BotService
       );
       const by: ElementMatch['by'] = [...(req.template ? ['template' as const] : []), ...(req.type ? ['type' as const] : []), ...(req.near ? ['near' as const] : [])];
       return {
-        matches: r.candidates.map((c) => ({ box: c.element.box, score: clamp01(c.score), type: c.element.type, by })),
+        matches: r.candidates.map((c) => ({ box: c.element.box, score: clamp01(c.score), type: c.element.type, click: c.element.click, uiaControlType: c.element.uiaControlType, by })),
         frame: frameOf(r.detect.frames),
       };
     },

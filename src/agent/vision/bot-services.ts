@@ -64,7 +64,7 @@ export function visionBotServices(vp: VisionPipeline): VisionBotServices {
         opts,
       );
       const by: ElementMatch['by'] = [...(req.template ? (['template'] as const) : []), ...(req.type ? (['type'] as const) : [])];
-      return { matches: r.candidates.map((c) => ({ box: c.element.box, score: clamp01(c.score), type: c.element.type, by })), frame: frameRect(r.detect) };
+      return { matches: r.candidates.map((c) => ({ box: c.element.box, score: clamp01(c.score), type: c.element.type, click: c.element.click, uiaControlType: c.element.uiaControlType, by })), frame: frameRect(r.detect) };
     },
 
     async embed(req, opts): Promise<EmbedResult> {

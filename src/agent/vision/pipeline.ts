@@ -7,6 +7,7 @@
  */
 import type { Box } from '../../common/geometry.js';
 import { AgentError, toAgentError } from '../../common/errors.js';
+import { clickPoint, uiaControlTypeOf } from '../../common/element-types.js';
 import type { Role } from '../../common/wire.js';
 import { frameFromImage, type CaptureStats, type ScreenCapturer } from './capture.js';
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
@@ -423,12 +424,16 @@ export class VisionPipeline {
       const fx2 = clamp((d.box[2] - tr.left) / tr.scaleX, 0, frame.width);
       const fy2 = clamp((d.box[3] - tr.top) / tr.scaleY, 0, frame.height);
       const label = det.labels[d.classId] ?? String(d.classId);
+      const box: Box = [frame.originX + fx1 / s, frame.originY + fy1 / s, frame.originX + fx2 / s, frame.originY + fy2 / s];
       return {
         frameBox: [fx1, fy1, fx2, fy2] as Box,
-        box: [frame.originX + fx1 / s, frame.originY + fy1 / s, frame.originX + fx2 / s, frame.originY + fy2 / s] as Box,
+        box,
         score: d.score,
         type: label,
         ...(s !== 1 ? { monitorScale: s } : {}),
+        // set again below when the classifier names the type
+        click: clickPoint(box, label),
+        uiaControlType: uiaControlTypeOf(label),
       };
     });
     timings.decode = (timings.decode ?? 0) + (this.now() - t);
@@ -441,6 +446,8 @@ export class VisionPipeline {
       elements.forEach((e, i) => {
         const r = results[i]!;
         e.type = r.type;
+        e.click = clickPoint(e.box, r.type);
+        e.uiaControlType = uiaControlTypeOf(r.type);
         e.typeScore = r.score;
         e.label = r.label;
         if (r.checked !== undefined) e.checked = r.checked;

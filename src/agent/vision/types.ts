@@ -3,6 +3,7 @@
  * screen pixels ([x1, y1, x2, y2], virtual-desktop origin), never detector-input or CSS pixels.
  */
 import type { Box } from '../../common/geometry.js';
+import type { Point } from '../../common/element-types.js';
 import type { Postprocess, Preprocess, Role } from '../../common/wire.js';
 
 /**
@@ -95,6 +96,10 @@ export interface UiElement {
   checked?: boolean;
   /** screen pixels of the monitor the element's centre lies on (DPI scale of that monitor) */
   monitorScale?: number;
+  /** where a bot should click, screen pixels, inside `box` (src/common/element-types.ts clickPoint) */
+  click: Point;
+  /** UI Automation control type of `type` (src/common/element-types.ts) */
+  uiaControlType: string;
 }
 
 export interface DetectResult {

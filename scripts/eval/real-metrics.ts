@@ -1,0 +1,186 @@
+/**
+ * Metrics of the real-program families (issue 15 §4; docs/EVALUATION.md "Real programs"). Pure functions over
+ * what the pipeline answered for each screenshot, unit-tested on hand-computed cases in
+ * test/unit/eval-real-metrics.test.ts. Detection AP, precision and recall reuse src/agent/vision/metrics.ts.
+ *
+ * - type top-1: on the pairs (answer element, truth element) matched at IoU ≥ 0.5 (greedy by detector score,
+ *   each answer takes the unmatched truth of highest IoU, as COCO matching), the share whose type is right;
+ * - click-hit: the share of truth elements for which the answer holds an element of the right type whose
+ *   click point lies inside the truth box (what a bot needs);
+ * - a truth type the classifier does not know (a type added by issue 15) can never be right: it counts as a
+ *   miss in both.
+ */
+import { createHash } from 'node:crypto';
+import type { Box } from '../../src/common/geometry.js';
+import { iou } from '../../src/common/geometry.js';
+import { pointInBox, type Point } from '../../src/common/element-types.js';
+import { evaluateDetections, type EvalImage } from '../../src/agent/vision/metrics.js';
+
+export type Split = 'train' | 'heldout';
+
+export interface TruthElement {
+  box: Box;
+  type: string;
+}
+export interface AnswerElement {
+  box: Box;
+  score: number;
+  type: string;
+  click: Point;
+}
+/** One screenshot: its truth and what the pipeline answered. */
+export interface ImageRecord {
+  family: string;
+  app: string;
+  split: Split;
+  truth: readonly TruthElement[];
+  /** class-agnostic detections at a low threshold, for AP */
+  detections: readonly { box: Box; score: number }[];
+  /** the answer a bot gets from detect() at the default threshold, classified */
+  answer: readonly AnswerElement[];
+}
+
+/** Greedy matching at `iouThreshold`: answers in descending score each take the unmatched truth of highest IoU. */
+export function matchPairs(answer: readonly { box: Box; score: number }[], truth: readonly { box: Box }[], iouThreshold = 0.5): { answer: number; truth: number }[] {
+  const order = answer.map((_, i) => i).sort((a, b) => answer[b]!.score - answer[a]!.score);
+  const used = truth.map(() => false);
+  const pairs: { answer: number; truth: number }[] = [];
+  for (const a of order) {
+    let best = -1;
+    let bestIou = iouThreshold;
+    for (let t = 0; t < truth.length; t++) {
+      if (used[t]) continue;
+      const v = iou(answer[a]!.box, truth[t]!.box);
+      if (v >= bestIou && (best < 0 || v > bestIou)) {
+        best = t;
+        bestIou = v;
+      }
+    }
+    if (best >= 0) {
+      used[best] = true;
+      pairs.push({ answer: a, truth: best });
+    }
+  }
+  return pairs;
+}
+
+/** For each truth element: does the answer hold an element of its type whose click point lies inside its box? */
+export function clickHits(answer: readonly AnswerElement[], truth: readonly TruthElement[]): boolean[] {
+  return truth.map((t) => answer.some((a) => a.type === t.type && pointInBox(a.click, t.box)));
+}
+
+export interface TypeRow {
+  n: number;
+  /** truth elements matched by an answer element at IoU ≥ 0.5 */
+  matched: number;
+  /** matched with the right type */
+  typeRight: number;
+  clickHit: number;
+  /** predicted type → count, on matched pairs */
+  predicted: Record<string, number>;
+}
+
+export interface GroupSummary {
+  images: number;
+  elements: number;
+  ap50: number;
+  ap50_95: number;
+  precision: number;
+  recall: number;
+  /** matched pairs and how many had the right type */
+  pairs: number;
+  typeTop1: number;
+  clickHit: number;
+  perType: Record<string, TypeRow>;
+}
+
+/** Every figure of one group of screenshots (an application, or all held-out / train apps of a family). */
+export function summarise(records: readonly ImageRecord[], operatingThreshold: number): GroupSummary {
+  const images: EvalImage[] = records.map((r) => ({
+    detections: r.detections.map((d) => ({ box: d.box, score: d.score, classId: 0 })),
+    groundTruth: r.truth.map((t) => ({ box: t.box, classId: 0 })),
+  }));
+  const det = evaluateDetections(images, operatingThreshold);
+  const perType: Record<string, TypeRow> = {};
+  let pairs = 0;
+  let right = 0;
+  let hits = 0;
+  let elements = 0;
+  for (const r of records) {
+    const rows = r.truth.map((t) => (perType[t.type] ??= { n: 0, matched: 0, typeRight: 0, clickHit: 0, predicted: {} }));
+    rows.forEach((row) => row.n++);
+    elements += r.truth.length;
+    for (const p of matchPairs(r.answer, r.truth)) {
+      const t = r.truth[p.truth]!;
+      const a = r.answer[p.answer]!;
+      const row = rows[p.truth]!;
+      row.matched++;
+      row.predicted[a.type] = (row.predicted[a.type] ?? 0) + 1;
+      pairs++;
+      if (a.type === t.type) {
+        right++;
+        row.typeRight++;
+      }
+    }
+    clickHits(r.answer, r.truth).forEach((h, i) => {
+      if (h) {
+        hits++;
+        rows[i]!.clickHit++;
+      }
+    });
+  }
+  return {
+    images: records.length,
+    elements,
+    ap50: det.mAP50,
+    ap50_95: det.mAP50_95,
+    precision: det.precision,
+    recall: det.recall,
+    pairs,
+    typeTop1: pairs ? right / pairs : 0,
+    clickHit: elements ? hits / elements : 0,
+    perType: Object.fromEntries(Object.entries(perType).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+export interface FamilyGroups {
+  family: string;
+  /** app → its screenshots, apps sorted by id */
+  heldout: Map<string, ImageRecord[]>;
+  train: Map<string, ImageRecord[]>;
+}
+
+/** Records grouped by family (sorted), then by split, then by application. Held-out and train never mix. */
+export function groupByApp(records: readonly ImageRecord[]): FamilyGroups[] {
+  const fams = new Map<string, FamilyGroups>();
+  for (const r of records) {
+    let f = fams.get(r.family);
+    if (!f) fams.set(r.family, (f = { family: r.family, heldout: new Map(), train: new Map() }));
+    const bySplit = r.split === 'heldout' ? f.heldout : f.train;
+    const list = bySplit.get(r.app);
+    if (list) list.push(r);
+    else bySplit.set(r.app, [r]);
+  }
+  const sortMap = (m: Map<string, ImageRecord[]>) => new Map([...m].sort(([a], [b]) => a.localeCompare(b)));
+  return [...fams.values()].sort((a, b) => a.family.localeCompare(b.family)).map((f) => ({ family: f.family, heldout: sortMap(f.heldout), train: sortMap(f.train) }));
+}
+
+/**
+ * The split rule of issue 15 (BRIEF "Split by APPLICATION"): order the family's app ids by hex sha256(appId)
+ * ascending; the first ceil(0.3 · n) are held out, the rest train. Used to check the datasets' own split.
+ */
+export function expectedSplits(appIds: readonly string[]): Map<string, Split> {
+  const ids = [...new Set(appIds)];
+  const hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+  const ordered = ids.map((id) => ({ id, h: hex(id) })).sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : 0));
+  const k = Math.ceil((3 * ids.length) / 10); // integers: ceil(0.3 n) without float error
+  return new Map(ordered.map((o, i) => [o.id, i < k ? 'heldout' : 'train']));
+}
+
+/** Truth type → the type most often predicted for it on matched pairs (with its share), and the miss count. */
+export function confusions(s: GroupSummary): { type: string; n: number; matched: number; top: string | null; topCount: number; typeRight: number }[] {
+  return Object.entries(s.perType).map(([type, row]) => {
+    const [top, topCount] = Object.entries(row.predicted).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0] ?? [null, 0];
+    return { type, n: row.n, matched: row.matched, top, topCount, typeRight: row.typeRight };
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * What `npm run eval` reads (scripts/eval/args.ts, scripts/eval/real-apps.ts): the data root never defaults to a
+ * machine path (issue 22), and real-program samples in the BRIEF format are read with their split, while samples that
+ * break the format or the split-by-application rule are skipped with a reason (a small fixture written here).
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEvalArgs } from '../../scripts/eval/args.js';
+import { loadRealApps } from '../../scripts/eval/real-apps.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eval-inputs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('data root: $RPA_DATA_DIR, else <repo>/.data/datasets; sets (a)-(c) under eval/, real programs under real-apps/', () => {
+  const a = parseEvalArgs([], {}, '/repo');
+  assert.equal(a.dataRoot, '/repo/.data/datasets');
+  assert.equal(a.data, '/repo/.data/datasets/eval');
+  assert.equal(a.realApps, '/repo/.data/datasets/real-apps');
+  const b = parseEvalArgs([], { RPA_DATA_DIR: '/srv/d' }, '/repo');
+  assert.equal(b.data, '/srv/d/eval');
+  assert.equal(b.realApps, '/srv/d/real-apps');
+  const c = parseEvalArgs(['--data-root', '/x', '--real-apps', '/y', '--sets', 'real', '--no-write'], { RPA_DATA_DIR: '/srv/d' }, '/repo');
+  assert.deepEqual([c.data, c.realApps, [...c.sets], c.write], ['/x/eval', '/y', ['real'], false]);
+  assert.throws(() => parseEvalArgs(['--sets', 'a,z'], {}, '/repo'), /--sets/);
+  assert.throws(() => parseEvalArgs(['--heldout-count'], {}, '/repo'), /integer/);
+  assert.throws(() => parseEvalArgs(['--frobnicate', '1'], {}, '/repo'), /unknown argument/);
+});
+
+function sample(family: string, app: string, split: string, over: Record<string, unknown> = {}) {
+  return { width: 200, height: 100, scale: 1, theme: 'light', kind: 'native', page: 'main', family, app, split, state: 'main', elements: [{ id: 'b1', box: [10, 10, 60, 30], type: 'button', role: 'push button' }], ...over };
+}
+function put(family: string, app: string, stem: string, label: unknown, png = true): void {
+  const d = join(dir, 'real-apps', family, app);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, `${stem}.json`), typeof label === 'string' ? label : JSON.stringify(label));
+  if (png) writeFileSync(join(d, `${stem}.png`), 'not decoded by the loader');
+}
+
+test('real programs: samples read per family and app with their split; bad samples skipped with the reason', () => {
+  // sha256 order of {a, b, c, d}: d, c, b, a → ceil(1.2) = 2 held out: d and c
+  put('atspi', 'd', 'main_light_1', sample('atspi', 'd', 'heldout'));
+  put('atspi', 'd', 'menu_dark_1', sample('atspi', 'd', 'heldout', { elements: [{ id: 'm', box: [0, 0, 40, 20], type: 'menu_bar_item' }] }));
+  put('atspi', 'c', 'main_light_1', sample('atspi', 'c', 'heldout'));
+  put('atspi', 'b', 'main_light_1', sample('atspi', 'b', 'train'));
+  put('atspi', 'a', 'main_light_1', sample('atspi', 'a', 'train'));
+  put('atspi', 'a', 'nopng_light_1', sample('atspi', 'a', 'train'), false);
+  put('atspi', 'a', 'broken_light_1', '{"width": 2');
+  put('atspi', 'a', 'badtype_light_1', sample('atspi', 'a', 'train', { elements: [{ id: 'x', box: [0, 0, 5, 5], type: 'static_text' }] }));
+  put('atspi', 'a', 'outside_light_1', sample('atspi', 'a', 'train', { elements: [{ id: 'x', box: [150, 0, 250, 5], type: 'button' }] }));
+  put('atspi', 'a', 'moved_light_1', sample('atspi', 'b', 'train'));
+  put('atspi', 'a', 'zsplit_light_1', sample('atspi', 'a', 'heldout'));
+  const r = loadRealApps(join(dir, 'real-apps'), join(dir, 'no-apps-lists'));
+  assert.deepEqual(r.samples.map((s) => `${s.app}:${s.split}:${s.json.split('/').pop()}`), ['a:train:main_light_1.json', 'b:train:main_light_1.json', 'c:heldout:main_light_1.json', 'd:heldout:main_light_1.json', 'd:heldout:menu_dark_1.json']);
+  const reasons = Object.fromEntries(r.skipped.map((s) => [s.file.split('/').pop(), s.reason]));
+  assert.match(reasons['nopng_light_1.json']!, /no PNG/);
+  assert.match(reasons['broken_light_1.json']!, /unreadable JSON/);
+  assert.match(reasons['badtype_light_1.json']!, /elements\.0\.type = "static_text"/);
+  assert.match(reasons['outside_light_1.json']!, /outside the 200x100 image/);
+  assert.match(reasons['moved_light_1.json']!, /lies in atspi\/a/);
+  assert.match(reasons['zsplit_light_1.json']!, /split is by application/);
+  assert.deepEqual(r.splitChecks, [{ family: 'atspi', source: 'samples', problems: [] }]);
+  // a bounded run: N files per app spread over the file-name order (d has 2 files: main_, menu_ → with N = 1 the first)
+  assert.deepEqual(loadRealApps(join(dir, 'real-apps'), join(dir, 'none'), 1).samples.filter((s) => s.app === 'd').map((s) => s.json.split('/').pop()), ['main_light_1.json']);
+  // a has 7 files, of which only main_light_1 is valid: N = 3 picks files 0, 2, 4 (badtype, main, nopng) → main only
+  assert.deepEqual(loadRealApps(join(dir, 'real-apps'), join(dir, 'none'), 3).samples.filter((s) => s.app === 'a').map((s) => s.json.split('/').pop()), ['main_light_1.json']);
+});
+
+test('real programs: a committed apps list decides the split, and is itself checked against the sha256 rule', () => {
+  const lists = join(dir, 'apps');
+  mkdirSync(lists, { recursive: true });
+  // the list (wrongly) holds out b instead of c
+  writeFileSync(join(lists, 'atspi.json'), JSON.stringify(['a', 'b', 'c', 'd'].map((app) => ({ app, toolkit: 'gtk3', description: '', split: app === 'd' || app === 'b' ? 'heldout' : 'train' }))));
+  const r = loadRealApps(join(dir, 'real-apps'), lists);
+  const check = r.splitChecks[0]!;
+  assert.equal(check.source, 'apps list');
+  assert.deepEqual(check.problems.sort(), ['apps list says b is heldout, the sha256 rule says train', 'apps list says c is train, the sha256 rule says heldout']);
+  // samples that disagree with the list are not evaluated under either split
+  assert.deepEqual(r.samples.map((s) => s.app).filter((a) => a === 'b' || a === 'c'), []);
+  assert.ok(r.skipped.some((s) => /apps list holds b out as heldout/.test(s.reason)));
+});
