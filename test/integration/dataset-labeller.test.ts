@@ -90,3 +90,66 @@ test('labeller in Chromium: menu_item is an item of a menu bar or an open menu; 
   assert.equal(typeOf('Starred'), 'link', 'menuitemcheckbox in a static list is still a navigation entry');
   assert.equal(typeOf('FixedNav'), 'link', 'a full-height fixed sidebar is not a floating menu');
 });
+
+async function labelUia(html: string): Promise<(Item & { role?: string })[]> {
+  const ctx = await browser.newContext({ viewport: { width: 400, height: 300 } });
+  try {
+    const page = await ctx.newPage();
+    await page.setContent(html, { waitUntil: 'load' });
+    return (await page.evaluate(labelPageInBrowser, { boxRule: 'uia' })) as (Item & { role?: string })[];
+  } finally {
+    await ctx.close();
+  }
+}
+
+test('labeller in Chromium, UIA box rule: new types, a check box with its label, menu-bar items, tree rows, clipped list rows', async () => {
+  const items = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<ul role="menubar" style="display:flex;list-style:none;margin:0;padding:0"><li role="menuitem" style="padding:2px 8px;position:relative">File
+  <ul role="menu" style="position:absolute;left:0;top:100%;list-style:none;margin:0;padding:0;background:#fff;width:100px;z-index:2"><li role="menuitem">Open</li></ul></li>
+  <li role="menuitem" style="padding:2px 8px">Edit</li></ul>
+<div style="margin-left:150px"><input type="checkbox" id="c" checked><label for="c">Remember me</label></div>
+<div style="margin-left:150px"><span data-el="checkbox" style="display:inline-flex"><input type="checkbox" id="w" style="position:fixed;opacity:0"><label for="w" style="margin-left:20px">Wrapped</label></span></div>
+<div style="margin-left:150px"><input type="range" aria-label="Volume"><input type="number" value="3" aria-label="Copies"><progress value="3" max="10">30%</progress></div>
+<ul role="tree" style="margin:0 0 0 150px"><li role="treeitem">Root<ul role="group"><li role="treeitem">Leaf one</li><li role="treeitem">Leaf two</li></ul></li></ul>
+<ul role="listbox" style="height:40px;overflow:auto;margin:0 0 0 150px;padding:0;width:120px"><li role="option" style="height:30px">Row one</li><li role="option" style="height:30px">Row two</li></ul>
+<table style="margin-left:150px"><thead><tr><th>Name</th></tr></thead></table>
+</body></html>`);
+  const by = (t: string) => items.find((i) => i.text === t);
+  assert.equal(by('File')?.type, 'menu_bar_item', 'a menu-bar entry');
+  assert.equal(by('Edit')?.type, 'menu_bar_item');
+  assert.equal(by('Open')?.type, 'menu_item', 'an item of the drop-down hanging from the menu-bar item is labelled, as a menu item');
+  const check = items.find((i) => i.type === 'checkbox' && i.text === 'Remember me');
+  assert.ok(check, JSON.stringify(items));
+  const label = by('Remember me')!;
+  assert.equal(check!.checked, true);
+  // the box holds the indicator (left) and the label (right): wider than the 13 px indicator alone
+  assert.ok(label.box[2] - label.box[0] > 60, `check box with its label: ${JSON.stringify(label.box)}`);
+  const wrapped = by('Wrapped')!;
+  assert.equal(wrapped.type, 'checkbox');
+  assert.equal(wrapped.checked, false, 'a wrapper takes the state of the input inside it');
+  assert.equal(items.find((i) => i.role === 'input[type=range]')?.type, 'slider');
+  assert.equal(items.find((i) => i.role === 'input[type=number]')?.type, 'spin_button');
+  assert.equal(items.find((i) => i.type === 'progress_bar')?.role, 'progress');
+  const root = by('Root')!;
+  assert.equal(root.type, 'tree_item');
+  const leaf = by('Leaf one')!;
+  assert.equal(leaf.type, 'tree_item', 'a tree item inside a tree item is labelled');
+  assert.ok(root.box[3] <= leaf.box[1] + 1, `the parent's box is its own row, above its children: ${root.box} vs ${leaf.box}`);
+  const rowOne = by('Row one')!;
+  assert.equal(rowOne.type, 'list_item');
+  assert.ok(rowOne.box[3] - rowOne.box[1] <= 30);
+  const rowTwo = by('Row two');
+  // row two starts 30 px into a 40 px list box: at most its visible 10 px would be boxed, and that is too little to be kept
+  assert.ok(!rowTwo || rowTwo.box[3] - rowTwo.box[1] <= 11, `clipped to the list box: ${JSON.stringify(rowTwo)}`);
+  assert.equal(by('Name')?.type, 'header_item');
+  assert.ok(items.every((i) => typeof i.role === 'string'), 'every element carries its source role');
+});
+
+test('labeller in Chromium: without the UIA rule the output is the legacy one (indicator only, no new types, no role)', async () => {
+  const items = await label(`<!doctype html><html><body style="margin:0"><input type="checkbox" id="c"><label for="c">Remember me</label>
+<input type="range"><ul role="menubar"><li role="menuitem">File</li></ul></body></html>`);
+  const check = items.find((i) => i.type === 'checkbox')!;
+  assert.ok(check.box[2] - check.box[0] < 30, 'legacy: the indicator only');
+  assert.ok(!items.some((i) => i.type === 'slider' || i.type === 'menu_bar_item'));
+  assert.ok(items.every((i) => !('role' in i)));
+});

@@ -15,7 +15,7 @@
 //    <input> with label[for] the union of both (a part not drawn — opacity < 0.1 — does not count); a data-el
 //    checkbox/radio on a wrapper takes the wrapper's box and the checked state of the input inside it;
 //  - a tree item is its row only: its box ends where its first nested item or group starts, and a tree item
-//    inside a labelled tree item is labelled too;
+//    inside a labelled tree item is labelled too, as are the controls inside a list row, header or menu item;
 //  - every box is clipped to the ancestors that clip their content (a row scrolled half out of its list box is its
 //    visible part only);
 //  - every element carries `role`: the source's own role (role attribute, tag, input type) for audit.
@@ -101,15 +101,16 @@ export function labelPageInBrowser(opts) {
     const a = el.getAttribute('aria-checked') ?? el.getAttribute('aria-pressed') ?? el.getAttribute('data-checked');
     return a === 'true';
   };
-  const labelled = new Set();
+  const labelled = new Map();
+  const ITEM_CONTAINERS = new Set(['menu_bar_item', 'menu_item', 'tree_item', 'list_item', 'header_item']);
   const out = [];
   candidates.forEach((el, index) => {
     const type = typeOf(el);
     if (!type) return;
-    // UIA: an open menu's items hang from their menu-bar item, sub-items from their tree item; both are labelled
-    const nestedOk = uia && (type === 'tree_item' || type === 'menu_item');
-    for (let p = el.parentElement; p; p = p.parentElement) if (labelled.has(p) && !nestedOk) return;
-    labelled.add(el);
+    // UIA: items are containers — an open menu hangs from its menu-bar item, sub-items from their tree item, and a
+    // list row or column header holds its own controls (a row's check box, a name link): all are labelled
+    for (let p = el.parentElement; p; p = p.parentElement) if (labelled.has(p) && !(uia && ITEM_CONTAINERS.has(labelled.get(p)))) return;
+    labelled.set(el, type);
     const id = el.getAttribute('data-eid') || `d${index}`;
     const cs = getComputedStyle(el);
     if (uia && (type === 'checkbox' || type === 'radio') && el.tagName === 'INPUT') return emitWithLabels(el, type, id);
@@ -145,8 +146,10 @@ export function labelPageInBrowser(opts) {
   // UIA: a tree item's own row — its box stops at its first nested tree item or group.
   function treeRow(el) {
     const r = el.getBoundingClientRect();
-    const nested = el.querySelector('[role=treeitem],[role=group],[data-el=tree_item],ul,ol');
-    const bottom = nested ? Math.min(r.bottom, nested.getBoundingClientRect().top) : r.bottom;
+    // a collapsed branch (not rendered: an empty rect) does not end the row
+    const nested = Array.from(el.querySelectorAll('[role=treeitem],[role=group],[data-el=tree_item],ul,ol'))
+      .map((n) => n.getBoundingClientRect()).find((n) => n.width > 0 && n.height > 0 && n.top > r.top);
+    const bottom = nested ? Math.min(r.bottom, nested.top) : r.bottom;
     return { left: r.left, top: r.top, right: r.right, bottom, width: r.width, height: bottom - r.top };
   }
   // UIA: the visible part only — intersect with every ancestor that clips its content (overflow other than visible).
@@ -195,12 +198,12 @@ export function labelPageInBrowser(opts) {
     const item = { id, type, box };
     const checked = checkedOf(el, type);
     if (checked !== undefined) item.checked = checked;
-    const text = ((uia && el.tagName === 'SELECT' ? el.selectedOptions[0]?.text : ownText(el)) || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60);
-    if (text) item.text = text;
-    else if (uia && parts.length > 1) {
-      const t = parts.map((p) => (p.innerText || '').trim()).join(' ').trim().slice(0, 60);
-      if (t) item.text = t;
-    }
+    // String(): a <progress>'s value is a number
+    const text = String((uia && el.tagName === 'SELECT' ? el.selectedOptions[0]?.text : ownText(el)) || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60);
+    // UIA: a check box's name is its label's text (an input's value is "on")
+    const labelText = uia && parts.some((p) => p !== el) ? parts.map((p) => (p === el ? '' : p.innerText || '').trim()).join(' ').trim().slice(0, 60) : '';
+    if (labelText) item.text = labelText;
+    else if (text) item.text = text;
     if (uia) item.role = el.getAttribute('data-el-role') || sourceRole(el);
     out.push(item);
   }
