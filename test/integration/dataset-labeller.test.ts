@@ -153,3 +153,28 @@ test('labeller in Chromium: without the UIA rule the output is the legacy one (i
   assert.ok(!items.some((i) => i.type === 'slider' || i.type === 'menu_bar_item'));
   assert.ok(items.every((i) => !('role' in i)));
 });
+
+test('labeller in Chromium, UIA box rule: a thin slider holds its thumb; an open drop-down list has list items', async () => {
+  const items = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div style="padding:40px"><input type="range" style="display:block;-webkit-appearance:none;appearance:none;height:4px;width:200px;background:#888;margin:0"></div>
+<div role="combobox" data-el="dropdown" style="margin-left:40px;width:150px;position:relative">Automatic
+  <div role="listbox" style="position:absolute;top:100%;left:0;width:150px;background:#fff"><div role="option">Automatic</div><div role="option">Manual</div></div></div>
+</body></html>`);
+  const slider = items.find((i) => i.type === 'slider')!;
+  assert.ok(slider, JSON.stringify(items));
+  assert.equal(slider.box[3] - slider.box[1], 20, `a 4 px track grows to the 20 px thumb height: ${slider.box}`);
+  assert.equal((slider.box[1] + slider.box[3]) / 2, 42, 'centred on the track');
+  assert.equal(items.find((i) => i.type === 'dropdown')?.text, 'Automatic', "the drop-down's name is its own text, not its list's");
+  assert.deepEqual(items.filter((i) => i.type === 'list_item').map((i) => i.text), ['Automatic', 'Manual']);
+});
+
+test('labeller in Chromium, UIA box rule: a button inside a menu item is the item itself, a control inside a list row is its own element', async () => {
+  const items = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<ul role="menubar" style="display:flex;list-style:none;margin:0;padding:0"><li role="menuitem" style="position:relative">Play
+  <ul role="menu" style="position:absolute;left:0;top:100%;list-style:none;margin:0;padding:0;width:120px;background:#fff">
+    <li role="menuitem"><button style="all:unset;display:block;width:100%">Stop</button></li></ul></li></ul>
+<table style="margin:60px 0 0 150px"><tbody><tr data-el="list_item"><td><input type="checkbox" aria-label="pick"></td><td><a href="#">Kim Lee</a></td></tr></tbody></table>
+</body></html>`);
+  assert.deepEqual(items.filter((i) => (i.text ?? '').includes('Stop')).map((i) => i.type), ['menu_item'], JSON.stringify(items));
+  assert.deepEqual(items.map((i) => i.type).filter((t) => ['list_item', 'checkbox', 'link'].includes(t)).sort(), ['checkbox', 'link', 'list_item']);
+});

@@ -15,9 +15,11 @@
 //    <input> with label[for] the union of both (a part not drawn — opacity < 0.1 — does not count); a data-el
 //    checkbox/radio on a wrapper takes the wrapper's box and the checked state of the input inside it;
 //  - a tree item is its row only: its box ends where its first nested item or group starts, and a tree item
-//    inside a labelled tree item is labelled too, as are the controls inside a list row, header or menu item;
+//    inside a labelled tree item is labelled too, as are the controls inside a list row, header or menu item and the
+//    items of a drop-down's open list;
 //  - every box is clipped to the ancestors that clip their content (a row scrolled half out of its list box is its
 //    visible part only);
+//  - a thin slider (a framework drawing the track as the input, the thumb overflowing it) grows to 20 CSS px across;
 //  - every element carries `role`: the source's own role (role attribute, tag, input type) for audit.
 export function labelPageInBrowser(opts) {
   const uia = !!opts && opts.boxRule === 'uia';
@@ -102,14 +104,18 @@ export function labelPageInBrowser(opts) {
     return a === 'true';
   };
   const labelled = new Map();
-  const ITEM_CONTAINERS = new Set(['menu_bar_item', 'menu_item', 'tree_item', 'list_item', 'header_item']);
+  // UIA containers among the items: which element types inside them are elements of their own (null: any control). A
+  // button or link inside a menu item is the item's own clickable content, not a second element.
+  const ITEM_CONTAINERS = new Map([['menu_bar_item', ['menu_item']], ['menu_item', ['menu_item']], ['dropdown', ['list_item']],
+    ['tree_item', ['tree_item', 'checkbox', 'radio']], ['list_item', null], ['header_item', null]]);
+  const nestedAllowed = (outerType, type) => ITEM_CONTAINERS.has(outerType) && (ITEM_CONTAINERS.get(outerType) === null || ITEM_CONTAINERS.get(outerType).includes(type));
   const out = [];
   candidates.forEach((el, index) => {
     const type = typeOf(el);
     if (!type) return;
     // UIA: items are containers — an open menu hangs from its menu-bar item, sub-items from their tree item, and a
     // list row or column header holds its own controls (a row's check box, a name link): all are labelled
-    for (let p = el.parentElement; p; p = p.parentElement) if (labelled.has(p) && !(uia && ITEM_CONTAINERS.has(labelled.get(p)))) return;
+    for (let p = el.parentElement; p; p = p.parentElement) if (labelled.has(p) && !(uia && nestedAllowed(labelled.get(p), type))) return;
     labelled.set(el, type);
     const id = el.getAttribute('data-eid') || `d${index}`;
     const cs = getComputedStyle(el);
@@ -166,10 +172,23 @@ export function labelPageInBrowser(opts) {
     }
     return { left, top, right, bottom, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
   }
+  // UIA: a slider's rectangle holds its thumb. Frameworks draw the track as the <input> itself (98.css, XP.css: 2-4 px
+  // tall) and let the thumb overflow it; the thumb cannot be measured from script, so a thin slider grows to 20 CSS px
+  // across its track, centred (Windows' trackbar thumb is 21 px tall at 96 dpi).
+  function withThumb(r) {
+    const horizontal = r.width >= r.height;
+    const thin = horizontal ? r.height : r.width;
+    if (thin >= 16) return r;
+    const grow = (20 - thin) / 2;
+    const g = horizontal ? { left: r.left, right: r.right, top: r.top - grow, bottom: r.bottom + grow }
+      : { left: r.left - grow, right: r.right + grow, top: r.top, bottom: r.bottom };
+    return { ...g, width: g.right - g.left, height: g.bottom - g.top };
+  }
   // the element's text without a nested menu or tree branch (UIA: an item's name is its own label)
   function ownText(el) {
-    if (!uia || !el.querySelector('[role=menu],[role=group],ul,ol')) return el.innerText;
-    return Array.from(el.childNodes).filter((n) => n.nodeType === 3 || (n.nodeType === 1 && !n.matches('[role=menu],[role=group],ul,ol')))
+    const NESTED = '[role=menu],[role=group],[role=listbox],fluent-listbox,ul,ol';
+    if (!uia || !el.querySelector(NESTED)) return el.innerText;
+    return Array.from(el.childNodes).filter((n) => n.nodeType === 3 || (n.nodeType === 1 && !n.matches(NESTED)))
       .map((n) => (n.nodeType === 3 ? n.textContent : n.innerText)).join(' ').replace(/\s+/g, ' ');
   }
   function sourceRole(el) {
@@ -180,6 +199,7 @@ export function labelPageInBrowser(opts) {
   }
 
   function emit(el, type, r, id, parts = [el]) {
+    if (uia && type === 'slider') r = withThumb(r);
     if (uia) r = clipToAncestors(el, r);
     if (r.width < 3 || r.height < 3) return;
     const x1 = Math.max(0, r.left);
