@@ -79,15 +79,19 @@ export function loadApps(file = APPS_FILE) {
   return apps;
 }
 
-// Fluent's themes are objects of design tokens from @fluentui/tokens, read here in Node and handed to the page's
-// setTheme, so no script of that package has to be served.
-async function fluentThemes(root) {
-  try {
-    const t = await import(pathToFileURL(join(root, '@fluentui', 'tokens', 'lib', 'index.js')).href);
-    return { light: t.webLightTheme, dark: t.webDarkTheme, hc: t.teamsHighContrastTheme };
-  } catch {
-    return null;
+// Fluent's themes are objects of design tokens from @fluentui/tokens (a dependency of @fluentui/web-components, hoisted
+// or nested under it), read here in Node and handed to the page's setTheme, so no script of that package is served.
+// Without them a Fluent page renders unthemed (transparent controls), so a Fluent app refuses to render instead.
+export async function fluentThemes(root) {
+  for (const dir of [join(root, '@fluentui', 'tokens'), join(root, '@fluentui', 'web-components', 'node_modules', '@fluentui', 'tokens')]) {
+    try {
+      const t = await import(pathToFileURL(join(dir, 'lib', 'index.js')).href);
+      if (t.webLightTheme && t.webDarkTheme && t.teamsHighContrastTheme) return { light: t.webLightTheme, dark: t.webDarkTheme, hc: t.teamsHighContrastTheme };
+    } catch {
+      // not at this place; try the next
+    }
   }
+  return null;
 }
 
 function toImageBox(box, width, height) {
@@ -101,6 +105,7 @@ async function renderApp(browser, app, outDir, themes) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   let n = 0;
+  if (THEMED_TOOLKITS.has(app.toolkit) && !themes) throw new Error(`${app.app}: @fluentui/tokens not found under ${nodeModulesRoot()}; Fluent pages would render unthemed`);
   for (const variant of variantsFor(app.toolkit)) {
     const ctx = await browser.newContext({ deviceScaleFactor: variant.scale, viewport: variant.viewport });
     await ctx.route('**/*', (route) => {

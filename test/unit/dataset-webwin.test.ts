@@ -48,3 +48,33 @@ test('webwin: the apps list is refused when a split differs from the sha256 rule
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('webwin: Fluent theme tokens are found or reported missing (never a silent unthemed render)', async () => {
+  const { fluentThemes } = await import('../../scripts/dataset/webwin.mjs' as string);
+  assert.equal(await fluentThemes(mkdtempSync(join(tmpdir(), 'no-modules-'))), null, 'an empty node_modules has no tokens');
+});
+
+test('webwin: with @fluentui/web-components installed, its light, dark and high-contrast token sets load', async (t) => {
+  const { fluentThemes } = await import('../../scripts/dataset/webwin.mjs' as string);
+  const { nodeModulesRoot } = await import('../../scripts/dataset/lib/npm-local.mjs' as string);
+  const { existsSync } = await import('node:fs');
+  const root = nodeModulesRoot();
+  if (!existsSync(join(root, '@fluentui', 'web-components'))) return t.skip(`@fluentui/web-components is not installed under ${root} (a devDependency of the dataset recipe)`);
+  const themes = await fluentThemes(root);
+  assert.ok(themes, 'tokens found');
+  for (const k of ['light', 'dark', 'hc']) assert.equal(typeof themes[k].colorNeutralBackground1, 'string', k);
+  assert.notEqual(themes.light.colorNeutralBackground1, themes.dark.colorNeutralBackground1);
+});
+
+test('webwin pages ask only for framework files the npm.local route serves (stylesheets, fonts, the Fluent bundle)', async (t) => {
+  const { npmLocalFile, nodeModulesRoot } = await import('../../scripts/dataset/lib/npm-local.mjs' as string);
+  const { readdirSync, readFileSync, existsSync } = await import('node:fs');
+  const root = nodeModulesRoot();
+  if (!existsSync(join(root, '98.css'))) return t.skip(`the webwin frameworks are not installed under ${root} (devDependencies of the dataset recipe)`);
+  const dir = join(import.meta.dirname, '..', '..', 'scripts', 'dataset', 'webwin');
+  for (const f of readdirSync(dir)) {
+    const urls = [...readFileSync(join(dir, f), 'utf8').matchAll(/(https:\/\/npm\.local\/[^"']+)/g)].map((m) => m[1]!);
+    assert.ok(urls.length > 0, `${f} uses a framework`);
+    for (const u of urls) assert.ok(npmLocalFile(u, root), `${f}: ${u} is served`);
+  }
+});
