@@ -22,9 +22,37 @@ function subdirs(dir) {
   return existsSync(dir) ? readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort() : [];
 }
 
-/** Count one application's samples: screens, boxes per type, states, themes, scales. */
+// A PNG's size from its IHDR chunk (bytes 16..23), or null when the file is missing or not a PNG.
+function pngSize(file) {
+  try {
+    const b = readFileSync(file);
+    if (b.length < 24 || b.toString('latin1', 1, 4) !== 'PNG') return null;
+    return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+  } catch {
+    return null;
+  }
+}
+
+const REQUIRED = ['width', 'height', 'scale', 'theme', 'family', 'app', 'split', 'state'];
+
+/** Problems of one sample against the dataset format (empty when it conforms). */
+export function sampleProblems(s, png) {
+  const p = [];
+  for (const k of REQUIRED) if (s[k] === undefined) p.push(`lacks ${k}`);
+  if (!png) p.push('no PNG beside it');
+  else if (png.width !== s.width || png.height !== s.height) p.push(`PNG is ${png.width}x${png.height}, label says ${s.width}x${s.height}`);
+  for (const e of s.elements) {
+    const b = e.box;
+    const ok = Array.isArray(b) && b.length === 4 && b.every(Number.isInteger) && b[0] >= 0 && b[1] >= 0 && b[2] <= s.width && b[3] <= s.height && b[2] > b[0] && b[3] > b[1];
+    if (!ok) p.push(`element ${e.id}: box ${JSON.stringify(b)} is not integer image pixels inside the image`);
+    if (typeof e.type !== 'string') p.push(`element ${e.id}: no type`);
+  }
+  return p;
+}
+
+/** Count one application's samples: screens, boxes per type, states, themes, scales, and samples off the format. */
 export function countApp(dir) {
-  const out = { screens: 0, boxes: 0, types: {}, states: [], themes: [], scales: [] };
+  const out = { screens: 0, boxes: 0, types: {}, states: [], themes: [], scales: [], invalid: [] };
   const states = new Set();
   const themes = new Set();
   const scales = new Set();
@@ -32,6 +60,8 @@ export function countApp(dir) {
     const s = JSON.parse(readFileSync(join(dir, f), 'utf8'));
     if (!Array.isArray(s.elements)) continue;
     out.screens++;
+    const problems = sampleProblems(s, pngSize(join(dir, `${f.slice(0, -5)}.png`)));
+    if (problems.length) out.invalid.push(`${f}: ${problems.slice(0, 3).join('; ')}`);
     if (s.state !== undefined) states.add(String(s.state));
     if (s.theme !== undefined) themes.add(String(s.theme));
     if (s.scale !== undefined) scales.add(Number(s.scale));
@@ -60,8 +90,9 @@ export function buildManifest({ appsDir, dataDir }) {
     for (const d of subdirs(join(dataDir, family))) {
       if (!known.has(d)) apps.push({ app: d, toolkit: '?', description: 'not in the apps list', split: 'unlisted', ...countApp(join(dataDir, family, d)) });
     }
-    const totals = { apps: apps.length, heldout: apps.filter((a) => a.split === 'heldout').length, screens: 0, boxes: 0, types: {} };
+    const totals = { apps: apps.length, heldout: apps.filter((a) => a.split === 'heldout').length, screens: 0, boxes: 0, invalid: 0, types: {} };
     for (const a of apps) {
+      totals.invalid += a.invalid.length;
       totals.screens += a.screens;
       totals.boxes += a.boxes;
       for (const [t, n] of Object.entries(a.types)) totals.types[t] = (totals.types[t] ?? 0) + n;
@@ -83,7 +114,8 @@ export function renderMarkdown(manifest) {
     'rewrites this file and `scripts/dataset/apps/manifest.json`.', ''];
   for (const f of manifest.families) {
     const t = f.totals;
-    L.push(`## Family \`${f.family}\``, '', `${t.apps} applications (${t.heldout} held out), ${t.screens} screens, ${t.boxes} boxes.`, '');
+    L.push(`## Family \`${f.family}\``, '', `${t.apps} applications (${t.heldout} held out), ${t.screens} screens, ${t.boxes} boxes` +
+      `${t.invalid ? `; **${t.invalid} samples off the format** (listed in apps/manifest.json)` : ', every sample in the format'}.`, '');
     L.push('| application | toolkit | split | screens | boxes | states | themes | scales |', '|---|---|---|---:|---:|---|---|---|');
     for (const a of f.apps) L.push(`| ${a.app} | ${a.toolkit} | ${a.split} | ${a.screens} | ${a.boxes} | ${a.states.join(', ')} | ${a.themes.join(', ')} | ${a.scales.join(', ')} |`);
     const types = Object.keys(t.types);
@@ -120,5 +152,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const manifest = buildManifest(args);
   writeFileSync(args.json, `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(args.md, renderMarkdown(manifest));
-  for (const f of manifest.families) console.error(`${f.family}: ${f.totals.apps} apps, ${f.totals.screens} screens, ${f.totals.boxes} boxes`);
+  for (const f of manifest.families) {
+    console.error(`${f.family}: ${f.totals.apps} apps, ${f.totals.screens} screens, ${f.totals.boxes} boxes, ${f.totals.invalid} samples off the format`);
+    for (const a of f.apps) for (const line of a.invalid.slice(0, 5)) console.error(`  ${a.app}/${line}`);
+  }
 }

@@ -17,10 +17,22 @@ import { npmLocalPath, npmLocalFile } from '../../scripts/dataset/lib/npm-local.
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function sample(dir: string, stem: string, state: string, theme: string, scale: number, types: string[]) {
+// a real 100x100 PNG header (signature + IHDR) is all the manifest reads of an image
+function png(width: number, height: number): Buffer {
+  const b = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
+  b.writeUInt32BE(13, 8);
+  b.write('IHDR', 12, 'latin1');
+  b.writeUInt32BE(width, 16);
+  b.writeUInt32BE(height, 20);
+  return b;
+}
+
+function sample(dir: string, stem: string, state: string, theme: string, scale: number, types: string[], box = [0, 0, 10, 10]) {
   mkdirSync(dir, { recursive: true });
-  const elements = types.map((type, i) => ({ id: `d${i}`, type, box: [0, 0, 10, 10] }));
-  writeFileSync(join(dir, `${stem}.json`), JSON.stringify({ width: 100, height: 100, scale, theme, state, elements }));
+  const elements = types.map((type, i) => ({ id: `d${i}`, type, box }));
+  writeFileSync(join(dir, `${stem}.json`), JSON.stringify({ width: 100, height: 100, scale, theme, state, family: 'f', app: 'a', split: 'train', elements }));
+  writeFileSync(join(dir, `${stem}.png`), png(100, 100));
 }
 
 test('manifest: counts screens and boxes per type per app and family, keeps listed apps without samples and reports unlisted ones', () => {
@@ -36,12 +48,12 @@ test('manifest: counts screens and boxes per type per app and family, keeps list
     writeFileSync(join(apps, 'manifest.json'), '{}'); // the manifest's own output is not a family
     sample(join(data, 'webwin', 'a1'), 'main_light_1', 'main', 'light', 1, ['button', 'button', 'checkbox']);
     sample(join(data, 'webwin', 'a1'), 'menu_light_2', 'menu', 'light', 2, ['menu_item', 'button']);
-    writeFileSync(join(data, 'webwin', 'a1', 'main_light_1.png'), 'not json'); // images are not samples
     sample(join(data, 'wine', 'notepad'), 'main_classic_1', 'main', 'classic', 1, ['menu_bar_item']); // a family with no list yet
+    sample(join(data, 'wine', 'notepad'), 'bad_classic_1', 'bad', 'classic', 1, ['button'], [90, 0, 110.5, 10]); // off the image, not integer
     const m = buildManifest({ appsDir: apps, dataDir: data });
     assert.deepEqual(m.families.map((f: { family: string }) => f.family), ['webwin', 'wine']);
     const web = m.families[0];
-    assert.deepEqual(web.totals, { apps: 2, heldout: 1, screens: 2, boxes: 5, types: { button: 3, checkbox: 1, menu_item: 1 } });
+    assert.deepEqual(web.totals, { apps: 2, heldout: 1, screens: 2, boxes: 5, invalid: 0, types: { button: 3, checkbox: 1, menu_item: 1 } });
     const a1 = web.apps[0];
     assert.equal(a1.screens, 2);
     assert.deepEqual(a1.types, { button: 3, checkbox: 1, menu_item: 1 });
@@ -49,10 +61,16 @@ test('manifest: counts screens and boxes per type per app and family, keeps list
     assert.deepEqual(a1.scales, [1, 2]);
     assert.equal(web.apps[1].screens, 0, 'a listed app without samples stays in the manifest with 0 screens');
     assert.equal(m.families[1].apps[0].split, 'unlisted', 'samples of an app no list names are reported, not dropped');
+    assert.equal(m.families[1].totals.invalid, 1, 'a box off the image is reported');
+    assert.match(m.families[1].apps[0].invalid[0], /^bad_classic_1\.json: element d0: box \[90,0,110\.5,10\]/);
+    assert.match(renderMarkdown(m), /1 samples off the format/);
     const md = renderMarkdown(m);
     assert.match(md, /\| a1 \| 98\.css \| train \| 2 \| 5 \|/);
     assert.match(md, /\| \*\*all\*\* \| 3 \| 1 \| 1 \|/);
     assert.equal(countApp(join(data, 'missing')).screens, 0);
+    // a label whose PNG is another size is off the format too
+    writeFileSync(join(data, 'webwin', 'a1', 'menu_light_2.png'), png(200, 100));
+    assert.match(countApp(join(data, 'webwin', 'a1')).invalid[0], /PNG is 200x100, label says 100x100/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
