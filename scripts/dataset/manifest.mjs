@@ -3,7 +3,8 @@
 // scripts/dataset/apps/<family>.json), its toolkit and split, and what its samples under
 // $RPA_DATA_DIR/real-apps/<family>/<app>/*.json hold: screens, boxes per type, states, themes, scales.
 //
-//   node scripts/dataset/manifest.mjs [--data DIR] [--apps DIR] [--md FILE] [--json FILE]   (npm run dataset:manifest)
+//   node scripts/dataset/manifest.mjs [--data DIR] [--apps DIR] [--md FILE] [--json FILE] [--family NAME]...
+//   (npm run dataset:manifest; --family limits it to those families, default every family found)
 //
 // Defaults: --data $RPA_DATA_DIR/real-apps (else <repo>/.data/real-apps), --apps scripts/dataset/apps,
 // --md docs/DATASET.md, --json scripts/dataset/apps/manifest.json. Works with whatever families exist: a family
@@ -78,9 +79,10 @@ export function countApp(dir) {
 }
 
 /** The manifest of every family: apps list files (appsDir/<family>.json) joined with samples (dataDir/<family>/<app>). */
-export function buildManifest({ appsDir, dataDir }) {
+export function buildManifest({ appsDir, dataDir, families: only = [] }) {
   const families = new Set(listJson(appsDir).filter((f) => f !== 'manifest.json').map((f) => f.slice(0, -5)));
   for (const d of subdirs(dataDir)) families.add(d);
+  if (only.length) for (const f of [...families]) if (!only.includes(f)) families.delete(f);
   const manifest = { families: [] };
   for (const family of [...families].sort()) {
     const listFile = join(appsDir, `${family}.json`);
@@ -137,12 +139,14 @@ export function parseArgs(argv, env = process.env) {
     appsDir: join(here, 'apps'),
     md: join(repo, 'docs', 'DATASET.md'),
     json: join(here, 'apps', 'manifest.json'),
+    families: [],
   };
-  const keys = { '--data': 'dataDir', '--apps': 'appsDir', '--md': 'md', '--json': 'json' };
+  const keys = { '--data': 'dataDir', '--apps': 'appsDir', '--md': 'md', '--json': 'json', '--family': 'families' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = keys[argv[i]];
     if (!k || argv[i + 1] === undefined) throw new Error(`unknown or incomplete argument ${argv[i]}`);
-    args[k] = argv[i + 1];
+    if (k === 'families') args.families.push(argv[i + 1]);
+    else args[k] = argv[i + 1];
   }
   return args;
 }

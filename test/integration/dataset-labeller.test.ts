@@ -178,3 +178,13 @@ test('labeller in Chromium, UIA box rule: a button inside a menu item is the ite
   assert.deepEqual(items.filter((i) => (i.text ?? '').includes('Stop')).map((i) => i.type), ['menu_item'], JSON.stringify(items));
   assert.deepEqual(items.map((i) => i.type).filter((t) => ['list_item', 'checkbox', 'link'].includes(t)).sort(), ['checkbox', 'link', 'list_item']);
 });
+
+test('labeller in Chromium, UIA box rule: a panel over one side of an element trims its box to the visible part', async () => {
+  const page = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div role="listbox" style="position:absolute;left:100px;top:20px;width:200px"><div role="option" style="height:24px">Wide row</div></div>
+<div style="position:absolute;left:50px;top:0;width:100px;height:120px;background:#ccc">dialog</div></body></html>`;
+  const uia = (await labelUia(page)).find((i) => i.text === 'Wide row')!;
+  assert.deepEqual(uia.box, [150, 20, 300, 44], 'the row starts where the dialog covering its left side ends');
+  const legacy = (await label(page)).find((i) => i.text === 'Wide row');
+  assert.equal(legacy, undefined, 'legacy has no list items at all');
+});

@@ -68,6 +68,7 @@ test('manifest: counts screens and boxes per type per app and family, keeps list
     assert.match(md, /\| a1 \| 98\.css \| train \| 2 \| 5 \|/);
     assert.match(md, /\| \*\*all\*\* \| 3 \| 1 \| 1 \|/);
     assert.equal(countApp(join(data, 'missing')).screens, 0);
+    assert.deepEqual(buildManifest({ appsDir: apps, dataDir: data, families: ['wine'] }).families.map((f: { family: string }) => f.family), ['wine'], '--family limits it');
     // a label whose PNG is another size is off the format too
     writeFileSync(join(data, 'webwin', 'a1', 'menu_light_2.png'), png(200, 100));
     assert.match(countApp(join(data, 'webwin', 'a1')).invalid[0], /PNG is 200x100, label says 100x100/);

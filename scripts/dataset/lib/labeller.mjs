@@ -18,7 +18,7 @@
 //    inside a labelled tree item is labelled too, as are the controls inside a list row, header or menu item and the
 //    items of a drop-down's open list;
 //  - every box is clipped to the ancestors that clip their content (a row scrolled half out of its list box is its
-//    visible part only);
+//    visible part only) and trimmed where a panel lying over one of its sides (dialog, menu) hides it;
 //  - a thin slider (a framework drawing the track as the input, the thumb overflowing it) grows to 20 CSS px across;
 //  - every element carries `role`: the source's own role (role attribute, tag, input type) for audit.
 export function labelPageInBrowser(opts) {
@@ -184,6 +184,33 @@ export function labelPageInBrowser(opts) {
       : { left: r.left - grow, right: r.right + grow, top: r.top, bottom: r.bottom };
     return { ...g, width: g.right - g.left, height: g.bottom - g.top };
   }
+  // UIA: the visible part only — a panel (dialog, menu, pop-up) lying over one side of the element cuts that side off.
+  // Points on a 9 x 3 grid find what covers the element; an occluder (the covering element's outermost ancestor that
+  // does not hold this element) spanning the box across one axis and over one edge trims the box at its border.
+  function trimOccluded(el, b, isOwn) {
+    const occluders = new Set();
+    for (let i = 0; i < 9; i++) {
+      for (let j = 0; j < 3; j++) {
+        const hit = document.elementFromPoint(b.x1 + (b.x2 - b.x1) * (i + 0.5) / 9, b.y1 + (b.y2 - b.y1) * (j + 0.5) / 3);
+        if (!hit || isOwn(hit)) continue;
+        let o = hit;
+        while (o.parentElement && !o.parentElement.contains(el)) o = o.parentElement;
+        occluders.add(o);
+      }
+    }
+    let { x1, y1, x2, y2 } = b;
+    for (const o of occluders) {
+      const r = o.getBoundingClientRect();
+      if (r.top <= y1 + 1 && r.bottom >= y2 - 1) {
+        if (r.left <= x1 + 1 && r.right < x2) x1 = Math.max(x1, r.right);
+        else if (r.right >= x2 - 1 && r.left > x1) x2 = Math.min(x2, r.left);
+      } else if (r.left <= x1 + 1 && r.right >= x2 - 1) {
+        if (r.top <= y1 + 1 && r.bottom < y2) y1 = Math.max(y1, r.bottom);
+        else if (r.bottom >= y2 - 1 && r.top > y1) y2 = Math.min(y2, r.top);
+      }
+    }
+    return { x1, y1, x2, y2 };
+  }
   // the element's text without a nested menu or tree branch (UIA: an item's name is its own label)
   function ownText(el) {
     const NESTED = '[role=menu],[role=group],[role=listbox],fluent-listbox,ul,ol';
@@ -208,13 +235,15 @@ export function labelPageInBrowser(opts) {
     const y2 = Math.min(vh, r.bottom);
     if (x2 <= x1 || y2 <= y1) return;
     if (((x2 - x1) * (y2 - y1)) / (r.width * r.height) < 0.6) return;
+    const isOwn = (hit) => hit && parts.some((p) => hit === p || p.contains(hit) || hit.contains(p) || (hit.tagName === 'LABEL' && hit.control === p));
     let visible = 0;
     for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.4], [0.7, 0.6]]) {
-      const hit = document.elementFromPoint(x1 + (x2 - x1) * fx, y1 + (y2 - y1) * fy);
-      if (hit && parts.some((p) => hit === p || p.contains(hit) || hit.contains(p) || (hit.tagName === 'LABEL' && hit.control === p))) visible++;
+      if (isOwn(document.elementFromPoint(x1 + (x2 - x1) * fx, y1 + (y2 - y1) * fy))) visible++;
     }
     if (visible < 2) return;
-    const box = [x1 * dpr, y1 * dpr, x2 * dpr, y2 * dpr].map((v) => Math.round(v * 100) / 100);
+    const v = uia ? trimOccluded(el, { x1, y1, x2, y2 }, isOwn) : { x1, y1, x2, y2 };
+    if (uia && (v.x2 - v.x1 < 3 || v.y2 - v.y1 < 3)) return;
+    const box = [v.x1 * dpr, v.y1 * dpr, v.x2 * dpr, v.y2 * dpr].map((n) => Math.round(n * 100) / 100);
     const item = { id, type, box };
     const checked = checkedOf(el, type);
     if (checked !== undefined) item.checked = checked;
