@@ -185,6 +185,11 @@ test('labeller in Chromium, UIA box rule: a panel over one side of an element tr
 <div style="position:absolute;left:50px;top:0;width:100px;height:120px;background:#ccc">dialog</div></body></html>`;
   const uia = (await labelUia(page)).find((i) => i.text === 'Wide row')!;
   assert.deepEqual(uia.box, [150, 20, 300, 44], 'the row starts where the dialog covering its left side ends');
+  // a menu nested in a static toolbar: the menu is the panel that hides the row, not the toolbar holding it
+  const nested = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div style="height:20px"><div style="position:absolute;z-index:5;left:50px;top:20px;width:100px;height:150px;background:#ccc">menu</div></div>
+<div role="listbox" style="position:absolute;left:100px;top:40px;width:200px"><div role="option" style="height:24px">Row under menu</div></div></body></html>`);
+  assert.deepEqual(nested.find((i) => i.text === 'Row under menu')?.box, [150, 40, 300, 64]);
   const legacy = (await label(page)).find((i) => i.text === 'Wide row');
   assert.equal(legacy, undefined, 'legacy has no list items at all');
 });

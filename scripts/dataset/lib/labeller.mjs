@@ -185,17 +185,25 @@ export function labelPageInBrowser(opts) {
     return { ...g, width: g.right - g.left, height: g.bottom - g.top };
   }
   // UIA: the visible part only — a panel (dialog, menu, pop-up) lying over one side of the element cuts that side off.
-  // Points on a 9 x 3 grid find what covers the element; an occluder (the covering element's outermost ancestor that
-  // does not hold this element) spanning the box across one axis and over one edge trims the box at its border.
+  // Points on a 9 x 3 grid find what covers the element; an occluder (the panel the covering element belongs to) spanning
+  // the box across one axis and over one edge trims the box at its border.
   function trimOccluded(el, b, isOwn) {
     const occluders = new Set();
     for (let i = 0; i < 9; i++) {
       for (let j = 0; j < 3; j++) {
         const hit = document.elementFromPoint(b.x1 + (b.x2 - b.x1) * (i + 0.5) / 9, b.y1 + (b.y2 - b.y1) * (j + 0.5) / 3);
         if (!hit || isOwn(hit)) continue;
+        // the panel: the outermost positioned (absolute/fixed) ancestor of the hit that does not hold this element —
+        // a menu nested in a static toolbar is the menu, not the toolbar — else the outermost such ancestor
         let o = hit;
-        while (o.parentElement && !o.parentElement.contains(el)) o = o.parentElement;
-        occluders.add(o);
+        let panel = null;
+        for (;;) {
+          const pos = getComputedStyle(o).position;
+          if (pos === 'absolute' || pos === 'fixed') panel = o;
+          if (!o.parentElement || o.parentElement.contains(el)) break;
+          o = o.parentElement;
+        }
+        occluders.add(panel || o);
       }
     }
     let { x1, y1, x2, y2 } = b;
