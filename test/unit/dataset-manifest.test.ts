@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { buildManifest, renderMarkdown, countApp } from '../../scripts/dataset/manifest.mjs';
 import { splitByAppHash, appHash } from '../../scripts/dataset/lib/split.mjs';
 // @ts-expect-error -- plain .mjs dataset script without type declarations
-import { npmLocalPath, npmLocalFile } from '../../scripts/dataset/lib/npm-local.mjs';
+import { npmLocalPath, npmLocalFile, PROJECT_NODE_MODULES } from '../../scripts/dataset/lib/npm-local.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -108,8 +108,9 @@ test('npm.local: stylesheets and fonts of any package, scripts of @fluentui/web-
   assert.equal(npmLocalPath('https://npm.local/@fluentui/web-components/..%2f..%2fx.js'), null, 'no encoded .. segment');
   assert.equal(npmLocalPath('https://npm.local/bootstrap/package.json'), null, 'no other file type');
   assert.equal(npmLocalPath('https://example.com/a.css'), null, 'no other host');
-  // the project's node_modules by default; a file that exists is served, with its bytes
-  const f = npmLocalFile('https://npm.local/bootstrap/dist/css/bootstrap.min.css');
+  // a file that exists under the project's node_modules is served, with its bytes (root given: RPA_NODE_MODULES may
+  // point this session's generator elsewhere)
+  const f = npmLocalFile('https://npm.local/bootstrap/dist/css/bootstrap.min.css', PROJECT_NODE_MODULES);
   assert.ok(f && f.body.toString('utf8').includes('.btn'));
-  assert.equal(npmLocalFile('https://npm.local/%2e%2e%2frenderer%2fstyles.css'), null, 'no way out of node_modules');
+  assert.equal(npmLocalFile('https://npm.local/%2e%2e%2frenderer%2fstyles.css', PROJECT_NODE_MODULES), null, 'no way out of node_modules');
 });
