@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { buildSyntheticPage } from './lib/synthetic.mjs';
 import { labelPageInBrowser } from './lib/labeller.mjs';
 import { pageFiles } from './lib/pages.mjs';
+import { npmStylesheet } from './lib/npm-local.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '..', '..', 'package.json'));
@@ -39,18 +40,9 @@ const REAL_VARIANTS = [
   { theme: 'light', scale: 2, viewport: { width: 1440, height: 900 } },
 ];
 
-// https://npm.local/<package>/<path>.css -> that file from the project's node_modules (stylesheets only).
-const NODE_MODULES = join(here, '..', '..', 'node_modules');
-export function npmStylesheet(url) {
-  if (!url.startsWith('https://npm.local/')) return null;
-  const rel = decodeURIComponent(new URL(url).pathname).replace(/^\/+/, '');
-  if (!rel.endsWith('.css') || rel.split('/').includes('..')) return null;
-  try {
-    return readFileSync(join(NODE_MODULES, rel), 'utf8');
-  } catch {
-    return null;
-  }
-}
+// https://npm.local/<package>/<path>.css -> that stylesheet from node_modules (lib/npm-local.mjs; this generator's
+// pages get stylesheets only).
+export { npmStylesheet };
 
 export function parseArgs(argv) {
   const args = { out: null, seedStart: 0, count: 1, kind: 'synthetic', variants: null };

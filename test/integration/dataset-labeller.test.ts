@@ -90,3 +90,106 @@ test('labeller in Chromium: menu_item is an item of a menu bar or an open menu; 
   assert.equal(typeOf('Starred'), 'link', 'menuitemcheckbox in a static list is still a navigation entry');
   assert.equal(typeOf('FixedNav'), 'link', 'a full-height fixed sidebar is not a floating menu');
 });
+
+async function labelUia(html: string): Promise<(Item & { role?: string })[]> {
+  const ctx = await browser.newContext({ viewport: { width: 400, height: 300 } });
+  try {
+    const page = await ctx.newPage();
+    await page.setContent(html, { waitUntil: 'load' });
+    return (await page.evaluate(labelPageInBrowser, { boxRule: 'uia' })) as (Item & { role?: string })[];
+  } finally {
+    await ctx.close();
+  }
+}
+
+test('labeller in Chromium, UIA box rule: new types, a check box with its label, menu-bar items, tree rows, clipped list rows', async () => {
+  const items = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<ul role="menubar" style="display:flex;list-style:none;margin:0;padding:0"><li role="menuitem" style="padding:2px 8px;position:relative">File
+  <ul role="menu" style="position:absolute;left:0;top:100%;list-style:none;margin:0;padding:0;background:#fff;width:100px;z-index:2"><li role="menuitem">Open</li></ul></li>
+  <li role="menuitem" style="padding:2px 8px">Edit</li></ul>
+<div style="margin-left:150px"><input type="checkbox" id="c" checked><label for="c">Remember me</label></div>
+<div style="margin-left:150px"><span data-el="checkbox" style="display:inline-flex"><input type="checkbox" id="w" style="position:fixed;opacity:0"><label for="w" style="margin-left:20px">Wrapped</label></span></div>
+<div style="margin-left:150px"><input type="range" aria-label="Volume"><input type="number" value="3" aria-label="Copies"><progress value="3" max="10">30%</progress></div>
+<ul role="tree" style="margin:0 0 0 150px"><li role="treeitem">Root<ul role="group"><li role="treeitem">Leaf one</li><li role="treeitem">Leaf two</li></ul></li></ul>
+<ul role="listbox" style="height:40px;overflow:auto;margin:0 0 0 150px;padding:0;width:120px"><li role="option" style="height:30px">Row one</li><li role="option" style="height:30px">Row two</li></ul>
+<table style="margin-left:150px"><thead><tr><th>Name</th></tr></thead></table>
+</body></html>`);
+  const by = (t: string) => items.find((i) => i.text === t);
+  assert.equal(by('File')?.type, 'menu_bar_item', 'a menu-bar entry');
+  assert.equal(by('Edit')?.type, 'menu_bar_item');
+  assert.equal(by('Open')?.type, 'menu_item', 'an item of the drop-down hanging from the menu-bar item is labelled, as a menu item');
+  const check = items.find((i) => i.type === 'checkbox' && i.text === 'Remember me');
+  assert.ok(check, JSON.stringify(items));
+  const label = by('Remember me')!;
+  assert.equal(check!.checked, true);
+  // the box holds the indicator (left) and the label (right): wider than the 13 px indicator alone
+  assert.ok(label.box[2] - label.box[0] > 60, `check box with its label: ${JSON.stringify(label.box)}`);
+  const wrapped = by('Wrapped')!;
+  assert.equal(wrapped.type, 'checkbox');
+  assert.equal(wrapped.checked, false, 'a wrapper takes the state of the input inside it');
+  assert.equal(items.find((i) => i.role === 'input[type=range]')?.type, 'slider');
+  assert.equal(items.find((i) => i.role === 'input[type=number]')?.type, 'spin_button');
+  assert.equal(items.find((i) => i.type === 'progress_bar')?.role, 'progress');
+  const root = by('Root')!;
+  assert.equal(root.type, 'tree_item');
+  const leaf = by('Leaf one')!;
+  assert.equal(leaf.type, 'tree_item', 'a tree item inside a tree item is labelled');
+  assert.ok(root.box[3] <= leaf.box[1] + 1, `the parent's box is its own row, above its children: ${root.box} vs ${leaf.box}`);
+  const rowOne = by('Row one')!;
+  assert.equal(rowOne.type, 'list_item');
+  assert.ok(rowOne.box[3] - rowOne.box[1] <= 30);
+  const rowTwo = by('Row two');
+  // row two starts 30 px into a 40 px list box: at most its visible 10 px would be boxed, and that is too little to be kept
+  assert.ok(!rowTwo || rowTwo.box[3] - rowTwo.box[1] <= 11, `clipped to the list box: ${JSON.stringify(rowTwo)}`);
+  assert.equal(by('Name')?.type, 'header_item');
+  assert.ok(items.every((i) => typeof i.role === 'string'), 'every element carries its source role');
+});
+
+test('labeller in Chromium: without the UIA rule the output is the legacy one (indicator only, no new types, no role)', async () => {
+  const items = await label(`<!doctype html><html><body style="margin:0"><input type="checkbox" id="c"><label for="c">Remember me</label>
+<input type="range"><ul role="menubar"><li role="menuitem">File</li></ul></body></html>`);
+  const check = items.find((i) => i.type === 'checkbox')!;
+  assert.ok(check.box[2] - check.box[0] < 30, 'legacy: the indicator only');
+  assert.ok(!items.some((i) => i.type === 'slider' || i.type === 'menu_bar_item'));
+  assert.ok(items.every((i) => !('role' in i)));
+});
+
+test('labeller in Chromium, UIA box rule: a thin slider holds its thumb; an open drop-down list has list items', async () => {
+  const items = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div style="padding:40px"><input type="range" style="display:block;-webkit-appearance:none;appearance:none;height:4px;width:200px;background:#888;margin:0"></div>
+<div role="combobox" data-el="dropdown" style="margin-left:40px;width:150px;position:relative">Automatic
+  <div role="listbox" style="position:absolute;top:100%;left:0;width:150px;background:#fff"><div role="option">Automatic</div><div role="option">Manual</div></div></div>
+</body></html>`);
+  const slider = items.find((i) => i.type === 'slider')!;
+  assert.ok(slider, JSON.stringify(items));
+  assert.equal(slider.box[3] - slider.box[1], 20, `a 4 px track grows to the 20 px thumb height: ${slider.box}`);
+  assert.equal((slider.box[1] + slider.box[3]) / 2, 42, 'centred on the track');
+  assert.equal(items.find((i) => i.type === 'dropdown')?.text, 'Automatic', "the drop-down's name is its own text, not its list's");
+  assert.deepEqual(items.filter((i) => i.type === 'list_item').map((i) => i.text), ['Automatic', 'Manual']);
+});
+
+test('labeller in Chromium, UIA box rule: a button inside a menu item is the item itself, a control inside a list row is its own element', async () => {
+  const items = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<ul role="menubar" style="display:flex;list-style:none;margin:0;padding:0"><li role="menuitem" style="position:relative">Play
+  <ul role="menu" style="position:absolute;left:0;top:100%;list-style:none;margin:0;padding:0;width:120px;background:#fff">
+    <li role="menuitem"><button style="all:unset;display:block;width:100%">Stop</button></li></ul></li></ul>
+<table style="margin:60px 0 0 150px"><tbody><tr data-el="list_item"><td><input type="checkbox" aria-label="pick"></td><td><a href="#">Kim Lee</a></td></tr></tbody></table>
+</body></html>`);
+  assert.deepEqual(items.filter((i) => (i.text ?? '').includes('Stop')).map((i) => i.type), ['menu_item'], JSON.stringify(items));
+  assert.deepEqual(items.map((i) => i.type).filter((t) => ['list_item', 'checkbox', 'link'].includes(t)).sort(), ['checkbox', 'link', 'list_item']);
+});
+
+test('labeller in Chromium, UIA box rule: a panel over one side of an element trims its box to the visible part', async () => {
+  const page = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div role="listbox" style="position:absolute;left:100px;top:20px;width:200px"><div role="option" style="height:24px">Wide row</div></div>
+<div style="position:absolute;left:50px;top:0;width:100px;height:120px;background:#ccc">dialog</div></body></html>`;
+  const uia = (await labelUia(page)).find((i) => i.text === 'Wide row')!;
+  assert.deepEqual(uia.box, [150, 20, 300, 44], 'the row starts where the dialog covering its left side ends');
+  // a menu nested in a static toolbar: the menu is the panel that hides the row, not the toolbar holding it
+  const nested = await labelUia(`<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div style="height:20px"><div style="position:absolute;z-index:5;left:50px;top:20px;width:100px;height:150px;background:#ccc">menu</div></div>
+<div role="listbox" style="position:absolute;left:100px;top:40px;width:200px"><div role="option" style="height:24px">Row under menu</div></div></body></html>`);
+  assert.deepEqual(nested.find((i) => i.text === 'Row under menu')?.box, [150, 40, 300, 64]);
+  const legacy = (await label(page)).find((i) => i.text === 'Wide row');
+  assert.equal(legacy, undefined, 'legacy has no list items at all');
+});

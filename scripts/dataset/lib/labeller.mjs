@@ -6,11 +6,29 @@
 //  - a box is kept only if >= 60 % of it is inside the viewport and it is the topmost element at >= 2 of
 //    3 sample points (elements behind a modal backdrop or an open menu are not clickable, so not labelled).
 // Boxes are CSS px * devicePixelRatio = screenshot pixels.
-export function labelPageInBrowser() {
+//
+// opts.boxRule = 'uia' (issue 15's UIA-shaped element; the default 'legacy' keeps the generator's output unchanged):
+//  - the new types from the DOM: menu_bar_item (role=menuitem in a role=menubar), slider (input range,
+//    role=slider), spin_button (input number, role=spinbutton), progress_bar (<progress>, role=progressbar),
+//    list_item (role=option), tree_item (role=treeitem), header_item (thead th, role=columnheader);
+//  - a check box / radio is boxed TOGETHER WITH its label: an <input> inside a <label> takes the label's box, an
+//    <input> with label[for] the union of both (a part not drawn — opacity < 0.1 — does not count); a data-el
+//    checkbox/radio on a wrapper takes the wrapper's box and the checked state of the input inside it;
+//  - a tree item is its row only: its box ends where its first nested item or group starts, and a tree item
+//    inside a labelled tree item is labelled too, as are the controls inside a list row, header or menu item and the
+//    items of a drop-down's open list;
+//  - every box is clipped to the ancestors that clip their content (a row scrolled half out of its list box is its
+//    visible part only) and trimmed where a panel lying over one of its sides (dialog, menu) hides it;
+//  - a thin slider (a framework drawing the track as the input, the thumb overflowing it) grows to 20 CSS px across;
+//  - every element carries `role`: the source's own role (role attribute, tag, input type) for audit.
+export function labelPageInBrowser(opts) {
+  const uia = !!opts && opts.boxRule === 'uia';
   const SELECTOR = [
     '[data-el]', 'button', '[role=button]', 'input', 'textarea', 'select', 'a[href]', '[role=tab]',
     '[role=menuitem]', '[role=menuitemcheckbox]', '[role=menuitemradio]', '[role=checkbox]', '[role=radio]',
     '[role=switch]', '[role=combobox]', '[role=link]', '[role=textbox]',
+    ...(uia ? ['[role=slider]', '[role=spinbutton]', 'progress', '[role=progressbar]', '[role=option]', '[role=treeitem]',
+      'thead th', '[role=columnheader]'] : []),
   ].join(',');
   const TEXT_TYPES = new Set(['', 'text', 'email', 'password', 'search', 'number', 'tel', 'url', 'date', 'time', 'datetime-local', 'month', 'week']);
   const dpr = window.devicePixelRatio;
@@ -24,6 +42,17 @@ export function labelPageInBrowser() {
     const role = el.getAttribute('role');
     const tag = el.tagName.toLowerCase();
     if (role === 'tab') return 'tab';
+    if (uia) {
+      const t = tag === 'input' ? (el.getAttribute('type') || '').toLowerCase() : '';
+      // the nearest menu container decides: a drop-down menu hanging from a menu-bar item is inside the menubar too
+      if (role === 'menuitem' && el.parentElement?.closest('[role=menu],[role=menubar]')?.getAttribute('role') === 'menubar') return 'menu_bar_item';
+      if (role === 'slider' || t === 'range') return 'slider';
+      if (role === 'spinbutton' || t === 'number') return 'spin_button';
+      if (role === 'progressbar' || tag === 'progress') return 'progress_bar';
+      if (role === 'option') return 'list_item';
+      if (role === 'treeitem') return 'tree_item';
+      if (role === 'columnheader' || (tag === 'th' && el.closest('thead'))) return 'header_item';
+    }
     if (role === 'menuitem' || role === 'menuitemcheckbox' || role === 'menuitemradio') return menuItemType(el);
     if (role === 'switch') return 'toggle';
     if (role === 'checkbox') return 'checkbox';
@@ -68,19 +97,31 @@ export function labelPageInBrowser() {
   const checkedOf = (el, type) => {
     if (type !== 'checkbox' && type !== 'radio' && type !== 'toggle') return undefined;
     if (el.tagName === 'INPUT') return !!el.checked;
+    // a wrapper labelled checkbox/radio/toggle: the state of the control inside it (native input or a custom element)
+    const inner = uia && el.querySelector('input[type=checkbox],input[type=radio],[role=checkbox],[role=radio],[role=switch],fluent-checkbox,fluent-radio,fluent-switch');
+    if (inner) return inner.tagName === 'INPUT' || 'checked' in inner ? !!inner.checked : inner.getAttribute('aria-checked') === 'true';
     const a = el.getAttribute('aria-checked') ?? el.getAttribute('aria-pressed') ?? el.getAttribute('data-checked');
     return a === 'true';
   };
-  const labelled = new Set();
+  const labelled = new Map();
+  // UIA containers among the items: which element types inside them are elements of their own (null: any control). A
+  // button or link inside a menu item is the item's own clickable content, not a second element.
+  const ITEM_CONTAINERS = new Map([['menu_bar_item', ['menu_item']], ['menu_item', ['menu_item']], ['dropdown', ['list_item']],
+    ['tree_item', ['tree_item', 'checkbox', 'radio']], ['list_item', null], ['header_item', null]]);
+  const nestedAllowed = (outerType, type) => ITEM_CONTAINERS.has(outerType) && (ITEM_CONTAINERS.get(outerType) === null || ITEM_CONTAINERS.get(outerType).includes(type));
   const out = [];
   candidates.forEach((el, index) => {
     const type = typeOf(el);
     if (!type) return;
-    for (let p = el.parentElement; p; p = p.parentElement) if (labelled.has(p)) return;
-    labelled.add(el);
+    // UIA: items are containers — an open menu hangs from its menu-bar item, sub-items from their tree item, and a
+    // list row or column header holds its own controls (a row's check box, a name link): all are labelled
+    for (let p = el.parentElement; p; p = p.parentElement) if (labelled.has(p) && !(uia && nestedAllowed(labelled.get(p), type))) return;
+    labelled.set(el, type);
     const id = el.getAttribute('data-eid') || `d${index}`;
     const cs = getComputedStyle(el);
+    if (uia && (type === 'checkbox' || type === 'radio') && el.tagName === 'INPUT') return emitWithLabels(el, type, id);
     if (cs.visibility === 'hidden' || cs.display === 'none' || Number(cs.opacity) < 0.1) return;
+    if (uia && type === 'tree_item') return emit(el, type, treeRow(el), id);
     // An inline element that wraps (a link running onto the next line) has one box per line; its bounding box
     // would also cover the unrelated text between them, which no detector should draw and no crop should show.
     // Each line fragment is labelled on its own: the id gets "~k", so fragments only pair with the same
@@ -91,7 +132,110 @@ export function labelPageInBrowser() {
   });
   return out;
 
-  function emit(el, type, r, id) {
+  function drawn(el) {
+    const cs = getComputedStyle(el);
+    return cs.visibility !== 'hidden' && cs.display !== 'none' && Number(cs.opacity) >= 0.1;
+  }
+  // UIA: the check box / radio with its label (the label wrapping the input, or the union of the input and its
+  // label[for]); the parts not drawn (a framework hides the native input and draws the box on the label) drop out.
+  function emitWithLabels(el, type, id) {
+    const wrapping = el.closest('label');
+    const parts = (wrapping ? [wrapping] : [el, ...Array.from(el.labels || [])]).filter(drawn);
+    const rects = parts.map((p) => p.getBoundingClientRect()).filter((r) => r.width >= 1 && r.height >= 1);
+    if (rects.length === 0) return;
+    const left = Math.min(...rects.map((r) => r.left));
+    const top = Math.min(...rects.map((r) => r.top));
+    const right = Math.max(...rects.map((r) => r.right));
+    const bottom = Math.max(...rects.map((r) => r.bottom));
+    emit(el, type, { left, top, right, bottom, width: right - left, height: bottom - top }, id, parts);
+  }
+  // UIA: a tree item's own row — its box stops at its first nested tree item or group.
+  function treeRow(el) {
+    const r = el.getBoundingClientRect();
+    // a collapsed branch (not rendered: an empty rect) does not end the row
+    const nested = Array.from(el.querySelectorAll('[role=treeitem],[role=group],[data-el=tree_item],ul,ol'))
+      .map((n) => n.getBoundingClientRect()).find((n) => n.width > 0 && n.height > 0 && n.top > r.top);
+    const bottom = nested ? Math.min(r.bottom, nested.top) : r.bottom;
+    return { left: r.left, top: r.top, right: r.right, bottom, width: r.width, height: bottom - r.top };
+  }
+  // UIA: the visible part only — intersect with every ancestor that clips its content (overflow other than visible).
+  function clipToAncestors(el, r) {
+    let { left, top, right, bottom } = r;
+    for (let p = el.parentElement; p && p !== document.documentElement; p = p.parentElement) {
+      const cs = getComputedStyle(p);
+      if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+      const pr = p.getBoundingClientRect();
+      const cl = pr.left + p.clientLeft;
+      const ct = pr.top + p.clientTop;
+      if (cs.overflowX !== 'visible') { left = Math.max(left, cl); right = Math.min(right, cl + p.clientWidth); }
+      if (cs.overflowY !== 'visible') { top = Math.max(top, ct); bottom = Math.min(bottom, ct + p.clientHeight); }
+    }
+    return { left, top, right, bottom, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
+  }
+  // UIA: a slider's rectangle holds its thumb. Frameworks draw the track as the <input> itself (98.css, XP.css: 2-4 px
+  // tall) and let the thumb overflow it; the thumb cannot be measured from script, so a thin slider grows to 20 CSS px
+  // across its track, centred (Windows' trackbar thumb is 21 px tall at 96 dpi).
+  function withThumb(r) {
+    const horizontal = r.width >= r.height;
+    const thin = horizontal ? r.height : r.width;
+    if (thin >= 16) return r;
+    const grow = (20 - thin) / 2;
+    const g = horizontal ? { left: r.left, right: r.right, top: r.top - grow, bottom: r.bottom + grow }
+      : { left: r.left - grow, right: r.right + grow, top: r.top, bottom: r.bottom };
+    return { ...g, width: g.right - g.left, height: g.bottom - g.top };
+  }
+  // UIA: the visible part only — a panel (dialog, menu, pop-up) lying over one side of the element cuts that side off.
+  // Points on a 9 x 3 grid find what covers the element; an occluder (the panel the covering element belongs to) spanning
+  // the box across one axis and over one edge trims the box at its border.
+  function trimOccluded(el, b, isOwn) {
+    const occluders = new Set();
+    for (let i = 0; i < 9; i++) {
+      for (let j = 0; j < 3; j++) {
+        const hit = document.elementFromPoint(b.x1 + (b.x2 - b.x1) * (i + 0.5) / 9, b.y1 + (b.y2 - b.y1) * (j + 0.5) / 3);
+        if (!hit || isOwn(hit)) continue;
+        // the panel: the outermost positioned (absolute/fixed) ancestor of the hit that does not hold this element —
+        // a menu nested in a static toolbar is the menu, not the toolbar — else the outermost such ancestor
+        let o = hit;
+        let panel = null;
+        for (;;) {
+          const pos = getComputedStyle(o).position;
+          if (pos === 'absolute' || pos === 'fixed') panel = o;
+          if (!o.parentElement || o.parentElement.contains(el)) break;
+          o = o.parentElement;
+        }
+        occluders.add(panel || o);
+      }
+    }
+    let { x1, y1, x2, y2 } = b;
+    for (const o of occluders) {
+      const r = o.getBoundingClientRect();
+      if (r.top <= y1 + 1 && r.bottom >= y2 - 1) {
+        if (r.left <= x1 + 1 && r.right < x2) x1 = Math.max(x1, r.right);
+        else if (r.right >= x2 - 1 && r.left > x1) x2 = Math.min(x2, r.left);
+      } else if (r.left <= x1 + 1 && r.right >= x2 - 1) {
+        if (r.top <= y1 + 1 && r.bottom < y2) y1 = Math.max(y1, r.bottom);
+        else if (r.bottom >= y2 - 1 && r.top > y1) y2 = Math.min(y2, r.top);
+      }
+    }
+    return { x1, y1, x2, y2 };
+  }
+  // the element's text without a nested menu or tree branch (UIA: an item's name is its own label)
+  function ownText(el) {
+    const NESTED = '[role=menu],[role=group],[role=listbox],fluent-listbox,ul,ol';
+    if (!uia || !el.querySelector(NESTED)) return el.innerText;
+    return Array.from(el.childNodes).filter((n) => n.nodeType === 3 || (n.nodeType === 1 && !n.matches(NESTED)))
+      .map((n) => (n.nodeType === 3 ? n.textContent : n.innerText)).join(' ').replace(/\s+/g, ' ');
+  }
+  function sourceRole(el) {
+    const tag = el.tagName.toLowerCase();
+    const role = el.getAttribute('role');
+    const t = tag === 'input' ? `[type=${(el.getAttribute('type') || 'text').toLowerCase()}]` : '';
+    return `${tag}${t}${role ? `[role=${role}]` : ''}`;
+  }
+
+  function emit(el, type, r, id, parts = [el]) {
+    if (uia && type === 'slider') r = withThumb(r);
+    if (uia) r = clipToAncestors(el, r);
     if (r.width < 3 || r.height < 3) return;
     const x1 = Math.max(0, r.left);
     const y1 = Math.max(0, r.top);
@@ -99,18 +243,25 @@ export function labelPageInBrowser() {
     const y2 = Math.min(vh, r.bottom);
     if (x2 <= x1 || y2 <= y1) return;
     if (((x2 - x1) * (y2 - y1)) / (r.width * r.height) < 0.6) return;
+    const isOwn = (hit) => hit && parts.some((p) => hit === p || p.contains(hit) || hit.contains(p) || (hit.tagName === 'LABEL' && hit.control === p));
     let visible = 0;
     for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.4], [0.7, 0.6]]) {
-      const hit = document.elementFromPoint(x1 + (x2 - x1) * fx, y1 + (y2 - y1) * fy);
-      if (hit && (hit === el || el.contains(hit) || hit.contains(el) || (hit.tagName === 'LABEL' && hit.control === el))) visible++;
+      if (isOwn(document.elementFromPoint(x1 + (x2 - x1) * fx, y1 + (y2 - y1) * fy))) visible++;
     }
     if (visible < 2) return;
-    const box = [x1 * dpr, y1 * dpr, x2 * dpr, y2 * dpr].map((v) => Math.round(v * 100) / 100);
+    const v = uia ? trimOccluded(el, { x1, y1, x2, y2 }, isOwn) : { x1, y1, x2, y2 };
+    if (uia && (v.x2 - v.x1 < 3 || v.y2 - v.y1 < 3)) return;
+    const box = [v.x1 * dpr, v.y1 * dpr, v.x2 * dpr, v.y2 * dpr].map((n) => Math.round(n * 100) / 100);
     const item = { id, type, box };
     const checked = checkedOf(el, type);
     if (checked !== undefined) item.checked = checked;
-    const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60);
-    if (text) item.text = text;
+    // String(): a <progress>'s value is a number
+    const text = String((uia && el.tagName === 'SELECT' ? el.selectedOptions[0]?.text : ownText(el)) || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60);
+    // UIA: a check box's name is its label's text (an input's value is "on")
+    const labelText = uia && parts.some((p) => p !== el) ? parts.map((p) => (p === el ? '' : p.innerText || '').trim()).join(' ').trim().slice(0, 60) : '';
+    if (labelText) item.text = labelText;
+    else if (text) item.text = text;
+    if (uia) item.role = el.getAttribute('data-el-role') || sourceRole(el);
     out.push(item);
   }
 }
