@@ -12,13 +12,16 @@ import { readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wireSchemas } from './catalogue.js';
+import { protocolExamples } from './examples.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCHEMA_DIR = join(ROOT, 'docs', 'schemas');
+export const EXAMPLE_DIR = join(ROOT, 'docs', 'protocol', 'examples');
 
 const USAGE = `Usage: npm run schemas [-- --check] [--help]
-  Writes one JSON Schema per wire payload into docs/schemas/, generated from the zod contracts in src/common.
-  --check   write nothing; exit 1 and name each schema that differs from the code (or is missing / stale)`;
+  Writes one JSON Schema per wire payload into docs/schemas/, generated from the zod contracts in src/common,
+  and one worked example of each wire message into docs/protocol/examples/ (docs/PROTOCOL.md).
+  --check   write nothing; exit 1 and name each schema or example that differs from the code (or is missing / stale)`;
 
 function main(argv: string[]): number {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -32,8 +35,9 @@ function main(argv: string[]): number {
   }
   const check = argv.includes('--check');
   const rendered = renderAll();
+  const examples = renderExamples();
   if (check) {
-    const problems = diffAgainstDisk(rendered);
+    const problems = [...diffAgainstDisk(rendered), ...diffAgainstDisk(examples, EXAMPLE_DIR, '.json')];
     for (const p of problems) process.stderr.write(`schema drift: ${p}\n`);
     if (problems.length > 0) process.stderr.write('run `npm run schemas` and commit docs/schemas/\n');
     else process.stdout.write(`docs/schemas: ${rendered.size} schemas match the code\n`);
@@ -41,7 +45,9 @@ function main(argv: string[]): number {
   }
   mkdirSync(SCHEMA_DIR, { recursive: true });
   for (const [file, text] of rendered) writeFileSync(join(SCHEMA_DIR, file), text);
-  process.stdout.write(`wrote ${rendered.size} schemas to docs/schemas/\n`);
+  mkdirSync(EXAMPLE_DIR, { recursive: true });
+  for (const [file, text] of examples) writeFileSync(join(EXAMPLE_DIR, file), text);
+  process.stdout.write(`wrote ${rendered.size} schemas to docs/schemas/ and ${examples.size} examples to docs/protocol/examples/\n`);
   return 0;
 }
 
@@ -55,25 +61,32 @@ export function renderAll(): Map<string, string> {
   return out;
 }
 
-export function diffAgainstDisk(rendered: Map<string, string>): string[] {
+/** file name → pretty JSON text of each worked example (examples.ts) */
+export function renderExamples(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [file, value] of protocolExamples()) out.set(file, JSON.stringify(value, null, 2) + '\n');
+  return out;
+}
+
+export function diffAgainstDisk(rendered: Map<string, string>, dir = SCHEMA_DIR, suffix = '.schema.json'): string[] {
   const problems: string[] = [];
   for (const [file, text] of rendered) {
     let onDisk: string | undefined;
     try {
-      onDisk = readFileSync(join(SCHEMA_DIR, file), 'utf8');
+      onDisk = readFileSync(join(dir, file), 'utf8');
     } catch {
       problems.push(`${file} is missing`);
       continue;
     }
-    if (onDisk !== text) problems.push(`${file} differs from the zod contract`);
+    if (onDisk !== text) problems.push(`${file} differs from what the code makes`);
   }
   let present: string[] = [];
   try {
-    present = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.schema.json'));
+    present = readdirSync(dir).filter((f) => f.endsWith(suffix));
   } catch {
     /* reported above as missing */
   }
-  for (const f of present) if (!rendered.has(f)) problems.push(`${f} has no zod contract any more (stale)`);
+  for (const f of present) if (!rendered.has(f)) problems.push(`${f} is no longer made by the code (stale)`);
   return problems;
 }
 

@@ -19,7 +19,7 @@ function textFiles(): string[] {
 }
 
 test('the machine-path pattern finds build-machine folders and spares other paths', () => {
-  for (const bad of ['DATA=${DATA_DIR:-/work/data}', "default='/root/x'", ' /work/main/assets', '(/work/data/v3)']) assert.match(bad, MACHINE_PATH, bad);
+  for (const bad of ['DATA=${DATA_DIR:-/work/data}', "default='/root/x'", ' /work/main/assets', '(/work/data/v3)']) assert.match(bad, MACHINE_PATH, bad); // machine-path-ok (what the pattern must find)
   for (const ok of ['/usr/bin/python3', ' /tmp/x', 'https://example.invalid/work/x', '$RPA_DATA_DIR/v2', '.data/datasets', '/home/ann/.data', 'a/work/b']) assert.doesNotMatch(ok, MACHINE_PATH, ok);
 });
 
