@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCliOrExit } from './lib/cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -152,7 +153,7 @@ export function parseArgs(argv, env = process.env) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseCliOrExit(import.meta.url, (argv) => parseArgs(argv));
   const manifest = buildManifest(args);
   writeFileSync(args.json, `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(args.md, renderMarkdown(manifest));

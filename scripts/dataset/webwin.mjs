@@ -18,6 +18,7 @@
 import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseCliOrExit } from './lib/cli.mjs';
 import { createRequire } from 'node:module';
 import { labelPageInBrowser } from './lib/labeller.mjs';
 import { npmLocalFile, nodeModulesRoot } from './lib/npm-local.mjs';
@@ -157,7 +158,7 @@ async function renderApp(browser, app, outDir, themes) {
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseCliOrExit(import.meta.url, (argv) => parseArgs(argv));
   const all = loadApps();
   const apps = args.apps.length ? all.filter((a) => args.apps.includes(a.app)) : all;
   if (args.apps.length && apps.length !== args.apps.length) throw new Error(`unknown app in ${args.apps.join(', ')}`);

@@ -30,7 +30,7 @@ function main(argv: string[]): number {
   }
   const unknown = argv.filter((a) => a !== '--check');
   if (unknown.length > 0) {
-    process.stderr.write(`error [invalid_argument]: unknown argument ${unknown[0]}\n${USAGE}\n`);
+    process.stderr.write(`error[bad_argument]: unknown argument ${unknown[0]}\n${USAGE}\n`);
     return 2;
   }
   const check = argv.includes('--check');
