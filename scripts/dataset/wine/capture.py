@@ -43,7 +43,9 @@ def act(wine, action, records):
         time.sleep(arg)
     elif kind in ('click', 'dclick'):
         b = find_element(records, arg)['box']
-        wine.click((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, double=kind == 'dclick')
+        # edge=right: the drop-down button at the right end (a date picker's centre is its day field)
+        x = b[2] - (b[3] - b[1]) / 2 if arg.get('edge') == 'right' else (b[0] + b[2]) / 2
+        wine.click(x, (b[1] + b[3]) / 2, double=kind == 'dclick')
     else:
         raise ValueError(f'unknown action {kind}')
 

@@ -38,7 +38,7 @@ DEFAULT_COLORS = {  # Wine's standard scheme, written explicitly so switching ba
 }
 
 # (theme, scale) variants every program is captured in
-VARIANTS = [('light', 1.0), ('dark', 1.0), ('contrast', 1.0), ('light', 1.25), ('dark', 1.5)]
+VARIANTS = [('light', 1.0), ('dark', 1.5), ('contrast', 1.0), ('light', 1.25), ('dark', 1.0)]
 
 
 def scheme_reg(theme, scale):

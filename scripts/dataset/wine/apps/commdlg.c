@@ -1,4 +1,4 @@
-/* commdlg.exe open|save|font|color|colorfull|print|pagesetup: shows one of Wine's common dialogs (comdlg32), owned by
+/* commdlg.exe open|save|font|color|colorfull|print|pagesetup (print and pagesetup need an installed printer; Wine shows "install a printer" here, so the dataset leaves them out): shows one of Wine's common dialogs (comdlg32), owned by
  * nothing, so the dialog itself is the program's window. */
 #include "app_common.h"
 #include <commdlg.h>

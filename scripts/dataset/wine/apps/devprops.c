@@ -79,15 +79,21 @@ static void page_channels(void) {
 }
 
 static void page_advanced(void) {
-  HWND tv = add(2, ctl_ex(WS_EX_CLIENTEDGE, WC_TREEVIEWW, L"", TVS_CHECKBOXES | TVS_HASBUTTONS | TVS_HASLINES | TVS_LINESATROOT | WS_TABSTOP,
+  HWND tv = add(2, ctl_ex(WS_EX_CLIENTEDGE, WC_TREEVIEWW, L"", TVS_HASBUTTONS | TVS_HASLINES | TVS_LINESATROOT | WS_TABSTOP,
                           30, 50, 250, 230, 0));
+  /* TVS_CHECKBOXES set after creation, as the SDK asks: only then does the tree make its state images (Wine too) */
+  SetWindowLongW(tv, GWL_STYLE, GetWindowLongW(tv, GWL_STYLE) | TVS_CHECKBOXES);
   static const wchar_t *const groups[] = { L"Power management", L"Diagnostics", L"Compatibility", NULL };
   static const wchar_t *const opts[] = { L"Allow wake-up", L"Selective suspend", L"Verbose log", L"Legacy mode", NULL };
   for (int g = 0; groups[g]; g++) {
     HTREEITEM p = tv_add(tv, TVI_ROOT, groups[g], 0);
-    for (int k = 0; opts[k]; k++) tv_add(tv, p, opts[k], 0);
+    for (int k = 0; opts[k]; k++) {
+      HTREEITEM it = tv_add(tv, p, opts[k], 0);
+      if ((g + k) % 2) TreeView_SetCheckState(tv, it, TRUE);
+    }
     SendMessageW(tv, TVM_EXPAND, TVE_EXPAND, (LPARAM)p);
   }
+  SendMessageW(tv, TVM_ENSUREVISIBLE, 0, SendMessageW(tv, TVM_GETNEXTITEM, TVGN_ROOT, 0));
   add(2, ctl(L"Static", L"Shortcut", 0, 300, 54, 100, 18));
   HWND hk = add(2, ctl_ex(WS_EX_CLIENTEDGE, HOTKEY_CLASSW, L"", WS_TABSTOP, 300, 76, 170, 24, 0));
   SendMessageW(hk, HKM_SETHOTKEY, MAKEWORD('K', HOTKEYF_CONTROL | HOTKEYF_ALT), 0);

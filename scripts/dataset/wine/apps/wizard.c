@@ -1,4 +1,4 @@
-/* win32-wizard: a setup wizard in URW Gothic 12 pt — large command-link and split buttons, a radio list, a large-icon
+/* win32-wizard: a setup wizard in URW Gothic 12 pt — a large two-line button, a radio list, a large-icon
  * list view, a progress bar, a buttons-style tab control, a password pair. Argument: step=N (0..2), disabled. */
 #include "app_common.h"
 
@@ -40,8 +40,10 @@ static void step_account(void) {
   edit(L"hunter2hunter2", ES_PASSWORD | ES_AUTOHSCROLL, 370, 156, 290, 30);
   ctl(L"Button", L"Start the agent when Windows starts", BS_AUTOCHECKBOX | WS_TABSTOP, 200, 204, 440, 26);
   ctl(L"Button", L"Open the status window after installing", BS_AUTOCHECKBOX | WS_TABSTOP, 200, 236, 440, 26);
-  ctl(L"Button", L"Test the connection\nChecks the broker and the model server", BS_COMMANDLINK | WS_TABSTOP, 200, 276, 460, 70);
-  ctl(L"Button", L"Advanced", BS_SPLITBUTTON | WS_TABSTOP, 200, 360, 160, 34);
+  /* Command links and split buttons need comctl32 v6, which Wine only draws with a manifest: multi-line and plain
+   * push buttons in their place. */
+  ctl(L"Button", L"Test the connection\nChecks the broker and the model server", BS_MULTILINE | WS_TABSTOP, 200, 276, 460, 70);
+  ctl(L"Button", L"Advanced...", WS_TABSTOP, 200, 360, 160, 34);
 }
 
 static void step_progress(void) {

@@ -73,6 +73,11 @@ static void walk(EnumCtx *c, HWND parent, RECT clip) {
             r->type ? "\"" : "", IsWindowEnabled(h) ? "true" : "false", wr.left, wr.top, wr.right, wr.bottom);
     if (r->type) {
       RECT box = wr;
+      SIZE ideal = { 0, 0 };
+      /* UIA's Hyperlink is the link text, not the SysLink window, which is often wider than its text */
+      if (!wcscmp(cls, L"SysLink") && sm(h, LM_GETIDEALHEIGHT /* = LM_GETIDEALSIZE with a SIZE */, wr.right - wr.left, (LPARAM)&ideal) && ideal.cx > 0 &&
+          ideal.cx < wr.right - wr.left)
+        box.right = box.left + ideal.cx;
       if (clip_item(&box, clip, 0.5)) {
         int checked = -1;
         if (!strcmp(r->type, "checkbox") || !strcmp(r->type, "radio") || !strcmp(r->type, "toggle")) {
