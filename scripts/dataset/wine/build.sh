@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the "wine" family of the real-program dataset (issue 15 §1): real Windows common controls drawn by
 # Debian's Wine under our own Xvfb, ground truth from wineenum.dll injected into each program.
-#   bash scripts/dataset/wine/build.sh [--only app,app] [--variants N]      (npm run dataset:wine)
+#   bash scripts/dataset/wine/build.sh [--resume] [--only app,app] [--variants N]      (npm run dataset:wine)
+#   --resume keeps the prefix and the samples already written and captures only the missing ones.
 # Output: $RPA_DATA_DIR/real-apps/wine/<app>/<state>_<theme>_<scale>.{png,json} (default RPA_DATA_DIR: <repo>/.data)
 # Work files (prefix, binaries, raw enumerations): $RPA_DATA_DIR/wine-work (throwaway; recreated on every build).
 set -euo pipefail
@@ -11,6 +12,8 @@ data="${RPA_DATA_DIR:-$repo/.data}"
 work="$data/wine-work"
 out="$data/real-apps/wine"
 start=$(date +%s)
+resume=0
+if [[ "${1:-}" == "--resume" ]]; then resume=1; shift; fi
 
 # 1. Debian packages (too big for scripts/setup.sh and CI; this recipe installs what it needs)
 need=()
@@ -28,7 +31,7 @@ for t in x86_64-w64-mingw32-gcc wine wineserver xdotool import Xvfb; do
 done
 
 # 2. Binaries: the type table from typemap.json, the enumerator DLL, the injector, our test programs
-rm -rf "$work"
+((resume)) || rm -rf "$work" "$out"
 mkdir -p "$work/build" "$out"
 b="$work/build"
 cc=(nice -n 10 x86_64-w64-mingw32-gcc -O2 -Wall -static-libgcc)
@@ -50,15 +53,14 @@ trap cleanup EXIT
 for _ in $(seq 50); do [[ -s "$disp_file" ]] && break; sleep 0.1; done
 export DISPLAY=":$(cat "$disp_file")"
 echo "== Xvfb on $DISPLAY; wineboot"
-nice -n 10 wineboot -i >/dev/null 2>&1
-wineserver -w
+if [[ ! -d "$WINEPREFIX/drive_c" ]]; then nice -n 10 wineboot -i >/dev/null 2>&1; wineserver -w; fi
 # Wine finds Marlett (caption buttons) and Tahoma only inside the prefix when fonts-wine came after a first run
 cp /usr/share/wine/fonts/*.ttf "$WINEPREFIX/drive_c/windows/Fonts/" 2>/dev/null || true
 
 # 4. Capture every program in every colour scheme and DPI
 args=()
 [[ $# -gt 0 ]] && args=("$@")
-rm -rf "$out"; mkdir -p "$out"
+((resume)) && args+=(--resume)
 nice -n 10 /usr/bin/python3 "$here/capture.py" --work "$work" --out "$out" --display "$DISPLAY" "${args[@]}"
 /usr/bin/python3 "$here/summary.py" "$out"
 echo "== done in $(( $(date +%s) - start )) s"

@@ -1,6 +1,6 @@
 """Captures every program of scenarios.json in every (theme, scale) variant: launch, drive each state, enumerate
 with the injected wineenum.dll, screenshot, write <out>/<app>/<state>_<theme>_<scale>.{png,json}.
-  /usr/bin/python3 capture.py --work DIR --out DIR --display :N [--only app,app] [--variants N]"""
+  /usr/bin/python3 capture.py --work DIR --out DIR --display :N [--only app,app] [--variants N] [--resume]"""
 import argparse
 import json
 import os
@@ -51,8 +51,8 @@ def act(wine, action, records):
 
 
 class Capture:
-    def __init__(self, wine, out, raw, splits):
-        self.wine, self.out, self.raw, self.splits = wine, out, raw, splits
+    def __init__(self, wine, out, raw, splits, resume=False):
+        self.wine, self.out, self.raw, self.splits, self.resume = wine, out, raw, splits, resume
         self.written = 0
         self.failed = []
 
@@ -64,17 +64,22 @@ class Capture:
         for st in sc['states']:
             name = f"{st['name']}_{theme}_{scale_name(scale)}"
             try:
+                if self.resume and os.path.exists(os.path.join(self.out, app, name + '.json')):
+                    continue
                 launch = sc['launch'] + st.get('args', [])
                 if launch != launched or st.get('relaunch'):
                     if pid:
                         self.wine.kill(pid)
                         time.sleep(0.5)
-                    self.wine.launch(launch)
-                    launched = launch
-                    time.sleep(sc.get('startup', 2))
-                    pid, records = self.wine.enumerate(sc['target'], os.path.join(self.raw, 'probe.jsonl'))
+                    for attempt in range(2):  # a program's very first start in a fresh prefix can fail to show
+                        self.wine.launch(launch)
+                        time.sleep(sc.get('startup', 2))
+                        pid, records = self.wine.enumerate(sc['target'], os.path.join(self.raw, 'probe.jsonl'))
+                        if pid is not None:
+                            break
                     if pid is None:
                         raise RuntimeError(f"no window {sc['target']}")
+                    launched = launch
                 stale = False
                 for a in st.get('actions', []):
                     if stale and ('click' in a or 'dclick' in a):  # a click needs the element boxes of the screen as it is now
@@ -104,9 +109,9 @@ class Capture:
             except Exception as err:  # one broken state must not stop the build; it is listed at the end
                 self.failed.append(f'{app}/{name}: {err}')
                 print(f'  {app}/{name}: FAILED {err}', flush=True)
-                if st.get('relaunch_on_fail', True) and pid:
+                if pid:
                     self.wine.kill(pid)
-                    pid, launched = None, None
+                pid, launched = None, None  # the next state starts from a fresh program
         if pid:
             self.wine.kill(pid)
             time.sleep(0.5)
@@ -119,6 +124,7 @@ def main():
     ap.add_argument('--display', required=True)
     ap.add_argument('--only', default='')
     ap.add_argument('--variants', type=int, default=len(VARIANTS))
+    ap.add_argument('--resume', action='store_true', help='keep samples already written; capture only the missing ones')
     a = ap.parse_args()
     with open(os.path.join(HERE, 'scenarios.json'), encoding='utf-8') as f:
         scenarios = json.load(f)['apps']
@@ -129,7 +135,7 @@ def main():
         sys.exit(f'apps without a split in scripts/dataset/apps/wine.json: {missing} (run apps.mjs first)')
     only = set(filter(None, a.only.split(',')))
     wine = Wine(a.work, a.display)
-    cap = Capture(wine, a.out, os.path.join(a.work, 'raw'), splits)
+    cap = Capture(wine, a.out, os.path.join(a.work, 'raw'), splits, a.resume)
     t0 = time.time()
     try:
         for theme, scale in VARIANTS[:a.variants]:

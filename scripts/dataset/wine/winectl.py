@@ -67,7 +67,7 @@ class Wine:
         deadline = time.time() + timeout
         while time.time() < deadline:
             r = self.run([winpath(os.path.join(self.build, 'wineinject.exe')), dll, target, winpath(out_path)], timeout=60, check=False)
-            if r.returncode == 0:
+            if r.returncode == 0 and os.path.exists(out_path):
                 with open(out_path, encoding='utf-8') as f:
                     return int(r.stdout.strip().splitlines()[-1]), [json.loads(line) for line in f if line.strip()]
             time.sleep(1)
