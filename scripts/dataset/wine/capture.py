@@ -139,6 +139,10 @@ def main():
     t0 = time.time()
     try:
         for theme, scale in VARIANTS[:a.variants]:
+            todo = [sc for sc in scenarios if not only or sc['app'] in only]
+            if a.resume and all(os.path.exists(os.path.join(a.out, sc['app'], f"{st['name']}_{theme}_{scale_name(scale)}.json"))
+                                for sc in todo for st in sc['states']):
+                continue  # nothing missing in this variant: no Wine restart
             print(f'== variant {theme} x{scale_name(scale)}', flush=True)
             wine.restart(scheme_reg(theme, scale))
             for sc in scenarios:
