@@ -9,7 +9,7 @@ import time
 
 from PIL import Image
 
-from sample import make_sample, strip_mnemonic
+from sample import drop_flat, make_sample, strip_mnemonic
 from schemes import VARIANTS, scheme_reg
 from winectl import Wine
 
@@ -101,7 +101,9 @@ class Capture:
                 if sample is None or not sample['elements']:
                     raise RuntimeError('no visible window or no element')
                 os.makedirs(os.path.join(self.out, app), exist_ok=True)
-                Image.open(shot).convert('RGB').crop(crop).save(os.path.join(self.out, app, name + '.png'))
+                image = Image.open(shot).convert('RGB').crop(crop)
+                drop_flat(image, sample)
+                image.save(os.path.join(self.out, app, name + '.png'))
                 with open(os.path.join(self.out, app, name + '.json'), 'w', encoding='utf-8') as f:
                     json.dump(sample, f, ensure_ascii=False)
                 self.written += 1

@@ -2,8 +2,11 @@
 screen holding the program's windows, and the visible elements in image pixels (issue 15 format)."""
 import re
 
+from PIL import ImageStat
+
 MARGIN = 0  # outside the windows the virtual desktop may still show pixels of a closed program
 MIN_SIDE = 3
+FLAT_STDDEV = 3  # a box with less pixel variation than this has nothing drawn in it (Wine left it blank)
 MAX_COVERED = 0.1  # an element more than this share under a higher window (menu, drop-down, dialog) is not visible
 
 
@@ -64,3 +67,15 @@ def make_sample(records, screen_w, screen_h, meta):
                   page=f"{meta['app']}/{meta['state']}", family='wine', app=meta['app'], split=meta['split'], state=meta['state'],
                   elements=visible_elements(records, crop))
     return crop, sample
+
+
+def drop_flat(image, sample):
+    """Removes elements whose box shows nothing (a flat region) — e.g. Wine's selected tab in high contrast, drawn blank —
+    and renumbers the rest. Returns how many were dropped."""
+    grey = image.convert('L')
+    keep = [e for e in sample['elements'] if max(ImageStat.Stat(grey.crop(e['box'])).stddev) >= FLAT_STDDEV]
+    dropped = len(sample['elements']) - len(keep)
+    for i, e in enumerate(keep):
+        e['id'] = i
+    sample['elements'] = keep
+    return dropped
