@@ -53,6 +53,7 @@ def act(wine, action, records):
 class Capture:
     def __init__(self, wine, out, raw, splits, resume=False):
         self.wine, self.out, self.raw, self.splits, self.resume = wine, out, raw, splits, resume
+        os.makedirs(raw, exist_ok=True)  # the enumerator cannot create the folder of its output file
         self.written = 0
         self.failed = []
 
