@@ -1,0 +1,34 @@
+// Writes scripts/dataset/apps/wine.json from scenarios.json: every app with its toolkit, description and split,
+// decided by issue 15's rule before any model sees the data: order the family's app ids by hex sha256(appId)
+// ascending; the first ceil(0.3 n) are "heldout", the rest "train".
+//   node scripts/dataset/wine/apps.mjs [--check]   (--check: fail when the committed file differs)
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const APPS_FILE = join(here, '..', 'apps', 'wine.json');
+
+export function splitByApp(appIds) {
+  const order = [...appIds].sort((a, b) => {
+    const ha = createHash('sha256').update(a).digest('hex');
+    const hb = createHash('sha256').update(b).digest('hex');
+    return ha < hb ? -1 : ha > hb ? 1 : 0;
+  });
+  const held = new Set(order.slice(0, Math.ceil(0.3 * order.length)));
+  return new Map(appIds.map((id) => [id, held.has(id) ? 'heldout' : 'train']));
+}
+
+export function appsList() {
+  const { apps } = JSON.parse(readFileSync(join(here, 'scenarios.json'), 'utf8'));
+  const split = splitByApp(apps.map((a) => a.app));
+  return apps.map((a) => ({ app: a.app, toolkit: a.toolkit, description: a.description, split: split.get(a.app) }));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = JSON.stringify(appsList(), null, 2) + '\n';
+  if (process.argv.includes('--check')) {
+    if (readFileSync(APPS_FILE, 'utf8') !== text) throw new Error(`${APPS_FILE} is stale: run node scripts/dataset/wine/apps.mjs`);
+  } else writeFileSync(APPS_FILE, text);
+}
