@@ -6,7 +6,7 @@
 //   node scripts/dataset/manifest.mjs [--data DIR] [--apps DIR] [--md FILE] [--json FILE] [--family NAME]...
 //   (npm run dataset:manifest; --family limits it to those families, default every family found)
 //
-// Defaults: --data $RPA_DATA_DIR/real-apps (else <repo>/.data/real-apps), --apps scripts/dataset/apps,
+// Defaults: --data $RPA_DATA_DIR/real-apps (else <repo>/.data/datasets/real-apps), --apps scripts/dataset/apps,
 // --md docs/DATASET.md, --json scripts/dataset/apps/manifest.json. Works with whatever families exist: a family
 // listed without samples shows 0 screens; samples of an app no list names are reported as unlisted, not dropped.
 import { readdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
@@ -136,7 +136,7 @@ export function renderMarkdown(manifest) {
 
 export function parseArgs(argv, env = process.env) {
   const args = {
-    dataDir: env.RPA_DATA_DIR ? join(env.RPA_DATA_DIR, 'real-apps') : join(repo, '.data', 'real-apps'),
+    dataDir: env.RPA_DATA_DIR ? join(env.RPA_DATA_DIR, 'real-apps') : join(repo, '.data', 'datasets', 'real-apps'),
     appsDir: join(here, 'apps'),
     md: join(repo, 'docs', 'DATASET.md'),
     json: join(here, 'apps', 'manifest.json'),

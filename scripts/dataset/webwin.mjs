@@ -11,7 +11,7 @@
 // state is applied to a freshly loaded page (a tab switched, a menu open, a dialog, disabled controls, a list
 // scrolled). Every state is rendered under every variant of VARIANTS (theme x scale x viewport).
 // Output: DIR/<app>/<state>_<theme>_<scale>.{png,json}, DIR = $RPA_DATA_DIR/real-apps/webwin (default
-// <repo>/.data/real-apps/webwin); an app's folder is emptied before it is rebuilt.
+// <repo>/.data/datasets/real-apps/webwin); an app's folder is emptied before it is rebuilt.
 // Themes: light; dark and hc where the framework has them (Fluent's webDarkTheme and teamsHighContrastTheme). Chromium's
 // forced colours were tried as a high-contrast theme for the CSS frameworks and dropped: they strip the box-shadows
 // that draw 98.css/xp.css borders and check boxes, so controls lose their outline — nothing like Windows' own.
@@ -55,7 +55,7 @@ export function variantsFor(toolkit) {
 }
 
 export function defaultOutDir(env = process.env) {
-  return env.RPA_DATA_DIR ? join(env.RPA_DATA_DIR, 'real-apps', FAMILY) : join(repo, '.data', 'real-apps', FAMILY);
+  return env.RPA_DATA_DIR ? join(env.RPA_DATA_DIR, 'real-apps', FAMILY) : join(repo, '.data', 'datasets', 'real-apps', FAMILY);
 }
 
 export function parseArgs(argv, env = process.env) {

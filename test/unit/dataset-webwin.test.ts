@@ -13,7 +13,7 @@ import { splitByAppHash } from '../../scripts/dataset/lib/split.mjs';
 
 test('webwin: output under $RPA_DATA_DIR/real-apps/webwin (else the repo .data), --app repeats, unknown arguments refused', () => {
   assert.equal(defaultOutDir({ RPA_DATA_DIR: '/d' }), join('/d', 'real-apps', 'webwin'));
-  assert.match(defaultOutDir({}), /\.data[/\\]real-apps[/\\]webwin$/);
+  assert.match(defaultOutDir({}), /\.data[/\\]datasets[/\\]real-apps[/\\]webwin$/);
   assert.deepEqual(parseArgs(['--app', 'a', '--app', 'b'], { RPA_DATA_DIR: '/d' }), { out: join('/d', 'real-apps', 'webwin'), apps: ['a', 'b'] });
   assert.equal(parseArgs(['--out', '/o'], {}).out, '/o');
   assert.throws(() => parseArgs(['--kind', 'x'], {}), /unknown/);

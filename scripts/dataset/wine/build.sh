@@ -3,16 +3,30 @@
 # Debian's Wine under our own Xvfb, ground truth from wineenum.dll injected into each program.
 #   bash scripts/dataset/wine/build.sh [--resume] [--only app,app] [--variants N]      (npm run dataset:wine)
 #   --resume keeps the prefix and the samples already written and captures only the missing ones.
-# Output: $RPA_DATA_DIR/real-apps/wine/<app>/<state>_<theme>_<scale>.{png,json} (default RPA_DATA_DIR: <repo>/.data)
+# Output: $RPA_DATA_DIR/real-apps/wine/<app>/<state>_<theme>_<scale>.{png,json} (default RPA_DATA_DIR: <repo>/.data/datasets)
 # Work files (prefix, binaries, raw enumerations): $RPA_DATA_DIR/wine-work (throwaway; recreated on every build).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
-data="${RPA_DATA_DIR:-$repo/.data}"
+data="${RPA_DATA_DIR:-$repo/.data/datasets}"
 work="$data/wine-work"
 out="$data/real-apps/wine"
 start=$(date +%s)
 resume=0
+# --help (the comment above) and a coded usage error before anything is installed, started or deleted
+for a in "$@"; do
+  case "$a" in
+    -h|--help) sed -n '2,7{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+  esac
+done
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --resume) ;;
+    --only|--variants) ((i + 1 < ${#args[@]})) || { echo "error[bad_argument]: ${args[i]} needs a value (see --help)" >&2; exit 2; }; i=$((i + 1)) ;;
+    *) echo "error[bad_argument]: unknown argument ${args[i]} (see --help)" >&2; exit 2 ;;
+  esac
+done
 if [[ "${1:-}" == "--resume" ]]; then resume=1; shift; fi
 
 # 1. Debian packages (too big for scripts/setup.sh and CI; this recipe installs what it needs)
