@@ -10,9 +10,12 @@
 #   chromium                      real headless browser for the status window tests
 #   openssl                       test PKI for the TLS broker tests
 #   python3                       the README's Python bot snippet is run by a test (stdlib only)
+#   at-spi2-core, python3-pyatspi, python3-gi, python3-pil, gtk-3-examples
+#                                 the AT-SPI dataset harvester's integration test (gtk3-widget-factory under Xvfb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3)
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3
+  at-spi2-core python3-pyatspi python3-gi python3-pil gtk-3-examples)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -11,7 +11,7 @@ repo="$(cd "$here/../../.." && pwd)"
 data="${RPA_DATA_DIR:-$repo/.data}"
 out="$data/real-apps/atspi"
 
-pkgs=(xvfb x11-utils xdotool imagemagick dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi gir1.2-atspi-2.0
+pkgs=(xvfb xdotool dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi gir1.2-atspi-2.0
   gir1.2-gtk-3.0 python3-pil gtk-3-examples gtk-4-examples adwaita-icon-theme gnome-themes-extra fonts-dejavu-core
   libreoffice-writer libreoffice-calc libreoffice-gtk3 gnome-calculator mousepad zenity gucharmap baobab evince
   file-roller)

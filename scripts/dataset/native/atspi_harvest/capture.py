@@ -1,7 +1,5 @@
-"""Screenshots of the X display (ImageMagick `import`) and the crop to the program's windows."""
-import subprocess
-
-from PIL import Image
+"""Screenshots of the X display (Pillow's ImageGrab over XCB) and the crop to the program's windows."""
+from PIL import ImageGrab
 
 from . import geometry
 
@@ -9,12 +7,7 @@ PAD = 12
 
 
 def screen_size(display):
-    out = subprocess.run(['xdpyinfo', '-display', display], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if 'dimensions:' in line:
-            w, h = line.split()[1].split('x')
-            return int(w), int(h)
-    raise RuntimeError('xdpyinfo: no dimensions')
+    return ImageGrab.grab(xdisplay=display).size
 
 
 def crop_rect(window_boxes, screen):
@@ -27,10 +20,6 @@ def crop_rect(window_boxes, screen):
 
 
 def grab(display, path, crop):
-    raw = path + '.full.png'
-    subprocess.run(['import', '-display', display, '-window', 'root', raw], check=True, timeout=30)
-    im = Image.open(raw).convert('RGB').crop(tuple(crop))
-    im.save(path, optimize=False)
-    import os
-    os.unlink(raw)
+    im = ImageGrab.grab(xdisplay=display).convert('RGB').crop(tuple(crop))
+    im.save(path)
     return im.size

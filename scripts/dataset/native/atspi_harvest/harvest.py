@@ -218,7 +218,7 @@ def stop(proc):
             pass
 
 
-def harvest_app(app_id, split, vspec, root, display):
+def harvest_app(app_id, split, vspec, root, display, main_only=False):
     spec = app_specs.APPS[app_id]
     v = variants.variant(vspec)
     out_dir = os.path.join(root, app_id)
@@ -236,6 +236,10 @@ def harvest_app(app_id, split, vspec, root, display):
             act.settle(spec.get('settle', 2.0))
             run = Run(app_id, spec, split, v, out_dir, display, run_name)
             run.app = app
+            if main_only:
+                run.snap('main')
+                total += run.count
+                continue
             run.explore(spec['explore'])
             for steps in spec.get('scripts', []):
                 run.script(steps)
@@ -254,6 +258,7 @@ def main():
     ap.add_argument('--apps-file', required=True)
     ap.add_argument('--only', default='')
     ap.add_argument('--variants', default='')
+    ap.add_argument('--main-only', action='store_true', help='only the first screen of each run (quick check)')
     a = ap.parse_args()
     display = os.environ['DISPLAY']
     listed = json.load(open(a.apps_file))
@@ -266,7 +271,7 @@ def main():
                              variants.DEFAULT_VARIANTS) if x]
         for vs in vlist:
             t0 = time.time()
-            n = harvest_app(app_id, entry['split'], vs, a.out, display)
+            n = harvest_app(app_id, entry['split'], vs, a.out, display, a.main_only)
             log('%s %s: %d screens in %.0f s' % (app_id, vs, n, time.time() - t0))
 
 

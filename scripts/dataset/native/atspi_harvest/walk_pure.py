@@ -114,7 +114,10 @@ def elements(wins, nodes, screen):
     for (table, _, _), r in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         if table in grids:
             continue
-        vb = geometry.visible_box(r['box'], r['clips'], r['covers'], screen)
+        # GTK 3 reports the cells of a tree shifted right by the expander column, so a row starts at its
+        # table's left edge (checked on the overlays: the row then covers its drawn expander and text).
+        row = [by_path[table]['box'][0]] + r['box'][1:] if by_path[table]['box'] else r['box']
+        vb = geometry.visible_box(row, r['clips'], r['covers'], screen)
         if vb is None:
             continue
         out.append(_element(vb, ('tree_item' if tree_tables[table] else 'list_item', None), r['name'], 'table cell'))
