@@ -3,20 +3,23 @@ in scripts/dataset/apps/atspi.json (with the split); test/unit/dataset-native.te
 
 Per app: cmd (argv), atspi (application name on the accessibility bus), toolkit, explore (automatic states:
 notebook tabs, menu-bar menus, scrolled views), scripts (named states reached by steps), variants (themes@scales).
+variants: themes@scales (default variants.DEFAULT_VARIANTS).
 Steps: ('action', role, name) does the first showing match's action; ('tab', name) selects a page tab;
 ('key', combo) sends keys with xdotool to the app's focused window; ('sleep', s); ('snap', state); ('escape',)."""
 
-LO_PROFILE = 'file:///tmp/rpa-atspi-lo-profile'
-
 LO_ENV = {'SAL_USE_VCLPLUGIN': 'gtk3'}
-LO_ARGS = ['--norestore', '--nologo', '--nofirststartwizard', '-env:UserInstallation=' + LO_PROFILE]
+
+
+def lo_args(app):  # a profile per app: two LibreOffice builds may run at once (separate displays)
+    return ['--norestore', '--nologo', '--nofirststartwizard', '-env:UserInstallation=file:///tmp/rpa-atspi-' + app]
 
 ZENITY = {'toolkit': 'gtk3', 'atspi': 'zenity'}
 
 
 def _menu_dialog(path, state):
     """Open a dialog through the menu bar by AT-SPI actions: path = [menu, item, ...]."""
-    steps = [('menu_path', path), ('sleep', 2.5), ('snap', state), ('escape',), ('sleep', 1.0)]
+    steps = [('menu_path', path), ('sleep', 2.5), ('snap', state), ('explore_tabs', state + '-tab'), ('escape',),
+             ('sleep', 1.0)]
     return steps
 
 
@@ -37,42 +40,11 @@ APPS = {
     'gtk3-demo': {
         'toolkit': 'gtk3', 'cmd': ['gtk3-demo'], 'atspi': 'gtk3-demo',
         'description': 'GTK 3 demo browser: tree of demos, source/info notebook, demo windows',
-        'explore': {'tabs': 4, 'menus': 0, 'scroll': True},
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
         'scripts': [],
         'runs': [(d, ['gtk3-demo', '--run=' + d]) for d in (
             'builder', 'dialog', 'assistant', 'list_store', 'tree_store', 'editable_cells', 'spinbutton',
-            'sizegroup', 'search_entry', 'combobox', 'menus', 'expander', 'infobar', 'flowbox', 'listbox',
-            'sidebar', 'stack', 'revealer', 'textview')],
-    },
-    'gtk4-widget-factory': {
-        'toolkit': 'gtk4', 'cmd': ['gtk4-widget-factory'], 'atspi': 'gtk4-widget-factory',
-        'description': 'GTK 4 widget factory: every standard GTK 4 widget on three pages',
-        'explore': {'tabs': 12, 'menus': 0, 'scroll': False},
-        'scripts': [
-            [('action', 'radio button', 'Page 2'), ('sleep', 1), ('snap', 'page2')],
-            [('action', 'radio button', 'Page 3'), ('sleep', 1), ('snap', 'page3')],
-        ],
-    },
-    'gtk4-demo': {
-        'toolkit': 'gtk4', 'cmd': ['gtk4-demo'], 'atspi': 'gtk4-demo',
-        'description': 'GTK 4 demo browser and a few demo windows',
-        'explore': {'tabs': 4, 'menus': 0, 'scroll': True},
-        'scripts': [],
-        'runs': [(d, ['gtk4-demo', '--run=' + d]) for d in ('dialog', 'assistant', 'listbox', 'spinbutton',
-                                                         'sizegroup', 'expander', 'infobar', 'builder')],
-    },
-    'gnome-calculator': {
-        'toolkit': 'gtk4', 'cmd': ['gnome-calculator'], 'atspi': 'gnome-calculator',
-        'description': 'GNOME Calculator (GTK 4 / libadwaita): basic, advanced, financial, programming modes',
-        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
-        'scripts': [],
-        'runs': [(m, ['gnome-calculator', '--mode=' + m]) for m in ('basic', 'advanced', 'financial', 'programming')],
-    },
-    'baobab': {
-        'toolkit': 'gtk4', 'cmd': ['baobab'], 'atspi': 'baobab',
-        'description': 'Disk Usage Analyzer (GTK 4 / libadwaita): device list, header bar',
-        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
-        'scripts': [],
+            'search_entry', 'combobox', 'infobar', 'listbox', 'sidebar')],
     },
     'mousepad': {
         'toolkit': 'gtk3', 'cmd': ['mousepad'], 'atspi': 'mousepad',
@@ -109,6 +81,7 @@ APPS = {
     'zenity': dict(ZENITY, **{
         'cmd': ['zenity', '--question', '--text=Save changes?'],
         'description': 'Zenity dialogs (GTK 3): forms, list, question, entry, scale, calendar, progress, file',
+        'variants': ['light@1', 'dark@1.25', 'highcontrast@2', 'highcontrast-inverse@1', 'dark@1'],
         'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
         'scripts': [],
         'runs': [(('%s%d' % (r[1][2:], i)), r) for i, r in enumerate([
@@ -134,10 +107,10 @@ APPS = {
         ])],
     }),
     'libreoffice-writer': {
-        'toolkit': 'libreoffice', 'cmd': ['soffice', '--writer'] + LO_ARGS, 'atspi': 'soffice', 'env': LO_ENV,
+        'toolkit': 'libreoffice', 'cmd': ['soffice', '--writer'] + lo_args('writer'), 'atspi': 'soffice', 'env': LO_ENV,
         'description': 'LibreOffice Writer (VCL gtk3 plugin): main window, menus, Character/Table/Page/Options dialogs',
-        'explore': {'tabs': 0, 'menus': 11, 'scroll': False},
-        'startup': 25,
+        'explore': {'tabs': 0, 'menus': 3, 'scroll': False},
+        'startup': 25, 'only_dialogs': True,
         'scripts': [
             _menu_dialog(['Format', 'Character...'], 'format-character'),
             _menu_dialog(['Format', 'Paragraph...'], 'format-paragraph'),
@@ -150,10 +123,10 @@ APPS = {
         ],
     },
     'libreoffice-calc': {
-        'toolkit': 'libreoffice', 'cmd': ['soffice', '--calc'] + LO_ARGS, 'atspi': 'soffice', 'env': LO_ENV,
+        'toolkit': 'libreoffice', 'cmd': ['soffice', '--calc'] + lo_args('calc'), 'atspi': 'soffice', 'env': LO_ENV,
         'description': 'LibreOffice Calc (VCL gtk3 plugin): main window, menus, Format Cells/Sort/Options dialogs',
-        'explore': {'tabs': 0, 'menus': 11, 'scroll': False},
-        'startup': 25,
+        'explore': {'tabs': 0, 'menus': 3, 'scroll': False},
+        'startup': 25, 'only_dialogs': True,
         'scripts': [
             _menu_dialog(['Format', 'Cells...'], 'format-cells'),
             _menu_dialog(['Data', 'Sort...'], 'sort'),
@@ -161,5 +134,67 @@ APPS = {
             _menu_dialog(['Format', 'Conditional', 'Condition...'], 'conditional'),
             _menu_dialog(['Tools', 'Options...'], 'tools-options'),
         ],
+    },
+    'geany': {
+        'toolkit': 'gtk3', 'cmd': ['geany', '--no-msgwin', '-c', '/tmp/rpa-atspi-geany'], 'atspi': 'geany',
+        'description': 'Geany editor (GTK 3): menu bar, toolbar, sidebar tabs, preferences dialog with notebooks',
+        'explore': {'tabs': 4, 'menus': 9, 'scroll': False},
+        'scripts': [
+            [('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+             ('explore_tabs', 'preferences-tab'), ('escape',)],
+            [('key', 'ctrl+shift+f'), ('sleep', 1.5), ('snap', 'find-in-files'), ('escape',)],
+        ],
+    },
+    'galculator': {
+        'toolkit': 'gtk3', 'cmd': ['galculator'], 'atspi': 'galculator',
+        'description': 'galculator (GTK 3): calculator keys, menus, preferences',
+        'type_override': {'toggle': 'button'},  # its keys are GtkToggleButtons drawn and used as push buttons
+        'explore': {'tabs': 0, 'menus': 5, 'scroll': False},
+        'scripts': [[('key', 'ctrl+s'), ('sleep', 1), ('snap', 'scientific')],
+                    [('key', 'ctrl+p'), ('sleep', 1), ('snap', 'paper')]],
+    },
+    'dconf-editor': {
+        'toolkit': 'gtk3', 'cmd': ['dconf-editor'], 'atspi': 'dconf-editor',
+        'description': 'dconf Editor (GTK 3 / libhandy): schema list, key editor',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [],
+    },
+    'gnome-system-monitor': {
+        'toolkit': 'gtk3', 'cmd': ['gnome-system-monitor'], 'atspi': 'gnome-system-monitor',
+        'description': 'GNOME System Monitor (GTK 3): process tree table with column headers, resources, file systems',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [[('action', 'radio button', 'Resources'), ('sleep', 1.5), ('snap', 'resources')],
+                    [('action', 'radio button', 'File Systems'), ('sleep', 1.5), ('snap', 'file-systems')]],
+    },
+    'transmission-gtk': {
+        'toolkit': 'gtk3', 'cmd': ['transmission-gtk'], 'atspi': 'transmission-gtk',
+        'description': 'Transmission BitTorrent client (GTK 3): menus, toolbar, preferences notebook',
+        'explore': {'tabs': 0, 'menus': 5, 'scroll': False},
+        'scripts': [[('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'synaptic': {
+        'toolkit': 'gtk3', 'cmd': ['synaptic'], 'atspi': 'synaptic',
+        'description': 'Synaptic package manager (GTK 3): package tree table, filters, menus, settings dialogs',
+        'explore': {'tabs': 0, 'menus': 6, 'scroll': True}, 'startup': 30,
+        'scripts': [[('menu_path', ['Settings', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'meld': {
+        'toolkit': 'gtk3', 'cmd': ['meld'], 'atspi': 'meld',
+        'description': 'Meld diff viewer (GTK 3, Python): new-comparison page, file choosers, preferences',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [[('action', 'radio button', 'Directory comparison'), ('sleep', 1), ('snap', 'directory')],
+                    [('action', 'radio button', 'Version control view'), ('sleep', 1), ('snap', 'vc')]],
+    },
+    'xfce4-settings': {
+        'toolkit': 'gtk3', 'cmd': ['xfce4-appearance-settings'], 'atspi': 'xfce4-appearance-settings',
+        'description': 'Xfce settings dialogs (GTK 3): appearance, mouse, keyboard, display, window manager',
+        'explore': {'tabs': 5, 'menus': 0, 'scroll': True},
+        'scripts': [],
+        'runs': [(n, [c]) for n, c in (('appearance', 'xfce4-appearance-settings'),
+                                       ('mouse', 'xfce4-mouse-settings'), ('keyboard', 'xfce4-keyboard-settings'),
+                                       ('accessibility', 'xfce4-accessibility-settings'),
+                                       ('mime', 'xfce4-mime-settings'))],
     },
 }

@@ -6,16 +6,16 @@ import sys
 from . import geometry, roles
 
 
-def _elements(wins, nodes, screen):
+def _elements(wins, nodes, screen, welded):
     from . import walk_pure
-    return walk_pure.elements(wins, nodes, screen)
+    return walk_pure.elements(wins, nodes, screen, welded)
 
 
 def call(fn, args):
     if fn == 'classify':
         r = roles.classify(args['role'], args.get('name', ''), set(args.get('states', [])), args.get('width', 10),
                            args.get('height', 10), args.get('parent_role', ''), args.get('in_open_menu', False),
-                           args.get('expandable_rows', False))
+                           args.get('expandable_rows', False), args.get('image'))
         return None if r is None else {'type': r[0], 'checked': r[1]}
     if fn == 'visible_box':
         return geometry.visible_box(*args)
@@ -24,7 +24,7 @@ def call(fn, args):
     if fn == 'elements':
         for n in args['nodes']:
             n['states'] = set(n.get('states', []))
-        return _elements(args['wins'], args['nodes'], args['screen'])
+        return _elements(args['wins'], args['nodes'], args['screen'], args.get('welded', False))
     raise ValueError('unknown fn ' + fn)
 
 

@@ -17,6 +17,9 @@ import pyatspi
 from . import act, apps as app_specs, capture, variants, walk
 
 
+DIALOG_ROLES = {'dialog', 'alert', 'file chooser'}
+
+
 def log(*a):
     print('[atspi]', *a, file=sys.stderr, flush=True)
 
@@ -62,11 +65,17 @@ class Run:
         self.count = 0
 
     def snap(self, state):
-        wins, nodes = walk.walk(self.app, self.v['factor'])
+        wins, nodes = walk.walk(self.app, self.v['factor'], self.spec['toolkit'] != 'gtk4')
+        if self.spec.get('only_dialogs'):  # LibreOffice: the main window's boxes do not match its pixels
+            keep = {w['index'] for w in wins if w['role'] in DIALOG_ROLES}
+            wins = [w for w in wins if w['index'] in keep]
+            nodes = [n for n in nodes if n['window'] in keep]
         if not wins:
+            log('  skip', state, '(no window)')
             return
         screen = [0, 0, *capture.screen_size(self.display)]
-        els = walk.elements(wins, nodes, screen)
+        els = walk.elements(wins, nodes, screen, welded=self.spec['toolkit'] == 'libreoffice',
+                            role_override=self.spec.get('type_override'))
         sig = json.dumps(sorted((e['type'], e['box']) for e in els))
         if sig == self.last_sig or not els:
             log('  skip', state, '(unchanged)' if els else '(no elements)')
@@ -267,7 +276,7 @@ def main():
         app_id = entry['app']
         if only and app_id not in only:
             continue
-        vlist = [x for x in (a.variants.split(',') if a.variants else entry.get('variants') or
+        vlist = [x for x in (a.variants.split(',') if a.variants else app_specs.APPS[app_id].get('variants') or
                              variants.DEFAULT_VARIANTS) if x]
         for vs in vlist:
             t0 = time.time()

@@ -19,26 +19,34 @@ MENU_ITEM_ROLES = {'menu item', 'check menu item', 'radio menu item', 'tearoff m
 LIST_CONTAINERS = {'list', 'list box', 'table', 'tree table', 'tree'}
 
 
-def is_icon_only(name, width, height):
-    """A push button shows no text when it has no name, or when its box is about square yet its name is
-    longer than what fits a square key ('7', '+', 'OK' are drawn; 'Close', 'Bold' are tooltips of icons)."""
+def is_icon_only(name, width, height, image=None, in_toolbar=False):
+    """A push button shows no text when it has no name. Otherwise, when the source says whether it holds an image
+    (AT-SPI Image interface, GTK 3): an image in an about-square box is an icon (its name is a tooltip), no image
+    means its text is drawn ('Copy', '7'). Without that, an about-square box whose name is longer than what
+    fits a square key is an icon ('7', '+', 'OK' are drawn; 'Close', 'Bold' are tooltips of icons)."""
     label = (name or '').strip()
     if not label:
         return True
+    if in_toolbar:  # GTK 3 tool buttons draw their icon only; the name is the tooltip
+        return width < 1.6 * height
+    if image:
+        return width < 1.6 * height
     return width < 1.6 * height and len(label) > 2
 
 
-def classify(role, name, states, width, height, parent_role, in_open_menu=False, expandable_rows=False):
+def classify(role, name, states, width, height, parent_role, in_open_menu=False, expandable_rows=False, image=None,
+             in_toolbar=False):
     """Map one accessible to (type, checked) or None.
     role/parent_role: pyatspi getRoleName() strings; states: set of lower-case state names;
     in_open_menu: an ancestor is a showing popup 'menu' (not a menu bar);
-    expandable_rows: for table cells, the containing tree table has expandable rows (a tree, not a list)."""
+    expandable_rows: for table cells, the containing tree table has expandable rows (a tree, not a list);
+    image: True/False when the source tells whether a button holds an image, None when it does not."""
     checked = ('checked' in states) or ('pressed' in states)
     if role == 'push button':
-        return ('icon_button' if is_icon_only(name, width, height) else 'button', None)
+        return ('icon_button' if is_icon_only(name, width, height, image, in_toolbar) else 'button', None)
     if role in ('toggle button', 'switch', 'push button menu', 'toggle button menu'):
         if role == 'push button menu':  # a menu button opens a popup: a button to the user
-            return ('icon_button' if is_icon_only(name, width, height) else 'button', None)
+            return ('icon_button' if is_icon_only(name, width, height, image, in_toolbar) else 'button', None)
         return ('toggle', checked)
     if role == 'check box':
         return ('checkbox', checked)
@@ -86,7 +94,7 @@ def main():
         q = json.loads(line)
         r = classify(q['role'], q.get('name', ''), set(q.get('states', [])), q.get('width', 10),
                      q.get('height', 10), q.get('parent_role', ''), q.get('in_open_menu', False),
-                     q.get('expandable_rows', False))
+                     q.get('expandable_rows', False), q.get('image'))
         print(json.dumps({'type': r[0] if r else None, 'checked': r[1] if r else None}))
 
 

@@ -15,10 +15,10 @@ THEMES = {
 SCALES = {
     '1': {'env': {}, 'scale': 1, 'factor': 1},
     '1.25': {'env': {'GDK_DPI_SCALE': '1.25', 'SAL_FORCEDPI': '120'}, 'scale': 1.25, 'factor': 1},
-    '2': {'env': {'GDK_SCALE': '2', 'SAL_FORCEDPI': '192'}, 'scale': 2, 'factor': 2},
+    '2': {'env': {'GDK_SCALE': '2'}, 'scale': 2, 'factor': 2},
 }
 
-DEFAULT_VARIANTS = ['light@1', 'dark@1', 'highcontrast@1', 'light@1.25', 'dark@2', 'highcontrast-inverse@1.25']
+DEFAULT_VARIANTS = ['light@1', 'dark@1.25', 'highcontrast@2']
 
 
 def variant(spec):

@@ -31,8 +31,10 @@ def _box(acc):
     return geometry.from_extents(e.x, e.y, e.width, e.height)
 
 
-def walk(app, scale=1):
-    """Every showing accessible of `app` with its ancestry. `scale`: factor from AT-SPI coordinates to pixels."""
+def walk(app, scale=1, need_showing=True):
+    """Every showing accessible of `app` with its ancestry. `scale`: factor from AT-SPI coordinates to pixels.
+    need_showing=False: GTK 4.8 never sets SHOWING below the window, so VISIBLE plus a non-empty box inside its
+    parents' boxes has to do (see README: what the overlays showed for GTK 4)."""
     nodes = []
     wins = []
     for wi, win in enumerate(app):
@@ -44,11 +46,11 @@ def walk(app, scale=1):
             continue
         box = [int(round(v * scale)) for v in box]
         wins.append({'index': wi, 'role': win.getRoleName(), 'box': box, 'name': win.name or ''})
-        _walk(win, wi, [], [box], nodes, scale, '%d' % wi)
+        _walk(win, wi, [], [box], nodes, scale, '%d' % wi, need_showing)
     return wins, nodes
 
 
-def _walk(acc, wi, ancestors, clips, out, scale, path):
+def _walk(acc, wi, ancestors, clips, out, scale, path, need_showing=True):
     if len(out) >= MAX_NODES:
         return
     try:
@@ -57,12 +59,19 @@ def _walk(acc, wi, ancestors, clips, out, scale, path):
     except Exception:
         return
     st = _states(acc)
-    if 'showing' not in st or 'visible' not in st:
+    if 'visible' not in st or (need_showing and 'showing' not in st):
         return
     box = _box(acc)
     if box is not None and scale != 1:
         box = [int(round(v * scale)) for v in box]
-    node = {'path': path, 'role': role, 'name': name, 'states': st, 'box': box, 'window': wi,
+    image = None
+    if role in ('push button', 'push button menu'):
+        try:
+            sz = acc.queryImage().getImageSize()
+            image = sz[0] > 0 and sz[1] > 0
+        except Exception:
+            image = None
+    node = {'path': path, 'image': image, 'role': role, 'name': name, 'states': st, 'box': box, 'window': wi,
             'parent_role': ancestors[-1]['role'] if ancestors else '', 'ancestors': [a['path'] for a in ancestors],
             'ancestor_roles': [a['role'] for a in ancestors], 'clips': list(clips)}
     out.append(node)
@@ -79,6 +88,6 @@ def _walk(acc, wi, ancestors, clips, out, scale, path):
         except Exception:
             continue
         if c is not None:
-            _walk(c, wi, ancestors + [node], sub_clips, out, scale, '%s.%d' % (path, i))
+            _walk(c, wi, ancestors + [node], sub_clips, out, scale, '%s.%d' % (path, i), need_showing)
 
 

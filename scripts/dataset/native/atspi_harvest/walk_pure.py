@@ -51,8 +51,35 @@ def window_covers(wins):
     return above
 
 
-def elements(wins, nodes, screen):
-    """Nodes -> elements [{box, type, checked?, text?, role}] in screen pixels, visible parts only."""
+COMBO_PARTS = {'text', 'toggle button', 'menu', 'window', 'list', 'scroll pane'}
+
+
+def welded_combos(nodes):
+    """LibreOffice's gtk3 plugin shows a drop-down list box as a 'filler' holding an unnamed 'toggle button'
+    (and an entry for a combo box with text), with no 'combo box' role. Such a filler is the dropdown: its box
+    is the drawn control (checked on the overlays). Returns the set of those fillers' paths."""
+    kids = {}
+    for n in nodes:
+        if n['ancestors']:
+            kids.setdefault(n['ancestors'][-1], []).append(n)
+    out = set()
+    for n in nodes:
+        if n['role'] != 'filler' or n['path'] not in kids:
+            continue
+        ch = kids[n['path']]
+        toggles = [c for c in ch if c['role'] == 'toggle button' and not c['name']]
+        if len(toggles) == 1 and all(c['role'] in COMBO_PARTS for c in ch):
+            out.add(n['path'])
+    return out
+
+
+def elements(wins, nodes, screen, welded=False, role_override=None):
+    """Nodes -> elements [{box, type, checked?, text?, role}] in screen pixels, visible parts only.
+    welded: the source draws drop-downs as a filler + toggle button (LibreOffice's gtk3 plugin).
+    role_override: {type: type} for an app whose widgets are drawn as another type (galculator's keys are
+    GtkToggleButtons that never stay down: drawn and used as buttons)."""
+    role_override = role_override or {}
+    combos = welded_combos(nodes) if welded else set()
     covers = open_menu_covers(nodes) + floating_covers(nodes)
     menu_covers = {p for p, _ in open_menu_covers(nodes)}
     above = window_covers(wins)
@@ -93,11 +120,18 @@ def elements(wins, nodes, screen):
             continue
         if role == 'table cell':
             continue  # grids (character maps, spreadsheets) are not list rows
-        if role == 'push button' and n['parent_role'] in ('tree table', 'table'):
+        if n['path'] in combos:
+            kind = ('dropdown', None)
+            leaf_paths.add(n['path'])
+            role = 'combo box (filler + toggle button)'
+        elif role == 'push button' and n['parent_role'] in ('tree table', 'table'):
             kind = ('header_item', None)
         else:
             w, h = n['box'][2] - n['box'][0], n['box'][3] - n['box'][1]
-            kind = roles.classify(role, n['name'], n['states'], w, h, n['parent_role'], in_menu)
+            kind = roles.classify(role, n['name'], n['states'], w, h, n['parent_role'], in_menu, image=n.get('image'),
+                                  in_toolbar='tool bar' in n.get('ancestor_roles', [])[-3:])
+            if kind and kind[0] in role_override:
+                kind = (role_override[kind[0]], None)
         if role in roles.LEAF_ROLES:
             leaf_paths.add(n['path'])
         if kind is None:
@@ -108,7 +142,7 @@ def elements(wins, nodes, screen):
         out.append(_element(vb, kind, n['name'], role))
     tree_tables, grids = {}, set()
     for (table, _, _), r in rows.items():
-        tree_tables[table] = tree_tables.get(table, False) or r['expandable'] or by_path[table]['role'] == 'tree table'
+        tree_tables[table] = tree_tables.get(table, False) or r['expandable']  # a tree only if a row expands
         if r['cells'] > MAX_ROW_CELLS:
             grids.add(table)
     for (table, _, _), r in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1])):
