@@ -62,6 +62,9 @@ test('AT-SPI role -> type: every role the brief names', { skip: noPython }, () =
     [{ role: 'push button', name: '', width: 34, height: 34 }, 'icon_button', null],
     [{ role: 'push button', name: 'Close', width: 34, height: 30 }, 'icon_button', null], // a tooltip name, icon drawn
     [{ role: 'push button', name: '7', width: 60, height: 50 }, 'button', null], // calculator key: its text is drawn
+    [{ role: 'push button', name: 'Copy', width: 50, height: 34, image: false }, 'button', null], // GTK 3: no image, text drawn
+    [{ role: 'push button', name: 'New', width: 34, height: 34, image: false, in_toolbar: true }, 'icon_button', null],
+    [{ role: 'push button', name: 'Open', width: 90, height: 34, in_toolbar: true }, 'button', null], // icon + text
     [{ role: 'check box', name: 'Wrap', states: ['checked'] }, 'checkbox', true],
     [{ role: 'check box', name: 'Wrap', states: [] }, 'checkbox', false],
     [{ role: 'radio button', name: 'A', states: ['checked'] }, 'radio', true],
@@ -100,13 +103,14 @@ test('AT-SPI role -> type: every role the brief names', { skip: noPython }, () =
 
 test('visibility: clipped to the screen and viewports, dropped or clipped under covers', { skip: noPython }, () => {
   const screen = [0, 0, 1000, 800];
-  const [inView, scrolledOut, underMenu, halfUnder, cornerUnder, offScreen] = py([
+  const [inView, scrolledOut, underMenu, halfUnder, cornerUnder, offScreen, grazed] = py([
     { fn: 'visible_box', args: [[10, 10, 110, 40], [[0, 0, 500, 500]], [], screen] },
     { fn: 'visible_box', args: [[10, 600, 110, 640], [[0, 0, 500, 500]], [], screen] },
     { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[0, 0, 200, 200]], screen] },
     { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[0, 0, 200, 20]], screen] },
-    { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[100, 30, 200, 200]], screen] },
+    { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[60, 20, 200, 200]], screen] },
     { fn: 'visible_box', args: [[990, 10, 1200, 40], [], [], screen] },
+    { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[100, 30, 200, 200]], screen] },
   ]);
   assert.deepEqual(inView, [10, 10, 110, 40]);
   assert.equal(scrolledOut, null);
@@ -114,6 +118,7 @@ test('visibility: clipped to the screen and viewports, dropped or clipped under 
   assert.deepEqual(halfUnder, [10, 20, 110, 40]); // a cover along one side: the rest stays
   assert.equal(cornerUnder, null); // the rest is not a rectangle
   assert.deepEqual(offScreen, [990, 10, 1000, 40]);
+  assert.deepEqual(grazed, [10, 10, 110, 40]); // a popup's border over 3 % of it leaves it whole
 });
 
 test('elements: an open menu hides what is under it, its items stay; list rows are the union of their cells', { skip: noPython }, () => {
@@ -140,4 +145,22 @@ test('elements: an open menu hides what is under it, its items stay; list rows a
   assert.equal(byText['Under the menu'], undefined, 'covered by the open menu');
   assert.equal(byText['Beside the menu']?.type, 'button');
   assert.deepEqual(byText['report.odt'], { type: 'list_item', box: [300, 200, 700, 220], role: 'table cell', text: 'report.odt' });
+});
+
+test('elements: LibreOffice drop-downs (a filler holding an unnamed toggle button) are one dropdown', { skip: noPython }, () => {
+  const n = (path: string, role: string, box: number[], ancestors: string[], parent_role: string, name = '') =>
+    ({ path, role, name, states: ['showing', 'visible', 'editable'], box, window: 0, parent_role, ancestors, clips: [[0, 0, 800, 600]] });
+  const nodes = [
+    n('0', 'dialog', [0, 0, 800, 600], [], ''),
+    n('0.0', 'filler', [100, 50, 400, 84], ['0'], 'dialog'),
+    n('0.0.0', 'toggle button', [100, 50, 400, 84], ['0', '0.0'], 'filler'),
+    n('0.1', 'filler', [100, 100, 400, 134], ['0'], 'dialog'),
+    n('0.1.0', 'text', [100, 100, 366, 134], ['0', '0.1'], 'filler'),
+    n('0.1.1', 'toggle button', [366, 100, 400, 134], ['0', '0.1'], 'filler'),
+    n('0.2', 'toggle button', [500, 50, 540, 84], ['0'], 'dialog', 'Bold'),
+  ];
+  const run = (welded: boolean) => (py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'dialog', box: [0, 0, 800, 600] }], nodes, screen: [0, 0, 800, 600], welded } }])[0] as
+    { type: string; box: number[] }[]).map((e) => `${e.type} ${e.box.join(',')}`).sort();
+  assert.deepEqual(run(true), ['dropdown 100,100,400,134', 'dropdown 100,50,400,84', 'toggle 500,50,540,84']);
+  assert.deepEqual(run(false), ['text_input 100,100,366,134', 'toggle 100,50,400,84', 'toggle 366,100,400,134', 'toggle 500,50,540,84'].sort());
 });

@@ -15,7 +15,7 @@ def call(fn, args):
     if fn == 'classify':
         r = roles.classify(args['role'], args.get('name', ''), set(args.get('states', [])), args.get('width', 10),
                            args.get('height', 10), args.get('parent_role', ''), args.get('in_open_menu', False),
-                           args.get('expandable_rows', False), args.get('image'))
+                           args.get('expandable_rows', False), args.get('image'), args.get('in_toolbar', False))
         return None if r is None else {'type': r[0], 'checked': r[1]}
     if fn == 'visible_box':
         return geometry.visible_box(*args)

@@ -1,6 +1,7 @@
 """Box geometry for the harvester. Pure. Boxes are [x1, y1, x2, y2] (x2/y2 exclusive), integers."""
 
 MIN_SIDE = 4  # a box thinner than this is not a visible control
+GRAZE = 0.05  # a cover over less than this share of a box leaves it whole (a popup's shadow or border)
 
 
 def from_extents(x, y, w, h):
@@ -29,7 +30,7 @@ def subtract(box, cover, keep_min=0.5):
     box's area (a cover along one side: clip to the rest). Returns the box unchanged when not covered, None
     when covered too much or when the uncovered part is not a rectangle (a cover in the middle or a corner)."""
     i = intersect(box, cover)
-    if i is None:
+    if i is None or area(i) < GRAZE * area(box):
         return box
     x1, y1, x2, y2 = box
     full_w = i[0] <= x1 and i[2] >= x2

@@ -183,13 +183,13 @@ class Run:
 
     def menu_path(self, path):
         items = self.menubar_items()
-        node = next((m for m in items if (m.name or '').replace('~', '') == path[0]), None)
+        node = next((m for m in items if label_key(m.name) == label_key(path[0])), None)
         if node is None:
             return False
         act.do_action(node)
         act.settle(1.0)
         for label in path[1:]:
-            hits = [c for c in act.find_all(node, lambda a, r, n: n.replace('~', '') == label
+            hits = [c for c in act.find_all(node, lambda a, r, n: label_key(n) == label_key(label)
                                             and r in ('menu item', 'menu', 'check menu item', 'radio menu item'))]
             if not hits:
                 return False
@@ -197,6 +197,11 @@ class Run:
             act.do_action(node)
             act.settle(1.0)
         return True
+
+
+def label_key(s):
+    """A menu label without mnemonics and ellipses ('~Format', '_Preferences…' -> 'format', 'preferences')."""
+    return re.sub(r'[~_.…\s]', '', (s or '')).lower()
 
 
 def slug(s):

@@ -29,8 +29,8 @@ def is_icon_only(name, width, height, image=None, in_toolbar=False):
         return True
     if in_toolbar:  # GTK 3 tool buttons draw their icon only; the name is the tooltip
         return width < 1.6 * height
-    if image:
-        return width < 1.6 * height
+    if image is not None:
+        return bool(image) and width < 1.6 * height
     return width < 1.6 * height and len(label) > 2
 
 
@@ -82,21 +82,3 @@ def classify(role, name, states, width, height, parent_role, in_open_menu=False,
         return ('header_item', None)
     return None
 
-
-def main():
-    """Read JSON lines {role,name,states,width,height,parent_role,in_open_menu?,expandable_rows?} on stdin,
-    print one JSON line {type, checked} per input (type null = not an element). Used by the node test."""
-    import json
-    import sys
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        q = json.loads(line)
-        r = classify(q['role'], q.get('name', ''), set(q.get('states', [])), q.get('width', 10),
-                     q.get('height', 10), q.get('parent_role', ''), q.get('in_open_menu', False),
-                     q.get('expandable_rows', False), q.get('image'))
-        print(json.dumps({'type': r[0] if r else None, 'checked': r[1] if r else None}))
-
-
-if __name__ == '__main__':
-    main()

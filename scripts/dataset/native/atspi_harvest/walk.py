@@ -9,7 +9,7 @@ from .walk_pure import elements  # noqa: F401  (re-exported)
 SKIP_SUBTREE = {'document text', 'document frame', 'document spreadsheet', 'document presentation',
                 'document web', 'document email', 'scroll bar', 'terminal', 'canvas'}
 CLIP_ROLES = {'scroll pane', 'viewport', 'frame', 'dialog', 'window', 'alert', 'file chooser', 'tree table',
-              'table', 'list', 'list box', 'page tab list', 'menu', 'popup menu', 'tool bar'}
+              'table', 'list', 'list box', 'page tab list', 'tool bar'}  # not 'menu': a menu-bar entry's box is its title
 MAX_NODES = 12000
 MAX_CHILDREN = 600
 
