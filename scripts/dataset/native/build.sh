@@ -43,5 +43,6 @@ for ((j = 0; j < jobs; j++)); do
 done
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
-echo "== samples: $(find "$out" -name '*.json' | wc -l) screens under $out"
+echo "== samples under $out"
+node "$here/manifest.mjs" "$out"
 exit $rc
