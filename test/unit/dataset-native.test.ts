@@ -61,6 +61,8 @@ test('AT-SPI role -> type: every role the brief names', { skip: noPython }, () =
     [{ role: 'push button', name: 'Save changes', width: 120, height: 34 }, 'button', null],
     [{ role: 'push button', name: '', width: 34, height: 34 }, 'icon_button', null],
     [{ role: 'push button', name: 'Close', width: 34, height: 30 }, 'icon_button', null], // a tooltip name, icon drawn
+    [{ role: 'push button', name: 'Minimize', width: 34, height: 30, image: false }, 'icon_button', null], // header-bar button
+    [{ role: 'push button', name: 'Add', width: 54, height: 34, image: false }, 'button', null],
     [{ role: 'push button', name: '7', width: 60, height: 50 }, 'button', null], // calculator key: its text is drawn
     [{ role: 'push button', name: 'Copy', width: 50, height: 34, image: false }, 'button', null], // GTK 3: no image, text drawn
     [{ role: 'push button', name: 'New', width: 34, height: 34, image: false, in_toolbar: true }, 'icon_button', null],

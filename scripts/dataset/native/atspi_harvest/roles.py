@@ -19,19 +19,24 @@ MENU_ITEM_ROLES = {'menu item', 'check menu item', 'radio menu item', 'tearoff m
 LIST_CONTAINERS = {'list', 'list box', 'table', 'tree table', 'tree'}
 
 
+def text_fits(name, width, height):
+    """Could the name be drawn as text inside the box? A character is about 0.2 of a button's height wide
+    (font ~ half the height), plus padding; scale-free because both grow with the scale."""
+    return width >= len(name) * 0.2 * height + 0.3 * height
+
+
 def is_icon_only(name, width, height, image=None, in_toolbar=False):
-    """A push button shows no text when it has no name. Otherwise, when the source says whether it holds an image
-    (AT-SPI Image interface, GTK 3): an image in an about-square box is an icon (its name is a tooltip), no image
-    means its text is drawn ('Copy', '7'). Without that, an about-square box whose name is longer than what
-    fits a square key is an icon ('7', '+', 'OK' are drawn; 'Close', 'Bold' are tooltips of icons)."""
+    """A push button shows no text when it has no name; a tool-bar button about square draws its icon only (the
+    name is its tooltip); a button holding an image (GTK 3 Image interface) in an about-square box is an icon;
+    otherwise it is an icon when its name could not be drawn inside its box ('Minimize' in a 34x30 header-bar
+    button), and a text button when it could ('Copy', 'OK', a calculator's '7')."""
     label = (name or '').strip()
     if not label:
         return True
-    if in_toolbar:  # GTK 3 tool buttons draw their icon only; the name is the tooltip
-        return width < 1.6 * height
-    if image is not None:
-        return bool(image) and width < 1.6 * height
-    return width < 1.6 * height and len(label) > 2
+    square = width < 1.6 * height
+    if in_toolbar or image:
+        return square
+    return not text_fits(label, width, height)
 
 
 def classify(role, name, states, width, height, parent_role, in_open_menu=False, expandable_rows=False, image=None,
