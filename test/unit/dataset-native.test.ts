@@ -133,19 +133,25 @@ test('elements: an open menu hides what is under it, its items stay; list rows a
     n('0.0.0.0', 'menu item', [0, 30, 200, 60], ['0', '0.0', '0.0.0'], 'menu', { name: 'Open' }),
     n('0.0.0.1', 'menu item', [0, 60, 200, 90], ['0', '0.0', '0.0.0'], 'menu', { name: 'Save' }),
     n('0.1', 'push button', [10, 40, 150, 70], ['0'], 'frame', { name: 'Under the menu' }),
-    n('0.2', 'push button', [400, 40, 540, 70], ['0'], 'frame', { name: 'Beside the menu' }),
+    n('0.2', 'push button', [400, 90, 540, 120], ['0'], 'frame', { name: 'Beside the menu' }),
     n('0.3', 'table', [300, 200, 700, 400], ['0'], 'frame'),
     n('0.3.0', 'table cell', [300, 200, 400, 220], ['0', '0.3'], 'table', { name: 'report.odt' }),
     n('0.3.1', 'table cell', [400, 200, 700, 220], ['0', '0.3'], 'table', { name: 'today' }),
   ];
-  const els = py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'frame', box: [0, 0, 800, 600] }], nodes, screen: [0, 0, 800, 600] } }])[0] as
+  const wins = [{ index: 0, role: 'frame', box: [0, 0, 800, 600] }, { index: 1, role: 'dialog', box: [0, 80, 800, 200] }];
+  nodes.push({ ...n('1', 'dialog', [0, 80, 800, 200], [], ''), window: 1 });
+  nodes.push({ ...n('1.0', 'push button', [600, 150, 700, 190], ['1'], 'dialog', { name: 'Close' }), window: 1 });
+  const els = py([{ fn: 'elements', args: { wins, nodes, screen: [0, 0, 800, 600] } }])[0] as
     { type: string; box: number[]; text?: string }[];
   const byText = Object.fromEntries(els.map((e) => [e.text, e]));
   assert.equal(byText['File']?.type, 'menu_bar_item');
   assert.equal(byText['Open']?.type, 'menu_item');
   assert.equal(byText['Save']?.type, 'menu_item');
   assert.equal(byText['Under the menu'], undefined, 'covered by the open menu');
-  assert.equal(byText['Beside the menu']?.type, 'button');
+  assert.equal(byText['Beside the menu'], undefined, 'under the dialog stacked above the frame');
+  assert.equal(byText['Close']?.type, 'button');
+  // the open menu's items stay although the dialog's rectangle overlaps them: a popup is drawn above every window
+  assert.deepEqual(byText['Save']?.box, [0, 60, 200, 90]);
   assert.deepEqual(byText['report.odt'], { type: 'list_item', box: [300, 200, 700, 220], role: 'table cell', text: 'report.odt' });
 });
 

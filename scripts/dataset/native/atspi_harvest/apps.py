@@ -176,7 +176,7 @@ APPS = {
     'synaptic': {
         'toolkit': 'gtk3', 'cmd': ['synaptic'], 'atspi': 'synaptic',
         'description': 'Synaptic package manager (GTK 3): package tree table, filters, menus, settings dialogs',
-        'explore': {'tabs': 0, 'menus': 6, 'scroll': True}, 'startup': 30,
+        'explore': {'tabs': 0, 'menus': 6, 'scroll': True}, 'startup': 30, 'settle': 10,  # reads its package lists first
         'scripts': [[('menu_path', ['Settings', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
                      ('explore_tabs', 'preferences-tab'), ('escape',)]],
     },

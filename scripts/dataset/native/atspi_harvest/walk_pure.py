@@ -102,7 +102,8 @@ def elements(wins, nodes, screen, welded=False, role_override=None):
         # open popup both under the combo box and as its own window: the item lies wholly inside the copy).
         my_covers = [c for owner, c in covers if owner not in anc and owner != n['path']
                      and not (is_item and owner in menu_covers and geometry.intersect(n['box'], c) == n['box'])]
-        my_covers += above.get(n['window'], [])
+        if not is_item:  # an open menu is an override-redirect popup: no window is drawn over it
+            my_covers += above.get(n['window'], [])
         if role == 'table cell' and n['parent_role'] in ('tree table', 'table'):
             table = anc[-1]
             expandable = 'expandable' in n['states'] or 'expanded' in n['states']
