@@ -237,6 +237,10 @@ def harvest_app(app_id, split, vspec, root, display, main_only=False):
     v = variants.variant(vspec)
     out_dir = os.path.join(root, app_id)
     os.makedirs(out_dir, exist_ok=True)
+    ends = tuple('_%s_%s.%s' % (v['theme'], v['scale_id'], ext) for ext in ('png', 'json'))
+    for f in os.listdir(out_dir):  # a rebuild replaces this variant's screens (a state may not recur)
+        if f.endswith(ends):
+            os.unlink(os.path.join(out_dir, f))
     total = 0
     for run_name, argv in spec.get('runs') or [('main', spec['cmd'])]:
         env = dict(spec.get('env', {}))
