@@ -155,6 +155,18 @@ test('elements: an open menu hides what is under it, its items stay; list rows a
   assert.deepEqual(byText['report.odt'], { type: 'list_item', box: [300, 200, 700, 220], role: 'table cell', text: 'report.odt' });
 });
 
+test('elements: a grid of equal cells is not a list; a wide list with many columns of differing widths is', { skip: noPython }, () => {
+  const cell = (t: string, i: number, x: number, w: number) =>
+    ({ path: `0.${t}.${i}`, role: 'table cell', name: `c${i}`, states: ['showing', 'visible'], box: [x, 100, x + w, 120], window: 0, parent_role: 'table', ancestors: ['0', `0.${t}`], clips: [[0, 0, 1000, 600]] });
+  const table = (t: string) => ({ path: `0.${t}`, role: 'table', name: '', states: ['showing', 'visible'], box: [0, 90, 1000, 400], window: 0, parent_role: 'frame', ancestors: ['0'], clips: [[0, 0, 1000, 600]] });
+  const grid = Array.from({ length: 12 }, (_, i) => cell('1', i, i * 50, 50));
+  const wide = Array.from({ length: 10 }, (_, i) => cell('2', i, i * 90, 40 + (i % 3) * 30)).map((c) => ({ ...c, box: [c.box[0]!, 300, c.box[2]!, 320] }));
+  const nodes = [{ path: '0', role: 'frame', name: '', states: ['showing', 'visible'], box: [0, 0, 1000, 600], window: 0, parent_role: '', ancestors: [], clips: [[0, 0, 1000, 600]] },
+    table('1'), ...grid, table('2'), ...wide];
+  const els = py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'frame', box: [0, 0, 1000, 600] }], nodes, screen: [0, 0, 1000, 600] } }])[0] as { type: string; box: number[] }[];
+  assert.deepEqual(els.map((e) => `${e.type} ${e.box.join(',')}`), ['list_item 0,300,850,320']);
+});
+
 test('elements: LibreOffice drop-downs (a filler holding an unnamed toggle button) are one dropdown', { skip: noPython }, () => {
   const n = (path: string, role: string, box: number[], ancestors: string[], parent_role: string, name = '') =>
     ({ path, role, name, states: ['showing', 'visible', 'editable'], box, window: 0, parent_role, ancestors, clips: [[0, 0, 800, 600]] });

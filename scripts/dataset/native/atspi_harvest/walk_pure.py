@@ -7,8 +7,13 @@ or clipped where an open menu, a popover or a window stacked above covers them."
 from . import geometry, roles
 
 TOP_ORDER = {'frame': 0, 'dialog': 1, 'file chooser': 1, 'alert': 1, 'window': 2}
-# A table whose rows hold more cells than this is a grid (character map, calendar), not a list of rows.
+# A table whose rows hold more than this many cells of about one width is a grid (character map, calendar),
+# not a list of rows; a wide process list has many columns of differing widths.
 MAX_ROW_CELLS = 8
+
+
+def is_grid_row(widths):
+    return len(widths) > MAX_ROW_CELLS and max(widths) <= 1.25 * max(1, min(widths))
 
 
 def open_menu_covers(nodes):
@@ -111,9 +116,9 @@ def elements(wins, nodes, screen, welded=False, role_override=None):
             r = rows.get(key)
             if r is None:
                 rows[key] = {'box': n['box'], 'clips': n['clips'], 'covers': my_covers, 'expandable': expandable,
-                             'name': n['name'], 'role': 'table cell', 'cells': 1}
+                             'name': n['name'], 'role': 'table cell', 'widths': [n['box'][2] - n['box'][0]]}
             else:
-                r['cells'] += 1
+                r['widths'].append(n['box'][2] - n['box'][0])
                 r['box'] = geometry.union(r['box'], n['box'])
                 r['expandable'] = r['expandable'] or expandable
                 if not r['name'] and n['name']:
@@ -144,7 +149,7 @@ def elements(wins, nodes, screen, welded=False, role_override=None):
     tree_tables, grids = {}, set()
     for (table, _, _), r in rows.items():
         tree_tables[table] = tree_tables.get(table, False) or r['expandable']  # a tree only if a row expands
-        if r['cells'] > MAX_ROW_CELLS:
+        if is_grid_row(r['widths']):
             grids.add(table)
     for (table, _, _), r in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         if table in grids:
