@@ -15,7 +15,7 @@ import sharp from 'sharp';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const missing = [
-  ['/usr/bin/python3', 'Debian python3'], ['/usr/lib/python3/dist-packages/pyatspi', 'python3-pyatspi'],
+  ['/usr/bin/python3', 'Debian python3'], ['/usr/lib/python3/dist-packages/pyatspi', 'python3-pyatspi'], ['/usr/lib/python3/dist-packages/PIL', 'python3-pil'],
   ['/usr/bin/gtk3-widget-factory', 'gtk-3-examples'], ['/usr/bin/Xvfb', 'xvfb'], ['/usr/bin/dbus-run-session', 'dbus'],
   ['/usr/libexec/at-spi-bus-launcher', 'at-spi2-core'],
 ].filter(([p]) => !existsSync(p!)).map(([, name]) => name);
