@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Dataset manifest of the "atspi" family: per app its toolkit, split, screens and boxes per type, read from
-// the built samples. Writes scripts/dataset/apps/atspi-manifest.json (committed) and prints a table.
+// the built samples. Writes scripts/dataset/manifests/atspi.json (committed; not in apps/, which holds only the
+// apps lists that trainers read) and prints a table.
 //   node scripts/dataset/native/manifest.mjs [DATA_DIR]   (default $RPA_DATA_DIR/real-apps/atspi or <repo>/.data/…)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -34,7 +35,7 @@ for (const r of rows) {
   total.boxes += r.boxes;
   for (const [t, n] of Object.entries(r.types)) total.types[t] = (total.types[t] ?? 0) + n;
 }
-writeFileSync(join(repo, 'scripts', 'dataset', 'apps', 'atspi-manifest.json'),
+writeFileSync(join(repo, 'scripts', 'dataset', 'manifests', 'atspi.json'),
   JSON.stringify({ family: 'atspi', apps: rows, total }, null, 2) + '\n');
 for (const r of rows) console.log(`${r.split.padEnd(8)} ${r.app.padEnd(22)} ${r.toolkit.padEnd(12)} ${String(r.screens).padStart(4)} screens ${String(r.boxes).padStart(6)} boxes`);
 console.log(`total: ${total.screens} screens, ${total.boxes} boxes`);
