@@ -13,9 +13,12 @@
 #   python3-numpy, python3-onnx   `npm run bench`: the inference and distribution benchmarks generate their models
 #                                 with scripts/fixtures/make_test_models.py and scripts/bench/make_big_model.py
 #   prometheus                    promtool: a test checks and unit-tests the alert rules in assets/prometheus/
+#   at-spi2-core, python3-pyatspi, python3-gi, python3-pil, gtk-3-examples
+#                                 the AT-SPI dataset harvester's integration test (gtk3-widget-factory under Xvfb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3 python3-numpy python3-onnx prometheus)
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3
+  python3-numpy python3-onnx prometheus at-spi2-core python3-pyatspi python3-gi python3-pil gtk-3-examples)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

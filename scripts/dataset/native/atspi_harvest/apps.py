@@ -1,0 +1,204 @@
+"""The programs of the "atspi" family and how each is driven. The app ids, toolkits and descriptions are also
+in scripts/dataset/apps/atspi.json (with the split); test/unit/dataset-native.test.ts keeps the two in step.
+
+Per app: cmd (argv), atspi (application name on the accessibility bus), toolkit, explore (automatic states:
+notebook tabs, menu-bar menus, scrolled views), scripts (named states reached by steps), variants (themes@scales).
+variants: themes@scales (default variants.DEFAULT_VARIANTS).
+Steps: ('action', role, name) does the first showing match's action; ('tab', name) selects a page tab;
+('key', combo) sends keys with xdotool to the app's focused window; ('sleep', s); ('snap', state); ('escape',)."""
+
+LO_ENV = {'SAL_USE_VCLPLUGIN': 'gtk3'}
+
+
+def lo_args(app):  # a profile per app: two LibreOffice builds may run at once (separate displays)
+    return ['--norestore', '--nologo', '--nofirststartwizard', '-env:UserInstallation=file:///tmp/rpa-atspi-' + app]
+
+ZENITY = {'toolkit': 'gtk3', 'atspi': 'zenity'}
+
+
+def _menu_dialog(path, state):
+    """Open a dialog through the menu bar by AT-SPI actions: path = [menu, item, ...]."""
+    steps = [('menu_path', path), ('sleep', 2.5), ('snap', state), ('explore_tabs', state + '-tab'), ('escape',),
+             ('sleep', 1.0)]
+    return steps
+
+
+APPS = {
+    'gtk3-widget-factory': {
+        'toolkit': 'gtk3', 'cmd': ['gtk3-widget-factory'], 'atspi': 'gtk3-widget-factory',
+        'description': 'GTK 3 widget factory: every standard GTK 3 widget on three pages',
+        'explore': {'tabs': 12, 'menus': 0, 'scroll': True},
+        'scripts': [
+            [('action', 'radio button', 'Page 2'), ('sleep', 1), ('snap', 'page2')],
+            [('action', 'radio button', 'Page 3'), ('sleep', 1), ('snap', 'page3')],
+            [('action', 'radio button', 'Page 3'), ('sleep', 0.5), ('action', 'toggle button', 'Menu'),
+             ('sleep', 1), ('snap', 'page3-popover'), ('escape',)],
+            [('action', 'radio button', 'Page 1'), ('sleep', 0.5), ('combo', 0), ('sleep', 1),
+             ('snap', 'page1-combo-open'), ('escape',)],
+        ],
+    },
+    'gtk3-demo': {
+        'toolkit': 'gtk3', 'cmd': ['gtk3-demo'], 'atspi': 'gtk3-demo',
+        'description': 'GTK 3 demo browser: tree of demos, source/info notebook, demo windows',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [],
+        'runs': [(d, ['gtk3-demo', '--run=' + d]) for d in (
+            'builder', 'dialog', 'assistant', 'list_store', 'tree_store', 'editable_cells', 'spinbutton',
+            'search_entry', 'combobox', 'infobar', 'listbox', 'sidebar')],
+    },
+    'mousepad': {
+        'toolkit': 'gtk3', 'cmd': ['mousepad'], 'atspi': 'mousepad',
+        'description': 'Mousepad text editor (GTK 3): menu bar, toolbar, tabs, preferences and find dialogs',
+        'explore': {'tabs': 0, 'menus': 8, 'scroll': False},
+        'scripts': [
+            [('key', 'ctrl+f'), ('sleep', 1), ('snap', 'find-bar'), ('escape',)],
+            [('key', 'ctrl+r'), ('sleep', 1.5), ('snap', 'replace-dialog'), ('escape',)],
+            [('menu_path', ['Edit', 'Preferences...']), ('sleep', 1.5), ('snap', 'preferences'),
+             ('explore_tabs', 'preferences-tab'), ('escape',)],
+            [('key', 'ctrl+o'), ('sleep', 2), ('snap', 'open-dialog'), ('escape',)],
+            [('key', 'ctrl+n'), ('sleep', 1), ('key', 'ctrl+n'), ('sleep', 1), ('snap', 'three-tabs')],
+        ],
+    },
+    'gucharmap': {
+        'toolkit': 'gtk3', 'cmd': ['gucharmap'], 'atspi': 'gucharmap',
+        'description': 'GNOME Character Map (GTK 3): menu bar, script list, character grid, details notebook',
+        'explore': {'tabs': 4, 'menus': 5, 'scroll': True},
+        'scripts': [[('key', 'ctrl+f'), ('sleep', 1.5), ('snap', 'search-dialog'), ('escape',)]],
+    },
+    'evince': {
+        'toolkit': 'gtk3', 'cmd': ['evince'], 'atspi': 'evince',
+        'description': 'Evince document viewer (GTK 3 / libhandy): recent view, open dialog, menus',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [[('key', 'ctrl+o'), ('sleep', 2), ('snap', 'open-dialog'), ('escape',)]],
+    },
+    'file-roller': {
+        'toolkit': 'gtk3', 'cmd': ['file-roller'], 'atspi': 'file-roller',
+        'description': 'File Roller archive manager (GTK 3 / libhandy): empty window, new-archive and open dialogs',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [[('key', 'ctrl+n'), ('sleep', 2), ('snap', 'new-archive'), ('escape',)],
+                    [('key', 'ctrl+o'), ('sleep', 2), ('snap', 'open-dialog'), ('escape',)]],
+    },
+    'zenity': dict(ZENITY, **{
+        'cmd': ['zenity', '--question', '--text=Save changes?'],
+        'description': 'Zenity dialogs (GTK 3): forms, list, question, entry, scale, calendar, progress, file',
+        'variants': ['light@1', 'dark@1.25', 'highcontrast@2', 'highcontrast-inverse@1', 'dark@1'],
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [],
+        'runs': [(('%s%d' % (r[1][2:], i)), r) for i, r in enumerate([
+            ['zenity', '--forms', '--title=Account', '--add-entry=Name', '--add-password=Password',
+             '--add-calendar=Start', '--add-combo=Team', '--combo-values=Red|Green|Blue', '--add-list=Role',
+             '--list-values=Admin|User|Guest'],
+            ['zenity', '--list', '--checklist', '--column=Use', '--column=Package', '--column=Size',
+             'TRUE', 'gtk', '12 MB', 'FALSE', 'qt', '30 MB', 'TRUE', 'atk', '1 MB', 'FALSE', 'dbus', '2 MB'],
+            ['zenity', '--list', '--radiolist', '--column=Pick', '--column=Printer', 'TRUE', 'Office',
+             'FALSE', 'Lab', 'FALSE', 'Home'],
+            ['zenity', '--list', '--column=Name', '--column=Modified', 'report.odt', 'today', 'budget.ods',
+             'yesterday', 'notes.txt', 'last week'],
+            ['zenity', '--question', '--text=Save changes to the document before closing?'],
+            ['zenity', '--entry', '--text=New folder name:', '--entry-text=Untitled'],
+            ['zenity', '--password', '--username'],
+            ['zenity', '--scale', '--text=Volume', '--value=40'],
+            ['zenity', '--calendar', '--text=Pick a date'],
+            ['zenity', '--progress', '--text=Copying files', '--percentage=35'],
+            ['zenity', '--file-selection'],
+            ['zenity', '--color-selection', '--show-palette'],
+            ['zenity', '--text-info', '--editable', '--filename=/etc/os-release'],
+            ['zenity', '--warning', '--text=Disk almost full'],
+        ])],
+    }),
+    'libreoffice-writer': {
+        'toolkit': 'libreoffice', 'cmd': ['soffice', '--writer'] + lo_args('writer'), 'atspi': 'soffice', 'env': LO_ENV,
+        'description': 'LibreOffice Writer (VCL gtk3 plugin): main window, menus, Character/Table/Page/Options dialogs',
+        'explore': {'tabs': 0, 'menus': 3, 'scroll': False},
+        'startup': 25, 'only_dialogs': True,
+        'scripts': [
+            _menu_dialog(['Format', 'Character...'], 'format-character'),
+            _menu_dialog(['Format', 'Paragraph...'], 'format-paragraph'),
+            _menu_dialog(['Format', 'Page Style...'], 'page-style'),
+            _menu_dialog(['Table', 'Insert Table...'], 'insert-table'),
+            _menu_dialog(['Tools', 'Options...'], 'tools-options'),
+            _menu_dialog(['Tools', 'Word Count...'], 'word-count'),
+            _menu_dialog(['Edit', 'Find & Replace...'], 'find-replace'),
+            _menu_dialog(['Insert', 'Special Character...'], 'special-character'),
+        ],
+    },
+    'libreoffice-calc': {
+        'toolkit': 'libreoffice', 'cmd': ['soffice', '--calc'] + lo_args('calc'), 'atspi': 'soffice', 'env': LO_ENV,
+        'description': 'LibreOffice Calc (VCL gtk3 plugin): main window, menus, Format Cells/Sort/Options dialogs',
+        'explore': {'tabs': 0, 'menus': 3, 'scroll': False},
+        'startup': 25, 'only_dialogs': True,
+        'scripts': [
+            _menu_dialog(['Format', 'Cells...'], 'format-cells'),
+            _menu_dialog(['Data', 'Sort...'], 'sort'),
+            _menu_dialog(['Sheet', 'Insert Sheet...'], 'insert-sheet'),
+            _menu_dialog(['Format', 'Conditional', 'Condition...'], 'conditional'),
+            _menu_dialog(['Tools', 'Options...'], 'tools-options'),
+        ],
+    },
+    'geany': {
+        'toolkit': 'gtk3', 'cmd': ['geany', '--no-msgwin', '-c', '/tmp/rpa-atspi-geany'], 'atspi': 'geany',
+        'description': 'Geany editor (GTK 3): menu bar, toolbar, sidebar tabs, preferences dialog with notebooks',
+        'explore': {'tabs': 4, 'menus': 9, 'scroll': False},
+        'scripts': [
+            [('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+             ('explore_tabs', 'preferences-tab'), ('escape',)],
+            [('key', 'ctrl+shift+f'), ('sleep', 1.5), ('snap', 'find-in-files'), ('escape',)],
+        ],
+    },
+    'galculator': {
+        'toolkit': 'gtk3', 'cmd': ['galculator'], 'atspi': 'galculator',
+        'description': 'galculator (GTK 3): calculator keys, menus, preferences',
+        'type_override': {'toggle': 'button'},  # its keys are GtkToggleButtons drawn and used as push buttons
+        'explore': {'tabs': 0, 'menus': 5, 'scroll': False},
+        'scripts': [[('key', 'ctrl+s'), ('sleep', 1), ('snap', 'scientific')],
+                    [('key', 'ctrl+p'), ('sleep', 1), ('snap', 'paper')]],
+    },
+    'dconf-editor': {
+        'toolkit': 'gtk3', 'cmd': ['dconf-editor'], 'atspi': 'dconf-editor',
+        'description': 'dconf Editor (GTK 3 / libhandy): schema list, key editor',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [],
+    },
+    'gnome-system-monitor': {
+        'toolkit': 'gtk3', 'cmd': ['gnome-system-monitor'], 'atspi': 'gnome-system-monitor',
+        'description': 'GNOME System Monitor (GTK 3): process tree table with column headers, resources, file systems',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [[('action', 'radio button', 'Resources'), ('sleep', 1.5), ('snap', 'resources')],
+                    [('action', 'radio button', 'File Systems'), ('sleep', 1.5), ('snap', 'file-systems')]],
+    },
+    'transmission-gtk': {
+        'toolkit': 'gtk3', 'cmd': ['transmission-gtk'], 'atspi': 'transmission-gtk',
+        'description': 'Transmission BitTorrent client (GTK 3): menus, toolbar, preferences notebook',
+        'explore': {'tabs': 0, 'menus': 5, 'scroll': False},
+        'scripts': [[('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'synaptic': {
+        'toolkit': 'gtk3', 'cmd': ['synaptic'], 'atspi': 'synaptic',
+        'description': 'Synaptic package manager (GTK 3): package tree table, filters, menus, settings dialogs',
+        'explore': {'tabs': 0, 'menus': 6, 'scroll': True}, 'startup': 30, 'settle': 10,  # reads its package lists first
+        'scripts': [[('menu_path', ['Settings', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'meld': {
+        'toolkit': 'gtk3', 'cmd': ['meld'], 'atspi': 'meld',
+        'description': 'Meld diff viewer (GTK 3, Python): new-comparison page, file choosers, preferences',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [[('action', 'toggle button', 'Folder'), ('sleep', 1), ('snap', 'folder')],
+                    [('action', 'toggle button', 'Version control'), ('sleep', 1), ('snap', 'vc')],
+                    [('action', 'toggle button', 'Text Filters'), ('sleep', 1), ('snap', 'text-filters'),
+                     ('escape',)],
+                    [('action', 'toggle button', 'Version Filters'), ('sleep', 1), ('snap', 'version-filters'),
+                     ('escape',)]],
+    },
+    'xfce4-settings': {
+        'toolkit': 'gtk3', 'cmd': ['xfce4-appearance-settings'], 'atspi': 'xfce4-appearance-settings',
+        'description': 'Xfce settings dialogs (GTK 3): appearance, mouse, keyboard, display, window manager',
+        'explore': {'tabs': 5, 'menus': 0, 'scroll': True},
+        'scripts': [],
+        'runs': [(n, [c]) for n, c in (('appearance', 'xfce4-appearance-settings'),
+                                       ('mouse', 'xfce4-mouse-settings'), ('keyboard', 'xfce4-keyboard-settings'),
+                                       ('accessibility', 'xfce4-accessibility-settings'),
+                                       ('mime', 'xfce4-mime-settings'))],
+    },
+}

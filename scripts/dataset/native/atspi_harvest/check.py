@@ -1,0 +1,39 @@
+"""JSON-lines front door to the pure parts (role mapping, geometry, element building) for the node unit test:
+each input line {fn, args} -> one output line {result}. fn: classify | visible_box | subtract | elements."""
+import json
+import sys
+
+from . import geometry, roles
+
+
+def _elements(wins, nodes, screen, welded):
+    from . import walk_pure
+    return walk_pure.elements(wins, nodes, screen, welded)
+
+
+def call(fn, args):
+    if fn == 'classify':
+        r = roles.classify(args['role'], args.get('name', ''), set(args.get('states', [])), args.get('width', 10),
+                           args.get('height', 10), args.get('parent_role', ''), args.get('in_open_menu', False),
+                           args.get('expandable_rows', False), args.get('image'), args.get('in_toolbar', False))
+        return None if r is None else {'type': r[0], 'checked': r[1]}
+    if fn == 'visible_box':
+        return geometry.visible_box(*args)
+    if fn == 'subtract':
+        return geometry.subtract(*args)
+    if fn == 'elements':
+        for n in args['nodes']:
+            n['states'] = set(n.get('states', []))
+        return _elements(args['wins'], args['nodes'], args['screen'], args.get('welded', False))
+    raise ValueError('unknown fn ' + fn)
+
+
+def main():
+    for line in sys.stdin:
+        if line.strip():
+            q = json.loads(line)
+            print(json.dumps({'result': call(q['fn'], q['args'])}), flush=True)
+
+
+if __name__ == '__main__':
+    main()

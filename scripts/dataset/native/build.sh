@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Rebuild the "atspi" real-program family: real GTK 3 / GTK 4 / LibreOffice programs under Xvfb with
+# accessibility on; boxes and roles from AT-SPI. One command:  bash scripts/dataset/native/build.sh
+#   [--only app1,app2] [--variants light@1,dark@2]     (default: every app of scripts/dataset/apps/atspi.json
+#                                                       under its variants)
+#   JOBS=N (default 4): without --only, the apps are dealt round-robin to N sessions (own Xvfb + bus each)
+#   that run at once: the harvest mostly waits for programs to start and redraw.
+# Output: $RPA_DATA_DIR/real-apps/atspi/<app>/<state>_<theme>_<scale>.{png,json} (default <repo>/.data).
+# Installs its own missing Debian packages (apt-get; sudo when not root). CPU-heavy: runs under nice.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+data="${RPA_DATA_DIR:-$repo/.data}"
+out="$data/real-apps/atspi"
+
+pkgs=(xvfb xdotool dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi gir1.2-atspi-2.0
+  gir1.2-gtk-3.0 python3-pil gtk-3-examples gtk-4-examples adwaita-icon-theme gnome-themes-extra fonts-dejavu-core
+  libreoffice-writer libreoffice-calc libreoffice-gtk3 mousepad zenity gucharmap evince file-roller geany galculator
+  dconf-editor gnome-system-monitor transmission-gtk synaptic meld xfce4-settings)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "== installing: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+mkdir -p "$out"
+apps_file="$repo/scripts/dataset/apps/atspi.json"
+harvest() { nice -n 10 bash "$here/session.sh" /usr/bin/python3 -m atspi_harvest.harvest --out "$out" --apps-file "$apps_file" "$@"; }
+if [[ " $* " == *" --only "* ]]; then harvest "$@"; exit; fi
+jobs="${JOBS:-4}"
+mapfile -t ids < <(node -e 'for (const a of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(a.app)' "$apps_file")
+pids=()
+for ((j = 0; j < jobs; j++)); do
+  shard=()
+  for ((i = j; i < ${#ids[@]}; i += jobs)); do shard+=("${ids[i]}"); done
+  ((${#shard[@]})) || continue
+  (IFS=,; harvest --only "${shard[*]}" "$@" 2>&1 | sed -u "s/^/[job $j] /") &
+  pids+=($!)
+done
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+echo "== samples under $out"
+node "$here/manifest.mjs" "$out"
+exit $rc

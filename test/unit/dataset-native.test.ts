@@ -1,0 +1,186 @@
+/**
+ * The AT-SPI ("atspi" family) dataset recipe's pure parts: the brief's split rule and the committed apps list,
+ * the AT-SPI role -> element type table, and the visibility rules (clip to viewports, drop or clip what an open
+ * menu, a popover or a window above covers; rows of a list as the union of their cells). The Python parts run
+ * under Debian's /usr/bin/python3 (stdlib only for these modules: no AT-SPI bus is needed).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+// @ts-expect-error -- plain .mjs dataset script without type declarations
+import { splitApps, sha256Hex } from '../../scripts/dataset/native/split.mjs';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const nativeDir = join(root, 'scripts', 'dataset', 'native');
+const PY = '/usr/bin/python3';
+const noPython = existsSync(PY) ? false : 'Debian /usr/bin/python3 is not installed';
+
+type Call = { fn: string; args: unknown };
+function py(calls: Call[]): unknown[] {
+  const out = execFileSync(PY, ['-m', 'atspi_harvest.check'], {
+    cwd: nativeDir, input: calls.map((c) => JSON.stringify(c)).join('\n') + '\n', encoding: 'utf8',
+  });
+  return out.trim().split('\n').map((l) => (JSON.parse(l) as { result: unknown }).result);
+}
+const classify = (q: Record<string, unknown>) => py([{ fn: 'classify', args: q }])[0] as { type: string; checked: boolean | null } | null;
+
+test('split rule: sha256-ordered ids, the first ceil(0.3 n) held out, independent of input order', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const s = splitApps(ids) as Map<string, string>;
+  const ordered = [...ids].sort((x, y) => (sha256Hex(x) < sha256Hex(y) ? -1 : 1));
+  assert.deepEqual(ordered.slice(0, 3).map((id) => s.get(id)), ['heldout', 'heldout', 'heldout']);
+  assert.ok(ordered.slice(3).every((id) => s.get(id) === 'train'));
+  assert.deepEqual([...(splitApps([...ids].reverse()) as Map<string, string>).entries()].sort(), [...s.entries()].sort());
+  assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+test('scripts/dataset/apps/atspi.json: the split follows the rule and at least a quarter of the apps are held out', () => {
+  const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'atspi.json'), 'utf8')) as
+    { app: string; toolkit: string; description: string; split: string }[];
+  const s = splitApps(apps.map((a) => a.app)) as Map<string, string>;
+  for (const a of apps) {
+    assert.equal(a.split, s.get(a.app), a.app);
+    assert.ok(a.toolkit && a.description, a.app);
+  }
+  const held = apps.filter((a) => a.split === 'heldout').length;
+  assert.ok(apps.length >= 8 && held >= apps.length / 4, `${held}/${apps.length} held out`);
+});
+
+test('apps list and the harvester drive the same programs', { skip: noPython }, () => {
+  const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'atspi.json'), 'utf8')) as { app: string; toolkit: string }[];
+  const out = execFileSync(PY, ['-c', 'import json; from atspi_harvest.apps import APPS; print(json.dumps({k: v["toolkit"] for k, v in APPS.items()}))'],
+    { cwd: nativeDir, encoding: 'utf8' });
+  const spec = JSON.parse(out) as Record<string, string>;
+  assert.deepEqual(Object.fromEntries(apps.map((a) => [a.app, a.toolkit])), spec);
+});
+
+test('AT-SPI role -> type: every role the brief names', { skip: noPython }, () => {
+  const cases: [Record<string, unknown>, string | null, boolean | null][] = [
+    [{ role: 'push button', name: 'Save changes', width: 120, height: 34 }, 'button', null],
+    [{ role: 'push button', name: '', width: 34, height: 34 }, 'icon_button', null],
+    [{ role: 'push button', name: 'Close', width: 34, height: 30 }, 'icon_button', null], // a tooltip name, icon drawn
+    [{ role: 'push button', name: 'Minimize', width: 34, height: 30, image: false }, 'icon_button', null], // header-bar button
+    [{ role: 'push button', name: 'Add', width: 54, height: 34, image: false }, 'button', null],
+    [{ role: 'push button', name: '7', width: 60, height: 50 }, 'button', null], // calculator key: its text is drawn
+    [{ role: 'push button', name: 'Copy', width: 50, height: 34, image: false }, 'button', null], // GTK 3: no image, text drawn
+    [{ role: 'push button', name: 'New', width: 34, height: 34, image: false, in_toolbar: true }, 'icon_button', null],
+    [{ role: 'push button', name: 'Open', width: 90, height: 34, in_toolbar: true }, 'button', null], // icon + text
+    [{ role: 'check box', name: 'Wrap', states: ['checked'] }, 'checkbox', true],
+    [{ role: 'check box', name: 'Wrap', states: [] }, 'checkbox', false],
+    [{ role: 'radio button', name: 'A', states: ['checked'] }, 'radio', true],
+    [{ role: 'toggle button', name: 'Bold', states: ['pressed'] }, 'toggle', true],
+    [{ role: 'switch', name: '', states: [] }, 'toggle', false],
+    [{ role: 'combo box' }, 'dropdown', null],
+    [{ role: 'text', states: ['editable'] }, 'text_input', null],
+    [{ role: 'password text', states: ['editable'] }, 'text_input', null],
+    [{ role: 'text', states: [] }, null, null], // read-only text is not an input
+    [{ role: 'link', name: 'Wikipedia' }, 'link', null],
+    [{ role: 'page tab', name: 'General' }, 'tab', null],
+    [{ role: 'menu item', name: 'Open', parent_role: 'menu' }, 'menu_item', null],
+    [{ role: 'menu', name: 'Recent', parent_role: 'menu' }, 'menu_item', null], // a submenu entry
+    [{ role: 'menu', name: 'File', parent_role: 'menu bar' }, 'menu_bar_item', null],
+    [{ role: 'menu item', name: 'Help', parent_role: 'menu bar' }, 'menu_bar_item', null],
+    [{ role: 'menu item', name: 'x', parent_role: 'panel' }, null, null], // not in an open menu
+    [{ role: 'list item', name: 'Row' }, 'list_item', null],
+    [{ role: 'tree item', name: 'Node' }, 'tree_item', null],
+    [{ role: 'spin button' }, 'spin_button', null],
+    [{ role: 'slider' }, 'slider', null],
+    [{ role: 'progress bar' }, 'progress_bar', null],
+    [{ role: 'level bar' }, 'progress_bar', null],
+    [{ role: 'table column header', name: 'Name' }, 'header_item', null],
+    [{ role: 'label', name: 'Name:' }, null, null],
+    [{ role: 'scroll bar' }, null, null],
+    [{ role: 'tool bar' }, null, null],
+    [{ role: 'menu bar' }, null, null],
+    [{ role: 'panel' }, null, null],
+  ];
+  for (const [q, type, checked] of cases) {
+    const r = classify(q);
+    assert.equal(r?.type ?? null, type, JSON.stringify(q));
+    if (type === 'checkbox' || type === 'radio' || type === 'toggle') assert.equal(r?.checked, checked, JSON.stringify(q));
+  }
+});
+
+test('visibility: clipped to the screen and viewports, dropped or clipped under covers', { skip: noPython }, () => {
+  const screen = [0, 0, 1000, 800];
+  const [inView, scrolledOut, underMenu, halfUnder, cornerUnder, offScreen, grazed] = py([
+    { fn: 'visible_box', args: [[10, 10, 110, 40], [[0, 0, 500, 500]], [], screen] },
+    { fn: 'visible_box', args: [[10, 600, 110, 640], [[0, 0, 500, 500]], [], screen] },
+    { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[0, 0, 200, 200]], screen] },
+    { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[0, 0, 200, 20]], screen] },
+    { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[60, 20, 200, 200]], screen] },
+    { fn: 'visible_box', args: [[990, 10, 1200, 40], [], [], screen] },
+    { fn: 'visible_box', args: [[10, 10, 110, 40], [], [[100, 30, 200, 200]], screen] },
+  ]);
+  assert.deepEqual(inView, [10, 10, 110, 40]);
+  assert.equal(scrolledOut, null);
+  assert.equal(underMenu, null);
+  assert.deepEqual(halfUnder, [10, 20, 110, 40]); // a cover along one side: the rest stays
+  assert.equal(cornerUnder, null); // the rest is not a rectangle
+  assert.deepEqual(offScreen, [990, 10, 1000, 40]);
+  assert.deepEqual(grazed, [10, 10, 110, 40]); // a popup's border over 3 % of it leaves it whole
+});
+
+test('elements: an open menu hides what is under it, its items stay; list rows are the union of their cells', { skip: noPython }, () => {
+  const n = (path: string, role: string, box: number[] | null, ancestors: string[], parent_role: string, extra: Record<string, unknown> = {}) =>
+    ({ path, role, name: extra.name ?? '', states: extra.states ?? ['showing', 'visible'], box, window: 0, parent_role, ancestors, clips: [[0, 0, 800, 600]] });
+  const nodes = [
+    n('0', 'frame', [0, 0, 800, 600], [], ''),
+    n('0.0', 'menu bar', [0, 0, 800, 30], ['0'], 'frame'),
+    n('0.0.0', 'menu', [0, 0, 60, 30], ['0', '0.0'], 'menu bar', { name: 'File' }),
+    n('0.0.0.0', 'menu item', [0, 30, 200, 60], ['0', '0.0', '0.0.0'], 'menu', { name: 'Open' }),
+    n('0.0.0.1', 'menu item', [0, 60, 200, 90], ['0', '0.0', '0.0.0'], 'menu', { name: 'Save' }),
+    n('0.1', 'push button', [10, 40, 150, 70], ['0'], 'frame', { name: 'Under the menu' }),
+    n('0.2', 'push button', [400, 90, 540, 120], ['0'], 'frame', { name: 'Beside the menu' }),
+    n('0.3', 'table', [300, 200, 700, 400], ['0'], 'frame'),
+    n('0.3.0', 'table cell', [300, 200, 400, 220], ['0', '0.3'], 'table', { name: 'report.odt' }),
+    n('0.3.1', 'table cell', [400, 200, 700, 220], ['0', '0.3'], 'table', { name: 'today' }),
+  ];
+  const wins = [{ index: 0, role: 'frame', box: [0, 0, 800, 600] }, { index: 1, role: 'dialog', box: [0, 80, 800, 200] }];
+  nodes.push({ ...n('1', 'dialog', [0, 80, 800, 200], [], ''), window: 1 });
+  nodes.push({ ...n('1.0', 'push button', [600, 150, 700, 190], ['1'], 'dialog', { name: 'Close' }), window: 1 });
+  const els = py([{ fn: 'elements', args: { wins, nodes, screen: [0, 0, 800, 600] } }])[0] as
+    { type: string; box: number[]; text?: string }[];
+  const byText = Object.fromEntries(els.map((e) => [e.text, e]));
+  assert.equal(byText['File']?.type, 'menu_bar_item');
+  assert.equal(byText['Open']?.type, 'menu_item');
+  assert.equal(byText['Save']?.type, 'menu_item');
+  assert.equal(byText['Under the menu'], undefined, 'covered by the open menu');
+  assert.equal(byText['Beside the menu'], undefined, 'under the dialog stacked above the frame');
+  assert.equal(byText['Close']?.type, 'button');
+  // the open menu's items stay although the dialog's rectangle overlaps them: a popup is drawn above every window
+  assert.deepEqual(byText['Save']?.box, [0, 60, 200, 90]);
+  assert.deepEqual(byText['report.odt'], { type: 'list_item', box: [300, 200, 700, 220], role: 'table cell', text: 'report.odt' });
+});
+
+test('elements: a grid of equal cells is not a list; a wide list with many columns of differing widths is', { skip: noPython }, () => {
+  const cell = (t: string, i: number, x: number, w: number) =>
+    ({ path: `0.${t}.${i}`, role: 'table cell', name: `c${i}`, states: ['showing', 'visible'], box: [x, 100, x + w, 120], window: 0, parent_role: 'table', ancestors: ['0', `0.${t}`], clips: [[0, 0, 1000, 600]] });
+  const table = (t: string) => ({ path: `0.${t}`, role: 'table', name: '', states: ['showing', 'visible'], box: [0, 90, 1000, 400], window: 0, parent_role: 'frame', ancestors: ['0'], clips: [[0, 0, 1000, 600]] });
+  const grid = Array.from({ length: 12 }, (_, i) => cell('1', i, i * 50, 50));
+  const wide = Array.from({ length: 10 }, (_, i) => cell('2', i, i * 90, 40 + (i % 3) * 30)).map((c) => ({ ...c, box: [c.box[0]!, 300, c.box[2]!, 320] }));
+  const nodes = [{ path: '0', role: 'frame', name: '', states: ['showing', 'visible'], box: [0, 0, 1000, 600], window: 0, parent_role: '', ancestors: [], clips: [[0, 0, 1000, 600]] },
+    table('1'), ...grid, table('2'), ...wide];
+  const els = py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'frame', box: [0, 0, 1000, 600] }], nodes, screen: [0, 0, 1000, 600] } }])[0] as { type: string; box: number[] }[];
+  assert.deepEqual(els.map((e) => `${e.type} ${e.box.join(',')}`), ['list_item 0,300,850,320']);
+});
+
+test('elements: LibreOffice drop-downs (a filler holding an unnamed toggle button) are one dropdown', { skip: noPython }, () => {
+  const n = (path: string, role: string, box: number[], ancestors: string[], parent_role: string, name = '') =>
+    ({ path, role, name, states: ['showing', 'visible', 'editable'], box, window: 0, parent_role, ancestors, clips: [[0, 0, 800, 600]] });
+  const nodes = [
+    n('0', 'dialog', [0, 0, 800, 600], [], ''),
+    n('0.0', 'filler', [100, 50, 400, 84], ['0'], 'dialog'),
+    n('0.0.0', 'toggle button', [100, 50, 400, 84], ['0', '0.0'], 'filler'),
+    n('0.1', 'filler', [100, 100, 400, 134], ['0'], 'dialog'),
+    n('0.1.0', 'text', [100, 100, 366, 134], ['0', '0.1'], 'filler'),
+    n('0.1.1', 'toggle button', [366, 100, 400, 134], ['0', '0.1'], 'filler'),
+    n('0.2', 'toggle button', [500, 50, 540, 84], ['0'], 'dialog', 'Bold'),
+  ];
+  const run = (welded: boolean) => (py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'dialog', box: [0, 0, 800, 600] }], nodes, screen: [0, 0, 800, 600], welded } }])[0] as
+    { type: string; box: number[] }[]).map((e) => `${e.type} ${e.box.join(',')}`).sort();
+  assert.deepEqual(run(true), ['dropdown 100,100,400,134', 'dropdown 100,50,400,84', 'toggle 500,50,540,84']);
+  assert.deepEqual(run(false), ['text_input 100,100,366,134', 'toggle 100,50,400,84', 'toggle 366,100,400,134', 'toggle 500,50,540,84'].sort());
+});
