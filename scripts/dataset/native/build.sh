@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Rebuild the "atspi" real-program family: real GTK 3 / GTK 4 / LibreOffice programs under Xvfb with
-# accessibility on; boxes and roles from AT-SPI. One command:  bash scripts/dataset/native/build.sh
+# Rebuild the "atspi" real-program family: real GTK 3 / LibreOffice programs under Xvfb with
+# accessibility on; boxes and roles from AT-SPI. One command:  bash scripts/dataset/native/build.sh  (npm run dataset:native)
 #   [--only app1,app2] [--variants light@1,dark@2]     (default: every app of scripts/dataset/apps/atspi.json
 #                                                       under its variants)
 #   JOBS=N (default 4): without --only, the apps are dealt round-robin to N sessions (own Xvfb + bus each)
 #   that run at once: the harvest mostly waits for programs to start and redraw.
-# Output: $RPA_DATA_DIR/real-apps/atspi/<app>/<state>_<theme>_<scale>.{png,json} (default <repo>/.data).
+# Output: $RPA_DATA_DIR/real-apps/atspi/<app>/<state>_<theme>_<scale>.{png,json} (default RPA_DATA_DIR: <repo>/.data/datasets).
 # Installs its own missing Debian packages (apt-get; sudo when not root). CPU-heavy: runs under nice.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
-data="${RPA_DATA_DIR:-$repo/.data}"
+data="${RPA_DATA_DIR:-$repo/.data/datasets}"
+# --help (the comment above) and a coded usage error before anything is installed or started
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    -h|--help) sed -n '2,9{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    --only|--variants) ((i + 1 < ${#args[@]})) || { echo "error[bad_argument]: ${args[i]} needs a value (see --help)" >&2; exit 2; }; i=$((i + 1)) ;;
+    *) echo "error[bad_argument]: unknown argument ${args[i]} (see --help)" >&2; exit 2 ;;
+  esac
+done
 out="$data/real-apps/atspi"
 
 pkgs=(xvfb xdotool dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi gir1.2-atspi-2.0
@@ -44,5 +53,5 @@ done
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 echo "== samples under $out"
-node "$here/manifest.mjs" "$out"
+RPA_DATA_DIR="$data" node "$repo/scripts/dataset/manifest.mjs"   # docs/DATASET.md + scripts/dataset/apps/manifest.json, every family
 exit $rc
