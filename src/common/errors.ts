@@ -31,6 +31,7 @@ export const ErrorCodes = {
   provider_unavailable: 'no configured execution provider could load the model',
   store_corrupt: 'a stored model no longer matches its sha256',
   no_model: 'no model is active for this role',
+  model_restarting: 'the role\'s inference worker ended and its model is being reloaded: retry shortly',
   guard_breach: 'the candidate broke an agent-local guard limit (error rate, latency) and was rolled back',
   manual_rollback: 'the local administrator rolled the role back to the previous kept version (rpa-agent rollback)',
   // bot endpoint (docs/BOT-API.md; JSON-RPC numbers in src/common/bot-protocol.ts)
@@ -65,6 +66,10 @@ export const ErrorCodes = {
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Codes a caller may simply retry after a short pause (the condition clears by itself). */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['busy', 'rate_limited', 'model_restarting', 'timeout']);
+export const isRetryable = (code: string): boolean => RETRYABLE_CODES.has(code as ErrorCode);
 
 export class AgentError extends Error {
   readonly code: ErrorCode;

@@ -20,7 +20,7 @@ import {
   type RpcId,
   type StatusResult,
 } from '../../common/bot-protocol.js';
-import { AgentError, ErrorCodes, toAgentError, type ErrorCode } from '../../common/errors.js';
+import { AgentError, ErrorCodes, toAgentError, type ErrorCode, isRetryable } from '../../common/errors.js';
 import type { AgentStatus } from '../../common/wire.js';
 import { FrameDecoder, type FrameSink } from './framing.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './handshake.js';
@@ -130,7 +130,7 @@ export function rpcErrorOf(e: unknown): RpcError {
   const err = toAgentError(e);
   // Internal errors keep their detail in the audit log, not on the wire.
   const message = err.code === 'internal' ? ErrorCodes.internal + ' (see the agent log)' : err.message;
-  return { code: botErrorNumber(err.code), message, data: { code: err.code, ...(err.code !== 'internal' ? err.details : undefined) } };
+  return { code: botErrorNumber(err.code), message, data: { code: err.code, ...(err.code !== 'internal' ? err.details : undefined), ...(isRetryable(err.code) ? { retryable: true } : {}) } };
 }
 
 class Connection implements FrameSink {
