@@ -28,6 +28,11 @@ import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
 import type { TrustFile } from '../common/trust-file.js';
 import { activateFirstGood, type StoredVersion } from './inference/restart.js';
 import type { OutboxClient } from './telemetry/outbox.js';
+import { pinKey, rolledBackKey, roleStatusFrom } from './role-status.js';
+import { AlertBoard } from './alerts.js';
+import { createHostInputs } from './host-inputs.js';
+
+export { rollbackInRegistry, roleStatusFrom } from './role-status.js';
 
 export const AGENT_VERSION = '0.1.0';
 const RECENT_EVENTS = 200;
@@ -60,11 +65,6 @@ interface Target {
   finalState?: 'rolled_back';
 }
 
-/** Registry meta key pinning a role to a model after a manual rollback, until a release newer than `releaseSeq` arrives. */
-const pinKey = (role: Role) => `pinned:${role}`;
-
-/** Registry meta key marking a candidate this agent rolled back, so re-applying the release does not retake it. */
-const rolledBackKey = (role: Role, rolloutId: string | undefined, modelId: string) => `rolled_back:${role}:${rolloutId ?? ''}:${modelId}`;
 
 interface RoleJob {
   modelId: string;
@@ -100,6 +100,9 @@ export class Agent {
   private readonly shadowFetches = new Map<string, ChunkFetch>();
   private readonly shadowKeep = new Set<string>();
   private closed = false;
+  /** standing conditions shown in status (alerts.ts) */
+  readonly alerts = new AlertBoard(() => this.nowIso());
+  private offHostEvents: (() => void) | undefined;
   /** what snapshot() returns once closed (the registry is gone by then) */
   private finalSnapshot: AgentSnapshot | undefined;
   private resolveReady!: () => void;
@@ -145,6 +148,20 @@ export class Agent {
 
   /** Restores the active models from the store, then connects and follows the channel. */
   async start(): Promise<void> {
+    // host events are inputs to the role state machine (host-inputs.ts), from the restore on
+    this.offHostEvents = this.deps.activator.on?.(
+      createHostInputs({
+        alerts: this.alerts,
+        role: (role) => this.registry.getRole(role),
+        setRole: (role, patch) => this.setRole(role, patch),
+        reload: (role) => this.reloadActive(role),
+        deactivate: (role) => this.deps.activator.deactivate(role),
+        emit: (e) => this.emit(e),
+        settledState: (c) => this.settledState(c),
+        closed: () => this.closed,
+        now: () => this.clock.now(),
+      }),
+    );
     await this.restore();
     this.transport.start();
     this.transport.subscribe([this.t.release(this.config.channel)]);
@@ -220,6 +237,19 @@ export class Agent {
     }
   }
 
+  /** The role's active model (else the previous good stored one) loaded again, in turn with the role's activations. */
+  private reloadActive(role: Role): Promise<{ modelId: string; provider: string }> {
+    const run = (this.activationChains.get(role) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => {
+        const row = this.registry.getRole(role);
+        if (this.closed || !row?.activeModelId) throw new AgentError('aborted', 'nothing to reload');
+        return activateFirstGood(this.deps.activator, role, this.storedVersions(role, row.activeModelId, row.previousModelId));
+      });
+    this.activationChains.set(role, run);
+    return run;
+  }
+
   /** The versions kept for a role, the active one first, then the previous one, then the rest newest first. */
   private storedVersions(role: Role, activeModelId: string, previousModelId: string | undefined): StoredVersion[] {
     const order = [activeModelId, ...(previousModelId ? [previousModelId] : []), ...this.registry.listModels(role).filter((m) => m.lastActiveAt).map((m) => m.modelId)];
@@ -240,6 +270,7 @@ export class Agent {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.offHostEvents?.();
     for (const job of this.jobs.values()) job.abort.abort();
     for (const w of this.manifestWaiters.values()) w.resolve(Buffer.alloc(0));
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
@@ -319,6 +350,7 @@ export class Agent {
       channel: this.config.channel,
       ...(rel ? { releaseSeq: rel.seq } : {}),
       roles,
+      ...(this.alerts.list().length ? { alerts: this.alerts.list() } : {}),
     };
   }
 
@@ -901,53 +933,6 @@ export class Agent {
     if (m.chunkSha256.length !== expected)
       throw new AgentError('chunk_count_mismatch', `manifest lists ${m.chunkSha256.length} chunks, ceil(${m.size} / ${m.chunkSize}) = ${expected}`);
   }
-}
-
-/**
- * Manual rollback while no agent runs (`rpa-agent rollback` finds no agent.lock): the registry is set so the
- * next start loads the previous version — a candidate's release stable (and the rollout is remembered as
- * rolled back), or a stable role's previous kept version (pinned until a newer release arrives).
- */
-export function rollbackInRegistry(registry: Registry, channel: string, role: Role, now: string): { from: string; to: string } {
-  const row = registry.getRole(role);
-  if (!row?.activeModelId) throw new AgentError('no_model', `no ${role} model is active`);
-  const from = row.activeModelId;
-  const last = registry.getAcceptedRelease(channel);
-  let to: string | undefined;
-  if (row.cohort === 'candidate') {
-    to = last?.release.roles[role]?.stable;
-    registry.setMeta(rolledBackKey(role, row.rolloutId, from), now);
-  } else {
-    to = row.previousModelId;
-    if (to && last) registry.setMeta(pinKey(role), JSON.stringify({ modelId: to, releaseSeq: last.seq }));
-  }
-  if (!to || to === from || !registry.getModel(to)) throw new AgentError('not_found', `no previous ${role} version is kept in the store`);
-  registry.touchModel(to, now);
-  registry.updateRole(role, { state: 'rolled_back', activeModelId: to, previousModelId: from, cohort: 'stable', rolloutId: null, pendingModelId: null, pendingProgress: null }, now);
-  return { from, to };
-}
-
-export function roleStatusFrom(row: RoleRow, registry: Registry): RoleStatus {
-  const active = row.activeModelId ? registry.getModel(row.activeModelId) : undefined;
-  const pending = row.pendingModelId ? (registry.getModel(row.pendingModelId) ?? registry.getFetch(row.pendingModelId)) : undefined;
-  const pendingManifest = pending && 'manifest' in pending ? pending.manifest : undefined;
-  const s: RoleStatus = { state: row.state };
-  if (row.activeModelId) s.modelId = row.activeModelId;
-  if (active) {
-    s.name = active.name;
-    s.version = active.version;
-  }
-  if (row.provider && row.activeModelId) s.provider = row.provider;
-  if (row.cohort) s.cohort = row.cohort;
-  if (row.rolloutId) s.rolloutId = row.rolloutId;
-  if (row.pendingModelId)
-    s.pending = {
-      modelId: row.pendingModelId,
-      ...(pendingManifest ? { name: pendingManifest.name, version: pendingManifest.version } : {}),
-      progress: Math.max(0, Math.min(1, row.pendingProgress ?? 0)),
-    };
-  if (row.lastErrorCode) s.lastError = { code: row.lastErrorCode, message: row.lastErrorMessage ?? '' };
-  return s;
 }
 
 /**

@@ -89,6 +89,16 @@ export const AgentConfigSchema = z
         /** execution providers in order; default per platform (win32: dml, cpu; linux: cuda, cpu) */
         providers: z.array(z.string().min(1).max(32)).max(8).optional(),
         intraOpNumThreads: z.number().int().min(1).max(64).optional(),
+        /**
+         * where sessions run: 'process' (a child process per session worker: a run that never ends can be
+         * killed, issue 17 §1) or 'thread' (worker threads: less memory, but a stuck native run pins a core
+         * and blocks shutdown until it returns)
+         */
+        isolation: z.enum(['process', 'thread']).default('process'),
+        /** a run not answered within this fails with `timeout` and its worker is replaced */
+        runTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        /** a model load (create, self-test, warm-up) not done within this fails with `timeout` */
+        loadTimeoutMs: z.number().int().min(100).max(600_000).default(120_000),
       })
       .strict()
       .prefault({}),

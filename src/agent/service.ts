@@ -140,6 +140,9 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
   const hostOptions: InferenceHostOptions = {
     ...(config.inference.providers ? { providers: config.inference.providers } : {}),
     ...(config.inference.intraOpNumThreads ? { intraOpNumThreads: config.inference.intraOpNumThreads } : {}),
+    isolation: config.inference.isolation,
+    runTimeoutMs: config.inference.runTimeoutMs,
+    loadTimeoutMs: config.inference.loadTimeoutMs,
     latencyBudgetMs: { detector: config.latencyBudgetMs },
     defaultLatencyBudgetMs: config.latencyBudgetMs,
     ...deps.host,

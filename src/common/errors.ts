@@ -22,6 +22,8 @@ export const ErrorCodes = {
   chunk_unexpected: 'a chunk arrived that the manifest does not list',
   size_mismatch: 'assembled model size differs from the manifest',
   origin_unavailable: 'the model\'s HTTPS origin could not serve it (unreachable, TLS, HTTP status, stalled or malformed response)',
+  disk_full: 'the data directory\'s disk is full: downloads pause until space returns, the active models keep serving',
+  fetch_stalled: 'a download received no data within the stall timeout: re-subscribing with backoff',
   sha256_mismatch: 'assembled model sha256 differs from the manifest and its modelId',
   // activation (DESIGN.md "Agent core" / inference host)
   load_failed: 'onnxruntime could not load the model',

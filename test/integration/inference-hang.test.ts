@@ -30,7 +30,7 @@ test('a run that never ends: timeout at runTimeoutMs, its worker ended (worker_l
     hung.catch(() => undefined); // asserted below; a failed assertion before must not leave it unhandled
     // while it hangs, one core is busy: the measurement below can see a stuck run
     const during = await coresBusy(800);
-    assert.ok(during > 0.25, `a core is busy (as much as this shared machine gives it) while the run hangs (${during.toFixed(2)} cores)`);
+    assert.ok(during > 0.15, `a core is busy (as much as this shared machine gives it) while the run hangs (${during.toFixed(2)} cores)`);
     await assert.rejects(hung, (e: unknown) => e instanceof AgentError && e.code === 'timeout');
     const took = performance.now() - t0;
     assert.ok(took < RUN_TIMEOUT_MS + 500, `the run failed at its timeout (${took.toFixed(0)} ms)`);
