@@ -31,6 +31,8 @@ import type { OutboxClient } from './telemetry/outbox.js';
 import { pinKey, rolledBackKey, roleStatusFrom } from './role-status.js';
 import { AlertBoard } from './alerts.js';
 import { createHostInputs } from './host-inputs.js';
+import { ReleaseExpiryWatch } from './release-expiry.js';
+import { checkManifest } from './manifest-checks.js';
 
 export { rollbackInRegistry, roleStatusFrom } from './role-status.js';
 
@@ -103,6 +105,7 @@ export class Agent {
   /** standing conditions shown in status (alerts.ts) */
   readonly alerts = new AlertBoard(() => this.nowIso());
   private offHostEvents: (() => void) | undefined;
+  private readonly expiry: ReleaseExpiryWatch;
   /** what snapshot() returns once closed (the registry is gone by then) */
   private finalSnapshot: AgentSnapshot | undefined;
   private resolveReady!: () => void;
@@ -122,6 +125,7 @@ export class Agent {
     this.logger = deps.logger ?? silentLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
     this.ready = new Promise<void>((r) => (this.resolveReady = r));
+    this.expiry = new ReleaseExpiryWatch({ clock: this.clock, timers: this.timers, onExpired: (seq, expires) => this.releaseExpired(seq, expires, 'the active release') });
     this.transport = new MqttTransport({
       broker: this.config.broker,
       clientId: this.config.agentId, // DESIGN.md: client id = agent id (the ACL confines it to agents/{id}/#)
@@ -157,6 +161,7 @@ export class Agent {
         reload: (role) => this.reloadActive(role),
         deactivate: (role) => this.deps.activator.deactivate(role),
         emit: (e) => this.emit(e),
+        changed: () => this.changed(),
         settledState: (c) => this.settledState(c),
         closed: () => this.closed,
         now: () => this.clock.now(),
@@ -167,7 +172,17 @@ export class Agent {
     this.transport.subscribe([this.t.release(this.config.channel)]);
     // Resume whatever the last accepted release asked for (a crash may have interrupted it).
     const last = this.registry.getAcceptedRelease(this.config.channel);
+    if (last) this.expiry.arm(last.seq, last.release.expires);
     if (last) this.applyRelease(last.release, last.seq);
+  }
+
+  /** Freeze attack: report release_expired (event + status alert) once per episode; what is active keeps serving. */
+  private releaseExpired(seq: number, expires: string, which: string): void {
+    if (this.closed) return;
+    const message = `${which} (seq ${seq}) expired at ${expires}; keeping the active models, activating nothing new until a fresh release arrives`;
+    const fresh = this.alerts.raise('release_expired', message);
+    this.emit({ type: 'release_expired', channel: this.config.channel, releaseSeq: seq, reason: 'release_expired', message, details: { expires, repeated: !fresh } });
+    this.changed();
   }
 
   private async restore(): Promise<void> {
@@ -271,6 +286,7 @@ export class Agent {
     if (this.closed) return;
     this.closed = true;
     this.offHostEvents?.();
+    this.expiry.dispose();
     for (const job of this.jobs.values()) job.abort.abort();
     for (const w of this.manifestWaiters.values()) w.resolve(Buffer.alloc(0));
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
@@ -434,14 +450,18 @@ export class Agent {
     if (last && last.seq === release.seq && last.digest === digest) return; // the retained release, delivered again
     if (last && release.seq <= last.seq)
       return reject(new AgentError('release_replayed', `release seq ${release.seq} is not above the last accepted ${last.seq}`), { releaseSeq: release.seq });
-    if (Date.parse(release.expires) <= this.clock.now())
-      return reject(new AgentError('release_expired', `release ${release.seq} expired at ${release.expires}; keeping the active models`), { releaseSeq: release.seq });
+    if (Date.parse(release.expires) <= this.clock.now()) {
+      reject(new AgentError('release_expired', `release ${release.seq} expired at ${release.expires}; keeping the active models`), { releaseSeq: release.seq });
+      return this.releaseExpired(release.seq, release.expires, 'a published release');
+    }
     try {
       this.registry.acceptRelease(channel, release.seq, digest, release, this.nowIso());
     } catch (e) {
       return reject(toAgentError(e), { releaseSeq: release.seq });
     }
     this.emit({ type: 'release_accepted', channel, releaseSeq: release.seq, details: { expires: release.expires } });
+    this.alerts.clear('release_expired');
+    this.expiry.arm(release.seq, release.expires);
     this.applyRelease(release, release.seq);
     this.changed();
   }
@@ -819,7 +839,7 @@ export class Agent {
   ): Promise<ModelManifest> {
     const resumed = this.registry.getFetch(modelId);
     const manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
-    this.checkManifest(manifest, role, modelId);
+    checkManifest(manifest, role, modelId, this.config.limits.maxModelBytes);
     const origins = manifest.origins?.length ? createOriginClient({ ...(this.config.fetch.originCa ? { caFile: this.config.fetch.originCa } : {}), idleMs: this.config.fetch.originIdleMs }) : undefined;
     const shadow = o.shadow ? { shadow: true } : {};
     const fetch = new ChunkFetch(manifest, {
@@ -921,17 +941,6 @@ export class Agent {
       }, this.config.timeouts.manifestMs);
       this.transport.subscribe([topic]);
     });
-  }
-
-  /** DESIGN.md "Trust rules" checks on a verified manifest, before any chunk is fetched. */
-  private checkManifest(m: ModelManifest, role: Role, modelId: string): void {
-    if (m.sha256 !== modelId) throw new AgentError('sha256_mismatch', `manifest sha256 ${m.sha256} is not the modelId ${modelId}`);
-    if (m.role !== role) throw new AgentError('model_role_mismatch', `model ${modelId} is a ${m.role}, the release names it as ${role}`);
-    if (m.size > this.config.limits.maxModelBytes)
-      throw new AgentError('model_too_large', `model is ${m.size} bytes, the maximum is ${this.config.limits.maxModelBytes}`, { size: m.size, max: this.config.limits.maxModelBytes });
-    const expected = Math.ceil(m.size / m.chunkSize);
-    if (m.chunkSha256.length !== expected)
-      throw new AgentError('chunk_count_mismatch', `manifest lists ${m.chunkSha256.length} chunks, ceil(${m.size} / ${m.chunkSize}) = ${expected}`);
   }
 }
 

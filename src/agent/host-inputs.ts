@@ -23,6 +23,8 @@ export interface HostInputDeps {
   /** stops serving a role that has nothing left to load */
   deactivate(role: Role): Promise<void>;
   emit(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): void;
+  /** publishes the status after an alert changed without an event */
+  changed(): void;
   settledState(cohort: Cohort | undefined): 'active' | 'committed';
   closed(): boolean;
   now(): number;
@@ -57,12 +59,19 @@ export function createHostInputs(d: HostInputDeps): (e: ActivatorEvent) => void 
     }
   }
 
+  /** the model whose activation just fell back, per role: its 'activated' keeps the alert, a later one clears it */
+  const fellBack = new Map<Role, string | undefined>();
+
   return (e) => {
     if (d.closed() || !e.role) return;
-    if (e.type === 'worker_lost') {
+    if (e.type === 'activated') {
+      if (fellBack.get(e.role) !== e.modelId && d.alerts.clear('provider_fallback', e.role)) d.changed();
+      fellBack.delete(e.role);
+    } else if (e.type === 'worker_lost') {
       void workerLost(e.role, e);
     } else if (e.type === 'provider_fallback') {
       const message = e.message ?? 'an execution provider was unavailable';
+      fellBack.set(e.role, e.modelId);
       d.alerts.raise('provider_fallback', message, e.role);
       d.emit({ type: 'provider_fallback', role: e.role, ...(e.modelId ? { modelId: e.modelId } : {}), reason: e.reason ?? 'provider_unavailable', message, ...(e.details ? { details: e.details } : {}) });
     }
