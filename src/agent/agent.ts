@@ -22,7 +22,7 @@ import { createOriginClient } from './fetch/origin-client.js';
 import { systemClock, systemTimers, silentLogger, type Clock, type Logger, type Timers } from './runtime.js';
 import { getOrCreateSecret, SecretAccounts, type SecretStore } from './secrets/secret-store.js';
 import { BlobStore, newModelKey } from './store/blob-store.js';
-import { Registry, REGISTRY_FILE, type RoleRow } from './store/registry.js';
+import type { Registry, RoleRow } from './store/registry.js';
 import { MqttTransport } from './transport/mqtt-transport.js';
 import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
 import type { TrustFile } from '../common/trust-file.js';
@@ -33,6 +33,9 @@ import { AlertBoard } from './alerts.js';
 import { createHostInputs } from './host-inputs.js';
 import { ReleaseExpiryWatch } from './release-expiry.js';
 import { checkManifest } from './manifest-checks.js';
+import { DiskWatch, ensureReserve, isDiskFull, openRegistry } from './disk-watch.js';
+import { EventSeq } from './event-seq.js';
+import { waitForManifest, waitUntil } from './wait.js';
 
 export { rollbackInRegistry, roleStatusFrom } from './role-status.js';
 
@@ -106,6 +109,8 @@ export class Agent {
   readonly alerts = new AlertBoard(() => this.nowIso());
   private offHostEvents: (() => void) | undefined;
   private readonly expiry: ReleaseExpiryWatch;
+  private readonly disk: DiskWatch;
+  private readonly eventSeq: EventSeq;
   /** what snapshot() returns once closed (the registry is gone by then) */
   private finalSnapshot: AgentSnapshot | undefined;
   private resolveReady!: () => void;
@@ -125,6 +130,25 @@ export class Agent {
     this.logger = deps.logger ?? silentLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
     this.ready = new Promise<void>((r) => (this.resolveReady = r));
+    this.eventSeq = new EventSeq(registry);
+    this.disk = new DiskWatch({
+      dir: this.config.dataDir,
+      ...this.config.disk,
+      timers: this.timers,
+      onFull: (message, fresh) => {
+        this.alerts.raise('disk_full', message);
+        if (fresh) this.emit({ type: 'disk_full', reason: 'disk_full', message, details: { freeBytes: this.disk.freeBytes() } });
+        this.changed();
+      },
+      // space returned: downloads resume where they stopped (the release re-apply resumes every role)
+      onSpace: () => {
+        ensureReserve(this.config.dataDir);
+        this.alerts.clear('disk_full');
+        this.changed();
+        const last = this.registry.getAcceptedRelease(this.config.channel);
+        if (last && !this.closed) this.applyRelease(last.release, last.seq);
+      },
+    });
     this.expiry = new ReleaseExpiryWatch({ clock: this.clock, timers: this.timers, onExpired: (seq, expires) => this.releaseExpired(seq, expires, 'the active release') });
     this.transport = new MqttTransport({
       broker: this.config.broker,
@@ -168,6 +192,7 @@ export class Agent {
       }),
     );
     await this.restore();
+    this.disk.checkNow();
     this.transport.start();
     this.transport.subscribe([this.t.release(this.config.channel)]);
     // Resume whatever the last accepted release asked for (a crash may have interrupted it).
@@ -215,7 +240,7 @@ export class Agent {
           }
         }
         if (r.modelId === row.activeModelId) {
-          this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso());
+          this.persist(() => this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso()));
         } else {
           const first = r.skipped[0]!;
           this.registry.touchModel(r.modelId, this.nowIso());
@@ -287,6 +312,7 @@ export class Agent {
     this.closed = true;
     this.offHostEvents?.();
     this.expiry.dispose();
+    this.disk.dispose();
     for (const job of this.jobs.values()) job.abort.abort();
     for (const w of this.manifestWaiters.values()) w.resolve(Buffer.alloc(0));
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
@@ -325,32 +351,7 @@ export class Agent {
   }
 
   private waitUntil<T>(probe: () => T | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const first = probe();
-      if (first !== undefined) return resolve(first);
-      let timer: unknown;
-      const done = () => {
-        off();
-        if (timer !== undefined) this.timers.clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(new AgentError('aborted', 'wait cancelled'));
-      };
-      const off = this.subscribe(() => {
-        const v = probe();
-        if (v !== undefined) {
-          done();
-          resolve(v);
-        }
-      });
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      timer = this.timers.setTimeout(() => {
-        done();
-        reject(new AgentError('timeout', `condition not reached within ${opts.timeoutMs ?? 30_000} ms`));
-      }, opts.timeoutMs ?? 30_000);
-    });
+    return waitUntil((onChange) => this.subscribe(onChange), this.timers, probe, opts);
   }
 
   private status(online: boolean): AgentStatus {
@@ -400,7 +401,7 @@ export class Agent {
 
   /** Every accept and every rejection: audit log line + `agents/{id}/events` (QoS 1) + listeners. */
   private emit(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): AgentEvent {
-    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), seq: this.registry.nextCounter('event_seq'), ...e };
+    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), seq: this.eventSeq.next((err) => this.disk.full(String(err))), ...e };
     if (event.message && event.message.length > 2048) event.message = event.message.slice(0, 2045) + '...';
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
@@ -670,9 +671,22 @@ export class Agent {
     const abort = new AbortController();
     const newJob: RoleJob = { modelId: target.modelId, abort, done: Promise.resolve() };
     this.jobs.set(role, newJob);
-    newJob.done = this.runRoleJob(role, target, release, seq, newJob).finally(() => {
+    newJob.done = this.runRoleJob(role, target, release, seq, newJob)
+      .catch((e: unknown) => this.logger.error('role job failed', { role, error: String(e) })) // never a process crash
+      .finally(() => {
       if (this.jobs.get(role) === newJob) this.jobs.delete(role);
     });
+  }
+
+  /** A registry write that may meet a full disk: then reported (disk_full) instead of thrown. */
+  private persist(write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      this.disk.full(`writing the registry: ${(e as Error).message}`);
+      this.changed();
+    }
   }
 
   private settledState(cohort: Cohort | undefined): 'active' | 'committed' {
@@ -713,6 +727,13 @@ export class Agent {
       await this.activate(role, target, manifest, signal, seq);
     } catch (e) {
       const err = toAgentError(e);
+      // Disk full: the download pauses (its partial file kept) until the disk watch sees space again.
+      if (isDiskFull(e) && !this.closed) {
+        this.disk.full(`storing ${role} model ${modelId.slice(0, 12)}: ${err.message}`);
+        const row = this.registry.getRole(role);
+        const state = row?.activeModelId && this.loaded.has(role) ? this.settledState(row.cohort) : 'idle';
+        return this.persist(() => this.setRole(role, { state, pendingModelId: null, pendingProgress: null, lastErrorCode: 'disk_full', lastErrorMessage: err.message }));
+      }
       if (err.code === 'aborted' || this.closed) {
         if (!this.closed) {
           this.logger.info('role job superseded', { role, modelId });
@@ -906,40 +927,17 @@ export class Agent {
 
   /** Subscribes to the retained manifest and verifies it (size bound first, then DSSE, then zod). */
   private fetchManifest(modelId: string, signal: AbortSignal): Promise<ModelManifest> {
-    const topic = this.t.manifest(modelId);
-    return new Promise<ModelManifest>((resolve, reject) => {
-      let timer: unknown;
-      const finish = () => {
-        this.timers.clearTimeout(timer);
-        this.manifestWaiters.delete(modelId);
-        this.transport.unsubscribe([topic]);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        finish();
-        reject(new AgentError('aborted', 'superseded'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.manifestWaiters.set(modelId, {
-        resolve: (raw) => {
-          if (this.closed) {
-            finish();
-            return reject(new AgentError('aborted', 'agent closed'));
-          }
-          if (raw.length === 0) return; // a cleared retained manifest: keep waiting
-          finish();
-          try {
-            resolve(this.verifier.verifyManifest(raw, this.config.limits.maxManifestBytes).value);
-          } catch (e) {
-            reject(e);
-          }
-        },
-      });
-      timer = this.timers.setTimeout(() => {
-        finish();
-        reject(new AgentError('manifest_missing', `no manifest for model ${modelId} within ${this.config.timeouts.manifestMs} ms`));
-      }, this.config.timeouts.manifestMs);
-      this.transport.subscribe([topic]);
+    return waitForManifest<ModelManifest>({
+      modelId,
+      topic: this.t.manifest(modelId),
+      signal,
+      timers: this.timers,
+      timeoutMs: this.config.timeouts.manifestMs,
+      waiters: this.manifestWaiters,
+      subscribe: (topic) => this.transport.subscribe([topic]),
+      unsubscribe: (topic) => this.transport.unsubscribe([topic]),
+      isClosed: () => this.closed,
+      verify: <M>(raw: Buffer) => this.verifier.verifyManifest(raw, this.config.limits.maxManifestBytes).value as M,
     });
   }
 }
@@ -961,7 +959,8 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   }
   const key = Buffer.from(await getOrCreateSecret(secretStore, SecretAccounts.modelKey, newModelKey), 'base64');
   if (key.length !== 32) throw new AgentError('secret_missing', 'the at-rest model key in the credential store is not 32 bytes');
-  const registry = Registry.open(join(config.dataDir, REGISTRY_FILE));
+  const registry = openRegistry(config.dataDir); // on a full disk too (disk-watch.ts)
+  ensureReserve(config.dataDir);
   let audit: AuditLog | undefined;
   try {
     const blobs = new BlobStore(config.dataDir, key);

@@ -81,6 +81,15 @@ export const AgentConfigSchema = z
       })
       .strict()
       .default({ window: 32, windowBytes: 16 * 1024 * 1024, originIdleMs: 15_000 }),
+    disk: z
+      .object({
+        /** while the data dir's disk is full, how often its free space is looked at (the fetch resumes when it grows) */
+        pollMs: z.number().int().min(50).max(600_000).default(5000),
+        /** below this many free bytes at start the disk counts as full */
+        minFreeBytes: z.number().int().min(0).max(1024 * 1024 * 1024).default(1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     /** audit log files kept (winston-daily-rotate-file maxFiles) */
     auditMaxFiles: z.string().max(16).default('30d'),
     // --- the service composition (src/agent/service.ts); every block optional, with defaults ---
