@@ -662,8 +662,11 @@ export class Agent {
     if (job) job.abort.abort(); // superseded by a newer release
     const row = this.registry.getRole(role);
     if (row?.activeModelId === target.modelId && this.loaded.has(role)) {
-      if (row.cohort !== target.cohort || row.rolloutId !== target.rolloutId) {
-        this.registry.updateRole(role, { cohort: target.cohort, rolloutId: target.rolloutId ?? null, state: this.settledState(target.cohort) }, this.nowIso());
+      // the target is already serving: a superseded job (a stalled fetch, say) must not leave the role fetching
+      const moved = row.cohort !== target.cohort || row.rolloutId !== target.rolloutId;
+      if (moved || TRANSIENT_STATES.has(row.state) || row.pendingModelId) {
+        const state = moved || TRANSIENT_STATES.has(row.state) ? this.settledState(target.cohort) : row.state;
+        this.registry.updateRole(role, { cohort: target.cohort, rolloutId: target.rolloutId ?? null, state, pendingModelId: null, pendingProgress: null }, this.nowIso());
         this.changed();
       }
       return;
@@ -674,8 +677,8 @@ export class Agent {
     newJob.done = this.runRoleJob(role, target, release, seq, newJob)
       .catch((e: unknown) => this.logger.error('role job failed', { role, error: String(e) })) // never a process crash
       .finally(() => {
-      if (this.jobs.get(role) === newJob) this.jobs.delete(role);
-    });
+        if (this.jobs.get(role) === newJob) this.jobs.delete(role);
+      });
   }
 
   /** A registry write that may meet a full disk: then reported (disk_full) instead of thrown. */
@@ -746,6 +749,7 @@ export class Agent {
       const row = this.registry.getRole(role);
       const state = row?.activeModelId && this.loaded.has(role) ? this.settledState(row.cohort) : 'failed';
       this.setRole(role, { state, pendingModelId: null, pendingProgress: null, lastErrorCode: err.code, lastErrorMessage: err.message });
+      this.collectGarbage(role, job); // a rejected model's blob is not kept (issue 17 §1: the store holds what is needed)
       this.emit({
         type: ACTIVATION_CODES.has(err.code) ? 'activation_failed' : err.code === 'release_expired' ? 'release_rejected' : 'model_rejected',
         role,
@@ -809,8 +813,8 @@ export class Agent {
     this.collectGarbage(role);
   }
 
-  /** Keeps the last `keepVersions` models per role (the active one always), for instant rollback. */
-  private collectGarbage(role: Role): void {
+  /** Keeps the last `keepVersions` models per role (the active one always), for instant rollback; `ended`: a job whose model is no longer needed. */
+  private collectGarbage(role: Role, ended?: RoleJob): void {
     const row = this.registry.getRole(role);
     const models = this.registry.listModels(role);
     const keep = new Set<string>();
@@ -819,7 +823,7 @@ export class Agent {
       if (keep.size >= this.config.keepVersions) break;
       if (m.lastActiveAt) keep.add(m.modelId);
     }
-    for (const job of this.jobs.values()) keep.add(job.modelId);
+    for (const job of this.jobs.values()) if (job !== ended) keep.add(job.modelId);
     for (const id of this.shadowKeep) keep.add(id);
     for (const m of models) {
       if (keep.has(m.modelId)) continue;
