@@ -28,7 +28,7 @@ import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
 import type { TrustFile } from '../common/trust-file.js';
 import { activateFirstGood, type StoredVersion } from './inference/restart.js';
 import type { OutboxClient } from './telemetry/outbox.js';
-import { pinKey, rolledBackKey, roleStatusFrom } from './role-status.js';
+import { pinKey, rolledBackKey, roleStatusFrom, storedVersions } from './role-status.js';
 import { AlertBoard } from './alerts.js';
 import { createHostInputs } from './host-inputs.js';
 import { ReleaseExpiryWatch } from './release-expiry.js';
@@ -290,21 +290,8 @@ export class Agent {
     return run;
   }
 
-  /** The versions kept for a role, the active one first, then the previous one, then the rest newest first. */
   private storedVersions(role: Role, activeModelId: string, previousModelId: string | undefined): StoredVersion[] {
-    const order = [activeModelId, ...(previousModelId ? [previousModelId] : []), ...this.registry.listModels(role).filter((m) => m.lastActiveAt).map((m) => m.modelId)];
-    const out: StoredVersion[] = [];
-    for (const id of new Set(order)) {
-      const m = this.registry.getModel(id);
-      if (!m) {
-        if (id === activeModelId)
-          out.push({ modelId: id, manifest: undefined as never, readBytes: () => Promise.reject(new AgentError('store_corrupt', `active model ${id} is not in the registry`)) });
-        continue;
-      }
-      if (m.role !== role) continue;
-      out.push({ modelId: id, manifest: m.manifest, readBytes: () => this.blobs.read(id) });
-    }
-    return out;
+    return storedVersions(this.registry, this.blobs, role, activeModelId, previousModelId);
   }
 
   async close(): Promise<void> {
@@ -681,6 +668,13 @@ export class Agent {
       });
   }
 
+  /** A download got no chunk for a while and re-subscribed: event each time (backoff bounds them), alert until it ends. */
+  private fetchStalled(role: Role, modelId: string, st: { attempt: number; waitedMs: number; have: number; total: number }): void {
+    const message = `no chunk of ${modelId.slice(0, 12)} for ${st.waitedMs} ms (${st.have}/${st.total} held); re-subscribed (try ${st.attempt})`;
+    this.alerts.raise('fetch_stalled', message, role);
+    this.emit({ type: 'fetch_stalled', role, modelId, reason: 'fetch_stalled', message, details: st });
+  }
+
   /** A registry write that may meet a full disk: then reported (disk_full) instead of thrown. */
   private persist(write: () => void): void {
     try {
@@ -874,6 +868,7 @@ export class Agent {
       topics: this.t,
       // bounded in topics and in bytes: window × chunkSize stays ≤ windowBytes (at least one chunk)
       window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
+      stall: { stallMs: this.config.fetch.stallMs, onStall: (st) => this.fetchStalled(role, modelId, st) },
       now: () => this.nowIso(),
       ...(o.onProgress ? { onProgress: fetchProgressReporter(manifest.chunkSha256.length, () => this.clock.now(), o.onProgress) } : {}),
       // DESIGN.md "Scale path": the signed manifest's HTTPS origins first, the broker's chunks as fallback
@@ -905,6 +900,7 @@ export class Agent {
       result = await fetch.run({ signal });
     } finally {
       offConn();
+      if (this.alerts.clear('fetch_stalled', role)) this.changed();
       origins?.close();
       o.track(undefined);
     }

@@ -76,11 +76,13 @@ export const AgentConfigSchema = z
         windowBytes: z.number().int().min(1).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
         /** PEM CA pinned for the manifest's HTTPS origins (DESIGN.md "Scale path"); the system CAs when absent */
         originCa: Path.optional(),
+        /** a broker download that receives no chunk for this long re-subscribes (then 2x, 4x … up to 60 s) and reports fetch_stalled */
+        stallMs: z.number().int().min(50).max(600_000).default(30_000),
         /** an origin that sends nothing for this long is given up (the broker's chunks take over) */
         originIdleMs: z.number().int().min(100).max(600_000).default(15_000),
       })
       .strict()
-      .default({ window: 32, windowBytes: 16 * 1024 * 1024, originIdleMs: 15_000 }),
+      .default({ window: 32, windowBytes: 16 * 1024 * 1024, originIdleMs: 15_000, stallMs: 30_000 }),
     disk: z
       .object({
         /** while the data dir's disk is full, how often its free space is looked at (the fetch resumes when it grows) */

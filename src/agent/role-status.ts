@@ -1,10 +1,30 @@
 /**
- * A role's status as the wire shows it (wire.ts RoleStatus), from its registry row, and the manual rollback
- * done in the registry while no agent runs; with the registry keys both share with the agent core.
+ * A role's status as the wire shows it (wire.ts RoleStatus), from its registry row; the manual rollback done
+ * in the registry while no agent runs; the stored versions a restart or reload tries; and the registry keys
+ * these share with the agent core.
  */
 import { AgentError } from '../common/errors.js';
 import type { Role, RoleStatus } from '../common/wire.js';
 import type { Registry, RoleRow } from './store/registry.js';
+import type { BlobStore } from './store/blob-store.js';
+import type { StoredVersion } from './inference/restart.js';
+
+/** The versions kept for a role, the active one first, then the previous one, then the rest newest first. */
+export function storedVersions(registry: Registry, blobs: BlobStore, role: Role, activeModelId: string, previousModelId: string | undefined): StoredVersion[] {
+  const order = [activeModelId, ...(previousModelId ? [previousModelId] : []), ...registry.listModels(role).filter((m) => m.lastActiveAt).map((m) => m.modelId)];
+  const out: StoredVersion[] = [];
+  for (const id of new Set(order)) {
+    const m = registry.getModel(id);
+    if (!m) {
+      if (id === activeModelId)
+        out.push({ modelId: id, manifest: undefined as never, readBytes: () => Promise.reject(new AgentError('store_corrupt', `active model ${id} is not in the registry`)) });
+      continue;
+    }
+    if (m.role !== role) continue;
+    out.push({ modelId: id, manifest: m.manifest, readBytes: () => blobs.read(id) });
+  }
+  return out;
+}
 
 /** Registry meta key pinning a role to a model after a manual rollback, until a release newer than `releaseSeq` arrives. */
 export const pinKey = (role: Role) => `pinned:${role}`;

@@ -71,3 +71,26 @@ test('blobs of models rejected at activation are garbage-collected: the store ho
     assert.deepEqual(blobs, [a.modelId], 'only the active model is stored');
   });
 });
+
+test('a fetch missing a chunk: stall timeout, re-subscribed with backoff, fetch_stalled event and alert; it completes when the chunks come', { timeout: 60_000 }, async () => {
+  await scene('agent-stall', async ({ admin, fleet, start }) => {
+    const a = await buildModel(fixture('tiny-a.onnx'), { name: 'tiny-a' });
+    const b = await buildModel(fixture('tiny-b.onnx'), { name: 'tiny-b', version: '2.0.0' });
+    await publishBuilt(admin, a, fleet.modelKeys);
+    await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
+    const { agent } = await start({ fetch: { stallMs: 300 } });
+    await agent.waitFor((s) => s.roles.detector?.state === 'committed', { timeoutMs: 20_000 });
+    await pub(admin, T.chunk(b.modelId, 0), b.chunks[0]!);
+    await pub(admin, T.manifest(b.modelId), JSON.stringify(signManifestRaw(b.manifest, fleet.modelKeys)));
+    await publishRelease(admin, releaseOf({ seq: 2, roles: { detector: { stable: b.modelId } } }), fleet.releaseKeys);
+    const second = await agent.waitForEvent((e) => e.type === 'fetch_stalled' && e.details?.['attempt'] === 2, { timeoutMs: 10_000 });
+    const first = agent.snapshot().recentEvents.find((e) => e.type === 'fetch_stalled' && e.details?.['attempt'] === 1);
+    assert.equal(first?.details?.['waitedMs'], 300);
+    assert.equal(second.details?.['waitedMs'], 600, 'backoff doubles');
+    assert.equal(second.modelId, b.modelId);
+    assert.ok(agent.snapshot().alerts?.some((x) => x.code === 'fetch_stalled' && x.role === 'detector'), 'status says the download stalled');
+    for (let i = 1; i < b.chunks.length; i++) await pub(admin, T.chunk(b.modelId, i), b.chunks[i]!);
+    const done = await agent.waitFor((s) => s.roles.detector?.modelId === b.modelId && s.roles.detector.state === 'committed', { timeoutMs: 20_000 });
+    assert.ok(!done.alerts?.some((x) => x.code === 'fetch_stalled'), 'the alert ends with the download');
+  });
+});
