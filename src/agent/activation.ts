@@ -22,6 +22,16 @@ export interface ActivationResult {
   warmupP95Ms?: number;
 }
 
+/** What an activator reports on its own (inference/host.ts HostEvent): inputs to the agent's role state machine. */
+export interface ActivatorEvent {
+  type: string;
+  role?: Role;
+  modelId?: string;
+  reason?: string;
+  message?: string;
+  details?: Record<string, unknown>;
+}
+
 export interface ModelActivator {
   /**
    * Loads, checks and (only if every step passes) swaps the model in for its role. Throws an
@@ -29,6 +39,8 @@ export interface ModelActivator {
    * provider_unavailable otherwise, leaving the active model serving.
    */
   activate(req: ActivationRequest): Promise<ActivationResult>;
+  /** Listens to the activator's own events (a worker lost, a provider fallback); returns the unsubscribe. */
+  on?(listener: (e: ActivatorEvent) => void): () => void;
   /** Stops serving a role (e.g. nothing valid left). */
   deactivate(role: Role): Promise<void>;
   close(): Promise<void>;

@@ -5,7 +5,7 @@
  *   const agent = await createAgent({ config, secretStore, activator, clock, logger });
  *   agent.snapshot(); agent.subscribe(listener); await agent.close();
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { platform } from 'node:os';
@@ -22,12 +22,22 @@ import { createOriginClient } from './fetch/origin-client.js';
 import { systemClock, systemTimers, silentLogger, type Clock, type Logger, type Timers } from './runtime.js';
 import { getOrCreateSecret, SecretAccounts, type SecretStore } from './secrets/secret-store.js';
 import { BlobStore, newModelKey } from './store/blob-store.js';
-import { Registry, REGISTRY_FILE, type RoleRow } from './store/registry.js';
+import type { Registry, RoleRow } from './store/registry.js';
 import { MqttTransport } from './transport/mqtt-transport.js';
 import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
 import type { TrustFile } from '../common/trust-file.js';
 import { activateFirstGood, type StoredVersion } from './inference/restart.js';
 import type { OutboxClient } from './telemetry/outbox.js';
+import { pinKey, rolledBackKey, roleStatusFrom, storedVersions } from './role-status.js';
+import { AlertBoard } from './alerts.js';
+import { createHostInputs } from './host-inputs.js';
+import { ReleaseExpiryWatch } from './release-expiry.js';
+import { checkManifest } from './manifest-checks.js';
+import { DiskWatch, ensureReserve, isDiskFull, openRegistry } from './disk-watch.js';
+import { EventSeq } from './event-seq.js';
+import { waitForManifest, waitUntil } from './wait.js';
+
+export { rollbackInRegistry, roleStatusFrom } from './role-status.js';
 
 export const AGENT_VERSION = '0.1.0';
 const RECENT_EVENTS = 200;
@@ -60,11 +70,6 @@ interface Target {
   finalState?: 'rolled_back';
 }
 
-/** Registry meta key pinning a role to a model after a manual rollback, until a release newer than `releaseSeq` arrives. */
-const pinKey = (role: Role) => `pinned:${role}`;
-
-/** Registry meta key marking a candidate this agent rolled back, so re-applying the release does not retake it. */
-const rolledBackKey = (role: Role, rolloutId: string | undefined, modelId: string) => `rolled_back:${role}:${rolloutId ?? ''}:${modelId}`;
 
 interface RoleJob {
   modelId: string;
@@ -100,6 +105,12 @@ export class Agent {
   private readonly shadowFetches = new Map<string, ChunkFetch>();
   private readonly shadowKeep = new Set<string>();
   private closed = false;
+  /** standing conditions shown in status (alerts.ts) */
+  readonly alerts = new AlertBoard(() => this.nowIso());
+  private offHostEvents: (() => void) | undefined;
+  private readonly expiry: ReleaseExpiryWatch;
+  private readonly disk: DiskWatch;
+  private readonly eventSeq: EventSeq;
   /** what snapshot() returns once closed (the registry is gone by then) */
   private finalSnapshot: AgentSnapshot | undefined;
   private resolveReady!: () => void;
@@ -119,6 +130,26 @@ export class Agent {
     this.logger = deps.logger ?? silentLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
     this.ready = new Promise<void>((r) => (this.resolveReady = r));
+    this.eventSeq = new EventSeq(registry);
+    this.disk = new DiskWatch({
+      dir: this.config.dataDir,
+      ...this.config.disk,
+      timers: this.timers,
+      onFull: (message, fresh) => {
+        this.alerts.raise('disk_full', message);
+        if (fresh) this.emit({ type: 'disk_full', reason: 'disk_full', message, details: { freeBytes: this.disk.freeBytes() } });
+        this.changed();
+      },
+      // space returned: downloads resume where they stopped (the release re-apply resumes every role)
+      onSpace: () => {
+        ensureReserve(this.config.dataDir);
+        this.alerts.clear('disk_full');
+        this.changed();
+        const last = this.registry.getAcceptedRelease(this.config.channel);
+        if (last && !this.closed) this.applyRelease(last.release, last.seq);
+      },
+    });
+    this.expiry = new ReleaseExpiryWatch({ clock: this.clock, timers: this.timers, onExpired: (seq, expires) => this.releaseExpired(seq, expires, 'the active release') });
     this.transport = new MqttTransport({
       broker: this.config.broker,
       clientId: this.config.agentId, // DESIGN.md: client id = agent id (the ACL confines it to agents/{id}/#)
@@ -145,12 +176,38 @@ export class Agent {
 
   /** Restores the active models from the store, then connects and follows the channel. */
   async start(): Promise<void> {
+    // host events are inputs to the role state machine (host-inputs.ts), from the restore on
+    this.offHostEvents = this.deps.activator.on?.(
+      createHostInputs({
+        alerts: this.alerts,
+        role: (role) => this.registry.getRole(role),
+        setRole: (role, patch) => this.setRole(role, patch),
+        reload: (role) => this.reloadActive(role),
+        deactivate: (role) => this.deps.activator.deactivate(role),
+        emit: (e) => this.emit(e),
+        changed: () => this.changed(),
+        settledState: (c) => this.settledState(c),
+        closed: () => this.closed,
+        now: () => this.clock.now(),
+      }),
+    );
     await this.restore();
+    this.disk.checkNow();
     this.transport.start();
     this.transport.subscribe([this.t.release(this.config.channel)]);
     // Resume whatever the last accepted release asked for (a crash may have interrupted it).
     const last = this.registry.getAcceptedRelease(this.config.channel);
+    if (last) this.expiry.arm(last.seq, last.release.expires);
     if (last) this.applyRelease(last.release, last.seq);
+  }
+
+  /** Freeze attack: report release_expired (event + status alert) once per episode; what is active keeps serving. */
+  private releaseExpired(seq: number, expires: string, which: string): void {
+    if (this.closed) return;
+    const message = `${which} (seq ${seq}) expired at ${expires}; keeping the active models, activating nothing new until a fresh release arrives`;
+    const fresh = this.alerts.raise('release_expired', message);
+    this.emit({ type: 'release_expired', channel: this.config.channel, releaseSeq: seq, reason: 'release_expired', message, details: { expires, repeated: !fresh } });
+    this.changed();
   }
 
   private async restore(): Promise<void> {
@@ -183,7 +240,7 @@ export class Agent {
           }
         }
         if (r.modelId === row.activeModelId) {
-          this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso());
+          this.persist(() => this.registry.updateRole(row.role, { provider: r.provider }, this.nowIso()));
         } else {
           const first = r.skipped[0]!;
           this.registry.touchModel(r.modelId, this.nowIso());
@@ -220,26 +277,29 @@ export class Agent {
     }
   }
 
-  /** The versions kept for a role, the active one first, then the previous one, then the rest newest first. */
+  /** The role's active model (else the previous good stored one) loaded again, in turn with the role's activations. */
+  private reloadActive(role: Role): Promise<{ modelId: string; provider: string }> {
+    const run = (this.activationChains.get(role) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => {
+        const row = this.registry.getRole(role);
+        if (this.closed || !row?.activeModelId) throw new AgentError('aborted', 'nothing to reload');
+        return activateFirstGood(this.deps.activator, role, this.storedVersions(role, row.activeModelId, row.previousModelId));
+      });
+    this.activationChains.set(role, run);
+    return run;
+  }
+
   private storedVersions(role: Role, activeModelId: string, previousModelId: string | undefined): StoredVersion[] {
-    const order = [activeModelId, ...(previousModelId ? [previousModelId] : []), ...this.registry.listModels(role).filter((m) => m.lastActiveAt).map((m) => m.modelId)];
-    const out: StoredVersion[] = [];
-    for (const id of new Set(order)) {
-      const m = this.registry.getModel(id);
-      if (!m) {
-        if (id === activeModelId)
-          out.push({ modelId: id, manifest: undefined as never, readBytes: () => Promise.reject(new AgentError('store_corrupt', `active model ${id} is not in the registry`)) });
-        continue;
-      }
-      if (m.role !== role) continue;
-      out.push({ modelId: id, manifest: m.manifest, readBytes: () => this.blobs.read(id) });
-    }
-    return out;
+    return storedVersions(this.registry, this.blobs, role, activeModelId, previousModelId);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.offHostEvents?.();
+    this.expiry.dispose();
+    this.disk.dispose();
     for (const job of this.jobs.values()) job.abort.abort();
     for (const w of this.manifestWaiters.values()) w.resolve(Buffer.alloc(0));
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
@@ -278,32 +338,7 @@ export class Agent {
   }
 
   private waitUntil<T>(probe: () => T | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const first = probe();
-      if (first !== undefined) return resolve(first);
-      let timer: unknown;
-      const done = () => {
-        off();
-        if (timer !== undefined) this.timers.clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(new AgentError('aborted', 'wait cancelled'));
-      };
-      const off = this.subscribe(() => {
-        const v = probe();
-        if (v !== undefined) {
-          done();
-          resolve(v);
-        }
-      });
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      timer = this.timers.setTimeout(() => {
-        done();
-        reject(new AgentError('timeout', `condition not reached within ${opts.timeoutMs ?? 30_000} ms`));
-      }, opts.timeoutMs ?? 30_000);
-    });
+    return waitUntil((onChange) => this.subscribe(onChange), this.timers, probe, opts);
   }
 
   private status(online: boolean): AgentStatus {
@@ -320,6 +355,7 @@ export class Agent {
       ...(rel ? { releaseSeq: rel.seq } : {}),
       roles,
       labels: { ...this.config.labels },
+      ...(this.alerts.list().length ? { alerts: this.alerts.list() } : {}),
     };
   }
 
@@ -351,16 +387,9 @@ export class Agent {
 
   // --- events ---------------------------------------------------------------------------------------
 
-  /** The epoch of `event_seq` (issue 16 §2): kept in the registry beside the counter, new with a new registry. */
-  private eventEpoch(): string {
-    let epoch = this.registry.getMeta('event_epoch');
-    if (!epoch) this.registry.setMeta('event_epoch', (epoch = randomBytes(8).toString('hex')));
-    return epoch;
-  }
-
   /** Every accept and every rejection: audit log line + `agents/{id}/events` (QoS 1) + listeners. */
   private emit(e: Omit<AgentEvent, 'agentId' | 'ts' | 'seq'>): AgentEvent {
-    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), epoch: this.eventEpoch(), seq: this.registry.nextCounter('event_seq'), ...e };
+    const event: AgentEvent = { agentId: this.config.agentId, ts: this.nowIso(), epoch: this.eventSeq.epoch(), seq: this.eventSeq.next((err) => this.disk.full(String(err))), ...e };
     if (event.message && event.message.length > 2048) event.message = event.message.slice(0, 2045) + '...';
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
@@ -410,14 +439,18 @@ export class Agent {
     if (last && last.seq === release.seq && last.digest === digest) return; // the retained release, delivered again
     if (last && release.seq <= last.seq)
       return reject(new AgentError('release_replayed', `release seq ${release.seq} is not above the last accepted ${last.seq}`), { releaseSeq: release.seq });
-    if (Date.parse(release.expires) <= this.clock.now())
-      return reject(new AgentError('release_expired', `release ${release.seq} expired at ${release.expires}; keeping the active models`), { releaseSeq: release.seq });
+    if (Date.parse(release.expires) <= this.clock.now()) {
+      reject(new AgentError('release_expired', `release ${release.seq} expired at ${release.expires}; keeping the active models`), { releaseSeq: release.seq });
+      return this.releaseExpired(release.seq, release.expires, 'a published release');
+    }
     try {
       this.registry.acceptRelease(channel, release.seq, digest, release, this.nowIso());
     } catch (e) {
       return reject(toAgentError(e), { releaseSeq: release.seq });
     }
     this.emit({ type: 'release_accepted', channel, releaseSeq: release.seq, details: { expires: release.expires } });
+    this.alerts.clear('release_expired');
+    this.expiry.arm(release.seq, release.expires);
     this.applyRelease(release, release.seq);
     this.changed();
   }
@@ -618,8 +651,11 @@ export class Agent {
     if (job) job.abort.abort(); // superseded by a newer release
     const row = this.registry.getRole(role);
     if (row?.activeModelId === target.modelId && this.loaded.has(role)) {
-      if (row.cohort !== target.cohort || row.rolloutId !== target.rolloutId) {
-        this.registry.updateRole(role, { cohort: target.cohort, rolloutId: target.rolloutId ?? null, state: this.settledState(target.cohort) }, this.nowIso());
+      // the target is already serving: a superseded job (a stalled fetch, say) must not leave the role fetching
+      const moved = row.cohort !== target.cohort || row.rolloutId !== target.rolloutId;
+      if (moved || TRANSIENT_STATES.has(row.state) || row.pendingModelId) {
+        const state = moved || TRANSIENT_STATES.has(row.state) ? this.settledState(target.cohort) : row.state;
+        this.registry.updateRole(role, { cohort: target.cohort, rolloutId: target.rolloutId ?? null, state, pendingModelId: null, pendingProgress: null }, this.nowIso());
         this.changed();
       }
       return;
@@ -627,9 +663,29 @@ export class Agent {
     const abort = new AbortController();
     const newJob: RoleJob = { modelId: target.modelId, abort, done: Promise.resolve() };
     this.jobs.set(role, newJob);
-    newJob.done = this.runRoleJob(role, target, release, seq, newJob).finally(() => {
-      if (this.jobs.get(role) === newJob) this.jobs.delete(role);
-    });
+    newJob.done = this.runRoleJob(role, target, release, seq, newJob)
+      .catch((e: unknown) => this.logger.error('role job failed', { role, error: String(e) })) // never a process crash
+      .finally(() => {
+        if (this.jobs.get(role) === newJob) this.jobs.delete(role);
+      });
+  }
+
+  /** A download got no chunk for a while and re-subscribed: event each time (backoff bounds them), alert until it ends. */
+  private fetchStalled(role: Role, modelId: string, st: { attempt: number; waitedMs: number; have: number; total: number }): void {
+    const message = `no chunk of ${modelId.slice(0, 12)} for ${st.waitedMs} ms (${st.have}/${st.total} held); re-subscribed (try ${st.attempt})`;
+    this.alerts.raise('fetch_stalled', message, role);
+    this.emit({ type: 'fetch_stalled', role, modelId, reason: 'fetch_stalled', message, details: st });
+  }
+
+  /** A registry write that may meet a full disk: then reported (disk_full) instead of thrown. */
+  private persist(write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      this.disk.full(`writing the registry: ${(e as Error).message}`);
+      this.changed();
+    }
   }
 
   private settledState(cohort: Cohort | undefined): 'active' | 'committed' {
@@ -670,6 +726,13 @@ export class Agent {
       await this.activate(role, target, manifest, signal, seq);
     } catch (e) {
       const err = toAgentError(e);
+      // Disk full: the download pauses (its partial file kept) until the disk watch sees space again.
+      if (isDiskFull(e) && !this.closed) {
+        this.disk.full(`storing ${role} model ${modelId.slice(0, 12)}: ${err.message}`);
+        const row = this.registry.getRole(role);
+        const state = row?.activeModelId && this.loaded.has(role) ? this.settledState(row.cohort) : 'idle';
+        return this.persist(() => this.setRole(role, { state, pendingModelId: null, pendingProgress: null, lastErrorCode: 'disk_full', lastErrorMessage: err.message }));
+      }
       if (err.code === 'aborted' || this.closed) {
         if (!this.closed) {
           this.logger.info('role job superseded', { role, modelId });
@@ -682,6 +745,7 @@ export class Agent {
       const row = this.registry.getRole(role);
       const state = row?.activeModelId && this.loaded.has(role) ? this.settledState(row.cohort) : 'failed';
       this.setRole(role, { state, pendingModelId: null, pendingProgress: null, lastErrorCode: err.code, lastErrorMessage: err.message });
+      this.collectGarbage(role, job); // a rejected model's blob is not kept (issue 17 §1: the store holds what is needed)
       this.emit({
         type: ACTIVATION_CODES.has(err.code) ? 'activation_failed' : err.code === 'release_expired' ? 'release_rejected' : 'model_rejected',
         role,
@@ -745,8 +809,8 @@ export class Agent {
     this.collectGarbage(role);
   }
 
-  /** Keeps the last `keepVersions` models per role (the active one always), for instant rollback. */
-  private collectGarbage(role: Role): void {
+  /** Keeps the last `keepVersions` models per role (the active one always), for instant rollback; `ended`: a job whose model is no longer needed. */
+  private collectGarbage(role: Role, ended?: RoleJob): void {
     const row = this.registry.getRole(role);
     const models = this.registry.listModels(role);
     const keep = new Set<string>();
@@ -755,7 +819,7 @@ export class Agent {
       if (keep.size >= this.config.keepVersions) break;
       if (m.lastActiveAt) keep.add(m.modelId);
     }
-    for (const job of this.jobs.values()) keep.add(job.modelId);
+    for (const job of this.jobs.values()) if (job !== ended) keep.add(job.modelId);
     for (const id of this.shadowKeep) keep.add(id);
     for (const m of models) {
       if (keep.has(m.modelId)) continue;
@@ -796,7 +860,7 @@ export class Agent {
   ): Promise<ModelManifest> {
     const resumed = this.registry.getFetch(modelId);
     const manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
-    this.checkManifest(manifest, role, modelId);
+    checkManifest(manifest, role, modelId, this.config.limits.maxModelBytes);
     const origins = manifest.origins?.length ? createOriginClient({ ...(this.config.fetch.originCa ? { caFile: this.config.fetch.originCa } : {}), idleMs: this.config.fetch.originIdleMs }) : undefined;
     const shadow = o.shadow ? { shadow: true } : {};
     const fetch = new ChunkFetch(manifest, {
@@ -806,6 +870,7 @@ export class Agent {
       topics: this.t,
       // bounded in topics and in bytes: window × chunkSize stays ≤ windowBytes (at least one chunk)
       window: Math.max(1, Math.min(this.config.fetch.window, Math.floor(this.config.fetch.windowBytes / manifest.chunkSize))),
+      stall: { stallMs: this.config.fetch.stallMs, onStall: (st) => this.fetchStalled(role, modelId, st) },
       now: () => this.nowIso(),
       ...(o.onProgress ? { onProgress: fetchProgressReporter(manifest.chunkSha256.length, () => this.clock.now(), o.onProgress) } : {}),
       // DESIGN.md "Scale path": the signed manifest's HTTPS origins first, the broker's chunks as fallback
@@ -837,6 +902,7 @@ export class Agent {
       result = await fetch.run({ signal });
     } finally {
       offConn();
+      if (this.alerts.clear('fetch_stalled', role)) this.changed();
       origins?.close();
       o.track(undefined);
     }
@@ -863,100 +929,19 @@ export class Agent {
 
   /** Subscribes to the retained manifest and verifies it (size bound first, then DSSE, then zod). */
   private fetchManifest(modelId: string, signal: AbortSignal): Promise<ModelManifest> {
-    const topic = this.t.manifest(modelId);
-    return new Promise<ModelManifest>((resolve, reject) => {
-      let timer: unknown;
-      const finish = () => {
-        this.timers.clearTimeout(timer);
-        this.manifestWaiters.delete(modelId);
-        this.transport.unsubscribe([topic]);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        finish();
-        reject(new AgentError('aborted', 'superseded'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.manifestWaiters.set(modelId, {
-        resolve: (raw) => {
-          if (this.closed) {
-            finish();
-            return reject(new AgentError('aborted', 'agent closed'));
-          }
-          if (raw.length === 0) return; // a cleared retained manifest: keep waiting
-          finish();
-          try {
-            resolve(this.verifier.verifyManifest(raw, this.config.limits.maxManifestBytes).value);
-          } catch (e) {
-            reject(e);
-          }
-        },
-      });
-      timer = this.timers.setTimeout(() => {
-        finish();
-        reject(new AgentError('manifest_missing', `no manifest for model ${modelId} within ${this.config.timeouts.manifestMs} ms`));
-      }, this.config.timeouts.manifestMs);
-      this.transport.subscribe([topic]);
+    return waitForManifest<ModelManifest>({
+      modelId,
+      topic: this.t.manifest(modelId),
+      signal,
+      timers: this.timers,
+      timeoutMs: this.config.timeouts.manifestMs,
+      waiters: this.manifestWaiters,
+      subscribe: (topic) => this.transport.subscribe([topic]),
+      unsubscribe: (topic) => this.transport.unsubscribe([topic]),
+      isClosed: () => this.closed,
+      verify: <M>(raw: Buffer) => this.verifier.verifyManifest(raw, this.config.limits.maxManifestBytes).value as M,
     });
   }
-
-  /** DESIGN.md "Trust rules" checks on a verified manifest, before any chunk is fetched. */
-  private checkManifest(m: ModelManifest, role: Role, modelId: string): void {
-    if (m.sha256 !== modelId) throw new AgentError('sha256_mismatch', `manifest sha256 ${m.sha256} is not the modelId ${modelId}`);
-    if (m.role !== role) throw new AgentError('model_role_mismatch', `model ${modelId} is a ${m.role}, the release names it as ${role}`);
-    if (m.size > this.config.limits.maxModelBytes)
-      throw new AgentError('model_too_large', `model is ${m.size} bytes, the maximum is ${this.config.limits.maxModelBytes}`, { size: m.size, max: this.config.limits.maxModelBytes });
-    const expected = Math.ceil(m.size / m.chunkSize);
-    if (m.chunkSha256.length !== expected)
-      throw new AgentError('chunk_count_mismatch', `manifest lists ${m.chunkSha256.length} chunks, ceil(${m.size} / ${m.chunkSize}) = ${expected}`);
-  }
-}
-
-/**
- * Manual rollback while no agent runs (`rpa-agent rollback` finds no agent.lock): the registry is set so the
- * next start loads the previous version — a candidate's release stable (and the rollout is remembered as
- * rolled back), or a stable role's previous kept version (pinned until a newer release arrives).
- */
-export function rollbackInRegistry(registry: Registry, channel: string, role: Role, now: string): { from: string; to: string } {
-  const row = registry.getRole(role);
-  if (!row?.activeModelId) throw new AgentError('no_model', `no ${role} model is active`);
-  const from = row.activeModelId;
-  const last = registry.getAcceptedRelease(channel);
-  let to: string | undefined;
-  if (row.cohort === 'candidate') {
-    to = last?.release.roles[role]?.stable;
-    registry.setMeta(rolledBackKey(role, row.rolloutId, from), now);
-  } else {
-    to = row.previousModelId;
-    if (to && last) registry.setMeta(pinKey(role), JSON.stringify({ modelId: to, releaseSeq: last.seq }));
-  }
-  if (!to || to === from || !registry.getModel(to)) throw new AgentError('not_found', `no previous ${role} version is kept in the store`);
-  registry.touchModel(to, now);
-  registry.updateRole(role, { state: 'rolled_back', activeModelId: to, previousModelId: from, cohort: 'stable', rolloutId: null, pendingModelId: null, pendingProgress: null }, now);
-  return { from, to };
-}
-
-export function roleStatusFrom(row: RoleRow, registry: Registry): RoleStatus {
-  const active = row.activeModelId ? registry.getModel(row.activeModelId) : undefined;
-  const pending = row.pendingModelId ? (registry.getModel(row.pendingModelId) ?? registry.getFetch(row.pendingModelId)) : undefined;
-  const pendingManifest = pending && 'manifest' in pending ? pending.manifest : undefined;
-  const s: RoleStatus = { state: row.state };
-  if (row.activeModelId) s.modelId = row.activeModelId;
-  if (active) {
-    s.name = active.name;
-    s.version = active.version;
-  }
-  if (row.provider && row.activeModelId) s.provider = row.provider;
-  if (row.cohort) s.cohort = row.cohort;
-  if (row.rolloutId) s.rolloutId = row.rolloutId;
-  if (row.pendingModelId)
-    s.pending = {
-      modelId: row.pendingModelId,
-      ...(pendingManifest ? { name: pendingManifest.name, version: pendingManifest.version } : {}),
-      progress: Math.max(0, Math.min(1, row.pendingProgress ?? 0)),
-    };
-  if (row.lastErrorCode) s.lastError = { code: row.lastErrorCode, message: row.lastErrorMessage ?? '' };
-  return s;
 }
 
 /**
@@ -976,7 +961,8 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   }
   const key = Buffer.from(await getOrCreateSecret(secretStore, SecretAccounts.modelKey, newModelKey), 'base64');
   if (key.length !== 32) throw new AgentError('secret_missing', 'the at-rest model key in the credential store is not 32 bytes');
-  const registry = Registry.open(join(config.dataDir, REGISTRY_FILE));
+  const registry = openRegistry(config.dataDir); // on a full disk too (disk-watch.ts)
+  ensureReserve(config.dataDir);
   let audit: AuditLog | undefined;
   try {
     const blobs = new BlobStore(config.dataDir, key);

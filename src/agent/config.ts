@@ -81,11 +81,22 @@ export const AgentConfigSchema = z
         windowBytes: z.number().int().min(1).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
         /** PEM CA pinned for the manifest's HTTPS origins (DESIGN.md "Scale path"); the system CAs when absent */
         originCa: Path.optional(),
+        /** a broker download that receives no chunk for this long re-subscribes (then 2x, 4x … up to 60 s) and reports fetch_stalled */
+        stallMs: z.number().int().min(50).max(600_000).default(30_000),
         /** an origin that sends nothing for this long is given up (the broker's chunks take over) */
         originIdleMs: z.number().int().min(100).max(600_000).default(15_000),
       })
       .strict()
-      .default({ window: 32, windowBytes: 16 * 1024 * 1024, originIdleMs: 15_000 }),
+      .default({ window: 32, windowBytes: 16 * 1024 * 1024, originIdleMs: 15_000, stallMs: 30_000 }),
+    disk: z
+      .object({
+        /** while the data dir's disk is full, how often its free space is looked at (the fetch resumes when it grows) */
+        pollMs: z.number().int().min(50).max(600_000).default(5000),
+        /** below this many free bytes at start the disk counts as full */
+        minFreeBytes: z.number().int().min(0).max(1024 * 1024 * 1024).default(1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     /** audit log files kept (winston-daily-rotate-file maxFiles) */
     auditMaxFiles: z.string().max(16).default('30d'),
     // --- the service composition (src/agent/service.ts); every block optional, with defaults ---
@@ -94,6 +105,16 @@ export const AgentConfigSchema = z
         /** execution providers in order; default per platform (win32: dml, cpu; linux: cuda, cpu) */
         providers: z.array(z.string().min(1).max(32)).max(8).optional(),
         intraOpNumThreads: z.number().int().min(1).max(64).optional(),
+        /**
+         * where sessions run: 'process' (a child process per session worker: a run that never ends can be
+         * killed, issue 17 §1) or 'thread' (worker threads: less memory, but a stuck native run pins a core
+         * and blocks shutdown until it returns)
+         */
+        isolation: z.enum(['process', 'thread']).default('process'),
+        /** a run not answered within this fails with `timeout` and its worker is replaced */
+        runTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        /** a model load (create, self-test, warm-up) not done within this fails with `timeout` */
+        loadTimeoutMs: z.number().int().min(100).max(600_000).default(120_000),
       })
       .strict()
       .prefault({}),

@@ -140,6 +140,11 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
   const hostOptions: InferenceHostOptions = {
     ...(config.inference.providers ? { providers: config.inference.providers } : {}),
     ...(config.inference.intraOpNumThreads ? { intraOpNumThreads: config.inference.intraOpNumThreads } : {}),
+    isolation: config.inference.isolation,
+    // a spare session process costs a whole process's memory; a spare thread is cheap
+    prespawn: config.inference.isolation === 'thread',
+    runTimeoutMs: config.inference.runTimeoutMs,
+    loadTimeoutMs: config.inference.loadTimeoutMs,
     latencyBudgetMs: { detector: config.latencyBudgetMs },
     defaultLatencyBudgetMs: config.latencyBudgetMs,
     ...deps.host,

@@ -299,6 +299,8 @@ export const BotErrorNumbers = {
   bad_image: -32007,
   too_many_connections: -32008,
   no_model: -32010,
+  /** retryable: the role's worker is being replaced (errors.ts RETRYABLE_CODES) */
+  model_restarting: -32013,
   not_supported: -32011,
   not_found: -32012,
 } as const satisfies Partial<Record<ErrorCode, number>>;

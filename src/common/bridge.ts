@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { AgentError } from './errors.js';
-import { AgentEventSchema, RoleSchema, RoleStatusSchema, SegmentSchema } from './wire.js';
+import { AgentAlertSchema, AgentEventSchema, RoleSchema, RoleStatusSchema, SegmentSchema } from './wire.js';
 
 export { APP_ORIGIN, APP_SCHEME, BRIDGE_GLOBAL, PAUSE_MINUTES_DEFAULT } from './bridge-names.js';
 
@@ -100,6 +100,8 @@ export const StatusSnapshotSchema = z.object({
   update: UpdateStatusSchema,
   /** the agent core itself failed (e.g. bad config, store corrupt): the tray shows "error" */
   fatal: CodedMessageSchema.optional(),
+  /** standing conditions from the agent's status (release expired, disk full, …; wire.ts AgentAlert) */
+  alerts: z.array(AgentAlertSchema).max(32).optional(),
 });
 export type StatusSnapshot = z.infer<typeof StatusSnapshotSchema>;
 

@@ -22,6 +22,8 @@ export const ErrorCodes = {
   chunk_unexpected: 'a chunk arrived that the manifest does not list',
   size_mismatch: 'assembled model size differs from the manifest',
   origin_unavailable: 'the model\'s HTTPS origin could not serve it (unreachable, TLS, HTTP status, stalled or malformed response)',
+  disk_full: 'the data directory\'s disk is full: downloads pause until space returns, the active models keep serving',
+  fetch_stalled: 'a download received no data within the stall timeout: re-subscribing with backoff',
   sha256_mismatch: 'assembled model sha256 differs from the manifest and its modelId',
   // activation (DESIGN.md "Agent core" / inference host)
   load_failed: 'onnxruntime could not load the model',
@@ -31,6 +33,7 @@ export const ErrorCodes = {
   provider_unavailable: 'no configured execution provider could load the model',
   store_corrupt: 'a stored model no longer matches its sha256',
   no_model: 'no model is active for this role',
+  model_restarting: 'the role\'s inference worker ended and its model is being reloaded: retry shortly',
   guard_breach: 'the candidate broke an agent-local guard limit (error rate, latency) and was rolled back',
   manual_rollback: 'the local administrator rolled the role back to the previous kept version (rpa-agent rollback)',
   // bot endpoint (docs/BOT-API.md; JSON-RPC numbers in src/common/bot-protocol.ts)
@@ -80,6 +83,10 @@ export const ErrorCodes = {
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Codes a caller may simply retry after a short pause (the condition clears by itself). */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['busy', 'rate_limited', 'model_restarting', 'timeout']);
+export const isRetryable = (code: string): boolean => RETRYABLE_CODES.has(code as ErrorCode);
 
 export class AgentError extends Error {
   readonly code: ErrorCode;

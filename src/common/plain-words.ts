@@ -36,6 +36,9 @@ const REASONS: Partial<Record<ErrorCode, string>> = {
   provider_unavailable: 'No graphics or processor backend could run the model.',
   store_corrupt: 'A stored model was damaged and has been set aside.',
   no_model: 'No model is running for this job yet.',
+  model_restarting: 'The detection engine is restarting; bots are asked to retry in a moment.',
+  disk_full: 'The disk is full; downloads wait until space is freed.',
+  fetch_stalled: 'A download stopped receiving data; retrying.',
   busy: 'The agent was too busy to answer a bot; it will catch up shortly.',
   rate_limited: 'A bot sent requests too fast and was asked to slow down.',
   too_many_connections: 'Too many bots are connected at once; new ones are refused for now.',
@@ -143,10 +146,18 @@ export function describeEvent(e: AgentEvent): string {
       return `The bot connection reported a problem.${reason}`;
     case 'origin_fallback':
       return `${who}the download server for ${model} did not answer; downloading it from the update broker instead.`;
+    case 'worker_restarted':
+      return `${who}the detection engine stopped and was restarted with ${model}.${reason}`;
+    case 'release_expired':
+      return `The update instructions have expired; the current models keep working, nothing new is installed.${reason}`;
+    case 'disk_full':
+      return `The disk is full: downloads are paused until space is freed; the current models keep working.`;
+    case 'fetch_stalled':
+      return `${who}the download of ${model} stalled; retrying.`;
   }
 }
 
 /** Event types that are bad news (shown with a warning mark). */
 export function isProblemEvent(e: AgentEvent): boolean {
-  return ['release_rejected', 'model_rejected', 'activation_failed', 'rolled_back', 'provider_fallback', 'endpoint_alarm'].includes(e.type);
+  return ['release_rejected', 'model_rejected', 'activation_failed', 'rolled_back', 'provider_fallback', 'endpoint_alarm', 'worker_restarted', 'release_expired', 'disk_full', 'fetch_stalled'].includes(e.type);
 }

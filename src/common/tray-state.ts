@@ -83,6 +83,9 @@ function classify(s: StatusSnapshot, time: (iso: string) => string): { state: Tr
     const e = rolledBack.rollback?.code || rolledBack.rollback?.message ? rolledBack.rollback : rolledBack.status.lastError;
     return { state: 'degraded', reason: `${roleName(rolledBack.role)}: ${e ? plainReason(e.code, e.message) : 'A new model was rolled back; the previous model is back.'}` };
   }
+  // freeze attack / full disk (issue 17 §1): detection works, updates do not
+  const stuck = s.alerts?.find((a) => a.code === 'release_expired' || a.code === 'disk_full');
+  if (stuck) return { state: 'degraded', reason: plainReason(stuck.code, stuck.message) };
   const fallback = roles.find((r) => r.providerFallback);
   if (fallback) return { state: 'degraded', reason: `${roleName(fallback.role)}: running on the processor (${fallback.status.provider ?? 'cpu'}); slower than usual.` };
   const rejected = roles.find((r) => r.status.lastError);

@@ -191,6 +191,19 @@ export type RoleStatus = z.infer<typeof RoleStatusSchema>;
 const LabelSchema = z.string().regex(LABEL_PATTERN, 'letters, digits, ".", "_" or "-" (1-63)');
 /** an agent's config labels (site, dept, profile, …); at most 32 */
 export const LabelsSchema = z.record(LabelSchema, LabelSchema).refine((l) => Object.keys(l).length <= 32, 'at most 32 labels');
+/**
+ * A condition of the agent as a whole or of one role that a person or the fleet should see while it lasts
+ * (issue 17 §1): `disk_full`, `release_expired`, `fetch_stalled`, `worker_restarted`, `provider_fallback`.
+ * Each is also an event when it starts; `count` says how often it happened since `since`.
+ */
+export const AgentAlertSchema = z.object({
+  code: z.string().max(64),
+  role: RoleSchema.optional(),
+  since: IsoDate,
+  message: z.string().max(2048),
+  count: z.number().int().positive().optional(),
+});
+export type AgentAlert = z.infer<typeof AgentAlertSchema>;
 
 export const AgentStatusSchema = z.object({
   agentId: SegmentSchema,
@@ -203,6 +216,7 @@ export const AgentStatusSchema = z.object({
   roles: z.object({ detector: RoleStatusSchema.optional(), classifier: RoleStatusSchema.optional(), similarity: RoleStatusSchema.optional() }).default({}),
   /** config labels the agent matches candidate selectors against (absent: an agent that ignores selectors) */
   labels: LabelsSchema.optional(),
+  alerts: z.array(AgentAlertSchema).max(32).optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
@@ -229,6 +243,14 @@ export const EVENT_TYPES = [
   'endpoint_alarm',
   /** a manifest's HTTPS origin failed; the rest of the model comes from the broker's chunks */
   'origin_fallback',
+  /** a role's inference worker ended (crash, a run past its timeout); its model was reloaded from the store in a fresh one */
+  'worker_restarted',
+  /** freeze attack: the accepted release expired, or an expired release was published; the active models keep serving */
+  'release_expired',
+  /** the data dir's disk is full: downloads pause until space returns */
+  'disk_full',
+  /** a download received nothing for the stall timeout; it re-subscribes with backoff */
+  'fetch_stalled',
 ] as const;
 export const AgentEventSchema = z.object({
   agentId: SegmentSchema,

@@ -60,7 +60,9 @@ export function toStatusSnapshot(input: SnapshotInput): StatusSnapshot {
       canary: rs.cohort === 'candidate' || rs.cohort === 'shadow',
       ...(rolledBack ? { rollback: { at: rolledBack.ts, code: rolledBack.reason, message: rolledBack.message, modelId: rolledBack.modelId } } : {}),
       // A fallback counts until a later activation on the preferred provider supersedes it.
-      providerFallback: fallback !== undefined && (lastActivation === undefined || fallback.seq >= lastActivation.seq) && rs.provider !== undefined && /cpu/i.test(rs.provider),
+      providerFallback:
+        (status.alerts?.some((a) => a.code === 'provider_fallback' && a.role === role) ?? false) ||
+        (fallback !== undefined && (lastActivation === undefined || fallback.seq >= lastActivation.seq) && rs.provider !== undefined && /cpu/i.test(rs.provider)),
       latency: { p50: last?.p50, p95: last?.p95, series: recent },
     });
   }
@@ -82,6 +84,7 @@ export function toStatusSnapshot(input: SnapshotInput): StatusSnapshot {
     update: input.update,
   };
   if (input.fatal) snap.fatal = input.fatal;
+  if (status.alerts?.length) snap.alerts = status.alerts;
   return snap;
 }
 

@@ -138,6 +138,11 @@ export const scenarioInputs = {
       roles: { detector: { ...detectorActive, lastError: { code: 'release_expired', message: 'release expired 2026-11-22T00:00:00Z' } }, classifier: classifierActive },
       events: [event({ type: 'release_rejected', channel: 'finance-desktops', releaseSeq: 18, reason: 'release_expired', msAgo: 5_000 })],
     }),
+  /** the accepted release expired while everything serves (freeze attack, issue 17 §1): only the agent's alert says so */
+  releaseExpired: (): SnapshotInput => {
+    const b = base({ events: [event({ type: 'release_expired', channel: 'finance-desktops', releaseSeq: 17, reason: 'release_expired', msAgo: 5_000 })] });
+    return { ...b, status: { ...b.status, alerts: [{ code: 'release_expired', since: iso(5_000), message: 'the active release (seq 17) expired at 2026-11-23T14:29:55Z' }] } };
+  },
   offline: (): SnapshotInput => base({ broker: { state: 'offline', url: 'mqtts://broker.corp.example:8883', since: iso(900_000), lastError: { code: 'broker_unreachable', message: 'ECONNREFUSED' } } }),
   error: (): SnapshotInput =>
     base({

@@ -14,6 +14,7 @@ test('tray: each scenario maps to its state, icon and one-line reason', () => {
     ['rolledBack', 'degraded', /^Element detector: The new model was too slow on this machine/],
     ['degradedCpu', 'degraded', /running on the processor \(cpu\)/],
     ['rejected', 'degraded', /The update channel has not been refreshed in time; keeping the current model\./],
+    ['releaseExpired', 'degraded', /The update channel has not been refreshed in time; keeping the current model\./],
     ['offline', 'offline', /^Offline from the update server since 14:15; detection keeps working\.$/],
     ['error', 'error', /^Element detector: The new model gave wrong answers on its self-test/],
     ['paused', 'degraded', /^Detection paused until 14:45\.$/],

@@ -129,7 +129,7 @@ test('protocol: every app error code is a known ErrorCode with a distinct number
   assert.equal(new Set(nums).size, nums.length);
   assert.equal(botErrorNumber('release_expired'), -32000);
   const e = rpcErrorOf(new AgentError('busy', 'full', { queued: 3 }));
-  assert.deepEqual(e, { code: -32002, message: 'full', data: { code: 'busy', queued: 3 } });
+  assert.deepEqual(e, { code: -32002, message: 'full', data: { code: 'busy', queued: 3, retryable: true } }, 'a retryable code says so (errors.ts RETRYABLE_CODES)');
   assert.equal(rpcErrorOf(new Error('/secret/path leaked')).message.includes('/secret'), false, 'internal detail stays off the wire');
   assert.ok(!DetectParamsSchema.safeParse({ source: { kind: 'region', x: 0, y: 0, width: -1, height: 5 } }).success);
   assert.ok(!DetectParamsSchema.safeParse({ source: { kind: 'screen' }, minScore: 2 }).success);

@@ -20,13 +20,14 @@ import {
   type RpcId,
   type StatusResult,
 } from '../../common/bot-protocol.js';
-import { AgentError, ErrorCodes, toAgentError, type ErrorCode } from '../../common/errors.js';
+import { AgentError, ErrorCodes, toAgentError, type ErrorCode, isRetryable } from '../../common/errors.js';
 import type { AgentStatus } from '../../common/wire.js';
 import { FrameDecoder, type FrameSink } from './framing.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './handshake.js';
 import { FairQueue, TokenBucket } from './limits.js';
 import { claimEndpoint } from './paths.js';
 import { checkPngBase64, type PngLimits } from './png.js';
+import { decodedBytes, ImageBudget } from './image-budget.js';
 import { nullObserver, type BotServices, type EndpointObserver, type ServiceCropSource, type ServiceImageSource } from './services.js';
 
 export interface EndpointLimits extends PngLimits {
@@ -54,6 +55,10 @@ export interface EndpointLimits extends PngLimits {
   maxQueuedPerClient: number;
   /** default and maximum per-request timeout (a request may ask for less with `timeoutMs`) */
   requestTimeoutMs: number;
+  /** declared decoded bytes (width × height × 4) of the images of all admitted requests (issue 17 §1) */
+  maxDecodeBytes: number;
+  /** how long a request waits for room in maxDecodeBytes before it is answered `busy` */
+  decodeWaitMs: number;
 }
 
 export const defaultEndpointLimits: EndpointLimits = {
@@ -70,6 +75,8 @@ export const defaultEndpointLimits: EndpointLimits = {
   maxQueued: 32,
   maxQueuedPerClient: 8,
   requestTimeoutMs: 30_000,
+  maxDecodeBytes: 256 * 1024 * 1024,
+  decodeWaitMs: 1000,
 };
 
 export interface EndpointClock {
@@ -106,6 +113,9 @@ interface InFlight {
   unqueue?: () => boolean;
   timer?: unknown;
   settled: boolean;
+  /** gives the request's image budget back (image-budget.ts): when its run ends, or when it never runs */
+  release?: () => void;
+  running?: boolean;
 }
 
 const HEAVY: ReadonlySet<string> = new Set(Object.entries(BotMethods).filter(([, m]) => m.heavy).map(([k]) => k));
@@ -130,7 +140,7 @@ export function rpcErrorOf(e: unknown): RpcError {
   const err = toAgentError(e);
   // Internal errors keep their detail in the audit log, not on the wire.
   const message = err.code === 'internal' ? ErrorCodes.internal + ' (see the agent log)' : err.message;
-  return { code: botErrorNumber(err.code), message, data: { code: err.code, ...(err.code !== 'internal' ? err.details : undefined) } };
+  return { code: botErrorNumber(err.code), message, data: { code: err.code, ...(err.code !== 'internal' ? err.details : undefined), ...(isRetryable(err.code) ? { retryable: true } : {}) } };
 }
 
 class Connection implements FrameSink {
@@ -236,6 +246,8 @@ export class BotEndpoint {
   /** every accepted socket, refused ones included, so close() leaves nothing open */
   private readonly sockets = new Set<Socket>();
   private readonly queue: FairQueue;
+  /** bounds the bytes of images admitted for decoding at once */
+  readonly images: ImageBudget;
   private readonly observer: EndpointObserver;
   private readonly started = performance.now();
   private unsubscribeStatus: (() => void) | undefined;
@@ -247,6 +259,7 @@ export class BotEndpoint {
     this.clock = opts.clock ?? realClock;
     this.observer = opts.observer ?? nullObserver;
     this.queue = new FairQueue(this.limits);
+    this.images = new ImageBudget({ maxBytes: this.limits.maxDecodeBytes, waitMs: this.limits.decodeWaitMs });
     this.server = createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
     this.server.on('error', (e) => this.observer.audit({ ts: new Date().toISOString(), event: 'endpoint_error', message: e.message }));
   }
@@ -337,6 +350,7 @@ export class BotEndpoint {
     for (const f of c.inflight.values()) {
       f.settled = true;
       f.unqueue?.();
+      if (!f.running) f.release?.();
       if (f.timer !== undefined) this.clock.clearTimeout(f.timer);
       f.ac.abort(gone);
     }
@@ -492,6 +506,7 @@ export class BotEndpoint {
   private settle(c: Connection, key: string, f: InFlight, id: string | number, outcome: { ok: unknown } | AgentError): void {
     if (f.settled) return;
     f.settled = true;
+    if (!f.running) f.release?.();
     c.inflight.delete(key);
     if (f.timer !== undefined) this.clock.clearTimeout(f.timer);
     if (outcome instanceof AgentError) {
@@ -547,29 +562,34 @@ export class BotEndpoint {
       return;
     }
     let exec: (signal: AbortSignal) => Promise<unknown>;
+    let imageBytes = 0;
+    const counted = <T extends { kind: string; width?: number; height?: number }>(src: T): T => {
+      if (src.kind === 'png' && src.width && src.height) imageBytes += decodedBytes(src.width, src.height);
+      return src;
+    };
     try {
       const s = this.opts.services;
       const { timeoutMs: _t, ...p } = params;
       switch (method) {
         case 'detect': {
-          const source = this.imageSource(p.source);
+          const source = counted(this.imageSource(p.source));
           exec = (signal) => s.detect({ ...p, source }, { signal });
           break;
         }
         case 'findElement': {
-          const source = this.imageSource(p.source);
-          const template = p.template !== undefined ? this.cropSource({ kind: 'png', png: p.template }, 'template') : undefined;
+          const source = counted(this.imageSource(p.source));
+          const template = p.template !== undefined ? counted(this.cropSource({ kind: 'png', png: p.template }, 'template')) : undefined;
           exec = (signal) =>
             s.findElement({ ...p, source, ...(template ? { template: template as { png: Buffer; width: number; height: number } } : {}) }, { signal });
           break;
         }
         case 'classify': {
-          const source = this.cropSource(p.source);
+          const source = counted(this.cropSource(p.source));
           exec = (signal) => s.classify({ ...p, source }, { signal });
           break;
         }
         case 'embed': {
-          const source = this.cropSource(p.source);
+          const source = counted(this.cropSource(p.source));
           exec = (signal) => s.embed({ source }, { signal });
           break;
         }
@@ -580,14 +600,30 @@ export class BotEndpoint {
       c.sendError(id, e);
       return;
     }
-    const f: InFlight = { ac: new AbortController(), settled: false };
+    // hostile images: admitted only while their declared decoded size fits the budget (a short wait, else busy)
+    if (imageBytes > 0) {
+      this.images.acquire(imageBytes).then(
+        (release) => {
+          if (c.state === 'closing') return release();
+          this.enqueueHeavy(c, id, key, method, params, exec, release);
+        },
+        (e: unknown) => c.sendError(id, e),
+      );
+      return;
+    }
+    this.enqueueHeavy(c, id, key, method, params, exec);
+  }
+
+  private enqueueHeavy(c: Connection, id: string | number, key: string, method: BotMethod, params: any, exec: (signal: AbortSignal) => Promise<unknown>, release?: () => void): void {
+    const f: InFlight = { ac: new AbortController(), settled: false, ...(release ? { release } : {}) };
     const timeoutMs = Math.min(params.timeoutMs ?? this.limits.requestTimeoutMs, this.limits.requestTimeoutMs);
     try {
       f.unqueue = this.queue.enqueue(c.id, {
         run: async () => {
           if (f.settled) return;
+          f.running = true;
           try {
-            const result = await exec(f.ac.signal);
+            const result = await exec(f.ac.signal).finally(() => f.release?.()); // the decode is over: its memory too
             this.settle(c, key, f, id, { ok: result });
           } catch (e) {
             if (f.settled) return;
@@ -598,6 +634,7 @@ export class BotEndpoint {
         drop: (e) => this.settle(c, key, f, id, e),
       });
     } catch (e) {
+      release?.();
       c.sendError(id, e); // busy: answered at once, never queued
       return;
     }

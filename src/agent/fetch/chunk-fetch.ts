@@ -35,6 +35,7 @@ import type { ModelManifest } from '../../common/wire.js';
 import type { BlobStore, SealedPartial } from '../store/blob-store.js';
 import { hasChunk, type Registry } from '../store/registry.js';
 import { redact, type OriginClient } from './origin-client.js';
+import { StallWatch, type StallOptions } from './stall-watch.js';
 
 export interface ChunkSubscriber {
   subscribe(topics: string[]): void;
@@ -56,6 +57,8 @@ export interface ChunkFetchDeps {
   flushMs?: number;
   /** bytes of chunks held in memory while they wait for the in-order whole-file hash (default 16 MiB) */
   hashBufferBytes?: number;
+  /** broker downloads: re-subscribe with backoff and report when no chunk arrives for stall.stallMs */
+  stall?: StallOptions;
   /** called after every durable batch with the count held and the total */
   onProgress?: (have: number, total: number) => void;
   /** HTTPS origins from the signed manifest, tried in order before the broker */
@@ -128,6 +131,7 @@ export class ChunkFetch {
   private hashedBytes = 0;
   private hashReadBack = 0;
   private readonly ahead = new Map<number, Uint8Array>();
+  private stall: StallWatch | undefined;
   private aheadBytes = 0;
 
   constructor(
@@ -186,6 +190,15 @@ export class ChunkFetch {
 
   /** Asks the broker for whatever is still missing. */
   private startBroker(): void {
+    const so = this.d.stall;
+    if (so && !this.stall) {
+      this.stall = new StallWatch(so, (attempt, waitedMs) => {
+        if (this.done) return;
+        this.resubscribe();
+        so.onStall({ attempt, waitedMs, have: this.gotCount, total: this.total });
+      });
+      this.stall.progress();
+    }
     if (this.gotCount === 0 && this.d.wildcard !== false) {
       this.mode = 'wildcard';
       this.d.subscriber.subscribe([this.d.topics.chunksWildcard(this.modelId)]);
@@ -285,6 +298,14 @@ export class ChunkFetch {
     this.fill();
   }
 
+  /** A stall: subscribe again to what is awaited, so the broker delivers its retained chunks anew. */
+  private resubscribe(): void {
+    const topicList = this.mode === 'wildcard' ? [this.d.topics.chunksWildcard(this.modelId)] : [...this.inflight].map((i) => this.d.topics.chunk(this.modelId, i));
+    if (topicList.length === 0) return;
+    this.d.subscriber.unsubscribe(topicList);
+    this.d.subscriber.subscribe(topicList);
+  }
+
   /** Subscribes to the next missing chunks until `window` are in flight. */
   private fill(): void {
     const add: string[] = [];
@@ -319,6 +340,7 @@ export class ChunkFetch {
       return this.finish(e);
     }
     this.inflight.delete(index);
+    this.stall?.progress();
     this.pending.push(index);
     this.pendingBytes += data.length;
     if (this.pendingBytes >= (this.d.flushBytes ?? 16 << 20) || this.gotCount >= this.total || (this.mode === 'window' && this.inflight.size === 0)) this.flush();
@@ -408,6 +430,7 @@ export class ChunkFetch {
   private finish(error?: unknown): void {
     if (this.done) return;
     this.done = true;
+    this.stall?.stop();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const topicList = [...this.inflight].map((i) => this.d.topics.chunk(this.modelId, i));

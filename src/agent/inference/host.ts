@@ -20,7 +20,6 @@
  *   in-process host cannot stay flat, recycle the worker that holds the sessions"; onnxruntime issues
  *   25325, 26831).
  */
-import type { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { AgentEvent, ModelManifest, Role } from '../../common/wire.js';
@@ -30,10 +29,12 @@ import { mallocTuned } from './malloc.js';
 import { selectProviders } from './providers.js';
 import { RunQueue } from './run-queue.js';
 import { sessionWorkerUrl, spawnWorker } from './spawn.js';
+import { spawnSessionProcess, type SessionWorker } from './session-process.js';
 
 /** What the host reports; the agent core adds agentId, ts and seq and publishes it (wire.ts AgentEvent). */
 export interface HostEvent {
-  type: AgentEvent['type'];
+  /** `worker_lost`: the worker serving a role ended (crashed, killed, a run past runTimeoutMs); the agent decides what to load */
+  type: AgentEvent['type'] | 'worker_lost';
   role?: Role;
   modelId?: string;
   reason?: string;
@@ -62,8 +63,18 @@ export interface InferenceHostOptions {
   allowSpinning?: boolean;
   /** re-hash the bytes against modelId before loading (default true; issue 3 §7) */
   verifySha256?: boolean;
-  /** give up on a load after this long (default 120 s) */
+  /** give up on a load after this long (default 120 s); its worker is ended */
   loadTimeoutMs?: number;
+  /**
+   * a run not answered within this long fails with `timeout` and its worker is ended and replaced (issue 17
+   * §1: a model whose run never ends); the role's model is then reported lost (`worker_lost`). 0 = never (default).
+   */
+  runTimeoutMs?: number;
+  /**
+   * where sessions live: 'thread' (worker threads, the default here) or 'process' (a child process per
+   * worker: the only kind that can be ended while onnxruntime is inside a native call; session-process.ts)
+   */
+  isolation?: 'thread' | 'process';
   /** keep one started worker ready so a new or recycled worker does not pay for thread start-up (default true) */
   prespawn?: boolean;
   /** recycle a session worker after it has loaded this many models (default 50; 0 = never) */
@@ -123,6 +134,7 @@ interface Pending {
   reject: (e: unknown) => void;
   t0: number;
   settled: boolean;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** Inputs at least this big cross in a pooled, transferred ArrayBuffer instead of a structured-clone copy. */
@@ -161,7 +173,7 @@ class InputPool {
 interface Slot {
   id: number;
   role: Role;
-  worker: Worker;
+  worker: SessionWorker;
   /** generations loaded or loading in this thread and not yet released */
   gens: Set<Generation>;
   /** loads started in this thread (successful or not) */
@@ -217,7 +229,9 @@ export class InferenceHost implements ModelActivator {
   private readonly observers: RunObserver[];
   private readonly providers: string[];
   private readonly workerUrl: URL;
-  private spare: Promise<Worker> | undefined;
+  private spare: Promise<SessionWorker> | undefined;
+  /** roles whose serving worker was lost, until a model is active again: runs answer model_restarting */
+  private readonly restarting = new Map<Role, string>();
   private readonly inputPool = new InputPool();
   private nextRunId = 0;
   private nextGid = 0;
@@ -272,6 +286,7 @@ export class InferenceHost implements ModelActivator {
   run(role: Role, feeds: Feeds, opts: RunOptions = {}): Promise<Outputs> {
     const gen = this.current.get(role);
     if (this.closed) return Promise.reject(new AgentError('aborted', 'inference host is closed'));
+    if (!gen && this.restarting.has(role)) return Promise.reject(new AgentError('model_restarting', `the ${role} model is being reloaded after its worker ended: retry shortly`));
     if (!gen) return Promise.reject(new AgentError('no_model', `no model is active for ${role}`));
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(new AgentError('aborted', 'run aborted before it started'));
@@ -298,6 +313,8 @@ export class InferenceHost implements ModelActivator {
         };
       }
       gen.pending.set(id, p);
+      const limit = this.opts.runTimeoutMs ?? 0;
+      if (limit > 0) p.timer = setTimeout(() => this.runTimedOut(gen, id, limit), limit);
       const transfer: ArrayBuffer[] = [];
       let sent: Feeds = feeds;
       let lent = false;
@@ -332,10 +349,21 @@ export class InferenceHost implements ModelActivator {
     slot.worker.postMessage(msg, transfer);
   }
 
+  /**
+   * A run past runTimeoutMs: the caller gets `timeout`, and the worker — stuck in one native call that
+   * nothing can interrupt — is ended (a session process is killed), with every session it held.
+   */
+  private runTimedOut(gen: Generation, id: number, limit: number): void {
+    if (!gen.pending.has(id)) return;
+    this.finishRun(gen, id, false, undefined, new AgentError('timeout', `the ${gen.role} run took longer than ${limit} ms; its worker is being replaced`));
+    this.endSlot(gen.slot, `a run took longer than ${limit} ms`, true, 'timeout');
+  }
+
   private finishRun(gen: Generation, id: number, ok: boolean, outputs?: Outputs, err?: AgentError): void {
     const p = gen.pending.get(id);
     if (!p) return;
     gen.pending.delete(id);
+    if (p.timer) clearTimeout(p.timer);
     const ms = performance.now() - p.t0;
     this.releaseLease(gen);
     for (const o of this.observers) {
@@ -486,7 +514,7 @@ export class InferenceHost implements ModelActivator {
       }
       if (answer.t === 'timeout') {
         // a worker stuck in a native load cannot be trusted with anything else: end it
-        this.endSlot(slot, 'model load timed out');
+        this.endSlot(slot, 'model load timed out', true);
         throw this.fail(role, modelId, 'create', 'timeout', 'model load timed out');
       }
       this.forget(gen);
@@ -507,6 +535,7 @@ export class InferenceHost implements ModelActivator {
     // the swap itself: new runs go to the new generation from this line on (issue 3 §3)
     const old = this.current.get(role);
     this.current.set(role, gen);
+    this.restarting.delete(role);
     if (old) this.retire(old, this.opts.keepPrevious ?? false);
     this.emit({
       type: 'activated',
@@ -542,6 +571,7 @@ export class InferenceHost implements ModelActivator {
   }
 
   async deactivate(role: Role): Promise<void> {
+    this.restarting.delete(role);
     const gen = this.current.get(role);
     this.current.delete(role);
     const prev = this.previous.get(role);
@@ -552,12 +582,13 @@ export class InferenceHost implements ModelActivator {
 
   // ---------------------------------------------------------------- workers
 
-  private startWorker(): Promise<Worker> {
-    return spawnWorker(this.workerUrl).then((w) => this.whenReady(w));
+  private startWorker(): Promise<SessionWorker> {
+    const spawned: Promise<SessionWorker> = this.opts.isolation === 'process' ? spawnSessionProcess(this.workerUrl) : spawnWorker(this.workerUrl);
+    return spawned.then((w) => this.whenReady(w));
   }
 
-  private whenReady(w: Worker): Promise<Worker> {
-    return new Promise<Worker>((resolve, reject) => {
+  private whenReady(w: SessionWorker): Promise<SessionWorker> {
+    return new Promise<SessionWorker>((resolve, reject) => {
       const onReady = (m: FromWorker) => {
         if (m.t !== 'ready') return;
         cleanup();
@@ -582,10 +613,10 @@ export class InferenceHost implements ModelActivator {
     });
   }
 
-  private async takeWorker(): Promise<Worker> {
+  private async takeWorker(): Promise<SessionWorker> {
     const spare = this.spare;
     this.spare = undefined;
-    let w: Worker | undefined;
+    let w: SessionWorker | undefined;
     if (spare) w = await spare.catch(() => undefined);
     if (!w) w = await this.startWorker();
     // start the next spare now, so a new or recycled worker does not wait for a thread either. Only if
@@ -610,7 +641,7 @@ export class InferenceHost implements ModelActivator {
     if (standby) return standby;
     const worker = await this.takeWorker();
     if (this.closed) {
-      void stopWorker(worker);
+      void this.stopWorker(worker);
       throw new AgentError('aborted', 'inference host is closed');
     }
     const slot: Slot = { id: ++this.nextSlotId, role, worker, gens: new Set(), loads: 0, recycling: false, ended: false, released: new Map() };
@@ -648,7 +679,8 @@ export class InferenceHost implements ModelActivator {
     this.endSlot(slot, 'recycled');
   }
 
-  private endSlot(slot: Slot, why: string): void {
+  /** `force`: the worker is stuck in a native call (a load or run past its timeout): end it now, not gracefully */
+  private endSlot(slot: Slot, why: string, force = false, reason = 'internal'): void {
     if (slot.ended) return;
     slot.ended = true;
     const list = this.slots.get(slot.role);
@@ -656,10 +688,10 @@ export class InferenceHost implements ModelActivator {
       const i = list.indexOf(slot);
       if (i >= 0) list.splice(i, 1);
     }
-    for (const gen of [...slot.gens]) this.gone(gen, `session worker ended (${why})`);
+    for (const gen of [...slot.gens]) this.gone(gen, `session worker ended (${why})`, reason);
     for (const r of slot.released.values()) r();
     slot.released.clear();
-    void stopWorker(slot.worker);
+    void this.stopWorker(slot.worker, force);
   }
 
   private wire(slot: Slot): void {
@@ -700,15 +732,17 @@ export class InferenceHost implements ModelActivator {
   }
 
   /** A generation whose thread went away: fail its runs, stop routing to it, report if it was serving. */
-  private gone(gen: Generation, message: string): void {
+  private gone(gen: Generation, message: string, reason = 'internal'): void {
     const serving = !gen.closed && this.current.get(gen.role) === gen;
     gen.closed = true;
     gen.loadWaiter?.({ t: 'exit', message });
-    for (const id of [...gen.pending.keys()]) this.finishRun(gen, id, false, undefined, new AgentError('internal', message));
-    if (serving) {
-      // the serving worker died: stop routing to it and report; the agent core decides what to load
+    for (const id of [...gen.pending.keys()]) this.finishRun(gen, id, false, undefined, new AgentError('model_restarting', `${message}: retry shortly`));
+    if (serving && !this.closed) {
+      // the serving worker died: stop routing to it (runs answer model_restarting) and report; the agent
+      // core's role state machine decides what to load (issue 18: host events are its inputs)
       this.current.delete(gen.role);
-      this.emit({ type: 'activation_failed', role: gen.role, modelId: gen.modelId, reason: 'internal', message, details: { step: 'serve' } });
+      this.restarting.set(gen.role, gen.modelId);
+      this.emit({ type: 'worker_lost', role: gen.role, modelId: gen.modelId, reason, message, details: { provider: gen.provider } });
     }
     if (this.previous.get(gen.role) === gen) this.previous.delete(gen.role);
     this.forget(gen);
@@ -799,30 +833,40 @@ export class InferenceHost implements ModelActivator {
       slots.map((s) => {
         s.ended = true;
         for (const r of s.released.values()) r();
-        return stopWorker(s.worker);
+        return this.stopWorker(s.worker);
       }),
     );
     if (spare) {
       const w = await spare.catch(() => undefined);
-      if (w) await stopWorker(w);
+      if (w) await this.stopWorker(w);
     }
     this.listeners.clear();
+  }
+
+  /** `force` (or a closing process-isolated host) ends a session process at once: SIGKILL is safe for a process */
+  private stopWorker(worker: SessionWorker, force = false): Promise<void> {
+    if (this.opts.isolation === 'process') return stopWorker(worker, force ? 0 : PROCESS_STOP_TIMEOUT_MS);
+    return stopWorker(worker, WORKER_STOP_TIMEOUT_MS);
   }
 }
 
 /** how long a worker gets to finish its current native call and release its sessions before it is terminated */
 const WORKER_STOP_TIMEOUT_MS = 10_000;
+/** a session process gets less: killing it is always safe, and shutdown must end within 5 s (issue 17 §1) */
+const PROCESS_STOP_TIMEOUT_MS = 1_500;
 
 /**
  * Ends a session worker gracefully: 'close' makes it stop its loads at their next step, release every
  * session and end by itself. worker.terminate() while onnxruntime is inside a native call (a session
  * create or run) aborts the whole process (seen: "terminate called after throwing an instance of
  * 'Napi::Error'", 8 of 20 runs that closed the host mid-load), so it is only the last resort for a
- * worker stuck longer than WORKER_STOP_TIMEOUT_MS (a load that timed out).
+ * worker stuck longer than WORKER_STOP_TIMEOUT_MS (a load that timed out). A session process has no such
+ * hazard: it is killed after PROCESS_STOP_TIMEOUT_MS, or at once (`timeoutMs` 0) when known to be stuck.
  */
-function stopWorker(worker: Worker): Promise<void> {
+function stopWorker(worker: SessionWorker, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = () => {
       if (done) return;
       done = true;
@@ -830,7 +874,11 @@ function stopWorker(worker: Worker): Promise<void> {
       resolve();
     };
     worker.once('exit', finish);
-    const timer = setTimeout(() => void worker.terminate().finally(finish), WORKER_STOP_TIMEOUT_MS);
+    if (timeoutMs <= 0) {
+      void worker.terminate().finally(finish);
+      return;
+    }
+    timer = setTimeout(() => void worker.terminate().finally(finish), timeoutMs);
     try {
       worker.postMessage({ t: 'close' } satisfies ToWorker);
     } catch {

@@ -10,7 +10,6 @@
  * Protocol (protocol.ts): `load` (answers `loaded` / `load_failed` with the pipeline step that failed),
  * `run`, `release` (answers `released`), all naming the generation; `close` ends the thread.
  */
-import { parentPort } from 'node:worker_threads';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createHash } from 'node:crypto';
@@ -22,6 +21,7 @@ import { createWithFallback, maxConcurrentRuns, ProvidersExhausted, sessionOptio
 import { RunQueue } from './run-queue.js';
 import { percentile } from './stats.js';
 import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type ValueMeta } from './tensors.js';
+import { workerPort } from './worker-port.js';
 
 /**
  * A full GC of this thread's isolate, run at the end of a load, before answering. This thread lives for many
@@ -44,8 +44,8 @@ const fullGc: () => void = (() => {
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
 
-const port = parentPort;
-if (!port) throw new Error('session-worker must run in a worker thread');
+/** a worker thread's parentPort, or the IPC channel of a session process (session-process.ts) */
+const port = workerPort();
 
 let ort: Ort | undefined;
 let ortImportError: string | undefined;
@@ -93,7 +93,7 @@ class StepError extends Error {
 }
 
 function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
-  port!.postMessage(msg, transfer ?? []);
+  port.post(msg, transfer);
 }
 
 function toOrtFeeds(o: Ort, feeds: Feeds, scratch: Map<string, Uint8Array>): Record<string, import('onnxruntime-node').Tensor> {
@@ -321,7 +321,7 @@ async function release(gid: number): Promise<void> {
   post({ t: 'released', gid });
 }
 
-port.on('message', (msg: ToWorker) => {
+port.onMessage((msg: ToWorker) => {
   switch (msg.t) {
     case 'load': {
       const p = load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options);

@@ -1,0 +1,114 @@
+/**
+ * A session worker in its own child process, behind the same face as a worker thread (issue 17 §1, "a
+ * model whose run never ends"). onnxruntime-node's run() is one synchronous native call: a thread stuck in
+ * it (an ONNX Loop of 2^40 iterations) can be neither interrupted nor terminated — `worker.terminate()`
+ * waits for the native call to return, and so does process exit, which joins every worker thread. A
+ * process can always be killed: SIGKILL ends the run, its CPU and its memory at once.
+ *
+ * The message contract is protocol.ts's, over the IPC channel with V8 ("advanced") serialisation, so typed
+ * arrays cross as they are. Two differences from a thread, handled here and in worker-port.ts:
+ * - nothing is transferred (the IPC channel copies), so transfer lists are ignored;
+ * - a SharedArrayBuffer cannot cross: model bytes and shared run inputs go as copies, marked `fromShared`
+ *   so the child treats them as shared (it then keeps no copy of its own), and `retained` bytes come back
+ *   as a copy that is made shared again on this side.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { Feeds, FromWorker, ToWorker } from './protocol.js';
+import { resolveWorkerEntry } from './spawn.js';
+
+/** What the host needs of a session worker: a worker thread has exactly this shape, a SessionProcess too. */
+export interface SessionWorker {
+  /** a thread id, or the child's pid */
+  readonly threadId: number;
+  postMessage(msg: ToWorker, transfer?: ArrayBuffer[]): void;
+  on(event: 'message', fn: (m: FromWorker) => void): unknown;
+  on(event: 'error', fn: (e: Error) => void): unknown;
+  on(event: 'exit', fn: (code: number) => void): unknown;
+  once(event: 'exit', fn: (code: number) => void): unknown;
+  off(event: 'message', fn: (m: FromWorker) => void): unknown;
+  off(event: 'error', fn: (e: Error) => void): unknown;
+  off(event: 'exit', fn: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+/** the envelope field telling the child that bytes were shared on the host side (worker-port.ts undoes the copy) */
+export const FROM_SHARED = 'fromShared';
+
+function unshare(view: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }): ArrayBuffer {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice().buffer;
+}
+
+function plainFeeds(feeds: Feeds): Feeds {
+  let out: Feeds | undefined;
+  for (const [name, t] of Object.entries(feeds)) {
+    if (t.data.buffer instanceof ArrayBuffer) continue;
+    const Ctor = t.data.constructor as new (b: ArrayBuffer) => typeof t.data;
+    (out ??= { ...feeds })[name] = { ...t, data: new Ctor(unshare(t.data)) };
+  }
+  return out ?? feeds;
+}
+
+/** The host → child message as it can cross the IPC channel. */
+function forChannel(msg: ToWorker): unknown {
+  if (msg.t === 'load' && !(msg.bytes instanceof ArrayBuffer)) return { ...msg, bytes: unshare({ buffer: msg.bytes, byteOffset: 0, byteLength: msg.byteLength }), [FROM_SHARED]: true };
+  if (msg.t === 'run') return { ...msg, feeds: plainFeeds(msg.feeds) };
+  return msg;
+}
+
+function fromChannel(m: FromWorker): FromWorker {
+  if (m.t === 'loaded' && m.retained && !(m.retained instanceof SharedArrayBuffer)) {
+    const src = new Uint8Array(m.retained as ArrayBufferLike);
+    const sab = new SharedArrayBuffer(src.byteLength);
+    new Uint8Array(sab).set(src);
+    return { ...m, retained: sab };
+  }
+  return m;
+}
+
+export class SessionProcess extends EventEmitter implements SessionWorker {
+  readonly threadId: number;
+  private exited = false;
+  private exitCode: number | undefined;
+
+  constructor(private readonly child: ChildProcess) {
+    super();
+    this.threadId = child.pid ?? -1;
+    child.on('message', (m) => this.emit('message', fromChannel(m as FromWorker)));
+    child.on('error', (e) => this.emit('error', e));
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      this.exitCode = code ?? (signal ? 128 : 1);
+      this.emit('exit', this.exitCode);
+    });
+  }
+
+  postMessage(msg: ToWorker): void {
+    if (this.exited || !this.child.connected) throw new Error('session process is gone');
+    this.child.send(forChannel(msg) as never);
+  }
+
+  /** SIGKILL: safe for a process whatever native call it is in (unlike a thread's terminate). */
+  terminate(): Promise<number> {
+    if (this.exited) return Promise.resolve(this.exitCode ?? 1);
+    return new Promise<number>((resolve) => {
+      this.child.once('exit', (code) => resolve(code ?? 137));
+      this.child.kill('SIGKILL');
+    });
+  }
+}
+
+/** Forks a session process from the same entry a thread would run (the bundle from sources, the .js when built). */
+export async function spawnSessionProcess(entry: URL): Promise<SessionProcess> {
+  const resolved = await resolveWorkerEntry(entry);
+  const path = fileURLToPath(resolved ?? entry);
+  const child = fork(path, [], {
+    serialization: 'advanced',
+    // the bundle is plain JS: no tsx in the child (start-up), unless the bundle could not be made
+    execArgv: resolved ? [] : ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, RPA_SESSION_PROCESS: '1' },
+  });
+  return new SessionProcess(child);
+}
