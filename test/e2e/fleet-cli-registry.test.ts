@@ -109,7 +109,11 @@ test('registry via rpa-fleet: name@version bound forever, show, deprecate, yank,
     assert.doesNotMatch(st.stdout, /still runs on ws-2/);
     const agents = json(await run(['agents', 'list', '--json'])).agents as { agentId: string; yanked: unknown[] }[];
     assert.deepEqual(agents.map((a) => [a.agentId, a.yanked.length]), [['ws-1', 1], ['ws-2', 0]]);
-    assert.match((await run(['agents', 'list'])).stdout, /ws-1 .* YANKED:detector=tiny@1\.2\.0/);
+    const list = (await run(['agents', 'list'])).stdout;
+    assert.match(list, /ws-1 .* YANKED:detector=tiny@1\.2\.0/);
+    // models by name@version from the registry, never bare hex ids (issue 16 §5), though the agent reported version 'x'
+    assert.match(list, /ws-1 .* detector=tiny@1\.2\.0\/\?/);
+    assert.doesNotMatch(list, /detector=[0-9a-f]{12}/);
 
     // every admin action above is in the audit log, with its actor
     const audit = json(await run(['audit', '--json'])).entries as { action: string; actor: string; reason?: string; inputs: Record<string, unknown> }[];

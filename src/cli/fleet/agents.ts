@@ -4,6 +4,7 @@ import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
+import { modelLabels } from './model-labels.js';
 
 interface AgentsArgs {
   id?: string;
@@ -36,8 +37,9 @@ const list: Command<AgentsArgs> = {
         return 0;
       }
       if (rows.length === 0) io.out('no agents');
+      const label = modelLabels(store); // name@version, never a bare hex id (issue 16 §5)
       for (const x of rows) {
-        const roles = Object.entries(x.status.roles).map(([role, rs]) => `${role}=${rs?.modelId?.slice(0, 12) ?? '-'}@${rs?.version ?? '?'}/${rs?.provider ?? '?'}${rs?.cohort && rs.cohort !== 'stable' ? `(${rs.cohort})` : ''}`);
+        const roles = Object.entries(x.status.roles).map(([role, rs]) => `${role}=${rs?.modelId ? label(rs.modelId) : '-'}/${rs?.provider ?? '?'}${rs?.cohort && rs.cohort !== 'stable' ? `(${rs.cohort})` : ''}`);
         const y = yankedOf(x.agentId).map((v) => ` YANKED:${v.role}=${v.model}`).join('');
         io.out(`${x.agentId.padEnd(24)} ${x.online ? 'online ' : 'offline'} ${(x.status.channel ?? '-').padEnd(10)} seq ${String(x.status.releaseSeq ?? '-').padEnd(5)} ${roles.join(' ')}${y}`);
       }
@@ -67,7 +69,8 @@ const show: Command<AgentsArgs> = {
       io.out(`${ag.agentId}  ${ag.online ? 'online' : 'offline'}  agent ${ag.status.agentVersion}  ${ag.status.platform ?? ''}  channel ${ag.status.channel ?? '-'}  release seq ${ag.status.releaseSeq ?? '-'}`);
       // the labels rollout selectors match (issue 16 §6)
       if (ag.labels && Object.keys(ag.labels).length) io.out(`  labels ${Object.entries(ag.labels).map(([k, v]) => `${k}=${v}`).join(',')}`);
-      for (const [role, rs] of Object.entries(ag.status.roles)) io.out(`  ${role}: ${rs?.state} ${rs?.modelId ?? '-'} ${rs?.version ?? ''} on ${rs?.provider ?? '?'} cohort ${rs?.cohort ?? 'stable'}${rs?.lastError ? ` last error ${rs.lastError.code}` : ''}`);
+      const label = modelLabels(store);
+      for (const [role, rs] of Object.entries(ag.status.roles)) io.out(`  ${role}: ${rs?.state} ${rs?.modelId ? `${label(rs.modelId)} (${rs.modelId.slice(0, 12)}…)` : '-'} on ${rs?.provider ?? '?'} cohort ${rs?.cohort ?? 'stable'}${rs?.lastError ? ` last error ${rs.lastError.code}` : ''}`);
       io.out('recent windows:');
       for (const w of windows) {
         const parts = Object.entries(w.roles).map(([role, m]) => `${role} n=${m?.count} err=${m?.errors} p95=${m?.latency.p95.toFixed(1)}ms${m?.psi !== undefined ? ` psi=${m.psi.toFixed(3)}` : ''}${m?.shadow ? ` shadow agree=${m.shadow.agreement.toFixed(3)}` : ''}`);
