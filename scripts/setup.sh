@@ -7,6 +7,7 @@
 #   libsecret-tools               secret-tool: the README's Python bot snippet reads the endpoint secret with it
 #   xvfb                          a real X display for screen-capture tests
 #   x11-xserver-utils             xsetroot: a test paints the root window to prove the X11 change signal sees it
+#   imagemagick                   display -window root: a test shows a screenshot on Xvfb to classify/embed regions of it
 #   chromium                      real headless browser for the status window tests
 #   openssl                       test PKI for the TLS broker tests
 #   python3                       the README's Python bot snippet is run by a test (stdlib only)
@@ -17,7 +18,7 @@
 #                                 the AT-SPI dataset harvester's integration test (gtk3-widget-factory under Xvfb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils chromium openssl python3
+pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils imagemagick chromium openssl python3
   python3-numpy python3-onnx prometheus at-spi2-core python3-pyatspi python3-gi python3-pil gtk-3-examples)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

@@ -102,7 +102,7 @@ export interface AgentService {
 }
 
 /** The vision pipeline's calls, with what telemetry needs recorded around them. */
-type VisionCalls = Pick<VisionPipeline, 'detect' | 'classify' | 'embed' | 'findElement'>;
+type VisionCalls = Pick<VisionPipeline, 'detect' | 'classifySource' | 'embedSource' | 'findElement' | 'spec'>;
 
 const PAUSABLE = ['detect', 'classify', 'findElement', 'embed'] as const;
 
@@ -243,12 +243,14 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
         shadow.offer(req, r);
         return r;
       },
-      classify: async (req, opts) => {
-        const r = await vision.classify(req, opts);
+      // a crop as a PNG or a screen region (captured by the same capturer as detect, grown by the crop rule)
+      classifySource: async (source, opts) => {
+        const r = await vision.classifySource(source, opts);
         telemetry.recorder.recordConfidences('classifier', [r.score]);
         return r;
       },
-      embed: (png, opts) => vision.embed(png, opts),
+      embedSource: (source, opts) => vision.embedSource(source, opts),
+      spec: (role) => vision.spec(role),
       findElement: async (q, opts) => {
         const r = await vision.findElement(q, opts);
         recordVision(r.detect);

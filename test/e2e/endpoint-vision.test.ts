@@ -105,7 +105,7 @@ test('detect and findElement: every element carries its UIA control type and a c
 test('classify, embed, findElement (template, type, near a label box) match the pipeline in process', async () => {
   const crop = await sharp(page).extract({ left: 120, top: 180, width: 80, height: 40 }).png().toBuffer();
   const cls = await client.call('classify', { source: { kind: 'png', png: crop.toString('base64') }, topK: 3 });
-  const clsLocal = await local.pipeline.classify({ png: crop });
+  const clsLocal = await local.pipeline.classifySource({ kind: 'png', png: crop });
   assert.equal(cls.labels.length, 3);
   assert.equal(cls.labels[0]!.label, clsLocal.label);
   assert.equal(cls.labels[0]!.type, clsLocal.type);
@@ -113,7 +113,7 @@ test('classify, embed, findElement (template, type, near a label box) match the 
 
   const template = await sharp(page).extract({ left: 328, top: 264, width: 144, height: 72 }).png().toBuffer();
   const emb = await client.call('embed', { source: { kind: 'png', png: template.toString('base64') } });
-  const embLocal = await local.pipeline.embed(template);
+  const embLocal = await local.pipeline.embedSource({ kind: 'png', png: template });
   assert.equal(emb.dims, embLocal.length);
   emb.vector.forEach((v, i) => assert.ok(Math.abs(v - embLocal[i]!) < 1e-6));
 
@@ -153,7 +153,10 @@ test('screen and region sources reach the pipeline capturer (or answer with a co
   }
   const r = await client.call('detect', { source: { kind: 'region', x: 0, y: 0, width: 320, height: 200 } });
   assert.deepEqual(r.frame, { x: 0, y: 0, width: 320, height: 200 });
-  // classify of a region needs captureRegionPng, which the composition root may not provide
-  const e = await client.call('classify', { source: { kind: 'region', x: 0, y: 0, width: 10, height: 10 } }).catch((x) => x);
-  assert.equal(e.code, 'not_supported');
+  // classify and embed of a region: captured by the same capturer, cropped by the crop rule (the shipped models
+  // on a painted screen: test/e2e/endpoint-region.test.ts)
+  const cls = await client.call('classify', { source: { kind: 'region', x: 0, y: 0, width: 10, height: 10 } });
+  assert.ok(cls.labels.length > 0 && cls.labels.every((l) => l.score >= 0 && l.score <= 1));
+  const emb = await client.call('embed', { source: { kind: 'region', x: 0, y: 0, width: 10, height: 10 } });
+  assert.equal(emb.vector.length, emb.dims);
 });

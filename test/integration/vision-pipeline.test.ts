@@ -132,7 +132,7 @@ test('detect → batched classify: types and checked state from the labels, boxe
   const strict = await vp.detect({ source: { kind: 'png', png }, minScore: 0.8 });
   assert.equal(strict.elements.length, 1);
   // classify a crop directly: the green block
-  const c = await vp.classify({ png, box: [120, 180, 200, 220] });
+  const c = (await vp.classifyBoxes(png, [[120, 180, 200, 220]]))[0]!;
   assert.deepEqual([c.type, c.checked], ['checkbox', true]);
   assert.equal(c.ranked[0]!.label, 'checkbox_checked');
   vp.close();
@@ -184,7 +184,7 @@ test('findElement: by template (cosine of embeddings), by type, and near a label
   near(byTemplate.candidates[0]!.element.box, [340, 270, 460, 330]);
   assert.ok(byTemplate.candidates[0]!.scores.similarity! > 0.99);
   assert.ok(byTemplate.candidates[0]!.score > byTemplate.candidates[1]!.score);
-  const emb = await vp.embed(template);
+  const emb = await vp.embedSource({ kind: 'png', png: template });
   let norm = 0;
   for (const v of emb) norm += v * v;
   assert.ok(Math.abs(norm - 1) < 1e-5);
@@ -254,7 +254,7 @@ test('findElement by type with typeMinScore: an element whose top type differs m
   const { elements } = await vp.detect({ source: { kind: 'png', png } });
   const green = elements.find((e) => e.type === 'checkbox')!;
   // the green element's probability of being a toggle (toggle_on + toggle_off), from the same crop
-  const ranked = (await vp.classify({ png, box: green.box })).ranked;
+  const ranked = (await vp.classifyBoxes(png, [green.box]))[0]!.ranked;
   const pToggle = ranked.filter((r) => r.label.startsWith('toggle_')).reduce((a, r) => a + r.score, 0);
   assert.ok(pToggle > 0 && pToggle < 0.5, `fixture: green is not a toggle (${pToggle})`);
   const plain = await vp.findElement({ source: { kind: 'png', png }, type: 'toggle' });
@@ -278,14 +278,18 @@ test('findElement by type with typeMinScore: an element whose top type differs m
   vp.close();
 });
 
-test('bot services adapter: results satisfy the bot-protocol schemas; near-text without OCR is not_supported', async () => {
-  const { visionBotServices } = await import('../../src/agent/vision/bot-services.js');
+test('bot services (the production adapter): results satisfy the bot-protocol schemas; near-text without OCR is not_supported', async () => {
+  const { createVisionBotServices } = await import('../../src/agent/endpoint/vision-services.js');
   const { DetectResultSchema, ClassifyResultSchema, FindElementResultSchema, EmbedResultSchema } = await import('../../src/common/bot-protocol.js');
   const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx'), similarity: join(MODELS, 'similarity-mean.onnx') });
   open.push(ort);
   const s = specs();
   const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => s[r] });
-  const svc = visionBotServices(vp);
+  // the agent core is not under test here: status/models/feedback are never called
+  const unused = () => {
+    throw new Error('not used by this test');
+  };
+  const svc = createVisionBotServices({ vision: vp, core: { status: unused, modelsList: unused, submitFeedback: unused, onStatusChange: unused } });
   const signal = new AbortController().signal;
   const png = await pagePng();
   const src = { kind: 'png' as const, png, width: 640, height: 640, originX: 10, originY: 20 };

@@ -1,6 +1,6 @@
 /**
  * BotServices over the vision pipeline (src/agent/vision/pipeline.ts) and the agent core. The composition
- * root (src/agent/agent.ts) builds it with:
+ * root (src/agent/service.ts) builds it with:
  *
  *   createVisionBotServices({ vision: pipeline, core: { status, modelsList, submitFeedback, onStatusChange } })
  *
@@ -14,7 +14,9 @@ import type { Box } from '../../common/geometry.js';
 import { labelToKind } from '../vision/labels.js';
 import type { VisionPipeline } from '../vision/pipeline.js';
 import type { CaptureSource } from '../vision/types.js';
-import type { BotServices, CallOptions, ServiceCropSource, ServiceImageSource } from './services.js';
+
+type CropSource = Extract<CaptureSource, { kind: 'region' | 'png' }>;
+import type { BotServices, ServiceCropSource, ServiceImageSource } from './services.js';
 
 /** The part of the agent core the endpoint needs (status, models, feedback outbox). */
 export interface EndpointCore {
@@ -25,18 +27,23 @@ export interface EndpointCore {
 }
 
 export interface VisionBotServicesDeps {
-  vision: Pick<VisionPipeline, 'detect' | 'classify' | 'embed' | 'findElement'>;
-  core: EndpointCore;
   /**
-   * A screen region as PNG, for classify/embed of a region (the pipeline classifies PNGs). Optional: without
-   * it those requests answer `not_supported` and the bot sends a PNG crop instead.
+   * classifySource / embedSource take a crop as a screen `region` (captured through the pipeline's screen
+   * capturer, the one detect uses, grown by the manifest's crop rule as in training) or as a PNG crop.
+   * Without a capturer (no display) a region answers `not_supported`, with the advice to send a PNG.
    */
-  captureRegionPng?: (r: { x: number; y: number; width: number; height: number }, opts: { signal?: AbortSignal }) => Promise<Buffer>;
+  vision: Pick<VisionPipeline, 'detect' | 'classifySource' | 'embedSource' | 'findElement' | 'spec'>;
+  core: EndpointCore;
 }
 
 function toCapture(src: ServiceImageSource): CaptureSource {
   if (src.kind === 'png') return { kind: 'png', png: src.png, ...(src.originX !== undefined ? { originX: src.originX } : {}), ...(src.originY !== undefined ? { originY: src.originY } : {}) };
   return src;
+}
+
+function toCrop(src: ServiceCropSource): CropSource {
+  if (src.kind === 'png') return { kind: 'png', png: src.png };
+  return { kind: 'region', x: src.x, y: src.y, width: src.width, height: src.height };
 }
 
 function frameOf(frames: { x: number; y: number; width: number; height: number }[]): DetectResult['frame'] {
@@ -68,11 +75,9 @@ function publicElement(e: UiElement, index: number): UiElement {
 
 export function createVisionBotServices(deps: VisionBotServicesDeps): BotServices {
   const { vision, core } = deps;
-
-  const cropPng = async (src: ServiceCropSource, opts: CallOptions): Promise<Buffer> => {
-    if (src.kind === 'png') return src.png;
-    if (!deps.captureRegionPng) throw new AgentError('not_supported', 'this agent cannot capture a region for classify/embed: send the crop as a PNG');
-    return deps.captureRegionPng(src, { signal: opts.signal });
+  const modelIdOf = (role: 'detector' | 'classifier' | 'similarity') => {
+    const id = vision.spec(role)?.modelId;
+    return id ? { modelId: id } : {};
   };
 
   return {
@@ -83,18 +88,18 @@ export function createVisionBotServices(deps: VisionBotServicesDeps): BotService
       );
       let els = r.elements;
       if (req.maxResults !== undefined && els.length > req.maxResults) els = [...els].sort((a, b) => b.score - a.score).slice(0, req.maxResults);
-      return { elements: els.map(publicElement), frame: frameOf(r.frames), timings: r.timings };
+      return { elements: els.map(publicElement), frame: frameOf(r.frames), ...modelIdOf('detector'), timings: r.timings };
     },
 
     async classify(req, opts): Promise<ClassifyResult> {
-      const r = await vision.classify({ png: await cropPng(req.source, opts) }, { signal: opts.signal });
+      const r = await vision.classifySource(toCrop(req.source), { signal: opts.signal });
       const labels = r.ranked.map((x) => ({ label: x.label, type: labelToKind(x.label).type, score: clamp01(x.score) }));
-      return { labels: labels.slice(0, req.topK ?? labels.length) };
+      return { labels: labels.slice(0, req.topK ?? labels.length), ...modelIdOf('classifier') };
     },
 
     async embed(req, opts): Promise<EmbedResult> {
-      const v = await vision.embed(await cropPng(req.source, opts), { signal: opts.signal });
-      return { vector: Array.from(v), dims: v.length };
+      const v = await vision.embedSource(toCrop(req.source), { signal: opts.signal });
+      return { vector: Array.from(v), dims: v.length, ...modelIdOf('similarity') };
     },
 
     async findElement(req, opts): Promise<{ matches: ElementMatch[]; frame: DetectResult['frame'] }> {

@@ -135,17 +135,6 @@ export class VisionPipeline {
     return r.response;
   }
 
-  /** Classifies one image: a whole PNG (already an element crop), or `box` (image pixels) inside it using the crop rule. */
-  async classify(input: { png: Buffer | Uint8Array; box?: Box }, opts: { signal?: AbortSignal } = {}): Promise<ClassifyResult> {
-    this.calls.classify++;
-    const spec = this.requireSpec('classifier');
-    const frame = await frameFromImage(input.png);
-    const img = asPixels(frame);
-    const batch = input.box ? cropBatch(img, [input.box], spec.preprocess, this.taps) : wholeImageBatch(img, spec.preprocess, this.taps);
-    const [res] = await this.runClassifier(spec, batch, opts);
-    return res!;
-  }
-
   /** Classifies several element boxes (image pixels) of one image in ONE batched run, with the crop rule. */
   async classifyBoxes(png: Buffer | Uint8Array, boxes: readonly Box[], opts: { signal?: AbortSignal } = {}): Promise<ClassifyResult[]> {
     this.calls.classify++;
@@ -190,14 +179,7 @@ export class VisionPipeline {
     return this.deps.specs(role);
   }
 
-  /** L2-normalised embedding of a whole image (a template of an element). */
-  async embed(png: Buffer | Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
-    this.calls.embed++;
-    const spec = this.requireSpec('similarity');
-    const img = asPixels(await frameFromImage(png));
-    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess, this.taps), opts);
-    return v!;
-  }
+
 
   /**
    * Ranked candidates for a template image, a type, and/or a label's location. Every criterion given must be
