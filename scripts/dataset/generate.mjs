@@ -21,15 +21,13 @@ import { buildSyntheticPage } from './lib/synthetic.mjs';
 import { labelPageInBrowser } from './lib/labeller.mjs';
 import { pageFiles } from './lib/pages.mjs';
 import { npmStylesheet } from './lib/npm-local.mjs';
+import { LAUNCH_ARGS } from './lib/chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '..', '..', 'package.json'));
 const { chromium } = require('playwright-core');
 
 export const SCALES = [1, 1.25, 1.5, 2];
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars',
-  '--font-render-hinting=none'];
 // Fixed variant table for real pages: theme x scale x viewport (CSS px).
 const REAL_VARIANTS = [
   { theme: 'light', scale: 1, viewport: { width: 1366, height: 768 } },

@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { labelPageInBrowser } from './lib/labeller.mjs';
 import { npmLocalFile, nodeModulesRoot } from './lib/npm-local.mjs';
 import { splitByAppHash } from './lib/split.mjs';
+import { LAUNCH_ARGS } from './lib/chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -32,9 +33,6 @@ const { chromium } = require('playwright-core');
 export const FAMILY = 'webwin';
 export const APPS_FILE = join(here, 'apps', `${FAMILY}.json`);
 export const PAGES_DIR = join(here, FAMILY);
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars',
-  '--font-render-hinting=none'];
 // theme x scale x viewport (CSS px); (theme, scale) is unique so it names the file. A framework without a dark or
 // high-contrast theme skips those rows.
 export const VARIANTS = [

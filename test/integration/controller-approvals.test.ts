@@ -18,16 +18,7 @@ import { connectBroker } from '../../src/fleet/mqtt.js';
 import { generateSigningKey } from '../../src/fleet/signer.js';
 import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim } from '../../src/fleet/sim/index.js';
 import { startAedes } from '../helpers/brokers.js';
-
-async function waitFor<T>(f: () => T | undefined | false, ms: number, what: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitFor } from './controller-world.js';
 
 test('controller: a gated wave advances only on N distinct approvals the controller itself verifies', async () => {
   const broker = await startAedes();

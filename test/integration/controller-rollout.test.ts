@@ -17,7 +17,7 @@ import { connectBroker } from '../../src/fleet/mqtt.js';
 import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim, type FleetSim, type SimKeys } from '../../src/fleet/sim/index.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { inCandidateCohort } from '../../src/common/bucket.js';
-import { rolloutIdWithCohort } from './controller-world.js';
+import { rolloutIdWithCohort, waitFor } from './controller-world.js';
 
 const CHANNEL = 'prod';
 
@@ -34,16 +34,6 @@ interface World {
   ctl: FleetController;
   ctlClient: MqttClient;
   close(): Promise<void>;
-}
-
-async function waitFor<T>(f: () => T | undefined | false, ms: number, what: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function startController(w: Pick<World, 'broker' | 'keys' | 'dbPath'>): Promise<{ ctl: FleetController; store: ControllerStore; ctlClient: MqttClient }> {
