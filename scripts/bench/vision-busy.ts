@@ -22,6 +22,7 @@ import { loadSpecFile } from '../../src/agent/vision/spec.js';
 import type { Role } from '../../src/common/wire.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
 import { showPageOnScreen } from './lib/x-page.js';
+import { CallTimer, pctl } from './lib/timing.js';
 import { exitWithHelpIfAsked } from './help.js';
 
 exitWithHelpIfAsked(import.meta.url);
@@ -36,24 +37,9 @@ const threads = opt('--threads') ? Number(opt('--threads')) : undefined;
 const MIN_ELEMENTS = 60;
 const TARGET_MS = 100;
 
-const pctl = (xs: readonly number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
 const f1 = (x: number) => x.toFixed(1);
-/** CPU time of this process (all threads) per timed call, beside wall time: steadier on a shared machine */
-const cpuOf = new Map<number[], number[]>();
-async function timed<T>(wall: number[], fn: () => Promise<T> | T): Promise<T> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  const r = await fn();
-  wall.push(performance.now() - t);
-  const d = process.cpuUsage(c0);
-  let cpu = cpuOf.get(wall);
-  if (!cpu) cpuOf.set(wall, (cpu = []));
-  cpu.push((d.user + d.system) / 1000);
-  return r;
-}
+const timer = new CallTimer();
+const timed = <T>(wall: number[], fn: () => Promise<T> | T): Promise<T> => timer.timed(wall, fn);
 
 async function main(): Promise<void> {
   const specs = {} as Record<Role, VisionModelSpec>;
@@ -129,7 +115,7 @@ async function main(): Promise<void> {
     '',
     '| measurement | wall p50 ms | wall p95 ms | CPU p50 ms | target |',
     '| --- | --- | --- | --- | --- |',
-    ...rows.map(([name, xs, target]) => `| ${name} | ${f1(pctl(xs, 50))} | ${f1(pctl(xs, 95))} | ${cpuOf.has(xs) ? f1(pctl(cpuOf.get(xs)!, 50)) : ''} | ${target} |`),
+    ...rows.map(([name, xs, target]) => `| ${name} | ${f1(pctl(xs, 50))} | ${f1(pctl(xs, 95))} | ${timer.cpuOf(xs) ? f1(pctl(timer.cpuOf(xs)!, 50)) : ''} | ${target} |`),
     '',
     `busy screen (≥ ${MIN_ELEMENTS} elements): ${elements >= MIN_ELEMENTS ? 'yes' : `**NO, only ${elements}**`}; detect p50 ${f1(p50)} ms: ${p50 <= TARGET_MS ? 'target met' : '**target NOT met**'}`,
   ];

@@ -24,6 +24,7 @@ import { loadSpecFile } from '../../src/agent/vision/spec.js';
 import type { Role } from '../../src/common/wire.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
 import { showPageOnScreen, type PageOnScreen } from './lib/x-page.js';
+import { CallTimer, pctl } from './lib/timing.js';
 import { exitWithHelpIfAsked } from './help.js';
 
 exitWithHelpIfAsked(import.meta.url);
@@ -38,29 +39,9 @@ const MODELS = modelsIdx >= 0 ? resolve(argv[modelsIdx + 1]!) : join(ROOT, 'asse
 const threadsIdx = argv.indexOf('--threads');
 const threads = threadsIdx >= 0 ? Number(argv[threadsIdx + 1]) : undefined;
 
-function pctl(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
 const f1 = (x: number) => x.toFixed(1);
-/** process CPU time (user + system, all threads) used since `c0`, in ms: less sensitive than wall time to
- * other processes on an oversubscribed machine (it is still inflated by cache and SMT contention) */
-const cpuMs = (c0: NodeJS.CpuUsage) => {
-  const d = process.cpuUsage(c0);
-  return (d.user + d.system) / 1000;
-};
-const cpuOf = new Map<number[], number[]>();
-/** times `fn` into `wall` (and its CPU time into cpuOf(wall)) */
-async function timed<T>(wall: number[], fn: () => Promise<T> | T): Promise<T> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  const r = await fn();
-  wall.push(performance.now() - t);
-  let cpu = cpuOf.get(wall);
-  if (!cpu) cpuOf.set(wall, (cpu = []));
-  cpu.push(cpuMs(c0));
-  return r;
-}
+const timer = new CallTimer();
+const timed = <T>(wall: number[], fn: () => Promise<T> | T): Promise<T> => timer.timed(wall, fn);
 
 let screen: PageOnScreen | undefined;
 
@@ -218,7 +199,7 @@ async function main(): Promise<void> {
     '',
     '| measurement | wall p50 ms | wall p95 ms | CPU p50 ms | target |',
     '| --- | --- | --- | --- | --- |',
-    ...rows.map(([name, xs, target]) => `| ${name} | ${f1(pctl(xs, 50))} | ${f1(pctl(xs, 95))} | ${cpuOf.has(xs) ? f1(pctl(cpuOf.get(xs)!, 50)) : ''} | ${target} |`),
+    ...rows.map(([name, xs, target]) => `| ${name} | ${f1(pctl(xs, 50))} | ${f1(pctl(xs, 95))} | ${timer.cpuOf(xs) ? f1(pctl(timer.cpuOf(xs)!, 50)) : ''} | ${target} |`),
   ];
   console.log(lines.join('\n'));
   if (writePath) {
