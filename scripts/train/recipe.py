@@ -9,6 +9,7 @@
 import hashlib
 import json
 import os
+import shutil
 import time
 
 import numpy as np
@@ -25,34 +26,72 @@ def add_recipe_args(ap):
     ap.add_argument('--real-apps', default=None, help='real-program samples root (<family>/<app>/*.json), e.g. $RPA_DATA_DIR/real-apps')
     ap.add_argument('--apps-lists', default=os.path.join(REPO, 'scripts', 'dataset', 'apps'),
                     help='comma list of folders holding <family>.json apps lists (the committed split); first match wins')
-    ap.add_argument('--val-frac', type=float, default=0.2, help='share of each family\'s TRAIN apps held for validation (by app)')
+    ap.add_argument('--val-frac', type=float, default=0.1, help='share of each family\'s TRAIN apps held for validation (by app)')
     ap.add_argument('--real-frac', type=float, default=0.6, help='share of each batch drawn from the real-program train apps')
     ap.add_argument('--cache-root', default=None, help='where real-program caches go (default <real-apps>/../train-cache)')
+    ap.add_argument('--real-pinned', default=None,
+                    help='JSON naming the prepared real-program caches (written by `recipe.py --pin FILE`); the trainings '
+                         'read these instead of collecting again, so both see the same samples while harvesters still write')
     ap.add_argument('--init-onnx', default=None, help='initialise from this shipped model.onnx (BatchNorm folded; frozen while training)')
     ap.add_argument('--resume', default=None, help='continue from this checkpoint (model, optimiser, step, elapsed time, RNG)')
     ap.add_argument('--checkpoint', default=None, help='write checkpoints here (default: --resume, else <--save>.ckpt)')
     ap.add_argument('--checkpoint-every', type=float, default=120, help='seconds between checkpoints')
 
 
-def real_caches(a, size=640):
-    """(train cache dir, val cache dir, info) for the real-program TRAIN apps, or (None, None, None)."""
+def real_caches(a, size=640, tries=3):
+    """(train cache dir, val cache dir, info) for the real-program TRAIN apps, or (None, None, None). A sample that
+    vanishes while it is decoded (a harvester rewriting its app) restarts the collection, at most `tries` times."""
+    if getattr(a, 'real_pinned', None):
+        with open(a.real_pinned) as f:
+            p = json.load(f)
+        print('real-apps (pinned)', json.dumps({k: p['info'][k] for k in ('trainApps', 'valApps', 'samples')}), flush=True)
+        return p['train'], p['val'], p['info']
     if not a.real_apps:
         return None, None, None
+    for k in range(tries):
+        try:
+            return _real_caches(a, size)
+        except FileNotFoundError as e:
+            print(f'real-apps: {e} (a sample vanished while decoding); collecting again', flush=True)
+    return _real_caches(a, size)
+
+
+def _real_caches(a, size):
     dirs = [d for d in a.apps_lists.split(',') if d]
     train, val, info = collect(a.real_apps, dirs, a.val_frac)
     root = a.cache_root or os.path.join(os.path.dirname(os.path.abspath(a.real_apps)), 'train-cache')
     out = []
     for name, samples in (('train', train), ('val', val)):
+        samples = snapshot(samples, os.path.join(root, 'snapshot'), a.real_apps)
         if not samples:
             out.append(None)
             continue
         h = hashlib.sha256()
         for j, p in samples:
-            h.update(f'{j}|{os.path.getmtime(j)}|{os.path.getsize(p)}\n'.encode())
+            h.update(f'{j}|{os.path.getsize(j)}|{os.path.getsize(p)}\n'.encode())
         out.append(prepare_samples(samples, os.path.join(root, f'real-{name}-{h.hexdigest()[:10]}'), size, 2, f'real-apps {name}'))
     info['samples'] = {'train': len(train), 'val': len(val)}
     print('real-apps', json.dumps({k: info[k] for k in ('trainApps', 'valApps', 'samples')}), flush=True)
     return out[0], out[1], info
+
+
+def snapshot(samples, dest, real_root):
+    """Copy the (json, png) pairs under `dest` (same relative paths) so harvesters rewriting their apps cannot pull
+    files away mid-decode; a pair that vanished before its copy is left out. Returns the copied pairs."""
+    out = []
+    for j, p in samples:
+        rel = os.path.relpath(j, real_root)
+        dj, dp = os.path.join(dest, rel), os.path.join(dest, rel[:-5] + '.png')
+        os.makedirs(os.path.dirname(dj), exist_ok=True)
+        try:
+            shutil.copyfile(j, dj + '.tmp')
+            shutil.copyfile(p, dp + '.tmp')
+        except FileNotFoundError:
+            continue
+        os.replace(dj + '.tmp', dj)
+        os.replace(dp + '.tmp', dp)
+        out.append((dj, dp))
+    return out
 
 
 def freeze_bn(model):
@@ -164,3 +203,16 @@ class Checkpointer:
         self.history.append({'ended': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'resumedFrom': a.resume,
                              'initOnnx': a.init_onnx, 'stepsTotal': steps, 'secondsThisRun': round(seconds - self.elapsed0, 1),
                              'lr': a.lr, 'minutesBudget': a.minutes, **(extra or {})})
+
+
+if __name__ == '__main__':
+    # Decode the real-program caches once before the detector and classifier start side by side (they share them).
+    import argparse
+    ap = argparse.ArgumentParser(description='prepare the real-program train/val caches')
+    add_recipe_args(ap)
+    ap.add_argument('--pin', required=True, help='write the prepared cache dirs + info here (pass it as --real-pinned)')
+    a = ap.parse_args()
+    tr, va, info = real_caches(a)
+    with open(a.pin + '.tmp', 'w') as f:
+        json.dump({'train': tr, 'val': va, 'info': info}, f, indent=1)
+    os.replace(a.pin + '.tmp', a.pin)

@@ -43,7 +43,10 @@ fi
 nice -n 10 $PY scripts/train/prepare.py --data "$WORK/synth_train"
 nice -n 10 $PY scripts/train/prepare.py --data "$WORK/synth_val"
 
-COMMON=(--val "$WORK/synth_val" --real-apps "$REAL_APPS" --apps-lists "$APPS_LISTS" --cache-root "$WORK/cache" --version 2.0.0)
+REAL=(--real-apps "$REAL_APPS" --apps-lists "$APPS_LISTS" --cache-root "$WORK/cache" --val-frac "${VAL_FRAC:-0.1}")
+# decode the real-program caches once and pin them: both trainings read the same samples
+nice -n 10 $PY scripts/train/recipe.py "${REAL[@]}" --pin "$WORK/real-pinned.json"
+COMMON=(--val "$WORK/synth_val" "${REAL[@]}" --real-pinned "$WORK/real-pinned.json" --version 2.0.0)
 DET_RESUME=(); CLS_RESUME=()
 if [ -n "${RESUME:-}" ]; then
   [ -f "$WORK/detector.ckpt" ] && DET_RESUME=(--resume "$WORK/detector.ckpt")
