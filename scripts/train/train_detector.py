@@ -49,8 +49,11 @@ def sample_batch(imgs, metas, rng, batch, crop, size):
         src = int(round(crop * float(np.exp(rng.uniform(math.log(0.8), math.log(1.25))))))
         src = min(src, size)
         # keep most of the crop over the screenshot content, not the padding
-        x0 = int(rng.integers(max(0, m['left'] - src // 4), max(1, min(size - src, m['left'] + nw - 3 * src // 4)) + 1))
-        y0 = int(rng.integers(max(0, m['top'] - src // 4), max(1, min(size - src, m['top'] + nh - 3 * src // 4)) + 1))
+        # (a strip-shaped screenshot — a menu bar, a toolbar — can leave no such range: then any offset)
+        lo, hi = max(0, m['left'] - src // 4), max(1, min(size - src, m['left'] + nw - 3 * src // 4)) + 1
+        x0 = int(rng.integers(lo, hi)) if lo < hi else int(rng.integers(0, size - src + 1))
+        lo, hi = max(0, m['top'] - src // 4), max(1, min(size - src, m['top'] + nh - 3 * src // 4)) + 1
+        y0 = int(rng.integers(lo, hi)) if lo < hi else int(rng.integers(0, size - src + 1))
         x0 = min(max(0, x0), size - src)
         y0 = min(max(0, y0), size - src)
         patch = np.asarray(imgs[i, y0:y0 + src, x0:x0 + src])
