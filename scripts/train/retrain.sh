@@ -71,4 +71,7 @@ if [ "$(cd "$INIT/similarity" && pwd)" != "$(mkdir -p "$OUT/similarity" && cd "$
   cp "$INIT/similarity/model.onnx" "$INIT/similarity/metadata.json" "$OUT/similarity/"
 fi
 node scripts/train/verify_onnx.mjs "$OUT"
-echo "candidates in $OUT; evaluate: RPA_DATA_DIR=$DATA npm run eval -- --models $OUT --no-write --json $WORK/eval.json"
+echo "candidates in $OUT. Evaluate them and the shipped pair on the same samples, then apply the selection rule:"
+echo "  RPA_DATA_DIR=$DATA npm run eval -- --models $INIT --no-write --json $WORK/eval_shipped.json"
+echo "  RPA_DATA_DIR=$DATA npm run eval -- --models $OUT --no-write --json $WORK/eval_candidate.json"
+echo "  $PY scripts/train/select_candidate.py --baseline $WORK/eval_shipped.json --candidate $WORK/eval_candidate.json --markdown"
