@@ -267,6 +267,23 @@ def read_json(path):
         return json.load(f)
 
 
+def portable_paths(obj, repo=os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))):
+    """Machine paths in metadata.json become `$RPA_DATA_DIR/...` or repo-relative (issue 22: no absolute machine
+    paths in tracked files); any other absolute path keeps only its last two parts."""
+    data = os.environ.get('RPA_DATA_DIR')
+    if isinstance(obj, dict):
+        return {k: portable_paths(v, repo) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [portable_paths(v, repo) for v in obj]
+    if isinstance(obj, str) and obj.startswith('/'):
+        if data and (obj == data.rstrip('/') or obj.startswith(data.rstrip('/') + '/')):
+            return '$RPA_DATA_DIR' + obj[len(data.rstrip('/')):]
+        if obj.startswith(repo + '/'):
+            return os.path.relpath(obj, repo)
+        return '…/' + '/'.join(obj.rstrip('/').split('/')[-2:])
+    return obj
+
+
 def write_json(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w') as f:

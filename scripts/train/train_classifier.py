@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
+from common import (portable_paths, CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, to_tensor, write_json)
 from models import CropNet  # noqa: E402
 from prepare import prepare  # noqa: E402
@@ -226,7 +226,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
                      'heldOut': {'synthetic': held, 'real': real, 'realAppsVal': a.real_val}, 'note': 'Python-side metrics are indicative; ground-truth boxes, exact crop rule.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
     }
-    write_json(os.path.join(a.out, 'metadata.json'), meta)
+    write_json(os.path.join(a.out, 'metadata.json'), portable_paths(meta))
     print('wrote', path, os.path.getsize(path), 'bytes')
 
 

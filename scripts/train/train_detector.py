@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
+from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
 from prepare import prepare  # noqa: E402
@@ -350,7 +350,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
                      'heldOut': {'synthetic': held, 'real': real, 'realAppsVal': a.real_val}, 'note': 'Python-side metrics are indicative; the official evaluation is the TypeScript pipeline.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
     }
-    write_json(os.path.join(a.out, 'metadata.json'), meta)
+    write_json(os.path.join(a.out, 'metadata.json'), portable_paths(meta))
     print('wrote', path, os.path.getsize(path), 'bytes')
 
 
