@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Reproduces the baseline models end to end: generate data -> train detector, classifier, similarity ->
-# export ONNX + metadata -> verify with onnxruntime-node (self-test, latency).
-#   bash scripts/train/all.sh
+# The models' one command.
+#   bash scripts/train/all.sh              issue 15 retrain (default): scripts/train/retrain.sh — the detector and the
+#                                          classifier fine-tuned from the shipped weights on generator pages + the
+#                                          real-program train apps; RESUME=1 continues from the checkpoints
+#   MODE=scratch bash scripts/train/all.sh the baseline from scratch (below): generate data -> train detector,
+#                                          classifier, similarity -> export ONNX + metadata -> verify with onnxruntime-node
 # Env: DATA_DIR (default $RPA_DATA_DIR, else .data/datasets in the checkout, gitignored: datasets stay out of git), PYTHON (default /usr/bin/python3, the Debian
 # python3-torch 1.13), CHROMIUM_PATH (default /usr/bin/chromium), SKIP_GENERATE=1 to reuse existing data.
 # Needs: node + playwright-core (npm), chromium, python3-torch, python3-onnx, python3-numpy, python3-pil,
 # and for speed an optimised BLAS (apt-get install libopenblas0-openmp; the default reference BLAS is ~10x slower).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if [ "${MODE:-retrain}" = retrain ]; then exec bash scripts/train/retrain.sh "$@"; fi
+[ "${MODE}" = scratch ] || { echo "error: MODE must be retrain or scratch, not ${MODE}" >&2; exit 2; }
 PY=${PYTHON:-/usr/bin/python3}
 DATA=${DATA_DIR:-${RPA_DATA_DIR:-$PWD/.data/datasets}}
 mkdir -p "$DATA"

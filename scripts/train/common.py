@@ -12,9 +12,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-ELEMENT_TYPES = ['button', 'text_input', 'checkbox', 'radio', 'dropdown', 'link', 'tab', 'menu_item', 'toggle', 'icon_button']
-CLASSIFIER_LABELS = ['button', 'text_input', 'checkbox_checked', 'checkbox_unchecked', 'radio_checked',
-                     'radio_unchecked', 'dropdown', 'link', 'tab', 'menu_item', 'toggle_on', 'toggle_off', 'icon_button']
+from element_types import classifier_labels, load_types
+
+# The type set and the classifier labels come from the one table, src/common/element-types.ts (element_types.py).
+ELEMENT_TYPES = load_types()
+CLASSIFIER_LABELS = classifier_labels(ELEMENT_TYPES)
 DETECTOR_LABELS = ['element']
 
 PAD_VALUE = 114
@@ -50,14 +52,16 @@ def add_common_args(ap, lr):
     ap.add_argument('--lineage', default='', help='how these weights came to be (e.g. "detector round 6: from round 5, ..."), kept in metadata.json')
 
 
-def train_schedule(opt, base_lr, total_steps, minutes, warmup, step_fn, log_every, label=None):
+def train_schedule(opt, base_lr, total_steps, minutes, warmup, step_fn, log_every, label=None, start_step=0, elapsed0=0.0,
+                   on_step=None):
     """Runs `step_fn(step, lr)` under linear warm-up and a cosine decay to 2 % of `base_lr`. Progress is
     steps or the wall-clock budget, whichever runs out first (the machine is shared, so a fixed step
     count can overrun the time box). `step_fn` returns the text logged every `log_every` steps.
-    Returns (steps done, seconds)."""
-    t0 = time.time()
+    A resumed run passes the step and seconds already done (`start_step`, `elapsed0`): the same schedule goes on.
+    `on_step(step, elapsed)` runs after every step (checkpoints). Returns (steps done in total, seconds in total)."""
+    t0 = time.time() - elapsed0
     budget = minutes * 60 if minutes else None
-    step = 0
+    step = start_step
     while True:
         prog = step / total_steps
         if budget:
@@ -71,6 +75,8 @@ def train_schedule(opt, base_lr, total_steps, minutes, warmup, step_fn, log_ever
         if step % log_every == 0:
             print(f'step {step}{label or ""} {msg} lr {lr:.5f} {time.time() - t0:.0f}s', flush=True)
         step += 1
+        if on_step:
+            on_step(step, time.time() - t0)
     return step, time.time() - t0
 
 
@@ -80,6 +86,8 @@ def classifier_label(el):
         return f"{t}_{'checked' if el.get('checked') else 'unchecked'}"
     if t == 'toggle':
         return 'toggle_on' if el.get('checked') else 'toggle_off'
+    if t not in ELEMENT_TYPES:
+        raise ValueError(f'element type {t!r} is not in src/common/element-types.ts')
     return t
 
 
@@ -257,6 +265,23 @@ def average_precision(dets, gts, iou_thr=0.5):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def portable_paths(obj, repo=os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))):
+    """Machine paths in metadata.json become `$RPA_DATA_DIR/...` or repo-relative (issue 22: no absolute machine
+    paths in tracked files); any other absolute path keeps only its last two parts."""
+    data = os.environ.get('RPA_DATA_DIR')
+    if isinstance(obj, dict):
+        return {k: portable_paths(v, repo) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [portable_paths(v, repo) for v in obj]
+    if isinstance(obj, str) and obj.startswith('/'):
+        if data and (obj == data.rstrip('/') or obj.startswith(data.rstrip('/') + '/')):
+            return '$RPA_DATA_DIR' + obj[len(data.rstrip('/')):]
+        if obj.startswith(repo + '/'):
+            return os.path.relpath(obj, repo)
+        return '…/' + '/'.join(obj.rstrip('/').split('/')[-2:])
+    return obj
 
 
 def write_json(path, obj):

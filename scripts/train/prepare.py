@@ -1,6 +1,10 @@
-"""Decode a generated dataset once into numpy caches (in DIR/cache/):
+"""Decode a dataset once into numpy caches (in DIR/cache/, or a named cache for a list of real-program samples):
   det_<size>.npy      uint8 [N,size,size,3] letterboxed screenshots (memmap)
-  det_<size>.json     per image: file, r, left, top, boxes (input px, xyxy), types, ids
+  det_<size>.json     per image: file, r, left, top, boxes (input px, xyxy), types, ids, detIgnore (indices of boxes
+                      the detector neither learns nor is scored on: a generator page's check box / radio is boxed at
+                      its indicator, not UIA-shaped with its label, so it is no detector target; its crop still
+                      trains the classifier)
+  labels.json         the classifier label list the crop labels index (a cache made under another list is rebuilt)
   crops.npz           exact crops (the contract's crop rule) + one jittered training crop per element, labels,
                       and (image index, element id, seed, variant) for similarity pairing
 Usage: python3 scripts/train/prepare.py --data DIR [--det-size 640] [--workers 2]
@@ -14,20 +18,27 @@ from multiprocessing import Pool
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CLASSIFIER_LABELS, crop_element, letterbox, list_samples, load_rgb, read_json)  # noqa: E402
+from common import (CLASSIFIER_LABELS, classifier_label, crop_element, letterbox, list_samples, load_rgb, read_json)  # noqa: E402
+from real_apps import require_train  # noqa: E402
 
 
 def _work(job):
     idx, jpath, ppath, size = job
     lab = read_json(jpath)
+    # real-program samples carry `split`: only training applications may ever be decoded for training/selection
+    if 'split' in lab or 'family' in lab:
+        require_train(lab, jpath)
+    generator_page = 'family' not in lab
     img = load_rgb(ppath)
     lb, r, left, top = letterbox(img, size)
     rng = np.random.default_rng(1000003 + idx)
-    boxes, types, ids, exact, jit, labels, sigs = [], [], [], [], [], [], []
+    boxes, types, ids, exact, jit, labels, sigs, ignore = [], [], [], [], [], [], [], []
     for e in lab['elements']:
         x1, y1, x2, y2 = e['box']
         if x2 - x1 < 2 or y2 - y1 < 2:
             continue
+        if generator_page and e['type'] in ('checkbox', 'radio'):
+            ignore.append(len(boxes))
         boxes.append([x1 * r + left, y1 * r + top, x2 * r + left, y2 * r + top])
         types.append(e['type'])
         ids.append(e['id'])
@@ -35,13 +46,13 @@ def _work(job):
         # re-find that returns either one is correct
         sc = lab['scale']
         sigs.append(f"{e['type']}|{e.get('checked')}|{e.get('text', '')}|{round((x2 - x1) / sc)}x{round((y2 - y1) / sc)}")
-        from common import classifier_label
         labels.append(CLASSIFIER_LABELS.index(classifier_label(e)))
         exact.append(crop_element(img, e['box']))
         jit.append(crop_element(img, e['box'], jitter=0.08, rng=rng))
     meta = {'file': os.path.basename(ppath), 'r': r, 'left': left, 'top': top, 'boxes': boxes, 'types': types,
-            'ids': ids, 'sigs': sigs, 'seed': lab['seed'], 'variant': lab['variant'], 'theme': lab['theme'], 'scale': lab['scale'],
-            'page': lab.get('page'), 'width': lab['width'], 'height': lab['height']}
+            'ids': ids, 'sigs': sigs, 'seed': lab.get('seed'), 'variant': lab.get('variant'), 'theme': lab['theme'], 'scale': lab['scale'],
+            'page': lab.get('page'), 'width': lab['width'], 'height': lab['height'], 'detIgnore': ignore,
+            'family': lab.get('family'), 'app': lab.get('app')}
     return idx, lb, meta, exact, jit, labels
 
 
@@ -62,17 +73,29 @@ def seed_of(json_path):
 
 
 def prepare(data_dir, size=640, workers=2, seeds=None):
-    cache = os.path.join(data_dir, 'cache')
-    det_path = os.path.join(cache, f'det_{size}.npy')
-    meta_path = os.path.join(cache, f'det_{size}.json')
-    crops_path = os.path.join(cache, 'crops.npz')
-    if os.path.exists(meta_path) and os.path.exists(crops_path):
-        return cache
-    os.makedirs(cache, exist_ok=True)
     samples = list_samples(data_dir)
     ranges = parse_seed_ranges(seeds)
     if ranges:
         samples = [s for s in samples if any(lo <= seed_of(s[0]) <= hi for lo, hi in ranges)]
+    return prepare_samples(samples, os.path.join(data_dir, 'cache'), size, workers, data_dir)
+
+
+def cache_is_current(cache, size):
+    lp = os.path.join(cache, 'labels.json')
+    if not (os.path.exists(os.path.join(cache, f'det_{size}.json')) and os.path.exists(os.path.join(cache, 'crops.npz'))):
+        return False
+    return os.path.exists(lp) and read_json(lp) == CLASSIFIER_LABELS
+
+
+def prepare_samples(samples, cache, size=640, workers=2, name=None):
+    """Decode (json, png) pairs into `cache` (see the module doc). Reused when it exists under the same labels."""
+    det_path = os.path.join(cache, f'det_{size}.npy')
+    meta_path = os.path.join(cache, f'det_{size}.json')
+    crops_path = os.path.join(cache, 'crops.npz')
+    if cache_is_current(cache, size):
+        return cache
+    os.makedirs(cache, exist_ok=True)
+    data_dir = name or cache
     print(f'prepare {data_dir}: {len(samples)} samples', flush=True)
     arr = np.lib.format.open_memmap(det_path + '.tmp', mode='w+', dtype=np.uint8, shape=(len(samples), size, size, 3))
     metas = [None] * len(samples)
@@ -98,6 +121,8 @@ def prepare(data_dir, size=640, workers=2, seeds=None):
     np.savez(crops_path, exact=np.concatenate(ex_all), jitter=np.concatenate(jit_all),
              labels=np.array(lab_all, dtype=np.int64), image=np.array(img_idx, dtype=np.int64),
              ids=np.array(el_ids))
+    with open(os.path.join(cache, 'labels.json'), 'w') as f:
+        json.dump(CLASSIFIER_LABELS, f)
     return cache
 
 

@@ -1,4 +1,8 @@
-"""Train the 64x64 element-crop classifier (13 labels; checked state is part of the label) and export ONNX.
+"""Train the 64x64 element-crop classifier and export ONNX. Labels: the type table src/common/element-types.ts with the
+checked state folded into checkbox/radio/toggle labels (element_types.py). Issue 15: --real-apps adds the crops of the
+real-program TRAIN applications (share --real-frac of the sampling mass); validation adds a slice of the train apps
+(held-out apps are never read); --init-onnx starts from the shipped model.onnx (a label it had keeps its head row, a
+new label gets a new one); --resume continues from a checkpoint; --minutes bounds the total wall-clock.
 
 python3 scripts/train/train_classifier.py --data $RPA_DATA_DIR/synth_train --val $RPA_DATA_DIR/synth_heldout \
     --real $RPA_DATA_DIR/real --out assets/models/classifier --epochs 4
@@ -14,10 +18,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
+from common import (portable_paths, CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, to_tensor, write_json)
 from models import CropNet  # noqa: E402
 from prepare import prepare  # noqa: E402
+from recipe import Checkpointer, add_recipe_args, check_self_test, freeze_bn, load_onnx_weights, real_caches  # noqa: E402
 
 CROP_CONTRACT = {'expandRatio': CROP_EXPAND, 'minPadPx': CROP_MIN_PAD, 'size': [CROP_SIZE, CROP_SIZE], 'resize': 'stretch-bilinear',
                  'clampToImage': True,
@@ -26,8 +31,8 @@ CROP_CONTRACT = {'expandRatio': CROP_EXPAND, 'minPadPx': CROP_MIN_PAD, 'size': [
                          'crop [x1,x2) x [y1,y2) from the full-resolution RGB screenshot, stretch to 64x64 (bilinear), /255'}
 
 
-def load_crops(data_dir):
-    c = np.load(os.path.join(prepare(data_dir), 'crops.npz'))
+def load_crops(data_dir, cache=None):
+    c = np.load(os.path.join(cache or prepare(data_dir), 'crops.npz'))
     return {k: c[k] for k in c.files}
 
 
@@ -77,14 +82,19 @@ def main():
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--save-weights', default=None, help='also save the state_dict here (similarity init)')
     ap.add_argument('--init', default=None, help='start from this state_dict (fine-tune on new data)')
+    add_recipe_args(ap)
     a = ap.parse_args()
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
     tr = load_crops(a.data)
     va = load_crops(a.val)
+    rtrain, rval, a.real_info = real_caches(a)
+    rt = load_crops(None, rtrain) if rtrain else None
+    a.rv = load_crops(None, rval) if rval else None
     # training pool: exact crops + jittered crops (robustness to detector box error), class-balanced cap
-    X = np.concatenate([tr['exact'], tr['jitter']])
-    Y = np.concatenate([tr['labels'], tr['labels']])
+    X = np.concatenate([tr['exact'], tr['jitter']] + ([rt['exact'], rt['jitter']] if rt else []))
+    Y = np.concatenate([tr['labels'], tr['labels']] + ([rt['labels'], rt['labels']] if rt else []))
+    is_real = np.arange(len(Y)) >= 2 * len(tr['labels'])
     counts = np.bincount(Y, minlength=len(CLASSIFIER_LABELS))
     if a.max_train > 0:
         cap = max(a.max_train // len(CLASSIFIER_LABELS), 1)
@@ -98,12 +108,24 @@ def main():
     print('train crops per label', dict(zip(CLASSIFIER_LABELS, counts.tolist())), 'using', len(idx), flush=True)
     # sampling weights: sqrt-balanced so rare labels (radio_checked, toggle_*) are seen often enough
     w = 1.0 / np.sqrt(np.bincount(Y[idx], minlength=len(CLASSIFIER_LABELS))[Y[idx]])
+    if rt is not None and is_real[idx].any() and (~is_real[idx]).any():
+        # the real-program crops get --real-frac of the sampling mass, the generator crops the rest
+        r = is_real[idx]
+        w[r] *= a.real_frac / w[r].sum()
+        w[~r] *= (1 - a.real_frac) / w[~r].sum()
     w /= w.sum()
     model = CropNet(len(CLASSIFIER_LABELS), mode='logits')
-    if a.init:
+    if a.init_onnx:
+        init_from_shipped(model, a.init_onnx)
+    elif a.init:
         model.load_state_dict(torch.load(a.init))
         print('initialised from', a.init, flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=5e-4)
+    ck = Checkpointer(a, model, opt, rng)
+    if a.resume:
+        if not os.path.exists(a.resume):
+            raise SystemExit(f'error: --resume {a.resume}: no such checkpoint')
+        ck.resume(a.resume)
     a.train_pool = len(idx)
     steps_per_epoch = len(idx) // a.batch
     total = steps_per_epoch * a.epochs
@@ -119,7 +141,11 @@ def main():
         opt.step()
         return f'loss {loss.item():.4f}'
 
-    total, train_seconds = train_schedule(opt, a.lr, total, a.minutes, 50, one_step, 50, label=f'/{total}')
+    total, train_seconds = train_schedule(opt, a.lr, total, a.minutes, 50, one_step, 50, label=f'/{total}',
+                                          start_step=ck.start_step, elapsed0=ck.elapsed0, on_step=ck.save)
+    ck.record(a, total, train_seconds, {'batch': a.batch, 'realFrac': a.real_frac if rt else 0, 'trainPool': len(idx)})
+    ck.save(total, train_seconds, force=True)
+    a.history = ck.history
     if a.save_weights:
         torch.save(model.state_dict(), a.save_weights)
     model.mode = 'classifier'
@@ -134,7 +160,37 @@ def main():
         rc = load_crops(a.real)
         real, _ = metrics(predict(model, rc['exact']), rc['labels'])
         print('real', json.dumps(real), flush=True)
+    a.real_val = None
+    if a.rv is not None:
+        a.real_val, rconf = metrics(predict(model, a.rv['exact']), a.rv['labels'])
+        print('real-apps val (train apps held for validation)', json.dumps(a.real_val), flush=True)
+        print('confusion (rows=true)\n', rconf, flush=True)
     export(model, a, held, real, vprobs.max(1), train_seconds, total)
+
+
+def init_from_shipped(model, onnx_path):
+    """The shipped classifier (its own labels, in metadata.json) -> `model`: the body as shipped, the head row of every
+    label both sets share; a new label's row starts small, with the lowest shipped bias."""
+    meta = os.path.join(os.path.dirname(onnx_path), 'metadata.json')
+    with open(meta) as f:
+        old_labels = json.load(f)['labels']
+    old = CropNet(len(old_labels), mode='classifier')
+    load_onnx_weights(old, onnx_path, (1, 3, CROP_SIZE, CROP_SIZE))
+    check_self_test(old, meta, pattern_tensor)
+    sd = {k: v for k, v in old.state_dict().items() if not k.startswith('fc.')}
+    model.load_state_dict(sd, strict=False)
+    with torch.no_grad():
+        model.fc.weight.mul_(0.1)
+        model.fc.bias.fill_(float(old.fc.bias.min()))
+        kept = []
+        for i, lab in enumerate(CLASSIFIER_LABELS):
+            if lab in old_labels:
+                j = old_labels.index(lab)
+                model.fc.weight[i] = old.fc.weight[j]
+                model.fc.bias[i] = old.fc.bias[j]
+                kept.append(lab)
+    freeze_bn(model)
+    print(f'classifier head: {len(kept)} labels kept from the shipped model, new: {[x for x in CLASSIFIER_LABELS if x not in kept]}', flush=True)
 
 
 def export(model, a, held, real, conf, train_seconds, steps):
@@ -166,10 +222,11 @@ def export(model, a, held, real, conf, train_seconds, steps):
                      'confidenceHistogram': histogram10(conf), 'confidenceHistogramSource': 'max softmax probability on held-out synthetic crops'},
         'training': {'command': 'bash scripts/train/all.sh (train_classifier.py)', 'seeds': SEEDS_NOTE + '; torch/numpy seed %d' % a.seed, 'lineage': a.lineage,
                      'epochs': round(steps * a.batch / a.train_pool, 2), 'trainPool': a.train_pool, 'steps': steps, 'batch': a.batch, 'trainSeconds': round(train_seconds, 1),
-                     'heldOut': {'synthetic': held, 'real': real}, 'note': 'Python-side metrics are indicative; ground-truth boxes, exact crop rule.'},
+                     'data': {'synthetic': a.data, 'syntheticVal': a.val, 'realPrograms': a.real_info}, 'history': a.history,
+                     'heldOut': {'synthetic': held, 'real': real, 'realAppsVal': a.real_val}, 'note': 'Python-side metrics are indicative; ground-truth boxes, exact crop rule.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
     }
-    write_json(os.path.join(a.out, 'metadata.json'), meta)
+    write_json(os.path.join(a.out, 'metadata.json'), portable_paths(meta))
     print('wrote', path, os.path.getsize(path), 'bytes')
 
 

@@ -3,6 +3,12 @@
 python3 scripts/train/train_detector.py --data $RPA_DATA_DIR/synth_train --val $RPA_DATA_DIR/synth_heldout \
     --real $RPA_DATA_DIR/real --out assets/models/detector --steps 1500
 
+Issue 15: with --real-apps the batches mix the real-program TRAIN applications (share --real-frac) with the generator
+pages; validation and the saved metrics use a slice of the train apps (real_apps.py: held-out apps are never read).
+Targets are UIA-shaped boxes (a check box with its label); a generator page's check box / radio is boxed at its
+indicator only, so it is an ignore region (no target, no background loss there) rather than a conflicting target.
+--init-onnx starts from the shipped model.onnx, --resume from a checkpoint, --minutes bounds the total wall-clock.
+
 Training runs on random crops (default 320x320) of the letterboxed 640x640 screenshots, with scale jitter; the
 network is fully convolutional, so the exported 640x640 graph sees elements at the same scale as in training.
 """
@@ -18,14 +24,15 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
+from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
 from prepare import prepare  # noqa: E402
+from recipe import Checkpointer, add_recipe_args, check_self_test, load_onnx_weights, real_caches  # noqa: E402
 
 
-def load_split(data_dir, size):
-    cache = prepare(data_dir, size)
+def load_split(data_dir, size, cache=None):
+    cache = cache or prepare(data_dir, size)
     imgs = np.load(os.path.join(cache, f'det_{size}.npy'), mmap_mode='r')
     with open(os.path.join(cache, f'det_{size}.json')) as f:
         metas = json.load(f)
@@ -34,7 +41,7 @@ def load_split(data_dir, size):
 
 def sample_batch(imgs, metas, rng, batch, crop, size):
     xs = np.empty((batch, crop, crop, 3), dtype=np.uint8)
-    targets = []
+    targets, ignores = [], []
     for b in range(batch):
         i = int(rng.integers(len(metas)))
         m = metas[i]
@@ -42,8 +49,11 @@ def sample_batch(imgs, metas, rng, batch, crop, size):
         src = int(round(crop * float(np.exp(rng.uniform(math.log(0.8), math.log(1.25))))))
         src = min(src, size)
         # keep most of the crop over the screenshot content, not the padding
-        x0 = int(rng.integers(max(0, m['left'] - src // 4), max(1, min(size - src, m['left'] + nw - 3 * src // 4)) + 1))
-        y0 = int(rng.integers(max(0, m['top'] - src // 4), max(1, min(size - src, m['top'] + nh - 3 * src // 4)) + 1))
+        # (a strip-shaped screenshot — a menu bar, a toolbar — can leave no such range: then any offset)
+        lo, hi = max(0, m['left'] - src // 4), max(1, min(size - src, m['left'] + nw - 3 * src // 4)) + 1
+        x0 = int(rng.integers(lo, hi)) if lo < hi else int(rng.integers(0, size - src + 1))
+        lo, hi = max(0, m['top'] - src // 4), max(1, min(size - src, m['top'] + nh - 3 * src // 4)) + 1
+        y0 = int(rng.integers(lo, hi)) if lo < hi else int(rng.integers(0, size - src + 1))
         x0 = min(max(0, x0), size - src)
         y0 = min(max(0, y0), size - src)
         patch = np.asarray(imgs[i, y0:y0 + src, x0:x0 + src])
@@ -53,7 +63,12 @@ def sample_batch(imgs, metas, rng, batch, crop, size):
             patch = t[0].permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
         xs[b] = patch
         k = crop / src
-        bx = np.asarray(m['boxes'], dtype=np.float32).reshape(-1, 4)
+        allb = np.asarray(m['boxes'], dtype=np.float32).reshape(-1, 4)
+        ign = np.zeros(len(allb), dtype=bool)
+        ign[m.get('detIgnore', [])] = True
+        ib = (allb[ign] - np.array([x0, y0, x0, y0], dtype=np.float32)) * k
+        ignores.append(torch.from_numpy(np.clip(ib, 0, crop)))
+        bx = allb[~ign]
         if len(bx):
             area0 = (bx[:, 2] - bx[:, 0]) * (bx[:, 3] - bx[:, 1])
             cb = (bx - np.array([x0, y0, x0, y0], dtype=np.float32)) * k
@@ -70,7 +85,25 @@ def sample_batch(imgs, metas, rng, batch, crop, size):
     g = torch.from_numpy(rng.random(batch) < 0.1)
     if g.any():
         x[g] = x[g].mean(1, keepdim=True).expand(-1, 3, -1, -1)
-    return x, targets
+    return x, targets, ignores
+
+
+def ignore_masks(ignores, asg, strides):
+    """Per level [B,HW]: cells in an ignore region — a generator check box's indicator box grown to the right by
+    8x its height (where its label would be, since the UIA box holds it) and by half its height up and down."""
+    out = []
+    for (pos, _, cx, cy), s in zip(asg, strides):
+        m = torch.zeros_like(pos)
+        for b, ib in enumerate(ignores):
+            if len(ib) == 0:
+                continue
+            h = ib[:, 3] - ib[:, 1]
+            x1, x2 = ib[:, 0] - 0.5 * h, ib[:, 2] + 8 * h
+            y1, y2 = ib[:, 1] - 0.5 * h, ib[:, 3] + 0.5 * h
+            inside = (cx[:, None] >= x1) & (cx[:, None] <= x2) & (cy[:, None] >= y1) & (cy[:, None] <= y2)
+            m[b] = inside.any(1) & ~pos[b]
+        out.append(m)
+    return out
 
 
 def giou_and_iou(p, g):
@@ -125,13 +158,14 @@ def assign(targets, crop, strides, radius=2.5):
     return out
 
 
-def loss_fn(model, x, targets, crop):
+def loss_fn(model, x, targets, crop, ignores=None):
     raw = model.raw(x)
     asg = assign(targets, crop, model.strides)
+    ign = ignore_masks(ignores, asg, model.strides) if ignores is not None else [None] * len(asg)
     cls_loss = torch.zeros(())
     box_loss = torch.zeros(())
     npos = 0
-    for (box, cls), (pos, gtb, cx, cy), s in zip(raw, asg, model.strides):
+    for (box, cls), (pos, gtb, cx, cy), s, im in zip(raw, asg, model.strides, ign):
         B = box.shape[0]
         box = box.flatten(2).transpose(1, 2)          # B,HW,4
         logit = cls.flatten(2).transpose(1, 2)[..., 0]  # B,HW
@@ -147,7 +181,10 @@ def loss_fn(model, x, targets, crop):
             target[pos] = iou.detach().clamp(min=0.05)
             npos += int(pos.sum())
         p = torch.sigmoid(logit)
-        cls_loss = cls_loss + (F.binary_cross_entropy_with_logits(logit, target, reduction='none') * (p - target).abs().pow(2)).sum()
+        l_ = F.binary_cross_entropy_with_logits(logit, target, reduction='none') * (p - target).abs().pow(2)
+        if im is not None:
+            l_ = l_ * (~im).float()
+        cls_loss = cls_loss + l_.sum()
     npos = max(npos, 1)
     return cls_loss / npos, box_loss / npos
 
@@ -164,8 +201,9 @@ def evaluate(model, imgs, metas, score_thr=0.001, batch=4, max_images=None):
             b, sc, _ = decode_yolov8(out[k], score_thr=score_thr, iou_thr=0.45, max_det=300)
             dets.append((b, sc))
             m = metas[s + k]
-            gts.append(np.asarray(m['boxes'], dtype=np.float32).reshape(-1, 4))
-            types.append(m['types'])
+            keep = [i for i in range(len(m['boxes'])) if i not in set(m.get('detIgnore', []))]
+            gts.append(np.asarray([m['boxes'][i] for i in keep], dtype=np.float32).reshape(-1, 4))
+            types.append([m['types'][i] for i in keep])
             conf += sc[sc >= 0.25].tolist()
     ap50, matched = average_precision(dets, gts, 0.5)
     # per-type recall at the operating threshold 0.25
@@ -199,18 +237,26 @@ def main():
     ap.add_argument('--p2', action='store_true', help='add the stride-4 level')
     ap.add_argument('--init', default=None, help='start training from this state_dict')
     ap.add_argument('--save', default='/tmp/detector_last.pt', help='where to save the trained state_dict')
+    add_recipe_args(ap)
     a = ap.parse_args()
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
     imgs, metas = load_split(a.data, a.size)
     vimgs, vmetas = load_split(a.val, a.size)
+    rtrain, rval, a.real_info = real_caches(a, a.size)
+    rimgs_t, rmetas_t = load_split(None, a.size, rtrain) if rtrain else (None, None)
+    rvimgs, rvmetas = load_split(None, a.size, rval) if rval else (None, None)
     model = UIDetector(nc=1, p2=a.p2)
     t0 = time.time()
+    ck = None
     if a.ckpt and os.path.exists(a.ckpt):
         model.load_state_dict(torch.load(a.ckpt))
         steps_done = 0
     else:
-        if a.init and os.path.exists(a.init):
+        if a.init_onnx:
+            load_onnx_weights(model, a.init_onnx, (1, 3, a.size, a.size))
+            check_self_test(model, os.path.join(os.path.dirname(a.init_onnx), 'metadata.json'), pattern_tensor)
+        elif a.init and os.path.exists(a.init):
             # continue from earlier weights with a fresh schedule (used for the second training round)
             model.load_state_dict(torch.load(a.init))
             print('initialised from', a.init, flush=True)
@@ -218,24 +264,37 @@ def main():
         for n_, p in model.named_parameters():
             (no_decay if p.ndim <= 1 else decay).append(p)
         opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 5e-4}, {'params': no_decay, 'weight_decay': 0}], lr=a.lr)
+        ck = Checkpointer(a, model, opt, rng)
+        if a.resume:
+            if not os.path.exists(a.resume):
+                raise SystemExit(f'error: --resume {a.resume}: no such checkpoint')
+            ck.resume(a.resume)
         model.train()
+        n_real = int(round(a.batch * a.real_frac)) if rtrain else 0
 
         def one_step(step, lr):
-            x, targets = sample_batch(imgs, metas, rng, a.batch, a.crop, a.size)
-            lc, lb = loss_fn(model, x, targets, a.crop)
+            x, targets, ignores = sample_batch(imgs, metas, rng, a.batch - n_real, a.crop, a.size)
+            if n_real:
+                xr, tr_, ir = sample_batch(rimgs_t, rmetas_t, rng, n_real, a.crop, a.size)
+                x, targets, ignores = torch.cat([x, xr]), targets + tr_, ignores + ir
+            lc, lb = loss_fn(model, x, targets, a.crop, ignores)
             loss = lc + 2.0 * lb
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             opt.step()
             if a.eval_every and step and step % a.eval_every == 0:
-                r, _ = evaluate(model, vimgs, vmetas, max_images=40)
+                r, _ = evaluate(model, *(rval and (rvimgs, rvmetas) or (vimgs, vmetas)), max_images=40)
                 print('eval', json.dumps(r), flush=True)
             return f'cls {lc.item():.4f} box {lb.item():.4f}'
 
-        steps_done, _ = train_schedule(opt, a.lr, a.steps, a.minutes, max(1, min(100, a.steps // 10)), one_step, 25)
+        steps_done, seconds = train_schedule(opt, a.lr, a.steps, a.minutes, max(1, min(100, a.steps // 10)), one_step, 25,
+                                             start_step=ck.start_step, elapsed0=ck.elapsed0, on_step=ck.save)
+        ck.record(a, steps_done, seconds, {'batch': a.batch, 'crop': a.crop, 'realFrac': a.real_frac if rtrain else 0})
+        ck.save(steps_done, seconds, force=True)
         os.makedirs(a.out, exist_ok=True)
         torch.save(model.state_dict(), a.save)
+        t0 = time.time() - seconds
     train_seconds = time.time() - t0
     model.eval()
     held, conf = evaluate(model, vimgs, vmetas, max_images=a.eval_images)
@@ -245,6 +304,11 @@ def main():
         rimgs, rmetas = load_split(a.real, a.size)
         real, _ = evaluate(model, rimgs, rmetas)
         print('real', json.dumps(real), flush=True)
+    a.real_val = None
+    if rval:
+        a.real_val, _ = evaluate(model, rvimgs, rvmetas)
+        print('real-apps val (train apps held for validation)', json.dumps(a.real_val), flush=True)
+    a.history = ck.history if ck else []
     export(model, a, held, real, conf, train_seconds, steps_done)
 
 
@@ -282,10 +346,11 @@ def export(model, a, held, real, conf, train_seconds, steps):
                      'confidenceHistogramSource': 'scores of detections >= 0.25 after NMS on the held-out synthetic set'},
         'training': {'command': 'bash scripts/train/all.sh (train_detector.py)', 'seeds': SEEDS_NOTE + '; torch/numpy seed %d' % a.seed, 'lineage': a.lineage,
                      'steps': steps, 'batch': a.batch, 'crop': a.crop, 'trainSeconds': round(train_seconds, 1),
-                     'heldOut': {'synthetic': held, 'real': real}, 'note': 'Python-side metrics are indicative; the official evaluation is the TypeScript pipeline.'},
+                     'data': {'synthetic': a.data, 'syntheticVal': a.val, 'realPrograms': a.real_info}, 'history': a.history,
+                     'heldOut': {'synthetic': held, 'real': real, 'realAppsVal': a.real_val}, 'note': 'Python-side metrics are indicative; the official evaluation is the TypeScript pipeline.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
     }
-    write_json(os.path.join(a.out, 'metadata.json'), meta)
+    write_json(os.path.join(a.out, 'metadata.json'), portable_paths(meta))
     print('wrote', path, os.path.getsize(path), 'bytes')
 
 

@@ -1,0 +1,76 @@
+"""Apply the model-selection rule of docs/MODELS.md ("Issue 15 retrain") to two `npm run eval -- --json FILE` reports
+made on the same samples: the shipped pair (baseline) and a candidate. Prints the figures side by side and PASS/FAIL.
+
+python3 scripts/train/select_candidate.py --baseline shipped.json --candidate cand.json [--markdown]
+"""
+import argparse
+import json
+import sys
+
+FAMILIES = ('atspi', 'wine', 'webwin')
+OLD_SETS = ('(a)', '(b)', '(c)')
+MAX_OLD_DROP = 0.02
+
+
+def figures(path):
+    with open(path) as f:
+        d = json.load(f)
+    out = {'models': {k: v.get('version') for k, v in d.get('models', {}).items()}}
+    for r in d.get('results', []):
+        key = r['name'].split(' ')[0]
+        out[key] = {'ap50': r['detector']['mAP50'], 'top1': r['classifier']['top1'], 'images': r['images']}
+    for fam in (d.get('real') or {}).get('families', []):
+        h = fam['heldout']['all']
+        out[fam['family']] = {'ap50': h['ap50'], 'clickHit': h['clickHit'], 'typeTop1': h['typeTop1'], 'recall': h['recall'],
+                              'precision': h['precision'], 'ap50_95': h['ap50_95'], 'images': h['images'], 'elements': h['elements']}
+    return out
+
+
+def judge(base, cand):
+    checks = []
+    for fam in FAMILIES:
+        if fam not in base or fam not in cand:
+            checks.append((f'{fam} held-out present', False, 'missing'))
+            continue
+        for m in ('ap50', 'clickHit'):
+            checks.append((f'{fam} held-out {m}', cand[fam][m] > base[fam][m], f'{base[fam][m]:.4f} -> {cand[fam][m]:.4f}'))
+    for s in OLD_SETS:
+        if s not in base or s not in cand:
+            checks.append((f'{s} present', False, 'missing'))
+            continue
+        for m in ('ap50', 'top1'):
+            checks.append((f'{s} {m} drop <= {MAX_OLD_DROP}', base[s][m] - cand[s][m] <= MAX_OLD_DROP, f'{base[s][m]:.4f} -> {cand[s][m]:.4f}'))
+    return checks
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--baseline', required=True)
+    ap.add_argument('--candidate', required=True)
+    ap.add_argument('--markdown', action='store_true')
+    a = ap.parse_args()
+    base, cand = figures(a.baseline), figures(a.candidate)
+    print('baseline', base['models'], '| candidate', cand['models'])
+    if a.markdown:
+        print('| family (held-out apps) | images / elements | AP@0.5 | AP@0.5:0.95 | precision | recall | type top-1 | click-hit |')
+        print('| --- | --- | --- | --- | --- | --- | --- | --- |')
+        for fam in FAMILIES:
+            if fam in base and fam in cand:
+                b, c = base[fam], cand[fam]
+                cell = lambda m: f'{b[m]:.3f} → **{c[m]:.3f}**'  # noqa: E731
+                print(f"| {fam} | {c['images']} / {c['elements']} | {cell('ap50')} | {cell('ap50_95')} | {cell('precision')} | "
+                      f"{cell('recall')} | {cell('typeTop1')} | {cell('clickHit')} |")
+        for s in OLD_SETS:
+            if s in base and s in cand:
+                print(f"| {s} old set ({cand[s]['images']} images) | | {base[s]['ap50']:.3f} → **{cand[s]['ap50']:.3f}** | | | | "
+                      f"{base[s]['top1']:.3f} → **{cand[s]['top1']:.3f}** (label top-1) | |")
+    ok = True
+    for name, passed, detail in judge(base, cand):
+        ok &= passed
+        print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    print('PASS: the candidate may ship' if ok else 'FAIL: keep the shipped models')
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == '__main__':
+    main()
