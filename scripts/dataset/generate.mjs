@@ -2,6 +2,11 @@
 // Dataset generator: renders UI pages in headless Chromium and labels every interactive element from the DOM.
 //
 //   node scripts/dataset/generate.mjs --out DIR --seed-start N --count M [--kind synthetic|real] [--variants K]
+//                                     [--box-rule uia|legacy]
+//
+// --box-rule: uia (default since issue 15's round 2): the element follows UI Automation — a check box or radio is
+//            boxed with its label, list rows, sliders, spin buttons... get their own types (lib/labeller.mjs);
+//            legacy: the generator's labels before issue 15 (a check box is its indicator only).
 //
 // synthetic: seeds N..N+M-1, each a randomised page (see lib/synthetic.mjs). Variant v of a seed is the SAME
 //            DOM under another theme/scale (v=0: the seed's base theme and scale; v=1: the other theme and
@@ -43,14 +48,15 @@ const REAL_VARIANTS = [
 export { npmStylesheet };
 
 export function parseArgs(argv) {
-  const args = { out: null, seedStart: 0, count: 1, kind: 'synthetic', variants: null };
+  const args = { out: null, seedStart: 0, count: 1, kind: 'synthetic', variants: null, boxRule: 'uia' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    if (a === '--out') { args.out = v; i++; } else if (a === '--seed-start') { args.seedStart = Number(v); i++; } else if (a === '--count') { args.count = Number(v); i++; } else if (a === '--kind') { args.kind = v; i++; } else if (a === '--variants') { args.variants = Number(v); i++; } else throw new Error(`unknown argument ${a}`);
+    if (a === '--out') { args.out = v; i++; } else if (a === '--seed-start') { args.seedStart = Number(v); i++; } else if (a === '--count') { args.count = Number(v); i++; } else if (a === '--kind') { args.kind = v; i++; } else if (a === '--variants') { args.variants = Number(v); i++; } else if (a === '--box-rule') { args.boxRule = v; i++; } else throw new Error(`unknown argument ${a}`);
   }
   if (!args.out) throw new Error('--out DIR is required');
   if (!['synthetic', 'real', 'thirdparty'].includes(args.kind)) throw new Error('--kind must be synthetic, real or thirdparty');
+  if (!['uia', 'legacy'].includes(args.boxRule)) throw new Error('--box-rule must be uia or legacy');
   args.variants ??= args.kind === 'synthetic' ? 1 : 4;
   return args;
 }
@@ -111,13 +117,13 @@ async function main() {
         }, theme);
       }
       await page.evaluate(() => document.fonts.ready);
-      const elements = await page.evaluate(labelPageInBrowser);
+      const elements = await page.evaluate(labelPageInBrowser, { boxRule: args.boxRule });
       const base = `${args.kind}_${seed}_v${v}`;
       const png = await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide' });
       writeFileSync(join(args.out, `${base}.png`), png);
       const width = Math.round(viewport.width * scale);
       const height = Math.round(viewport.height * scale);
-      const label = { width, height, scale, theme, seed, variant: v, kind: args.kind, page: pageName, viewport, elements };
+      const label = { width, height, scale, theme, seed, variant: v, kind: args.kind, page: pageName, viewport, boxRule: args.boxRule, elements };
       writeFileSync(join(args.out, `${base}.json`), JSON.stringify(label));
       n++;
     }

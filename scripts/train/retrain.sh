@@ -9,7 +9,7 @@
 # read) -> candidates with metadata.json (new MAJOR versions, new labels) in $OUT -> verify with onnxruntime-node.
 # Candidates are NOT written to assets/: the evaluation on the held-out apps decides (docs/MODELS.md selection rule),
 # then they are copied, signed and published through the product's path.
-# Env: DATA_DIR (default $RPA_DATA_DIR, else .data/datasets), OUT (default $DATA/models-candidate), INIT (default
+# Env: DATA_DIR (default $RPA_DATA_DIR, else .data/datasets), WORK (default $DATA/retrain), OUT (default $DATA/models-candidate), INIT (default
 # assets/models), REAL_APPS (default $DATA/real-apps), APPS_LISTS (comma list, default scripts/dataset/apps),
 # DET_MINUTES / CLS_MINUTES (wall-clock budgets, default 60 / 45), SKIP_GENERATE=1, RESUME=1, PYTHON.
 set -euo pipefail
@@ -20,7 +20,7 @@ OUT=${OUT:-$DATA/models-candidate}
 INIT=${INIT:-assets/models}
 REAL_APPS=${REAL_APPS:-$DATA/real-apps}
 APPS_LISTS=${APPS_LISTS:-scripts/dataset/apps}
-WORK=$DATA/retrain
+WORK=${WORK:-$DATA/retrain}
 DET_MINUTES=${DET_MINUTES:-60}
 CLS_MINUTES=${CLS_MINUTES:-45}
 export TRAIN_THREADS=${TRAIN_THREADS:-1}

@@ -80,7 +80,13 @@ test('third-party pages: stylesheets come from node_modules only; anything else 
 });
 
 test('generate.mjs takes --kind thirdparty (4 variants by default) and refuses an unknown kind', () => {
-  assert.deepEqual(parseArgs(['--out', '/tmp/x', '--kind', 'thirdparty']), { out: '/tmp/x', seedStart: 0, count: 1, kind: 'thirdparty', variants: 4 });
+  assert.deepEqual(parseArgs(['--out', '/tmp/x', '--kind', 'thirdparty']), { out: '/tmp/x', seedStart: 0, count: 1, kind: 'thirdparty', variants: 4, boxRule: 'uia' });
   assert.equal(parseArgs(['--out', '/tmp/x']).variants, 1);
   assert.throws(() => parseArgs(['--out', '/tmp/x', '--kind', 'mystery']), /--kind must be synthetic, real or thirdparty/);
+});
+
+test('generate.mjs labels under the UIA box rule by default (issue 15 round 2); --box-rule legacy keeps the old labels', () => {
+  assert.equal(parseArgs(['--out', '/tmp/x']).boxRule, 'uia');
+  assert.equal(parseArgs(['--out', '/tmp/x', '--box-rule', 'legacy']).boxRule, 'legacy');
+  assert.throws(() => parseArgs(['--out', '/tmp/x', '--box-rule', 'square']), /--box-rule must be uia or legacy/);
 });
