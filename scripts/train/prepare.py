@@ -1,9 +1,10 @@
 """Decode a dataset once into numpy caches (in DIR/cache/, or a named cache for a list of real-program samples):
   det_<size>.npy      uint8 [N,size,size,3] letterboxed screenshots (memmap)
   det_<size>.json     per image: file, r, left, top, boxes (input px, xyxy), types, ids, detIgnore (indices of boxes
-                      the detector neither learns nor is scored on: a generator page's check box / radio is boxed at
-                      its indicator, not UIA-shaped with its label, so it is no detector target; its crop still
-                      trains the classifier)
+                      the detector neither learns nor is scored on: on a generator page labelled under the legacy box
+                      rule a check box / radio is boxed at its indicator, not UIA-shaped with its label, so it is no
+                      detector target; its crop still trains the classifier. Pages labelled with boxRule 'uia' — the
+                      generator's default since round 2 — have no ignore regions)
   labels.json         the classifier label list the crop labels index (a cache made under another list is rebuilt)
   crops.npz           exact crops (the contract's crop rule) + one jittered training crop per element, labels,
                       and (image index, element id, seed, variant) for similarity pairing
@@ -28,7 +29,8 @@ def _work(job):
     # real-program samples carry `split`: only training applications may ever be decoded for training/selection
     if 'split' in lab or 'family' in lab:
         require_train(lab, jpath)
-    generator_page = 'family' not in lab
+    # a generator page labelled before the UIA box rule (no `boxRule`, or 'legacy') boxes a check box at its indicator
+    legacy_boxes = 'family' not in lab and lab.get('boxRule', 'legacy') == 'legacy'
     img = load_rgb(ppath)
     lb, r, left, top = letterbox(img, size)
     rng = np.random.default_rng(1000003 + idx)
@@ -37,7 +39,7 @@ def _work(job):
         x1, y1, x2, y2 = e['box']
         if x2 - x1 < 2 or y2 - y1 < 2:
             continue
-        if generator_page and e['type'] in ('checkbox', 'radio'):
+        if legacy_boxes and e['type'] in ('checkbox', 'radio'):
             ignore.append(len(boxes))
         boxes.append([x1 * r + left, y1 * r + top, x2 * r + left, y2 * r + top])
         types.append(e['type'])
