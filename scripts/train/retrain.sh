@@ -10,7 +10,7 @@
 # Candidates are NOT written to assets/: the evaluation on the held-out apps decides (docs/MODELS.md selection rule),
 # then they are copied, signed and published through the product's path.
 # Env: DATA_DIR (default $RPA_DATA_DIR, else .data/datasets), WORK (default $DATA/retrain), OUT (default $DATA/models-candidate), INIT (default
-# assets/models), REAL_APPS (default $DATA/real-apps), APPS_LISTS (comma list, default scripts/dataset/apps),
+# assets/models; INIT_NAME names it in the lineage, default "the shipped"), REAL_APPS (default $DATA/real-apps), APPS_LISTS (comma list, default scripts/dataset/apps),
 # DET_MINUTES / CLS_MINUTES (wall-clock budgets, default 60 / 45), SKIP_GENERATE=1, RESUME=1, PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -57,13 +57,13 @@ CLASSIFIER_ARGS=${CLASSIFIER_ARGS:---epochs 100 --batch 96 --max-train 0 --lr 1.
 nice -n 10 $PY scripts/train/train_detector.py --data "$WORK/synth_train" "${COMMON[@]}" --out "$OUT/detector" \
   --init-onnx "$INIT/detector/model.onnx" --save "$WORK/detector.pt" --checkpoint "$WORK/detector.ckpt" "${DET_RESUME[@]}" \
   --minutes "$DET_MINUTES" $DETECTOR_ARGS \
-  --lineage "issue 15 retrain: from the shipped detector $(node -p "require('./$INIT/detector/metadata.json').version") (ONNX weights, BatchNorm folded and frozen), generator pages + real-program train apps (scripts/train/retrain.sh)" \
+  --lineage "issue 15 retrain: from ${INIT_NAME:-the shipped} detector $(node -p "require(require('path').resolve('$INIT/detector/metadata.json')).version") (ONNX weights, BatchNorm folded and frozen), generator pages + real-program train apps (scripts/train/retrain.sh)" \
   > "$WORK/detector.log" 2>&1 &
 DET_PID=$!
 nice -n 10 $PY scripts/train/train_classifier.py --data "$WORK/synth_train" "${COMMON[@]}" --out "$OUT/classifier" \
   --init-onnx "$INIT/classifier/model.onnx" --save-weights "$WORK/classifier.pt" --checkpoint "$WORK/classifier.ckpt" "${CLS_RESUME[@]}" \
   --minutes "$CLS_MINUTES" $CLASSIFIER_ARGS \
-  --lineage "issue 15 retrain: from the shipped classifier $(node -p "require('./$INIT/classifier/metadata.json').version") (ONNX weights; head rows of the shared labels kept, new labels new), generator pages + real-program train apps (scripts/train/retrain.sh)" \
+  --lineage "issue 15 retrain: from ${INIT_NAME:-the shipped} classifier $(node -p "require(require('path').resolve('$INIT/classifier/metadata.json')).version") (ONNX weights; head rows of the shared labels kept, new labels new), generator pages + real-program train apps (scripts/train/retrain.sh)" \
   > "$WORK/classifier.log" 2>&1 || { echo "classifier failed, see $WORK/classifier.log" >&2; kill $DET_PID; exit 1; }
 wait $DET_PID || { echo "detector failed, see $WORK/detector.log" >&2; exit 1; }
 # the similarity model is not retrained (same contract, labels-free); the candidate folder is a full model set
