@@ -11,7 +11,43 @@
 # and for speed an optimised BLAS (apt-get install libopenblas0-openmp; the default reference BLAS is ~10x slower).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ "${MODE:-retrain}" = retrain ]; then exec bash scripts/train/retrain.sh "$@"; fi
+usage() {
+  cat <<'USAGE'
+npm run train [-- OPTIONS]      train the models (docs/MODELS.md); candidates never go straight to assets/
+  (default)                     issue 15 retrain: detector + classifier fine-tuned on generator pages + the real-program
+                                train apps ($RPA_DATA_DIR/real-apps, built by npm run dataset:native|dataset:wine|dataset:webwin)
+  --build-data                  build the three real-program families first if they are missing (about an hour)
+  --resume                      continue both trainings from their checkpoints (same schedule and budget)
+  --det-minutes N, --cls-minutes N   wall-clock budgets (default 60 / 45)
+  --skip-generate               reuse the generator pages already rendered
+  --scratch                     the baseline from scratch instead (generator data only; writes assets/models)
+  --help                        this text
+Env (same meaning): RPA_DATA_DIR or DATA_DIR, WORK, OUT, INIT, INIT_NAME, PYTHON, TRAIN_THREADS.
+Example: npm run train -- --det-minutes 120 --cls-minutes 120
+USAGE
+}
+BUILD_DATA=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --help|-h) usage; exit 0 ;;
+    --resume) export RESUME=1 ;;
+    --skip-generate) export SKIP_GENERATE=1 ;;
+    --scratch) MODE=scratch ;;
+    --build-data) BUILD_DATA=1 ;;
+    --det-minutes|--cls-minutes)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "error[bad_argument]: $1 needs a whole number of minutes" >&2; exit 2; }
+      if [ "$1" = --det-minutes ]; then export DET_MINUTES=$2; else export CLS_MINUTES=$2; fi; shift ;;
+    *) echo "error[bad_argument]: unknown option $1 (npm run train -- --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ -n "$BUILD_DATA" ]; then
+  REAL_APPS_DIR=${REAL_APPS:-${DATA_DIR:-${RPA_DATA_DIR:-$PWD/.data/datasets}}/real-apps}
+  for fam in native:atspi wine:wine webwin:webwin; do
+    [ -d "$REAL_APPS_DIR/${fam#*:}" ] || npm run -s "dataset:${fam%%:*}"
+  done
+fi
+if [ "${MODE:-retrain}" = retrain ]; then exec bash scripts/train/retrain.sh; fi
 [ "${MODE}" = scratch ] || { echo "error: MODE must be retrain or scratch, not ${MODE}" >&2; exit 2; }
 PY=${PYTHON:-/usr/bin/python3}
 DATA=${DATA_DIR:-${RPA_DATA_DIR:-$PWD/.data/datasets}}

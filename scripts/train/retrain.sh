@@ -31,7 +31,7 @@ if ! $PY -c 'import torch, onnx, numpy, PIL' 2>/dev/null || ! dpkg -s libopenbla
   apt-get install -y python3-torch python3-onnx python3-numpy python3-pil libopenblas0-openmp
 fi
 if [ ! -d "$REAL_APPS" ]; then
-  echo "error: no real-program samples in $REAL_APPS (build them with the family recipes under scripts/dataset/)" >&2
+  echo "error[missing_data]: no real-program samples in $REAL_APPS: build them with npm run dataset:native, dataset:wine and dataset:webwin, or npm run train -- --build-data" >&2
   exit 2
 fi
 
