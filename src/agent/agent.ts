@@ -24,6 +24,7 @@ import { DiskWatch, ensureReserve, openRegistry } from './disk-watch.js';
 import { Downloads } from './download.js';
 import { EventSeq } from './event-seq.js';
 import { GuardInputs } from './guard-inputs.js';
+import { hostInputOf } from './host-inputs.js';
 import type { CandidateGuard } from './inference/index.js';
 import { releaseIntake } from './release-intake.js';
 import { ReleaseExpiryWatch } from './release-expiry.js';
@@ -182,7 +183,10 @@ export class Agent {
   /** Restores the active models from the store, then connects and follows the channel. */
   async start(): Promise<void> {
     // host events are inputs to the role state machine, from the restore on
-    const offHost = this.deps.activator.on?.((event) => void this.input({ kind: 'host', event }));
+    const offHost = this.deps.activator.on?.((event) => {
+      const i = hostInputOf(event);
+      if (i) void this.input(i);
+    });
     if (offHost) this.owned.add(offHost, 'host events');
     await this.roles.restore();
     this.disk.checkNow();

@@ -216,7 +216,7 @@ export class Downloads {
   // --- shadow candidates ------------------------------------------------------------------------------
 
   /**
-   * A shadow candidate (release `shadow: true`): fetched and verified over the same trust path as any model,
+   * A shadow candidate (release `shadow: true`): fetched and verified over the same trust path as every model,
    * kept in the store, never put in the role's active slot. Returns the manifest and the decrypted bytes.
    */
   async fetchShadowModel(role: Role, modelId: string, signal: AbortSignal): Promise<{ manifest: ModelManifest; bytes: Uint8Array }> {

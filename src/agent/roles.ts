@@ -9,14 +9,14 @@
 import { AgentError, toAgentError, type ErrorCode } from '../common/errors.js';
 import { chooseRoleTarget, releaseExpired } from '../common/release-rules.js';
 import { ROLES, type ModelManifest, type Release, type Role } from '../common/wire.js';
-import type { ActivatorEvent, ModelActivator } from './activation.js';
+import type { ModelActivator } from './activation.js';
 import type { AgentReporter } from './agent-status.js';
 import type { AlertBoard } from './alerts.js';
 import type { AgentConfig } from './config.js';
 import { isDiskFull, type DiskWatch } from './disk-watch.js';
 import type { Downloads } from './download.js';
 import { guardDetails, guardMessage, type GuardInputs, type GuardVerdict } from './guard-inputs.js';
-import { createHostInputs } from './host-inputs.js';
+import { createHostInputs, type HostInput } from './host-inputs.js';
 import { activateFirstGood } from './inference/restart.js';
 import { restoreRoles } from './restore.js';
 import { rolledBackKey, settledState, storedVersions, TRANSIENT_STATES } from './role-status.js';
@@ -28,8 +28,8 @@ import type { Registry } from './store/registry.js';
 export type RoleInput =
   /** a release accepted now, or the last accepted one resumed (start, space returned) */
   | { kind: 'release'; release: Release; seq: number }
-  /** the activator's own events: worker_lost, provider_fallback, activated */
-  | { kind: 'host'; event: ActivatorEvent }
+  /** the activator's own events: a worker lost, a provider fallback, an activation it reports */
+  | HostInput
   | GuardVerdict
   | { kind: 'transport'; connected: boolean }
   | { kind: 'space_returned' };
@@ -75,7 +75,7 @@ export class RoleMachine {
   private readonly loaded = new Set<Role>();
   /** activations of one role run one at a time, so a superseded one can never land after its successor */
   private readonly activationChains = new Map<Role, Promise<unknown>>();
-  private readonly hostInput: (e: ActivatorEvent) => void;
+  private readonly hostInput: (i: HostInput) => void;
   private readonly rollbackCtx: RollbackCtx;
 
   constructor(private readonly d: RoleMachineDeps) {
@@ -110,8 +110,10 @@ export class RoleMachine {
       case 'release':
         this.applyRelease(i.release, i.seq);
         return Promise.resolve();
-      case 'host':
-        this.hostInput(i.event);
+      case 'worker_lost':
+      case 'provider_fallback':
+      case 'host_activated':
+        this.hostInput(i);
         return Promise.resolve();
       case 'guard_breach':
         return this.rollbackCandidate(i.role, { reason: 'guard_breach', message: guardMessage(i.evidence), details: guardDetails(i.evidence) });
