@@ -41,6 +41,8 @@ export interface ModelActivator {
   activate(req: ActivationRequest): Promise<ActivationResult>;
   /** Listens to the activator's own events (a worker lost, a provider fallback); returns the unsubscribe. */
   on?(listener: (e: ActivatorEvent) => void): () => void;
+  /** Sees every completed run (the candidate guard); an activator without it cannot be guarded. Returns the removal. */
+  addObserver?(observer: { onRun(role: Role, modelId: string, ok: boolean, latencyMs: number): void }): () => void;
   /** Stops serving a role (e.g. nothing valid left). */
   deactivate(role: Role): Promise<void>;
   close(): Promise<void>;

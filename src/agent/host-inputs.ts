@@ -13,6 +13,23 @@ import type { ActivatorEvent } from './activation.js';
 import type { AlertBoard } from './alerts.js';
 import type { Registry, RoleRow } from './store/registry.js';
 
+/** The activator's events the role state machine takes, typed (mapped from the raw event at the edge). */
+export type HostInput =
+  | { kind: 'worker_lost'; role: Role; modelId?: string; reason?: string; message?: string }
+  | { kind: 'provider_fallback'; role: Role; modelId?: string; reason?: string; message?: string; details?: Record<string, unknown> }
+  | { kind: 'host_activated'; role: Role; modelId?: string };
+
+/** The typed input for an activator event, or undefined for one the state machine does not take. */
+export function hostInputOf(e: ActivatorEvent): HostInput | undefined {
+  if (!e.role) return undefined;
+  const about = { role: e.role, ...(e.modelId ? { modelId: e.modelId } : {}) };
+  const why = { ...(e.reason ? { reason: e.reason } : {}), ...(e.message ? { message: e.message } : {}) };
+  if (e.type === 'worker_lost') return { kind: 'worker_lost', ...about, ...why };
+  if (e.type === 'provider_fallback') return { kind: 'provider_fallback', ...about, ...why, ...(e.details ? { details: e.details } : {}) };
+  if (e.type === 'activated') return { kind: 'host_activated', ...about };
+  return undefined;
+}
+
 export interface HostInputDeps {
   alerts: AlertBoard;
   role(role: Role): RoleRow | undefined;
@@ -30,10 +47,10 @@ export interface HostInputDeps {
   now(): number;
 }
 
-export function createHostInputs(d: HostInputDeps): (e: ActivatorEvent) => void {
+export function createHostInputs(d: HostInputDeps): (i: HostInput) => void {
   const reloading = new Set<Role>();
 
-  async function workerLost(role: Role, e: ActivatorEvent): Promise<void> {
+  async function workerLost(role: Role, e: Extract<HostInput, { kind: 'worker_lost' }>): Promise<void> {
     const row = d.role(role);
     // only the worker serving the role's active model matters; a second loss while reloading is the same one
     if (!row?.activeModelId || (e.modelId && e.modelId !== row.activeModelId) || reloading.has(role)) return;
@@ -63,13 +80,13 @@ export function createHostInputs(d: HostInputDeps): (e: ActivatorEvent) => void 
   const fellBack = new Map<Role, string | undefined>();
 
   return (e) => {
-    if (d.closed() || !e.role) return;
-    if (e.type === 'activated') {
+    if (d.closed()) return;
+    if (e.kind === 'host_activated') {
       if (fellBack.get(e.role) !== e.modelId && d.alerts.clear('provider_fallback', e.role)) d.changed();
       fellBack.delete(e.role);
-    } else if (e.type === 'worker_lost') {
+    } else if (e.kind === 'worker_lost') {
       void workerLost(e.role, e);
-    } else if (e.type === 'provider_fallback') {
+    } else {
       const message = e.message ?? 'an execution provider was unavailable';
       fellBack.set(e.role, e.modelId);
       d.alerts.raise('provider_fallback', message, e.role);

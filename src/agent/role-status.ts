@@ -4,7 +4,7 @@
  * these share with the agent core.
  */
 import { AgentError } from '../common/errors.js';
-import type { Role, RoleStatus } from '../common/wire.js';
+import type { Cohort, Role, RoleState, RoleStatus } from '../common/wire.js';
 import type { Registry, RoleRow } from './store/registry.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { StoredVersion } from './inference/restart.js';
@@ -24,6 +24,14 @@ export function storedVersions(registry: Registry, blobs: BlobStore, role: Role,
     out.push({ modelId: id, manifest: m.manifest, readBytes: () => blobs.read(id) });
   }
   return out;
+}
+
+/** States a role is in only while a job runs: a crash there reverts the role to what was serving. */
+export const TRANSIENT_STATES: ReadonlySet<RoleState> = new Set<RoleState>(['fetching', 'verifying', 'loading', 'self_test']);
+
+/** A candidate stays "active" (under guard) until committed or rolled back; stable is committed at once. */
+export function settledState(cohort: Cohort | undefined): 'active' | 'committed' {
+  return cohort === 'candidate' ? 'active' : 'committed';
 }
 
 /** Registry meta key pinning a role to a model after a manual rollback, until a release newer than `releaseSeq` arrives. */

@@ -3,7 +3,7 @@
  * (DESIGN.md "One agent core serves both the Electron tray app and a headless mode"). It wires
  *
  *   InferenceHost (the activator, providers from config)  ←  Agent core (trust, store, MQTT, releases)
- *   CandidateGuard (host run observer → agent.rollbackCandidate / commitCandidate)
+ *   CandidateGuard (the agent core's own: fed the host's runs, its verdicts inputs to the role state machine)
  *   VisionPipeline over the host (runnerFromHost, specs from the active models' signed manifests)
  *   Bot endpoint (createVisionBotServices; status/models/feedback from the agent; alarms → agent events)
  *   Telemetry (windows on agents/{id}/metrics through the SQLite outbox, over the agent's MQTT connection)
@@ -27,7 +27,7 @@ import { AGENT_VERSION, createAgent, type Agent, type AgentSnapshot } from './ag
 import type { AgentConfig } from './config.js';
 import { defaultEndpointPath, getOrCreateEndpointSecret, startBotEndpoint, type BotEndpoint, type BotServices, type EndpointLimits } from './endpoint/index.js';
 import { createVisionBotServices } from './endpoint/vision-services.js';
-import { CandidateGuard, InferenceHost, type GuardEvidence, type InferenceHostOptions, type InferenceHostStatus } from './inference/index.js';
+import { InferenceHost, type CandidateGuard, type InferenceHostOptions, type InferenceHostStatus } from './inference/index.js';
 import { watchRollbackRequests, writeAgentLock, type RollbackWatcher } from './rollback-control.js';
 import { silentLogger, systemClock, systemTimers, type Clock, type Logger, type Timers } from './runtime.js';
 import type { SecretStore } from './secrets/secret-store.js';
@@ -152,27 +152,18 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
   const host = new InferenceHost(hostOptions);
   host.on((e) => logger.info(`host ${e.type}`, { role: e.role, modelId: e.modelId, reason: e.reason, message: e.message }));
 
-  // 2. The candidate guard watches the candidate's own runs; created before the agent so that no run of a
-  //    restored candidate is missed. Its hooks reach the agent once it exists.
-  let agentRef: Agent | undefined;
-  const guard = new CandidateGuard({
-    clock: () => clock.now(),
-    revertToStable: async (role, ev) => {
-      await agentRef?.rollbackCandidate(role, { reason: 'guard_breach', message: guardMessage(ev), details: guardDetails(ev) });
-    },
-    onPassed: (role) => agentRef?.commitCandidate(role),
-  });
-  host.addObserver(guard);
-
+  // 2. The agent core over the host; it owns the candidate guard (fed the host's runs). Whoever creates a
+  //    resource disposes it: the host is closed here, after the agent.
   let agent: Agent;
   try {
-    agent = await createAgent({ config, secretStore, activator: host, logger, clock, timers, agentVersion, ...(deps.trust ? { trust: deps.trust } : {}) });
+    agent = await createAgent({ config, secretStore, activator: host, logger, clock, timers, agentVersion, ...(deps.trust ? { trust: deps.trust } : {}), ...(deps.guardCheckMs ? { guardCheckMs: deps.guardCheckMs } : {}) });
   } catch (e) {
     await host.close().catch(() => {});
     throw e;
   }
-  agentRef = agent;
-  disposers.push(() => agent.close()); // closes the host too (the agent owns its activator)
+  disposers.push(() => host.close());
+  disposers.push(() => agent.close());
+  const guard = agent.guard;
 
   try {
     // 3. Telemetry: windows in the SQLite outbox, published over the agent's MQTT connection.
@@ -279,17 +270,6 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
       }
     };
 
-    // Guard wiring: a candidate activation starts a watch with the release's gates; anything else ends it.
-    const watchCandidate = (role: Role, modelId: string) => {
-      const cand = agent.acceptedRelease()?.release.roles[role]?.candidate;
-      if (!cand || cand.modelId !== modelId) return;
-      guard.watch(role, modelId, { maxErrorRate: cand.gates.maxErrorRate, maxLatencyP95Ms: cand.gates.maxLatencyP95Ms, guardWindowSec: cand.gates.guardWindowSec, minSamples: cand.gates.minSamples });
-      logger.info('guard watching candidate', { role, modelId, gates: cand.gates });
-    };
-    for (const role of ROLES) {
-      const rs = agent.snapshot().roles[role];
-      if (rs?.modelId && rs.cohort === 'candidate' && rs.state === 'active') watchCandidate(role, rs.modelId);
-    }
     syncRoleInfo();
     shadow.sync();
     // the first detect of a process would pay JIT and buffer set-up; do it now, off any bot's call
@@ -313,22 +293,9 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
           return;
         }
         const e = c.event;
-        if (!e.role) return;
-        if (e.type === 'activated') {
-          if (e.role === 'detector' || e.role === 'classifier') warmVision();
-          if (e.details?.cohort === 'candidate' && e.modelId) watchCandidate(e.role, e.modelId);
-          else guard.unwatch(e.role);
-        } else if (e.type === 'rolled_back' || e.type === 'committed') {
-          guard.unwatch(e.role);
-        }
+        if (e.type === 'activated' && (e.role === 'detector' || e.role === 'classifier')) warmVision();
       }),
     );
-    // The guard judges on every run; this also ends a quiet window (no runs) as passed.
-    const guardTimer = setInterval(() => {
-      for (const role of ROLES) guard.check(role);
-    }, deps.guardCheckMs ?? 1000);
-    guardTimer.unref();
-    disposers.push(() => clearInterval(guardTimer));
 
     // 6. Bot services: vision + the agent core (status, models, feedback), paused from the tray.
     const statusOf = (s: AgentSnapshot): AgentStatus => {
@@ -486,14 +453,6 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
     await closeAll();
     throw e;
   }
-}
-
-function guardMessage(ev: GuardEvidence): string {
-  return `candidate breached ${ev.breached.join(' and ')}: error rate ${(ev.errorRate * 100).toFixed(1)}% (max ${(ev.gates.maxErrorRate * 100).toFixed(1)}%), p95 ${ev.latencyP95Ms.toFixed(1)} ms (max ${ev.gates.maxLatencyP95Ms} ms) over ${ev.samples} runs in ${ev.windowSec} s`;
-}
-
-function guardDetails(ev: GuardEvidence): Record<string, unknown> {
-  return { samples: ev.samples, errors: ev.errors, errorRate: ev.errorRate, latencyP95Ms: ev.latencyP95Ms, windowSec: ev.windowSec, gates: ev.gates, breached: ev.breached };
 }
 
 // ---------------------------------------------------------------------------------------------- shadow

@@ -40,55 +40,47 @@ export function waitUntil<T>(
   });
 }
 
-export interface ManifestWaitDeps {
+export interface ManifestWaitDeps<M> {
   modelId: string;
   topic: string;
   signal: AbortSignal;
   timers: Timers;
   timeoutMs: number;
-  /** where the agent routes the topic's messages (raw bytes; empty = a cleared retained message) */
-  waiters: Map<string, { resolve: (raw: Buffer) => void }>;
-  subscribe(topic: string): void;
-  unsubscribe(topic: string): void;
-  isClosed(): boolean;
+  /** holds the topic for this wait alone (the transport's owned subscription); returns its disposer */
+  subscribe(topic: string, handler: (topic: string, payload: Buffer) => void): () => void;
   /** size bound, DSSE, then zod: the verified manifest or a throw */
-  verify<M>(raw: Buffer): M;
+  verify(raw: Buffer): M;
 }
 
 /** Subscribes to a model's retained manifest and verifies it; manifest_missing after `timeoutMs`. */
-export function waitForManifest<M>(d: ManifestWaitDeps): Promise<M> {
+export function waitForManifest<M>(d: ManifestWaitDeps<M>): Promise<M> {
   return new Promise<M>((resolve, reject) => {
     let timer: unknown;
+    let unsubscribe: (() => void) | undefined;
     const finish = () => {
       d.timers.clearTimeout(timer);
-      d.waiters.delete(d.modelId);
-      d.unsubscribe(d.topic);
+      unsubscribe?.();
+      unsubscribe = undefined;
       d.signal.removeEventListener('abort', onAbort);
     };
     const onAbort = () => {
       finish();
       reject(new AgentError('aborted', 'superseded'));
     };
+    if (d.signal.aborted) return reject(new AgentError('aborted', 'superseded'));
     d.signal.addEventListener('abort', onAbort, { once: true });
-    d.waiters.set(d.modelId, {
-      resolve: (raw) => {
-        if (d.isClosed()) {
-          finish();
-          return reject(new AgentError('aborted', 'agent closed'));
-        }
-        if (raw.length === 0) return; // a cleared retained manifest: keep waiting
-        finish();
-        try {
-          resolve(d.verify<M>(raw));
-        } catch (e) {
-          reject(e);
-        }
-      },
-    });
     timer = d.timers.setTimeout(() => {
       finish();
       reject(new AgentError('manifest_missing', `no manifest for model ${d.modelId} within ${d.timeoutMs} ms`));
     }, d.timeoutMs);
-    d.subscribe(d.topic);
+    unsubscribe = d.subscribe(d.topic, (_topic, raw) => {
+      if (raw.length === 0) return; // a cleared retained manifest: keep waiting
+      finish();
+      try {
+        resolve(d.verify(raw));
+      } catch (e) {
+        reject(e);
+      }
+    });
   });
 }

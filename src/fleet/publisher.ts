@@ -10,17 +10,9 @@ import type { MqttClient } from 'mqtt';
 import { fromUtf8 } from '../common/bytes.js';
 import { DsseEnvelopeSchema, PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type DsseEnvelope, type TrustedKey } from '../common/dsse.js';
 import { AgentError, toAgentError, type ErrorCode } from '../common/errors.js';
+import { checkManifestLayout, chunkMismatch, releaseSeqAdvances } from '../common/release-rules.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../common/topics.js';
-import {
-  MAX_MANIFEST_BYTES,
-  ModelManifestSchema,
-  ReleaseSchema,
-  ROLES,
-  type ModelManifest,
-  type Release,
-  type Role,
-  type RoleRelease,
-} from '../common/wire.js';
+import { MAX_MANIFEST_BYTES, ModelManifestSchema, ReleaseSchema, ROLES, type ModelManifest, type Release, type Role, type RoleRelease } from '../common/wire.js';
 import { readRetained } from './mqtt.js';
 import { nodeEd25519Verifier, signJson, type SigningKey } from './signer.js';
 import type { RoleTrust } from './trust.js';
@@ -71,13 +63,16 @@ export async function publishModel(client: MqttClient, input: PublishModelInput)
   const manifest = manifestOfEnvelope(input.manifestEnvelope);
   const modelId = manifest.sha256;
   const { createHash } = await import('node:crypto');
+  checkManifestLayout(manifest);
   if (input.chunks.length !== manifest.chunkSha256.length) {
     throw new AgentError('chunk_count_mismatch', `${input.chunks.length} chunks given, manifest lists ${manifest.chunkSha256.length}`);
   }
   const whole = createHash('sha256');
   let bytesTotal = 0;
   input.chunks.forEach((c, i) => {
-    if (createHash('sha256').update(c).digest('hex') !== manifest.chunkSha256[i]) throw new AgentError('chunk_hash_mismatch', `chunk ${i} does not match the manifest`);
+    // the agents' own chunk rule (sha256 and layout length): a pair they would refuse is never published
+    const bad = chunkMismatch(manifest, i, c, (d) => createHash('sha256').update(d).digest('hex'));
+    if (bad) throw bad;
     whole.update(c);
     bytesTotal += c.length;
   });
@@ -374,7 +369,7 @@ export async function publishRelease(client: MqttClient, input: PublishReleaseIn
     } else if (current.value) previousSeq = current.value.seq;
   }
   const seq = input.seq ?? (previousSeq ?? 0) + 1;
-  if (previousSeq !== undefined && seq <= previousSeq) {
+  if (!releaseSeqAdvances(seq, previousSeq)) {
     // [DESIGN.md Trust rules] agents drop a release whose seq is not above the last accepted one.
     throw new AgentError('release_replayed', `seq ${seq} is not above the current release's seq ${previousSeq}; agents would ignore it`);
   }

@@ -154,7 +154,11 @@ export async function startTestAgent(ws: AgentWorkspace, broker: TestBroker, ove
     config,
     secretStore: ws.secretStore,
     dir: ws.dir,
-    close: () => agent.close(),
+    // whoever creates a resource disposes it: the agent never closes the activator it was given
+    close: async () => {
+      await agent.close();
+      await activator.close();
+    },
   };
 }
 

@@ -34,7 +34,7 @@ test('TCP_NODELAY: the agent transport sets it on connect and again after a reco
 
     const cfg = parseAgentConfig({ broker: { url: broker.url, protocolVersion: 4, reconnect: { minMs: 50, maxMs: 100 } }, agentId: 'nd-1', channel: 'c', trustFile: 't', dataDir: 'd' }).broker;
     let connects = 0;
-    t = new MqttTransport({ broker: cfg, clientId: 'nd-1', will: { topic: 'w', payload: () => '{}' }, timers: systemTimers, random: () => 0.5, logger: silentLogger, onMessage: () => {}, onConnect: () => void connects++ });
+    t = new MqttTransport({ broker: cfg, clientId: 'nd-1', will: { topic: 'w', payload: () => '{}' }, timers: systemTimers, random: () => 0.5, logger: silentLogger, onConnect: () => void connects++ });
     t.start();
     const until = async (cond: () => boolean) => {
       const end = Date.now() + 10_000;

@@ -39,7 +39,6 @@ test('mqtt transport (simulated: time): reconnects on the injected timers with j
     timers,
     random: () => randoms[i++ % randoms.length]!,
     logger: silentLogger,
-    onMessage: () => {},
   });
   t.start();
   for (let attempt = 0; attempt < 5; attempt++) {

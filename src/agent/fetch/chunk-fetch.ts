@@ -1,46 +1,45 @@
 /**
- * Downloads one model's chunks from their retained topics (DESIGN.md "Wire protocol") into a sealed
- * partial file (blob format v2, src/agent/store/blob-store.ts), and verifies and stores it.
+ * Downloads one model's chunks (DESIGN.md "Wire protocol") into a sealed partial file (blob format v2,
+ * src/agent/store/blob-store.ts), then verifies and stores it. HTTPS origins from the signed manifest first
+ * (origin-ranges.ts, DESIGN.md "Scale path"), the broker's retained chunks for the rest; every chunk, however
+ * it came, takes the same path: checked against the signed manifest (common/release-rules.ts chunkMismatch),
+ * sealed, written, hashed in order (in-order-hash.ts), group-committed. A bad chunk is never a fallback
+ * reason: it is chunk_hash_mismatch.
  *
- * Origins first (DESIGN.md "Scale path"). When the signed manifest lists HTTPS origins, the missing
- * chunks are asked for as byte ranges (one streaming GET per run of missing chunks) from the first origin
- * that answers, cut at chunk boundaries and handed to the very same per-chunk path as MQTT chunks
- * (verify, seal, group commit), so resume and durability are identical. An origin that fails (after
- * retrying from where it stopped while it makes progress) is reported and the next one tried; when none
- * is left, the rest comes from the broker's retained chunks. A chunk that fails its sha256 is never a
- * fallback reason: it is chunk_hash_mismatch, whichever way it came.
- *
- * Subscriptions. With nothing held yet, one SUBSCRIBE to the chunk wildcard `models/{id}/chunks/+` and
- * the broker streams every retained chunk: no subscribe round-trips while the bytes flow. Memory stays
- * bounded because every chunk is verified, sealed and written synchronously in the message handler,
- * so MQTT.js reads the socket no faster than we store (TCP back-pressure); nothing queues in JS except
- * the bounded out-of-order buffer of the whole-file hash. Resuming (some chunks held), or after the
- * connection drops, it subscribes to just the chunk topics it still lacks (DESIGN.md: "an agent resumes
- * by subscribing to just the chunk topics it still lacks"), at most `window` at once.
- *
- * Trust (DESIGN.md "Trust rules"): each chunk is checked against its sha256 from the signed manifest and
- * its exact length as it arrives, before it is written. The whole-file sha256 is computed in order while
- * the contiguous prefix grows (chunks arriving ahead of it wait in a bounded buffer or are read back
- * from the sealed file); `commit()` checks size and sha256 before the file becomes a blob.
+ * Subscriptions are the fetch's own (a group on the transport, disposed when it ends). With nothing held yet,
+ * one SUBSCRIBE to the chunk wildcard `models/{id}/chunks/+` and the broker streams every retained chunk.
+ * Memory stays bounded: each chunk is verified, sealed and written synchronously in the message handler, so
+ * MQTT.js reads the socket no faster than we store (TCP back-pressure). Resuming, or after the connection
+ * drops, it subscribes to just the chunk topics it still lacks (DESIGN.md resume rule), `window` at a time.
  *
  * Durability is a group commit: after `flushBytes` of new chunks (or `flushMs` of quiet) one fdatasync
  * (on the libuv pool: chunks keep arriving meanwhile) is followed by one registry transaction marking
  * exactly the chunks written before that fsync started, so after kill -9 the bitmap never claims bytes
  * that are not on disk, and a crash costs at most one batch of re-download.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { AgentError, toAgentError } from '../../common/errors.js';
+import { createHash } from 'node:crypto';
+import { AgentError } from '../../common/errors.js';
+import { chunkLength, chunkMismatch } from '../../common/release-rules.js';
 import type { Topics } from '../../common/topics.js';
 import type { ModelManifest } from '../../common/wire.js';
 import type { BlobStore, SealedPartial } from '../store/blob-store.js';
 import { hasChunk, type Registry } from '../store/registry.js';
-import { redact, type OriginClient } from './origin-client.js';
+import type { MessageHandler, SubscriptionGroup } from '../transport/mqtt-transport.js';
+import { InOrderHash } from './in-order-hash.js';
+import type { OriginClient } from './origin-client.js';
+import { fetchFromOrigins, type OriginFallback } from './origin-ranges.js';
+import type { ChunkFetchResult } from './fetch-result.js';
 import { StallWatch, type StallOptions } from './stall-watch.js';
 
+export type { OriginFallback } from './origin-ranges.js';
+export type { ChunkFetchResult } from './fetch-result.js';
+
+/** Where the fetch holds its own chunk subscriptions (the agent's transport); it disposes them when done. */
 export interface ChunkSubscriber {
-  subscribe(topics: string[]): void;
-  unsubscribe(topics: string[]): void;
+  group(handler: MessageHandler): SubscriptionGroup;
 }
+
+const sha256Hex = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 export interface ChunkFetchDeps {
   registry: Registry;
@@ -72,30 +71,6 @@ export interface ChunkFetchDeps {
   };
 }
 
-export interface OriginFallback {
-  failures: { origin: string; code: string; message: string }[];
-  /** chunks the origins delivered before giving up */
-  chunksFromOrigin: number;
-  message: string;
-}
-
-export interface ChunkFetchResult {
-  /** chunks already on disk when this fetch (re)started */
-  resumedFrom: number;
-  /** chunk messages that arrived during this run (including duplicates) */
-  received: number;
-  /** chunks written during this run */
-  written: number;
-  /** how the chunks were asked for at the start */
-  mode: 'origin' | 'wildcard' | 'window';
-  /** chunks that came from an HTTPS origin */
-  fromOrigin: number;
-  /** the broker's chunks were used after the origins failed */
-  fellBack: boolean;
-  /** chunks read back from disk for the whole-file hash (0 on an in-order fresh download) */
-  hashReadBack: number;
-}
-
 export class ChunkFetch {
   private readonly total: number;
   private readonly size: number;
@@ -125,14 +100,11 @@ export class ChunkFetch {
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private syncing: Promise<void> | undefined;
   private flushAgain = false;
-  // whole-file hash, in order
-  private readonly hash: Hash = createHash('sha256');
-  private nextToHash = 0;
-  private hashedBytes = 0;
-  private hashReadBack = 0;
-  private readonly ahead = new Map<number, Uint8Array>();
+  /** whole-file hash, in order */
+  private readonly hash: InOrderHash;
   private stall: StallWatch | undefined;
-  private aheadBytes = 0;
+  /** this fetch's own chunk subscriptions (broker mode), disposed when it ends */
+  private subs: SubscriptionGroup | undefined;
 
   constructor(
     readonly manifest: ModelManifest,
@@ -141,6 +113,7 @@ export class ChunkFetch {
     this.total = manifest.chunkSha256.length;
     this.size = manifest.size;
     this.chunkSize = manifest.chunkSize;
+    this.hash = new InOrderHash(this.total, d.hashBufferBytes ?? 16 << 20, (i) => this.got[i] === 1, (i) => this.file!.readChunk(i));
   }
 
   get modelId(): string {
@@ -152,7 +125,16 @@ export class ChunkFetch {
   }
 
   private lengthOf(index: number): number {
-    return Math.min(this.chunkSize, this.size - index * this.chunkSize);
+    return chunkLength(this.manifest, index);
+  }
+
+  /** The chunk topics of this model, held by this fetch: each message goes to onChunk. */
+  private chunkSubs(): SubscriptionGroup {
+    this.subs ??= this.d.subscriber.group((topic, payload) => {
+      const c = this.d.topics.parseChunkTopic(topic);
+      if (c && c.modelId === this.modelId) this.onChunk(c.index, payload);
+    });
+    return this.subs;
   }
 
   run(opts: { signal?: AbortSignal } = {}): Promise<ChunkFetchResult> {
@@ -182,7 +164,7 @@ export class ChunkFetch {
       if (this.have >= this.total) return this.finish();
       if (this.d.origin && this.d.origin.urls.length > 0) {
         this.mode = this.startMode = 'origin';
-        void this.fetchFromOrigins(this.d.origin);
+        void this.fromOrigins(this.d.origin);
       } else this.startBroker();
       this.startMode = this.mode;
     });
@@ -201,7 +183,7 @@ export class ChunkFetch {
     }
     if (this.gotCount === 0 && this.d.wildcard !== false) {
       this.mode = 'wildcard';
-      this.d.subscriber.subscribe([this.d.topics.chunksWildcard(this.modelId)]);
+      this.chunkSubs().add([this.d.topics.chunksWildcard(this.modelId)]);
     } else {
       this.mode = 'window';
       this.cursor = 0;
@@ -209,40 +191,27 @@ export class ChunkFetch {
     }
   }
 
-  /** First run [from, to) of chunks not held, or undefined when none is missing. */
-  private firstMissingRun(): { from: number; to: number } | undefined {
-    let from = 0;
-    while (from < this.total && this.got[from]) from++;
-    if (from >= this.total) return undefined;
-    let to = from;
-    while (to < this.total && !this.got[to]) to++;
-    return { from, to };
-  }
-
-  private async fetchFromOrigins(o: NonNullable<ChunkFetchDeps['origin']>): Promise<void> {
-    const failures: OriginFallback['failures'] = [];
-    for (const url of o.urls) {
-      let retries = o.retries ?? 3;
-      // one retry without progress: a kept-alive connection the origin closed just as it was reused
-      let blindRetry = 1;
-      for (;;) {
-        if (this.done) return;
-        const run = this.firstMissingRun();
-        if (!run) return; // everything is here; the last group commit finishes the fetch
-        const before = this.gotCount;
-        try {
-          await this.fetchRange(o.client, url, run.from, run.to);
-        } catch (e) {
-          if (this.done) return; // the fetch failed or was cancelled on its own account
-          const err = toAgentError(e, 'origin_unavailable');
-          // resumable by range: a failure after progress restarts from the first missing chunk
-          if (this.gotCount > before ? retries-- > 0 : blindRetry-- > 0) continue;
-          failures.push({ origin: redact(url), code: err.code, message: err.message });
-          break;
-        }
-      }
-    }
-    if (this.done || this.gotCount >= this.total) return;
+  private async fromOrigins(o: NonNullable<ChunkFetchDeps['origin']>): Promise<void> {
+    const failures = await fetchFromOrigins(
+      {
+        total: this.total,
+        size: this.size,
+        chunkSize: this.chunkSize,
+        signal: this.signal,
+        done: () => this.done,
+        held: (i) => this.got[i] === 1,
+        heldCount: () => this.gotCount,
+        lengthOf: (i) => this.lengthOf(i),
+        onChunk: (i, data) => {
+          this.fromOrigin++;
+          this.onChunk(i, data);
+        },
+      },
+      o.client,
+      o.urls,
+      o.retries,
+    );
+    if (!failures || this.done) return;
     this.fellBack = true;
     const message = `${failures.map((f) => f.message).join('; ')}; fetching the remaining ${this.total - this.gotCount} chunks from the broker`;
     try {
@@ -253,39 +222,6 @@ export class ChunkFetch {
     if (!this.done) this.startBroker();
   }
 
-  /** One streaming GET of chunks [from, to), cut at chunk boundaries into the per-chunk path. */
-  private fetchRange(client: OriginClient, url: string, from: number, to: number): Promise<void> {
-    let index = from;
-    let buf = Buffer.allocUnsafe(this.lengthOf(index));
-    let fill = 0;
-    const end = Math.min(to * this.chunkSize, this.size);
-    return client.getRange(
-      url,
-      from * this.chunkSize,
-      end,
-      (piece) => {
-        let off = 0;
-        while (off < piece.length) {
-          const n = Math.min(buf.length - fill, piece.length - off);
-          piece.copy(buf, fill, off, off + n);
-          fill += n;
-          off += n;
-          if (fill === buf.length) {
-            const chunk = buf;
-            const i = index++;
-            if (index < to) buf = Buffer.allocUnsafe(this.lengthOf(index));
-            fill = 0;
-            this.fromOrigin++;
-            this.onChunk(i, chunk);
-            if (this.done) return false;
-          }
-        }
-        return true;
-      },
-      { ...(this.signal ? { signal: this.signal } : {}), totalSize: this.size },
-    );
-  }
-
   /**
    * The broker connection dropped: on reconnect the wildcard would replay every retained chunk, so from
    * now on ask for just the missing chunk topics (DESIGN.md resume rule).
@@ -293,7 +229,7 @@ export class ChunkFetch {
   onConnectionLost(): void {
     if (this.done || this.mode !== 'wildcard') return;
     this.mode = 'window';
-    this.d.subscriber.unsubscribe([this.d.topics.chunksWildcard(this.modelId)]);
+    this.chunkSubs().remove([this.d.topics.chunksWildcard(this.modelId)]);
     this.cursor = 0;
     this.fill();
   }
@@ -302,8 +238,7 @@ export class ChunkFetch {
   private resubscribe(): void {
     const topicList = this.mode === 'wildcard' ? [this.d.topics.chunksWildcard(this.modelId)] : [...this.inflight].map((i) => this.d.topics.chunk(this.modelId, i));
     if (topicList.length === 0) return;
-    this.d.subscriber.unsubscribe(topicList);
-    this.d.subscriber.subscribe(topicList);
+    this.chunkSubs().renew(topicList);
   }
 
   /** Subscribes to the next missing chunks until `window` are in flight. */
@@ -315,7 +250,7 @@ export class ChunkFetch {
       this.inflight.add(i);
       add.push(this.d.topics.chunk(this.modelId, i));
     }
-    if (add.length > 0) this.d.subscriber.subscribe(add);
+    if (add.length > 0) this.chunkSubs().add(add);
   }
 
   /** A chunk message for this model (any index; the ones not asked for are ignored). */
@@ -325,17 +260,13 @@ export class ChunkFetch {
     if (index >= this.total || index < 0) return; // a chunk the manifest does not list: never used
     if (this.got[index]) return; // a duplicate (e.g. redelivered after a reconnect)
     if (this.mode === 'window' && !this.inflight.has(index)) return; // not asked for (a late wildcard delivery)
-    const expected = this.manifest.chunkSha256[index]!;
-    const actual = createHash('sha256').update(data).digest('hex');
-    if (actual !== expected)
-      return this.finish(new AgentError('chunk_hash_mismatch', `chunk ${index} has sha256 ${actual}, the manifest says ${expected}`, { index }));
-    if (data.length !== this.lengthOf(index))
-      return this.finish(new AgentError('size_mismatch', `chunk ${index} is ${data.length} bytes, the manifest's layout says ${this.lengthOf(index)}`, { index }));
+    const bad = chunkMismatch(this.manifest, index, data, sha256Hex);
+    if (bad) return this.finish(bad);
     try {
       this.file!.writeChunk(index, data);
       this.got[index] = 1;
       this.gotCount++;
-      this.feedHash(index, data);
+      this.hash.feed(index, data);
     } catch (e) {
       return this.finish(e);
     }
@@ -347,37 +278,6 @@ export class ChunkFetch {
     else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), this.d.flushMs ?? 50);
     // Refill in half-window batches: one SUBSCRIBE for many topics instead of one per chunk.
     if (!this.done && this.mode === 'window' && this.inflight.size <= this.d.window >> 1) this.fill();
-  }
-
-  /** Whole-file sha256 in order: the next chunk goes straight in; later ones wait (bounded) or are re-read. */
-  private feedHash(index: number, data: Uint8Array): void {
-    if (index === this.nextToHash) {
-      this.hash.update(data);
-      this.hashedBytes += data.length;
-      this.nextToHash++;
-      this.advanceHash();
-    } else if (index > this.nextToHash && this.aheadBytes + data.length <= (this.d.hashBufferBytes ?? 16 << 20)) {
-      this.ahead.set(index, data);
-      this.aheadBytes += data.length;
-    } // else: read back from the sealed file when the prefix reaches it
-  }
-
-  private advanceHash(signal?: AbortSignal): void {
-    while (this.nextToHash < this.total && this.got[this.nextToHash]) {
-      if (signal?.aborted) throw new AgentError('aborted', 'model verification cancelled');
-      const i = this.nextToHash;
-      let piece = this.ahead.get(i);
-      if (piece) {
-        this.ahead.delete(i);
-        this.aheadBytes -= piece.length;
-      } else {
-        piece = this.file!.readChunk(i); // resumed chunks, or ones that arrived too far ahead
-        this.hashReadBack++;
-      }
-      this.hash.update(piece);
-      this.hashedBytes += piece.length;
-      this.nextToHash++;
-    }
   }
 
   /** Group commit: fsync the partial file, then mark the batch durable in one transaction. */
@@ -411,7 +311,7 @@ export class ChunkFetch {
         }
         for (const index of batch) this.bitmap[index >> 3] = (this.bitmap[index >> 3] ?? 0) | (1 << (index & 7));
         this.written += batch.length;
-        if (this.mode === 'window') this.d.subscriber.unsubscribe(batch.map((i) => this.d.topics.chunk(this.modelId, i)));
+        if (this.mode === 'window') this.subs?.remove(batch.map((i) => this.d.topics.chunk(this.modelId, i)));
         this.d.onProgress?.(this.have, this.total);
         if (this.have >= this.total) return this.finish();
         if (this.pending.length === 0) return;
@@ -433,10 +333,8 @@ export class ChunkFetch {
     this.stall?.stop();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const topicList = [...this.inflight].map((i) => this.d.topics.chunk(this.modelId, i));
-    if (this.mode === 'wildcard') topicList.push(this.d.topics.chunksWildcard(this.modelId));
     this.inflight.clear();
-    if (topicList.length) this.d.subscriber.unsubscribe(topicList);
+    this.subs?.dispose();
     const settle = () => {
       if (error !== undefined) {
         this.closeFile();
@@ -448,7 +346,7 @@ export class ChunkFetch {
           received: this.received,
           written: this.written,
           mode: this.startMode,
-          hashReadBack: this.hashReadBack,
+          hashReadBack: this.hash.readBack,
           fromOrigin: this.fromOrigin,
           fellBack: this.fellBack,
         });
@@ -462,8 +360,7 @@ export class ChunkFetch {
   private closeFile(): void {
     this.file?.close();
     this.file = undefined;
-    this.ahead.clear();
-    this.aheadBytes = 0;
+    this.hash.clear();
   }
 
   /**
@@ -474,10 +371,10 @@ export class ChunkFetch {
   async commit(opts: { signal?: AbortSignal } = {}): Promise<void> {
     if (!this.succeeded || !this.file) throw new AgentError('internal', 'commit() before a completed fetch');
     try {
-      this.advanceHash(opts.signal);
-      if (this.nextToHash !== this.total || this.hashedBytes !== this.size)
-        throw new AgentError('size_mismatch', `assembled model is ${this.hashedBytes} bytes, the manifest says ${this.size}`, { size: this.hashedBytes, expected: this.size });
-      const digest = this.hash.digest('hex');
+      const whole = this.hash.finish(opts.signal);
+      if (!whole.complete || whole.bytes !== this.size)
+        throw new AgentError('size_mismatch', `assembled model is ${whole.bytes} bytes, the manifest says ${this.size}`, { size: whole.bytes, expected: this.size });
+      const digest = whole.sha256;
       if (digest !== this.manifest.sha256) throw new AgentError('sha256_mismatch', `assembled model sha256 is ${digest}, the manifest says ${this.manifest.sha256}`, { sha256: digest });
     } finally {
       this.closeFile();

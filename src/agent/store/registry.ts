@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { AgentError } from '../../common/errors.js';
+import { releaseSeqAdvances } from '../../common/release-rules.js';
 import { ModelManifestSchema, ReleaseSchema, type Cohort, type ModelManifest, type Release, type Role, type RoleState } from '../../common/wire.js';
 
 export const REGISTRY_FILE = 'registry.sqlite';
@@ -140,7 +141,8 @@ export class Registry {
   acceptRelease(channel: string, seq: number, digest: string, release: Release, now: string): void {
     this.db.transaction(() => {
       const cur = this.db.prepare('SELECT seq FROM releases WHERE channel = ?').get(channel) as Row | undefined;
-      if (cur && (cur.seq as number) >= seq) throw new AgentError('release_replayed', `release seq ${seq} is not above ${cur.seq as number}`);
+      // the same seq rule as the intake (common/release-rules.ts), again inside the transaction
+      if (cur && !releaseSeqAdvances(seq, cur.seq as number)) throw new AgentError('release_replayed', `release seq ${seq} is not above ${cur.seq as number}`);
       this.db
         .prepare(
           `INSERT INTO releases (channel, seq, digest, release_json, accepted_at) VALUES (?, ?, ?, ?, ?)

@@ -3,6 +3,10 @@
  * ACL confines it to `agents/%c/#`), retained last will, TLS with a pinned CA, password from the
  * credential store, reconnects with jittered back-off driven by injected timers, and the set of
  * subscriptions it wants re-established on every connect (brokers forget clean sessions on restart).
+ *
+ * Subscriptions are owned by their users (aedes' model): `subscribe(filter, handler)` returns its disposer and
+ * the handler gets exactly the messages matching its filter; a filter several users hold is one SUBSCRIBE on
+ * the wire, unsubscribed when its last user disposes it. There is no central message switch.
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -22,17 +26,46 @@ export interface TransportOptions {
   timers: Timers;
   random: () => number;
   logger: Logger;
-  onMessage: (topic: string, payload: Buffer) => void;
   onConnect?: () => void;
   onDisconnect?: () => void;
 }
 
 const SUBSCRIBE_BATCH = 64;
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+export type Disposer = () => void;
+
+/**
+ * A set of filters one user holds with one handler (a chunk fetch's window of chunk topics): added and removed
+ * in batches (one SUBSCRIBE / UNSUBSCRIBE per batch), disposed as a whole.
+ */
+export interface SubscriptionGroup {
+  add(filters: readonly string[]): void;
+  remove(filters: readonly string[]): void;
+  /** UNSUBSCRIBE + SUBSCRIBE again on the wire: the broker re-sends the filters' retained messages (a stall) */
+  renew(filters: readonly string[]): void;
+  dispose(): void;
+}
+
+/** [MQTT-4.7] topic filter match: `+` one level, `#` the rest. */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (filter === topic) return true;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
 const MAX_OFFLINE_QUEUE = 1000;
 
 export class MqttTransport {
   private client: MqttClient | undefined;
-  private readonly desired = new Map<string, 0 | 1>();
+  /** every filter some user holds: its QoS and its users' handlers */
+  private readonly desired = new Map<string, { qos: 0 | 1; handlers: Set<MessageHandler> }>();
+  /** the held filters with a wildcard (matched per message; the rest are looked up) */
+  private readonly wildcards = new Set<string>();
   private attempt = 0;
   private reconnectTimer: unknown;
   private closed = false;
@@ -82,13 +115,7 @@ export class MqttTransport {
       this.o.onConnect?.();
       for (const l of [...this.connectListeners]) l();
     });
-    client.on('message', (topic, payload) => {
-      try {
-        this.o.onMessage(topic, payload);
-      } catch (e) {
-        this.o.logger.error('message handler failed', { topic, error: (e as Error).message });
-      }
-    });
+    client.on('message', (topic, payload) => this.deliver(topic, payload));
     client.on('error', (e) => this.o.logger.warn('broker connection error', { error: e.message }));
     client.on('close', () => {
       const was = this.connected;
@@ -116,28 +143,87 @@ export class MqttTransport {
     for (let i = 0; i < all.length; i += SUBSCRIBE_BATCH) this.sendSubscribe(all.slice(i, i + SUBSCRIBE_BATCH));
   }
 
-  private sendSubscribe(topicList: string[]): void {
+  private sendSubscribe(topicList: readonly string[]): void {
     if (!this.client || !this.connected || topicList.length === 0) return;
     const map: Record<string, { qos: 0 | 1 }> = {};
-    for (const t of topicList) map[t] = { qos: this.desired.get(t) ?? 1 };
+    for (const t of topicList) map[t] = { qos: this.desired.get(t)?.qos ?? 1 };
     this.client.subscribe(map, (err) => {
       if (err) this.o.logger.warn('subscribe failed', { error: err.message, topics: topicList.length });
     });
   }
 
-  subscribe(topicList: string[], qos: 0 | 1 = 1): void {
-    const fresh = topicList.filter((t) => !this.desired.has(t));
-    for (const t of fresh) this.desired.set(t, qos);
-    for (let i = 0; i < fresh.length; i += SUBSCRIBE_BATCH) this.sendSubscribe(fresh.slice(i, i + SUBSCRIBE_BATCH));
+  private sendUnsubscribe(topicList: readonly string[]): void {
+    if (this.client && this.connected && topicList.length > 0) this.client.unsubscribe([...topicList], () => {});
   }
 
-  unsubscribe(topicList: string[]): void {
-    const present = topicList.filter((t) => this.desired.delete(t));
-    if (this.client && this.connected && present.length > 0) this.client.unsubscribe(present, () => {});
+  /** One message to every handler whose filter matches it (each handler once, even under overlapping filters). */
+  private deliver(topic: string, payload: Buffer): void {
+    const handlers = new Set<MessageHandler>(this.desired.get(topic)?.handlers);
+    for (const f of this.wildcards) if (topicMatches(f, topic)) for (const h of this.desired.get(f)!.handlers) handlers.add(h);
+    for (const h of handlers) {
+      try {
+        h(topic, payload);
+      } catch (e) {
+        this.o.logger.error('message handler failed', { topic, error: (e as Error).message });
+      }
+    }
   }
 
-  isSubscribed(topic: string): boolean {
-    return this.desired.has(topic);
+  /** Holds `filter` for `handler` until the returned disposer runs; re-established on every connect. */
+  subscribe(filter: string, handler: MessageHandler, qos: 0 | 1 = 1): Disposer {
+    const g = this.group(handler, qos);
+    g.add([filter]);
+    return () => g.dispose();
+  }
+
+  /** A group of filters held with one handler (see SubscriptionGroup). */
+  group(handler: MessageHandler, qos: 0 | 1 = 1): SubscriptionGroup {
+    const mine = new Set<string>();
+    const add = (filters: readonly string[]) => {
+      const fresh: string[] = [];
+      for (const f of filters) {
+        if (mine.has(f)) continue;
+        mine.add(f);
+        let d = this.desired.get(f);
+        if (!d) {
+          d = { qos, handlers: new Set() };
+          this.desired.set(f, d);
+          if (f.includes('+') || f.includes('#')) this.wildcards.add(f);
+          fresh.push(f);
+        }
+        d.handlers.add(handler);
+      }
+      for (let i = 0; i < fresh.length; i += SUBSCRIBE_BATCH) this.sendSubscribe(fresh.slice(i, i + SUBSCRIBE_BATCH));
+    };
+    const remove = (filters: readonly string[]) => {
+      const gone: string[] = [];
+      for (const f of filters) {
+        if (!mine.delete(f)) continue;
+        const d = this.desired.get(f);
+        d?.handlers.delete(handler);
+        if (d && d.handlers.size === 0) {
+          this.desired.delete(f);
+          this.wildcards.delete(f);
+          gone.push(f);
+        }
+      }
+      this.sendUnsubscribe(gone);
+    };
+    return {
+      add,
+      remove,
+      renew: (filters) => {
+        const held = filters.filter((f) => mine.has(f));
+        this.sendUnsubscribe(held);
+        for (let i = 0; i < held.length; i += SUBSCRIBE_BATCH) this.sendSubscribe(held.slice(i, i + SUBSCRIBE_BATCH));
+      },
+      dispose: () => remove([...mine]),
+    };
+  }
+
+  /** Filters held now (tests, diagnostics). */
+  subscriptions(): string[] {
+    return [...this.desired.keys()];
   }
 
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): void {

@@ -77,11 +77,12 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     const logger = args.verbose ? lineLogger(io.err) : silentLogger;
     let agent;
     let service: AgentService | undefined;
+    let activator: ModelActivator | undefined;
     if (args.activator === 'host') {
       service = await startAgentService({ config, secretStore, logger });
       agent = service.agent;
     } else {
-      const activator: ModelActivator = new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
+      activator = new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
       try {
         agent = await createAgent({ config, secretStore, activator, logger });
       } catch (e) {
@@ -110,7 +111,10 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
       io.signal?.addEventListener('abort', stop, { once: true });
     });
     if (service) await service.close();
-    else await agent.close();
+    else {
+      await agent.close();
+      await activator?.close(); // created here, closed here (the agent never closes its activator)
+    }
     return 0;
   },
 };
@@ -125,4 +129,4 @@ function redact(url: string): string {
   }
 }
 
-export const commands: Command<any>[] = [runCommand];
+export const commands: Command[] = [runCommand];

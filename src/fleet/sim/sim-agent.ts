@@ -9,26 +9,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { takesCandidate, type Labels } from '../../common/selector.js';
-import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
+import type { Labels } from '../../common/selector.js';
+import { PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
+import { chooseRoleTarget, judgeRelease } from '../../common/release-rules.js';
 import { topics as topicsOf, type Topics } from '../../common/topics.js';
-import {
-  ModelManifestSchema,
-  ReleaseSchema,
-  ROLES,
-  type AgentEvent,
-  type AgentStatus,
-  type ModelManifest,
-  type MetricsWindow,
-  type Release,
-  type Role,
-  type RoleStatus,
-} from '../../common/wire.js';
+import { ReleaseSchema, ROLES, type AgentEvent, type AgentStatus, type ModelManifest, type MetricsWindow, type Release, type Role, type RoleStatus } from '../../common/wire.js';
 import { nodeEd25519Verifier } from '../signer.js';
 import { prng, type ProfileBook } from './profiles.js';
 import { simulateRoleMetrics } from './sim-window.js';
-import { fetchOriginChunks } from './origin-fetch.js';
+import { fetchSimModel, type SimCounters } from './sim-fetch.js';
 import { noDelayOnConnect } from '../../common/mqtt-socket.js';
 
 export interface SimTrust {
@@ -87,13 +77,6 @@ interface Fetch {
   promise: Promise<ModelManifest>;
 }
 
-/** chunks held so far by one model fetch (origin first, then the broker) */
-interface FetchState {
-  have: Uint8Array;
-  got: number;
-  bytes: number;
-}
-
 export class SimAgent {
   readonly agentId: string;
   readonly epoch: string | undefined;
@@ -105,19 +88,21 @@ export class SimAgent {
   readonly #models = new Set<string>();
   readonly #manifests = new Map<string, ModelManifest>();
   readonly #fetches = new Map<string, Fetch>();
+  /** owned subscriptions: filter → its one holder's handler (a fetch's chunks, a manifest wait) */
   readonly #msgHandlers = new Map<string, (topic: string, payload: Buffer) => void>();
   /** Waits in progress (chunk fetch, one retained message); close() ends them so no timer outlives the agent. */
   readonly #waits = new Set<(err: Error) => void>();
   readonly roles = new Map<Role, ActiveRole>();
   #release: Release | undefined;
   #lastSeq = 0;
+  #lastDigest = '';
   #generation = 0;
   #eventSeq = 0;
   #windowSeq = 0;
   #windowStart: number;
   #windowTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  readonly counters = { windows: 0, releasesAccepted: 0, releasesRejected: 0, chunksVerified: 0, bytesFetched: 0, bytesFromOrigin: 0, originFallbacks: 0, activations: 0 };
+  readonly counters: SimCounters = { windows: 0, releasesAccepted: 0, releasesRejected: 0, chunksVerified: 0, bytesFetched: 0, bytesFromOrigin: 0, originFallbacks: 0, activations: 0 };
 
   constructor(opts: SimAgentOptions) {
     this.#o = opts;
@@ -184,13 +169,14 @@ export class SimAgent {
     } catch (e) {
       return this.#reject('release_rejected', toAgentError(e, 'bad_payload').code);
     }
-    if (release.channel !== this.#o.channel) return this.#reject('release_rejected', 'release_wrong_channel');
-    if (release.seq <= this.#lastSeq) {
-      if (release.seq < this.#lastSeq) this.#reject('release_rejected', 'release_replayed');
-      return; // the same release again (reconnect): nothing to do
-    }
-    if (Date.parse(release.expires) <= this.#clock()) return this.#reject('release_rejected', 'release_expired');
+    // the agent's acceptance rules (channel, repeat, seq, expiry), shared
+    const digest = createHash('sha256').update(payload).digest('hex');
+    const last = this.#lastSeq > 0 ? { seq: this.#lastSeq, digest: this.#lastDigest } : undefined;
+    const verdict = judgeRelease(release, { channel: this.#o.channel, digest, last, now: this.#clock() });
+    if (verdict.kind === 'repeat') return; // the same release again (reconnect): nothing to do
+    if (verdict.kind === 'reject') return this.#reject('release_rejected', verdict.error.code);
     this.#lastSeq = release.seq;
+    this.#lastDigest = digest;
     this.#release = release;
     this.counters.releasesAccepted++;
     this.#event({ type: 'release_accepted', channel: release.channel, releaseSeq: release.seq });
@@ -207,20 +193,19 @@ export class SimAgent {
   }
 
   async #applyRole(role: Role, rr: NonNullable<Release['roles'][Role]>, gen: number): Promise<void> {
-    const c = rr.candidate;
-    // the same targeting rule as the agent: bucket and, when the candidate has one, the label selector
-    const inCohort = c !== undefined && takesCandidate(this.agentId, this.#o.labels ?? {}, c);
-    const target = inCohort && !c.shadow ? c.modelId : rr.stable;
-    const shadow = inCohort && c.shadow ? { modelId: c.modelId, rolloutId: c.rolloutId } : undefined;
+    // the agent's targeting rule: bucket and, when the candidate has one, the label selector
+    const chosen = chooseRoleTarget(rr, this.agentId, this.#o.labels ?? {});
+    const target = chosen.modelId;
+    const shadow = chosen.shadow;
     try {
-      const manifest = await this.#ensureModel(target);
-      if (shadow) await this.#ensureModel(shadow.modelId);
+      const manifest = await this.#ensureModel(target, role);
+      if (shadow) await this.#ensureModel(shadow.modelId, role);
       if (gen !== this.#generation || this.#closed) return; // a newer release superseded this one
       const prev = this.roles.get(role);
       const next: ActiveRole = {
         modelId: target,
-        cohort: target === rr.stable ? 'stable' : 'candidate',
-        ...(target !== rr.stable && c ? { rolloutId: c.rolloutId } : {}),
+        cohort: chosen.cohort,
+        ...(chosen.rolloutId ? { rolloutId: chosen.rolloutId } : {}),
         version: manifest?.version ?? '0.0.0',
         ...(shadow ? { shadow } : {}),
         activatedAt: prev?.modelId === target ? prev.activatedAt : this.#clock(),
@@ -246,11 +231,11 @@ export class SimAgent {
   // ---- model fetch ---------------------------------------------------------------------------------
 
   /** Verified manifest of a model this agent holds, fetching and verifying it first if needed. */
-  async #ensureModel(modelId: string): Promise<ModelManifest | undefined> {
+  async #ensureModel(modelId: string, role: Role): Promise<ModelManifest | undefined> {
     if (this.#models.has(modelId)) return this.#manifests.get(modelId);
     let f = this.#fetches.get(modelId);
     if (!f) {
-      f = { promise: this.#fetch(modelId) };
+      f = { promise: this.#fetch(modelId, role) };
       this.#fetches.set(modelId, f);
       f.promise.then(
         () => this.#fetches.delete(modelId),
@@ -260,138 +245,39 @@ export class SimAgent {
     return f.promise;
   }
 
-  async #fetch(modelId: string): Promise<ModelManifest> {
-    this.#event({ type: 'download_started', modelId });
-    const manifestRaw = await this.#receiveOne(this.#t.manifest(modelId), 30_000, 'manifest_missing');
-    const v = verifyEnvelope(JSON.parse(manifestRaw.toString('utf8')), PAYLOAD_TYPE_MODEL, this.#o.trust.models.keys, this.#o.trust.models.threshold, nodeEd25519Verifier);
-    const manifest = ModelManifestSchema.parse(JSON.parse(Buffer.from(v.payload).toString('utf8')));
-    if (manifest.sha256 !== modelId) throw new AgentError('sha256_mismatch', 'manifest sha256 is not the modelId');
-    if (manifest.size > (this.#o.maxModelBytes ?? 512 * 1024 * 1024)) throw new AgentError('model_too_large');
-    if (manifest.chunkSha256.length !== Math.ceil(manifest.size / manifest.chunkSize)) throw new AgentError('chunk_count_mismatch');
-    if (this.#o.fetchModels !== false) {
-      const st: FetchState = { have: new Uint8Array(manifest.chunkSha256.length), got: 0, bytes: 0 };
-      if (manifest.origins?.length && this.#o.useOrigins !== false) {
-        const failures = await this.#fetchFromOrigins(modelId, manifest, st);
-        if (st.got < st.have.length) {
-          // every origin failed: the broker's retained chunks carry the rest (reported, like the agent does)
-          this.counters.originFallbacks++;
-          this.#event({ type: 'origin_fallback', modelId, reason: 'origin_unavailable', message: failures.join('; ').slice(0, 2000) });
-        }
-      }
-      if (st.got < st.have.length) await this.#fetchChunks(modelId, manifest, st);
-    }
+  async #fetch(modelId: string, role: Role): Promise<ModelManifest> {
+    const manifest = await fetchSimModel(
+      {
+        topics: this.#t,
+        trust: this.#o.trust.models,
+        maxModelBytes: this.#o.maxModelBytes ?? 512 * 1024 * 1024,
+        fetchModels: this.#o.fetchModels !== false,
+        useOrigins: this.#o.useOrigins !== false,
+        ...(this.#o.originCa ? { originCa: this.#o.originCa } : {}),
+        ...(this.#o.originAgent ? { originAgent: this.#o.originAgent } : {}),
+        counters: this.counters,
+        event: (e) => this.#event(e),
+        subscribe: (filter, handler, onError) => this.#subscribe(filter, handler, onError),
+        waits: this.#waits,
+        closed: () => this.#closed,
+      },
+      modelId,
+      role,
+    );
     this.#models.add(modelId);
     this.#manifests.set(modelId, manifest);
-    this.#event({ type: 'model_verified', modelId });
     return manifest;
   }
 
-  /**
-   * Streams the missing chunks from the manifest's HTTPS origins in order (one range GET each, resumed
-   * from the first missing chunk while an origin makes progress), checking each chunk against the signed
-   * manifest. A chunk that fails its sha256 rejects the model (chunk_hash_mismatch). Returns the failures.
-   */
-  async #fetchFromOrigins(modelId: string, manifest: ModelManifest, st: FetchState): Promise<string[]> {
-    const n = manifest.chunkSha256.length;
-    const failures: string[] = [];
-    let bad: AgentError | undefined;
-    for (const url of manifest.origins ?? []) {
-      let retries = 3;
-      let blindRetry = 1; // a kept-alive connection the origin closed just as it was reused
-      while (st.got < n && !this.#closed) {
-        let from = 0;
-        while (st.have[from]) from++;
-        const before = st.got;
-        try {
-          await fetchOriginChunks(
-            url,
-            { start: from * manifest.chunkSize, end: manifest.size, firstIndex: from, chunkSize: manifest.chunkSize },
-            (i, data) => {
-              if (st.have[i]) return true;
-              const h = createHash('sha256').update(data).digest('hex');
-              if (h !== manifest.chunkSha256[i]) {
-                bad = new AgentError('chunk_hash_mismatch', `chunk ${i} of ${modelId} from ${url}: sha256 mismatch`);
-                return false;
-              }
-              st.have[i] = 1;
-              st.got++;
-              st.bytes += data.length;
-              this.counters.chunksVerified++;
-              this.counters.bytesFetched += data.length;
-              this.counters.bytesFromOrigin += data.length;
-              return true;
-            },
-            { ...(this.#o.originCa ? { ca: this.#o.originCa } : {}), ...(this.#o.originAgent ? { agent: this.#o.originAgent } : {}) },
-          );
-        } catch (e) {
-          if (st.got > before ? retries-- > 0 : blindRetry-- > 0) continue;
-          failures.push((e as Error).message);
-          break;
-        }
-        if (bad) throw bad;
-      }
-      if (st.got >= n) break;
-    }
-    if (bad) throw bad;
-    if (st.got >= n && st.bytes !== manifest.size) throw new AgentError('size_mismatch');
-    return failures;
-  }
-
-  /** Subscribes to every chunk topic and checks each chunk against the signed manifest as it arrives. */
-  async #fetchChunks(modelId: string, manifest: ModelManifest, st: FetchState): Promise<void> {
-    const n = manifest.chunkSha256.length;
-    const have = st.have;
-    let got = st.got;
-    let bytes = st.bytes;
-    const filter = this.#t.chunksWildcard(modelId);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => done(new AgentError('timeout', `timed out with ${got}/${n} chunks`)), 600_000);
-      const done = (err?: Error) => {
-        clearTimeout(timer);
-        this.#waits.delete(done);
-        this.#msgHandlers.delete(filter);
-        void this.client.unsubscribeAsync(filter).catch(() => {});
-        if (err) reject(err);
-        else resolve();
-      };
-      this.#msgHandlers.set(filter, (topic, payload) => {
-        const c = this.#t.parseChunkTopic(topic);
-        if (!c || c.modelId !== modelId) return;
-        if (c.index >= n) return done(new AgentError('chunk_unexpected', `chunk ${c.index} is not in the manifest`));
-        if (have[c.index]) return;
-        const h = createHash('sha256').update(payload).digest('hex');
-        if (h !== manifest.chunkSha256[c.index]) return done(new AgentError('chunk_hash_mismatch', `chunk ${c.index} sha256 mismatch`));
-        have[c.index] = 1;
-        got++;
-        bytes += payload.length;
-        this.counters.chunksVerified++;
-        this.counters.bytesFetched += payload.length;
-        if (got === n) {
-          if (bytes !== manifest.size) return done(new AgentError('size_mismatch'));
-          done();
-        }
-      });
-      this.#waits.add(done);
-      this.client.subscribe(filter, { qos: 1 }, (err) => err && done(err));
-    });
-  }
-
-  #receiveOne(topic: string, timeoutMs: number, code: ErrorCode): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
-      const finish = (p: Buffer | undefined, err: Error = new AgentError(code, `nothing on ${topic}`)) => {
-        clearTimeout(timer);
-        this.#waits.delete(cancel);
-        this.#msgHandlers.delete(topic);
-        void this.client.unsubscribeAsync(topic).catch(() => {});
-        if (p) resolve(p);
-        else reject(err);
-      };
-      const cancel = (err: Error) => finish(undefined, err);
-      this.#waits.add(cancel);
-      this.#msgHandlers.set(topic, (_t, p) => p.length > 0 && finish(p));
-      this.client.subscribe(topic, { qos: 1 }, (err) => err && cancel(err));
-    });
+  /** Holds `filter` for `handler` until the disposer runs (its own subscription; no central switch). */
+  #subscribe(filter: string, handler: (topic: string, payload: Buffer) => void, onError: (e: Error) => void): () => void {
+    this.#msgHandlers.set(filter, handler);
+    this.client.subscribe(filter, { qos: 1 }, (err) => err && onError(err));
+    return () => {
+      if (this.#msgHandlers.get(filter) !== handler) return;
+      this.#msgHandlers.delete(filter);
+      void this.client.unsubscribeAsync(filter).catch(() => {});
+    };
   }
 
   // ---- reporting ---------------------------------------------------------------------------------
