@@ -98,9 +98,9 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     if (!args.json) {
       io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
       if (service?.endpointPath) io.err(`bot endpoint listening on ${service.endpointPath}`);
-      // glibc reads this only at process start (src/agent/inference/malloc.ts): bin/rpa-agent.js or the
-      // service unit sets it; this is only reached without it when RPA_AGENT_NO_REEXEC=1 or run in-process.
-      if (service && !mallocTuned())
+      // glibc reads this only at process start (src/agent/inference/malloc.ts). Session processes (isolation
+      // "process", the default) get it when spawned; worker threads share this process's, set by the service unit.
+      if (service && config.inference.isolation === 'thread' && !mallocTuned())
         io.err('note: set MALLOC_MMAP_THRESHOLD_=131072 in the service environment (assets/service/rpa-agent.service) to keep memory flat over months of model swaps');
     }
     await new Promise<void>((resolve) => {
