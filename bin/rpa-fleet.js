@@ -1,16 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built (npm run build), else the TypeScript source through tsx.
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+// `rpa-fleet`: the compiled CLI when built, else the TypeScript source through tsx (bin/cli-entry.js).
+import { runCli } from './cli-entry.js';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const built = join(root, 'dist', 'src', 'cli', 'rpa-fleet.js');
-if (existsSync(built)) {
-  await import(pathToFileURL(built).href);
-} else {
-  // tsx 4.x refuses module.register('tsx/esm') ("must be loaded with --import"); its API entry works.
-  const { register: registerTsx } = await import('tsx/esm/api');
-  registerTsx();
-  await import(pathToFileURL(join(root, 'src', 'cli', 'rpa-fleet.ts')).href);
-}
+await runCli('rpa-fleet');

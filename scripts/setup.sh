@@ -18,10 +18,14 @@
 #                                 the AT-SPI dataset harvester's integration test (gtk3-widget-factory under Xvfb)
 #   python3-torch, libopenblas0-openmp
 #                                 the training recipe's own unit tests (held-out guard, ignore regions, batch sampling)
+#   git, build-essential          `npm ci` compiles better-sqlite3 and keytar when their prebuilt binaries cannot be
+#                                 downloaded (make, g++); test/e2e/prod-install.test.ts copies the checkout with
+#                                 `git ls-files` and runs `npm ci --omit=dev` from the npm cache this script's
+#                                 `npm ci` fills
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils imagemagick chromium openssl python3
-  python3-numpy python3-onnx prometheus at-spi2-core python3-pyatspi python3-gi python3-pil gtk-3-examples
+  python3-numpy python3-onnx prometheus at-spi2-core python3-pyatspi python3-gi python3-pil gtk-3-examples git build-essential
   python3-torch libopenblas0-openmp)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

@@ -80,6 +80,7 @@ export const ErrorCodes = {
   timeout: 'the operation timed out',
   aborted: 'the operation was cancelled',
   internal: 'an unexpected internal error',
+  not_built: 'the compiled program (dist/) is missing and this install has no TypeScript runner: run `npm run build`',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -20,11 +20,12 @@ import { desktopConfigCandidates, loadDesktopConfig, type DesktopConfig } from '
 import { startDesktopAgent, type DesktopAgentRuntime } from './agent-runtime.js';
 import { registerIpcHandlers, pushStatus } from './ipc.js';
 import { handleAppProtocol, registerAppScheme } from './protocol.js';
-import { createShutdown } from './shutdown.js';
+import { createDesktopShutdown } from './desktop-shutdown.js';
 import { createTray } from './tray.js';
 import { installDecision } from './update-policy.js';
 import { createElectronUpdater, type ElectronUpdaterPort } from './updater.js';
 import { createStatusWindow, hardenSession } from './window.js';
+import { devToolsAllowed } from './window-policy.js';
 
 /**
  * The app root: the nearest folder above this file holding package.json — the repo in development
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
   await app.whenReady();
 
   const ses = session.defaultSession;
-  hardenSession(ses);
+  const devTools = devToolsAllowed(app.isPackaged);
+  hardenSession(ses, devTools);
   const unhandleProtocol = handleAppProtocol(ses, join(appRoot, 'renderer'));
 
   let config: DesktopConfig | undefined;
@@ -103,6 +105,19 @@ async function main(): Promise<void> {
     currentVersion: app.getVersion(),
     packaged: app.isPackaged,
     clock: systemClock,
+    // "Restart to update": the same shutdown as Quit, run before the installer starts (desktop-shutdown.ts)
+    closeAgentBeforeInstall: async () => {
+      quitting = true;
+      const r = await shutdown.run('update');
+      log.info('shutdown', { reason: 'update', steps: r.steps });
+      // quitAndInstall quits the app once the installer has started; if it cannot start one (no downloaded
+      // file, a bad signature), the agent is closed already: come back without the update rather than sit idle.
+      setTimeout(() => {
+        log.error('the update installer did not take over: restarting without it');
+        app.relaunch();
+        app.exit(1);
+      }, 30_000).unref();
+    },
     log: (m, meta) => log.warn(m, meta),
   });
   const controller: DesktopController = createDesktopController({
@@ -117,7 +132,7 @@ async function main(): Promise<void> {
   const iconDir = join(appRoot, 'assets', 'icons');
   function ensureWindow(showWhenReady = false): BrowserWindow {
     if (win && !win.isDestroyed()) return win;
-    win = createStatusWindow({ preloadPath, session: ses, showWhenReady, iconPath: join(iconDir, process.platform === 'win32' ? 'app.ico' : 'app-256.png') });
+    win = createStatusWindow({ preloadPath, session: ses, showWhenReady, devTools, iconPath: join(iconDir, process.platform === 'win32' ? 'app.ico' : 'app-256.png') });
     // Closing the window hides it: the agent keeps running in the tray until Quit.
     win.on('close', (e) => {
       if (!quitting) {
@@ -175,26 +190,19 @@ async function main(): Promise<void> {
   });
   updater.start();
 
-  const shutdown = createShutdown(
-    [
-      { name: 'stop update checks', run: () => updater.dispose() },
-      // Never restart or exit while a bot is mid-request: let in-flight requests finish first.
-      { name: 'drain bot endpoint', run: (signal) => runtime?.drainEndpoint(signal) },
-      { name: 'close agent (state saved, offline status published)', run: () => runtime?.close() },
-      {
-        name: 'ui',
-        run: () => {
-          unsubscribe();
-          if (flushTimer) clearTimeout(flushTimer);
-          controller.dispose();
-          unregisterIpc();
-          tray.dispose();
-          unhandleProtocol();
-        },
-      },
-    ],
-    { stepTimeoutMs: config?.shutdownTimeoutMs ?? 10_000 },
-  );
+  const shutdown = createDesktopShutdown({
+    updater,
+    runtime: () => runtime,
+    disposeUi: () => {
+      unsubscribe();
+      if (flushTimer) clearTimeout(flushTimer);
+      controller.dispose();
+      unregisterIpc();
+      tray.dispose();
+      unhandleProtocol();
+    },
+    stepTimeoutMs: config?.shutdownTimeoutMs ?? 10_000,
+  });
 
   const finish = async (reason: string) => {
     quitting = true;

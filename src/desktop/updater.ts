@@ -6,6 +6,9 @@
  *   random per-install id, so raising the percentage only ever adds machines.
  * - Downloads in the background; never installs by itself (autoInstallOnAppQuit off): main applies it
  *   on quit after the bot endpoint has drained, or when the user chooses and no bot is mid-request.
+ * - "Restart to update" (installNow) drains the endpoint and closes the agent FIRST, then starts the
+ *   installer (issue 17 §3): quitAndInstall launches the NSIS installer at once and only then quits the app,
+ *   so calling it first would replace the files of an agent that is still serving bots.
  */
 import type { AppUpdater, ProgressInfo, UpdateInfo } from 'electron-updater';
 import type { UpdateStatus } from '../common/bridge.js';
@@ -21,6 +24,8 @@ export interface ElectronUpdaterDeps {
   /** false in development (unpackaged): electron-updater has no app-update.yml there */
   packaged: boolean;
   clock: Clock;
+  /** the desktop's shutdown sequence (desktop-shutdown.ts): drains the bot endpoint and closes the agent */
+  closeAgentBeforeInstall(): Promise<void>;
   log?: (msg: string, meta?: Record<string, unknown>) => void;
 }
 
@@ -83,6 +88,7 @@ export function createElectronUpdater(deps: ElectronUpdaterDeps): ElectronUpdate
     status: () => state,
     check,
     async installNow() {
+      await deps.closeAgentBeforeInstall();
       // isSilent: the per-machine NSIS installer runs without its UI; isForceRunAfter: the tray comes back.
       updater.quitAndInstall(true, true);
     },

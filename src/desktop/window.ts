@@ -6,6 +6,7 @@
 import { BrowserWindow, nativeTheme, type Session } from 'electron';
 import { APP_ORIGIN } from '../common/bridge-names.js';
 import { isTrustedSenderUrl } from '../common/bridge.js';
+import { requestAllowed } from './window-policy.js';
 
 export interface StatusWindowOptions {
   preloadPath: string;
@@ -13,18 +14,17 @@ export interface StatusWindowOptions {
   session: Session;
   /** show once loaded (false: created hidden, e.g. started at logon with --hidden) */
   showWhenReady: boolean;
+  /** window-policy.ts devToolsAllowed(app.isPackaged): never in a packaged app */
+  devTools: boolean;
 }
 
 /** Session-wide hardening; call once for the session the window uses. */
-export function hardenSession(ses: Session): void {
+export function hardenSession(ses: Session, devTools: boolean): void {
   // Checklist §5: the window needs no permission at all (clipboard is written by main, not the page).
   ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
-  // Nothing loads from the network: refuse every request that is not the app protocol or devtools.
-  ses.webRequest.onBeforeRequest((details, callback) => {
-    const ok = details.url.startsWith(APP_ORIGIN) || details.url.startsWith('devtools://');
-    callback({ cancel: !ok });
-  });
+  // Nothing loads from the network: refuse every request that is not the app protocol (or devtools, in development).
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !requestAllowed(details.url, devTools) }));
 }
 
 export function createStatusWindow(opts: StatusWindowOptions): BrowserWindow {
@@ -53,7 +53,7 @@ export function createStatusWindow(opts: StatusWindowOptions): BrowserWindow {
       experimentalFeatures: false, // checklist §9
       enableBlinkFeatures: '', // checklist §10
       spellcheck: false,
-      devTools: process.env['RPA_DESKTOP_DEVTOOLS'] === '1',
+      devTools: opts.devTools,
     },
   });
   const wc = win.webContents;

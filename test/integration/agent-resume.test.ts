@@ -89,7 +89,7 @@ test('agent resume: kill -9 of `rpa-agent run` mid-fetch, restart → only the m
     // the lock is written once the service is up (it names the endpoint), which may be after the first chunks
     await waitUntil(() => (fetchHave(dataDir, m.modelId) >= FIRST && readAgentLock(dataDir) !== undefined) || first.child.exitCode !== null, 60_000, 'first FIRST chunks on disk, agent lock written');
     assert.equal(first.child.exitCode, null, `agent exited early: ${first.stderr()}`);
-    // kill -9 the agent process itself (on Linux bin/rpa-agent.js runs it in a child: the lock names it)
+    // kill -9 the agent process itself (the lock names it)
     const agentPid = readAgentLock(dataDir)?.pid;
     assert.ok(agentPid, 'the running agent holds the lock');
     process.kill(agentPid, 'SIGKILL');

@@ -136,7 +136,6 @@ test('SIGTERM of `rpa-agent run` while a warm-up run never ends (endless.onnx): 
     await publishRelease(world.admin, releaseOf({ seq: 1, roles: { detector: { stable: m.modelId } } }), world.fleet.releaseKeys);
     const configPath = join(world.ws.dir, 'agent.json');
     writeFileSync(configPath, JSON.stringify(serviceConfig(world.ws, world.broker, { agentId: 'agent-wterm', endpoint: { enabled: false }, inference: { providers: ['cpu'], isolation: 'process', loadTimeoutMs: 600_000 } })));
-    // MALLOC_MMAP_THRESHOLD_ set: bin/rpa-agent.js runs the agent in this very process (no launcher)
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'rpa-agent.js'), 'run', '--config', configPath, '--json', '--secret-service', world.ws.service], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
 // js-yaml comes with electron-updater (which parses latest.yml with it); loaded untyped on purpose.
@@ -79,4 +79,52 @@ test('icons: every tray state has a PNG and a multi-size .ico; the app icon exis
   }
   assert.ok(existsSync(join(root, cfg['win'].icon)));
   assert.ok(existsSync(join(root, cfg['linux'].icon)));
+});
+
+test('packaging: electron, aedes and tsx are devDependencies (electron-builder ships `dependencies` only and refuses electron there)', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; main: string };
+  for (const p of ['electron', 'aedes', 'tsx']) {
+    assert.equal(pkg.dependencies[p], undefined, `${p} is not a runtime dependency`);
+    assert.ok(pkg.devDependencies[p], `${p} is a devDependency`);
+  }
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }> };
+  assert.deepEqual(lock.packages['']!.dependencies, pkg.dependencies, 'package-lock.json agrees with package.json');
+  for (const p of ['electron', 'aedes', 'tsx']) assert.equal(lock.packages[`node_modules/${p}`]?.dev, true, `the lock marks ${p} dev-only`);
+});
+
+/** Every source file Electron's main reaches through relative imports (static and dynamic), from src/desktop/main.ts. */
+function mainImportClosure(): string[] {
+  const seen = new Set<string>();
+  const queue = ['src/desktop/main.ts'];
+  while (queue.length) {
+    const f = queue.shift()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const text = readFileSync(join(root, f), 'utf8');
+    for (const m of text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)\.js'/g)) {
+      queue.push(relative(root, resolve(root, dirname(f), `${m[1]}.ts`)));
+    }
+  }
+  return [...seen];
+}
+
+test('packaging: `files` holds what main.js loads — its compiled import closure, the worker it spawns, the preload — and no CLI or fleet code', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
+  const files = cfg['files'] as string[];
+  const dirs = files.filter((f) => f.startsWith('dist/src/') && f.endsWith('/**/*.js')).map((f) => f.slice(0, -'**/*.js'.length));
+  const shipped = (distPath: string) => files.includes(distPath) || dirs.some((d) => distPath.startsWith(d));
+  assert.equal(pkg.main, 'dist/src/desktop/main.js');
+  assert.ok(shipped(pkg.main), 'the main entry');
+  const closure = mainImportClosure();
+  assert.ok(closure.length > 20, `main.ts reaches the agent service (${closure.length} files)`);
+  for (const f of [...closure, 'src/agent/inference/session-worker.ts']) {
+    assert.ok(existsSync(join(root, f)), f);
+    assert.ok(shipped(`dist/${f.replace(/\.ts$/, '.js')}`), `${f} is packaged`);
+  }
+  assert.ok(!closure.some((f) => f.startsWith('src/cli/') || f.startsWith('src/fleet/')), 'main does not reach the CLIs or the fleet tools');
+  assert.ok(!dirs.some((d) => d.startsWith('dist/src/cli') || d.startsWith('dist/src/fleet')), 'neither are packaged');
+  assert.ok(files.includes('dist/desktop/preload.cjs'), 'the bundled preload main.ts loads');
+  for (const f of files.filter((x) => x.startsWith('renderer/'))) assert.ok(f.includes('dist/') || existsSync(join(root, f)), f);
+  assert.equal(cfg['asar'], true);
+  assert.ok((cfg['extraResources'] as Cfg[]).some((e) => e.from === 'assets/models' && e.to === 'models'), 'baseline models as extra resources');
 });

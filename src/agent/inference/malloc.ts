@@ -9,10 +9,11 @@
  * session allocations in worker threads come from per-thread arenas that fragment and are never
  * returned. Fixing the threshold keeps those blocks mmapped, returned to the OS on release.
  *
- * glibc reads these variables once, at process start, so they cannot be set from inside: the service
- * unit sets them, and bin/rpa-agent.js re-runs `rpa-agent run` in a child with them when they are
- * missing (Linux only). A Linux desktop build would need the same in its launcher (`mallocTuningEnv()`);
- * Windows and macOS do not use glibc malloc.
+ * glibc reads these variables once, at process start, so they cannot be set from inside: the agent sets
+ * them in the environment of each session process it spawns (session-process.ts, where onnxruntime
+ * allocates; the CLI and the desktop alike), and the service unit sets them for the agent process itself
+ * (it matters there only with isolation "thread"). No launcher process (issue 17 §2). Windows and macOS do
+ * not use glibc malloc.
  */
 
 /** Fixed 128 KiB mmap threshold (the glibc default, without its dynamic raise). */

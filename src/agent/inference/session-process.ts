@@ -16,6 +16,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Feeds, FromWorker, ToWorker } from './protocol.js';
+import { mallocTuningEnv } from './malloc.js';
 import { resolveWorkerEntry } from './spawn.js';
 
 /** What the host needs of a session worker: a worker thread has exactly this shape, a SessionProcess too. */
@@ -108,7 +109,8 @@ export async function spawnSessionProcess(entry: URL): Promise<SessionProcess> {
     // the bundle is plain JS: no tsx in the child (start-up), unless the bundle could not be made
     execArgv: resolved ? [] : ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, RPA_SESSION_PROCESS: '1' },
+    // glibc malloc tuning where onnxruntime allocates (malloc.ts): set here, at spawn, so no launcher is needed
+    env: { ...process.env, ...mallocTuningEnv(), RPA_SESSION_PROCESS: '1' },
   });
   return new SessionProcess(child);
 }

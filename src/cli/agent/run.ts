@@ -99,10 +99,11 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     if (!args.json) {
       io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
       if (service?.endpointPath) io.err(`bot endpoint listening on ${service.endpointPath}`);
-      // glibc reads this only at process start (src/agent/inference/malloc.ts): bin/rpa-agent.js or the
-      // service unit sets it; this is only reached without it when RPA_AGENT_NO_REEXEC=1 or run in-process.
+      // glibc reads this only at process start (src/agent/inference/malloc.ts). Session processes get it when
+      // the agent spawns them; this process only from its own environment (the service unit sets it). Measured
+      // idle with three models: this process 120-145 MB with it, 170 MB without (docs/BENCHMARKS.md, issue 17).
       if (service && !mallocTuned())
-        io.err('note: set MALLOC_MMAP_THRESHOLD_=131072 in the service environment (assets/service/rpa-agent.service) to keep memory flat over months of model swaps');
+        io.err('note: set MALLOC_MMAP_THRESHOLD_=131072 in the agent\'s environment (assets/service/rpa-agent.service sets it) to keep its memory lower and flat over months of model swaps');
     }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
