@@ -9,7 +9,7 @@
  *   Bot endpoint (createVisionBotServices; status/models/feedback from the agent; alarms → agent events)
  *   Telemetry (windows on agents/{id}/metrics through the SQLite outbox, over the agent's MQTT connection)
  *   Shadow runs (a second InferenceHost holding the shadow candidate, fed a sample of real detect requests)
- *   Local admin rollback (control files in the data dir, see rollback-control.ts)
+ *   Local admin rollback (control files in the data dir, see local-admin.ts)
  *
  * Each concern is wired in its own file under ./service/. Lifetime (docs/ARCHITECTURE.md "Lifetimes"):
  * whatever this function creates goes into its DisposableStore as it is created; close() hands the store to
@@ -27,7 +27,7 @@ import { AGENT_VERSION, createAgent, type Agent, type AgentSnapshot } from './ag
 import type { AgentConfig } from './config.js';
 import { defaultEndpointPath, getOrCreateEndpointSecret, startBotEndpoint, type BotEndpoint, type BotServices, type EndpointLimits } from './endpoint/index.js';
 import { InferenceHost, type CandidateGuard, type InferenceHostOptions, type InferenceHostStatus } from './inference/index.js';
-import { watchRollbackRequests, writeAgentLock } from './rollback-control.js';
+import { watchRollbackRequests, writeAgentLock } from './local-admin.js';
 import { silentLogger, type Logger } from './runtime.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { createServiceBotServices } from './service/bot-services.js';
