@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { InferenceHost } from '../../src/agent/inference/host.js';
-import type { Feeds } from '../../src/agent/inference/protocol.js';
+import type { Feeds } from '../../src/agent/inference/worker-messages.js';
 import { convInput, f, machine, makeBenchModels, stats } from './inference-models.js';
 import { exitWithHelpIfAsked } from './help.js';
 

@@ -2,13 +2,11 @@
  * Injected environment of the agent core: clock, timers, randomness and the operational logger
  * (conventions: no module singletons; tests drive time).
  */
-export interface Clock {
-  now(): number;
-}
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { systemTimers as lifetimeSystemTimers, type Clock as LifetimeClock, type Timers as LifetimeTimers } from '../common/lifetime.js';
+
+/** The clock and timers are the ONE type of src/common/lifetime.ts; these names are its narrower views. */
+export type Clock = LifetimeClock;
+export type Timers = Pick<LifetimeTimers, 'setTimeout' | 'clearTimeout'>;
 export interface Logger {
   debug(msg: string, meta?: Record<string, unknown>): void;
   info(msg: string, meta?: Record<string, unknown>): void;
@@ -16,11 +14,8 @@ export interface Logger {
   error(msg: string, meta?: Record<string, unknown>): void;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
-export const systemTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export const systemClock: Clock = lifetimeSystemTimers;
+export const systemTimers: Timers = lifetimeSystemTimers;
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A logger printing one JSON line per message to a writer (the CLI passes stderr). */

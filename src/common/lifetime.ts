@@ -154,6 +154,18 @@ export function realTimers(opts: { unref?: boolean } = {}): Timers {
   };
 }
 
+/**
+ * The same timers, with every real handle they make unref'd (a fake handle is left as it is): for a
+ * periodic job that alone must not keep a process alive. The owner still clears it.
+ */
+export function unrefTimers(t: Timers): Timers {
+  const unref = (h: TimerHandle): TimerHandle => {
+    (h as { unref?: () => void } | undefined)?.unref?.();
+    return h;
+  };
+  return { ...t, now: () => t.now(), setTimeout: (fn, ms) => unref(t.setTimeout(fn, ms)), setInterval: (fn, ms) => unref(t.setInterval(fn, ms)) };
+}
+
 /** The process's real timers (ref'd: whoever schedules clears). */
 export const systemTimers: Timers = realTimers();
 

@@ -1,12 +1,12 @@
 /**
  * Adapts the running agent core (src/agent/agent.ts: snapshot() / subscribe()) plus the bot endpoint's
- * counters and the telemetry windows into the AgentViewSource the desktop controller reads. No
+ * counters and the telemetry windows into the AgentViewSource the status presenter reads. No
  * electron import: the real-agent Chromium test uses this exact adapter.
  */
 import type { BrokerConnection, EndpointStats } from '../common/bridge.js';
 import { MAX_LATENCY_POINTS } from '../common/bridge.js';
 import type { AgentEvent, AgentStatus, MetricsWindow } from '../common/wire.js';
-import type { AgentView, AgentViewSource } from './controller.js';
+import type { AgentView, AgentViewSource } from './status-presenter.js';
 
 /** The part of the agent core this adapter needs (Agent satisfies it structurally). */
 export interface AgentCoreLike {

@@ -15,11 +15,11 @@ import { lineLogger } from '../agent/runtime.js';
 import { toAgentError } from '../common/errors.js';
 import type { StatusSnapshot } from '../common/bridge.js';
 import type { TrayAction } from '../common/tray-state.js';
-import { createDesktopController, systemClock, type AgentView, type AgentViewSource, type DesktopController } from './controller.js';
+import { createStatusPresenter, systemClock, type AgentView, type AgentViewSource, type StatusPresenter } from './status-presenter.js';
 import { desktopConfigCandidates, loadDesktopConfig, type DesktopConfig } from './desktop-config.js';
 import { startDesktopAgent, type DesktopAgentRuntime } from './agent-runtime.js';
 import { registerIpcHandlers, pushStatus } from './ipc.js';
-import { handleAppProtocol, registerAppScheme } from './protocol.js';
+import { handleAppProtocol, registerAppScheme } from './app-scheme.js';
 import { createDesktopShutdown } from './desktop-shutdown.js';
 import { createTray } from './tray.js';
 import { installDecision } from './update-policy.js';
@@ -120,13 +120,13 @@ async function main(): Promise<void> {
     },
     log: (m, meta) => log.warn(m, meta),
   });
-  const controller: DesktopController = createDesktopController({
+  const presenter: StatusPresenter = createStatusPresenter({
     source,
     updater,
     writeClipboard: (text) => clipboard.writeText(text),
     diagnosticsExtra: () => ({ electron: process.versions.electron, os: `${process.platform} ${process.getSystemVersion?.() ?? ''}`.trim(), packaged: app.isPackaged }),
   });
-  const unregisterIpc = registerIpcHandlers(ipcMain, controller.handlers, (channel, url, e) => log.warn('IPC refused', { channel, url, error: e.message }));
+  const unregisterIpc = registerIpcHandlers(ipcMain, presenter.handlers, (channel, url, e) => log.warn('IPC refused', { channel, url, error: e.message }));
 
   const preloadPath = join(appRoot, 'dist', 'desktop', 'preload.cjs');
   const iconDir = join(appRoot, 'assets', 'icons');
@@ -159,25 +159,25 @@ async function main(): Promise<void> {
       case 'open-status':
         return showWindow();
       case 'pause-detection':
-        return void controller.pause(15);
+        return void presenter.pause(15);
       case 'resume-detection':
-        return void controller.resume();
+        return void presenter.resume();
       case 'check-update':
         return void updater.check();
       case 'install-update':
-        return void controller.handlers['update:install'](undefined);
+        return void presenter.handlers['update:install'](undefined);
       case 'copy-diagnostics':
-        return void controller.handlers['diagnostics:copy'](undefined);
+        return void presenter.handlers['diagnostics:copy'](undefined);
       case 'quit':
         return app.quit();
     }
   };
-  const tray = createTray(controller.snapshot(), { iconDir, platform: process.platform, onAction, formatTime: timeFormatter() });
+  const tray = createTray(presenter.snapshot(), { iconDir, platform: process.platform, onAction, formatTime: timeFormatter() });
 
   // Snapshots can come fast during a download: coalesce to at most ~4 per second.
   let pending: StatusSnapshot | undefined;
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
-  const unsubscribe = controller.subscribe((s) => {
+  const unsubscribe = presenter.subscribe((s) => {
     pending = s;
     flushTimer ??= setTimeout(() => {
       flushTimer = undefined;
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     disposeUi: () => {
       unsubscribe();
       if (flushTimer) clearTimeout(flushTimer);
-      controller.dispose();
+      presenter.dispose();
       unregisterIpc();
       tray.dispose();
       unhandleProtocol();

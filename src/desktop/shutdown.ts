@@ -3,53 +3,19 @@
  * trigger, run once, each bounded by a timeout so a stuck step cannot keep Windows waiting at logoff.
  * Order matters: stop accepting bot requests and let in-flight ones finish, then close the agent core
  * (state saved, last-will status published, registry closed), then dispose the UI. No electron import.
+ *
+ * The runner is the ONE bounded shutdown runner of src/common/lifetime.ts (issue 18 §4), the one the
+ * agent service closes with; this file only keeps the desktop's defaults: the whole shutdown is bounded
+ * by the per-step timeout times the number of steps unless `totalTimeoutMs` says otherwise.
  */
-export interface ShutdownStep {
-  name: string;
-  run(signal: AbortSignal): Promise<void> | void;
-}
+import { createShutdown as createBoundedShutdown, type ShutdownResult, type ShutdownStep, type Timers } from '../common/lifetime.js';
 
-export interface ShutdownResult {
-  reason: string;
-  steps: Array<{ name: string; ok: boolean; ms: number; error?: string }>;
-}
+export type { ShutdownResult, ShutdownStep };
 
-export function createShutdown(steps: readonly ShutdownStep[], opts: { stepTimeoutMs: number; now?: () => number }) {
-  const now = opts.now ?? Date.now;
-  let running: Promise<ShutdownResult> | undefined;
-  return {
-    get started(): boolean {
-      return running !== undefined;
-    },
-    /** Runs every step once, in order; later calls return the same promise. */
-    run(reason: string): Promise<ShutdownResult> {
-      running ??= (async () => {
-        const out: ShutdownResult = { reason, steps: [] };
-        for (const step of steps) {
-          const t0 = now();
-          const ac = new AbortController();
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          try {
-            await Promise.race([
-              Promise.resolve().then(() => step.run(ac.signal)),
-              new Promise<never>((_, reject) => {
-                timer = setTimeout(() => {
-                  ac.abort();
-                  reject(new Error(`timed out after ${opts.stepTimeoutMs} ms`));
-                }, opts.stepTimeoutMs);
-              }),
-            ]);
-            out.steps.push({ name: step.name, ok: true, ms: now() - t0 });
-          } catch (e) {
-            // A failed step does not stop the others: the agent must still be closed if the UI fails.
-            out.steps.push({ name: step.name, ok: false, ms: now() - t0, error: (e as Error).message });
-          } finally {
-            if (timer) clearTimeout(timer);
-          }
-        }
-        return out;
-      })();
-      return running;
-    },
-  };
+export function createShutdown(steps: readonly ShutdownStep[], opts: { stepTimeoutMs: number; totalTimeoutMs?: number; timers?: Timers }) {
+  return createBoundedShutdown(steps, {
+    stepTimeoutMs: opts.stepTimeoutMs,
+    totalTimeoutMs: opts.totalTimeoutMs ?? opts.stepTimeoutMs * Math.max(1, steps.length),
+    ...(opts.timers ? { timers: opts.timers } : {}),
+  });
 }

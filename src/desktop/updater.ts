@@ -1,5 +1,5 @@
 /**
- * Self-update with electron-updater (issue 7 §5), behind the UpdaterPort the controller uses.
+ * Self-update with electron-updater (issue 7 §5), behind the UpdaterPort the status presenter uses.
  * - Feed: generic (HTTPS) or S3 from desktop.json; otherwise the feed baked in at build time (app-update.yml).
  * - Checks at start and then every `checkIntervalHours` (daily by default); timers are injected.
  * - Staged rollout: electron-updater reads `stagingPercentage` from latest.yml and compares it with a
@@ -12,10 +12,10 @@
  */
 import type { AppUpdater, ProgressInfo, UpdateInfo } from 'electron-updater';
 import type { UpdateStatus } from '../common/bridge.js';
-import type { Clock } from './controller.js';
+import type { Clock } from './status-presenter.js';
 import type { DesktopConfig } from './desktop-config.js';
 import { nextCheckDelayMs } from './update-policy.js';
-import type { UpdaterPort } from './controller.js';
+import type { UpdaterPort } from './status-presenter.js';
 
 export interface ElectronUpdaterDeps {
   updater: AppUpdater;

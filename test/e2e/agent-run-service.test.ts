@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
-import { LOCK_FILE, readAgentLock } from '../../src/agent/rollback-control.js';
+import { LOCK_FILE, readAgentLock } from '../../src/agent/local-admin.js';
 import { AgentEventSchema, MetricsWindowSchema, ROLES, type AgentEvent } from '../../src/common/wire.js';
 import { startAedes } from '../helpers/brokers.js';
 import { processTree } from '../helpers/process-tree.js';

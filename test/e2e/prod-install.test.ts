@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
-import { readAgentLock } from '../../src/agent/rollback-control.js';
+import { readAgentLock } from '../../src/agent/local-admin.js';
 import { AgentEventSchema, ROLES, type AgentEvent } from '../../src/common/wire.js';
 import { startMosquitto, type TestBroker } from '../helpers/brokers.js';
 import { processTree } from '../helpers/process-tree.js';

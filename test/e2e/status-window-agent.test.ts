@@ -2,7 +2,7 @@
  * The status window against a REAL headless agent core: in-process aedes broker, models signed and
  * published with the fleet library (src/fleet/publisher.ts), the agent verifying, fetching (with
  * progress) and activating them on real onnxruntime, a real bot endpoint with a real client, and the
- * real desktop adapter (createAgentSource) + controller + sender-checked dispatcher feeding Chromium.
+ * real desktop adapter (createAgentSource) + presenter + sender-checked dispatcher feeding Chromium.
  * Simulated: the self-update server (none exists here), and the guard breach that triggers the
  * rollback (signalled to the agent the way the inference host's CandidateGuard does).
  */
@@ -20,7 +20,7 @@ import { connect, startBotEndpoint, type BotClient, type BotEndpoint } from '../
 import { newEndpointSecret } from '../../src/agent/endpoint/handshake.js';
 import { createAgentSource, EndpointCounter, type AgentSource } from '../../src/desktop/agent-source.js';
 import { endpointAttachment, observedServices } from '../../src/desktop/endpoint-attachment.js';
-import { createDesktopController, type DesktopController, type UpdaterPort } from '../../src/desktop/controller.js';
+import { createStatusPresenter, type StatusPresenter, type UpdaterPort } from '../../src/desktop/status-presenter.js';
 import { TelemetryRecorder } from '../../src/agent/telemetry/recorder.js';
 import { MetricsWindowSchema } from '../../src/common/wire.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
@@ -46,7 +46,7 @@ let admin: MqttClient;
 let services: OnnxTestServices;
 let endpoint: BotEndpoint;
 let source: AgentSource;
-let controller: DesktopController;
+let presenter: StatusPresenter;
 let bot: { path: string; secret: string };
 let clockMs = Date.parse('2026-11-23T09:00:00Z');
 const recorder = new TelemetryRecorder({ clock: () => clockMs });
@@ -73,12 +73,12 @@ before(async () => {
   }), agentVersion: '0.1.0' });
   const attachment = endpointAttachment({ endpoint, path, counter, pause });
   source = createAgentSource({ agent: ta.agent, brokerUrl: broker.url, endpoint: attachment.stats, onDetectionPaused: (p) => attachment.setPaused(p) });
-  controller = createDesktopController({ source, updater: noUpdateServer, writeClipboard: () => {} });
+  presenter = createStatusPresenter({ source, updater: noUpdateServer, writeClipboard: () => {} });
   bot = { path, secret };
 });
 
 after(async () => {
-  controller?.dispose();
+  presenter?.dispose();
   source?.dispose();
   await endpoint?.close();
   await services?.dispose();
@@ -101,7 +101,7 @@ test('status window with a real agent: activation, bot endpoint traffic, fetch w
   await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
   await ta.agent.waitFor((s) => s.roles.detector?.state === 'committed', { timeoutMs: 30_000 });
 
-  const w = await openWindow(browser, server.origin, controller, { colorScheme: 'light', height: 1000 });
+  const w = await openWindow(browser, server.origin, presenter, { colorScheme: 'light', height: 1000 });
   let client: BotClient | undefined;
   try {
     const card = w.page.locator('#role-detector');
@@ -191,7 +191,7 @@ test('status window with a real agent: activation, bot endpoint traffic, fetch w
 });
 
 test('status window with a real agent, dark mode (OS colour scheme)', { skip, timeout: 60_000 }, async () => {
-  const w = await openWindow(browser, server.origin, controller, { colorScheme: 'dark', height: 1000 });
+  const w = await openWindow(browser, server.origin, presenter, { colorScheme: 'dark', height: 1000 });
   try {
     await w.page.locator('#role-detector').waitFor();
     const bg = await w.page.evaluate(() => getComputedStyle(document.body).backgroundColor);

@@ -2,7 +2,7 @@
  * Harness for the status-window tests: serves renderer/ over loopback HTTP with the same resolver and
  * security headers as the rpa:// protocol handler, launches Debian's Chromium headless through
  * playwright-core, injects the test adapter in place of the preload, and routes its messages to a real
- * DesktopController through the real sender-checking IPC dispatcher.
+ * StatusPresenter through the real sender-checking IPC dispatcher.
  */
 import { createServer, type Server } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createIpcDispatcher, type StatusSnapshot } from '../../src/common/bridge.js';
-import { resolveAppAsset, SECURITY_HEADERS } from '../../src/desktop/app-protocol.js';
-import type { DesktopController } from '../../src/desktop/controller.js';
+import { resolveAppAsset, SECURITY_HEADERS } from '../../src/desktop/app-scheme-files.js';
+import type { StatusPresenter } from '../../src/desktop/status-presenter.js';
 // @ts-expect-error -- plain .mjs build script without type declarations
 import { buildRenderer } from '../../scripts/build-renderer.mjs';
 
@@ -73,7 +73,7 @@ export interface WindowUnderTest {
 export async function openWindow(
   browser: Browser,
   origin: string,
-  controller: DesktopController,
+  presenter: StatusPresenter,
   opts: { colorScheme?: 'light' | 'dark'; width?: number; height?: number; deviceScaleFactor?: number } = {},
 ): Promise<WindowUnderTest> {
   const context = await browser.newContext({
@@ -90,14 +90,14 @@ export async function openWindow(
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
-  const dispatch = createIpcDispatcher(controller.handlers, origin);
+  const dispatch = createIpcDispatcher(presenter.handlers, origin);
   // The sender is the calling frame's URL, as Electron's event.senderFrame.url.
   await page.exposeBinding('__rpaInvoke', (source, channel: string, request: unknown) => dispatch(source.frame.url(), channel, request));
   await page.addInitScript({ content: await adapterScript() });
   const push = async (s: StatusSnapshot) => {
     await page.evaluate(([c, p]) => (globalThis as unknown as { __rpaPush(c: string, p: unknown): void }).__rpaPush(c, p), ['status:changed', s] as const);
   };
-  const unsub = controller.subscribe((s) => void push(s).catch(() => {}));
+  const unsub = presenter.subscribe((s) => void push(s).catch(() => {}));
   await page.goto(`${origin}index.html`);
   return {
     context,

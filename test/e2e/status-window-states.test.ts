@@ -1,6 +1,6 @@
 /**
  * The status window in real headless Chromium, driven through the bridge contract by a real
- * DesktopController (sender-checked dispatcher, real pause timer logic) over scripted agent views.
+ * StatusPresenter (sender-checked dispatcher, real pause timer logic) over scripted agent views.
  * The agent side is scripted here — "(simulated: scripted agent view)" — the real-agent run is in
  * status-window-agent.test.ts. Screenshots go to test-artifacts/status-window/.
  */
@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import type { UpdateStatus } from '../../src/common/bridge.js';
-import { createDesktopController, type AgentView, type DesktopController, type UpdaterPort } from '../../src/desktop/controller.js';
+import { createStatusPresenter, type AgentView, type StatusPresenter, type UpdaterPort } from '../../src/desktop/status-presenter.js';
 import type { SnapshotInput } from '../../src/desktop/snapshot.js';
 import { scenarioInputs, NOW, type ScenarioName } from '../unit/desktop-snapshots.js';
 import { chromiumMissing, launch, openWindow, screenshot, startServer } from './status-window-harness.js';
@@ -74,7 +74,7 @@ function rig(name: ScenarioName) {
   const clipboard: string[] = [];
   let clock = NOW.getTime();
   const timers: Array<{ at: number; fn: () => void }> = [];
-  const controller: DesktopController = createDesktopController({
+  const presenter: StatusPresenter = createStatusPresenter({
     source: agent,
     updater,
     writeClipboard: (t) => clipboard.push(t),
@@ -98,7 +98,7 @@ function rig(name: ScenarioName) {
       t.fn();
     }
   };
-  return { agent, updater, controller, clipboard, advance, timers };
+  return { agent, updater, presenter, clipboard, advance, timers };
 }
 
 before(async () => {
@@ -127,8 +127,8 @@ const expected: Array<[ScenarioName, string, RegExp]> = [
 test('status window: every tray state renders with its badge and plain-words reason (simulated: scripted agent view)', { skip }, async () => {
   for (const [name, badge, reason] of expected) {
     const r = rig(name);
-    if (name === 'paused') r.controller.pause(15); // the pause is the desktop's own state, set through the controller
-    const w = await openWindow(browser, server.origin, r.controller);
+    if (name === 'paused') r.presenter.pause(15); // the pause is the desktop's own state, set through the presenter
+    const w = await openWindow(browser, server.origin, r.presenter);
     try {
       await w.page.waitForFunction(() => document.body.dataset['state'] !== undefined);
       assert.equal(await w.page.textContent('#overall-badge'), badge, name);
@@ -137,14 +137,14 @@ test('status window: every tray state renders with its badge and plain-words rea
       assert.deepEqual(w.problems, [], `${name}: page errors or CSP violations`);
     } finally {
       await w.close();
-      r.controller.dispose();
+      r.presenter.dispose();
     }
   }
 });
 
 test('status window: per-role facts — model, version, channel, canary cohort, provider, latency chart (simulated: scripted agent view)', { skip }, async () => {
   const r = rig('canary');
-  const w = await openWindow(browser, server.origin, r.controller);
+  const w = await openWindow(browser, server.origin, r.presenter);
   try {
     const card = w.page.locator('#role-detector');
     await card.waitFor();
@@ -167,20 +167,20 @@ test('status window: per-role facts — model, version, channel, canary cohort, 
     assert.deepEqual(w.problems, []);
   } finally {
     await w.close();
-    r.controller.dispose();
+    r.presenter.dispose();
   }
 });
 
 test('status window: a model fetch shows live progress, then verification (simulated: scripted agent view)', { skip }, async () => {
   const r = rig('fetching');
   r.agent.set(scenarioInputs.fetching(0.05));
-  const w = await openWindow(browser, server.origin, r.controller);
+  const w = await openWindow(browser, server.origin, r.presenter);
   try {
     const bar = w.page.locator('#role-detector progress');
     await bar.waitFor();
     assert.equal(await bar.getAttribute('value'), '0.05');
     for (const p of [0.25, 0.42, 0.9]) {
-      r.agent.set(scenarioInputs.fetching(p)); // pushed through controller.subscribe → status:changed
+      r.agent.set(scenarioInputs.fetching(p)); // pushed through presenter.subscribe → status:changed
       await w.page.waitForFunction((v) => document.querySelector('#role-detector progress')?.getAttribute('value') === String(v), p);
       assert.match(await w.page.locator('#role-detector .progress').innerText(), new RegExp(`Fetching ui-detector 1\\.5\\.0\\s+${Math.round(p * 100)} %`));
       if (p === 0.42) await screenshot(w.page, 'fetch-progress-light');
@@ -195,13 +195,13 @@ test('status window: a model fetch shows live progress, then verification (simul
     assert.deepEqual(w.problems, []);
   } finally {
     await w.close();
-    r.controller.dispose();
+    r.presenter.dispose();
   }
 });
 
 test('status window: a rollback shows its reason in plain words, in the card and the event list (simulated: scripted agent view)', { skip }, async () => {
   const r = rig('rolledBack');
-  const w = await openWindow(browser, server.origin, r.controller);
+  const w = await openWindow(browser, server.origin, r.presenter);
   try {
     const card = w.page.locator('#role-detector');
     await card.waitFor();
@@ -215,7 +215,7 @@ test('status window: a rollback shows its reason in plain words, in the card and
     await screenshot(w.page, 'rollback-light');
   } finally {
     await w.close();
-    r.controller.dispose();
+    r.presenter.dispose();
   }
 });
 
@@ -229,7 +229,7 @@ function luminance(rgb: string): number {
 test('status window: light and dark follow the OS colour scheme (simulated: scripted agent view)', { skip }, async () => {
   for (const scheme of ['light', 'dark'] as const) {
     const r = rig('rolledBack');
-    const w = await openWindow(browser, server.origin, r.controller, { colorScheme: scheme });
+    const w = await openWindow(browser, server.origin, r.presenter, { colorScheme: scheme });
     try {
       await w.page.locator('#role-detector').waitFor();
       const bg = luminance(await w.page.evaluate(() => getComputedStyle(document.body).backgroundColor));
@@ -239,7 +239,7 @@ test('status window: light and dark follow the OS colour scheme (simulated: scri
       await screenshot(w.page, `overview-${scheme}`);
     } finally {
       await w.close();
-      r.controller.dispose();
+      r.presenter.dispose();
     }
   }
 });
@@ -247,7 +247,7 @@ test('status window: light and dark follow the OS colour scheme (simulated: scri
 test('status window: readable at 200 % scale — no horizontal scrolling, nothing clipped (simulated: scripted agent view)', { skip }, async () => {
   const r = rig('fetching');
   // A 1280×1000 px window at 200 % is 640×500 CSS px with 2 device pixels per CSS pixel.
-  const w = await openWindow(browser, server.origin, r.controller, { width: 640, height: 500, deviceScaleFactor: 2 });
+  const w = await openWindow(browser, server.origin, r.presenter, { width: 640, height: 500, deviceScaleFactor: 2 });
   try {
     await w.page.locator('#role-detector').waitFor();
     const m = await w.page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, font: parseFloat(getComputedStyle(document.body).fontSize) }));
@@ -260,13 +260,13 @@ test('status window: readable at 200 % scale — no horizontal scrolling, nothin
     await screenshot(w.page, 'scale-200-light');
   } finally {
     await w.close();
-    r.controller.dispose();
+    r.presenter.dispose();
   }
 });
 
 test('status window: keyboard only — Tab reaches every action; pause, resume and copy diagnostics work (simulated: scripted agent view)', { skip }, async () => {
   const r = rig('healthy');
-  const w = await openWindow(browser, server.origin, r.controller);
+  const w = await openWindow(browser, server.origin, r.presenter);
   try {
     await w.page.locator('#role-detector').waitFor();
     const order: string[] = [];
@@ -300,14 +300,14 @@ test('status window: keyboard only — Tab reaches every action; pause, resume a
     assert.deepEqual(w.problems, []);
   } finally {
     await w.close();
-    r.controller.dispose();
+    r.presenter.dispose();
   }
 });
 
 test('status window: a downloaded agent update waits while a bot is mid-request (simulated: scripted agent view and updater)', { skip }, async () => {
   const r = rig('updateReady');
   r.agent.set(scenarioInputs.updateReady(1));
-  const w = await openWindow(browser, server.origin, r.controller);
+  const w = await openWindow(browser, server.origin, r.presenter);
   try {
     const install = w.page.locator('#act-install-update');
     await install.waitFor();
@@ -324,13 +324,13 @@ test('status window: a downloaded agent update waits while a bot is mid-request 
     assert.equal(r.updater.installs, 1);
   } finally {
     await w.close();
-    r.controller.dispose();
+    r.presenter.dispose();
   }
 });
 
 test('status window security: strict CSP blocks injected inline script; a frame off the app origin is refused by the bridge', { skip }, async () => {
   const r = rig('healthy');
-  const w = await openWindow(browser, server.origin, r.controller);
+  const w = await openWindow(browser, server.origin, r.presenter);
   try {
     await w.page.locator('#role-detector').waitFor();
     const ran = await w.page.evaluate(async () => {
@@ -359,6 +359,6 @@ test('status window security: strict CSP blocks injected inline script; a frame 
     assert.match(err, /refused status:get from about:blank/);
   } finally {
     await w.close();
-    r.controller.dispose();
+    r.presenter.dispose();
   }
 });

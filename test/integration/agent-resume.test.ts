@@ -18,7 +18,7 @@ import type { BuiltModel } from '../../src/fleet/manifest.js';
 import { startAedes, startMosquitto, type TestBroker } from '../helpers/brokers.js';
 import { adminClient, buildModel, fixture, makeFleet, pub, publishRelease, releaseOf, repoRoot, signManifestRaw, startTestAgent, T, workspace } from './agent-harness.js';
 import { waitUntil } from './agent-distribution-cases.js';
-import { readAgentLock } from '../../src/agent/rollback-control.js';
+import { readAgentLock } from '../../src/agent/local-admin.js';
 
 const execFileP = promisify(execFile);
 const CHUNK = 4096;

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { parseAgentConfig } from '../../src/agent/config.js';
-import { startTelemetry, type Timers } from '../../src/agent/telemetry/index.js';
+import { startTelemetry } from '../../src/agent/telemetry/index.js';
+import { FakeTimers } from '../../src/common/lifetime.js';
 import { FleetController } from '../../src/fleet/controller/controller.js';
 import { ControllerStore } from '../../src/fleet/controller/store.js';
 import { connectBroker } from '../../src/fleet/mqtt.js';
@@ -63,7 +64,7 @@ test('agent config: labels are validated at the edge', () => {
   assert.throws(() => parseAgentConfig({ ...base, labels: { site: 'Berlin Mitte' } }), (e: Error & { code?: string }) => e.code === 'bad_config' && /labels/.test(e.message));
 });
 
-const manualTimers: Timers = { setInterval: () => 0, clearInterval: () => {} };
+const manualTimers = new FakeTimers(Date.now()); // FAKE timers: never advanced, so windows are cut by the test
 
 test('telemetry epoch: kept across restarts with the database, new for a re-imaged machine; the controller keeps every window', async () => {
   const broker = await startAedes();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect, type BotClient } from '../../src/agent/endpoint/index.js';
 import { parseAgentConfig } from '../../src/agent/config.js';
 import { startAgentService, type AgentService } from '../../src/agent/service.js';
-import { readAgentLock, requestRollback } from '../../src/agent/rollback-control.js';
+import { readAgentLock, requestRollback } from '../../src/agent/local-admin.js';
 import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { FeedbackSchema, MetricsWindowSchema, ROLES, type AgentEvent, type MetricsWindow } from '../../src/common/wire.js';
 import { publishRelease, releaseOf, T } from './agent-harness.js';

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { startTelemetry, type Timers } from '../../src/agent/telemetry/index.js';
+import { startTelemetry } from '../../src/agent/telemetry/index.js';
+import { FakeTimers } from '../../src/common/lifetime.js';
 import { FleetController } from '../../src/fleet/controller/controller.js';
 import { controllerRegistry, serveMetrics } from '../../src/fleet/controller/prometheus.js';
 import { ControllerStore } from '../../src/fleet/controller/store.js';
@@ -19,7 +20,7 @@ import { generateSigningKey } from '../../src/fleet/signer.js';
 import { startMosquitto } from '../helpers/brokers.js';
 
 const M1 = 'd'.repeat(64);
-const manualTimers: Timers = { setInterval: () => 0, clearInterval: () => {} };
+const manualTimers = new FakeTimers(Date.now()); // FAKE timers: never advanced, so windows are cut by the test
 
 async function waitFor(cond: () => boolean, ms: number, what: () => string): Promise<void> {
   const deadline = Date.now() + ms;

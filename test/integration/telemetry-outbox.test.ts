@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startTelemetry, type Timers } from '../../src/agent/telemetry/index.js';
+import { startTelemetry } from '../../src/agent/telemetry/index.js';
+import { FakeTimers } from '../../src/common/lifetime.js';
 import { MetricsWindowSchema, type MetricsWindow } from '../../src/common/wire.js';
 import { brokerKinds } from '../helpers/brokers.js';
 
 const M1 = 'c'.repeat(64);
-const manualTimers: Timers = { setInterval: () => 0, clearInterval: () => {} }; // windows are cut by the test
+const manualTimers = new FakeTimers(Date.now()); // FAKE timers: never advanced, so windows are cut by the test
 
 async function waitFor(cond: () => boolean, ms = 10_000, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRunArgs, describeEvent } from '../../src/cli/agent/run.js';
+import { parseRunArgs, describeEvent, stopRequested } from '../../src/cli/agent/run.js';
 import { parseStatusArgs, formatStatus } from '../../src/cli/agent/status.js';
 
 test('rpa-agent run: parse', () => {
@@ -54,4 +54,22 @@ test('rpa-agent secret: the account is one of the known ones and the value never
   assert.equal(parseSecretArgs('set', ['broker-password', 'hunter2']).kind, 'error');
   assert.equal(parseSecretArgs('set', ['nope']).kind, 'error');
   assert.equal(parseSecretArgs('check', []).kind, 'error');
+});
+
+test('rpa-agent run: a stop (signal or abort) leaves no SIGINT/SIGTERM listener behind (lifetime rule: who adds removes)', async () => {
+  const listeners = () => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+  const before = listeners();
+  const ac = new AbortController();
+  const stopped = stopRequested(ac.signal);
+  assert.deepEqual(listeners(), [before[0]! + 1, before[1]! + 1]);
+  ac.abort();
+  assert.equal(await stopped, 'aborted');
+  assert.deepEqual(listeners(), before);
+  // already aborted: resolves at once, and still leaves nothing
+  const again = new AbortController();
+  again.abort();
+  assert.equal(await stopRequested(again.signal), 'aborted');
+  assert.deepEqual(listeners(), before);
+  // (a real SIGTERM is not sent here: node:test ends the file on it; test/e2e/agent-run-service.test.ts
+  // stops the real binary with SIGTERM and SIGINT)
 });

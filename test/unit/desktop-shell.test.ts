@@ -7,7 +7,7 @@ import { installDecision, nextCheckDelayMs } from '../../src/desktop/update-poli
 import { createShutdown } from '../../src/desktop/shutdown.js';
 import { parseDesktopConfig, desktopConfigCandidates } from '../../src/desktop/desktop-config.js';
 import { displayBrokerUrl, EndpointCounter } from '../../src/desktop/agent-source.js';
-import { resolveAppAsset, CONTENT_SECURITY_POLICY } from '../../src/desktop/app-protocol.js';
+import { resolveAppAsset, CONTENT_SECURITY_POLICY } from '../../src/desktop/app-scheme-files.js';
 import { AgentError } from '../../src/common/errors.js';
 // @ts-expect-error -- plain .mjs build script without type declarations
 import { buildPreload } from '../../scripts/build-renderer.mjs';
@@ -77,7 +77,7 @@ test('agent source: broker credentials never reach the window; request rate over
   assert.equal(c.perMinute(), 1);
 });
 
-test('app protocol: serves only allow-listed renderer files on the app origin', () => {
+test('app scheme: serves only allow-listed renderer files on the app origin', () => {
   const dir = join(root, 'renderer');
   assert.equal(resolveAppAsset('rpa://status/', dir)?.path, join(dir, 'index.html'));
   assert.equal(resolveAppAsset('rpa://status/dist/app.js', dir)?.mimeType, 'text/javascript; charset=utf-8');

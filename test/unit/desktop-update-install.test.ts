@@ -13,7 +13,7 @@ import type { AppUpdater } from 'electron-updater';
 import type { BotServices } from '../../src/agent/endpoint/services.js';
 import { APP_ORIGIN } from '../../src/common/bridge-names.js';
 import { EndpointCounter } from '../../src/desktop/agent-source.js';
-import { createDesktopController, type AgentView } from '../../src/desktop/controller.js';
+import { createStatusPresenter, type AgentView } from '../../src/desktop/status-presenter.js';
 import { createDesktopShutdown } from '../../src/desktop/desktop-shutdown.js';
 import { endpointAttachment, observedServices } from '../../src/desktop/endpoint-attachment.js';
 import { createElectronUpdater } from '../../src/desktop/updater.js';
@@ -78,7 +78,7 @@ test('Restart to update (fake electron-updater: no NSIS installer here): a bot r
     stepTimeoutMs: 5_000,
   });
   const { detection: _d, update: _u, now: _n, ...view } = scenarioInputs.healthy();
-  const controller = createDesktopController({
+  const controller = createStatusPresenter({
     source: { view: (): AgentView => ({ ...view, endpoint: { ...view.endpoint, inFlight: counter.inFlight } }), subscribe: () => () => {}, setDetectionPaused: () => {} },
     updater,
     writeClipboard: () => {},
@@ -108,7 +108,7 @@ test('Restart to update (fake electron-updater): refused while a bot is mid-requ
   let closed = 0;
   const updater = createElectronUpdater({ updater: fake as unknown as AppUpdater, config: { enabled: true, checkIntervalHours: 24, allowPrerelease: false }, currentVersion: '1.0.0', packaged: true, clock: noTimers, closeAgentBeforeInstall: async () => void closed++ });
   const { detection: _d, update: _u, now: _n, ...view } = scenarioInputs.healthy();
-  const controller = createDesktopController({ source: { view: () => ({ ...view, endpoint: { ...view.endpoint, inFlight: 2 } }), subscribe: () => () => {}, setDetectionPaused: () => {} }, updater, writeClipboard: () => {}, clock: noTimers });
+  const controller = createStatusPresenter({ source: { view: () => ({ ...view, endpoint: { ...view.endpoint, inFlight: 2 } }), subscribe: () => () => {}, setDetectionPaused: () => {} }, updater, writeClipboard: () => {}, clock: noTimers });
   fake.emit('update-downloaded', { version: '1.1.0' });
   const r = await controller.handlers['update:install'](undefined);
   assert.equal(r.accepted, false);

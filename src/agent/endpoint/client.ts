@@ -22,6 +22,7 @@ import {
   type StatusResult,
 } from '../../common/bot-protocol.js';
 import { AgentError, ErrorCodes, type ErrorCode } from '../../common/errors.js';
+import { systemTimers, type TimerHandle, type Timers } from '../../common/lifetime.js';
 import { FrameDecoder } from './framing.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './handshake.js';
 import { defaultEndpointPath } from './paths.js';
@@ -41,6 +42,8 @@ export interface ConnectOptions {
   validateResults?: boolean;
   maxFrameBytes?: number;
   signal?: AbortSignal;
+  /** the connect and call deadlines (src/common/lifetime.ts); every one is cleared when it is settled */
+  timers?: Timers;
 }
 
 export interface CallOptions {
@@ -110,14 +113,15 @@ export class BotClient {
     return new Promise((resolve, reject) => {
       const p: Pending = { resolve, reject, method };
       const timeoutMs = opts.timeoutMs ?? this.opts.callTimeoutMs;
-      let timer: NodeJS.Timeout | undefined;
+      const timers = this.opts.timers ?? systemTimers;
+      let timer: TimerHandle | undefined;
       const onAbort = () => this.cancelPending(id, new AgentError('cancelled', `${method} was cancelled`));
       if (timeoutMs !== undefined)
-        timer = setTimeout(() => this.cancelPending(id, new AgentError('timeout', `${method} got no answer within ${timeoutMs} ms`)), timeoutMs);
+        timer = timers.setTimeout(() => this.cancelPending(id, new AgentError('timeout', `${method} got no answer within ${timeoutMs} ms`)), timeoutMs);
       if (opts.signal) opts.signal.addEventListener('abort', onAbort, { once: true });
       if (timer || opts.signal)
         p.cleanup = () => {
-          if (timer) clearTimeout(timer);
+          timers.clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
         };
       this.pending.set(id, p);
@@ -195,9 +199,10 @@ export class BotClient {
   }
 
   private onFrame(bytes: Buffer): void {
-    let msg: any;
+    /** an answer or a notification; its parts are checked below before use */
+    let msg: { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcError } | null;
     try {
-      msg = JSON.parse(bytes.toString('utf8'));
+      msg = JSON.parse(bytes.toString('utf8')) as typeof msg;
     } catch {
       return this.fail(new AgentError('parse_error', 'the agent sent a frame that is not JSON'));
     }
@@ -218,8 +223,8 @@ export class BotClient {
     if (!p) return; // answer to a call we already gave up on
     this.pending.delete(id);
     p.cleanup?.();
-    if (msg.error) p.reject(new BotEndpointError(msg.error));
-    else p.resolve(msg.result);
+    if (msg?.error) p.reject(new BotEndpointError(msg.error));
+    else p.resolve(msg?.result);
   }
 
   /** the last connection-level error the agent reported (id null) */
@@ -241,6 +246,7 @@ export class BotClient {
 export async function connect(opts: ConnectOptions = {}): Promise<BotClient> {
   const path = opts.path ?? defaultEndpointPath();
   const timeoutMs = opts.connectTimeoutMs ?? 5000;
+  const timers = opts.timers ?? systemTimers;
   let secret: string;
   if (typeof opts.secret === 'string') secret = opts.secret;
   else if (typeof opts.secret === 'function') secret = await opts.secret();
@@ -251,17 +257,17 @@ export async function connect(opts: ConnectOptions = {}): Promise<BotClient> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = netConnect(path);
     s.setNoDelay(true);
-    const t = setTimeout(() => {
+    const t = timers.setTimeout(() => {
       s.destroy();
       reject(new AgentError('timeout', `no answer from the agent at ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
     s.once('connect', () => {
-      clearTimeout(t);
+      timers.clearTimeout(t);
       s.removeAllListeners('error');
       resolve(s);
     });
     s.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(t);
+      timers.clearTimeout(t);
       reject(
         e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
           ? new AgentError('endpoint_unreachable', `no agent is listening at ${path} (is rpa-agent running for this user?)`, { path })
@@ -270,7 +276,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<BotClient> {
     });
   });
   const client = new BotClient(socket, opts);
-  const t = setTimeout(() => client.close(), timeoutMs);
+  const t = timers.setTimeout(() => client.close(), timeoutMs);
   const onAbort = () => client.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -279,7 +285,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<BotClient> {
     client.close();
     throw e;
   } finally {
-    clearTimeout(t);
+    timers.clearTimeout(t);
     opts.signal?.removeEventListener('abort', onAbort);
   }
   return client;

@@ -7,10 +7,13 @@
  * the whole budget is admitted alone, when nothing else is in flight.
  */
 import { AgentError } from '../../common/errors.js';
+import { systemTimers, type TimerHandle, type Timers } from '../../common/lifetime.js';
 
 export interface ImageBudgetOptions {
   maxBytes: number;
   waitMs: number;
+  /** the wait's timer (src/common/lifetime.ts); close() clears what is pending */
+  timers?: Timers;
 }
 
 /** RGBA bytes of a decoded image of this size */
@@ -19,7 +22,8 @@ export const decodedBytes = (width: number, height: number): number => width * h
 interface Waiter {
   bytes: number;
   admit: () => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: TimerHandle;
+  reject: (e: AgentError) => void;
 }
 
 export class ImageBudget {
@@ -27,7 +31,19 @@ export class ImageBudget {
   private peak = 0;
   private readonly waiting: Waiter[] = [];
 
-  constructor(private readonly o: ImageBudgetOptions) {}
+  private readonly timers: Timers;
+
+  constructor(private readonly o: ImageBudgetOptions) {
+    this.timers = o.timers ?? systemTimers;
+  }
+
+  /** Answers every waiting request `connection_closed` and clears their timers (the endpoint is closing). */
+  close(): void {
+    for (const w of this.waiting.splice(0)) {
+      this.timers.clearTimeout(w.timer);
+      w.reject(new AgentError('connection_closed', 'the agent is shutting down'));
+    }
+  }
 
   /** bytes admitted right now, and the most ever admitted at once (the test's and the status's view) */
   get inFlightBytes(): number {
@@ -56,7 +72,7 @@ export class ImageBudget {
   private admitWaiting(): void {
     while (this.waiting.length > 0 && this.fits(this.waiting[0]!.bytes)) {
       const w = this.waiting.shift()!;
-      clearTimeout(w.timer);
+      this.timers.clearTimeout(w.timer);
       w.admit();
     }
   }
@@ -69,7 +85,8 @@ export class ImageBudget {
       const w: Waiter = {
         bytes,
         admit: () => resolve(this.take(bytes)),
-        timer: setTimeout(() => {
+        reject,
+        timer: this.timers.setTimeout(() => {
           const i = this.waiting.indexOf(w);
           if (i >= 0) this.waiting.splice(i, 1);
           reject(new AgentError('busy', `images being decoded already take ${Math.round(this.used / 2 ** 20)} MiB of ${Math.round(this.o.maxBytes / 2 ** 20)} MiB: retry shortly`, { maxDecodeBytes: this.o.maxBytes }));

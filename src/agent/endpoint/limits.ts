@@ -3,7 +3,9 @@
  * at once — it never hangs — and clients are served round-robin, so one bot flooding detections cannot
  * starve another.
  */
+import { BotLimitsDefaults } from '../../common/bot-protocol.js';
 import { AgentError } from '../../common/errors.js';
+import type { PngLimits } from './png.js';
 
 /** Token bucket: `rate` tokens per second, at most `burst` saved up. Clock injected for tests. */
 export class TokenBucket {
@@ -126,3 +128,54 @@ export class FairQueue {
     }
   }
 }
+
+// ------------------------------------------------------------------------------- the endpoint's limits
+
+export interface EndpointLimits extends PngLimits {
+  maxFrameBytes: number;
+  maxPreAuthFrameBytes: number;
+  /** unauthenticated connections are closed after this (issue 5 §2) */
+  handshakeTimeoutMs: number;
+  /** authenticated connections */
+  maxConnections: number;
+  /**
+   * connections still in the handshake. On Windows anyone can open the pipe, so when these are full the
+   * OLDEST is dropped for the newcomer: an idle flood cannot lock bots out (a bot's handshake takes < 1 ms).
+   */
+  maxPendingHandshakes: number;
+  /** every request, per connection */
+  requestsPerSecond: number;
+  requestBurst: number;
+  /** detect / classify / findElement / embed, per connection */
+  heavyPerSecond: number;
+  heavyBurst: number;
+  /** requests awaiting an answer on one connection (pipelining bound) */
+  maxInFlightPerConnection: number;
+  concurrency: number;
+  maxQueued: number;
+  maxQueuedPerClient: number;
+  /** default and maximum per-request timeout (a request may ask for less with `timeoutMs`) */
+  requestTimeoutMs: number;
+  /** declared decoded bytes (width × height × 4) of the images of all admitted requests (issue 17 §1) */
+  maxDecodeBytes: number;
+  /** how long a request waits for room in maxDecodeBytes before it is answered `busy` */
+  decodeWaitMs: number;
+}
+
+export const defaultEndpointLimits: EndpointLimits = {
+  ...BotLimitsDefaults,
+  handshakeTimeoutMs: 3000,
+  maxConnections: 64,
+  maxPendingHandshakes: 16,
+  requestsPerSecond: 50_000,
+  requestBurst: 20_000,
+  heavyPerSecond: 50,
+  heavyBurst: 100,
+  maxInFlightPerConnection: 4096,
+  concurrency: 1,
+  maxQueued: 32,
+  maxQueuedPerClient: 8,
+  requestTimeoutMs: 30_000,
+  maxDecodeBytes: 256 * 1024 * 1024,
+  decodeWaitMs: 1000,
+};

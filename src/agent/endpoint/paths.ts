@@ -10,6 +10,7 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
 import { AgentError } from '../../common/errors.js';
+import { systemTimers, type Timers } from '../../common/lifetime.js';
 
 export interface PathEnv {
   platform: NodeJS.Platform;
@@ -47,15 +48,15 @@ export function preparePrivateDir(dir: string, uid = process.getuid?.() ?? -1): 
 }
 
 /** true when something accepts connections at `path` */
-export function probeEndpoint(path: string, timeoutMs = 500): Promise<boolean> {
+export function probeEndpoint(path: string, timeoutMs = 500, timers: Timers = systemTimers): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     const done = (alive: boolean) => {
-      clearTimeout(t);
+      timers.clearTimeout(t);
       s.destroy();
       resolve(alive);
     };
-    const t = setTimeout(() => done(true), timeoutMs); // a listener that accepts slowly is still alive
+    const t = timers.setTimeout(() => done(true), timeoutMs); // a listener that accepts slowly is still alive
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
   });

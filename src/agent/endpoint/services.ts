@@ -1,5 +1,5 @@
 /**
- * What the endpoint needs from the rest of the agent. The composition root (src/agent/agent.ts) passes an
+ * What the endpoint needs from the rest of the agent. The composition root (src/agent/service.ts) passes an
  * implementation backed by the vision pipeline and the agent core; the endpoint never reaches into either.
  * Images arrive already checked (size, PNG signature, dimensions from the header) but not decoded: the
  * pipeline decodes once, with sharp, into its own input size.

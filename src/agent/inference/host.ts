@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { AgentEvent, ModelManifest, Role } from '../../common/wire.js';
 import type { ActivationRequest, ActivationResult, ModelActivator } from '../activation.js';
-import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './protocol.js';
+import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './worker-messages.js';
 import { mallocTuned } from './malloc.js';
 import { selectProviders } from './providers.js';
 import { RunQueue } from './run-queue.js';

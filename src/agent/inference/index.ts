@@ -6,5 +6,5 @@ export type { CandidateGuardOptions, GuardEvidence, GuardGates, GuardPhase } fro
 export { activateFirstGood } from './restart.js';
 export type { RestartResult, StoredVersion } from './restart.js';
 export { selectProviders, defaultProviders } from './providers.js';
-export type { Feeds, Outputs, TensorPayload } from './protocol.js';
+export type { Feeds, Outputs, TensorPayload } from './worker-messages.js';
 export { GLIBC_MALLOC_ENV, mallocTuned, mallocTuningEnv } from './malloc.js';

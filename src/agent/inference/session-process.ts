@@ -5,7 +5,7 @@
  * waits for the native call to return, and so does process exit, which joins every worker thread. A
  * process can always be killed: SIGKILL ends the run, its CPU and its memory at once.
  *
- * The message contract is protocol.ts's, over the IPC channel with V8 ("advanced") serialisation, so typed
+ * The message contract is worker-messages.ts's, over the IPC channel with V8 ("advanced") serialisation, so typed
  * arrays cross as they are. Two differences from a thread, handled here and in worker-port.ts:
  * - nothing is transferred (the IPC channel copies), so transfer lists are ignored;
  * - a SharedArrayBuffer cannot cross: model bytes and shared run inputs go as copies, marked `fromShared`
@@ -15,7 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { Feeds, FromWorker, ToWorker } from './protocol.js';
+import type { Feeds, FromWorker, ToWorker } from './worker-messages.js';
 import { mallocTuningEnv } from './malloc.js';
 import { resolveWorkerEntry } from './spawn.js';
 

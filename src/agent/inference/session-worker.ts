@@ -7,7 +7,7 @@
  * thread, which keeps RSS flat (a thread per generation did not: docs/BENCHMARKS-inference.md); the
  * host ends and replaces a worker only to recycle it (issue 3 §5).
  *
- * Protocol (protocol.ts): `load` (answers `loaded` / `load_failed` with the pipeline step that failed),
+ * Messages (worker-messages.ts): `load` (answers `loaded` / `load_failed` with the pipeline step that failed),
  * `run`, `release` (answers `released`), all naming the generation; `close` ends the thread.
  */
 import v8 from 'node:v8';
@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../../common/errors.js';
 import type { ModelManifest } from '../../common/wire.js';
-import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './protocol.js';
+import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './worker-messages.js';
 import { createWithFallback, maxConcurrentRuns, ProvidersExhausted, sessionOptionsFor } from './providers.js';
 import { RunQueue } from './run-queue.js';
 import { percentile } from './stats.js';

@@ -31,22 +31,34 @@ function findNodeModules(from: string): string | undefined {
   }
 }
 
+/** bundles running now: esbuild's service process is stopped when the last one ends */
+let building = 0;
+
 async function bundleOnce(entry: URL): Promise<URL | undefined> {
   try {
     const esbuild = (await import('esbuild' as string)) as {
       build(o: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
+      stop?(): Promise<void> | void;
     };
     const entryPath = fileURLToPath(entry);
-    const out = await esbuild.build({
-      entryPoints: [entryPath],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      external: ['onnxruntime-node'],
-      write: false,
-      logLevel: 'silent',
-    });
+    building++;
+    // esbuild keeps a service child process (and its pipes) until stop(): whoever starts it ends it
+    // (docs/ARCHITECTURE.md "Lifetimes"), so a closed host leaves nothing running.
+    let out: { outputFiles: { text: string }[] };
+    try {
+      out = await esbuild.build({
+        entryPoints: [entryPath],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        external: ['onnxruntime-node'],
+        write: false,
+        logLevel: 'silent',
+      });
+    } finally {
+      if (--building === 0) await esbuild.stop?.();
+    }
     const text = out.outputFiles[0]?.text;
     const nm = findNodeModules(dirname(entryPath));
     if (!text || !nm) return undefined;

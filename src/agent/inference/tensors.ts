@@ -2,7 +2,7 @@
  * Contract check and self-test helpers (issue 3 §2), pure so they are unit-tested without a session.
  */
 import type { ModelContract, SelfTest, TensorSpec } from '../../common/wire.js';
-import type { TensorData } from './protocol.js';
+import type { TensorData } from './worker-messages.js';
 
 /** What onnxruntime reports for one input or output. */
 export interface ValueMeta {

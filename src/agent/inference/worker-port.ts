@@ -6,7 +6,7 @@
  * back (`retained`) goes as a copy.
  */
 import { parentPort } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker } from './worker-messages.js';
 
 export interface WorkerPort {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;

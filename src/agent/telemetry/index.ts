@@ -3,4 +3,4 @@ export { TelemetryRecorder, type RoleInfo, type InferenceSample, type ShadowSamp
 export { Outbox, type OutboxClient, type OutboxMessage } from './outbox.js';
 export { ShadowRunner, detectionAgreement, classificationAgreement, type ShadowRunnerOptions } from './shadow.js';
 export { ProcessStatsSampler, type ProcessStats } from './process-stats.js';
-export { startTelemetry, offlineWill, realTimers, type Telemetry, type TelemetryOptions, type Timers } from './telemetry.js';
+export { startTelemetry, offlineWill, type Telemetry, type TelemetryOptions, type Timers } from './telemetry.js';

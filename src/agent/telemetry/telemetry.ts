@@ -1,10 +1,11 @@
 /**
- * Agent telemetry service (issue 6 "Agent telemetry"), wired into the agent's composition root:
+ * Agent telemetry service (issue 6 "Agent telemetry"), wired by the agent's composition root (src/agent/service.ts, via service/telemetry-wiring.ts):
  * every window (default 60 s) the recorder is cut, process stats added, and the window stored in the
  * SQLite outbox with the next sequence number, then published at QoS 1 on `agents/{id}/metrics`.
- * Timers and clock are injected so tests drive the window.
+ * Timers (and with them the clock) are injected so tests drive the window (src/common/lifetime.ts).
  */
 import type Database from 'better-sqlite3';
+import { realTimers, type Timers } from '../../common/lifetime.js';
 import { topics as topicsOf } from '../../common/topics.js';
 import { MetricsWindowSchema, type AgentStatus, type MetricsWindow, type Role } from '../../common/wire.js';
 import { Outbox, telemetryEpoch, type OutboxClient } from './outbox.js';
@@ -12,25 +13,15 @@ import { ProcessStatsSampler, type ProcessStats } from './process-stats.js';
 import { TelemetryRecorder, type RoleInfo } from './recorder.js';
 import { ShadowRunner, type ShadowRunnerOptions } from './shadow.js';
 
-export interface Timers {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setInterval: (fn, ms) => {
-    const h = setInterval(fn, ms);
-    h.unref?.();
-    return h;
-  },
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-};
+export type { Timers };
+/** The default: real timers, unref'd (the window timer alone must not keep a process alive); close() clears it. */
+const defaultTimers = realTimers({ unref: true });
 
 export interface TelemetryOptions {
   client: OutboxClient;
   db: Database.Database;
   agentId: string;
-  clock?: () => number;
+  /** the window timer and the clock (epoch ms) */
   timers?: Timers;
   /** window length; default 60 s (issue 6), short in tests */
   windowMs?: number;
@@ -61,8 +52,8 @@ export interface Telemetry {
 }
 
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
-  const clock = opts.clock ?? Date.now;
-  const timers = opts.timers ?? realTimers;
+  const timers = opts.timers ?? defaultTimers;
+  const clock = (): number => timers.now();
   const t = topicsOf(opts.topicPrefix);
   const recorder = new TelemetryRecorder({ clock, ...(opts.latencyBoundsMs ? { latencyBoundsMs: opts.latencyBoundsMs } : {}) });
   const outboxOpts = { db: opts.db, client: opts.client, stream: 'metrics', ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}) };

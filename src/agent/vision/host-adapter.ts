@@ -4,7 +4,7 @@
  * ModelSpecProvider (memoised per modelId, so a hot swap is picked up on the next call).
  */
 import type { ModelManifest, Role } from '../../common/wire.js';
-import type { Feeds, Outputs } from '../inference/protocol.js';
+import type { Feeds, Outputs } from '../inference/worker-messages.js';
 import { specFromManifest } from './spec.js';
 import type { ModelRunner, ModelSpecProvider, VisionModelSpec, VisionTensor } from './types.js';
 

@@ -8,7 +8,7 @@ import { AgentError } from '../../common/errors.js';
 import { RoleSchema, type Role } from '../../common/wire.js';
 import { rollbackInRegistry } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
-import { readAgentLock, requestRollback } from '../../agent/rollback-control.js';
+import { readAgentLock, requestRollback } from '../../agent/local-admin.js';
 import { Registry, REGISTRY_FILE } from '../../agent/store/registry.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
 

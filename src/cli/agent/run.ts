@@ -4,6 +4,7 @@
  * Prints each event (one line, or JSON with --json) and runs until SIGINT/SIGTERM.
  */
 import { AgentError } from '../../common/errors.js';
+import { DisposableStore, runShutdown } from '../../common/lifetime.js';
 import { mallocTuned } from '../../agent/inference/malloc.js';
 import type { AgentEvent } from '../../common/wire.js';
 import type { ModelActivator } from '../../agent/activation.js';
@@ -12,7 +13,7 @@ import { createAgent } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { lineLogger, silentLogger } from '../../agent/runtime.js';
 import { createKeytarSecretStore } from '../../agent/secrets/secret-store.js';
-import { startAgentService, type AgentService } from '../../agent/service.js';
+import { SERVICE_CLOSE_TOTAL_MS, startAgentService, type AgentService } from '../../agent/service.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
 
 export interface RunArgs {
@@ -75,27 +76,32 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     const config = loadAgentConfig(args.config);
     const secretStore = await createKeytarSecretStore(args.secretService);
     const logger = args.verbose ? lineLogger(io.err) : silentLogger;
+    // Whoever creates a resource disposes it (src/common/lifetime.ts): this command owns what it starts,
+    // and ends it in reverse order through the one bounded shutdown runner.
+    const owned = new DisposableStore();
     let agent;
     let service: AgentService | undefined;
-    let activator: ModelActivator | undefined;
-    if (args.activator === 'host') {
-      service = await startAgentService({ config, secretStore, logger });
-      agent = service.agent;
-    } else {
-      activator = new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
-      try {
-        agent = await createAgent({ config, secretStore, activator, logger });
-      } catch (e) {
-        await activator.close();
-        throw e;
+    try {
+      if (args.activator === 'host') {
+        service = owned.add(await startAgentService({ config, secretStore, logger }), 'agent service');
+        agent = service.agent;
+      } else {
+        const activator: ModelActivator = owned.add(new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs }), 'onnx activator');
+        agent = owned.add(await createAgent({ config, secretStore, activator, logger }), 'agent');
       }
+    } catch (e) {
+      await owned.dispose().catch(() => {});
+      throw e;
     }
     const print = (e: AgentEvent) => io.out(args.json ? JSON.stringify(e) : describeEvent(e));
     // Events from start-up (restore, resume) happened inside createAgent: print them, then follow live.
     for (const e of agent.snapshot().recentEvents) print(e);
-    agent.subscribe((c) => {
-      if (c.kind === 'event') print(c.event);
-    });
+    owned.add(
+      agent.subscribe((c) => {
+        if (c.kind === 'event') print(c.event);
+      }),
+      'event printer',
+    );
     if (!args.json) {
       io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
       if (service?.endpointPath) io.err(`bot endpoint listening on ${service.endpointPath}`);
@@ -105,20 +111,32 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
       if (service && !mallocTuned())
         io.err('note: set MALLOC_MMAP_THRESHOLD_=131072 in the agent\'s environment (assets/service/rpa-agent.service sets it) to keep its memory lower and flat over months of model swaps');
     }
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      io.signal?.addEventListener('abort', stop, { once: true });
-    });
-    if (service) await service.close();
-    else {
-      await agent.close();
-      await activator?.close(); // created here, closed here (the agent never closes its activator)
-    }
+    const reason = await stopRequested(io.signal);
+    // the service bounds its own steps; this bound only catches a close that never returns
+    const r = await runShutdown(reason, owned.drainSteps(), { stepTimeoutMs: SERVICE_CLOSE_TOTAL_MS + 2000, totalTimeoutMs: SERVICE_CLOSE_TOTAL_MS + 2000 });
+    for (const s of r.steps) if (!s.ok) io.err(`shutdown: ${s.name} ${s.overran ? 'overran' : 'failed'}: ${s.error}`);
     return 0;
   },
 };
+
+/** Resolves with what stopped the agent: SIGINT, SIGTERM or the caller's signal. Leaves no listener behind. */
+export function stopRequested(signal?: AbortSignal): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const stop = (reason: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(reason);
+    };
+    const onInt = stop('SIGINT');
+    const onTerm = stop('SIGTERM');
+    const onAbort = stop('aborted');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 function redact(url: string): string {
   try {

@@ -38,7 +38,7 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-export interface DesktopControllerDeps {
+export interface StatusPresenterDeps {
   source: AgentViewSource;
   updater: UpdaterPort;
   writeClipboard(text: string): void;
@@ -47,7 +47,7 @@ export interface DesktopControllerDeps {
   clock?: Clock;
 }
 
-export interface DesktopController {
+export interface StatusPresenter {
   handlers: IpcHandlers;
   snapshot(): StatusSnapshot;
   /** listener gets every new snapshot (push to the window, refresh the tray) */
@@ -58,7 +58,7 @@ export interface DesktopController {
   dispose(): void;
 }
 
-export function createDesktopController(deps: DesktopControllerDeps): DesktopController {
+export function createStatusPresenter(deps: StatusPresenterDeps): StatusPresenter {
   const clock = deps.clock ?? systemClock;
   const listeners = new Set<(s: StatusSnapshot) => void>();
   let detection: DetectionPause = { paused: false };

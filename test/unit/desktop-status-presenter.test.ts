@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDesktopController, type AgentView, type UpdaterPort } from '../../src/desktop/controller.js';
+import { createStatusPresenter, type AgentView, type UpdaterPort } from '../../src/desktop/status-presenter.js';
 import { toStatusSnapshot, pauseAt } from '../../src/desktop/snapshot.js';
 import { createAgentSource } from '../../src/desktop/agent-source.js';
 import type { UpdateStatus } from '../../src/common/bridge.js';
@@ -32,7 +32,7 @@ test('snapshot: a CPU fallback counts until a later activation; an expired pause
   assert.deepEqual(pauseAt({ paused: true, until: new Date(NOW.getTime() - 1).toISOString() }, NOW), { paused: false });
 });
 
-test('controller: pause auto-resumes after its time; install refused while a bot is mid-request (simulated: clock, updater)', async () => {
+test('status presenter: pause auto-resumes after its time; install refused while a bot is mid-request (simulated: clock, updater)', async () => {
   let now = NOW.getTime();
   const timers: Array<{ at: number; fn: () => void }> = [];
   const input = scenarioInputs.updateReady(1);
@@ -41,7 +41,7 @@ test('controller: pause auto-resumes after its time; install refused while a bot
   let installs = 0;
   const updater: UpdaterPort = { status: (): UpdateStatus => update, check: async () => update, installNow: async () => void installs++, subscribe: () => () => {} };
   let current: AgentView = view;
-  const c = createDesktopController({
+  const c = createStatusPresenter({
     source: { view: () => current, subscribe: () => () => {}, setDetectionPaused: (p) => void paused.push(p) },
     updater,
     writeClipboard: () => {},

@@ -2,7 +2,7 @@
  * The status window is loaded from `rpa://status/…`, a custom protocol, never file:// (Electron security
  * checklist §18: file:// pages get extra privileges and share one origin). This file holds the pure
  * part — URL → file under the renderer root, MIME type and security headers — so the Electron handler
- * (protocol.ts) and the Chromium tests serve the window the same way. No electron import here.
+ * (app-scheme.ts) and the Chromium tests serve the window the same way. No electron import here.
  */
 import { extname, join, normalize, sep } from 'node:path';
 import { APP_ORIGIN, APP_SCHEME } from '../common/bridge-names.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { protocol, type Session } from 'electron';
 import { APP_ORIGIN } from '../common/bridge-names.js';
-import { APP_SCHEME_PRIVILEGES, resolveAppAsset, SECURITY_HEADERS } from './app-protocol.js';
+import { APP_SCHEME_PRIVILEGES, resolveAppAsset, SECURITY_HEADERS } from './app-scheme-files.js';
 
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([{ ...APP_SCHEME_PRIVILEGES, privileges: { ...APP_SCHEME_PRIVILEGES.privileges } }]);
