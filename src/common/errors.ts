@@ -80,6 +80,9 @@ export const ErrorCodes = {
   timeout: 'the operation timed out',
   aborted: 'the operation was cancelled',
   internal: 'an unexpected internal error',
+  // controller HTTP API (issue 19 §1)
+  forbidden: 'the caller\'s role may not do this (viewer, operator, approver)',
+  token_revoked: 'the bearer token was revoked',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
