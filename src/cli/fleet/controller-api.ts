@@ -22,7 +22,7 @@ export interface ControllerApiDeps {
   log: (line: string) => void;
 }
 
-export async function startControllerApi(a: { port: number; host: string; cert?: string; key?: string; insecureHttp: boolean }, d: ControllerApiDeps): Promise<ApiServer> {
+export async function startControllerApi(a: { port: number; host: string; cert?: string; key?: string; clientCa?: string; insecureHttp: boolean }, d: ControllerApiDeps): Promise<ApiServer> {
   const trust = d.trustFile ? await readTrustFile(d.trustFile) : undefined;
   const approvers = trust ? approversTrust(trust) : undefined;
   const ctx = new ApiContext({
@@ -32,6 +32,6 @@ export async function startControllerApi(a: { port: number; host: string; cert?:
     health: d.health,
     log: d.log,
   });
-  const tls = a.cert && a.key ? { cert: await readFile(a.cert), key: await readFile(a.key) } : undefined;
+  const tls = a.cert && a.key ? { cert: await readFile(a.cert), key: await readFile(a.key), ...(a.clientCa ? { clientCa: await readFile(a.clientCa) } : {}) } : undefined;
   return startApiServer(ctx, { host: a.host, port: a.port, ...(tls ? { tls } : {}), insecureHttp: a.insecureHttp });
 }
