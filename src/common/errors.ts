@@ -81,6 +81,9 @@ export const ErrorCodes = {
   aborted: 'the operation was cancelled',
   internal: 'an unexpected internal error',
   not_built: 'the compiled program (dist/) is missing and this install has no TypeScript runner: run `npm run build`',
+  // controller HTTP API (issue 19 §1)
+  forbidden: 'the caller\'s role may not do this (viewer, operator, approver)',
+  token_revoked: 'the bearer token was revoked',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

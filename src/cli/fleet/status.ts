@@ -4,8 +4,6 @@
  * rollouts. `--watch` redraws every 2 s.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cohortStats } from '../../fleet/controller/judge.js';
-import type { ControllerStore } from '../../fleet/controller/store.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
@@ -31,55 +29,8 @@ export function parseStatus(argv: string[]): Parsed<StatusArgs> {
 
 export { modelLabels } from './model-labels.js';
 
-export interface FleetSnapshot {
-  agents: { total: number; online: number; channels: { channel: string; total: number; online: number }[] };
-  versions: { channel: string; role: string; model: string; version: string; provider: string; cohort: string; agents: number }[];
-  cohorts: { channel: string; role: string; cohort: string; model: string; provider: string; agents: number; requests: number; errorRate: number; p95: number }[];
-}
-
-/** Agents without a channel in their status are shown under this name. */
-const NO_CHANNEL = '(none)';
-
-export function fleetSnapshot(store: ControllerStore, now: number, sinceMs: number): FleetSnapshot {
-  const agents = store.agents();
-  const channelOf = new Map(agents.map((a) => [a.agentId, a.status.channel ?? NO_CHANNEL]));
-  const channels = new Map<string, { channel: string; total: number; online: number }>();
-  const versions = new Map<string, FleetSnapshot['versions'][number]>();
-  for (const a of agents) {
-    const channel = a.status.channel ?? NO_CHANNEL;
-    const c = channels.get(channel) ?? { channel, total: 0, online: 0 };
-    c.total++;
-    if (a.online) c.online++;
-    channels.set(channel, c);
-    if (!a.online) continue;
-    for (const [role, rs] of Object.entries(a.status.roles)) {
-      if (!rs) continue;
-      const k = `${channel}|${role}|${rs.modelId}|${rs.version}|${rs.provider}|${rs.cohort}`;
-      const v = versions.get(k) ?? { channel, role, model: rs.modelId ?? '', version: rs.version ?? '', provider: rs.provider ?? '', cohort: rs.cohort ?? '', agents: 0 };
-      v.agents++;
-      versions.set(k, v);
-    }
-  }
-  // Windows are grouped by cohort and model; split each group by its agents' channel.
-  const cohorts: FleetSnapshot['cohorts'] = [];
-  for (const g of store.cohortRows(now - sinceMs)) {
-    const byChannel = new Map<string, typeof g.rows>();
-    for (const row of g.rows) {
-      const ch = channelOf.get(row.agentId) ?? NO_CHANNEL;
-      byChannel.set(ch, [...(byChannel.get(ch) ?? []), row]);
-    }
-    for (const [channel, rows] of byChannel) {
-      const s = cohortStats(rows);
-      cohorts.push({ channel, role: g.role, cohort: g.cohort, model: g.modelId, provider: g.provider, agents: s.agents, requests: s.count, errorRate: s.errorRate, p95: s.p95 });
-    }
-  }
-  const byName = <T extends { channel: string }>(a: T, b: T) => a.channel.localeCompare(b.channel);
-  return {
-    agents: { total: agents.length, online: agents.filter((a) => a.online).length, channels: [...channels.values()].sort(byName) },
-    versions: [...versions.values()].sort(byName),
-    cohorts: cohorts.sort(byName),
-  };
-}
+export { fleetSnapshot, type FleetSnapshot } from '../../fleet/api/snapshot.js';
+import { fleetSnapshot, type FleetSnapshot } from '../../fleet/api/snapshot.js';
 
 function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
