@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fromBase64 } from '../common/bytes.js';
-import type { TrustedKey } from '../common/dsse.js';
+import type { RoleKeys } from '../common/signed.js';
 import { AgentError } from '../common/errors.js';
 import { TrustFileSchema, type TrustFile } from '../common/trust-file.js';
 import type { PublicKeyFile } from './keys.js';
@@ -69,10 +69,7 @@ export async function readTrustFile(path: string): Promise<TrustFile> {
 }
 
 /** The keys and threshold of one role, in the shape verifyEnvelope takes. */
-export interface RoleTrust {
-  keys: TrustedKey[];
-  threshold: number;
-}
+export type RoleTrust = RoleKeys;
 
 export function roleTrust(trust: TrustFile, role: 'models' | 'releases'): RoleTrust {
   const r = trust.roles[role];

@@ -10,7 +10,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { takesCandidate, type Labels } from '../../common/selector.js';
-import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
+import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
+import { verifyThenParse, type RoleKeys } from '../../common/signed.js';
+import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
 import { topics as topicsOf, type Topics } from '../../common/topics.js';
 import {
@@ -25,15 +27,14 @@ import {
   type Role,
   type RoleStatus,
 } from '../../common/wire.js';
-import { nodeEd25519Verifier } from '../signer.js';
 import { prng, type ProfileBook } from './profiles.js';
 import { simulateRoleMetrics } from './sim-window.js';
 import { fetchOriginChunks } from './origin-fetch.js';
 import { noDelayOnConnect } from '../../common/mqtt-socket.js';
 
 export interface SimTrust {
-  releases: { keys: TrustedKey[]; threshold: number };
-  models: { keys: TrustedKey[]; threshold: number };
+  releases: RoleKeys;
+  models: RoleKeys;
 }
 
 export interface SimAgentOptions {
@@ -179,8 +180,7 @@ export class SimAgent {
     let release: Release;
     try {
       // DESIGN.md "Trust rules": signatures first (trust file keys), then payloadType, then the schema.
-      const v = verifyEnvelope(JSON.parse(payload.toString('utf8')), PAYLOAD_TYPE_RELEASE, this.#o.trust.releases.keys, this.#o.trust.releases.threshold, nodeEd25519Verifier);
-      release = ReleaseSchema.parse(JSON.parse(Buffer.from(v.payload).toString('utf8')));
+      release = verifyThenParse(payload, PAYLOAD_TYPE_RELEASE, this.#o.trust.releases, ReleaseSchema, nodeEd25519Verifier, 'release').value;
     } catch (e) {
       return this.#reject('release_rejected', toAgentError(e, 'bad_payload').code);
     }
@@ -263,8 +263,7 @@ export class SimAgent {
   async #fetch(modelId: string): Promise<ModelManifest> {
     this.#event({ type: 'download_started', modelId });
     const manifestRaw = await this.#receiveOne(this.#t.manifest(modelId), 30_000, 'manifest_missing');
-    const v = verifyEnvelope(JSON.parse(manifestRaw.toString('utf8')), PAYLOAD_TYPE_MODEL, this.#o.trust.models.keys, this.#o.trust.models.threshold, nodeEd25519Verifier);
-    const manifest = ModelManifestSchema.parse(JSON.parse(Buffer.from(v.payload).toString('utf8')));
+    const manifest = verifyThenParse(manifestRaw, PAYLOAD_TYPE_MODEL, this.#o.trust.models, ModelManifestSchema, nodeEd25519Verifier, 'manifest').value;
     if (manifest.sha256 !== modelId) throw new AgentError('sha256_mismatch', 'manifest sha256 is not the modelId');
     if (manifest.size > (this.#o.maxModelBytes ?? 512 * 1024 * 1024)) throw new AgentError('model_too_large');
     if (manifest.chunkSha256.length !== Math.ceil(manifest.size / manifest.chunkSize)) throw new AgentError('chunk_count_mismatch');
