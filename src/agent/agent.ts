@@ -25,6 +25,7 @@ import { BlobStore, newModelKey } from './store/blob-store.js';
 import type { Registry, RoleRow } from './store/registry.js';
 import { MqttTransport } from './transport/mqtt-transport.js';
 import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
+import { TrustUpdates } from './trust/trust-updates.js';
 import type { TrustFile } from '../common/trust-file.js';
 import { activateFirstGood, type StoredVersion } from './inference/restart.js';
 import type { OutboxClient } from './telemetry/outbox.js';
@@ -101,6 +102,8 @@ export class Agent {
   /** digests of release messages already rejected: a retained bad release redelivered on every reconnect is reported once */
   private readonly rejectedReleases = new Set<string>();
   private readonly transport: MqttTransport;
+  /** trust statements over the wire (issue 20 §1): rotate the keys the verifier uses */
+  private readonly trustUpdates: TrustUpdates;
   /** shadow candidates being fetched (chunks are routed to them too) and kept in the store while in use */
   private readonly shadowFetches = new Map<string, ChunkFetch>();
   private readonly shadowKeep = new Set<string>();
@@ -149,6 +152,7 @@ export class Agent {
         if (last && !this.closed) this.applyRelease(last.release, last.seq);
       },
     });
+    this.trustUpdates = new TrustUpdates({ verifier, dataDir: this.config.dataDir, prefix: this.config.topicPrefix, now: () => this.clock.now(), emit: (e) => void this.emit(e) });
     this.expiry = new ReleaseExpiryWatch({ clock: this.clock, timers: this.timers, onExpired: (seq, expires) => this.releaseExpired(seq, expires, 'the active release') });
     this.transport = new MqttTransport({
       broker: this.config.broker,
@@ -193,8 +197,9 @@ export class Agent {
     );
     await this.restore();
     this.disk.checkNow();
+    this.trustUpdates.restore();
     this.transport.start();
-    this.transport.subscribe([this.t.release(this.config.channel)]);
+    this.transport.subscribe([this.t.release(this.config.channel), this.trustUpdates.filter]);
     // Resume whatever the last accepted release asked for (a crash may have interrupted it).
     const last = this.registry.getAcceptedRelease(this.config.channel);
     if (last) this.expiry.arm(last.seq, last.release.expires);
@@ -406,6 +411,7 @@ export class Agent {
   private onMessage(topic: string, payload: Buffer): void {
     if (this.closed) return;
     if (topic === this.t.release(this.config.channel)) return this.onRelease(payload);
+    if (this.trustUpdates.onMessage(topic, payload)) return;
     const chunk = this.t.parseChunkTopic(topic);
     if (chunk) {
       for (const job of this.jobs.values()) if (job.fetch && job.modelId === chunk.modelId) job.fetch.onChunk(chunk.index, payload);

@@ -80,6 +80,14 @@ export const ErrorCodes = {
   timeout: 'the operation timed out',
   aborted: 'the operation was cancelled',
   internal: 'an unexpected internal error',
+  // supply chain (issue 20): trust rotation, graph scan, provenance, quality gate
+  trust_no_root: 'the trust in force has no root role, so it cannot be rotated over the wire',
+  trust_root_untrusted: 'the trust statement is not signed by any root key of the trust in force (a new root signed only by itself)',
+  trust_threshold_not_met: 'the trust statement lacks a threshold of signatures from the current root keys or from its own new root keys',
+  trust_rollback: 'the trust statement\'s version is not above the trust in force (rollback attack)',
+  trust_expired: 'the trust statement has expired (freeze attack): keeping the trust in force',
+  trust_bad_statement: 'the trust statement is malformed: a version gap, or a revoked key listed in a role',
+  key_revoked: 'the signature is by a key the root role revoked',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -20,6 +20,14 @@ export function topics(prefix = DEFAULT_TOPIC_PREFIX) {
     agentEvents: (agentId: string) => `${prefix}/agents/${agentId}/events`,
     agentFeedback: (agentId: string) => `${prefix}/agents/${agentId}/feedback`,
     allAgents: () => `${prefix}/agents/+/+`,
+    /** trust statement version N (issue 20 §1): retained, every version kept so an offline agent can catch up */
+    trust: (version: number) => `${prefix}/trust/${version}`,
+    allTrust: () => `${prefix}/trust/+`,
+    /** Parses `prefix/trust/{version}`; undefined for anything else. */
+    parseTrustTopic(topic: string): number | undefined {
+      const m = /^(\d{1,10})$/.exec(topic.startsWith(`${prefix}/trust/`) ? topic.slice(prefix.length + 7) : '');
+      return m ? Number(m[1]) : undefined;
+    },
     /** Parses `prefix/agents/{id}/{kind}`; undefined for anything else. */
     parseAgentTopic(topic: string): { agentId: string; kind: string } | undefined {
       const head = `${prefix}/agents/`;

@@ -4,11 +4,11 @@
  * signatures (common/dsse.ts verifyEnvelope), then payloadType, and only then the zod parse.
  */
 import { readFileSync } from 'node:fs';
-import { fromBase64 } from '../../common/bytes.js';
 import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, type Ed25519Verifier } from '../../common/dsse.js';
 import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
-import { verifyThenParse, type PayloadSchema, type RoleKeys } from '../../common/signed.js';
-import { AgentError } from '../../common/errors.js';
+import { envelopeJson, verifyThenParse, type PayloadSchema, type RoleKeys } from '../../common/signed.js';
+import { initialTrustState, revokedSigner, roleKeysOf, type TrustState } from '../../common/trust-chain.js';
+import { AgentError, toAgentError } from '../../common/errors.js';
 import { TrustFileSchema, type TrustFile, type TrustRoleName } from '../../common/trust-file.js';
 import { ModelManifestSchema, ReleaseSchema, type ModelManifest, type Release } from '../../common/wire.js';
 
@@ -36,17 +36,32 @@ export interface Verified<T> {
   signedBy: string[];
 }
 
+/**
+ * Verifies releases and manifests under the trust in force: the installed trust file, or the last trust
+ * statement accepted over the wire (trust-updates.ts calls setTrust). Revoked keys never count.
+ */
 export class EnvelopeVerifier {
-  private readonly keys: Record<TrustRoleName, RoleKeys>;
+  private state: TrustState;
+  private keys!: Record<TrustRoleName, RoleKeys>;
+  /** the installed trust (the start of every walk through trust statements) */
+  readonly installed: TrustState;
   constructor(
-    trust: TrustFile,
+    trust: TrustFile | TrustState,
     private readonly verifier: Ed25519Verifier = nodeEd25519Verifier,
   ) {
-    const role = (name: TrustRoleName) => ({
-      keys: trust.roles[name].keys.map((k) => ({ publicKey: fromBase64(k.publicKey) })),
-      threshold: trust.roles[name].threshold,
-    });
-    this.keys = { models: role('models'), releases: role('releases') };
+    this.installed = 'revoked' in trust ? trust : initialTrustState(trust);
+    this.state = this.installed;
+    this.setTrust(this.state);
+  }
+
+  /** The trust in force (version 1 = the installed file). */
+  trust(): TrustState {
+    return this.state;
+  }
+
+  setTrust(state: TrustState): void {
+    this.state = state;
+    this.keys = { models: roleKeysOf(state, 'models')!, releases: roleKeysOf(state, 'releases')! };
   }
 
   /** Verifies a release envelope (raw MQTT payload bytes) with the `releases` keys and threshold. */
@@ -64,6 +79,15 @@ export class EnvelopeVerifier {
   }
 
   private verify<T>(raw: Uint8Array, role: TrustRoleName, payloadType: string, schema: PayloadSchema<T>): Verified<T> {
-    return verifyThenParse(raw, payloadType, this.keys[role], schema, this.verifier);
+    const json = envelopeJson(raw);
+    try {
+      return verifyThenParse(json, payloadType, this.keys[role], schema, this.verifier);
+    } catch (e) {
+      const err = toAgentError(e);
+      // [issue 20 §1] a revoked key's signatures count for nothing; say so rather than "untrusted"
+      const revoked = err.code === 'untrusted_key' || err.code === 'bad_signature' || err.code === 'threshold_not_met' ? revokedSigner(this.state, json) : undefined;
+      if (revoked) throw new AgentError('key_revoked', `${role} key ${revoked.slice(0, 16)}… was revoked by trust version ${this.state.version}: ${err.message}`, { keyid: revoked });
+      throw err;
+    }
   }
 }
