@@ -26,6 +26,7 @@ import type { Registry, RoleRow } from './store/registry.js';
 import { MqttTransport } from './transport/mqtt-transport.js';
 import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
 import { TrustUpdates } from './trust/trust-updates.js';
+import { withGraphScan } from './trust/graph-gate.js';
 import type { TrustFile } from '../common/trust-file.js';
 import { activateFirstGood, type StoredVersion } from './inference/restart.js';
 import type { OutboxClient } from './telemetry/outbox.js';
@@ -973,7 +974,8 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   try {
     const blobs = new BlobStore(config.dataDir, key);
     audit = createAuditLog(config.dataDir, { maxFiles: config.auditMaxFiles });
-    const agent = new Agent({ ...deps, activator: deps.activator }, registry, blobs, verifier, audit, brokerPassword);
+    // [issue 20 §3] the graph scan runs on the verified bytes before any session sees them
+    const agent = new Agent({ ...deps, activator: withGraphScan(deps.activator) }, registry, blobs, verifier, audit, brokerPassword);
     await agent.start();
     return agent;
   } catch (e) {
