@@ -12,6 +12,8 @@ export function topics(prefix = DEFAULT_TOPIC_PREFIX) {
   return {
     release: (channel: string) => `${prefix}/channels/${channel}/release`,
     manifest: (modelId: string) => `${prefix}/models/${modelId}/manifest`,
+    /** DSSE(in-toto statement, SLSA provenance v1) beside the manifest, signed by models (issue 20 §2) */
+    provenance: (modelId: string) => `${prefix}/models/${modelId}/provenance`,
     chunk: (modelId: string, n: number) => `${prefix}/models/${modelId}/chunks/${n}`,
     chunksWildcard: (modelId: string) => `${prefix}/models/${modelId}/chunks/+`,
     allManifests: () => `${prefix}/models/+/manifest`,

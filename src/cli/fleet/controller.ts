@@ -9,6 +9,7 @@ import { controllerHealth } from '../../fleet/controller/health.js';
 import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometheus.js';
 import { loadSigningKey } from '../../fleet/keys.js';
 import { approversTrust, readTrustFile } from '../../fleet/trust.js';
+import { enforceQualityGate } from '../../fleet/quality-gate.js';
 import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
@@ -82,6 +83,7 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
   const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'releases')));
   const trust = await trustFromFile(a.trust, 'releases');
   const approvers = a.trust ? approversTrust(await readTrustFile(a.trust)) : undefined;
+  const modelsTrust = await trustFromFile(a.trust, 'models');
   // A long-lived service: reconnects (the CLI default is fail-fast), and a fixed client id with a
   // persistent session, so windows sent while the controller itself reconnects wait for it at the broker.
   const client = await connectFromFlags({ ...a.broker }, io, {
@@ -90,7 +92,8 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
   });
   const store = openFleetStore(a.db, { create: a.init });
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
-  const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), ...(approvers ? { approvers } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say });
+  const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), ...(approvers ? { approvers } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say,
+    qualityGate: (channel, role, modelId) => enforceQualityGate(client, store.db, channel, [{ role, modelId }], modelsTrust, a.broker.prefix) });
   await ctl.start();
   const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost, { health: () => controllerHealth(ctl, Date.now()) }) : undefined;
   say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics, health http://${a.metricsHost}:${metrics.port}/health` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);

@@ -8,6 +8,7 @@ import { ROLES, type Candidate, type Release, type Role, type RoleRelease } from
 import { loadSigningKey } from '../../fleet/keys.js';
 import { publishRelease, showRelease, type ReleaseRoles } from '../../fleet/publisher.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
+import { enforceQualityGate } from '../../fleet/quality-gate.js';
 import { resolveForRelease, type ResolvedModel } from '../../fleet/registry/resolve.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
@@ -246,6 +247,8 @@ Examples:
           candidateIds[role] = m.entry.modelId;
           labels[`candidate-${role}`] = m.label;
         }
+        // [issue 20 §4] every model this release names must carry signed evidence passing the channel's gate
+        await enforceQualityGate(client, db, a.channel, [...Object.entries(stableIds), ...Object.entries(candidateIds)].map(([role, modelId]) => ({ role: role as Role, modelId: modelId! })), modelsTrust, a.broker.prefix);
         const roles = (current: Release | undefined): ReleaseRoles => {
           const out: ReleaseRoles = {};
           for (const role of ROLES) {
