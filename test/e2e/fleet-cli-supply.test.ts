@@ -60,10 +60,10 @@ test('provenance emitted, attested and shown; the channel quality gate refuses m
     }
     const show = await rpaFleet(['models', 'show', 'good@1.0.0', '--trust', trust, ...b]);
     assert.equal(show.code, 0, show.stderr);
-    assert.match(show.stdout, /provenance signature valid/);
+    assert.match(show.stdout, /provenance: signature valid/);
     assert.match(show.stdout, /recipe {5}scripts\/train\/detector\.sh @ abcdef1/);
     assert.match(show.stdout, /evaluation detector\.ap50=0\.91, detector\.recall=0\.9 on held-out-v3/);
-    const showJson = JSON.parse((await rpaFleet(['models', 'show', good, '--trust', trust, ...b, '--json'])).stdout);
+    const showJson = JSON.parse((await rpaFleet(['models', 'show', 'good@1.0.0', '--trust', trust, ...b, '--json'])).stdout);
     assert.equal(showJson.provenance.statement.predicateType, 'https://slsa.dev/provenance/v1');
     assert.equal(showJson.provenance.statement._type, 'https://in-toto.io/Statement/v1');
 

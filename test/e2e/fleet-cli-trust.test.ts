@@ -68,6 +68,19 @@ test('rpa-fleet trust rotate / revoke / show: statements agents accept; refusals
     } finally {
       await client.endAsync();
     }
+    // the fleet tools verify with the trust in force (the walked chain), not the v1 file's keys
+    const pub = await rpaFleet(['model', 'publish', join(root, 'test', 'fixtures', 'models', 'tiny-a.onnx'), '--role', 'detector', '--name', 'tiny', '--version', '1.0.0', '--key', join(dir, 'models.key'), ...b, '--json']);
+    assert.equal(pub.code, 0, pub.stderr);
+    for (const seq of [1, 2]) {
+      const rel = await rpaFleet(['release', 'publish', '--channel', 'stable', '--detector', 'tiny@1.0.0', '--key', join(dir, 'releases-3.key'), '--trust', trust, ...b, '--json']);
+      assert.equal(rel.code, 0, rel.stdout + rel.stderr);
+      assert.equal(JSON.parse(rel.stdout).seq, seq, 'the retained release signed by the v3 key verifies, so seq follows it');
+    }
+    const shown = JSON.parse((await rpaFleet(['release', 'show', '--channel', 'stable', '--trust', trust, ...b, '--json'])).stdout);
+    assert.equal(shown.signature, 'valid');
+    const old = await rpaFleet(['release', 'publish', '--channel', 'stable', '--detector', 'tiny@1.0.0', '--key', join(dir, 'releases.key'), '--trust', trust, ...b, '--json']);
+    assert.equal(old.code, 0, 'the tool signs what it is given; agents refuse it (untrusted_key) and release show says so');
+    assert.equal(JSON.parse((await rpaFleet(['release', 'show', '--channel', 'stable', '--trust', trust, ...b, '--json'])).stdout).signature, 'invalid');
     const bad = await rpaFleet(['trust', 'rotate', '--trust', trust, '--key', join(dir, 'root.key'), ...b]);
     assert.equal(bad.code, 2, 'nothing to rotate is a usage error');
     assert.match(bad.stderr, /error\[bad_argument\]/);

@@ -81,15 +81,16 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
 
 async function runController(a: ControllerArgs, io: CommandIO): Promise<number> {
   const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'releases')));
-  const trust = await trustFromFile(a.trust, 'releases');
   const approvers = a.trust ? approversTrust(await readTrustFile(a.trust)) : undefined;
-  const modelsTrust = await trustFromFile(a.trust, 'models');
   // A long-lived service: reconnects (the CLI default is fail-fast), and a fixed client id with a
   // persistent session, so windows sent while the controller itself reconnects wait for it at the broker.
   const client = await connectFromFlags({ ...a.broker }, io, {
     clientId: a.clientId,
     mqttOptions: { reconnectPeriod: 2000, clean: false, properties: { sessionExpiryInterval: 3600 } },
   });
+  // the trust in force (statements walked from the file); a rotation while running needs a restart
+  const trust = await trustFromFile(a.trust, 'releases', client, a.broker.prefix);
+  const modelsTrust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
   const store = openFleetStore(a.db, { create: a.init });
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
   const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), ...(approvers ? { approvers } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say,

@@ -350,9 +350,9 @@ Examples:
   rpa-fleet models list --broker mqtts://broker:8883 --ca ca.crt --username rpa-admin --password-env PW --json`,
   parse: parseModelsList,
   async run(a, io) {
-    const trust = await trustFromFile(a.trust, 'models');
     const client = await connectFromFlags(a.broker, io);
     try {
+      const trust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
       const entries = await listModels(client, { prefix: a.broker.prefix, trust, signal: io.signal });
       // read-only view: consult the registry only when the fleet database exists (never create it here)
       const states = new Map<string, string>();

@@ -1,7 +1,7 @@
 /**
  * Supply-chain verbs (issue 20 §2, §4; docs/SUPPLY-CHAIN.md):
  *   rpa-fleet model attest REF --provenance FILE --key MODELS.key   sign + publish a model's provenance
- *   rpa-fleet models show REF [--trust FILE]                         manifest summary + verified provenance
+ *   rpa-fleet models show REF --broker URL                           (registry.ts) adds the verified provenance
  *   rpa-fleet channel set CHANNEL --min-quality ROLE.METRIC=MIN     the channel's quality gate
  *   rpa-fleet channel show CHANNEL                                   its gate
  */
@@ -12,7 +12,7 @@ import { loadSigningKey } from '../../fleet/keys.js';
 import { parseProvenanceFor, publishProvenance, readProvenance, signProvenance } from '../../fleet/provenance.js';
 import { resolveModelRef } from '../../fleet/publisher.js';
 import { channelGates, parseMinQuality, setChannelGates, type QualityGate } from '../../fleet/quality-gate.js';
-import { parseFlags, reportError, type Command, type Parsed } from '../command.js';
+import { parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
@@ -65,9 +65,9 @@ ${auditHelp}`,
       } catch (e) {
         throw new AgentError('bad_argument', `cannot read ${a.provenance} as JSON: ${(e as Error).message}`);
       }
-      const trust = await trustFromFile(a.trust, 'models');
       const client = await connectFromFlags(a.broker, io);
       try {
+        const trust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
         return await withFleetDb(a.audit.db, async (db) => {
           const entry = await resolveModelRef(client, a.ref, undefined, { prefix: a.broker.prefix, ...(trust ? { trust } : {}) });
           const statement = parseProvenanceFor(json, entry.modelId, a.provenance);
@@ -86,67 +86,28 @@ ${auditHelp}`,
   },
 };
 
-export interface ShowArgs {
-  ref: string;
-  trust?: string;
-  broker: BrokerFlags;
-  json: boolean;
-}
-
-export function parseModelsShow(argv: string[]): Parsed<ShowArgs> {
-  const r = parseFlags(argv, { ...brokerOptions, trust: { type: 'string' }, json: { type: 'boolean' } }, true);
-  if (r.kind !== 'ok') return r;
-  if (r.positionals.length !== 1) return { kind: 'error', message: 'give exactly one model: a modelId or name@version' };
-  const broker = parseBrokerFlags(r.values);
-  if (!broker.ok) return { kind: 'error', message: broker.message };
-  const trust = typeof r.values['trust'] === 'string' ? r.values['trust'] : undefined;
-  return { kind: 'ok', value: { ref: r.positionals[0]!, ...(trust ? { trust } : {}), broker: broker.value, json: r.values['json'] === true } };
-}
-
-const show: Command<ShowArgs> = {
-  name: 'models show',
-  summary: 'one model: its signed manifest and its provenance (where it came from, how it scored)',
-  help: `MODEL [--trust FILE] --broker URL [--json]
-
-MODEL is a modelId or name@version. With --trust both the manifest and the provenance are verified
-with the models role (signature: valid | invalid); without, they are shown as unverified.
-
-${brokerHelp}`,
-  parse: parseModelsShow,
-  async run(a, io) {
-    try {
-      const trust = await trustFromFile(a.trust, 'models');
-      const client = await connectFromFlags(a.broker, io);
-      try {
-        const entry = await resolveModelRef(client, a.ref, undefined, { prefix: a.broker.prefix, ...(trust ? { trust } : {}) });
-        const prov = await readProvenance(client, entry.modelId, { prefix: a.broker.prefix, ...(trust ? { trust } : {}) });
-        const m = entry.value!;
-        const p = prov?.value?.predicate.buildDefinition.externalParameters;
-        if (a.json) {
-          io.out(JSON.stringify({ ok: true, modelId: entry.modelId, manifest: { role: m.role, name: m.name, version: m.version, size: m.size, created: m.created, signature: entry.signature }, provenance: prov ? { signature: prov.signature, signedBy: prov.signedBy, statement: prov.value, ...(prov.error ? { error: prov.error } : {}) } : null }));
-          return 0;
-        }
-        io.out(`${m.role} ${m.name}@${m.version}  ${entry.modelId}`);
-        io.out(`  manifest   ${m.size} bytes, created ${m.created}, signature ${entry.signature}`);
-        if (!prov) io.out('  provenance none published (rpa-fleet model attest)');
-        else {
-          io.out(`  provenance signature ${prov.signature}${prov.signedBy.length ? ` by ${prov.signedBy.map((k) => k.slice(0, 16)).join(', ')}` : ''}${prov.error ? ` (${prov.error.code}: ${prov.error.message})` : ''}`);
-          if (p) {
-            io.out(`  recipe     ${p.recipe} @ ${p.commit}`);
-            io.out(`  dataset    ${p.dataset.manifest} sha256 ${p.dataset.sha256}`);
-            if (p.parent) io.out(`  parent     ${p.parent.name}@${p.parent.version} (${p.parent.sha256.slice(0, 12)}…)`);
-            if (p.evaluation) io.out(`  evaluation ${Object.entries(p.evaluation.metrics).map(([k, v]) => `${k}=${v}`).join(', ')} on ${p.evaluation.set.name}`);
-          }
-        }
-        return 0;
-      } finally {
-        await client.endAsync().catch(() => {});
-      }
-    } catch (e) {
-      return reportError(e, io, a.json);
+/**
+ * The verified provenance of a model, for `rpa-fleet models show --broker` (src/cli/fleet/registry.ts):
+ * the JSON to add and the lines to print.
+ */
+export async function provenanceView(a: { broker: BrokerFlags; trust?: string }, modelId: string, io: CommandIO): Promise<{ json: unknown; lines: string[] }> {
+  const client = await connectFromFlags(a.broker, io);
+  try {
+    const trust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
+    const prov = await readProvenance(client, modelId, { prefix: a.broker.prefix, ...(trust ? { trust } : {}) });
+    if (!prov) return { json: null, lines: ['  provenance: none published (rpa-fleet model attest)'] };
+    const lines = [`  provenance: signature ${prov.signature}${prov.signedBy.length ? ` by ${prov.signedBy.map((k) => k.slice(0, 16)).join(', ')}` : ''}${prov.error ? ` (${prov.error.code}: ${prov.error.message})` : ''}`];
+    const p = prov.value?.predicate.buildDefinition.externalParameters;
+    if (p) {
+      lines.push(`    recipe     ${p.recipe} @ ${p.commit}`, `    dataset    ${p.dataset.manifest} sha256 ${p.dataset.sha256}`);
+      if (p.parent) lines.push(`    parent     ${p.parent.name}@${p.parent.version} (${p.parent.sha256.slice(0, 12)}…)`);
+      if (p.evaluation) lines.push(`    evaluation ${Object.entries(p.evaluation.metrics).map(([k, v]) => `${k}=${v}`).join(', ')} on ${p.evaluation.set.name}`);
     }
-  },
-};
+    return { json: { signature: prov.signature, signedBy: prov.signedBy, statement: prov.value, ...(prov.error ? { error: prov.error } : {}) }, lines };
+  } finally {
+    await client.endAsync().catch(() => {});
+  }
+}
 
 export interface ChannelSetArgs {
   channel: string;
@@ -204,4 +165,4 @@ ${auditHelp}`,
   },
 };
 
-export const commands: Command<any>[] = [attest, show, channelSet];
+export const commands: Command<any>[] = [attest, channelSet];
