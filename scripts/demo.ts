@@ -11,6 +11,7 @@
  *   7. a metrics window sent upstream
  *   8. a candidate rolled out, caught by the agent's guard and rolled back to stable
  *   9. a release signed with an untrusted key is refused with its reason; the active models keep serving
+ *  10. the releases key rotates over the wire (a root-signed trust statement): the old key is refused, the new one signs
  *
  * Options: --keep (keep the work directory), --verbose (the agent's own log lines).
  */
@@ -113,12 +114,14 @@ async function main(): Promise<number> {
     const keysDir = join(work, 'keys');
     const modelsKey = await generateKeyFiles({ role: 'models', outDir: keysDir });
     const releasesKey = await generateKeyFiles({ role: 'releases', outDir: keysDir });
+    const rootKey = await generateKeyFiles({ role: 'root', outDir: keysDir });
     ok(`models key   ${modelsKey.keyid.slice(0, 16)}…  (${modelsKey.privateKeyPath}, mode 0600)`);
     ok(`releases key ${releasesKey.keyid.slice(0, 16)}…  (${releasesKey.privateKeyPath}, mode 0600)`);
-    const trust = buildTrustFile({ models: [await readPublicKeyFile(modelsKey.publicKeyPath)], releases: [await readPublicKeyFile(releasesKey.publicKeyPath)] });
+    ok(`root key     ${rootKey.keyid.slice(0, 16)}…  (signs trust statements: keys can rotate over the wire)`);
+    const trust = buildTrustFile({ models: [await readPublicKeyFile(modelsKey.publicKeyPath)], releases: [await readPublicKeyFile(releasesKey.publicKeyPath)], root: [await readPublicKeyFile(rootKey.publicKeyPath)] });
     const trustFile = join(work, 'trust.json');
     writeFileSync(trustFile, JSON.stringify(trust, null, 2), { mode: 0o444 });
-    ok(`trust file ${trustFile} (read-only): 1 models key, 1 releases key, threshold 1 each`);
+    ok(`trust file ${trustFile} (read-only, version 1): 1 root, 1 models, 1 releases key, threshold 1 each`);
 
     step(3, 'Signing and publishing the baseline models (retained chunks, then the signed manifest)');
     const admin = await connectBroker({ url, clientId: 'rpa-admin-demo' });
@@ -305,6 +308,28 @@ async function main(): Promise<number> {
       else fail(`${role} is ${st?.state ?? 'unknown'} (${st?.modelId?.slice(0, 12) ?? 'no model'}) after the forged release`);
     }
 
+    step(10, 'The releases key rotates over the wire: the root signs trust statement 2 (TUF root role)');
+    try {
+      const { readTrustChain, buildNextStatement, signNextStatement, publishTrustStatement } = await import('../src/fleet/trust-statements.js');
+      const newRel = await generateKeyFiles({ role: 'releases', outDir: keysDir, name: 'releases-2' });
+      const chain = await readTrustChain(admin, trust);
+      const issued = new Date();
+      const statement = buildNextStatement(chain.state, { roles: { releases: { keys: [{ publicKey: (await readPublicKeyFile(newRel.publicKeyPath)).publicKey, keyid: newRel.keyid }] } }, issued, expires: new Date(issued.getTime() + 365 * 86_400_000) });
+      await publishTrustStatement(admin, signNextStatement(chain.state, statement, [await loadSigningKey(rootKey.privateKeyPath, 'root')]), statement.version);
+      const up = await waitEvent((e) => e.type === 'trust_updated', 'the agent to accept trust version 2', 20_000);
+      ok(`agent moved to trust version ${String(up.details?.['version'])}: releases key is now ${newRel.keyid.slice(0, 16)}… (rpa-fleet trust rotate does the same)`);
+      const cur = (await (await import('../src/fleet/index.js')).showRelease(admin, 'stable'))?.value ?? rel.release;
+      const seqNow = Math.max(cur.seq, rel.release.seq) + 1;
+      await admin.publishAsync('rpa/v1/channels/stable/release', JSON.stringify(signJson(PAYLOAD_TYPE_RELEASE, { ...rel.release, seq: seqNow, issued: new Date().toISOString() }, [rKey])), { qos: 1, retain: true });
+      const old = await waitEvent((e) => e.type === 'release_rejected' && e.releaseSeq === undefined && e.reason === 'untrusted_key' && events.indexOf(e) > events.indexOf(up), 'a release signed by the rotated-out key to be refused', 20_000);
+      ok(`a release signed by the old releases key: refused [${old.reason}]`);
+      const r2 = await publishRelease(admin, { channel: 'stable', roles: rel.release.roles, expiresInMs: 7 * 86_400_000, keys: [await loadSigningKey(newRel.privateKeyPath, 'releases')], seq: seqNow + 1 });
+      await waitEvent((e) => e.type === 'release_accepted' && e.releaseSeq === r2.release.seq, 'the release signed by the new key', 20_000);
+      ok(`release seq ${r2.release.seq} signed by the new releases key: accepted`);
+    } catch (err) {
+      fail(`key rotation: ${(err as Error).message}`);
+    }
+
     say('');
     if (failures.length) {
       say(`DEMO FAILED: ${failures.length} step(s) did not work:`);
@@ -312,7 +337,8 @@ async function main(): Promise<number> {
       return 1;
     }
     say('DEMO OK: signed models published, verified and activated; a bot detected elements through the endpoint;');
-    say('         metrics went upstream; a bad candidate was rolled back by the guard; a forged release was refused.');
+    say('         metrics went upstream; a bad candidate was rolled back by the guard; a forged release was refused;');
+    say('         the releases key rotated over the wire and the old key was refused.');
     return 0;
   } finally {
     if (agent && agent.exitCode === null) {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DsseEnvelopeSchema, PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE } from '../../src/common/dsse.js';
 import { AgentEventSchema, AgentStatusSchema, FeedbackSchema, MetricsWindowSchema, ModelManifestSchema, ReleaseSchema } from '../../src/common/wire.js';
-import { TrustFileSchema } from '../../src/common/trust-file.js';
+import { PAYLOAD_TYPE_TRUST, TrustFileSchema, TrustStatementSchema } from '../../src/common/trust-file.js';
 import { BotMethods, RpcErrorSchema } from '../../src/common/bot-protocol.js';
 
 export interface SchemaEntry {
@@ -29,6 +29,7 @@ export function wireSchemas(): SchemaEntry[] {
     { file: 'agent-event.schema.json', title: 'AgentEvent', description: 'Topic {prefix}/agents/{agentId}/events (QoS 1, not retained). Written by the agent.', jsonSchema: () => toJson(AgentEventSchema) },
     { file: 'metrics-window.schema.json', title: 'MetricsWindow', description: 'Topic {prefix}/agents/{agentId}/metrics (QoS 1, not retained). One telemetry window; the controller drops duplicates by (agent, epoch, seq).', jsonSchema: () => toJson(MetricsWindowSchema) },
     { file: 'feedback.schema.json', title: 'Feedback', description: 'Topic {prefix}/agents/{agentId}/feedback (QoS 1, not retained). Corrections from users or bots.', jsonSchema: () => toJson(FeedbackSchema) },
+    { file: 'trust-statement.schema.json', title: 'TrustStatement', description: `Payload of a DSSE envelope with payloadType ${PAYLOAD_TYPE_TRUST}, topic {prefix}/trust/{version} (retained, QoS 1, every version kept), signed by a threshold of the previous version's root keys and of its own (issue 20 §1).`, jsonSchema: () => toJson(TrustStatementSchema) },
     { file: 'trust-file.schema.json', title: 'Trust file', description: "The agent's installed trust file (never from the wire): keys and thresholds per role.", jsonSchema: () => toJson(TrustFileSchema) },
   ];
   const bot: SchemaEntry[] = Object.entries(BotMethods).flatMap(([method, def]) => {

@@ -37,6 +37,8 @@ import type { Registry } from './store/registry.js';
 import type { OutboxClient } from './telemetry/outbox.js';
 import { MqttTransport } from './transport/mqtt-transport.js';
 import { EnvelopeVerifier, loadTrustFile } from './trust/trust-store.js';
+import { TrustUpdates } from './trust/trust-updates.js';
+import { withGraphScan } from './trust/graph-gate.js';
 import type { TrustFile } from '../common/trust-file.js';
 
 export { rollbackInRegistry, roleStatusFrom } from './role-status.js';
@@ -84,6 +86,8 @@ export class Agent {
   private readonly roles: RoleMachine;
   private readonly downloads: Downloads;
   private readonly guarding: GuardInputs;
+  /** trust statements over the wire (issue 20 §1): rotate the keys the verifier uses */
+  private readonly trustUpdates: TrustUpdates;
   private readonly expiry: ReleaseExpiryWatch;
   private readonly disk: DiskWatch;
   /** aborts what waits on the agent's behalf (a shadow download) when it closes */
@@ -124,6 +128,7 @@ export class Agent {
         void this.input({ kind: 'space_returned' });
       },
     }), 'disk watch');
+    this.trustUpdates = new TrustUpdates({ verifier: opened.verifier, dataDir: config.dataDir, prefix: config.topicPrefix, now: () => clock.now(), emit: (e) => void this.reporter.emit(e) });
     this.transport = new MqttTransport({
       broker: config.broker,
       clientId: config.agentId, // DESIGN.md: client id = agent id (the ACL confines it to agents/{id}/#)
@@ -190,6 +195,7 @@ export class Agent {
     if (offHost) this.owned.add(offHost, 'host events');
     await this.roles.restore();
     this.disk.checkNow();
+    this.trustUpdates.restore();
     this.transport.start();
     const onRelease = releaseIntake({
       channel: this.config.channel,
@@ -206,6 +212,8 @@ export class Agent {
       },
     });
     this.owned.add(this.transport.subscribe(this.t.release(this.config.channel), (_topic, raw) => !this.closed && onRelease(raw)), 'release subscription');
+    // trust statements (issue 20 §1): retained, one topic per version; the updater walks them in order
+    this.owned.add(this.transport.subscribe(this.trustUpdates.filter, (topic, raw) => { if (!this.closed) this.trustUpdates.onMessage(topic, raw); }), 'trust subscription');
     // Resume whatever the last accepted release asked for (a crash may have interrupted it).
     const last = this.registry.getAcceptedRelease(this.config.channel);
     if (last) {
@@ -346,7 +354,8 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   try {
     const blobs = new BlobStore(config.dataDir, key);
     audit = createAuditLog(config.dataDir, { maxFiles: config.auditMaxFiles });
-    agent = new Agent(deps, { registry, blobs, verifier, audit, brokerPassword });
+    // [issue 20 §3] the graph scan runs on the verified bytes before any session sees them
+    agent = new Agent({ ...deps, activator: withGraphScan(deps.activator) }, { registry, blobs, verifier, audit, brokerPassword });
     await agent.start();
     return agent;
   } catch (e) {

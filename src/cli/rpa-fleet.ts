@@ -9,6 +9,8 @@ async function commands(): Promise<Command<any>[]> {
     import('./fleet/init.js'),
     import('./fleet/keys.js'),
     import('./fleet/trust.js'),
+    import('./fleet/trust-rotate.js'),
+    import('./fleet/supply.js'),
     import('./fleet/model.js'),
     import('./fleet/registry.js'),
     import('./fleet/release.js'),

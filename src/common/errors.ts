@@ -84,6 +84,23 @@ export const ErrorCodes = {
   // controller HTTP API (issue 19 §1)
   forbidden: 'the caller\'s role may not do this (viewer, operator, approver)',
   token_revoked: 'the bearer token was revoked',
+  // supply chain (issue 20): trust rotation, graph scan, provenance, quality gate
+  trust_no_root: 'the trust in force has no root role, so it cannot be rotated over the wire',
+  trust_root_untrusted: 'the trust statement is not signed by any root key of the trust in force (a new root signed only by itself)',
+  trust_threshold_not_met: 'the trust statement lacks a threshold of signatures from the current root keys or from its own new root keys',
+  trust_rollback: 'the trust statement\'s version is not above the trust in force (rollback attack)',
+  trust_expired: 'the trust statement has expired (freeze attack): keeping the trust in force',
+  trust_bad_statement: 'the trust statement is malformed: a version gap, or a revoked key listed in a role',
+  key_revoked: 'the signature is by a key the root role revoked',
+  graph_unreadable: 'the model file is not a readable ONNX graph',
+  graph_external_data: 'the model graph refers to tensor data outside the file (external data)',
+  graph_custom_domain: 'the model graph uses an op or opset from a custom (non-standard) domain',
+  graph_op_not_allowed: 'the model graph uses an op outside the allow-list',
+  graph_opset_range: 'the model graph\'s ONNX opset is outside the accepted range',
+  graph_initializer_too_large: 'a model initializer is over the size bound',
+  graph_loop_unbounded: 'a Loop in the model graph has no constant trip count within the bound',
+  provenance_missing: 'the model has no validly signed provenance (in-toto statement) on the broker',
+  quality_gate_failed: 'the model\'s signed evaluation evidence does not meet the channel\'s quality gate',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -154,10 +154,14 @@ export function describeEvent(e: AgentEvent): string {
       return `The disk is full: downloads are paused until space is freed; the current models keep working.`;
     case 'fetch_stalled':
       return `${who}the download of ${model} stalled; retrying.`;
+    case 'trust_updated':
+      return 'The signing keys this machine trusts were updated by the administrators.';
+    case 'trust_rejected':
+      return `A change to the trusted signing keys was refused; the current keys stay in force.${reason}`;
   }
 }
 
 /** Event types that are bad news (shown with a warning mark). */
 export function isProblemEvent(e: AgentEvent): boolean {
-  return ['release_rejected', 'model_rejected', 'activation_failed', 'rolled_back', 'provider_fallback', 'endpoint_alarm', 'worker_restarted', 'release_expired', 'disk_full', 'fetch_stalled'].includes(e.type);
+  return ['release_rejected', 'model_rejected', 'activation_failed', 'rolled_back', 'provider_fallback', 'endpoint_alarm', 'worker_restarted', 'release_expired', 'disk_full', 'fetch_stalled', 'trust_rejected'].includes(e.type);
 }

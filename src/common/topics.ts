@@ -12,6 +12,8 @@ export function topics(prefix = DEFAULT_TOPIC_PREFIX) {
   return {
     release: (channel: string) => `${prefix}/channels/${channel}/release`,
     manifest: (modelId: string) => `${prefix}/models/${modelId}/manifest`,
+    /** DSSE(in-toto statement, SLSA provenance v1) beside the manifest, signed by models (issue 20 §2) */
+    provenance: (modelId: string) => `${prefix}/models/${modelId}/provenance`,
     chunk: (modelId: string, n: number) => `${prefix}/models/${modelId}/chunks/${n}`,
     chunksWildcard: (modelId: string) => `${prefix}/models/${modelId}/chunks/+`,
     allManifests: () => `${prefix}/models/+/manifest`,
@@ -20,6 +22,14 @@ export function topics(prefix = DEFAULT_TOPIC_PREFIX) {
     agentEvents: (agentId: string) => `${prefix}/agents/${agentId}/events`,
     agentFeedback: (agentId: string) => `${prefix}/agents/${agentId}/feedback`,
     allAgents: () => `${prefix}/agents/+/+`,
+    /** trust statement version N (issue 20 §1): retained, every version kept so an offline agent can catch up */
+    trust: (version: number) => `${prefix}/trust/${version}`,
+    allTrust: () => `${prefix}/trust/+`,
+    /** Parses `prefix/trust/{version}`; undefined for anything else. */
+    parseTrustTopic(topic: string): number | undefined {
+      const m = /^(\d{1,10})$/.exec(topic.startsWith(`${prefix}/trust/`) ? topic.slice(prefix.length + 7) : '');
+      return m ? Number(m[1]) : undefined;
+    },
     /** Parses `prefix/agents/{id}/{kind}`; undefined for anything else. */
     parseAgentTopic(topic: string): { agentId: string; kind: string } | undefined {
       const head = `${prefix}/agents/`;

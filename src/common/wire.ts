@@ -251,6 +251,10 @@ export const EVENT_TYPES = [
   'disk_full',
   /** a download received nothing for the stall timeout; it re-subscribes with backoff */
   'fetch_stalled',
+  /** a trust statement (issue 20 §1) was accepted: the keys in force changed (details.version, details.revoked) */
+  'trust_updated',
+  /** a trust statement was refused (reason: trust_* code); the trust in force and the active models are unchanged */
+  'trust_rejected',
 ] as const;
 export const AgentEventSchema = z.object({
   agentId: SegmentSchema,

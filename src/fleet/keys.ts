@@ -14,8 +14,8 @@ import { keyIdOf } from '../common/dsse.js';
 import { AgentError } from '../common/errors.js';
 import { exportPrivateKeyPem, generateSigningKey, signingKeyFromPem, type SigningKey } from './signer.js';
 
-/** approvers sign approval statements for gated rollout waves (issue 16 §4) */
-export const KEY_ROLES = ['models', 'releases', 'approvers'] as const;
+/** approvers sign approval statements for gated rollout waves (issue 16 §4); root signs trust statements (issue 20 §1) */
+export const KEY_ROLES = ['models', 'releases', 'approvers', 'root'] as const;
 export const KeyRoleSchema = z.enum(KEY_ROLES);
 export type KeyRole = z.infer<typeof KeyRoleSchema>;
 

@@ -7,8 +7,8 @@
  *   rpa/v1/channels/{channel}/release    retained, QoS 1, DSSE(Release)
  */
 import type { MqttClient } from 'mqtt';
-import { fromUtf8 } from '../common/bytes.js';
-import { DsseEnvelopeSchema, PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type DsseEnvelope, type TrustedKey } from '../common/dsse.js';
+import { DsseEnvelopeSchema, PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, type DsseEnvelope, type TrustedKey } from '../common/dsse.js';
+import { envelopeJson, parsePayload, verifyThenParse, type PayloadSchema } from '../common/signed.js';
 import { AgentError, toAgentError, type ErrorCode } from '../common/errors.js';
 import { checkManifestLayout, chunkMismatch, releaseSeqAdvances } from '../common/release-rules.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../common/topics.js';
@@ -50,7 +50,7 @@ export interface PublishModelResult {
 /** Decodes (without verifying) the manifest inside an envelope we are about to publish. */
 export function manifestOfEnvelope(env: DsseEnvelope): ModelManifest {
   if (env.payloadType !== PAYLOAD_TYPE_MODEL) throw new AgentError('wrong_payload_type', `envelope payloadType is ${env.payloadType}`);
-  return parseJsonPayload(Buffer.from(env.payload, 'base64'), ModelManifestSchema, 'manifest');
+  return parsePayload(Buffer.from(env.payload, 'base64'), ModelManifestSchema, 'manifest');
 }
 
 /**
@@ -121,17 +121,6 @@ async function publishOrThrow(client: MqttClient, topic: string, payload: Buffer
   }
 }
 
-function parseJsonPayload<T>(bytes: Uint8Array, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, what: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(fromUtf8(bytes));
-  } catch {
-    throw new AgentError('bad_payload', `${what} payload is not UTF-8 JSON`);
-  }
-  const r = schema.safeParse(json);
-  if (!r.success) throw new AgentError('bad_payload', `${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return r.data;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading signed documents back
@@ -158,14 +147,14 @@ export function decodeSigned<T>(
   topic: string,
   raw: Buffer,
   payloadType: string,
-  schema: Parameters<typeof parseJsonPayload<T>>[1],
+  schema: PayloadSchema<T>,
   what: string,
   trust: RoleTrust | undefined,
 ): VerifiedDocument<T> {
   const doc: VerifiedDocument<T> = { topic, envelope: undefined, value: undefined, signature: 'unverified', signedBy: [] };
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString('utf8'));
+    json = envelopeJson(raw);
   } catch {
     return { ...doc, signature: 'invalid', error: { code: 'bad_envelope', message: `${what} message is not JSON` } };
   }
@@ -174,22 +163,22 @@ export function decodeSigned<T>(
   doc.envelope = env.data;
   if (trust) {
     try {
-      doc.signedBy = verifyEnvelope(env.data, payloadType, trust.keys, trust.threshold, nodeEd25519Verifier).signedBy;
-      doc.signature = 'valid';
+      const v = verifyThenParse(env.data, payloadType, trust, schema, nodeEd25519Verifier, what);
+      return { ...doc, value: v.value, signedBy: v.signedBy, signature: 'valid' };
     } catch (e) {
       const err = toAgentError(e);
       doc.signature = 'invalid';
       doc.error = { code: err.code, message: err.message };
+      // a bad signature: the payload is still decoded below, for display only (never 'valid')
     }
   } else if (env.data.payloadType !== payloadType) {
     return { ...doc, signature: 'invalid', error: { code: 'wrong_payload_type', message: `payloadType is ${env.data.payloadType}` } };
   }
   try {
-    doc.value = parseJsonPayload(Buffer.from(env.data.payload, 'base64'), schema, what);
+    doc.value = parsePayload(Buffer.from(env.data.payload, 'base64'), schema, what);
   } catch (e) {
     const err = toAgentError(e);
     doc.error ??= { code: err.code, message: err.message };
-    if (doc.signature === 'valid') doc.signature = 'invalid';
   }
   return doc;
 }

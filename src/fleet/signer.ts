@@ -2,9 +2,10 @@
  * Ed25519 keys and DSSE signing for the fleet tools (DESIGN.md "Signed envelopes").
  * Private keys are PKCS#8 PEM files (mode 0600); public keys travel as base64 of the raw 32 bytes.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { fromBase64, toBase64 } from '../common/bytes.js';
-import { keyIdOf, pae, type DsseEnvelope, type Ed25519Verifier } from '../common/dsse.js';
+import { keyIdOf, pae, type DsseEnvelope } from '../common/dsse.js';
+import { nodeEd25519Verifier, publicKeyFromRaw } from '../common/node/ed25519.js';
 
 export interface SigningKey {
   privateKey: KeyObject;
@@ -13,15 +14,9 @@ export interface SigningKey {
   keyid: string;
 }
 
-const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
 export function rawPublicKey(key: KeyObject): Uint8Array {
   const der = createPublicKey(key).export({ format: 'der', type: 'spki' });
   return new Uint8Array(der.subarray(der.length - 32));
-}
-
-export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
 export function generateSigningKey(): SigningKey {
@@ -57,14 +52,7 @@ export function signJson(payloadType: string, value: unknown, keys: readonly Sig
   return signEnvelope(payloadType, new TextEncoder().encode(JSON.stringify(value)), keys);
 }
 
-export const nodeEd25519Verifier: Ed25519Verifier = {
-  verify(rawKey, message, signature) {
-    try {
-      return verify(null, message, publicKeyFromRaw(rawKey), signature);
-    } catch {
-      return false;
-    }
-  },
-};
+// the one Ed25519 verifier (src/common/node/ed25519.ts), re-exported for the fleet tools
+export { nodeEd25519Verifier, publicKeyFromRaw };
 
 export { fromBase64, toBase64 };

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fromBase64 } from '../common/bytes.js';
-import type { TrustedKey } from '../common/dsse.js';
+import type { RoleKeys } from '../common/signed.js';
 import { AgentError } from '../common/errors.js';
 import { TrustFileSchema, type TrustFile } from '../common/trust-file.js';
 import type { PublicKeyFile } from './keys.js';
@@ -16,11 +16,14 @@ export interface TrustInitInput {
   releasesThreshold?: number;
   /** approver keys for signed rollout approvals; the per-rollout --approvals N is what counts */
   approvers?: PublicKeyFile[];
+  /** root keys sign trust statements (key rotation over the wire); without them the trust never rotates */
+  root?: PublicKeyFile[];
+  rootThreshold?: number;
 }
 
 /** Refuses a key whose file says another role, duplicate keys and a threshold above the key count. */
 export function buildTrustFile(input: TrustInitInput): TrustFile {
-  const role = (name: 'models' | 'releases' | 'approvers', keys: PublicKeyFile[], threshold = 1) => {
+  const role = (name: 'models' | 'releases' | 'approvers' | 'root', keys: PublicKeyFile[], threshold = 1) => {
     if (keys.length === 0) throw new AgentError('bad_argument', `at least one ${name} public key is required`);
     const seen = new Set<string>();
     for (const k of keys) {
@@ -40,6 +43,7 @@ export function buildTrustFile(input: TrustInitInput): TrustFile {
       models: role('models', input.models, input.modelsThreshold),
       releases: role('releases', input.releases, input.releasesThreshold),
       ...(input.approvers?.length ? { approvers: role('approvers', input.approvers, 1) } : {}),
+      ...(input.root?.length ? { root: role('root', input.root, input.rootThreshold) } : {}),
     },
   };
   return parseTrustFile(trust);
@@ -69,10 +73,7 @@ export async function readTrustFile(path: string): Promise<TrustFile> {
 }
 
 /** The keys and threshold of one role, in the shape verifyEnvelope takes. */
-export interface RoleTrust {
-  keys: TrustedKey[];
-  threshold: number;
-}
+export type RoleTrust = RoleKeys;
 
 export function roleTrust(trust: TrustFile, role: 'models' | 'releases'): RoleTrust {
   const r = trust.roles[role];

@@ -95,7 +95,11 @@ test('rpa-fleet model publish (aedes): retained chunks + signed manifest an agen
     const notOnnx = join(dir, 'junk.onnx');
     writeFileSync(notOnnx, 'not a model');
     const junk = await rpaFleet(['model', 'publish', notOnnx, '--metadata', md, '--key', k.modelsKey, '--broker', broker.url, '--json']);
-    assert.equal(JSON.parse(junk.stdout).error.code, 'load_failed');
+    // issue 20 §3: the graph scan reads the file before onnxruntime does (was load_failed from onnxruntime)
+    assert.equal(JSON.parse(junk.stdout).error.code, 'graph_unreadable');
+    const custom = await rpaFleet(['model', 'publish', join(root, 'test', 'fixtures', 'models', 'scan-custom-domain.onnx'), '--role', 'detector', '--name', 'evil', '--version', '1.0.0', '--key', k.modelsKey, '--broker', broker.url, '--json']);
+    assert.equal(custom.code, 1);
+    assert.equal(JSON.parse(custom.stdout).error.code, 'graph_custom_domain', 'a graph the scan refuses is never signed nor published');
     const badFlag = await rpaFleet(['model', 'publish', tinyA, '--metadata', md, '--key', k.modelsKey, '--broker', broker.url, '--chunk-size', 'huge']);
     assert.equal(badFlag.code, 2);
   } finally {

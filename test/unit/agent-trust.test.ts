@@ -5,7 +5,7 @@ import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, pae } from '../../src/common/
 import { AgentError } from '../../src/common/errors.js';
 import type { TrustFile } from '../../src/common/trust-file.js';
 import { generateSigningKey, signJson, type SigningKey } from '../../src/fleet/signer.js';
-import { nodeEd25519Verifier } from '../../src/agent/trust/ed25519.js';
+import { nodeEd25519Verifier } from '../../src/common/node/ed25519.js';
 import { EnvelopeVerifier, parseTrustFile } from '../../src/agent/trust/trust-store.js';
 import { sign } from 'node:crypto';
 

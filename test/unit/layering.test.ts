@@ -54,7 +54,11 @@ test('layering: imports follow common ← agent ← desktop, common ← fleet, c
         checked++;
         const where = `${relative(root, file)} imports ${spec}`;
         if (spec === 'electron' && layer !== 'src/desktop') violations.push(`${where}: only src/desktop may import electron`);
-        if (layer === 'src/common' && (spec.startsWith('node:') || /^(fs|path|crypto|os|net|child_process|worker_threads)$/.test(spec)))
+        // src/common/node (VS Code's base/node): shared by agent and fleet, may use node:*, never imported by pure common or the renderer
+        const inCommonNode = relative(root, file).split('\\').join('/').startsWith('src/common/node/');
+        if (spec.startsWith('.') && !inCommonNode && (layer === 'src/common' || layer === 'renderer') && resolve(dirname(file), spec).includes(`${join('src', 'common', 'node')}`))
+          violations.push(`${where}: src/common/node is node-only; pure common and the renderer may not import it`);
+        if (layer === 'src/common' && !inCommonNode && (spec.startsWith('node:') || /^(fs|path|crypto|os|net|child_process|worker_threads)$/.test(spec)))
           violations.push(`${where}: src/common is environment-free`);
         if (layer === 'renderer' && spec.startsWith('node:')) violations.push(`${where}: renderer is browser code`);
         if (spec.startsWith('.')) {
@@ -72,4 +76,10 @@ test('layering: the checker itself flags a forbidden import (agent -> fleet)', (
   const target = layerOf(resolve(root, 'src/agent', '../fleet/signer.js'));
   assert.equal(target, 'src/fleet');
   assert.ok(!allowed['src/agent'].includes(target!));
+});
+
+test('layering: src/common/node is node-only (pure common and the renderer may not import it)', () => {
+  const text = readFileSync(join(root, 'src/common/node/ed25519.ts'), 'utf8');
+  assert.match(text, /from 'node:crypto'/, 'the shared verifier uses node:crypto, which is why it lives apart from pure common');
+  assert.ok(!readFileSync(join(root, 'src/common/dsse.ts'), 'utf8').includes('./node/'), 'pure dsse.ts stays environment-free');
 });

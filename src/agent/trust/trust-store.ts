@@ -4,12 +4,13 @@
  * signatures (common/dsse.ts verifyEnvelope), then payloadType, and only then the zod parse.
  */
 import { readFileSync } from 'node:fs';
-import { fromBase64, fromUtf8 } from '../../common/bytes.js';
-import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, verifyEnvelope, type Ed25519Verifier, type TrustedKey } from '../../common/dsse.js';
-import { AgentError } from '../../common/errors.js';
+import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, type Ed25519Verifier } from '../../common/dsse.js';
+import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
+import { envelopeJson, verifyThenParse, type PayloadSchema, type RoleKeys } from '../../common/signed.js';
+import { initialTrustState, revokedSigner, roleKeysOf, type TrustState } from '../../common/trust-chain.js';
+import { AgentError, toAgentError } from '../../common/errors.js';
 import { TrustFileSchema, type TrustFile, type TrustRoleName } from '../../common/trust-file.js';
 import { ModelManifestSchema, ReleaseSchema, type ModelManifest, type Release } from '../../common/wire.js';
-import { nodeEd25519Verifier } from './ed25519.js';
 
 export function parseTrustFile(value: unknown): TrustFile {
   const r = TrustFileSchema.safeParse(value);
@@ -35,22 +36,37 @@ export interface Verified<T> {
   signedBy: string[];
 }
 
+/**
+ * Verifies releases and manifests under the trust in force: the installed trust file, or the last trust
+ * statement accepted over the wire (trust-updates.ts calls setTrust). Revoked keys never count.
+ */
 export class EnvelopeVerifier {
-  private readonly keys: Record<TrustRoleName, { keys: TrustedKey[]; threshold: number }>;
+  private state: TrustState;
+  private keys!: Record<TrustRoleName, RoleKeys>;
+  /** the installed trust (the start of every walk through trust statements) */
+  readonly installed: TrustState;
   constructor(
-    trust: TrustFile,
+    trust: TrustFile | TrustState,
     private readonly verifier: Ed25519Verifier = nodeEd25519Verifier,
   ) {
-    const role = (name: TrustRoleName) => ({
-      keys: trust.roles[name].keys.map((k) => ({ publicKey: fromBase64(k.publicKey) })),
-      threshold: trust.roles[name].threshold,
-    });
-    this.keys = { models: role('models'), releases: role('releases') };
+    this.installed = 'revoked' in trust ? trust : initialTrustState(trust);
+    this.state = this.installed;
+    this.setTrust(this.state);
+  }
+
+  /** The trust in force (version 1 = the installed file). */
+  trust(): TrustState {
+    return this.state;
+  }
+
+  setTrust(state: TrustState): void {
+    this.state = state;
+    this.keys = { models: roleKeysOf(state, 'models')!, releases: roleKeysOf(state, 'releases')! };
   }
 
   /** Verifies a release envelope (raw MQTT payload bytes) with the `releases` keys and threshold. */
   verifyRelease(raw: Uint8Array): Verified<Release> {
-    return this.verify(raw, 'releases', PAYLOAD_TYPE_RELEASE, (j) => ReleaseSchema.safeParse(j));
+    return this.verify(raw, 'releases', PAYLOAD_TYPE_RELEASE, ReleaseSchema);
   }
 
   /**
@@ -59,35 +75,19 @@ export class EnvelopeVerifier {
    */
   verifyManifest(raw: Uint8Array, maxBytes: number): Verified<ModelManifest> {
     if (raw.length > maxBytes) throw new AgentError('manifest_too_large', `manifest is ${raw.length} bytes, the maximum is ${maxBytes}`, { bytes: raw.length, max: maxBytes });
-    return this.verify(raw, 'models', PAYLOAD_TYPE_MODEL, (j) => ModelManifestSchema.safeParse(j));
+    return this.verify(raw, 'models', PAYLOAD_TYPE_MODEL, ModelManifestSchema);
   }
 
-  private verify<T>(
-    raw: Uint8Array,
-    role: TrustRoleName,
-    payloadType: string,
-    parse: (json: unknown) => { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
-  ): Verified<T> {
-    let envelope: unknown;
+  private verify<T>(raw: Uint8Array, role: TrustRoleName, payloadType: string, schema: PayloadSchema<T>): Verified<T> {
+    const json = envelopeJson(raw);
     try {
-      envelope = JSON.parse(fromUtf8(raw));
-    } catch {
-      throw new AgentError('bad_envelope', 'the message is not JSON');
+      return verifyThenParse(json, payloadType, this.keys[role], schema, this.verifier);
+    } catch (e) {
+      const err = toAgentError(e);
+      // [issue 20 §1] a revoked key's signatures count for nothing; say so rather than "untrusted"
+      const revoked = err.code === 'untrusted_key' || err.code === 'bad_signature' || err.code === 'threshold_not_met' ? revokedSigner(this.state, json) : undefined;
+      if (revoked) throw new AgentError('key_revoked', `${role} key ${revoked.slice(0, 16)}… was revoked by trust version ${this.state.version}: ${err.message}`, { keyid: revoked });
+      throw err;
     }
-    const { keys, threshold } = this.keys[role];
-    const { payload, signedBy } = verifyEnvelope(envelope, payloadType, keys, threshold, this.verifier);
-    // Only now, with enough valid signatures and the right payloadType, is the payload parsed.
-    let json: unknown;
-    try {
-      json = JSON.parse(fromUtf8(payload));
-    } catch {
-      throw new AgentError('bad_payload', 'the signed payload is not JSON');
-    }
-    const r = parse(json);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new AgentError('bad_payload', `signed payload ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
-    }
-    return { value: r.data, signedBy };
   }
 }

@@ -11,6 +11,7 @@ import { DEFAULT_TOPIC_PREFIX } from '../../common/topics.js';
 import { createKeytarSecretStore } from '../../agent/secrets/secret-store.js';
 import { connectBroker } from '../../fleet/mqtt.js';
 import { readTrustFile, roleTrust, type RoleTrust } from '../../fleet/trust.js';
+import { readTrustChain, roleTrustOf } from '../../fleet/trust-statements.js';
 import type { CommandIO, OptionsSpec } from '../command.js';
 
 export const SECRET_SERVICE = 'rpa-fleet';
@@ -136,9 +137,16 @@ export async function connectFromFlags(
   });
 }
 
-export async function trustFromFile(path: string | undefined, role: 'models' | 'releases'): Promise<RoleTrust | undefined> {
+/**
+ * A role's keys from the installed trust file — or, given a broker client, from the trust in force: the
+ * retained trust statements walked from that file exactly as agents walk them (issue 20 §1), so the
+ * fleet tools verify with the keys agents use after a rotation or revocation.
+ */
+export async function trustFromFile(path: string | undefined, role: 'models' | 'releases', client?: MqttClient, prefix?: string): Promise<RoleTrust | undefined> {
   if (!path) return undefined;
-  return roleTrust(await readTrustFile(path), role);
+  const file = await readTrustFile(path);
+  if (!client) return roleTrust(file, role);
+  return roleTrustOf((await readTrustChain(client, file, prefix ? { prefix } : {})).state, role);
 }
 
 /** Splits repeated and comma-separated values: --key a,b --key c → [a, b, c]. */

@@ -9,6 +9,7 @@ import { controllerHealth } from '../../fleet/controller/health.js';
 import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometheus.js';
 import { loadSigningKey } from '../../fleet/keys.js';
 import { approversTrust, readTrustFile } from '../../fleet/trust.js';
+import { enforceQualityGate } from '../../fleet/quality-gate.js';
 import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
@@ -114,7 +115,6 @@ export function parseApiFlags(v: Record<string, unknown>): ControllerArgs['api']
 
 async function runController(a: ControllerArgs, io: CommandIO): Promise<number> {
   const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'releases')));
-  const trust = await trustFromFile(a.trust, 'releases');
   const approvers = a.trust ? approversTrust(await readTrustFile(a.trust)) : undefined;
   // A long-lived service: reconnects (the CLI default is fail-fast), and a fixed client id with a
   // persistent session, so windows sent while the controller itself reconnects wait for it at the broker.
@@ -122,9 +122,13 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
     clientId: a.clientId,
     mqttOptions: { reconnectPeriod: 2000, clean: false, properties: { sessionExpiryInterval: 3600 } },
   });
+  // the trust in force (statements walked from the file); a rotation while running needs a restart
+  const trust = await trustFromFile(a.trust, 'releases', client, a.broker.prefix);
+  const modelsTrust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
   const store = openFleetStore(a.db, { create: a.init });
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
-  const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), ...(approvers ? { approvers } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say });
+  const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), ...(approvers ? { approvers } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say,
+    qualityGate: (channel, role, modelId) => enforceQualityGate(client, store.db, channel, [{ role, modelId }], modelsTrust, a.broker.prefix) });
   await ctl.start();
   const api = a.api ? await startControllerApi(a.api, { store, client, keys, trustFile: a.trust, prefix: a.broker.prefix, health: () => controllerHealth(ctl, Date.now()), log: say }) : undefined;
   if (api) say(`API ${api.url}/api/v1 (OpenAPI at ${api.url}/openapi.json)`);

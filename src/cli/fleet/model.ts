@@ -9,6 +9,7 @@ import { isSemver } from '../../common/semver.js';
 import { isValidTopicSegment } from '../../common/topics.js';
 import { MAX_CHUNK_SIZE, ROLES, type Role } from '../../common/wire.js';
 import { loadSigningKey } from '../../fleet/keys.js';
+import { scannedOnnx } from '../../common/graph-scan.js';
 import { buildManifest, DEFAULT_CHUNK_SIZE, parseModelMetadata, signManifest } from '../../fleet/manifest.js';
 import { DEFAULT_MAX_IN_FLIGHT, listModels, publishModel, type PublishProgress } from '../../fleet/publisher.js';
 import { parseFlags, parseSize, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
@@ -136,7 +137,8 @@ async function buildSigned(a: { file: string; metadata?: string; keys: string[];
     metadata = parseModelMetadata(json, a.metadata);
   }
   const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'models')));
-  const built = await buildManifest({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata, ...(a.origins ? { origins: a.origins } : {}) });
+  // [issue 20 §3] scanned (graph_* refusals) before onnxruntime loads it or anything is signed
+  const built = await buildManifest({ bytes: scannedOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata, ...(a.origins ? { origins: a.origins } : {}) });
   return { built, envelope: signManifest(built.manifest, keys), keys };
 }
 
@@ -183,7 +185,7 @@ const publish: Command<ModelPublishArgs> = {
   summary: 'sign an ONNX model and publish it to the broker (chunks, then manifest)',
   help: `FILE --role detector|classifier|similarity --name N --version X.Y.Z --key KEY --broker URL [options]
 
-Reads the ONNX file, derives its contract (input/output names, dtypes, shapes) with onnxruntime,
+Reads the ONNX file, scans its graph (refusals: docs/SUPPLY-CHAIN.md §3), derives its contract (input/output names, dtypes, shapes) with onnxruntime,
 adds what --metadata gives (labels, preprocess, postprocess, selfTest, baseline, latencyBudgetMs;
 role/name/version too, so those flags become optional), signs the manifest with the models key(s)
 and publishes retained, QoS 1: every chunk to <prefix>/models/<modelId>/chunks/<n>, then the
@@ -348,9 +350,9 @@ Examples:
   rpa-fleet models list --broker mqtts://broker:8883 --ca ca.crt --username rpa-admin --password-env PW --json`,
   parse: parseModelsList,
   async run(a, io) {
-    const trust = await trustFromFile(a.trust, 'models');
     const client = await connectFromFlags(a.broker, io);
     try {
+      const trust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
       const entries = await listModels(client, { prefix: a.broker.prefix, trust, signal: io.signal });
       // read-only view: consult the registry only when the fleet database exists (never create it here)
       const states = new Map<string, string>();

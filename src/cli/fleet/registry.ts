@@ -12,16 +12,20 @@ import { readTrustFile, roleTrust } from '../../fleet/trust.js';
 import { parseFlags, type Command, type Parsed } from '../command.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { dbHelp, dbOption, dbPath } from './controller.js';
+import { brokerHelp, brokerOptions, parseBrokerFlags, type BrokerFlags } from './connect.js';
+import { provenanceView } from './supply.js';
 
 export interface ModelShowArgs {
   ref: string;
   trust?: string;
   db: string;
   json: boolean;
+  /** with --broker: also the model's signed provenance (issue 20 §2) */
+  broker?: BrokerFlags;
 }
 
 export function parseModelShow(argv: string[]): Parsed<ModelShowArgs> {
-  const r = parseFlags(argv, { ...dbOption, trust: { type: 'string' }, json: { type: 'boolean' } }, true);
+  const r = parseFlags(argv, { ...dbOption, ...brokerOptions, trust: { type: 'string' }, json: { type: 'boolean' } }, true);
   if (r.kind !== 'ok') return r;
   if (r.positionals.length !== 1) return { kind: 'error', message: 'one NAME@VERSION (or NAME@latest, or a modelId) is required' };
   try {
@@ -30,7 +34,9 @@ export function parseModelShow(argv: string[]): Parsed<ModelShowArgs> {
     return { kind: 'error', message: (e as Error).message };
   }
   const trust = r.values['trust'];
-  return { kind: 'ok', value: { ref: r.positionals[0]!, ...(typeof trust === 'string' ? { trust } : {}), db: dbPath(r.values), json: r.values['json'] === true } };
+  const broker = r.values['broker'] !== undefined ? parseBrokerFlags(r.values) : undefined;
+  if (broker && !broker.ok) return { kind: 'error', message: broker.message };
+  return { kind: 'ok', value: { ref: r.positionals[0]!, ...(typeof trust === 'string' ? { trust } : {}), db: dbPath(r.values), json: r.values['json'] === true, ...(broker?.ok ? { broker: broker.value } : {}) } };
 }
 
 function describeMarks(e: RegistryEntry): string[] {
@@ -40,12 +46,15 @@ function describeMarks(e: RegistryEntry): string[] {
 const show: Command<ModelShowArgs> = {
   name: 'models show',
   summary: 'one registered model: its signed manifest, who published it and when, deprecations and yanks',
-  help: `NAME@VERSION|NAME@latest|MODEL_ID [--trust trust.json] [--db FILE] [--json]
+  help: `NAME@VERSION|NAME@latest|MODEL_ID [--trust trust.json] [--db FILE] [--broker URL ...] [--json]
 
 Reads the registry in the fleet database. Prints the binding (name@version → modelId, role), who
 published it and when, its state (active, deprecated, yanked, with who, when and why) and the
 manifest exactly as it was signed. With --trust the signature is verified against the models role.
-${dbHelp}`,
+With --broker it also prints the model's provenance (in-toto statement, SLSA provenance v1: recipe and
+commit, dataset hash, parent, evaluation figures), verified with --trust (rpa-fleet model attest).
+${dbHelp}
+${brokerHelp}`,
   parse: parseModelShow,
   async run(a, io) {
     const trust = a.trust ? roleTrust(await readTrustFile(a.trust), 'models') : undefined;
@@ -54,13 +63,15 @@ ${dbHelp}`,
       if (!e) throw new AgentError('not_found', `${a.ref} is not in the registry`);
       const doc = decodeSigned('registry', Buffer.from(JSON.stringify(e.envelope)), PAYLOAD_TYPE_MODEL, ModelManifestSchema, 'manifest', trust);
       const manifest = JSON.parse(Buffer.from(fromBase64(e.envelope.payload)).toString('utf8')) as unknown;
+      const prov = a.broker ? await provenanceView({ broker: a.broker, ...(a.trust ? { trust: a.trust } : {}) }, e.modelId, io) : undefined;
       if (a.json) {
-        io.out(JSON.stringify({ ok: doc.signature !== 'invalid', model: `${e.name}@${e.version}`, modelId: e.modelId, role: e.role, state: e.state, publishedBy: e.publishedBy, publishedAt: e.publishedAt, marks: e.marks, signature: doc.signature, signedBy: doc.signedBy, keyids: e.envelope.signatures.map((s) => s.keyid), manifest, envelope: e.envelope, ...(doc.error ? { error: doc.error } : {}) }));
+        io.out(JSON.stringify({ ...(prov ? { provenance: prov.json } : {}), ok: doc.signature !== 'invalid', model: `${e.name}@${e.version}`, modelId: e.modelId, role: e.role, state: e.state, publishedBy: e.publishedBy, publishedAt: e.publishedAt, marks: e.marks, signature: doc.signature, signedBy: doc.signedBy, keyids: e.envelope.signatures.map((s) => s.keyid), manifest, envelope: e.envelope, ...(doc.error ? { error: doc.error } : {}) }));
       } else {
         io.out(`${e.name}@${e.version}  ${e.role}  ${e.state.toUpperCase()}  model ${e.modelId}`);
         io.out(`  published by ${e.publishedBy} at ${e.publishedAt}`);
         for (const l of describeMarks(e)) io.out(l);
         io.out(`  signature: ${doc.signature}${doc.error ? ` (${doc.error.code}: ${doc.error.message})` : ''}; keyid(s) ${e.envelope.signatures.map((s) => (s.keyid || '?').slice(0, 16)).join(', ')}`);
+        for (const l of prov?.lines ?? []) io.out(l);
         io.out('  signed manifest:');
         for (const l of JSON.stringify(manifest, null, 2).split('\n')) io.out(`    ${l}`);
       }

@@ -222,12 +222,12 @@ Examples:
   parse: parseReleasePublish,
   async run(a, io) {
     const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'releases')));
-    const [modelsTrust, releasesTrust] = await Promise.all([trustFromFile(a.trust, 'models'), trustFromFile(a.trust, 'releases')]);
     const client = await connectFromFlags(a.broker, io);
     try {
+      const [modelsTrust, releasesTrust] = await Promise.all([trustFromFile(a.trust, 'models', client, a.broker.prefix), trustFromFile(a.trust, 'releases', client, a.broker.prefix)]);
       return await withFleetDb(a.audit.db, async (db) => {
         const registry = new ModelRegistry(db);
-        const r = await publishReleaseOp({ client, registry, keys, prefix: a.broker.prefix, modelsTrust, releasesTrust, body: a.body, warn: io.err, signal: io.signal });
+        const r = await publishReleaseOp({ client, registry, db, keys, prefix: a.broker.prefix, modelsTrust, releasesTrust, body: a.body, warn: io.err, signal: io.signal });
         const { labels, modelIds } = r;
       recordAction(db, a.audit, io, 'release.publish', { channel: a.channel, seq: r.release.seq, models: labels, modelIds, ...(a.note !== undefined ? { note: a.note } : {}), broker: a.broker.url });
       if (a.json) {
@@ -285,9 +285,9 @@ Examples:
   rpa-fleet release show --channel pilot --broker mqtts://broker:8883 --ca ca.crt --json`,
   parse: parseReleaseShow,
   async run(a, io) {
-    const trust = await trustFromFile(a.trust, 'releases');
     const client = await connectFromFlags(a.broker, io);
     try {
+      const trust = await trustFromFile(a.trust, 'releases', client, a.broker.prefix);
       const entry = await showRelease(client, a.channel, { prefix: a.broker.prefix, trust, signal: io.signal });
       if (!entry) throw new AgentError('not_found', `channel ${a.channel} has no release`);
       const rel = entry.value;

@@ -14,6 +14,8 @@ export interface TrustInitArgs {
   releases: string[];
   releasesThreshold: number;
   approvers: string[];
+  root: string[];
+  rootThreshold: number;
   out: string;
   force: boolean;
   json: boolean;
@@ -33,6 +35,8 @@ export function parseTrustInit(argv: string[]): Parsed<TrustInitArgs> {
     releases: { type: 'string', multiple: true },
     'releases-threshold': { type: 'string' },
     approvers: { type: 'string', multiple: true },
+    root: { type: 'string', multiple: true },
+    'root-threshold': { type: 'string' },
     ...auditOptions,
     db: { type: 'string' },
     out: { type: 'string' },
@@ -43,6 +47,10 @@ export function parseTrustInit(argv: string[]): Parsed<TrustInitArgs> {
   const models = listValues(r.values['models']);
   const releases = listValues(r.values['releases']);
   const approvers = listValues(r.values['approvers']);
+  const root = listValues(r.values['root']);
+  const rootT = threshold(r.values['root-threshold'], '--root-threshold');
+  if (typeof rootT === 'string') return { kind: 'error', message: rootT };
+  if (root.length && rootT > root.length) return { kind: 'error', message: `--root-threshold ${rootT} is above the ${root.length} root key(s) given` };
   if (models.length === 0) return { kind: 'error', message: '--models PUB[,PUB...] is required' };
   if (releases.length === 0) return { kind: 'error', message: '--releases PUB[,PUB...] is required' };
   const mt = threshold(r.values['models-threshold'], '--models-threshold');
@@ -55,13 +63,13 @@ export function parseTrustInit(argv: string[]): Parsed<TrustInitArgs> {
   if (typeof out !== 'string' || !out) return { kind: 'error', message: '--out FILE is required' };
   const audit = parseAuditFlags(r.values);
   if (!audit.ok) return { kind: 'error', message: audit.message };
-  return { kind: 'ok', value: { models, modelsThreshold: mt, releases, releasesThreshold: rt, approvers, out, force: r.values['force'] === true, json: r.values['json'] === true, audit: audit.value } };
+  return { kind: 'ok', value: { models, modelsThreshold: mt, releases, releasesThreshold: rt, approvers, root, rootThreshold: rootT, out, force: r.values['force'] === true, json: r.values['json'] === true, audit: audit.value } };
 }
 
 const init: Command<TrustInitArgs> = {
   name: 'trust init',
   summary: 'write the agents\' trust file from public key files',
-  help: `--models PUB[,PUB...] [--models-threshold N] --releases PUB[,PUB...] [--releases-threshold N] [--approvers PUB,...] --out FILE [--force] [--json]
+  help: `--models PUB[,PUB...] [--models-threshold N] --releases PUB[,PUB...] [--releases-threshold N] [--approvers PUB,...] [--root PUB,... [--root-threshold N]] --out FILE [--force] [--json]
 
 Builds the trust file agents install read-only (trusted Ed25519 keys and a signature threshold
 for the "models" and "releases" roles). PUB is a .pub.json written by \`rpa-fleet keys generate\`;
@@ -74,6 +82,9 @@ Options:
   --releases-threshold N    distinct valid signatures a release needs (default 1)
   --approvers PUB,...       public key files of the approvers role: people who sign approvals of gated
                             rollout waves (\`rollout start --approvals N\`); read by the controller only
+  --root PUB,...            public key files of the root role: they sign trust statements, so the
+                            keys can later rotate over the wire (rpa-fleet trust rotate / revoke)
+  --root-threshold N        distinct root signatures a trust statement needs (default 1)
   --out FILE                where to write trust.json (refuses to overwrite without --force)
   --json                    print {path, models:{threshold,keyids}, releases:{threshold,keyids}, approvers?}
 ${auditHelp}
@@ -88,7 +99,8 @@ Examples:
       const models = await Promise.all(a.models.map(readPublicKeyFile));
       const releases = await Promise.all(a.releases.map(readPublicKeyFile));
       const approvers = await Promise.all(a.approvers.map(readPublicKeyFile));
-      const trust = buildTrustFile({ models, modelsThreshold: a.modelsThreshold, releases, releasesThreshold: a.releasesThreshold, approvers });
+      const root = await Promise.all(a.root.map(readPublicKeyFile));
+      const trust = buildTrustFile({ models, modelsThreshold: a.modelsThreshold, releases, releasesThreshold: a.releasesThreshold, approvers, root, rootThreshold: a.rootThreshold });
       if (!a.force && existsSync(a.out)) {
         throw new AgentError('bad_argument', `${a.out} already exists; pass --force to replace it`);
       }
@@ -98,6 +110,7 @@ Examples:
         models: { threshold: trust.roles.models.threshold, keyids: models.map((k) => k.keyid) },
         releases: { threshold: trust.roles.releases.threshold, keyids: releases.map((k) => k.keyid) },
         ...(approvers.length ? { approvers: { keyids: approvers.map((k) => k.keyid) } } : {}),
+        ...(root.length ? { root: { threshold: a.rootThreshold, keyids: root.map((k) => k.keyid) } } : {}),
       };
       await withFleetDb(a.audit.db, async (db) => void recordAction(db, a.audit, io, 'trust.init', { ...summary, force: a.force }));
       if (a.json) io.out(JSON.stringify({ ok: true, ...summary }));
@@ -106,6 +119,7 @@ Examples:
         io.out(`  models:   ${summary.models.threshold} of ${models.length} key(s): ${summary.models.keyids.map((k) => k.slice(0, 16)).join(', ')}`);
         io.out(`  releases: ${summary.releases.threshold} of ${releases.length} key(s): ${summary.releases.keyids.map((k) => k.slice(0, 16)).join(', ')}`);
         if (approvers.length) io.out(`  approvers: ${approvers.length} key(s): ${approvers.map((k) => k.keyid.slice(0, 16)).join(', ')}`);
+        if (root.length) io.out(`  root:     ${a.rootThreshold} of ${root.length} key(s): ${root.map((k) => k.keyid.slice(0, 16)).join(', ')}`);
       }
       return 0;
     } catch (e) {

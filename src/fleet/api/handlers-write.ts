@@ -57,7 +57,7 @@ export function markModel(mark: 'deprecated' | 'yanked') {
 export async function publishRelease(ctx: ApiContext, caller: Caller, b: ReleasePublishBody): Promise<Reply> {
   const broker = ctx.needBroker('release publish');
   const warnings: string[] = [];
-  const r = await publishReleaseOp({ client: broker.client, registry: ctx.registry, keys: broker.releaseKeys, prefix: broker.prefix, modelsTrust: broker.modelsTrust, releasesTrust: broker.releasesTrust, body: b, warn: (l) => warnings.push(l) });
+  const r = await publishReleaseOp({ client: broker.client, registry: ctx.registry, db: ctx.store.db, keys: broker.releaseKeys, prefix: broker.prefix, modelsTrust: broker.modelsTrust, releasesTrust: broker.releasesTrust, body: b, warn: (l) => warnings.push(l) });
   ctx.store.putRelease(r.release, ctx.clock()); // the controller's view of the channel, at once
   ctx.record(caller, 'release.publish', { channel: b.channel, seq: r.release.seq, models: r.labels, modelIds: r.modelIds, ...(b.note !== undefined ? { note: b.note } : {}) }, b.reason ? { reason: b.reason } : {});
   return new Reply(201, { channel: b.channel, seq: r.release.seq, previousSeq: r.previousSeq ?? null, keptRoles: r.keptRoles, topic: r.topic, signedBy: broker.releaseKeys.map((k) => k.keyid), release: r.release, labels: r.labels, warnings });

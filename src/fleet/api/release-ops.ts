@@ -4,6 +4,7 @@
  * through the registry and the signed manifest on the broker (yanked refused), builds the roles
  * (candidates with their agent-local gates), and signs and publishes seq = current + 1.
  */
+import type Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { AgentError } from '../../common/errors.js';
 import { ROLES, type Candidate, type Release, type Role, type RoleRelease } from '../../common/wire.js';
@@ -12,6 +13,7 @@ import type { ModelRegistry } from '../registry/registry.js';
 import { resolveForRelease, type ResolvedModel } from '../registry/resolve.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
+import { enforceQualityGate } from '../quality-gate.js';
 import type { ReleasePublishBody } from './schemas.js';
 
 export interface ReleaseOpInput {
@@ -24,6 +26,8 @@ export interface ReleaseOpInput {
   body: ReleasePublishBody;
   warn: (line: string) => void;
   signal?: AbortSignal | undefined;
+  /** the fleet db holding the channels' quality gates (issue 20 §4): every model named must pass its channel's gate */
+  db: Database.Database;
 }
 
 export interface ReleaseOpResult extends PublishReleaseResult {
@@ -57,6 +61,8 @@ export async function publishReleaseOp(i: ReleaseOpInput): Promise<ReleaseOpResu
       labels[`candidate-${role}`] = m.label;
     }
   }
+  // [issue 20 §4] every model this release names must carry signed evidence passing the channel's gate
+  await enforceQualityGate(i.client, i.db, b.channel, [...Object.entries(stableIds), ...Object.entries(candidateIds)].map(([role, modelId]) => ({ role: role as Role, modelId: modelId! })), i.modelsTrust, i.prefix);
   const roles = (current: Release | undefined): ReleaseRoles => {
     const out: ReleaseRoles = {};
     for (const role of ROLES) {

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { fromUtf8 } from '../../common/bytes.js';
+import { parsePayload } from '../../common/signed.js';
 import { verifyEnvelope, type DsseEnvelope, type Ed25519Verifier } from '../../common/dsse.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
 import { ROLES } from '../../common/wire.js';
@@ -100,7 +101,7 @@ export function checkApproval(envelope: unknown, ctx: ApprovalContext, approvers
   }
   let statement: Approval;
   try {
-    statement = ApprovalSchema.parse(JSON.parse(fromUtf8(verified.payload)));
+    statement = parsePayload(verified.payload, ApprovalSchema, 'approval');
   } catch (e) {
     throw new AgentError('approval_bad_payload', `approval refused: the payload is not an approval statement (${(e as Error).message.slice(0, 200)})`);
   }

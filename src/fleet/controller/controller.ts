@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, topics as topicsOf } from '../../common/topics.js';
-import type { RoleRelease } from '../../common/wire.js';
+import type { Role, RoleRelease } from '../../common/wire.js';
 import { buildRelease, signRelease } from '../publisher.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
@@ -58,6 +58,8 @@ export interface ControllerOptions {
   sharedGroup?: string;
   instanceId?: string;
   onLog?: (line: string, data?: Record<string, unknown>) => void;
+  /** issue 20 §4: throws (quality_gate_failed, provenance_missing) when the channel's gate refuses the candidate */
+  qualityGate?: (channel: string, role: Role, modelId: string) => Promise<void>;
 }
 
 /** Rolled-back rollouts are watched this long for "every canary agent back on stable". */
@@ -211,6 +213,9 @@ export class FleetController {
       if (bad) return this.#finish(r, ['pending'], 'failed', { reason: bad });
       const other = store.rollouts({ active: true }).find((o) => o.id !== r.id && o.spec.channel === spec.channel && o.state !== 'pending');
       if (other) return this.#finish(r, ['pending'], 'failed', { reason: `rollout ${other.id} is active on channel ${spec.channel}` });
+      // [issue 20 §4] no wave names a candidate whose signed evidence fails the channel's quality gate
+      const gate = await this.#o.qualityGate?.(spec.channel, spec.role, spec.candidate).then(() => undefined, (e: unknown) => toAgentError(e));
+      if (gate) return this.#finish(r, ['pending'], 'failed', { reason: gate.message, code: gate.code });
       const seq = await this.#publishPhase(r, 0);
       store.transition(r.id, ['pending'], { state: 'running', phase: 0, phaseStartedAt: now, approved: false, lastReleaseSeq: seq }, now);
       store.log(r.id, 'phase_started', { phase: 0, ...phases[0]!, releaseSeq: seq }, now);

@@ -10,20 +10,31 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Labels } from '../../common/selector.js';
-import { PAYLOAD_TYPE_RELEASE, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
+import { PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
+import { verifyThenParse, type RoleKeys } from '../../common/signed.js';
+import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
 import { chooseRoleTarget, judgeRelease } from '../../common/release-rules.js';
 import { topics as topicsOf, type Topics } from '../../common/topics.js';
-import { ReleaseSchema, ROLES, type AgentEvent, type AgentStatus, type ModelManifest, type MetricsWindow, type Release, type Role, type RoleStatus } from '../../common/wire.js';
-import { nodeEd25519Verifier } from '../signer.js';
+import {
+  ReleaseSchema,
+  ROLES,
+  type AgentEvent,
+  type AgentStatus,
+  type ModelManifest,
+  type MetricsWindow,
+  type Release,
+  type Role,
+  type RoleStatus,
+} from '../../common/wire.js';
 import { prng, type ProfileBook } from './profiles.js';
 import { simulateRoleMetrics } from './sim-window.js';
 import { fetchSimModel, type SimCounters } from './sim-fetch.js';
 import { noDelayOnConnect } from '../../common/mqtt-socket.js';
 
 export interface SimTrust {
-  releases: { keys: TrustedKey[]; threshold: number };
-  models: { keys: TrustedKey[]; threshold: number };
+  releases: RoleKeys;
+  models: RoleKeys;
 }
 
 export interface SimAgentOptions {
@@ -164,8 +175,7 @@ export class SimAgent {
     let release: Release;
     try {
       // DESIGN.md "Trust rules": signatures first (trust file keys), then payloadType, then the schema.
-      const v = verifyEnvelope(JSON.parse(payload.toString('utf8')), PAYLOAD_TYPE_RELEASE, this.#o.trust.releases.keys, this.#o.trust.releases.threshold, nodeEd25519Verifier);
-      release = ReleaseSchema.parse(JSON.parse(Buffer.from(v.payload).toString('utf8')));
+      release = verifyThenParse(payload, PAYLOAD_TYPE_RELEASE, this.#o.trust.releases, ReleaseSchema, nodeEd25519Verifier, 'release').value;
     } catch (e) {
       return this.#reject('release_rejected', toAgentError(e, 'bad_payload').code);
     }

@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
-import { PAYLOAD_TYPE_MODEL, verifyEnvelope, type TrustedKey } from '../../common/dsse.js';
+import { PAYLOAD_TYPE_MODEL } from '../../common/dsse.js';
+import { verifyThenParse, type RoleKeys } from '../../common/signed.js';
+import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
 import { AgentError, type ErrorCode } from '../../common/errors.js';
 import { checkManifest, chunkMismatch } from '../../common/release-rules.js';
 import type { Topics } from '../../common/topics.js';
 import { ModelManifestSchema, type AgentEvent, type ModelManifest, type Role } from '../../common/wire.js';
-import { nodeEd25519Verifier } from '../signer.js';
 import { fetchOriginChunks } from './origin-fetch.js';
 
 const sha256Hex = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -29,7 +30,7 @@ export interface SimCounters {
 
 export interface SimFetchDeps {
   topics: Topics;
-  trust: { keys: TrustedKey[]; threshold: number };
+  trust: RoleKeys;
   maxModelBytes: number;
   /** false = trust the manifest alone (no chunk bytes) */
   fetchModels: boolean;
@@ -56,8 +57,8 @@ interface FetchState {
 export async function fetchSimModel(d: SimFetchDeps, modelId: string, role: Role): Promise<ModelManifest> {
   d.event({ type: 'download_started', modelId });
   const raw = await receiveOne(d, d.topics.manifest(modelId), 30_000, 'manifest_missing');
-  const v = verifyEnvelope(JSON.parse(raw.toString('utf8')), PAYLOAD_TYPE_MODEL, d.trust.keys, d.trust.threshold, nodeEd25519Verifier);
-  const manifest = ModelManifestSchema.parse(JSON.parse(Buffer.from(v.payload).toString('utf8')));
+  // the one verify-then-parse (src/common/signed.ts), as the agent and the publisher use it
+  const manifest = verifyThenParse(raw, PAYLOAD_TYPE_MODEL, d.trust, ModelManifestSchema, nodeEd25519Verifier, 'manifest').value;
   checkManifest(manifest, { modelId, role, maxModelBytes: d.maxModelBytes });
   if (d.fetchModels) {
     const st: FetchState = { have: new Uint8Array(manifest.chunkSha256.length), got: 0, bytes: 0 };
