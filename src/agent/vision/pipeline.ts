@@ -7,7 +7,6 @@
  */
 import type { Box } from '../../common/geometry.js';
 import { AgentError, toAgentError } from '../../common/errors.js';
-import { clickPoint, uiaControlTypeOf } from '../../common/element-types.js';
 import type { Role } from '../../common/wire.js';
 import { frameFromImage, type ScreenCapturer } from './capture.js';
 import { classifierResults } from './classifier-output.js';
@@ -17,9 +16,9 @@ import { TapCache } from './resample.js';
 import { FrameCache } from './frame-cache.js';
 import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
 import { cosine, splitEmbeddings } from './similarity.js';
-import type { ClassifyResult, DetectRequest, DetectResponse, ElementInFrame, FindCandidate, FindRequest, FrameEntry, VisionStats } from './pipeline-types.js';
+import type { ClassifyResult, DetectRequest, DetectResponse, FindCandidate, FindRequest, FrameEntry, VisionStats } from './pipeline-types.js';
 import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
-import { decodeYolov8 } from './yolo.js';
+import { applyClassification, elementsFromDetector } from './detections.js';
 
 export type { ClassifyResult, DetectRequest, DetectResponse, ElementWithCrop, FindCandidate, FindRequest, VisionStats } from './pipeline-types.js';
 export { proximityScore } from './find.js';
@@ -31,8 +30,19 @@ export interface VisionPipelineDeps {
   capturer?: ScreenCapturer;
   /** frame-cache entries (one per recent source); 0 disables the cache */
   cacheEntries?: number;
+  /**
+   * Crops per classifier run in detect (default CLASSIFY_CHUNK): each run goes to the inference host while the
+   * next chunk is cut, so the JS crop work overlaps the model; Infinity classifies every element in one run.
+   */
+  classifyChunk?: number;
   now?: () => number;
 }
+
+/**
+ * Measured on the busy screen (102 elements, docs/BENCHMARKS.md): batches of 32 cost about what one batch of
+ * all does in onnxruntime, and a first chunk this small lets the model start after a third of the crop work.
+ */
+export const CLASSIFY_CHUNK = 32;
 
 export class VisionPipeline {
   private readonly cache: FrameCache<FrameEntry> | null;
@@ -282,55 +292,44 @@ export class VisionPipeline {
     }
     timings.detector = (timings.detector ?? 0) + (this.now() - t);
     t = this.now();
-    const dets = decodeYolov8(out.data, out.dims, {
-      scoreThreshold: minScore,
-      iouThreshold: det.postprocess.iouThreshold ?? 0.45,
-      maxDetections: det.postprocess.maxDetections ?? 300,
-      numClasses: det.labels.length > 0 ? det.labels.length : undefined,
-      // per-class NMS for a multi-class detector (the Ultralytics default); one class is the same either way
-      classAgnosticNms: det.labels.length <= 1,
-    });
-    const s = frame.pixelScale ?? 1;
-    const tr = input.transform;
-    const elements: ElementInFrame[] = dets.map((d) => {
-      // input pixels → frame pixels (clamped) → screen pixels
-      const fx1 = clamp((d.box[0] - tr.left) / tr.scaleX, 0, frame.width);
-      const fy1 = clamp((d.box[1] - tr.top) / tr.scaleY, 0, frame.height);
-      const fx2 = clamp((d.box[2] - tr.left) / tr.scaleX, 0, frame.width);
-      const fy2 = clamp((d.box[3] - tr.top) / tr.scaleY, 0, frame.height);
-      const label = det.labels[d.classId] ?? String(d.classId);
-      const box: Box = [frame.originX + fx1 / s, frame.originY + fy1 / s, frame.originX + fx2 / s, frame.originY + fy2 / s];
-      return {
-        frameBox: [fx1, fy1, fx2, fy2] as Box,
-        box,
-        score: d.score,
-        type: label,
-        ...(s !== 1 ? { monitorScale: s } : {}),
-        // set again below when the classifier names the type
-        click: clickPoint(box, label),
-        uiaControlType: uiaControlTypeOf(label),
-      };
-    });
+    const elements = elementsFromDetector(out, det, minScore, frame, input.transform);
     timings.decode = (timings.decode ?? 0) + (this.now() - t);
     if (cls && elements.length > 0) {
-      t = this.now();
-      const batch = cropBatch(asPixels(frame), elements.map((e) => e.frameBox), cls.preprocess, this.taps);
-      timings.crops = (timings.crops ?? 0) + (this.now() - t);
-      t = this.now();
-      const results = await this.runClassifier(cls, batch, opts);
-      elements.forEach((e, i) => {
-        const r = results[i]!;
-        e.type = r.type;
-        e.click = clickPoint(e.box, r.type);
-        e.uiaControlType = uiaControlTypeOf(r.type);
-        e.typeScore = r.score;
-        e.label = r.label;
-        if (r.checked !== undefined) e.checked = r.checked;
-        e.ranked = r.ranked;
-      });
-      timings.classifier = (timings.classifier ?? 0) + (this.now() - t);
+      const results = await this.classifyInChunks(asPixels(frame), elements.map((e) => e.frameBox), cls, timings, opts);
+      elements.forEach((e, i) => applyClassification(e, results[i]!));
     }
     return { elements };
+  }
+
+  /**
+   * Classifies `boxes` of one image in runs of `classifyChunk` crops: chunk k+1 is cut while the model runs on
+   * chunk k. timings.crops gets the JS crop time, timings.classifier the time spent waiting for the model
+   * beyond it (so the two still add up to the stage's wall time).
+   */
+  private async classifyInChunks(img: PixelImage, boxes: readonly Box[], cls: VisionModelSpec, timings: Record<string, number>, opts: { signal?: AbortSignal }): Promise<ClassifyResult[]> {
+    const chunk = Math.max(1, this.deps.classifyChunk ?? CLASSIFY_CHUNK);
+    const tStart = this.now();
+    let cropMs = 0;
+    const results: ClassifyResult[] = [];
+    let inFlight: Promise<ClassifyResult[]> | undefined;
+    try {
+      for (let k = 0; k < boxes.length; k += chunk) {
+        const t = this.now();
+        const batch = cropBatch(img, boxes.slice(k, k + chunk), cls.preprocess, this.taps);
+        cropMs += this.now() - t;
+        if (inFlight) results.push(...(await inFlight));
+        opts.signal?.throwIfAborted();
+        inFlight = this.runClassifier(cls, batch, opts);
+      }
+      if (inFlight) results.push(...(await inFlight));
+    } catch (e) {
+      // a run still in flight when the cutting failed: its outcome no longer matters
+      inFlight?.catch(() => undefined);
+      throw e;
+    }
+    timings.crops = (timings.crops ?? 0) + cropMs;
+    timings.classifier = (timings.classifier ?? 0) + (this.now() - tStart - cropMs);
+    return results;
   }
 
   private async run(role: Role, spec: VisionModelSpec, t: { data: Float32Array; dims: readonly number[] }, opts: { signal?: AbortSignal }): Promise<VisionTensor> {
@@ -363,8 +362,4 @@ export class VisionPipeline {
 
 function asPixels(f: Frame): PixelImage {
   return { data: f.data, width: f.width, height: f.height, channels: f.channels };
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
 }
