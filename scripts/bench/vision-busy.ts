@@ -170,6 +170,28 @@ async function main(): Promise<void> {
       }
       agreement.push(`the same ${boxes.length} crops classified in runs of ${ch} vs one run: top-1 equal for ${sameTop}/${boxes.length}, max |Δ output| ${maxDiff.toExponential(2)}`);
     }
+    // session options for the batched case, on the same crops (one run of all): the agent's (2 intra-op threads,
+    // no spinning, memory pattern on, all graph optimisations) against one thread, memory pattern off, spinning on
+    const variants: [string, ort.InferenceSession.SessionOptions][] = [
+      ['intraOpNumThreads 1', { intraOpNumThreads: 1 }],
+      ['memory pattern off', { enableMemPattern: false }],
+      ['spinning allowed', { extra: { session: { intra_op: { allow_spinning: '1' } } } }],
+    ];
+    const allFeed = { [specs.classifier.inputName]: new ort.Tensor('float32', all.data, all.dims) };
+    for (const [name, o] of variants) {
+      const v = await createOrtRunner({ classifier: join(MODELS, 'classifier', 'model.onnx') }, o);
+      const vs = v.sessions.classifier!;
+      for (let i = 0; i < 3; i++) await vs.run(allFeed);
+      const t: number[] = [];
+      // interleaved with the agent's options, so both see the same load
+      const base: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        await timed(t, () => vs.run(allFeed));
+        await timed(base, () => cls.run(allFeed));
+      }
+      rows.push([`  classifier session.run alone, all ${boxes.length} crops in one run, ${name} (agent's options, interleaved: p50 ${f1(pctl(base, 50))} ms)`, t, '']);
+      await v.close();
+    }
     const cropT: number[] = [];
     for (let i = 0; i < iterations; i++) await timed(cropT, () => cropBatch(frame, boxes, specs.classifier.preprocess, taps));
     rows.push([`  crops alone (${boxes.length} boxes, Pillow-exact bilinear)`, cropT, '']);
