@@ -6,7 +6,8 @@
  * with the element count, the classifier's cost against its batch size (is batching or the crop work the lever?).
  *
  * Since the machine is shared, the same run also measures, interleaved call by call on the same screen: this code with
- * the previous configuration (node-screenshots grab, every crop classified in one run after all crops are cut), and
+ * the opt-in X11 GetImage grab, with the previous configuration (every crop classified in one run after all crops are
+ * cut), and
  * with --baseline DIR the old code itself, imported from DIR (a copy of an older src/, e.g.
  * `mkdir DIR && git archive 1f96533 src | tar -x -C DIR`; node_modules must resolve from DIR, e.g. a symlink).
  *
@@ -76,11 +77,16 @@ async function main(): Promise<void> {
     // the previous configuration of this code (node-screenshots grab, one classifier run after all crops), and the old code
     const prevCap = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: 'node-screenshots' });
     closers.push(() => prevCap.close?.());
+    // the opt-in X11 GetImage grab (x11-grab.ts), otherwise as the agent runs
+    const x11Cap = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: 'auto' });
+    closers.push(() => x11Cap.close?.());
+    const x11 = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: x11Cap, cacheEntries: 0, ...(chunk ? { classifyChunk: chunk } : {}) });
     const configs: { name: string; detect: () => Promise<{ elements: { typeScore?: number; type: string; box: number[] }[]; timings: Record<string, number> }> }[] = [
-      { name: `this code (${cap.captureStats?.().grabber ?? '?'} grab, classifier runs of ${chunk ?? CLASSIFY_CHUNK} overlapping the crops)`, detect: () => vp.detect({ source: { kind: 'screen' } }) },
+      { name: `this code (${cap.captureStats?.().grabber ?? '?'} grab, the default; classifier runs of ${chunk ?? CLASSIFY_CHUNK} overlapping the crops)`, detect: () => vp.detect({ source: { kind: 'screen' } }) },
     ];
+    configs.push({ name: `this code with the ${x11Cap.captureStats?.().grabber ?? '?'} grab (opt-in)`, detect: () => x11.detect({ source: { kind: 'screen' } }) });
     const prev = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: prevCap, cacheEntries: 0, classifyChunk: Infinity });
-    configs.push({ name: 'this code, previous configuration (node-screenshots grab, one classifier run after all crops)', detect: () => prev.detect({ source: { kind: 'screen' } }) });
+    configs.push({ name: 'this code, previous configuration (one classifier run after all crops)', detect: () => prev.detect({ source: { kind: 'screen' } }) });
     if (baselineDir) {
       const oldCapMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'capture.ts')).href)) as typeof import('../../src/agent/vision/capture.js');
       const oldPipeMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'pipeline.ts')).href)) as { VisionPipeline: new (d: unknown) => VisionPipeline };
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
     }
     await vp.warmUp();
     await prev.warmUp();
+    await x11.warmUp();
     for (const c of configs) for (let i = 0; i < 3; i++) await c.detect();
     const total = configs.map(() => [] as number[]);
     const stage = configs.map(() => ({}) as Record<string, number[]>);
@@ -198,11 +205,11 @@ async function main(): Promise<void> {
     const grabT: number[] = [];
     const prevGrabT: number[] = [];
     for (let i = 0; i < iterations; i++) {
-      await timed(grabT, () => cap.capture({ kind: 'screen' }));
+      await timed(grabT, () => x11Cap.capture({ kind: 'screen' }));
       await timed(prevGrabT, () => prevCap.capture({ kind: 'screen' }));
     }
-    rows.push([`  screen grab alone: ${cap.captureStats?.().grabber ?? '?'}`, grabT, '']);
-    rows.push([`  screen grab alone: node-screenshots (previous)`, prevGrabT, '']);
+    rows.push([`  screen grab alone: ${x11Cap.captureStats?.().grabber ?? '?'} (opt-in)`, grabT, '']);
+    rows.push([`  screen grab alone: ${prevCap.captureStats?.().grabber ?? '?'} (default)`, prevGrabT, '']);
     vp.close();
   } finally {
     for (const c of closers) c();

@@ -54,9 +54,11 @@ export interface CapturerOptions {
    */
   changeSignal?: 'auto' | 'off' | ScreenChangeWatcher;
   /**
-   * How pixels are grabbed. 'auto' (default): one X11 GetImage on our own connection (x11-grab.ts, about a
-   * third of node-screenshots' cost) when $DISPLAY is a local X11 display with the usual 32-bit layout,
-   * node-screenshots otherwise and whenever that grabber fails; 'node-screenshots'; or a grabber (tests).
+   * How pixels are grabbed. 'node-screenshots' (default); 'auto': one X11 GetImage on our own connection
+   * (x11-grab.ts) when $DISPLAY is a local X11 display with the usual 32-bit layout, node-screenshots otherwise
+   * and whenever that grabber fails; or a grabber (tests). Not the default: alone it measured at a third to
+   * two thirds of node-screenshots' cost, but inside the busy-screen benchmark on the shared machine it cost as
+   * much or more (docs/BENCHMARKS.md, issue 15 §3), so it stays opt-in until a quiet run decides.
    */
   grabber?: 'auto' | 'node-screenshots' | ScreenGrabber;
 }
@@ -85,7 +87,7 @@ export async function createScreenCapturer(listMonitors?: () => MonitorHandle[],
   let watcher: ScreenChangeWatcher | undefined;
   if (typeof signal === 'object') watcher = signal;
   else if (signal === 'auto' && process.platform === 'linux') watcher = (await createX11ChangeWatcher()).watcher;
-  const how = opts.grabber ?? (listMonitors ? 'node-screenshots' : 'auto');
+  const how = opts.grabber ?? 'node-screenshots';
   let grabber: ScreenGrabber | undefined;
   if (typeof how === 'object') grabber = how;
   else if (how === 'auto' && process.platform === 'linux') grabber = (await createX11Grabber()).grabber;
