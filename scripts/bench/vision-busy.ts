@@ -5,7 +5,14 @@
  * detect p50 ≤ 100 ms on the 2-core build machine. Prints the time split per stage and, because the classifier grows
  * with the element count, the classifier's cost against its batch size (is batching or the crop work the lever?).
  *
+ * Since the machine is shared, the same run also measures, interleaved call by call on the same screen: this code with
+ * the opt-in X11 GetImage grab, with the previous configuration (every crop classified in one run after all crops are
+ * cut), and
+ * with --baseline DIR the old code itself, imported from DIR (a copy of an older src/, e.g.
+ * `mkdir DIR && git archive 1f96533 src | tar -x -C DIR`; node_modules must resolve from DIR, e.g. a symlink).
+ *
  *   node --import tsx scripts/bench/vision-busy.ts [iterations=30] [--write docs/BENCHMARKS-vision.md] [--models DIR] [--threads N]
+ *        [--baseline DIR] [--chunk N]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -14,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { createScreenCapturer } from '../../src/agent/vision/capture.js';
 import { disableSharpCache } from '../../src/agent/vision/preprocess.js';
-import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
+import { CLASSIFY_CHUNK, VisionPipeline } from '../../src/agent/vision/pipeline.js';
 import { cropBatch } from '../../src/agent/vision/crops.js';
 import { TapCache } from '../../src/agent/vision/resample.js';
 import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
@@ -29,11 +36,21 @@ exitWithHelpIfAsked(import.meta.url);
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);
-const iterations = Number(argv.find((a) => /^\d+$/.test(a)) ?? 30);
+const iterations = Number(argv.find((a, i) => /^\d+$/.test(a) && !(argv[i - 1] ?? '').startsWith('--')) ?? 30);
 const opt = (k: string) => (argv.indexOf(k) >= 0 ? argv[argv.indexOf(k) + 1] : undefined);
 const writePath = opt('--write') ? resolve(opt('--write')!) : null;
 const MODELS = opt('--models') ? resolve(opt('--models')!) : join(ROOT, 'assets', 'models');
 const threads = opt('--threads') ? Number(opt('--threads')) : undefined;
+const baselineDir = opt('--baseline') ? resolve(opt('--baseline')!) : undefined;
+const chunk = opt('--chunk') ? Number(opt('--chunk')) : undefined;
+for (const a of argv) if (a.startsWith('-') && !['--write', '--models', '--threads', '--baseline', '--chunk'].includes(a)) badFlag(a);
+for (const k of ['--write', '--models', '--threads', '--baseline', '--chunk']) if (argv.includes(k) && opt(k) === undefined) badFlag(k);
+if (chunk !== undefined && !(chunk >= 1)) badFlag('--chunk');
+
+function badFlag(a: string): never {
+  console.error(`error[bad_argument]: unknown or incomplete flag ${a} (see: npm run bench -- --help)`);
+  process.exit(2);
+}
 const MIN_ELEMENTS = 60;
 const TARGET_MS = 100;
 
@@ -49,21 +66,57 @@ async function main(): Promise<void> {
   const cap = await createScreenCapturer(undefined, { changeSignal: 'off' });
   const models = await createOrtRunner({ detector: join(MODELS, 'detector', 'model.onnx'), classifier: join(MODELS, 'classifier', 'model.onnx') }, threads ? { intraOpNumThreads: threads } : {});
   const rows: [string, number[], string][] = [];
+  const closers: (() => void)[] = [];
+  /** results of this code against each other configuration on the last interleaved call (the same still screen) */
+  const agreement: string[] = [];
   let elements = 0;
   let typeCounts = '';
   try {
     // the agent's own configuration: no frame cache here (every call does the full work), warmed up as at agent start
-    const vp = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: cap, cacheEntries: 0 });
+    const vp = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: cap, cacheEntries: 0, ...(chunk ? { classifyChunk: chunk } : {}) });
+    // the previous configuration of this code (node-screenshots grab, one classifier run after all crops), and the old code
+    const prevCap = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: 'node-screenshots' });
+    closers.push(() => prevCap.close?.());
+    // the opt-in X11 GetImage grab (x11-grab.ts), otherwise as the agent runs
+    const x11Cap = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: 'auto' });
+    closers.push(() => x11Cap.close?.());
+    const x11 = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: x11Cap, cacheEntries: 0, ...(chunk ? { classifyChunk: chunk } : {}) });
+    const configs: { name: string; detect: () => Promise<{ elements: { typeScore?: number; type: string; box: number[] }[]; timings: Record<string, number> }> }[] = [
+      { name: `this code (${cap.captureStats?.().grabber ?? '?'} grab, the default; classifier runs of ${chunk ?? CLASSIFY_CHUNK} overlapping the crops)`, detect: () => vp.detect({ source: { kind: 'screen' } }) },
+    ];
+    configs.push({ name: `this code with the ${x11Cap.captureStats?.().grabber ?? '?'} grab (opt-in)`, detect: () => x11.detect({ source: { kind: 'screen' } }) });
+    const prev = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: prevCap, cacheEntries: 0, classifyChunk: Infinity });
+    configs.push({ name: 'this code, previous configuration (one classifier run after all crops)', detect: () => prev.detect({ source: { kind: 'screen' } }) });
+    if (baselineDir) {
+      const oldCapMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'capture.ts')).href)) as typeof import('../../src/agent/vision/capture.js');
+      const oldPipeMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'pipeline.ts')).href)) as { VisionPipeline: new (d: unknown) => VisionPipeline };
+      const oldCap = await oldCapMod.createScreenCapturer(undefined, { changeSignal: 'off' });
+      closers.push(() => oldCap.close?.());
+      const old = new oldPipeMod.VisionPipeline({ runner: models.runner, specs: (r: Role) => specs[r], capturer: oldCap, cacheEntries: 0 });
+      await old.warmUp();
+      configs.push({ name: `old code from ${relative(ROOT, baselineDir) || baselineDir}`, detect: () => old.detect({ source: { kind: 'screen' } }) });
+    }
     await vp.warmUp();
-    for (let i = 0; i < 3; i++) await vp.detect({ source: { kind: 'screen' } });
-    const total: number[] = [];
-    const stage: Record<string, number[]> = {};
+    await prev.warmUp();
+    await x11.warmUp();
+    for (const c of configs) for (let i = 0; i < 3; i++) await c.detect();
+    const total = configs.map(() => [] as number[]);
+    const stage = configs.map(() => ({}) as Record<string, number[]>);
     const counts: number[] = [];
+    const lastOf: Awaited<ReturnType<(typeof configs)[number]['detect']>>[] = [];
     let last: Awaited<ReturnType<VisionPipeline['detect']>> | undefined;
     for (let i = 0; i < iterations; i++) {
-      last = await timed(total, () => vp.detect({ source: { kind: 'screen' } }));
-      counts.push(last.elements.length);
-      for (const [k, v] of Object.entries(last.timings)) (stage[k] ??= []).push(v);
+      // interleaved, in a rotating order, so load changes hit every configuration alike
+      for (let j = 0; j < configs.length; j++) {
+        const c = (i + j) % configs.length;
+        const r = await timed(total[c]!, () => configs[c]!.detect());
+        lastOf[c] = r;
+        if (c === 0) {
+          last = r as Awaited<ReturnType<VisionPipeline['detect']>>;
+          counts.push(r.elements.length);
+        }
+        for (const [k, v] of Object.entries(r.timings)) (stage[c]![k] ??= []).push(v);
+      }
     }
     elements = pctl(counts, 50);
     const unclassified = last!.elements.filter((e) => e.typeScore === undefined).length;
@@ -71,8 +124,14 @@ async function main(): Promise<void> {
     const byType = new Map<string, number>();
     for (const e of last!.elements) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
     typeCounts = [...byType].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ');
-    rows.push([`**busy screen: full detect, live screen (capture→…→classify), ${elements} elements, every one classified**`, total, `p50 ≤ ${TARGET_MS} ms`]);
-    for (const k of ['capture', 'preprocess', 'detector', 'decode', 'crops', 'classifier']) if (stage[k]) rows.push([`  stage: ${k}`, stage[k]!, '']);
+    rows.push([`**busy screen: full detect, live screen (capture→…→classify), ${elements} elements, every one classified**`, total[0]!, `p50 ≤ ${TARGET_MS} ms`]);
+    for (const k of ['capture', 'preprocess', 'detector', 'decode', 'crops', 'classifier']) if (stage[0]![k]) rows.push([`  stage: ${k}`, stage[0]![k]!, '']);
+    for (let c = 1; c < configs.length; c++) {
+      const ratio = pctl(total[0]!, 50) / pctl(total[c]!, 50);
+      agreement.push(`${configs[c]!.name}: ${compareResults(lastOf[0]!.elements, lastOf[c]!.elements)}`);
+      rows.push([`same run, interleaved: ${configs[c]!.name} (this code's p50 = ${ratio.toFixed(2)} × this one's)`, total[c]!, '']);
+      for (const k of ['capture', 'preprocess', 'detector', 'decode', 'crops', 'classifier']) if (stage[c]![k]) rows.push([`  stage: ${k}`, stage[c]![k]!, '']);
+    }
     // the classifier's cost against its batch size, on crops of this screen's own elements
     const frame = (await cap.capture({ kind: 'screen' }))[0]!;
     const boxes = last!.elements.map((e) => e.box);
@@ -93,11 +152,67 @@ async function main(): Promise<void> {
       for (let i = 0; i < iterations; i++) await timed(t, async () => { for (const f of feeds) await cls.run(f); });
       rows.push([`  classifier session.run alone, all ${boxes.length} crops in batches of ${Math.min(chunk, boxes.length)} (${feeds.length} runs)`, t, '']);
     }
+    {
+      const ch = chunk ?? CLASSIFY_CHUNK;
+      const one = (await cls.run({ [specs.classifier.inputName]: new ort.Tensor('float32', all.data, all.dims) }))[specs.classifier.outputName ?? cls.outputNames[0]!]!.data as Float32Array;
+      const parts: Float32Array[] = [];
+      for (let k = 0; k < boxes.length; k += ch) {
+        const n = Math.min(ch, boxes.length - k);
+        const o = await cls.run({ [specs.classifier.inputName]: new ort.Tensor('float32', all.data.subarray(k * per, (k + n) * per), [n, ...all.dims.slice(1)]) });
+        parts.push(o[specs.classifier.outputName ?? cls.outputNames[0]!]!.data as Float32Array);
+      }
+      const chunked = Float32Array.from(parts.flatMap((p) => [...p]));
+      const k = one.length / boxes.length;
+      let maxDiff = 0;
+      let sameTop = 0;
+      for (let i = 0; i < boxes.length; i++) {
+        let a = 0;
+        let b = 0;
+        for (let j = 0; j < k; j++) {
+          maxDiff = Math.max(maxDiff, Math.abs(one[i * k + j]! - chunked[i * k + j]!));
+          if (one[i * k + j]! > one[i * k + a]!) a = j;
+          if (chunked[i * k + j]! > chunked[i * k + b]!) b = j;
+        }
+        if (a === b) sameTop++;
+      }
+      agreement.push(`the same ${boxes.length} crops classified in runs of ${ch} vs one run: top-1 equal for ${sameTop}/${boxes.length}, max |Δ output| ${maxDiff.toExponential(2)}`);
+    }
+    // session options for the batched case, on the same crops (one run of all): the agent's (2 intra-op threads,
+    // no spinning, memory pattern on, all graph optimisations) against one thread, memory pattern off, spinning on
+    const variants: [string, ort.InferenceSession.SessionOptions][] = [
+      ['intraOpNumThreads 1', { intraOpNumThreads: 1 }],
+      ['memory pattern off', { enableMemPattern: false }],
+      ['spinning allowed', { extra: { session: { intra_op: { allow_spinning: '1' } } } }],
+    ];
+    const allFeed = { [specs.classifier.inputName]: new ort.Tensor('float32', all.data, all.dims) };
+    for (const [name, o] of variants) {
+      const v = await createOrtRunner({ classifier: join(MODELS, 'classifier', 'model.onnx') }, o);
+      const vs = v.sessions.classifier!;
+      for (let i = 0; i < 3; i++) await vs.run(allFeed);
+      const t: number[] = [];
+      // interleaved with the agent's options, so both see the same load
+      const base: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        await timed(t, () => vs.run(allFeed));
+        await timed(base, () => cls.run(allFeed));
+      }
+      rows.push([`  classifier session.run alone, all ${boxes.length} crops in one run, ${name} (agent's options, interleaved: p50 ${f1(pctl(base, 50))} ms)`, t, '']);
+      await v.close();
+    }
     const cropT: number[] = [];
     for (let i = 0; i < iterations; i++) await timed(cropT, () => cropBatch(frame, boxes, specs.classifier.preprocess, taps));
     rows.push([`  crops alone (${boxes.length} boxes, Pillow-exact bilinear)`, cropT, '']);
+    const grabT: number[] = [];
+    const prevGrabT: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      await timed(grabT, () => x11Cap.capture({ kind: 'screen' }));
+      await timed(prevGrabT, () => prevCap.capture({ kind: 'screen' }));
+    }
+    rows.push([`  screen grab alone: ${x11Cap.captureStats?.().grabber ?? '?'} (opt-in)`, grabT, '']);
+    rows.push([`  screen grab alone: ${prevCap.captureStats?.().grabber ?? '?'} (default)`, prevGrabT, '']);
     vp.close();
   } finally {
+    for (const c of closers) c();
     await models.close();
     cap.close?.();
     await screen.close();
@@ -117,6 +232,8 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- |',
     ...rows.map(([name, xs, target]) => `| ${name} | ${f1(pctl(xs, 50))} | ${f1(pctl(xs, 95))} | ${timer.cpuOf(xs) ? f1(pctl(timer.cpuOf(xs)!, 50)) : ''} | ${target} |`),
     '',
+    ...agreement.map((a) => `agreement: ${a}`),
+    '',
     `busy screen (≥ ${MIN_ELEMENTS} elements): ${elements >= MIN_ELEMENTS ? 'yes' : `**NO, only ${elements}**`}; detect p50 ${f1(p50)} ms: ${p50 <= TARGET_MS ? 'target met' : '**target NOT met**'}`,
   ];
   console.log(lines.join('\n'));
@@ -124,6 +241,21 @@ async function main(): Promise<void> {
     const prev = existsSync(writePath) ? readFileSync(writePath, 'utf8') : '# Vision benchmarks\n';
     writeFileSync(writePath, `${prev.trimEnd()}\n\n## Busy screen, run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${lines.join('\n')}\n`);
   }
+}
+
+/** Elements of two detects of the same still screen: count, boxes, top-1 label, and the largest classifier score change. */
+function compareResults(a: readonly { type: string; label?: string; typeScore?: number; box: number[] }[], b: readonly { type: string; label?: string; typeScore?: number; box: number[] }[]): string {
+  if (a.length !== b.length) return `**${a.length} vs ${b.length} elements**`;
+  let sameLabel = 0;
+  let maxBox = 0;
+  let maxScore = 0;
+  a.forEach((e, i) => {
+    const f = b[i]!;
+    if ((e.label ?? e.type) === (f.label ?? f.type)) sameLabel++;
+    e.box.forEach((v, j) => (maxBox = Math.max(maxBox, Math.abs(v - f.box[j]!))));
+    maxScore = Math.max(maxScore, Math.abs((e.typeScore ?? 0) - (f.typeScore ?? 0)));
+  });
+  return `${a.length} elements each, top-1 label equal for ${sameLabel}/${a.length}, max box difference ${maxBox.toFixed(3)} px, max top-1 probability difference ${maxScore.toExponential(2)}`;
 }
 
 main().catch((e) => {

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PreprocessSchema, PostprocessSchema } from '../../src/common/wire.js';
 import { createScreenCapturer, type MonitorHandle, type ScreenCapturer } from '../../src/agent/vision/capture.js';
 import { createX11ChangeWatcher, type ScreenChangeWatcher } from '../../src/agent/vision/x11-damage.js';
+import { createX11Grabber, type ScreenGrabber } from '../../src/agent/vision/x11-grab.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
 import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
@@ -92,8 +93,11 @@ async function waitForPage(cap: ScreenCapturer): Promise<{ x: number; y: number 
   throw new Error('Chromium page never appeared on the X display');
 }
 
-test('monitors, full-screen, monitor and region capture under X11 (Xvfb + Chromium)', async () => {
-  const cap = await createScreenCapturer();
+test('monitors, full-screen, monitor and region capture under X11 (Xvfb + Chromium), through either grabber', async () => {
+  for (const grabber of ['node-screenshots', 'auto'] as const) await captureChecks(await createScreenCapturer(undefined, { grabber }));
+});
+
+async function captureChecks(cap: ScreenCapturer): Promise<void> {
   const mons = cap.monitors();
   assert.equal(mons.length, 1);
   assert.deepEqual([mons[0]!.x, mons[0]!.y, mons[0]!.width, mons[0]!.height, mons[0]!.scaleFactor], [0, 0, 1920, 1080, 1]);
@@ -112,6 +116,58 @@ test('monitors, full-screen, monitor and region capture under X11 (Xvfb + Chromi
   assert.deepEqual(px(reg!, 5, 5), [255, 128, 0]);
   assert.deepEqual(px(reg!, 15, 15), [0, 0, 255]);
   await assert.rejects(cap.capture({ kind: 'region', x: 5000, y: 5000, width: 10, height: 10 }), /no monitor/);
+  cap.close?.();
+}
+
+test('the X11 GetImage grabber gives the same RGBA bytes as node-screenshots; a failing grabber falls back to it', async () => {
+  const fast = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: 'auto' });
+  const slow = await createScreenCapturer(undefined, { changeSignal: 'off' });
+  try {
+    assert.equal(fast.captureStats?.().grabber, 'x11-getimage', 'Xvfb: 24-bit depth stored as 32 bits, LSB first');
+    assert.equal(slow.captureStats?.().grabber, 'node-screenshots', 'the default');
+    await waitForPage(fast);
+    // the page is still once found; compare a grab of each way (retried in case Chromium repainted between them)
+    let same = false;
+    for (let i = 0; i < 20 && !same; i++) {
+      const [a] = await fast.capture({ kind: 'screen' });
+      const [b] = await slow.capture({ kind: 'screen' });
+      assert.deepEqual([a!.width, a!.height, a!.channels, a!.pixelScale], [b!.width, b!.height, b!.channels, b!.pixelScale]);
+      same = a!.data.equals(b!.data);
+      if (!same) await sleep(100);
+    }
+    assert.ok(same, 'byte-identical frames, alpha included');
+    const direct = await createX11Grabber({ ...process.env, DISPLAY: display });
+    assert.ok(direct.grabber);
+    await assert.rejects(direct.grabber.grab({ x: 1900, y: 0, width: 40, height: 10 }), /not inside/);
+    const part = await direct.grabber.grab({ x: 10, y: 20, width: 30, height: 5 });
+    const [full] = await slow.capture({ kind: 'screen' });
+    assert.ok(part.equals(Buffer.concat(Array.from({ length: 5 }, (_, r) => full!.data.subarray(((20 + r) * 1920 + 10) * 4, ((20 + r) * 1920 + 40) * 4)))), 'a rectangle of the root window');
+    direct.grabber.close();
+    assert.equal(direct.grabber.usable, false);
+    await assert.rejects(direct.grabber.grab({ x: 0, y: 0, width: 1, height: 1 }), /not usable/);
+  } finally {
+    fast.close?.();
+    slow.close?.();
+  }
+  // a grabber that fails (connection lost mid-grab) is dropped: this and later captures go through node-screenshots
+  let usable = true;
+  const failing: ScreenGrabber = {
+    rootWidth: 1920,
+    rootHeight: 1080,
+    get usable() {
+      return usable;
+    },
+    grab: async () => {
+      usable = false;
+      throw new Error('X11 connection lost');
+    },
+    close: () => undefined,
+  };
+  const cap = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: failing });
+  const [f] = await cap.capture({ kind: 'screen' });
+  assert.deepEqual([f!.width, f!.height, px(f!, 1500, 900)], [1920, 1080, [0, 0, 0]]);
+  assert.equal(cap.captureStats?.().grabber, 'node-screenshots');
+  cap.close?.();
 });
 
 test('detect on the live screen and on a region: boxes come back in screen pixels; the still screen hits the cache', async () => {

@@ -138,6 +138,43 @@ test('detect → batched classify: types and checked state from the labels, boxe
   vp.close();
 });
 
+test('detect classifies in chunks (classifyChunk): same elements as one run, runs one after another, a failed run fails the call', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx') });
+  open.push(ort);
+  const s = specs();
+  const png = await pagePng();
+  const one = new VisionPipeline({ runner: ort.runner, specs: (r) => s[r], cacheEntries: 0, classifyChunk: Infinity });
+  const whole = await one.detect({ source: { kind: 'png', png } });
+  const log: string[] = [];
+  let fail = false;
+  const chunked = new VisionPipeline({
+    runner: async (role, feeds, o) => {
+      if (role !== 'classifier') return ort.runner(role, feeds, o);
+      const n = Object.values(feeds)[0]!.dims[0];
+      log.push(`start ${n}`);
+      if (fail) throw new Error('the classifier broke');
+      const out = await ort.runner(role, feeds, o);
+      log.push('end');
+      return out;
+    },
+    specs: (r) => s[r],
+    cacheEntries: 0,
+    classifyChunk: 1,
+  });
+  const res = await chunked.detect({ source: { kind: 'png', png } });
+  assert.equal(res.elements.length, 2);
+  assert.deepEqual(log, ['start 1', 'end', 'start 1', 'end'], 'one crop per run, each run after the previous one ended');
+  assert.deepEqual(
+    res.elements.map(({ index, box, type, label, typeScore, checked, click }) => ({ index, box, type, label, typeScore, checked, click })),
+    whole.elements.map(({ index, box, type, label, typeScore, checked, click }) => ({ index, box, type, label, typeScore, checked, click })),
+  );
+  assert.ok(res.timings.crops! >= 0 && res.timings.classifier! >= 0);
+  fail = true;
+  await assert.rejects(chunked.detect({ source: { kind: 'png', png } }), /the classifier broke/);
+  one.close();
+  chunked.close();
+});
+
 test('frame cache: the same pixels reuse the last result; a change or another model does not', async () => {
   const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx') });
   open.push(ort);

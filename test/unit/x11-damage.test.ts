@@ -59,3 +59,22 @@ test('createX11ChangeWatcher: no display, a remote display, another X screen, or
   assert.equal(r.watcher, undefined);
   assert.match(r.reason ?? '', /ENOENT|ECONNREFUSED/);
 });
+
+test('X11 grabber: BGRX words become RGBA (alpha 255) aligned or not; only the 32-bit LSB-first RGB layout is taken', async () => {
+  const { bgrxToRgbaInPlace, unsupportedLayout } = await import('../../src/agent/vision/x11-grab.js');
+  const bgrx = [0x30, 0x20, 0x10, 0x00, 0x03, 0x02, 0x01, 0x7f];
+  const aligned = Uint8Array.from(bgrx);
+  bgrxToRgbaInPlace(aligned);
+  assert.deepEqual([...aligned], [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0xff]);
+  const backing = new Uint8Array(9);
+  backing.set(bgrx, 1);
+  const unaligned = backing.subarray(1);
+  bgrxToRgbaInPlace(unaligned);
+  assert.deepEqual([...unaligned], [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0xff]);
+  const ok = { idBase: 0, idMask: 0, imageByteOrder: 0, formats: [{ depth: 24, bitsPerPixel: 32, scanlinePad: 32 }], root: 1, rootWidth: 10, rootHeight: 10, rootDepth: 24, rootVisual: { id: 2, redMask: 0xff0000, greenMask: 0xff00, blueMask: 0xff } };
+  assert.equal(unsupportedLayout(ok), undefined);
+  assert.match(unsupportedLayout({ ...ok, rootDepth: 16 }) ?? '', /depth 16/);
+  assert.match(unsupportedLayout({ ...ok, formats: [{ depth: 24, bitsPerPixel: 24, scanlinePad: 32 }] }) ?? '', /32-bit/);
+  assert.match(unsupportedLayout({ ...ok, imageByteOrder: 1 }) ?? '', /MSB/);
+  assert.match(unsupportedLayout({ ...ok, rootVisual: { id: 2, redMask: 0xff, greenMask: 0xff00, blueMask: 0xff0000 } }) ?? '', /not 8-bit RGB/);
+});

@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { AgentError } from '../../common/errors.js';
 import type { CaptureSource, Frame, MonitorInfo } from './types.js';
 import { createX11ChangeWatcher, type ScreenChangeWatcher } from './x11-damage.js';
+import { createX11Grabber, type ScreenGrabber } from './x11-grab.js';
 
 /** The slice of node-screenshots we use (so a test can substitute a simulated multi-monitor desktop). */
 export interface MonitorHandle {
@@ -39,6 +40,8 @@ export interface ScreenCapturer {
 export interface CaptureStats {
   /** the change signal in use: 'x11-damage', or 'none' (every capture grabs) */
   changeSignal: 'x11-damage' | 'none';
+  /** how pixels are grabbed: our own X11 GetImage, or node-screenshots */
+  grabber?: 'x11-getimage' | 'node-screenshots';
   grabs: number;
   reused: number;
 }
@@ -50,6 +53,14 @@ export interface CapturerOptions {
    * rects, a native module not built here); 'off'; or a watcher (tests).
    */
   changeSignal?: 'auto' | 'off' | ScreenChangeWatcher;
+  /**
+   * How pixels are grabbed. 'node-screenshots' (default); 'auto': one X11 GetImage on our own connection
+   * (x11-grab.ts) when $DISPLAY is a local X11 display with the usual 32-bit layout, node-screenshots otherwise
+   * and whenever that grabber fails; or a grabber (tests). Not the default: alone it measured at a third to
+   * two thirds of node-screenshots' cost, but inside the busy-screen benchmark on the shared machine it cost as
+   * much or more (docs/BENCHMARKS.md, issue 15 §3), so it stays opt-in until a quiet run decides.
+   */
+  grabber?: 'auto' | 'node-screenshots' | ScreenGrabber;
 }
 
 export interface CapturedFrame extends Frame {
@@ -76,7 +87,11 @@ export async function createScreenCapturer(listMonitors?: () => MonitorHandle[],
   let watcher: ScreenChangeWatcher | undefined;
   if (typeof signal === 'object') watcher = signal;
   else if (signal === 'auto' && process.platform === 'linux') watcher = (await createX11ChangeWatcher()).watcher;
-  return new MonitorCapturer(list, watcher);
+  const how = opts.grabber ?? 'node-screenshots';
+  let grabber: ScreenGrabber | undefined;
+  if (typeof how === 'object') grabber = how;
+  else if (how === 'auto' && process.platform === 'linux') grabber = (await createX11Grabber()).grabber;
+  return new MonitorCapturer(list, watcher, grabber);
 }
 
 /** The frame grabbed last for one monitor, valid while the change watcher reports no drawing. */
@@ -106,6 +121,7 @@ class MonitorCapturer implements ScreenCapturer {
   constructor(
     private readonly list: () => MonitorHandle[],
     private readonly watcher?: ScreenChangeWatcher,
+    private readonly grabber?: ScreenGrabber,
   ) {}
 
   /**
@@ -128,11 +144,12 @@ class MonitorCapturer implements ScreenCapturer {
   }
 
   captureStats(): CaptureStats {
-    return { changeSignal: this.watcher?.usable ? 'x11-damage' : 'none', grabs: this.grabs, reused: this.reused };
+    return { changeSignal: this.watcher?.usable ? 'x11-damage' : 'none', grabber: this.grabber?.usable ? 'x11-getimage' : 'node-screenshots', grabs: this.grabs, reused: this.reused };
   }
 
   close(): void {
     this.watcher?.close();
+    this.grabber?.close();
     this.held.clear();
     this.layoutCache = undefined;
   }
@@ -194,15 +211,30 @@ class MonitorCapturer implements ScreenCapturer {
     for (let i = 0; i < chosen.length; i++) {
       opts.signal?.throwIfAborted();
       const info = infos[i]!;
-      const img = await chosen[i]!.captureImage();
-      // toRawSync is a plain copy (~1 ms for 1080p); the async variant pays a thread-pool hop (~10 ms)
-      const raw = img.toRawSync();
-      const pixelScale = info.width > 0 ? img.width / info.width : 1;
-      frames.push({ data: raw, width: img.width, height: img.height, channels: 4, originX: info.x, originY: info.y, pixelScale, monitor: info });
+      frames.push({ ...(await this.grabOne(chosen[i]!, info)), originX: info.x, originY: info.y, monitor: info });
       this.grabs++;
     }
     if (w?.usable) for (const f of frames) this.held.set(f.monitor.id, { info: f.monitor, frame: f });
     return frames;
+  }
+
+  /**
+   * RGBA pixels of one monitor: through the X11 grabber when it can take the monitor's rectangle of the root
+   * window (then one image pixel per screen pixel), else node-screenshots; a grabber failure falls back.
+   */
+  private async grabOne(handle: MonitorHandle, info: MonitorInfo): Promise<Pick<Frame, 'data' | 'width' | 'height' | 'channels' | 'pixelScale'>> {
+    const g = this.grabber;
+    if (g?.usable && info.x >= 0 && info.y >= 0 && info.x + info.width <= g.rootWidth && info.y + info.height <= g.rootHeight) {
+      try {
+        return { data: await g.grab(info), width: info.width, height: info.height, channels: 4, pixelScale: 1 };
+      } catch {
+        // the grabber is unusable from now on; this and later grabs go through node-screenshots
+      }
+    }
+    const img = await handle.captureImage();
+    // toRawSync is a plain copy (~1 ms for 1080p); the async variant pays a thread-pool hop (~10 ms)
+    const data = img.toRawSync();
+    return { data, width: img.width, height: img.height, channels: 4, pixelScale: info.width > 0 ? img.width / info.width : 1 };
   }
 }
 

@@ -7,17 +7,21 @@
  */
 import type { Box } from '../../common/geometry.js';
 import { AgentError, toAgentError } from '../../common/errors.js';
-import { clickPoint, uiaControlTypeOf } from '../../common/element-types.js';
 import type { Role } from '../../common/wire.js';
-import { frameFromImage, type CaptureStats, type ScreenCapturer } from './capture.js';
+import { frameFromImage, type ScreenCapturer } from './capture.js';
+import { classifierResults } from './classifier-output.js';
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
+import { rankCandidates } from './find.js';
 import { TapCache } from './resample.js';
 import { FrameCache } from './frame-cache.js';
-import { labelToKind, lookAlikeTypeScore, softmax } from './labels.js';
 import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
 import { cosine, splitEmbeddings } from './similarity.js';
+import type { ClassifyResult, DetectRequest, DetectResponse, FindCandidate, FindRequest, FrameEntry, VisionStats } from './pipeline-types.js';
 import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
-import { decodeYolov8 } from './yolo.js';
+import { applyClassification, elementsFromDetector } from './detections.js';
+
+export type { ClassifyResult, DetectRequest, DetectResponse, ElementWithCrop, FindCandidate, FindRequest, VisionStats } from './pipeline-types.js';
+export { proximityScore } from './find.js';
 
 export interface VisionPipelineDeps {
   runner: ModelRunner;
@@ -26,91 +30,19 @@ export interface VisionPipelineDeps {
   capturer?: ScreenCapturer;
   /** frame-cache entries (one per recent source); 0 disables the cache */
   cacheEntries?: number;
+  /**
+   * Crops per classifier run in detect (default CLASSIFY_CHUNK): each run goes to the inference host while the
+   * next chunk is cut, so the JS crop work overlaps the model; Infinity classifies every element in one run.
+   */
+  classifyChunk?: number;
   now?: () => number;
 }
 
-export interface DetectRequest {
-  source: CaptureSource;
-  /** keep only these element types (after classification) */
-  types?: readonly string[];
-  /** detector score threshold for this call; the manifest's otherwise */
-  minScore?: number;
-  /** run the classifier on the detections (default true when a classifier is active) */
-  classify?: boolean;
-}
-
-export interface ElementWithCrop extends UiElement {
-  /** frame index in the result and the box in that frame's pixels (for crops) */
-  frameIndex: number;
-}
-
-export interface DetectResponse {
-  elements: UiElement[];
-  frames: { x: number; y: number; width: number; height: number; pixelScale: number; monitorId?: number }[];
-  monitors: MonitorInfo[];
-  cached: boolean;
-  timings: Record<string, number>;
-}
-
-export interface ClassifyResult {
-  type: string;
-  checked?: boolean;
-  label: string;
-  score: number;
-  /** every label with its probability, best first */
-  ranked: { label: string; score: number }[];
-}
-
-export interface FindRequest {
-  source: CaptureSource;
-  /** an image of the element to find (PNG): ranked by cosine similarity of embeddings */
-  template?: Buffer | Uint8Array;
-  /** element type (classifier type, e.g. "checkbox") */
-  type?: string;
-  /**
-   * With `type`: an element also matches when the classifier gives `type` at least this probability (summed
-   * over its states) though another type ranks first; its type score is then that probability. Absent: only
-   * elements whose top-ranked type is `type`.
-   */
-  typeMinScore?: number;
-  /**
-   * "Near text": the bot found a text label (by its own OCR or accessibility API — the agent has no OCR
-   * model) and passes the label's box in screen pixels. Candidates are ranked by how well they sit where a
-   * form field belongs relative to its label: to the right on the same row, or just below, best.
-   */
-  near?: { text?: string; box: Box };
-  minScore?: number;
-  limit?: number;
-}
-
-export interface FindCandidate {
-  element: UiElement;
-  /** combined score in 0..1, higher is better */
-  score: number;
-  /** component scores that made it */
-  scores: { similarity?: number; proximity?: number; type?: number; detector: number };
-}
-
-export interface VisionStats {
-  frameCache: { hits: number; misses: number; entries: number };
-  /** screen grabs vs frames reused on the change signal (absent without a capturer) */
-  capture?: CaptureStats;
-  calls: { detect: number; classify: number; embed: number; findElement: number };
-  lastTimings: Record<string, number>;
-}
-
-interface FrameEntry {
-  elements: ElementInFrame[];
-  /** similarity embeddings of the elements' crops, computed on first findElement */
-  embeddings?: { modelId: string; vectors: Float32Array[] };
-}
-
-interface ElementInFrame extends Omit<UiElement, 'index'> {
-  /** box in frame pixels (crop coordinates) */
-  frameBox: Box;
-  /** every classifier label with its probability (ClassifyResult.ranked), for findElement's typeMinScore; never sent to bots */
-  ranked?: ClassifyResult['ranked'];
-}
+/**
+ * Measured on the busy screen (102 elements, docs/BENCHMARKS.md): batches of 32 cost about what one batch of
+ * all does in onnxruntime, and a first chunk this small lets the model start after a third of the crop work.
+ */
+export const CLASSIFY_CHUNK = 32;
 
 export class VisionPipeline {
   private readonly cache: FrameCache<FrameEntry> | null;
@@ -213,36 +145,7 @@ export class VisionPipeline {
     }
     // detectFrames ran without a type filter, so an element's index is its place across entries
     const inFrame = q.typeMinScore !== undefined ? entries.flatMap((e) => e.elements) : [];
-    const candidates: FindCandidate[] = [];
-    for (const el of response.elements) {
-      let typeScore = el.typeScore ?? 1;
-      let lookAlike = false;
-      if (q.type && el.type !== q.type) {
-        const p = q.typeMinScore === undefined ? undefined : lookAlikeTypeScore(inFrame[el.index]?.ranked ?? [], q.type, q.typeMinScore);
-        if (p === undefined) continue;
-        typeScore = p;
-        lookAlike = true;
-      }
-      const scores: FindCandidate['scores'] = { detector: el.score };
-      let score = 1;
-      if (templateVec) {
-        // cosine in [-1, 1] → [0, 1]
-        scores.similarity = sims.get(el) ?? -1;
-        score *= (scores.similarity + 1) / 2;
-      }
-      if (q.near) {
-        scores.proximity = proximityScore(q.near.box, el.box);
-        score *= scores.proximity;
-      }
-      if (q.type) {
-        scores.type = typeScore;
-        // a look-alike (another type ranks first) always pays its probability, so it ranks after real matches
-        if ((!templateVec && !q.near) || lookAlike) score *= scores.type;
-      }
-      if (!templateVec && !q.near && !q.type) score *= el.score;
-      candidates.push({ element: el, score, scores });
-    }
-    candidates.sort((a, b) => b.score - a.score);
+    const candidates = rankCandidates(q, response.elements, templateVec ? sims : undefined, inFrame);
     this.lastTimings = { ...response.timings, find: this.now() - t0 };
     return { candidates: candidates.slice(0, q.limit ?? 10), detect: response };
   }
@@ -389,55 +292,44 @@ export class VisionPipeline {
     }
     timings.detector = (timings.detector ?? 0) + (this.now() - t);
     t = this.now();
-    const dets = decodeYolov8(out.data, out.dims, {
-      scoreThreshold: minScore,
-      iouThreshold: det.postprocess.iouThreshold ?? 0.45,
-      maxDetections: det.postprocess.maxDetections ?? 300,
-      numClasses: det.labels.length > 0 ? det.labels.length : undefined,
-      // per-class NMS for a multi-class detector (the Ultralytics default); one class is the same either way
-      classAgnosticNms: det.labels.length <= 1,
-    });
-    const s = frame.pixelScale ?? 1;
-    const tr = input.transform;
-    const elements: ElementInFrame[] = dets.map((d) => {
-      // input pixels → frame pixels (clamped) → screen pixels
-      const fx1 = clamp((d.box[0] - tr.left) / tr.scaleX, 0, frame.width);
-      const fy1 = clamp((d.box[1] - tr.top) / tr.scaleY, 0, frame.height);
-      const fx2 = clamp((d.box[2] - tr.left) / tr.scaleX, 0, frame.width);
-      const fy2 = clamp((d.box[3] - tr.top) / tr.scaleY, 0, frame.height);
-      const label = det.labels[d.classId] ?? String(d.classId);
-      const box: Box = [frame.originX + fx1 / s, frame.originY + fy1 / s, frame.originX + fx2 / s, frame.originY + fy2 / s];
-      return {
-        frameBox: [fx1, fy1, fx2, fy2] as Box,
-        box,
-        score: d.score,
-        type: label,
-        ...(s !== 1 ? { monitorScale: s } : {}),
-        // set again below when the classifier names the type
-        click: clickPoint(box, label),
-        uiaControlType: uiaControlTypeOf(label),
-      };
-    });
+    const elements = elementsFromDetector(out, det, minScore, frame, input.transform);
     timings.decode = (timings.decode ?? 0) + (this.now() - t);
     if (cls && elements.length > 0) {
-      t = this.now();
-      const batch = cropBatch(asPixels(frame), elements.map((e) => e.frameBox), cls.preprocess, this.taps);
-      timings.crops = (timings.crops ?? 0) + (this.now() - t);
-      t = this.now();
-      const results = await this.runClassifier(cls, batch, opts);
-      elements.forEach((e, i) => {
-        const r = results[i]!;
-        e.type = r.type;
-        e.click = clickPoint(e.box, r.type);
-        e.uiaControlType = uiaControlTypeOf(r.type);
-        e.typeScore = r.score;
-        e.label = r.label;
-        if (r.checked !== undefined) e.checked = r.checked;
-        e.ranked = r.ranked;
-      });
-      timings.classifier = (timings.classifier ?? 0) + (this.now() - t);
+      const results = await this.classifyInChunks(asPixels(frame), elements.map((e) => e.frameBox), cls, timings, opts);
+      elements.forEach((e, i) => applyClassification(e, results[i]!));
     }
     return { elements };
+  }
+
+  /**
+   * Classifies `boxes` of one image in runs of `classifyChunk` crops: chunk k+1 is cut while the model runs on
+   * chunk k. timings.crops gets the JS crop time, timings.classifier the time spent waiting for the model
+   * beyond it (so the two still add up to the stage's wall time).
+   */
+  private async classifyInChunks(img: PixelImage, boxes: readonly Box[], cls: VisionModelSpec, timings: Record<string, number>, opts: { signal?: AbortSignal }): Promise<ClassifyResult[]> {
+    const chunk = Math.max(1, this.deps.classifyChunk ?? CLASSIFY_CHUNK);
+    const tStart = this.now();
+    let cropMs = 0;
+    const results: ClassifyResult[] = [];
+    let inFlight: Promise<ClassifyResult[]> | undefined;
+    try {
+      for (let k = 0; k < boxes.length; k += chunk) {
+        const t = this.now();
+        const batch = cropBatch(img, boxes.slice(k, k + chunk), cls.preprocess, this.taps);
+        cropMs += this.now() - t;
+        if (inFlight) results.push(...(await inFlight));
+        opts.signal?.throwIfAborted();
+        inFlight = this.runClassifier(cls, batch, opts);
+      }
+      if (inFlight) results.push(...(await inFlight));
+    } catch (e) {
+      // a run still in flight when the cutting failed: its outcome no longer matters
+      inFlight?.catch(() => undefined);
+      throw e;
+    }
+    timings.crops = (timings.crops ?? 0) + cropMs;
+    timings.classifier = (timings.classifier ?? 0) + (this.now() - tStart - cropMs);
+    return results;
   }
 
   private async run(role: Role, spec: VisionModelSpec, t: { data: Float32Array; dims: readonly number[] }, opts: { signal?: AbortSignal }): Promise<VisionTensor> {
@@ -453,19 +345,7 @@ export class VisionPipeline {
   }
 
   private async runClassifier(spec: VisionModelSpec, batch: { data: Float32Array; dims: readonly number[] }, opts: { signal?: AbortSignal }): Promise<ClassifyResult[]> {
-    const out = await this.run('classifier', spec, batch, opts);
-    const n = batch.dims[0]!;
-    const k = out.dims[out.dims.length - 1]!;
-    if (out.data.length < n * k) throw new AgentError('contract_mismatch', 'classifier output is shorter than its batch');
-    if (spec.labels.length && spec.labels.length !== k) throw new AgentError('contract_mismatch', `classifier has ${k} outputs but ${spec.labels.length} labels`);
-    const results: ClassifyResult[] = [];
-    for (let i = 0; i < n; i++) {
-      const probs = asProbabilities(out.data, i * k, k, spec.postprocess.format);
-      const ranked = Array.from(probs, (score, c) => ({ label: spec.labels[c] ?? String(c), score })).sort((a, b) => b.score - a.score);
-      const top = ranked[0]!;
-      results.push({ ...labelToKind(top.label), label: top.label, score: top.score, ranked });
-    }
-    return results;
+    return classifierResults(spec, await this.run('classifier', spec, batch, opts), batch.dims[0]!);
   }
 
   private async runEmbedding(spec: VisionModelSpec, batch: { data: Float32Array; dims: readonly number[] }, opts: { signal?: AbortSignal }): Promise<Float32Array[]> {
@@ -482,44 +362,4 @@ export class VisionPipeline {
 
 function asPixels(f: Frame): PixelImage {
   return { data: f.data, width: f.width, height: f.height, channels: f.channels };
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
-/**
- * Classifier output row → probabilities. 'logits' always gets a softmax; otherwise a row that already is a
- * distribution (non-negative, sums to ~1) is kept and anything else is treated as logits.
- */
-function asProbabilities(data: ArrayLike<number>, offset: number, k: number, format: string): Float64Array {
-  if (format !== 'logits') {
-    let sum = 0;
-    let neg = false;
-    for (let i = 0; i < k; i++) {
-      const v = data[offset + i]!;
-      if (v < 0) neg = true;
-      sum += v;
-    }
-    if (!neg && Math.abs(sum - 1) < 1e-3) return Float64Array.from({ length: k }, (_, i) => data[offset + i]!);
-  }
-  return softmax(data, offset, k);
-}
-
-/**
- * Where a form field sits relative to its label (the "near text" rule). 1.0 for an element that overlaps the
- * label or starts right of it on the same row (vertical centre within the label's height) or right below it
- * (left edges within the label's width); otherwise it decays with the gap between the boxes, measured in label
- * heights: score = 1 / (1 + gap / labelHeight) × (0.5 if above or left of the label).
- */
-export function proximityScore(label: Box, el: Box): number {
-  const lh = Math.max(1, label[3] - label[1]);
-  const dx = Math.max(0, el[0] - label[2], label[0] - el[2]);
-  const dy = Math.max(0, el[1] - label[3], label[1] - el[3]);
-  const gap = Math.hypot(dx, dy);
-  const elCy = (el[1] + el[3]) / 2;
-  const sameRowRight = el[0] >= label[0] && elCy >= label[1] - lh / 2 && elCy <= label[3] + lh / 2;
-  const below = el[1] >= label[1] && el[0] <= label[2] && el[2] >= label[0];
-  const penalty = sameRowRight || below ? 1 : 0.5;
-  return penalty / (1 + gap / lh);
 }

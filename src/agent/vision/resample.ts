@@ -88,7 +88,16 @@ function trimmedTaps(c: Coeffs, outSize: number): Taps {
 /** Small LRU of coefficient tables; the keys are (inSize, outSize) pairs, bounded so odd sizes cannot pile up. */
 export class TapCache {
   private readonly map = new Map<number, Taps>();
+  /** the horizontal pass's 8-bit intermediate, reused by every crop resampled with this cache (never shared across awaits) */
+  private tmp = new Uint8Array(0);
   constructor(private readonly capacity = 256) {}
+
+  /** A scratch byte buffer of at least `bytes` (contents undefined). */
+  scratch(bytes: number): Uint8Array {
+    if (this.tmp.length < bytes) this.tmp = new Uint8Array(Math.max(bytes, this.tmp.length * 2));
+    return this.tmp;
+  }
+
   get(inSize: number, outSize: number): Taps {
     const key = inSize * 65536 + outSize;
     let t = this.map.get(key);
@@ -136,7 +145,7 @@ export function resampleCropInto(
   const o1 = outOffset + plane;
   const o2 = outOffset + (bgr ? 0 : 2 * plane);
   // horizontal pass → tmp (sh rows x outW, RGB), or a straight copy of the crop when the width is unchanged
-  const tmp = new Uint8Array(sh * outW * 3);
+  const tmp = cache.scratch(sh * outW * 3);
   if (outW !== sw && channels === 4 && LITTLE_ENDIAN && src.byteOffset % 4 === 0) {
     // RGBA frames (screen captures): one 32-bit load per tap instead of three byte loads, ~1.5x faster
     const h = cache.get(sw, outW);

@@ -18,10 +18,10 @@
  * Windows has the same signal in DXGI Desktop Duplication (dirty rects); that needs a native module and a
  * Windows desktop, neither of which exists here (see docs/BENCHMARKS-vision.md).
  */
-import { connect, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { connectX11, request, pad4, type X11Setup } from './x11-conn.js';
+
+export { parseDisplay, readXauthCookie } from './x11-conn.js';
 
 export interface ScreenChangeWatcher {
   /** Clears the change state; resolves once the X server has processed it (grab after this). */
@@ -57,73 +57,10 @@ const RR_CRTC_CHANGE_MASK = 2;
 const RR_OUTPUT_CHANGE_MASK = 4;
 const ROUND_TRIP_TIMEOUT_MS = 1000;
 
-const pad4 = (n: number) => (4 - (n % 4)) % 4;
-
-/**
- * A fixed-size request: the opcode, the byte after it (an extension's minor opcode; unused in a core
- * request), the length, then 32-bit fields. A CARD8 or CARD16 field followed by its padding is the same
- * little-endian word, so every request used here is opcode, minor and words.
- */
-function request(opcode: number, minor: number, ...words: number[]): Buffer {
-  const b = Buffer.alloc(4 + 4 * words.length);
-  b[0] = opcode;
-  b[1] = minor;
-  b.writeUInt16LE(b.length / 4, 2);
-  words.forEach((w, i) => b.writeUInt32LE(w >>> 0, 4 + 4 * i));
-  return b;
-}
-
-/** Parses DISPLAY (":1", ":1.0", "unix:1"); undefined for a TCP display (not supported here). */
-export function parseDisplay(display: string | undefined): { number: string; screen: number; socket: string } | undefined {
-  const m = /^(unix)?:(\d+)(?:\.(\d+))?$/.exec(display ?? '');
-  if (!m) return undefined;
-  return { number: m[2]!, screen: Number(m[3] ?? 0), socket: `/tmp/.X11-unix/X${m[2]}` };
-}
-
-/** Reads MIT-MAGIC-COOKIE-1 for a local display from an Xauthority file; undefined if none is listed. */
-export function readXauthCookie(file: string, displayNumber: string, host = hostname()): Buffer | undefined {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch {
-    return undefined;
-  }
-  let p = 0;
-  const field = (): Buffer => {
-    if (p + 2 > buf.length) throw new RangeError('truncated');
-    const n = buf.readUInt16BE(p);
-    p += 2;
-    if (p + n > buf.length) throw new RangeError('truncated');
-    const v = buf.subarray(p, p + n);
-    p += n;
-    return v;
-  };
-  let fallback: Buffer | undefined;
-  try {
-    while (p < buf.length) {
-      if (p + 2 > buf.length) break;
-      const family = buf.readUInt16BE(p);
-      p += 2;
-      const address = field().toString('latin1');
-      const number = field().toString('latin1');
-      const name = field().toString('latin1');
-      const data = field();
-      if (name !== 'MIT-MAGIC-COOKIE-1' || (number !== '' && number !== displayNumber)) continue;
-      // FamilyLocal (256) with this host first; FamilyWild (65535) or any other local entry as a fallback
-      if (family === 256 && address === host) return Buffer.from(data);
-      if (family === 256 || family === 65535) fallback ??= Buffer.from(data);
-    }
-  } catch {
-    // a truncated file: use what was found
-  }
-  return fallback;
-}
-
 class X11DamageWatcher implements ScreenChangeWatcher {
   private buf: Buffer = Buffer.alloc(0);
   private seq = 0;
   private readonly pending: Pending[] = [];
-  private setupDone?: (b: Buffer) => void;
   private broken = false;
   private damaged = true;
   private major = 0;
@@ -156,17 +93,6 @@ class X11DamageWatcher implements ScreenChangeWatcher {
 
   private onData(d: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    if (this.setupDone) {
-      if (this.buf.length < 8) return;
-      const total = 8 + this.buf.readUInt16LE(6) * 4;
-      if (this.buf.length < total) return;
-      const reply = this.buf.subarray(0, total);
-      this.buf = this.buf.subarray(total);
-      const done = this.setupDone;
-      this.setupDone = undefined;
-      this.sock.unref();
-      done(reply);
-    }
     while (this.buf.length >= 32) {
       const code = this.buf[0]! & 0x7f;
       // replies and generic events (35) carry extra 4-byte words
@@ -248,33 +174,8 @@ class X11DamageWatcher implements ScreenChangeWatcher {
     if (this.broken) throw new Error(`${what} failed`);
   }
 
-  async setup(cookie: Buffer | undefined): Promise<void> {
-    const name = cookie ? Buffer.from('MIT-MAGIC-COOKIE-1', 'latin1') : Buffer.alloc(0);
-    const data = cookie ?? Buffer.alloc(0);
-    const req = Buffer.alloc(12 + name.length + pad4(name.length) + data.length + pad4(data.length));
-    req[0] = 0x6c; // 'l': little-endian
-    req.writeUInt16LE(11, 2);
-    req.writeUInt16LE(0, 4);
-    req.writeUInt16LE(name.length, 6);
-    req.writeUInt16LE(data.length, 8);
-    name.copy(req, 12);
-    data.copy(req, 12 + name.length + pad4(name.length));
-    const reply = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('X11 connection setup timed out')), ROUND_TRIP_TIMEOUT_MS);
-      timer.unref();
-      this.setupDone = (b) => {
-        clearTimeout(timer);
-        resolve(b);
-      };
-      this.sock.ref();
-      this.sock.write(req);
-    });
-    if (reply[0] !== 1) throw new Error(`X11 connection refused (status ${reply[0]}): ${reply.subarray(8, 8 + reply[1]!).toString('latin1')}`);
-    const idBase = reply.readUInt32LE(12);
-    const idMask = reply.readUInt32LE(16);
-    const vendorLen = reply.readUInt16LE(24);
-    const formats = reply[29]!;
-    const root = reply.readUInt32LE(40 + vendorLen + pad4(vendorLen) + 8 * formats);
+  async setup(x: X11Setup): Promise<void> {
+    const { idBase, idMask, root } = x;
 
     const damageExt = await this.queryExtension('DAMAGE');
     if (!damageExt) throw new Error('the X server has no DAMAGE extension');
@@ -319,21 +220,12 @@ class X11DamageWatcher implements ScreenChangeWatcher {
  * reason) when there is no local X display, no DAMAGE extension, or the server refuses us.
  */
 export async function createX11ChangeWatcher(env: NodeJS.ProcessEnv = process.env): Promise<{ watcher?: ScreenChangeWatcher; reason?: string }> {
-  const d = parseDisplay(env.DISPLAY);
-  if (!d) return { reason: env.DISPLAY ? `DISPLAY ${env.DISPLAY} is not a local display` : 'no DISPLAY' };
-  // the watcher watches screen 0's root window; another screen would be watched wrongly, so not at all
-  if (d.screen !== 0) return { reason: `DISPLAY ${env.DISPLAY} names X screen ${d.screen}; only screen 0 is watched` };
-  const cookie = readXauthCookie(env.XAUTHORITY || join(homedir(), '.Xauthority'), d.number);
   let sock: Socket | undefined;
   try {
-    sock = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(d.socket);
-      s.once('connect', () => resolve(s));
-      s.once('error', reject);
-    });
-    sock.setNoDelay?.(true);
+    const c = await connectX11(env, ROUND_TRIP_TIMEOUT_MS);
+    sock = c.sock;
     const w = new X11DamageWatcher(sock);
-    await w.setup(cookie);
+    await w.setup(c.setup);
     return { watcher: w };
   } catch (e) {
     sock?.destroy();
