@@ -4,10 +4,8 @@
  * Prints each event (one line, or JSON with --json) and runs until SIGINT/SIGTERM.
  */
 import { AgentError } from '../../common/errors.js';
-import { mallocTuned } from '../../agent/inference/malloc.js';
 import type { AgentEvent } from '../../common/wire.js';
 import type { ModelActivator } from '../../agent/activation.js';
-import { OnnxActivator } from '../../agent/activation-onnx.js';
 import { createAgent } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { lineLogger, silentLogger } from '../../agent/runtime.js';
@@ -81,6 +79,9 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
       service = await startAgentService({ config, secretStore, logger });
       agent = service.agent;
     } else {
+      // loaded only here: onnxruntime's native library in the agent process costs tens of MB, and with the
+      // inference host (the default) sessions live in a session process (issue 17 §2)
+      const { OnnxActivator } = await import('../../agent/activation-onnx.js');
       const activator: ModelActivator = new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs });
       try {
         agent = await createAgent({ config, secretStore, activator, logger });
@@ -98,9 +99,9 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
     if (!args.json) {
       io.err(`rpa-agent ${config.agentId} following channel ${config.channel} on ${redact(config.broker.url)} (data in ${config.dataDir})`);
       if (service?.endpointPath) io.err(`bot endpoint listening on ${service.endpointPath}`);
-      // glibc reads this only at process start (src/agent/inference/malloc.ts): bin/rpa-agent.js or the
-      // service unit sets it; this is only reached without it when RPA_AGENT_NO_REEXEC=1 or run in-process.
-      if (service && !mallocTuned())
+      // glibc reads this only at process start (src/agent/inference/malloc.ts): a session process gets it
+      // in its environment; sessions in threads of this process need it from the service unit.
+      if (service && !service.host.status().mallocTuned)
         io.err('note: set MALLOC_MMAP_THRESHOLD_=131072 in the service environment (assets/service/rpa-agent.service) to keep memory flat over months of model swaps');
     }
     await new Promise<void>((resolve) => {
