@@ -12,7 +12,8 @@
  * and /usr/bin/python3 with numpy and onnx (the big model).
  *
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
- *        [--detects 40] [--mib 64] [--no-swap] [--verbose]
+ *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--verbose]
+ *   --maps   also the biggest mappings of each process (where the memory goes)
  *   npm run bench -- --only footprint
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -28,14 +29,14 @@ import { connect } from '../../src/agent/endpoint/index.js';
 import { createKeytarSecretStore, SecretAccounts } from '../../src/agent/secrets/secret-store.js';
 import { exitWithHelpIfAsked } from './help.js';
 import { pctl as percentile } from './lib/timing.js';
-import { cmdline, sampleTree, type ProcSample } from './lib/proc-tree.js';
+import { cmdline, sampleTree, topMappings, type ProcSample } from './lib/proc-tree.js';
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
-  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false };
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false };
   const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
@@ -49,6 +50,7 @@ export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
       out[key] = v;
     } else if (a === '--no-swap') out.swap = false;
     else if (a === '--verbose') out.verbose = true;
+    else if (a === '--maps') out.maps = true;
     else return { kind: 'error', message: `unknown argument ${a} (see --help)` };
   }
   return { kind: 'ok', ...out };
@@ -169,7 +171,11 @@ async function main(): Promise<number> {
     const idle = summarise(windows);
     const cpuPct = (cpuSec / wallSec) * 100;
     console.log(`\n(a) idle, three baseline models active, ${args.idleSec} samples over ${wallSec.toFixed(1)} s (median sample):`);
-    for (const [pid, p] of idle.perProc) console.log(`    pid ${String(pid).padEnd(8)} rss ${mb(p.rss).padStart(6)} MB  pss ${mb(p.pss).padStart(6)} MB  nice ${String(p.nice).padStart(3)}  ${p.name}: ${cmdline(pid).slice(0, 110)}`);
+    for (const [pid, p] of idle.perProc) {
+      const cpu = (last.find((q) => q.pid === pid)?.cpuSec ?? 0) - (startCpu.get(pid) ?? 0);
+      console.log(`    pid ${String(pid).padEnd(8)} rss ${mb(p.rss).padStart(6)} MB  pss ${mb(p.pss).padStart(6)} MB  cpu ${(cpu * 1000).toFixed(0).padStart(4)} ms  nice ${String(p.nice).padStart(3)}  ${p.name}: ${cmdline(pid).slice(0, 100)}`);
+      if (args.maps) for (const m of topMappings(pid)) console.log(`        ${mb(m.rssBytes).padStart(6)} MB  ${m.name}`);
+    }
     console.log(`    TOTAL ${idle.perProc.size} processes: RSS ${mb(idle.rss)} MB, PSS ${mb(idle.pss)} MB (target ≤ 150 MB RSS: ${idle.rss <= 150e6 ? 'met' : 'NOT met'})`);
     console.log(`    CPU: ${(cpuSec * 1000).toFixed(0)} ms over ${wallSec.toFixed(1)} s = ${cpuPct.toFixed(3)} % of a core (target ≤ 0.2 %: ${cpuPct <= 0.2 ? 'met' : 'NOT met'})${born || died ? `; ${born} processes started, ${died} ended in the window` : ''}`);
 

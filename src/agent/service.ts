@@ -161,6 +161,7 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
       await agentRef?.rollbackCandidate(role, { reason: 'guard_breach', message: guardMessage(ev), details: guardDetails(ev) });
     },
     onPassed: (role) => agentRef?.commitCandidate(role),
+    checkEveryMs: deps.guardCheckMs ?? 1000,
   });
   host.addObserver(guard);
 
@@ -323,12 +324,8 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
         }
       }),
     );
-    // The guard judges on every run; this also ends a quiet window (no runs) as passed.
-    const guardTimer = setInterval(() => {
-      for (const role of ROLES) guard.check(role);
-    }, deps.guardCheckMs ?? 1000);
-    guardTimer.unref();
-    disposers.push(() => clearInterval(guardTimer));
+    // The guard judges on every run, and checks on a timer only while a candidate is watched (a quiet window ends as passed).
+    disposers.push(() => guard.dispose());
 
     // 6. Bot services: vision + the agent core (status, models, feedback), paused from the tray.
     const statusOf = (s: AgentSnapshot): AgentStatus => {

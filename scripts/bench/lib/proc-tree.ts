@@ -71,3 +71,24 @@ export function sampleTree(root: number): ProcSample[] {
 export function cmdline(pid: number): string {
   return (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ');
 }
+
+/** The biggest mappings of a process by RSS (file name, or [heap]/[anon]/…), for finding where memory goes. */
+export function topMappings(pid: number, n = 8): { name: string; rssBytes: number }[] {
+  const text = read(`/proc/${pid}/smaps`);
+  if (!text) return [];
+  const by = new Map<string, number>();
+  let name = '';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      name = head[1]!.trim() || '[anon]';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) by.set(name, (by.get(name) ?? 0) + Number(rss[1]) * 1024);
+  }
+  return [...by]
+    .map(([name, rssBytes]) => ({ name: name.replace(/^.*node_modules\//, ''), rssBytes }))
+    .sort((a, b) => b.rssBytes - a.rssBytes)
+    .slice(0, n);
+}

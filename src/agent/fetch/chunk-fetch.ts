@@ -36,6 +36,7 @@ import type { BlobStore, SealedPartial } from '../store/blob-store.js';
 import { hasChunk, type Registry } from '../store/registry.js';
 import { redact, type OriginClient } from './origin-client.js';
 import { StallWatch, type StallOptions } from './stall-watch.js';
+import { fetchPacer } from '../fetch-pacing.js';
 
 export interface ChunkSubscriber {
   subscribe(topics: string[]): void;
@@ -340,6 +341,7 @@ export class ChunkFetch {
       return this.finish(e);
     }
     this.inflight.delete(index);
+    fetchPacer.afterChunk(this.d.subscriber); // the download's share of this thread is bounded (issue 17 §2, fetch-pacing.ts)
     this.stall?.progress();
     this.pending.push(index);
     this.pendingBytes += data.length;

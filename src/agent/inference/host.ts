@@ -169,23 +169,19 @@ export class InferenceHost implements ModelActivator {
   }
 
   /**
-   * Loads the role's current model again in a fresh worker and ends the old ones once they hold no
-   * session (issue 3 §5: shed whatever a long-lived worker accumulated). With one session process for
-   * every role, the other roles it serves move to the fresh process too.
+   * Loads the role's current model again in a fresh worker and ends the role's old workers once they
+   * hold no session (issue 3 §5: shed whatever a long-lived thread accumulated). Threads only: the one
+   * session process keeps no copy of the bytes here (`not_found`); the agent reloads from its store.
    */
   async recycle(role: Role, opts: { signal?: AbortSignal } = {}): Promise<ActivationResult> {
     const gen = this.current.get(role);
     if (!gen) throw new AgentError('no_model', `no model is active for ${role}`);
     if (!gen.bytes) throw new AgentError('not_found', `the ${role} model's bytes are not retained`);
-    const moved = this.pool.shared ? [...this.current.values()].filter((g) => g !== gen && g.slot === gen.slot && g.bytes) : [];
     for (const s of this.pool.of(role)) {
       s.recycling = true;
       this.pool.maybeEnd(s);
     }
-    const signal = opts.signal ? { signal: opts.signal } : {};
-    const result = await this.activate({ role, modelId: gen.modelId, manifest: gen.manifest, bytes: new Uint8Array(gen.bytes), ...signal });
-    for (const g of moved) await this.activate({ role: g.role, modelId: g.modelId, manifest: g.manifest, bytes: new Uint8Array(g.bytes!), ...signal });
-    return result;
+    return this.activate({ role, modelId: gen.modelId, manifest: gen.manifest, bytes: new Uint8Array(gen.bytes), ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
   /**
@@ -250,7 +246,9 @@ export class InferenceHost implements ModelActivator {
       role,
       modelId,
       manifest,
-      bytes: shared instanceof SharedArrayBuffer ? shared : undefined,
+      // kept for recycle() with threads; a session process's model is reloaded from the store instead (the
+      // agent core, on worker_lost), so the agent process does not hold a copy of every model (issue 17 §2)
+      bytes: shared instanceof SharedArrayBuffer && !this.warming ? shared : undefined,
       slot,
       provider: '',
       warmupP95Ms: 0,
@@ -283,7 +281,7 @@ export class InferenceHost implements ModelActivator {
       throw failed(this.emitter, this.providers, role, modelId, answer);
     }
     if (this.closed) throw new AgentError('aborted', 'inference host is closed');
-    if (answer.retained) gen.bytes = answer.retained;
+    if (answer.retained && !this.warming) gen.bytes = answer.retained;
     gen.provider = answer.provider;
     gen.warmupP95Ms = answer.warmupP95Ms;
     gen.activatedAt = Date.now();
