@@ -60,6 +60,7 @@ test('process isolation: one session process serves all three roles, tuned mallo
 
     // a swap: slow.onnx (~30 ms a run) warms for 25 runs in the warming process, at a lower priority
     const swap = host.activate({ role: 'detector', ...fixture('slow.onnx', undefined, { budgetMs: 10_000 }) });
+    swap.catch(() => undefined); // awaited below; a failed assertion before must not leave it unhandled
     let warming: { pid: number; nice: number } | undefined;
     await waitUntil(() => (warming = sessionChildren().find((c) => c.pid !== pid)) !== undefined, 20_000);
     assert.equal(warming!.nice, Math.min(19, getPriority() + 10), `the warming process runs 10 nice levels below us (${warming!.nice}, ours ${getPriority()})`);
