@@ -43,6 +43,7 @@ const BENCHES: Bench[] = [
   { name: 'vision-busy', issue: '15', args: ['30'], quick: ['2'] },
   { name: 'endpoint-bench', issue: '5', args: [], quick: ['--quick'] },
   { name: 'rollout-fleet', issue: '6', args: ['--agents', '1000', '--model-mib', '10'], quick: ['--agents', '20', '--model-mib', '0.25', '--processes', '1', '--window', '1s', '--wave-min', '1s'] },
+  { name: 'footprint', issue: '17', args: [], quick: ['--idle-sec', '3', '--settle-sec', '2', '--detects', '5', '--mib', '4'], python: ['numpy', 'onnx'] },
   { name: 'rollout-fetch-baseline', issue: '6', args: ['--clients', '50', '--model-mib', '10'], quick: ['--clients', '5', '--model-mib', '1'] },
 ];
 

@@ -36,11 +36,17 @@ export class GuardInputs {
       onPassed: (role) => d.verdict({ kind: 'guard_passed', role }),
     });
     this.offRuns = d.activator.addObserver?.(this.guard);
-    if (this.offRuns) this.arm();
   }
 
+  private watching(): boolean {
+    return ROLES.some((role) => this.guard.phase(role) === 'watching');
+  }
+
+  /** The re-judge timer exists exactly while a candidate is watched: an agent with nothing to judge is not woken (issue 17 §2, idle CPU). */
   private arm(): void {
+    if (this.timer !== undefined || this.disposed || !this.watching()) return;
     this.timer = this.d.timers.setTimeout(() => {
+      this.timer = undefined;
       if (this.disposed) return;
       for (const role of ROLES) this.guard.check(role);
       this.arm();
@@ -55,10 +61,15 @@ export class GuardInputs {
     const { maxErrorRate, maxLatencyP95Ms, guardWindowSec, minSamples } = cand.gates;
     this.guard.watch(role, modelId, { maxErrorRate, maxLatencyP95Ms, guardWindowSec, minSamples });
     this.d.logger.info('guard watching candidate', { role, modelId, gates: cand.gates });
+    this.arm();
   }
 
   unwatch(role: Role): void {
     this.guard.unwatch(role);
+    if (!this.watching() && this.timer !== undefined) {
+      this.d.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
   }
 
   dispose(): void {

@@ -4,16 +4,19 @@
  * Why files in the data dir: the data dir is created 0700 for the agent's OS user (agent.ts createAgent),
  * so only that user (or an administrator) can drop a request there — the same trust boundary as the
  * credential store — and it needs no new method on the bot endpoint, which bots (less trusted than the
- * workstation's admin) can reach. The running agent polls `control/`; a request is a JSON file
+ * workstation's admin) can reach. The running agent watches `control/`; a request is a JSON file
  * `rollback-<id>.json`, answered by `result-<id>.json`. `agent.lock` names the running agent's pid, so the
  * CLI knows whether anyone will answer; when nobody runs, the CLI edits the registry directly so the next
  * start loads the previous version (rollbackInRegistry).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentError, toAgentError } from '../common/errors.js';
 import { RoleSchema, type Role } from '../common/wire.js';
+
+/** the safety-net poll while the control directory is watched */
+const WATCHED_POLL_MS = 30_000;
 
 export const CONTROL_DIR = 'control';
 export const LOCK_FILE = 'agent.lock';
@@ -113,16 +116,39 @@ export function watchRollbackRequests(
       renameSync(out + '.tmp', out);
     }
   };
-  const timer = setInterval(() => {
-    if (busy || closed) return;
+  let again = false;
+  const kick = () => {
+    if (closed) return;
+    if (busy) {
+      again = true; // a request dropped while one is being answered: look once more afterwards
+      return;
+    }
     busy = tick()
       .catch((e: unknown) => opts.onError?.(e as Error))
-      .finally(() => (busy = undefined));
-  }, opts.pollMs);
+      .finally(() => {
+        busy = undefined;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
+  };
+  // Event-driven: the directory is watched (inotify / ReadDirectoryChangesW), so an idle agent is not woken
+  // to poll it (issue 17 §2, idle CPU); the poll stays as a slow safety net, or at pollMs where watching fails.
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, { persistent: false }, kick);
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = undefined;
+  }
+  const timer = setInterval(kick, watcher ? Math.max(opts.pollMs, WATCHED_POLL_MS) : opts.pollMs);
   timer.unref();
+  kick(); // requests dropped before we started
   return {
     async close() {
       closed = true;
+      watcher?.close();
       clearInterval(timer);
       await busy;
     },

@@ -30,6 +30,7 @@ import type { OriginClient } from './origin-client.js';
 import { fetchFromOrigins, type OriginFallback } from './origin-ranges.js';
 import type { ChunkFetchResult } from './fetch-result.js';
 import { StallWatch, type StallOptions } from './stall-watch.js';
+import { fetchPacer } from '../fetch-pacing.js';
 
 export type { OriginFallback } from './origin-ranges.js';
 export type { ChunkFetchResult } from './fetch-result.js';
@@ -271,6 +272,7 @@ export class ChunkFetch {
       return this.finish(e);
     }
     this.inflight.delete(index);
+    fetchPacer.afterChunk(this.d.subscriber); // the download's share of this thread is bounded (issue 17 §2, fetch-pacing.ts)
     this.stall?.progress();
     this.pending.push(index);
     this.pendingBytes += data.length;

@@ -34,6 +34,13 @@ export interface CandidateGuardOptions {
   onPassed?: (role: Role, evidence: GuardEvidence) => void;
   /** ms clock, injectable for tests */
   clock?: () => number;
+  /**
+   * check every watched role this often, so a quiet window (no runs) also ends as passed. The timer runs
+   * only while a candidate is watched: an agent with nothing to judge is not woken (issue 17 §2, idle CPU).
+   */
+  checkEveryMs?: number;
+  /** for tests: injected timers */
+  timers?: { setInterval(fn: () => void, ms: number): unknown; clearInterval(h: unknown): void };
 }
 
 export type GuardPhase = 'watching' | 'passed' | 'breached';
@@ -55,6 +62,7 @@ interface Watch {
 export class CandidateGuard implements RunObserver {
   private readonly watches = new Map<Role, Watch>();
   private readonly clock: () => number;
+  private ticker: unknown;
 
   constructor(private readonly opts: CandidateGuardOptions) {
     this.clock = opts.clock ?? (() => Date.now());
@@ -63,10 +71,34 @@ export class CandidateGuard implements RunObserver {
   /** Starts watching `modelId` as the role's candidate (replacing any earlier watch for the role). */
   watch(role: Role, modelId: string, gates: GuardGates): void {
     this.watches.set(role, { modelId, gates, since: this.clock(), phase: 'watching', at: [], ms: [], ok: [], head: 0, errors: 0, sinceEval: 0 });
+    this.tickWhileWatching();
   }
 
   unwatch(role: Role): void {
     this.watches.delete(role);
+    this.tickWhileWatching();
+  }
+
+  /** Stops the check timer for good. */
+  dispose(): void {
+    this.watches.clear();
+    this.tickWhileWatching();
+  }
+
+  /** The periodic check exists exactly while some candidate is being watched. */
+  private tickWhileWatching(): void {
+    const every = this.opts.checkEveryMs ?? 0;
+    const timers = this.opts.timers ?? { setInterval: (fn: () => void, ms: number) => setInterval(fn, ms).unref(), clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) };
+    const watching = [...this.watches.values()].some((w) => w.phase === 'watching');
+    if (watching && every > 0 && this.ticker === undefined) {
+      this.ticker = timers.setInterval(() => {
+        for (const role of [...this.watches.keys()]) this.check(role);
+        this.tickWhileWatching();
+      }, every);
+    } else if (!watching && this.ticker !== undefined) {
+      timers.clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   phase(role: Role): GuardPhase | undefined {

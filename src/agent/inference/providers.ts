@@ -41,6 +41,26 @@ export function sessionOptionsFor(provider: string): ProviderSessionOptions {
   return { executionProviders: [provider] };
 }
 
+/**
+ * Session options that keep a session process small (issue 17 §2: ≤ 150 MB across the agent's processes).
+ * onnxruntime's CPU arena keeps the peak of every run's intermediate tensors for the life of the session
+ * and never gives it back; memory patterns pre-plan (and hold) one buffer per input shape. Both are off
+ * unless `cpuMemArena` asks for them: the allocations then go to malloc, which with the session process's
+ * MALLOC_MMAP_THRESHOLD_ returns big blocks to the OS after each run. Nodes run one after another
+ * (`sequential`), so no inter-op pool exists; inter-op threads 1 unless configured. Full graph
+ * optimisation folds constants once, at load, which also frees their unfolded initialisers.
+ */
+export function leanSessionOptions(opts: { cpuMemArena?: boolean; interOpNumThreads?: number }): Record<string, unknown> {
+  const arena = opts.cpuMemArena ?? false;
+  return {
+    enableCpuMemArena: arena,
+    enableMemPattern: arena,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    interOpNumThreads: opts.interOpNumThreads ?? 1,
+  };
+}
+
 /** DirectML sessions must not run concurrently: at most one run in flight per session. */
 export function maxConcurrentRuns(provider: string): number {
   return provider === 'dml' ? 1 : Number.POSITIVE_INFINITY;

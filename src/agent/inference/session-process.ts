@@ -15,8 +15,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { getPriority, setPriority } from 'node:os';
+import { GLIBC_MALLOC_ENV } from './malloc.js';
 import type { Feeds, FromWorker, ToWorker } from './worker-messages.js';
-import { mallocTuningEnv } from './malloc.js';
 import { resolveWorkerEntry } from './spawn.js';
 
 /** What the host needs of a session worker: a worker thread has exactly this shape, a SessionProcess too. */
@@ -100,17 +101,51 @@ export class SessionProcess extends EventEmitter implements SessionWorker {
   }
 }
 
+/**
+ * The environment of a session process. glibc reads its malloc tuning once, at process start, so it is set
+ * here, where the child that hosts onnxruntime is spawned (no resident launcher needed for it, issue 17 §2):
+ * a fixed mmap threshold returns a released session's big blocks to the OS (malloc.ts), and two arenas
+ * instead of 8 × cores stop onnxruntime's threads from each growing an arena that is never trimmed.
+ * Variables already set by whoever started the agent win.
+ */
+export function sessionProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { MALLOC_ARENA_MAX: '2', ...GLIBC_MALLOC_ENV, ...env, RPA_SESSION_PROCESS: '1' };
+}
+
+/**
+ * V8 flags of a session process: its JavaScript only routes messages, so a small young generation and
+ * heap are plenty, and V8 sized for that keeps tens of MB of semi-space and code space from growing.
+ */
+export const SESSION_PROCESS_V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=96', '--optimize-for-size'];
+
+export interface SpawnSessionProcessOptions {
+  /**
+   * nice value added to this process's own for the child (a warming process: loads, self-tests and
+   * warm-ups of a new model must not take the CPU from the session that serves the bots; issue 17 §2)
+   */
+  lowerPriorityBy?: number;
+}
+
 /** Forks a session process from the same entry a thread would run (the bundle from sources, the .js when built). */
-export async function spawnSessionProcess(entry: URL): Promise<SessionProcess> {
+export async function spawnSessionProcess(entry: URL, opts: SpawnSessionProcessOptions = {}): Promise<SessionProcess> {
   const resolved = await resolveWorkerEntry(entry);
   const path = fileURLToPath(resolved ?? entry);
   const child = fork(path, [], {
     serialization: 'advanced',
-    // the bundle is plain JS: no tsx in the child (start-up), unless the bundle could not be made
-    execArgv: resolved ? [] : ['--import', 'tsx'],
+    // the bundle is plain JS: no tsx in the child (start-up, memory), unless the bundle could not be made
+    execArgv: [...SESSION_PROCESS_V8_FLAGS, ...(resolved ? [] : ['--import', 'tsx'])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    // glibc malloc tuning where onnxruntime allocates (malloc.ts): set here, at spawn, so no launcher is needed
-    env: { ...process.env, ...mallocTuningEnv(), RPA_SESSION_PROCESS: '1' },
+    env: sessionProcessEnv(),
   });
+  if (opts.lowerPriorityBy && child.pid !== undefined) lowerPriority(child.pid, opts.lowerPriorityBy);
   return new SessionProcess(child);
+}
+
+/** os.setPriority on the child: on Windows the value maps to a priority class (below normal for 10). */
+function lowerPriority(pid: number, by: number): void {
+  try {
+    setPriority(pid, Math.min(19, getPriority() + by));
+  } catch {
+    // not allowed here (a sandbox): the child runs at our priority, paced by its single intra-op thread
+  }
 }

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../../common/errors.js';
 import type { ModelManifest } from '../../common/wire.js';
 import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './worker-messages.js';
-import { createWithFallback, maxConcurrentRuns, ProvidersExhausted, sessionOptionsFor } from './providers.js';
+import { createWithFallback, leanSessionOptions, maxConcurrentRuns, ProvidersExhausted, sessionOptionsFor } from './providers.js';
 import { RunQueue } from './run-queue.js';
 import { percentile } from './stats.js';
 import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type ValueMeta } from './tensors.js';
@@ -169,10 +169,10 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
     try {
       created = await createWithFallback(opts.providers, (provider) =>
         o.InferenceSession.create(bytes, {
+          ...leanSessionOptions(opts),
           ...sessionOptionsFor(provider),
           logSeverityLevel: opts.logSeverityLevel,
           ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
-          ...(opts.interOpNumThreads ? { interOpNumThreads: opts.interOpNumThreads } : {}),
           // session config entries (onnxruntime_session_options_config_keys.h), values are strings
           extra: { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } },
         } as never),

@@ -51,6 +51,8 @@ export interface LoadOptions {
   logSeverityLevel: 0 | 1 | 2 | 3 | 4;
   /** check sha256(bytes) === manifest.sha256 === modelId before creating the session (issue 3 §7) */
   verifySha256: boolean;
+  /** onnxruntime's CPU arena and memory patterns (default off: they hold each run's peak memory; providers.ts leanSessionOptions) */
+  cpuMemArena?: boolean;
 }
 
 export interface ProviderAttempt {

@@ -62,6 +62,14 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const shadow = new ShadowRunner({ ...opts.shadow, recorder, clock });
   const sampler = opts.processStats ? undefined : new ProcessStatsSampler();
   const stats = opts.processStats ?? (() => sampler!.sample());
+  if (sampler) {
+    // the delay histogram's timer runs only in windows with inference runs (process-stats.ts: idle CPU)
+    const record = recorder.record.bind(recorder);
+    recorder.record = (role, s) => {
+      sampler.touch();
+      record(role, s);
+    };
+  }
 
   const cutWindow = (): MetricsWindow => {
     const body = recorder.cut();

@@ -8,7 +8,6 @@ import { DisposableStore, runShutdown } from '../../common/lifetime.js';
 import { mallocTuned } from '../../agent/inference/malloc.js';
 import type { AgentEvent } from '../../common/wire.js';
 import type { ModelActivator } from '../../agent/activation.js';
-import { OnnxActivator } from '../../agent/activation-onnx.js';
 import { createAgent } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { lineLogger, silentLogger } from '../../agent/runtime.js';
@@ -86,6 +85,9 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
         service = owned.add(await startAgentService({ config, secretStore, logger }), 'agent service');
         agent = service.agent;
       } else {
+        // loaded only here: onnxruntime's native library in the agent process costs tens of MB, and with the
+        // inference host (the default) sessions live in a session process (issue 17 §2)
+        const { OnnxActivator } = await import('../../agent/activation-onnx.js');
         const activator: ModelActivator = owned.add(new OnnxActivator({ latencyBudgetMs: config.latencyBudgetMs }), 'onnx activator');
         agent = owned.add(await createAgent({ config, secretStore, activator, logger }), 'agent');
       }

@@ -1,0 +1,257 @@
+/**
+ * Issue 17 §2 benchmark: the agent's footprint on a bots' workstation, and what fetching and warming a model
+ * costs a bot. One run, a real agent (`bin/rpa-agent.js run`, a child process, with whatever processes it
+ * starts) on an embedded aedes broker, the three baseline models of assets/models signed, published and active:
+ *   (a) idle: once every role is active and the agent has settled, total RSS and PSS of the agent's whole
+ *       process tree (the agent and every child, read from /proc) and its CPU over --idle-sec seconds.
+ *       Targets: ≤ 150 MB RSS in total, idle CPU ≤ 0.2 % of a core.
+ *   (b) a bot's `detect` (sample screen PNG, through the bot endpoint) p50/p95 while quiet, then while the
+ *       agent fetches a --mib MiB similarity model and swaps to it (release publish → `activated`), then
+ *       quiet again; target: p95 during within 10 % of quiet.
+ * Linux only (/proc). Needs a Secret Service (run through scripts/with-keyring.sh, as `npm run bench` does)
+ * and /usr/bin/python3 with numpy and onnx (the big model).
+ *
+ *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
+ *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--verbose]
+ *   --maps   also the biggest mappings of each process (where the memory goes)
+ *   npm run bench -- --only footprint
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, tmpdir, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Aedes } from 'aedes';
+import { ROLES, type AgentEvent, type Role } from '../../src/common/wire.js';
+import { buildManifest, buildTrustFile, connectBroker, generateKeyFiles, loadSigningKey, parseModelMetadata, publishModel, publishRelease, readPublicKeyFile, signManifest } from '../../src/fleet/index.js';
+import { connect } from '../../src/agent/endpoint/index.js';
+import { createKeytarSecretStore, SecretAccounts } from '../../src/agent/secrets/secret-store.js';
+import { exitWithHelpIfAsked } from './help.js';
+import { pctl as percentile } from './lib/timing.js';
+import { cmdline, sampleTree, topMappings, type ProcSample } from './lib/proc-tree.js';
+
+exitWithHelpIfAsked(import.meta.url);
+
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean } | { kind: 'error'; message: string };
+
+export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false };
+  const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
+    const n = Number(v);
+    return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const key = ({ '--idle-sec': 'idleSec', '--settle-sec': 'settleSec', '--detects': 'detects', '--mib': 'mib' } as const)[a as '--mib'];
+    if (key) {
+      const v = num(argv[++i], a, key === 'mib' ? 0.1 : 1, 3600);
+      if (typeof v === 'string') return { kind: 'error', message: v };
+      out[key] = v;
+    } else if (a === '--no-swap') out.swap = false;
+    else if (a === '--verbose') out.verbose = true;
+    else if (a === '--maps') out.maps = true;
+    else return { kind: 'error', message: `unknown argument ${a} (see --help)` };
+  }
+  return { kind: 'ok', ...out };
+}
+
+const args = parseFootprintArgs(process.argv.slice(2));
+if (args.kind === 'error') {
+  console.error(`error[bad_argument]: ${args.message}`);
+  process.exit(2);
+}
+if (process.platform !== 'linux') {
+  console.error('error[not_supported]: the footprint benchmark reads /proc (Linux only)');
+  process.exit(1);
+}
+
+const root = resolve(import.meta.dirname, '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (b: number) => (b / 1e6).toFixed(1);
+
+function summarise(samples: ProcSample[][]): { rss: number; pss: number; perProc: Map<number, { name: string; rss: number; pss: number; nice: number }> } {
+  // the median sample of the window (by total RSS)
+  const totals = samples.map((s) => ({ s, rss: s.reduce((a, p) => a + p.rssBytes, 0), pss: s.reduce((a, p) => a + p.pssBytes, 0) })).sort((x, y) => x.rss - y.rss);
+  const mid = totals[Math.floor(totals.length / 2)]!;
+  return { rss: mid.rss, pss: mid.pss, perProc: new Map(mid.s.map((p) => [p.pid, { name: p.name, rss: p.rssBytes, pss: p.pssBytes, nice: p.nice }])) };
+}
+
+async function main(): Promise<number> {
+  if (args.kind !== 'ok') return 2;
+  const work = mkdtempSync(join(tmpdir(), 'rpa-bench-footprint-'));
+  let agent: ChildProcess | undefined;
+  let server: net.Server | undefined;
+  const broker = await Aedes.createBroker();
+  const cleanups: (() => unknown)[] = [];
+  try {
+    server = net.createServer({ noDelay: true }, broker.handle);
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const keysDir = join(work, 'keys');
+    const modelsKey = await generateKeyFiles({ role: 'models', outDir: keysDir });
+    const releasesKey = await generateKeyFiles({ role: 'releases', outDir: keysDir });
+    const trustFile = join(work, 'trust.json');
+    writeFileSync(trustFile, JSON.stringify(buildTrustFile({ models: [await readPublicKeyFile(modelsKey.publicKeyPath)], releases: [await readPublicKeyFile(releasesKey.publicKeyPath)] })), { mode: 0o444 });
+    const admin = await connectBroker({ url, clientId: 'rpa-admin-footprint' });
+    cleanups.push(() => admin.endAsync());
+    const mKey = await loadSigningKey(modelsKey.privateKeyPath, 'models');
+    const rKey = await loadSigningKey(releasesKey.privateKeyPath, 'releases');
+    const stable: Partial<Record<Role, { stable: string }>> = {};
+    for (const role of ROLES) {
+      const dir = join(root, 'assets', 'models', role);
+      const md = parseModelMetadata(JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')), join(dir, 'metadata.json'));
+      const built = await buildManifest({ bytes: new Uint8Array(readFileSync(join(dir, 'model.onnx'))), chunkSize: 256 * 1024, metadata: md });
+      await publishModel(admin, { manifestEnvelope: signManifest(built.manifest, [mKey]), chunks: built.chunks });
+      stable[role] = { stable: built.modelId };
+    }
+    await publishRelease(admin, { channel: 'stable', roles: stable, expiresInMs: 86_400_000, keys: [rKey] });
+
+    const config = {
+      broker: { url, protocolVersion: 4 },
+      agentId: 'footprint-01',
+      channel: 'stable',
+      trustFile,
+      dataDir: join(work, 'agent-data'),
+      endpoint: { path: join(work, 'agent.sock') },
+      // no display here; a workstation captures its own screen (the bot sends a PNG instead)
+      vision: { capture: false },
+      // a shared 2-core build machine is not the reference workstation the manifests' budgets assume
+      latencyBudgetMs: 5000,
+    };
+    const configFile = join(work, 'agent.json');
+    writeFileSync(configFile, JSON.stringify(config));
+    const events: { e: AgentEvent; at: number }[] = [];
+    const secretService = 'rpa-edge-agent-bench-footprint';
+    const t0 = performance.now();
+    agent = spawn(process.execPath, [join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', secretService], {
+      stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
+      env: process.env,
+    });
+    createInterface({ input: agent.stdout! }).on('line', (line) => {
+      try {
+        events.push({ e: JSON.parse(line) as AgentEvent, at: performance.now() });
+      } catch {
+        // not an event line
+      }
+    });
+    const waitEvent = async (pred: (e: AgentEvent) => boolean, what: string, ms = 120_000): Promise<{ e: AgentEvent; at: number }> => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const hit = events.find((x) => pred(x.e));
+        if (hit) return hit;
+        if (agent!.exitCode !== null) throw new Error(`the agent exited (${agent!.exitCode}) while waiting for ${what}`);
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await sleep(50);
+      }
+    };
+    for (const role of ROLES) {
+      const { e } = await waitEvent((e) => e.role === role && e.modelId === stable[role]!.stable && ['activated', 'activation_failed', 'model_rejected'].includes(e.type), `${role} to activate`);
+      if (e.type !== 'activated') throw new Error(`${role}: ${e.type} ${e.reason} ${e.message}`);
+    }
+    const activeAt = performance.now();
+    console.log(`agent pid ${agent.pid}: all three roles active ${((activeAt - t0) / 1000).toFixed(1)} s after start; settling ${args.settleSec} s`);
+    await sleep(args.settleSec * 1000);
+
+    // (a) idle: one sample a second; CPU = ticks of the whole tree over the window
+    const windows: ProcSample[][] = [];
+    const first = sampleTree(agent.pid!);
+    const tA = performance.now();
+    for (let i = 0; i < args.idleSec; i++) {
+      await sleep(1000);
+      windows.push(sampleTree(agent.pid!));
+    }
+    const last = windows[windows.length - 1]!;
+    const wallSec = (performance.now() - tA) / 1000;
+    const startCpu = new Map(first.map((p) => [p.pid, p.cpuSec]));
+    let cpuSec = 0;
+    for (const p of last) cpuSec += p.cpuSec - (startCpu.get(p.pid) ?? 0);
+    const born = last.filter((p) => !startCpu.has(p.pid)).length;
+    const died = first.filter((p) => !last.some((q) => q.pid === p.pid)).length;
+    const idle = summarise(windows);
+    const cpuPct = (cpuSec / wallSec) * 100;
+    console.log(`\n(a) idle, three baseline models active, ${args.idleSec} samples over ${wallSec.toFixed(1)} s (median sample):`);
+    for (const [pid, p] of idle.perProc) {
+      const cpu = (last.find((q) => q.pid === pid)?.cpuSec ?? 0) - (startCpu.get(pid) ?? 0);
+      console.log(`    pid ${String(pid).padEnd(8)} rss ${mb(p.rss).padStart(6)} MB  pss ${mb(p.pss).padStart(6)} MB  cpu ${(cpu * 1000).toFixed(0).padStart(4)} ms  nice ${String(p.nice).padStart(3)}  ${p.name}: ${cmdline(pid).slice(0, 100)}`);
+      if (args.maps) for (const m of topMappings(pid)) console.log(`        ${mb(m.rssBytes).padStart(6)} MB  ${m.name}`);
+    }
+    console.log(`    TOTAL ${idle.perProc.size} processes: RSS ${mb(idle.rss)} MB, PSS ${mb(idle.pss)} MB (target ≤ 150 MB RSS: ${idle.rss <= 150e6 ? 'met' : 'NOT met'})`);
+    console.log(`    CPU: ${(cpuSec * 1000).toFixed(0)} ms over ${wallSec.toFixed(1)} s = ${cpuPct.toFixed(3)} % of a core (target ≤ 0.2 %: ${cpuPct <= 0.2 ? 'met' : 'NOT met'})${born || died ? `; ${born} processes started, ${died} ended in the window` : ''}`);
+
+    if (args.swap) {
+      // (b) detect through the bot endpoint: quiet, during a fetch + swap, quiet again
+      const secrets = await createKeytarSecretStore(secretService);
+      const bot = await connect({ path: config.endpoint.path, secret: async () => (await secrets.get(SecretAccounts.endpointSecret)) ?? '', clientName: 'footprint-bench' });
+      cleanups.push(() => bot.close());
+      const png = readFileSync(join(root, 'assets', 'samples', 'sample-screen.png')).toString('base64');
+      const detect = async () => {
+        const ts = performance.now();
+        await bot.call('detect', { source: { kind: 'png', png } });
+        return performance.now() - ts;
+      };
+      for (let i = 0; i < 3; i++) await detect(); // warm
+      const quiet1: number[] = [];
+      for (let i = 0; i < args.detects; i++) quiet1.push(await detect());
+
+      const bigFile = join(work, 'big.onnx');
+      execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'make_big_model.py'), bigFile, String(args.mib), '7']);
+      const big = await buildManifest({ bytes: new Uint8Array(readFileSync(bigFile)), role: 'similarity', name: 'big-similarity', version: '9.0.0', chunkSize: 256 * 1024 });
+      await publishModel(admin, { manifestEnvelope: signManifest(big.manifest, [mKey]), chunks: big.chunks });
+      const during: number[] = [];
+      const tPub = performance.now();
+      await publishRelease(admin, { channel: 'stable', roles: { ...stable, similarity: { stable: big.modelId } }, expiresInMs: 86_400_000, keys: [rKey] });
+      let done: { e: AgentEvent; at: number } | undefined;
+      const finished = waitEvent((e) => e.modelId === big.modelId && ['activated', 'activation_failed', 'model_rejected'].includes(e.type), 'the big model to activate', 300_000).then((x) => (done = x));
+      finished.catch(() => undefined);
+      const before = sampleTree(agent.pid!);
+      let peakRss = 0;
+      while (!done) {
+        during.push(await detect());
+        const s = sampleTree(agent.pid!).reduce((a, p) => a + p.rssBytes, 0);
+        if (s > peakRss) peakRss = s;
+        if (agent.exitCode !== null) break;
+      }
+      await finished;
+      const tDone = done!.at;
+      const after = sampleTree(agent.pid!);
+      const cpuSwap = after.reduce((a, p) => a + p.cpuSec, 0) - before.filter((p) => after.some((q) => q.pid === p.pid)).reduce((a, p) => a + p.cpuSec, 0);
+      const started = events.find((x) => x.e.type === 'download_started' && x.e.modelId === big.modelId);
+      const verified = events.find((x) => x.e.type === 'model_verified' && x.e.modelId === big.modelId);
+      const quiet2: number[] = [];
+      for (let i = 0; i < args.detects; i++) quiet2.push(await detect());
+      const quiet = [...quiet1, ...quiet2];
+      const row = (name: string, v: number[]) => console.log(`    ${name.padEnd(34)} n ${String(v.length).padStart(3)}  p50 ${percentile(v, 50).toFixed(1).padStart(6)} ms  p95 ${percentile(v, 95).toFixed(1).padStart(6)} ms  max ${Math.max(...v).toFixed(1).padStart(6)} ms`);
+      console.log(`\n(b) detect (sample screen PNG, bot endpoint), ${args.mib} MiB similarity model fetched and swapped in (${done!.e.type}):`);
+      console.log(`    release → download_started ${started ? ((started.at - tPub) / 1000).toFixed(2) : '?'} s, → model_verified ${verified ? ((verified.at - tPub) / 1000).toFixed(2) : '?'} s, → ${done!.e.type} ${((tDone - tPub) / 1000).toFixed(2)} s; agent tree CPU ${cpuSwap.toFixed(2)} s in that time; peak tree RSS ${mb(peakRss)} MB`);
+      row('quiet (before)', quiet1);
+      row('during fetch + verify + warm + swap', during);
+      row('quiet (after)', quiet2);
+      const ratio = percentile(during, 95) / percentile(quiet, 95);
+      console.log(`    p95 during / p95 quiet (before + after): ${ratio.toFixed(3)}× (target ≤ 1.10×: ${ratio <= 1.1 ? 'met' : 'NOT met'})`);
+      if (done!.e.type !== 'activated') console.log(`    the big model was not activated: ${done!.e.reason} ${done!.e.message}`);
+    }
+    console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}`);
+    console.log('command: bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts ' + process.argv.slice(2).join(' '));
+    return 0;
+  } finally {
+    if (agent && agent.exitCode === null) {
+      const gone = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await Promise.race([gone, sleep(8000)]);
+      if (agent.exitCode === null) agent.kill('SIGKILL');
+    }
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+    if (server) await new Promise((r) => server!.close(r));
+    await new Promise((r) => broker.close(() => r(undefined)));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`error[internal]: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,110 @@
+/**
+ * Pacing of a model download's work on the agent's event loop (issue 17 §2: "fetching and warming a model
+ * must not hurt a bot"). Every broker chunk is verified (sha256), sealed (AES-GCM) and written synchronously
+ * in the MQTT message handler (chunk-fetch.ts: that keeps memory bounded by TCP back-pressure). At full
+ * broker speed that keeps this thread busy back to back, and a bot's `detect` — whose image decoding and
+ * pre-processing run on this same thread — waits behind it.
+ *
+ * So after each chunk the pacer looks at how busy this thread was since it last looked (event-loop
+ * utilisation: the chunk work plus whatever the bots asked for) and, above `share` of the time, holds back
+ * MQTT.js's acknowledgement of the message just handled for as long as brings the share down to `share`
+ * (at most `maxPauseMs`). MQTT.js handles no further packet until then, so the socket is not read, TCP
+ * back-pressure slows the broker, and the event loop is free for the bots meanwhile. The download's CPU
+ * share is bounded; it takes longer on a busy workstation, not on an idle one.
+ *
+ * The hook is one call at the end of ChunkFetch.onChunk with the fetch's subscriber (the MQTT transport);
+ * the pacer reaches the transport's MQTT client and wraps its `handleMessage` once.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface PacerOptions {
+  /** the share of this thread's time the download may take, over a rolling look-back (default 0.5) */
+  share?: number;
+  /** longest single hold-back (default 100 ms) */
+  maxPauseMs?: number;
+  /** shortest look-back worth judging (default 20 ms): shorter ones accumulate */
+  minWindowMs?: number;
+  /** for tests: wall ms and this thread's cumulative busy ms (default: performance.now, event-loop utilisation) */
+  now?: () => number;
+  busyMs?: () => number;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+}
+
+/** the part of an MQTT.js client the pacer wraps */
+interface PacedClient {
+  handleMessage(packet: unknown, callback: (...args: unknown[]) => void): void;
+}
+
+export class WorkPacer {
+  private readonly share: number;
+  private readonly maxPauseMs: number;
+  private readonly minWindowMs: number;
+  private readonly now: () => number;
+  private readonly busyMs: () => number;
+  private readonly later: (fn: () => void, ms: number) => unknown;
+  private readonly wrapped = new WeakSet<object>();
+  private since: number;
+  private busyAt: number;
+  /** hold-back owed by the message just handled */
+  private owedMs = 0;
+  /** total hold-back so far (reported by benchmarks) */
+  pausedMs = 0;
+
+  constructor(opts: PacerOptions = {}) {
+    this.share = Math.min(1, Math.max(0.05, opts.share ?? 0.5));
+    this.maxPauseMs = opts.maxPauseMs ?? 100;
+    this.minWindowMs = opts.minWindowMs ?? 20;
+    this.now = opts.now ?? (() => performance.now());
+    this.busyMs = opts.busyMs ?? (() => performance.eventLoopUtilization().active);
+    this.later = opts.setTimeout ?? ((fn, ms) => setTimeout(fn, ms));
+    this.since = this.now();
+    this.busyAt = this.busyMs();
+  }
+
+  /** After one chunk's work: works out what the message just handled owes, and makes sure the transport honours it. */
+  afterChunk(subscriber: unknown): void {
+    this.wrap((subscriber as { client?: unknown } | undefined)?.client);
+    const now = this.now();
+    const window = now - this.since;
+    if (window < this.minWindowMs) return;
+    const busy = this.busyMs() - this.busyAt;
+    this.since = now;
+    this.busyAt = this.busyMs();
+    // busy / (window + pause) ≤ share
+    const pause = busy / this.share - window;
+    if (pause > 0) this.owedMs = Math.min(this.maxPauseMs, this.owedMs + pause);
+  }
+
+  /** The hold-back owed now (and clears it): what the wrapped acknowledgement waits. */
+  takePause(): number {
+    const ms = this.owedMs;
+    this.owedMs = 0;
+    if (ms > 0) {
+      this.pausedMs += ms;
+      // the pause itself is idle time: the next look-back starts after it
+      this.since = this.now() + ms;
+      this.busyAt = this.busyMs();
+    }
+    return ms;
+  }
+
+  /** Wraps an MQTT.js client's handleMessage (once) so that its callback waits for the owed pause. */
+  wrap(client: unknown): void {
+    const c = client as PacedClient | undefined;
+    if (!c || typeof c !== 'object' || typeof c.handleMessage !== 'function' || this.wrapped.has(c)) return;
+    this.wrapped.add(c);
+    const original = c.handleMessage.bind(c);
+    c.handleMessage = (packet, callback) =>
+      original(packet, (...args: unknown[]) => {
+        const ms = this.takePause();
+        if (ms > 0) this.later(() => callback(...args), ms);
+        else callback(...args);
+      });
+  }
+}
+
+/**
+ * The agent's download pacer. One per process on purpose: the share it bounds is this thread's, whatever
+ * number of fetches run at once, and it keeps the hook in chunk-fetch.ts to a single call.
+ */
+export const fetchPacer = new WorkPacer();

@@ -1,0 +1,92 @@
+/**
+ * Issue 17 §2, "fetching a model must not hurt a bot": the download pacer (src/agent/fetch-pacing.ts) bounds
+ * the share of the event loop that per-chunk work takes, by holding back MQTT.js's acknowledgement of the
+ * message just handled (so the socket is not read: TCP back-pressure). Real parts: an in-process aedes
+ * broker and a real MQTT.js client; the chunk work is a real synchronous sha256 over each payload, burned
+ * long enough to make the handler the bottleneck. Time is faked only in the arithmetic test.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { WorkPacer } from '../../src/agent/fetch-pacing.js';
+
+test('pacer arithmetic (fake clock and busy time): busy 40 ms of a 40 ms look-back at share 0.5 owes a 40 ms hold-back, capped at maxPauseMs', () => {
+  let now = 0;
+  let busy = 0;
+  const delays: number[] = [];
+  const pacer = new WorkPacer({ share: 0.5, maxPauseMs: 60, now: () => now, busyMs: () => busy, setTimeout: (fn, ms) => (delays.push(ms), fn()) });
+  const client = { handleMessage: (_p: unknown, cb: (...a: unknown[]) => void) => cb() };
+  now = 40;
+  busy = 40;
+  pacer.afterChunk({ client });
+  let acked = 0;
+  client.handleMessage({}, () => acked++);
+  assert.deepEqual(delays, [40]);
+  assert.equal(acked, 1);
+  // an idle look-back owes nothing
+  now = 40 + 40 + 100;
+  pacer.afterChunk({ client });
+  client.handleMessage({}, () => acked++);
+  assert.deepEqual(delays, [40]);
+  // fully busy for 200 ms: capped
+  busy += 200;
+  now += 200;
+  pacer.afterChunk({ client });
+  client.handleMessage({}, () => acked++);
+  assert.deepEqual(delays, [40, 60]);
+  assert.equal(acked, 3);
+});
+
+async function streamShare(pace: WorkPacer | undefined): Promise<{ share: number; ms: number; got: number }> {
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const pub = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  const sub = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  const N = 60;
+  const payload = Buffer.alloc(256 * 1024, 7);
+  try {
+    for (let i = 0; i < N; i++) await pub.publishAsync(`m/chunks/${i}`, payload, { qos: 1, retain: true });
+    let got = 0;
+    let elu0 = performance.eventLoopUtilization();
+    let t0 = 0;
+    const done = new Promise<void>((resolve) =>
+      sub.on('message', (_t, m) => {
+        if (got === 0) {
+          t0 = performance.now();
+          elu0 = performance.eventLoopUtilization();
+        }
+        // the chunk work: hash the payload until ~4 ms have gone (a slow workstation's verify + seal + write)
+        const until = performance.now() + 4;
+        while (performance.now() < until) createHash('sha256').update(m).digest();
+        pace?.afterChunk({ client: sub });
+        if (++got === N) resolve();
+      }),
+    );
+    await sub.subscribeAsync('m/chunks/+', { qos: 1 });
+    await done;
+    const elu = performance.eventLoopUtilization(elu0);
+    return { share: elu.utilization, ms: performance.now() - t0, got };
+  } finally {
+    await sub.endAsync();
+    await pub.endAsync();
+    await new Promise((r) => server.close(r));
+    await new Promise((r) => broker.close(() => r(undefined)));
+  }
+}
+
+test('a real MQTT stream of 60 × 256 KiB retained chunks with 4 ms of work each: the pacer holds the event loop share near its 0.3 budget; without it the handler takes nearly all of it', async () => {
+  const unpaced = await streamShare(undefined);
+  const pacer = new WorkPacer({ share: 0.3 });
+  const paced = await streamShare(pacer);
+  assert.equal(paced.got, 60);
+  assert.ok(unpaced.share > 0.6, `unpaced: the handler keeps the loop busy (${unpaced.share.toFixed(2)})`);
+  assert.ok(paced.share < 0.45, `paced: busy share ${paced.share.toFixed(2)} (budget 0.3; unpaced ${unpaced.share.toFixed(2)})`);
+  assert.ok(pacer.pausedMs > 0, 'the pacer held messages back');
+  assert.ok(paced.ms > unpaced.ms, `the paced stream takes longer (${paced.ms.toFixed(0)} vs ${unpaced.ms.toFixed(0)} ms)`);
+});
