@@ -13,14 +13,18 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wireSchemas } from './catalogue.js';
 import { protocolExamples } from './examples.js';
+import { renderOpenApi } from '../../src/fleet/api/openapi.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCHEMA_DIR = join(ROOT, 'docs', 'schemas');
 export const EXAMPLE_DIR = join(ROOT, 'docs', 'protocol', 'examples');
+/** the controller API's OpenAPI 3.1 document (issue 19 §1), generated from src/fleet/api/routes.ts */
+export const OPENAPI_FILE = join(ROOT, 'docs', 'openapi.json');
 
 const USAGE = `Usage: npm run schemas [-- --check] [--help]
   Writes one JSON Schema per wire payload into docs/schemas/, generated from the zod contracts in src/common,
-  and one worked example of each wire message into docs/protocol/examples/ (docs/PROTOCOL.md).
+  and one worked example of each wire message into docs/protocol/examples/ (docs/PROTOCOL.md),
+  and the controller API's OpenAPI 3.1 document into docs/openapi.json (from src/fleet/api/routes.ts).
   --check   write nothing; exit 1 and name each schema or example that differs from the code (or is missing / stale)`;
 
 function main(argv: string[]): number {
@@ -37,7 +41,7 @@ function main(argv: string[]): number {
   const rendered = renderAll();
   const examples = renderExamples();
   if (check) {
-    const problems = [...diffAgainstDisk(rendered), ...diffAgainstDisk(examples, EXAMPLE_DIR, '.json')];
+    const problems = [...diffAgainstDisk(rendered), ...diffAgainstDisk(examples, EXAMPLE_DIR, '.json'), ...diffOpenApi()];
     for (const p of problems) process.stderr.write(`schema drift: ${p}\n`);
     if (problems.length > 0) process.stderr.write('run `npm run schemas` and commit docs/schemas/\n');
     else process.stdout.write(`docs/schemas: ${rendered.size} schemas match the code\n`);
@@ -47,6 +51,7 @@ function main(argv: string[]): number {
   for (const [file, text] of rendered) writeFileSync(join(SCHEMA_DIR, file), text);
   mkdirSync(EXAMPLE_DIR, { recursive: true });
   for (const [file, text] of examples) writeFileSync(join(EXAMPLE_DIR, file), text);
+  writeFileSync(OPENAPI_FILE, renderOpenApi());
   process.stdout.write(`wrote ${rendered.size} schemas to docs/schemas/ and ${examples.size} examples to docs/protocol/examples/\n`);
   return 0;
 }
@@ -59,6 +64,17 @@ export function renderAll(): Map<string, string> {
     out.set(entry.file, JSON.stringify(schema, null, 2) + '\n');
   }
   return out;
+}
+
+/** docs/openapi.json against the route table: [] when it matches */
+export function diffOpenApi(): string[] {
+  let onDisk: string | undefined;
+  try {
+    onDisk = readFileSync(OPENAPI_FILE, 'utf8');
+  } catch {
+    return ['docs/openapi.json is missing'];
+  }
+  return onDisk === renderOpenApi() ? [] : ['docs/openapi.json differs from what src/fleet/api/routes.ts makes'];
 }
 
 /** file name → pretty JSON text of each worked example (examples.ts) */

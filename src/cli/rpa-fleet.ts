@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-/** `rpa-fleet`: the IT admin's tools. Each verb lives in src/cli/fleet/. */
+/** `rpa-fleet`: the IT admin's tools. Each verb lives in src/cli/fleet/; `--controller URL` runs them against a remote controller's API (src/cli/fleet/remote/). */
 import { processIO, runTool, type Command } from './command.js';
+import { extractRemoteFlags, localLogin, remoteCommands } from './fleet/remote/index.js';
 
 async function commands(): Promise<Command<any>[]> {
   const mods: { commands: Command<any>[] }[] = await Promise.all([
@@ -18,9 +19,20 @@ async function commands(): Promise<Command<any>[]> {
     import('./fleet/agents.js'),
     import('./fleet/feedback.js'),
     import('./fleet/audit.js'),
+    import('./fleet/tokens.js'),
   ]);
-  return mods.flatMap((m) => m.commands as Command<any>[]);
+  return [...mods.flatMap((m) => m.commands as Command<any>[]), localLogin];
 }
 
-const code = await runTool('rpa-fleet', 'sign, publish and roll out models to the RPA Edge Agent fleet', await commands(), process.argv.slice(2), processIO());
+const io = processIO();
+const remote = extractRemoteFlags(process.argv.slice(2));
+let code: number;
+if ('error' in remote) {
+  io.err(`error[bad_argument]: ${remote.error}`);
+  code = 2;
+} else if (remote.controller) {
+  code = await runTool('rpa-fleet', `the fleet on the controller at ${remote.controller}`, remoteCommands(remote.controller, remote.ca), remote.rest, io);
+} else {
+  code = await runTool('rpa-fleet', 'sign, publish and roll out models to the RPA Edge Agent fleet', await commands(), remote.rest, io);
+}
 process.exitCode = code;

@@ -13,6 +13,8 @@ import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed } 
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
+import { isLoopback } from '../../fleet/api/server.js';
+import { startControllerApi } from './controller-api.js';
 
 export { dbHelp, dbOption, dbPath };
 
@@ -29,6 +31,8 @@ export interface ControllerArgs {
   tickMs: number;
   clientId: string;
   json: boolean;
+  /** the HTTP API (issue 19 §1): HTTPS with cert/key, or plain HTTP on loopback with insecureHttp */
+  api?: { port: number; host: string; cert?: string; key?: string; insecureHttp: boolean };
 }
 
 export function parseController(argv: string[]): Parsed<ControllerArgs> {
@@ -44,9 +48,16 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
     tick: { type: 'string' },
     'client-id': { type: 'string' },
     json: { type: 'boolean' },
+    'api-port': { type: 'string' },
+    'api-host': { type: 'string' },
+    'api-cert': { type: 'string' },
+    'api-key': { type: 'string' },
+    'api-insecure-http': { type: 'boolean' },
   });
   if (r.kind !== 'ok') return r;
   const v = r.values;
+  const api = parseApiFlags(v);
+  if (typeof api === 'string') return { kind: 'error', message: api };
   const b = parseBrokerFlags(v);
   if (!b.ok) return { kind: 'error', message: b.message };
   const keys = listValues(v['key']);
@@ -74,8 +85,28 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
       tickMs,
       clientId: typeof v['client-id'] === 'string' ? v['client-id'] : `rpa-fleet-controller-${hostname()}`,
       json: v['json'] === true,
+      ...(api ? { api } : {}),
     },
   };
+}
+
+/** Pure: the API flags, undefined without --api-port, or a usage message. */
+export function parseApiFlags(v: Record<string, unknown>): ControllerArgs['api'] | string {
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const portText = str('api-port');
+  const others = ['api-host', 'api-cert', 'api-key', 'api-insecure-http'].filter((k) => v[k] !== undefined);
+  if (portText === undefined) return others.length ? `--${others[0]} needs --api-port N` : undefined;
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return '--api-port is a port number (0 = any free port)';
+  const host = str('api-host') ?? '127.0.0.1';
+  const cert = str('api-cert');
+  const key = str('api-key');
+  const insecureHttp = v['api-insecure-http'] === true;
+  if ((cert === undefined) !== (key === undefined)) return '--api-cert and --api-key go together (the TLS certificate chain and its private key, PEM)';
+  if (insecureHttp && cert) return '--api-insecure-http and --api-cert exclude each other';
+  if (!insecureHttp && !cert) return '--api-port needs --api-cert FILE --api-key FILE (HTTPS); plain HTTP only with --api-insecure-http on a loopback --api-host';
+  if (insecureHttp && !isLoopback(host)) return `--api-insecure-http is allowed on a loopback --api-host only (127.0.0.1, ::1), not ${host}`;
+  return { port, host, ...(cert ? { cert, key: key! } : {}), insecureHttp };
 }
 
 async function runController(a: ControllerArgs, io: CommandIO): Promise<number> {
@@ -92,6 +123,8 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
   const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), ...(approvers ? { approvers } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say });
   await ctl.start();
+  const api = a.api ? await startControllerApi(a.api, { store, client, keys, trustFile: a.trust, prefix: a.broker.prefix, health: () => controllerHealth(ctl, Date.now()), log: say }) : undefined;
+  if (api) say(`API ${api.url}/api/v1 (OpenAPI at ${api.url}/openapi.json)`);
   const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost, { health: () => controllerHealth(ctl, Date.now()) }) : undefined;
   say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics, health http://${a.metricsHost}:${metrics.port}/health` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);
   await new Promise<void>((resolve) => {
@@ -101,6 +134,7 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
     io.signal?.addEventListener('abort', stop, { once: true });
   });
   say('stopping');
+  await api?.close();
   await ctl.close();
   await metrics?.close();
   await client.endAsync();
@@ -132,6 +166,12 @@ ${dbHelp}
   --client-id ID          MQTT client id (default rpa-fleet-controller-<host>); the session is persistent,
                           so give each controller instance its own id
   --json                  log lines as JSON
+  --api-port N            serve the admin HTTP API (/api/v1, /openapi.json; bearer tokens from
+                          \`rpa-fleet tokens create\`) on this port (0 = any free port)
+  --api-host H            address for the API (default 127.0.0.1)
+  --api-cert FILE         TLS certificate chain (PEM) of the API: HTTPS
+  --api-key FILE          its private key (PEM)
+  --api-insecure-http     plain HTTP instead of HTTPS: loopback --api-host only (tests, development)
 ${brokerHelp}
 
 Example:

@@ -4,11 +4,12 @@
  */
 import { AgentError } from '../../common/errors.js';
 import { isValidTopicSegment } from '../../common/topics.js';
-import { ROLES, type Candidate, type Release, type Role, type RoleRelease } from '../../common/wire.js';
+import { ROLES, type Release, type Role } from '../../common/wire.js';
 import { loadSigningKey } from '../../fleet/keys.js';
-import { publishRelease, showRelease, type ReleaseRoles } from '../../fleet/publisher.js';
+import { showRelease } from '../../fleet/publisher.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
-import { resolveForRelease, type ResolvedModel } from '../../fleet/registry/resolve.js';
+import { publishReleaseOp } from '../../fleet/api/release-ops.js';
+import { ReleasePublishBodySchema, type ReleasePublishBody } from '../../fleet/api/schemas.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
@@ -35,6 +36,8 @@ export interface ReleasePublishArgs {
   trust?: string;
   /** do not carry over roles this release does not name */
   replace: boolean;
+  /** the same release as the API's request body (ReleasePublishBodySchema) */
+  body: ReleasePublishBody;
   broker: BrokerFlags;
   json: boolean;
   audit: AuditFlags;
@@ -49,70 +52,71 @@ function num(v: unknown, flag: string, min: number, max: number): number | undef
   return Number.isFinite(n) && n >= min && n <= max ? n : `${flag} must be a number from ${min} to ${max}`;
 }
 
-export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> {
-  const r = parseFlags(argv, {
-    ...brokerOptions,
-    channel: { type: 'string' },
-    detector: { type: 'string' },
-    classifier: { type: 'string' },
-    similarity: { type: 'string' },
-    'candidate-detector': { type: 'string' },
-    'candidate-classifier': { type: 'string' },
-    'candidate-similarity': { type: 'string' },
-    percent: { type: 'string' },
-    'rollout-id': { type: 'string' },
-    shadow: { type: 'boolean' },
-    'max-error-rate': { type: 'string' },
-    'max-p95-ms': { type: 'string' },
-    'min-agreement': { type: 'string' },
-    expires: { type: 'string' },
-    key: { type: 'string', multiple: true },
-    seq: { type: 'string' },
-    note: { type: 'string' },
-    trust: { type: 'string' },
-    replace: { type: 'boolean' },
-    json: { type: 'boolean' },
-    ...auditOptions,
-    db: { type: 'string' },
-  });
-  if (r.kind !== 'ok') return r;
-  const v = r.values;
+/** The flags of `release publish` that describe the release (shared by the local and the remote verb). */
+export const releaseBodyOptions = {
+  channel: { type: 'string' },
+  detector: { type: 'string' },
+  classifier: { type: 'string' },
+  similarity: { type: 'string' },
+  'candidate-detector': { type: 'string' },
+  'candidate-classifier': { type: 'string' },
+  'candidate-similarity': { type: 'string' },
+  percent: { type: 'string' },
+  'rollout-id': { type: 'string' },
+  shadow: { type: 'boolean' },
+  'max-error-rate': { type: 'string' },
+  'max-p95-ms': { type: 'string' },
+  'min-agreement': { type: 'string' },
+  expires: { type: 'string' },
+  seq: { type: 'string' },
+  note: { type: 'string' },
+  replace: { type: 'boolean' },
+} as const;
+
+type BodyParts = Pick<ReleasePublishArgs, 'channel' | 'stable' | 'candidates' | 'expiresInMs' | 'seq' | 'note' | 'replace' | 'body'>;
+
+/**
+ * Pure: the flags → the request body of POST /api/v1/releases, validated with the API's own schema
+ * (ReleasePublishBodySchema): the CLI and the API accept the same releases.
+ */
+export function releaseBodyFromFlags(v: Record<string, unknown>): { ok: true; value: BodyParts } | { ok: false; message: string } {
+  const fail = (message: string) => ({ ok: false as const, message });
   const channel = s(v['channel']);
-  if (!channel) return { kind: 'error', message: '--channel NAME is required (e.g. stable)' };
-  if (!isValidTopicSegment(channel)) return { kind: 'error', message: '--channel: letters, digits, ".", "_" or "-"' };
+  if (!channel) return fail('--channel NAME is required (e.g. stable)');
+  if (!isValidTopicSegment(channel)) return fail('--channel: letters, digits, ".", "_" or "-"');
   const stable: Partial<Record<Role, string>> = {};
   const candidateRefs: Partial<Record<Role, string>> = {};
   for (const role of ROLES) {
     const ref = s(v[role]);
     if (ref !== undefined) {
-      if (!MODEL_REF.test(ref)) return { kind: 'error', message: `--${role} ${JSON.stringify(ref)}: a 64-hex modelId or name@version` };
+      if (!MODEL_REF.test(ref)) return fail(`--${role} ${JSON.stringify(ref)}: a 64-hex modelId or name@version`);
       stable[role] = ref;
     }
     const cref = s(v[`candidate-${role}`]);
     if (cref !== undefined) {
-      if (!MODEL_REF.test(cref)) return { kind: 'error', message: `--candidate-${role} ${JSON.stringify(cref)}: a 64-hex modelId or name@version` };
+      if (!MODEL_REF.test(cref)) return fail(`--candidate-${role} ${JSON.stringify(cref)}: a 64-hex modelId or name@version`);
       candidateRefs[role] = cref;
     }
   }
   const replace = v['replace'] === true;
   if (Object.keys(stable).length === 0 && Object.keys(candidateRefs).length === 0) {
-    return { kind: 'error', message: 'name at least one model: --detector, --classifier or --similarity (modelId or name@version)' };
+    return fail('name at least one model: --detector, --classifier or --similarity (modelId or name@version)');
   }
   const rolloutFlags = ['percent', 'rollout-id', 'shadow', 'max-error-rate', 'max-p95-ms', 'min-agreement'].filter((f) => v[f] !== undefined);
   const candidates: Partial<Record<Role, CandidateArgs>> = {};
   if (Object.keys(candidateRefs).length === 0) {
-    if (rolloutFlags.length) return { kind: 'error', message: `--${rolloutFlags[0]} needs a --candidate-<role> model` };
+    if (rolloutFlags.length) return fail(`--${rolloutFlags[0]} needs a --candidate-<role> model`);
   } else {
     const percent = num(v['percent'], '--percent', 0, 100);
-    if (typeof percent === 'string') return { kind: 'error', message: percent };
-    if (percent === undefined) return { kind: 'error', message: '--percent P is required with a candidate (0-100)' };
+    if (typeof percent === 'string') return fail(percent);
+    if (percent === undefined) return fail('--percent P is required with a candidate (0-100)');
     const rolloutId = s(v['rollout-id']);
-    if (!rolloutId) return { kind: 'error', message: '--rollout-id ID is required with a candidate (it seeds which agents are in the cohort)' };
-    if (!isValidTopicSegment(rolloutId)) return { kind: 'error', message: '--rollout-id: letters, digits, ".", "_" or "-"' };
+    if (!rolloutId) return fail('--rollout-id ID is required with a candidate (it seeds which agents are in the cohort)');
+    if (!isValidTopicSegment(rolloutId)) return fail('--rollout-id: letters, digits, ".", "_" or "-"');
     const maxErrorRate = num(v['max-error-rate'], '--max-error-rate', 0, 1);
     const maxP95Ms = num(v['max-p95-ms'], '--max-p95-ms', 0.001, 600_000);
     const minAgreement = num(v['min-agreement'], '--min-agreement', 0, 1);
-    for (const x of [maxErrorRate, maxP95Ms, minAgreement]) if (typeof x === 'string') return { kind: 'error', message: x };
+    for (const x of [maxErrorRate, maxP95Ms, minAgreement]) if (typeof x === 'string') return fail(x);
     for (const [role, ref] of Object.entries(candidateRefs) as [Role, string][]) {
       candidates[role] = {
         ref,
@@ -127,38 +131,34 @@ export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> 
   }
   const exp = s(v['expires']) ?? '7d';
   const expiresInMs = parseDuration(exp);
-  if (expiresInMs === undefined || expiresInMs <= 0) return { kind: 'error', message: `--expires ${JSON.stringify(exp)}: a duration such as 7d, 12h or 30m` };
-  const keys = listValues(v['key']);
-  if (keys.length === 0) return { kind: 'error', message: '--key FILE (a releases private key) is required' };
+  if (expiresInMs === undefined || expiresInMs <= 0) return fail(`--expires ${JSON.stringify(exp)}: a duration such as 7d, 12h or 30m`);
   let seq: number | undefined;
   if (v['seq'] !== undefined) {
     seq = Number(v['seq']);
-    if (!Number.isSafeInteger(seq) || seq < 1) return { kind: 'error', message: '--seq is a positive integer' };
+    if (!Number.isSafeInteger(seq) || seq < 1) return fail('--seq is a positive integer');
   }
   const note = s(v['note']);
-  if (note !== undefined && note.length > 1024) return { kind: 'error', message: '--note is at most 1024 characters' };
+  if (note !== undefined && note.length > 1024) return fail('--note is at most 1024 characters');
+  const reason = s(v['reason']);
+  const checked = ReleasePublishBodySchema.safeParse({ channel, stable, candidates, expiresInMs, ...(seq !== undefined ? { seq } : {}), ...(note !== undefined ? { note } : {}), replace, ...(reason?.trim() ? { reason } : {}) });
+  if (!checked.success) return fail(checked.error.issues.map((i) => `${i.path.join('.') || 'release'}: ${i.message}`).join('; '));
+  return { ok: true, value: { channel, stable, candidates, expiresInMs, ...(seq !== undefined ? { seq } : {}), ...(note !== undefined ? { note } : {}), replace, body: checked.data } };
+}
+
+export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> {
+  const r = parseFlags(argv, { ...brokerOptions, ...releaseBodyOptions, key: { type: 'string', multiple: true }, trust: { type: 'string' }, json: { type: 'boolean' }, ...auditOptions, db: { type: 'string' } });
+  if (r.kind !== 'ok') return r;
+  const v = r.values;
+  const b = releaseBodyFromFlags(v);
+  if (!b.ok) return { kind: 'error', message: b.message };
+  const keys = listValues(v['key']);
+  if (keys.length === 0) return { kind: 'error', message: '--key FILE (a releases private key) is required' };
   const broker = parseBrokerFlags(v);
   if (!broker.ok) return { kind: 'error', message: broker.message };
   const trust = s(v['trust']);
   const audit = parseAuditFlags(v);
   if (!audit.ok) return { kind: 'error', message: audit.message };
-  return {
-    kind: 'ok',
-    value: {
-      channel,
-      audit: audit.value,
-      stable,
-      candidates,
-      expiresInMs,
-      keys,
-      ...(seq !== undefined ? { seq } : {}),
-      ...(note !== undefined ? { note } : {}),
-      ...(trust ? { trust } : {}),
-      replace,
-      broker: broker.value,
-      json: v['json'] === true,
-    },
-  };
+  return { kind: 'ok', value: { ...b.value, audit: audit.value, keys, ...(trust ? { trust } : {}), broker: broker.value, json: v['json'] === true } };
 }
 
 /** Models show as name@version (with their modelId) when the registry knows them. */
@@ -227,66 +227,9 @@ Examples:
     try {
       return await withFleetDb(a.audit.db, async (db) => {
         const registry = new ModelRegistry(db);
-        const resolved = new Map<string, ResolvedModel>();
-        const resolve = async (ref: string, role: Role) => {
-          const key = `${role}:${ref}`;
-          if (!resolved.has(key)) resolved.set(key, await resolveForRelease(client, registry, ref, role, { prefix: a.broker.prefix, trust: modelsTrust, signal: io.signal }, io.err));
-          return resolved.get(key)!;
-        };
-        const stableIds: Partial<Record<Role, string>> = {};
-        const labels: Record<string, string> = {};
-        for (const [role, ref] of Object.entries(a.stable) as [Role, string][]) {
-          const m = await resolve(ref, role);
-          stableIds[role] = m.entry.modelId;
-          labels[role] = m.label;
-        }
-        const candidateIds: Partial<Record<Role, string>> = {};
-        for (const [role, c] of Object.entries(a.candidates) as [Role, CandidateArgs][]) {
-          const m = await resolve(c.ref, role);
-          candidateIds[role] = m.entry.modelId;
-          labels[`candidate-${role}`] = m.label;
-        }
-        const roles = (current: Release | undefined): ReleaseRoles => {
-          const out: ReleaseRoles = {};
-          for (const role of ROLES) {
-            const c = a.candidates[role];
-            if (!stableIds[role] && !c) continue;
-            const stable = stableIds[role] ?? current?.roles[role]?.stable;
-            if (!stable) throw new AgentError('bad_argument', `--candidate-${role} needs a stable ${role} (--${role}), and channel ${a.channel} has none yet`);
-            const rr: RoleRelease = { stable };
-            if (c) {
-              const candidate: Candidate = {
-                modelId: candidateIds[role]!,
-                rolloutId: c.rolloutId,
-                percent: c.percent,
-                shadow: c.shadow,
-                gates: {
-                  maxErrorRate: c.maxErrorRate ?? 0.01,
-                  maxLatencyP95Ms: c.maxP95Ms ?? 100,
-                  guardWindowSec: 60,
-                  minSamples: 20,
-                  ...(c.minAgreement !== undefined ? { minAgreement: c.minAgreement } : {}),
-                },
-              };
-              rr.candidate = candidate;
-            }
-            out[role] = rr;
-          }
-          return out;
-        };
-        const r = await publishRelease(client, {
-          channel: a.channel,
-          roles,
-          keepOtherRoles: !a.replace,
-          expiresInMs: a.expiresInMs,
-          keys,
-          ...(a.note !== undefined ? { note: a.note } : {}),
-          ...(a.seq !== undefined ? { seq: a.seq } : {}),
-          ...(releasesTrust ? { trust: releasesTrust } : {}),
-          prefix: a.broker.prefix,
-          signal: io.signal,
-      });
-      recordAction(db, a.audit, io, 'release.publish', { channel: a.channel, seq: r.release.seq, models: labels, modelIds: { ...stableIds, ...Object.fromEntries(Object.entries(candidateIds).map(([k, x]) => [`candidate-${k}`, x])) }, ...(a.note !== undefined ? { note: a.note } : {}), broker: a.broker.url });
+        const r = await publishReleaseOp({ client, registry, keys, prefix: a.broker.prefix, modelsTrust, releasesTrust, body: a.body, warn: io.err, signal: io.signal });
+        const { labels, modelIds } = r;
+      recordAction(db, a.audit, io, 'release.publish', { channel: a.channel, seq: r.release.seq, models: labels, modelIds, ...(a.note !== undefined ? { note: a.note } : {}), broker: a.broker.url });
       if (a.json) {
         io.out(JSON.stringify({ ok: true, channel: a.channel, seq: r.release.seq, previousSeq: r.previousSeq ?? null, keptRoles: r.keptRoles, topic: r.topic, signedBy: keys.map((k) => k.keyid), release: r.release }));
       } else {

@@ -5,14 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentError } from '../../common/errors.js';
-import { isValidTopicSegment } from '../../common/topics.js';
-import { ROLES, type Role } from '../../common/wire.js';
-import { parseSelector } from '../../common/selector.js';
-import { parseMaintenanceWindow } from '../../fleet/controller/maintenance.js';
 import { controlRollout, startRollout, TERMINAL_STATES, type RolloutAction } from '../../fleet/controller/controller.js';
-import { DEFAULT_SPEC, phasesOf, validateWaves, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
+import { phasesOf, type RolloutSpec, type Verdict } from '../../fleet/controller/judge.js';
+import { specFromBody } from '../../fleet/api/rollout-ops.js';
+import { rolloutStartBodyFromFlags, rolloutStartOptions } from './rollout-flags.js';
+export { rolloutStartBodyFromFlags, rolloutStartOptions };
 import type { ControllerStore, LogRow, RolloutRow } from '../../fleet/controller/store.js';
-import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
 import { ApprovalStore } from '../../fleet/approvals/approval-store.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { assertNotYanked, resolveForRelease } from '../../fleet/registry/resolve.js';
@@ -37,123 +36,25 @@ export interface RolloutStartArgs {
   audit: AuditFlags;
 }
 
-const num = (v: unknown, flag: string, min: number, max: number): number | string | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) && n >= min && n <= max ? n : `${flag} must be a number from ${min} to ${max}`;
-};
-
 export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
-  const r = parseFlags(argv, {
-    ...dbOption,
-    ...brokerOptions,
-    channel: { type: 'string' },
-    role: { type: 'string' },
-    candidate: { type: 'string' },
-    stable: { type: 'string' },
-    waves: { type: 'string' },
-    'wave-min-duration': { type: 'string' },
-    'min-agents': { type: 'string' },
-    'max-error-rate': { type: 'string' },
-    'max-p95-ms': { type: 'string' },
-    'max-p95-ratio': { type: 'string' },
-    'min-agreement': { type: 'string' },
-    'min-requests': { type: 'string' },
-    'shadow-first': { type: 'boolean' },
-    'shadow-percent': { type: 'string' },
-    'approve-each-wave': { type: 'boolean' },
-    approvals: { type: 'string' },
-    'two-person': { type: 'boolean' },
-    ...auditOptions,
-    'breach-lookback': { type: 'string' },
-    'release-ttl': { type: 'string' },
-    selector: { type: 'string' },
-    window: { type: 'string', multiple: true },
-    follow: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+  const r = parseFlags(argv, { ...dbOption, ...brokerOptions, ...rolloutStartOptions, ...auditOptions, follow: { type: 'boolean' }, json: { type: 'boolean' } });
   if (r.kind !== 'ok') return r;
   const v = r.values;
-  const channel = v['channel'];
-  if (typeof channel !== 'string' || !isValidTopicSegment(channel)) return { kind: 'error', message: '--channel C is required (letters, digits, . _ -)' };
-  const role = v['role'];
-  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return { kind: 'error', message: `--role is one of ${ROLES.join(', ')}` };
-  const hex = /^[0-9a-f]{64}$/;
-  const candidate = v['candidate'];
+  const b = rolloutStartBodyFromFlags(v);
+  if (!b.ok) return { kind: 'error', message: b.message };
+  const body = b.body;
   let candidateRef: string | undefined;
   let broker: BrokerFlags | undefined;
-  if (typeof candidate !== 'string' || !(hex.test(candidate) || /^[A-Za-z0-9._-]{1,128}@[0-9A-Za-z.+-]{1,64}$/.test(candidate))) {
-    return { kind: 'error', message: '--candidate MODEL_ID (64 lowercase hex) or NAME@VERSION (with --broker) is required' };
+  if (!/^[0-9a-f]{64}$/.test(body.candidate)) {
+    const bf = parseBrokerFlags(v);
+    if (!bf.ok) return { kind: 'error', message: `--candidate ${body.candidate} is resolved on the broker: ${bf.message}` };
+    candidateRef = body.candidate;
+    broker = bf.value;
   }
-  if (!hex.test(candidate)) {
-    const b = parseBrokerFlags(v);
-    if (!b.ok) return { kind: 'error', message: `--candidate ${candidate} is resolved on the broker: ${b.message}` };
-    candidateRef = candidate;
-    broker = b.value;
-  }
-  const stable = v['stable'];
-  if (stable !== undefined && (typeof stable !== 'string' || !hex.test(stable))) return { kind: 'error', message: '--stable is a 64-hex modelId' };
-  const waves = String(v['waves'] ?? DEFAULT_SPEC.waves.join(',')).split(',').map((s) => Number(s.trim()));
-  const badWaves = waves.some((w) => !Number.isFinite(w)) ? 'waves are numbers' : validateWaves(waves);
-  if (badWaves) return { kind: 'error', message: `--waves: ${badWaves}` };
-  const dur = (flag: string, def: number): number | string => {
-    if (v[flag] === undefined) return def;
-    const d = parseDuration(String(v[flag]));
-    return d && d > 0 ? d : `--${flag} is a duration such as 30m, 90s, 1500ms`;
-  };
-  const waveMin = dur('wave-min-duration', DEFAULT_SPEC.waveMinDurationMs);
-  const lookback = dur('breach-lookback', DEFAULT_SPEC.breachLookbackMs);
-  const ttl = dur('release-ttl', DEFAULT_SPEC.releaseTtlMs);
-  const minAgents = num(v['min-agents'], '--min-agents', 1, 1e9);
-  const maxErr = num(v['max-error-rate'], '--max-error-rate', 0, 1);
-  const maxP95 = num(v['max-p95-ms'], '--max-p95-ms', 0.001, 600_000);
-  const ratio = num(v['max-p95-ratio'], '--max-p95-ratio', 0, 1000);
-  const minAgree = num(v['min-agreement'], '--min-agreement', 0, 1);
-  const minReq = num(v['min-requests'], '--min-requests', 1, 1e12);
-  const shadowPct = num(v['shadow-percent'], '--shadow-percent', 0.0001, 100);
-  for (const x of [waveMin, lookback, ttl, minAgents, maxErr, maxP95, ratio, minAgree, minReq, shadowPct]) if (typeof x === 'string') return { kind: 'error', message: x };
-  if (v['shadow-first'] !== true && (minAgree !== undefined || shadowPct !== undefined)) return { kind: 'error', message: '--min-agreement and --shadow-percent need --shadow-first' };
-  const selector = v['selector'];
-  const windows = (v['window'] as string[] | undefined) ?? [];
-  const usage = (flag: string, check: () => void): string | undefined => {
-    try {
-      check();
-      return undefined;
-    } catch (e) {
-      return `${flag}: ${(e as Error).message}`;
-    }
-  };
-  const badTarget = usage('--selector', () => typeof selector === 'string' && parseSelector(selector)) ?? usage('--window', () => windows.forEach((w) => parseMaintenanceWindow(w)));
-  if (badTarget) return { kind: 'error', message: badTarget };
-  const approvals = v['approvals'] === undefined ? 0 : Number(v['approvals']);
-  if (!Number.isInteger(approvals) || approvals < 0 || approvals > 16) return { kind: 'error', message: '--approvals N: signed approvals per gated wave, an integer from 1 to 16' };
-  if (v['two-person'] === true && approvals === 0) return { kind: 'error', message: '--two-person needs --approvals N (signed approvals)' };
   const audit = parseAuditFlags(v);
   if (!audit.ok) return { kind: 'error', message: audit.message };
-  const spec: RolloutStartArgs['spec'] = {
-    ...DEFAULT_SPEC,
-    channel,
-    role: role as Role,
-    candidate,
-    ...(stable ? { stable: stable as string } : {}),
-    waves,
-    waveMinDurationMs: waveMin as number,
-    breachLookbackMs: lookback as number,
-    releaseTtlMs: ttl as number,
-    ...(minAgents !== undefined ? { minAgents: Math.floor(minAgents as number) } : {}),
-    ...(maxErr !== undefined ? { maxErrorRate: maxErr as number } : {}),
-    ...(maxP95 !== undefined ? { maxP95Ms: maxP95 as number } : {}),
-    ...(ratio !== undefined ? { maxP95RatioToStable: ratio as number } : {}),
-    ...(minAgree !== undefined ? { minAgreement: minAgree as number } : {}),
-    ...(minReq !== undefined ? { minRequests: Math.floor(minReq as number) } : {}),
-    ...(shadowPct !== undefined ? { shadowPercent: shadowPct as number } : {}),
-    shadowFirst: v['shadow-first'] === true,
-    // --approvals N gates every wave but the last, like --approve-each-wave, with signatures
-    approveEachWave: v['approve-each-wave'] === true || approvals > 0,
-    ...(typeof selector === 'string' && selector.trim() !== '' ? { selector: selector.trim() } : {}),
-    ...(windows.length ? { windows } : {}),
-  };
-  return { kind: 'ok', value: { spec, ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true, approvals, twoPerson: v['two-person'] === true, audit: audit.value } };
+  const approvals = body.approvals ?? 0;
+  return { kind: 'ok', value: { spec: specFromBody(body, body.candidate), ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true, approvals, twoPerson: body.twoPerson === true, audit: audit.value } };
 }
 
 // ---- presentation ------------------------------------------------------------------------------------

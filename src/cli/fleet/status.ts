@@ -4,7 +4,6 @@
  * rollouts. `--watch` redraws every 2 s.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ControllerStore } from '../../fleet/controller/store.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';

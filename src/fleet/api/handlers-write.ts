@@ -3,7 +3,7 @@
  * caller's token name as actor (refusals are recorded by the server, server.ts), using the same
  * operations as the CLI (rollout-ops.ts, release-ops.ts, the registry).
  */
-import { AgentError, toAgentError } from '../../common/errors.js';
+import { AgentError } from '../../common/errors.js';
 import { parseModelRef } from '../registry/registry.js';
 import type { ApiContext } from './context.js';
 import { publishReleaseOp } from './release-ops.js';
@@ -38,14 +38,8 @@ export function controlRollout(action: 'pause' | 'resume' | 'abort') {
 export function approve(ctx: ApiContext, caller: Caller, id: string, b: RolloutApproveBody) {
   const before = ctx.store.rollout(id);
   if (!before) throw new AgentError('not_found', `no rollout ${id}`);
-  let res;
-  try {
-    res = approveRollout(ctx.store, id, b.envelope, ctx.approvers, caller.name, ctx.clock());
-  } catch (e) {
-    const err = toAgentError(e);
-    if (err.code.startsWith('approval_')) ctx.record(caller, 'rollout.approve_refused', { phase: before.phase, code: err.code, message: err.message }, { rolloutId: id, reason: b.reason });
-    throw err;
-  }
+  // a refusal (approval_* code) is recorded by the server with the caller as actor (server.ts)
+  const res = approveRollout(ctx.store, id, b.envelope, ctx.approvers, caller.name, ctx.clock());
   ctx.record(caller, 'rollout.approve', { phase: before.phase, signed: res.signed, ...(res.keyid ? { keyid: res.keyid } : {}) }, { rolloutId: id, reason: b.reason });
   return { ...rolloutView(ctx.store, res.rollout, ctx.approvers, ctx.clock()), approvals: res.approvals, ...(res.keyid ? { keyid: res.keyid } : {}) };
 }

@@ -1,0 +1,37 @@
+/**
+ * Starts the controller's HTTP API (issue 19 §1) beside the rollout loop: the same fleet database,
+ * the controller's broker connection and releases key (release publish, model references checked on
+ * the broker), the approvers of its trust file (signed approvals), its /health.
+ */
+import { readFile } from 'node:fs/promises';
+import type { MqttClient } from 'mqtt';
+import { ApiContext } from '../../fleet/api/context.js';
+import { startApiServer, type ApiServer } from '../../fleet/api/server.js';
+import type { HealthReport } from '../../fleet/controller/health.js';
+import type { ControllerStore } from '../../fleet/controller/store.js';
+import type { SigningKey } from '../../fleet/signer.js';
+import { approversTrust, readTrustFile, roleTrust } from '../../fleet/trust.js';
+
+export interface ControllerApiDeps {
+  store: ControllerStore;
+  client: MqttClient;
+  keys: readonly SigningKey[];
+  trustFile: string | undefined;
+  prefix: string;
+  health: () => HealthReport;
+  log: (line: string) => void;
+}
+
+export async function startControllerApi(a: { port: number; host: string; cert?: string; key?: string; insecureHttp: boolean }, d: ControllerApiDeps): Promise<ApiServer> {
+  const trust = d.trustFile ? await readTrustFile(d.trustFile) : undefined;
+  const approvers = trust ? approversTrust(trust) : undefined;
+  const ctx = new ApiContext({
+    store: d.store,
+    broker: { client: d.client, releaseKeys: d.keys, prefix: d.prefix, ...(trust ? { releasesTrust: roleTrust(trust, 'releases'), modelsTrust: roleTrust(trust, 'models') } : {}) },
+    ...(approvers ? { approvers } : {}),
+    health: d.health,
+    log: d.log,
+  });
+  const tls = a.cert && a.key ? { cert: await readFile(a.cert), key: await readFile(a.key) } : undefined;
+  return startApiServer(ctx, { host: a.host, port: a.port, ...(tls ? { tls } : {}), insecureHttp: a.insecureHttp });
+}
