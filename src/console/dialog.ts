@@ -39,7 +39,7 @@ export function confirmWithReason(o: ConfirmOptions): Promise<string | undefined
   const cancel = h('button', { type: 'button', value: 'cancel' }, 'Cancel');
   const form = h(
     'form',
-    { method: 'dialog' },
+    { method: 'dialog', novalidate: true },
     h('h2', { id: 'confirm-title' }, o.title),
     h('p', { id: 'confirm-body' }, o.body),
     h('label', { for: 'confirm-reason' }, 'Reason (recorded in the audit trail)'),

@@ -88,7 +88,11 @@ export const agentPage: Page = async (ctx) => {
   await load();
   ctx.painted();
   const reload = throttle(() => void load(), 250);
-  const mine = (e: { data: unknown }) => (e.data as { agentId?: string }).agentId === id && reload();
+  // batch events name the agents (a truncated list may omit this one: reload anyway)
+  const mine = (e: { data: unknown }) => {
+    const d = e.data as { agentIds?: string[]; truncated?: boolean };
+    if (d.truncated || d.agentIds?.includes(id)) reload();
+  };
   const offs = [ctx.live.on('metrics', mine), ctx.live.on('agent', mine), ctx.live.on('event', mine)];
   return () => offs.forEach((off) => off());
 };

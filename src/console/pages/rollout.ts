@@ -113,7 +113,7 @@ export const rolloutPage: Page = async (ctx) => {
   };
   const load = async () => {
     try {
-      const d = await apiGet<{ rollout: Rollout; log: RolloutLogRow[] }>(`/api/v1/rollouts/${encodeURIComponent(id)}?log=true`);
+      const d = await apiGet<{ rollout: Rollout; log: RolloutLogRow[] }>(`/api/v1/rollouts/${encodeURIComponent(id)}`);
       const r = d.rollout;
       if (state && state !== r.state) ctx.announce(`Rollout ${id} is now ${r.state.replace(/_/g, ' ')}`);
       state = r.state;
