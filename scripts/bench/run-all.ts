@@ -43,6 +43,7 @@ const BENCHES: Bench[] = [
   { name: 'vision-busy', issue: '15', args: ['30'], quick: ['2'] },
   { name: 'endpoint-bench', issue: '5', args: [], quick: ['--quick'] },
   { name: 'rollout-fleet', issue: '6', args: ['--agents', '1000', '--model-mib', '10'], quick: ['--agents', '20', '--model-mib', '0.25', '--processes', '1', '--window', '1s', '--wave-min', '1s'] },
+  { name: 'console', issue: '19', args: ['--agents', '10000'], quick: ['--agents', '300', '--windows', '2', '--requests', '20', '--loads', '2', '--updates', '3'] },
   { name: 'rollout-fetch-baseline', issue: '6', args: ['--clients', '50', '--model-mib', '10'], quick: ['--clients', '5', '--model-mib', '1'] },
 ];
 

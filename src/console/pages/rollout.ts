@@ -97,7 +97,7 @@ function logView(log: RolloutLogRow[]): HTMLElement {
 
 export const rolloutPage: Page = async (ctx) => {
   const id = ctx.params[0] ?? '';
-  const head = h('div', { id: 'rollout-head' });
+  const head = h('div', { id: 'rollout-head', tabindex: -1 });
   const chart = h('div', { id: 'evidence', 'aria-busy': 'true' }, 'Loading evidence…');
   const log = h('div', { id: 'rollout-log' });
   replace(ctx.root, h('h1', {}, 'Rollout ', h('code', {}, id)), head, section('evidence-h', 'Gate evidence', chart), section('log-h', 'Log', log));
@@ -117,6 +117,8 @@ export const rolloutPage: Page = async (ctx) => {
       const r = d.rollout;
       if (state && state !== r.state) ctx.announce(`Rollout ${id} is now ${r.state.replace(/_/g, ' ')}`);
       state = r.state;
+      // a live reload must not drop keyboard focus: keep it on the same control, else on the head
+      const focused = head.contains(document.activeElement) ? document.activeElement?.id : undefined;
       replace(
         head,
         h(
@@ -134,6 +136,7 @@ export const rolloutPage: Page = async (ctx) => {
         outcome(r),
         actionsView(ctx, r, () => void load()),
       );
+      if (focused !== undefined) (document.getElementById(focused) ?? head).focus();
       replace(log, logView(d.log ?? []));
     } catch (e) {
       replace(head, e instanceof ApiError && e.status === 404 ? h('p', { class: 'error', role: 'alert' }, `No rollout ${id}.`) : errorBox(e));
