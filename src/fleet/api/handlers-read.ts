@@ -8,6 +8,7 @@ import { PAYLOAD_TYPE_MODEL } from '../../common/dsse.js';
 import { AgentError } from '../../common/errors.js';
 import { ModelManifestSchema, type Release } from '../../common/wire.js';
 import { ControllerHeartbeats } from '../controller/heartbeat.js';
+import { TERMINAL_STATES } from '../controller/store.js';
 import { decodeSigned } from '../publisher.js';
 import type { RegistryEntry } from '../registry/registry.js';
 import { yankedRunning } from '../registry/yanked-agents.js';
@@ -100,8 +101,9 @@ export function release(ctx: ApiContext, channel: string) {
 }
 
 export function rollouts(ctx: ApiContext, q: { active?: boolean | undefined }) {
-  const all = ctx.store.rollouts(q.active ? { active: true } : {});
-  return { rollouts: q.active === false ? all.filter((r) => !ctx.store.rollouts({ active: true }).some((a) => a.id === r.id)) : all, controller: new ControllerHeartbeats(ctx.store.db).attachment(ctx.clock()) };
+  const all = ctx.store.rollouts();
+  const pick = q.active === undefined ? all : all.filter((r) => TERMINAL_STATES.includes(r.state) !== q.active);
+  return { rollouts: pick, controller: new ControllerHeartbeats(ctx.store.db).attachment(ctx.clock()) };
 }
 
 export function rollout(ctx: ApiContext, id: string) {

@@ -50,6 +50,15 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   timeout: 504,
 };
 
+/** Titles for codes whose catalogue text speaks of another front door (bot endpoint, CLI). */
+const API_TITLES: Partial<Record<ErrorCode, string>> = {
+  bad_argument: 'the request is invalid (path, query or body)',
+  unauthenticated: 'a valid bearer token is required',
+  parse_error: 'the request body is not valid JSON',
+  method_not_found: 'this path does not allow this method',
+  frame_too_large: 'the request body is too large',
+};
+
 export function statusOf(code: ErrorCode): number {
   return STATUS[code] ?? (code.startsWith('approval_') ? 422 : 500);
 }
@@ -58,7 +67,7 @@ export function problemOf(e: AgentError, instance?: string, errors?: Problem['er
   const status = statusOf(e.code);
   return {
     type: `${PROBLEM_TYPE_BASE}${e.code}`,
-    title: ErrorCodes[e.code],
+    title: API_TITLES[e.code] ?? ErrorCodes[e.code],
     status,
     // an internal error's message may carry paths or SQL: the caller gets the code, the log the rest
     detail: status >= 500 && e.code === 'internal' ? 'an unexpected internal error (see the controller log)' : e.message,

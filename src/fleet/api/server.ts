@@ -56,6 +56,7 @@ class HttpProblem extends AgentError {
     code: ConstructorParameters<typeof AgentError>[0],
     message: string,
     readonly fieldErrors?: Problem['errors'],
+    readonly headers: Record<string, string> = {},
   ) {
     super(code, message);
   }
@@ -71,7 +72,7 @@ export function sendProblem(res: ServerResponse, e: unknown, instance?: string):
   const err = toAgentError(e);
   const p = problemOf(err, instance, e instanceof HttpProblem ? e.fieldErrors : undefined);
   if (e instanceof HttpProblem) p.status = e.httpStatus;
-  const headers: Record<string, string> = p.status === 401 ? { 'www-authenticate': 'Bearer realm="rpa-fleet"' } : {};
+  const headers: Record<string, string> = { ...(p.status === 401 ? { 'www-authenticate': 'Bearer realm="rpa-fleet"' } : {}), ...(e instanceof HttpProblem ? e.headers : {}) };
   send(res, p.status, p, headers, PROBLEM_CONTENT_TYPE);
   return p;
 }
@@ -97,9 +98,11 @@ async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > max) throw new HttpProblem(413, 'frame_too_large', `the request body is over ${max} bytes`);
-    chunks.push(c);
+    // past the limit the rest is read and dropped (bounded by the server's requestTimeout), so the
+    // client gets its 413 instead of a reset connection
+    if (size <= max) chunks.push(c);
   }
+  if (size > max) throw new HttpProblem(413, 'frame_too_large', `the request body is over ${max} bytes`);
   if (size === 0) return {};
   if (type !== 'application/json') throw new HttpProblem(415, 'bad_argument', `the request body must be application/json, not ${type || 'untyped'}`);
   try {
@@ -130,7 +133,7 @@ export async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerR
   if ((!path.startsWith('/api/') || path === '/api/v1/events') && opts.extra && (await opts.extra(req, res, url))) return;
   const m = matchRoute(method, path);
   if (!m.route) {
-    if (m.allowed.length) sendProblem(res, new HttpProblem(405, 'method_not_found', `${method} is not allowed on ${path} (allowed: ${m.allowed.join(', ')})`), path);
+    if (m.allowed.length) sendProblem(res, new HttpProblem(405, 'method_not_found', `${method} is not allowed on ${path} (allowed: ${m.allowed.join(', ')})`, undefined, { allow: m.allowed.join(', ') }), path);
     else sendProblem(res, new AgentError('not_found', `no such API path: ${path}`), path);
     return;
   }
