@@ -67,7 +67,9 @@ export function confirmWithReason(o: ConfirmOptions): Promise<string | undefined
     });
     dlg.addEventListener('close', () => {
       dlg.remove();
-      opener?.focus();
+      // a live reload may have replaced the opener while the dialog was open: its successor has its id
+      const back = opener?.isConnected ? opener : opener?.id ? document.getElementById(opener.id) : null;
+      back?.focus();
       resolve(result);
     });
     dlg.showModal();
