@@ -158,8 +158,9 @@ export class EvidenceSeriesBuilder {
     const reqs: readonly Requirement[] | undefined = spec.selector === undefined ? undefined : parseSelector(spec.selector);
     const scopes = new Map<string, { channel: string | undefined; selected: boolean }>();
     for (const a of this.#q.scopes.all()) {
-      const labels = a.labels_json ? (JSON.parse(a.labels_json) as Record<string, string>) : undefined;
-      scopes.set(a.agent_id, { channel: a.channel ?? undefined, selected: selectedBy({ agentId: a.agent_id, labels }, reqs) });
+      // labels matter only to a targeted rollout: without a selector every agent of the channel counts
+      const labels = reqs && a.labels_json ? (JSON.parse(a.labels_json) as Record<string, string>) : undefined;
+      scopes.set(a.agent_id, { channel: a.channel ?? undefined, selected: reqs ? selectedBy({ agentId: a.agent_id, labels }, reqs) : true });
     }
     const acc = new Map<number, { canary?: Acc; stable?: Acc }>();
     for (const row of this.#q.rows.iterate(spec.role, spec.candidate, spec.stable, openFrom, to)) {
