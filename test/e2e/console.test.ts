@@ -103,7 +103,7 @@ test('an operator starts a rollout from the form; its first wave advances and wa
   // the wave passes on its evidence and the rollout waits for an approver (live, no reload)
   await t.page.waitForSelector('#rollout-state[data-state="awaiting_approval"]', { timeout: 30_000 });
   assert.match((await t.page.textContent('#rollout-waves')) ?? '', /50 %\s*in progress|50 %.*awaiting/i);
-  await t.page.waitForSelector('#evidence svg.chart polyline.line-canary', { timeout: 10_000 });
+  await t.page.waitForSelector('#evidence svg.chart polyline.line-canary', { state: 'attached', timeout: 10_000 });
   // an operator may pause or abort but not approve: the button is disabled
   assert.equal(await t.page.isDisabled('#act-approve'), true);
   await shot(t, 'rollout-awaiting');
@@ -162,7 +162,8 @@ test('an approver approves through the confirmation dialog (focus trapped, reaso
   const reason = (await t.page.textContent('#rollback-reason')) ?? '';
   assert.match(reason, /Rolled back automatically/);
   assert.match(reason, /error rate .* > max 5\.00 %/);
-  await t.page.waitForSelector('#evidence svg.chart line.mark-rolled_back', { timeout: 10_000 });
+  // a vertical line has a zero-width box, which playwright calls invisible: wait for it to be drawn
+  await t.page.waitForSelector('#evidence svg.chart line.mark-rolled_back', { state: 'attached', timeout: 10_000 });
   await shot(t, 'rollback');
   assert.deepEqual(t.problems, []);
 });
