@@ -23,16 +23,17 @@ export interface ApiWorld {
   server: ApiServer;
   ca: Buffer;
   token(name: string, role: ApiRole): { token: string; id: string };
-  raw(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: string; contentType?: string; ca?: Buffer | null }): Promise<{ status: number; headers: IncomingHttpHeaders; body: any }>;
+  raw(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: string; contentType?: string; ca?: Buffer | null; cert?: Buffer; key?: Buffer }): Promise<{ status: number; headers: IncomingHttpHeaders; body: any }>;
   close(): Promise<void>;
 }
 
-export async function startApiWorld(opts: { approvers?: RoleTrust } = {}): Promise<ApiWorld> {
+/** `clientCerts`: client certificates (NAME.crt / NAME.key in dir) issued by the test CA, which then also verifies client certificates. */
+export async function startApiWorld(opts: { approvers?: RoleTrust; clientCerts?: string[] } = {}): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'rpa-api-'));
-  makeTestPki(dir, []);
+  makeTestPki(dir, opts.clientCerts ?? []);
   const store = new ControllerStore(join(dir, 'fleet.db'));
   const ctx = new ApiContext({ store, ...(opts.approvers ? { approvers: opts.approvers } : {}) });
-  const server = await startApiServer(ctx, { host: '127.0.0.1', port: 0, tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')) } });
+  const server = await startApiServer(ctx, { host: '127.0.0.1', port: 0, tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')), ...(opts.clientCerts ? { clientCa: readFileSync(join(dir, 'ca.crt')) } : {}) } });
   const ca = readFileSync(join(dir, 'ca.crt'));
   const raw: ApiWorld['raw'] = (method, path, o = {}) =>
     new Promise((resolve, reject) => {
@@ -42,6 +43,7 @@ export async function startApiWorld(opts: { approvers?: RoleTrust } = {}): Promi
         {
           method,
           ...(o.ca === null ? {} : { ca: o.ca ?? ca }),
+          ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
           headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(text !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}) },
         },
         (res) => {

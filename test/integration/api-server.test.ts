@@ -14,6 +14,11 @@ import { generateSigningKey } from '../../src/fleet/signer.js';
 import type { DsseEnvelope } from '../../src/common/dsse.js';
 import type { ModelManifest } from '../../src/common/wire.js';
 import { seedRelease, startApiWorld } from '../helpers/api-world.js';
+import { makeTestPki } from '../helpers/brokers.js';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const S = 'a'.repeat(64);
 const C = 'b'.repeat(64);
@@ -225,6 +230,31 @@ test('models: an operator yanks name@version with a reason; a rollout of the yan
     assert.equal(shown.body.marks[0].actor, 'otto');
     assert.equal(shown.body.provenance, null);
   } finally {
+    await w.close();
+  }
+});
+
+test('client certificates: a certificate from the client CA bound to a token acts as that token; unbound, foreign or revoked ones are refused', async () => {
+  const w = await startApiWorld({ clientCerts: ['otto-laptop', 'unbound'] });
+  const other = mkdtempSync(join(tmpdir(), 'rpa-api-other-ca-'));
+  try {
+    makeTestPki(other, ['otto-laptop']); // same name, another CA: must not pass
+    const pem = (dir: string, n: string) => ({ cert: readFileSync(join(dir, `${n}.crt`)), key: readFileSync(join(dir, `${n}.key`)) });
+    const fp = new X509Certificate(readFileSync(join(w.dir, 'otto-laptop.crt'))).fingerprint256;
+    const bound = w.ctx.tokens.create('otto', 'operator', 'test-setup', Date.now(), fp);
+    const me = await w.raw('GET', '/api/v1/whoami', pem(w.dir, 'otto-laptop'));
+    assert.equal(me.status, 200, JSON.stringify(me.body));
+    assert.deepEqual(me.body, { name: 'otto', role: 'operator', tokenId: bound.row.id });
+    isProblem(await w.raw('GET', '/api/v1/whoami', pem(w.dir, 'unbound')), 401, 'unauthenticated');
+    // even bound to a token, a certificate the client CA did not issue is not verified: refused
+    w.ctx.tokens.create('mallory', 'operator', 'test-setup', Date.now(), new X509Certificate(readFileSync(join(other, 'otto-laptop.crt'))).fingerprint256);
+    isProblem(await w.raw('GET', '/api/v1/whoami', pem(other, 'otto-laptop')), 401, 'unauthenticated');
+    isProblem(await w.raw('GET', '/api/v1/whoami'), 401, 'unauthenticated');
+    assert.throws(() => w.ctx.tokens.create('eve', 'approver', 'test-setup', Date.now(), fp), { code: 'bad_argument' });
+    w.ctx.tokens.revoke(bound.row.id, 'test-admin', Date.now());
+    isProblem(await w.raw('GET', '/api/v1/whoami', pem(w.dir, 'otto-laptop')), 401, 'token_revoked');
+  } finally {
+    rmSync(other, { recursive: true, force: true });
     await w.close();
   }
 });

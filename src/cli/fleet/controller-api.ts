@@ -23,7 +23,7 @@ export interface ControllerApiDeps {
   log: (line: string) => void;
 }
 
-export async function startControllerApi(a: { port: number; host: string; cert?: string; key?: string; insecureHttp: boolean }, d: ControllerApiDeps): Promise<ApiServer> {
+export async function startControllerApi(a: { port: number; host: string; cert?: string; key?: string; clientCa?: string; insecureHttp: boolean }, d: ControllerApiDeps): Promise<ApiServer> {
   const trust = d.trustFile ? await readTrustFile(d.trustFile) : undefined;
   const approvers = trust ? approversTrust(trust) : undefined;
   const ctx = new ApiContext({
@@ -33,7 +33,7 @@ export async function startControllerApi(a: { port: number; host: string; cert?:
     health: d.health,
     log: d.log,
   });
-  const tls = a.cert && a.key ? { cert: await readFile(a.cert), key: await readFile(a.key) } : undefined;
+  const tls = a.cert && a.key ? { cert: await readFile(a.cert), key: await readFile(a.key), ...(a.clientCa ? { clientCa: await readFile(a.clientCa) } : {}) } : undefined;
   // the web console (issue 19 §2) on the same origin: its files and the live event stream
   const web = consoleHttp(ctx);
   const server = await startApiServer(ctx, { host: a.host, port: a.port, ...(tls ? { tls } : {}), insecureHttp: a.insecureHttp, extra: web.extra });

@@ -32,7 +32,7 @@ export interface ControllerArgs {
   clientId: string;
   json: boolean;
   /** the HTTP API (issue 19 §1): HTTPS with cert/key, or plain HTTP on loopback with insecureHttp */
-  api?: { port: number; host: string; cert?: string; key?: string; insecureHttp: boolean };
+  api?: { port: number; host: string; cert?: string; key?: string; clientCa?: string; insecureHttp: boolean };
 }
 
 export function parseController(argv: string[]): Parsed<ControllerArgs> {
@@ -53,6 +53,7 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
     'api-cert': { type: 'string' },
     'api-key': { type: 'string' },
     'api-insecure-http': { type: 'boolean' },
+    'api-client-ca': { type: 'string' },
   });
   if (r.kind !== 'ok') return r;
   const v = r.values;
@@ -94,7 +95,7 @@ export function parseController(argv: string[]): Parsed<ControllerArgs> {
 export function parseApiFlags(v: Record<string, unknown>): ControllerArgs['api'] | string {
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const portText = str('api-port');
-  const others = ['api-host', 'api-cert', 'api-key', 'api-insecure-http'].filter((k) => v[k] !== undefined);
+  const others = ['api-host', 'api-cert', 'api-key', 'api-insecure-http', 'api-client-ca'].filter((k) => v[k] !== undefined);
   if (portText === undefined) return others.length ? `--${others[0]} needs --api-port N` : undefined;
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return '--api-port is a port number (0 = any free port)';
@@ -105,8 +106,10 @@ export function parseApiFlags(v: Record<string, unknown>): ControllerArgs['api']
   if ((cert === undefined) !== (key === undefined)) return '--api-cert and --api-key go together (the TLS certificate chain and its private key, PEM)';
   if (insecureHttp && cert) return '--api-insecure-http and --api-cert exclude each other';
   if (!insecureHttp && !cert) return '--api-port needs --api-cert FILE --api-key FILE (HTTPS); plain HTTP only with --api-insecure-http on a loopback --api-host';
+  const clientCa = str('api-client-ca');
+  if (clientCa && !cert) return '--api-client-ca needs HTTPS (--api-cert, --api-key)';
   if (insecureHttp && !isLoopback(host)) return `--api-insecure-http is allowed on a loopback --api-host only (127.0.0.1, ::1), not ${host}`;
-  return { port, host, ...(cert ? { cert, key: key! } : {}), insecureHttp };
+  return { port, host, ...(cert ? { cert, key: key! } : {}), ...(clientCa ? { clientCa } : {}), insecureHttp };
 }
 
 async function runController(a: ControllerArgs, io: CommandIO): Promise<number> {
@@ -171,6 +174,8 @@ ${dbHelp}
   --api-host H            address for the API (default 127.0.0.1)
   --api-cert FILE         TLS certificate chain (PEM) of the API: HTTPS
   --api-key FILE          its private key (PEM)
+  --api-client-ca FILE    CA (PEM) of client certificates: a verified certificate bound to a token
+                          (tokens create --client-cert) authenticates instead of the bearer token
   --api-insecure-http     plain HTTP instead of HTTPS: loopback --api-host only (tests, development)
 ${brokerHelp}
 

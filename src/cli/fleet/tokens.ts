@@ -3,6 +3,8 @@
  * made on the controller's machine in its fleet database (never over the API). The token is printed
  * once; only the sha256 of its secret is stored. Each change is recorded in the audit log.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { AgentError } from '../../common/errors.js';
 import { TokenCreateSchema } from '../../fleet/api/schemas.js';
 import { TokenStore } from '../../fleet/api/tokens.js';
@@ -13,12 +15,14 @@ import { dbHelp, dbOption, dbPath } from './db.js';
 interface CreateArgs {
   name: string;
   role: 'viewer' | 'operator' | 'approver';
+  /** bind the token to this client certificate (PEM file) */
+  clientCert?: string;
   audit: AuditFlags;
   json: boolean;
 }
 
 export function parseTokensCreate(argv: string[]): Parsed<CreateArgs> {
-  const r = parseFlags(argv, { ...dbOption, ...auditOptions, name: { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' } });
+  const r = parseFlags(argv, { ...dbOption, ...auditOptions, name: { type: 'string' }, role: { type: 'string' }, 'client-cert': { type: 'string' }, json: { type: 'boolean' } });
   if (r.kind !== 'ok') return r;
   const v = r.values;
   const parsed = TokenCreateSchema.safeParse({ name: v['name'], role: v['role'] });
@@ -28,13 +32,14 @@ export function parseTokensCreate(argv: string[]): Parsed<CreateArgs> {
   }
   const audit = parseAuditFlags(v);
   if (!audit.ok) return { kind: 'error', message: audit.message };
-  return { kind: 'ok', value: { ...parsed.data, audit: audit.value, json: v['json'] === true } };
+  const clientCert = typeof v['client-cert'] === 'string' ? v['client-cert'] : undefined;
+  return { kind: 'ok', value: { ...parsed.data, ...(clientCert ? { clientCert } : {}), audit: audit.value, json: v['json'] === true } };
 }
 
 const create: Command<CreateArgs> = {
   name: 'tokens create',
   summary: 'create a bearer token for the controller API (printed once)',
-  help: `--name NAME --role viewer|operator|approver [--db FILE] [--json]
+  help: `--name NAME --role viewer|operator|approver [--client-cert CERT.pem] [--db FILE] [--json]
 
 Creates a token in the fleet database and prints it ONCE (only the sha256 of its secret is kept).
 The name is the actor the audit log records for every call made with it: one token per person or
@@ -42,12 +47,22 @@ pipeline. Roles: viewer reads; operator also publishes releases, starts, pauses,
 rollouts, deprecates and yanks models; approver also approves waves (signed approvals still need
 an approver key). Give it to its holder, who stores it with:
   rpa-fleet login --controller https://controller:8443 --token-stdin
+With --client-cert the token is also bound to that client certificate (its sha256 fingerprint): a
+controller started with --api-client-ca accepts the certificate instead of the bearer token.
 ${auditHelp}`,
   parse: parseTokensCreate,
   async run(a, io) {
     return withFleetDb(a.audit.db, async (db) => {
-      const { token, row } = new TokenStore(db).create(a.name, a.role, actorOf(a.audit, io), Date.now());
-      recordAction(db, a.audit, io, 'token.create', { tokenId: row.id, name: row.name, role: row.role });
+      let fingerprint: string | undefined;
+      if (a.clientCert) {
+        try {
+          fingerprint = new X509Certificate(await readFile(a.clientCert)).fingerprint256;
+        } catch (e) {
+          throw new AgentError('bad_argument', `--client-cert ${a.clientCert}: ${(e as Error).message}`);
+        }
+      }
+      const { token, row } = new TokenStore(db).create(a.name, a.role, actorOf(a.audit, io), Date.now(), fingerprint);
+      recordAction(db, a.audit, io, 'token.create', { tokenId: row.id, name: row.name, role: row.role, ...(row.certSha256 ? { certSha256: row.certSha256 } : {}) });
       io.out(a.json ? JSON.stringify({ ok: true, token, ...row }) : `token ${row.id} for ${row.name} (${row.role}):\n${token}\nit is shown only now; store it with: rpa-fleet login --controller URL --token-stdin`);
       return 0;
     });
@@ -73,7 +88,7 @@ const list: Command<ListArgs> = {
       const rows = new TokenStore(db).list();
       if (a.json) io.out(JSON.stringify({ ok: true, tokens: rows }));
       else if (!rows.length) io.out('no tokens');
-      else for (const t of rows) io.out(`${t.id}  ${t.role.padEnd(8)}  ${t.name}  created ${t.createdAt} by ${t.createdBy}${t.revokedAt ? `  REVOKED ${t.revokedAt} by ${t.revokedBy}` : ''}`);
+      else for (const t of rows) io.out(`${t.id}  ${t.role.padEnd(8)}  ${t.name}  created ${t.createdAt} by ${t.createdBy}${t.certSha256 ? `  cert ${t.certSha256.slice(0, 16)}…` : ''}${t.revokedAt ? `  REVOKED ${t.revokedAt} by ${t.revokedBy}` : ''}`);
       return 0;
     });
   },

@@ -9,6 +9,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { z } from 'zod';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import type { ApiContext } from './context.js';
@@ -21,6 +22,8 @@ import type { Caller } from './tokens.js';
 export interface ApiTls {
   cert: string | Buffer;
   key: string | Buffer;
+  /** CA (PEM) of client certificates: a verified one bound to a token authenticates without a bearer token */
+  clientCa?: string | Buffer;
 }
 
 export interface ApiServerOptions {
@@ -80,6 +83,11 @@ export function sendProblem(res: ServerResponse, e: unknown, instance?: string):
 /** The caller behind `Authorization: Bearer …` (unauthenticated / token_revoked otherwise). */
 export function authenticate(ctx: ApiContext, req: IncomingMessage): Caller {
   const h = req.headers.authorization ?? '';
+  const tls = req.socket as TLSSocket;
+  if (!h && tls.encrypted && tls.authorized) {
+    // a client certificate verified against --api-client-ca (unverified ones never get here)
+    return ctx.tokens.authenticateCert(tls.getPeerCertificate().fingerprint256);
+  }
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   if (!m) throw new AgentError('unauthenticated', 'a bearer token is required (Authorization: Bearer rpaf_…; rpa-fleet tokens create)');
   return ctx.tokens.authenticate(m[1]!);
@@ -179,7 +187,7 @@ export async function startApiServer(ctx: ApiContext, opts: ApiServerOptions): P
       else res.destroy();
     });
   };
-  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, listener) : createHttpServer(listener);
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2', ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, listener) : createHttpServer(listener);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
