@@ -3,12 +3,14 @@
  * Bundles the browser and preload code with esbuild (already installed as tsx's dependency):
  *   renderer/main.ts        → renderer/dist/app.js      (status window, loaded via rpa://status/)
  *   src/desktop/preload.ts  → dist/desktop/preload.cjs  (sandboxed preload: one file, only `electron` external)
+ *   src/console/main.ts     → dist/console/app.js       (the controller's web console; scripts/build-console.mjs)
  * Usage: node scripts/build-renderer.mjs [--preload]   (npm run build:renderer)
  */
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildConsole } from './build-console.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,4 +45,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const p = await buildPreload();
     console.log(p ? `preload → ${p.outfile}` : 'preload: src/desktop/preload.ts not found');
   }
+  const c = await buildConsole();
+  console.log(`console → ${c.outdir} (${c.inputs.length} inputs)`);
 }

@@ -1,6 +1,7 @@
 /**
  * Enforces DESIGN.md's dependency arrows (VS Code's `local/code-layering` idea):
- * common ← agent ← desktop; common ← fleet; common ← renderer; cli may use agent and fleet.
+ * common ← agent ← desktop; common ← fleet; common ← renderer; common ← console (the web console's
+ * browser code, src/console); cli may use agent and fleet.
  * common imports no node:* module, no DOM-only API module and no electron.
  */
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const layers = ['src/common', 'src/agent', 'src/desktop', 'src/fleet', 'src/cli', 'renderer'] as const;
+const layers = ['src/common', 'src/agent', 'src/desktop', 'src/fleet', 'src/cli', 'renderer', 'src/console'] as const;
 type Layer = (typeof layers)[number];
 const allowed: Record<Layer, Layer[]> = {
   'src/common': ['src/common'],
@@ -18,6 +19,8 @@ const allowed: Record<Layer, Layer[]> = {
   'src/fleet': ['src/common', 'src/fleet'],
   'src/cli': ['src/common', 'src/agent', 'src/fleet', 'src/cli'],
   renderer: ['src/common', 'renderer'],
+  // the web console runs in the browser: it talks to the controller over HTTP only, never imports it
+  'src/console': ['src/common', 'src/console'],
 };
 
 function files(dir: string): string[] {
@@ -60,7 +63,8 @@ test('layering: imports follow common ← agent ← desktop, common ← fleet, c
           violations.push(`${where}: src/common/node is node-only; pure common and the renderer may not import it`);
         if (layer === 'src/common' && !inCommonNode && (spec.startsWith('node:') || /^(fs|path|crypto|os|net|child_process|worker_threads)$/.test(spec)))
           violations.push(`${where}: src/common is environment-free`);
-        if (layer === 'renderer' && spec.startsWith('node:')) violations.push(`${where}: renderer is browser code`);
+        if ((layer === 'renderer' || layer === 'src/console') && (spec.startsWith('node:') || /^(fs|path|crypto|os|net|child_process|worker_threads|electron)$/.test(spec)))
+          violations.push(`${where}: ${layer} is browser code`);
         if (spec.startsWith('.')) {
           const target = layerOf(resolve(dirname(file), spec));
           if (target && !allowed[layer].includes(target)) violations.push(`${where}: ${layer} may not import ${target}`);
@@ -70,6 +74,13 @@ test('layering: imports follow common ← agent ← desktop, common ← fleet, c
   }
   assert.ok(checked > 0, 'found no imports at all: the scan is broken');
   assert.deepEqual(violations, []);
+});
+
+test('layering: the checker itself flags a forbidden import (console -> fleet)', () => {
+  const target = layerOf(resolve(root, 'src/console/pages', '../../fleet/web/overview.js'));
+  assert.equal(target, 'src/fleet');
+  assert.ok(!allowed['src/console'].includes(target!));
+  assert.equal(layerOf(resolve(root, 'src/console', 'main.ts')), 'src/console', 'src/console is scanned as its own layer');
 });
 
 test('layering: the checker itself flags a forbidden import (agent -> fleet)', () => {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { MqttClient } from 'mqtt';
 import { ApiContext } from '../../fleet/api/context.js';
 import { startApiServer, type ApiServer } from '../../fleet/api/server.js';
+import { consoleHttp } from '../../fleet/web/console-http.js';
 import type { HealthReport } from '../../fleet/controller/health.js';
 import type { ControllerStore } from '../../fleet/controller/store.js';
 import type { SigningKey } from '../../fleet/signer.js';
@@ -33,5 +34,8 @@ export async function startControllerApi(a: { port: number; host: string; cert?:
     log: d.log,
   });
   const tls = a.cert && a.key ? { cert: await readFile(a.cert), key: await readFile(a.key), ...(a.clientCa ? { clientCa: await readFile(a.clientCa) } : {}) } : undefined;
-  return startApiServer(ctx, { host: a.host, port: a.port, ...(tls ? { tls } : {}), insecureHttp: a.insecureHttp });
+  // the web console (issue 19 §2) on the same origin: its files and the live event stream
+  const web = consoleHttp(ctx);
+  const server = await startApiServer(ctx, { host: a.host, port: a.port, ...(tls ? { tls } : {}), insecureHttp: a.insecureHttp, extra: web.extra });
+  return { ...server, close: async () => (web.close(), await server.close()) };
 }

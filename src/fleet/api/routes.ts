@@ -41,6 +41,7 @@ import {
   type ApiRole,
 } from './schemas.js';
 import type { Caller } from './tokens.js';
+import { CONSOLE_ROUTES } from '../web/console-routes.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -116,6 +117,8 @@ export const ROUTES: readonly Route[] = [
   // ---- audit and feedback ----
   route({ method: GET, path: p('/audit'), operationId: 'listAudit', summary: 'the audit trail, oldest first (filters combine)', tag: 'audit', role: 'viewer', params: NoParamsSchema, query: AuditQuerySchema, body: undefined, handler: (ctx, r) => read.audit(ctx, r.query) }),
   route({ method: GET, path: p('/audit/verify'), operationId: 'verifyAudit', summary: 'recompute the audit log\'s hash chain: ok with entries and head, or the first broken entry', tag: 'audit', role: 'viewer', params: NoParamsSchema, query: EmptyQuerySchema, body: undefined, handler: (ctx) => read.auditVerify(ctx) }),
+  // ---- the web console's reads (src/fleet/web/console-routes.ts) ----
+  ...CONSOLE_ROUTES,
   route({ method: GET, path: p('/feedback'), operationId: 'exportFeedback', summary: 'the corrections agents sent (images as base64 PNG)', tag: 'feedback', role: 'viewer', params: NoParamsSchema, query: FeedbackQuerySchema, body: undefined, handler: (ctx, r) => read.feedback(ctx, r.query) }),
 ];
 

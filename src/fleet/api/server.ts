@@ -137,7 +137,8 @@ export async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerR
   }
   const path = url.pathname;
   if (method === 'GET' && path === '/openapi.json') return send(res, 200, openApiDocument());
-  if (!path.startsWith('/api/') && opts.extra && (await opts.extra(req, res, url))) return;
+  // the console's live event stream is under /api/v1 but streams (not a JSON route): `extra` answers it
+  if ((!path.startsWith('/api/') || path === '/api/v1/events') && opts.extra && (await opts.extra(req, res, url))) return;
   const m = matchRoute(method, path);
   if (!m.route) {
     if (m.allowed.length) sendProblem(res, new HttpProblem(405, 'method_not_found', `${method} is not allowed on ${path} (allowed: ${m.allowed.join(', ')})`, undefined, { allow: m.allowed.join(', ') }), path);

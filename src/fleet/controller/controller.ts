@@ -25,6 +25,7 @@ import { WindowDrops } from './drops.js';
 import { IngestQueue } from './ingest.js';
 import { gatherEvidence } from './evidence.js';
 import { ApprovalStore } from '../approvals/approval-store.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { approvalGate } from '../approvals/gate.js';
 import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
 import { insideMaintenanceWindow, nextMaintenanceOpening, parseMaintenanceWindow } from './maintenance.js';
@@ -74,6 +75,7 @@ export class FleetController {
   readonly #timers: ControllerTimers;
   readonly #trust: RoleTrust;
   readonly #approvals: ApprovalStore;
+  readonly #audit: AuditLog;
   readonly instanceId: string;
   readonly #heartbeats: ControllerHeartbeats;
   readonly startedAt: number;
@@ -101,6 +103,7 @@ export class FleetController {
     this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
     this.#heartbeats = new ControllerHeartbeats(opts.store.db);
     this.#approvals = new ApprovalStore(opts.store.db);
+    this.#audit = new AuditLog(opts.store.db);
     this.startedAt = this.#clock();
     this.#ingest = new IngestQueue({
       store: opts.store,
@@ -315,6 +318,16 @@ export class FleetController {
       this.#o.store.log(r.id, to, result, now);
       const why = (evidence.verdict as Verdict | undefined)?.reasons.join('; ') ?? String(evidence.reason ?? '');
       this.#log(`rollout ${r.id}: ${to === 'aborted' ? 'aborted' : 'ROLLED BACK'} (release seq ${seq}): ${why}`);
+      // [issue 19 §3] an automatic rollback is an action on the fleet too: it goes into the audit trail
+      // with the controller as actor and the breach as reason (an admin's abort is audited by its verb)
+      if (to === 'rolled_back') {
+        const v = evidence.verdict as Verdict | undefined;
+        try {
+          this.#audit.append({ actor: `controller:${this.instanceId}`, action: 'rollout.rolled_back', reason: why, rolloutId: r.id, inputs: { breach: v?.kind === 'fail' ? v.breach : null, phase: r.phase, releaseSeq: seq } }, now);
+        } catch (e) {
+          this.#log(`rollout ${r.id}: rollback not recorded in the audit log: ${(e as Error).message}`);
+        }
+      }
     }
   }
 

@@ -1,0 +1,208 @@
+/**
+ * The gate evidence over time, for the console's chart (issue 19 §2: "canary vs stable error rate and
+ * p95 with their confidence bounds over time"). The rollout's time is cut into intervals; in each, the
+ * canary rows (candidate model, this rollout's population, not naming another rollout) and the stable
+ * rows (stable model, same population) are merged as the judge merges them (cohortStats), with:
+ *  - error rate bounds: the one-sided 95 % Clopper–Pearson bounds — the lower one is the gate's own
+ *    test (errorRateLowerBound), the upper one is the same test on the successes;
+ *  - p95 bounds: distribution-free bounds of a quantile (the ranks n·q ∓ 1.645·√(n·q·(1−q)) of the
+ *    merged histogram, i.e. the binomial count of requests below the true p95), read off the histogram.
+ * Rows are bucketed by the controller's receive time, which never changes once written, so an interval
+ * that has closed is computed once and cached (10,000 agents' windows stay cheap: only the open
+ * interval is merged on each request). Shadow phases are drawn by the served model, not the shadow one.
+ */
+import { createHistogram, errorRate, errorRateLowerBound, histogramQuantile, histogramTotal, mergeInto, type Histogram } from '../../common/metrics.js';
+import { parseSelector, type Requirement } from '../../common/selector.js';
+import { phasesOf } from '../controller/judge.js';
+import { selectedBy } from '../controller/evidence.js';
+import type { ControllerStore, RolloutRow } from '../controller/store.js';
+
+export interface SeriesPoint {
+  count: number;
+  errors: number;
+  errorRate: number;
+  errorLow: number;
+  errorHigh: number;
+  p95: number;
+  p95Low: number;
+  p95High: number;
+}
+
+export interface SeriesBucket {
+  t: number;
+  canary: SeriesPoint | null;
+  stable: SeriesPoint | null;
+}
+
+export interface EvidenceSeries {
+  rolloutId: string;
+  bucketMs: number;
+  from: number;
+  to: number;
+  gates: { maxErrorRate: number; maxP95Ms: number; maxP95RatioToStable: number };
+  buckets: SeriesBucket[];
+  marks: { t: number; kind: string; label: string }[];
+}
+
+/** Interval lengths tried in order; the first that gives at most MAX_BUCKETS intervals is used. */
+const LADDER_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000];
+export const MAX_BUCKETS = 60;
+/** z for one-sided 95 % */
+const Z95 = 1.645;
+/** an interval is closed (immutable) once it ended this long ago: ingest writes in batches every 100 ms */
+const SETTLE_MS = 2_000;
+
+export function bucketMsFor(spanMs: number): number {
+  return LADDER_MS.find((b) => spanMs / b <= MAX_BUCKETS) ?? LADDER_MS[LADDER_MS.length - 1]!;
+}
+
+/** Upper one-sided 95 % bound of an error rate: the lower bound of the success rate, mirrored. */
+export function errorRateUpperBound(count: number, errors: number): number {
+  if (count <= 0) return 1;
+  return 1 - errorRateLowerBound(count, count - Math.min(errors, count));
+}
+
+/** Quantile bounds from a histogram: the order statistics a binomial(n, q) count puts around rank n·q. */
+export function quantileBounds(h: Histogram, q: number): { low: number; high: number } {
+  const n = histogramTotal(h);
+  if (n === 0) return { low: 0, high: 0 };
+  const sd = Math.sqrt(n * q * (1 - q));
+  return { low: histogramQuantile(h, Math.max(0, (n * q - Z95 * sd) / n)), high: histogramQuantile(h, Math.min(1, (n * q + Z95 * sd) / n)) };
+}
+
+export function pointOf(count: number, errors: number, latency: Histogram): SeriesPoint {
+  const b = quantileBounds(latency, 0.95);
+  return {
+    count,
+    errors,
+    errorRate: errorRate(count, errors),
+    errorLow: errorRateLowerBound(count, errors),
+    errorHigh: errorRateUpperBound(count, errors),
+    p95: histogramQuantile(latency, 0.95),
+    p95Low: b.low,
+    p95High: b.high,
+  };
+}
+
+interface RawRow {
+  agent_id: string;
+  channel: string | null;
+  rollout_id: string | null;
+  model_id: string;
+  count: number;
+  errors: number;
+  latency_json: string;
+  received: number;
+}
+
+interface Acc {
+  count: number;
+  errors: number;
+  latency: Histogram;
+}
+
+function endOf(r: RolloutRow, now: number): number {
+  const res = r.result ?? {};
+  const end = Number(res.rolledBackAt ?? res.completedAt ?? NaN);
+  if (Number.isFinite(end)) return Math.min(now, end + 30_000); // a little after the end: the rollback reaching agents
+  return ['completed', 'rolled_back', 'aborted', 'failed'].includes(r.state) ? Math.min(now, r.updatedAt + 30_000) : now;
+}
+
+export class EvidenceSeriesBuilder {
+  readonly #store: ControllerStore;
+  /** `${rolloutId}|${bucketMs}|${t}` → closed interval */
+  readonly #closed = new Map<string, SeriesBucket>();
+  #q;
+
+  constructor(store: ControllerStore) {
+    this.#store = store;
+    this.#q = {
+      rows: store.db.prepare<[string, string, string, number, number], RawRow>(
+        'SELECT agent_id, channel, rollout_id, model_id, count, errors, latency_json, received FROM role_windows WHERE role = ? AND model_id IN (?, ?) AND received >= ? AND received < ?',
+      ),
+      scopes: store.db.prepare<[], { agent_id: string; channel: string | null; labels_json: string | null }>('SELECT agent_id, channel, labels_json FROM agents'),
+    };
+  }
+
+  series(r: RolloutRow, now: number): EvidenceSeries {
+    const spec = r.spec;
+    const from = r.createdAt;
+    const to = Math.max(from + 1, endOf(r, now));
+    const bucketMs = bucketMsFor(to - from);
+    const first = Math.floor(from / bucketMs) * bucketMs;
+    const buckets: SeriesBucket[] = [];
+    let openFrom: number | undefined;
+    for (let t = first; t < to; t += bucketMs) {
+      const cached = this.#closed.get(`${r.id}|${bucketMs}|${t}`);
+      if (cached) buckets.push(cached);
+      else {
+        openFrom ??= t;
+        buckets.push({ t, canary: null, stable: null });
+      }
+    }
+    if (openFrom !== undefined) this.#fill(r, buckets, openFrom, to, bucketMs, now);
+    return {
+      rolloutId: r.id,
+      bucketMs,
+      from: first,
+      to: first + buckets.length * bucketMs,
+      gates: { maxErrorRate: spec.maxErrorRate, maxP95Ms: spec.maxP95Ms, maxP95RatioToStable: spec.maxP95RatioToStable },
+      buckets,
+      marks: this.#marks(r),
+    };
+  }
+
+  /** Merges the rows of the intervals from `openFrom` on; caches those that have closed. */
+  #fill(r: RolloutRow, buckets: SeriesBucket[], openFrom: number, to: number, bucketMs: number, now: number): void {
+    const spec = r.spec;
+    const reqs: readonly Requirement[] | undefined = spec.selector === undefined ? undefined : parseSelector(spec.selector);
+    const scopes = new Map<string, { channel: string | undefined; selected: boolean }>();
+    for (const a of this.#q.scopes.all()) {
+      // labels matter only to a targeted rollout: without a selector every agent of the channel counts
+      const labels = reqs && a.labels_json ? (JSON.parse(a.labels_json) as Record<string, string>) : undefined;
+      scopes.set(a.agent_id, { channel: a.channel ?? undefined, selected: reqs ? selectedBy({ agentId: a.agent_id, labels }, reqs) : true });
+    }
+    const acc = new Map<number, { canary?: Acc; stable?: Acc }>();
+    for (const row of this.#q.rows.iterate(spec.role, spec.candidate, spec.stable, openFrom, to)) {
+      const sc = scopes.get(row.agent_id);
+      if ((row.channel ?? sc?.channel) !== spec.channel || !(sc?.selected ?? true)) continue;
+      const canary = row.model_id === spec.candidate;
+      if (canary && row.rollout_id && row.rollout_id !== r.id) continue;
+      const t = Math.floor(row.received / bucketMs) * bucketMs;
+      let slot = acc.get(t);
+      if (!slot) acc.set(t, (slot = {}));
+      const key = canary ? 'canary' : 'stable';
+      const a = (slot[key] ??= { count: 0, errors: 0, latency: createHistogram() });
+      a.count += row.count;
+      a.errors += row.errors;
+      const l = JSON.parse(row.latency_json) as Histogram;
+      mergeInto(a.latency, { boundsMs: l.boundsMs, counts: l.counts });
+    }
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i]!;
+      if (b.t < openFrom) continue;
+      const slot = acc.get(b.t);
+      const filled: SeriesBucket = {
+        t: b.t,
+        canary: slot?.canary && slot.canary.count > 0 ? pointOf(slot.canary.count, slot.canary.errors, slot.canary.latency) : null,
+        stable: slot?.stable && slot.stable.count > 0 ? pointOf(slot.stable.count, slot.stable.errors, slot.stable.latency) : null,
+      };
+      buckets[i] = filled;
+      if (b.t + bucketMs + SETTLE_MS <= now) this.#closed.set(`${r.id}|${bucketMs}|${b.t}`, filled);
+    }
+  }
+
+  #marks(r: RolloutRow): EvidenceSeries['marks'] {
+    const phases = phasesOf(r.spec);
+    const marks: EvidenceSeries['marks'] = [];
+    for (const l of this.#store.logOf(r.id)) {
+      if (l.kind === 'phase_started') {
+        const p = phases[Number(l.data.phase ?? 0)];
+        marks.push({ t: l.ts, kind: 'wave', label: p ? (p.shadow ? 'shadow' : `${p.percent} %`) : 'wave' });
+      } else if (l.kind === 'rolled_back' || l.kind === 'aborted' || l.kind === 'completed') {
+        marks.push({ t: l.ts, kind: l.kind, label: l.kind.replace('_', ' ') });
+      }
+    }
+    return marks;
+  }
+}
