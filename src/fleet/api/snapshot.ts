@@ -41,7 +41,10 @@ export function fleetSnapshot(store: ControllerStore, now: number, sinceMs: numb
     const byChannel = new Map<string, typeof g.rows>();
     for (const row of g.rows) {
       const ch = channelOf.get(row.agentId) ?? NO_CHANNEL;
-      byChannel.set(ch, [...(byChannel.get(ch) ?? []), row]);
+      // push, not spread: a copy per row made this quadratic (6.9 s p95 at 10,000 agents, issue 19 §4)
+      const list = byChannel.get(ch);
+      if (list) list.push(row);
+      else byChannel.set(ch, [row]);
     }
     for (const [channel, rows] of byChannel) {
       const s = cohortStats(rows);
