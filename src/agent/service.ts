@@ -34,6 +34,8 @@ import type { SecretStore } from './secrets/secret-store.js';
 import { detectionAgreement, Outbox, startTelemetry, type Telemetry } from './telemetry/index.js';
 import { createScreenCapturer, type ScreenCapturer } from './vision/capture.js';
 import { runnerFromHost, specProviderFromManifests } from './vision/host-adapter.js';
+import { resolveProfile, type ProfileStatus } from '../common/profiles.js';
+import { withProfileClassifier, withProfileClassifierFind, withProfileDetector } from './vision-profile.js';
 import { VisionPipeline, type DetectRequest, type DetectResponse } from './vision/pipeline.js';
 import type { ModelRunner } from './vision/types.js';
 
@@ -170,6 +172,13 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
     const db = new Database(join(config.dataDir, TELEMETRY_DB_FILE));
     db.pragma('journal_mode = WAL');
     disposers.push(() => db.close());
+    // The profile's settings under the release followed now (issue 21 §2), read once per release seq.
+    let profileMemo: { seq: number | undefined; profile: ProfileStatus } | undefined;
+    const profileNow = (): ProfileStatus => {
+      const r = agent.acceptedRelease();
+      if (!profileMemo || profileMemo.seq !== r?.seq) profileMemo = { seq: r?.seq, profile: resolveProfile(r?.release.profiles, config.profile) };
+      return profileMemo.profile;
+    };
     const telemetry = startTelemetry({
       client: agent.outboxClient(),
       db,
@@ -179,7 +188,7 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
       topicPrefix: config.topicPrefix,
       releaseInfo: () => {
         const r = agent.acceptedRelease();
-        return { channel: config.channel, ...(r ? { releaseSeq: r.seq } : {}) };
+        return { channel: config.channel, ...(r ? { releaseSeq: r.seq } : {}), profile: profileNow().applied };
       },
       shadow: { sampleRate: config.telemetry.shadowSampleRate, maxCpuShare: config.telemetry.shadowMaxCpuShare },
       onError: (e) => logger.warn('telemetry', { error: e.message }),
@@ -229,7 +238,7 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
     };
     const observedVision: VisionCalls = {
       detect: async (req, opts) => {
-        const r = await vision.detect(req, opts);
+        const r = withProfileClassifier(await vision.detect(withProfileDetector(req, profileNow().settings), opts), profileNow().settings);
         recordVision(r);
         shadow.offer(req, r);
         return r;
@@ -243,7 +252,7 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
       embedSource: (source, opts) => vision.embedSource(source, opts),
       spec: (role) => vision.spec(role),
       findElement: async (q, opts) => {
-        const r = await vision.findElement(q, opts);
+        const r = withProfileClassifierFind(await vision.findElement(withProfileDetector(q, profileNow().settings), opts), profileNow().settings);
         recordVision(r.detect);
         return r;
       },
