@@ -10,6 +10,8 @@ import { publishRelease, showRelease, type ReleaseRoles } from '../../fleet/publ
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { resolveForRelease, type ResolvedModel } from '../../fleet/registry/resolve.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
+import { parseProfileFlags } from './profile-flag.js';
+import type { Profiles } from '../../common/profiles.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
@@ -32,6 +34,8 @@ export interface ReleasePublishArgs {
   keys: string[];
   seq?: number;
   note?: string;
+  /** industry profiles (--profile, issue 21 §2); absent: the current release's are carried over */
+  profiles?: Profiles;
   trust?: string;
   /** do not carry over roles this release does not name */
   replace: boolean;
@@ -69,6 +73,7 @@ export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> 
     key: { type: 'string', multiple: true },
     seq: { type: 'string' },
     note: { type: 'string' },
+    profile: { type: 'string', multiple: true },
     trust: { type: 'string' },
     replace: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -137,6 +142,8 @@ export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> 
   }
   const note = s(v['note']);
   if (note !== undefined && note.length > 1024) return { kind: 'error', message: '--note is at most 1024 characters' };
+  const profiles = parseProfileFlags(Array.isArray(v['profile']) ? (v['profile'] as string[]) : []);
+  if (!profiles.ok) return { kind: 'error', message: profiles.message };
   const broker = parseBrokerFlags(v);
   if (!broker.ok) return { kind: 'error', message: broker.message };
   const trust = s(v['trust']);
@@ -153,6 +160,7 @@ export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> 
       keys,
       ...(seq !== undefined ? { seq } : {}),
       ...(note !== undefined ? { note } : {}),
+      ...(profiles.profiles ? { profiles: profiles.profiles } : {}),
       ...(trust ? { trust } : {}),
       replace,
       broker: broker.value,
@@ -177,6 +185,7 @@ function describeRelease(rel: Release, registry?: ModelRegistry): string[] {
     }
   }
   if (rel.note) lines.push(`  note: ${rel.note}`);
+  for (const [p, settings] of Object.entries(rel.profiles ?? {})) lines.push(`  profile ${p}: ${JSON.stringify(settings)}`);
   return lines;
 }
 
@@ -207,6 +216,11 @@ Options:
   --key FILE[,FILE]           releases private key(s); several for a threshold
   --seq N                     explicit sequence number (replaces an unverifiable current release)
   --note TEXT                 free text carried in the signed release
+  --profile NAME:K=V[,K=V]    industry profile settings in the signed release (repeatable; default: the
+                              current release's profiles carried over). K: detector.minScore,
+                              classifier.minScore, guard.maxErrorRate, guard.minAgreement (0-1),
+                              guard.maxLatencyP95Ms, models.<role> (modelId). Agents of another profile
+                              use the "default" profile's settings (or the manifests').
   --trust FILE                trust file to verify the current release and the manifests with
   --replace                   do not carry over roles from the current release
   --json                      print {ok, channel, seq, previousSeq, topic, release}
@@ -281,6 +295,7 @@ Examples:
           expiresInMs: a.expiresInMs,
           keys,
           ...(a.note !== undefined ? { note: a.note } : {}),
+          ...(a.profiles !== undefined ? { profiles: a.profiles } : {}),
           ...(a.seq !== undefined ? { seq: a.seq } : {}),
           ...(releasesTrust ? { trust: releasesTrust } : {}),
           prefix: a.broker.prefix,
