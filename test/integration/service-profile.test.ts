@@ -47,6 +47,19 @@ test('agent service: the profile thresholds drive detect (the bot explicit minSc
     assert.ok(strict.elements.every((e) => e.score >= 0.9), 'every element at or above the profile detector threshold');
     assert.ok(loose.elements.some((e) => e.score < 0.9), 'the bot explicit minScore lets lower scores through');
     assert.ok(loose.elements.length > strict.elements.length);
+    // a threshold inside the scores seen: seq 2 sets it for the profile; a detect that names none returns
+    // exactly the elements at or above it (the same picture, the same models)
+    const scores = loose.elements.map((e) => e.score).sort((a, b) => a - b);
+    const mid = Math.round(scores[Math.floor(scores.length / 2)]! * 1000) / 1000;
+    const r2: Release = { ...releaseOf({ seq: 2, roles: release.roles }), profiles: { healthcare: { detector: { minScore: mid }, classifier: { minScore: 0.85 } } } };
+    await publishRelease(admin, r2, fleet.releaseKeys);
+    await svc.agent.waitFor((s) => s.releaseSeq === 2 && s.profile?.settings.detector?.minScore === mid, { timeoutMs: 20_000 });
+    const atMid = await client.call('detect', { source: { kind: 'png', png } });
+    const expected = loose.elements.filter((e) => e.score >= mid).length;
+    console.log(`profile healthcare at detector.minScore ${mid}: ${atMid.elements.length} elements (expected ${expected})`);
+    assert.ok(expected > 0 && expected < loose.elements.length);
+    assert.equal(atMid.elements.length, expected, 'the profile threshold is the one the pipeline used');
+    assert.ok(atMid.elements.every((e) => e.score >= mid));
     for (const r of [strict, loose]) assert.ok(r.elements.every((e) => e.typeScore === undefined || e.typeScore >= 0.85), 'the classifier floor holds');
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && !metrics.some((w) => (w.roles.detector?.count ?? 0) > 0)) await new Promise((r) => setTimeout(r, 100));
