@@ -5,6 +5,7 @@
  */
 import { platform } from 'node:os';
 import type { Topics } from '../common/topics.js';
+import { resolveProfile } from '../common/profiles.js';
 import type { AgentEvent, AgentStatus } from '../common/wire.js';
 import type { AlertBoard } from './alerts.js';
 import type { AuditLog } from './audit.js';
@@ -116,6 +117,7 @@ export class AgentReporter {
       ...(rel ? { releaseSeq: rel.seq } : {}),
       roles,
       labels: { ...config.labels },
+      profile: resolveProfile(rel?.release.profiles, config.profile),
       ...(alerts.list().length ? { alerts: alerts.list() } : {}),
     };
   }

@@ -203,6 +203,7 @@ export class Agent {
       verifier: this.opened.verifier,
       clock: this.clock,
       report: this.reporter,
+      profile: this.config.profile,
       expired: (seq, expires) => this.releaseExpired(seq, expires, 'a published release'),
       accepted: (release, seq) => {
         this.alerts.clear('release_expired');

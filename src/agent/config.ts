@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentError } from '../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, isValidTopicSegment } from '../common/topics.js';
+import { DEFAULT_PROFILE, ProfileNameSchema } from '../common/profiles.js';
 import { LabelsSchema, MAX_MANIFEST_BYTES } from '../common/wire.js';
 
 const Segment = z.string().refine(isValidTopicSegment, 'letters, digits, ".", "_" or "-" (1-128)');
@@ -50,6 +51,11 @@ export const AgentConfigSchema = z
      * matched by the agent itself against a candidate's selector
      */
     labels: LabelsSchema.default({}),
+    /**
+     * the industry profile (issue 21 §2, common/profiles.ts): the agent applies the release's settings for it
+     * and reports it as the label `profile=<name>` (so selectors can target it too)
+     */
+    profile: ProfileNameSchema.default(DEFAULT_PROFILE),
     trustFile: Path,
     dataDir: Path,
     topicPrefix: z
@@ -161,6 +167,11 @@ export function parseAgentConfig(value: unknown, baseDir?: string): AgentConfig 
     throw new AgentError('bad_config', `${path}: ${issue?.message ?? 'invalid'}`, { path, issues: r.error.issues.length });
   }
   const c = r.data;
+  // the profile is reported as a label; a label that says otherwise would contradict it
+  if (c.labels.profile !== undefined && c.labels.profile !== c.profile)
+    throw new AgentError('bad_config', `labels.profile: "${c.labels.profile}" differs from profile "${c.profile}" (set profile only)`, { path: 'labels.profile' });
+  if (Object.keys(c.labels).length >= 32 && c.labels.profile === undefined) throw new AgentError('bad_config', 'labels: at most 31 labels besides profile', { path: 'labels' });
+  c.labels = { ...c.labels, profile: c.profile };
   if (baseDir) {
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
     c.trustFile = abs(c.trustFile);

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AgentError, toAgentError } from '../common/errors.js';
+import { releaseForProfile } from '../common/profiles.js';
 import { judgeRelease } from '../common/release-rules.js';
 import { MAX_MANIFEST_BYTES, type AgentEvent, type Release } from '../common/wire.js';
 import type { AgentReporter } from './agent-status.js';
@@ -20,6 +21,8 @@ export interface ReleaseIntakeDeps {
   verifier: EnvelopeVerifier;
   clock: Clock;
   report: AgentReporter;
+  /** the agent's industry profile: its models and guard gates are what the roles follow (common/profiles.ts) */
+  profile?: string;
   /** an expired release arrived (freeze attack): reported as release_expired */
   expired(seq: number, expires: string): void;
   /** a release was accepted and stored */
@@ -53,6 +56,8 @@ export function releaseIntake(d: ReleaseIntakeDeps): (raw: Buffer) => void {
       if (verdict.expired) d.expired(release.seq, release.expires);
       return;
     }
+    // the release as this agent's profile reads it (its `profiles` kept, for the status)
+    if (d.profile !== undefined) release = releaseForProfile(release, d.profile);
     try {
       d.registry.acceptRelease(d.channel, release.seq, digest, release, d.report.nowIso());
     } catch (e) {

@@ -37,6 +37,7 @@ import type { Telemetry } from './telemetry/index.js';
 import { createScreenCapturer, type ScreenCapturer } from './vision/capture.js';
 import { runnerFromHost, specProviderFromManifests } from './vision/host-adapter.js';
 import { VisionPipeline } from './vision/pipeline.js';
+import { resolveProfile, type ProfileStatus } from '../common/profiles.js';
 
 export { TELEMETRY_DB_FILE } from './service/telemetry-wiring.js';
 export type { ShadowState } from './service/shadow.js';
@@ -139,7 +140,14 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
     const guard = agent.guard;
 
     // 3. Telemetry: windows in the SQLite outbox, published over the agent's MQTT connection; feedback outbox.
-    const { telemetry, feedbackOutbox, syncRoleInfo } = startServiceTelemetry({ agent, host, config, logger, timers, store, ...(deps.onMetricsWindow ? { onMetricsWindow: deps.onMetricsWindow } : {}) });
+    // The profile's settings under the release followed now (issue 21 §2), read once per release seq.
+    let profileMemo: { seq: number | undefined; profile: ProfileStatus } | undefined;
+    const profileNow = (): ProfileStatus => {
+      const r = agent.acceptedRelease();
+      if (!profileMemo || profileMemo.seq !== r?.seq) profileMemo = { seq: r?.seq, profile: resolveProfile(r?.release.profiles, config.profile) };
+      return profileMemo.profile;
+    };
+    const { telemetry, feedbackOutbox, syncRoleInfo } = startServiceTelemetry({ agent, host, config, logger, timers, store, profileNow, ...(deps.onMetricsWindow ? { onMetricsWindow: deps.onMetricsWindow } : {}) });
 
     // 4. Vision pipeline over the host; specs from the signed manifests of the models the host serves now.
     const activeManifest = (role: Role): ModelManifest | undefined => {
@@ -193,7 +201,7 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
     );
 
     // 7. Bot services: vision + the agent core (status, models, feedback), paused from the tray.
-    const bot = createServiceBotServices({ agent, host, vision, telemetry, feedbackOutbox, shadow, config, clock: timers, ...(deps.wrapServices ? { wrap: deps.wrapServices } : {}) });
+    const bot = createServiceBotServices({ agent, host, vision, telemetry, feedbackOutbox, shadow, config, clock: timers, profileNow, ...(deps.wrapServices ? { wrap: deps.wrapServices } : {}) });
     const services = bot.services;
 
     // 8. The endpoint: socket per user, secret from the credential store (created on first run).

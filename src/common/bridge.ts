@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { AgentError } from './errors.js';
+import { ProfileStatusSchema } from './profiles.js';
 import { AgentAlertSchema, AgentEventSchema, RoleSchema, RoleStatusSchema, SegmentSchema } from './wire.js';
 
 export { APP_ORIGIN, APP_SCHEME, BRIDGE_GLOBAL, PAUSE_MINUTES_DEFAULT } from './bridge-names.js';
@@ -90,6 +91,8 @@ export const StatusSnapshotSchema = z.object({
     platform: z.string().max(64).optional(),
     channel: SegmentSchema.optional(),
     releaseSeq: z.number().int().nonnegative().optional(),
+    /** the industry profile and the one whose settings apply (issue 21 §2) */
+    profile: ProfileStatusSchema.pick({ name: true, applied: true, reason: true }).optional(),
   }),
   broker: BrokerConnectionSchema,
   roles: z.array(RoleViewSchema).max(3),

@@ -93,7 +93,13 @@ function classify(s: StatusSnapshot, time: (iso: string) => string): { state: Tr
   if (s.detection.paused) return { state: 'degraded', reason: `Detection paused${s.detection.until ? ` until ${time(s.detection.until)}` : ''}.` };
 
   const active = roles.filter((r) => r.status.modelId).length;
-  return { state: 'healthy', reason: `Healthy: ${active} model${active === 1 ? '' : 's'} active, connected.` };
+  return { state: 'healthy', reason: `Healthy: ${active} model${active === 1 ? '' : 's'} active, connected${profileWords(s.agent.profile)}.` };
+}
+
+/** The industry profile in the tray's words (issue 21 §2): nothing for the default profile. */
+function profileWords(p: StatusSnapshot['agent']['profile']): string {
+  if (!p || (p.name === 'default' && p.applied === 'default')) return '';
+  return p.applied === p.name ? `; profile ${p.name}` : `; profile ${p.name} (default settings)`;
 }
 
 export function tooltipOf(reason: string): string {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isSemver } from './semver.js';
 import { isValidTopicSegment } from './topics.js';
 import { LABEL_PATTERN, MAX_SELECTOR_LENGTH, parseSelector } from './selector.js';
+import { ProfilesSchema, ProfileStatusSchema } from './profiles.js';
 
 export const ROLES = ['detector', 'classifier', 'similarity'] as const;
 export const RoleSchema = z.enum(ROLES);
@@ -162,6 +163,11 @@ export const ReleaseSchema = z
     expires: IsoDate,
     roles: z.object({ detector: RoleReleaseSchema.optional(), classifier: RoleReleaseSchema.optional(), similarity: RoleReleaseSchema.optional() }),
     note: z.string().max(1024).optional(),
+    /**
+     * industry profiles (issue 21 §2, common/profiles.ts): settings per profile name, signed with the release.
+     * Agents older than this field strip it and follow the release as before.
+     */
+    profiles: ProfilesSchema.optional(),
   })
   .refine((r) => Date.parse(r.expires) > Date.parse(r.issued), 'expires must be after issued');
 export type Release = z.infer<typeof ReleaseSchema>;
@@ -217,6 +223,8 @@ export const AgentStatusSchema = z.object({
   /** config labels the agent matches candidate selectors against (absent: an agent that ignores selectors) */
   labels: LabelsSchema.optional(),
   alerts: z.array(AgentAlertSchema).max(32).optional(),
+  /** the agent's industry profile and the settings it applies (issue 21 §2); absent from older agents */
+  profile: ProfileStatusSchema.optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
@@ -314,6 +322,8 @@ export const MetricsWindowSchema = z.object({
   windowEnd: IsoDate,
   channel: z.string().optional(),
   releaseSeq: z.number().int().nonnegative().optional(),
+  /** the profile whose settings the agent applied in this window (issue 21 §2) */
+  profile: z.string().max(63).optional(),
   roles: z.object({ detector: RoleMetricsSchema.optional(), classifier: RoleMetricsSchema.optional(), similarity: RoleMetricsSchema.optional() }),
   frameCache: z.object({ hits: z.number().int().nonnegative(), misses: z.number().int().nonnegative() }).optional(),
   process: z

@@ -75,6 +75,7 @@ export function toStatusSnapshot(input: SnapshotInput): StatusSnapshot {
       platform: status.platform,
       channel: status.channel,
       releaseSeq: status.releaseSeq,
+      ...(status.profile ? { profile: { name: status.profile.name, applied: status.profile.applied, ...(status.profile.reason ? { reason: status.profile.reason } : {}) } } : {}),
     },
     broker: input.broker,
     roles,

@@ -6,6 +6,7 @@
  *   rpa/v1/models/{modelId}/manifest     retained, QoS 1, DSSE(ModelManifest)  — published LAST
  *   rpa/v1/channels/{channel}/release    retained, QoS 1, DSSE(Release)
  */
+import type { Profiles } from '../common/profiles.js';
 import type { MqttClient } from 'mqtt';
 import { DsseEnvelopeSchema, PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, type DsseEnvelope, type TrustedKey } from '../common/dsse.js';
 import { envelopeJson, parsePayload, verifyThenParse, type PayloadSchema } from '../common/signed.js';
@@ -280,6 +281,8 @@ export interface BuildReleaseInput {
   issued: Date;
   expires: Date;
   note?: string;
+  /** industry profiles (common/profiles.ts, issue 21 §2) */
+  profiles?: Profiles;
 }
 
 /** Validates a release with ReleaseSchema (schema defaults applied). */
@@ -295,6 +298,7 @@ export function buildRelease(input: BuildReleaseInput): Release {
     expires: input.expires.toISOString(),
     roles,
     ...(input.note !== undefined ? { note: input.note } : {}),
+    ...(input.profiles !== undefined ? { profiles: input.profiles } : {}),
   });
   if (!r.success) throw new AgentError('bad_argument', `release invalid: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return r.data;
@@ -317,6 +321,8 @@ export interface PublishReleaseInput {
   expiresInMs: number;
   keys: readonly SigningKey[];
   note?: string;
+  /** industry profiles; absent: the current verified release's are carried over */
+  profiles?: Profiles;
   /** explicit seq; default = current retained seq + 1 (or 1 for a new channel) */
   seq?: number;
   /**
@@ -376,7 +382,9 @@ export async function publishRelease(client: MqttClient, input: PublishReleaseIn
       }
     }
   }
-  const release = buildRelease({ channel: input.channel, seq, roles, issued, expires: new Date(issued.getTime() + input.expiresInMs), note: input.note });
+  // industry profiles (issue 21 §2) are carried over unless given: a controller raising a percent keeps them
+  const profiles = input.profiles ?? currentVerified?.profiles;
+  const release = buildRelease({ channel: input.channel, seq, roles, issued, expires: new Date(issued.getTime() + input.expiresInMs), note: input.note, ...(profiles ? { profiles } : {}) });
   const envelope = signRelease(release, input.keys);
   const topic = topics(prefix).release(input.channel);
   if (input.signal?.aborted) throw new AgentError('aborted', 'publish cancelled');

@@ -36,7 +36,7 @@ test('agent: reports its labels and takes a candidate only when the selector mat
     await publishBuilt(admin, b, fleet.modelKeys);
     await publishRelease(admin, releaseOf({ seq: 1, roles: { detector: { stable: a.modelId } } }), fleet.releaseKeys);
     const s1 = await ta.agent.waitFor((s) => s.roles.detector?.modelId === a.modelId && s.roles.detector.state === 'committed', { timeoutMs: 15_000 });
-    assert.deepEqual(s1.labels, { site: 'paris', dept: 'finance' });
+    assert.deepEqual(s1.labels, { site: 'paris', dept: 'finance', profile: 'default' }); // the profile label (issue 21 §2)
     const epochs = new Set(s1.recentEvents.map((e) => e.epoch));
     assert.ok(epochs.size === 1 && /^[0-9a-f]{16}$/.test(String([...epochs][0])), `events carry one epoch (${[...epochs]})`);
     // 100 % of the channel, but only site=berlin: this agent stays on stable
@@ -59,8 +59,11 @@ test('agent: reports its labels and takes a candidate only when the selector mat
 
 test('agent config: labels are validated at the edge', () => {
   const base = { broker: { url: 'mqtt://127.0.0.1:1883' }, agentId: 'a1', channel: 'prod', trustFile: '/t.json', dataDir: '/d' };
-  assert.deepEqual(parseAgentConfig({ ...base, labels: { site: 'berlin', 'industry.profile': 'banking' } }).labels, { site: 'berlin', 'industry.profile': 'banking' });
-  assert.deepEqual(parseAgentConfig(base).labels, {});
+  assert.deepEqual(parseAgentConfig({ ...base, labels: { site: 'berlin', 'industry.profile': 'banking' } }).labels, { site: 'berlin', 'industry.profile': 'banking', profile: 'default' });
+  assert.deepEqual(parseAgentConfig(base).labels, { profile: 'default' });
+  assert.deepEqual(parseAgentConfig({ ...base, profile: 'healthcare' }).labels, { profile: 'healthcare' });
+  assert.throws(() => parseAgentConfig({ ...base, profile: 'health care' }), (e: Error & { code?: string }) => e.code === 'bad_config' && /profile/.test(e.message));
+  assert.throws(() => parseAgentConfig({ ...base, profile: 'healthcare', labels: { profile: 'banking' } }), (e: Error & { code?: string }) => e.code === 'bad_config' && /labels.profile/.test(e.message));
   assert.throws(() => parseAgentConfig({ ...base, labels: { site: 'Berlin Mitte' } }), (e: Error & { code?: string }) => e.code === 'bad_config' && /labels/.test(e.message));
 });
 

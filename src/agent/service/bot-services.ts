@@ -9,6 +9,8 @@ import { AgentError } from '../../common/errors.js';
 import type { Clock } from '../../common/lifetime.js';
 import { topics as topicsFor } from '../../common/topics.js';
 import { FeedbackSchema, ROLES, type AgentStatus, type Feedback } from '../../common/wire.js';
+import type { ProfileStatus } from '../../common/profiles.js';
+import { withProfileClassifier, withProfileClassifierFind, withProfileDetector } from '../vision-profile.js';
 import type { Agent, AgentSnapshot } from '../agent.js';
 import type { AgentConfig } from '../config.js';
 import { createVisionBotServices } from '../endpoint/vision-services.js';
@@ -25,6 +27,8 @@ type VisionCalls = Pick<VisionPipeline, 'detect' | 'classifySource' | 'embedSour
 const PAUSABLE = ['detect', 'classify', 'findElement', 'embed'] as const;
 
 export interface ServiceBotDeps {
+  /** the industry profile applied now (issue 21 §2): its thresholds apply where the bot names none */
+  profileNow?: () => ProfileStatus;
   agent: Agent;
   host: InferenceHost;
   vision: VisionPipeline;
@@ -57,7 +61,8 @@ export function createServiceBotServices(d: ServiceBotDeps): ServiceBotServices 
   };
   const observedVision: VisionCalls = {
     detect: async (req, opts) => {
-      const r = await vision.detect(req, opts);
+      const settings = d.profileNow?.().settings;
+      const r = withProfileClassifier(await vision.detect(withProfileDetector(req, settings), opts), settings);
       recordVision(r);
       d.shadow.offer(req, r);
       return r;
@@ -71,7 +76,8 @@ export function createServiceBotServices(d: ServiceBotDeps): ServiceBotServices 
     embedSource: (source, opts) => vision.embedSource(source, opts),
     spec: (role) => vision.spec(role),
     findElement: async (q, opts) => {
-      const r = await vision.findElement(q, opts);
+      const settings = d.profileNow?.().settings;
+      const r = withProfileClassifierFind(await vision.findElement(withProfileDetector(q, settings), opts), settings);
       recordVision(r.detect);
       return r;
     },

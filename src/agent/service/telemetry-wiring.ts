@@ -5,6 +5,7 @@
  * in creation order, so the store closes the database last.
  */
 import { join } from 'node:path';
+import type { ProfileStatus } from '../../common/profiles.js';
 import Database from 'better-sqlite3';
 import { unrefTimers, type DisposableStore, type Timers } from '../../common/lifetime.js';
 import { ROLES, type MetricsWindow } from '../../common/wire.js';
@@ -32,6 +33,8 @@ export interface TelemetryWiringDeps {
   timers: Timers;
   store: DisposableStore;
   onMetricsWindow?: (w: MetricsWindow) => void;
+  /** the industry profile applied now (issue 21 §2): each window carries its name */
+  profileNow?: () => ProfileStatus;
 }
 
 export function startServiceTelemetry(d: TelemetryWiringDeps): ServiceTelemetry {
@@ -48,7 +51,7 @@ export function startServiceTelemetry(d: TelemetryWiringDeps): ServiceTelemetry 
     topicPrefix: config.topicPrefix,
     releaseInfo: () => {
       const r = agent.acceptedRelease();
-      return { channel: config.channel, ...(r ? { releaseSeq: r.seq } : {}) };
+      return { channel: config.channel, ...(r ? { releaseSeq: r.seq } : {}), ...(d.profileNow ? { profile: d.profileNow().applied } : {}) };
     },
     shadow: { sampleRate: config.telemetry.shadowSampleRate, maxCpuShare: config.telemetry.shadowMaxCpuShare },
     onError: (e) => logger.warn('telemetry', { error: e.message }),

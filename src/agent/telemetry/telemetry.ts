@@ -27,7 +27,7 @@ export interface TelemetryOptions {
   windowMs?: number;
   topicPrefix?: string;
   /** channel and release seq the agent follows now, stamped on each window */
-  releaseInfo?: () => { channel?: string; releaseSeq?: number };
+  releaseInfo?: () => { channel?: string; releaseSeq?: number; profile?: string };
   /** defaults to process.memoryUsage + monitorEventLoopDelay */
   processStats?: () => ProcessStats;
   shadow?: Omit<ShadowRunnerOptions, 'recorder' | 'clock'>;
@@ -79,6 +79,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       const w: MetricsWindow = { agentId: opts.agentId, epoch, seq, ...body, process: stats() };
       if (rel.channel) w.channel = rel.channel;
       if (rel.releaseSeq !== undefined) w.releaseSeq = rel.releaseSeq;
+      if (rel.profile !== undefined) w.profile = rel.profile;
       window = MetricsWindowSchema.parse(w); // validate at the edge we write, too
       return { topic: t.agentMetrics(opts.agentId), payload: JSON.stringify(window) };
     });

@@ -11,6 +11,8 @@ import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { publishReleaseOp } from '../../fleet/api/release-ops.js';
 import { ReleasePublishBodySchema, type ReleasePublishBody } from '../../fleet/api/schemas.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
+import { parseProfileFlags } from './profile-flag.js';
+import type { Profiles } from '../../common/profiles.js';
 import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
@@ -33,6 +35,8 @@ export interface ReleasePublishArgs {
   keys: string[];
   seq?: number;
   note?: string;
+  /** industry profiles (--profile, issue 21 §2); absent: the current release's are carried over */
+  profiles?: Profiles;
   trust?: string;
   /** do not carry over roles this release does not name */
   replace: boolean;
@@ -71,9 +75,10 @@ export const releaseBodyOptions = {
   seq: { type: 'string' },
   note: { type: 'string' },
   replace: { type: 'boolean' },
+  profile: { type: 'string', multiple: true },
 } as const;
 
-type BodyParts = Pick<ReleasePublishArgs, 'channel' | 'stable' | 'candidates' | 'expiresInMs' | 'seq' | 'note' | 'replace' | 'body'>;
+type BodyParts = Pick<ReleasePublishArgs, 'channel' | 'stable' | 'candidates' | 'expiresInMs' | 'seq' | 'note' | 'replace' | 'body' | 'profiles'>;
 
 /**
  * Pure: the flags → the request body of POST /api/v1/releases, validated with the API's own schema
@@ -139,10 +144,14 @@ export function releaseBodyFromFlags(v: Record<string, unknown>): { ok: true; va
   }
   const note = s(v['note']);
   if (note !== undefined && note.length > 1024) return fail('--note is at most 1024 characters');
+  // industry profiles (issue 21 §2): absent = the current release's profiles are carried over
+  const pr = parseProfileFlags(Array.isArray(v['profile']) ? (v['profile'] as string[]) : []);
+  if (!pr.ok) return fail(pr.message);
+  const profiles = pr.profiles;
   const reason = s(v['reason']);
-  const checked = ReleasePublishBodySchema.safeParse({ channel, stable, candidates, expiresInMs, ...(seq !== undefined ? { seq } : {}), ...(note !== undefined ? { note } : {}), replace, ...(reason?.trim() ? { reason } : {}) });
+  const checked = ReleasePublishBodySchema.safeParse({ channel, stable, candidates, expiresInMs, ...(seq !== undefined ? { seq } : {}), ...(note !== undefined ? { note } : {}), replace, ...(profiles ? { profiles } : {}), ...(reason?.trim() ? { reason } : {}) });
   if (!checked.success) return fail(checked.error.issues.map((i) => `${i.path.join('.') || 'release'}: ${i.message}`).join('; '));
-  return { ok: true, value: { channel, stable, candidates, expiresInMs, ...(seq !== undefined ? { seq } : {}), ...(note !== undefined ? { note } : {}), replace, body: checked.data } };
+  return { ok: true, value: { channel, stable, candidates, expiresInMs, ...(seq !== undefined ? { seq } : {}), ...(note !== undefined ? { note } : {}), replace, ...(profiles ? { profiles } : {}), body: checked.data } };
 }
 
 export function parseReleasePublish(argv: string[]): Parsed<ReleasePublishArgs> {
@@ -177,6 +186,7 @@ function describeRelease(rel: Release, registry?: ModelRegistry): string[] {
     }
   }
   if (rel.note) lines.push(`  note: ${rel.note}`);
+  for (const [p, settings] of Object.entries(rel.profiles ?? {})) lines.push(`  profile ${p}: ${JSON.stringify(settings)}`);
   return lines;
 }
 
@@ -207,6 +217,11 @@ Options:
   --key FILE[,FILE]           releases private key(s); several for a threshold
   --seq N                     explicit sequence number (replaces an unverifiable current release)
   --note TEXT                 free text carried in the signed release
+  --profile NAME:K=V[,K=V]    industry profile settings in the signed release (repeatable; default: the
+                              current release's profiles carried over). K: detector.minScore,
+                              classifier.minScore, guard.maxErrorRate, guard.minAgreement (0-1),
+                              guard.maxLatencyP95Ms, models.<role> (modelId). Agents of another profile
+                              use the "default" profile's settings (or the manifests').
   --trust FILE                trust file to verify the current release and the manifests with
   --replace                   do not carry over roles from the current release
   --json                      print {ok, channel, seq, previousSeq, topic, release}

@@ -99,6 +99,7 @@ export async function publishReleaseOp(i: ReleaseOpInput): Promise<ReleaseOpResu
     keys: i.keys,
     ...(b.note !== undefined ? { note: b.note } : {}),
     ...(b.seq !== undefined ? { seq: b.seq } : {}),
+    ...(b.profiles !== undefined ? { profiles: b.profiles } : {}),
     ...(i.releasesTrust ? { trust: i.releasesTrust } : {}),
     prefix: i.prefix,
     ...(i.signal ? { signal: i.signal } : {}),

@@ -5,6 +5,7 @@
  * OpenAPI 3.1 is generated from them (openapi.ts), so the document cannot drift from what is enforced.
  */
 import { z } from 'zod';
+import { ProfilesSchema } from '../../common/profiles.js';
 import { parseSelector } from '../../common/selector.js';
 import { RoleSchema, SegmentSchema } from '../../common/wire.js';
 import { parseMaintenanceWindow } from '../controller/maintenance.js';
@@ -119,6 +120,7 @@ export const ReleasePublishBodySchema = z
     seq: z.number().int().min(1).optional(),
     note: z.string().max(1024).optional(),
     replace: z.boolean().default(false).describe('do not carry over roles this release does not name'),
+    profiles: ProfilesSchema.optional().describe('industry profiles (issue 21 §2); absent: the current release\'s are carried over'),
     reason: ReasonSchema.optional(),
   })
   .strict()
