@@ -17,6 +17,13 @@ export interface CommandIO {
   signal?: AbortSignal;
 }
 
+/**
+ * A command of any value type, for lists of commands: `parse` makes the value that `run` takes, so each
+ * command is consistent on its own, while a list mixes value types. The one `any` of the CLI lives here.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of commands (see above)
+export type AnyCommand = Command<any>;
+
 export interface Command<T = unknown> {
   /** e.g. "model publish" */
   name: string;
@@ -74,7 +81,7 @@ export function usageError(message: string): AgentError {
 }
 
 /** Runs a tool's verb table: `tool <verb...> [flags]`, with help at every level. */
-export async function runTool(tool: string, intro: string, commands: Command<any>[], argv: string[], io: CommandIO): Promise<number> {
+export async function runTool(tool: string, intro: string, commands: AnyCommand[], argv: string[], io: CommandIO): Promise<number> {
   const words = argv.filter((a) => !a.startsWith('-'));
   const match = commands
     .filter((c) => c.name.split(' ').every((w, i) => words[i] === w))

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /** `rpa-fleet`: the IT admin's tools. Each verb lives in src/cli/fleet/; `--controller URL` runs them against a remote controller's API (src/cli/fleet/remote/). */
-import { processIO, runTool, type Command } from './command.js';
+import { processIO, runTool, type Command, type AnyCommand } from './command.js';
 import { extractRemoteFlags, localLogin, remoteCommands } from './fleet/remote/index.js';
 
-async function commands(): Promise<Command<any>[]> {
-  const mods: { commands: Command<any>[] }[] = await Promise.all([
+async function commands(): Promise<AnyCommand[]> {
+  const mods: { commands: AnyCommand[] }[] = await Promise.all([
     // one line per verb module, e.g. import('./agent/run.js'),
     import('./fleet/init.js'),
     import('./fleet/keys.js'),
@@ -23,7 +23,7 @@ async function commands(): Promise<Command<any>[]> {
     import('./fleet/audit.js'),
     import('./fleet/tokens.js'),
   ]);
-  return [...mods.flatMap((m) => m.commands as Command<any>[]), localLogin];
+  return [...mods.flatMap((m) => m.commands as AnyCommand[]), localLogin];
 }
 
 const io = processIO();

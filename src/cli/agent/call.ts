@@ -7,7 +7,7 @@ import { BOT_METHOD_NAMES, isBotMethod, type BotMethod } from '../../common/bot-
 import { AgentError } from '../../common/errors.js';
 import { connect } from '../../agent/endpoint/client.js';
 import { defaultEndpointPath } from '../../agent/endpoint/paths.js';
-import { parseDuration, parseFlags, reportError, type Command, type Parsed } from '../command.js';
+import { parseDuration, parseFlags, reportError, type Command, type Parsed, type AnyCommand } from '../command.js';
 
 const CALLABLE = BOT_METHOD_NAMES.filter((m) => m !== 'hello' && m !== 'authenticate' && m !== 'subscribe' && m !== 'unsubscribe');
 /** methods whose image goes into params.source; feedback.submit takes it as params.png */
@@ -113,4 +113,4 @@ Exit codes: 0 ok, 1 the call failed (error[code] on stderr), 2 usage.`,
   },
 };
 
-export const commands: Command<any>[] = [callCommand];
+export const commands: AnyCommand[] = [callCommand];

@@ -10,7 +10,7 @@ import { rollbackInRegistry } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { readAgentLock, requestRollback } from '../../agent/local-admin.js';
 import { Registry, REGISTRY_FILE } from '../../agent/store/registry.js';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 
 export interface RollbackArgs {
   role: Role;
@@ -79,4 +79,4 @@ Exit 0 rolled back; 1 failed (e.g. not_found: no previous version kept); 2 usage
   },
 };
 
-export const commands: Command<any>[] = [rollbackCommand];
+export const commands: AnyCommand[] = [rollbackCommand];

@@ -5,7 +5,7 @@
  */
 import { AgentError } from '../../common/errors.js';
 import { createKeytarSecretStore, SecretAccounts } from '../../agent/secrets/secret-store.js';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 
 const ACCOUNTS = Object.values(SecretAccounts) as string[];
 
@@ -60,7 +60,7 @@ function secretCommand(action: SecretArgs['action'], summary: string, help: stri
   };
 }
 
-export const commands: Command<any>[] = [
+export const commands: AnyCommand[] = [
   secretCommand('set', 'store a secret (value from stdin) in the OS credential store', `ACCOUNT [--secret-service NAME] [--json]\n\nACCOUNT: ${ACCOUNTS.join(', ')}. The value is read from stdin, e.g. \`read -rs P; printf %s "$P" | rpa-agent secret set broker-password\`.`),
   secretCommand('delete', 'remove a secret from the OS credential store', `ACCOUNT [--secret-service NAME] [--json]`),
   secretCommand('check', 'tell whether a secret is set (never prints it); exit 1 when missing', `ACCOUNT [--secret-service NAME] [--json]`),

@@ -9,7 +9,7 @@ import { ROLES, type RoleStatus } from '../../common/wire.js';
 import { roleStatusFrom } from '../../agent/agent.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { Registry, REGISTRY_FILE } from '../../agent/store/registry.js';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 
 export interface StatusArgs {
   config?: string;
@@ -103,4 +103,4 @@ a pending download's progress and the last error; plus downloads in progress.`,
   },
 };
 
-export const commands: Command<any>[] = [statusCommand];
+export const commands: AnyCommand[] = [statusCommand];

@@ -2,7 +2,7 @@
 import { AgentError } from '../../common/errors.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 import { modelLabels } from './model-labels.js';
 
@@ -85,4 +85,4 @@ const show: Command<AgentsArgs> = {
   },
 };
 
-export const commands: Command<any>[] = [list, show];
+export const commands: AnyCommand[] = [list, show];

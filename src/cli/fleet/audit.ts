@@ -9,7 +9,7 @@ import { resolveActor, ACTOR_ENV } from '../../fleet/audit/actor.js';
 import { AuditLog } from '../../fleet/audit/audit-log.js';
 import type { AuditEntry } from '../../fleet/audit/chain.js';
 import { openFleetDb } from '../../fleet/fleet-db.js';
-import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed, type AnyCommand } from '../command.js';
 import { dbHelp, dbOption, dbPath } from './controller.js';
 
 // ---- what every audited verb shares ------------------------------------------------------------------
@@ -158,4 +158,4 @@ ${dbHelp}`,
   },
 };
 
-export const commands: Command<any>[] = [list, verify];
+export const commands: AnyCommand[] = [list, verify];

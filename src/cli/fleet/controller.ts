@@ -10,7 +10,7 @@ import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometh
 import { loadSigningKey } from '../../fleet/keys.js';
 import { approversTrust, readTrustFile } from '../../fleet/trust.js';
 import { enforceQualityGate } from '../../fleet/quality-gate.js';
-import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed } from '../command.js';
+import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed, type AnyCommand } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
@@ -190,4 +190,4 @@ Example:
   run: runController,
 };
 
-export const commands: Command<any>[] = [controller];
+export const commands: AnyCommand[] = [controller];

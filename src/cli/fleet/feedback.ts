@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 
 interface ExportArgs {
@@ -55,4 +55,4 @@ const exportCmd: Command<ExportArgs> = {
   },
 };
 
-export const commands: Command<any>[] = [exportCmd];
+export const commands: AnyCommand[] = [exportCmd];

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 
 export interface InitArgs {
@@ -40,4 +40,4 @@ Example:
   },
 };
 
-export const commands: Command<any>[] = [init];
+export const commands: AnyCommand[] = [init];

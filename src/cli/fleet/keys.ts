@@ -1,6 +1,6 @@
 /** `rpa-fleet keys generate`: an Ed25519 signing key pair for the models, releases or approvers role. */
 import { generateKeyFiles, KEY_ROLES, type KeyRole } from '../../fleet/keys.js';
-import { parseFlags, reportError, type Command, type Parsed } from '../command.js';
+import { parseFlags, reportError, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 
 export interface KeysGenerateArgs {
@@ -66,4 +66,4 @@ Examples:
   },
 };
 
-export const commands: Command<any>[] = [generate];
+export const commands: AnyCommand[] = [generate];

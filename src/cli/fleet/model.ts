@@ -12,7 +12,7 @@ import { loadSigningKey } from '../../fleet/keys.js';
 import { scannedOnnx } from '../../common/graph-scan.js';
 import { buildManifest, DEFAULT_CHUNK_SIZE, parseModelMetadata, signManifest } from '../../fleet/manifest.js';
 import { DEFAULT_MAX_IN_FLIGHT, listModels, publishModel, type PublishProgress } from '../../fleet/publisher.js';
-import { parseFlags, parseSize, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { parseFlags, parseSize, reportError, type Command, type CommandIO, type Parsed, type AnyCommand } from '../command.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { assertBrokerVersionFree } from '../../fleet/registry/resolve.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
@@ -396,4 +396,4 @@ Examples:
   },
 };
 
-export const commands: Command<any>[] = [publish, sign, list];
+export const commands: AnyCommand[] = [publish, sign, list];

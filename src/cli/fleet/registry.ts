@@ -9,7 +9,7 @@ import { ModelManifestSchema } from '../../common/wire.js';
 import { decodeSigned } from '../../fleet/publisher.js';
 import { ModelRegistry, parseModelRef, type ModelMark, type RegistryEntry } from '../../fleet/registry/registry.js';
 import { readTrustFile, roleTrust } from '../../fleet/trust.js';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { dbHelp, dbOption, dbPath } from './controller.js';
 import { brokerHelp, brokerOptions, parseBrokerFlags, type BrokerFlags } from './connect.js';
@@ -127,7 +127,7 @@ ${auditHelp}`,
   };
 }
 
-export const commands: Command<any>[] = [
+export const commands: AnyCommand[] = [
   show,
   markCommand('deprecate', 'deprecated', 'mark NAME@VERSION deprecated (still usable by name; never picked as @latest)', 'A deprecated model can still be released by its exact NAME@VERSION (with a warning), but\nNAME@latest no longer picks it.'),
   markCommand('yank', 'yanked', 'yank NAME@VERSION: it can no longer enter a new release or rollout', 'A yanked model cannot enter a new release (`release publish`, `rollout start` refuse it with\nmodel_yanked) and agents still running it are marked YANKED in `status` and `agents list`.'),

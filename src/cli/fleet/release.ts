@@ -13,7 +13,7 @@ import { ReleasePublishBodySchema, type ReleasePublishBody } from '../../fleet/a
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { parseProfileFlags } from './profile-flag.js';
 import type { Profiles } from '../../common/profiles.js';
-import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
+import { parseDuration, parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
 export interface CandidateArgs {
@@ -338,4 +338,4 @@ Examples:
   },
 };
 
-export const commands: Command<any>[] = [publish, show];
+export const commands: AnyCommand[] = [publish, show];

@@ -14,7 +14,7 @@ import { controlRollout } from '../../fleet/controller/controller.js';
 import { loadSigningKey } from '../../fleet/keys.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { approversTrust, readTrustFile } from '../../fleet/trust.js';
-import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
+import { parseDuration, parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, type AuditFlags } from './audit.js';
 import { dbOption } from './controller.js';
 import { describeRollout, withStore } from './rollout.js';
@@ -131,4 +131,4 @@ ${auditHelp}`,
   },
 };
 
-export const commands: Command<any>[] = [approveCommand];
+export const commands: AnyCommand[] = [approveCommand];

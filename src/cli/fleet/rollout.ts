@@ -11,7 +11,7 @@ import { specFromBody } from '../../fleet/api/rollout-ops.js';
 import { rolloutStartBodyFromFlags, rolloutStartOptions } from './rollout-flags.js';
 export { rolloutStartBodyFromFlags, rolloutStartOptions };
 import type { ControllerStore, LogRow, RolloutRow } from '../../fleet/controller/store.js';
-import { parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { parseFlags, reportError, type Command, type CommandIO, type Parsed, type AnyCommand } from '../command.js';
 import { ApprovalStore } from '../../fleet/approvals/approval-store.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { assertNotYanked, resolveForRelease } from '../../fleet/registry/resolve.js';
@@ -315,7 +315,7 @@ function action(name: RolloutAction, summary: string): Command<IdArgs> {
   };
 }
 
-export const commands: Command<any>[] = [
+export const commands: AnyCommand[] = [
   start,
   status,
   // `rollout approve` (signed approvals) lives in rollout-approve.ts

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { yankedRunning } from '../../fleet/registry/yanked-agents.js';
-import { parseDuration, parseFlags, type Command, type Parsed } from '../command.js';
+import { parseDuration, parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 import { describeRollout, rolloutContext } from './rollout.js';
 import { modelLabels } from './model-labels.js';
@@ -103,4 +103,4 @@ ${dbHelp}`,
   },
 };
 
-export const commands: Command<any>[] = [status];
+export const commands: AnyCommand[] = [status];

@@ -12,7 +12,7 @@ import { loadSigningKey } from '../../fleet/keys.js';
 import { parseProvenanceFor, publishProvenance, readProvenance, signProvenance } from '../../fleet/provenance.js';
 import { resolveModelRef } from '../../fleet/publisher.js';
 import { channelGates, parseMinQuality, setChannelGates, type QualityGate } from '../../fleet/quality-gate.js';
-import { parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { parseFlags, reportError, type Command, type CommandIO, type Parsed, type AnyCommand } from '../command.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
 
@@ -165,4 +165,4 @@ ${auditHelp}`,
   },
 };
 
-export const commands: Command<any>[] = [attest, channelSet];
+export const commands: AnyCommand[] = [attest, channelSet];

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { AgentError } from '../../common/errors.js';
 import { TokenCreateSchema } from '../../fleet/api/schemas.js';
 import { TokenStore } from '../../fleet/api/tokens.js';
-import { parseFlags, type Command, type Parsed } from '../command.js';
+import { parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { dbHelp, dbOption, dbPath } from './db.js';
 
@@ -124,4 +124,4 @@ const revoke: Command<RevokeArgs> = {
   },
 };
 
-export const commands: Command<any>[] = [create, list, revoke];
+export const commands: AnyCommand[] = [create, list, revoke];

@@ -8,7 +8,7 @@ import type { TrustRoleKey } from '../../common/trust-chain.js';
 import { loadSigningKey, readPublicKeyFile, type KeyRole } from '../../fleet/keys.js';
 import { readTrustFile } from '../../fleet/trust.js';
 import { buildNextStatement, describeRoles, publishTrustStatement, readTrustChain, signNextStatement, type RoleChange } from '../../fleet/trust-statements.js';
-import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed } from '../command.js';
+import { parseDuration, parseFlags, reportError, type Command, type CommandIO, type Parsed, type AnyCommand } from '../command.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, type BrokerFlags } from './connect.js';
 
@@ -233,4 +233,4 @@ ${brokerHelp}`,
   },
 };
 
-export const commands: Command<any>[] = [rotate, revoke, show];
+export const commands: AnyCommand[] = [rotate, revoke, show];

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { AgentError } from '../../common/errors.js';
 import { readPublicKeyFile } from '../../fleet/keys.js';
 import { buildTrustFile } from '../../fleet/trust.js';
-import { parseFlags, reportError, type Command, type Parsed } from '../command.js';
+import { parseFlags, reportError, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { listValues } from './connect.js';
 
@@ -128,4 +128,4 @@ Examples:
   },
 };
 
-export const commands: Command<any>[] = [init];
+export const commands: AnyCommand[] = [init];

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { AgentError } from '../../../common/errors.js';
-import { parseFlags, type Command, type CommandIO } from '../../command.js';
+import { parseFlags, type Command, type CommandIO, type AnyCommand } from '../../command.js';
 import { ApiClient, parseControllerUrl } from './client.js';
 import { KEYTAR_SERVICE, loadToken, storeToken, TOKEN_ENV } from './credentials.js';
 import { readCommands, type Connect } from './read-commands.js';
@@ -75,7 +75,7 @@ credential store (CI) set $${TOKEN_ENV} instead.`,
 }
 
 /** The verb table for a remote controller (and `login`). */
-export function remoteCommands(controller: string, caFile: string | undefined): Command<any>[] {
+export function remoteCommands(controller: string, caFile: string | undefined): AnyCommand[] {
   let client: ApiClient | undefined;
   const connect: Connect = async (io: CommandIO) => {
     if (client) return client;
@@ -88,4 +88,4 @@ export function remoteCommands(controller: string, caFile: string | undefined): 
 }
 
 /** Locally, `login` only says it needs --controller. */
-export const localLogin: Command<any> = loginCommand(undefined, undefined);
+export const localLogin: AnyCommand = loginCommand(undefined, undefined);

@@ -11,7 +11,7 @@ import type { Attachment } from '../../../fleet/controller/heartbeat.js';
 import { describeDetached, isoMinute } from '../../../fleet/controller/heartbeat.js';
 import type { AgentRow, LogRow, RolloutRow } from '../../../fleet/controller/store.js';
 import type { FleetSnapshot } from '../../../fleet/api/snapshot.js';
-import { parseFlags, type Command, type CommandIO, type Parsed } from '../../command.js';
+import { parseFlags, type Command, type CommandIO, type Parsed, type AnyCommand } from '../../command.js';
 import { describeEntry } from '../audit.js';
 import { describeLog, describeRollout, historyOf } from '../rollout.js';
 import { renderSnapshot } from '../status.js';
@@ -47,7 +47,7 @@ const str = (a: Common, k: string) => (typeof a.values[k] === 'string' ? (a.valu
 const need1 = (what: string) => (a: Common) => (a.positionals.length === 1 ? undefined : `one ${what} is required`);
 const label = (labels: Record<string, string>) => (id: string) => labels[id] ?? `${id.slice(0, 12)}…`;
 
-export function readCommands(connect: Connect): Command<any>[] {
+export function readCommands(connect: Connect): AnyCommand[] {
   return [
     remoteVerb('whoami', 'the token the remote CLI uses: name, role, id', '[--json]', {}, 0, connect, async (api, a, io) => {
       const w = await api.get<{ name: string; role: string; tokenId: string }>('/whoami');

@@ -12,7 +12,7 @@ import type { Attachment } from '../../../fleet/controller/heartbeat.js';
 import type { RolloutRow } from '../../../fleet/controller/store.js';
 import { loadSigningKey } from '../../../fleet/keys.js';
 import { ModelMarkBodySchema, RolloutActionBodySchema } from '../../../fleet/api/schemas.js';
-import { parseDuration, type Command } from '../../command.js';
+import { parseDuration, type Command, type AnyCommand } from '../../command.js';
 import { releaseBodyFromFlags, releaseBodyOptions } from '../release.js';
 import { describeRollout } from '../rollout.js';
 import { rolloutStartBodyFromFlags, rolloutStartOptions } from '../rollout-flags.js';
@@ -34,7 +34,7 @@ interface RolloutView {
   warnings?: string[];
 }
 
-export function writeCommands(connect: Connect): Command<any>[] {
+export function writeCommands(connect: Connect): AnyCommand[] {
   const mark = (verb: 'deprecate' | 'yank') =>
     remoteVerb(`models ${verb}`, verb === 'yank' ? 'yank NAME@VERSION' : 'mark NAME@VERSION deprecated', 'NAME@VERSION --reason TEXT [--json]', { reason: { type: 'string' } }, 1, connect, async (api, a, io) => {
       const r = await api.post<{ model: string; state: string }>(`/models/${encodeURIComponent(a.positionals[0]!)}/${verb}`, ModelMarkBodySchema.parse(reasonOf(a.values)));
