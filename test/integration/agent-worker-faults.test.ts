@@ -4,9 +4,9 @@
  * - a serving worker that dies (SIGKILL of its session process): the agent notices, reloads the model
  *   from the store in a fresh worker, reports `worker_restarted` upstream and in status; meanwhile runs
  *   answer the retryable `model_restarting`;
- * - a run that never ends (endless-on-input.onnx): `timeout` at runTimeoutMs, its worker killed and the
+ * - a run that never ends (hang-on-input.onnx — passes the graph scan, unlike endless-on-input.onnx): `timeout` at runTimeoutMs, its worker killed and the
  *   model reloaded (`worker_restarted`, reason timeout), CPU back to idle within timeout + 1 s;
- * - SIGTERM of the real `rpa-agent run` binary while a load's warm-up run never ends (endless.onnx): the
+ * - SIGTERM of the real `rpa-agent run` binary while a load's warm-up run never ends (hang.onnx, which passes the graph scan): the
  *   process exits within 5 s and leaves no session process behind.
  */
 import { test } from 'node:test';
@@ -90,7 +90,7 @@ test('a run that never ends in the agent: timeout at runTimeoutMs, worker killed
   const world = await openServiceWorld('agent-whang');
   let svc: AgentService | undefined;
   try {
-    const started = await serviceWith(world, 'endless-on-input.onnx', 'agent-whang');
+    const started = await serviceWith(world, 'hang-on-input.onnx', 'agent-whang');
     svc = started.svc;
     const t0 = performance.now();
     const hung = svc.host.run('detector', xFeeds([1, 1, 1, 1]));
@@ -128,10 +128,10 @@ function childrenOf(ppid: number): number[] {
   return out;
 }
 
-test('SIGTERM of `rpa-agent run` while a warm-up run never ends (endless.onnx): exit within 5 s, no session process left', { timeout: 120_000, skip: process.platform !== 'linux' ? 'process tree read from /proc (Linux only)' : false }, async () => {
+test('SIGTERM of `rpa-agent run` while a warm-up run never ends (hang.onnx): exit within 5 s, no session process left', { timeout: 120_000, skip: process.platform !== 'linux' ? 'process tree read from /proc (Linux only)' : false }, async () => {
   const world = await openServiceWorld('agent-wterm');
   try {
-    const m = await buildModel(fixture('endless.onnx'), { name: 'endless' });
+    const m = await buildModel(fixture('hang.onnx'), { name: 'hang' });
     await publishBuilt(world.admin, m, world.fleet.modelKeys);
     await publishRelease(world.admin, releaseOf({ seq: 1, roles: { detector: { stable: m.modelId } } }), world.fleet.releaseKeys);
     const configPath = join(world.ws.dir, 'agent.json');
