@@ -71,6 +71,15 @@ if [ "$(cd "$INIT/similarity" && pwd)" != "$(mkdir -p "$OUT/similarity" && cd "$
   cp "$INIT/similarity/model.onnx" "$INIT/similarity/metadata.json" "$OUT/similarity/"
 fi
 node scripts/train/verify_onnx.mjs "$OUT"
+# provenance (issue 20 §2): an unsigned in-toto statement per candidate, parent = the weights it started from; re-emit
+# it with --eval-json after the evaluation below, then `rpa-fleet model attest` signs and publishes it
+for role in detector classifier; do
+  meta() { node -p "require(require('path').resolve('$1')).$2"; }
+  parent="$(meta "$INIT/$role/metadata.json" name)@$(meta "$INIT/$role/metadata.json" version):$(sha256sum "$INIT/$role/model.onnx" | cut -c1-64)"
+  npm run -s provenance -- --model "$OUT/$role/model.onnx" --name "$(meta "$OUT/$role/metadata.json" name)" \
+    --version "$(meta "$OUT/$role/metadata.json" version)" --recipe scripts/train/retrain.sh \
+    --dataset-manifest scripts/dataset/apps/manifest.json --parent "$parent" --out "$OUT/$role/provenance.json"
+done
 echo "candidates in $OUT. Evaluate them and the shipped pair on the same samples, then apply the selection rule:"
 echo "  RPA_DATA_DIR=$DATA npm run eval -- --models $INIT --no-write --json $WORK/eval_shipped.json"
 echo "  RPA_DATA_DIR=$DATA npm run eval -- --models $OUT --no-write --json $WORK/eval_candidate.json"
