@@ -4,7 +4,7 @@
  * Lifetime: the shadow creates its host and pipeline, so its close() ends them (src/common/lifetime.ts rule).
  */
 import type { LabelledBox } from '../../common/metrics.js';
-import { takesCandidate } from '../../common/selector.js';
+import { chooseRoleTarget } from '../../common/release-rules.js';
 import { toAgentError } from '../../common/errors.js';
 import { ROLES, type ModelManifest, type Role } from '../../common/wire.js';
 import type { Agent } from '../agent.js';
@@ -95,10 +95,12 @@ export function createShadow(d: ShadowDeps): Shadow {
       const rel = d.agent.acceptedRelease()?.release;
       let want: { role: Role; modelId: string; rolloutId: string } | undefined;
       for (const role of ROLES) {
-        const c = rel?.roles[role]?.candidate;
-        // only detector and classifier answers are compared (what a detect request produces)
-        if (c?.shadow && role !== 'similarity' && takesCandidate(d.config.agentId, d.config.labels, c)) {
-          want = { role, modelId: c.modelId, rolloutId: c.rolloutId };
+        const rr = rel?.roles[role];
+        // only detector and classifier answers are compared (what a detect request produces); which model this agent
+        // shadows is the ONE target rule of src/common/release-rules.ts, as the role state machine uses it
+        const shadow = rr && role !== 'similarity' ? chooseRoleTarget(rr, d.config.agentId, d.config.labels).shadow : undefined;
+        if (shadow) {
+          want = { role, modelId: shadow.modelId, rolloutId: shadow.rolloutId };
           break;
         }
       }

@@ -13,55 +13,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { MqttClient } from 'mqtt';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, topics as topicsOf } from '../../common/topics.js';
-import type { Role, RoleRelease } from '../../common/wire.js';
+import type { RoleRelease } from '../../common/wire.js';
 import { buildRelease, signRelease } from '../publisher.js';
-import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
-import { parseSelector } from '../../common/selector.js';
 import { WindowDrops } from './drops.js';
 import { IngestQueue } from './ingest.js';
 import { gatherEvidence } from './evidence.js';
 import { ApprovalStore } from '../approvals/approval-store.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { approvalGate } from '../approvals/gate.js';
-import { judgeWave, phasesOf, validateWaves, type RolloutSpec, type Verdict } from './judge.js';
+import { judgeWave, phasesOf, validateWaves, type Verdict } from './judge.js';
 import { insideMaintenanceWindow, nextMaintenanceOpening, parseMaintenanceWindow } from './maintenance.js';
 import { TERMINAL_STATES, type ControllerStore, type RolloutRow, type RolloutState } from './store.js';
 import { ControllerHeartbeats } from './heartbeat.js';
 
-export interface ControllerTimers {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(h: unknown): void;
-}
-
-const realTimers: ControllerTimers = { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
-
-export interface ControllerOptions {
-  client: MqttClient;
-  store: ControllerStore;
-  /** releases-role signing keys (threshold signing = several) */
-  releaseKeys: readonly SigningKey[];
-  /** keys that may sign releases seen on the wire; default: releaseKeys, threshold 1 */
-  trust?: RoleTrust;
-  /** the trust file's approvers role: keys whose signed approvals count (issue 16 §4) */
-  approvers?: RoleTrust;
-  prefix?: string;
-  clock?: () => number;
-  timers?: ControllerTimers;
-  /** how often rollouts are judged (default 1 s) */
-  tickMs?: number;
-  /** ingest batching: messages are written in one transaction every flushMs (default 100 ms) */
-  flushMs?: number;
-  /** share the agents' metric stream with other controllers (MQTT 5 shared subscription group) */
-  sharedGroup?: string;
-  instanceId?: string;
-  onLog?: (line: string, data?: Record<string, unknown>) => void;
-  /** issue 20 §4: throws (quality_gate_failed, provenance_missing) when the channel's gate refuses the candidate */
-  qualityGate?: (channel: string, role: Role, modelId: string) => Promise<void>;
-}
+import { realTimers, type ControllerOptions, type ControllerTimers } from './controller-options.js';
+export type { ControllerOptions, ControllerTimers } from './controller-options.js';
 
 /** Rolled-back rollouts are watched this long for "every canary agent back on stable". */
 const CONFIRM_WATCH_MS = 3_600_000;
@@ -406,55 +375,6 @@ export class FleetController {
   }
 }
 
-// ---- operations the CLI performs on the shared SQLite file ------------------------------------------
-
-export function newRolloutId(now: number): string {
-  return `ro-${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
-}
-
-/**
- * Records a new rollout for the controller to pick up. `stable` defaults to the stable model of the
- * channel's current release, as the controller last saw it.
- */
-export function startRollout(store: ControllerStore, spec: Omit<RolloutSpec, 'stable'> & { stable?: string }, now: number, id = newRolloutId(now)): string {
-  const bad = validateWaves(spec.waves);
-  if (bad) throw new AgentError('bad_argument', bad);
-  if (spec.selector !== undefined) parseSelector(spec.selector); // throws bad_argument naming the bad part
-  for (const w of spec.windows ?? []) parseMaintenanceWindow(w);
-  const stable = spec.stable ?? store.release(spec.channel)?.roles[spec.role]?.stable;
-  if (!stable) throw new AgentError('not_found', `no release with a stable ${spec.role} is known on channel ${spec.channel}; publish one first or pass --stable`);
-  if (stable === spec.candidate) throw new AgentError('bad_argument', 'the candidate is already the stable model');
-  const active = store.rollouts({ active: true }).find((r) => r.spec.channel === spec.channel);
-  if (active) throw new AgentError('bad_argument', `rollout ${active.id} is already active on channel ${spec.channel}`);
-  store.insertRollout(id, { ...spec, stable }, now);
-  return id;
-}
-
-export type RolloutAction = 'approve' | 'pause' | 'resume' | 'abort';
-
-/** approve | pause | resume | abort, as guarded state changes the controller then acts on. */
-export function controlRollout(store: ControllerStore, id: string, action: RolloutAction, now: number): RolloutRow {
-  const r = store.rollout(id);
-  if (!r) throw new AgentError('not_found', `no rollout ${id}`);
-  let ok = false;
-  switch (action) {
-    case 'approve':
-      ok = store.transition(id, ['awaiting_approval', 'running'], { approved: true }, now);
-      break;
-    case 'pause':
-      ok = store.transition(id, ['running', 'awaiting_approval'], { state: 'paused' }, now);
-      break;
-    case 'resume':
-      ok = store.transition(id, ['paused'], { state: 'running' }, now);
-      break;
-    case 'abort':
-      ok = store.transition(id, ['pending'], { state: 'aborted', result: { reason: 'aborted before the first release' } }, now) ||
-        store.transition(id, ['running', 'awaiting_approval', 'paused'], { state: 'aborting' }, now);
-      break;
-  }
-  if (!ok) throw new AgentError('bad_argument', `cannot ${action} rollout ${id} in state ${r.state}`);
-  store.log(id, action, {}, now);
-  return store.rollout(id)!;
-}
-
+// the operations the CLI and the API perform on the shared SQLite file live in rollout-ops.ts
+export { newRolloutId, startRollout, controlRollout, type RolloutAction } from './rollout-ops.js';
 export { TERMINAL_STATES };
