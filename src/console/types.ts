@@ -1,48 +1,9 @@
 /**
- * What the console reads from the controller's API (src/fleet/web/* and src/fleet/api/*). Kept as
- * plain interfaces here because the console layer imports only src/common (layering test); the server
- * side builds these shapes and its tests pin them.
+ * What the console reads from the controller's API (src/fleet/web/* and src/fleet/api/*). The overview and the
+ * gate-evidence shapes are the server's own, shared through src/common/console-views.ts (the console layer imports
+ * only src/common); the rest are plain interfaces the server side's tests pin.
  */
-export interface Point {
-  count: number;
-  errors: number;
-  errorRate: number;
-  /** one-sided 95 % bounds (Clopper–Pearson), the gate's test */
-  errorLow: number;
-  errorHigh: number;
-  p95: number;
-  /** distribution-free 95 % bounds of the p95 from the merged histogram */
-  p95Low: number;
-  p95High: number;
-}
-
-export interface SeriesBucket {
-  t: number;
-  canary: Point | null;
-  stable: Point | null;
-}
-
-export interface EvidenceSeries {
-  rolloutId: string;
-  bucketMs: number;
-  from: number;
-  to: number;
-  gates: { maxErrorRate: number; maxP95Ms: number; maxP95RatioToStable: number };
-  buckets: SeriesBucket[];
-  /** wave starts and the end (completed / rolled back / aborted) */
-  marks: { t: number; kind: string; label: string }[];
-}
-
-export interface FleetOverview {
-  generatedAt: number;
-  agents: { total: number; online: number; offline: number };
-  channels: { channel: string; agents: number; online: number; releaseSeq?: number; roles: { role: string; stable?: string; stableName?: string; candidate?: string; candidatePercent?: number }[] }[];
-  /** (channel, role, model, version) → agents running it */
-  versions: { channel: string; role: string; modelId: string; name?: string; version?: string; cohort?: string; agents: number }[];
-  providers: { role: string; provider: string; agents: number }[];
-  agentVersions: { version: string; agents: number }[];
-  labels: { key: string; value: string; agents: number }[];
-}
+export type { EvidenceSeries, FleetOverview, SeriesBucket, SeriesPoint as Point } from '../common/console-views.js';
 
 export interface AgentSummary {
   agentId: string;

@@ -16,33 +16,9 @@ import { parseSelector, type Requirement } from '../../common/selector.js';
 import { phasesOf } from '../controller/judge.js';
 import { selectedBy } from '../controller/evidence.js';
 import type { ControllerStore, RolloutRow } from '../controller/store.js';
+import type { EvidenceSeries, SeriesBucket, SeriesPoint } from '../../common/console-views.js';
 
-export interface SeriesPoint {
-  count: number;
-  errors: number;
-  errorRate: number;
-  errorLow: number;
-  errorHigh: number;
-  p95: number;
-  p95Low: number;
-  p95High: number;
-}
-
-export interface SeriesBucket {
-  t: number;
-  canary: SeriesPoint | null;
-  stable: SeriesPoint | null;
-}
-
-export interface EvidenceSeries {
-  rolloutId: string;
-  bucketMs: number;
-  from: number;
-  to: number;
-  gates: { maxErrorRate: number; maxP95Ms: number; maxP95RatioToStable: number };
-  buckets: SeriesBucket[];
-  marks: { t: number; kind: string; label: string }[];
-}
+export type { EvidenceSeries, SeriesBucket, SeriesPoint } from '../../common/console-views.js';
 
 /** Interval lengths tried in order; the first that gives at most MAX_BUCKETS intervals is used. */
 const LADDER_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000];

@@ -8,16 +8,9 @@
 import type Database from 'better-sqlite3';
 import { ROLES, type Release } from '../../common/wire.js';
 import type { ModelRegistry } from '../registry/registry.js';
+import type { FleetOverview } from '../../common/console-views.js';
 
-export interface FleetOverview {
-  generatedAt: number;
-  agents: { total: number; online: number; offline: number };
-  channels: { channel: string; agents: number; online: number; releaseSeq?: number; roles: { role: string; stable?: string; stableName?: string; candidate?: string; candidatePercent?: number }[] }[];
-  versions: { channel: string; role: string; modelId: string; name?: string; version?: string; cohort?: string; agents: number }[];
-  providers: { role: string; provider: string; agents: number }[];
-  agentVersions: { version: string; agents: number }[];
-  labels: { key: string; value: string; agents: number }[];
-}
+export type { FleetOverview } from '../../common/console-views.js';
 
 export interface AgentSummary {
   agentId: string;
