@@ -11,7 +11,8 @@
 # then they are copied, signed and published through the product's path.
 # Env: DATA_DIR (default $RPA_DATA_DIR, else .data/datasets), WORK (default $DATA/retrain), OUT (default $DATA/models-candidate), INIT (default
 # assets/models; INIT_NAME names it in the lineage, default "the shipped"), REAL_APPS (default $DATA/real-apps), APPS_LISTS (comma list, default scripts/dataset/apps),
-# DET_MINUTES / CLS_MINUTES (wall-clock budgets, default 60 / 45), SKIP_GENERATE=1, RESUME=1, PYTHON.
+# DET_MINUTES / CLS_MINUTES (wall-clock budgets, default 60 / 45), VERSION (the candidates' version, default 2.0.0),
+# SKIP_GENERATE=1, RESUME=1, PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -46,7 +47,7 @@ nice -n 10 $PY scripts/train/prepare.py --data "$WORK/synth_val"
 REAL=(--real-apps "$REAL_APPS" --apps-lists "$APPS_LISTS" --cache-root "$WORK/cache" --val-frac "${VAL_FRAC:-0.1}")
 # decode the real-program caches once and pin them: both trainings read the same samples
 nice -n 10 $PY scripts/train/recipe.py "${REAL[@]}" --pin "$WORK/real-pinned.json"
-COMMON=(--val "$WORK/synth_val" "${REAL[@]}" --real-pinned "$WORK/real-pinned.json" --version 2.0.0)
+COMMON=(--val "$WORK/synth_val" "${REAL[@]}" --real-pinned "$WORK/real-pinned.json" --version "${VERSION:-2.0.0}")
 DET_RESUME=(); CLS_RESUME=()
 if [ -n "${RESUME:-}" ]; then
   [ -f "$WORK/detector.ckpt" ] && DET_RESUME=(--resume "$WORK/detector.ckpt")
