@@ -8,12 +8,15 @@
  * - click-hit: the share of truth elements for which the answer holds an element of the right type whose
  *   click point lies inside the truth box (what a bot needs);
  * - a truth type the classifier does not know (a type added by issue 15) can never be right: it counts as a
- *   miss in both.
+ *   miss in both;
+ * - the same two figures at the level of the UIA control type (`typeTop1Uia`, `clickHitUia`): `button`,
+ *   `icon_button` and `toggle` are all UIA Button, so a bot selecting by control type sees no difference between
+ *   them. Reported beside the strict figures, which are the ones the targets are judged on.
  */
 import { createHash } from 'node:crypto';
 import type { Box } from '../../src/common/geometry.js';
 import { iou } from '../../src/common/geometry.js';
-import { pointInBox, type Point } from '../../src/common/element-types.js';
+import { pointInBox, uiaControlTypeOf, type Point } from '../../src/common/element-types.js';
 import { evaluateDetections, type EvalImage } from '../../src/agent/vision/metrics.js';
 
 export type Split = 'train' | 'heldout';
@@ -65,8 +68,17 @@ export function matchPairs(answer: readonly { box: Box; score: number }[], truth
 }
 
 /** For each truth element: does the answer hold an element of its type whose click point lies inside its box? */
-export function clickHits(answer: readonly AnswerElement[], truth: readonly TruthElement[]): boolean[] {
-  return truth.map((t) => answer.some((a) => a.type === t.type && pointInBox(a.click, t.box)));
+export function clickHits(
+  answer: readonly AnswerElement[],
+  truth: readonly TruthElement[],
+  same: (a: string, b: string) => boolean = (a, b) => a === b,
+): boolean[] {
+  return truth.map((t) => answer.some((a) => same(a.type, t.type) && pointInBox(a.click, t.box)));
+}
+
+/** Two types are the same UIA control (e.g. `button` and `icon_button` are both Button). */
+export function sameUiaControl(a: string, b: string): boolean {
+  return uiaControlTypeOf(a) === uiaControlTypeOf(b);
 }
 
 export interface TypeRow {
@@ -91,6 +103,9 @@ export interface GroupSummary {
   pairs: number;
   typeTop1: number;
   clickHit: number;
+  /** the same two at the level of the UIA control type (secondary; targets use the strict ones) */
+  typeTop1Uia: number;
+  clickHitUia: number;
   perType: Record<string, TypeRow>;
 }
 
@@ -104,7 +119,9 @@ export function summarise(records: readonly ImageRecord[], operatingThreshold: n
   const perType: Record<string, TypeRow> = {};
   let pairs = 0;
   let right = 0;
+  let rightUia = 0;
   let hits = 0;
+  let hitsUia = 0;
   let elements = 0;
   for (const r of records) {
     const rows = r.truth.map((t) => (perType[t.type] ??= { n: 0, matched: 0, typeRight: 0, clickHit: 0, predicted: {} }));
@@ -121,7 +138,9 @@ export function summarise(records: readonly ImageRecord[], operatingThreshold: n
         right++;
         row.typeRight++;
       }
+      if (sameUiaControl(a.type, t.type)) rightUia++;
     }
+    hitsUia += clickHits(r.answer, r.truth, sameUiaControl).filter(Boolean).length;
     clickHits(r.answer, r.truth).forEach((h, i) => {
       if (h) {
         hits++;
@@ -139,6 +158,8 @@ export function summarise(records: readonly ImageRecord[], operatingThreshold: n
     pairs,
     typeTop1: pairs ? right / pairs : 0,
     clickHit: elements ? hits / elements : 0,
+    typeTop1Uia: pairs ? rightUia / pairs : 0,
+    clickHitUia: elements ? hitsUia / elements : 0,
     perType: Object.fromEntries(Object.entries(perType).sort(([a], [b]) => a.localeCompare(b))),
   };
 }

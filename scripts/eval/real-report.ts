@@ -59,8 +59,14 @@ export function realTargetLines(rep: RealAppsReport): string[] {
   return rep.families.map((f) => {
     const h = f.heldout.all;
     if (!h) return `- ${f.family}, held-out applications: **not measured** (no held-out samples)`;
-    return `- ${f.family}, held-out applications (${f.heldout.apps.length}): AP@0.5 ${met(h.ap50, REAL_TARGETS.ap50)}; type top-1 ${met(h.typeTop1, REAL_TARGETS.typeTop1)}; click-hit ${met(h.clickHit, REAL_TARGETS.clickHit)}`;
+    return `- ${f.family}, held-out applications (${f.heldout.apps.length}): AP@0.5 ${met(h.ap50, REAL_TARGETS.ap50)}; type top-1 ${met(h.typeTop1, REAL_TARGETS.typeTop1)}; click-hit ${met(h.clickHit, REAL_TARGETS.clickHit)}${uiaLevel(h)}`;
   });
+}
+
+/** The secondary UIA-level figures (absent from reports written before they existed). */
+function uiaLevel(h: GroupSummary): string {
+  if (h.typeTop1Uia === undefined || h.clickHitUia === undefined) return '';
+  return ` (at the UIA control type level, secondary: top-1 ${pct(h.typeTop1Uia)}, click-hit ${pct(h.clickHitUia)})`;
 }
 
 function summaryRow(name: string, split: string, s: GroupSummary): string {

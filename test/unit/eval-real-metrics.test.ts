@@ -66,6 +66,20 @@ test('summarise pools over images: a missed element lowers click-hit, not type t
   assert.equal(s.recall, 3 / 4);
 });
 
+test('UIA-level figures: an icon_button answer for a button is one UIA Button (secondary figures only)', () => {
+  const t: TruthElement[] = [{ box: [0, 0, 40, 40], type: 'button' }, { box: [100, 0, 200, 20], type: 'link' }];
+  const a: AnswerElement[] = [
+    { box: [0, 0, 40, 40], score: 0.9, type: 'icon_button', click: { x: 20, y: 20 } },
+    { box: [100, 0, 200, 20], score: 0.8, type: 'tab', click: { x: 150, y: 10 } },
+  ];
+  const s = summarise([rec('wine', 'w', 'heldout', t, a)], 0.5);
+  assert.equal(s.typeTop1, 0);
+  assert.equal(s.clickHit, 0);
+  // Button = Button; Hyperlink ≠ TabItem
+  assert.equal(s.typeTop1Uia, 1 / 2);
+  assert.equal(s.clickHitUia, 1 / 2);
+});
+
 test('groupByApp: by family, then split, then app, sorted; train never lands among held-out', () => {
   const g = groupByApp([rec('wine', 'w2', 'train'), rec('atspi', 'b', 'heldout'), rec('atspi', 'a', 'train'), rec('atspi', 'b', 'heldout'), rec('atspi', 'c', 'heldout'), rec('wine', 'w1', 'heldout')]);
   assert.deepEqual(g.map((f) => f.family), ['atspi', 'wine']);
