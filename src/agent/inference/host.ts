@@ -58,6 +58,7 @@ export class InferenceHost implements ModelActivator {
       {
         isolation,
         ...(opts.workerUrl ? { workerUrl: opts.workerUrl } : {}),
+        ...(opts.sessionSpawner ? { spawner: opts.sessionSpawner } : {}),
         prespawn: opts.prespawn ?? true,
         recycleAfterLoads: opts.recycleAfterLoads ?? 50,
         recycleRssGrowthBytes: opts.recycleRssGrowthBytes ?? 256 << 20,

@@ -12,13 +12,13 @@
  *   so the child treats them as shared (it then keeps no copy of its own), and `retained` bytes come back
  *   as a copy that is made shared again on this side.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { getPriority, setPriority } from 'node:os';
 import { GLIBC_MALLOC_ENV } from './malloc.js';
 import type { Feeds, FromWorker, ToWorker } from './worker-messages.js';
 import { resolveWorkerEntry } from './spawn.js';
+import { nodeForkSpawner, type SessionChannel, type SessionProcessSpawner } from './session-spawner.js';
 
 /** What the host needs of a session worker: a worker thread has exactly this shape, a SessionProcess too. */
 export interface SessionWorker {
@@ -70,33 +70,36 @@ function fromChannel(m: FromWorker): FromWorker {
 }
 
 export class SessionProcess extends EventEmitter implements SessionWorker {
-  readonly threadId: number;
   private exited = false;
   private exitCode: number | undefined;
 
-  constructor(private readonly child: ChildProcess) {
+  constructor(private readonly channel: SessionChannel) {
     super();
-    this.threadId = child.pid ?? -1;
-    child.on('message', (m) => this.emit('message', fromChannel(m as FromWorker)));
-    child.on('error', (e) => this.emit('error', e));
-    child.on('exit', (code, signal) => {
+    channel.onMessage((m) => this.emit('message', fromChannel(m as FromWorker)));
+    channel.onError((e) => this.emit('error', e));
+    channel.onExit((code) => {
       this.exited = true;
-      this.exitCode = code ?? (signal ? 128 : 1);
-      this.emit('exit', this.exitCode);
+      this.exitCode = code;
+      this.emit('exit', code);
     });
   }
 
+  /** the child's pid (-1 until a utilityProcess has spawned) */
+  get threadId(): number {
+    return this.channel.pid ?? -1;
+  }
+
   postMessage(msg: ToWorker): void {
-    if (this.exited || !this.child.connected) throw new Error('session process is gone');
-    this.child.send(forChannel(msg) as never);
+    if (this.exited || !this.channel.connected) throw new Error('session process is gone');
+    this.channel.send(forChannel(msg));
   }
 
   /** SIGKILL: safe for a process whatever native call it is in (unlike a thread's terminate). */
   terminate(): Promise<number> {
     if (this.exited) return Promise.resolve(this.exitCode ?? 1);
     return new Promise<number>((resolve) => {
-      this.child.once('exit', (code) => resolve(code ?? 137));
-      this.child.kill('SIGKILL');
+      this.once('exit', (code: number) => resolve(code));
+      this.channel.kill();
     });
   }
 }
@@ -126,19 +129,21 @@ export interface SpawnSessionProcessOptions {
   lowerPriorityBy?: number;
 }
 
-/** Forks a session process from the same entry a thread would run (the bundle from sources, the .js when built). */
-export async function spawnSessionProcess(entry: URL, opts: SpawnSessionProcessOptions = {}): Promise<SessionProcess> {
+/**
+ * Starts a session process from the same entry a thread would run (the bundle from sources, the .js when
+ * built), through `spawner` (Node's fork by default; Electron's utilityProcess in the packaged app).
+ */
+export async function spawnSessionProcess(entry: URL, opts: SpawnSessionProcessOptions = {}, spawner: SessionProcessSpawner = nodeForkSpawner): Promise<SessionProcess> {
   const resolved = await resolveWorkerEntry(entry);
-  const path = fileURLToPath(resolved ?? entry);
-  const child = fork(path, [], {
-    serialization: 'advanced',
+  const channel = spawner({
+    modulePath: fileURLToPath(resolved ?? entry),
     // the bundle is plain JS: no tsx in the child (start-up, memory), unless the bundle could not be made
     execArgv: [...SESSION_PROCESS_V8_FLAGS, ...(resolved ? [] : ['--import', 'tsx'])],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: sessionProcessEnv(),
   });
-  if (opts.lowerPriorityBy && child.pid !== undefined) lowerPriority(child.pid, opts.lowerPriorityBy);
-  return new SessionProcess(child);
+  const by = opts.lowerPriorityBy;
+  if (by) channel.onSpawn((pid) => lowerPriority(pid, by));
+  return new SessionProcess(channel);
 }
 
 /** os.setPriority on the child: on Windows the value maps to a priority class (below normal for 10). */
