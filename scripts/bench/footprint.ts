@@ -12,8 +12,10 @@
  * and /usr/bin/python3 with numpy and onnx (the big model).
  *
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
- *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--verbose]
+ *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--verbose] [--service-env]
  *   --maps   also the biggest mappings of each process (where the memory goes)
+ *   --service-env   start the agent with the malloc variables assets/service/rpa-agent.service sets
+ *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=131072), as a production Linux install runs
  *   npm run bench -- --only footprint
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -33,10 +35,10 @@ import { cmdline, sampleTree, topMappings, type ProcSample } from './lib/proc-tr
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; serviceEnv: boolean } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
-  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false };
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, serviceEnv: false };
   const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
@@ -51,6 +53,7 @@ export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
     } else if (a === '--no-swap') out.swap = false;
     else if (a === '--verbose') out.verbose = true;
     else if (a === '--maps') out.maps = true;
+    else if (a === '--service-env') out.serviceEnv = true;
     else return { kind: 'error', message: `unknown argument ${a} (see --help)` };
   }
   return { kind: 'ok', ...out };
@@ -67,6 +70,10 @@ if (process.platform !== 'linux') {
 }
 
 const root = resolve(import.meta.dirname, '..', '..');
+/** the Environment= lines of assets/service/rpa-agent.service */
+const SERVICE_UNIT_ENV = Object.fromEntries(
+  [...readFileSync(join(root, 'assets', 'service', 'rpa-agent.service'), 'utf8').matchAll(/^Environment=([A-Z_]+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]),
+);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (b: number) => (b / 1e6).toFixed(1);
 
@@ -126,7 +133,7 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     agent = spawn(process.execPath, [join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', secretService], {
       stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
-      env: process.env,
+      env: args.serviceEnv ? { ...process.env, ...SERVICE_UNIT_ENV } : process.env,
     });
     createInterface({ input: agent.stdout! }).on('line', (line) => {
       try {
@@ -231,7 +238,7 @@ async function main(): Promise<number> {
       console.log(`    p95 during / p95 quiet (before + after): ${ratio.toFixed(3)}× (target ≤ 1.10×: ${ratio <= 1.1 ? 'met' : 'NOT met'})`);
       if (done!.e.type !== 'activated') console.log(`    the big model was not activated: ${done!.e.reason} ${done!.e.message}`);
     }
-    console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}`);
+    console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}${args.serviceEnv ? `, environment of the service unit (${Object.entries(SERVICE_UNIT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
     console.log('command: bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts ' + process.argv.slice(2).join(' '));
     return 0;
   } finally {

@@ -54,7 +54,9 @@ function plainFeeds(feeds: Feeds): Feeds {
 
 /** The host → child message as it can cross the IPC channel. */
 function forChannel(msg: ToWorker): unknown {
-  if (msg.t === 'load' && !(msg.bytes instanceof ArrayBuffer)) return { ...msg, bytes: unshare({ buffer: msg.bytes, byteOffset: 0, byteLength: msg.byteLength }), [FROM_SHARED]: true };
+  // the host's own bytes (shared with its threads, or its plain copy with process isolation): the child uses them
+  // in place and keeps no copy of its own. A plain ArrayBuffer is serialised as is (one copy, not two).
+  if (msg.t === 'load') return { ...msg, bytes: msg.bytes instanceof ArrayBuffer ? msg.bytes : unshare({ buffer: msg.bytes, byteOffset: 0, byteLength: msg.byteLength }), [FROM_SHARED]: true };
   if (msg.t === 'run') return { ...msg, feeds: plainFeeds(msg.feeds) };
   return msg;
 }

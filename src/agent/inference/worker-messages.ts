@@ -61,7 +61,11 @@ export interface ProviderAttempt {
 }
 
 export type ToWorker =
-  | { t: 'load'; gid: number; modelId: string; manifest: ModelManifest; bytes: SharedArrayBuffer | ArrayBuffer; byteLength: number; options: LoadOptions }
+  /**
+   * `fromShared`: the bytes are a copy of the host's own (a session process, a load thread in it): the worker
+   * uses them in place and keeps no copy for the host (`retained`)
+   */
+  | { t: 'load'; gid: number; modelId: string; manifest: ModelManifest; bytes: SharedArrayBuffer | ArrayBuffer; byteLength: number; options: LoadOptions; fromShared?: boolean }
   /** `lent`: input buffers the host lent for this run (pooled); the worker hands them back in `result` */
   | { t: 'run'; gid: number; id: number; feeds: Feeds; lent?: boolean }
   /** release one session once its queued runs are done; answers `released` */

@@ -14,12 +14,6 @@ export interface WorkerPort {
   close(): void;
 }
 
-function toShared(buf: ArrayBuffer): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(buf.byteLength);
-  new Uint8Array(sab).set(new Uint8Array(buf));
-  return sab;
-}
-
 /** What the child needs of its channel to the host: Node's process.send or Electron's process.parentPort. */
 export interface HostLink {
   send(msg: unknown): void;
@@ -84,11 +78,9 @@ export function processPort(link: HostLink = hostLink()): WorkerPort {
       if (link.connected()) link.send(out);
     },
     onMessage(fn) {
-      link.onMessage((raw) => {
-        const m = raw as ToWorker & { fromShared?: boolean };
-        if (m.t === 'load' && m.fromShared && m.bytes instanceof ArrayBuffer) fn({ ...m, bytes: toShared(m.bytes) });
-        else fn(m);
-      });
+      // a load's bytes arrive as an ArrayBuffer this process owns, marked `fromShared`: used in place (or handed
+      // to a load thread), never copied again here (issue 17 §2: a 64 MiB model was copied once more per load)
+      link.onMessage((raw) => fn(raw as ToWorker));
     },
     close: () => link.end(),
   };
