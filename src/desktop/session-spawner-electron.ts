@@ -60,9 +60,11 @@ export function utilityProcessSpawner(api: UtilityProcessApi): SessionProcessSpa
       get connected() {
         return !exited;
       },
-      send(msg) {
+      send(msg, written) {
         if (exited) throw new Error('session process is gone');
         child.postMessage(msg);
+        // postMessage queues and has no completion callback: the next turn stands in for "written"
+        if (written) setImmediate(() => written());
       },
       kill() {
         child.kill();

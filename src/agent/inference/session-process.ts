@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { getPriority, setPriority } from 'node:os';
 import { GLIBC_MALLOC_ENV } from './malloc.js';
-import type { Feeds, FromWorker, ToWorker } from './worker-messages.js';
+import type { Feeds, FromWorker, LoadPart, ToWorker } from './worker-messages.js';
 import { resolveWorkerEntry } from './spawn.js';
 import { nodeForkSpawner, type SessionChannel, type SessionProcessSpawner } from './session-spawner.js';
 
@@ -51,6 +51,9 @@ function plainFeeds(feeds: Feeds): Feeds {
   }
   return out ?? feeds;
 }
+
+/** a load's bytes above this size cross in parts of this size (sendInParts) */
+export const LOAD_PART_BYTES = 1 << 20;
 
 /** The host → child message as it can cross the IPC channel. */
 function forChannel(msg: ToWorker): unknown {
@@ -93,7 +96,34 @@ export class SessionProcess extends EventEmitter implements SessionWorker {
 
   postMessage(msg: ToWorker): void {
     if (this.exited || !this.channel.connected) throw new Error('session process is gone');
+    if (msg.t === 'load' && msg.byteLength > LOAD_PART_BYTES) {
+      void this.sendInParts(msg);
+      return;
+    }
     this.channel.send(forChannel(msg));
+  }
+
+  /**
+   * A big model's bytes go in parts, each sent once the one before is written, then the load itself (issue 17
+   * §2): serialising 64 MiB in one message held this event loop — and the child's, which serves the bots'
+   * detects — for tens of ms at a time (one copy into the serialiser, one concat and one copy out on the other
+   * side). Parts keep each of those steps to ~1 MiB between other messages. A child that ends meanwhile
+   * fails the load through its exit, as any other message would.
+   */
+  private async sendInParts(msg: Extract<ToWorker, { t: 'load' }>): Promise<void> {
+    const all = new Uint8Array(msg.bytes, 0, msg.byteLength);
+    try {
+      for (let offset = 0; offset < msg.byteLength; offset += LOAD_PART_BYTES) {
+        if (this.exited) return;
+        // a copy of the part: a view would serialise its whole underlying buffer
+        const part: LoadPart = { t: 'load_part', gid: msg.gid, offset, total: msg.byteLength, data: all.slice(offset, offset + LOAD_PART_BYTES) };
+        await new Promise<void>((resolve, reject) => this.channel.send(part, (e) => (e ? reject(e) : resolve())));
+      }
+      if (this.exited) return;
+      this.channel.send({ ...msg, bytes: new ArrayBuffer(0), parts: true, [FROM_SHARED]: true });
+    } catch {
+      // the channel closed: the exit that follows ends the load
+    }
   }
 
   /** SIGKILL: safe for a process whatever native call it is in (unlike a thread's terminate). */

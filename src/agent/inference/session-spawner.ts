@@ -24,8 +24,8 @@ export interface SessionChannel {
   readonly pid: number | undefined;
   /** false once the child is gone or its channel closed */
   readonly connected: boolean;
-  /** queues a message to the child; throws when it is gone */
-  send(msg: unknown): void;
+  /** queues a message to the child; throws when it is gone. `written`: called once it is on its way (paces big transfers) */
+  send(msg: unknown, written?: (e?: Error) => void): void;
   /** ends the child at once whatever native call it is in (SIGKILL; utilityProcess.kill()) */
   kill(): void;
   onMessage(fn: (msg: unknown) => void): void;
@@ -57,9 +57,9 @@ export const nodeForkSpawner: SessionProcessSpawner = (req) => {
     get connected() {
       return !exited && child.connected;
     },
-    send(msg) {
+    send(msg, written) {
       if (exited || !child.connected) throw new Error('session process is gone');
-      child.send(msg as never);
+      child.send(msg as never, written ? (e: Error | null) => written(e ?? undefined) : undefined);
     },
     kill() {
       child.kill('SIGKILL');

@@ -6,7 +6,7 @@
  * back (`retained`) goes as a copy.
  */
 import { parentPort } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './worker-messages.js';
+import type { FromWorker, LoadPart, ToWorker } from './worker-messages.js';
 
 export interface WorkerPort {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -80,7 +80,24 @@ export function processPort(link: HostLink = hostLink()): WorkerPort {
     onMessage(fn) {
       // a load's bytes arrive as an ArrayBuffer this process owns, marked `fromShared`: used in place (or handed
       // to a load thread), never copied again here (issue 17 §2: a 64 MiB model was copied once more per load)
-      link.onMessage((raw) => fn(raw as ToWorker));
+      // a big load's bytes come in parts first (session-process.ts sendInParts): put together here, in place
+      const assembling = new Map<number, Uint8Array>();
+      link.onMessage((raw) => {
+        const m = raw as ToWorker | LoadPart;
+        if (m.t === 'load_part') {
+          let buf = assembling.get(m.gid);
+          if (!buf) assembling.set(m.gid, (buf = new Uint8Array(m.total)));
+          buf.set(m.data, m.offset);
+          return;
+        }
+        if (m.t === 'load' && m.parts) {
+          const buf = assembling.get(m.gid);
+          assembling.delete(m.gid);
+          fn({ ...m, bytes: (buf?.buffer as ArrayBuffer | undefined) ?? new ArrayBuffer(0), parts: false });
+          return;
+        }
+        fn(m);
+      });
     },
     close: () => link.end(),
   };
