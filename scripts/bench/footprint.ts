@@ -12,8 +12,11 @@
  * and /usr/bin/python3 with numpy and onnx (the big model).
  *
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
- *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--verbose]
+ *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--verbose] [--service-env] [--isolation process|thread]
  *   --maps   also the biggest mappings of each process (where the memory goes)
+ *   --isolation thread   sessions in worker threads of the agent process (one process; a hung run cannot be ended)
+ *   --service-env   start the agent with the malloc variables assets/service/rpa-agent.service sets
+ *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=131072), as a production Linux install runs
  *   npm run bench -- --only footprint
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -33,10 +36,10 @@ import { cmdline, sampleTree, topMappings, type ProcSample } from './lib/proc-tr
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; serviceEnv: boolean; isolation: 'process' | 'thread' } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
-  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false };
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, serviceEnv: false, isolation: 'process' as 'process' | 'thread' };
   const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
@@ -51,6 +54,12 @@ export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
     } else if (a === '--no-swap') out.swap = false;
     else if (a === '--verbose') out.verbose = true;
     else if (a === '--maps') out.maps = true;
+    else if (a === '--service-env') out.serviceEnv = true;
+    else if (a === '--isolation') {
+      const v = argv[++i];
+      if (v !== 'process' && v !== 'thread') return { kind: 'error', message: '--isolation takes process or thread' };
+      out.isolation = v;
+    }
     else return { kind: 'error', message: `unknown argument ${a} (see --help)` };
   }
   return { kind: 'ok', ...out };
@@ -67,6 +76,10 @@ if (process.platform !== 'linux') {
 }
 
 const root = resolve(import.meta.dirname, '..', '..');
+/** the Environment= lines of assets/service/rpa-agent.service */
+const SERVICE_UNIT_ENV = Object.fromEntries(
+  [...readFileSync(join(root, 'assets', 'service', 'rpa-agent.service'), 'utf8').matchAll(/^Environment=([A-Z_]+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]),
+);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (b: number) => (b / 1e6).toFixed(1);
 
@@ -118,6 +131,7 @@ async function main(): Promise<number> {
       vision: { capture: false },
       // a shared 2-core build machine is not the reference workstation the manifests' budgets assume
       latencyBudgetMs: 5000,
+      inference: { isolation: args.isolation },
     };
     const configFile = join(work, 'agent.json');
     writeFileSync(configFile, JSON.stringify(config));
@@ -126,7 +140,7 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     agent = spawn(process.execPath, [join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', secretService], {
       stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
-      env: process.env,
+      env: args.serviceEnv ? { ...process.env, ...SERVICE_UNIT_ENV } : process.env,
     });
     createInterface({ input: agent.stdout! }).on('line', (line) => {
       try {
@@ -190,6 +204,8 @@ async function main(): Promise<number> {
         await bot.call('detect', { source: { kind: 'png', png } });
         return performance.now() - ts;
       };
+      // the first detect after the idle window: the vision buffers were given back after 30 s idle (issue 17 §2)
+      const firstAfterIdle = await detect();
       for (let i = 0; i < 3; i++) await detect(); // warm
       const quiet1: number[] = [];
       for (let i = 0; i < args.detects; i++) quiet1.push(await detect());
@@ -206,7 +222,9 @@ async function main(): Promise<number> {
       finished.catch(() => undefined);
       const before = sampleTree(agent.pid!);
       let peakRss = 0;
+      const duringAt: number[] = [];
       while (!done) {
+        duringAt.push(performance.now() - tPub);
         during.push(await detect());
         const s = sampleTree(agent.pid!).reduce((a, p) => a + p.rssBytes, 0);
         if (s > peakRss) peakRss = s;
@@ -224,14 +242,19 @@ async function main(): Promise<number> {
       const row = (name: string, v: number[]) => console.log(`    ${name.padEnd(34)} n ${String(v.length).padStart(3)}  p50 ${percentile(v, 50).toFixed(1).padStart(6)} ms  p95 ${percentile(v, 95).toFixed(1).padStart(6)} ms  max ${Math.max(...v).toFixed(1).padStart(6)} ms`);
       console.log(`\n(b) detect (sample screen PNG, bot endpoint), ${args.mib} MiB similarity model fetched and swapped in (${done!.e.type}):`);
       console.log(`    release → download_started ${started ? ((started.at - tPub) / 1000).toFixed(2) : '?'} s, → model_verified ${verified ? ((verified.at - tPub) / 1000).toFixed(2) : '?'} s, → ${done!.e.type} ${((tDone - tPub) / 1000).toFixed(2)} s; agent tree CPU ${cpuSwap.toFixed(2)} s in that time; peak tree RSS ${mb(peakRss)} MB`);
+      console.log(`    first detect after the idle window ${firstAfterIdle.toFixed(1)} ms (a longer idle window than 30 s: after the vision buffers were given back)`);
       row('quiet (before)', quiet1);
       row('during fetch + verify + warm + swap', during);
       row('quiet (after)', quiet2);
+      const marks = [['verified', verified?.at], [done!.e.type, tDone]] as const;
+      const when = (t: number) => marks.map(([name, at]) => (at === undefined ? '' : `${((t - (at - tPub)) / 1000).toFixed(2)} s from ${name}`)).join(', ');
+      const slowest = during.map((ms, i) => ({ ms, at: duringAt[i]! })).sort((x, y) => y.ms - x.ms).slice(0, 5);
+      console.log(`    slowest during: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at ${(x.at / 1000).toFixed(2)} s (${when(x.at)})`).join('; ')}`);
       const ratio = percentile(during, 95) / percentile(quiet, 95);
       console.log(`    p95 during / p95 quiet (before + after): ${ratio.toFixed(3)}× (target ≤ 1.10×: ${ratio <= 1.1 ? 'met' : 'NOT met'})`);
       if (done!.e.type !== 'activated') console.log(`    the big model was not activated: ${done!.e.reason} ${done!.e.message}`);
     }
-    console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}`);
+    console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}${args.isolation === 'thread' ? ', isolation thread' : ''}${args.serviceEnv ? `, environment of the service unit (${Object.entries(SERVICE_UNIT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
     console.log('command: bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts ' + process.argv.slice(2).join(' '));
     return 0;
   } finally {

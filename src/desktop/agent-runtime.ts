@@ -9,6 +9,7 @@
  */
 import type { EndpointStats } from '../common/bridge.js';
 import type { Agent } from '../agent/agent.js';
+import type { SessionProcessSpawner } from '../agent/inference/index.js';
 import { loadAgentConfig, type AgentConfig } from '../agent/config.js';
 import type { Logger } from '../agent/runtime.js';
 import { createKeytarSecretStore } from '../agent/secrets/secret-store.js';
@@ -39,7 +40,7 @@ export interface DesktopAgentRuntime {
   close(): Promise<void>;
 }
 
-export async function startDesktopAgent(opts: { agentConfigPath: string; logger: Logger; agentVersion: string }): Promise<DesktopAgentRuntime> {
+export async function startDesktopAgent(opts: { agentConfigPath: string; logger: Logger; agentVersion: string; sessionSpawner?: SessionProcessSpawner }): Promise<DesktopAgentRuntime> {
   const config = loadAgentConfig(opts.agentConfigPath);
   const secretStore = await createKeytarSecretStore();
   const counter = new EndpointCounter();
@@ -53,6 +54,7 @@ export async function startDesktopAgent(opts: { agentConfigPath: string; logger:
     // the tray's request counter and "paused" answer sit in front of the service's own bot services
     wrapServices: (s) => observedServices(s, counter, pause),
     onMetricsWindow: (w) => onWindow(w),
+    ...(opts.sessionSpawner ? { host: { sessionSpawner: opts.sessionSpawner } } : {}),
   });
   const agent = service.agent;
   let endpoint: EndpointAttachment | undefined;

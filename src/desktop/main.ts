@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, clipboard, ipcMain, powerMonitor, session } from 'electron';
+import { app, BrowserWindow, clipboard, ipcMain, powerMonitor, session, utilityProcess } from 'electron';
 import electronUpdater from 'electron-updater';
 import { AGENT_VERSION } from '../agent/agent.js';
 import { lineLogger } from '../agent/runtime.js';
@@ -18,6 +18,7 @@ import type { TrayAction } from '../common/tray-state.js';
 import { createStatusPresenter, systemClock, type AgentView, type AgentViewSource, type StatusPresenter } from './status-presenter.js';
 import { desktopConfigCandidates, loadDesktopConfig, type DesktopConfig } from './desktop-config.js';
 import { startDesktopAgent, type DesktopAgentRuntime } from './agent-runtime.js';
+import { utilityProcessSpawner } from './session-spawner-electron.js';
 import { registerIpcHandlers, pushStatus } from './ipc.js';
 import { handleAppProtocol, registerAppScheme } from './app-scheme.js';
 import { createDesktopShutdown } from './desktop-shutdown.js';
@@ -92,7 +93,14 @@ async function main(): Promise<void> {
   let source: AgentViewSource;
   try {
     config = findDesktopConfig();
-    runtime = await startDesktopAgent({ agentConfigPath: config.agentConfig, logger: log, agentVersion: app.getVersion() || AGENT_VERSION });
+    runtime = await startDesktopAgent({
+      agentConfigPath: config.agentConfig,
+      logger: log,
+      agentVersion: app.getVersion() || AGENT_VERSION,
+      // packaged: the runAsNode fuse is off, so session processes start as utility processes (issue 17 §3);
+      // unpacked (npm start) Electron still runs as Node for a fork, and the default spawner is kept
+      ...(app.isPackaged ? { sessionSpawner: utilityProcessSpawner(utilityProcess) } : {}),
+    });
     source = runtime.source;
   } catch (e) {
     log.error('agent failed to start', { error: (e as Error).message });

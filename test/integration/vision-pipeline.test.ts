@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { PreprocessSchema, PostprocessSchema } from '../../src/common/wire.js';
 import { createOrtRunner, type OrtSessions } from '../../src/agent/vision/ort-runner.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
+import { FakeTimers } from '../../src/common/lifetime.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
 import type { Box } from '../../src/common/geometry.js';
 
@@ -372,4 +373,31 @@ test('warmUp runs the JS stages with the active specs and no model: false withou
   assert.deepEqual(runs, ['detector']);
   vp.close();
   assert.equal(await vp.warmUp(), false, 'a closed pipeline does nothing');
+});
+
+test('idle release (issue 17 §2): the warm-up buffers go after an idle spell, busy calls keep them, the next detect makes them again (fake timers)', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'yolov8-stock-const.onnx') });
+  open.push(ort);
+  const spec = stockYoloSpec();
+  const timers = new FakeTimers();
+  const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => (r === 'detector' ? spec : undefined), timers, idleReleaseMs: 30_000 });
+  try {
+    assert.equal(await vp.warmUp({ width: 1920, height: 1080 }), true);
+    const held = vp.heldBufferBytes();
+    assert.ok(held >= 1920 * 1080 * 3, `the warm-up leaves its buffers for the first call (${held} bytes)`);
+    timers.advance(29_000);
+    assert.equal(vp.heldBufferBytes(), held, 'kept within the idle spell');
+    const png = await blankPng(1920, 1080);
+    const first = await vp.detect({ source: { kind: 'png', png }, classify: false });
+    timers.advance(29_000);
+    assert.ok(vp.heldBufferBytes() > 0, 'a call restarts the idle spell: a busy screen keeps its buffers');
+    timers.advance(1_500);
+    assert.equal(vp.heldBufferBytes(), 0, 'released after 30 s without a call');
+    const again = await vp.detect({ source: { kind: 'png', png }, classify: false });
+    assert.deepEqual(again.elements, first.elements, 'the next detect makes them again, same answer');
+    assert.ok(vp.heldBufferBytes() > 0);
+  } finally {
+    vp.close();
+  }
+  assert.equal(timers.pending(), 0, 'close leaves no timer');
 });

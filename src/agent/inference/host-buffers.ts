@@ -63,14 +63,20 @@ export function lendFeeds(pool: InputPool, feeds: Feeds, transferOwn: boolean): 
 // 1 MiB slices: a first-touch copy of fresh shared pages costs up to a few ms per MiB on a busy machine
 const COPY_CHUNK = 1 << 20;
 
-/** Copies the caller's bytes into memory shared with the worker, in slices so the event loop keeps turning. */
-export async function copyToShared(src: Uint8Array, signal?: AbortSignal): Promise<SharedArrayBuffer> {
-  const sab = new SharedArrayBuffer(src.byteLength);
-  const dst = new Uint8Array(sab);
+/**
+ * Copies the caller's bytes into memory the host owns, in slices so the event loop keeps turning: shared with
+ * worker threads, or a plain ArrayBuffer for session processes (sent over their channel as it is; a
+ * SharedArrayBuffer would need one more full copy there).
+ */
+export async function copyToShared(src: Uint8Array, signal?: AbortSignal): Promise<SharedArrayBuffer>;
+export async function copyToShared(src: Uint8Array, signal: AbortSignal | undefined, kind: 'plain'): Promise<ArrayBuffer>;
+export async function copyToShared(src: Uint8Array, signal?: AbortSignal, kind: 'shared' | 'plain' = 'shared'): Promise<SharedArrayBuffer | ArrayBuffer> {
+  const buf = kind === 'shared' ? new SharedArrayBuffer(src.byteLength) : new ArrayBuffer(src.byteLength);
+  const dst = new Uint8Array(buf);
   for (let off = 0; off < src.byteLength; off += COPY_CHUNK) {
     signal?.throwIfAborted();
     dst.set(src.subarray(off, off + COPY_CHUNK), off);
     if (off + COPY_CHUNK < src.byteLength) await new Promise<void>((r) => setImmediate(r));
   }
-  return sab;
+  return buf;
 }

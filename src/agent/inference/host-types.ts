@@ -1,6 +1,7 @@
 /**
  * The inference host's public types (DESIGN.md "Inference host"): its options, events, observers and status.
  */
+import type { SessionProcessSpawner } from './session-spawner.js';
 import type { AgentEvent, Role } from '../../common/wire.js';
 
 /** What the host reports; the agent core adds agentId, ts and seq and publishes it (wire.ts AgentEvent). */
@@ -69,6 +70,11 @@ export interface InferenceHostOptions {
   keepPrevious?: boolean;
   onEvent?: HostEventListener;
   observers?: RunObserver[];
+  /**
+   * how a session process is started (isolation 'process'): Node's fork by default; the packaged desktop
+   * app injects Electron's utilityProcess (its runAsNode fuse is off; issue 17 §3, session-spawner.ts)
+   */
+  sessionSpawner?: SessionProcessSpawner;
   /** for tests: a different worker entry */
   workerUrl?: URL;
 }

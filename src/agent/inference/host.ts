@@ -58,6 +58,7 @@ export class InferenceHost implements ModelActivator {
       {
         isolation,
         ...(opts.workerUrl ? { workerUrl: opts.workerUrl } : {}),
+        ...(opts.sessionSpawner ? { spawner: opts.sessionSpawner } : {}),
         prespawn: opts.prespawn ?? true,
         recycleAfterLoads: opts.recycleAfterLoads ?? 50,
         recycleRssGrowthBytes: opts.recycleRssGrowthBytes ?? 256 << 20,
@@ -216,7 +217,9 @@ export class InferenceHost implements ModelActivator {
     const ownsWholeBuffer = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const handOver = !this.warming && (req.transferBytes ?? this.opts.transferActivationBytes ?? false) && ownsWholeBuffer;
     const byteLength = bytes.byteLength;
-    const shared: SharedArrayBuffer | ArrayBuffer = handOver ? (bytes.buffer as ArrayBuffer) : await copyToShared(bytes, signal);
+    // with session processes the host's copy is a plain ArrayBuffer: it crosses their channel as it is, and is
+    // the one copy both the warming and the serving process get (the bytes verified are the bytes loaded)
+    const shared: SharedArrayBuffer | ArrayBuffer = handOver ? (bytes.buffer as ArrayBuffer) : this.warming ? await copyToShared(bytes, signal, 'plain') : await copyToShared(bytes, signal);
     const options = loadOptions(this.opts, this.providers, this.budgetFor(role, manifest));
     const loadTimeoutMs = this.opts.loadTimeoutMs ?? 120_000;
     const t0 = performance.now();

@@ -8,3 +8,5 @@ export type { RestartResult, StoredVersion } from './restart.js';
 export { selectProviders, defaultProviders } from './providers.js';
 export type { Feeds, Outputs, TensorPayload } from './worker-messages.js';
 export { GLIBC_MALLOC_ENV, mallocTuned, mallocTuningEnv } from './malloc.js';
+export { nodeForkSpawner } from './session-spawner.js';
+export type { SessionChannel, SessionProcessSpawner, SessionSpawnRequest } from './session-spawner.js';

@@ -12,13 +12,13 @@
  *   so the child treats them as shared (it then keeps no copy of its own), and `retained` bytes come back
  *   as a copy that is made shared again on this side.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { getPriority, setPriority } from 'node:os';
 import { GLIBC_MALLOC_ENV } from './malloc.js';
-import type { Feeds, FromWorker, ToWorker } from './worker-messages.js';
+import type { Feeds, FromWorker, LoadPart, ToWorker } from './worker-messages.js';
 import { resolveWorkerEntry } from './spawn.js';
+import { nodeForkSpawner, type SessionChannel, type SessionProcessSpawner } from './session-spawner.js';
 
 /** What the host needs of a session worker: a worker thread has exactly this shape, a SessionProcess too. */
 export interface SessionWorker {
@@ -52,9 +52,14 @@ function plainFeeds(feeds: Feeds): Feeds {
   return out ?? feeds;
 }
 
+/** a load's bytes above this size cross in parts of this size (sendInParts) */
+export const LOAD_PART_BYTES = 1 << 20;
+
 /** The host → child message as it can cross the IPC channel. */
 function forChannel(msg: ToWorker): unknown {
-  if (msg.t === 'load' && !(msg.bytes instanceof ArrayBuffer)) return { ...msg, bytes: unshare({ buffer: msg.bytes, byteOffset: 0, byteLength: msg.byteLength }), [FROM_SHARED]: true };
+  // the host's own bytes (shared with its threads, or its plain copy with process isolation): the child uses them
+  // in place and keeps no copy of its own. A plain ArrayBuffer is serialised as is (one copy, not two).
+  if (msg.t === 'load') return { ...msg, bytes: msg.bytes instanceof ArrayBuffer ? msg.bytes : unshare({ buffer: msg.bytes, byteOffset: 0, byteLength: msg.byteLength }), [FROM_SHARED]: true };
   if (msg.t === 'run') return { ...msg, feeds: plainFeeds(msg.feeds) };
   return msg;
 }
@@ -70,33 +75,63 @@ function fromChannel(m: FromWorker): FromWorker {
 }
 
 export class SessionProcess extends EventEmitter implements SessionWorker {
-  readonly threadId: number;
   private exited = false;
   private exitCode: number | undefined;
 
-  constructor(private readonly child: ChildProcess) {
+  constructor(private readonly channel: SessionChannel) {
     super();
-    this.threadId = child.pid ?? -1;
-    child.on('message', (m) => this.emit('message', fromChannel(m as FromWorker)));
-    child.on('error', (e) => this.emit('error', e));
-    child.on('exit', (code, signal) => {
+    channel.onMessage((m) => this.emit('message', fromChannel(m as FromWorker)));
+    channel.onError((e) => this.emit('error', e));
+    channel.onExit((code) => {
       this.exited = true;
-      this.exitCode = code ?? (signal ? 128 : 1);
-      this.emit('exit', this.exitCode);
+      this.exitCode = code;
+      this.emit('exit', code);
     });
   }
 
+  /** the child's pid (-1 until a utilityProcess has spawned) */
+  get threadId(): number {
+    return this.channel.pid ?? -1;
+  }
+
   postMessage(msg: ToWorker): void {
-    if (this.exited || !this.child.connected) throw new Error('session process is gone');
-    this.child.send(forChannel(msg) as never);
+    if (this.exited || !this.channel.connected) throw new Error('session process is gone');
+    if (msg.t === 'load' && msg.byteLength > LOAD_PART_BYTES) {
+      void this.sendInParts(msg);
+      return;
+    }
+    this.channel.send(forChannel(msg));
+  }
+
+  /**
+   * A big model's bytes go in parts, each sent once the one before is written, then the load itself (issue 17
+   * §2): serialising 64 MiB in one message held this event loop — and the child's, which serves the bots'
+   * detects — for tens of ms at a time (one copy into the serialiser, one concat and one copy out on the other
+   * side). Parts keep each of those steps to ~1 MiB between other messages. A child that ends meanwhile
+   * fails the load through its exit, as any other message would.
+   */
+  private async sendInParts(msg: Extract<ToWorker, { t: 'load' }>): Promise<void> {
+    const all = new Uint8Array(msg.bytes, 0, msg.byteLength);
+    try {
+      for (let offset = 0; offset < msg.byteLength; offset += LOAD_PART_BYTES) {
+        if (this.exited) return;
+        // a copy of the part: a view would serialise its whole underlying buffer
+        const part: LoadPart = { t: 'load_part', gid: msg.gid, offset, total: msg.byteLength, data: all.slice(offset, offset + LOAD_PART_BYTES) };
+        await new Promise<void>((resolve, reject) => this.channel.send(part, (e) => (e ? reject(e) : resolve())));
+      }
+      if (this.exited) return;
+      this.channel.send({ ...msg, bytes: new ArrayBuffer(0), parts: true, [FROM_SHARED]: true });
+    } catch {
+      // the channel closed: the exit that follows ends the load
+    }
   }
 
   /** SIGKILL: safe for a process whatever native call it is in (unlike a thread's terminate). */
   terminate(): Promise<number> {
     if (this.exited) return Promise.resolve(this.exitCode ?? 1);
     return new Promise<number>((resolve) => {
-      this.child.once('exit', (code) => resolve(code ?? 137));
-      this.child.kill('SIGKILL');
+      this.once('exit', (code: number) => resolve(code));
+      this.channel.kill();
     });
   }
 }
@@ -126,19 +161,21 @@ export interface SpawnSessionProcessOptions {
   lowerPriorityBy?: number;
 }
 
-/** Forks a session process from the same entry a thread would run (the bundle from sources, the .js when built). */
-export async function spawnSessionProcess(entry: URL, opts: SpawnSessionProcessOptions = {}): Promise<SessionProcess> {
+/**
+ * Starts a session process from the same entry a thread would run (the bundle from sources, the .js when
+ * built), through `spawner` (Node's fork by default; Electron's utilityProcess in the packaged app).
+ */
+export async function spawnSessionProcess(entry: URL, opts: SpawnSessionProcessOptions = {}, spawner: SessionProcessSpawner = nodeForkSpawner): Promise<SessionProcess> {
   const resolved = await resolveWorkerEntry(entry);
-  const path = fileURLToPath(resolved ?? entry);
-  const child = fork(path, [], {
-    serialization: 'advanced',
+  const channel = spawner({
+    modulePath: fileURLToPath(resolved ?? entry),
     // the bundle is plain JS: no tsx in the child (start-up, memory), unless the bundle could not be made
     execArgv: [...SESSION_PROCESS_V8_FLAGS, ...(resolved ? [] : ['--import', 'tsx'])],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: sessionProcessEnv(),
   });
-  if (opts.lowerPriorityBy && child.pid !== undefined) lowerPriority(child.pid, opts.lowerPriorityBy);
-  return new SessionProcess(child);
+  const by = opts.lowerPriorityBy;
+  if (by) channel.onSpawn((pid) => lowerPriority(pid, by));
+  return new SessionProcess(channel);
 }
 
 /** os.setPriority on the child: on Windows the value maps to a priority class (below normal for 10). */

@@ -22,6 +22,8 @@ import { RunQueue } from './run-queue.js';
 import { percentile } from './stats.js';
 import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type ValueMeta } from './tensors.js';
 import { workerPort } from './worker-port.js';
+import { LoadThreads } from './session-threads.js';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * A full GC of this thread's isolate, run at the end of a load, before answering. This thread lives for many
@@ -133,7 +135,7 @@ function feedsFor(manifest: ModelManifest): Feeds {
   return feeds;
 }
 
-async function load(gid: number, modelId: string, manifest: ModelManifest, shared: SharedArrayBuffer | ArrayBuffer, byteLength: number, opts: LoadOptions) {
+async function load(gid: number, modelId: string, manifest: ModelManifest, shared: SharedArrayBuffer | ArrayBuffer, byteLength: number, opts: LoadOptions, hostOwned = false) {
   const t0 = performance.now();
   let failedProviders: ProviderAttempt[] = [];
   let held: Held | undefined;
@@ -243,7 +245,7 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
         runs: times.length,
       });
     }
-    if (shared instanceof ArrayBuffer) {
+    if (shared instanceof ArrayBuffer && !hostOwned) {
       // the host keeps a shared copy for recycle(); made here so its thread never copies model bytes
       retained = new SharedArrayBuffer(byteLength);
       new Uint8Array(retained).set(bytes);
@@ -321,10 +323,21 @@ async function release(gid: number): Promise<void> {
   post({ t: 'released', gid });
 }
 
+/**
+ * In a session process (not a thread): once it serves anything, loads go to load threads of this process so
+ * that a session create never blocks the sessions serving on this thread (session-threads.ts).
+ */
+const loadThreads = isMainThread && LoadThreads.usable(new URL(import.meta.url)) ? new LoadThreads(new URL(import.meta.url), (m) => post(m)) : undefined;
+
 port.onMessage((msg: ToWorker) => {
+  if (loadThreads && (msg.t === 'run' || msg.t === 'release') && loadThreads.forward(msg)) return;
   switch (msg.t) {
     case 'load': {
-      const p = load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options);
+      if (loadThreads && !closing && (sessions.size > 0 || loadThreads.size > 0)) {
+        loadThreads.load(msg);
+        break;
+      }
+      const p = load(msg.gid, msg.modelId, msg.manifest, msg.bytes, msg.byteLength, msg.options, msg.fromShared === true);
       loadsInFlight.add(p);
       void p.finally(() => loadsInFlight.delete(p));
       break;
@@ -344,7 +357,7 @@ port.onMessage((msg: ToWorker) => {
       // ("terminate called after throwing an instance of 'Napi::Error'").
       closing = true;
       void (async () => {
-        await Promise.allSettled([...loadsInFlight]);
+        await Promise.allSettled([...loadsInFlight, loadThreads?.close()]);
         await Promise.all([...sessions.keys()].map((gid) => release(gid)));
         post({ t: 'closed' });
         port.close();

@@ -61,12 +61,28 @@ export interface ProviderAttempt {
 }
 
 export type ToWorker =
-  | { t: 'load'; gid: number; modelId: string; manifest: ModelManifest; bytes: SharedArrayBuffer | ArrayBuffer; byteLength: number; options: LoadOptions }
+  /**
+   * `fromShared`: the bytes are a copy of the host's own (a session process, a load thread in it): the worker
+   * uses them in place and keeps no copy for the host (`retained`)
+   */
+  | { t: 'load'; gid: number; modelId: string; manifest: ModelManifest; bytes: SharedArrayBuffer | ArrayBuffer; byteLength: number; options: LoadOptions; fromShared?: boolean; parts?: boolean }
   /** `lent`: input buffers the host lent for this run (pooled); the worker hands them back in `result` */
   | { t: 'run'; gid: number; id: number; feeds: Feeds; lent?: boolean }
   /** release one session once its queued runs are done; answers `released` */
   | { t: 'release'; gid: number }
   | { t: 'close' };
+
+/**
+ * Over a session process's channel only (session-process.ts sendInParts, worker-port.ts): a big load's bytes
+ * arrive first in parts, then the load itself with `parts: true` and empty `bytes`.
+ */
+export interface LoadPart {
+  t: 'load_part';
+  gid: number;
+  offset: number;
+  total: number;
+  data: Uint8Array;
+}
 
 export type FromWorker =
   | { t: 'ready' }

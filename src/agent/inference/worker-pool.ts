@@ -19,6 +19,7 @@ import type { Role, ModelManifest } from '../../common/wire.js';
 import type { FromWorker, Outputs, ToWorker } from './worker-messages.js';
 import { sessionWorkerUrl, spawnWorker } from './spawn.js';
 import { spawnSessionProcess, type SessionWorker, type SpawnSessionProcessOptions } from './session-process.js';
+import type { SessionProcessSpawner } from './session-spawner.js';
 
 /** A run waiting for its answer. */
 export interface Pending {
@@ -66,6 +67,8 @@ export interface Slot {
 export interface WorkerPoolOptions {
   isolation: 'thread' | 'process';
   workerUrl?: URL;
+  /** how a session process is started (isolation 'process'; default Node's fork: session-spawner.ts) */
+  spawner?: SessionProcessSpawner;
   prespawn: boolean;
   recycleAfterLoads: number;
   recycleRssGrowthBytes: number;
@@ -108,7 +111,7 @@ export class WorkerPool {
 
   /** Starts a worker of this pool's kind; `spawn` options only for a process (the warming process). */
   start(spawn: SpawnSessionProcessOptions = {}): Promise<SessionWorker> {
-    const spawned: Promise<SessionWorker> = this.shared ? spawnSessionProcess(this.url, spawn) : spawnWorker(this.url);
+    const spawned: Promise<SessionWorker> = this.shared ? spawnSessionProcess(this.url, spawn, this.opts.spawner) : spawnWorker(this.url);
     return spawned.then(whenReady);
   }
 

@@ -6,7 +6,7 @@
  * back (`retained`) goes as a copy.
  */
 import { parentPort } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './worker-messages.js';
+import type { FromWorker, LoadPart, ToWorker } from './worker-messages.js';
 
 export interface WorkerPort {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -14,34 +14,92 @@ export interface WorkerPort {
   close(): void;
 }
 
-function toShared(buf: ArrayBuffer): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(buf.byteLength);
-  new Uint8Array(sab).set(new Uint8Array(buf));
-  return sab;
+/** What the child needs of its channel to the host: Node's process.send or Electron's process.parentPort. */
+export interface HostLink {
+  send(msg: unknown): void;
+  connected(): boolean;
+  onMessage(fn: (msg: unknown) => void): void;
+  /** end this process once its last answer is on its way */
+  end(): void;
 }
 
-function processPort(): WorkerPort {
+/** Electron's utilityProcess child side (no electron import here: the agent layer runs without Electron). */
+export interface ElectronParentPort {
+  on(event: 'message', fn: (e: { data: unknown }) => void): unknown;
+  postMessage(msg: unknown): void;
+}
+
+/** A forked Node child: process.send over the IPC channel; the host going away closes the channel. */
+function nodeIpcLink(): HostLink | undefined {
   const send = process.send?.bind(process);
-  if (!send) throw new Error('session-worker must run in a worker thread or a forked session process');
+  if (!send) return undefined;
   // the parent went away (closed, killed): nothing is left to serve
   process.on('disconnect', () => process.exit(0));
   return {
+    send: (msg) => void send(msg as never),
+    connected: () => process.connected,
+    onMessage: (fn) => void process.on('message', fn),
+    // the host waits for the exit, not for a message: end once the channel is gone
+    end: () => (process.connected ? process.disconnect() : process.exit(0)),
+  };
+}
+
+/**
+ * Electron's utilityProcess: messages arrive as MessageEvents ({ data }) on process.parentPort, go out with
+ * postMessage (structured clone: typed arrays cross, SharedArrayBuffers do not, as over Node's channel).
+ * Electron ends a utility process with its parent. `end` exits on the next turn, after the last postMessage.
+ */
+export function electronParentPortLink(port: ElectronParentPort, exit: (code: number) => void = (c) => process.exit(c)): HostLink {
+  let ended = false;
+  return {
+    send: (msg) => port.postMessage(msg),
+    connected: () => !ended,
+    onMessage: (fn) => void port.on('message', (e) => fn(e.data)),
+    end: () => {
+      ended = true;
+      setImmediate(() => exit(0));
+    },
+  };
+}
+
+/** The host link of this session process: Electron's parentPort when started as a utilityProcess, else Node's IPC. */
+function hostLink(): HostLink {
+  const electronPort = (process as { parentPort?: ElectronParentPort }).parentPort;
+  const link = electronPort ? electronParentPortLink(electronPort) : nodeIpcLink();
+  if (!link) throw new Error('session-worker must run in a worker thread, a forked session process or an Electron utility process');
+  return link;
+}
+
+/** The worker port over a link to the host in another process: shared bytes become shared again here. */
+export function processPort(link: HostLink = hostLink()): WorkerPort {
+  return {
     post(msg) {
       const out = msg.t === 'loaded' && msg.retained ? { ...msg, retained: new Uint8Array(msg.retained).slice().buffer } : msg;
-      if (process.connected) send(out as never);
+      if (link.connected()) link.send(out);
     },
     onMessage(fn) {
-      process.on('message', (raw) => {
-        const m = raw as ToWorker & { fromShared?: boolean };
-        if (m.t === 'load' && m.fromShared && m.bytes instanceof ArrayBuffer) fn({ ...m, bytes: toShared(m.bytes) });
-        else fn(m);
+      // a load's bytes arrive as an ArrayBuffer this process owns, marked `fromShared`: used in place (or handed
+      // to a load thread), never copied again here (issue 17 §2: a 64 MiB model was copied once more per load)
+      // a big load's bytes come in parts first (session-process.ts sendInParts): put together here, in place
+      const assembling = new Map<number, Uint8Array>();
+      link.onMessage((raw) => {
+        const m = raw as ToWorker | LoadPart;
+        if (m.t === 'load_part') {
+          let buf = assembling.get(m.gid);
+          if (!buf) assembling.set(m.gid, (buf = new Uint8Array(m.total)));
+          buf.set(m.data, m.offset);
+          return;
+        }
+        if (m.t === 'load' && m.parts) {
+          const buf = assembling.get(m.gid);
+          assembling.delete(m.gid);
+          fn({ ...m, bytes: (buf?.buffer as ArrayBuffer | undefined) ?? new ArrayBuffer(0), parts: false });
+          return;
+        }
+        fn(m);
       });
     },
-    close() {
-      // the host waits for the exit, not for a message: end once the channel is gone
-      if (process.connected) process.disconnect();
-      else process.exit(0);
-    },
+    close: () => link.end(),
   };
 }
 

@@ -208,7 +208,11 @@ export class BlobStore {
     return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
   }
 
-  private readSealed(modelId: string, data: Buffer): Uint8Array {
+  /**
+   * Decrypts and hashes chunk by chunk, yielding to the event loop every few MiB: done in one go, a 64 MiB model
+   * held this thread — and every bot request waiting on it — for a few hundred ms at its activation (issue 17 §2).
+   */
+  private async readSealed(modelId: string, data: Buffer): Promise<Uint8Array> {
     const salt = data.subarray(8, 8 + SALT_BYTES);
     const chunkSize = data.readUInt32BE(16);
     const size = Number(data.readBigUInt64BE(20));
@@ -216,12 +220,17 @@ export class BlobStore {
     if (n < 0 || data.length !== V2_HEADER_BYTES + size + TAG_BYTES * n) throw new AgentError('store_corrupt', `blob ${modelId} has the wrong length for its layout`);
     const plain = Buffer.allocUnsafe(size);
     const hash = createHash('sha256');
+    let yieldedAt = 0;
     for (let i = 0; i < n; i++) {
       const len = Math.min(chunkSize, size - i * chunkSize);
       const off = V2_HEADER_BYTES + i * (chunkSize + TAG_BYTES);
       const piece = openChunk(this.key, modelId, { size, chunkSize }, salt, i, data.subarray(off, off + len), data.subarray(off + len, off + len + TAG_BYTES));
       piece.copy(plain, i * chunkSize);
       hash.update(piece);
+      if ((i + 1) * chunkSize >= yieldedAt + READ_YIELD_BYTES) {
+        yieldedAt = (i + 1) * chunkSize;
+        await new Promise<void>((r) => setImmediate(r));
+      }
     }
     const digest = hash.digest('hex');
     if (digest !== modelId) throw new AgentError('store_corrupt', `blob ${modelId} decrypts to sha256 ${digest}`);
@@ -328,6 +337,9 @@ function v2Header(salt: Buffer, layout: BlobLayout): Buffer {
   h.writeBigUInt64BE(BigInt(layout.size), 20);
   return h;
 }
+
+/** readSealed yields to the event loop after about this many bytes */
+const READ_YIELD_BYTES = 2 << 20;
 
 function nonceOf(salt: Uint8Array, index: number): Buffer {
   const iv = Buffer.alloc(IV_BYTES);

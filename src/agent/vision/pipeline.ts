@@ -13,6 +13,8 @@ import { classifierResults } from './classifier-output.js';
 import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
 import { rankCandidates } from './find.js';
 import { TapCache } from './resample.js';
+import { IdleRelease, VISION_IDLE_RELEASE_MS } from './idle-release.js';
+import { systemTimers, type Timers } from '../../common/lifetime.js';
 import { FrameCache } from './frame-cache.js';
 import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
 import { cosine, splitEmbeddings } from './similarity.js';
@@ -36,6 +38,10 @@ export interface VisionPipelineDeps {
    */
   classifyChunk?: number;
   now?: () => number;
+  /** give the reusable buffers back after this long without a call (default VISION_IDLE_RELEASE_MS; 0 = keep them) */
+  idleReleaseMs?: number;
+  /** for the idle release (default the real ones) */
+  timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
 }
 
 /**
@@ -54,15 +60,31 @@ export class VisionPipeline {
   private readonly scratch = new PreprocessScratch();
   private readonly tables = new WeakMap<object, ReturnType<typeof normalisationTables>>();
   /** crop resampling coefficients per (crop size, output size), shared by every crop batch */
-  private readonly taps = new TapCache();
+  private taps = new TapCache();
+  /** the buffers above go back after an idle spell (issue 17 §2) */
+  private readonly idle: IdleRelease;
 
   constructor(private readonly deps: VisionPipelineDeps) {
     this.cache = deps.cacheEntries === 0 ? null : new FrameCache<FrameEntry>(deps.cacheEntries ?? 4);
     this.now = deps.now ?? (() => performance.now());
+    this.idle = new IdleRelease(deps.idleReleaseMs ?? VISION_IDLE_RELEASE_MS, deps.timers ?? systemTimers, () => this.releaseBuffers());
+  }
+
+  /** Drops the reusable buffers and cached frames (made again by the next call): after an idle spell, and after the warm-up. */
+  releaseBuffers(): void {
+    this.scratch.clear();
+    this.taps = new TapCache();
+    this.cache?.clear();
+  }
+
+  /** bytes of preprocessing buffers held for reuse right now */
+  heldBufferBytes(): number {
+    return this.scratch.heldBytes();
   }
 
   async detect(req: DetectRequest, opts: { signal?: AbortSignal } = {}): Promise<DetectResponse> {
     this.calls.detect++;
+    this.idle.touch();
     const r = await this.detectFrames(req, opts);
     return r.response;
   }
@@ -70,6 +92,7 @@ export class VisionPipeline {
   /** Classifies several element boxes (image pixels) of one image in ONE batched run, with the crop rule. */
   async classifyBoxes(png: Buffer | Uint8Array, boxes: readonly Box[], opts: { signal?: AbortSignal } = {}): Promise<ClassifyResult[]> {
     this.calls.classify++;
+    this.idle.touch();
     if (boxes.length === 0) return [];
     const spec = this.requireSpec('classifier');
     const img = asPixels(await frameFromImage(png));
@@ -79,6 +102,7 @@ export class VisionPipeline {
   /** Embeds several element boxes (image pixels) of one image in one batched run, with the crop rule. */
   async embedBoxes(png: Buffer | Uint8Array, boxes: readonly Box[], opts: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
     this.calls.embed++;
+    this.idle.touch();
     if (boxes.length === 0) return [];
     const spec = this.requireSpec('similarity');
     const img = asPixels(await frameFromImage(png));
@@ -91,6 +115,7 @@ export class VisionPipeline {
    */
   async classifySource(source: Extract<CaptureSource, { kind: 'region' | 'png' }>, opts: { signal?: AbortSignal } = {}): Promise<ClassifyResult> {
     this.calls.classify++;
+    this.idle.touch();
     const spec = this.requireSpec('classifier');
     const { img, box } = await this.cropInput(source, spec, opts);
     const batch = box ? cropBatch(img, [box], spec.preprocess, this.taps) : wholeImageBatch(img, spec.preprocess, this.taps);
@@ -100,6 +125,7 @@ export class VisionPipeline {
   /** Embedding of an element given as a screen region or a PNG crop (see classifySource). */
   async embedSource(source: Extract<CaptureSource, { kind: 'region' | 'png' }>, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     this.calls.embed++;
+    this.idle.touch();
     const spec = this.requireSpec('similarity');
     const { img, box } = await this.cropInput(source, spec, opts);
     const batch = box ? cropBatch(img, [box], spec.preprocess, this.taps) : wholeImageBatch(img, spec.preprocess, this.taps);
@@ -119,6 +145,7 @@ export class VisionPipeline {
    */
   async findElement(q: FindRequest, opts: { signal?: AbortSignal } = {}): Promise<{ candidates: FindCandidate[]; detect: DetectResponse }> {
     this.calls.findElement++;
+    this.idle.touch();
     if (!q.template && !q.type && !q.near) throw new AgentError('bad_argument', 'findElement needs a template, a type or a near label');
     const { response, frames, entries } = await this.detectFrames({ source: q.source, minScore: q.minScore, classify: true }, opts);
     const t0 = this.now();
@@ -172,6 +199,8 @@ export class VisionPipeline {
     const frame: Frame = { data: Buffer.alloc(size.width * size.height * 4), width: size.width, height: size.height, channels: 4, originX: 0, originY: 0 };
     const input = await preprocessFrame(frame, det.preprocess, this.tablesFor(det.preprocess), this.scratch);
     input.release();
+    // the code is compiled now; its buffers (~25 MB at 1920×1080) are not kept for a bot that may never come
+    this.idle.touch();
     const cls = this.deps.specs('classifier');
     // a wide and a square box inside the frame, whatever its size
     const w = size.width;
@@ -182,6 +211,7 @@ export class VisionPipeline {
 
   close(): void {
     this.closed = true;
+    this.idle.dispose();
     this.cache?.clear();
     this.scratch.clear();
   }

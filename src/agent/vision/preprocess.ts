@@ -146,6 +146,14 @@ export class PreprocessScratch {
     this.rgb.length = 0;
     this.inputs.clear();
   }
+
+  /** bytes held for reuse right now */
+  heldBytes(): number {
+    let n = 0;
+    for (const b of this.rgb) n += b.byteLength;
+    for (const list of this.inputs.values()) for (const b of list) n += b.byteLength;
+    return n;
+  }
 }
 
 /**

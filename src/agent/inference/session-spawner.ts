@@ -1,0 +1,77 @@
+/**
+ * How a session process is started (issue 17 §3): injected, because the agent runs in two kinds of host.
+ * - `rpa-agent run` (Node): child_process.fork of this Node binary — `nodeForkSpawner`, the default.
+ * - the packaged Electron app: its runAsNode fuse is off (electron-builder.yml), so forking process.execPath
+ *   does not start Node; it starts the session process with Electron's utilityProcess.fork instead
+ *   (src/desktop/session-spawner-electron.ts).
+ * Both give the host the same small channel: send a message (structured data; typed arrays cross as they
+ * are, SharedArrayBuffers do not), receive messages, learn the pid once the child runs, see it exit, kill it.
+ * The child side of the channel is worker-port.ts (process.send, or Electron's process.parentPort).
+ */
+import { fork } from 'node:child_process';
+
+export interface SessionSpawnRequest {
+  /** the session worker's entry module (plain JavaScript: the compiled file or the bundle made from sources) */
+  modulePath: string;
+  /** V8 / Node flags for the child (session-process.ts SESSION_PROCESS_V8_FLAGS) */
+  execArgv: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** A started session process as the host drives it. */
+export interface SessionChannel {
+  /** the child's pid once known (utilityProcess: only after it spawned) */
+  readonly pid: number | undefined;
+  /** false once the child is gone or its channel closed */
+  readonly connected: boolean;
+  /** queues a message to the child; throws when it is gone. `written`: called once it is on its way (paces big transfers) */
+  send(msg: unknown, written?: (e?: Error) => void): void;
+  /** ends the child at once whatever native call it is in (SIGKILL; utilityProcess.kill()) */
+  kill(): void;
+  onMessage(fn: (msg: unknown) => void): void;
+  /** called once, with the pid, when the child process exists (at once for a fork) */
+  onSpawn(fn: (pid: number) => void): void;
+  /** called once when the child ended: its exit code, 128 + n for a signal when known, else 1 */
+  onExit(fn: (code: number) => void): void;
+  onError(fn: (e: Error) => void): void;
+}
+
+export type SessionProcessSpawner = (req: SessionSpawnRequest) => SessionChannel;
+
+const SIGNAL_CODES: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGSEGV: 139, SIGABRT: 134 };
+
+/** Node: fork with the V8 ("advanced") serialisation, so typed arrays cross the IPC channel as they are. */
+export const nodeForkSpawner: SessionProcessSpawner = (req) => {
+  const child = fork(req.modulePath, [], {
+    serialization: 'advanced',
+    execArgv: req.execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: req.env,
+  });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  return {
+    get pid() {
+      return child.pid;
+    },
+    get connected() {
+      return !exited && child.connected;
+    },
+    send(msg, written) {
+      if (exited || !child.connected) throw new Error('session process is gone');
+      child.send(msg as never, written ? (e: Error | null) => written(e ?? undefined) : undefined);
+    },
+    kill() {
+      child.kill('SIGKILL');
+    },
+    onMessage: (fn) => void child.on('message', fn),
+    onSpawn(fn) {
+      if (child.pid !== undefined) {
+        const pid = child.pid;
+        queueMicrotask(() => fn(pid));
+      }
+    },
+    onExit: (fn) => void child.once('exit', (code, signal) => fn(code ?? (signal ? (SIGNAL_CODES[signal] ?? 128) : 1))),
+    onError: (fn) => void child.on('error', fn),
+  };
+};
