@@ -36,13 +36,14 @@ export async function rollbackCandidate(c: RollbackCtx, role: Role, opts: Rollba
   const row = c.registry.getRole(role);
   if (c.isClosed() || !row || row.cohort !== 'candidate' || !row.activeModelId) return;
   // remembered by the release's modelId (a variant serving it has its own sha256, issue 21 §1), as chooseRoleTarget asks
-  c.registry.setMeta(rolledBackKey(role, row.rolloutId, variantRecord(c.registry, row.activeModelId)?.baseModelId ?? row.activeModelId), c.report.nowIso());
+  const releaseModelId = variantRecord(c.registry, row.activeModelId)?.baseModelId ?? row.activeModelId;
+  c.registry.setMeta(rolledBackKey(role, row.rolloutId, releaseModelId), c.report.nowIso());
   const last = c.registry.getAcceptedRelease(c.channel);
   const stable = last?.release.roles[role]?.stable;
   c.report.emit({
     type: 'rolled_back',
     role,
-    modelId: row.activeModelId,
+    modelId: releaseModelId,
     channel: c.channel,
     ...(last ? { releaseSeq: last.seq } : {}),
     reason: opts.reason ?? 'guard_breach',

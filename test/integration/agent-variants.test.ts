@@ -148,3 +148,33 @@ test('aedes: a variant that fails its self-test, or whose chunks were tampered w
     await broker.close().catch(() => {});
   }
 });
+
+test('aedes: a candidate served by its int8 variant, rolled back, stays rolled back when the release comes again', { timeout: 120_000 }, async () => {
+  const broker = await startAedes();
+  const fleet = makeFleet();
+  const admin = await adminClient(broker);
+  const a = await agentOn(broker, fleet, 'agent-candidate', { cpuFlags: ['test-flag'] });
+  try {
+    const stable = await buildModel(fixture('tiny-b.onnx'), { name: 'tiny-b', version: '1.0.0' });
+    await publishBuilt(admin, stable, fleet.modelKeys);
+    const cand = await buildWithInt8(fleet, { cpuFlags: ['test-flag'] });
+    await publishModel(admin, { manifestEnvelope: signManifest(cand.manifest, fleet.modelKeys), chunks: cand.chunks, variantChunks: cand.variantChunks });
+    const roles = { detector: { stable: stable.modelId, candidate: { modelId: cand.modelId, rolloutId: 'r1', percent: 100, shadow: false, gates: { maxErrorRate: 0.5, maxLatencyP95Ms: 1000, guardWindowSec: 60, minSamples: 20 } } } };
+    await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+    await a.ta.agent.waitFor((s) => s.roles.detector?.modelId === cand.modelId && s.roles.detector.cohort === 'candidate' && s.roles.detector.state === 'active', { timeoutMs: 30_000 });
+    assert.equal(served(a.ta)?.variant?.name, 'int8');
+    const r = await a.ta.agent.rollbackToPrevious('detector');
+    assert.equal(r.to, stable.modelId);
+    const rb = a.events.find((e) => e.type === 'rolled_back');
+    assert.equal(rb?.modelId, cand.modelId, 'the event names the release\'s modelId, not the variant file');
+    // the same rollout again: remembered as rolled back by the release's modelId, so not retaken
+    await publishRelease(admin, releaseOf({ seq: 2, roles }), fleet.releaseKeys);
+    await a.ta.agent.waitForEvent((e) => e.type === 'release_accepted' && e.releaseSeq === 2, { timeoutMs: 10_000 });
+    await assert.rejects(a.ta.agent.waitFor((s) => s.roles.detector?.modelId === cand.modelId, { timeoutMs: 3000 }), 'the rolled-back candidate is not taken again');
+    assert.deepEqual(await detectorOutput(a.ta.activator), TINY_B_Y);
+  } finally {
+    await a.close();
+    await admin.endAsync().catch(() => {});
+    await broker.close().catch(() => {});
+  }
+});
