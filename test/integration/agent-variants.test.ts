@@ -165,13 +165,13 @@ test('aedes: a candidate served by its int8 variant, rolled back, stays rolled b
     assert.equal(served(a.ta)?.variant?.name, 'int8');
     const r = await a.ta.agent.rollbackToPrevious('detector');
     assert.equal(r.to, stable.modelId);
-    const rb = a.events.find((e) => e.type === 'rolled_back');
-    assert.equal(rb?.modelId, cand.modelId, 'the event names the release\'s modelId, not the variant file');
     // the same rollout again: remembered as rolled back by the release's modelId, so not retaken
     await publishRelease(admin, releaseOf({ seq: 2, roles }), fleet.releaseKeys);
     await a.ta.agent.waitForEvent((e) => e.type === 'release_accepted' && e.releaseSeq === 2, { timeoutMs: 10_000 });
     await assert.rejects(a.ta.agent.waitFor((s) => s.roles.detector?.modelId === cand.modelId, { timeoutMs: 3000 }), 'the rolled-back candidate is not taken again');
     assert.deepEqual(await detectorOutput(a.ta.activator), TINY_B_Y);
+    const rb = a.events.find((e) => e.type === 'rolled_back');
+    assert.equal(rb?.modelId, cand.modelId, 'the event names the release\'s modelId, not the variant file');
   } finally {
     await a.close();
     await admin.endAsync().catch(() => {});
