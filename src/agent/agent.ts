@@ -22,6 +22,7 @@ import { createAuditLog, type AuditLog } from './audit.js';
 import type { AgentConfig } from './config.js';
 import { DiskWatch, ensureReserve, openRegistry } from './disk-watch.js';
 import { Downloads } from './download.js';
+import { VariantServing } from './variant-serving.js';
 import { EventSeq } from './event-seq.js';
 import { GuardInputs } from './guard-inputs.js';
 import { hostInputOf } from './host-inputs.js';
@@ -42,6 +43,7 @@ import { withGraphScan } from './trust/graph-gate.js';
 import type { TrustFile } from '../common/trust-file.js';
 
 export { rollbackInRegistry, roleStatusFrom } from './role-status.js';
+import { variantRecord } from './role-status.js';
 export type { AgentChange, AgentSnapshot } from './agent-status.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -171,7 +173,8 @@ export class Agent {
     // The guard exists before the restore, so that no run of a restored candidate is missed.
     this.guarding = this.owned.add(new GuardInputs({ activator: deps.activator, clock, timers, logger, ...(deps.guardCheckMs ? { checkMs: deps.guardCheckMs } : {}), verdict: (v) => this.input(v) }), 'candidate guard');
     this.guard = this.guarding.guard;
-    this.roles = new RoleMachine({ config, registry, blobs, activator: deps.activator, clock, logger, alerts: this.alerts, disk: this.disk, report: this.reporter, downloads: this.downloads, guard: this.guarding, isClosed });
+    const variants = new VariantServing({ config, registry, blobs, downloads: this.downloads, report: this.reporter });
+    this.roles = new RoleMachine({ config, registry, blobs, activator: deps.activator, clock, logger, alerts: this.alerts, disk: this.disk, report: this.reporter, downloads: this.downloads, variants, guard: this.guarding, isClosed });
     this.owned.add(() => {
       this.closing.abort();
       return this.roles.stop();
@@ -299,7 +302,9 @@ export class Agent {
   /** The verified manifest of a stored model (the trust path already checked it). */
   storedManifest(modelId: string): ModelManifest | undefined {
     if (this.closed) return undefined;
-    return this.registry.getModel(modelId)?.manifest;
+    // a release's model served by a variant (issue 21 §1) is stored under the variant's own sha256
+    const served = this.registry.listRoles().find((r) => r.activeModelId && variantRecord(this.registry, r.activeModelId)?.baseModelId === modelId)?.activeModelId;
+    return (this.registry.getModel(modelId) ?? (served ? this.registry.getModel(served) : undefined))?.manifest;
   }
 
   /**

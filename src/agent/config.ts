@@ -56,6 +56,16 @@ export const AgentConfigSchema = z
      * and reports it as the label `profile=<name>` (so selectors can target it too)
      */
     profile: ProfileNameSchema.default(DEFAULT_PROFILE),
+    /**
+     * which variant of a model serves (issue 21 §1, common/variants.ts): "auto" (the one that fits the provider
+     * and CPU), "fp32" (always the base file), or a variant's name
+     */
+    variant: z.union([z.literal('auto'), z.literal('fp32'), Segment]).default('auto'),
+    /**
+     * CPU feature flags the variant rule matches against, instead of reading them (agent/cpu-flags.ts: Linux
+     * reads /proc/cpuinfo; Windows and macOS tell Node none, so variants that name cpuFlags need this there)
+     */
+    cpuFlags: z.array(z.string().min(1).max(32)).max(64).optional(),
     trustFile: Path,
     dataDir: Path,
     topicPrefix: z

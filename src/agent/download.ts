@@ -21,6 +21,7 @@ import type { BlobStore } from './store/blob-store.js';
 import type { Registry } from './store/registry.js';
 import type { MessageHandler } from './transport/mqtt-transport.js';
 import type { EnvelopeVerifier } from './trust/trust-store.js';
+import { variantRecord } from './role-status.js';
 import { waitForManifest } from './wait.js';
 
 /** The transport as downloads use it: owned subscriptions only. */
@@ -47,6 +48,8 @@ export interface DownloadHooks {
   onProgress?: (p: number) => void;
   /** all chunks are held; the whole-file check comes next */
   onFetched?: () => void;
+  /** the verified manifest when the caller holds it already (a variant's, derived from its signed base: variant-serving.ts) */
+  manifest?: ModelManifest;
 }
 
 export class Downloads {
@@ -84,7 +87,7 @@ export class Downloads {
   private async downloadNow(role: Role, modelId: string, signal: AbortSignal, o: DownloadHooks): Promise<ModelManifest> {
     const { config, registry, report } = this.d;
     const resumed = registry.getFetch(modelId);
-    const manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
+    const manifest = resumed && resumed.role === role ? resumed.manifest : (o.manifest ?? (await this.fetchManifest(modelId, signal)));
     checkManifest(manifest, { modelId, role, maxModelBytes: config.limits.maxModelBytes });
     const origins = manifest.origins?.length ? createOriginClient({ ...(config.fetch.originCa ? { caFile: config.fetch.originCa } : {}), idleMs: config.fetch.originIdleMs }) : undefined;
     const shadow = o.shadow ? { shadow: true } : {};
@@ -147,6 +150,14 @@ export class Downloads {
     return manifest;
   }
 
+  /** A model's verified manifest without its bytes (the variant choice reads its `variants`): a resumed fetch's, else the retained one. */
+  async verifiedManifest(role: Role, modelId: string, signal: AbortSignal): Promise<ModelManifest> {
+    const resumed = this.d.registry.getFetch(modelId);
+    const manifest = resumed && resumed.role === role ? resumed.manifest : await this.fetchManifest(modelId, signal);
+    checkManifest(manifest, { modelId, role, maxModelBytes: this.d.config.limits.maxModelBytes });
+    return manifest;
+  }
+
   /** Transport input: the broker connection dropped (a wildcard fetch would be replayed whole on reconnect). */
   connectionLost(): void {
     for (const f of this.running) f.onConnectionLost();
@@ -174,6 +185,11 @@ export class Downloads {
 
   // --- what the store keeps ---------------------------------------------------------------------------
 
+  /** The release's modelId a stored or fetched file serves (a variant's base; variant-serving.ts keeps the record). */
+  private baseOf(modelId: string): string {
+    return variantRecord(this.d.registry, modelId)?.baseModelId ?? modelId;
+  }
+
   discardFetch(modelId: string): void {
     this.d.registry.deleteFetch(modelId);
     this.d.blobs.removePartial(modelId);
@@ -182,14 +198,15 @@ export class Downloads {
   /** Downloads no role of `release` wants any more are dropped with their partial files (`busy`: models jobs still run for). */
   dropUnnamed(release: Release, busy: ReadonlySet<string>): void {
     const wanted = modelsNamed(release);
-    for (const f of this.d.registry.listFetches()) if (!wanted.has(f.modelId) && !busy.has(f.modelId)) this.discardFetch(f.modelId);
+    for (const f of this.d.registry.listFetches()) if (!wanted.has(this.baseOf(f.modelId)) && !busy.has(this.baseOf(f.modelId))) this.discardFetch(f.modelId);
   }
 
   /** A superseded download whose model the accepted release no longer names (nor another job) is dropped. */
   dropIfUnwanted(modelId: string, busy: ReadonlySet<string>): void {
     const release = this.d.registry.getAcceptedRelease(this.d.config.channel)?.release;
+    const fetching = [modelId, ...this.d.registry.listFetches().map((f) => f.modelId).filter((id) => id !== modelId && this.baseOf(id) === modelId)];
     if ((release && modelsNamed(release).has(modelId)) || busy.has(modelId)) return;
-    this.discardFetch(modelId);
+    for (const id of fetching) this.discardFetch(id);
   }
 
   /** Keeps the last `keepVersions` models per role (the active one always), for instant rollback; `busy`: models jobs need. */
@@ -204,6 +221,8 @@ export class Downloads {
       if (m.lastActiveAt) keep.add(m.modelId);
     }
     for (const id of busy) keep.add(id);
+    // a job's model is kept in whichever file serves it (a variant's, issue 21 §1)
+    for (const m of models) if (busy.has(this.baseOf(m.modelId))) keep.add(m.modelId);
     for (const id of this.shadowKeep) keep.add(id);
     for (const m of models) {
       if (keep.has(m.modelId)) continue;

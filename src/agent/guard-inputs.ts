@@ -53,11 +53,14 @@ export class GuardInputs {
     }, this.d.checkMs ?? 1000);
   }
 
-  /** A candidate became active for `role`: watch it with the release's gates (if the release still names it). */
-  watch(role: Role, modelId: string, release: Release | undefined): void {
+  /**
+   * A candidate became active for `role`: watch it with the release's gates (if the release still names it).
+   * `modelId` is the file that runs; `releaseModelId` the release's (they differ when a variant serves, issue 21 §1).
+   */
+  watch(role: Role, modelId: string, release: Release | undefined, releaseModelId: string = modelId): void {
     if (!this.offRuns) return;
     const cand = release?.roles[role]?.candidate;
-    if (!cand || cand.modelId !== modelId) return;
+    if (!cand || cand.modelId !== releaseModelId) return;
     const { maxErrorRate, maxLatencyP95Ms, guardWindowSec, minSamples } = cand.gates;
     this.guard.watch(role, modelId, { maxErrorRate, maxLatencyP95Ms, guardWindowSec, minSamples });
     this.d.logger.info('guard watching candidate', { role, modelId, gates: cand.gates });

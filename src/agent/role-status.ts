@@ -34,6 +34,28 @@ export function settledState(cohort: Cohort | undefined): 'active' | 'committed'
   return cohort === 'candidate' ? 'active' : 'committed';
 }
 
+/** Registry meta key of a stored or fetched variant file's record (issue 21 §1, variant-serving.ts). */
+export const variantRecordKey = (sha256: string) => `variant:${sha256}`;
+
+export interface VariantRecord {
+  /** the release's modelId the variant file serves */
+  baseModelId: string;
+  name: string;
+  precision: string;
+}
+
+export function variantRecord(registry: Pick<Registry, 'getMeta'>, modelId: string): VariantRecord | undefined {
+  const raw = registry.getMeta(variantRecordKey(modelId));
+  return raw ? (JSON.parse(raw) as VariantRecord) : undefined;
+}
+
+/** Status fields for the file that serves a role: the release's modelId and which variant ("fp32": the base file). */
+export function servingStatus(registry: Pick<Registry, 'getMeta'>, activeId: string): Pick<RoleStatus, 'modelId' | 'variant'> {
+  const rec = variantRecord(registry, activeId);
+  if (!rec) return { modelId: activeId, variant: { name: 'fp32', precision: 'fp32' } };
+  return { modelId: rec.baseModelId, variant: { name: rec.name, precision: rec.precision, sha256: activeId } };
+}
+
 /** Registry meta key pinning a role to a model after a manual rollback, until a release newer than `releaseSeq` arrives. */
 export const pinKey = (role: Role) => `pinned:${role}`;
 
@@ -53,7 +75,7 @@ export function rollbackInRegistry(registry: Registry, channel: string, role: Ro
   let to: string | undefined;
   if (row.cohort === 'candidate') {
     to = last?.release.roles[role]?.stable;
-    registry.setMeta(rolledBackKey(role, row.rolloutId, from), now);
+    registry.setMeta(rolledBackKey(role, row.rolloutId, variantRecord(registry, from)?.baseModelId ?? from), now);
   } else {
     to = row.previousModelId;
     if (to && last) registry.setMeta(pinKey(role), JSON.stringify({ modelId: to, releaseSeq: last.seq }));
@@ -69,7 +91,7 @@ export function roleStatusFrom(row: RoleRow, registry: Registry): RoleStatus {
   const pending = row.pendingModelId ? (registry.getModel(row.pendingModelId) ?? registry.getFetch(row.pendingModelId)) : undefined;
   const pendingManifest = pending && 'manifest' in pending ? pending.manifest : undefined;
   const s: RoleStatus = { state: row.state };
-  if (row.activeModelId) s.modelId = row.activeModelId;
+  if (row.activeModelId) Object.assign(s, servingStatus(registry, row.activeModelId));
   if (active) {
     s.name = active.name;
     s.version = active.version;

@@ -8,13 +8,13 @@
  */
 import { AgentError, toAgentError, type ErrorCode } from '../common/errors.js';
 import { chooseRoleTarget, releaseExpired } from '../common/release-rules.js';
-import { ROLES, type ModelManifest, type Release, type Role } from '../common/wire.js';
+import { ROLES, type Release, type Role } from '../common/wire.js';
 import type { ModelActivator } from './activation.js';
 import type { AgentReporter } from './agent-status.js';
 import type { AlertBoard } from './alerts.js';
 import type { AgentConfig } from './config.js';
 import { isDiskFull, type DiskWatch } from './disk-watch.js';
-import type { Downloads } from './download.js';
+import type { DownloadHooks, Downloads } from './download.js';
 import { guardDetails, guardMessage, type GuardInputs, type GuardVerdict } from './guard-inputs.js';
 import { createHostInputs, type HostInput } from './host-inputs.js';
 import { activateFirstGood } from './inference/restart.js';
@@ -24,6 +24,7 @@ import { pinnedModel, rollbackCandidate, rollbackToPrevious, type RollbackOption
 import type { Clock, Logger } from './runtime.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { Registry } from './store/registry.js';
+import { variantFallsBack, type ServedFile, type VariantServing } from './variant-serving.js';
 
 export type RoleInput =
   /** a release accepted now, or the last accepted one resumed (start, space returned) */
@@ -45,6 +46,8 @@ export interface RoleMachineDeps {
   disk: DiskWatch;
   report: AgentReporter;
   downloads: Downloads;
+  /** which file (base or variant) serves a release's model (issue 21 §1) */
+  variants: VariantServing;
   guard: GuardInputs;
   isClosed(): boolean;
 }
@@ -145,7 +148,7 @@ export class RoleMachine {
     });
     const release = this.d.registry.getAcceptedRelease(this.d.config.channel)?.release;
     for (const row of this.d.registry.listRoles())
-      if (row.activeModelId && row.cohort === 'candidate' && row.state === 'active') this.d.guard.watch(row.role, row.activeModelId, release);
+      if (row.activeModelId && row.cohort === 'candidate' && row.state === 'active') this.d.guard.watch(row.role, row.activeModelId, release, this.d.variants.baseOf(row.activeModelId));
   }
 
   /** Reverts a role's candidate to the release's stable model (guard breach, or a manual request). */
@@ -204,7 +207,7 @@ export class RoleMachine {
     if (job && job.modelId === target.modelId) return;
     if (job) job.abort.abort(); // superseded by a newer release
     const row = this.d.registry.getRole(role);
-    if (row?.activeModelId === target.modelId && this.loaded.has(role)) {
+    if (this.d.variants.serves(row?.activeModelId, target.modelId) && row && this.loaded.has(role)) {
       // the target is already serving: a superseded job (a stalled fetch, say) must not leave the role fetching
       const moved = row.cohort !== target.cohort || row.rolloutId !== target.rolloutId;
       if (moved || TRANSIENT_STATES.has(row.state) || row.pendingModelId) {
@@ -226,33 +229,43 @@ export class RoleMachine {
 
   private async runRoleJob(role: Role, target: Target, release: Release, seq: number, job: RoleJob): Promise<void> {
     const { modelId } = target;
-    const { registry, blobs, report } = this.d;
+    const { registry, report } = this.d;
     const signal = job.abort.signal;
     try {
-      let manifest: ModelManifest;
       const stored = registry.getModel(modelId);
-      if (stored && blobs.hasBlob(modelId)) {
-        if (stored.role !== role) throw new AgentError('model_role_mismatch', `model ${modelId} is a ${stored.role}, the release names it as ${role}`);
-        manifest = stored.manifest; // already verified and stored: instant switch (e.g. rollback)
-      } else {
-        this.setRole(role, { state: 'fetching', pendingModelId: modelId, pendingProgress: 0, lastErrorCode: null, lastErrorMessage: null });
-        manifest = await this.d.downloads.download(role, modelId, signal, {
-          onProgress: (p) => {
-            registry.updateRole(role, { pendingProgress: p }, report.nowIso());
-            report.emit({ type: 'download_progress', role, modelId, details: { progress: p } });
-            report.publishStatus();
-          },
-          onFetched: () => this.setRole(role, { state: 'verifying', pendingProgress: 1 }),
-        });
-      }
+      if (stored && stored.role !== role) throw new AgentError('model_role_mismatch', `model ${modelId} is a ${stored.role}, the release names it as ${role}`);
+      const hooks = {
+        onProgress: (p: number) => {
+          registry.updateRole(role, { pendingProgress: p }, report.nowIso());
+          report.emit({ type: 'download_progress', role, modelId, details: { progress: p } });
+          report.publishStatus();
+        },
+        onFetched: () => this.setRole(role, { state: 'verifying', pendingProgress: 1 }),
+      };
+      // the base file or a variant (variant-serving.ts); a stored one is an instant switch (e.g. rollback)
+      let file: ServedFile = stored && this.d.blobs.hasBlob(modelId) && !stored.manifest.variants?.length ? { modelId, manifest: stored.manifest, baseModelId: modelId } : await this.obtain(role, modelId, signal, hooks);
       if (signal.aborted) throw new AgentError('aborted', 'superseded');
       // Freeze attack: a release that expired while its model was on the way activates nothing.
       if (releaseExpired(release, this.d.clock.now()))
         throw new AgentError('release_expired', `release ${seq} expired at ${release.expires} before activation; keeping the active model`);
-      await this.activate(role, target, manifest, signal, seq);
+      try {
+        await this.activate(role, target, file, signal, seq);
+      } catch (e) {
+        // [issue 21 §1] a variant that fails a gate gives way to the base file; the active model served meanwhile
+        if (!file.variant || !variantFallsBack(e, signal) || this.d.isClosed()) throw e;
+        file = await this.d.variants.fallbackAfter(role, file, e, signal, hooks);
+        await this.activate(role, target, file, signal, seq);
+      }
     } catch (e) {
       this.jobFailed(role, target, seq, job, e);
     }
+  }
+
+  private obtain(role: Role, modelId: string, signal: AbortSignal, hooks: DownloadHooks): Promise<ServedFile> {
+    this.setRole(role, { state: 'fetching', pendingModelId: modelId, pendingProgress: 0, lastErrorCode: null, lastErrorMessage: null });
+    // the provider the role runs on; before any load, the first configured one (else cpu): docs/OPERATIONS.md "Variants"
+    const provider = this.d.registry.getRole(role)?.provider ?? this.d.config.inference.providers?.[0] ?? 'cpu';
+    return this.d.variants.obtain(role, modelId, provider, signal, hooks);
   }
 
   private jobFailed(role: Role, { modelId }: Target, seq: number, job: RoleJob, e: unknown): void {
@@ -293,19 +306,20 @@ export class RoleMachine {
 
   // --- activation -------------------------------------------------------------------------------------
 
-  private activate(role: Role, target: Target, manifest: ModelManifest, signal: AbortSignal, seq: number): Promise<void> {
+  private activate(role: Role, target: Target, file: ServedFile, signal: AbortSignal, seq: number): Promise<void> {
     const run = (this.activationChains.get(role) ?? Promise.resolve())
       .catch(() => {})
       .then(() => {
         if (signal.aborted || this.d.isClosed()) throw new AgentError('aborted', 'superseded');
-        return this.activateNow(role, target, manifest, signal, seq);
+        return this.activateNow(role, target, file, signal, seq);
       });
     this.activationChains.set(role, run);
     return run;
   }
 
-  private async activateNow(role: Role, target: Target, manifest: ModelManifest, signal: AbortSignal, seq: number): Promise<void> {
-    const { modelId } = target;
+  private async activateNow(role: Role, target: Target, file: ServedFile, signal: AbortSignal, seq: number): Promise<void> {
+    // the file that serves (a variant's own sha256, or the base's) is what loads, is stored and is active
+    const { modelId, manifest } = file;
     const { registry, report } = this.d;
     this.setRole(role, { state: 'loading', pendingModelId: modelId, pendingProgress: 1 });
     const bytes = await this.d.blobs.read(modelId); // decrypted into memory only
@@ -335,15 +349,15 @@ export class RoleMachine {
       lastErrorMessage: null,
     });
     // a candidate is watched by the guard with its release's gates; anything else ends a watch
-    if (target.cohort === 'candidate') this.d.guard.watch(role, modelId, registry.getAcceptedRelease(this.d.config.channel)?.release);
+    if (target.cohort === 'candidate') this.d.guard.watch(role, modelId, registry.getAcceptedRelease(this.d.config.channel)?.release, target.modelId);
     else this.d.guard.unwatch(role);
     report.emit({
       type: 'activated',
       role,
-      modelId,
+      modelId: target.modelId,
       channel: this.d.config.channel,
       releaseSeq: seq,
-      details: { cohort: target.cohort, provider: result.provider, name: manifest.name, version: manifest.version, ...(result.warmupP95Ms !== undefined ? { warmupP95Ms: result.warmupP95Ms } : {}) },
+      details: { cohort: target.cohort, provider: result.provider, name: manifest.name, version: manifest.version, variant: file.variant?.name ?? 'fp32', ...(file.variant ? { variantSha256: file.variant.sha256 } : {}), ...(result.warmupP95Ms !== undefined ? { warmupP95Ms: result.warmupP95Ms } : {}) },
     });
     this.d.downloads.collectGarbage(role, this.busy());
   }

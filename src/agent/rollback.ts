@@ -7,7 +7,7 @@
 import { AgentError, type ErrorCode } from '../common/errors.js';
 import type { Release, Role } from '../common/wire.js';
 import type { AgentReporter } from './agent-status.js';
-import { pinKey, rolledBackKey } from './role-status.js';
+import { pinKey, rolledBackKey, variantRecord } from './role-status.js';
 import type { Target } from './roles.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { Registry } from './store/registry.js';
@@ -35,13 +35,15 @@ export interface RollbackCtx {
 export async function rollbackCandidate(c: RollbackCtx, role: Role, opts: RollbackOptions = {}): Promise<void> {
   const row = c.registry.getRole(role);
   if (c.isClosed() || !row || row.cohort !== 'candidate' || !row.activeModelId) return;
-  c.registry.setMeta(rolledBackKey(role, row.rolloutId, row.activeModelId), c.report.nowIso());
+  // remembered by the release's modelId (a variant serving it has its own sha256, issue 21 §1), as chooseRoleTarget asks
+  const releaseModelId = variantRecord(c.registry, row.activeModelId)?.baseModelId ?? row.activeModelId;
+  c.registry.setMeta(rolledBackKey(role, row.rolloutId, releaseModelId), c.report.nowIso());
   const last = c.registry.getAcceptedRelease(c.channel);
   const stable = last?.release.roles[role]?.stable;
   c.report.emit({
     type: 'rolled_back',
     role,
-    modelId: row.activeModelId,
+    modelId: releaseModelId,
     channel: c.channel,
     ...(last ? { releaseSeq: last.seq } : {}),
     reason: opts.reason ?? 'guard_breach',

@@ -158,10 +158,14 @@ export function describeEvent(e: AgentEvent): string {
       return 'The signing keys this machine trusts were updated by the administrators.';
     case 'trust_rejected':
       return `A change to the trusted signing keys was refused; the current keys stay in force.${reason}`;
+    case 'variant_fallback': {
+      const v = typeof e.details?.['variant'] === 'string' ? `the ${e.details['variant']} version` : 'the faster version';
+      return `${who}${v} of ${model} did not pass its checks; the standard (fp32) version is used instead.${reason}`;
+    }
   }
 }
 
 /** Event types that are bad news (shown with a warning mark). */
 export function isProblemEvent(e: AgentEvent): boolean {
-  return ['release_rejected', 'model_rejected', 'activation_failed', 'rolled_back', 'provider_fallback', 'endpoint_alarm', 'worker_restarted', 'release_expired', 'disk_full', 'fetch_stalled', 'trust_rejected'].includes(e.type);
+  return ['release_rejected', 'model_rejected', 'activation_failed', 'rolled_back', 'provider_fallback', 'endpoint_alarm', 'worker_restarted', 'release_expired', 'disk_full', 'fetch_stalled', 'trust_rejected', 'variant_fallback'].includes(e.type);
 }

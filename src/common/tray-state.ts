@@ -93,7 +93,13 @@ function classify(s: StatusSnapshot, time: (iso: string) => string): { state: Tr
   if (s.detection.paused) return { state: 'degraded', reason: `Detection paused${s.detection.until ? ` until ${time(s.detection.until)}` : ''}.` };
 
   const active = roles.filter((r) => r.status.modelId).length;
-  return { state: 'healthy', reason: `Healthy: ${active} model${active === 1 ? '' : 's'} active, connected${profileWords(s.agent.profile)}.` };
+  return { state: 'healthy', reason: `Healthy: ${active} model${active === 1 ? '' : 's'} active, connected${profileWords(s.agent.profile)}${variantWords(roles)}.` };
+}
+
+/** Roles served by a variant other than the base (issue 21 §1), e.g. "; Element finder: int8": nothing when all run fp32. */
+function variantWords(roles: StatusSnapshot['roles']): string {
+  const v = roles.filter((r) => r.status.modelId && r.status.variant && r.status.variant.name !== 'fp32').map((r) => `${roleName(r.role)}: ${r.status.variant!.name}`);
+  return v.length > 0 ? `; ${v.join(', ')}` : '';
 }
 
 /** The industry profile in the tray's words (issue 21 §2): nothing for the default profile. */

@@ -91,6 +91,30 @@ export const BaselineSchema = z.object({
   confidenceHistogram: z.array(finite.min(0).max(1)).length(10),
 });
 
+/**
+ * One hardware variant of a model version (issue 21 §1): its own file — sha256, size, chunk layout (chunks at
+ * `models/{variant sha256}/chunks/{n}`) — contract and self-test, listed in the base's signed manifest. Which one
+ * an agent serves is chosen by common/variants.ts `chooseVariant`; `fp32` is always the base file itself.
+ */
+export const VariantSchema = z.object({
+  name: SegmentSchema.refine((n) => n !== 'fp32' && n !== 'auto', '"fp32" names the base model and "auto" the choice rule'),
+  precision: z.enum(['fp32', 'fp16', 'int8']),
+  /** how the file is laid out, e.g. "qdq" (QuantizeLinear/DequantizeLinear pairs) or "onnx" */
+  format: z.string().min(1).max(32),
+  sha256: Sha256Hex,
+  size: z.number().int().positive(),
+  chunkSize: z.number().int().positive().max(MAX_CHUNK_SIZE),
+  chunkSha256: z.array(Sha256Hex).min(1).max(1 << 20),
+  contract: ContractSchema,
+  /** a variant always proves itself: expected values computed with onnxruntime on the variant's own file */
+  selfTest: SelfTestSchema,
+  /** where the variant pays off: execution providers (any of) and CPU flags (any of; /proc/cpuinfo names) */
+  prefers: z
+    .object({ providers: z.array(z.string().min(1).max(32)).max(8).optional(), cpuFlags: z.array(z.string().min(1).max(32)).max(16).optional() })
+    .default({}),
+});
+export type Variant = z.infer<typeof VariantSchema>;
+
 export const ModelManifestSchema = z.object({
   schemaVersion: z.literal(1).default(1),
   role: RoleSchema,
@@ -110,6 +134,11 @@ export const ModelManifestSchema = z.object({
   latencyBudgetMs: finite.positive().max(60000).optional(),
   /** optional HTTPS origins for the bytes (DESIGN.md "Scale path"), checked against the same sha256 */
   origins: z.array(z.string().url().startsWith('https://')).max(8).optional(),
+  /**
+   * hardware variants of this version (issue 21 §1), signed with the rest of the manifest. Agents older than
+   * this field strip it (the schema drops unknown keys) and fetch the base file as before.
+   */
+  variants: z.array(VariantSchema).max(8).optional(),
   created: IsoDate,
 });
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
@@ -191,6 +220,8 @@ export const RoleStatusSchema = z.object({
   /** model being fetched/loaded, with progress 0..1 while fetching */
   pending: z.object({ modelId: ModelIdSchema, name: z.string().optional(), version: z.string().optional(), progress: finite.min(0).max(1) }).optional(),
   lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** the variant of `modelId` that serves (issue 21 §1): "fp32" is the base file; absent from older agents */
+  variant: z.object({ name: z.string().max(128), precision: z.string().max(16).optional(), sha256: Sha256Hex.optional() }).optional(),
 });
 export type RoleStatus = z.infer<typeof RoleStatusSchema>;
 
@@ -263,6 +294,8 @@ export const EVENT_TYPES = [
   'trust_updated',
   /** a trust statement was refused (reason: trust_* code); the trust in force and the active models are unchanged */
   'trust_rejected',
+  /** a model's chosen variant failed a gate (reason: its code; details.variant); the base fp32 file is fetched instead */
+  'variant_fallback',
 ] as const;
 export const AgentEventSchema = z.object({
   agentId: SegmentSchema,
@@ -294,6 +327,8 @@ export const RoleMetricsSchema = z.object({
   provider: z.string().optional(),
   cohort: CohortSchema.optional(),
   rolloutId: z.string().optional(),
+  /** the variant that served in this window (issue 21 §1); "fp32" is the base file */
+  variant: z.string().max(128).optional(),
   count: z.number().int().nonnegative(),
   errors: z.number().int().nonnegative(),
   latency: LatencyHistogramSchema.extend({ p50: finite.nonnegative(), p95: finite.nonnegative(), p99: finite.nonnegative() }),

@@ -15,6 +15,7 @@ import { checkManifestLayout, chunkMismatch, releaseSeqAdvances } from '../commo
 import { DEFAULT_TOPIC_PREFIX, topics } from '../common/topics.js';
 import { MAX_MANIFEST_BYTES, ModelManifestSchema, ReleaseSchema, ROLES, type ModelManifest, type Release, type Role, type RoleRelease } from '../common/wire.js';
 import { readRetained } from './mqtt.js';
+import { variantChunkJobs } from './variants.js';
 import { nodeEd25519Verifier, signJson, type SigningKey } from './signer.js';
 import type { RoleTrust } from './trust.js';
 
@@ -38,6 +39,8 @@ export interface PublishModelInput {
   maxInFlight?: number;
   onProgress?: (p: PublishProgress) => void;
   signal?: AbortSignal;
+  /** each variant's chunks by its sha256 (issue 21 §1, fleet/variants.ts): published before the manifest too */
+  variantChunks?: ReadonlyMap<string, readonly Uint8Array[]>;
 }
 
 export interface PublishModelResult {
@@ -84,13 +87,16 @@ export async function publishModel(client: MqttClient, input: PublishModelInput)
     throw new AgentError('manifest_too_large', 'signed manifest envelope is over the 1 MiB limit');
   }
 
+  // base chunks, then every variant's at its own model topics; the manifest (listing them all) last
+  const jobs = [...input.chunks.map((chunk, n) => ({ topic: t.chunk(modelId, n), chunk })), ...variantChunkJobs(manifest, input.variantChunks).map((j) => ({ topic: t.chunk(j.sha256, j.index), chunk: j.chunk }))];
+  const bytesAll = jobs.reduce((n, j) => n + j.chunk.length, 0);
   const started = performance.now();
   const maxInFlight = Math.max(1, input.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
   let next = 0;
   let chunksSent = 0;
   let bytesSent = 0;
   const report = (done: boolean) =>
-    input.onProgress?.({ modelId, chunksSent, chunksTotal: input.chunks.length, bytesSent, bytesTotal, done });
+    input.onProgress?.({ modelId, chunksSent, chunksTotal: jobs.length, bytesSent, bytesTotal: bytesAll, done });
   const checkAbort = () => {
     if (input.signal?.aborted) throw new AgentError('aborted', 'publish cancelled');
   };
@@ -99,15 +105,15 @@ export async function publishModel(client: MqttClient, input: PublishModelInput)
     for (;;) {
       checkAbort();
       const n = next++;
-      if (n >= input.chunks.length) return;
-      const chunk = input.chunks[n]!;
-      await publishOrThrow(client, t.chunk(modelId, n), Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (n >= jobs.length) return;
+      const { topic, chunk } = jobs[n]!;
+      await publishOrThrow(client, topic, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       chunksSent++;
       bytesSent += chunk.length;
       report(false);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(maxInFlight, input.chunks.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(maxInFlight, jobs.length) }, worker));
   checkAbort();
   await publishOrThrow(client, t.manifest(modelId), Buffer.from(envelopeText));
   report(true);

@@ -26,6 +26,8 @@ export interface TestBroker {
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
+  /** the in-process aedes instance (aedes only): tests watch which topics each client subscribes to */
+  aedes?: Aedes;
 }
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -82,6 +84,7 @@ export async function startAedes(opts: { port?: number } = {}): Promise<TestBrok
     url: `mqtt://127.0.0.1:${port}`,
     port,
     protocolVersion: 4,
+    aedes: broker,
     adminOptions: {},
     agentOptions: () => ({}),
     start,

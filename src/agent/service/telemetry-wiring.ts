@@ -79,6 +79,7 @@ export function startServiceTelemetry(d: TelemetryWiringDeps): ServiceTelemetry 
         ...(rs.provider ? { provider: rs.provider } : {}),
         ...(rs.cohort ? { cohort: rs.cohort } : {}),
         ...(rs.rolloutId ? { rolloutId: rs.rolloutId } : {}),
+        ...(rs.variant ? { variant: rs.variant.name } : {}),
         ...(m?.baseline ? { baselineConfidence: m.baseline.confidenceHistogram } : {}),
       });
     }

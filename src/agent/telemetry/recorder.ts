@@ -23,6 +23,8 @@ export interface RoleInfo {
   provider?: string;
   cohort?: Cohort;
   rolloutId?: string;
+  /** the variant that serves (issue 21 §1); "fp32" is the base file */
+  variant?: string;
   /** the manifest's baseline confidence histogram (fractions), for drift */
   baselineConfidence?: readonly number[];
 }
@@ -85,7 +87,7 @@ export class TelemetryRecorder {
   setRoleInfo(role: Role, info: RoleInfo | undefined): boolean {
     const prev = this.#info.get(role);
     const acc = this.#acc.get(role);
-    const changed = (prev?.modelId ?? '') !== (info?.modelId ?? '') || (prev?.rolloutId ?? '') !== (info?.rolloutId ?? '');
+    const changed = (prev?.modelId ?? '') !== (info?.modelId ?? '') || (prev?.rolloutId ?? '') !== (info?.rolloutId ?? '') || (prev?.variant ?? '') !== (info?.variant ?? '');
     if (info) this.#info.set(role, { ...info });
     else this.#info.delete(role);
     return changed && acc !== undefined && (acc.count > 0 || acc.shadow !== undefined);
@@ -160,6 +162,7 @@ export class TelemetryRecorder {
       if (info?.provider) m.provider = info.provider;
       if (info?.cohort) m.cohort = info.cohort;
       if (info?.rolloutId) m.rolloutId = info.rolloutId;
+      if (info?.variant) m.variant = info.variant;
       if (info?.baselineConfidence && info.baselineConfidence.length === confidence.length) {
         const d = psi(info.baselineConfidence, confidence);
         if (d !== undefined) m.psi = d;

@@ -18,6 +18,8 @@ import { assertBrokerVersionFree } from '../../fleet/registry/resolve.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, withFleetDb, type AuditFlags } from './audit.js';
 import { dbPath } from './controller.js';
 import { brokerHelp, brokerOptions, connectFromFlags, formatBytes, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
+import { parseVariantArgs, variantHelp, variantOptions, type VariantArgs } from './model-variants.js';
+import { buildSigned } from './model-build.js';
 
 export interface ModelPublishArgs {
   file: string;
@@ -34,6 +36,7 @@ export interface ModelPublishArgs {
   broker: BrokerFlags;
   json: boolean;
   audit: AuditFlags;
+  variants?: VariantArgs;
 }
 
 const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -97,7 +100,7 @@ function parseModelIdentity(v: Record<string, unknown>, positionals: string[]): 
 }
 
 export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
-  const r = parseFlags(argv, { ...brokerOptions, ...modelOptions, 'max-in-flight': { type: 'string' }, 'save-envelope': { type: 'string' }, ...auditOptions, db: { type: 'string' } }, true);
+  const r = parseFlags(argv, { ...brokerOptions, ...modelOptions, ...variantOptions, 'max-in-flight': { type: 'string' }, 'save-envelope': { type: 'string' }, ...auditOptions, db: { type: 'string' } }, true);
   if (r.kind !== 'ok') return r;
   const v = r.values;
   const id = parseModelIdentity(v, r.positionals);
@@ -110,36 +113,9 @@ export function parseModelPublish(argv: string[]): Parsed<ModelPublishArgs> {
   const saveEnvelope = s(v['save-envelope']);
   const audit = parseAuditFlags(v);
   if (!audit.ok) return { kind: 'error', message: audit.message };
-  return { kind: 'ok', value: { ...id.value, maxInFlight, ...(saveEnvelope ? { saveEnvelope } : {}), broker: broker.value, audit: audit.value } };
-}
-
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AgentError('not_found', `${what} ${path}: no such file`);
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new AgentError('bad_argument', `${what} ${path} is a directory`);
-    throw e;
-  }
-}
-
-/** Reads the model and metadata, builds the manifest and signs it with the models key(s). */
-async function buildSigned(a: { file: string; metadata?: string; keys: string[]; role?: Role; name?: string; version?: string; chunkSize: number; origins?: string[] }) {
-  const [bytes, metaText] = await Promise.all([readInput(a.file, 'model file'), a.metadata ? readInput(a.metadata, 'metadata file') : Promise.resolve(undefined)]);
-  let metadata;
-  if (metaText) {
-    let json: unknown;
-    try {
-      json = JSON.parse(metaText.toString('utf8'));
-    } catch {
-      throw new AgentError('bad_argument', `metadata file ${a.metadata} is not JSON`);
-    }
-    metadata = parseModelMetadata(json, a.metadata);
-  }
-  const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'models')));
-  // [issue 20 §3] scanned (graph_* refusals) before onnxruntime loads it or anything is signed
-  const built = await buildManifest({ bytes: scannedOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), role: a.role, name: a.name, version: a.version, chunkSize: a.chunkSize, metadata, ...(a.origins ? { origins: a.origins } : {}) });
-  return { built, envelope: signManifest(built.manifest, keys), keys };
+  const variants = parseVariantArgs(v);
+  if (!variants.ok) return { kind: 'error', message: variants.message };
+  return { kind: 'ok', value: { ...id.value, maxInFlight, ...(saveEnvelope ? { saveEnvelope } : {}), broker: broker.value, audit: audit.value, variants: variants.value } };
 }
 
 /** One progress line, e.g. "[########------------]  40%  2.0/5.0 MiB  12.3 MB/s". Pure, for tests. */
@@ -204,6 +180,7 @@ Options:
   --chunk-size SIZE       chunk size, e.g. 256KiB (default) or 1MiB; at most 16MiB
   --origin URL            an https:// URL serving the same file (byte ranges), put in the signed manifest:
                           agents fetch from it and fall back to the broker's chunks (repeatable, at most 8)
+${variantHelp}
   --max-in-flight N       unacknowledged chunk publishes (default ${DEFAULT_MAX_IN_FLIGHT})
   --save-envelope FILE    also write the signed manifest envelope (for bundling with an installer)
   --json                  print {ok, modelId, role, name, version, size, chunks, ...}; no progress
@@ -230,7 +207,7 @@ Examples:
         // [issue 16 §3] bind name@version before any byte is sent; refused (version_exists) for other bytes
         if (!registry.get(m.name, m.version)) await assertBrokerVersionFree(client, m, { prefix: a.broker.prefix, signal: io.signal });
         const fresh = registry.bind(m, envelope, actorOf(a.audit, io), Date.now());
-        const r = await publishModel(client, { manifestEnvelope: envelope, chunks: built.chunks, prefix: a.broker.prefix, maxInFlight: a.maxInFlight, onProgress: progress.onProgress, signal: io.signal });
+        const r = await publishModel(client, { manifestEnvelope: envelope, chunks: built.chunks, ...(built.variantChunks ? { variantChunks: built.variantChunks } : {}), prefix: a.broker.prefix, maxInFlight: a.maxInFlight, onProgress: progress.onProgress, signal: io.signal });
         progress.finish();
         recordAction(db, a.audit, io, 'model.publish', { model: `${m.name}@${m.version}`, role: m.role, modelId: r.modelId, size: m.size, signedBy: keys.map((k) => k.keyid), broker: a.broker.url, republished: !fresh });
         const mbps = r.bytes / 1e6 / (r.elapsedMs / 1000);
@@ -247,6 +224,7 @@ Examples:
               chunks: r.chunks,
               manifestTopic: r.manifestTopic,
               manifestBytes: built.manifestBytes,
+              variants: (m.variants ?? []).map((x) => ({ name: x.name, precision: x.precision, sha256: x.sha256, size: x.size })),
               signedBy: keys.map((k) => k.keyid),
               elapsedMs: Math.round(r.elapsedMs),
               mbPerSec: Number(mbps.toFixed(2)),

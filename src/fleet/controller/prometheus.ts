@@ -122,6 +122,16 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
   });
   counter('rpa_fleet_invalid_messages_total', 'messages that failed schema validation', () => ctl.stats.invalid);
   counter('rpa_fleet_releases_published_total', 'releases signed and published by this controller', () => ctl.stats.releasesPublished);
+  new Gauge({
+    name: 'rpa_fleet_agent_variants',
+    help: 'online agents by role and the model variant serving it (issue 21 §1: fp32 = the base file; agents older than variants report none)',
+    labelNames: ['role', 'variant'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const a of store.agents()) if (a.online) for (const [role, rs] of Object.entries(a.status.roles)) if (rs?.modelId) this.inc({ role, variant: rs.variant?.name ?? '' });
+    },
+  });
   registerAlertMetrics(reg, ctl, clock); // what assets/prometheus/rpa-fleet-alerts.yml needs
   return reg;
 }

@@ -60,6 +60,8 @@ export interface SimAgentOptions {
   /** shared keep-alive HTTPS agent for origin requests (FleetSim bounds connections per process with it) */
   originAgent?: HttpsAgent;
   maxModelBytes?: number;
+  /** the variant rule's inputs (issue 21 §1): setting (default auto), provider (default cpu), CPU flags (a simulated CPU: default none) */
+  variant?: { setting?: string; provider?: string; cpuFlags?: string[] };
   mqtt?: Partial<IClientOptions>;
   clock?: () => number;
   seed?: number;
@@ -98,6 +100,7 @@ export class SimAgent {
   readonly client: MqttClient;
   readonly #models = new Set<string>();
   readonly #manifests = new Map<string, ModelManifest>();
+  readonly variants = new Map<string, string>(); // modelId → the variant serving it (issue 21 §1); absent: fp32
   readonly #fetches = new Map<string, Fetch>();
   /** owned subscriptions: filter → its one holder's handler (a fetch's chunks, a manifest wait) */
   readonly #msgHandlers = new Map<string, (topic: string, payload: Buffer) => void>();
@@ -270,6 +273,7 @@ export class SimAgent {
         subscribe: (filter, handler, onError) => this.#subscribe(filter, handler, onError),
         waits: this.#waits,
         closed: () => this.#closed,
+        variants: { setting: this.#o.variant?.setting ?? 'auto', provider: this.#o.variant?.provider ?? 'cpu', cpuFlags: this.#o.variant?.cpuFlags ?? [], chosen: this.variants },
       },
       modelId,
       role,
@@ -303,6 +307,7 @@ export class SimAgent {
     for (const [role, a] of this.roles) {
       const rs: RoleStatus = { state: 'active', modelId: a.modelId, provider: 'sim', version: a.version ?? '0.0.0', cohort: a.shadow ? 'shadow' : a.cohort };
       if (a.rolloutId ?? a.shadow?.rolloutId) rs.rolloutId = a.rolloutId ?? a.shadow!.rolloutId;
+      rs.variant = { name: this.variants.get(a.modelId) ?? 'fp32' };
       roles[role] = rs;
     }
     return {

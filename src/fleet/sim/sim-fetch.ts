@@ -14,6 +14,7 @@ import { checkManifest, chunkMismatch } from '../../common/release-rules.js';
 import type { Topics } from '../../common/topics.js';
 import { ModelManifestSchema, type AgentEvent, type ModelManifest, type Role } from '../../common/wire.js';
 import { fetchOriginChunks } from './origin-fetch.js';
+import { checkVariants, chooseVariant, variantManifest, type VariantContext } from '../../common/variants.js';
 
 const sha256Hex = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -44,6 +45,8 @@ export interface SimFetchDeps {
   /** waits in progress; the simulated agent's close() ends them */
   waits: Set<(err: Error) => void>;
   closed(): boolean;
+  /** the variant rule's inputs (issue 21 §1, common/variants.ts); absent: the base file only */
+  variants?: Omit<VariantContext, 'failed'> & { chosen: Map<string, string> };
 }
 
 /** chunks held so far by one model fetch (origin first, then the broker) */
@@ -60,6 +63,20 @@ export async function fetchSimModel(d: SimFetchDeps, modelId: string, role: Role
   // the one verify-then-parse (src/common/signed.ts), as the agent and the publisher use it
   const manifest = verifyThenParse(raw, PAYLOAD_TYPE_MODEL, d.trust, ModelManifestSchema, nodeEd25519Verifier, 'manifest').value;
   checkManifest(manifest, { modelId, role, maxModelBytes: d.maxModelBytes });
+  checkVariants(manifest, d.maxModelBytes);
+  // [issue 21 §1] the agent's own choice rule; only the chosen file's chunks are fetched, a failed variant falls back to fp32
+  const { variant } = d.variants ? chooseVariant(manifest, d.variants) : { variant: undefined };
+  if (variant && d.fetchModels) {
+    try {
+      await fromBroker(d, variant.sha256, variantManifest(manifest, variant), { have: new Uint8Array(variant.chunkSha256.length), got: 0, bytes: 0 });
+      d.variants!.chosen.set(modelId, variant.name);
+      d.event({ type: 'model_verified', modelId, details: { variant: variant.name } });
+      return manifest;
+    } catch (e) {
+      const err = e instanceof AgentError ? e : new AgentError('internal', String(e));
+      d.event({ type: 'variant_fallback', modelId, reason: err.code, message: err.message, details: { variant: variant.name, sha256: variant.sha256 } });
+    }
+  } else if (variant) d.variants!.chosen.set(modelId, variant.name);
   if (d.fetchModels) {
     const st: FetchState = { have: new Uint8Array(manifest.chunkSha256.length), got: 0, bytes: 0 };
     if (manifest.origins?.length && d.useOrigins) {
