@@ -14,6 +14,7 @@ import { initialTrustState } from '../../src/common/trust-chain.js';
 import { PAYLOAD_TYPE_TRUST, type TrustFile } from '../../src/common/trust-file.js';
 import type { AgentEvent } from '../../src/common/wire.js';
 import { connectBroker } from '../../src/fleet/mqtt.js';
+import { publishRelease } from '../../src/fleet/publisher.js';
 import { generateSigningKey, signJson, type SigningKey } from '../../src/fleet/signer.js';
 import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim } from '../../src/fleet/sim/index.js';
 import { buildNextStatement, publishTrustStatement, signNextStatement } from '../../src/fleet/trust-statements.js';
@@ -37,7 +38,7 @@ test('aedes: a simulated fleet follows trust revoke — the revoked releases key
   const installed: TrustFile = { version: 1, roles: { root: role([root]), models: role([keys.models]), releases: role([keys.releases]) } };
   const admin = await connectBroker({ url: broker.url, protocolVersion: broker.protocolVersion });
   const events: AgentEvent[] = [];
-  const sim = await startFleetSim({ url: broker.url, count: 3, channel: 'prod', trust: { ...keys.trust, installed }, windowMs: 60_000, onEvent: (e) => events.push(e) });
+  const sim = await startFleetSim({ url: broker.url, count: 3, channel: 'prod', trust: { ...keys.trust, installed }, windowMs: 60_000, mqtt: { protocolVersion: broker.protocolVersion }, onEvent: (e) => events.push(e) });
   const of = (type: string, reason?: string) => events.filter((e) => e.type === type && (reason === undefined || e.reason === reason));
   try {
     const m1 = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '1.0.0', size: 2000 });
@@ -64,7 +65,8 @@ test('aedes: a simulated fleet follows trust revoke — the revoked releases key
     assert.equal(sim.countActive('detector', m1), 3);
 
     // the new key's release is taken
-    await publishSimRelease(admin, { keys: { ...keys, releases: releases2 }, channel: 'prod', roles: { detector: { stable: m2 } } });
+    // (seq given: the retained release is the revoked key's, which the publisher will not build on)
+    await publishRelease(admin, { channel: 'prod', roles: { detector: { stable: m2 } }, expiresInMs: 3_600_000, keys: [releases2], seq: 3 });
     await until('every agent runs m2', () => sim.countActive('detector', m2) === 3);
   } finally {
     await sim.close();
