@@ -2,7 +2,8 @@
  * E2E (issue 20 §2, §4): `npm run provenance` writes the in-toto/SLSA statement the training recipe emits,
  * `rpa-fleet model attest` signs and publishes it, `models show` prints it verified, `channel set
  * --min-quality` gates the channel, and `release publish` refuses a model without passing signed evidence
- * (figures in the error) and accepts one with it. Real binaries, aedes.
+ * (figures in the error) and accepts one with it; `rollout start` applies the same rule, and a gate raised
+ * after a release refuses the next rollout. Real binaries, aedes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,6 +78,24 @@ test('provenance emitted, attested and shown; the channel quality gate refuses m
     assert.equal(bareRel.error.code, 'provenance_missing');
     const goodRel = await rel('good@1.0.0');
     assert.equal(goodRel.code, 0, goodRel.stdout + goodRel.stderr);
+    // rollout start (local CLI): the same rule, before anything is recorded
+    const start = (cand: string, extra: string[] = []) => rpaFleet(['rollout', 'start', '--channel', 'prod', '--role', 'detector', '--candidate', cand, '--stable', bare, '--waves', '50,100', ...extra, '--json']);
+    const blind = JSON.parse((await start(weak)).stdout);
+    assert.equal(blind.error.code, 'bad_argument', 'a gated channel is never started unchecked');
+    assert.match(blind.error.message, /quality gate \(detector\.ap50 >= 0\.85\).*--broker URL and --trust FILE/);
+    const weakStart = JSON.parse((await start(weak, ['--trust', trust, ...b])).stdout);
+    assert.equal(weakStart.error.code, 'quality_gate_failed');
+    assert.match(weakStart.error.message, /detector\.ap50 0\.62 < 0\.85 \(measured on held-out-v3\)/);
+    assert.deepEqual(weakStart.error.details.measured, { 'detector.ap50': 0.62 });
+    assert.equal(JSON.parse((await start(bare, ['--trust', trust, ...b])).stdout).error.code, 'provenance_missing');
+    const goodStart = await start('good@1.0.0', ['--trust', trust, ...b]);
+    assert.equal(goodStart.code, 0, goodStart.stdout + goodStart.stderr);
+    assert.equal((await rpaFleet(['rollout', 'abort', JSON.parse(goodStart.stdout).rollout.id])).code, 0);
+    // the gate raised after the release: the next rollout of the same model is refused with the new figure
+    assert.equal((await rpaFleet(['channel', 'set', 'prod', '--min-quality', 'detector.ap50=0.95'])).code, 0);
+    const raised = JSON.parse((await start('good@1.0.0', ['--trust', trust, ...b])).stdout);
+    assert.equal(raised.error.code, 'quality_gate_failed');
+    assert.match(raised.error.message, /detector\.ap50 0\.91 < 0\.95/);
     // another channel has no gate
     assert.equal((await rpaFleet(['release', 'publish', '--channel', 'dev', '--detector', 'weak@1.0.0', '--key', join(dir, 'releases.key'), ...b])).code, 0);
     assert.equal((await rpaFleet(['channel', 'set', 'prod', '--min-quality', 'nonsense'])).code, 2);

@@ -99,3 +99,20 @@ test('rollout rows: start needs a known stable, one active rollout per channel, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('controller log for trust statements (issue 20 §1): accepted with revocations, refused with its code, and a warning when its own releases key is out', async () => {
+  const { describeTrustStep } = await import('../../src/cli/fleet/controller.js');
+  const { generateSigningKey } = await import('../../src/fleet/signer.js');
+  const { keyIdOf } = await import('../../src/common/dsse.js');
+  const mine = generateSigningKey();
+  const next = generateSigningKey();
+  const role = (k: typeof mine) => ({ threshold: 1, keys: [{ publicKey: Buffer.from(k.publicKey).toString('base64') }] });
+  const v1 = { version: 1, roles: { root: role(next), models: role(next), releases: role(mine) }, revoked: [] };
+  const v2 = { version: 2, roles: { root: role(next), models: role(next), releases: role(next) }, revoked: [keyIdOf(mine.publicKey)] };
+  const accepted = describeTrustStep({ before: v1, state: v2, accepted: [{ version: 2, raw: new Uint8Array(), statement: {} as never }], newlyRevoked: v2.revoked }, [mine]);
+  assert.match(accepted, /^trust version 1 → 2; revoked [0-9a-f]{16}…: releases, approvals and provenance are verified with the new keys/);
+  assert.match(accepted, /WARNING: this controller's releases key [0-9a-f]{16}… is not in force any more .* restart it with the new releases key/);
+  assert.doesNotMatch(describeTrustStep({ before: v1, state: v2, accepted: [{ version: 2, raw: new Uint8Array(), statement: {} as never }], newlyRevoked: [] }, [next]), /WARNING/, 'a controller holding the new key is not warned');
+  const refused = describeTrustStep({ before: v1, state: v1, accepted: [], newlyRevoked: [], refused: { version: 2, code: 'trust_root_untrusted', message: 'no valid root signature' } }, [mine]);
+  assert.equal(refused, 'trust statement 2 refused [trust_root_untrusted]: no valid root signature; trust version 1 stays in force');
+});

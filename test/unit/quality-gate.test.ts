@@ -54,7 +54,7 @@ test('aedes: the controller refuses a rollout whose candidate fails the channel 
     store,
     releaseKeys: [keys.releases],
     tickMs: 100,
-    qualityGate: (channel, role, modelId) => enforceQualityGate(client, store.db, channel, [{ role, modelId }], keys.trust.models),
+    qualityGate: (channel, role, modelId) => enforceQualityGate(store.db, channel, [{ role, modelId }], { client, modelsTrust: keys.trust.models }),
   });
   try {
     const stable = await publishSimModel(admin, { keys, role: 'detector', name: 'det', version: '1.0.0', size: 3000, chunkSize: 1024 });

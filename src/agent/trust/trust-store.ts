@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { PAYLOAD_TYPE_MODEL, PAYLOAD_TYPE_RELEASE, type Ed25519Verifier } from '../../common/dsse.js';
 import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
-import { envelopeJson, verifyThenParse, type PayloadSchema, type RoleKeys } from '../../common/signed.js';
-import { initialTrustState, revokedSigner, roleKeysOf, type TrustState } from '../../common/trust-chain.js';
-import { AgentError, toAgentError } from '../../common/errors.js';
+import type { PayloadSchema, RoleKeys } from '../../common/signed.js';
+import { initialTrustState, roleKeysOf, type TrustState } from '../../common/trust-chain.js';
+import { verifyUnderTrust } from '../../common/trust-follow.js';
+import { AgentError } from '../../common/errors.js';
 import { TrustFileSchema, type TrustFile, type TrustRoleName } from '../../common/trust-file.js';
 import { ModelManifestSchema, ReleaseSchema, type ModelManifest, type Release } from '../../common/wire.js';
 
@@ -79,15 +80,7 @@ export class EnvelopeVerifier {
   }
 
   private verify<T>(raw: Uint8Array, role: TrustRoleName, payloadType: string, schema: PayloadSchema<T>): Verified<T> {
-    const json = envelopeJson(raw);
-    try {
-      return verifyThenParse(json, payloadType, this.keys[role], schema, this.verifier);
-    } catch (e) {
-      const err = toAgentError(e);
-      // [issue 20 §1] a revoked key's signatures count for nothing; say so rather than "untrusted"
-      const revoked = err.code === 'untrusted_key' || err.code === 'bad_signature' || err.code === 'threshold_not_met' ? revokedSigner(this.state, json) : undefined;
-      if (revoked) throw new AgentError('key_revoked', `${role} key ${revoked.slice(0, 16)}… was revoked by trust version ${this.state.version}: ${err.message}`, { keyid: revoked });
-      throw err;
-    }
+    // the shared rule (common/trust-follow.ts): revoked keys never count and are reported as key_revoked
+    return verifyUnderTrust(this.state, role, raw, payloadType, schema, this.verifier);
   }
 }

@@ -13,14 +13,11 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join } from 'node:path';
 import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
 import type { Ed25519Verifier } from '../../common/dsse.js';
-import { advanceTrust, type TrustRefusal } from '../../common/trust-chain.js';
-import { MAX_TRUST_STATEMENT_BYTES } from '../../common/trust-file.js';
+import type { TrustRefusal } from '../../common/trust-chain.js';
+import { TrustFollower } from '../../common/trust-follow.js';
 import { topics as topicsFor, type Topics } from '../../common/topics.js';
 import type { AgentEvent } from '../../common/wire.js';
 import type { EnvelopeVerifier } from './trust-store.js';
-
-/** how far ahead of the trust in force a buffered statement may claim to be */
-const MAX_AHEAD = 64;
 
 export interface TrustUpdatesOptions {
   verifier: EnvelopeVerifier;
@@ -35,8 +32,8 @@ export class TrustUpdates {
   readonly #o: TrustUpdatesOptions;
   readonly #t: Topics;
   readonly #dir: string;
-  /** raw statements received for versions above the trust in force, by the version their topic names */
-  readonly #pending = new Map<number, Uint8Array>();
+  /** the acceptance rule shared with the controller and the simulator (common/trust-follow.ts) */
+  readonly #follower: TrustFollower;
   /** refusals already reported (a retained statement is redelivered on every reconnect) */
   readonly #reported = new Set<string>();
 
@@ -44,6 +41,7 @@ export class TrustUpdates {
     this.#o = o;
     this.#t = topicsFor(o.prefix);
     this.#dir = join(o.dataDir, 'trust');
+    this.#follower = new TrustFollower(o.verifier.installed, o.ed25519 ?? nodeEd25519Verifier);
   }
 
   get filter(): string {
@@ -63,7 +61,7 @@ export class TrustUpdates {
       const m = /^(\d{1,10})\.json$/.exec(n);
       if (m) stored.set(Number(m[1]), new Uint8Array(readFileSync(join(this.#dir, n))));
     }
-    const r = advanceTrust(this.#o.verifier.installed, stored, undefined, this.#ed25519());
+    const r = this.#follower.restore(stored);
     this.#o.verifier.setTrust(r.state);
     if (r.refused) this.#report(r.refused, 'stored');
   }
@@ -72,29 +70,19 @@ export class TrustUpdates {
   onMessage(topic: string, payload: Uint8Array): boolean {
     const version = this.#t.parseTrustTopic(topic);
     if (version === undefined) return false;
-    const current = this.#o.verifier.trust().version;
-    // Versions at or below the trust in force are history (retained for agents still catching up).
-    if (payload.length === 0 || version <= current || version > current + MAX_AHEAD || payload.length > MAX_TRUST_STATEMENT_BYTES) return true;
-    this.#pending.set(version, payload);
-    this.#advance();
-    return true;
-  }
-
-  #advance(): void {
-    const before = this.#o.verifier.trust();
-    const r = advanceTrust(before, this.#pending, this.#o.now(), this.#ed25519());
+    const r = this.#follower.offer(version, payload, this.#o.now());
+    if (!r) return true; // history (retained for agents still catching up), empty, too large or too far ahead
     for (const a of r.accepted) this.#persist(a.version, a.raw);
     if (r.accepted.length > 0) {
       this.#o.verifier.setTrust(r.state);
-      const newlyRevoked = r.state.revoked.filter((k) => !before.revoked.includes(k));
       this.#o.emit({
         type: 'trust_updated',
-        message: `trust version ${before.version} → ${r.state.version}${newlyRevoked.length ? `; revoked ${newlyRevoked.map((k) => k.slice(0, 16) + '…').join(', ')}` : ''}`,
-        details: { from: before.version, version: r.state.version, expires: r.state.expires, revoked: newlyRevoked },
+        message: `trust version ${r.before.version} → ${r.state.version}${r.newlyRevoked.length ? `; revoked ${r.newlyRevoked.map((k) => k.slice(0, 16) + '…').join(', ')}` : ''}`,
+        details: { from: r.before.version, version: r.state.version, expires: r.state.expires, revoked: r.newlyRevoked },
       });
     }
-    for (const v of [...this.#pending.keys()]) if (v <= r.state.version) this.#pending.delete(v);
-    if (r.refused) this.#report(r.refused, 'received', this.#pending.get(r.refused.version));
+    if (r.refused) this.#report(r.refused, 'received', this.#follower.pending(r.refused.version));
+    return true;
   }
 
   #report(refused: TrustRefusal, source: 'stored' | 'received', raw?: Uint8Array): void {
@@ -116,9 +104,5 @@ export class TrustUpdates {
     const path = join(this.#dir, `${version}.json`);
     writeFileSync(`${path}.tmp`, raw);
     renameSync(`${path}.tmp`, path);
-  }
-
-  #ed25519(): Ed25519Verifier {
-    return this.#o.ed25519 ?? nodeEd25519Verifier;
   }
 }

@@ -5,31 +5,32 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { MqttClient } from 'mqtt';
-import { ApiContext } from '../../fleet/api/context.js';
+import { ApiContext, type BrokerSide } from '../../fleet/api/context.js';
 import { startApiServer, type ApiServer } from '../../fleet/api/server.js';
 import { consoleHttp } from '../../fleet/web/console-http.js';
 import type { HealthReport } from '../../fleet/controller/health.js';
 import type { ControllerStore } from '../../fleet/controller/store.js';
 import type { SigningKey } from '../../fleet/signer.js';
-import { approversTrust, readTrustFile, roleTrust } from '../../fleet/trust.js';
+import type { TrustInForce } from '../../fleet/trust-follow.js';
 
 export interface ControllerApiDeps {
   store: ControllerStore;
   client: MqttClient;
   keys: readonly SigningKey[];
-  trustFile: string | undefined;
+  /** the trust the controller follows (issue 20 §1): approvals, releases and provenance use the keys in force */
+  trust: TrustInForce | undefined;
   prefix: string;
   health: () => HealthReport;
   log: (line: string) => void;
 }
 
 export async function startControllerApi(a: { port: number; host: string; cert?: string; key?: string; clientCa?: string; insecureHttp: boolean }, d: ControllerApiDeps): Promise<ApiServer> {
-  const trust = d.trustFile ? await readTrustFile(d.trustFile) : undefined;
-  const approvers = trust ? approversTrust(trust) : undefined;
+  const trust = d.trust;
   const ctx = new ApiContext({
     store: d.store,
-    broker: { client: d.client, releaseKeys: d.keys, prefix: d.prefix, ...(trust ? { releasesTrust: roleTrust(trust, 'releases'), modelsTrust: roleTrust(trust, 'models') } : {}) },
-    ...(approvers ? { approvers } : {}),
+    // getters: the keys in force at each request, not those at start
+    broker: brokerSide(d, trust),
+    ...(trust ? { approvers: () => trust.approvers() } : {}),
     health: d.health,
     log: d.log,
   });
@@ -38,4 +39,14 @@ export async function startControllerApi(a: { port: number; host: string; cert?:
   const web = consoleHttp(ctx);
   const server = await startApiServer(ctx, { host: a.host, port: a.port, ...(tls ? { tls } : {}), insecureHttp: a.insecureHttp, extra: web.extra });
   return { ...server, close: async () => (web.close(), await server.close()) };
+}
+
+/** The API's broker side; with a followed trust its releases/models keys are getters (an object spread would freeze them). */
+function brokerSide(d: ControllerApiDeps, trust: TrustInForce | undefined): BrokerSide {
+  const side: BrokerSide = { client: d.client, releaseKeys: d.keys, prefix: d.prefix };
+  if (trust) {
+    Object.defineProperty(side, 'releasesTrust', { enumerable: true, get: () => trust.releases() });
+    Object.defineProperty(side, 'modelsTrust', { enumerable: true, get: () => trust.models() });
+  }
+  return side;
 }

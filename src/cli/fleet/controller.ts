@@ -8,10 +8,14 @@ import { FleetController } from '../../fleet/controller/controller.js';
 import { controllerHealth } from '../../fleet/controller/health.js';
 import { controllerRegistry, serveMetrics } from '../../fleet/controller/prometheus.js';
 import { loadSigningKey } from '../../fleet/keys.js';
-import { approversTrust, readTrustFile } from '../../fleet/trust.js';
+import { readTrustFile } from '../../fleet/trust.js';
+import { FollowedTrust } from '../../fleet/trust-follow.js';
+import type { TrustStep } from '../../common/trust-follow.js';
+import { keyIdOf } from '../../common/dsse.js';
+import type { SigningKey } from '../../fleet/signer.js';
 import { enforceQualityGate } from '../../fleet/quality-gate.js';
 import { parseDuration, parseFlags, type Command, type CommandIO, type Parsed, type AnyCommand } from '../command.js';
-import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
+import { brokerHelp, brokerOptions, connectFromFlags, listValues, parseBrokerFlags, type BrokerFlags } from './connect.js';
 
 import { dbHelp, dbOption, dbPath, openFleetStore } from './db.js';
 import { isLoopback } from '../../fleet/api/server.js';
@@ -115,22 +119,22 @@ export function parseApiFlags(v: Record<string, unknown>): ControllerArgs['api']
 
 async function runController(a: ControllerArgs, io: CommandIO): Promise<number> {
   const keys = await Promise.all(a.keys.map((k) => loadSigningKey(k, 'releases')));
-  const approvers = a.trust ? approversTrust(await readTrustFile(a.trust)) : undefined;
+  const installed = a.trust ? await readTrustFile(a.trust) : undefined;
   // A long-lived service: reconnects (the CLI default is fail-fast), and a fixed client id with a
   // persistent session, so windows sent while the controller itself reconnects wait for it at the broker.
   const client = await connectFromFlags({ ...a.broker }, io, {
     clientId: a.clientId,
     mqttOptions: { reconnectPeriod: 2000, clean: false, properties: { sessionExpiryInterval: 3600 } },
   });
-  // the trust in force (statements walked from the file); a rotation while running needs a restart
-  const trust = await trustFromFile(a.trust, 'releases', client, a.broker.prefix);
-  const modelsTrust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
   const store = openFleetStore(a.db, { create: a.init });
   const say = (line: string, data?: Record<string, unknown>) => io.out(a.json ? JSON.stringify({ ts: new Date().toISOString(), msg: line, ...(data ?? {}) }) : `${new Date().toISOString()} ${line}`);
-  const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trust } : {}), ...(approvers ? { approvers } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say,
-    qualityGate: (channel, role, modelId) => enforceQualityGate(client, store.db, channel, [{ role, modelId }], modelsTrust, a.broker.prefix) });
+  // [issue 20 §1] the trust in force follows `trust rotate` / `trust revoke` while the controller runs
+  const trust = installed ? new FollowedTrust({ installed, client, db: store.db, prefix: a.broker.prefix, onStep: (s) => say(describeTrustStep(s, keys), { trustVersion: s.state.version, ...(s.refused ? { code: s.refused.code } : {}) }) }) : undefined;
+  await trust?.start();
+  const ctl = new FleetController({ client, store, releaseKeys: keys, ...(trust ? { trustInForce: trust } : {}), prefix: a.broker.prefix, tickMs: a.tickMs, ...(a.sharedGroup ? { sharedGroup: a.sharedGroup } : {}), onLog: say,
+    qualityGate: (channel, role, modelId) => enforceQualityGate(store.db, channel, [{ role, modelId }], { client, modelsTrust: trust?.models(), prefix: a.broker.prefix }, 'run the controller with --trust FILE') });
   await ctl.start();
-  const api = a.api ? await startControllerApi(a.api, { store, client, keys, trustFile: a.trust, prefix: a.broker.prefix, health: () => controllerHealth(ctl, Date.now()), log: say }) : undefined;
+  const api = a.api ? await startControllerApi(a.api, { store, client, keys, trust, prefix: a.broker.prefix, health: () => controllerHealth(ctl, Date.now()), log: say }) : undefined;
   if (api) say(`API ${api.url}/api/v1 (OpenAPI at ${api.url}/openapi.json)`);
   const metrics = a.metricsPort !== undefined ? await serveMetrics(controllerRegistry(ctl), a.metricsPort, a.metricsHost, { health: () => controllerHealth(ctl, Date.now()) }) : undefined;
   say(`controller ${ctl.instanceId} running: db ${a.db}${metrics ? `, metrics http://${a.metricsHost}:${metrics.port}/metrics, health http://${a.metricsHost}:${metrics.port}/health` : ''}${a.sharedGroup ? `, shared group ${a.sharedGroup}` : ''}`);
@@ -143,10 +147,24 @@ async function runController(a: ControllerArgs, io: CommandIO): Promise<number> 
   say('stopping');
   await api?.close();
   await ctl.close();
+  await trust?.close();
   await metrics?.close();
   await client.endAsync();
   store.close();
   return 0;
+}
+
+/** A controller log line for a trust statement accepted or refused; warns when its own releases key is out. */
+export function describeTrustStep(s: TrustStep, keys: readonly SigningKey[]): string {
+  if (s.accepted.length === 0) return `trust statement ${s.refused!.version} refused [${s.refused!.code}]: ${s.refused!.message}; trust version ${s.state.version} stays in force`;
+  const mine = keys.map((k) => keyIdOf(k.publicKey));
+  const inForce = new Set((s.state.roles.releases?.keys ?? []).map((k) => keyIdOf(Buffer.from(k.publicKey, 'base64'))).filter((id) => !s.state.revoked.includes(id)));
+  const out = mine.filter((id) => !inForce.has(id));
+  return [
+    `trust version ${s.before.version} → ${s.state.version}${s.newlyRevoked.length ? `; revoked ${s.newlyRevoked.map((k) => k.slice(0, 16) + '…').join(', ')}` : ''}: releases, approvals and provenance are verified with the new keys from now on`,
+    ...(s.refused ? [`; statement ${s.refused.version} refused [${s.refused.code}]: ${s.refused.message}`] : []),
+    ...(out.length ? [`; WARNING: this controller's releases key ${out.map((k) => k.slice(0, 16) + '…').join(', ')} is not in force any more — agents refuse the releases it signs; restart it with the new releases key (--key)`] : []),
+  ].join('');
 }
 
 const controller: Command<ControllerArgs> = {
@@ -160,8 +178,10 @@ automatically when a wave's canary cohort breaks a gate.
 
 Options:
   --key FILE[,FILE]       releases private key(s) (threshold signing = several)
-  --trust FILE            trust file whose releases role verifies releases seen on the wire, and whose
-                          approvers role verifies signed approvals (rollout start --approvals N)
+  --trust FILE            trust file whose releases role verifies releases seen on the wire, whose
+                          approvers role verifies signed approvals (rollout start --approvals N) and whose
+                          models role verifies provenance for channel quality gates; the controller
+                          follows trust statements (trust rotate / trust revoke) while it runs
 ${dbHelp}
   --init                  create the database if it does not exist (otherwise: error fleet_db_missing)
   --metrics-port N        serve Prometheus /metrics and /health (liveness; readiness = broker connected and

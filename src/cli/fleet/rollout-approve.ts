@@ -13,7 +13,8 @@ import { buildApproval, checkApproval, DEFAULT_APPROVAL_TTL_MS, signApproval } f
 import { controlRollout } from '../../fleet/controller/controller.js';
 import { loadSigningKey } from '../../fleet/keys.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
-import { approversTrust, readTrustFile } from '../../fleet/trust.js';
+import { readTrustFile } from '../../fleet/trust.js';
+import { trustInForceFromDb, trustInForceOf } from '../../fleet/trust-follow.js';
 import { parseDuration, parseFlags, type Command, type Parsed, type AnyCommand } from '../command.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, type AuditFlags } from './audit.js';
 import { dbOption } from './controller.js';
@@ -96,7 +97,8 @@ ${auditHelp}`,
         return 0;
       }
       if (!['awaiting_approval', 'running', 'paused'].includes(r.state)) throw new AgentError('bad_argument', `cannot approve rollout ${a.id} in state ${r.state}`);
-      const trust = approversTrust(await readTrustFile(a.trust!));
+      // [issue 20 §1] the approver keys in force: the trust statements the controller accepted (fleet db)
+      const trust = trustInForceOf(trustInForceFromDb(store.db, await readTrustFile(a.trust!))).approvers();
       const actor = actorOf(a.audit, io);
       const ctx = approvalContext(r, policy);
       let envelope: unknown;

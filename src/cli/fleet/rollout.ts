@@ -16,7 +16,8 @@ import { ApprovalStore } from '../../fleet/approvals/approval-store.js';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { assertNotYanked, resolveForRelease } from '../../fleet/registry/resolve.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, type AuditFlags } from './audit.js';
-import { brokerOptions, connectFromFlags, parseBrokerFlags, type BrokerFlags } from './connect.js';
+import { brokerOptions, connectFromFlags, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
+import { channelGates, enforceQualityGate } from '../../fleet/quality-gate.js';
 import { dbHelp, dbOption, dbPath, withFleetStore } from './db.js';
 import { modelLabels } from './model-labels.js';
 import { rolloutEndedAt } from '../../fleet/controller/wave-clock.js';
@@ -27,6 +28,8 @@ export interface RolloutStartArgs {
   /** `name@version` given as --candidate: resolved to a modelId on the broker before recording */
   candidateRef?: string;
   broker?: BrokerFlags;
+  /** trust file: the models keys that verify provenance for a gated channel (walked to the trust in force) */
+  trust?: string;
   db: string;
   follow: boolean;
   json: boolean;
@@ -37,7 +40,7 @@ export interface RolloutStartArgs {
 }
 
 export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
-  const r = parseFlags(argv, { ...dbOption, ...brokerOptions, ...rolloutStartOptions, ...auditOptions, follow: { type: 'boolean' }, json: { type: 'boolean' } });
+  const r = parseFlags(argv, { ...dbOption, ...brokerOptions, ...rolloutStartOptions, ...auditOptions, trust: { type: 'string' }, follow: { type: 'boolean' }, json: { type: 'boolean' } });
   if (r.kind !== 'ok') return r;
   const v = r.values;
   const b = rolloutStartBodyFromFlags(v);
@@ -50,11 +53,17 @@ export function parseRolloutStart(argv: string[]): Parsed<RolloutStartArgs> {
     if (!bf.ok) return { kind: 'error', message: `--candidate ${body.candidate} is resolved on the broker: ${bf.message}` };
     candidateRef = body.candidate;
     broker = bf.value;
+  } else if (v['broker'] !== undefined) {
+    // a gated channel's evidence is read from the broker (issue 20 §4)
+    const bf = parseBrokerFlags(v);
+    if (!bf.ok) return { kind: 'error', message: bf.message };
+    broker = bf.value;
   }
+  const trust = typeof v['trust'] === 'string' ? v['trust'] : undefined;
   const audit = parseAuditFlags(v);
   if (!audit.ok) return { kind: 'error', message: audit.message };
   const approvals = body.approvals ?? 0;
-  return { kind: 'ok', value: { spec: specFromBody(body, body.candidate), ...(candidateRef ? { candidateRef, broker: broker! } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true, approvals, twoPerson: body.twoPerson === true, audit: audit.value } };
+  return { kind: 'ok', value: { spec: specFromBody(body, body.candidate), ...(candidateRef ? { candidateRef } : {}), ...(broker ? { broker } : {}), ...(trust ? { trust } : {}), db: dbPath(v), follow: v['follow'] === true, json: v['json'] === true, approvals, twoPerson: body.twoPerson === true, audit: audit.value } };
 }
 
 // ---- presentation ------------------------------------------------------------------------------------
@@ -211,11 +220,15 @@ Options:
   --two-person            whoever starts the rollout (the actor) cannot approve it
   --breach-lookback D     window for breach detection (default 2m)
   --release-ttl D         expiry of each published release (default 30d)
+  --trust FILE            trust file (its models keys, after any rotation) for a gated channel's evidence
   --follow                print progress until the rollout ends (exit 0 completed, 1 otherwise)
   --json                  machine-readable output
 ${auditHelp}
 
-A yanked candidate is refused (model_yanked).
+A yanked candidate is refused (model_yanked). On a channel with a quality gate (channel set
+--min-quality) the candidate's signed provenance is read from --broker and verified with the models
+keys of --trust: quality_gate_failed (measured < required, and the evaluation set) or
+provenance_missing refuse the rollout before it is recorded.
 
 Example:
   rpa-fleet rollout start --channel prod --role detector --candidate 3f1c…e9 --waves 1,5,25,50,100 \\
@@ -224,15 +237,7 @@ Example:
   async run(a, io) {
     return withStore(a.db, async (store) => {
       const registry = new ModelRegistry(store.db);
-      if (a.candidateRef && a.broker) {
-        const client = await connectFromFlags(a.broker, io);
-        try {
-          const m = await resolveForRelease(client, registry, a.candidateRef, a.spec.role, { prefix: a.broker.prefix }, io.err);
-          a = { ...a, spec: { ...a.spec, candidate: m.entry.modelId } };
-        } finally {
-          await client.endAsync();
-        }
-      } else assertNotYanked(registry, a.spec.candidate);
+      a = await admitRolloutStart(store, registry, a, io);
       const actor = actorOf(a.audit, io);
       const approvals = new ApprovalStore(store.db);
       const id = store.db.transaction(() => {
@@ -253,6 +258,29 @@ Example:
     });
   },
 };
+
+/**
+ * Before anything is recorded: the candidate resolved (a name on the broker; a yanked one refused) and
+ * the channel's quality gate checked with the one rule every path uses (quality-gate.ts, issue 20 §4).
+ */
+async function admitRolloutStart(store: ControllerStore, registry: ModelRegistry, a: RolloutStartArgs, io: CommandIO): Promise<RolloutStartArgs> {
+  const gated = channelGates(store.db, a.spec.channel).some((g) => g.metric.startsWith(`${a.spec.role}.`));
+  if (!a.broker || (!a.candidateRef && !gated)) {
+    assertNotYanked(registry, a.spec.candidate);
+    await enforceQualityGate(store.db, a.spec.channel, [{ role: a.spec.role, modelId: a.spec.candidate }], undefined);
+    return a;
+  }
+  const client = await connectFromFlags(a.broker, io);
+  try {
+    const modelsTrust = await trustFromFile(a.trust, 'models', client, a.broker.prefix);
+    const candidate = a.candidateRef ? (await resolveForRelease(client, registry, a.candidateRef, a.spec.role, { prefix: a.broker.prefix, ...(modelsTrust ? { trust: modelsTrust } : {}) }, io.err)).entry.modelId : a.spec.candidate;
+    if (!a.candidateRef) assertNotYanked(registry, candidate);
+    await enforceQualityGate(store.db, a.spec.channel, [{ role: a.spec.role, modelId: candidate }], { client, modelsTrust, prefix: a.broker.prefix });
+    return { ...a, spec: { ...a.spec, candidate } };
+  } finally {
+    await client.endAsync();
+  }
+}
 
 interface IdArgs {
   id?: string;

@@ -27,8 +27,8 @@ export interface BrokerSide {
 export interface ApiContextOptions {
   store: ControllerStore;
   broker?: BrokerSide;
-  /** the approvers role of the controller's own trust file: signed approvals are checked against it */
-  approvers?: RoleTrust;
+  /** the approvers role of the controller's own trust file: signed approvals are checked against it (a function: the keys in force, issue 20 §1) */
+  approvers?: RoleTrust | (() => RoleTrust | undefined);
   health?: () => HealthReport;
   clock?: () => number;
   log?: (line: string) => void;
@@ -41,7 +41,7 @@ export class ApiContext {
   readonly approvals: ApprovalStore;
   readonly tokens: TokenStore;
   readonly broker: BrokerSide | undefined;
-  readonly approvers: RoleTrust | undefined;
+  readonly #approvers: ApiContextOptions['approvers'];
   readonly health: (() => HealthReport) | undefined;
   readonly clock: () => number;
   readonly log: (line: string) => void;
@@ -53,10 +53,15 @@ export class ApiContext {
     this.approvals = new ApprovalStore(o.store.db);
     this.tokens = new TokenStore(o.store.db);
     this.broker = o.broker;
-    this.approvers = o.approvers;
+    this.#approvers = o.approvers;
     this.health = o.health;
     this.clock = o.clock ?? Date.now;
     this.log = o.log ?? (() => undefined);
+  }
+
+  /** The approver keys in force. */
+  get approvers(): RoleTrust | undefined {
+    return typeof this.#approvers === 'function' ? this.#approvers() : this.#approvers;
   }
 
   /** The broker side, or a clear error when this controller runs without one. */

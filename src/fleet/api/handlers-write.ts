@@ -11,11 +11,17 @@ import { Reply } from './reply.js';
 import { approveRollout, resolveCandidate, rolloutAction, rolloutView, specFromBody, startRolloutRecord } from './rollout-ops.js';
 import type { ModelMarkBody, ReleasePublishBody, RolloutActionBody, RolloutApproveBody, RolloutStartBody } from './schemas.js';
 import type { Caller } from './tokens.js';
+import { enforceQualityGate } from '../quality-gate.js';
+
+/** what an API caller is told when a gated channel cannot be checked here */
+const GATE_HINT = 'the controller must run with a broker and --trust FILE';
 
 export async function startRollout(ctx: ApiContext, caller: Caller, b: RolloutStartBody): Promise<Reply> {
   const warnings: string[] = [];
   const b2 = ctx.broker;
   const candidate = await resolveCandidate(ctx.registry, b.candidate, b.role, b2 ? { client: b2.client, prefix: b2.prefix, ...(b2.modelsTrust ? { trust: b2.modelsTrust } : {}) } : undefined, (l) => warnings.push(l));
+  // [issue 20 §4] the one quality-gate rule, as release publish and the controller apply it
+  await enforceQualityGate(ctx.store.db, b.channel, [{ role: b.role, modelId: candidate }], b2 ? { client: b2.client, modelsTrust: b2.modelsTrust, prefix: b2.prefix } : undefined, GATE_HINT);
   const r = startRolloutRecord(ctx.store, specFromBody(b, candidate), { approvals: b.approvals ?? 0, twoPerson: b.twoPerson === true, actor: caller.name }, ctx.clock());
   const label = (m: string) => ctx.registry.label(m);
   ctx.record(
@@ -57,7 +63,7 @@ export function markModel(mark: 'deprecated' | 'yanked') {
 export async function publishRelease(ctx: ApiContext, caller: Caller, b: ReleasePublishBody): Promise<Reply> {
   const broker = ctx.needBroker('release publish');
   const warnings: string[] = [];
-  const r = await publishReleaseOp({ client: broker.client, registry: ctx.registry, db: ctx.store.db, keys: broker.releaseKeys, prefix: broker.prefix, modelsTrust: broker.modelsTrust, releasesTrust: broker.releasesTrust, body: b, warn: (l) => warnings.push(l) });
+  const r = await publishReleaseOp({ client: broker.client, registry: ctx.registry, db: ctx.store.db, keys: broker.releaseKeys, prefix: broker.prefix, modelsTrust: broker.modelsTrust, releasesTrust: broker.releasesTrust, body: b, warn: (l) => warnings.push(l), gateHint: GATE_HINT });
   ctx.store.putRelease(r.release, ctx.clock()); // the controller's view of the channel, at once
   ctx.record(caller, 'release.publish', { channel: b.channel, seq: r.release.seq, models: r.labels, modelIds: r.modelIds, ...(b.note !== undefined ? { note: b.note } : {}) }, b.reason ? { reason: b.reason } : {});
   return new Reply(201, { channel: b.channel, seq: r.release.seq, previousSeq: r.previousSeq ?? null, keptRoles: r.keptRoles, topic: r.topic, signedBy: broker.releaseKeys.map((k) => k.keyid), release: r.release, labels: r.labels, warnings });

@@ -32,6 +32,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   version_exists: 409,
   model_yanked: 409,
   approval_required: 409,
+  quality_gate_failed: 409,
+  provenance_missing: 409,
   release_replayed: 409,
   frame_too_large: 413,
   approval_untrusted_key: 422,

@@ -28,6 +28,8 @@ export interface ReleaseOpInput {
   signal?: AbortSignal | undefined;
   /** the fleet db holding the channels' quality gates (issue 20 §4): every model named must pass its channel's gate */
   db: Database.Database;
+  /** how this caller supplies the models' trust when a gated channel needs it (quality-gate.ts) */
+  gateHint?: string;
 }
 
 export interface ReleaseOpResult extends PublishReleaseResult {
@@ -62,7 +64,7 @@ export async function publishReleaseOp(i: ReleaseOpInput): Promise<ReleaseOpResu
     }
   }
   // [issue 20 §4] every model this release names must carry signed evidence passing the channel's gate
-  await enforceQualityGate(i.client, i.db, b.channel, [...Object.entries(stableIds), ...Object.entries(candidateIds)].map(([role, modelId]) => ({ role: role as Role, modelId: modelId! })), i.modelsTrust, i.prefix);
+  await enforceQualityGate(i.db, b.channel, [...Object.entries(stableIds), ...Object.entries(candidateIds)].map(([role, modelId]) => ({ role: role as Role, modelId: modelId! })), { client: i.client, modelsTrust: i.modelsTrust, prefix: i.prefix }, i.gateHint);
   const roles = (current: Release | undefined): ReleaseRoles => {
     const out: ReleaseRoles = {};
     for (const role of ROLES) {

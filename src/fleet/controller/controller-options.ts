@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { Role } from '../../common/wire.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
+import type { TrustInForce } from '../trust-follow.js';
 import type { ControllerStore } from './store.js';
 
 export interface ControllerTimers {
@@ -21,6 +22,11 @@ export interface ControllerOptions {
   trust?: RoleTrust;
   /** the trust file's approvers role: keys whose signed approvals count (issue 16 §4) */
   approvers?: RoleTrust;
+  /**
+   * issue 20 §1: the trust followed over the wire (FollowedTrust); when given, its releases and approvers
+   * keys replace `trust` and `approvers`, read at each use, so a rotation applies without a restart
+   */
+  trustInForce?: TrustInForce;
   prefix?: string;
   clock?: () => number;
   timers?: ControllerTimers;

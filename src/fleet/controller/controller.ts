@@ -42,7 +42,6 @@ export class FleetController {
   readonly #t;
   readonly #clock: () => number;
   readonly #timers: ControllerTimers;
-  readonly #trust: RoleTrust;
   readonly #approvals: ApprovalStore;
   readonly #audit: AuditLog;
   readonly instanceId: string;
@@ -68,7 +67,6 @@ export class FleetController {
     this.#t = topicsOf(opts.prefix ?? DEFAULT_TOPIC_PREFIX);
     this.#clock = opts.clock ?? Date.now;
     this.#timers = opts.timers ?? realTimers;
-    this.#trust = opts.trust ?? { keys: opts.releaseKeys.map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
     this.instanceId = opts.instanceId ?? `ctl-${randomBytes(4).toString('hex')}`;
     this.#heartbeats = new ControllerHeartbeats(opts.store.db);
     this.#approvals = new ApprovalStore(opts.store.db);
@@ -76,13 +74,23 @@ export class FleetController {
     this.startedAt = this.#clock();
     this.#ingest = new IngestQueue({
       store: opts.store,
-      trust: this.#trust,
+      trust: () => this.#releasesTrust(),
       prefix: opts.prefix ?? DEFAULT_TOPIC_PREFIX,
       clock: this.#clock,
       stats: this.stats,
       drops: this.drops,
       log: (line, data) => this.#log(line, data),
     });
+  }
+
+  /** [issue 20 §1] the releases keys in force: followed trust statements first, else the static options */
+  #releasesTrust(): RoleTrust {
+    return this.#o.trustInForce?.releases() ?? this.#o.trust ?? { keys: this.#o.releaseKeys.map((k) => ({ publicKey: k.publicKey })), threshold: 1 };
+  }
+
+  /** The approver keys in force (issue 20 §1: a revoked approver key stops counting at once). */
+  approvers(): RoleTrust | undefined {
+    return this.#o.trustInForce ? this.#o.trustInForce.approvers() : this.#o.approvers;
   }
 
   get tickMs(): number {
@@ -252,7 +260,7 @@ export class FleetController {
 
   /** Signed approvals (policy) re-verified against the controller's approvers keys, else the approved flag. */
   #approved(r: RolloutRow, now: number): boolean {
-    const g = approvalGate(this.#approvals, r, this.#o.approvers, now);
+    const g = approvalGate(this.#approvals, r, this.approvers(), now);
     if (g.signed && g.met) this.#o.store.log(r.id, 'approved', { phase: r.phase, approvers: g.approvers, signatures: g.have, required: g.need }, now);
     return g.met;
   }

@@ -22,8 +22,8 @@ export interface IngestStats {
 
 export interface IngestOptions {
   store: ControllerStore;
-  /** keys a release seen on the wire must be signed with before it may shape the next one */
-  trust: RoleTrust;
+  /** keys a release seen on the wire must be signed with before it may shape the next one (the trust in force, read at each use) */
+  trust: () => RoleTrust;
   prefix: string;
   clock: () => number;
   stats: IngestStats;
@@ -49,7 +49,7 @@ export class IngestQueue {
     const now = this.#o.clock();
     if (topic.endsWith('/release') && topic.startsWith(`${this.#o.prefix}/channels/`)) {
       if (payload.length === 0) return;
-      const doc = decodeSigned(topic, payload, PAYLOAD_TYPE_RELEASE, ReleaseSchema, 'release', this.#o.trust);
+      const doc = decodeSigned(topic, payload, PAYLOAD_TYPE_RELEASE, ReleaseSchema, 'release', this.#o.trust());
       // Only a release signed by a trusted key may shape the next one (other roles are copied from it).
       if (doc.signature === 'valid' && doc.value) {
         const r = doc.value;

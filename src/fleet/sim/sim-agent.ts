@@ -10,14 +10,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Labels } from '../../common/selector.js';
-import { PAYLOAD_TYPE_RELEASE } from '../../common/dsse.js';
-import { verifyThenParse, type RoleKeys } from '../../common/signed.js';
-import { nodeEd25519Verifier } from '../../common/node/ed25519.js';
 import { AgentError, toAgentError, type ErrorCode } from '../../common/errors.js';
 import { chooseRoleTarget, judgeRelease } from '../../common/release-rules.js';
 import { topics as topicsOf, type Topics } from '../../common/topics.js';
 import {
-  ReleaseSchema,
   ROLES,
   type AgentEvent,
   type AgentStatus,
@@ -31,11 +27,9 @@ import { prng, type ProfileBook } from './profiles.js';
 import { simulateRoleMetrics } from './sim-window.js';
 import { fetchSimModel, type SimCounters } from './sim-fetch.js';
 import { noDelayOnConnect } from '../../common/mqtt-socket.js';
+import { SimAgentTrust, type SimTrust } from './sim-trust.js';
 
-export interface SimTrust {
-  releases: RoleKeys;
-  models: RoleKeys;
-}
+export type { SimTrust } from './sim-trust.js';
 
 export interface SimAgentOptions {
   url: string;
@@ -98,6 +92,8 @@ export class SimAgent {
   readonly #clock: () => number;
   readonly #rand: () => number;
   readonly client: MqttClient;
+  /** the keys in force (follows trust statements when the trust file is given: sim-trust.ts) */
+  readonly trust: SimAgentTrust;
   readonly #models = new Set<string>();
   readonly #manifests = new Map<string, ModelManifest>();
   readonly variants = new Map<string, string>(); // modelId → the variant serving it (issue 21 §1); absent: fp32
@@ -126,6 +122,7 @@ export class SimAgent {
     this.#clock = opts.clock ?? Date.now;
     this.#rand = prng(opts.seed ?? hashSeed(opts.agentId));
     this.#windowStart = this.#clock();
+    this.trust = new SimAgentTrust(opts.trust);
     for (const m of opts.preinstalled ?? []) this.#models.add(m);
     const offline: AgentStatus = { agentId: this.agentId, online: false, ts: new Date(this.#clock()).toISOString(), agentVersion: 'sim-0.1.0', channel: opts.channel, roles: {} };
     this.client = mqtt.connect(opts.url, {
@@ -154,7 +151,8 @@ export class SimAgent {
 
   #onConnect(): void {
     this.#publishStatus();
-    void this.client.subscribeAsync(this.#t.release(this.#o.channel), { qos: 1 }).catch(() => {});
+    const filters = [this.#t.release(this.#o.channel), ...(this.trust.follows ? [this.#t.allTrust()] : [])];
+    void this.client.subscribeAsync(filters, { qos: 1 }).catch(() => {});
     if (!this.#windowTimer) {
       // Spread the windows of many agents across the period instead of all at once.
       const windowMs = this.#o.windowMs ?? 60_000;
@@ -168,6 +166,8 @@ export class SimAgent {
 
   #onMessage(topic: string, payload: Buffer): void {
     if (topic === this.#t.release(this.#o.channel)) return void this.#onRelease(payload);
+    const trustEvents = this.trust.onMessage(this.#t, topic, payload, this.#clock());
+    if (trustEvents) return trustEvents.forEach((e) => this.#event(e));
     for (const [filter, h] of this.#msgHandlers) if (matches(filter, topic)) h(topic, payload);
   }
 
@@ -177,8 +177,8 @@ export class SimAgent {
     if (payload.length === 0) return;
     let release: Release;
     try {
-      // DESIGN.md "Trust rules": signatures first (trust file keys), then payloadType, then the schema.
-      release = verifyThenParse(payload, PAYLOAD_TYPE_RELEASE, this.#o.trust.releases, ReleaseSchema, nodeEd25519Verifier, 'release').value;
+      // DESIGN.md "Trust rules": signatures first (the keys in force), then payloadType, then the schema.
+      release = this.trust.verifyRelease(payload);
     } catch (e) {
       return this.#reject('release_rejected', toAgentError(e, 'bad_payload').code);
     }
@@ -262,7 +262,7 @@ export class SimAgent {
     const manifest = await fetchSimModel(
       {
         topics: this.#t,
-        trust: this.#o.trust.models,
+        trust: this.trust.models(),
         maxModelBytes: this.#o.maxModelBytes ?? 512 * 1024 * 1024,
         fetchModels: this.#o.fetchModels !== false,
         useOrigins: this.#o.useOrigins !== false,
