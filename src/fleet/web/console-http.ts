@@ -11,6 +11,7 @@ import { toAgentError } from '../../common/errors.js';
 import type { ApiContext } from '../api/context.js';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../api/problem.js';
 import { ConsoleAssets, CONSOLE_SECURITY_HEADERS } from './assets.js';
+import { stateOf } from './console-routes.js';
 import { ChangeFeed, type FeedTimers } from './change-feed.js';
 import { EventStreamHub } from './event-stream.js';
 
@@ -32,6 +33,8 @@ function problem(res: ServerResponse, e: unknown, instance: string): void {
 
 export function consoleHttp(ctx: ApiContext, opts: { consoleDir?: string; pollMs?: number; timers?: FeedTimers } = {}): ConsoleHttp {
   const assets = new ConsoleAssets(opts.consoleDir);
+  // the overview's maintained counts are installed (and filled once) now, not on the first page load
+  stateOf(ctx);
   const feed = new ChangeFeed(ctx.store.db, { ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}), ...(opts.timers ? { timers: opts.timers } : {}) });
   const hub = new EventStreamHub(feed, opts.timers ? { timers: opts.timers } : {});
   return {
