@@ -7,7 +7,7 @@
  *   2. API p95 (client-side, over HTTP, sequential) of the fleet overview (GET /api/v1/fleet/overview)
  *      and of a rollout's evidence (GET /api/v1/rollouts/{id}/series, the chart's data; the first,
  *      uncached call is reported apart), target ≤ 50 ms;
- *      also the API's GET /api/v1/fleet (snapshot with cohorts), GET /api/v1/agents (every agent) and the
+ *      also the API's GET /api/v1/fleet (snapshot with cohorts), GET /api/v1/agents (every agent, and a page of 1,000) and the
  *      overview's agent search, and the cost the overview's maintained counts add to status ingest;
  *   3. live update latency: a metrics window published over MQTT (real Mosquitto) → the controller's
  *      ingest → SQLite → the change feed → the event stream → the agent's page repainted with it,
@@ -166,6 +166,7 @@ const overview = await timeGets('/api/v1/fleet/overview', REQUESTS);
 const series = await timeGets(`/api/v1/rollouts/${rolloutId}/series`, REQUESTS);
 const snapshot = await timeGets('/api/v1/fleet', Math.min(REQUESTS, 50));
 const listing = await timeGets('/api/v1/agents', Math.min(REQUESTS, 20));
+const agentsPage = await timeGets(`/api/v1/agents?limit=1000&after=ws-munich-05000`, REQUESTS);
 const search = await timeGets('/api/v1/fleet/agents?q=site%3Dberlin&limit=50', REQUESTS);
 
 // ---- Chromium: first load and live latency --------------------------------------------------------
@@ -236,6 +237,7 @@ row(`API GET /rollouts/{id}/series (${(series.bytes / 1024).toFixed(1)} KiB)`, s
 console.log(`${'  series, first (uncached) call'.padEnd(44)} ${f1(series.first)} ms`);
 row(`(api's) GET /api/v1/fleet snapshot (${(snapshot.bytes / 1024).toFixed(1)} KiB)`, snapshot.times, 50);
 row(`GET /api/v1/agents, all (${(listing.bytes / 1024 / 1024).toFixed(1)} MiB)`, listing.times, 50);
+row(`GET /api/v1/agents?limit=1000&after=… (${(agentsPage.bytes / 1024).toFixed(0)} KiB)`, agentsPage.times, 50);
 row(`GET /api/v1/fleet/agents?q=site=berlin&limit=50`, search.times, 50);
 const perStatus = (xs: number[]) => `${f1(Math.min(...xs))} ms (${f1((Math.min(...xs) * 1000) / N)} µs a status)`;
 console.log(`status ingest, ${N} changed statuses in batches of 1,000 (best of 2): without the overview's counts ${perStatus(ingestPlain)}, with ${perStatus(ingestCounted)}: ${(Math.min(...ingestCounted) / Math.min(...ingestPlain)).toFixed(2)}×; counts installed and filled in ${f1(installMs)} ms`);
