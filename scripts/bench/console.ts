@@ -7,6 +7,8 @@
  *   2. API p95 (client-side, over HTTP, sequential) of the fleet overview (GET /api/v1/fleet/overview)
  *      and of a rollout's evidence (GET /api/v1/rollouts/{id}/series, the chart's data; the first,
  *      uncached call is reported apart), target ≤ 50 ms;
+ *      also the API's GET /api/v1/fleet (snapshot with cohorts), GET /api/v1/agents (every agent, and a page of 1,000) and the
+ *      overview's agent search, and the cost the overview's maintained counts add to status ingest;
  *   3. live update latency: a metrics window published over MQTT (real Mosquitto) → the controller's
  *      ingest → SQLite → the change feed → the event stream → the agent's page repainted with it,
  *      target ≤ 1 s.
@@ -32,6 +34,7 @@ import { makeSimKeys } from '../../src/fleet/sim/index.js';
 import { ProfileBook } from '../../src/fleet/sim/profiles.js';
 import { simulateRoleMetrics } from '../../src/fleet/sim/sim-window.js';
 import { consoleHttp } from '../../src/fleet/web/console-http.js';
+import { installOverviewCounts } from '../../src/fleet/web/overview-counts.js';
 import { startMosquitto } from '../../test/helpers/brokers.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../test/e2e/status-window-harness.js';
 // @ts-expect-error -- plain .mjs build script without type declarations
@@ -110,6 +113,28 @@ for (let start = 0; start < N; start += 1000) {
 }
 const seedMs = performance.now() - t0;
 
+// ---- status ingest: every agent's retained status changes once (batches of 1,000), before and after
+// the overview's counts are installed (their triggers run in the writer's transaction) --------------
+const statusOf = (i: number, round: number): AgentStatus => {
+  const channel = i % 10 === 0 ? 'staging' : 'prod';
+  const canary = channel === 'prod' && (i + round) % 2 === 0;
+  return {
+    agentId: `ws-${sites[i % sites.length]}-${String(i).padStart(5, '0')}`, online: (i + round) % 50 !== 0, ts: new Date(now + round).toISOString(), agentVersion: i % 7 === 0 ? '0.9.3' : '1.0.0', channel, releaseSeq: 3,
+    labels: { site: sites[i % sites.length]!, dept: ['finance', 'hr', 'ops'][i % 3]!, profile: 'banking' },
+    roles: { detector: { state: 'active', modelId: canary ? candidate : stable, name: 'ui-detector', version: canary ? '1.1.0' : '1.0.0', provider: i % 4 === 0 ? 'dml' : 'cpu', cohort: canary ? 'candidate' : 'stable', ...(canary ? { rolloutId } : {}) } },
+  };
+};
+const reputStatuses = (round: number) => {
+  const s = performance.now();
+  for (let start = 0; start < N; start += 1000) store.batch(() => { for (let i = start; i < Math.min(N, start + 1000); i++) store.putStatus(statusOf(i, round), now); });
+  return performance.now() - s;
+};
+const ingestPlain = [reputStatuses(1), reputStatuses(2)];
+const tInstall = performance.now();
+installOverviewCounts(store.db);
+const installMs = performance.now() - tInstall;
+const ingestCounted = [reputStatuses(3), reputStatuses(4)];
+
 // ---- controller, API server with the console -----------------------------------------------------
 const ctlClient = await connectBroker({ url: broker.url, protocolVersion: broker.protocolVersion });
 const ctl = new FleetController({ client: ctlClient, store, releaseKeys: [keys.releases], tickMs: 60_000 });
@@ -140,6 +165,9 @@ async function timeGets(path: string, n: number): Promise<{ first: number; times
 const overview = await timeGets('/api/v1/fleet/overview', REQUESTS);
 const series = await timeGets(`/api/v1/rollouts/${rolloutId}/series`, REQUESTS);
 const snapshot = await timeGets('/api/v1/fleet', Math.min(REQUESTS, 50));
+const listing = await timeGets('/api/v1/agents', Math.min(REQUESTS, 20));
+const agentsPage = await timeGets(`/api/v1/agents?limit=1000&after=ws-munich-05000`, REQUESTS);
+const search = await timeGets('/api/v1/fleet/agents?q=site%3Dberlin&limit=50', REQUESTS);
 
 // ---- Chromium: first load and live latency --------------------------------------------------------
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -208,5 +236,10 @@ row(`API GET /api/v1/fleet/overview (${(overview.bytes / 1024).toFixed(1)} KiB)`
 row(`API GET /rollouts/{id}/series (${(series.bytes / 1024).toFixed(1)} KiB)`, series.times, 50);
 console.log(`${'  series, first (uncached) call'.padEnd(44)} ${f1(series.first)} ms`);
 row(`(api's) GET /api/v1/fleet snapshot (${(snapshot.bytes / 1024).toFixed(1)} KiB)`, snapshot.times, 50);
+row(`GET /api/v1/agents, all (${(listing.bytes / 1024 / 1024).toFixed(1)} MiB)`, listing.times, 50);
+row(`GET /api/v1/agents?limit=1000&after=… (${(agentsPage.bytes / 1024).toFixed(0)} KiB)`, agentsPage.times, 50);
+row(`GET /api/v1/fleet/agents?q=site=berlin&limit=50`, search.times, 50);
+const perStatus = (xs: number[]) => `${f1(Math.min(...xs))} ms (${f1((Math.min(...xs) * 1000) / N)} µs a status)`;
+console.log(`status ingest, ${N} changed statuses in batches of 1,000 (best of 2): without the overview's counts ${perStatus(ingestPlain)}, with ${perStatus(ingestCounted)}: ${(Math.min(...ingestCounted) / Math.min(...ingestPlain)).toFixed(2)}×; counts installed and filled in ${f1(installMs)} ms`);
 row('live: MQTT window → agent page repainted', live, 1000);
 process.exit(0);

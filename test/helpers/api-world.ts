@@ -13,6 +13,7 @@ import { startApiServer, type ApiServer } from '../../src/fleet/api/server.js';
 import type { ApiRole } from '../../src/fleet/api/schemas.js';
 import { ControllerStore } from '../../src/fleet/controller/store.js';
 import { buildRelease } from '../../src/fleet/publisher.js';
+import { consoleHttp } from '../../src/fleet/web/console-http.js';
 import type { RoleTrust } from '../../src/fleet/trust.js';
 import { makeTestPki } from './brokers.js';
 
@@ -27,13 +28,17 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-/** `clientCerts`: client certificates (NAME.crt / NAME.key in dir) issued by the test CA, which then also verifies client certificates. */
-export async function startApiWorld(opts: { approvers?: RoleTrust; clientCerts?: string[] } = {}): Promise<ApiWorld> {
+/**
+ * `clientCerts`: client certificates (NAME.crt / NAME.key in dir) issued by the test CA, which then also verifies client certificates.
+ * `console`: the web console's extra paths too (its files and the event stream), change feed polled every `pollMs`.
+ */
+export async function startApiWorld(opts: { approvers?: RoleTrust; clientCerts?: string[]; console?: { pollMs: number } } = {}): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'rpa-api-'));
   makeTestPki(dir, opts.clientCerts ?? []);
   const store = new ControllerStore(join(dir, 'fleet.db'));
   const ctx = new ApiContext({ store, ...(opts.approvers ? { approvers: opts.approvers } : {}) });
-  const server = await startApiServer(ctx, { host: '127.0.0.1', port: 0, tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')), ...(opts.clientCerts ? { clientCa: readFileSync(join(dir, 'ca.crt')) } : {}) } });
+  const web = opts.console ? consoleHttp(ctx, { pollMs: opts.console.pollMs }) : undefined;
+  const server = await startApiServer(ctx, { host: '127.0.0.1', port: 0, tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')), ...(opts.clientCerts ? { clientCa: readFileSync(join(dir, 'ca.crt')) } : {}) }, ...(web ? { extra: web.extra } : {}) });
   const ca = readFileSync(join(dir, 'ca.crt'));
   const raw: ApiWorld['raw'] = (method, path, o = {}) =>
     new Promise((resolve, reject) => {
@@ -68,6 +73,7 @@ export async function startApiWorld(opts: { approvers?: RoleTrust; clientCerts?:
     },
     raw,
     close: async () => {
+      web?.close();
       await server.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -262,3 +262,39 @@ test('client certificates: a certificate from the client CA bound to a token act
     await w.close();
   }
 });
+
+test('GET /api/v1/agents in pages: limit/after walk every agent once in id order, online filters, bad values are 400; GET /api/v1/agents/{id} finds one by key', async () => {
+  const w = await startApiWorld();
+  try {
+    const ids = ['ws-05', 'ws-01', 'ws-04', 'ws-02', 'ws-03'];
+    for (const [i, id] of ids.entries()) w.store.putStatus({ agentId: id, online: i !== 2, ts: new Date().toISOString(), agentVersion: '1.0.0', channel: 'prod', roles: {} }, Date.now());
+    const { token } = w.token('vera', 'viewer');
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const r = await w.raw('GET', `/api/v1/agents?limit=2${after ? `&after=${after}` : ''}`, { token });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.ok(r.body.agents.length <= 2);
+      seen.push(...r.body.agents.map((a: { agentId: string }) => a.agentId));
+      after = r.body.next;
+      pages++;
+    } while (after);
+    assert.deepEqual(seen, ['ws-01', 'ws-02', 'ws-03', 'ws-04', 'ws-05']);
+    assert.equal(pages, 3);
+    const online = await w.raw('GET', '/api/v1/agents?limit=10&online=true', { token });
+    assert.deepEqual(online.body.agents.map((a: { agentId: string }) => a.agentId), ['ws-01', 'ws-02', 'ws-03', 'ws-05']);
+    assert.equal(online.body.next, undefined);
+    const all = await w.raw('GET', '/api/v1/agents', { token });
+    assert.equal(all.body.agents.length, 5, 'without limit and after: every agent, as before');
+    isProblem(await w.raw('GET', '/api/v1/agents?limit=0', { token }), 400, 'bad_argument');
+    isProblem(await w.raw('GET', '/api/v1/agents?limit=1001', { token }), 400, 'bad_argument');
+    const one = await w.raw('GET', '/api/v1/agents/ws-04', { token });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.agent.agentId, 'ws-04');
+    assert.equal(one.body.agent.online, false);
+    isProblem(await w.raw('GET', '/api/v1/agents/ws-99', { token }), 404, 'not_found');
+  } finally {
+    await w.close();
+  }
+});

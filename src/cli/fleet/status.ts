@@ -1,7 +1,7 @@
 /**
  * `rpa-fleet status`: the fleet at a glance from the controller's database — agents online, model
  * versions and providers, and per cohort the p95 and error rate over the last minutes, plus active
- * rollouts. `--watch` redraws every 2 s.
+ * rollouts. `--watch` redraws every `--interval` (2 s) — against a remote controller too (remote/status.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModelRegistry } from '../../fleet/registry/registry.js';
@@ -12,19 +12,26 @@ import { describeRollout, rolloutContext } from './rollout.js';
 import { modelLabels } from './model-labels.js';
 import { describeDetached, isoMinute } from '../../fleet/controller/heartbeat.js';
 
+const MIN_INTERVAL_MS = 500;
+
 export interface StatusArgs {
   db: string;
   watch: boolean;
+  intervalMs: number;
   sinceMs: number;
   json: boolean;
 }
 
 export function parseStatus(argv: string[]): Parsed<StatusArgs> {
-  const r = parseFlags(argv, { ...dbOption, watch: { type: 'boolean' }, since: { type: 'string' }, json: { type: 'boolean' } });
+  const r = parseFlags(argv, { ...dbOption, watch: { type: 'boolean' }, interval: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' } });
   if (r.kind !== 'ok') return r;
   const since = parseDuration(String(r.values['since'] ?? '5m'));
   if (!since) return { kind: 'error', message: '--since is a duration (e.g. 5m)' };
-  return { kind: 'ok', value: { db: dbPath(r.values), watch: r.values['watch'] === true, sinceMs: since, json: r.values['json'] === true } };
+  const watch = r.values['watch'] === true;
+  const interval = parseDuration(String(r.values['interval'] ?? '2s'));
+  if (!interval || interval < MIN_INTERVAL_MS) return { kind: 'error', message: `--interval is a duration of at least ${MIN_INTERVAL_MS}ms (e.g. 2s)` };
+  if (r.values['interval'] !== undefined && !watch) return { kind: 'error', message: '--interval needs --watch' };
+  return { kind: 'ok', value: { db: dbPath(r.values), watch, intervalMs: interval, sinceMs: since, json: r.values['json'] === true } };
 }
 
 export { modelLabels } from './model-labels.js';
@@ -68,10 +75,11 @@ const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n'
 const status: Command<StatusArgs> = {
   name: 'status',
   summary: 'fleet at a glance: agents online, versions, providers, p95 and errors per cohort',
-  help: `[--watch] [--since 5m] [--db FILE] [--json]
+  help: `[--watch [--interval 2s]] [--since 5m] [--db FILE] [--json]
 
-Reads the controller's database (run \`rpa-fleet controller\`).
-  --watch      redraw every 2 s until interrupted
+Reads the controller's database (run \`rpa-fleet controller\`); \`rpa-fleet --controller URL status\`
+asks a remote controller's API instead (same flags, no --db).
+  --watch      redraw every --interval (default 2 s) until interrupted
   --since D    metrics look-back for p95 and error rate (default 5m)
 ${dbHelp}`,
   parse: parseStatus,
@@ -94,7 +102,7 @@ ${dbHelp}`,
           for (const y of yanked) io.out(`YANKED ${y.model} (${y.role}) still runs on ${y.agentId}: ${y.reason}`);
         }
         if (!a.watch || io.signal?.aborted) return 0;
-        await sleep(2000, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);
+        await sleep(a.intervalMs, undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);
         if (io.signal?.aborted) return 0;
       }
     } finally {

@@ -32,17 +32,25 @@ export function fleet(ctx: ApiContext, q: { sinceMs: number }) {
   const now = ctx.clock();
   const agents = ctx.store.agents();
   return {
-    ...fleetSnapshot(ctx.store, now, q.sinceMs),
+    ...fleetSnapshot(ctx.store, now, q.sinceMs, agents),
     rollouts: ctx.store.rollouts({ active: true }),
     controller: new ControllerHeartbeats(ctx.store.db).attachment(now),
     yanked: yankedRunning(agents, ctx.registry),
   };
 }
 
-export function agents(ctx: ApiContext, q: { online?: boolean | undefined }) {
-  const rows = ctx.store.agents().filter((a) => q.online === undefined || a.online === q.online);
-  const yanked = yankedRunning(rows, ctx.registry);
-  return { agents: rows.map((a) => ({ ...a, yanked: yanked.filter((y) => y.agentId === a.agentId) })) };
+/** Default page size when only `after` is given. */
+const AGENTS_PAGE = 500;
+
+export function agents(ctx: ApiContext, q: { online?: boolean | undefined; limit?: number | undefined; after?: string | undefined }) {
+  const paged = q.limit !== undefined || q.after !== undefined;
+  const limit = q.limit ?? AGENTS_PAGE;
+  // a page reads one row more than it returns: that row says whether there is a next page
+  const rows = paged ? ctx.store.agentsPage(q.after ?? '', limit + 1, q.online) : ctx.store.agents().filter((a) => q.online === undefined || a.online === q.online);
+  const more = paged && rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const yanked = yankedRunning(page, ctx.registry);
+  return { agents: page.map((a) => ({ ...a, yanked: yanked.filter((y) => y.agentId === a.agentId) })), ...(more ? { next: page[page.length - 1]!.agentId } : {}) };
 }
 
 export function agent(ctx: ApiContext, agentId: string, q: { windows: number; events: number }) {

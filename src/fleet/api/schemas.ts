@@ -130,7 +130,13 @@ export type ReleasePublishBody = z.infer<typeof ReleasePublishBodySchema>;
 // ---- query strings (strings on the wire, coerced) --------------------------------------------------
 
 const boolQ = z.enum(['true', 'false']).transform((v) => v === 'true');
-export const AgentsQuerySchema = z.object({ online: boolQ.optional() }).strict();
+export const AgentsQuerySchema = z
+  .object({
+    online: boolQ.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional().describe('a page of at most limit agents (with after: the next page); without limit and after, every agent'),
+    after: z.string().min(1).max(256).optional().describe('agentId: the page starts after it (the previous page\'s next)'),
+  })
+  .strict();
 export const AgentQuerySchema = z.object({ windows: z.coerce.number().int().min(0).max(500).default(5), events: z.coerce.number().int().min(0).max(500).default(10) }).strict();
 export const FleetQuerySchema = z.object({ sinceMs: z.coerce.number().int().min(1000).max(30 * 86_400_000).default(300_000) }).strict();
 export const RolloutsQuerySchema = z.object({ active: boolQ.optional() }).strict();

@@ -9,14 +9,14 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { z } from 'zod';
 import { AgentError, toAgentError } from '../../common/errors.js';
 import type { ApiContext } from './context.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, type Problem } from './problem.js';
 import { Reply } from './reply.js';
-import { matchRoute, ROLE_GRANTS, type Route } from './routes.js';
+import { authenticate, authorize } from './auth.js';
+import { matchRoute, type Route } from './routes.js';
 import type { Caller } from './tokens.js';
 
 export interface ApiTls {
@@ -80,18 +80,7 @@ export function sendProblem(res: ServerResponse, e: unknown, instance?: string):
   return p;
 }
 
-/** The caller behind `Authorization: Bearer …` (unauthenticated / token_revoked otherwise). */
-export function authenticate(ctx: ApiContext, req: IncomingMessage): Caller {
-  const h = req.headers.authorization ?? '';
-  const tls = req.socket as TLSSocket;
-  if (!h && tls.encrypted && tls.authorized) {
-    // a client certificate verified against --api-client-ca (unverified ones never get here)
-    return ctx.tokens.authenticateCert(tls.getPeerCertificate().fingerprint256);
-  }
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  if (!m) throw new AgentError('unauthenticated', 'a bearer token is required (Authorization: Bearer rpaf_…; rpa-fleet tokens create)');
-  return ctx.tokens.authenticate(m[1]!);
-}
+export { authenticate } from './auth.js';
 
 function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const r = schema.safeParse(value);
@@ -150,10 +139,7 @@ export async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerR
   try {
     if (route.role !== 'public') {
       caller = authenticate(ctx, req);
-      // [issue 19 §1] roles: a viewer cannot approve, an approver cannot start or abort
-      if (!ROLE_GRANTS[caller.role].includes(route.role)) {
-        throw new HttpProblem(403, 'forbidden', `${caller.name} has role ${caller.role}; ${route.operationId} needs role ${route.role}`);
-      }
+      authorize(caller, route.role, route.operationId);
     }
     const params = validate(route.params, m.params, 'path');
     const query = validate(route.query, queryObject(url), 'query');

@@ -4,7 +4,7 @@
  * Moved here from the CLI so the API and the CLI compute the same view.
  */
 import { cohortStats } from '../controller/judge.js';
-import type { ControllerStore } from '../controller/store.js';
+import type { AgentRow, ControllerStore } from '../controller/store.js';
 
 export interface FleetSnapshot {
   agents: { total: number; online: number; channels: { channel: string; total: number; online: number }[] };
@@ -15,8 +15,8 @@ export interface FleetSnapshot {
 /** Agents without a channel in their status are shown under this name. */
 const NO_CHANNEL = '(none)';
 
-export function fleetSnapshot(store: ControllerStore, now: number, sinceMs: number): FleetSnapshot {
-  const agents = store.agents();
+/** `agents`: the store's agents when the caller already read them (each read parses every status). */
+export function fleetSnapshot(store: ControllerStore, now: number, sinceMs: number, agents: AgentRow[] = store.agents()): FleetSnapshot {
   const channelOf = new Map(agents.map((a) => [a.agentId, a.status.channel ?? NO_CHANNEL]));
   const channels = new Map<string, { channel: string; total: number; online: number }>();
   const versions = new Map<string, FleetSnapshot['versions'][number]>();

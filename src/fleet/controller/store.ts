@@ -47,6 +47,24 @@ export interface AgentRow {
   labels?: Record<string, string>;
 }
 
+const AGENT_SELECT = 'SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents';
+
+interface RawAgentRow {
+  agent_id: string;
+  online: number;
+  channel: string | null;
+  labels_json: string | null;
+  status_json: string;
+  last_seen: number;
+}
+
+function agentRowOf(r: RawAgentRow): AgentRow {
+  const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: JSON.parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
+  if (r.channel !== null) row.channel = r.channel;
+  if (r.labels_json !== null) row.labels = JSON.parse(r.labels_json) as Record<string, string>;
+  return row;
+}
+
 export class ControllerStore {
   readonly db: Database.Database;
   #s;
@@ -149,24 +167,18 @@ export class ControllerStore {
   // ---- fleet views ---------------------------------------------------------------------------
 
   agents(): AgentRow[] {
-    const rows = this.db.prepare('SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents ORDER BY agent_id').all() as {
-      agent_id: string;
-      online: number;
-      channel: string | null;
-      labels_json: string | null;
-      status_json: string;
-      last_seen: number;
-    }[];
-    return rows.map((r) => {
-      const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: JSON.parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
-      if (r.channel !== null) row.channel = r.channel;
-      if (r.labels_json !== null) row.labels = JSON.parse(r.labels_json) as Record<string, string>;
-      return row;
-    });
+    return (this.db.prepare(`${AGENT_SELECT} ORDER BY agent_id`).all() as RawAgentRow[]).map(agentRowOf);
+  }
+
+  /** One page of agents in id order after `after` (issue 19 §4: a listing that does not parse 10,000 statuses). */
+  agentsPage(after: string, limit: number, online?: boolean): AgentRow[] {
+    const on = online === undefined ? -1 : online ? 1 : 0;
+    return (this.db.prepare(`${AGENT_SELECT} WHERE agent_id > ? AND (? < 0 OR online = ?) ORDER BY agent_id LIMIT ?`).all(after, on, on, limit) as RawAgentRow[]).map(agentRowOf);
   }
 
   agent(agentId: string): AgentRow | undefined {
-    return this.agents().find((a) => a.agentId === agentId);
+    const r = this.db.prepare(`${AGENT_SELECT} WHERE agent_id = ?`).get(agentId) as RawAgentRow | undefined;
+    return r ? agentRowOf(r) : undefined;
   }
 
   recentWindows(agentId: string, limit = 10): MetricsWindow[] {

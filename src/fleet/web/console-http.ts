@@ -2,15 +2,18 @@
  * What the controller's HTTP server serves for the web console besides the JSON routes: the console's
  * files (assets.ts) and the live event stream GET /api/v1/events (event-stream.ts), which needs the
  * raw response and so is not a JSON route. Plugged into the API server as its `extra` handler
- * (src/fleet/api/server.ts). The stream takes the same bearer token as the API (role viewer or more;
- * a revoked token is refused on connect), from the Authorization header only: a token in the URL
- * would land in logs and history.
+ * (src/fleet/api/server.ts). The stream authenticates exactly as the JSON routes do (src/fleet/api/auth.ts):
+ * a bearer token from the Authorization header only (a token in the URL would land in logs and
+ * history), or a client certificate verified against --api-client-ca and bound to a token; role
+ * viewer or more; a revoked, unknown or unbound one is refused on connect.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toAgentError } from '../../common/errors.js';
+import { authenticate, authorize } from '../api/auth.js';
 import type { ApiContext } from '../api/context.js';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../api/problem.js';
 import { ConsoleAssets, CONSOLE_SECURITY_HEADERS } from './assets.js';
+import { stateOf } from './console-routes.js';
 import { ChangeFeed, type FeedTimers } from './change-feed.js';
 import { EventStreamHub } from './event-stream.js';
 
@@ -32,6 +35,8 @@ function problem(res: ServerResponse, e: unknown, instance: string): void {
 
 export function consoleHttp(ctx: ApiContext, opts: { consoleDir?: string; pollMs?: number; timers?: FeedTimers } = {}): ConsoleHttp {
   const assets = new ConsoleAssets(opts.consoleDir);
+  // the overview's maintained counts are installed (and filled once) now, not on the first page load
+  stateOf(ctx);
   const feed = new ChangeFeed(ctx.store.db, { ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}), ...(opts.timers ? { timers: opts.timers } : {}) });
   const hub = new EventStreamHub(feed, opts.timers ? { timers: opts.timers } : {});
   return {
@@ -44,9 +49,8 @@ export function consoleHttp(ctx: ApiContext, opts: { consoleDir?: string; pollMs
           return true;
         }
         try {
-          const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-          // every token role includes viewer, the least role of this read-only stream
-          ctx.tokens.authenticate(m ? m[1]! : '');
+          // the same caller as on every JSON route: a bearer token or a bound client certificate, role viewer or more
+          authorize(authenticate(ctx, req), 'viewer', 'streamEvents');
         } catch (e) {
           problem(res, e, path);
           return true;

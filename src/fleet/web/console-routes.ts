@@ -31,7 +31,8 @@ interface ConsoleState {
 
 const states = new WeakMap<ControllerStore, ConsoleState>();
 
-function stateOf(ctx: ApiContext): ConsoleState {
+/** The console's per-database state; made (and the overview's counts installed) on first use. */
+export function stateOf(ctx: ApiContext): ConsoleState {
   let s = states.get(ctx.store);
   if (!s) states.set(ctx.store, (s = { overview: new FleetOverviewQueries(ctx.store.db, ctx.registry), series: new EvidenceSeriesBuilder(ctx.store) }));
   return s;

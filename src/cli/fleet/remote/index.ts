@@ -11,6 +11,7 @@ import { parseFlags, type Command, type CommandIO, type AnyCommand } from '../..
 import { ApiClient, parseControllerUrl } from './client.js';
 import { KEYTAR_SERVICE, loadToken, storeToken, TOKEN_ENV } from './credentials.js';
 import { readCommands, type Connect } from './read-commands.js';
+import { remoteStatus } from './status.js';
 import { writeCommands } from './write-commands.js';
 
 export interface RemoteFlags {
@@ -84,7 +85,7 @@ export function remoteCommands(controller: string, caFile: string | undefined): 
     client = new ApiClient({ controller: url, token, ...(caFile ? { ca: await readFile(caFile) } : {}) });
     return client;
   };
-  return [loginCommand(controller, caFile), ...readCommands(connect), ...writeCommands(connect)];
+  return [loginCommand(controller, caFile), remoteStatus(connect), ...readCommands(connect), ...writeCommands(connect)];
 }
 
 /** Locally, `login` only says it needs --controller. */

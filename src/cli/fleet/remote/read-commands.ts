@@ -8,13 +8,10 @@ import { AgentError } from '../../../common/errors.js';
 import type { Feedback } from '../../../common/wire.js';
 import type { AuditEntry, ChainVerdict } from '../../../fleet/audit/chain.js';
 import type { Attachment } from '../../../fleet/controller/heartbeat.js';
-import { describeDetached, isoMinute } from '../../../fleet/controller/heartbeat.js';
 import type { AgentRow, LogRow, RolloutRow } from '../../../fleet/controller/store.js';
-import type { FleetSnapshot } from '../../../fleet/api/snapshot.js';
 import { parseFlags, type Command, type CommandIO, type Parsed, type AnyCommand } from '../../command.js';
 import { describeEntry } from '../audit.js';
 import { describeLog, describeRollout, historyOf } from '../rollout.js';
-import { renderSnapshot } from '../status.js';
 import type { ApiClient } from './client.js';
 
 export type Connect = (io: CommandIO) => Promise<ApiClient>;
@@ -54,19 +51,16 @@ export function readCommands(connect: Connect): AnyCommand[] {
       io.out(a.json ? JSON.stringify({ ok: true, ...w, controller: api.origin }) : `${w.name} (${w.role}, token ${w.tokenId}) at ${api.origin}`);
       return 0;
     }),
-    remoteVerb('status', 'fleet at a glance', '[--since-ms 300000] [--json]', { 'since-ms': { type: 'string' } }, 0, connect, async (api, a, io) => {
-      const f = await api.get<FleetSnapshot & { rollouts: RolloutRow[]; controller: Attachment; yanked: { agentId: string; role: string; model: string; reason: string }[] }>('/fleet', { sinceMs: str(a, 'since-ms') });
-      if (a.json) io.out(JSON.stringify({ ok: true, ...f }));
-      else {
-        const att = f.controller;
-        const line = att.kind === 'attached' ? `controller: ${att.heartbeat.instanceId} on ${att.heartbeat.host} (up since ${isoMinute(att.heartbeat.startedAt)})` : `controller: ${describeDetached(att)}`;
-        io.out(renderSnapshot(f, f.rollouts.map((r) => describeRollout(r, { attachment: att })), line));
-        for (const y of f.yanked) io.out(`YANKED ${y.model} (${y.role}) still runs on ${y.agentId}: ${y.reason}`);
-      }
-      return 0;
-    }),
     remoteVerb('agents list', 'list agents', '[--online] [--json]', { online: { type: 'boolean' } }, 0, connect, async (api, a, io) => {
-      const r = await api.get<{ agents: (AgentRow & { yanked: { role: string; model: string }[] })[] }>('/agents', { online: a.values['online'] === true ? true : undefined });
+      // page by page (1,000 agents a request), so a large fleet is never one huge answer
+      type Page = { agents: (AgentRow & { yanked: { role: string; model: string }[] })[]; next?: string };
+      const r: Page = { agents: [] };
+      for (let after: string | undefined; ; ) {
+        const p: Page = await api.get<Page>('/agents', { online: a.values['online'] === true ? true : undefined, limit: 1000, after });
+        r.agents.push(...p.agents);
+        if (!p.next) break;
+        after = p.next;
+      }
       if (a.json) io.out(JSON.stringify({ ok: true, ...r }));
       else if (!r.agents.length) io.out('no agents');
       else
