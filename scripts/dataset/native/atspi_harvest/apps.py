@@ -275,7 +275,20 @@ APPS.update({
         'drop_flat': True, 'explore': {'tabs': 0, 'menus': 0, 'scroll': True}, 'startup': 25, 'row_controls': True,
         'scripts': [[('select_nth', 'list item', i), ('sleep', 1.5), ('snap', 'page%d' % i)] for i in range(1, 9)],
     },
+    'bleachbit': {
+        'toolkit': 'gtk3', 'cmd': ['bleachbit'], 'atspi': 'bleachbit', 'startup': 25,
+        'description': 'BleachBit (GTK 3, Python): tree of cleaners with check-box cells, preferences notebook with lists',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True}, 'drop_flat': True,
+        'scripts': [[('key', 'ctrl+p'), ('sleep', 2), ('snap', 'preferences'), ('explore_tabs', 'preferences-tab'),
+                     ('escape',)]],
+    },
+    'd-feet': {
+        'toolkit': 'gtk3', 'cmd': ['d-feet'], 'atspi': 'd-feet', 'startup': 25,
+        'description': 'D-Feet D-Bus debugger (GTK 3, Python): bus-name list, object tree of interfaces and methods',
+        'explore': {'tabs': 4, 'menus': 0, 'scroll': True}, 'drop_flat': True,
+        'scripts': [[('select_nth', 'list item', i), ('sleep', 2.5), ('snap', 'objects%d' % i)] for i in (2, 3)],
+    },
 })
 # Dropped after looking at their overlays: FileZilla (wxWidgets' generic tree and list controls expose no
 # accessibles: its folder tree and file lists would be unlabelled), xfce4-power-manager-settings (without upower on
-# the bus it shows only an error dialog).
+# the bus it shows only an error dialog), xfwm4-settings / xfwm4-tweaks-settings (no accessible window without xfwm4).
