@@ -108,3 +108,17 @@ test('the split is by application: sha256 order, the first ceil(0.3 n) held out,
     assert.ok(committed.some((a) => a.toolkit === toolkit && a.split === 'train'), `${toolkit} in train`);
   }
 });
+
+test('every program a scenario launches from the build directory has its source and is compiled by build.sh', () => {
+  const dir = join(import.meta.dirname, '..', '..', 'scripts', 'dataset', 'wine');
+  const { apps } = JSON.parse(readFileSync(join(dir, 'scenarios.json'), 'utf8')) as { apps: { app: string; launch: string[] }[] };
+  const loop = /for app in ([a-z0-9 ]+); do/.exec(readFileSync(join(dir, 'build.sh'), 'utf8'));
+  assert.ok(loop, 'build.sh compiles the programs in one loop');
+  const compiled = new Set(loop[1]!.trim().split(/\s+/));
+  const built = apps.flatMap((a) => a.launch.filter((l) => l.startsWith('build:')).map((l) => [a.app, l.slice(6, -4)] as const));
+  assert.ok(built.length >= 8, 'our programs are launched from the build directory');
+  for (const [app, exe] of built) {
+    assert.ok(compiled.has(exe), `${app}: build.sh does not compile ${exe}.exe`);
+    assert.ok(readFileSync(join(dir, 'apps', `${exe}.c`), 'utf8').includes('wWinMain'), `${app}: apps/${exe}.c`);
+  }
+});
