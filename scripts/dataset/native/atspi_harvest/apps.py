@@ -225,6 +225,9 @@ def _xfconf(channel, props):
     return ''.join('xfconf-query -c %s -p %s -n -t %s -s %s; ' % (channel, p, t, v) for p, t, v in props)
 
 
+# the small settings-style programs rich in sliders, switches, spin buttons and rows get six variants (cheap: 10-25 s each)
+MORE_VARIANTS = ['light@1', 'dark@1.25', 'highcontrast@2', 'highcontrast-inverse@1', 'dark@1', 'light@1.25']
+
 APPS.update({
     'thunar': {
         # details view from the start: its icon view (ExoIconView) exposes no items, so those would be unlabelled
@@ -246,7 +249,7 @@ APPS.update({
     'xfce4-taskmanager': {
         'toolkit': 'gtk3', 'cmd': ['xfce4-taskmanager'], 'atspi': 'xfce4-taskmanager',
         'description': 'Xfce Task Manager (GTK 3): dense process list with column headers, tool bar, CPU/memory meters',
-        'drop_flat': True, 'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'drop_flat': True, 'variants': MORE_VARIANTS, 'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
         'scripts': [],
         # every column shown, 900x760; a flat list and the process tree (tree rows), each with all processes
         'runs': [(name, ['bash', '-c', _xfconf('xfce4-taskmanager', [
@@ -260,32 +263,32 @@ APPS.update({
     'pavucontrol': {
         'toolkit': 'gtk3', 'cmd': _with_pulse('pavucontrol'), 'atspi': 'pavucontrol',
         'description': 'PulseAudio Volume Control (GTK 3) on a private null-sink server: volume sliders, mute toggles, level meters, tabs',
-        'drop_flat': True, 'explore': {'tabs': 5, 'menus': 0, 'scroll': True}, 'startup': 25, 'row_controls': True,
+        'drop_flat': True, 'variants': MORE_VARIANTS, 'explore': {'tabs': 5, 'menus': 0, 'scroll': True}, 'startup': 25, 'row_controls': True,
         'scripts': [],
     },
     'xfce4-terminal-prefs': {
         'toolkit': 'gtk3', 'cmd': ['xfce4-terminal', '--preferences'], 'atspi': 'xfce4-terminal',
         'description': 'Xfce Terminal preferences (GTK 3): notebook of spin buttons, a transparency slider, check boxes, combos',
-        'drop_flat': True, 'explore': {'tabs': 8, 'menus': 0, 'scroll': False},
+        'drop_flat': True, 'variants': MORE_VARIANTS, 'explore': {'tabs': 8, 'menus': 0, 'scroll': False},
         'scripts': [],
     },
     'gnome-tweaks': {
         'toolkit': 'gtk3', 'cmd': ['gnome-tweaks'], 'atspi': 'gnome-tweaks',
         'description': 'GNOME Tweaks (GTK 3 / libhandy, Python): sidebar list, switches, scales, combos',
-        'drop_flat': True, 'explore': {'tabs': 0, 'menus': 0, 'scroll': True}, 'startup': 25, 'row_controls': True,
+        'drop_flat': True, 'variants': MORE_VARIANTS, 'explore': {'tabs': 0, 'menus': 0, 'scroll': True}, 'startup': 25, 'row_controls': True,
         'scripts': [[('select_nth', 'list item', i), ('sleep', 1.5), ('snap', 'page%d' % i)] for i in range(1, 9)],
     },
     'bleachbit': {
         'toolkit': 'gtk3', 'cmd': ['bleachbit'], 'atspi': 'bleachbit', 'startup': 25,
         'description': 'BleachBit (GTK 3, Python): tree of cleaners with check-box cells, preferences notebook with lists',
-        'explore': {'tabs': 0, 'menus': 0, 'scroll': True}, 'drop_flat': True,
+        'variants': MORE_VARIANTS, 'explore': {'tabs': 0, 'menus': 0, 'scroll': True}, 'drop_flat': True,
         'scripts': [[('key', 'ctrl+p'), ('sleep', 2), ('snap', 'preferences'), ('explore_tabs', 'preferences-tab'),
                      ('escape',)]],
     },
     'd-feet': {
         'toolkit': 'gtk3', 'cmd': ['d-feet'], 'atspi': 'd-feet', 'startup': 25,
         'description': 'D-Feet D-Bus debugger (GTK 3, Python): bus-name list, object tree of interfaces and methods',
-        'explore': {'tabs': 4, 'menus': 0, 'scroll': True}, 'drop_flat': True,
+        'variants': MORE_VARIANTS, 'explore': {'tabs': 4, 'menus': 0, 'scroll': True}, 'drop_flat': True,
         'scripts': [[('select_nth', 'list item', i), ('sleep', 2.5), ('snap', 'objects%d' % i)] for i in (2, 3)],
     },
 })
