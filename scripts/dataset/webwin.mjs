@@ -22,7 +22,7 @@ import { parseCliOrExit } from './lib/cli.mjs';
 import { createRequire } from 'node:module';
 import { labelPageInBrowser } from './lib/labeller.mjs';
 import { npmLocalFile, nodeModulesRoot } from './lib/npm-local.mjs';
-import { splitByAppHash } from './lib/split.mjs';
+import { splitOfList } from './lib/split.mjs';
 import { LAUNCH_ARGS } from './lib/chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,14 +66,15 @@ export function parseArgs(argv, env = process.env) {
   return args;
 }
 
-/** The apps list, checked: every entry complete, a page for each, and the split exactly the sha256 rule's. */
+/** The apps list, checked: every entry complete, a page for each, and the split exactly the sha256 rule's (apps added
+ * after the split, field addedAfterSplit, are train: lib/split.mjs splitOfList). */
 export function loadApps(file = APPS_FILE) {
   const apps = JSON.parse(readFileSync(file, 'utf8'));
   if (!Array.isArray(apps) || apps.length === 0) throw new Error(`${file}: not a non-empty array`);
-  const rule = splitByAppHash(apps.map((a) => a.app));
+  const rule = splitOfList(apps);
   for (const a of apps) {
     for (const k of ['app', 'toolkit', 'description', 'split']) if (typeof a[k] !== 'string' || !a[k]) throw new Error(`${file}: ${a.app ?? '?'} lacks ${k}`);
-    if (a.split !== rule.get(a.app)) throw new Error(`${file}: ${a.app} is "${a.split}" but the sha256 rule says "${rule.get(a.app)}"`);
+    if (a.split !== rule.get(a.app)) throw new Error(`${file}: ${a.app} is "${a.split}" but the sha256 rule (apps added after the split: train) says "${rule.get(a.app)}"`);
   }
   return apps;
 }

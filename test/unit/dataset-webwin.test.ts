@@ -42,6 +42,12 @@ test('webwin: the apps list is refused when a split differs from the sha256 rule
     const flipped = good.map((a, i) => (i === 0 ? { ...a, split: a.split === 'train' ? 'heldout' : 'train' } : a));
     writeFileSync(file, JSON.stringify(flipped));
     assert.throws(() => loadApps(file), /sha256 rule/);
+    // an app added after the split is train and moves no other app; marked held out, it is refused
+    const late = { app: 'five', toolkit: '7.css', description: 'd', split: 'train', addedAfterSplit: '2026-12-06' };
+    writeFileSync(file, JSON.stringify([...good, late]));
+    assert.equal(loadApps(file).length, 5);
+    writeFileSync(file, JSON.stringify([...good, { ...late, split: 'heldout' }]));
+    assert.throws(() => loadApps(file), /five is "heldout"/);
     writeFileSync(file, JSON.stringify(good.map((a) => ({ ...a, toolkit: '' }))));
     assert.throws(() => loadApps(file), /lacks toolkit/);
   } finally {

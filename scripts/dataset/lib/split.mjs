@@ -15,3 +15,23 @@ export function splitByAppHash(apps) {
   const heldout = Math.ceil(HELDOUT_SHARE * apps.length);
   return new Map(ordered.map((a, i) => [a, i < heldout ? 'heldout' : 'train']));
 }
+
+/** The share of a family's applications that must stay held out once applications are added after its split. */
+export const MIN_HELDOUT_SHARE = 0.25;
+
+/**
+ * The split of a family's apps list [{app, addedAfterSplit?}]. The sha256 rule above decides the applications the
+ * family had when its split was decided; an application added later (field `addedAfterSplit`: the date it was
+ * added) is always "train", so adding one never moves an existing application across the split (a model may
+ * already have trained on it, or been measured on it). Refuses a list whose held-out share falls below a quarter.
+ */
+export function splitOfList(entries) {
+  const rule = splitByAppHash(entries.filter((e) => !e.addedAfterSplit).map((e) => e.app));
+  if (new Set(entries.map((e) => e.app)).size !== entries.length) throw new Error('duplicate app id in one family');
+  const split = new Map(entries.map((e) => [e.app, e.addedAfterSplit ? 'train' : rule.get(e.app)]));
+  const held = [...split.values()].filter((s) => s === 'heldout').length;
+  if (held < MIN_HELDOUT_SHARE * entries.length) {
+    throw new Error(`only ${held} of ${entries.length} applications held out (at least a quarter must be)`);
+  }
+  return split;
+}

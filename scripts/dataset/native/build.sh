@@ -25,7 +25,8 @@ out="$data/real-apps/atspi"
 pkgs=(xvfb xdotool dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi gir1.2-atspi-2.0
   gir1.2-gtk-3.0 python3-pil gtk-3-examples gtk-4-examples adwaita-icon-theme gnome-themes-extra fonts-dejavu-core
   libreoffice-writer libreoffice-calc libreoffice-gtk3 mousepad zenity gucharmap evince file-roller geany galculator
-  dconf-editor gnome-system-monitor transmission-gtk synaptic meld xfce4-settings)
+  dconf-editor gnome-system-monitor transmission-gtk synaptic meld xfce4-settings
+  thunar xfce4-taskmanager pavucontrol pulseaudio pulseaudio-utils xfce4-terminal gnome-tweaks xfconf bleachbit d-feet)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

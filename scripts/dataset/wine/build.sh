@@ -52,7 +52,7 @@ cc=(nice -n 10 x86_64-w64-mingw32-gcc -O2 -Wall -static-libgcc)
 node "$here/typemap.mjs" --header "$b/typemap.h"
 "${cc[@]}" -I"$b" -shared -o "$b/wineenum.dll" "$here"/src/{dllmain,walk,items,menus,json}.c -lcomctl32 -luser32
 "${cc[@]}" -municode -o "$b/wineinject.exe" "$here/src/inject.c" -lpsapi
-for app in keeper settings explorer devprops wizard datagrid commdlg; do
+for app in keeper settings explorer devprops wizard datagrid commdlg reports mixer netmon logview compare; do
   "${cc[@]}" -municode -mwindows -o "$b/$app.exe" "$here/apps/$app.c" -lcomctl32 -lgdi32 -lshell32 -lcomdlg32
 done
 node "$here/apps.mjs" --check   # the split is committed before any capture (scripts/dataset/apps/wine.json)
@@ -64,7 +64,8 @@ xvfb=$!
 export WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 cleanup() { wineserver -k 2>/dev/null || true; kill "$xvfb" 2>/dev/null || true; }
 trap cleanup EXIT
-for _ in $(seq 50); do [[ -s "$disp_file" ]] && break; sleep 0.1; done
+for _ in $(seq 300); do [[ -s "$disp_file" ]] && break; sleep 0.1; done   # up to 30 s: a loaded machine
+[[ -s "$disp_file" ]] || { echo "build.sh: Xvfb did not start" >&2; exit 1; }
 export DISPLAY=":$(cat "$disp_file")"
 echo "== Xvfb on $DISPLAY; wineboot"
 if [[ ! -d "$WINEPREFIX/drive_c" ]]; then nice -n 10 wineboot -i >/dev/null 2>&1; wineserver -w; fi

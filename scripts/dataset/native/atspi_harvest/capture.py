@@ -1,9 +1,10 @@
 """Screenshots of the X display (Pillow's ImageGrab over XCB) and the crop to the program's windows."""
-from PIL import ImageGrab
+from PIL import ImageGrab, ImageStat
 
 from . import geometry
 
 PAD = 12
+FLAT_STDDEV = 3.0  # grey-level spread under which a box shows nothing (the wine family's rule, sample.drop_flat)
 
 
 def screen_size(display):
@@ -23,3 +24,9 @@ def grab(display, path, crop):
     im = ImageGrab.grab(xdisplay=display).convert('RGB').crop(tuple(crop))
     im.save(path)
     return im.size
+
+
+def flat_boxes(path, boxes):
+    """Indices of the boxes (crop pixels) over which the saved screenshot is flat: nothing is drawn there."""
+    grey = ImageGrab.Image.open(path).convert('L')
+    return {i for i, b in enumerate(boxes) if ImageStat.Stat(grey.crop(tuple(b))).stddev[0] < FLAT_STDDEV}

@@ -6,9 +6,9 @@ import sys
 from . import geometry, roles
 
 
-def _elements(wins, nodes, screen, welded):
+def _elements(wins, nodes, screen, welded, row_controls=False):
     from . import walk_pure
-    return walk_pure.elements(wins, nodes, screen, welded)
+    return walk_pure.elements(wins, nodes, screen, welded, row_controls=row_controls)
 
 
 def call(fn, args):
@@ -24,7 +24,8 @@ def call(fn, args):
     if fn == 'elements':
         for n in args['nodes']:
             n['states'] = set(n.get('states', []))
-        return _elements(args['wins'], args['nodes'], args['screen'], args.get('welded', False))
+        return _elements(args['wins'], args['nodes'], args['screen'], args.get('welded', False),
+                         args.get('row_controls', False))
     raise ValueError('unknown fn ' + fn)
 
 

@@ -75,7 +75,8 @@ class Run:
             return
         screen = [0, 0, *capture.screen_size(self.display)]
         els = walk.elements(wins, nodes, screen, welded=self.spec['toolkit'] == 'libreoffice',
-                            role_override=self.spec.get('type_override'))
+                            role_override=self.spec.get('type_override'),
+                            row_controls=self.spec.get('row_controls', False))
         sig = json.dumps(sorted((e['type'], e['box']) for e in els))
         if sig == self.last_sig or not els:
             log('  skip', state, '(unchanged)' if els else '(no elements)')
@@ -93,6 +94,12 @@ class Run:
             if nb[2] - nb[0] < 4 or nb[3] - nb[1] < 4:
                 continue
             shifted.append(dict(e, box=nb, id=len(shifted)))
+        if self.spec.get('drop_flat'):  # checked against the pixels: a box with nothing drawn in it is no element
+            flat = capture.flat_boxes(png, [e['box'] for e in shifted]) | {  # and text items without a text
+                k for k, e in enumerate(shifted) if e['type'] == 'menu_bar_item' and not e.get('text')}
+            if flat:
+                log('  %s: %d boxes over flat pixels dropped' % (state, len(flat)))
+            shifted = [dict(e, id=i) for i, e in enumerate(e for k, e in enumerate(shifted) if k not in flat)]
         sample = {'width': w, 'height': h, 'scale': self.v['scale'], 'theme': self.v['theme'], 'kind': 'native',
                   'page': '%s/%s' % (self.app_id, stem), 'family': 'atspi', 'app': self.app_id,
                   'split': self.split, 'state': stem.rsplit('_', 2)[0], 'toolkit': self.spec['toolkit'],
@@ -169,6 +176,13 @@ class Run:
                     log('  no', step[1], repr(step[2]))
                     return
                 act.do_action(hits[0])
+            elif kind == 'select_nth':  # ('select_nth', role, i): select the i-th showing accessible of a role in
+                # its parent (Selection interface, else its action): unnamed rows of a sidebar list
+                hits = [a for a in act.find_all(self.app, lambda a, r, n: r == step[1]) if act.showing(a)]
+                if len(hits) <= step[2]:
+                    log('  no', step[1], step[2])
+                    return
+                act.select_tab(hits[step[2]])
             elif kind == 'combo':
                 hits = [a for a in act.find_all(self.app, lambda a, r, n: r == 'combo box') if act.showing(a)]
                 if len(hits) > step[1]:

@@ -10,6 +10,10 @@ TOP_ORDER = {'frame': 0, 'dialog': 1, 'file chooser': 1, 'alert': 1, 'window': 2
 # A table whose rows hold more than this many cells of about one width is a grid (character map, calendar),
 # not a list of rows; a wide process list has many columns of differing widths.
 MAX_ROW_CELLS = 8
+# Controls inside a list row (a settings row's switch, spin button or drop-down) that an app's row_controls option
+# keeps as elements of their own beside the row (UI Automation exposes both the list item and the control in it).
+ROW_CONTROL_ROLES = {'switch', 'toggle button', 'check box', 'radio button', 'spin button', 'slider', 'combo box',
+                     'push button'}
 
 
 def is_grid_row(widths):
@@ -78,11 +82,13 @@ def welded_combos(nodes):
     return out
 
 
-def elements(wins, nodes, screen, welded=False, role_override=None):
+def elements(wins, nodes, screen, welded=False, role_override=None, row_controls=False):
     """Nodes -> elements [{box, type, checked?, text?, role}] in screen pixels, visible parts only.
     welded: the source draws drop-downs as a filler + toggle button (LibreOffice's gtk3 plugin).
     role_override: {type: type} for an app whose widgets are drawn as another type (galculator's keys are
-    GtkToggleButtons that never stay down: drawn and used as buttons)."""
+    GtkToggleButtons that never stay down: drawn and used as buttons).
+    row_controls: controls inside list items (ROW_CONTROL_ROLES) are elements too (settings lists of GtkListBox
+    rows holding switches: without it only the row is boxed and the switch drawn in it is background)."""
     role_override = role_override or {}
     combos = welded_combos(nodes) if welded else set()
     covers = open_menu_covers(nodes) + floating_covers(nodes)
@@ -99,7 +105,9 @@ def elements(wins, nodes, screen, welded=False, role_override=None):
         # A leaf control's descendants are not separate elements (except items of an open combo popup).
         leaf_anc = [a for a in anc if a in leaf_paths]
         in_menu = n['parent_role'] in ('menu', 'popup menu')
-        if leaf_anc and not (in_menu and n['role'] in roles.MENU_ITEM_ROLES):
+        in_row = (row_controls and n['role'] in ROW_CONTROL_ROLES
+                  and all(by_path[a]['role'] == 'list item' for a in leaf_anc if a in by_path))
+        if leaf_anc and not (in_menu and n['role'] in roles.MENU_ITEM_ROLES) and not in_row:
             continue
         role = n['role']
         is_item = role in roles.MENU_ITEM_ROLES and in_menu
