@@ -46,6 +46,7 @@ const BENCHES: Bench[] = [
   { name: 'footprint', issue: '17', args: [], quick: ['--idle-sec', '3', '--settle-sec', '2', '--detects', '5', '--mib', '4'], python: ['numpy', 'onnx'] },
   { name: 'console', issue: '19', args: ['--agents', '10000'], quick: ['--agents', '300', '--windows', '2', '--requests', '20', '--loads', '2', '--updates', '3'] },
   { name: 'rollout-fetch-baseline', issue: '6', args: ['--clients', '50', '--model-mib', '10'], quick: ['--clients', '5', '--model-mib', '1'] },
+  { name: 'variants', issue: '21', args: ['30'], quick: ['2'] },
 ];
 
 export type RunAllArgs = { kind: 'ok'; only: string[]; quick: boolean; list: boolean } | { kind: 'error'; message: string };

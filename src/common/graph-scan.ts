@@ -24,6 +24,8 @@ export const DEFAULT_ALLOWED_OPS: readonly string[] = [
   'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceL2', 'ReduceProd', 'ArgMax', 'ArgMin', 'TopK', 'Min', 'Max', 'Floor', 'Ceil', 'Round', 'Einsum',
   'Dropout', 'NonMaxSuppression', 'NonZero', 'ScatterND', 'ScatterElements', 'DepthToSpace', 'SpaceToDepth', 'Trilu', 'CumSum', 'Mod', 'Sign',
   'Loop', 'If',
+  // the INT8 variants (issue 21 §1) are QDQ graphs: these two carry the quantization, onnxruntime fuses them away
+  'QuantizeLinear', 'DequantizeLinear',
 ];
 
 export interface GraphScanLimits {
