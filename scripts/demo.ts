@@ -4,9 +4,10 @@
  *
  *   1. an embedded MQTT broker (aedes, in this process) — no external broker needed
  *   2. fleet keys generated (models + releases) and the agent's trust file written
- *   3. the baseline models signed and published (retained chunks + signed manifests)
+ *   3. the baseline models signed and published with their hardware variants (retained chunks + signed manifests)
  *   4. a signed release for the channel
- *   5. a real headless agent (`rpa-agent run`, a child process) verifies and activates every model
+ *   5. a real headless agent (`rpa-agent run`, a child process) verifies and activates every model, choosing per role
+ *      the variant (INT8 or the fp32 base) that fits its provider and CPU, said with the reason from its status
  *   6. a detection run on a sample screen through the bot endpoint (JSON-RPC, mutual HMAC auth)
  *   7. a metrics window sent upstream
  *   8. a candidate rolled out, caught by the agent's guard and rolled back to stable
@@ -36,6 +37,7 @@ import {
   signManifest,
   signJson,
 } from '../src/fleet/index.js';
+import { baselineModels, describeVariantChoice, publishBaselineModel, type PublishedModel } from './demo-models.js';
 import { PAYLOAD_TYPE_RELEASE } from '../src/common/dsse.js';
 import { topics } from '../src/common/topics.js';
 import { iou, type Box } from '../src/common/geometry.js';
@@ -48,7 +50,8 @@ const args = new Set(process.argv.slice(2));
 const DEMO_USAGE = `usage: npm run demo [-- --verbose] [-- --keep]
 
 Shows the whole path on an embedded broker, in plain words: fleet keys, the baseline models signed and
-published, a real headless agent verifying and activating them, a detection on a sample screen through
+published with their INT8 variants, a real headless agent verifying and activating them (the variant that
+fits this CPU, and why), a detection on a sample screen through
 the bot endpoint, a metrics window upstream, a candidate rolled out and rolled back. Exits 0 only if all
 of it worked. Needs nothing but this checkout (scripts/setup.sh): no external broker.
 
@@ -70,28 +73,6 @@ const fail = (s: string) => {
   failures.push(s);
   say(`    ✘ ${s}`);
 };
-
-interface DemoModel {
-  role: Role;
-  file: string;
-  metadataFile?: string;
-  name: string;
-  version: string;
-}
-
-/** The baseline models shipped in assets/models/<role>/; the test fixture stands in for a role not trained yet. */
-function baselineModels(): DemoModel[] {
-  const out: DemoModel[] = [];
-  for (const role of ROLES) {
-    const dir = join(root, 'assets', 'models', role);
-    if (existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'metadata.json'))) {
-      const md = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
-      out.push({ role, file: join(dir, 'model.onnx'), metadataFile: join(dir, 'metadata.json'), name: md.name ?? `ui-${role}`, version: md.version ?? '1.0.0' });
-    }
-  }
-  if (out.length === 0) out.push({ role: 'detector', file: join(root, 'test', 'fixtures', 'models', 'tiny-a.onnx'), name: 'tiny-detector', version: '1.0.0' });
-  return out;
-}
 
 async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'rpa-demo-'));
@@ -123,20 +104,17 @@ async function main(): Promise<number> {
     writeFileSync(trustFile, JSON.stringify(trust, null, 2), { mode: 0o444 });
     ok(`trust file ${trustFile} (read-only, version 1): 1 root, 1 models, 1 releases key, threshold 1 each`);
 
-    step(3, 'Signing and publishing the baseline models (retained chunks, then the signed manifest)');
+    step(3, 'Signing and publishing the baseline models with their hardware variants (retained chunks, then the signed manifest)');
     const admin = await connectBroker({ url, clientId: 'rpa-admin-demo' });
     cleanups.push(() => admin.endAsync());
     const mKey = await loadSigningKey(modelsKey.privateKeyPath, 'models');
     const rKey = await loadSigningKey(releasesKey.privateKeyPath, 'releases');
-    const models = baselineModels();
-    const published = new Map<Role, { modelId: string; name: string; version: string }>();
+    const models = baselineModels(root);
+    const published = new Map<Role, PublishedModel>();
     for (const m of models) {
-      const bytes = new Uint8Array(readFileSync(m.file));
-      const metadata = m.metadataFile ? parseModelMetadata(JSON.parse(readFileSync(m.metadataFile, 'utf8')), m.metadataFile) : undefined;
-      const built = await buildManifest({ bytes, role: m.role, name: m.name, version: m.version, chunkSize: 64 * 1024, metadata });
-      const res = await publishModel(admin, { manifestEnvelope: signManifest(built.manifest, [mKey]), chunks: built.chunks });
-      published.set(m.role, { modelId: built.modelId, name: m.name, version: m.version });
-      ok(`${m.role.padEnd(10)} ${m.name}@${m.version}  ${(bytes.length / 1024).toFixed(0)} KiB in ${res.chunks} chunks, modelId ${built.modelId.slice(0, 12)}…`);
+      const p = await publishBaselineModel(admin, m, mKey);
+      published.set(m.role, p);
+      ok(p.summary);
     }
 
     step(4, 'Publishing a signed release for channel "stable"');
@@ -211,6 +189,13 @@ async function main(): Promise<number> {
       } catch (err) {
         fail(`${role}: ${(err as Error).message}`);
       }
+    }
+    // which file serves each role, read from the agent's own status, and why (the one choice rule on this CPU)
+    const chosen = await runStatus(configFile);
+    for (const [role, p] of published) {
+      const c = describeVariantChoice(role, p.manifest, chosen?.roles?.[role]);
+      if (c.ok) ok(c.line);
+      else fail(c.line);
     }
 
     step(6, 'A bot asks the agent what is on a sample screen (bot endpoint: JSON-RPC over a Unix socket)');
@@ -340,7 +325,8 @@ async function main(): Promise<number> {
       for (const f of failures) say(`  - ${f}`);
       return 1;
     }
-    say('DEMO OK: signed models published, verified and activated; a bot detected elements through the endpoint;');
+    say('DEMO OK: signed models (with their INT8 variants) published, verified and activated, the variant chosen per CPU;');
+    say('         a bot detected elements through the endpoint;');
     say('         metrics went upstream; a bad candidate was rolled back by the guard; a forged release was refused;');
     say('         the releases key rotated over the wire and the old key was refused.');
     return 0;
@@ -366,7 +352,7 @@ async function waitFor(pred: () => boolean, ms: number, what: string): Promise<v
   }
 }
 
-async function runStatus(configFile: string): Promise<{ roles?: Record<string, { state: string; modelId?: string; name?: string; version?: string }> } | undefined> {
+async function runStatus(configFile: string): Promise<{ roles?: Record<string, { state: string; modelId?: string; name?: string; version?: string; provider?: string; variant?: { name: string; precision?: string } }> } | undefined> {
   return new Promise((res) => {
     const p = spawn(process.execPath, [join(root, 'bin', 'rpa-agent.js'), 'status', '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
