@@ -4,6 +4,7 @@
  * (variantSources finds variants/<name>/, buildManifestWithVariants checks and lists them), and the agent's
  * variant choice per role, read from its status and held to the one choice rule (common/variants.ts) on this CPU.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -45,15 +46,41 @@ export function baselineModels(root: string): DemoModel[] {
   return out;
 }
 
-/** Signs and publishes one baseline model with its variants/<name>/ folders: variant chunks, base chunks, then the manifest. */
-export async function publishBaselineModel(admin: MqttClient, m: DemoModel, modelsKey: SigningKey): Promise<PublishedModel> {
-  const bytes = new Uint8Array(readFileSync(m.file));
+/** A new build of the same networks: a doc string appended to the base and each variant (new sha256s, same graphs). */
+export interface NewBuild {
+  tag: string;
+  version: string;
+}
+
+/** ModelProto field 6 (doc_string) appended: protobuf keeps the last value, so onnxruntime loads the same graph. */
+function withDocString(bytes: Uint8Array, tag: string): Uint8Array {
+  const doc = Buffer.from(tag, 'utf8');
+  return new Uint8Array(Buffer.concat([Buffer.from(bytes), Buffer.from([0x32, doc.length]), doc]));
+}
+
+/**
+ * Signs and publishes one baseline model with its variants/<name>/ folders: variant chunks, base chunks, then
+ * the manifest. `build` publishes a new build instead (a candidate), its variants' variant.json naming the new base.
+ */
+export async function publishBaselineModel(admin: MqttClient, m: DemoModel, modelsKey: SigningKey, build?: NewBuild): Promise<PublishedModel> {
+  const raw = new Uint8Array(readFileSync(m.file));
+  const bytes = build ? withDocString(raw, build.tag) : raw;
   const metadata = m.metadataFile ? parseModelMetadata(JSON.parse(readFileSync(m.metadataFile, 'utf8')), m.metadataFile) : undefined;
-  const built = await buildManifestWithVariants({ bytes, role: m.role, name: m.name, version: m.version, chunkSize: 64 * 1024, metadata }, await variantSources(m.file, {}));
+  const version = build?.version ?? m.version;
+  if (metadata && build) {
+    delete metadata.latencyBudgetMs;
+    metadata.version = version;
+  }
+  let sources = await variantSources(m.file, {});
+  if (build) {
+    const base = { version, sha256: createHash('sha256').update(bytes).digest('hex') };
+    sources = sources.map((s) => ({ ...s, bytes: withDocString(s.bytes, build.tag), file: { ...(s.file as object), base } }));
+  }
+  const built = await buildManifestWithVariants({ bytes, role: m.role, name: m.name, version, chunkSize: 64 * 1024, metadata }, sources);
   const res = await publishModel(admin, { manifestEnvelope: signManifest(built.manifest, [modelsKey]), chunks: built.chunks, variantChunks: built.variantChunks });
   const variants = (built.manifest.variants ?? []).map((v) => `${v.name} ${(v.size / 1024).toFixed(0)} KiB (prefers ${[...(v.prefers.providers ?? []), ...(v.prefers.cpuFlags ?? [])].join(', ') || 'any'})`);
-  const summary = `${m.role.padEnd(10)} ${m.name}@${m.version}  ${(bytes.length / 1024).toFixed(0)} KiB in ${res.chunks} chunks, modelId ${built.modelId.slice(0, 12)}…; variants: ${variants.length ? variants.join('; ') : 'none (fp32 only)'}`;
-  return { modelId: built.modelId, name: m.name, version: m.version, manifest: built.manifest, summary };
+  const summary = `${m.role.padEnd(10)} ${m.name}@${version}  ${(bytes.length / 1024).toFixed(0)} KiB in ${res.chunks} chunks, modelId ${built.modelId.slice(0, 12)}…; variants: ${variants.length ? variants.join('; ') : 'none (fp32 only)'}`;
+  return { modelId: built.modelId, name: m.name, version, manifest: built.manifest, summary };
 }
 
 /** A role's status as `rpa-agent status --json` prints it (the fields read here). */

@@ -25,16 +25,12 @@ import { createInterface } from 'node:readline';
 import { Aedes } from 'aedes';
 import { ROLES, type AgentEvent, type Role } from '../src/common/wire.js';
 import {
-  buildManifest,
   buildTrustFile,
   connectBroker,
   generateKeyFiles,
   loadSigningKey,
-  parseModelMetadata,
-  publishModel,
   publishRelease,
   readPublicKeyFile,
-  signManifest,
   signJson,
 } from '../src/fleet/index.js';
 import { baselineModels, describeVariantChoice, publishBaselineModel, type PublishedModel } from './demo-models.js';
@@ -184,7 +180,7 @@ async function main(): Promise<number> {
         const e = await waitEvent((e) => e.role === role && (e.type === 'activated' || e.type === 'model_rejected' || e.type === 'activation_failed'), `${role} activation`);
         if (e.type === 'activated') {
           const dl = events.filter((x) => x.type === 'download_progress' && x.role === role).length;
-          ok(`${role}: fetched (${dl} progress reports), every chunk's sha256 checked, whole file sha256 = modelId, decrypted in memory only, loaded in the inference host (provider ${String(e.details?.provider ?? 'cpu')}): contract, self-test and latency budget checked → ACTIVE ${p.name}@${p.version}`);
+          ok(`${role}: fetched (${dl} progress reports), every chunk's sha256 checked, whole file sha256 = modelId, decrypted in memory only, loaded in the inference host (provider ${String(e.details?.provider ?? 'cpu')}): contract, self-test and latency budget checked → ACTIVE ${p.name}@${p.version} (${String(e.details?.['variant'] ?? 'fp32')})`);
         } else fail(`${role}: ${e.type} [${e.reason}] ${e.message ?? ''}`);
       } catch (err) {
         fail(`${role}: ${(err as Error).message}`);
@@ -239,16 +235,8 @@ async function main(): Promise<number> {
     if (published.has('detector') && bot) {
       try {
         const detModel = models.find((m) => m.role === 'detector')!;
-        // A new build of the same network (a doc string appended: new bytes, new sha256, new modelId).
-        const tag = Buffer.from('demo candidate build', 'utf8');
-        const candBytes = new Uint8Array(Buffer.concat([readFileSync(detModel.file), Buffer.from([0x32, tag.length]), tag]));
-        const md = detModel.metadataFile ? parseModelMetadata(JSON.parse(readFileSync(detModel.metadataFile, 'utf8')), detModel.metadataFile) : undefined;
-        if (md) {
-          delete md.latencyBudgetMs;
-          md.version = '1.0.1-rc.1';
-        }
-        const cand = await buildManifest({ bytes: candBytes, role: 'detector', name: detModel.name, version: '1.0.1-rc.1', chunkSize: 64 * 1024, metadata: md });
-        await publishModel(admin, { manifestEnvelope: signManifest(cand.manifest, [mKey]), chunks: cand.chunks });
+        // A new build of the same network and its int8 variant (a doc string appended: new bytes, new sha256s, new modelId).
+        const cand = await publishBaselineModel(admin, detModel, mKey, { tag: 'demo candidate build', version: '1.0.1-rc.1' });
         const stableDet = published.get('detector')!.modelId;
         const relC = await publishRelease(admin, {
           channel: 'stable',
@@ -258,8 +246,8 @@ async function main(): Promise<number> {
           keys: [rKey],
         });
         ok(`release seq ${relC.release.seq}: candidate ${cand.modelId.slice(0, 12)}… for 100 % of the channel, gate p95 ≤ 0.01 ms (rollout demo-rollout-1)`);
-        await waitEvent((e) => e.type === 'activated' && e.modelId === cand.modelId, 'the candidate to activate', 120_000);
-        ok('candidate verified and activated under guard');
+        const candAct = await waitEvent((e) => e.type === 'activated' && e.modelId === cand.modelId, 'the candidate to activate', 120_000);
+        ok(`candidate verified and activated under guard, served as ${String(candAct.details?.['variant'] ?? 'fp32')}`);
         for (let i = 0; i < 6 && !events.some((e) => e.type === 'rolled_back'); i++) {
           await bot.call('detect', { source: { kind: 'png', png: samplePng.toString('base64') }, minScore: 0.3 + i / 100 }).catch(() => undefined);
         }
@@ -293,7 +281,7 @@ async function main(): Promise<number> {
       const st = status?.roles?.[role];
       // rolled_back is a serving state too: the stable model is back in the active slot
       const serving = st && ['active', 'committed', 'rolled_back'].includes(st.state) && st.modelId === published.get(role)!.modelId;
-      if (serving) ok(`${role} still serving ${st.name ?? ''}@${st.version ?? ''} (state ${st.state}, rpa-agent status)`);
+      if (serving) ok(`${role} still serving ${st.name ?? ''}@${st.version ?? ''} as ${st.variant?.name ?? '?'} (state ${st.state}, rpa-agent status)`);
       else fail(`${role} is ${st?.state ?? 'unknown'} (${st?.modelId?.slice(0, 12) ?? 'no model'}) after the forged release`);
     }
 
