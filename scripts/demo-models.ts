@@ -98,7 +98,8 @@ export function describeVariantChoice(role: Role, manifest: ModelManifest, st: S
   const provider = st?.provider ?? 'cpu';
   const rule = chooseVariant(manifest, { setting: 'auto', provider, cpuFlags });
   const expected = rule.variant?.name ?? 'fp32';
-  const flags = (rule.variant?.prefers.cpuFlags ?? []).filter((f) => cpuFlags.includes(f.toLowerCase()));
+  // the CPU flags that made the served variant fit (none for the base file)
+  const flags = name === expected ? (rule.variant?.prefers.cpuFlags ?? []).filter((f) => cpuFlags.includes(f.toLowerCase())) : [];
   const line = `variant ${role}: ${name ?? '?'} (${[provider, ...flags].join(', ')}) — ${rule.reason}`;
   return name === expected ? { ok: true, line, expected } : { ok: false, line: `${line}, but the rule on this CPU chooses ${expected}`, expected };
 }

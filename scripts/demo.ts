@@ -47,9 +47,8 @@ const DEMO_USAGE = `usage: npm run demo [-- --verbose] [-- --keep]
 
 Shows the whole path on an embedded broker, in plain words: fleet keys, the baseline models signed and
 published with their INT8 variants, a real headless agent verifying and activating them (the variant that
-fits this CPU, and why), a detection on a sample screen through
-the bot endpoint, a metrics window upstream, a candidate rolled out and rolled back. Exits 0 only if all
-of it worked. Needs nothing but this checkout (scripts/setup.sh): no external broker.
+fits this CPU, and why), a detection on a sample screen through the bot endpoint, a metrics window
+upstream, a candidate rolled out and rolled back. Exits 0 only if all of it worked. Needs nothing but this checkout (scripts/setup.sh): no external broker.
 
   --verbose   the agent's own log lines too
   --keep      keep the work directory (keys, trust file, agent data) for a look afterwards
@@ -231,7 +230,7 @@ async function main(): Promise<number> {
       fail((err as Error).message);
     }
 
-    step(8, 'A candidate detector is rolled out to this agent with a gate it cannot meet; the agent rolls it back');
+    step(8, 'A candidate detector (a new build, with its int8 variant) is rolled out with a gate it cannot meet; the agent rolls it back');
     if (published.has('detector') && bot) {
       try {
         const detModel = models.find((m) => m.role === 'detector')!;

@@ -40,5 +40,8 @@ test('npm run demo: keys, signed publish with variants, verify + activate (varia
     assert.match(out, new RegExp(`✔ variant ${e.role}: ${e.name} \\(cpu`), `the agent's status names ${e.name} for ${e.role}\n${out}`);
   }
   if (cpuFlagsFor(process.platform, undefined).includes('avx512_vnni')) assert.match(out, /✔ variant detector: int8 \(cpu, avx512_vnni\)/);
+  // the guard step's candidate carries its variant too, and is served as the rule picks
+  const det = expected.find((e) => e.role === 'detector')!.name;
+  assert.ok(out.includes(`activated under guard, served as ${det}`), `the candidate is served as ${det}\n${out}`);
   assert.doesNotMatch(out, /✘/);
 });
