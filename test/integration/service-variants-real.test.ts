@@ -6,6 +6,7 @@
  * rule picks on this CPU (int8 with avx512_vnni/avx_vnni) and answers `detect`; a candidate served as int8 that
  * breaches its gate is rolled back by the guard to the stable (int8) file; a second agent with config "fp32"
  * serves the base files and finds about the same elements on the same screen.
+ * Seen to bite: with roles.ts no longer handing a candidate to the guard (guard.watch), it fails at "watching".
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
