@@ -81,3 +81,16 @@ test('real programs: a committed apps list decides the split, and is itself chec
   assert.deepEqual(r.samples.map((s) => s.app).filter((a) => a === 'b' || a === 'c'), []);
   assert.ok(r.skipped.some((s) => /apps list holds b out as heldout/.test(s.reason)));
 });
+
+test('split check: the committed apps lists agree with their rule (apps added after the split are train); a late app marked heldout is a problem', () => {
+  const root = join(dir, 'split-check');
+  for (const family of ['atspi', 'wine', 'webwin']) mkdirSync(join(root, family), { recursive: true });
+  const r = loadRealApps(root, join(process.cwd(), 'scripts', 'dataset', 'apps'));
+  assert.deepEqual(r.splitChecks.map((c) => [c.family, c.source, c.problems]), [['atspi', 'apps list', []], ['webwin', 'apps list', []], ['wine', 'apps list', []]]);
+  const lists = join(dir, 'late-lists');
+  mkdirSync(join(root, 'late'), { recursive: true });
+  mkdirSync(lists, { recursive: true });
+  writeFileSync(join(lists, 'late.json'), JSON.stringify([{ app: 'x', split: 'heldout' }, { app: 'y', split: 'train' }, { app: 'z', split: 'heldout', addedAfterSplit: '2026-12-06' }]));
+  const late = loadRealApps(root, lists).splitChecks.find((c) => c.family === 'late')!;
+  assert.ok(late.problems.some((p) => /z is heldout, the added-after-split rule \(always train\) says train/.test(p)), late.problems.join('; '));
+});
