@@ -1,0 +1,42 @@
+"""Unit tests of the model-selection rule (select_candidate.py, docs/MODELS.md "Issue 15 retrain").
+/usr/bin/python3 -m unittest scripts/train/test_select_candidate.py"""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from select_candidate import judge  # noqa: E402
+
+
+def report(det_sha, ap, click, old_ap=0.8, old_top1=0.9):
+    r = {'models': {}, 'sha256': {'detector': det_sha, 'classifier': 'c'}}
+    for fam in ('atspi', 'wine', 'webwin'):
+        r[fam] = {'ap50': ap, 'clickHit': click}
+    for s in ('(a)', '(b)', '(c)'):
+        r[s] = {'ap50': old_ap, 'top1': old_top1}
+    return r
+
+
+def passed(checks):
+    return all(ok for _, ok, _ in checks)
+
+
+class Rule(unittest.TestCase):
+    def test_pair_needs_higher_ap_and_click_hit(self):
+        self.assertTrue(passed(judge(report('d1', 0.5, 0.5), report('d2', 0.6, 0.6))))
+        self.assertFalse(passed(judge(report('d1', 0.5, 0.5), report('d2', 0.5, 0.6))))
+        self.assertFalse(passed(judge(report('d1', 0.5, 0.5), report('d2', 0.6, 0.5))))
+
+    def test_classifier_only_candidate_keeps_the_same_ap_and_needs_higher_click_hit(self):
+        self.assertTrue(passed(judge(report('d1', 0.5, 0.5), report('d1', 0.5, 0.6))))
+        # same detector file but a different AP: not the same samples
+        self.assertFalse(passed(judge(report('d1', 0.5, 0.5), report('d1', 0.49, 0.6))))
+        self.assertFalse(passed(judge(report('d1', 0.5, 0.5), report('d1', 0.5, 0.5))))
+
+    def test_old_sets_may_drop_at_most_002(self):
+        self.assertTrue(passed(judge(report('d1', 0.5, 0.5), report('d1', 0.5, 0.6, old_ap=0.781, old_top1=0.881))))
+        self.assertFalse(passed(judge(report('d1', 0.5, 0.5), report('d1', 0.5, 0.6, old_top1=0.87))))
+
+
+if __name__ == '__main__':
+    unittest.main()
