@@ -10,8 +10,6 @@
  * Messages (worker-messages.ts): `load` (answers `loaded` / `load_failed` with the pipeline step that failed),
  * `run`, `release` (answers `released`), all naming the generation; `close` ends the thread.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../../common/errors.js';
@@ -24,24 +22,15 @@ import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type Valu
 import { workerPort } from './worker-port.js';
 import { LoadThreads } from './session-threads.js';
 import { isMainThread } from 'node:worker_threads';
+import { makeFullGc } from '../full-gc.js';
 
 /**
  * A full GC of this thread's isolate, run at the end of a load, before answering. This thread lives for many
  * loads, and each leaves tens of MB of dead ArrayBuffers behind (the model bytes it was sent, the copy
  * onnxruntime parsed); V8 collects a small, otherwise idle worker heap late, so without this RSS climbs
- * for dozens of swaps (docs/BENCHMARKS-inference.md). `gc` exists only with --expose-gc, so the flag is
- * set just long enough to fetch it from a fresh context, then cleared again (flags are process-wide).
+ * for dozens of swaps (docs/BENCHMARKS-inference.md). How `gc` is reached: src/agent/full-gc.ts.
  */
-const fullGc: () => void = (() => {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    v8.setFlagsFromString('--no-expose-gc');
-    return gc;
-  } catch {
-    return () => undefined;
-  }
-})();
+const fullGc: () => void = makeFullGc();
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;

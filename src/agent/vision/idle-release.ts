@@ -7,27 +7,14 @@
  * The buffers are ArrayBuffers: dropping the references frees nothing until V8 collects them, and an idle
  * process does not collect. So the release ends with one full collection (at idle, by definition).
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { makeFullGc } from '../full-gc.js';
 import type { TimerHandle, Timers } from '../../common/lifetime.js';
 
 /** how long without a vision call before the buffers go (default; `vision.idleReleaseMs` 0 = never) */
 export const VISION_IDLE_RELEASE_MS = 30_000;
 
-/**
- * A full GC of this isolate. `gc` exists only with --expose-gc: the flag is set just long enough to fetch it
- * from a fresh context, then cleared again (flags are process-wide), as the session worker does.
- */
-export const collectGarbage: () => void = (() => {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    v8.setFlagsFromString('--no-expose-gc');
-    return gc;
-  } catch {
-    return () => undefined;
-  }
-})();
+/** A full GC of this isolate (src/agent/full-gc.ts). */
+export const collectGarbage: () => void = makeFullGc();
 
 export class IdleRelease {
   private timer: TimerHandle | undefined;
