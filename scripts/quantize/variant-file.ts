@@ -7,15 +7,18 @@
 import { z } from 'zod';
 import * as ort from 'onnxruntime-node';
 import { mod7919, selfTestMaxDiff } from '../../src/agent/inference/tensors.js';
-import { SelfTestSchema, type SelfTest } from '../../src/common/wire.js';
+import { Sha256Hex, type SelfTest } from '../../src/common/wire.js';
+import { VariantFileSchema as ProductVariantFileSchema } from '../../src/fleet/variants.js';
 
-export const VariantFileSchema = z.object({
-  name: z.string().min(1),
-  precision: z.enum(['int8', 'fp16', 'fp32']),
+/**
+ * What the recipe writes: the product's own `variant.json` schema (src/fleet/variants.ts, what `rpa-fleet model
+ * publish` reads) with the recipe's stricter requirements on top — a format it knows, the base version named, at
+ * least one provider, the CPU flags listed, and its measurements.
+ */
+export const VariantFileSchema = ProductVariantFileSchema.extend({
   format: z.enum(['qdq', 'plain']),
-  base: z.object({ version: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  selfTest: SelfTestSchema,
-  prefers: z.object({ providers: z.array(z.string().min(1)).min(1), cpuFlags: z.array(z.string().min(1)) }),
+  base: z.object({ version: z.string().min(1).max(64), sha256: Sha256Hex }),
+  prefers: z.object({ providers: z.array(z.string().min(1).max(32)).min(1).max(8), cpuFlags: z.array(z.string().min(1).max(32)).max(16) }),
   measured: z.record(z.string(), z.unknown()),
 });
 export type VariantFile = z.infer<typeof VariantFileSchema>;
