@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAgentConfig } from '../../src/agent/config.js';
 import { startAgentService, type AgentService } from '../../src/agent/service.js';
@@ -22,6 +22,7 @@ import { AgentEventSchema, AgentStatusSchema, type AgentEvent } from '../../src/
 import { buildModel, fixture, publishBuilt, publishRelease, releaseOf, repoRoot, T, TINY_A_Y } from './agent-harness.js';
 import { collectUpstream, openServiceWorld, serviceConfig, type ServiceWorld } from './service-helpers.js';
 import { coresBusy } from '../helpers/cpu-time.js';
+import { processTree } from '../helpers/process-tree.js';
 
 const xFeeds = (v: number[]) => ({ x: { type: 'float32', data: Float32Array.from(v), dims: [1, 4] } });
 const RUN_TIMEOUT_MS = 1500;
@@ -33,6 +34,15 @@ async function until<T>(probe: () => T | undefined | false, ms: number, what: st
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** true when `pid` has ended (no /proc entry, or a zombie) — one read, no exists-then-read race */
+function processGone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+  } catch {
+    return true;
   }
 }
 
@@ -113,21 +123,6 @@ test('a run that never ends in the agent: timeout at runTimeoutMs, worker killed
   }
 });
 
-/** pids of the live processes whose parent is `ppid` */
-function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(name));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return out;
-}
-
 test('SIGTERM of `rpa-agent run` while a warm-up run never ends (hang.onnx): exit within 5 s, no session process left', { timeout: 120_000, skip: process.platform !== 'linux' ? 'process tree read from /proc (Linux only)' : false }, async () => {
   const world = await openServiceWorld('agent-wterm');
   try {
@@ -151,7 +146,8 @@ test('SIGTERM of `rpa-agent run` while a warm-up run never ends (hang.onnx): exi
       assert.equal(child.exitCode, null, `agent exited early: ${errText}`);
       // the load's warm-up run is under way and never ends: wait until a session process burns a core
       const sessions = await until(() => {
-        const kids = childrenOf(child.pid!).filter((p) => existsSync(`/proc/${p}/environ`) && readFileSync(`/proc/${p}/environ`, 'utf8').includes('RPA_SESSION_PROCESS=1'));
+        // processTree reads each process once and skips one that ends meanwhile (an existsSync-then-read raced: ESRCH in CI)
+        const kids = processTree(child.pid!).filter((p) => p.ppid === child.pid && p.env.RPA_SESSION_PROCESS === '1').map((p) => p.pid);
         return kids.length > 0 ? kids : undefined;
       }, 30_000, 'a session process');
       await new Promise((r) => setTimeout(r, 1500));
@@ -161,7 +157,7 @@ test('SIGTERM of `rpa-agent run` while a warm-up run never ends (hang.onnx): exi
       const took = performance.now() - t0;
       assert.notEqual(code, 'hung', 'the agent exited');
       assert.ok(took < 5000, `exited within 5 s (${took.toFixed(0)} ms)`);
-      for (const p of sessions) assert.ok(!existsSync(`/proc/${p}`) || readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z'), `session process ${p} is gone`);
+      for (const p of sessions) assert.ok(processGone(p), `session process ${p} is gone`);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
