@@ -41,3 +41,12 @@ export function processTree(root: number): ProcInfo[] {
   for (let i = 0; i < out.length; i++) for (const p of all) if (p.ppid === out[i]!.pid) out.push(p);
   return out;
 }
+
+/** true when `pid` has ended (no /proc entry, or a zombie) — one read, no exists-then-read race */
+export function processGone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+  } catch {
+    return true;
+  }
+}

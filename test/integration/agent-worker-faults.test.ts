@@ -22,7 +22,7 @@ import { AgentEventSchema, AgentStatusSchema, type AgentEvent } from '../../src/
 import { buildModel, fixture, publishBuilt, publishRelease, releaseOf, repoRoot, T, TINY_A_Y } from './agent-harness.js';
 import { collectUpstream, openServiceWorld, serviceConfig, type ServiceWorld } from './service-helpers.js';
 import { coresBusy } from '../helpers/cpu-time.js';
-import { processTree } from '../helpers/process-tree.js';
+import { processGone, processTree } from '../helpers/process-tree.js';
 
 const xFeeds = (v: number[]) => ({ x: { type: 'float32', data: Float32Array.from(v), dims: [1, 4] } });
 const RUN_TIMEOUT_MS = 1500;
@@ -34,15 +34,6 @@ async function until<T>(probe: () => T | undefined | false, ms: number, what: st
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** true when `pid` has ended (no /proc entry, or a zombie) — one read, no exists-then-read race */
-function processGone(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
-  } catch {
-    return true;
   }
 }
 

@@ -8,12 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { InferenceHost, type HostEvent } from '../../src/agent/inference/index.js';
 import { AgentError } from '../../src/common/errors.js';
 import type { Role } from '../../src/common/wire.js';
 import { A_OUT, B_OUT, fixture, waitUntil, xFeeds } from './inference-fixtures.js';
+import { processGone } from '../helpers/process-tree.js';
 
 const linuxOnly = process.platform !== 'linux' ? 'process environment and nice read from /proc (Linux only)' : false;
 
@@ -68,7 +69,7 @@ test('process isolation: one session process serves all three roles, tuned mallo
     assert.deepEqual(Array.from((await host.run('classifier', xFeeds())).y!.data as Float32Array), B_OUT);
     await swap;
     assert.deepEqual(host.status().threads.detector, [pid], 'the new detector serves from the same shared process');
-    await waitUntil(() => !existsSync(`/proc/${warming!.pid}`) || readFileSync(`/proc/${warming!.pid}/stat`, 'utf8').includes(') Z'), 10_000);
+    await waitUntil(() => processGone(warming!.pid), 10_000);
     assert.deepEqual(sessionChildren().map((c) => c.pid), [pid], 'no warming process left at idle');
   } finally {
     await host.close();
