@@ -55,18 +55,31 @@ if [ -n "${RESUME:-}" ]; then
 fi
 DETECTOR_ARGS=${DETECTOR_ARGS:---crop 320 --batch 8 --steps 100000 --lr 6e-4 --real-frac 0.6 --eval-images 60}
 CLASSIFIER_ARGS=${CLASSIFIER_ARGS:---epochs 100 --batch 96 --max-train 0 --lr 1.5e-3 --real-frac 0.5}
+# ROLES (default detector,classifier): which roles train; a role left out is copied from INIT unchanged (a
+# single-role candidate, judged by the selection rule's fallback)
+ROLES=${ROLES:-detector,classifier}
+copy_init() { mkdir -p "$OUT/$1"; cp "$INIT/$1/model.onnx" "$INIT/$1/metadata.json" "$OUT/$1/"; [ ! -f "$INIT/$1/provenance.json" ] || cp "$INIT/$1/provenance.json" "$OUT/$1/"; }
+DET_PID=""
+if [[ ",$ROLES," == *,detector,* ]]; then
 nice -n 10 $PY scripts/train/train_detector.py --data "$WORK/synth_train" "${COMMON[@]}" --out "$OUT/detector" \
   --init-onnx "$INIT/detector/model.onnx" --save "$WORK/detector.pt" --checkpoint "$WORK/detector.ckpt" "${DET_RESUME[@]}" \
   --minutes "$DET_MINUTES" $DETECTOR_ARGS \
   --lineage "issue 15 retrain: from ${INIT_NAME:-the shipped} detector $(node -p "require(require('path').resolve('$INIT/detector/metadata.json')).version") (ONNX weights, BatchNorm folded and frozen), generator pages + real-program train apps (scripts/train/retrain.sh)" \
   > "$WORK/detector.log" 2>&1 &
 DET_PID=$!
+else
+  copy_init detector
+fi
+if [[ ",$ROLES," == *,classifier,* ]]; then
 nice -n 10 $PY scripts/train/train_classifier.py --data "$WORK/synth_train" "${COMMON[@]}" --out "$OUT/classifier" \
   --init-onnx "$INIT/classifier/model.onnx" --save-weights "$WORK/classifier.pt" --checkpoint "$WORK/classifier.ckpt" "${CLS_RESUME[@]}" \
   --minutes "$CLS_MINUTES" $CLASSIFIER_ARGS \
   --lineage "issue 15 retrain: from ${INIT_NAME:-the shipped} classifier $(node -p "require(require('path').resolve('$INIT/classifier/metadata.json')).version") (ONNX weights; head rows of the shared labels kept, new labels new), generator pages + real-program train apps (scripts/train/retrain.sh)" \
-  > "$WORK/classifier.log" 2>&1 || { echo "classifier failed, see $WORK/classifier.log" >&2; kill $DET_PID; exit 1; }
-wait $DET_PID || { echo "detector failed, see $WORK/detector.log" >&2; exit 1; }
+  > "$WORK/classifier.log" 2>&1 || { echo "classifier failed, see $WORK/classifier.log" >&2; [ -z "$DET_PID" ] || kill $DET_PID; exit 1; }
+else
+  copy_init classifier
+fi
+[ -z "$DET_PID" ] || wait $DET_PID || { echo "detector failed, see $WORK/detector.log" >&2; exit 1; }
 # the similarity model is not retrained (same contract, labels-free); the candidate folder is a full model set
 if [ "$(cd "$INIT/similarity" && pwd)" != "$(mkdir -p "$OUT/similarity" && cd "$OUT/similarity" && pwd)" ]; then
   cp "$INIT/similarity/model.onnx" "$INIT/similarity/metadata.json" "$OUT/similarity/"
@@ -74,7 +87,7 @@ fi
 node scripts/train/verify_onnx.mjs "$OUT"
 # provenance (issue 20 §2): an unsigned in-toto statement per candidate, parent = the weights it started from; re-emit
 # it with --eval-json after the evaluation below, then `rpa-fleet model attest` signs and publishes it
-for role in detector classifier; do
+for role in ${ROLES//,/ }; do
   meta() { node -p "require(require('path').resolve('$1')).$2"; }
   parent="$(meta "$INIT/$role/metadata.json" name)@$(meta "$INIT/$role/metadata.json" version):$(sha256sum "$INIT/$role/model.onnx" | cut -c1-64)"
   npm run -s provenance -- --model "$OUT/$role/model.onnx" --name "$(meta "$OUT/$role/metadata.json" name)" \
