@@ -18,6 +18,9 @@ import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim, type Fl
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { inCandidateCohort } from '../../src/common/bucket.js';
 import { rolloutIdWithCohort, waitFor } from './controller-world.js';
+import { buildProvenance } from '../../src/common/provenance.js';
+import { publishProvenance, signProvenance } from '../../src/fleet/provenance.js';
+import { enforceQualityGate, parseMinQuality, setChannelGates } from '../../src/fleet/quality-gate.js';
 
 const CHANNEL = 'prod';
 
@@ -36,15 +39,17 @@ interface World {
   close(): Promise<void>;
 }
 
-async function startController(w: Pick<World, 'broker' | 'keys' | 'dbPath'>): Promise<{ ctl: FleetController; store: ControllerStore; ctlClient: MqttClient }> {
+type GateFor = (store: ControllerStore, client: MqttClient) => ConstructorParameters<typeof FleetController>[0]['qualityGate'];
+
+async function startController(w: Pick<World, 'broker' | 'keys' | 'dbPath'>, gate?: GateFor): Promise<{ ctl: FleetController; store: ControllerStore; ctlClient: MqttClient }> {
   const store = new ControllerStore(w.dbPath);
   const ctlClient = await connectBroker({ url: w.broker.url, protocolVersion: w.broker.protocolVersion, mqttOptions: { reconnectPeriod: 200 } });
-  const ctl = new FleetController({ client: ctlClient, store, releaseKeys: [w.keys.releases], tickMs: 150 });
+  const ctl = new FleetController({ client: ctlClient, store, releaseKeys: [w.keys.releases], tickMs: 150, ...(gate ? { qualityGate: gate(store, ctlClient) } : {}) });
   await ctl.start();
   return { ctl, store, ctlClient };
 }
 
-async function world(agents = 20): Promise<World> {
+async function world(agents = 20, gate?: GateFor): Promise<World> {
   const broker = await startAedes();
   const keys = makeSimKeys();
   const admin = await connectBroker({ url: broker.url, protocolVersion: broker.protocolVersion });
@@ -63,7 +68,7 @@ async function world(agents = 20): Promise<World> {
   await waitFor(() => sim.countActive('detector', stable) === agents, 10_000, () => `all agents on stable (${sim.countActive('detector', stable)})`);
   const dir = mkdtempSync(join(tmpdir(), 'rpa-ctl-'));
   const dbPath = join(dir, 'fleet.db');
-  const c = await startController({ broker, keys, dbPath });
+  const c = await startController({ broker, keys, dbPath }, gate);
   const w: World = {
     broker, keys, admin, sim, stable, candidate, dir, dbPath, ...c,
     async close() {
@@ -169,7 +174,7 @@ test('rollout: shadow-first runs the candidate in shadow and reports agreement b
     await waitFor(() => shadowCohort.every((a) => a.roles.get('detector')?.shadow?.modelId === w.candidate), 10_000, () => 'shadow running');
     // answers still come from stable during shadow
     assert.ok(shadowCohort.every((a) => a.activeModel('detector') === w.stable));
-    const passed = await waitFor(() => w.store.logOf(id).find((l) => l.kind === 'phase_passed' && l.data.phase === 0), 20_000, () => `state ${w.store.rollout(id)?.state}`);
+    const passed = await waitFor(() => w.store.logOf(id).find((l) => l.kind === 'phase_passed' && l.data.phase === 0), 40_000, () => `state ${w.store.rollout(id)?.state}`);
     const summary = (passed.data.verdict as { summary: { shadow: { agreement: number; samples: number } } }).summary.shadow;
     assert.ok(summary.agreement > 0.9 && summary.agreement < 1, `agreement ${summary.agreement}`);
     assert.ok(summary.samples > 0);
@@ -234,6 +239,37 @@ test('rollout: pause holds the wave, resume continues, abort returns every agent
     assert.equal(w.store.release(CHANNEL)!.roles.detector!.stable, w.stable);
     await waitFor(() => w.sim.countActive('detector', w.stable) === 20, 10_000, () => 'all back on stable');
     assert.equal(typeof r.result?.rolledBackAt, 'number');
+  } finally {
+    await w.close();
+  }
+});
+
+test('rollout: a quality gate raised mid-rollout pauses it before the next wave widens (issue 20 §4); nothing wider is released', async () => {
+  const w = await world(20, (store, client) => (channel, role, modelId) => enforceQualityGate(store.db, channel, [{ role, modelId }], { client, modelsTrust: w.keys.trust.models }));
+  try {
+    const evidence = buildProvenance({ model: { name: 'det', version: '1.1.0', sha256: w.candidate }, recipe: 'scripts/train/retrain.sh', commit: 'abcdef1', dataset: { manifest: 'manifest.json', sha256: 'c'.repeat(64) }, evaluation: { set: { name: 'held-out' }, metrics: { 'detector.ap50': 0.9 } }, builderId: 'test' });
+    await publishProvenance(w.admin, w.candidate, signProvenance(evidence, [w.keys.models]));
+    setChannelGates(w.store.db, CHANNEL, [parseMinQuality('detector.ap50=0.85')], Date.now());
+    const id = startRollout(w.store, spec(w, { waves: [10, 50, 100], waveMinDurationMs: 1500 }), Date.now(), rolloutIdWithCohort(w.sim.agents.map((a) => a.agentId), 10, 1));
+    await waitFor(() => w.store.rollout(id)!.state === 'running', 10_000, () => `state ${w.store.rollout(id)?.state} ${JSON.stringify(w.store.rollout(id)?.result)}`);
+    // an admin raises the gate while the first wave runs: the candidate's signed 0.9 no longer passes
+    setChannelGates(w.store.db, CHANNEL, [parseMinQuality('detector.ap50=0.95')], Date.now());
+    const r = await waitFor(() => { const r = w.store.rollout(id)!; return r.state === 'paused' ? r : undefined; }, 20_000, () => `state ${w.store.rollout(id)?.state} phase ${w.store.rollout(id)?.phase}`);
+    assert.equal(r.phase, 0, 'still the first wave');
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate!.percent, 10, 'no wider release was published');
+    const pause = w.store.logOf(id).find((l) => l.kind === 'pause');
+    assert.equal(pause?.data.by, 'controller');
+    assert.equal(pause?.data.code, 'quality_gate_failed');
+    assert.match(String(pause?.data.reason), /detector\.ap50 0\.9 < 0\.95/);
+    // a resume checks again: still refused, paused again, still 10 %
+    controlRollout(w.store, id, 'resume', Date.now());
+    await waitFor(() => w.store.logOf(id).filter((l) => l.kind === 'pause').length === 2, 20_000, () => 'paused again after the resume');
+    assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate!.percent, 10);
+    // the gate lowered again: a resume lets it go on to 100 %
+    setChannelGates(w.store.db, CHANNEL, [parseMinQuality('detector.ap50=0.85')], Date.now());
+    controlRollout(w.store, id, 'resume', Date.now());
+    const done = await waitFor(() => { const x = w.store.rollout(id)!; return x.state === 'completed' ? x : undefined; }, 30_000, () => `state ${w.store.rollout(id)?.state}`);
+    assert.equal(done.state, 'completed');
   } finally {
     await w.close();
   }

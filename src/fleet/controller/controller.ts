@@ -242,6 +242,8 @@ export class FleetController {
       this.#log(`rollout ${r.id}: completed; ${spec.candidate.slice(0, 12)}… runs on every agent of ${spec.channel} matching ${spec.selector}`);
       return;
     }
+    // [issue 20 §4] the gate is read at use: one raised mid-rollout holds the next widening too
+    if (await this.#gateHolds(r, verdict, now)) return;
     if (r.phase === phases.length - 1) {
       // Last wave passed: the candidate becomes stable (a newer release without a candidate).
       const seq = await this.#publishRoles(r, { stable: spec.candidate }, `rollout ${r.id} completed`);
@@ -256,6 +258,27 @@ export class FleetController {
     store.log(r.id, 'phase_passed', { phase: r.phase, verdict }, now);
     store.log(r.id, 'phase_started', { phase: next, ...phases[next]!, releaseSeq: seq }, now);
     this.#log(`rollout ${r.id}: ${phases[next]!.shadow ? 'shadow' : 'wave'} ${phases[next]!.percent} % published (release seq ${seq})`);
+  }
+
+  /**
+   * The channel's quality gate again before a wave widens (or the candidate becomes stable): a gate raised
+   * since the rollout started, which the candidate's signed evidence no longer passes, pauses the rollout
+   * with the figures (an admin aborts it, or lowers the gate and resumes; a resume checks again). Evidence
+   * that cannot be read right now (broker) holds this tick without pausing. True when the step must stop.
+   */
+  async #gateHolds(r: RolloutRow, verdict: Verdict, now: number): Promise<boolean> {
+    const e = await this.#o.qualityGate?.(r.spec.channel, r.spec.role, r.spec.candidate).then(() => undefined, (err: unknown) => toAgentError(err));
+    if (!e) return false;
+    if (e.code === 'quality_gate_failed' || e.code === 'provenance_missing') {
+      if (this.#o.store.transition(r.id, ['running', 'awaiting_approval'], { state: 'paused' }, now)) {
+        this.#o.store.log(r.id, 'pause', { by: 'controller', phase: r.phase, code: e.code, reason: e.message }, now);
+        this.#log(`rollout ${r.id}: paused before widening: ${e.message}`);
+      }
+      this.#recordProgress(r, { kind: 'wait', code: 'quality_gate', reasons: [`paused: ${e.message}`, ...verdict.reasons], summary: verdict.summary }, now);
+      return true;
+    }
+    this.#recordProgress(r, { kind: 'wait', code: 'gate_unreadable', reasons: [`wave passed; quality gate not checked: ${e.message}`, ...verdict.reasons], summary: verdict.summary }, now);
+    return true;
   }
 
   /** Signed approvals (policy) re-verified against the controller's approvers keys, else the approved flag. */

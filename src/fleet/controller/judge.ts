@@ -166,7 +166,11 @@ export type Breach = 'error_rate' | 'p95' | 'p95_vs_stable' | 'agreement' | 'sha
  * maximum that is not yet significant, the wave's minimum duration, or (set by the controller) outside
  * every maintenance window.
  */
-export type HoldCode = 'insufficient_evidence' | 'not_significant' | 'min_duration' | 'outside_window';
+/**
+ * quality_gate: the candidate's signed evidence no longer passes the channel's quality gate (raised mid-rollout; the
+ * rollout is paused); gate_unreadable: the evidence could not be read this tick (the step is retried)
+ */
+export type HoldCode = 'insufficient_evidence' | 'not_significant' | 'min_duration' | 'outside_window' | 'quality_gate' | 'gate_unreadable';
 
 export type Verdict =
   | { kind: 'wait'; code: HoldCode; reasons: string[]; summary: EvidenceSummary }

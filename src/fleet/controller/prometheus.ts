@@ -79,7 +79,7 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
   });
   new Gauge({
     name: 'rpa_fleet_rollout_holding',
-    help: 'active rollouts whose current wave holds (1), by code: insufficient_evidence, not_significant, min_duration, outside_window',
+    help: 'active rollouts whose current wave holds (1), by code: insufficient_evidence, not_significant, min_duration, outside_window, quality_gate, gate_unreadable',
     labelNames: ['rollout', 'channel', 'role', 'code'],
     registers: [reg],
     collect() {
