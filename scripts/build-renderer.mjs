@@ -2,6 +2,8 @@
 /**
  * Bundles the browser and preload code with esbuild (already installed as tsx's dependency):
  *   renderer/main.ts        → renderer/dist/app.js      (status window, loaded via rpa://status/)
+ *   renderer/styles.css     → renderer/dist/styles.css  (bundled with the base it @imports, src/common/styles/base.css,
+ *                                                        which the web console shares)
  *   src/desktop/preload.ts  → dist/desktop/preload.cjs  (sandboxed preload: one file, only `electron` external)
  *   src/console/main.ts     → dist/console/app.js       (the controller's web console; scripts/build-console.mjs)
  * Usage: node scripts/build-renderer.mjs [--preload]   (npm run build:renderer)
@@ -27,7 +29,9 @@ export async function buildRenderer({ outdir = join(root, 'renderer', 'dist'), m
     metafile: true,
     logLevel: 'warning',
   });
-  return { outfile: join(outdir, 'app.js'), inputs: Object.keys(r.metafile.inputs) };
+  // one stylesheet from the app origin (CSP style-src 'self'): the @import is resolved here, not at load time
+  const css = await build({ entryPoints: [join(root, 'renderer', 'styles.css')], outfile: join(outdir, 'styles.css'), bundle: true, target: ['chrome120'], metafile: true, logLevel: 'warning' });
+  return { outfile: join(outdir, 'app.js'), inputs: [...Object.keys(r.metafile.inputs), ...Object.keys(css.metafile.inputs)] };
 }
 
 /** A sandboxed preload can require only a few modules (electron, events, timers, url), so it is bundled. */

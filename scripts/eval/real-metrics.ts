@@ -67,13 +67,26 @@ export function matchPairs(answer: readonly { box: Box; score: number }[], truth
   return pairs;
 }
 
-/** For each truth element: does the answer hold an element of its type whose click point lies inside its box? */
-export function clickHits(
-  answer: readonly AnswerElement[],
-  truth: readonly TruthElement[],
-  same: (a: string, b: string) => boolean = (a, b) => a === b,
-): boolean[] {
-  return truth.map((t) => answer.some((a) => same(a.type, t.type) && pointInBox(a.click, t.box)));
+/** One truth element's click hit, strict (the same type) and at the UIA control type level. */
+export interface ClickHit {
+  strict: boolean;
+  uia: boolean;
+}
+
+/**
+ * For each truth element: does the answer hold an element of its type (`strict`), or of its UIA control type
+ * (`uia`), whose click point lies inside its box? One pass over the answer gives both: a strict hit is a UIA hit.
+ */
+export function clickHits(answer: readonly AnswerElement[], truth: readonly TruthElement[]): ClickHit[] {
+  return truth.map((t) => {
+    let uia = false;
+    for (const a of answer) {
+      if (!pointInBox(a.click, t.box) || !sameUiaControl(a.type, t.type)) continue;
+      if (a.type === t.type) return { strict: true, uia: true };
+      uia = true;
+    }
+    return { strict: false, uia };
+  });
 }
 
 /** Two types are the same UIA control (e.g. `button` and `icon_button` are both Button). */
@@ -140,9 +153,9 @@ export function summarise(records: readonly ImageRecord[], operatingThreshold: n
       }
       if (sameUiaControl(a.type, t.type)) rightUia++;
     }
-    hitsUia += clickHits(r.answer, r.truth, sameUiaControl).filter(Boolean).length;
     clickHits(r.answer, r.truth).forEach((h, i) => {
-      if (h) {
+      if (h.uia) hitsUia++;
+      if (h.strict) {
         hits++;
         rows[i]!.clickHit++;
       }

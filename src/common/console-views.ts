@@ -44,3 +44,13 @@ export interface FleetOverview {
   agentVersions: { version: string; agents: number }[];
   labels: { key: string; value: string; agents: number }[];
 }
+
+/** One agent as the overview's search box lists it (GET /api/v1/fleet/agents). */
+export interface AgentSummary {
+  agentId: string;
+  online: boolean;
+  channel?: string;
+  agentVersion?: string;
+  lastSeen: number;
+  labels?: Record<string, string>;
+}

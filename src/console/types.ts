@@ -1,25 +1,9 @@
 /**
- * What the console reads from the controller's API (src/fleet/web/* and src/fleet/api/*). The overview and the
- * gate-evidence shapes are the server's own, shared through src/common/console-views.ts (the console layer imports
+ * What the console reads from the controller's API (src/fleet/web/* and src/fleet/api/*). The overview, the agent
+ * search and the gate-evidence shapes are the server's own, shared through src/common/console-views.ts (the console layer imports
  * only src/common); the rest are plain interfaces the server side's tests pin.
  */
-export type { EvidenceSeries, FleetOverview, SeriesBucket, SeriesPoint as Point } from '../common/console-views.js';
-
-export interface AgentSummary {
-  agentId: string;
-  online: boolean;
-  channel?: string;
-  agentVersion?: string;
-  lastSeen: number;
-  labels?: Record<string, string>;
-  roles: Record<string, { state: string; name?: string; version?: string; provider?: string; cohort?: string } | undefined>;
-}
-
-export interface AgentPage {
-  agent: AgentSummary & { alerts?: { code: string; message: string; since: string }[] };
-  windows: { seq: number; ts?: string; windowStart?: string; windowEnd?: string; received?: number; roles: Record<string, { count: number; errors: number; latency: { p50?: number; p95?: number; p99?: number }; provider?: string; modelId?: string } | undefined> }[];
-  events: { seq: number; ts: string; type: string; role?: string; message?: string; detail?: unknown }[];
-}
+export type { AgentSummary, EvidenceSeries, FleetOverview, SeriesBucket, SeriesPoint as Point } from '../common/console-views.js';
 
 export type RolloutState = 'pending' | 'running' | 'aborting' | 'awaiting_approval' | 'paused' | 'completed' | 'rolled_back' | 'aborted' | 'failed';
 

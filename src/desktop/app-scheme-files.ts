@@ -30,7 +30,7 @@ const MIME: Record<string, string> = {
 };
 
 /** Only these files are served; anything else is a 404 even if it exists on disk. */
-const SERVED = /^(index\.html|styles\.css|dist\/app\.js(\.map)?|icons\/[a-z0-9-]+\.(png|svg))$/;
+const SERVED = /^(index\.html|dist\/(app\.js(\.map)?|styles\.css)|icons\/[a-z0-9-]+\.(png|svg))$/;
 
 export interface ResolvedAsset {
   path: string;

@@ -81,7 +81,9 @@ test('app scheme: serves only allow-listed renderer files on the app origin', ()
   const dir = join(root, 'renderer');
   assert.equal(resolveAppAsset('rpa://status/', dir)?.path, join(dir, 'index.html'));
   assert.equal(resolveAppAsset('rpa://status/dist/app.js', dir)?.mimeType, 'text/javascript; charset=utf-8');
-  for (const bad of ['rpa://status/../package.json', 'rpa://status/%2e%2e/package.json', 'rpa://status/main.ts', 'rpa://other/index.html', 'file:///etc/passwd', 'rpa://status/dist/..%2f..%2fpackage.json', 'rpa://status/%E0%A4%A']) {
+  // the built stylesheet (base bundled in); its source and the base it imports are not served
+  assert.equal(resolveAppAsset('rpa://status/dist/styles.css', dir)?.mimeType, 'text/css; charset=utf-8');
+  for (const bad of ['rpa://status/styles.css', 'rpa://status/../src/common/styles/base.css', 'rpa://status/../package.json', 'rpa://status/%2e%2e/package.json', 'rpa://status/main.ts', 'rpa://other/index.html', 'file:///etc/passwd', 'rpa://status/dist/..%2f..%2fpackage.json', 'rpa://status/%E0%A4%A']) {
     assert.equal(resolveAppAsset(bad, dir), undefined, bad);
   }
   assert.match(CONTENT_SECURITY_POLICY, /default-src 'none'/);

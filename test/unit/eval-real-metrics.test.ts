@@ -30,11 +30,14 @@ test('matchPairs: greedy by score, each answer takes the unmatched truth of high
 });
 
 test('click-hit needs the right type AND the click inside the truth box, whatever the IoU', () => {
-  assert.deepEqual(clickHits(answer, truth), [true, false, false]);
+  const strict = (hits: { strict: boolean }[]) => hits.map((h) => h.strict);
+  assert.deepEqual(strict(clickHits(answer, truth)), [true, false, false]);
   // matched (IoU 100/130) and of the right type, but the indicator click (30, 10) is left of the truth box
-  assert.deepEqual(clickHits([{ box: [20, 0, 150, 20], score: 1, type: 'checkbox', click: { x: 30, y: 10 } }], [{ box: [50, 0, 150, 20], type: 'checkbox' }]), [false]);
+  assert.deepEqual(strict(clickHits([{ box: [20, 0, 150, 20], score: 1, type: 'checkbox', click: { x: 30, y: 10 } }], [{ box: [50, 0, 150, 20], type: 'checkbox' }])), [false]);
   // not matched (IoU 0.09) but a button whose click lands in the truth button: a bot clicking it succeeds
-  assert.deepEqual(clickHits([{ box: [0, 0, 30, 30], score: 1, type: 'button', click: { x: 15, y: 15 } }], [{ box: [0, 0, 100, 100], type: 'button' }]), [true]);
+  assert.deepEqual(strict(clickHits([{ box: [0, 0, 30, 30], score: 1, type: 'button', click: { x: 15, y: 15 } }], [{ box: [0, 0, 100, 100], type: 'button' }])), [true]);
+  // the same pass gives the UIA-level hit: an icon_button is a UIA Button, a link is not; a strict hit is a UIA hit
+  assert.deepEqual(clickHits([{ box: [0, 0, 30, 30], score: 1, type: 'icon_button', click: { x: 15, y: 15 } }, { box: [0, 0, 30, 30], score: 1, type: 'link', click: { x: 20, y: 20 } }], [{ box: [0, 0, 100, 100], type: 'button' }, { box: [0, 0, 100, 100], type: 'icon_button' }, { box: [0, 0, 100, 100], type: 'checkbox' }]), [{ strict: false, uia: true }, { strict: true, uia: true }, { strict: false, uia: false }]);
 });
 
 test('summarise: AP, precision/recall at the threshold, type top-1 on matched pairs, click-hit, per type', () => {

@@ -9,19 +9,10 @@
 import type Database from 'better-sqlite3';
 import type { Release } from '../../common/wire.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import type { FleetOverview } from '../../common/console-views.js';
+import type { AgentSummary, FleetOverview } from '../../common/console-views.js';
 import { installOverviewCounts, maintainedCounts, recountedCounts, type CountRow } from './overview-counts.js';
 
-export type { FleetOverview } from '../../common/console-views.js';
-
-export interface AgentSummary {
-  agentId: string;
-  online: boolean;
-  channel?: string;
-  agentVersion?: string;
-  lastSeen: number;
-  labels?: Record<string, string>;
-}
+export type { AgentSummary, FleetOverview } from '../../common/console-views.js';
 
 const NO_CHANNEL = '(none)';
 

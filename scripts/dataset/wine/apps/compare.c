@@ -4,21 +4,10 @@
  * the wine family's split (issue 15 §1, round 3): train only. Arguments: large, scrolled, disabled. */
 #include "app_common.h"
 
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
-
 static HMENU build_menu(void) {
-  HMENU bar = CreateMenu();
   static const wchar_t *const tops[] = { L"&Session", L"&Compare", L"&Actions", L"&Options", L"&Help", NULL };
   static const wchar_t *const items[] = { L"&New session", L"&Rescan\tF5", L"Copy &left to right", L"Copy &right to left", L"&Swap sides", NULL };
-  for (int t = 0; tops[t]; t++) {
-    HMENU p = CreatePopupMenu();
-    for (int i = 0; items[i]; i++) AppendMenuW(p, MF_STRING | (i == 4 && t == 2 ? MF_GRAYED : 0), 100 * t + i + 1, items[i]);
-    AppendMenuW(bar, MF_POPUP, (UINT_PTR)p, tops[t]);
-  }
-  return bar;
+  return menu_bar(tops, items, -1, 4, 2, MF_GRAYED);
 }
 
 static HWND pane(int x, int side) {
@@ -45,10 +34,9 @@ static HWND pane(int x, int side) {
 }
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
-  g_argv = CommandLineToArgvW(GetCommandLineW(), &g_argc);
   int large = has_arg(L"large");
   app_init(large ? L"DejaVu Sans" : L"Nimbus Sans", large ? 11 : 7, FW_NORMAL);
-  HWND top = main_window(L"RpaCompare", L"Folder compare - C:\\Data vs D:\\Backup", proc, 1000, 660, build_menu());
+  HWND top = main_window(L"RpaCompare", L"Folder compare - C:\\Data vs D:\\Backup", quit_proc, 1000, 660, build_menu());
   HWND tv = ctl_ex(WS_EX_CLIENTEDGE, WC_TREEVIEWW, L"", TVS_HASBUTTONS | TVS_FULLROWSELECT | TVS_SHOWSELALWAYS | WS_TABSTOP,
                    8, 8, 480, 160, 0);
   static const wchar_t *const dirs[] = { L"Data", L"Projects", L"Photos", L"Archive", NULL };
@@ -80,12 +68,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   ctl(L"Button", L"Copy \x2192", WS_TABSTOP, 500, 542, 90, 24);
   ctl(L"Button", L"\x2190 Copy", WS_TABSTOP, 598, 542, 90, 24);
   ctl(L"Button", L"Delete", WS_TABSTOP, 696, 542, 90, 24);
-  HWND sb = ctl(STATUSCLASSNAMEW, L"", SBARS_SIZEGRIP, 0, 0, 0, 0);
-  int parts[] = { S(300), S(640), -1 };
-  SendMessageW(sb, SB_SETPARTS, 3, (LPARAM)parts);
-  SendMessageW(sb, SB_SETTEXTW, 0, (LPARAM)L"100 files compared");
-  SendMessageW(sb, SB_SETTEXTW, 1, (LPARAM)L"38 differ, 12 only on one side");
-  SendMessageW(sb, SB_SETTEXTW, 2, (LPARAM)L"Done");
+  status_bar(300, 640, L"100 files compared", L"38 differ, 12 only on one side", L"Done");
   apply_disabled(top);
   return run_loop(top);
 }

@@ -5,33 +5,17 @@
 
 static HWND g_tb, g_list, g_status;
 
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
-
 static HMENU build_menu(void) {
-  HMENU bar = CreateMenu();
   static const wchar_t *const tops[] = { L"&Order", L"&Customer", L"&Reports", L"&Tools", L"&Window", L"&Help", NULL };
   static const wchar_t *const items[] = { L"&New order\tCtrl+N", L"&Find...\tCtrl+F", L"&Print\tCtrl+P", L"Export to &CSV",
     L"&Archive", NULL };
-  for (int t = 0; tops[t]; t++) {
-    HMENU p = CreatePopupMenu();
-    for (int i = 0; items[i]; i++) {
-      if (i == 3) AppendMenuW(p, MF_SEPARATOR, 0, NULL);
-      AppendMenuW(p, MF_STRING | (i == 4 ? MF_GRAYED : 0), 100 * t + i + 1, items[i]);
-    }
-    AppendMenuW(bar, MF_POPUP, (UINT_PTR)p, tops[t]);
-  }
-  return bar;
+  return menu_bar(tops, items, 3, 4, -1, MF_GRAYED);
 }
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"DejaVu Serif", 8, FW_NORMAL);
-  HWND top = main_window(L"RpaDataGrid", L"Order entry - Northwind", proc, 1000, 700, build_menu());
-  g_tb = ctl(TOOLBARCLASSNAMEW, L"", TBSTYLE_FLAT | TBSTYLE_LIST | CCS_TOP, 0, 0, 0, 0);
-  SendMessageW(g_tb, TB_BUTTONSTRUCTSIZE, sizeof(TBBUTTON), 0);
-  SendMessageW(g_tb, TB_LOADIMAGES, IDB_STD_SMALL_COLOR, (LPARAM)HINST_COMMCTRL);
+  HWND top = main_window(L"RpaDataGrid", L"Order entry - Northwind", quit_proc, 1000, 700, build_menu());
+  g_tb = toolbar(TBSTYLE_FLAT | TBSTYLE_LIST | CCS_TOP, IDB_STD_SMALL_COLOR);
   TBBUTTON b[] = {
     { STD_FILENEW, 1, TBSTATE_ENABLED, BTNS_AUTOSIZE | BTNS_SHOWTEXT, {0}, 0, (INT_PTR)L"New" },
     { STD_FILESAVE, 2, TBSTATE_ENABLED, BTNS_AUTOSIZE | BTNS_SHOWTEXT, {0}, 0, (INT_PTR)L"Save" },
@@ -89,12 +73,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   }
   if (has_arg(L"scrolled")) ListView_EnsureVisible(g_list, 29, FALSE);
   ListView_SetItemState(g_list, 3, LVIS_SELECTED, LVIS_SELECTED);
-  g_status = ctl(STATUSCLASSNAMEW, L"", SBARS_SIZEGRIP, 0, 0, 0, 0);
-  int parts[] = { S(300), S(600), -1 };
-  SendMessageW(g_status, SB_SETPARTS, 3, (LPARAM)parts);
-  SendMessageW(g_status, SB_SETTEXTW, 0, (LPARAM)L"30 lines");
-  SendMessageW(g_status, SB_SETTEXTW, 1, (LPARAM)L"Total 4 812.50 EUR");
-  SendMessageW(g_status, SB_SETTEXTW, 2, (LPARAM)L"Connected");
+  g_status = status_bar(300, 600, L"30 lines", L"Total 4 812.50 EUR", L"Connected");
   apply_disabled(top);
   return run_loop(top);
 }

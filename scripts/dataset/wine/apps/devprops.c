@@ -1,36 +1,10 @@
 /* win32-devprops: a "Device properties" window in Nimbus Sans 10 pt with a tab control whose pages hold sliders
  * (horizontal with ticks, vertical), spin buddies, progress bars, date-time pickers, SysLinks, a check-box list view,
  * a check-box tree, a hot-key field and an IP-address field. Argument: page=N (0..3) starts on that tab; disabled. */
-#include "app_common.h"
-
-#define PAGES 4
-static HWND g_tab, g_page[PAGES][24];
-static int g_count[PAGES];
-
-static HWND add(int page, HWND h) {
-  g_page[page][g_count[page]++] = h;
-  return h;
-}
-
-static void show_page(int p) {
-  for (int i = 0; i < PAGES; i++)
-    for (int k = 0; k < g_count[i]; k++) ShowWindow(g_page[i][k], i == p ? SW_SHOW : SW_HIDE);
-}
-
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_NOTIFY && ((NMHDR *)l)->hwndFrom == g_tab && ((NMHDR *)l)->code == TCN_SELCHANGE)
-    show_page((int)SendMessageW(g_tab, TCM_GETCURSEL, 0, 0));
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
+#include "app_tabs.h"
 
 static HWND spin_for(int page, HWND buddy, int lo, int hi, int pos) {
-  HWND s = add(page, CreateWindowExW(0, UPDOWN_CLASSW, L"", WS_CHILD | WS_VISIBLE | UDS_ALIGNRIGHT | UDS_SETBUDDYINT | UDS_ARROWKEYS,
-                                     0, 0, 0, 0, g_parent, NULL, GetModuleHandleW(NULL), NULL));
-  SendMessageW(s, UDM_SETBUDDY, (WPARAM)buddy, 0);
-  SendMessageW(s, UDM_SETRANGE32, lo, hi);
-  SendMessageW(s, UDM_SETPOS32, 0, pos);
-  return s;
+  return updown_buddy(add(page, updown_plain(UDS_ALIGNRIGHT | UDS_SETBUDDYINT | UDS_ARROWKEYS)), buddy, lo, hi, pos);
 }
 
 static void page_general(void) {
@@ -120,13 +94,9 @@ static void page_info(void) {
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"Nimbus Sans", 10, FW_NORMAL);
-  HWND top = main_window(L"RpaDevProps", L"Audio device properties", proc, 540, 430, NULL);
-  g_tab = ctl(WC_TABCONTROLW, L"", WS_CLIPSIBLINGS | WS_TABSTOP, 12, 12, 500, 300);
+  HWND top = main_window(L"RpaDevProps", L"Audio device properties", tabs_proc, 540, 430, NULL);
   static const wchar_t *const names[] = { L"General", L"Channels", L"Advanced", L"Driver" };
-  for (int i = 0; i < PAGES; i++) {
-    TCITEMW it = { TCIF_TEXT, 0, 0, (wchar_t *)names[i] };
-    SendMessageW(g_tab, TCM_INSERTITEMW, i, (LPARAM)&it);
-  }
+  tabs(WS_CLIPSIBLINGS | WS_TABSTOP, 12, 12, 500, 300, names);
   page_general();
   page_channels();
   page_advanced();
@@ -134,10 +104,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   ctl(L"Button", L"OK", BS_DEFPUSHBUTTON | WS_TABSTOP, 232, 330, 90, 30);
   ctl(L"Button", L"Cancel", WS_TABSTOP, 328, 330, 90, 30);
   ctl(L"Button", L"Apply", WS_TABSTOP, 424, 330, 90, 30);
-  int page = 0;
-  for (int i = 1; i < g_argc; i++) if (!wcsncmp(g_argv[i], L"page=", 5)) page = _wtoi(g_argv[i] + 5);
-  SendMessageW(g_tab, TCM_SETCURSEL, page, 0);
-  show_page(page);
+  tabs_start();
   apply_disabled(top);
   return run_loop(top);
 }

@@ -19,8 +19,7 @@ static void layout(HWND top) {
 
 static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
   if (m == WM_SIZE && g_list) layout(h);
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
+  return quit_proc(h, m, w, l);
 }
 
 static HMENU build_menu(void) {
@@ -57,9 +56,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"DejaVu Sans", 9, FW_NORMAL);
   HWND top = main_window(L"RpaExplorer", L"Files - Explorer", proc, 900, 620, build_menu());
   int text = has_arg(L"textbar");
-  g_tb = ctl(TOOLBARCLASSNAMEW, L"", TBSTYLE_FLAT | TBSTYLE_TOOLTIPS | (text ? TBSTYLE_LIST : 0), 0, 0, 0, 0);
-  SendMessageW(g_tb, TB_BUTTONSTRUCTSIZE, sizeof(TBBUTTON), 0);
-  SendMessageW(g_tb, TB_LOADIMAGES, g_dpi > 110 ? IDB_STD_LARGE_COLOR : IDB_STD_SMALL_COLOR, (LPARAM)HINST_COMMCTRL);
+  g_tb = toolbar(TBSTYLE_FLAT | TBSTYLE_TOOLTIPS | (text ? TBSTYLE_LIST : 0), g_dpi > 110 ? IDB_STD_LARGE_COLOR : IDB_STD_SMALL_COLOR);
   if (text) SendMessageW(g_tb, TB_SETEXTENDEDSTYLE, 0, TBSTYLE_EX_MIXEDBUTTONS);
   TBBUTTON b[] = {
     { STD_FILENEW, 1, TBSTATE_ENABLED, BTNS_BUTTON | BTNS_AUTOSIZE | BTNS_SHOWTEXT, {0}, 0, (INT_PTR)L"New" },

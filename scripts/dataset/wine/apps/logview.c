@@ -4,31 +4,17 @@
  * only. Arguments: small (C059 7 pt: dense rows), scrolled, list (LVS_LIST view), narrow (narrow columns), disabled. */
 #include "app_common.h"
 
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
-
 static HMENU build_menu(void) {
-  HMENU bar = CreateMenu();
   static const wchar_t *const tops[] = { L"&Action", L"&View", L"&Filter", L"&Help", NULL };
   static const wchar_t *const items[] = { L"&Open saved log...", L"&Save events as...", L"&Clear log", L"&Properties", NULL };
-  for (int t = 0; tops[t]; t++) {
-    HMENU p = CreatePopupMenu();
-    for (int i = 0; items[i]; i++) AppendMenuW(p, MF_STRING | (i == 2 ? MF_GRAYED : 0), 100 * t + i + 1, items[i]);
-    AppendMenuW(bar, MF_POPUP, (UINT_PTR)p, tops[t]);
-  }
-  return bar;
+  return menu_bar(tops, items, -1, 2, -1, MF_GRAYED);
 }
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
-  g_argv = CommandLineToArgvW(GetCommandLineW(), &g_argc);
   int small = has_arg(L"small");
   app_init(small ? L"C059" : L"P052", small ? 7 : 10, FW_NORMAL);
-  HWND top = main_window(L"RpaLogView", L"Event Viewer - Application log", proc, 1000, 680, build_menu());
-  HWND tb = ctl(TOOLBARCLASSNAMEW, L"", TBSTYLE_FLAT | TBSTYLE_LIST | CCS_TOP, 0, 0, 0, 0);
-  SendMessageW(tb, TB_BUTTONSTRUCTSIZE, sizeof(TBBUTTON), 0);
-  SendMessageW(tb, TB_LOADIMAGES, IDB_STD_SMALL_COLOR, (LPARAM)HINST_COMMCTRL);
+  HWND top = main_window(L"RpaLogView", L"Event Viewer - Application log", quit_proc, 1000, 680, build_menu());
+  HWND tb = toolbar(TBSTYLE_FLAT | TBSTYLE_LIST | CCS_TOP, IDB_STD_SMALL_COLOR);
   TBBUTTON b[] = {
     { STD_FILEOPEN, 1, TBSTATE_ENABLED, BTNS_AUTOSIZE | BTNS_SHOWTEXT, {0}, 0, (INT_PTR)L"Open" },
     { STD_FILESAVE, 2, TBSTATE_ENABLED, BTNS_AUTOSIZE | BTNS_SHOWTEXT, {0}, 0, (INT_PTR)L"Save" },
@@ -55,10 +41,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
 
   ctl(L"Static", L"Show last", 0, 220, 44, 70, 18);
   HWND e = edit(L"", ES_NUMBER, 292, 40, 70, 24);
-  HWND ud = ctl(UPDOWN_CLASSW, L"", UDS_SETBUDDYINT | UDS_ALIGNRIGHT | UDS_ARROWKEYS, 0, 0, 0, 0);
-  SendMessageW(ud, UDM_SETBUDDY, (WPARAM)e, 0);
-  SendMessageW(ud, UDM_SETRANGE32, 1, 5000);
-  SendMessageW(ud, UDM_SETPOS32, 0, 120);
+  updown_buddy(ctl(UPDOWN_CLASSW, L"", UDS_SETBUDDYINT | UDS_ALIGNRIGHT | UDS_ARROWKEYS, 0, 0, 0, 0), e, 1, 5000, 120);
   ctl(L"Static", L"Min. level", 0, 390, 44, 80, 18);
   HWND tr = ctl(TRACKBAR_CLASSW, L"", TBS_AUTOTICKS | TBS_BOTTOM | WS_TABSTOP, 470, 36, 200, 32);
   SendMessageW(tr, TBM_SETRANGE, TRUE, MAKELONG(0, 4));
@@ -91,12 +74,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   if (has_arg(L"scrolled")) ListView_EnsureVisible(lv, 119, FALSE);
   edit(L"Faulting application name: report.exe, version: 2.4.1.0\r\nFaulting module name: ntdll.dll\r\nException code: 0xc0000005",
        ES_MULTILINE | ES_READONLY | WS_VSCROLL, 216, 448, 756, 110);
-  HWND sb = ctl(STATUSCLASSNAMEW, L"", SBARS_SIZEGRIP, 0, 0, 0, 0);
-  int parts[] = { S(240), S(520), -1 };
-  SendMessageW(sb, SB_SETPARTS, 3, (LPARAM)parts);
-  SendMessageW(sb, SB_SETTEXTW, 0, (LPARAM)L"Application: 120 events");
-  SendMessageW(sb, SB_SETTEXTW, 1, (LPARAM)L"Filtered: level >= Warning");
-  SendMessageW(sb, SB_SETTEXTW, 2, (LPARAM)L"Live");
+  status_bar(240, 520, L"Application: 120 events", L"Filtered: level >= Warning", L"Live");
   apply_disabled(top);
   return run_loop(top);
 }

@@ -6,43 +6,25 @@
  * disabled. */
 #include "app_common.h"
 
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
-
 static HMENU build_menu(void) {
-  HMENU bar = CreateMenu();
   static const wchar_t *const tops[] = { L"&Options", L"&Devices", L"&Help", NULL };
   static const wchar_t *const items[] = { L"&Properties", L"&Advanced controls", L"E&xit", NULL };
-  for (int t = 0; tops[t]; t++) {
-    HMENU p = CreatePopupMenu();
-    for (int i = 0; items[i]; i++) AppendMenuW(p, MF_STRING | (i == 1 ? MF_CHECKED : 0), 100 * t + i + 1, items[i]);
-    AppendMenuW(bar, MF_POPUP, (UINT_PTR)p, tops[t]);
-  }
-  return bar;
+  return menu_bar(tops, items, -1, 1, -1, MF_CHECKED);
 }
 
 static HWND trackbar(DWORD style, int x, int y, int w, int h, int lo, int hi, int pos, int freq) {
-  HWND t = ctl(TRACKBAR_CLASSW, L"", WS_TABSTOP | style, x, y, w, h);
-  SendMessageW(t, TBM_SETRANGE, TRUE, MAKELPARAM(lo, hi));
-  SendMessageW(t, TBM_SETTICFREQ, freq, 0);
-  SendMessageW(t, TBM_SETPOS, TRUE, pos);
-  return t;
+  return trackbar_set(ctl(TRACKBAR_CLASSW, L"", WS_TABSTOP | style, x, y, w, h), lo, hi, freq, pos);
 }
 
 static void spin(const wchar_t *label, int x, int y, int value, DWORD align) {
   ctl(L"Static", label, SS_RIGHT, x, y + 3, 90, 16);
   HWND e = edit(L"", ES_NUMBER, x + 96, y, 70, 22);
-  HWND u = ctl(UPDOWN_CLASSW, L"", UDS_SETBUDDYINT | UDS_ARROWKEYS | align, 0, 0, 0, 0);
-  SendMessageW(u, UDM_SETBUDDY, (WPARAM)e, 0);
-  SendMessageW(u, UDM_SETRANGE32, 0, 48000);
-  SendMessageW(u, UDM_SETPOS32, 0, value);
+  updown_buddy(ctl(UPDOWN_CLASSW, L"", UDS_SETBUDDYINT | UDS_ARROWKEYS | align, 0, 0, 0, 0), e, 0, 48000, value);
 }
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"DejaVu Sans Condensed", 9, FW_NORMAL);
-  HWND top = main_window(L"RpaMixer", L"Mixer - Line out", proc, 940, 640, build_menu());
+  HWND top = main_window(L"RpaMixer", L"Mixer - Line out", quit_proc, 940, 640, build_menu());
   int noticks = has_arg(L"noticks"), muted = has_arg(L"muted");
   static const wchar_t *const names[] = { L"Master", L"Wave", L"MIDI", L"CD audio", L"Line in", L"Mic", L"Aux", L"Phone", NULL };
   for (int c = 0; names[c]; c++) {

@@ -3,39 +3,12 @@
  * report list), "Bandwidth" (trackbars with buddy labels, up-down buddies, progress bars, push-like toggles) and
  * "Adapters" (a list box and a report list without headers' sort arrows). Added after the wine family's split
  * (issue 15 §1, round 3): train only. Arguments: page=N (0..3) starts on that tab; scrolled; disabled. */
-#include "app_common.h"
-
-#define PAGES 4
-static HWND g_tab, g_page[PAGES][40];
-static int g_count[PAGES];
-
-static HWND add(int page, HWND h) {
-  g_page[page][g_count[page]++] = h;
-  return h;
-}
-
-static void show_page(int p) {
-  for (int i = 0; i < PAGES; i++)
-    for (int k = 0; k < g_count[i]; k++) ShowWindow(g_page[i][k], i == p ? SW_SHOW : SW_HIDE);
-}
-
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_NOTIFY && ((NMHDR *)l)->hwndFrom == g_tab && ((NMHDR *)l)->code == TCN_SELCHANGE)
-    show_page((int)SendMessageW(g_tab, TCM_GETCURSEL, 0, 0));
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
+#include "app_tabs.h"
 
 static HMENU build_menu(void) {
-  HMENU bar = CreateMenu();
   static const wchar_t *const tops[] = { L"&File", L"&Monitor", L"&Rules", L"&Help", NULL };
   static const wchar_t *const items[] = { L"&Start capture\tF5", L"S&top capture\tShift+F5", L"&Clear", L"&Settings...", NULL };
-  for (int t = 0; tops[t]; t++) {
-    HMENU p = CreatePopupMenu();
-    for (int i = 0; items[i]; i++) AppendMenuW(p, MF_STRING | (i == 1 ? MF_GRAYED : 0), 100 * t + i + 1, items[i]);
-    AppendMenuW(bar, MF_POPUP, (UINT_PTR)p, tops[t]);
-  }
-  return bar;
+  return menu_bar(tops, items, -1, 1, -1, MF_GRAYED);
 }
 
 static void page_connections(void) {
@@ -97,10 +70,7 @@ static void page_rules(void) {
 
 static void labelled_trackbar(const wchar_t *label, int y, int pos, DWORD style) {
   add(2, ctl(L"Static", label, 0, 30, y + 6, 130, 18));
-  HWND t = add(2, ctl(TRACKBAR_CLASSW, L"", WS_TABSTOP | style, 200, y, 360, 32));
-  SendMessageW(t, TBM_SETRANGE, TRUE, MAKELONG(0, 100));
-  SendMessageW(t, TBM_SETTICFREQ, 10, 0);
-  SendMessageW(t, TBM_SETPOS, TRUE, pos);
+  HWND t = trackbar_set(add(2, ctl(TRACKBAR_CLASSW, L"", WS_TABSTOP | style, 200, y, 360, 32)), 0, 100, 10, pos);
   HWND lo = add(2, ctl(L"Static", L"0", SS_RIGHT, 0, 0, 40, 18));
   HWND hi = add(2, ctl(L"Static", L"100 Mbit/s", 0, 0, 0, 90, 18));
   SendMessageW(t, TBM_SETBUDDY, TRUE, (LPARAM)lo);
@@ -110,11 +80,7 @@ static void labelled_trackbar(const wchar_t *label, int y, int pos, DWORD style)
 static void spin_field(const wchar_t *label, int x, int y, int value, DWORD align) {
   add(2, ctl(L"Static", label, 0, x, y + 4, 120, 18));
   HWND e = add(2, edit(L"", ES_NUMBER, x + 124, y, 70, 24));
-  HWND u = add(2, CreateWindowExW(0, UPDOWN_CLASSW, L"", WS_CHILD | WS_VISIBLE | UDS_SETBUDDYINT | UDS_ARROWKEYS | align,
-                                  0, 0, 0, 0, g_parent, NULL, GetModuleHandleW(NULL), NULL));
-  SendMessageW(u, UDM_SETBUDDY, (WPARAM)e, 0);
-  SendMessageW(u, UDM_SETRANGE32, 0, 9999);
-  SendMessageW(u, UDM_SETPOS32, 0, value);
+  updown_buddy(add(2, updown_plain(UDS_SETBUDDYINT | UDS_ARROWKEYS | align)), e, 0, 9999, value);
 }
 
 static void page_bandwidth(void) {
@@ -166,21 +132,14 @@ static void page_adapters(void) {
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"URW Bookman", 8, FW_NORMAL);
-  HWND top = main_window(L"RpaNetMon", L"Network monitor - HOST-12", proc, 840, 600, build_menu());
-  g_tab = ctl(WC_TABCONTROLW, L"", WS_TABSTOP | WS_CLIPSIBLINGS, 8, 8, 808, 510);
-  static const wchar_t *const names[] = { L"Connections", L"Rules", L"Bandwidth", L"Adapters", NULL };
-  for (int i = 0; names[i]; i++) {
-    TCITEMW t = { TCIF_TEXT, 0, 0, (wchar_t *)names[i] };
-    SendMessageW(g_tab, TCM_INSERTITEMW, i, (LPARAM)&t);
-  }
+  HWND top = main_window(L"RpaNetMon", L"Network monitor - HOST-12", tabs_proc, 840, 600, build_menu());
+  static const wchar_t *const names[] = { L"Connections", L"Rules", L"Bandwidth", L"Adapters" };
+  tabs(WS_TABSTOP | WS_CLIPSIBLINGS, 8, 8, 808, 510, names);
   page_connections();
   page_rules();
   page_bandwidth();
   page_adapters();
-  int page = 0;
-  for (int i = 1; i < g_argc; i++) if (!wcsncmp(g_argv[i], L"page=", 5)) page = _wtoi(g_argv[i] + 5);
-  SendMessageW(g_tab, TCM_SETCURSEL, page, 0);
-  show_page(page);
+  tabs_start();
   apply_disabled(top);
   return run_loop(top);
 }

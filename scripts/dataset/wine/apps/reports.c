@@ -7,24 +7,10 @@
 
 static HWND g_tree, g_list, g_status, g_prog;
 
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
-
 static HMENU build_menu(void) {
-  HMENU bar = CreateMenu();
   static const wchar_t *const tops[] = { L"&File", L"&Edit", L"&View", L"&Report", L"&Help", NULL };
   static const wchar_t *const items[] = { L"&Open report...\tCtrl+O", L"&Refresh\tF5", L"&Filter...", L"E&xport", L"&Close", NULL };
-  for (int t = 0; tops[t]; t++) {
-    HMENU p = CreatePopupMenu();
-    for (int i = 0; items[i]; i++) {
-      if (i == 3) AppendMenuW(p, MF_SEPARATOR, 0, NULL);
-      AppendMenuW(p, MF_STRING | (i == 2 && t == 1 ? MF_CHECKED : 0), 100 * t + i + 1, items[i]);
-    }
-    AppendMenuW(bar, MF_POPUP, (UINT_PTR)p, tops[t]);
-  }
-  return bar;
+  return menu_bar(tops, items, 3, 2, 1, MF_CHECKED);
 }
 
 static void build_tree(void) {
@@ -77,7 +63,7 @@ static void build_list(void) {
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"Nimbus Sans Narrow", 9, FW_NORMAL);
-  HWND top = main_window(L"RpaReports", L"Reports - Sales ledger", proc, 1050, 690, build_menu());
+  HWND top = main_window(L"RpaReports", L"Reports - Sales ledger", quit_proc, 1050, 690, build_menu());
   ctl(L"Static", L"Report folders", 0, 8, 6, 200, 16);
   g_tree = ctl_ex(WS_EX_CLIENTEDGE, WC_TREEVIEWW, L"", TVS_HASLINES | TVS_HASBUTTONS | TVS_LINESATROOT | TVS_SHOWSELALWAYS |
                   WS_TABSTOP, 8, 24, 220, 540, 0);
@@ -94,12 +80,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   SendMessageW(g_prog, PBM_SETPOS, 62, 0);
   ctl(L"Button", L"Export...", WS_TABSTOP, 850, 574, 84, 24);
   ctl(L"Button", L"Print", WS_TABSTOP, 942, 574, 84, 24);
-  g_status = ctl(STATUSCLASSNAMEW, L"", SBARS_SIZEGRIP, 0, 0, 0, 0);
-  int parts[] = { S(260), S(560), -1 };
-  SendMessageW(g_status, SB_SETPARTS, 3, (LPARAM)parts);
-  SendMessageW(g_status, SB_SETTEXTW, 0, (LPARAM)L"70 invoices");
-  SendMessageW(g_status, SB_SETTEXTW, 1, (LPARAM)L"Net 168 204.35");
-  SendMessageW(g_status, SB_SETTEXTW, 2, (LPARAM)L"Ledger 2026");
+  g_status = status_bar(260, 560, L"70 invoices", L"Net 168 204.35", L"Ledger 2026");
   apply_disabled(top);
   return run_loop(top);
 }

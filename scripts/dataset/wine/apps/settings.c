@@ -3,14 +3,9 @@
  * Arguments: disabled (every other control disabled), scrolled (list box scrolled), mixed (3-state boxes indeterminate). */
 #include "app_common.h"
 
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
-
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"Tahoma", 8, FW_NORMAL);
-  HWND top = main_window(L"RpaSettings", L"Preferences", proc, 660, 500, NULL);
+  HWND top = main_window(L"RpaSettings", L"Preferences", quit_proc, 660, 500, NULL);
   ctl(L"Button", L"General", BS_GROUPBOX, 10, 8, 300, 150);
   HWND c1 = ctl(L"Button", L"&Start with the system", BS_AUTOCHECKBOX | WS_TABSTOP, 22, 28, 200, 18);
   SendMessageW(c1, BM_SETCHECK, BST_CHECKED, 0);

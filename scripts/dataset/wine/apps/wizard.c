@@ -2,11 +2,6 @@
  * list view, a progress bar, a buttons-style tab control, a password pair. Argument: step=N (0..2), disabled. */
 #include "app_common.h"
 
-static LRESULT CALLBACK proc(HWND h, UINT m, WPARAM w, LPARAM l) {
-  if (m == WM_DESTROY) PostQuitMessage(0);
-  return DefWindowProcW(h, m, w, l);
-}
-
 static void step_choose(void) {
   ctl(L"Static", L"How do you want to install the agent?", 0, 200, 20, 460, 26);
   ctl(L"Button", L"Typical installation", BS_AUTORADIOBUTTON | WS_GROUP | WS_TABSTOP, 200, 60, 300, 26);
@@ -63,11 +58,10 @@ static void step_progress(void) {
 
 int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show) {
   app_init(L"URW Gothic", 12, FW_NORMAL);
-  HWND top = main_window(L"RpaWizard", L"RPA Edge Agent Setup", proc, 720, 520, NULL);
+  HWND top = main_window(L"RpaWizard", L"RPA Edge Agent Setup", quit_proc, 720, 520, NULL);
   HWND pic = ctl(L"Static", L"", SS_ICON | SS_CENTERIMAGE, 20, 20, 160, 380);
   SendMessageW(pic, STM_SETICON, (WPARAM)LoadIconW(NULL, IDI_SHIELD), 0);
-  int step = 0;
-  for (int i = 1; i < g_argc; i++) if (!wcsncmp(g_argv[i], L"step=", 5)) step = _wtoi(g_argv[i] + 5);
+  int step = arg_int(L"step=", 0);
   if (step == 0) step_choose(); else if (step == 1) step_account(); else step_progress();
   ctl(L"Button", L"< &Back", WS_TABSTOP | (step == 0 ? WS_DISABLED : 0), 330, 420, 110, 34);
   ctl(L"Button", L"&Next >", BS_DEFPUSHBUTTON | WS_TABSTOP, 446, 420, 110, 34);
