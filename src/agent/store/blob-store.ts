@@ -19,6 +19,7 @@ import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSyn
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../../common/errors.js';
+import { fetchPacer } from '../fetch-pacing.js';
 
 const MAGIC = Buffer.from('RPAB', 'ascii');
 const FORMAT_VERSION = 1;
@@ -36,16 +37,25 @@ export interface BlobLayout {
   chunkSize: number;
 }
 
+export interface BlobStoreOptions {
+  /** awaited between the ~1 MiB pieces of a read's decrypt + sha256 (default: the download pacer, fetch-pacing.ts) */
+  pace?: () => Promise<void>;
+}
+
 export class BlobStore {
   readonly blobsDir: string;
   readonly partialDir: string;
   readonly tmpDir: string;
 
   /** `key` is the 32-byte at-rest key; it never leaves this object and is never logged. */
+  private readonly pace: () => Promise<void>;
+
   constructor(
     readonly root: string,
     private readonly key: Uint8Array,
+    opts: BlobStoreOptions = {},
   ) {
+    this.pace = opts.pace ?? (() => fetchPacer.step());
     if (key.length !== 32) throw new AgentError('internal', 'the at-rest model key must be 32 bytes');
     this.blobsDir = join(root, 'blobs');
     this.partialDir = join(root, 'partial');
@@ -181,7 +191,7 @@ export class BlobStore {
     fsyncDir(this.partialDir);
   }
 
-  /** Decrypts a blob into memory and checks it still hashes to its modelId (store_corrupt otherwise). */
+  /** Decrypts a blob into memory and checks it still hashes to its modelId (store_corrupt otherwise), in paced pieces. */
   async read(modelId: string): Promise<Uint8Array> {
     let data: Buffer;
     try {
@@ -192,26 +202,29 @@ export class BlobStore {
     if (data.length >= V2_HEADER_BYTES && data.subarray(0, MAGIC.length).equals(MAGIC) && data[MAGIC.length] === FORMAT_CHUNKED) return this.readSealed(modelId, data);
     if (data.length < HEADER_BYTES + TAG_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC) || data[MAGIC.length] !== FORMAT_VERSION)
       throw new AgentError('store_corrupt', `blob ${modelId} has no valid header`);
-    const iv = data.subarray(MAGIC.length + 1, HEADER_BYTES);
-    const tag = data.subarray(data.length - TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, data.subarray(MAGIC.length + 1, HEADER_BYTES));
     decipher.setAAD(Buffer.from(modelId, 'ascii'));
-    decipher.setAuthTag(tag);
-    let plain: Buffer;
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+    const body = data.subarray(HEADER_BYTES, data.length - TAG_BYTES);
+    const plain = Buffer.allocUnsafe(body.length);
+    const hash = createHash('sha256');
+    for (let off = 0; off < body.length; off += READ_PIECE) {
+      const piece = decipher.update(body.subarray(off, off + READ_PIECE));
+      piece.copy(plain, off);
+      hash.update(piece);
+      if (off + READ_PIECE < body.length) await this.pace();
+    }
     try {
-      plain = Buffer.concat([decipher.update(data.subarray(HEADER_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      decipher.final();
     } catch {
       throw new AgentError('store_corrupt', `blob ${modelId} fails authentication (tampered, or a different key)`);
     }
-    const digest = createHash('sha256').update(plain).digest('hex');
+    const digest = hash.digest('hex');
     if (digest !== modelId) throw new AgentError('store_corrupt', `blob ${modelId} decrypts to sha256 ${digest}`);
     return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
   }
 
-  /**
-   * Decrypts and hashes chunk by chunk, yielding to the event loop every few MiB: done in one go, a 64 MiB model
-   * held this thread — and every bot request waiting on it — for a few hundred ms at its activation (issue 17 §2).
-   */
+  /** Chunk by chunk, paced every ~1 MiB: in one go a 64 MiB model held this thread (and the bots) for a few hundred ms (issue 17 §2). */
   private async readSealed(modelId: string, data: Buffer): Promise<Uint8Array> {
     const salt = data.subarray(8, 8 + SALT_BYTES);
     const chunkSize = data.readUInt32BE(16);
@@ -227,9 +240,9 @@ export class BlobStore {
       const piece = openChunk(this.key, modelId, { size, chunkSize }, salt, i, data.subarray(off, off + len), data.subarray(off + len, off + len + TAG_BYTES));
       piece.copy(plain, i * chunkSize);
       hash.update(piece);
-      if ((i + 1) * chunkSize >= yieldedAt + READ_YIELD_BYTES) {
+      if ((i + 1) * chunkSize >= yieldedAt + READ_YIELD_BYTES && i + 1 < n) {
         yieldedAt = (i + 1) * chunkSize;
-        await new Promise<void>((r) => setImmediate(r));
+        await this.pace();
       }
     }
     const digest = hash.digest('hex');
@@ -338,8 +351,8 @@ function v2Header(salt: Buffer, layout: BlobLayout): Buffer {
   return h;
 }
 
-/** readSealed yields to the event loop after about this many bytes */
-const READ_YIELD_BYTES = 2 << 20;
+/** a sealed read paces itself (yields, or sleeps what the budget owes) after about this many bytes */
+const READ_YIELD_BYTES = 1 << 20;
 
 function nonceOf(salt: Uint8Array, index: number): Buffer {
   const iv = Buffer.alloc(IV_BYTES);
