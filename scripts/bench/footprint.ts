@@ -12,8 +12,10 @@
  * and /usr/bin/python3 with numpy and onnx (the big model).
  *
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
- *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--verbose] [--service-env] [--isolation process|thread]
+ *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--phases] [--verbose] [--service-env] [--isolation process|thread]
  *   --maps   also the biggest mappings of each process (where the memory goes)
+ *   --phases   also the CPU of every thread of the agent's processes per swap phase (release → download_started →
+ *              model_verified → activated; sampled from /proc every 100 ms, which costs the bench some CPU)
  *   --isolation thread   sessions in worker threads of the agent process (one process; a hung run cannot be ended)
  *   --service-env   start the agent with the malloc variables assets/service/rpa-agent.service sets
  *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=131072), as a production Linux install runs
@@ -33,13 +35,14 @@ import { createKeytarSecretStore, SecretAccounts } from '../../src/agent/secrets
 import { exitWithHelpIfAsked } from './help.js';
 import { pctl as percentile } from './lib/timing.js';
 import { cmdline, sampleTree, topMappings, type ProcSample } from './lib/proc-tree.js';
+import { SwapCpu } from './lib/swap-cpu.js';
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; serviceEnv: boolean; isolation: 'process' | 'thread' } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread' } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
-  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, serviceEnv: false, isolation: 'process' as 'process' | 'thread' };
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, isolation: 'process' as 'process' | 'thread' };
   const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
@@ -54,6 +57,7 @@ export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
     } else if (a === '--no-swap') out.swap = false;
     else if (a === '--verbose') out.verbose = true;
     else if (a === '--maps') out.maps = true;
+    else if (a === '--phases') out.phases = true;
     else if (a === '--service-env') out.serviceEnv = true;
     else if (a === '--isolation') {
       const v = argv[++i];
@@ -208,7 +212,11 @@ async function main(): Promise<number> {
       const firstAfterIdle = await detect();
       for (let i = 0; i < 3; i++) await detect(); // warm
       const quiet1: number[] = [];
+      const phases = args.phases ? new SwapCpu(agent.pid!, 100) : undefined;
+      phases?.start();
+      const tQuiet = performance.now();
       for (let i = 0; i < args.detects; i++) quiet1.push(await detect());
+      const tQuietEnd = performance.now();
 
       const bigFile = join(work, 'big.onnx');
       execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'make_big_model.py'), bigFile, String(args.mib), '7']);
@@ -231,6 +239,7 @@ async function main(): Promise<number> {
         if (agent.exitCode !== null) break;
       }
       await finished;
+      phases?.stop();
       const tDone = done!.at;
       const after = sampleTree(agent.pid!);
       const cpuSwap = after.reduce((a, p) => a + p.cpuSec, 0) - before.filter((p) => after.some((q) => q.pid === p.pid)).reduce((a, p) => a + p.cpuSec, 0);
@@ -252,6 +261,13 @@ async function main(): Promise<number> {
       console.log(`    slowest during: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at ${(x.at / 1000).toFixed(2)} s (${when(x.at)})`).join('; ')}`);
       const ratio = percentile(during, 95) / percentile(quiet, 95);
       console.log(`    p95 during / p95 quiet (before + after): ${ratio.toFixed(3)}× (target ≤ 1.10×: ${ratio <= 1.1 ? 'met' : 'NOT met'})`);
+      if (phases) {
+        const marks = [{ name: 'quiet (detects only)', at: tQuiet }, { name: 'quiet end (bench makes the model)', at: tQuietEnd }, { name: 'release', at: tPub }, ...(started ? [{ name: 'download_started', at: started.at }] : []), ...(verified ? [{ name: 'model_verified', at: verified.at }] : []), { name: done!.e.type, at: tDone }];
+        console.log('    CPU per phase and thread (the busiest 8):');
+        const cpuPerDetectSec = phases.total(tQuiet, tQuietEnd) / quiet1.length;
+        const countIn = (from: number, to: number) => (from < tPub ? (to <= tQuietEnd ? quiet1.length : 0) : duringAt.filter((t) => t + tPub >= from && t + tPub < to).length);
+        for (const l of phases.report(marks, { cpuPerDetectSec, countIn })) console.log(`      ${l}`);
+      }
       if (done!.e.type !== 'activated') console.log(`    the big model was not activated: ${done!.e.reason} ${done!.e.message}`);
     }
     console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}${args.isolation === 'thread' ? ', isolation thread' : ''}${args.serviceEnv ? `, environment of the service unit (${Object.entries(SERVICE_UNIT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);

@@ -10,6 +10,11 @@ export interface ActivationRequest {
   manifest: ModelManifest;
   /** decrypted model bytes, in memory only (models are encrypted at rest) */
   bytes: Uint8Array;
+  /**
+   * the caller gives its `bytes` up (it never reads them again): the activator may use or hand over their buffer
+   * instead of copying it (a 64 MiB copy on the event loop that serves the bots, issue 17 §2)
+   */
+  transferBytes?: boolean;
   signal?: AbortSignal;
   /** optional: told when the checks move on, so the role's state machine can show self_test */
   onStage?: (stage: 'self_test') => void;

@@ -14,6 +14,12 @@
  *
  * The hook is one call at the end of ChunkFetch.onChunk with the fetch's subscriber (the MQTT transport);
  * the pacer reaches the transport's MQTT client and wraps its `handleMessage` once.
+ *
+ * The same budget paces loops of synchronous work on this thread that are not driven by MQTT (`step()`): the
+ * store's decrypt + sha256 of a model's blob before its activation, the whole-file hash of a resumed download.
+ * Each piece is short (about 1 MiB of AES-GCM + sha256); after it the loop yields (setImmediate) or, above the
+ * share, sleeps the owed time, so a bot's request never waits behind more than one piece and the verification
+ * takes at most `share` of the thread while bots are busy — and runs flat out when they are not.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -64,6 +70,24 @@ export class WorkPacer {
   /** After one chunk's work: works out what the message just handled owes, and makes sure the transport honours it. */
   afterChunk(subscriber: unknown): void {
     this.wrap((subscriber as { client?: unknown } | undefined)?.client);
+    this.account();
+  }
+
+  /**
+   * After one piece of a synchronous loop on this thread: lets the event loop turn (setImmediate), or sleeps the
+   * hold-back owed (this thread above `share` since the last look), then resolves.
+   */
+  step(): Promise<void> {
+    this.account();
+    const ms = this.takePause();
+    return new Promise<void>((resolve) => {
+      if (ms > 0) this.later(resolve, ms);
+      else setImmediate(resolve);
+    });
+  }
+
+  /** Works out what the work since the last look owes (busy / (window + pause) ≤ share). */
+  private account(): void {
     const now = this.now();
     const window = now - this.since;
     if (window < this.minWindowMs) return;

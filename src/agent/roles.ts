@@ -328,6 +328,7 @@ export class RoleMachine {
       modelId,
       manifest,
       bytes,
+      transferBytes: true, // read from the store for this activation only (no copy on the event loop, issue 17 §2)
       signal,
       onStage: (stage) => {
         if (!signal.aborted && !this.d.isClosed()) this.setRole(role, { state: stage });

@@ -373,7 +373,7 @@ export class ChunkFetch {
   async commit(opts: { signal?: AbortSignal } = {}): Promise<void> {
     if (!this.succeeded || !this.file) throw new AgentError('internal', 'commit() before a completed fetch');
     try {
-      const whole = this.hash.finish(opts.signal);
+      const whole = await this.hash.finish(opts.signal, () => fetchPacer.step()); // a resume's read-back, paced (issue 17 §2)
       if (!whole.complete || whole.bytes !== this.size)
         throw new AgentError('size_mismatch', `assembled model is ${whole.bytes} bytes, the manifest says ${this.size}`, { size: whole.bytes, expected: this.size });
       const digest = whole.sha256;

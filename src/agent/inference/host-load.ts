@@ -12,6 +12,9 @@ import type { Generation, Slot } from './worker-pool.js';
 
 type Emit = (e: HostEvent) => void;
 
+/** default share of its thread a load's self-test and warm-up runs may take (issue 17 §2) */
+export const WARMUP_SHARE = 0.5;
+
 export function loadOptions(opts: InferenceHostOptions, providers: string[], latencyBudgetMs: number): LoadOptions {
   return {
     providers,
@@ -20,6 +23,8 @@ export function loadOptions(opts: InferenceHostOptions, providers: string[], lat
     logSeverityLevel: 3,
     allowSpinning: opts.allowSpinning ?? false,
     verifySha256: opts.verifySha256 ?? true,
+    // a load's self-test and warm-up runs take at most half of the thread they run on (session-worker.ts dutyCycle)
+    warmupShare: opts.warmupShare ?? WARMUP_SHARE,
     ...(opts.cpuMemArena ? { cpuMemArena: true } : {}),
     ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
     ...(opts.interOpNumThreads ? { interOpNumThreads: opts.interOpNumThreads } : {}),

@@ -36,6 +36,8 @@ export interface InferenceHostOptions {
   allowSpinning?: boolean;
   /** re-hash the bytes against modelId before loading (default true; issue 3 §7) */
   verifySha256?: boolean;
+  /** share of its thread a load's self-test and warm-up runs may take (default 0.5, host-load.ts WARMUP_SHARE; 1 = back to back) */
+  warmupShare?: number;
   /** give up on a load after this long (default 120 s); its worker is ended */
   loadTimeoutMs?: number;
   /**

@@ -215,11 +215,14 @@ export class InferenceHost implements ModelActivator {
     // (a 50 MB copy in one go would stall the event loop for tens of ms). A session process gets a copy
     // over its channel either way, and is proven first with these same bytes: always shared then.
     const ownsWholeBuffer = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const handOver = !this.warming && (req.transferBytes ?? this.opts.transferActivationBytes ?? false) && ownsWholeBuffer;
+    const given = (req.transferBytes ?? this.opts.transferActivationBytes ?? false) && ownsWholeBuffer;
+    const handOver = !this.warming && given;
     const byteLength = bytes.byteLength;
     // with session processes the host's copy is a plain ArrayBuffer: it crosses their channel as it is, and is
     // the one copy both the warming and the serving process get (the bytes verified are the bytes loaded)
-    const shared: SharedArrayBuffer | ArrayBuffer = handOver ? (bytes.buffer as ArrayBuffer) : this.warming ? await copyToShared(bytes, signal, 'plain') : await copyToShared(bytes, signal);
+    // (session processes: bytes the caller gave up are that plain copy already — nothing on this side writes to them)
+    const shared: SharedArrayBuffer | ArrayBuffer =
+      handOver || (this.warming && given) ? (bytes.buffer as ArrayBuffer) : this.warming ? await copyToShared(bytes, signal, 'plain') : await copyToShared(bytes, signal);
     const options = loadOptions(this.opts, this.providers, this.budgetFor(role, manifest));
     const loadTimeoutMs = this.opts.loadTimeoutMs ?? 120_000;
     const t0 = performance.now();

@@ -53,6 +53,11 @@ export interface LoadOptions {
   verifySha256: boolean;
   /** onnxruntime's CPU arena and memory patterns (default off: they hold each run's peak memory; providers.ts leanSessionOptions) */
   cpuMemArena?: boolean;
+  /**
+   * the share of the loading thread the self-test and warm-up runs may take (0 < share ≤ 1, default 1): after a run
+   * of t ms the load waits t × (1/share − 1) ms, so a load beside serving sessions leaves them the cores (issue 17 §2)
+   */
+  warmupShare?: number;
 }
 
 export interface ProviderAttempt {

@@ -13,27 +13,22 @@
  *    ‖ chunk index; a chunk index is only ever rewritten with the same verified plaintext (its sha256 is
  *    checked first), so a nonce never covers two different plaintexts. The AAD binds modelId, layout
  *    and index, so a swapped, moved, reordered or truncated blob fails to decrypt (store_corrupt).
+ * The formats' constants and chunk crypto: blob-format.ts; reading a blob back (paced, issue 17 §2): blob-read.ts.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../../common/errors.js';
+import { fetchPacer } from '../fetch-pacing.js';
+import { aadOf, FORMAT_CHUNKED, FORMAT_VERSION, IV_BYTES, MAGIC, nonceOf, openChunk, READ_PIECE, SALT_BYTES, TAG_BYTES, v2Header, V2_HEADER_BYTES, type BlobLayout } from './blob-format.js';
+import { readBlob } from './blob-read.js';
 
-const MAGIC = Buffer.from('RPAB', 'ascii');
-const FORMAT_VERSION = 1;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const HEADER_BYTES = MAGIC.length + 1 + IV_BYTES;
-const READ_PIECE = 1 << 20;
-/** v2 header: MAGIC, version, 3 reserved, salt(8), chunkSize u32 BE, size u64 BE, 4 reserved */
-const FORMAT_CHUNKED = 2;
-const V2_HEADER_BYTES = 32;
-const SALT_BYTES = 8;
+export type { BlobLayout } from './blob-format.js';
 
-export interface BlobLayout {
-  size: number;
-  chunkSize: number;
+export interface BlobStoreOptions {
+  /** awaited between the ~1 MiB pieces of a read's decrypt + sha256 (default: the download pacer, fetch-pacing.ts) */
+  pace?: () => Promise<void>;
 }
 
 export class BlobStore {
@@ -41,11 +36,15 @@ export class BlobStore {
   readonly partialDir: string;
   readonly tmpDir: string;
 
-  /** `key` is the 32-byte at-rest key; it never leaves this object and is never logged. */
+  private readonly pace: () => Promise<void>;
+
+  /** `key` is the 32-byte at-rest key; it never leaves the store (this file and blob-read.ts) and is never logged. */
   constructor(
     readonly root: string,
     private readonly key: Uint8Array,
+    opts: BlobStoreOptions = {},
   ) {
+    this.pace = opts.pace ?? (() => fetchPacer.step());
     if (key.length !== 32) throw new AgentError('internal', 'the at-rest model key must be 32 bytes');
     this.blobsDir = join(root, 'blobs');
     this.partialDir = join(root, 'partial');
@@ -181,60 +180,9 @@ export class BlobStore {
     fsyncDir(this.partialDir);
   }
 
-  /** Decrypts a blob into memory and checks it still hashes to its modelId (store_corrupt otherwise). */
-  async read(modelId: string): Promise<Uint8Array> {
-    let data: Buffer;
-    try {
-      data = await readFile(this.blobPath(modelId));
-    } catch (e) {
-      throw new AgentError('not_found', `model ${modelId} is not in the store: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    if (data.length >= V2_HEADER_BYTES && data.subarray(0, MAGIC.length).equals(MAGIC) && data[MAGIC.length] === FORMAT_CHUNKED) return this.readSealed(modelId, data);
-    if (data.length < HEADER_BYTES + TAG_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC) || data[MAGIC.length] !== FORMAT_VERSION)
-      throw new AgentError('store_corrupt', `blob ${modelId} has no valid header`);
-    const iv = data.subarray(MAGIC.length + 1, HEADER_BYTES);
-    const tag = data.subarray(data.length - TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
-    decipher.setAAD(Buffer.from(modelId, 'ascii'));
-    decipher.setAuthTag(tag);
-    let plain: Buffer;
-    try {
-      plain = Buffer.concat([decipher.update(data.subarray(HEADER_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-    } catch {
-      throw new AgentError('store_corrupt', `blob ${modelId} fails authentication (tampered, or a different key)`);
-    }
-    const digest = createHash('sha256').update(plain).digest('hex');
-    if (digest !== modelId) throw new AgentError('store_corrupt', `blob ${modelId} decrypts to sha256 ${digest}`);
-    return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
-  }
-
-  /**
-   * Decrypts and hashes chunk by chunk, yielding to the event loop every few MiB: done in one go, a 64 MiB model
-   * held this thread — and every bot request waiting on it — for a few hundred ms at its activation (issue 17 §2).
-   */
-  private async readSealed(modelId: string, data: Buffer): Promise<Uint8Array> {
-    const salt = data.subarray(8, 8 + SALT_BYTES);
-    const chunkSize = data.readUInt32BE(16);
-    const size = Number(data.readBigUInt64BE(20));
-    const n = chunkSize > 0 ? Math.ceil(size / chunkSize) : -1;
-    if (n < 0 || data.length !== V2_HEADER_BYTES + size + TAG_BYTES * n) throw new AgentError('store_corrupt', `blob ${modelId} has the wrong length for its layout`);
-    const plain = Buffer.allocUnsafe(size);
-    const hash = createHash('sha256');
-    let yieldedAt = 0;
-    for (let i = 0; i < n; i++) {
-      const len = Math.min(chunkSize, size - i * chunkSize);
-      const off = V2_HEADER_BYTES + i * (chunkSize + TAG_BYTES);
-      const piece = openChunk(this.key, modelId, { size, chunkSize }, salt, i, data.subarray(off, off + len), data.subarray(off + len, off + len + TAG_BYTES));
-      piece.copy(plain, i * chunkSize);
-      hash.update(piece);
-      if ((i + 1) * chunkSize >= yieldedAt + READ_YIELD_BYTES) {
-        yieldedAt = (i + 1) * chunkSize;
-        await new Promise<void>((r) => setImmediate(r));
-      }
-    }
-    const digest = hash.digest('hex');
-    if (digest !== modelId) throw new AgentError('store_corrupt', `blob ${modelId} decrypts to sha256 ${digest}`);
-    return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
+  /** Decrypts a blob into memory and checks it still hashes to its modelId (store_corrupt otherwise), paced (blob-read.ts). */
+  read(modelId: string): Promise<Uint8Array> {
+    return readBlob(this.blobPath(modelId), this.key, modelId, this.pace);
   }
 
   removeBlob(modelId: string): void {
@@ -325,41 +273,6 @@ export class SealedPartial {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-  }
-}
-
-function v2Header(salt: Buffer, layout: BlobLayout): Buffer {
-  const h = Buffer.alloc(V2_HEADER_BYTES);
-  MAGIC.copy(h, 0);
-  h[MAGIC.length] = FORMAT_CHUNKED;
-  salt.copy(h, 8);
-  h.writeUInt32BE(layout.chunkSize, 16);
-  h.writeBigUInt64BE(BigInt(layout.size), 20);
-  return h;
-}
-
-/** readSealed yields to the event loop after about this many bytes */
-const READ_YIELD_BYTES = 2 << 20;
-
-function nonceOf(salt: Uint8Array, index: number): Buffer {
-  const iv = Buffer.alloc(IV_BYTES);
-  iv.set(salt, 0);
-  iv.writeUInt32BE(index, SALT_BYTES);
-  return iv;
-}
-
-function aadOf(modelId: string, layout: BlobLayout, index: number): Buffer {
-  return Buffer.from(`rpa-blob-v2:${modelId}:${layout.size}:${layout.chunkSize}:${index}`, 'ascii');
-}
-
-function openChunk(key: Uint8Array, modelId: string, layout: BlobLayout, salt: Uint8Array, index: number, ct: Uint8Array, tag: Uint8Array): Buffer {
-  const d = createDecipheriv('aes-256-gcm', key, nonceOf(salt, index));
-  d.setAAD(aadOf(modelId, layout, index));
-  d.setAuthTag(tag);
-  try {
-    return Buffer.concat([d.update(ct), d.final()]);
-  } catch {
-    throw new AgentError('store_corrupt', `chunk ${index} of ${modelId} fails authentication (tampered, or a different key)`);
   }
 }
 

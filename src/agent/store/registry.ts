@@ -81,6 +81,30 @@ export class Registry {
   private readonly db: Database.Database;
   readonly readonly: boolean;
 
+  /**
+   * Prepared statements by their SQL: preparing compiles the statement each time, and the bots' every request reads
+   * the active model's row (issue 17 §2: the agent's CPU beside a swap went partly here).
+   */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** parsed manifests by model: a manifest is content-addressed, so its JSON text is parsed and checked once */
+  private readonly manifests = new Map<string, { json: string; manifest: ModelManifest }>();
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
+  /** the manifest of a row, parsed (zod) once per distinct JSON text */
+  private manifestOf(modelId: string, json: string): ModelManifest {
+    const hit = this.manifests.get(modelId);
+    if (hit && hit.json === json) return hit.manifest;
+    const manifest = ModelManifestSchema.parse(JSON.parse(json));
+    if (this.manifests.size >= 64) this.manifests.clear();
+    this.manifests.set(modelId, { json, manifest });
+    return manifest;
+  }
+
   private constructor(db: Database.Database, readonly: boolean) {
     this.db = db;
     this.readonly = readonly;
@@ -110,11 +134,11 @@ export class Registry {
 
   // --- meta -------------------------------------------------------------------------------------
   getMeta(key: string): string | undefined {
-    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
+    const r = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
     return opt<string>(r?.value);
   }
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
   /** Next value of a persisted counter (e.g. the per-agent event seq, so consumers can drop duplicates). */
   nextCounter(key: string): number {
@@ -127,7 +151,7 @@ export class Registry {
 
   // --- releases ---------------------------------------------------------------------------------
   getAcceptedRelease(channel: string): AcceptedRelease | undefined {
-    const r = this.db.prepare('SELECT * FROM releases WHERE channel = ?').get(channel) as Row | undefined;
+    const r = this.stmt('SELECT * FROM releases WHERE channel = ?').get(channel) as Row | undefined;
     if (!r) return undefined;
     return {
       channel: r.channel as string,
@@ -140,15 +164,13 @@ export class Registry {
   /** Records an accepted release; refuses (release_replayed) unless seq is above the stored one. */
   acceptRelease(channel: string, seq: number, digest: string, release: Release, now: string): void {
     this.db.transaction(() => {
-      const cur = this.db.prepare('SELECT seq FROM releases WHERE channel = ?').get(channel) as Row | undefined;
+      const cur = this.stmt('SELECT seq FROM releases WHERE channel = ?').get(channel) as Row | undefined;
       // the same seq rule as the intake (common/release-rules.ts), again inside the transaction
       if (cur && !releaseSeqAdvances(seq, cur.seq as number)) throw new AgentError('release_replayed', `release seq ${seq} is not above ${cur.seq as number}`);
-      this.db
-        .prepare(
-          `INSERT INTO releases (channel, seq, digest, release_json, accepted_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq, digest = excluded.digest, release_json = excluded.release_json, accepted_at = excluded.accepted_at`,
-        )
-        .run(channel, seq, digest, JSON.stringify(release), now);
+      this.stmt(
+        `INSERT INTO releases (channel, seq, digest, release_json, accepted_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq, digest = excluded.digest, release_json = excluded.release_json, accepted_at = excluded.accepted_at`,
+      ).run(channel, seq, digest, JSON.stringify(release), now);
     })();
   }
 
@@ -160,43 +182,41 @@ export class Registry {
       name: r.name as string,
       version: r.version as string,
       size: r.size as number,
-      manifest: ModelManifestSchema.parse(JSON.parse(r.manifest_json as string)),
+      manifest: this.manifestOf(r.model_id as string, r.manifest_json as string),
       storedAt: r.stored_at as string,
       lastActiveAt: opt<string>(r.last_active_at),
     };
   }
   getModel(modelId: string): StoredModel | undefined {
-    const r = this.db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row | undefined;
+    const r = this.stmt('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row | undefined;
     return r ? this.toModel(r) : undefined;
   }
   listModels(role?: Role): StoredModel[] {
     const rows = (role
-      ? this.db.prepare('SELECT * FROM models WHERE role = ? ORDER BY COALESCE(last_active_at, stored_at) DESC').all(role)
-      : this.db.prepare('SELECT * FROM models ORDER BY role, COALESCE(last_active_at, stored_at) DESC').all()) as Row[];
+      ? this.stmt('SELECT * FROM models WHERE role = ? ORDER BY COALESCE(last_active_at, stored_at) DESC').all(role)
+      : this.stmt('SELECT * FROM models ORDER BY role, COALESCE(last_active_at, stored_at) DESC').all()) as Row[];
     return rows.map((r) => this.toModel(r));
   }
   putModel(manifest: ModelManifest, now: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO models (model_id, role, name, version, size, manifest_json, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(model_id) DO NOTHING`,
-      )
-      .run(manifest.sha256, manifest.role, manifest.name, manifest.version, manifest.size, JSON.stringify(manifest), now);
+    this.stmt(
+      `INSERT INTO models (model_id, role, name, version, size, manifest_json, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(model_id) DO NOTHING`,
+    ).run(manifest.sha256, manifest.role, manifest.name, manifest.version, manifest.size, JSON.stringify(manifest), now);
   }
   touchModel(modelId: string, now: string): void {
-    this.db.prepare('UPDATE models SET last_active_at = ? WHERE model_id = ?').run(now, modelId);
+    this.stmt('UPDATE models SET last_active_at = ? WHERE model_id = ?').run(now, modelId);
   }
   deleteModel(modelId: string): void {
-    this.db.prepare('DELETE FROM models WHERE model_id = ?').run(modelId);
+    this.stmt('DELETE FROM models WHERE model_id = ?').run(modelId);
   }
 
   // --- roles ------------------------------------------------------------------------------------
   getRole(role: Role): RoleRow | undefined {
-    const r = this.db.prepare('SELECT * FROM roles WHERE role = ?').get(role) as Row | undefined;
+    const r = this.stmt('SELECT * FROM roles WHERE role = ?').get(role) as Row | undefined;
     return r ? this.toRole(r) : undefined;
   }
   listRoles(): RoleRow[] {
-    return (this.db.prepare('SELECT * FROM roles ORDER BY role').all() as Row[]).map((r) => this.toRole(r));
+    return (this.stmt('SELECT * FROM roles ORDER BY role').all() as Row[]).map((r) => this.toRole(r));
   }
   private toRole(r: Row): RoleRow {
     return {
@@ -234,15 +254,13 @@ export class Registry {
         updatedAt: now,
       };
       for (const [k, v] of Object.entries(patch)) (next as unknown as Record<string, unknown>)[k] = v === null ? undefined : v;
-      this.db
-        .prepare(
-          `INSERT INTO roles (role, state, active_model_id, previous_model_id, pending_model_id, pending_progress, cohort, rollout_id, provider,
-             last_error_code, last_error_message, updated_at) VALUES (@role, @state, @active, @previous, @pending, @progress, @cohort, @rollout, @provider, @code, @message, @now)
-           ON CONFLICT(role) DO UPDATE SET state = @state, active_model_id = @active, previous_model_id = @previous, pending_model_id = @pending,
-             pending_progress = @progress, cohort = @cohort, rollout_id = @rollout, provider = @provider, last_error_code = @code,
-             last_error_message = @message, updated_at = @now`,
-        )
-        .run({
+      this.stmt(
+        `INSERT INTO roles (role, state, active_model_id, previous_model_id, pending_model_id, pending_progress, cohort, rollout_id, provider,
+           last_error_code, last_error_message, updated_at) VALUES (@role, @state, @active, @previous, @pending, @progress, @cohort, @rollout, @provider, @code, @message, @now)
+         ON CONFLICT(role) DO UPDATE SET state = @state, active_model_id = @active, previous_model_id = @previous, pending_model_id = @pending,
+           pending_progress = @progress, cohort = @cohort, rollout_id = @rollout, provider = @provider, last_error_code = @code,
+           last_error_message = @message, updated_at = @now`,
+      ).run({
           role,
           state: next.state,
           active: next.activeModelId ?? null,
@@ -275,11 +293,11 @@ export class Registry {
     };
   }
   getFetch(modelId: string): FetchRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM fetches WHERE model_id = ?').get(modelId) as Row | undefined;
+    const r = this.stmt('SELECT * FROM fetches WHERE model_id = ?').get(modelId) as Row | undefined;
     return r ? this.toFetch(r) : undefined;
   }
   listFetches(): FetchRecord[] {
-    return (this.db.prepare('SELECT * FROM fetches').all() as Row[]).map((r) => this.toFetch(r));
+    return (this.stmt('SELECT * FROM fetches').all() as Row[]).map((r) => this.toFetch(r));
   }
   /** Starts (or keeps, when the same manifest is already being fetched) the fetch record of a model. */
   beginFetch(manifest: ModelManifest, now: string): FetchRecord {
@@ -287,20 +305,18 @@ export class Registry {
       const cur = this.getFetch(manifest.sha256);
       if (cur && cur.chunkCount === manifest.chunkSha256.length && JSON.stringify(cur.manifest) === JSON.stringify(manifest)) return cur;
       const n = manifest.chunkSha256.length;
-      this.db.prepare('DELETE FROM fetches WHERE model_id = ?').run(manifest.sha256);
-      this.db
-        .prepare(
-          `INSERT INTO fetches (model_id, role, chunk_count, bitmap, have, chunks_written, manifest_json, started_at, updated_at)
-           VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)`,
-        )
-        .run(manifest.sha256, manifest.role, n, Buffer.alloc(Math.ceil(n / 8)), JSON.stringify(manifest), now, now);
+      this.stmt('DELETE FROM fetches WHERE model_id = ?').run(manifest.sha256);
+      this.stmt(
+        `INSERT INTO fetches (model_id, role, chunk_count, bitmap, have, chunks_written, manifest_json, started_at, updated_at)
+         VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)`,
+      ).run(manifest.sha256, manifest.role, n, Buffer.alloc(Math.ceil(n / 8)), JSON.stringify(manifest), now, now);
       return this.getFetch(manifest.sha256)!;
     })();
   }
   /** Marks chunk `index` as verified and durable (call only after the bytes are fsynced). */
   markChunk(modelId: string, index: number, now: string): { have: number; chunksWritten: number } {
     return this.db.transaction(() => {
-      const r = this.db.prepare('SELECT bitmap, have, chunks_written FROM fetches WHERE model_id = ?').get(modelId) as Row | undefined;
+      const r = this.stmt('SELECT bitmap, have, chunks_written FROM fetches WHERE model_id = ?').get(modelId) as Row | undefined;
       if (!r) throw new AgentError('internal', `no fetch record for ${modelId}`);
       const bitmap = Buffer.from(r.bitmap as Buffer);
       const byte = index >> 3;
@@ -311,14 +327,14 @@ export class Registry {
         bitmap[byte] = (bitmap[byte] ?? 0) | bit;
         have++;
       }
-      this.db.prepare('UPDATE fetches SET bitmap = ?, have = ?, chunks_written = ?, updated_at = ? WHERE model_id = ?').run(bitmap, have, written, now, modelId);
+      this.stmt('UPDATE fetches SET bitmap = ?, have = ?, chunks_written = ?, updated_at = ? WHERE model_id = ?').run(bitmap, have, written, now, modelId);
       return { have, chunksWritten: written };
     })();
   }
   /** Marks several durable chunks in one transaction (group commit: one fsync for the batch). */
   markChunks(modelId: string, indices: readonly number[], now: string): { have: number; chunksWritten: number } {
     return this.db.transaction(() => {
-      const r = this.db.prepare('SELECT bitmap, have, chunks_written FROM fetches WHERE model_id = ?').get(modelId) as Row | undefined;
+      const r = this.stmt('SELECT bitmap, have, chunks_written FROM fetches WHERE model_id = ?').get(modelId) as Row | undefined;
       if (!r) throw new AgentError('internal', `no fetch record for ${modelId}`);
       const bitmap = Buffer.from(r.bitmap as Buffer);
       let have = r.have as number;
@@ -331,7 +347,7 @@ export class Registry {
         }
       }
       const written = (r.chunks_written as number) + indices.length;
-      this.db.prepare('UPDATE fetches SET bitmap = ?, have = ?, chunks_written = ?, updated_at = ? WHERE model_id = ?').run(bitmap, have, written, now, modelId);
+      this.stmt('UPDATE fetches SET bitmap = ?, have = ?, chunks_written = ?, updated_at = ? WHERE model_id = ?').run(bitmap, have, written, now, modelId);
       return { have, chunksWritten: written };
     })();
   }
@@ -350,7 +366,7 @@ export class Registry {
     }
   }
   deleteFetch(modelId: string): void {
-    this.db.prepare('DELETE FROM fetches WHERE model_id = ?').run(modelId);
+    this.stmt('DELETE FROM fetches WHERE model_id = ?').run(modelId);
   }
 }
 
