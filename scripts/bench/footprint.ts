@@ -18,7 +18,7 @@
  *              model_verified → activated; sampled from /proc every 100 ms, which costs the bench some CPU)
  *   --isolation thread   sessions in worker threads of the agent process (one process; a hung run cannot be ended)
  *   --service-env   start the agent with the malloc variables assets/service/rpa-agent.service sets
- *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=131072), as a production Linux install runs
+ *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=32768), as a production Linux install runs
  *   npm run bench -- --only footprint
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';

@@ -79,7 +79,7 @@ test(
         // onnxruntime allocates in the session processes: they get glibc's malloc tuning when spawned
         const sessions = processTree(child.pid!).filter((p) => p.env.RPA_SESSION_PROCESS === '1');
         assert.ok(sessions.length > 0, 'the models run in session processes');
-        for (const p of sessions) assert.equal(p.env.MALLOC_MMAP_THRESHOLD_, '131072', `session process ${p.pid} has the malloc tuning`);
+        for (const p of sessions) assert.equal(p.env.MALLOC_MMAP_THRESHOLD_, '32768', `session process ${p.pid} has the malloc tuning`);
       }
 
       // a bot: the secret the agent created on first run, from the same credential-store service

@@ -105,7 +105,7 @@ test(
       const tree = processTree(child.pid!);
       const sessions = tree.filter((p) => p.env.RPA_SESSION_PROCESS === '1');
       assert.ok(sessions.length > 0, 'models run in session processes');
-      for (const p of sessions) assert.equal(p.env.MALLOC_MMAP_THRESHOLD_, '131072', `session process ${p.pid} has the malloc tuning`);
+      for (const p of sessions) assert.equal(p.env.MALLOC_MMAP_THRESHOLD_, '32768', `session process ${p.pid} has the malloc tuning`);
       const mb = (b: number) => (b / 2 ** 20).toFixed(1);
       t.diagnostic(`RSS: agent ${mb(tree[0]!.rssBytes)} MB + ${tree.length - 1} child process(es) ${tree.slice(1).map((p) => mb(p.rssBytes)).join(' + ')} MB = ${mb(tree.reduce((s, p) => s + p.rssBytes, 0))} MB`);
 

@@ -56,7 +56,7 @@ test('process isolation: one session process serves all three roles, tuned mallo
     const serving = sessionChildren()[0]!;
     assert.equal(serving.pid, pid);
     assert.match(serving.env, /(^|\0)MALLOC_ARENA_MAX=2(\0|$)/);
-    assert.match(serving.env, /(^|\0)MALLOC_MMAP_THRESHOLD_=131072(\0|$)/);
+    assert.match(serving.env, /(^|\0)MALLOC_MMAP_THRESHOLD_=32768(\0|$)/);
     assert.deepEqual(Array.from((await host.run('classifier', xFeeds())).y!.data as Float32Array), B_OUT);
 
     // a swap: slow.onnx (~30 ms a run) warms for 25 runs in the warming process, at a lower priority

@@ -86,6 +86,7 @@ test('the Node spawner (real fork): the host starts its session and warming proc
       assert.equal(r.env.RPA_SESSION_PROCESS, '1');
       assert.ok(r.env.MALLOC_ARENA_MAX, 'malloc tuning in its environment');
       assert.ok(r.execArgv.includes('--optimize-for-size'));
+      assert.ok(r.execArgv.includes('--jitless'), 'no JIT in a process that only routes messages (issue 17 §2)');
     }
   } finally {
     await host.close();

@@ -14,10 +14,15 @@
  * allocates; the CLI and the desktop alike), and the service unit sets them for the agent process itself
  * (it matters there only with isolation "thread"). No launcher process (issue 17 §2). Windows and macOS do
  * not use glibc malloc.
+ *
+ * 32 KiB, not the 128 KiB default (issue 17 §2, docs/BENCHMARKS.md "Footprint, round 3"): blocks of 32–128 KiB (V8's
+ * compiler zones at start-up, onnxruntime's graph optimisation at a load) otherwise stay in the heap as free space
+ * glibc never returns — ~7 MB in the idle agent process and ~6 MB in the session process, what `malloc_trim` would
+ * give back (measured with gdb). Detect latency measured unchanged.
  */
 
-/** Fixed 128 KiB mmap threshold (the glibc default, without its dynamic raise). */
-export const GLIBC_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+/** Fixed 32 KiB mmap threshold (without glibc's dynamic raise). */
+export const GLIBC_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '32768' };
 
 /** True when the tuning is not needed (not Linux) or already in effect for this process. */
 export function mallocTuned(platform: string = process.platform, env: NodeJS.ProcessEnv = process.env): boolean {

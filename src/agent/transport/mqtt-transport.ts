@@ -88,6 +88,10 @@ export class MqttTransport {
       reconnectPeriod: 0,
       resubscribe: false,
       rejectUnauthorized: b.rejectUnauthorized,
+      // mqtt-packet's number cache is 65,536 two-byte Buffers built at the first write and kept for the process's
+      // life: ~7.5 MB of V8 heap (issue 17 §2, docs/BENCHMARKS.md "Footprint, round 3") to save an allocation
+      // per packet id, for an agent that sends a few packets a minute.
+      writeCache: false,
       will: { topic: this.o.will.topic, payload: Buffer.from(this.o.will.payload()), qos: 1, retain: true },
     };
     // MQTT 5: the broker must not send us anything bigger than the largest legitimate message

@@ -8,7 +8,7 @@
  * screen = origin + imagePx / pixelScale. A whole-desktop request yields one frame per monitor, detected one
  * by one, rather than a composite letterboxed into one small detector input.
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import { AgentError } from '../../common/errors.js';
 import type { CaptureSource, Frame, MonitorInfo } from './types.js';
 import { createX11ChangeWatcher, type ScreenChangeWatcher } from './x11-damage.js';
@@ -267,6 +267,7 @@ export function cropFrame<F extends Frame>(f: F, r: { x: number; y: number; widt
 
 /** Decodes a bot-supplied PNG (or any image sharp reads) to an RGB frame at the given screen origin. */
 export async function frameFromImage(png: Buffer | Uint8Array, originX = 0, originY = 0): Promise<Frame> {
+  const sharp = await loadSharp();
   try {
     const { data, info } = await sharp(png).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels === 4 ? 4 : 3, originX, originY, pixelScale: 1 };

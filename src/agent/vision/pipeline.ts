@@ -16,7 +16,7 @@ import { TapCache } from './resample.js';
 import { IdleRelease, VISION_IDLE_RELEASE_MS } from './idle-release.js';
 import { systemTimers, type Timers } from '../../common/lifetime.js';
 import { FrameCache } from './frame-cache.js';
-import { normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
+import { blankResize, normalisationTables, preprocessFrame, PreprocessScratch } from './preprocess.js';
 import { cosine, splitEmbeddings } from './similarity.js';
 import type { ClassifyResult, DetectRequest, DetectResponse, FindCandidate, FindRequest, FrameEntry, VisionStats } from './pipeline-types.js';
 import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
@@ -197,7 +197,8 @@ export class VisionPipeline {
     const det = this.deps.specs('detector');
     if (!det || this.closed) return false;
     const frame: Frame = { data: Buffer.alloc(size.width * size.height * 4), width: size.width, height: size.height, channels: 4, originX: 0, originY: 0 };
-    const input = await preprocessFrame(frame, det.preprocess, this.tablesFor(det.preprocess), this.scratch);
+    // a blank resize: libvips is loaded by the first real image, not here (sharp-lazy.ts, issue 17 §2)
+    const input = await preprocessFrame(frame, det.preprocess, this.tablesFor(det.preprocess), this.scratch, blankResize);
     input.release();
     // the code is compiled now; its buffers (~25 MB at 1920×1080) are not kept for a bot that may never come
     this.idle.touch();

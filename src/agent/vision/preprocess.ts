@@ -5,7 +5,7 @@
  * (src/common/wire.ts PreprocessSchema). The padding and normalisation happen in one JS pass through per-channel
  * lookup tables, so sharp only resizes; with a PreprocessScratch the big buffers are reused between calls.
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import type { Preprocess } from '../../common/wire.js';
 import { letterboxTransform, type LetterboxTransform } from './letterbox.js';
 import type { Frame } from './types.js';
@@ -62,10 +62,11 @@ export function packPlanar(
 
 /**
  * libvips keeps recent operations and their pixels in a cache (up to 50 MB by default); screen frames never
- * repeat, so for the agent process the cache only holds memory. Process-wide, so the composition root calls it.
+ * repeat, so the cache only holds memory. sharp is loaded lazily with its cache off (sharp-lazy.ts); this loads it
+ * now, for the scripts that time preprocessing and want the import out of their first measurement.
  */
-export function disableSharpCache(): void {
-  sharp.cache(false);
+export function disableSharpCache(): Promise<void> {
+  return loadSharp().then(() => undefined);
 }
 
 /** Little-endian check for the 32-bit word tricks below (every platform we ship on is little-endian). */
@@ -160,7 +161,27 @@ export class PreprocessScratch {
  * Letterboxes `frame` to the detector input described by `p`. With `scratch`, buffers are reused and the result
  * must be handed back with `release()` once the detector has run (a no-op without scratch).
  */
-export async function preprocessFrame(frame: Frame, p: Preprocess, tables = normalisationTables(p), scratch?: PreprocessScratch): Promise<PreprocessedInput & { release(): void }> {
+/** The resize step of preprocessFrame: `width`×`height` RGB/RGBA bytes → `outW`×`outH` (sharp's bilinear). */
+export type FrameResize = (src: Uint8Array, width: number, height: number, channels: 3 | 4, outW: number, outH: number) => Promise<{ data: Buffer; info: { width: number; height: number; channels: number } }>;
+
+async function sharpResize(src: Uint8Array, width: number, height: number, channels: 3 | 4, outW: number, outH: number): ReturnType<FrameResize> {
+  const sharp = await loadSharp();
+  return (
+    sharp(src, { raw: { width, height, channels } })
+      // 'linear' is the closest sharp kernel to the Pillow BILINEAR (antialiased) the model was trained with
+      .resize(outW, outH, { fit: 'fill', kernel: 'linear' })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+  );
+}
+
+/**
+ * A blank image of the resized size, for the start-up warm-up: it compiles the JavaScript stages (RGBA → RGB,
+ * pad, normalise, pack) without loading libvips, which an agent that no bot calls never needs (sharp-lazy.ts).
+ */
+export const blankResize: FrameResize = async (_src, _w, _h, _c, outW, outH) => ({ data: Buffer.alloc(outW * outH * 3), info: { width: outW, height: outH, channels: 3 } });
+
+export async function preprocessFrame(frame: Frame, p: Preprocess, tables = normalisationTables(p), scratch?: PreprocessScratch, resize: FrameResize = sharpResize): Promise<PreprocessedInput & { release(): void }> {
   const t = letterboxTransform(frame.width, frame.height, p.inputWidth, p.inputHeight, p.letterbox);
   const pixels = frame.width * frame.height;
   let src: Uint8Array = frame.data;
@@ -174,11 +195,7 @@ export async function preprocessFrame(frame: Frame, p: Preprocess, tables = norm
   }
   let resized: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    resized = await sharp(src, { raw: { width: frame.width, height: frame.height, channels: channels as 3 | 4 } })
-      // 'linear' is the closest sharp kernel to the Pillow BILINEAR (antialiased) the model was trained with
-      .resize(t.resizedWidth, t.resizedHeight, { fit: 'fill', kernel: 'linear' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    resized = await resize(src, frame.width, frame.height, channels as 3 | 4, t.resizedWidth, t.resizedHeight);
   } finally {
     if (rgb && scratch) scratch.giveRgb(rgb);
   }

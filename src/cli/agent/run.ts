@@ -111,7 +111,7 @@ Store the broker password first under service "rpa-edge-agent", account "broker-
       // the agent spawns them; this process only from its own environment (the service unit sets it). Measured
       // idle with three models: this process 120-145 MB with it, 170 MB without (docs/BENCHMARKS.md, issue 17).
       if (service && !mallocTuned())
-        io.err('note: set MALLOC_MMAP_THRESHOLD_=131072 in the agent\'s environment (assets/service/rpa-agent.service sets it) to keep its memory lower and flat over months of model swaps');
+        io.err('note: set MALLOC_MMAP_THRESHOLD_=32768 in the agent\'s environment (assets/service/rpa-agent.service sets it) to keep its memory lower and flat over months of model swaps');
     }
     const reason = await stopRequested(io.signal);
     // the service bounds its own steps; this bound only catches a close that never returns
