@@ -9,6 +9,10 @@ The agent drops an element whose p(background) is above the model's postprocess.
 others' score by (1 - p(background)). The threshold is chosen here on the validation slice of the TRAIN apps (the
 positives' crops and the mined negatives of those apps): the lowest threshold that drops at most --bg-max-false-drop
 of the real controls. Held-out apps are never read.
+
+/usr/bin/python3 scripts/train/background.py --model CANDIDATE/classifier/model.onnx --negatives DIR
+    prints the threshold table of a trained classifier on the validation apps' matched DETECTIONS (negatives-real-val.npz
+    pos_crops: what the agent really classifies for a found control) beside its mined negatives.
 """
 import os
 
@@ -97,3 +101,41 @@ def background_report(a, pos_probs, neg_probs, bg):
             'falseDrop': round(float((p_pos > thr).mean()), 4), 'drop': round(float((p_neg > thr).mean()), 4) if len(p_neg) else None,
             'negTop1': round(float((neg_probs.argmax(1) == len(a.labels) - 1).mean()), 4) if len(p_neg) else None,
             'falseDropPerLabel': per, 'table': table, 'crops': bg['info']}
+
+
+def _main():
+    import argparse
+    import json
+    import sys
+    import torch
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import CROP_SIZE, to_tensor
+    from models import CropNet
+    from recipe import load_onnx_weights
+    ap = argparse.ArgumentParser(description='threshold table of a classifier with a background label on the validation apps')
+    ap.add_argument('--model', required=True)
+    ap.add_argument('--negatives', required=True)
+    ap.add_argument('--max-false-drop', type=float, default=0.02)
+    a = ap.parse_args()
+    torch.set_num_threads(int(os.environ.get('TRAIN_THREADS', '1')))
+    with open(os.path.join(os.path.dirname(a.model), 'metadata.json')) as f:
+        labels = json.load(f)['labels']
+    if labels[-1] != BACKGROUND:
+        raise SystemExit(f'error: {a.model}: its last label is {labels[-1]!r}, not {BACKGROUND!r}')
+    model = CropNet(len(labels), mode='classifier')
+    load_onnx_weights(model, a.model, (1, 3, CROP_SIZE, CROP_SIZE)).eval()
+    z = _load(os.path.join(a.negatives, 'negatives-real-val.npz'))
+    if z is None or 'pos_crops' not in z:
+        raise SystemExit('error: negatives-real-val.npz has no pos_crops: mine it again (mine_negatives.py --caches real-val)')
+
+    @torch.no_grad()
+    def p_bg(u8):
+        return np.concatenate([model(to_tensor(u8[s:s + 512])).numpy()[:, -1] for s in range(0, len(u8), 512)]) if len(u8) else np.zeros(0)
+    pos, neg = p_bg(z['pos_crops']), p_bg(z['crops'][z['kind'] == 0])
+    table = [{'threshold': t, 'falseDrop': round(float((pos > t).mean()), 4), 'drop': round(float((neg > t).mean()), 4)} for t in THRESHOLDS]
+    print(json.dumps({'matchedDetections': int(len(pos)), 'negatives': int(len(neg)),
+                      'threshold': choose_threshold(pos, a.max_false_drop), 'maxFalseDrop': a.max_false_drop, 'table': table}, indent=1))
+
+
+if __name__ == '__main__':
+    _main()

@@ -11,7 +11,8 @@ that image's ground-truth boxes, IoU < --neg-iou with every one of them).
 Writes into --out, per cache name (real-train, real-val, synth):
   negatives-<name>.json   per image: file, family, app, width, height, negatives [{box (screen px), score}], random [{box}]
   negatives-<name>.npz    crops (uint8 N x 64 x 64 x 3, the classifier's crop rule, full-resolution PNG), kind (0 mined,
-                          1 random), score (detector score, 0 for random), image (index into the JSON list)
+                          1 random), score (detector score, 0 for random), image (index into the JSON list); real-val
+                          also pos_crops: the crops of its matched detections (IoU >= --pos-iou)
   summary.json            counts per cache and family
 
 /usr/bin/python3 scripts/train/mine_negatives.py --real-pinned $RPA_DATA_DIR/retrain4/real-pinned.json \
@@ -82,12 +83,12 @@ def png_of(cache, m):
 
 
 @torch.no_grad()
-def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None):
+def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_pos=False):
     metas = read_json(os.path.join(cache, f'det_{size}.json'))
     imgs = np.load(os.path.join(cache, f'det_{size}.npy'), mmap_mode='r')
     n = len(metas) if not max_images else min(len(metas), max_images)
     order = np.sort(rng.permutation(len(metas))[:n])
-    rows, crops, kinds, scores, image = [], [], [], [], []
+    rows, crops, kinds, scores, image, pos_crops = [], [], [], [], [], []
     stats = {'images': 0, 'detections': 0, 'matched': 0, 'ambiguous': 0, 'negatives': 0, 'negativesKept': 0, 'random': 0}
     per_family = {}
     for s in range(0, n, 4):
@@ -127,7 +128,8 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None):
             row = {'file': m['file'], 'family': m.get('family'), 'app': m.get('app'), 'page': m.get('page'), 'width': W, 'height': H,
                    'negatives': [{'box': [round(float(v), 1) for v in bb], 'score': round(sc_, 4)} for sc_, bb in kept],
                    'random': [{'box': bb} for bb in rnd]}
-            if kept or rnd:
+            pos = [sb[j] for j in range(len(sb)) if cls[j] == 'pos'] if keep_pos else []
+            if kept or rnd or pos:
                 img = load_rgb(png_of(cache, m))
                 if img.size != (W, H):
                     raise SystemExit(f'error: {png_of(cache, m)} is {img.size}, its label says {W}x{H}')
@@ -136,6 +138,8 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None):
                     kinds.append(0)
                     scores.append(sc_)
                     image.append(len(rows))
+                # matched detections (IoU >= pos_iou): the crops the agent really classifies for a found control
+                pos_crops.extend(crop_element(img, list(map(float, bb))) for bb in pos)
                 for bb in rnd:
                     crops.append(crop_element(img, bb))
                     kinds.append(1)
@@ -146,7 +150,8 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None):
             print(f'{os.path.basename(cache)}: {s}/{n} images, {stats}', flush=True)
     stats['perFamily'] = per_family
     return rows, {'crops': np.stack(crops) if crops else np.zeros((0, 64, 64, 3), np.uint8), 'kind': np.array(kinds, np.int8),
-                  'score': np.array(scores, np.float32), 'image': np.array(image, np.int64)}, stats
+                  'score': np.array(scores, np.float32), 'image': np.array(image, np.int64),
+                  **({'pos_crops': np.stack(pos_crops) if pos_crops else np.zeros((0, 64, 64, 3), np.uint8)} if keep_pos else {})}, stats
 
 
 def main():
@@ -163,6 +168,7 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--apps-lists', default=os.path.join(REPO, 'scripts', 'dataset', 'apps'), help='comma list of folders with <family>.json')
     ap.add_argument('--max-images', type=int, default=0, help='at most this many images per cache (0 = all; for a quick try)')
+    ap.add_argument('--caches', default='real-train,real-val,synth', help='which caches to mine (comma list)')
     a = ap.parse_args()
     if not 0 < a.neg_iou <= a.pos_iou <= 1:
         raise SystemExit('error[bad_argument]: need 0 < --neg-iou <= --pos-iou <= 1')
@@ -184,10 +190,11 @@ def main():
                'rule': {'negIou': a.neg_iou, 'posIou': a.pos_iou, 'capPerImage': a.cap, 'randomPerImage': a.random},
                'trainApps': pinned['info'].get('trainApps'), 'valApps': pinned['info'].get('valApps'), 'caches': {}}
     for name, cache, limit in caches:
-        if not cache:
+        if not cache or name not in a.caches.split(','):
             continue
         t0 = time.time()
-        rows, arrs, stats = mine_cache(model, size, post, cache, a, rng, allowed, limit)
+        # the validation apps also keep their matched detections' crops: the threshold rule's positives (background.py)
+        rows, arrs, stats = mine_cache(model, size, post, cache, a, rng, allowed, limit, keep_pos=name == 'real-val')
         write_json(os.path.join(a.out, f'negatives-{name}.json'), rows)
         np.savez(os.path.join(a.out, f'negatives-{name}.npz'), **arrs)
         stats['seconds'] = round(time.time() - t0, 1)
