@@ -30,6 +30,9 @@ def add_background_args(ap):
     ap.add_argument('--bg-threshold', default='auto',
                     help='postprocess.backgroundThreshold written to metadata.json: a number, or "auto" (chosen on the '
                          'train apps\' validation slice, see --bg-max-false-drop)')
+    ap.add_argument('--det-positives', action='store_true',
+                    help='also train on the train apps\' matched detections (negatives-real-train.npz pos_crops, mined with '
+                         '--keep-positives) under their truth label, so a detector-shaped box is no cue for background')
     ap.add_argument('--bg-max-false-drop', type=float, default=0.02,
                     help='"auto": the lowest threshold that drops at most this share of the real controls')
 
@@ -58,12 +61,19 @@ def background_pool(a, bg_index):
         info[name] = {'mined': int((z['kind'] == 0).sum()), 'random': int((z['kind'] == 1).sum())}
     if not parts:
         raise SystemExit(f'error: --negatives {a.negatives}: no negatives-real-train.npz / negatives-synth.npz with crops')
+    det_pos = None
+    if getattr(a, 'det_positives', False):
+        z = _load(os.path.join(a.negatives, 'negatives-real-train.npz'))
+        if z is None or 'pos_labels' not in z:
+            raise SystemExit('error: --det-positives: negatives-real-train.npz has no pos_crops/pos_labels (mine with --keep-positives)')
+        det_pos = {'crops': z['pos_crops'], 'labels': z['pos_labels']}
+        info['detPositives'] = int(len(z['pos_labels']))
     v = _load(os.path.join(a.negatives, 'negatives-real-val.npz'))
     val = v['crops'][v['kind'] == 0] if v is not None else np.zeros((0, 64, 64, 3), np.uint8)
     info['realVal'] = {'mined': int(len(val))}
     print('background crops', info, flush=True)
     return {'crops': np.concatenate(parts), 'real': np.concatenate(real), 'random': np.concatenate(rnd), 'val_crops': val,
-            'info': info}
+            'val_pos': v['pos_crops'] if v is not None and 'pos_crops' in v else None, 'det_pos': det_pos, 'info': info}
 
 
 def choose_threshold(p_bg_pos, max_false_drop):
@@ -75,16 +85,18 @@ def choose_threshold(p_bg_pos, max_false_drop):
     return THRESHOLDS[-1]
 
 
-def background_report(a, pos_probs, neg_probs, bg):
+def background_report(a, pos_probs, neg_probs, bg, det_pos_probs=None):
     """Figures on the train apps' validation slice: per threshold the share of real controls dropped (falseDrop) and
     of mined negatives dropped (drop); the chosen threshold. pos_probs: [N, labels] of truth crops; neg_probs of the
-    mined negatives (or None)."""
+    mined negatives (or None); det_pos_probs of the matched detections' crops (or None): when given, "auto" chooses on
+    them — what the agent really classifies for a found control — rather than on truth crops."""
     p_pos = pos_probs[:, -1]
     p_neg = neg_probs[:, -1] if neg_probs is not None else np.zeros(0)
     table = [{'threshold': t, 'falseDrop': round(float((p_pos > t).mean()), 4),
               'drop': round(float((p_neg > t).mean()), 4) if len(p_neg) else None} for t in THRESHOLDS]
+    p_det = det_pos_probs[:, -1] if det_pos_probs is not None and len(det_pos_probs) else None
     if a.bg_threshold == 'auto':
-        thr = choose_threshold(p_pos, a.bg_max_false_drop)
+        thr = choose_threshold(p_det if p_det is not None else p_pos, a.bg_max_false_drop)
     else:
         thr = float(a.bg_threshold)
         if not 0 < thr < 1:
@@ -95,8 +107,12 @@ def background_report(a, pos_probs, neg_probs, bg):
         m = labels == k
         if m.any():
             per[name] = round(float((p_pos[m] > thr).mean()), 4)
-    return {'threshold': thr, 'rule': 'auto: lowest threshold dropping at most %.3g of real controls' % a.bg_max_false_drop
+    for row in table:
+        row['falseDropDetections'] = round(float((p_det > row['threshold']).mean()), 4) if p_det is not None else None
+    return {'threshold': thr, 'rule': 'auto: lowest threshold dropping at most %.3g of real controls (%s)' % (
+                a.bg_max_false_drop, 'matched detections' if p_det is not None else 'truth crops')
             if a.bg_threshold == 'auto' else 'fixed (--bg-threshold)',
+            'falseDropDetections': round(float((p_det > thr).mean()), 4) if p_det is not None else None,
             'positives': int(len(p_pos)), 'negatives': int(len(p_neg)),
             'falseDrop': round(float((p_pos > thr).mean()), 4), 'drop': round(float((p_neg > thr).mean()), 4) if len(p_neg) else None,
             'negTop1': round(float((neg_probs.argmax(1) == len(a.labels) - 1).mean()), 4) if len(p_neg) else None,

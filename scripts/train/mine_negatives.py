@@ -12,7 +12,8 @@ Writes into --out, per cache name (real-train, real-val, synth):
   negatives-<name>.json   per image: file, family, app, width, height, negatives [{box (screen px), score}], random [{box}]
   negatives-<name>.npz    crops (uint8 N x 64 x 64 x 3, the classifier's crop rule, full-resolution PNG), kind (0 mined,
                           1 random), score (detector score, 0 for random), image (index into the JSON list); real-val
-                          also pos_crops: the crops of its matched detections (IoU >= --pos-iou)
+                          also pos_crops / pos_labels: the crops of its matched detections (IoU >= --pos-iou) and the
+                          classifier label of the truth box each matches (every cache with --keep-positives)
   summary.json            counts per cache and family
 
 /usr/bin/python3 scripts/train/mine_negatives.py --real-pinned $RPA_DATA_DIR/retrain4/real-pinned.json \
@@ -88,7 +89,12 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_
     imgs = np.load(os.path.join(cache, f'det_{size}.npy'), mmap_mode='r')
     n = len(metas) if not max_images else min(len(metas), max_images)
     order = np.sort(rng.permutation(len(metas))[:n])
-    rows, crops, kinds, scores, image, pos_crops = [], [], [], [], [], []
+    rows, crops, kinds, scores, image, pos_crops, pos_labels = [], [], [], [], [], [], []
+    if keep_pos:
+        # the classifier label of truth box j of image i: crops.npz holds one label per box, images in order
+        cz = np.load(os.path.join(cache, 'crops.npz'))
+        el_labels, el_image = cz['labels'], cz['image']
+        starts = np.searchsorted(el_image, np.arange(len(metas)), side='left')
     stats = {'images': 0, 'detections': 0, 'matched': 0, 'ambiguous': 0, 'negatives': 0, 'negativesKept': 0, 'random': 0}
     per_family = {}
     for s in range(0, n, 4):
@@ -129,6 +135,9 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_
                    'negatives': [{'box': [round(float(v), 1) for v in bb], 'score': round(sc_, 4)} for sc_, bb in kept],
                    'random': [{'box': bb} for bb in rnd]}
             pos = [sb[j] for j in range(len(sb)) if cls[j] == 'pos'] if keep_pos else []
+            if pos:
+                best = box_iou(np.asarray(pos, dtype=np.float64), np.asarray(gt, dtype=np.float64)).argmax(1)
+                pos_labels.extend(int(el_labels[starts[i] + g]) for g in best)
             if kept or rnd or pos:
                 img = load_rgb(png_of(cache, m))
                 if img.size != (W, H):
@@ -151,7 +160,8 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_
     stats['perFamily'] = per_family
     return rows, {'crops': np.stack(crops) if crops else np.zeros((0, 64, 64, 3), np.uint8), 'kind': np.array(kinds, np.int8),
                   'score': np.array(scores, np.float32), 'image': np.array(image, np.int64),
-                  **({'pos_crops': np.stack(pos_crops) if pos_crops else np.zeros((0, 64, 64, 3), np.uint8)} if keep_pos else {})}, stats
+                  **({'pos_crops': np.stack(pos_crops) if pos_crops else np.zeros((0, 64, 64, 3), np.uint8),
+                      'pos_labels': np.array(pos_labels, np.int64)} if keep_pos else {})}, stats
 
 
 def main():
@@ -169,6 +179,9 @@ def main():
     ap.add_argument('--apps-lists', default=os.path.join(REPO, 'scripts', 'dataset', 'apps'), help='comma list of folders with <family>.json')
     ap.add_argument('--max-images', type=int, default=0, help='at most this many images per cache (0 = all; for a quick try)')
     ap.add_argument('--caches', default='real-train,real-val,synth', help='which caches to mine (comma list)')
+    ap.add_argument('--keep-positives', action='store_true',
+                    help='every cache also keeps its matched detections\' crops + their truth label (pos_crops, pos_labels): '
+                         'detector-shaped positive crops for train_classifier.py --det-positives')
     a = ap.parse_args()
     if not 0 < a.neg_iou <= a.pos_iou <= 1:
         raise SystemExit('error[bad_argument]: need 0 < --neg-iou <= --pos-iou <= 1')
@@ -194,7 +207,7 @@ def main():
             continue
         t0 = time.time()
         # the validation apps also keep their matched detections' crops: the threshold rule's positives (background.py)
-        rows, arrs, stats = mine_cache(model, size, post, cache, a, rng, allowed, limit, keep_pos=name == 'real-val')
+        rows, arrs, stats = mine_cache(model, size, post, cache, a, rng, allowed, limit, keep_pos=name == 'real-val' or a.keep_positives)
         write_json(os.path.join(a.out, f'negatives-{name}.json'), rows)
         np.savez(os.path.join(a.out, f'negatives-{name}.npz'), **arrs)
         stats['seconds'] = round(time.time() - t0, 1)

@@ -58,6 +58,13 @@ class ThresholdRule(unittest.TestCase):
         r = background_report(a, pos, neg, {'info': {}})
         self.assertEqual(r['threshold'], 0.25)
         self.assertEqual(r['falseDropPerLabel'], {'button': 0.5, 'link': 0.0})
+        # matched detections given: "auto" chooses on them (here one detection of a control at p 0.7 moves it to 0.7)
+        a.bg_threshold = 'auto'
+        det = np.array([[0.9, 0.1, 0.0], [0.2, 0.1, 0.7]])
+        r = background_report(a, pos, neg, {'info': {}}, det)
+        self.assertEqual(r['threshold'], 0.7)
+        self.assertEqual(r['falseDropDetections'], 0.0)
+        self.assertIn('matched detections', r['rule'])
 
 
 if __name__ == '__main__':

@@ -104,6 +104,11 @@ def main():
     # the label list of this model: the type table's labels, and `background` LAST when negatives are given
     a.labels = list(CLASSIFIER_LABELS)
     bg = background_pool(a, len(CLASSIFIER_LABELS)) if a.negatives else None
+    if bg is not None and bg['det_pos'] is not None:
+        # detector-shaped crops of real controls under their truth label (before the background crops, which stay last)
+        X = np.concatenate([X, bg['det_pos']['crops']])
+        Y = np.concatenate([Y, bg['det_pos']['labels'].astype(Y.dtype)])
+        is_real = np.concatenate([is_real, np.ones(len(bg['det_pos']['labels']), dtype=bool)])
     if bg is not None:
         a.labels.append(BACKGROUND)
         X = np.concatenate([X, bg['crops']])
@@ -197,7 +202,8 @@ def main():
         print('confusion (rows=true)\n', rconf, flush=True)
         if bg is not None:
             # the threshold is chosen here, on the validation slice of the TRAIN apps (never on held-out apps)
-            a.background = background_report(a, rv_probs, predict(model, bg['val_crops']) if len(bg['val_crops']) else None, bg)
+            a.background = background_report(a, rv_probs, predict(model, bg['val_crops']) if len(bg['val_crops']) else None, bg,
+                                             predict(model, bg['val_pos']) if bg['val_pos'] is not None and len(bg['val_pos']) else None)
             print('background (real-apps val)', json.dumps(a.background), flush=True)
     export(model, a, held, real, vprobs.max(1), train_seconds, total)
 
