@@ -119,6 +119,14 @@ export interface GroupSummary {
   /** the same two at the level of the UIA control type (secondary; targets use the strict ones) */
   typeTop1Uia: number;
   clickHitUia: number;
+  /**
+   * the answer a bot gets (classified, elements judged not-a-control dropped, scores re-scored — docs/MODELS.md
+   * "Background label") scored as detections: AP@0.5 over its scores, precision and recall of all its elements.
+   * The figures above are the detector's alone (the low-threshold pass runs without the classifier).
+   */
+  answerAp50: number;
+  answerPrecision: number;
+  answerRecall: number;
   perType: Record<string, TypeRow>;
 }
 
@@ -129,6 +137,11 @@ export function summarise(records: readonly ImageRecord[], operatingThreshold: n
     groundTruth: r.truth.map((t) => ({ box: t.box, classId: 0 })),
   }));
   const det = evaluateDetections(images, operatingThreshold);
+  const ans = evaluateDetections(
+    records.map((r, i) => ({ detections: r.answer.map((a) => ({ box: a.box, score: a.score, classId: 0 })), groundTruth: images[i]!.groundTruth })),
+    0,
+    [0.5],
+  );
   const perType: Record<string, TypeRow> = {};
   let pairs = 0;
   let right = 0;
@@ -173,6 +186,9 @@ export function summarise(records: readonly ImageRecord[], operatingThreshold: n
     clickHit: elements ? hits / elements : 0,
     typeTop1Uia: pairs ? rightUia / pairs : 0,
     clickHitUia: elements ? hitsUia / elements : 0,
+    answerAp50: ans.mAP50,
+    answerPrecision: ans.precision,
+    answerRecall: ans.recall,
     perType: Object.fromEntries(Object.entries(perType).sort(([a], [b]) => a.localeCompare(b))),
   };
 }

@@ -3,6 +3,10 @@ checked state folded into checkbox/radio/toggle labels (element_types.py). Issue
 real-program TRAIN applications (share --real-frac of the sampling mass); validation adds a slice of the train apps
 (held-out apps are never read); --init-onnx starts from the shipped model.onnx (a label it had keeps its head row, a
 new label gets a new one); --resume continues from a checkpoint; --minutes bounds the total wall-clock.
+--negatives DIR (mine_negatives.py's output) adds the label `background`, LAST so every other head row keeps its index:
+crops of detections that match no truth box on the train apps (plus random boxes off the truth), --bg-frac of the
+sampling mass; metadata.json gets postprocess.backgroundThreshold, chosen on the validation slice of the TRAIN apps
+(docs/MODELS.md "Background label").
 
 python3 scripts/train/train_classifier.py --data $RPA_DATA_DIR/synth_train --val $RPA_DATA_DIR/synth_heldout \
     --real $RPA_DATA_DIR/real --out assets/models/classifier --epochs 4
@@ -18,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from background import BACKGROUND, add_background_args, background_pool, background_report  # noqa: E402
 from common import (portable_paths, CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, to_tensor, write_json)
 from models import CropNet  # noqa: E402
@@ -59,15 +64,15 @@ def predict(model, u8, batch=512):
     return torch.cat(out).numpy()
 
 
-def metrics(probs, labels):
+def metrics(probs, labels, names=CLASSIFIER_LABELS):
     pred = probs.argmax(1)
     top1 = float((pred == labels).mean())
     per = {}
-    for k, name in enumerate(CLASSIFIER_LABELS):
+    for k, name in enumerate(names):
         m = labels == k
         if m.any():
             per[name] = round(float((pred[m] == k).mean()), 4)
-    conf = np.zeros((len(CLASSIFIER_LABELS), len(CLASSIFIER_LABELS)), dtype=int)
+    conf = np.zeros((len(names), len(names)), dtype=int)
     for p, l in zip(pred, labels):
         conf[l, p] += 1
     return {'top1': round(top1, 4), 'n': int(len(labels)), 'perLabel': per}, conf
@@ -83,6 +88,7 @@ def main():
     ap.add_argument('--save-weights', default=None, help='also save the state_dict here (similarity init)')
     ap.add_argument('--init', default=None, help='start from this state_dict (fine-tune on new data)')
     add_recipe_args(ap)
+    add_background_args(ap)
     a = ap.parse_args()
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -95,28 +101,55 @@ def main():
     X = np.concatenate([tr['exact'], tr['jitter']] + ([rt['exact'], rt['jitter']] if rt else []))
     Y = np.concatenate([tr['labels'], tr['labels']] + ([rt['labels'], rt['labels']] if rt else []))
     is_real = np.arange(len(Y)) >= 2 * len(tr['labels'])
-    counts = np.bincount(Y, minlength=len(CLASSIFIER_LABELS))
+    # the label list of this model: the type table's labels, and `background` LAST when negatives are given
+    a.labels = list(CLASSIFIER_LABELS)
+    bg = background_pool(a, len(CLASSIFIER_LABELS)) if a.negatives else None
+    if bg is not None and bg['det_pos'] is not None:
+        # detector-shaped crops of real controls under their truth label (before the background crops, which stay last)
+        X = np.concatenate([X, bg['det_pos']['crops']])
+        Y = np.concatenate([Y, bg['det_pos']['labels'].astype(Y.dtype)])
+        is_real = np.concatenate([is_real, np.ones(len(bg['det_pos']['labels']), dtype=bool)])
+    if bg is not None:
+        a.labels.append(BACKGROUND)
+        X = np.concatenate([X, bg['crops']])
+        Y = np.concatenate([Y, np.full(len(bg['crops']), len(CLASSIFIER_LABELS), dtype=Y.dtype)])
+        is_real = np.concatenate([is_real, bg['real']])
+    labels = a.labels
+    counts = np.bincount(Y, minlength=len(labels))
     if a.max_train > 0:
-        cap = max(a.max_train // len(CLASSIFIER_LABELS), 1)
+        cap = max(a.max_train // len(labels), 1)
         idx = []
-        for k in range(len(CLASSIFIER_LABELS)):
+        for k in range(len(labels)):
             ids = np.nonzero(Y == k)[0]
             idx.append(rng.permutation(ids)[:cap] if len(ids) > cap else ids)
         idx = np.concatenate(idx)
     else:
         idx = np.arange(len(Y))
-    print('train crops per label', dict(zip(CLASSIFIER_LABELS, counts.tolist())), 'using', len(idx), flush=True)
+    print('train crops per label', dict(zip(labels, counts.tolist())), 'using', len(idx), flush=True)
     # sampling weights: sqrt-balanced so rare labels (radio_checked, toggle_*) are seen often enough
-    w = 1.0 / np.sqrt(np.bincount(Y[idx], minlength=len(CLASSIFIER_LABELS))[Y[idx]])
-    if rt is not None and is_real[idx].any() and (~is_real[idx]).any():
+    w = 1.0 / np.sqrt(np.bincount(Y[idx], minlength=len(labels))[Y[idx]])
+    is_bg = Y[idx] == len(CLASSIFIER_LABELS) if bg is not None else np.zeros(len(idx), dtype=bool)
+    if rt is not None and is_real[idx][~is_bg].any() and (~is_real[idx][~is_bg]).any():
         # the real-program crops get --real-frac of the sampling mass, the generator crops the rest
-        r = is_real[idx]
+        r = is_real[idx] & ~is_bg
+        g = ~is_real[idx] & ~is_bg
         w[r] *= a.real_frac / w[r].sum()
-        w[~r] *= (1 - a.real_frac) / w[~r].sum()
+        w[g] *= (1 - a.real_frac) / w[g].sum()
+    if is_bg.any():
+        # background gets --bg-frac of the mass; within it, random boxes --bg-random-frac, mined detections the rest
+        rnd = np.zeros(len(idx), dtype=bool)
+        rnd[is_bg] = bg['random'][idx[is_bg] - (len(Y) - len(bg['crops']))]
+        w[~is_bg] *= (1 - a.bg_frac) / w[~is_bg].sum()
+        mined = is_bg & ~rnd
+        share = a.bg_random_frac if rnd.any() and mined.any() else (1.0 if rnd.any() else 0.0)
+        if mined.any():
+            w[mined] = a.bg_frac * (1 - share) / mined.sum()
+        if rnd.any():
+            w[rnd] = a.bg_frac * share / rnd.sum()
     w /= w.sum()
-    model = CropNet(len(CLASSIFIER_LABELS), mode='logits')
+    model = CropNet(len(labels), mode='logits')
     if a.init_onnx:
-        init_from_shipped(model, a.init_onnx)
+        init_from_shipped(model, a.init_onnx, labels)
     elif a.init:
         model.load_state_dict(torch.load(a.init))
         print('initialised from', a.init, flush=True)
@@ -150,25 +183,32 @@ def main():
         torch.save(model.state_dict(), a.save_weights)
     model.mode = 'classifier'
     vprobs = predict(model, va['exact'])
-    held, conf = metrics(vprobs, va['labels'])
-    held_j, _ = metrics(predict(model, va['jitter']), va['labels'])
+    held, conf = metrics(vprobs, va['labels'], labels)
+    held_j, _ = metrics(predict(model, va['jitter']), va['labels'], labels)
     held['top1JitteredBoxes'] = held_j['top1']
     print('heldout', json.dumps(held), flush=True)
     print('confusion (rows=true)\n', conf, flush=True)
     real = None
     if a.real:
         rc = load_crops(a.real)
-        real, _ = metrics(predict(model, rc['exact']), rc['labels'])
+        real, _ = metrics(predict(model, rc['exact']), rc['labels'], labels)
         print('real', json.dumps(real), flush=True)
     a.real_val = None
+    a.background = None
     if a.rv is not None:
-        a.real_val, rconf = metrics(predict(model, a.rv['exact']), a.rv['labels'])
+        rv_probs = predict(model, a.rv['exact'])
+        a.real_val, rconf = metrics(rv_probs, a.rv['labels'], labels)
         print('real-apps val (train apps held for validation)', json.dumps(a.real_val), flush=True)
         print('confusion (rows=true)\n', rconf, flush=True)
+        if bg is not None:
+            # the threshold is chosen here, on the validation slice of the TRAIN apps (never on held-out apps)
+            a.background = background_report(a, rv_probs, predict(model, bg['val_crops']) if len(bg['val_crops']) else None, bg,
+                                             predict(model, bg['val_pos']) if bg['val_pos'] is not None and len(bg['val_pos']) else None)
+            print('background (real-apps val)', json.dumps(a.background), flush=True)
     export(model, a, held, real, vprobs.max(1), train_seconds, total)
 
 
-def init_from_shipped(model, onnx_path):
+def init_from_shipped(model, onnx_path, labels=CLASSIFIER_LABELS):
     """The shipped classifier (its own labels, in metadata.json) -> `model`: the body as shipped, the head row of every
     label both sets share; a new label's row starts small, with the lowest shipped bias."""
     meta = os.path.join(os.path.dirname(onnx_path), 'metadata.json')
@@ -183,14 +223,14 @@ def init_from_shipped(model, onnx_path):
         model.fc.weight.mul_(0.1)
         model.fc.bias.fill_(float(old.fc.bias.min()))
         kept = []
-        for i, lab in enumerate(CLASSIFIER_LABELS):
+        for i, lab in enumerate(labels):
             if lab in old_labels:
                 j = old_labels.index(lab)
                 model.fc.weight[i] = old.fc.weight[j]
                 model.fc.bias[i] = old.fc.bias[j]
                 kept.append(lab)
     freeze_bn(model)
-    print(f'classifier head: {len(kept)} labels kept from the shipped model, new: {[x for x in CLASSIFIER_LABELS if x not in kept]}', flush=True)
+    print(f'classifier head: {len(kept)} labels kept from the shipped model, new: {[x for x in labels if x not in kept]}', flush=True)
 
 
 def export(model, a, held, real, conf, train_seconds, steps):
@@ -202,7 +242,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
                       dynamic_axes={'images': {0: 'batch'}, 'probs': {0: 'batch'}}, opset_version=17, do_constant_folding=True)
     shape = [1, 3, CROP_SIZE, CROP_SIZE]
     with torch.no_grad():
-        st = self_test_block('images', shape, 'probs', model(pattern_tensor(shape)), n=len(CLASSIFIER_LABELS))
+        st = self_test_block('images', shape, 'probs', model(pattern_tensor(shape)), n=len(a.labels))
         lat = []
         xb = torch.rand(16, 3, CROP_SIZE, CROP_SIZE)
         for i in range(20):
@@ -212,18 +252,19 @@ def export(model, a, held, real, conf, train_seconds, steps):
     meta = {
         'role': 'classifier', 'name': 'ui-classifier', 'version': a.version,
         'contract': {'inputs': [{'name': 'images', 'dtype': 'float32', 'shape': ['batch', 3, CROP_SIZE, CROP_SIZE]}],
-                     'outputs': [{'name': 'probs', 'dtype': 'float32', 'shape': ['batch', len(CLASSIFIER_LABELS)]}]},
-        'labels': CLASSIFIER_LABELS,
+                     'outputs': [{'name': 'probs', 'dtype': 'float32', 'shape': ['batch', len(a.labels)]}]},
+        'labels': a.labels,
         'preprocess': {'inputWidth': CROP_SIZE, 'inputHeight': CROP_SIZE, 'letterbox': False, 'mean': [0, 0, 0], 'std': [1, 1, 1],
                        'scale': 255, 'channelOrder': 'RGB', 'layout': 'NCHW', 'crop': CROP_CONTRACT},
-        'postprocess': {'format': 'softmax', 'outputIsProbability': True},
+        'postprocess': {'format': 'softmax', 'outputIsProbability': True,
+                        **({'backgroundThreshold': a.background['threshold']} if a.background else {})},
         'selfTest': st,
         'baseline': {'latencyP95Ms': round(float(np.percentile(lat, 95)), 2), 'latencySource': 'torch-cpu-2-threads, batch 16',
                      'confidenceHistogram': histogram10(conf), 'confidenceHistogramSource': 'max softmax probability on held-out synthetic crops'},
         'training': {'command': 'bash scripts/train/all.sh (train_classifier.py)', 'seeds': SEEDS_NOTE + '; torch/numpy seed %d' % a.seed, 'lineage': a.lineage,
                      'epochs': round(steps * a.batch / a.train_pool, 2), 'trainPool': a.train_pool, 'steps': steps, 'batch': a.batch, 'trainSeconds': round(train_seconds, 1),
                      'data': {'synthetic': a.data, 'syntheticVal': a.val, 'realPrograms': a.real_info}, 'history': a.history,
-                     'heldOut': {'synthetic': held, 'real': real, 'realAppsVal': a.real_val}, 'note': 'Python-side metrics are indicative; ground-truth boxes, exact crop rule.'},
+                     'heldOut': {'synthetic': held, 'real': real, 'realAppsVal': a.real_val, 'background': a.background}, 'note': 'Python-side metrics are indicative; ground-truth boxes, exact crop rule.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
     }
     write_json(os.path.join(a.out, 'metadata.json'), portable_paths(meta))

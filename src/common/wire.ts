@@ -59,6 +59,11 @@ export const PostprocessSchema = z.object({
   scoreThreshold: finite.min(0).max(1).optional(),
   iouThreshold: finite.min(0).max(1).optional(),
   maxDetections: z.number().int().positive().max(10000).optional(),
+  /**
+   * classifier with a `background` label (docs/MODELS.md "Background label"): an element whose p(background) is above
+   * this is dropped from the answer (default 0.5). Agents older than this field drop the key and keep every element.
+   */
+  backgroundThreshold: finite.min(0).max(1).optional(),
 });
 export type Postprocess = z.infer<typeof PostprocessSchema>;
 

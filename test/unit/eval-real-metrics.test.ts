@@ -59,6 +59,21 @@ test('summarise: AP, precision/recall at the threshold, type top-1 on matched pa
   assert.deepEqual(confusions(s).map((c) => [c.type, c.top, c.topCount]), [['button', 'link', 1], ['checkbox', 'checkbox', 1], ['list_item', 'menu_item', 1]]);
 });
 
+test('summarise: the answer scored as detections (answerAp50 / answerPrecision / answerRecall), apart from the detector figures', () => {
+  // the answer dropped the false positive and one truth's element (a background label); the detector pass still has all four
+  const kept = answer.filter((_, i) => i !== 3 && i !== 2);
+  const r: ImageRecord = { ...rec('atspi', 'app-a', 'heldout'), answer: kept };
+  const s = summarise([r], 0.5);
+  assert.equal(s.precision, 0.75, 'detector precision unchanged');
+  assert.equal(s.answerPrecision, 1);
+  assert.equal(s.answerRecall, 2 / 3);
+  // two TPs at the top over three truths: 101-point AP = 67 points at precision 1
+  assert.ok(Math.abs(s.answerAp50 - 67 / 101) < 1e-12, String(s.answerAp50));
+  const all = summarise([rec('atspi', 'app-a', 'heldout')], 0.5);
+  assert.equal(all.answerPrecision, 0.75);
+  assert.equal(all.answerAp50, 1);
+});
+
 test('summarise pools over images: a missed element lowers click-hit, not type top-1', () => {
   const missed = rec('atspi', 'app-a', 'heldout', [{ box: [0, 0, 10, 10], type: 'button' }], []);
   const s = summarise([rec('atspi', 'app-a', 'heldout'), missed], 0.5);

@@ -3,7 +3,7 @@
  * in the checked state). Checks the output against the batch and the label list (contract_mismatch otherwise).
  */
 import { AgentError } from '../../common/errors.js';
-import { labelToKind, softmax } from './labels.js';
+import { BACKGROUND_LABEL, labelToKind, softmax } from './labels.js';
 import type { ClassifyResult } from './pipeline-types.js';
 import type { VisionModelSpec, VisionTensor } from './types.js';
 
@@ -12,14 +12,36 @@ export function classifierResults(spec: VisionModelSpec, out: VisionTensor, n: n
   const k = out.dims[out.dims.length - 1]!;
   if (out.data.length < n * k) throw new AgentError('contract_mismatch', 'classifier output is shorter than its batch');
   if (spec.labels.length && spec.labels.length !== k) throw new AgentError('contract_mismatch', `classifier has ${k} outputs but ${spec.labels.length} labels`);
+  const bg = spec.labels.indexOf(BACKGROUND_LABEL);
   const results: ClassifyResult[] = [];
   for (let i = 0; i < n; i++) {
     const probs = asProbabilities(out.data, i * k, k, spec.postprocess.format);
-    const ranked = Array.from(probs, (score, c) => ({ label: spec.labels[c] ?? String(c), score })).sort((a, b) => b.score - a.score);
-    const top = ranked[0]!;
-    results.push({ ...labelToKind(top.label), label: top.label, score: top.score, ranked });
+    if (bg < 0) {
+      const ranked = Array.from(probs, (score, c) => ({ label: spec.labels[c] ?? String(c), score })).sort((a, b) => b.score - a.score);
+      const top = ranked[0]!;
+      results.push({ ...labelToKind(top.label), label: top.label, score: top.score, ranked });
+      continue;
+    }
+    results.push(withBackground(probs, spec.labels, bg));
   }
   return results;
+}
+
+/**
+ * A classifier with a `background` label (docs/MODELS.md "Background label"): the type is the best of the other
+ * labels, whose probabilities are renormalised to p(label | a control) so type scores keep their meaning;
+ * p(background) is reported beside them (detect drops or re-scores the element with it, background.ts).
+ */
+function withBackground(probs: Float64Array, labels: readonly string[], bg: number): ClassifyResult {
+  const background = probs[bg]!;
+  const rest = Math.max(1 - background, Number.MIN_VALUE);
+  const ranked: { label: string; score: number }[] = [];
+  probs.forEach((p, c) => {
+    if (c !== bg) ranked.push({ label: labels[c]!, score: Math.min(1, p / rest) });
+  });
+  ranked.sort((a, b) => b.score - a.score);
+  const top = ranked[0]!;
+  return { ...labelToKind(top.label), label: top.label, score: top.score, ranked, background };
 }
 
 /**

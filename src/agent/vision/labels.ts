@@ -3,6 +3,15 @@
  * (docs/MODELS.md): checkbox_checked / checkbox_unchecked, radio_checked / radio_unchecked, toggle_on /
  * toggle_off; every other label is a plain type.
  */
+/**
+ * The classifier label that means "not a control" (docs/MODELS.md "Background label"): a detection whose crop the
+ * classifier gives p(background) above the model's postprocess.backgroundThreshold is dropped from the answer; it is
+ * never an element type.
+ */
+export const BACKGROUND_LABEL = 'background';
+/** backgroundThreshold when the classifier's metadata names none */
+export const DEFAULT_BACKGROUND_THRESHOLD = 0.5;
+
 export interface ElementKind {
   type: string;
   checked?: boolean;

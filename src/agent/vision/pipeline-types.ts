@@ -33,8 +33,10 @@ export interface ClassifyResult {
   checked?: boolean;
   label: string;
   score: number;
-  /** every label with its probability, best first */
+  /** every label with its probability, best first (a `background` label left out, the others renormalised) */
   ranked: { label: string; score: number }[];
+  /** p(background) when the classifier has that label (docs/MODELS.md "Background label"); absent otherwise */
+  background?: number;
 }
 
 export interface FindRequest {

@@ -21,6 +21,7 @@ import { cosine, splitEmbeddings } from './similarity.js';
 import type { ClassifyResult, DetectRequest, DetectResponse, FindCandidate, FindRequest, FrameEntry, VisionStats } from './pipeline-types.js';
 import type { CaptureSource, Frame, ModelRunner, ModelSpecProvider, MonitorInfo, UiElement, VisionModelSpec, VisionTensor } from './types.js';
 import { applyClassification, elementsFromDetector } from './detections.js';
+import { backgroundThreshold, dropBackground } from './background.js';
 
 export type { ClassifyResult, DetectRequest, DetectResponse, ElementWithCrop, FindCandidate, FindRequest, VisionStats } from './pipeline-types.js';
 export { proximityScore } from './find.js';
@@ -328,6 +329,8 @@ export class VisionPipeline {
     if (cls && elements.length > 0) {
       const results = await this.classifyInChunks(asPixels(frame), elements.map((e) => e.frameBox), cls, timings, opts);
       elements.forEach((e, i) => applyClassification(e, results[i]!));
+      // not-a-control elements leave the answer, the rest are re-scored (background.ts)
+      return { elements: dropBackground(elements, results, backgroundThreshold(cls)) };
     }
     return { elements };
   }
