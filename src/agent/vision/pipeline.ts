@@ -77,9 +77,9 @@ export class VisionPipeline {
     this.cache?.clear();
   }
 
-  /** bytes of preprocessing buffers held for reuse right now */
+  /** bytes of preprocessing and crop buffers held for reuse right now */
   heldBufferBytes(): number {
-    return this.scratch.heldBytes();
+    return this.scratch.heldBytes() + this.taps.heldBytes();
   }
 
   async detect(req: DetectRequest, opts: { signal?: AbortSignal } = {}): Promise<DetectResponse> {
