@@ -80,10 +80,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 export function rgbaToRgb(src: Uint8Array, pixels: number, out: Uint8Array): void {
   let i = 0;
   if (LITTLE_ENDIAN && src.byteOffset % 4 === 0 && out.byteOffset % 4 === 0) {
-    // signed views: V8 keeps a signed word a small integer, while an unsigned one with the top bit set (any opaque
-    // pixel) becomes a double; the bits stored are the same
-    const s32 = new Int32Array(src.buffer, src.byteOffset, pixels);
-    const d32 = new Int32Array(out.buffer, out.byteOffset, (pixels * 3) >>> 2);
+    const s32 = new Uint32Array(src.buffer, src.byteOffset, pixels);
+    const d32 = new Uint32Array(out.buffer, out.byteOffset, (pixels * 3) >>> 2);
     const quads = pixels & ~3;
     let o = 0;
     for (; i < quads; i += 4, o += 3) {
