@@ -6,8 +6,8 @@
  * with the element count, the classifier's cost against its batch size (is batching or the crop work the lever?).
  *
  * Since the machine is shared, the same run also measures, interleaved call by call on the same screen: this code with
- * the opt-in X11 GetImage grab, with the previous configuration (every crop classified in one run after all crops are
- * cut), and
+ * the opt-in X11 GetImage grab, with the other classifier schedule (runs of 32 overlapping the crops, or one run after
+ * all crops when --chunk sets runs), and
  * with --baseline DIR the old code itself, imported from DIR (a copy of an older src/, e.g.
  * `mkdir DIR && git archive 1f96533 src | tar -x -C DIR`; node_modules must resolve from DIR, e.g. a symlink).
  *
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   try {
     // the agent's own configuration: no frame cache here (every call does the full work), warmed up as at agent start
     const vp = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: cap, cacheEntries: 0, ...(chunk ? { classifyChunk: chunk } : {}) });
-    // the previous configuration of this code (node-screenshots grab, one classifier run after all crops), and the old code
+    // node-screenshots with the other classifier schedule, the opt-in X11 grab, and the old code
     const prevCap = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: 'node-screenshots' });
     closers.push(() => prevCap.close?.());
     // the opt-in X11 GetImage grab (x11-grab.ts), otherwise as the agent runs
@@ -115,11 +115,13 @@ async function main(): Promise<void> {
     closers.push(() => x11Cap.close?.());
     const x11 = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: x11Cap, cacheEntries: 0, ...(chunk ? { classifyChunk: chunk } : {}) });
     const configs: { name: string; detect: () => Promise<{ elements: { typeScore?: number; type: string; box: number[] }[]; timings: Record<string, number> }> }[] = [
-      { name: `this code (${cap.captureStats?.().grabber ?? '?'} grab, the default; classifier runs of ${chunk ?? CLASSIFY_CHUNK} overlapping the crops)`, detect: () => vp.detect({ source: { kind: 'screen' } }) },
+      { name: `this code (${cap.captureStats?.().grabber ?? '?'} grab, the default; ${describeChunk(chunk ?? CLASSIFY_CHUNK)})`, detect: () => vp.detect({ source: { kind: 'screen' } }) },
     ];
     configs.push({ name: `this code with the ${x11Cap.captureStats?.().grabber ?? '?'} grab (opt-in)`, detect: () => x11.detect({ source: { kind: 'screen' } }) });
-    const prev = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: prevCap, cacheEntries: 0, classifyChunk: Infinity });
-    configs.push({ name: 'this code, previous configuration (one classifier run after all crops)', detect: () => prev.detect({ source: { kind: 'screen' } }) });
+    // the other classifier schedule: runs of 32 overlapping the crops when the default is one run, and vice versa
+    const otherChunk = (chunk ?? CLASSIFY_CHUNK) === Infinity ? 32 : Infinity;
+    const prev = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: prevCap, cacheEntries: 0, classifyChunk: otherChunk });
+    configs.push({ name: `this code, ${describeChunk(otherChunk)}`, detect: () => prev.detect({ source: { kind: 'screen' } }) });
     if (baselineDir) {
       const oldCapMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'capture.ts')).href)) as typeof import('../../src/agent/vision/capture.js');
       const oldPipeMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'pipeline.ts')).href)) as { VisionPipeline: new (d: unknown) => VisionPipeline };
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
       rows.push([`  classifier session.run alone, all ${boxes.length} crops in batches of ${Math.min(chunk, boxes.length)} (${feeds.length} runs)`, t, '']);
     }
     {
-      const ch = chunk ?? CLASSIFY_CHUNK;
+      const ch = Math.min(chunk ?? CLASSIFY_CHUNK, 32);
       const one = (await cls.run({ [specs.classifier.inputName]: new ort.Tensor('float32', all.data, all.dims) }))[specs.classifier.outputName ?? cls.outputNames[0]!]!.data as Float32Array;
       const parts: Float32Array[] = [];
       for (let k = 0; k < boxes.length; k += ch) {
@@ -278,6 +280,10 @@ async function main(): Promise<void> {
     const prev = existsSync(writePath) ? readFileSync(writePath, 'utf8') : '# Vision benchmarks\n';
     writeFileSync(writePath, `${prev.trimEnd()}\n\n## Busy screen, run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${lines.join('\n')}\n`);
   }
+}
+
+function describeChunk(n: number): string {
+  return n === Infinity ? 'one classifier run after all crops' : `classifier runs of ${n} overlapping the crops`;
 }
 
 /** Elements of two detects of the same still screen: count, boxes, top-1 label, and the largest classifier score change. */

@@ -162,6 +162,19 @@ test('detect classifies in chunks (classifyChunk): same elements as one run, run
     cacheEntries: 0,
     classifyChunk: 1,
   });
+  // the default (CLASSIFY_CHUNK): every element in one run
+  const runs: number[] = [];
+  const byDefault = new VisionPipeline({
+    runner: async (role, feeds, o) => {
+      if (role === 'classifier') runs.push(Object.values(feeds)[0]!.dims[0]!);
+      return ort.runner(role, feeds, o);
+    },
+    specs: (r) => s[r],
+    cacheEntries: 0,
+  });
+  assert.equal((await byDefault.detect({ source: { kind: 'png', png } })).elements.length, 2);
+  assert.deepEqual(runs, [2], 'one classifier run for both elements by default');
+  byDefault.close();
   const res = await chunked.detect({ source: { kind: 'png', png } });
   assert.equal(res.elements.length, 2);
   assert.deepEqual(log, ['start 1', 'end', 'start 1', 'end'], 'one crop per run, each run after the previous one ended');

@@ -45,10 +45,13 @@ export interface VisionPipelineDeps {
 }
 
 /**
- * Measured on the busy screen (102 elements, docs/BENCHMARKS.md): batches of 32 cost about what one batch of
- * all does in onnxruntime, and a first chunk this small lets the model start after a third of the crop work.
+ * One classifier run for all elements by default. Runs of 32 overlapping the crop work paid while the crops were
+ * JavaScript (~24 ms for the busy screen's 127); with the SIMD crops (~8 ms) there is little left to overlap, and
+ * the extra runs (and, on 2 cores, the crop thread competing with onnxruntime's two) cost more: the busy-screen
+ * detect was 1.14x slower with runs of 32 than with one run, interleaved in one bench (docs/BENCHMARKS-vision.md,
+ * 2026-12-06 20:53 UTC). classifyChunk still sets runs of N.
  */
-export const CLASSIFY_CHUNK = 32;
+export const CLASSIFY_CHUNK = Infinity;
 
 export class VisionPipeline {
   private readonly cache: FrameCache<FrameEntry> | null;
