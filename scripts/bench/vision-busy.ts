@@ -93,10 +93,11 @@ function servedModel(role: Role): { path: string; name: string } {
 async function main(): Promise<void> {
   const specs = {} as Record<Role, VisionModelSpec>;
   for (const r of ['detector', 'classifier'] as Role[]) specs[r] = { ...(await loadSpecFile(r, join(MODELS, r, 'metadata.json'))), modelId: r };
+  // before the screen is up: a bad --variant exits here
+  const served = { detector: servedModel('detector'), classifier: servedModel('classifier') };
   const screen = await showPageOnScreen(pathToFileURL(join(ROOT, 'scripts', 'bench', 'pages', 'busy-screen.html')).href);
   disableSharpCache();
   const cap = await createScreenCapturer(undefined, { changeSignal: 'off' });
-  const served = { detector: servedModel('detector'), classifier: servedModel('classifier') };
   const models = await createOrtRunner({ detector: served.detector.path, classifier: served.classifier.path }, threads ? { intraOpNumThreads: threads } : {});
   const rows: [string, number[], string][] = [];
   const closers: (() => void)[] = [];
