@@ -10,7 +10,7 @@ import { AgentError, toAgentError } from '../../common/errors.js';
 import type { Role } from '../../common/wire.js';
 import { frameFromImage, type ScreenCapturer } from './capture.js';
 import { classifierResults } from './classifier-output.js';
-import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
+import { cropBatch, cropBatchLength, wholeImageBatch, type PixelImage } from './crops.js';
 import { rankCandidates } from './find.js';
 import { TapCache } from './resample.js';
 import { IdleRelease, VISION_IDLE_RELEASE_MS } from './idle-release.js';
@@ -45,11 +45,8 @@ export interface VisionPipelineDeps {
 }
 
 /**
- * One classifier run for all elements by default. Runs of 32 overlapping the crop work paid while the crops were
- * JavaScript (~24 ms for the busy screen's 127); with the SIMD crops (~8 ms) there is little left to overlap, and
- * the extra runs (and, on 2 cores, the crop thread competing with onnxruntime's two) cost more: the busy-screen
- * detect was 1.14x slower with runs of 32 than with one run, interleaved in one bench (docs/BENCHMARKS-vision.md,
- * 2026-12-06 20:53 UTC). classifyChunk still sets runs of N.
+ * One classifier run for all elements (docs/MODELS.md): with the SIMD crops (~8 ms for 127) little is left to overlap;
+ * runs of 32 measured 1.14x, 1.06x and 0.96x one run's p50 (busy screen, shared box, docs/BENCHMARKS-vision.md).
  */
 export const CLASSIFY_CHUNK = Infinity;
 
@@ -61,6 +58,8 @@ export class VisionPipeline {
   private closed = false;
   /** reused preprocessing buffers (leased per call) and normalisation tables per detector preprocess block */
   private readonly scratch = new PreprocessScratch();
+  /** reused classifier batches of detect, keyed by length (a still screen gives the same count each call) */
+  private readonly batches = new PreprocessScratch();
   private readonly tables = new WeakMap<object, ReturnType<typeof normalisationTables>>();
   /** crop resampling coefficients per (crop size, output size), shared by every crop batch */
   private taps = new TapCache();
@@ -76,13 +75,14 @@ export class VisionPipeline {
   /** Drops the reusable buffers and cached frames (made again by the next call): after an idle spell, and after the warm-up. */
   releaseBuffers(): void {
     this.scratch.clear();
+    this.batches.clear();
     this.taps = new TapCache();
     this.cache?.clear();
   }
 
   /** bytes of preprocessing and crop buffers held for reuse right now */
   heldBufferBytes(): number {
-    return this.scratch.heldBytes() + this.taps.heldBytes();
+    return this.scratch.heldBytes() + this.batches.heldBytes() + this.taps.heldBytes();
   }
 
   async detect(req: DetectRequest, opts: { signal?: AbortSignal } = {}): Promise<DetectResponse> {
@@ -139,8 +139,6 @@ export class VisionPipeline {
   spec(role: Role): VisionModelSpec | undefined {
     return this.deps.specs(role);
   }
-
-
 
   /**
    * Ranked candidates for a template image, a type, and/or a label's location. Every criterion given must be
@@ -217,6 +215,7 @@ export class VisionPipeline {
     this.idle.dispose();
     this.cache?.clear();
     this.scratch.clear();
+    this.batches.clear();
   }
 
   // ---- internals -------------------------------------------------------------------------------------
@@ -348,11 +347,15 @@ export class VisionPipeline {
     try {
       for (let k = 0; k < boxes.length; k += chunk) {
         const t = this.now();
-        const batch = cropBatch(img, boxes.slice(k, k + chunk), cls.preprocess, this.taps);
+        const part = boxes.slice(k, k + chunk);
+        // a past call's batch of this length is written over (no 6 MB allocation); a transferred one is dropped
+        const key = `crops|${part.length}`;
+        const lease = this.batches.takeInput(key, cropBatchLength(part.length, cls.preprocess));
+        const batch = cropBatch(img, part, cls.preprocess, this.taps, lease.data);
         cropMs += this.now() - t;
         if (inFlight) results.push(...(await inFlight));
         opts.signal?.throwIfAborted();
-        inFlight = this.runClassifier(cls, batch, opts);
+        inFlight = this.runClassifier(cls, batch, opts).finally(() => this.batches.giveInput(key, lease.data));
       }
       if (inFlight) results.push(...(await inFlight));
     } catch (e) {
@@ -387,8 +390,7 @@ export class VisionPipeline {
   }
 
   private async embedTemplate(spec: VisionModelSpec, png: Buffer | Uint8Array, opts: { signal?: AbortSignal }): Promise<Float32Array> {
-    const img = asPixels(await frameFromImage(png));
-    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess, this.taps), opts);
+    const [v] = await this.runEmbedding(spec, wholeImageBatch(asPixels(await frameFromImage(png)), spec.preprocess, this.taps), opts);
     return v!;
   }
 }
