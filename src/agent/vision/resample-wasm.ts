@@ -7,6 +7,8 @@
  * WebAssembly reads only its own memory, so each crop's pixels are copied in first (≈ the crop's bytes; the busy
  * screen's 127 crops copy ~7 MB, a memcpy). The memory grows to the largest crop seen (a whole 1080p frame: ~9 MB)
  * and is dropped with the TapCache that owns this resampler (the pipeline's idle release).
+ * Where WebAssembly is off (node --jitless or --no-expose-wasm in the process running the pipeline) the JS path
+ * serves: same floats, ~3x the crop time.
  */
 import { RESAMPLE_WASM_BASE64 } from './wasm/resample-wasm-bytes.js';
 
