@@ -46,7 +46,7 @@ export interface VisionPipelineDeps {
 
 /**
  * One classifier run for all elements (docs/MODELS.md): with the SIMD crops (~8 ms for 127) little is left to overlap;
- * runs of 32 measured 1.14x, 1.06x and 0.96x one run's p50 (busy screen, shared box, docs/BENCHMARKS-vision.md).
+ * runs of 32 measured 1.14x, 1.06x, 0.96x and 1.05x one run's p50 (busy screen, docs/BENCHMARKS-vision.md).
  */
 export const CLASSIFY_CHUNK = Infinity;
 
