@@ -22,11 +22,13 @@
 #                                 downloaded (make, g++); test/e2e/prod-install.test.ts copies the checkout with
 #                                 `git ls-files` and runs `npm ci --omit=dev` from the npm cache this script's
 #                                 `npm ci` fills
+#   wabt                          wat2wasm: a test rebuilds the crop resampler's WebAssembly from its .wat and
+#                                 compares it with the committed bytes (scripts/build-resample-wasm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils imagemagick chromium openssl python3
   python3-numpy python3-onnx prometheus at-spi2-core python3-pyatspi python3-gi python3-pil gtk-3-examples git build-essential
-  python3-torch libopenblas0-openmp)
+  python3-torch libopenblas0-openmp wabt)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -6,15 +6,20 @@
  * with the element count, the classifier's cost against its batch size (is batching or the crop work the lever?).
  *
  * Since the machine is shared, the same run also measures, interleaved call by call on the same screen: this code with
- * the opt-in X11 GetImage grab, with the previous configuration (every crop classified in one run after all crops are
- * cut), and
+ * the opt-in X11 GetImage grab, with the other classifier schedule (runs of 32 overlapping the crops, or one run after
+ * all crops when --chunk sets runs), and
  * with --baseline DIR the old code itself, imported from DIR (a copy of an older src/, e.g.
  * `mkdir DIR && git archive 1f96533 src | tar -x -C DIR`; node_modules must resolve from DIR, e.g. a symlink).
  *
+ * Models: the files the agent would serve on this machine (--variant auto, the default: a variants/<name>/ file whose
+ * variant.json `prefers` fits this CPU, by the agent's own rule common/variants.ts `variantFits` — int8 on a CPU with
+ * VNNI — else the fp32 model.onnx); --variant fp32 or --variant <name> forces one. --no-extras skips the rows measured
+ * apart from the interleaved detects (classifier batch sizes, session options, crops and grabs alone).
+ *
  *   node --import tsx scripts/bench/vision-busy.ts [iterations=30] [--write docs/BENCHMARKS-vision.md] [--models DIR] [--threads N]
- *        [--baseline DIR] [--chunk N]
+ *        [--baseline DIR] [--chunk N] [--variant auto|fp32|NAME] [--no-extras]
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +31,9 @@ import { cropBatch } from '../../src/agent/vision/crops.js';
 import { TapCache } from '../../src/agent/vision/resample.js';
 import { createOrtRunner } from '../../src/agent/vision/ort-runner.js';
 import { loadSpecFile } from '../../src/agent/vision/spec.js';
-import type { Role } from '../../src/common/wire.js';
+import type { Role, Variant } from '../../src/common/wire.js';
+import { variantFits } from '../../src/common/variants.js';
+import { cpuFlagsFor } from '../../src/agent/cpu-flags.js';
 import type { VisionModelSpec } from '../../src/agent/vision/types.js';
 import { showPageOnScreen } from './lib/x-page.js';
 import { CallTimer, pctl } from './lib/timing.js';
@@ -43,8 +50,11 @@ const MODELS = opt('--models') ? resolve(opt('--models')!) : join(ROOT, 'assets'
 const threads = opt('--threads') ? Number(opt('--threads')) : undefined;
 const baselineDir = opt('--baseline') ? resolve(opt('--baseline')!) : undefined;
 const chunk = opt('--chunk') ? Number(opt('--chunk')) : undefined;
-for (const a of argv) if (a.startsWith('-') && !['--write', '--models', '--threads', '--baseline', '--chunk'].includes(a)) badFlag(a);
-for (const k of ['--write', '--models', '--threads', '--baseline', '--chunk']) if (argv.includes(k) && opt(k) === undefined) badFlag(k);
+const variantSetting = opt('--variant') ?? 'auto';
+const extras = !argv.includes('--no-extras');
+const VALUE_FLAGS = ['--write', '--models', '--threads', '--baseline', '--chunk', '--variant'];
+for (const a of argv) if (a.startsWith('-') && !VALUE_FLAGS.includes(a) && a !== '--no-extras') badFlag(a);
+for (const k of VALUE_FLAGS) if (argv.includes(k) && (opt(k) === undefined || opt(k)!.startsWith('--'))) badFlag(k);
 if (chunk !== undefined && !(chunk >= 1)) badFlag('--chunk');
 
 function badFlag(a: string): never {
@@ -58,13 +68,37 @@ const f1 = (x: number) => x.toFixed(1);
 const timer = new CallTimer();
 const timed = <T>(wall: number[], fn: () => Promise<T> | T): Promise<T> => timer.timed(wall, fn);
 
+/**
+ * The model file the agent would serve for `role` here (see the doc comment): `--variant auto` picks the first
+ * variants/<name>/ whose variant.json `prefers` fits this CPU (common/variants.ts variantFits, the agent's rule).
+ */
+function servedModel(role: Role): { path: string; name: string } {
+  const base = { path: join(MODELS, role, 'model.onnx'), name: 'fp32' };
+  if (variantSetting === 'fp32') return base;
+  const dir = join(MODELS, role, 'variants');
+  const names = existsSync(dir) ? readdirSync(dir).sort() : [];
+  const cpuFlags = cpuFlagsFor(process.platform, undefined);
+  for (const name of names) {
+    const file = join(dir, name, 'model.onnx');
+    const meta = join(dir, name, 'variant.json');
+    if (!existsSync(file) || !existsSync(meta)) continue;
+    if (variantSetting === name) return { path: file, name };
+    const v = JSON.parse(readFileSync(meta, 'utf8')) as { prefers?: { providers?: string[]; cpuFlags?: string[] } };
+    if (variantSetting === 'auto' && variantFits({ prefers: v.prefers ?? {} } as Variant, { provider: 'cpu', cpuFlags })) return { path: file, name };
+  }
+  if (variantSetting !== 'auto') badFlag(`--variant ${variantSetting} (no ${role}/variants/${variantSetting}/ in ${MODELS})`);
+  return base;
+}
+
 async function main(): Promise<void> {
   const specs = {} as Record<Role, VisionModelSpec>;
   for (const r of ['detector', 'classifier'] as Role[]) specs[r] = { ...(await loadSpecFile(r, join(MODELS, r, 'metadata.json'))), modelId: r };
+  // before the screen is up: a bad --variant exits here
+  const served = { detector: servedModel('detector'), classifier: servedModel('classifier') };
   const screen = await showPageOnScreen(pathToFileURL(join(ROOT, 'scripts', 'bench', 'pages', 'busy-screen.html')).href);
   disableSharpCache();
   const cap = await createScreenCapturer(undefined, { changeSignal: 'off' });
-  const models = await createOrtRunner({ detector: join(MODELS, 'detector', 'model.onnx'), classifier: join(MODELS, 'classifier', 'model.onnx') }, threads ? { intraOpNumThreads: threads } : {});
+  const models = await createOrtRunner({ detector: served.detector.path, classifier: served.classifier.path }, threads ? { intraOpNumThreads: threads } : {});
   const rows: [string, number[], string][] = [];
   const closers: (() => void)[] = [];
   /** results of this code against each other configuration on the last interleaved call (the same still screen) */
@@ -74,7 +108,7 @@ async function main(): Promise<void> {
   try {
     // the agent's own configuration: no frame cache here (every call does the full work), warmed up as at agent start
     const vp = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: cap, cacheEntries: 0, ...(chunk ? { classifyChunk: chunk } : {}) });
-    // the previous configuration of this code (node-screenshots grab, one classifier run after all crops), and the old code
+    // node-screenshots with the other classifier schedule, the opt-in X11 grab, and the old code
     const prevCap = await createScreenCapturer(undefined, { changeSignal: 'off', grabber: 'node-screenshots' });
     closers.push(() => prevCap.close?.());
     // the opt-in X11 GetImage grab (x11-grab.ts), otherwise as the agent runs
@@ -82,11 +116,13 @@ async function main(): Promise<void> {
     closers.push(() => x11Cap.close?.());
     const x11 = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: x11Cap, cacheEntries: 0, ...(chunk ? { classifyChunk: chunk } : {}) });
     const configs: { name: string; detect: () => Promise<{ elements: { typeScore?: number; type: string; box: number[] }[]; timings: Record<string, number> }> }[] = [
-      { name: `this code (${cap.captureStats?.().grabber ?? '?'} grab, the default; classifier runs of ${chunk ?? CLASSIFY_CHUNK} overlapping the crops)`, detect: () => vp.detect({ source: { kind: 'screen' } }) },
+      { name: `this code (${cap.captureStats?.().grabber ?? '?'} grab, the default; ${describeChunk(chunk ?? CLASSIFY_CHUNK)})`, detect: () => vp.detect({ source: { kind: 'screen' } }) },
     ];
     configs.push({ name: `this code with the ${x11Cap.captureStats?.().grabber ?? '?'} grab (opt-in)`, detect: () => x11.detect({ source: { kind: 'screen' } }) });
-    const prev = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: prevCap, cacheEntries: 0, classifyChunk: Infinity });
-    configs.push({ name: 'this code, previous configuration (one classifier run after all crops)', detect: () => prev.detect({ source: { kind: 'screen' } }) });
+    // the other classifier schedule: runs of 32 overlapping the crops when the default is one run, and vice versa
+    const otherChunk = (chunk ?? CLASSIFY_CHUNK) === Infinity ? 32 : Infinity;
+    const prev = new VisionPipeline({ runner: models.runner, specs: (r) => specs[r], capturer: prevCap, cacheEntries: 0, classifyChunk: otherChunk });
+    configs.push({ name: `this code, ${describeChunk(otherChunk)}`, detect: () => prev.detect({ source: { kind: 'screen' } }) });
     if (baselineDir) {
       const oldCapMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'capture.ts')).href)) as typeof import('../../src/agent/vision/capture.js');
       const oldPipeMod = (await import(pathToFileURL(join(baselineDir, 'src', 'agent', 'vision', 'pipeline.ts')).href)) as { VisionPipeline: new (d: unknown) => VisionPipeline };
@@ -132,6 +168,10 @@ async function main(): Promise<void> {
       rows.push([`same run, interleaved: ${configs[c]!.name} (this code's p50 = ${ratio.toFixed(2)} × this one's)`, total[c]!, '']);
       for (const k of ['capture', 'preprocess', 'detector', 'decode', 'crops', 'classifier']) if (stage[c]![k]) rows.push([`  stage: ${k}`, stage[c]![k]!, '']);
     }
+    if (extras) await measureApart();
+    vp.close();
+    // the rows measured apart from the interleaved detects (skipped with --no-extras)
+    async function measureApart(): Promise<void> {
     // the classifier's cost against its batch size, on crops of this screen's own elements
     const frame = (await cap.capture({ kind: 'screen' }))[0]!;
     const boxes = last!.elements.map((e) => e.box);
@@ -153,7 +193,7 @@ async function main(): Promise<void> {
       rows.push([`  classifier session.run alone, all ${boxes.length} crops in batches of ${Math.min(chunk, boxes.length)} (${feeds.length} runs)`, t, '']);
     }
     {
-      const ch = chunk ?? CLASSIFY_CHUNK;
+      const ch = Math.min(chunk ?? CLASSIFY_CHUNK, 32);
       const one = (await cls.run({ [specs.classifier.inputName]: new ort.Tensor('float32', all.data, all.dims) }))[specs.classifier.outputName ?? cls.outputNames[0]!]!.data as Float32Array;
       const parts: Float32Array[] = [];
       for (let k = 0; k < boxes.length; k += ch) {
@@ -186,7 +226,7 @@ async function main(): Promise<void> {
     ];
     const allFeed = { [specs.classifier.inputName]: new ort.Tensor('float32', all.data, all.dims) };
     for (const [name, o] of variants) {
-      const v = await createOrtRunner({ classifier: join(MODELS, 'classifier', 'model.onnx') }, o);
+      const v = await createOrtRunner({ classifier: served.classifier.path }, o);
       const vs = v.sessions.classifier!;
       for (let i = 0; i < 3; i++) await vs.run(allFeed);
       const t: number[] = [];
@@ -210,7 +250,7 @@ async function main(): Promise<void> {
     }
     rows.push([`  screen grab alone: ${x11Cap.captureStats?.().grabber ?? '?'} (opt-in)`, grabT, '']);
     rows.push([`  screen grab alone: ${prevCap.captureStats?.().grabber ?? '?'} (default)`, prevGrabT, '']);
-    vp.close();
+    }
   } finally {
     for (const c of closers) c();
     await models.close();
@@ -222,7 +262,7 @@ async function main(): Promise<void> {
   const lines = [
     `command: ${cmd}`,
     `date: ${new Date().toISOString()}  machine: ${cpus().length} x ${cpus()[0]?.model}  load avg (1 min) at end: ${loadavg()[0]!.toFixed(2)}`,
-    `models: ${relative(ROOT, MODELS) || MODELS}  detector input ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight}, classifier crops ${specs.classifier.preprocess.crop?.size ?? 64}px, onnxruntime-node CPU, ${threads ? `intraOpNumThreads ${threads}` : 'default threads'}; ${iterations} iterations`,
+    `models: ${relative(ROOT, MODELS) || MODELS} (served here, --variant ${variantSetting}: detector ${served.detector.name}, classifier ${served.classifier.name})  detector input ${specs.detector.preprocess.inputWidth}x${specs.detector.preprocess.inputHeight}, classifier crops ${specs.classifier.preprocess.crop?.size ?? 64}px, onnxruntime-node CPU, ${threads ? `intraOpNumThreads ${threads}` : 'default threads'}; ${iterations} iterations`,
     `screen: scripts/bench/pages/busy-screen.html at 1920x1080 (100 controls drawn); detected types: ${typeCounts}`,
     '',
     'wall = elapsed; CPU = this process\'s CPU time (all threads) for the same call (onnxruntime runs 2 intra-op threads, so CPU',
@@ -241,6 +281,10 @@ async function main(): Promise<void> {
     const prev = existsSync(writePath) ? readFileSync(writePath, 'utf8') : '# Vision benchmarks\n';
     writeFileSync(writePath, `${prev.trimEnd()}\n\n## Busy screen, run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${lines.join('\n')}\n`);
   }
+}
+
+function describeChunk(n: number): string {
+  return n === Infinity ? 'one classifier run after all crops' : `classifier runs of ${n} overlapping the crops`;
 }
 
 /** Elements of two detects of the same still screen: count, boxes, top-1 label, and the largest classifier score change. */

@@ -162,6 +162,19 @@ test('detect classifies in chunks (classifyChunk): same elements as one run, run
     cacheEntries: 0,
     classifyChunk: 1,
   });
+  // the default (CLASSIFY_CHUNK): every element in one run
+  const runs: number[] = [];
+  const byDefault = new VisionPipeline({
+    runner: async (role, feeds, o) => {
+      if (role === 'classifier') runs.push(Object.values(feeds)[0]!.dims[0]!);
+      return ort.runner(role, feeds, o);
+    },
+    specs: (r) => s[r],
+    cacheEntries: 0,
+  });
+  assert.equal((await byDefault.detect({ source: { kind: 'png', png } })).elements.length, 2);
+  assert.deepEqual(runs, [2], 'one classifier run for both elements by default');
+  byDefault.close();
   const res = await chunked.detect({ source: { kind: 'png', png } });
   assert.equal(res.elements.length, 2);
   assert.deepEqual(log, ['start 1', 'end', 'start 1', 'end'], 'one crop per run, each run after the previous one ended');
@@ -174,6 +187,45 @@ test('detect classifies in chunks (classifyChunk): same elements as one run, run
   await assert.rejects(chunked.detect({ source: { kind: 'png', png } }), /the classifier broke/);
   one.close();
   chunked.close();
+});
+
+test('detect reuses its classifier batch buffer between calls of the same element count; a transferred (detached) one is replaced, results unchanged', async () => {
+  const ort = await createOrtRunner({ detector: join(MODELS, 'detector-const-320.onnx'), classifier: join(MODELS, 'classifier-mean.onnx') });
+  open.push(ort);
+  const s = specs();
+  const png = await pagePng();
+  const seen: Float32Array[] = [];
+  let detach = false;
+  const vp = new VisionPipeline({
+    runner: async (role, feeds, o) => {
+      if (role !== 'classifier') return ort.runner(role, feeds, o);
+      const data = Object.values(feeds)[0]!.data as Float32Array;
+      seen.push(data);
+      const out = await ort.runner(role, { [s.classifier.inputName]: { type: 'float32', data: data.slice(), dims: Object.values(feeds)[0]!.dims } }, o);
+      // what a runner that transfers the caller's buffer to another thread leaves behind
+      if (detach) structuredClone(data.buffer, { transfer: [data.buffer] });
+      return out;
+    },
+    specs: (r) => s[r],
+    cacheEntries: 0,
+  });
+  const strip = (r: Awaited<ReturnType<VisionPipeline['detect']>>) => r.elements.map(({ box, type, label, typeScore }) => ({ box, type, label, typeScore }));
+  const first = strip(await vp.detect({ source: { kind: 'png', png } }));
+  const second = strip(await vp.detect({ source: { kind: 'png', png } }));
+  assert.equal(seen.length, 2);
+  assert.equal(seen[1], seen[0], 'the second call wrote over the first call\'s batch');
+  assert.deepEqual(second, first);
+  detach = true;
+  const third = strip(await vp.detect({ source: { kind: 'png', png } }));
+  assert.equal(seen[2], seen[0], 'still the pooled one (detached after its run)');
+  assert.equal(seen[2]!.length, 0, 'detached');
+  detach = false;
+  const fourth = strip(await vp.detect({ source: { kind: 'png', png } }));
+  assert.notEqual(seen[3], seen[0], 'a detached batch is not reused');
+  assert.ok(seen[3]!.length > 0);
+  assert.deepEqual(third, first);
+  assert.deepEqual(fourth, first);
+  vp.close();
 });
 
 test('frame cache: the same pixels reuse the last result; a change or another model does not', async () => {

@@ -22,9 +22,11 @@ function solidFrame(w: number, h: number, rgba: [number, number, number, number]
 
 test('resampleCropInto (fused resize + normalise) equals Pillow bit for bit: RGB and RGBA sources, RGB and BGR planes', () => {
   const src = new Uint8Array(readFileSync(join(FIX, 'resample-src-300x120.rgb')));
-  // the same pixels as RGBA (alpha 7, never read), for the 32-bit load path used on screen captures
+  // the same pixels as RGBA (alpha never read), for the 32-bit load path used on screen captures: alpha 7, and
+  // alpha 255 as captured screens have it (the word's top bit set, which a signed 32-bit view reads as negative)
   const rgba = new Uint8Array(300 * 120 * 4);
   for (let i = 0; i < 300 * 120; i++) rgba.set([src[i * 3]!, src[i * 3 + 1]!, src[i * 3 + 2]!, 7], i * 4);
+  const opaque = rgba.map((v, i) => (i % 4 === 3 ? 255 : v));
   const p = PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, scale: 255, mean: [0.1, 0.2, 0.3], std: [0.5, 0.6, 0.7] });
   const tables = normalisationTables(p);
   const cache = new TapCache(2); // smaller than the number of sizes used, so eviction is exercised too
@@ -38,7 +40,7 @@ test('resampleCropInto (fused resize + normalise) equals Pillow bit for bit: RGB
       const pil = new Uint8Array(readFileSync(join(FIX, `resample-${name}-64.rgb`)));
       const want = new Float32Array(3 * 64 * 64);
       packPlanar(pil, 64, 64, 3, want, 64, 64, 0, 0, tables, bgr);
-      for (const [img, ch] of [[src, 3], [rgba, 4]] as const) {
+      for (const [img, ch] of [[src, 3], [rgba, 4], [opaque, 4]] as const) {
         const got = new Float32Array(2 * 3 * 64 * 64).fill(NaN);
         // into the second slot of a batch of two: the offset is honoured and the first slot is left alone
         resampleCropInto(img, 300, ch, x1, y1, x2 - x1, y2 - y1, 64, 64, got, 3 * 64 * 64, tables, bgr, cache);

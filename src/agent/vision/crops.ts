@@ -44,17 +44,26 @@ export interface PixelImage {
   channels: number;
 }
 
+/** Floats of the [N, 3, S, S] batch cropBatch makes for `n` boxes under `p`. */
+export function cropBatchLength(n: number, p: Preprocess): number {
+  const S = (p.crop ?? DEFAULT_CROP_RULE).size;
+  return n * 3 * S * S;
+}
+
 /**
  * Builds one [N, 3, S, S] batch from `boxes` (image pixels) so the model runs ONCE for all crops.
- * `p` gives the normalisation (scale/mean/std/channel order) and `p.crop` the rule.
+ * `p` gives the normalisation (scale/mean/std/channel order) and `p.crop` the rule. `into` (exactly
+ * cropBatchLength floats) is written instead of a new array: every value of it is overwritten.
  */
-export function cropBatch(img: PixelImage, boxes: readonly Box[], p: Preprocess, taps: TapCache = new TapCache()): { data: Float32Array; dims: [number, 3, number, number] } {
+export function cropBatch(img: PixelImage, boxes: readonly Box[], p: Preprocess, taps: TapCache = new TapCache(), into?: Float32Array): { data: Float32Array; dims: [number, 3, number, number] } {
   const rule = p.crop ?? DEFAULT_CROP_RULE;
   const S = rule.size;
   // crops are square S x S; the manifest's input size (if it differs) is the model's, so trust the crop rule
   const tables = normalisationTables(p);
   const plane = S * S;
-  const data = new Float32Array(boxes.length * 3 * plane);
+  const length = boxes.length * 3 * plane;
+  if (into && into.length !== length) throw new RangeError(`cropBatch: into has ${into.length} floats, ${length} needed`);
+  const data = into ?? new Float32Array(length);
   const bgr = p.channelOrder === 'BGR';
   boxes.forEach((b, n) => {
     const [x1, y1, x2, y2] = cropRect(b, img.width, img.height, rule);

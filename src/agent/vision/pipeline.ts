@@ -10,7 +10,7 @@ import { AgentError, toAgentError } from '../../common/errors.js';
 import type { Role } from '../../common/wire.js';
 import { frameFromImage, type ScreenCapturer } from './capture.js';
 import { classifierResults } from './classifier-output.js';
-import { cropBatch, wholeImageBatch, type PixelImage } from './crops.js';
+import { cropBatch, cropBatchLength, wholeImageBatch, type PixelImage } from './crops.js';
 import { rankCandidates } from './find.js';
 import { TapCache } from './resample.js';
 import { IdleRelease, VISION_IDLE_RELEASE_MS } from './idle-release.js';
@@ -46,10 +46,10 @@ export interface VisionPipelineDeps {
 }
 
 /**
- * Measured on the busy screen (102 elements, docs/BENCHMARKS.md): batches of 32 cost about what one batch of
- * all does in onnxruntime, and a first chunk this small lets the model start after a third of the crop work.
+ * One classifier run for all elements (docs/MODELS.md): with the SIMD crops (~8 ms for 127) little is left to overlap;
+ * runs of 32 measured 1.14x, 1.06x, 0.96x and 1.05x one run's p50 (busy screen, docs/BENCHMARKS-vision.md).
  */
-export const CLASSIFY_CHUNK = 32;
+export const CLASSIFY_CHUNK = Infinity;
 
 export class VisionPipeline {
   private readonly cache: FrameCache<FrameEntry> | null;
@@ -59,6 +59,8 @@ export class VisionPipeline {
   private closed = false;
   /** reused preprocessing buffers (leased per call) and normalisation tables per detector preprocess block */
   private readonly scratch = new PreprocessScratch();
+  /** reused classifier batches of detect, keyed by length (a still screen gives the same count each call) */
+  private readonly batches = new PreprocessScratch();
   private readonly tables = new WeakMap<object, ReturnType<typeof normalisationTables>>();
   /** crop resampling coefficients per (crop size, output size), shared by every crop batch */
   private taps = new TapCache();
@@ -74,13 +76,14 @@ export class VisionPipeline {
   /** Drops the reusable buffers and cached frames (made again by the next call): after an idle spell, and after the warm-up. */
   releaseBuffers(): void {
     this.scratch.clear();
+    this.batches.clear();
     this.taps = new TapCache();
     this.cache?.clear();
   }
 
-  /** bytes of preprocessing buffers held for reuse right now */
+  /** bytes of preprocessing and crop buffers held for reuse right now */
   heldBufferBytes(): number {
-    return this.scratch.heldBytes();
+    return this.scratch.heldBytes() + this.batches.heldBytes() + this.taps.heldBytes();
   }
 
   async detect(req: DetectRequest, opts: { signal?: AbortSignal } = {}): Promise<DetectResponse> {
@@ -137,8 +140,6 @@ export class VisionPipeline {
   spec(role: Role): VisionModelSpec | undefined {
     return this.deps.specs(role);
   }
-
-
 
   /**
    * Ranked candidates for a template image, a type, and/or a label's location. Every criterion given must be
@@ -216,6 +217,7 @@ export class VisionPipeline {
     this.idle.dispose();
     this.cache?.clear();
     this.scratch.clear();
+    this.batches.clear();
   }
 
   // ---- internals -------------------------------------------------------------------------------------
@@ -349,11 +351,15 @@ export class VisionPipeline {
     try {
       for (let k = 0; k < boxes.length; k += chunk) {
         const t = this.now();
-        const batch = cropBatch(img, boxes.slice(k, k + chunk), cls.preprocess, this.taps);
+        const part = boxes.slice(k, k + chunk);
+        // a past call's batch of this length is written over (no 6 MB allocation); a transferred one is dropped
+        const key = `crops|${part.length}`;
+        const lease = this.batches.takeInput(key, cropBatchLength(part.length, cls.preprocess));
+        const batch = cropBatch(img, part, cls.preprocess, this.taps, lease.data);
         cropMs += this.now() - t;
         if (inFlight) results.push(...(await inFlight));
         opts.signal?.throwIfAborted();
-        inFlight = this.runClassifier(cls, batch, opts);
+        inFlight = this.runClassifier(cls, batch, opts).finally(() => this.batches.giveInput(key, lease.data));
       }
       if (inFlight) results.push(...(await inFlight));
     } catch (e) {
@@ -388,8 +394,7 @@ export class VisionPipeline {
   }
 
   private async embedTemplate(spec: VisionModelSpec, png: Buffer | Uint8Array, opts: { signal?: AbortSignal }): Promise<Float32Array> {
-    const img = asPixels(await frameFromImage(png));
-    const [v] = await this.runEmbedding(spec, wholeImageBatch(img, spec.preprocess, this.taps), opts);
+    const [v] = await this.runEmbedding(spec, wholeImageBatch(asPixels(await frameFromImage(png)), spec.preprocess, this.taps), opts);
     return v!;
   }
 }

@@ -6,6 +6,8 @@
  * `crop_element`), so their crops are made the same way here; at 64x64 this costs well under a millisecond.
  */
 
+import { WasmCropResampler } from './resample-wasm.js';
+
 const PRECISION_BITS = 32 - 8 - 2;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -85,16 +87,40 @@ function trimmedTaps(c: Coeffs, outSize: number): Taps {
   return { start, count, off, kk: Int32Array.from(kk) };
 }
 
-/** Small LRU of coefficient tables; the keys are (inSize, outSize) pairs, bounded so odd sizes cannot pile up. */
+/**
+ * Small LRU of coefficient tables; the keys are (inSize, outSize) pairs, bounded so odd sizes cannot pile up.
+ * It also owns the scratch buffers of the crops resampled with it, and the WebAssembly SIMD resampler used for
+ * RGBA sources (resample-wasm.ts; `{ simd: false }` keeps every crop on the JS path, for comparisons).
+ */
 export class TapCache {
   private readonly map = new Map<number, Taps>();
-  /** the horizontal pass's 8-bit intermediate, reused by every crop resampled with this cache (never shared across awaits) */
-  private tmp = new Uint8Array(0);
-  constructor(private readonly capacity = 256) {}
+  private simd: WasmCropResampler | null | undefined;
+  /**
+   * the horizontal pass's 8-bit intermediate, one packed R | G<<8 | B<<16 word per pixel, reused by every crop
+   * resampled with this cache (never shared across awaits)
+   */
+  private tmp = new Int32Array(0);
+  constructor(
+    private readonly capacity = 256,
+    opts: { simd?: boolean } = {},
+  ) {
+    if (opts.simd === false) this.simd = null;
+  }
 
-  /** A scratch byte buffer of at least `bytes` (contents undefined). */
-  scratch(bytes: number): Uint8Array {
-    if (this.tmp.length < bytes) this.tmp = new Uint8Array(Math.max(bytes, this.tmp.length * 2));
+  /** The SIMD resampler (made on first use), or null where WebAssembly SIMD is unavailable or turned off. */
+  wasm(): WasmCropResampler | null {
+    if (this.simd === undefined) this.simd = WasmCropResampler.create() ?? null;
+    return this.simd;
+  }
+
+  /** bytes of scratch and WebAssembly memory held */
+  heldBytes(): number {
+    return this.tmp.byteLength + (this.simd ? this.simd.heldBytes() : 0);
+  }
+
+  /** A scratch word buffer of at least `words` (contents undefined). */
+  scratch(words: number): Int32Array {
+    if (this.tmp.length < words) this.tmp = new Int32Array(Math.max(words, this.tmp.length * 2));
     return this.tmp;
   }
 
@@ -116,8 +142,8 @@ export class TapCache {
  * resizeBilinearPil (bit-exact with Pillow) fused with normalisation: the crop [sx, sy, sx+sw, sy+sh) of an
  * interleaved 8-bit image is resized to outW x outH and written as three float planes of `out` (plane size
  * outW·outH, starting at `outOffset`) through the per-channel `tables` (`bgr` swaps planes 0 and 2).
- * No intermediate RGB output image: the horizontal pass fills a small uint8 buffer (Pillow's 8-bit
- * intermediate), the vertical pass converts straight into the planes.
+ * No intermediate RGB output image: the horizontal pass fills a small buffer of packed words (Pillow's 8-bit
+ * intermediate, one 32-bit load per tap in the vertical pass), the vertical pass converts straight into the planes.
  */
 export function resampleCropInto(
   src: Uint8Array,
@@ -135,104 +161,47 @@ export function resampleCropInto(
   bgr: boolean,
   cache: TapCache,
 ): void {
-  const half = 1 << (PRECISION_BITS - 1);
+  if (channels === 4 && LITTLE_ENDIAN) {
+    const simd = cache.wasm();
+    if (simd) {
+      simd.resample(src, width, sx, sy, sw, sh, outW, outH, out, outOffset, tables, bgr, outW !== sw ? cache.get(sw, outW) : undefined, outH !== sh ? cache.get(sh, outH) : undefined);
+      return;
+    }
+  }
   const plane = outW * outH;
-  const t0 = bgr ? tables[2] : tables[0];
-  const t1 = tables[1];
-  const t2 = bgr ? tables[0] : tables[2];
-  // plane index for source channel 0 / 2 (BGR models get blue first)
+  // plane index for source channel 0 / 2 (BGR models get blue first); tables are per output plane
   const o0 = outOffset + (bgr ? 2 * plane : 0);
   const o1 = outOffset + plane;
   const o2 = outOffset + (bgr ? 0 : 2 * plane);
-  // horizontal pass → tmp (sh rows x outW, RGB), or a straight copy of the crop when the width is unchanged
-  const tmp = cache.scratch(sh * outW * 3);
-  if (outW !== sw && channels === 4 && LITTLE_ENDIAN && src.byteOffset % 4 === 0) {
-    // RGBA frames (screen captures): one 32-bit load per tap instead of three byte loads, ~1.5x faster
-    const h = cache.get(sw, outW);
-    const hs = h.start;
-    const hc = h.count;
-    const ho = h.off;
-    const hk = h.kk;
-    const s32 = new Uint32Array(src.buffer, src.byteOffset, src.byteLength >>> 2);
-    for (let y = 0; y < sh; y++) {
-      const row = (sy + y) * width + sx;
-      let o = y * outW * 3;
-      for (let xx = 0; xx < outW; xx++, o += 3) {
-        let p = row + hs[xx]!;
-        let k = ho[xx]!;
-        const kEnd = k + hc[xx]!;
-        let s0 = half;
-        let s1 = half;
-        let s2 = half;
-        for (; k < kEnd; k++, p++) {
-          const w = hk[k]!;
-          const px = s32[p]!;
-          s0 += (px & 0xff) * w;
-          s1 += ((px >>> 8) & 0xff) * w;
-          s2 += ((px >>> 16) & 0xff) * w;
-        }
-        s0 >>= PRECISION_BITS;
-        s1 >>= PRECISION_BITS;
-        s2 >>= PRECISION_BITS;
-        tmp[o] = s0 < 0 ? 0 : s0 > 255 ? 255 : s0;
-        tmp[o + 1] = s1 < 0 ? 0 : s1 > 255 ? 255 : s1;
-        tmp[o + 2] = s2 < 0 ? 0 : s2 > 255 ? 255 : s2;
-      }
-    }
-  } else if (outW !== sw) {
-    const h = cache.get(sw, outW);
-    const hs = h.start;
-    const hc = h.count;
-    const ho = h.off;
-    const hk = h.kk;
-    for (let y = 0; y < sh; y++) {
-      const row = ((sy + y) * width + sx) * channels;
-      let o = y * outW * 3;
-      for (let xx = 0; xx < outW; xx++, o += 3) {
-        let p = row + hs[xx]! * channels;
-        let k = ho[xx]!;
-        const kEnd = k + hc[xx]!;
-        let s0 = half;
-        let s1 = half;
-        let s2 = half;
-        for (; k < kEnd; k++, p += channels) {
-          const w = hk[k]!;
-          s0 += src[p]! * w;
-          s1 += src[p + 1]! * w;
-          s2 += src[p + 2]! * w;
-        }
-        s0 >>= PRECISION_BITS;
-        s1 >>= PRECISION_BITS;
-        s2 >>= PRECISION_BITS;
-        tmp[o] = s0 < 0 ? 0 : s0 > 255 ? 255 : s0;
-        tmp[o + 1] = s1 < 0 ? 0 : s1 > 255 ? 255 : s1;
-        tmp[o + 2] = s2 < 0 ? 0 : s2 > 255 ? 255 : s2;
-      }
-    }
-  } else {
+  const t0 = bgr ? tables[2] : tables[0];
+  const t1 = tables[1];
+  const t2 = bgr ? tables[0] : tables[2];
+  // horizontal pass → tmp (sh rows x outW packed words), or a straight copy of the crop when the width is unchanged
+  const tmp = cache.scratch(sh * outW);
+  if (outW !== sw && channels === 4 && LITTLE_ENDIAN && src.byteOffset % 4 === 0) horizontalRgba(src, width, sx, sy, sh, outW, tmp, cache.get(sw, outW));
+  else if (outW !== sw) horizontalBytes(src, width, channels, sx, sy, sh, outW, tmp, cache.get(sw, outW));
+  else {
     for (let y = 0; y < sh; y++) {
       let p = ((sy + y) * width + sx) * channels;
-      let o = y * sw * 3;
-      for (let x = 0; x < sw; x++, p += channels, o += 3) {
-        tmp[o] = src[p]!;
-        tmp[o + 1] = src[p + 1]!;
-        tmp[o + 2] = src[p + 2]!;
-      }
+      let o = y * sw;
+      for (let x = 0; x < sw; x++, p += channels, o++) tmp[o] = src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16);
     }
   }
   if (outH === sh) {
-    for (let i = 0, q = 0; i < plane; i++, q += 3) {
-      out[o0 + i] = t0[tmp[q]!]!;
-      out[o1 + i] = t1[tmp[q + 1]!]!;
-      out[o2 + i] = t2[tmp[q + 2]!]!;
+    for (let i = 0; i < plane; i++) {
+      const px = tmp[i]!;
+      out[o0 + i] = t0[px & 0xff]!;
+      out[o1 + i] = t1[(px >>> 8) & 0xff]!;
+      out[o2 + i] = t2[(px >>> 16) & 0xff]!;
     }
     return;
   }
   // vertical pass over the intermediate, normalised into the planes
+  const half = 1 << (PRECISION_BITS - 1);
   const v = cache.get(sh, outH);
-  const rowBytes = outW * 3;
+  const vk = v.kk;
   for (let yy = 0; yy < outH; yy++) {
-    const first = v.start[yy]! * rowBytes;
+    const first = v.start[yy]! * outW;
     const kBeg = v.off[yy]!;
     const kEnd = kBeg + v.count[yy]!;
     let i = yy * outW;
@@ -240,12 +209,13 @@ export function resampleCropInto(
       let s0 = half;
       let s1 = half;
       let s2 = half;
-      let p = first + xx * 3;
-      for (let k = kBeg; k < kEnd; k++, p += rowBytes) {
-        const w = v.kk[k]!;
-        s0 += tmp[p]! * w;
-        s1 += tmp[p + 1]! * w;
-        s2 += tmp[p + 2]! * w;
+      let p = first + xx;
+      for (let k = kBeg; k < kEnd; k++, p += outW) {
+        const w = vk[k]!;
+        const px = tmp[p]!;
+        s0 += (px & 0xff) * w;
+        s1 += ((px >>> 8) & 0xff) * w;
+        s2 += ((px >>> 16) & 0xff) * w;
       }
       s0 >>= PRECISION_BITS;
       s1 >>= PRECISION_BITS;
@@ -253,6 +223,73 @@ export function resampleCropInto(
       out[o0 + i] = t0[s0 < 0 ? 0 : s0 > 255 ? 255 : s0]!;
       out[o1 + i] = t1[s1 < 0 ? 0 : s1 > 255 ? 255 : s1]!;
       out[o2 + i] = t2[s2 < 0 ? 0 : s2 > 255 ? 255 : s2]!;
+    }
+  }
+}
+
+/**
+ * Horizontal pass over an RGBA image (screen captures): one signed 32-bit load per tap instead of three byte
+ * loads (signed, so V8 keeps the word a small integer: an unsigned view turns opaque pixels into doubles).
+ */
+function horizontalRgba(src: Uint8Array, width: number, sx: number, sy: number, sh: number, outW: number, tmp: Int32Array, h: Taps): void {
+  const half = 1 << (PRECISION_BITS - 1);
+  const hs = h.start;
+  const hc = h.count;
+  const ho = h.off;
+  const hk = h.kk;
+  const s32 = new Int32Array(src.buffer, src.byteOffset, src.byteLength >>> 2);
+  for (let y = 0; y < sh; y++) {
+    const row = (sy + y) * width + sx;
+    let o = y * outW;
+    for (let xx = 0; xx < outW; xx++, o++) {
+      let p = row + hs[xx]!;
+      let k = ho[xx]!;
+      const kEnd = k + hc[xx]!;
+      let s0 = half;
+      let s1 = half;
+      let s2 = half;
+      for (; k < kEnd; k++, p++) {
+        const w = hk[k]!;
+        const px = s32[p]!;
+        s0 += (px & 0xff) * w;
+        s1 += ((px >>> 8) & 0xff) * w;
+        s2 += ((px >>> 16) & 0xff) * w;
+      }
+      s0 >>= PRECISION_BITS;
+      s1 >>= PRECISION_BITS;
+      s2 >>= PRECISION_BITS;
+      tmp[o] = (s0 < 0 ? 0 : s0 > 255 ? 255 : s0) | ((s1 < 0 ? 0 : s1 > 255 ? 255 : s1) << 8) | ((s2 < 0 ? 0 : s2 > 255 ? 255 : s2) << 16);
+    }
+  }
+}
+
+/** Horizontal pass over any interleaved 8-bit image (RGB, or RGBA at an odd offset). */
+function horizontalBytes(src: Uint8Array, width: number, channels: number, sx: number, sy: number, sh: number, outW: number, tmp: Int32Array, h: Taps): void {
+  const half = 1 << (PRECISION_BITS - 1);
+  const hs = h.start;
+  const hc = h.count;
+  const ho = h.off;
+  const hk = h.kk;
+  for (let y = 0; y < sh; y++) {
+    const row = ((sy + y) * width + sx) * channels;
+    let o = y * outW;
+    for (let xx = 0; xx < outW; xx++, o++) {
+      let p = row + hs[xx]! * channels;
+      let k = ho[xx]!;
+      const kEnd = k + hc[xx]!;
+      let s0 = half;
+      let s1 = half;
+      let s2 = half;
+      for (; k < kEnd; k++, p += channels) {
+        const w = hk[k]!;
+        s0 += src[p]! * w;
+        s1 += src[p + 1]! * w;
+        s2 += src[p + 2]! * w;
+      }
+      s0 >>= PRECISION_BITS;
+      s1 >>= PRECISION_BITS;
+      s2 >>= PRECISION_BITS;
+      tmp[o] = (s0 < 0 ? 0 : s0 > 255 ? 255 : s0) | ((s1 < 0 ? 0 : s1 > 255 ? 255 : s1) << 8) | ((s2 < 0 ? 0 : s2 > 255 ? 255 : s2) << 16);
     }
   }
 }

@@ -52,10 +52,11 @@ export function unsupportedLayout(setup: X11Setup): string | undefined {
 export function bgrxToRgbaInPlace(data: Uint8Array): void {
   const words = data.byteLength >>> 2;
   if (LITTLE_ENDIAN && data.byteOffset % 4 === 0) {
-    const w = new Uint32Array(data.buffer, data.byteOffset, words);
+    // a signed view: an unsigned one turns every word with the top bit set into a double (same bits stored)
+    const w = new Int32Array(data.buffer, data.byteOffset, words);
     for (let i = 0; i < words; i++) {
       const x = w[i]!;
-      w[i] = (0xff000000 | ((x & 0xff) << 16) | (x & 0xff00) | ((x >>> 16) & 0xff)) >>> 0;
+      w[i] = 0xff000000 | ((x & 0xff) << 16) | (x & 0xff00) | ((x >>> 16) & 0xff);
     }
     return;
   }
