@@ -6,14 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
-import { AgentEventSchema, ROLES, type AgentEvent } from '../../src/common/wire.js';
+import { ROLES } from '../../src/common/wire.js';
 import { processTree } from '../helpers/process-tree.js';
 import { publishRelease, releaseOf, repoRoot } from '../integration/agent-harness.js';
 import { openServiceWorld, publishBaselines, screenPng, serviceConfig, skipWithoutBaselines, type ServiceWorld } from '../integration/service-helpers.js';
+import { startAgentRun, untilAgent as until } from '../helpers/agent-run.js';
 
 const AGENT = 'e2e-lazy-load';
 const BIN = join(repoRoot, 'bin', 'rpa-agent.js');
@@ -28,14 +29,6 @@ function mapped(pid: number, re: RegExp): string[] {
 }
 
 const LIBVIPS = /libvips|sharp-[a-z0-9-]+\.node/;
-
-async function until(cond: () => boolean, timeoutMs: number, what: string, stderr: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; agent stderr:\n${stderr().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test(
   'rpa-agent run, models active and warmed up, no bot yet: libvips is not loaded; the first PNG a bot sends loads it',
@@ -53,21 +46,9 @@ test(
       const configPath = join(ws.dir, 'agent.json');
       writeFileSync(configPath, JSON.stringify(serviceConfig(ws, world.broker, { endpoint: { path: socketPath } })));
 
-      child = spawn(process.execPath, [BIN, 'run', '--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-      const events: AgentEvent[] = [];
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        let i;
-        while ((i = out.indexOf('\n')) >= 0) {
-          const line = out.slice(0, i);
-          out = out.slice(i + 1);
-          if (line.trim()) events.push(AgentEventSchema.parse(JSON.parse(line)));
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      const stderr = () => err;
+      const run = startAgentRun(BIN, ['--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot });
+      child = run.child;
+      const { events, stderr } = run;
       await until(() => ROLES.every((r) => events.some((e) => e.type === 'activated' && e.role === r && e.modelId === stable[r].modelId)), 120_000, 'all three roles activated', stderr);
       await until(() => existsSync(socketPath), 30_000, 'the endpoint socket', stderr);
       // the vision warm-up starts at the detector's and the classifier's activation and takes well under a second

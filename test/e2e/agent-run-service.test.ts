@@ -15,23 +15,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
 import { LOCK_FILE, readAgentLock } from '../../src/agent/local-admin.js';
-import { AgentEventSchema, MetricsWindowSchema, ROLES, type AgentEvent } from '../../src/common/wire.js';
+import { MetricsWindowSchema, ROLES } from '../../src/common/wire.js';
 import { startAedes } from '../helpers/brokers.js';
 import { processTree } from '../helpers/process-tree.js';
 import { makeFleet, publishRelease, releaseOf, repoRoot, T, workspace } from '../integration/agent-harness.js';
 import { baselineBytes, buildBaseline, collectUpstream, openServiceWorld, publishBaselines, publishBuilt, screenPng, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from '../integration/service-helpers.js';
+import { startAgentRun, untilAgent as until } from '../helpers/agent-run.js';
 
 const execFileP = promisify(execFile);
 const AGENT = 'e2e-run-agent';
 const BIN = join(repoRoot, 'bin', 'rpa-agent.js');
-
-async function until(cond: () => boolean, timeoutMs: number, what: string, stderr: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; agent stderr:\n${stderr().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test(
   'rpa-agent run (real binary): all roles active, detect over the endpoint, metrics upstream; rpa-agent rollback in the running agent; clean SIGTERM',
@@ -55,22 +48,9 @@ test(
       const dataDir = join(ws.dir, 'data');
       writeFileSync(configPath, JSON.stringify(serviceConfig(ws, world.broker, { endpoint: { path: socketPath } })));
 
-      child = spawn(process.execPath, [BIN, 'run', '--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-      const events: AgentEvent[] = [];
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        let i;
-        while ((i = out.indexOf('\n')) >= 0) {
-          const line = out.slice(0, i);
-          out = out.slice(i + 1);
-          if (line.trim()) events.push(AgentEventSchema.parse(JSON.parse(line)));
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-      const stderr = () => err;
+      const run = startAgentRun(BIN, ['--config', configPath, '--json', '--secret-service', ws.service], { cwd: repoRoot });
+      child = run.child;
+      const { events, stderr, exited } = run;
 
       await until(() => ROLES.every((r) => events.some((e) => e.type === 'activated' && e.role === r && e.modelId === stable[r].modelId)), 240_000, 'all three roles activated', stderr);
       await until(() => existsSync(socketPath) && existsSync(join(dataDir, LOCK_FILE)), 30_000, 'endpoint socket and lock file', stderr);
@@ -108,7 +88,7 @@ test(
       client.close();
       client = undefined;
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, `exit code; stderr:\n${err.slice(-2000)}`);
+      assert.equal(await exited, 0, `exit code; stderr:\n${stderr().slice(-2000)}`);
       child = undefined;
       assert.equal(existsSync(join(dataDir, LOCK_FILE)), false, 'lock file removed on exit');
     } finally {

@@ -8,31 +8,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
 import { readAgentLock } from '../../src/agent/local-admin.js';
-import { AgentEventSchema, ROLES, type AgentEvent } from '../../src/common/wire.js';
+import { ROLES } from '../../src/common/wire.js';
 import { startMosquitto, type TestBroker } from '../helpers/brokers.js';
 import { processTree } from '../helpers/process-tree.js';
 import { buildInto, cleanEnv, copyWorkingTree, installProduction, nodeModulesAbove } from '../helpers/prod-install.js';
 import { adminClient, makeFleet, publishRelease, releaseOf, repoRoot, workspace, type AgentWorkspace } from '../integration/agent-harness.js';
 import { publishBaselines, screenPng, serviceConfig, skipWithoutBaselines } from '../integration/service-helpers.js';
+import { startAgentRun, untilAgent as until } from '../helpers/agent-run.js';
 
 const AGENT = 'e2e-prod-install';
 /** what must not ship: the demo/test broker, the TypeScript runner and its bundler, Electron, the compiler */
 const DEV_ONLY = ['aedes', 'tsx', 'esbuild', 'electron', 'typescript', 'playwright-core'];
-
-async function until(cond: () => boolean, timeoutMs: number, what: string, stderr: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; agent stderr:\n${stderr().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test(
   'production install: npm ci --omit=dev into a copy ships no aedes/tsx/electron; the compiled rpa-agent run activates signed models from Mosquitto and answers a bot',
@@ -79,24 +72,11 @@ test(
       writeFileSync(configPath, JSON.stringify(serviceConfig(ws, broker, { endpoint: { path: socketPath } })));
       lap('Mosquitto up, baselines published');
 
-      child = spawn(process.execPath, [bin('rpa-agent'), 'run', '--config', configPath, '--json', '--secret-service', ws.service], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const events: AgentEvent[] = [];
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        let i;
-        while ((i = out.indexOf('\n')) >= 0) {
-          const line = out.slice(0, i);
-          out = out.slice(i + 1);
-          if (line.trim()) events.push(AgentEventSchema.parse(JSON.parse(line)));
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-      const stderr = () => err;
+      const run = startAgentRun(bin('rpa-agent'), ['--config', configPath, '--json', '--secret-service', ws.service], { cwd: dir, env });
+      child = run.child;
+      const { events, stderr, exited } = run;
       await until(() => ROLES.every((r) => events.some((e) => e.type === 'activated' && e.role === r && e.modelId === stable[r].modelId)) || child!.exitCode !== null, 150_000, 'all three roles activated', stderr);
-      assert.equal(child.exitCode, null, `the installed agent exited: ${err.slice(-3000)}`);
+      assert.equal(child.exitCode, null, `the installed agent exited: ${stderr().slice(-3000)}`);
       await until(() => existsSync(socketPath) && readAgentLock(dataDir) !== undefined, 30_000, 'endpoint socket and lock file', stderr);
       lap('all roles activated');
 
@@ -117,7 +97,7 @@ test(
       client.close();
       client = undefined;
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, `exit code after SIGTERM; stderr:\n${err.slice(-2000)}`);
+      assert.equal(await exited, 0, `exit code after SIGTERM; stderr:\n${stderr().slice(-2000)}`);
       child = undefined;
     } finally {
       client?.close();
