@@ -44,6 +44,11 @@ export interface PixelImage {
   channels: number;
 }
 
+/** The pixels of a captured or decoded frame, as the crop functions take them. */
+export function asPixels(f: PixelImage): PixelImage {
+  return { data: f.data, width: f.width, height: f.height, channels: f.channels };
+}
+
 /** Floats of the [N, 3, S, S] batch cropBatch makes for `n` boxes under `p`. */
 export function cropBatchLength(n: number, p: Preprocess): number {
   const S = (p.crop ?? DEFAULT_CROP_RULE).size;

@@ -10,7 +10,7 @@ import { AgentError, toAgentError } from '../../common/errors.js';
 import type { Role } from '../../common/wire.js';
 import { frameFromImage, type ScreenCapturer } from './capture.js';
 import { classifierResults } from './classifier-output.js';
-import { cropBatch, cropBatchLength, wholeImageBatch, type PixelImage } from './crops.js';
+import { asPixels, cropBatch, cropBatchLength, wholeImageBatch, type PixelImage } from './crops.js';
 import { rankCandidates } from './find.js';
 import { TapCache } from './resample.js';
 import { IdleRelease, VISION_IDLE_RELEASE_MS } from './idle-release.js';
@@ -397,8 +397,4 @@ export class VisionPipeline {
     const [v] = await this.runEmbedding(spec, wholeImageBatch(asPixels(await frameFromImage(png)), spec.preprocess, this.taps), opts);
     return v!;
   }
-}
-
-function asPixels(f: Frame): PixelImage {
-  return { data: f.data, width: f.width, height: f.height, channels: f.channels };
 }
