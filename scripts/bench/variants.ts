@@ -28,6 +28,7 @@ import type { Box } from '../../src/common/geometry.js';
 import { exitWithHelpIfAsked } from './help.js';
 import { showPageOnScreen } from './lib/x-page.js';
 import { CallTimer, pctl } from './lib/timing.js';
+import { matchPairs } from '../eval/real-metrics.js';
 
 exitWithHelpIfAsked(import.meta.url);
 
@@ -55,31 +56,11 @@ const f1 = (x: number) => x.toFixed(1);
 
 type Detected = Awaited<ReturnType<VisionPipeline['detect']>>;
 
-function iou(a: Box, b: Box): number {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const i = w * h;
-  return i / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - i);
-}
-
-/** fp32 elements found again by int8 (IoU >= 0.5, greedy) and, of those, the ones with the same type */
+/** fp32 elements found again by int8 (the eval's greedy matching at IoU 0.5) and, of those, the ones with the same type */
 function agreement(fp32: Detected['elements'], int8: Detected['elements']): { fp32: number; int8: number; matched: number; sameType: number } {
-  const used = new Set<number>();
-  let matched = 0;
-  let sameType = 0;
-  for (const e of fp32) {
-    let best = -1;
-    let bestIou = 0.5;
-    int8.forEach((f, j) => {
-      const v = used.has(j) ? 0 : iou(e.box as Box, f.box as Box);
-      if (v >= bestIou) [best, bestIou] = [j, v];
-    });
-    if (best < 0) continue;
-    used.add(best);
-    matched++;
-    if (int8[best]!.type === e.type) sameType++;
-  }
-  return { fp32: fp32.length, int8: int8.length, matched, sameType };
+  const pairs = matchPairs(fp32.map((e) => ({ box: e.box as Box, score: e.score ?? 0 })), int8.map((e) => ({ box: e.box as Box })));
+  const sameType = pairs.filter((p) => int8[p.truth]!.type === fp32[p.answer]!.type).length;
+  return { fp32: fp32.length, int8: int8.length, matched: pairs.length, sameType };
 }
 
 async function main(): Promise<void> {

@@ -22,6 +22,7 @@ import { readOnnxModel } from '../../src/common/onnx-proto.js';
 import type { Box } from '../../src/common/geometry.js';
 import type { Role } from '../../src/common/wire.js';
 import { VariantFileSchema } from '../../scripts/quantize/variant-file.js';
+import { matchPairs } from '../../scripts/eval/real-metrics.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const MODELS = join(root, 'assets', 'models');
@@ -85,12 +86,6 @@ test('onnxruntime CPU fuses every int8 Conv of the variants into QLinearConv (th
   }
 });
 
-function iou(a: Box, b: Box): number {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  return (w * h) / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h);
-}
-
 test('on a screenshot through the agent pipeline, int8 finds every clear fp32 element with its type, and nearly all others', async () => {
   const specs = {} as Record<Role, VisionModelSpec>;
   for (const r of ROLES) specs[r] = { ...(await loadSpecFile(r, join(MODELS, r, 'metadata.json'))), modelId: r };
@@ -113,24 +108,19 @@ test('on a screenshot through the agent pipeline, int8 finds every clear fp32 el
   // 0.6, not 0.5: with classifier 2.1.0 one text field at p 0.515 (a near tie with list_item) flipped — a coin flip
   // is not a clear type; the held-out figures (type top-1 within 0.01 of fp32) are the measure of the variant
   const CLEAR_TYPE = 0.6;
-  const used = new Set<number>();
-  let matched = 0;
+  // the eval's greedy matching at IoU 0.5 (scripts/eval/real-metrics.ts): fp32 elements by score take an int8 one each
+  const pairs = matchPairs(fp32.map((e) => ({ box: e.box as Box, score: e.score ?? 0 })), int8.map((e) => ({ box: e.box as Box })));
+  const matchOf = new Map(pairs.map((p) => [p.answer, p.truth]));
+  const matched = pairs.length;
   const problems: string[] = [];
-  for (const e of fp32) {
-    let best = -1;
-    let bestIou = 0.5;
-    int8.forEach((f, j) => {
-      const v = used.has(j) ? 0 : iou(e.box as Box, f.box as Box);
-      if (v >= bestIou) [best, bestIou] = [j, v];
-    });
-    if (best < 0) {
+  fp32.forEach((e, i) => {
+    const best = matchOf.get(i);
+    if (best === undefined) {
       if ((e.score ?? 0) >= CLEAR_DETECTION) problems.push(`${e.type} at ${e.box.map(Math.round).join(',')} (score ${e.score}) not found`);
-      continue;
+      return;
     }
-    used.add(best);
-    matched++;
     if ((e.typeScore ?? 0) >= CLEAR_TYPE && int8[best]!.type !== e.type) problems.push(`${e.type} (p ${e.typeScore}) became ${int8[best]!.type}`);
-  }
+  });
   assert.deepEqual(problems, [], 'clear detections and clear types are kept');
   assert.ok(fp32.filter((e) => (e.typeScore ?? 0) >= CLEAR_TYPE).length >= 10, 'the screen has clear types to check');
   assert.ok(Math.abs(int8.length - fp32.length) <= 0.1 * fp32.length, `element count ${int8.length} vs fp32 ${fp32.length}`);
