@@ -33,6 +33,7 @@ import { FollowedTrust, trustInForceFromDb } from '../../src/fleet/trust-follow.
 import { buildNextStatement, publishTrustStatement, signNextStatement } from '../../src/fleet/trust-statements.js';
 import { PAYLOAD_TYPE_TRUST } from '../../src/common/trust-file.js';
 import { startAedes } from '../helpers/brokers.js';
+import { waitFor } from './controller-world.js';
 
 const role = (keys: SigningKey[]) => ({ threshold: 1, keys: keys.map((k) => ({ publicKey: toBase64(k.publicKey) })) });
 const id = (k: SigningKey) => keyIdOf(k.publicKey);
@@ -45,13 +46,8 @@ const codeOf = (fn: () => unknown): string => {
   }
 };
 
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** the shared poller (controller-world.ts), with this file's argument order and time-out */
+const until = (what: string, cond: () => boolean, ms = 10_000): Promise<boolean> => waitFor(cond, ms, () => `waiting for ${what}`);
 
 test('aedes: a running controller follows trust revoke — the revoked approver key is refused from then on, the new one accepted; never back a version', { timeout: 60_000 }, async () => {
   const broker = await startAedes();

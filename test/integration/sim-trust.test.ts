@@ -19,16 +19,12 @@ import { generateSigningKey, signJson, type SigningKey } from '../../src/fleet/s
 import { makeSimKeys, publishSimModel, publishSimRelease, startFleetSim } from '../../src/fleet/sim/index.js';
 import { buildNextStatement, publishTrustStatement, signNextStatement } from '../../src/fleet/trust-statements.js';
 import { startAedes } from '../helpers/brokers.js';
+import { waitFor } from './controller-world.js';
 
 const role = (keys: SigningKey[]) => ({ threshold: 1, keys: keys.map((k) => ({ publicKey: toBase64(k.publicKey) })) });
 
-async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** the shared poller (controller-world.ts), with this file's argument order and time-out */
+const until = (what: string, cond: () => boolean, ms = 15_000): Promise<boolean> => waitFor(cond, ms, () => `waiting for ${what}`);
 
 test('aedes: a simulated fleet follows trust revoke — the revoked releases key is refused (key_revoked), the new one accepted, a forged statement refused', { timeout: 60_000 }, async () => {
   const broker = await startAedes();
