@@ -21,6 +21,7 @@ import { rolloutIdWithCohort, waitFor } from './controller-world.js';
 import { buildProvenance } from '../../src/common/provenance.js';
 import { publishProvenance, signProvenance } from '../../src/fleet/provenance.js';
 import { enforceQualityGate, parseMinQuality, setChannelGates } from '../../src/fleet/quality-gate.js';
+import { AuditLog } from '../../src/fleet/audit/audit-log.js';
 
 const CHANNEL = 'prod';
 
@@ -258,7 +259,10 @@ test('rollout: a quality gate raised mid-rollout pauses it before the next wave 
     assert.equal(r.phase, 0, 'still the first wave');
     assert.equal(w.store.release(CHANNEL)!.roles.detector!.candidate!.percent, 10, 'no wider release was published');
     const pause = w.store.logOf(id).find((l) => l.kind === 'pause');
-    assert.equal(pause?.data.by, 'controller');
+    assert.match(String(pause?.data.actor), /^controller:/, 'the controller is the actor');
+    const audited = new AuditLog(w.store.db).entries({ rolloutId: id }).filter((e) => e.action === 'rollout.paused');
+    assert.equal(audited.length, 1, 'the automatic pause is in the audit trail');
+    assert.match(audited[0]!.reason ?? '', /detector\.ap50 0\.9 < 0\.95/);
     assert.equal(pause?.data.code, 'quality_gate_failed');
     assert.match(String(pause?.data.reason), /detector\.ap50 0\.9 < 0\.95/);
     // a resume checks again: still refused, paused again, still 10 %

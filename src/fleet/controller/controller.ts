@@ -271,8 +271,15 @@ export class FleetController {
     if (!e) return false;
     if (e.code === 'quality_gate_failed' || e.code === 'provenance_missing') {
       if (this.#o.store.transition(r.id, ['running', 'awaiting_approval'], { state: 'paused' }, now)) {
-        this.#o.store.log(r.id, 'pause', { by: 'controller', phase: r.phase, code: e.code, reason: e.message }, now);
+        // logged and audited like the automatic rollback: the controller is the actor, the gate's refusal the reason
+        const actor = `controller:${this.instanceId}`;
+        this.#o.store.log(r.id, 'pause', { actor, phase: r.phase, code: e.code, reason: e.message }, now);
         this.#log(`rollout ${r.id}: paused before widening: ${e.message}`);
+        try {
+          this.#audit.append({ actor, action: 'rollout.paused', reason: e.message, rolloutId: r.id, inputs: { code: e.code, phase: r.phase } }, now);
+        } catch (err) {
+          this.#log(`rollout ${r.id}: pause not recorded in the audit log: ${(err as Error).message}`);
+        }
       }
       this.#recordProgress(r, { kind: 'wait', code: 'quality_gate', reasons: [`paused: ${e.message}`, ...verdict.reasons], summary: verdict.summary }, now);
       return true;
