@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,8 +42,11 @@ test('gtk3-widget-factory harvested over AT-SPI: typed boxes land on the drawn w
   try {
     const appsFile = join(dir, 'apps.json');
     writeFileSync(appsFile, JSON.stringify([{ app: 'gtk3-widget-factory', toolkit: 'gtk3', description: 'test', split: 'train' }]));
-    execFileSync('bash', [join(root, 'scripts/dataset/native/session.sh'), '/usr/bin/python3', '-m', 'atspi_harvest.harvest',
-      '--out', dir, '--apps-file', appsFile, '--variants', 'light@1', '--main-only'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 170_000 });
+    // a loaded machine (CI) can take well over the app's usual 15 s to show its first accessible window
+    const run = spawnSync('bash', [join(root, 'scripts/dataset/native/session.sh'), '/usr/bin/python3', '-m', 'atspi_harvest.harvest',
+      '--out', dir, '--apps-file', appsFile, '--variants', 'light@1', '--main-only', '--min-startup', '120'],
+    { stdio: ['ignore', 'ignore', 'pipe'], timeout: 170_000, encoding: 'utf8' });
+    assert.equal(run.status, 0, `harvest exited ${run.status ?? run.signal}: ${(run.stderr ?? '').slice(-2000)}`);
     const stem = join(dir, 'gtk3-widget-factory', 'main_light_1');
     const s = JSON.parse(readFileSync(stem + '.json', 'utf8')) as Sample;
     assert.equal(s.family, 'atspi');

@@ -246,7 +246,7 @@ def stop(proc):
             pass
 
 
-def harvest_app(app_id, split, vspec, root, display, main_only=False):
+def harvest_app(app_id, split, vspec, root, display, main_only=False, min_startup=0):
     spec = app_specs.APPS[app_id]
     v = variants.variant(vspec)
     out_dir = os.path.join(root, app_id)
@@ -261,7 +261,7 @@ def harvest_app(app_id, split, vspec, root, display, main_only=False):
         env.update(v['env'])
         proc = launch(argv, env)
         try:
-            app = find_app({spec['atspi']}, lambda: group_pids(proc.pid), spec.get('startup', 15))
+            app = find_app({spec['atspi']}, lambda: group_pids(proc.pid), max(spec.get('startup', 15), min_startup))
             if app is None:
                 log('  %s %s: no accessible window' % (app_id, run_name))
                 continue
@@ -291,10 +291,13 @@ def main():
     ap.add_argument('--only', default='')
     ap.add_argument('--variants', default='')
     ap.add_argument('--main-only', action='store_true', help='only the first screen of each run (quick check)')
+    ap.add_argument('--min-startup', type=float, default=0,
+                    help='wait at least this many seconds for a program\'s first accessible window (a loaded machine)')
     a = ap.parse_args()
     display = os.environ['DISPLAY']
     listed = json.load(open(a.apps_file))
     only = set(x for x in a.only.split(',') if x)
+    screens = 0
     for entry in listed:
         app_id = entry['app']
         if only and app_id not in only:
@@ -303,8 +306,12 @@ def main():
                              variants.DEFAULT_VARIANTS) if x]
         for vs in vlist:
             t0 = time.time()
-            n = harvest_app(app_id, entry['split'], vs, a.out, display, a.main_only)
+            n = harvest_app(app_id, entry['split'], vs, a.out, display, a.main_only, a.min_startup)
+            screens += n
             log('%s %s: %d screens in %.0f s' % (app_id, vs, n, time.time() - t0))
+    if screens == 0:  # nothing harvested at all is an error, not an empty success
+        log('error[no_screens]: no program produced a screen')
+        sys.exit(1)
 
 
 if __name__ == '__main__':
