@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { cohortStats } from './judge.js';
+import { agentCohortTotals, cohortFigures, type CohortFigures } from './cohort-totals.js';
 import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
 import { registerAlertMetrics } from './alert-metrics.js';
@@ -37,7 +37,7 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
       }
     },
   });
-  const cohortGauge = (name: string, help: string, pick: (s: ReturnType<typeof cohortStats>) => number) =>
+  const cohortGauge = (name: string, help: string, pick: (s: Pick<CohortFigures, 'p95' | 'errorRate' | 'count' | 'agents'>) => number) =>
     new Gauge({
       name,
       help,
@@ -45,8 +45,9 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
       registers: [reg],
       collect() {
         this.reset();
-        for (const g of store.cohortRows(clock() - LOOKBACK_MS)) {
-          this.set({ role: g.role, cohort: g.cohort, model: g.modelId.slice(0, 12), provider: g.provider }, pick(cohortStats(g.rows)));
+        // summed by SQLite (cohort-totals.ts), the same figures as cohortStats over cohortRows
+        for (const g of cohortFigures(agentCohortTotals(store.db, clock() - LOOKBACK_MS))) {
+          this.set({ role: g.role, cohort: g.cohort, model: g.modelId.slice(0, 12), provider: g.provider }, pick(g));
         }
       },
     });
