@@ -18,6 +18,7 @@ import { createHistogram, DEFAULT_LATENCY_BOUNDS_MS, mergeInto, type Histogram }
 import type { AgentStatus, MetricsWindow, Role } from '../../src/common/wire.js';
 import { fleetSnapshot } from '../../src/fleet/api/snapshot.js';
 import { agentCohortTotals, cohortFigures } from '../../src/fleet/controller/cohort-totals.js';
+import { CohortWindow } from '../../src/fleet/controller/cohort-window.js';
 import { selectedBy } from '../../src/fleet/controller/evidence.js';
 import { cohortStats, DEFAULT_SPEC } from '../../src/fleet/controller/judge.js';
 import { ControllerStore, type AgentRow, type RolloutRow } from '../../src/fleet/controller/store.js';
@@ -157,14 +158,17 @@ function rollouts(store: ControllerStore): RolloutRow[] {
   return store.rollouts();
 }
 
-/** Compares every fast path with its reference; `label` names the moment. */
-function assertSame(store: ControllerStore, label: string): void {
+/** Compares every fast path with its reference; `label` names the moment; `win` a long-lived CohortWindow. */
+function assertSame(store: ControllerStore, label: string, win?: CohortWindow): void {
   const agents = store.agents();
+  // look-backs that move the window back and forth, over the clock's minutes as a server sees them
+  for (const [now, sinceMs] of [[NOW, 2 * MIN], [NOW, 5 * MIN], [NOW, 30 * MIN], [NOW - 7 * MIN, 3 * MIN], [NOW - 4 * MIN - 517, 5 * MIN], [NOW, 5 * MIN]] as const) {
+    const ref = referenceCohorts(store, now, sinceMs, agents);
+    assert.ok(ref.length > 0, `${label}: the data gives cohorts`);
+    assert.deepEqual(fleetSnapshot(store, now, sinceMs, agents).cohorts, ref, `${label}: status view cohorts over ${sinceMs / MIN} min (one query)`);
+    if (win) assert.deepEqual(fleetSnapshot(store, now, sinceMs, agents, (since) => win.totals(since)).cohorts, ref, `${label}: status view cohorts over ${sinceMs / MIN} min at ${now - NOW} (kept window)`);
+  }
   for (const sinceMs of [2 * MIN, 5 * MIN, 30 * MIN]) {
-    const fast = fleetSnapshot(store, NOW, sinceMs, agents).cohorts;
-    const ref = referenceCohorts(store, NOW, sinceMs, agents);
-    assert.ok(ref.length > 0 || sinceMs < 5 * MIN, `${label}: the data gives cohorts`);
-    assert.deepEqual(fast, ref, `${label}: status view cohorts over ${sinceMs / MIN} min`);
     // /metrics: one figure per group, not split
     const groups = store.cohortRows(NOW - sinceMs).map((g) => {
       const s = cohortStats(g.rows);
@@ -196,26 +200,32 @@ test('cohorts and evidence summed by SQLite equal the per-window merge: varied d
     const rand = rng(7);
     let store = new ControllerStore(file);
     rollouts(store);
+    const win = new CohortWindow(store.db);
     const written = seed(store, rand, 60);
     assert.ok(written.length > 100, `${written.length} windows`);
-    assertSame(store, 'seeded');
+    assertSame(store, 'seeded', win);
 
     // redelivered windows are not counted twice
     const before = fleetSnapshot(store, NOW, 30 * MIN).cohorts;
     for (const w of written.slice(0, 40)) assert.equal(store.putWindow(w, NOW - MIN), false);
     assert.deepEqual(fleetSnapshot(store, NOW, 30 * MIN).cohorts, before, 'duplicates change nothing');
-    assertSame(store, 'after duplicates');
+    assertSame(store, 'after duplicates', win);
 
     // agents change channel, go offline with a will that names no channel, lose their labels' match
     for (let i = 0; i < 60; i += 4) {
       const id = `ag-${String(i).padStart(3, '0')}`;
       store.putStatus(statusOf(id, i % 8 !== 0, i % 8 === 0 ? undefined : oneOf(rand, ['prod', 'staging']), oneOf(rand, ['berlin', 'paris'])), NOW - 5 * MIN);
     }
-    assertSame(store, 'after status changes');
+    assertSame(store, 'after status changes', win);
 
     // more windows of new seqs, then a restart: the columns are in the file
     seed(store, rand, 60, 100);
-    assertSame(store, 'after more windows');
+    assertSame(store, 'after more windows', win);
+    assert.equal(win.rebuilds, 1, 'the kept window was built once and then moved, never rebuilt by its guard');
+    // rows deleted behind its back (no code of ours does): the guard sees the count and rebuilds
+    store.db.exec('DELETE FROM role_windows WHERE rowid % 5 = 0');
+    assertSame(store, 'after a delete', win);
+    assert.ok(win.rebuilds > 1, 'rebuilt after the delete');
     const beforeRestart = { cohorts: fleetSnapshot(store, NOW, 5 * MIN).cohorts, series: store.rollouts().map((r) => new EvidenceSeriesBuilder(store).series(r, NOW)) };
     store.close();
     store = new ControllerStore(file);
@@ -231,7 +241,9 @@ test('windows an older controller wrote without the bucket columns are merged fr
     const rand = rng(11);
     const store = new ControllerStore(file);
     rollouts(store);
+    const win = new CohortWindow(store.db);
     seed(store, rand, 40);
+    assertSame(store, 'before the older writer', win);
     // what a controller of the previous release sharing this file inserts: no lb* columns
     const older = new Database(file);
     const ins = older.prepare(
@@ -244,7 +256,8 @@ test('windows an older controller wrote without the bucket columns are merged fr
     }
     older.close();
     assert.ok((store.db.prepare('SELECT count(*) AS n FROM role_windows WHERE lb0 IS NULL').get() as { n: number }).n >= 80);
-    assertSame(store, 'with windows of an older writer');
+    assertSame(store, 'with windows of an older writer', win);
+    assert.equal(win.rebuilds, 1);
     store.close();
   });
 });

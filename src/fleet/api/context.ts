@@ -8,6 +8,7 @@ import { AgentError } from '../../common/errors.js';
 import { ApprovalStore } from '../approvals/approval-store.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { AuditEntry } from '../audit/chain.js';
+import { CohortWindow } from '../controller/cohort-window.js';
 import type { HealthReport } from '../controller/health.js';
 import type { ControllerStore } from '../controller/store.js';
 import { ModelRegistry } from '../registry/registry.js';
@@ -45,6 +46,8 @@ export class ApiContext {
   readonly health: (() => HealthReport) | undefined;
   readonly clock: () => number;
   readonly log: (line: string) => void;
+  /** the status view's cohort sums, kept across calls (issue 19 §4) */
+  readonly cohortWindow: CohortWindow;
 
   constructor(o: ApiContextOptions) {
     this.store = o.store;
@@ -57,6 +60,7 @@ export class ApiContext {
     this.health = o.health;
     this.clock = o.clock ?? Date.now;
     this.log = o.log ?? (() => undefined);
+    this.cohortWindow = new CohortWindow(o.store.db);
   }
 
   /** The approver keys in force. */

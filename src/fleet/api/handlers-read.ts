@@ -32,7 +32,7 @@ export function fleet(ctx: ApiContext, q: { sinceMs: number }) {
   const now = ctx.clock();
   const agents = ctx.store.agents();
   return {
-    ...fleetSnapshot(ctx.store, now, q.sinceMs, agents),
+    ...fleetSnapshot(ctx.store, now, q.sinceMs, agents, (since) => ctx.cohortWindow.totals(since)),
     rollouts: ctx.store.rollouts({ active: true }),
     controller: new ControllerHeartbeats(ctx.store.db).attachment(now),
     yanked: yankedRunning(agents, ctx.registry),

@@ -3,7 +3,7 @@
  * versions, providers and cohorts per channel, and per cohort the p95 and error rate over a look-back.
  * Moved here from the CLI so the API and the CLI compute the same view.
  */
-import { agentCohortTotals, cohortFigures } from '../controller/cohort-totals.js';
+import { agentCohortTotals, cohortFigures, type AgentCohortTotal } from '../controller/cohort-totals.js';
 import type { AgentRow, ControllerStore } from '../controller/store.js';
 
 export interface FleetSnapshot {
@@ -15,8 +15,18 @@ export interface FleetSnapshot {
 /** Agents without a channel in their status are shown under this name. */
 const NO_CHANNEL = '(none)';
 
-/** `agents`: the store's agents when the caller already read them (each read parses every status). */
-export function fleetSnapshot(store: ControllerStore, now: number, sinceMs: number, agents: AgentRow[] = store.agents()): FleetSnapshot {
+/**
+ * `agents`: the store's agents when the caller already read them (each read parses every status);
+ * `totals`: where the per-agent cohort sums come from — a long-lived caller (the API server) passes its
+ * CohortWindow, kept up to date across calls; by default one query sums them.
+ */
+export function fleetSnapshot(
+  store: ControllerStore,
+  now: number,
+  sinceMs: number,
+  agents: AgentRow[] = store.agents(),
+  totals: (since: number) => AgentCohortTotal[] = (since) => agentCohortTotals(store.db, since),
+): FleetSnapshot {
   const channelOf = new Map(agents.map((a) => [a.agentId, a.status.channel ?? NO_CHANNEL]));
   const channels = new Map<string, { channel: string; total: number; online: number }>();
   const versions = new Map<string, FleetSnapshot['versions'][number]>();
@@ -37,7 +47,7 @@ export function fleetSnapshot(store: ControllerStore, now: number, sinceMs: numb
   }
   // Windows are grouped by cohort and model, each group split by its agents' channel; summed by SQLite
   // from the windows' bucket columns (issue 19 §4: parsing ~50,000 histograms took ~0.5–1.1 s a call)
-  const cohorts: FleetSnapshot['cohorts'] = cohortFigures(agentCohortTotals(store.db, now - sinceMs), (id) => channelOf.get(id) ?? NO_CHANNEL).map((c) => ({
+  const cohorts: FleetSnapshot['cohorts'] = cohortFigures(totals(now - sinceMs), (id) => channelOf.get(id) ?? NO_CHANNEL).map((c) => ({
     channel: c.split, role: c.role, cohort: c.cohort, model: c.modelId, provider: c.provider, agents: c.agents, requests: c.count, errorRate: c.errorRate, p95: c.p95,
   }));
   const byName = <T extends { channel: string }>(a: T, b: T) => a.channel.localeCompare(b.channel);

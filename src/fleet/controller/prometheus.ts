@@ -5,7 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { agentCohortTotals, cohortFigures, type CohortFigures } from './cohort-totals.js';
+import { cohortFigures, type CohortFigures } from './cohort-totals.js';
+import { CohortWindow } from './cohort-window.js';
 import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
 import { registerAlertMetrics } from './alert-metrics.js';
@@ -20,6 +21,8 @@ const STATE_CODE: Record<string, number> = { pending: 0, running: 1, awaiting_ap
 export function controllerRegistry(ctl: FleetController, clock: () => number = Date.now): Registry {
   const reg = new Registry();
   const store = ctl.store;
+  // the cohort sums kept across scrapes (cohort-window.ts): four gauges read them each scrape
+  const cohortWindow = new CohortWindow(store.db);
   new Gauge({
     name: 'rpa_fleet_agents',
     help: 'agents by online state, channel, role, model version, provider and cohort (from retained status)',
@@ -45,8 +48,8 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
       registers: [reg],
       collect() {
         this.reset();
-        // summed by SQLite (cohort-totals.ts), the same figures as cohortStats over cohortRows
-        for (const g of cohortFigures(agentCohortTotals(store.db, clock() - LOOKBACK_MS))) {
+        // the same figures as cohortStats over cohortRows, without parsing every window (issue 19 §4)
+        for (const g of cohortFigures(cohortWindow.totals(clock() - LOOKBACK_MS))) {
           this.set({ role: g.role, cohort: g.cohort, model: g.modelId.slice(0, 12), provider: g.provider }, pick(g));
         }
       },
