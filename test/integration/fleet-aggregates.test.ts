@@ -19,6 +19,8 @@ import type { AgentStatus, MetricsWindow, Role } from '../../src/common/wire.js'
 import { fleetSnapshot } from '../../src/fleet/api/snapshot.js';
 import { agentCohortTotals, cohortFigures } from '../../src/fleet/controller/cohort-totals.js';
 import { CohortWindow } from '../../src/fleet/controller/cohort-window.js';
+import { ParsedAgents } from '../../src/fleet/api/agents-cache.js';
+import { recountSlotsSql, SLOTS_TABLE } from '../../src/fleet/controller/evidence-slots.js';
 import { selectedBy } from '../../src/fleet/controller/evidence.js';
 import { cohortStats, DEFAULT_SPEC } from '../../src/fleet/controller/judge.js';
 import { ControllerStore, type AgentRow, type RolloutRow } from '../../src/fleet/controller/store.js';
@@ -144,7 +146,8 @@ function seed(store: ControllerStore, rand: () => number, agentsN: number, seqBa
         agentId, epoch: oneOf(rand, ['', 'e2']), seq: seqBase + w, windowStart: new Date(NOW).toISOString(), windowEnd: new Date(NOW).toISOString(),
         ...(rand() < 0.8 ? { channel: rand() < 0.9 ? (channel ?? 'prod') : 'staging' } : {}), roles,
       };
-      store.putWindow(win, NOW - Math.floor(rand() * 15 * MIN));
+      // some land in the unfinished second of the evidence evaluated at NOW - 2 min - 431 ms
+      store.putWindow(win, rand() < 0.15 ? NOW - 2 * MIN - 432 - Math.floor(rand() * 400) : NOW - Math.floor(rand() * 15 * MIN));
       written.push(win);
     }
   }
@@ -177,11 +180,13 @@ function assertSame(store: ControllerStore, label: string, win?: CohortWindow): 
     const figures = cohortFigures(agentCohortTotals(store.db, NOW - sinceMs)).map((f) => [f.role, f.cohort, f.modelId, f.provider, f.agents, f.count, f.errors, f.errorRate, f.p95, f.latency.counts]);
     assert.deepEqual(figures, groups, `${label}: /metrics figures over ${sinceMs / MIN} min`);
   }
-  for (const r of store.rollouts()) {
-    const s = new EvidenceSeriesBuilder(store).series(r, NOW);
-    const ref = referenceBuckets(store, r, s.from, Math.max(r.createdAt + 1, NOW), s.bucketMs);
-    assert.ok(s.buckets.some((b) => b.canary !== null || b.stable !== null), `${label}: ${r.id} has evidence`);
-    if (r.id === 'ro-1') assert.ok(s.buckets.some((b) => b.canary !== null) && s.buckets.some((b) => b.stable !== null), `${label}: ro-1 has canary and stable evidence`);
+  // evidence at a whole second and inside one (the last, unfinished second is read from the windows)
+  for (const [r, now] of store.rollouts().flatMap((r) => [[r, NOW], [r, NOW - 2 * MIN - 431]] as const)) {
+    const s = new EvidenceSeriesBuilder(store).series(r, now);
+    assert.equal(s.bucketMs % 1000, 0, 'intervals are whole seconds');
+    const ref = referenceBuckets(store, r, s.from, Math.max(r.createdAt + 1, now), s.bucketMs);
+    if (now === NOW) assert.ok(s.buckets.some((b) => b.canary !== null || b.stable !== null), `${label}: ${r.id} has evidence`);
+    if (r.id === 'ro-1' && now === NOW) assert.ok(s.buckets.some((b) => b.canary !== null) && s.buckets.some((b) => b.stable !== null), `${label}: ro-1 has canary and stable evidence`);
     assert.deepEqual(s.buckets, ref, `${label}: evidence series of ${r.id}`);
   }
 }
@@ -201,15 +206,19 @@ test('cohorts and evidence summed by SQLite equal the per-window merge: varied d
     let store = new ControllerStore(file);
     rollouts(store);
     const win = new CohortWindow(store.db);
+    const parsed = new ParsedAgents(store);
+    const sameAgents = (label: string) => assert.deepEqual(parsed.agents(), store.agents(), `${label}: agents parsed once per status = agents parsed now`);
     const written = seed(store, rand, 60);
     assert.ok(written.length > 100, `${written.length} windows`);
     assertSame(store, 'seeded', win);
+    sameAgents('seeded');
 
     // redelivered windows are not counted twice
     const before = fleetSnapshot(store, NOW, 30 * MIN).cohorts;
     for (const w of written.slice(0, 40)) assert.equal(store.putWindow(w, NOW - MIN), false);
     assert.deepEqual(fleetSnapshot(store, NOW, 30 * MIN).cohorts, before, 'duplicates change nothing');
     assertSame(store, 'after duplicates', win);
+    sameAgents('after duplicates');
 
     // agents change channel, go offline with a will that names no channel, lose their labels' match
     for (let i = 0; i < 60; i += 4) {
@@ -217,15 +226,20 @@ test('cohorts and evidence summed by SQLite equal the per-window merge: varied d
       store.putStatus(statusOf(id, i % 8 !== 0, i % 8 === 0 ? undefined : oneOf(rand, ['prod', 'staging']), oneOf(rand, ['berlin', 'paris'])), NOW - 5 * MIN);
     }
     assertSame(store, 'after status changes', win);
+    sameAgents('after status changes');
 
     // more windows of new seqs, then a restart: the columns are in the file
     seed(store, rand, 60, 100);
     assertSame(store, 'after more windows', win);
+    sameAgents('after more windows');
     assert.equal(win.rebuilds, 1, 'the kept window was built once and then moved, never rebuilt by its guard');
     // rows deleted behind its back (no code of ours does): the guard sees the count and rebuilds
     store.db.exec('DELETE FROM role_windows WHERE rowid % 5 = 0');
     assertSame(store, 'after a delete', win);
     assert.ok(win.rebuilds > 1, 'rebuilt after the delete');
+    store.db.exec("DELETE FROM agents WHERE agent_id LIKE 'ag-01%'");
+    store.putStatus(statusOf('ag-new', true, 'prod', 'berlin'), NOW);
+    sameAgents('agents removed and added');
     const beforeRestart = { cohorts: fleetSnapshot(store, NOW, 5 * MIN).cohorts, series: store.rollouts().map((r) => new EvidenceSeriesBuilder(store).series(r, NOW)) };
     store.close();
     store = new ControllerStore(file);
@@ -259,6 +273,11 @@ test('windows an older controller wrote without the bucket columns are merged fr
     assertSame(store, 'with windows of an older writer', win);
     assert.equal(win.rebuilds, 1);
     store.close();
+    // reopened: their columns are filled (and the per-second sums take them in through the update trigger)
+    const reopened = new ControllerStore(file);
+    assert.equal((reopened.db.prepare('SELECT count(*) AS n FROM role_windows WHERE lb0 IS NULL').get() as { n: number }).n, 0);
+    assertSame(reopened, 'older writer\'s windows filled on reopen');
+    reopened.close();
   });
 });
 
@@ -291,6 +310,11 @@ test('a fleet.db written before the bucket columns is filled when opened; other 
     store.close();
     store = new ControllerStore(file);
     assertSame(store, 'refilled after a layout change');
+    assert.deepEqual(
+      store.db.prepare(`SELECT * FROM ${SLOTS_TABLE} WHERE count != 0 OR errors != 0 ORDER BY role, model_id, channel, slot, rollout_id`).all(),
+      store.db.prepare(`SELECT * FROM (${recountSlotsSql}) WHERE count != 0 OR errors != 0 ORDER BY role, model_id, channel, slot, rollout_id`).all(),
+      'the per-second sums kept by the triggers equal a recount',
+    );
     store.close();
   });
 });

@@ -14,6 +14,7 @@ import type { ControllerStore } from '../controller/store.js';
 import { ModelRegistry } from '../registry/registry.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
+import { ParsedAgents } from './agents-cache.js';
 import { TokenStore, type Caller } from './tokens.js';
 
 export interface BrokerSide {
@@ -48,6 +49,8 @@ export class ApiContext {
   readonly log: (line: string) => void;
   /** the status view's cohort sums, kept across calls (issue 19 §4) */
   readonly cohortWindow: CohortWindow;
+  /** the agents with their statuses parsed once per distinct status (issue 19 §4) */
+  readonly parsedAgents: ParsedAgents;
 
   constructor(o: ApiContextOptions) {
     this.store = o.store;
@@ -61,6 +64,7 @@ export class ApiContext {
     this.clock = o.clock ?? Date.now;
     this.log = o.log ?? (() => undefined);
     this.cohortWindow = new CohortWindow(o.store.db);
+    this.parsedAgents = new ParsedAgents(o.store);
   }
 
   /** The approver keys in force. */

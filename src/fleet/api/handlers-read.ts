@@ -30,7 +30,7 @@ export function whoami(_ctx: ApiContext, caller: Caller) {
 
 export function fleet(ctx: ApiContext, q: { sinceMs: number }) {
   const now = ctx.clock();
-  const agents = ctx.store.agents();
+  const agents = ctx.parsedAgents.agents();
   return {
     ...fleetSnapshot(ctx.store, now, q.sinceMs, agents, (since) => ctx.cohortWindow.totals(since)),
     rollouts: ctx.store.rollouts({ active: true }),

@@ -10,6 +10,7 @@ import type { AgentEvent, AgentStatus, Feedback, MetricsWindow, Release, Role } 
 import type { Histogram } from '../../common/metrics.js';
 import type { RoleWindowRow, RolloutSpec } from './judge.js';
 import { BUCKET_COLUMNS, bucketVector, migrateLatencyBuckets } from './latency-buckets.js';
+import { installEvidenceSlots } from './evidence-slots.js';
 import { migrateWindowTables } from './store-schema.js';
 
 export type RolloutState = 'pending' | 'running' | 'aborting' | 'awaiting_approval' | 'paused' | 'completed' | 'rolled_back' | 'aborted' | 'failed';
@@ -49,9 +50,9 @@ export interface AgentRow {
   labels?: Record<string, string>;
 }
 
-const AGENT_SELECT = 'SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents';
+export const AGENT_SELECT = 'SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents';
 
-interface RawAgentRow {
+export interface RawAgentRow {
   agent_id: string;
   online: number;
   channel: string | null;
@@ -60,10 +61,11 @@ interface RawAgentRow {
   last_seen: number;
 }
 
-function agentRowOf(r: RawAgentRow): AgentRow {
-  const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: JSON.parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
+/** `parse` lets a caller that keeps parsed statuses across reads reuse them (api/agents-cache.ts). */
+export function agentRowOf(r: RawAgentRow, parse: (json: string) => unknown = JSON.parse): AgentRow {
+  const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
   if (r.channel !== null) row.channel = r.channel;
-  if (r.labels_json !== null) row.labels = JSON.parse(r.labels_json) as Record<string, string>;
+  if (r.labels_json !== null) row.labels = parse(r.labels_json) as Record<string, string>;
   return row;
 }
 
@@ -88,6 +90,7 @@ export class ControllerStore {
       CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);`);
     migrateWindowTables(this.db);
     migrateLatencyBuckets(this.db);
+    installEvidenceSlots(this.db);
     const d = this.db;
     this.#s = {
       // An offline status (the agent's last will) may carry no channel or labels: keep the last known ones.
@@ -171,13 +174,13 @@ export class ControllerStore {
   // ---- fleet views ---------------------------------------------------------------------------
 
   agents(): AgentRow[] {
-    return (this.db.prepare(`${AGENT_SELECT} ORDER BY agent_id`).all() as RawAgentRow[]).map(agentRowOf);
+    return (this.db.prepare(`${AGENT_SELECT} ORDER BY agent_id`).all() as RawAgentRow[]).map((r) => agentRowOf(r));
   }
 
   /** One page of agents in id order after `after` (issue 19 §4: a listing that does not parse 10,000 statuses). */
   agentsPage(after: string, limit: number, online?: boolean): AgentRow[] {
     const on = online === undefined ? -1 : online ? 1 : 0;
-    return (this.db.prepare(`${AGENT_SELECT} WHERE agent_id > ? AND (? < 0 OR online = ?) ORDER BY agent_id LIMIT ?`).all(after, on, on, limit) as RawAgentRow[]).map(agentRowOf);
+    return (this.db.prepare(`${AGENT_SELECT} WHERE agent_id > ? AND (? < 0 OR online = ?) ORDER BY agent_id LIMIT ?`).all(after, on, on, limit) as RawAgentRow[]).map((r) => agentRowOf(r));
   }
 
   agent(agentId: string): AgentRow | undefined {

@@ -13,6 +13,7 @@
  */
 import { createHistogram, errorRate, errorRateLowerBound, histogramQuantile, histogramTotal, type Histogram } from '../../common/metrics.js';
 import { addBuckets, BUCKETED, bucketVector, SUM_BUCKETS_SQL } from '../controller/latency-buckets.js';
+import { SLOT_MS, SLOTS_TABLE } from '../controller/evidence-slots.js';
 import { parseSelector, type Requirement } from '../../common/selector.js';
 import { phasesOf } from '../controller/judge.js';
 import { selectedBy } from '../controller/evidence.js';
@@ -82,20 +83,28 @@ export class EvidenceSeriesBuilder {
 
   constructor(store: ControllerStore) {
     this.#store = store;
-    // [issue 19 §4] summed by SQLite per (interval, canary) from the bucket columns (latency-buckets.ts):
-    // the first call merged every window of the rollout from its JSON (~1 s at 10,000 agents).
+    // [issue 19 §4] summed by SQLite per (interval, canary): the first call merged every window of the
+    // rollout from its JSON (~1 s at 10,000 agents). An untargeted rollout reads the per-second sums
+    // (evidence-slots.ts) and, from role_windows, only what they leave out: windows without a channel
+    // (the agent's counts), those of the last, unfinished second, and an older writer's (no bucket
+    // columns, merged from JSON). A targeted one sums its windows from role_windows (bucket columns).
     // The filters are the judge's: the window's channel, else its agent's; the canary's windows not
     // naming another rollout; with a selector, not an agent the selector leaves out.
     const where = (selector: boolean) => `role = ? AND model_id IN (?, ?) AND received >= ? AND received < ?
       AND COALESCE(rw.channel, (SELECT a.channel FROM agents a WHERE a.agent_id = rw.agent_id)) = ?
       AND NOT (model_id = ? AND COALESCE(rollout_id, '') NOT IN ('', ?))${selector ? ' AND rw.agent_id NOT IN (SELECT value FROM json_each(?))' : ''}`;
     const interval = 'CAST(received / ? AS INTEGER) AS k, model_id = ? AS canary';
-    const summed = (selector: boolean) =>
-      store.db.prepare(`SELECT ${interval}, SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM role_windows rw WHERE ${where(selector)} AND ${BUCKETED} GROUP BY k, canary`).raw(true);
+    const summed = (selector: boolean, rows: string) =>
+      store.db.prepare(`SELECT ${interval}, SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM role_windows rw WHERE ${where(selector)} AND ${BUCKETED} AND ${rows} GROUP BY k, canary`).raw(true);
     const unbucketed = (selector: boolean) => store.db.prepare(`SELECT ${interval}, count, errors, latency_json FROM role_windows rw WHERE ${where(selector)} AND lb0 IS NULL`).raw(true);
     this.#q = {
-      summed: summed(false),
-      summedSelected: summed(true),
+      slots: store.db
+        .prepare(`SELECT CAST(slot / ? AS INTEGER) AS k, model_id = ? AS canary, SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM ${SLOTS_TABLE}
+          WHERE role = ? AND model_id IN (?, ?) AND channel = ? AND slot >= ? AND slot < ? AND NOT (model_id = ? AND rollout_id NOT IN ('', ?)) GROUP BY k, canary`)
+        .raw(true),
+      noChannel: summed(false, 'rw.channel IS NULL'),
+      lastSecond: summed(false, 'rw.channel IS NOT NULL'),
+      summedSelected: summed(true, '1'),
       unbucketed: unbucketed(false),
       unbucketedSelected: unbucketed(true),
       scopes: store.db.prepare<[], { agent_id: string; labels_json: string | null }>('SELECT agent_id, labels_json FROM agents'),
@@ -154,7 +163,17 @@ export class EvidenceSeriesBuilder {
       a.errors += errors;
       addBuckets(a.latency.counts, src, offset);
     };
-    for (const row of (reqs ? this.#q.summedSelected : this.#q.summed).all(...args) as unknown[][]) add(Number(row[0]), row[1] === 1, Number(row[2]), Number(row[3]), row, 4);
+    const sums = (stmt: { all: (...a: unknown[]) => unknown[] }, a: unknown[]) => {
+      for (const row of stmt.all(...a) as unknown[][]) add(Number(row[0]), row[1] === 1, Number(row[2]), Number(row[3]), row, 4);
+    };
+    if (reqs) sums(this.#q.summedSelected, args);
+    else {
+      // whole seconds from the sums (openFrom is a whole interval, so a whole second); the last second's rest from the windows
+      const lastSecond = Math.max(openFrom, Math.floor(to / SLOT_MS) * SLOT_MS);
+      sums(this.#q.slots, [bucketMs / SLOT_MS, spec.candidate, spec.role, spec.candidate, spec.stable, spec.channel, openFrom / SLOT_MS, lastSecond / SLOT_MS, spec.candidate, r.id]);
+      sums(this.#q.noChannel, args);
+      sums(this.#q.lastSecond, [...args.slice(0, 5), lastSecond, ...args.slice(6)]);
+    }
     // windows an older controller wrote without the bucket columns: merged from their JSON
     for (const row of (reqs ? this.#q.unbucketedSelected : this.#q.unbucketed).all(...args) as unknown[][]) {
       add(Number(row[0]), row[1] === 1, Number(row[2]), Number(row[3]), bucketVector(JSON.parse(row[4] as string) as Histogram), 0);
