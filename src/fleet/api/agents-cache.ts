@@ -1,35 +1,46 @@
 /**
- * The stored agents with their statuses parsed once per distinct status (issue 19 §4: `GET
- * /api/v1/fleet` parsed all 10,000 retained statuses on every call, ~0.1 s). Each read still takes
- * every row from SQLite — so a status written by any process is seen on the next read — but a status
- * or labels text equal to the one parsed last time for that agent reuses that parse. The parsed
- * objects are shared between reads: callers only read them (the status view and the yanked marks).
+ * The stored agents with their statuses parsed once per change (issue 19 §4: `GET /api/v1/fleet`
+ * read and parsed all 10,000 retained statuses, ~6 MB of JSON, on every call). This connection keeps
+ * a TEMP table of the texts it parsed; each read asks SQLite for the agents whose online flag, channel,
+ * labels or status differ from it (compared in SQLite, nothing crosses for the others), parses only
+ * those, and takes every agent's id and last_seen. A status written by any process is seen on the
+ * next read. The parsed objects are shared between reads: callers only read them (the status view
+ * and the yanked marks). An agent deleted from the table is left out of the answer; its parse is kept
+ * (with the TEMP row it matches) in case it comes back.
  */
-import { AGENT_SELECT, agentRowOf, type AgentRow, type ControllerStore, type RawAgentRow } from '../controller/store.js';
+import { randomBytes } from 'node:crypto';
+import { agentRowOf, type AgentRow, type ControllerStore, type RawAgentRow } from '../controller/store.js';
 
 export class ParsedAgents {
-  readonly #all;
-  /** agent → the texts parsed last time and what they gave */
-  #parsed = new Map<string, Map<string, unknown>>();
+  readonly #store: ControllerStore;
+  readonly #q;
+  readonly #rows = new Map<string, AgentRow>();
 
   constructor(store: ControllerStore) {
-    this.#all = store.db.prepare<[], RawAgentRow>(`${AGENT_SELECT} ORDER BY agent_id`);
+    this.#store = store;
+    const known = `parsed_agents_${randomBytes(6).toString('hex')}`; // one per instance on a shared connection
+    store.db.exec(`CREATE TEMP TABLE ${known} (agent_id TEXT PRIMARY KEY, online INTEGER, channel TEXT, labels_json TEXT, status_json TEXT) WITHOUT ROWID`);
+    this.#q = {
+      changed: store.db.prepare<[], RawAgentRow>(
+        `SELECT a.agent_id, a.online, a.channel, a.labels_json, a.status_json, a.last_seen FROM agents a LEFT JOIN temp.${known} k ON k.agent_id = a.agent_id
+          WHERE k.agent_id IS NULL OR k.online IS NOT a.online OR k.channel IS NOT a.channel OR k.labels_json IS NOT a.labels_json OR k.status_json IS NOT a.status_json`,
+      ),
+      ids: store.db.prepare('SELECT agent_id, last_seen FROM agents ORDER BY agent_id').raw(true),
+      remember: store.db.prepare(
+        `INSERT INTO temp.${known} (agent_id, online, channel, labels_json, status_json) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (agent_id) DO UPDATE SET online = excluded.online, channel = excluded.channel, labels_json = excluded.labels_json, status_json = excluded.status_json`,
+      ),
+    };
   }
 
   /** As store.agents(): every agent in id order. */
   agents(): AgentRow[] {
-    const next = new Map<string, Map<string, unknown>>();
-    const rows = this.#all.all().map((r) => {
-      const had = this.#parsed.get(r.agent_id);
-      const kept = new Map<string, unknown>();
-      next.set(r.agent_id, kept);
-      return agentRowOf(r, (json) => {
-        const v = had?.has(json) ? had.get(json) : JSON.parse(json);
-        kept.set(json, v);
-        return v;
-      });
-    });
-    this.#parsed = next; // agents gone from the table are forgotten
-    return rows;
+    return this.#store.db.transaction(() => {
+      for (const r of this.#q.changed.all()) {
+        this.#rows.set(r.agent_id, agentRowOf(r));
+        this.#q.remember.run(r.agent_id, r.online, r.channel, r.labels_json, r.status_json);
+      }
+      return (this.#q.ids.all() as [string, number][]).map(([id, lastSeen]) => ({ ...this.#rows.get(id)!, lastSeen }));
+    })();
   }
 }

@@ -10,7 +10,7 @@
  */
 import type Database from 'better-sqlite3';
 import { errorRate, histogramQuantile, type Histogram } from '../../common/metrics.js';
-import { addBuckets, BUCKETED, BUCKETS, bucketVector, histogramOfBuckets, SUM_BUCKETS_SQL } from './latency-buckets.js';
+import { addBuckets, BUCKETED, BUCKETS, bucketVector, histogramOfBuckets, SUM_BUCKETS_SQL, unbucketedFrom } from './latency-buckets.js';
 
 /** One agent's windows of one cohort group since the look-back. */
 export interface AgentCohortTotal {
@@ -53,7 +53,7 @@ function prepared(db: Database.Database) {
       summed: db
         .prepare(`SELECT ${GROUP}, MIN(rowid), SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM role_windows WHERE received >= ? AND ${BUCKETED} GROUP BY ${GROUP}`)
         .raw(true),
-      unbucketed: db.prepare(`SELECT ${GROUP}, rowid, count, errors, latency_json FROM role_windows WHERE received >= ? AND lb0 IS NULL`).raw(true),
+      unbucketed: db.prepare(`SELECT ${GROUP}, rowid, count, errors, latency_json FROM ${unbucketedFrom()} WHERE received >= ? AND lb0 IS NULL`).raw(true),
     };
     statements.set(db, s);
   }

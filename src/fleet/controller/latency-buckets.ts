@@ -18,8 +18,10 @@ export const BUCKETS = DEFAULT_LATENCY_BOUNDS_MS.length + 1;
 export const BUCKET_COLUMNS: readonly string[] = Array.from({ length: BUCKETS }, (_, i) => `lb${i}`);
 /** `SUM(lb0), SUM(lb1), …` (one per bucket, in order) */
 export const SUM_BUCKETS_SQL = BUCKET_COLUMNS.map((c) => `SUM(${c})`).join(', ');
-/** rows whose columns were not written (an older writer): merge them from latency_json */
+/** rows whose columns were written; the others (an older writer's) are merged from latency_json */
 export const BUCKETED = 'lb0 IS NOT NULL';
+/** `FROM` for the rows without columns: through their partial index (the planner would take a larger one) */
+export const unbucketedFrom = (alias = ''): string => `role_windows ${alias} INDEXED BY role_windows_unbucketed`;
 
 /** What `mergeInto(createHistogram(), h)` adds for this histogram: its counts on the default bounds. */
 export function bucketVector(h: Pick<Histogram, 'boundsMs' | 'counts'>): number[] {

@@ -12,7 +12,7 @@
  * interval is merged on each request). Shadow phases are drawn by the served model, not the shadow one.
  */
 import { createHistogram, errorRate, errorRateLowerBound, histogramQuantile, histogramTotal, type Histogram } from '../../common/metrics.js';
-import { addBuckets, BUCKETED, bucketVector, SUM_BUCKETS_SQL } from '../controller/latency-buckets.js';
+import { addBuckets, BUCKETED, bucketVector, SUM_BUCKETS_SQL, unbucketedFrom } from '../controller/latency-buckets.js';
 import { SLOT_MS, SLOTS_TABLE } from '../controller/evidence-slots.js';
 import { parseSelector, type Requirement } from '../../common/selector.js';
 import { phasesOf } from '../controller/judge.js';
@@ -96,7 +96,7 @@ export class EvidenceSeriesBuilder {
     const interval = 'CAST(received / ? AS INTEGER) AS k, model_id = ? AS canary';
     const summed = (selector: boolean, rows: string) =>
       store.db.prepare(`SELECT ${interval}, SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM role_windows rw WHERE ${where(selector)} AND ${BUCKETED} AND ${rows} GROUP BY k, canary`).raw(true);
-    const unbucketed = (selector: boolean) => store.db.prepare(`SELECT ${interval}, count, errors, latency_json FROM role_windows rw WHERE ${where(selector)} AND lb0 IS NULL`).raw(true);
+    const unbucketed = (selector: boolean) => store.db.prepare(`SELECT ${interval}, count, errors, latency_json FROM ${unbucketedFrom('rw')} WHERE ${where(selector)} AND lb0 IS NULL`).raw(true);
     this.#q = {
       slots: store.db
         .prepare(`SELECT CAST(slot / ? AS INTEGER) AS k, model_id = ? AS canary, SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM ${SLOTS_TABLE}
