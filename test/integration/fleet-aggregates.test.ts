@@ -20,6 +20,8 @@ import { fleetSnapshot } from '../../src/fleet/api/snapshot.js';
 import { agentCohortTotals, cohortFigures } from '../../src/fleet/controller/cohort-totals.js';
 import { CohortWindow } from '../../src/fleet/controller/cohort-window.js';
 import { ParsedAgents } from '../../src/fleet/api/agents-cache.js';
+import { ApiContext } from '../../src/fleet/api/context.js';
+import { fleet } from '../../src/fleet/api/handlers-read.js';
 import { recountSlotsSql, SLOTS_TABLE } from '../../src/fleet/controller/evidence-slots.js';
 import { selectedBy } from '../../src/fleet/controller/evidence.js';
 import { cohortStats, DEFAULT_SPEC } from '../../src/fleet/controller/judge.js';
@@ -207,7 +209,16 @@ test('cohorts and evidence summed by SQLite equal the per-window merge: varied d
     rollouts(store);
     const win = new CohortWindow(store.db);
     const parsed = new ParsedAgents(store);
-    const sameAgents = (label: string) => assert.deepEqual(parsed.agents(), store.agents(), `${label}: agents parsed once per status = agents parsed now`);
+    const ctx = new ApiContext({ store, clock: () => NOW });
+    const sameAgents = (label: string) => {
+      assert.deepEqual(parsed.agents(), store.agents(), `${label}: agents parsed once per status = agents parsed now`);
+      // the API's handler, with its kept statuses' view and kept cohort sums, against one computed now
+      for (const sinceMs of [5 * MIN, 5 * MIN, 12 * MIN]) {
+        const got = fleet(ctx, { sinceMs });
+        assert.deepEqual({ agents: got.agents, versions: got.versions, cohorts: got.cohorts }, fleetSnapshot(store, NOW, sinceMs), `${label}: GET /api/v1/fleet`);
+        assert.deepEqual(got.cohorts, referenceCohorts(store, NOW, sinceMs, store.agents()), `${label}: GET /api/v1/fleet cohorts`);
+      }
+    };
     const written = seed(store, rand, 60);
     assert.ok(written.length > 100, `${written.length} windows`);
     assertSame(store, 'seeded', win);

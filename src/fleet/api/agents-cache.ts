@@ -15,6 +15,10 @@ export class ParsedAgents {
   readonly #store: ControllerStore;
   readonly #q;
   readonly #rows = new Map<string, AgentRow>();
+  #ids: string[] = [];
+  /** changes whenever a read finds an agent added, removed or changed */
+  #generation = 0;
+  readonly #derived = new Map<string, { generation: number; value: unknown }>();
 
   constructor(store: ControllerStore) {
     this.#store = store;
@@ -36,11 +40,30 @@ export class ParsedAgents {
   /** As store.agents(): every agent in id order. */
   agents(): AgentRow[] {
     return this.#store.db.transaction(() => {
+      let changed = false;
       for (const r of this.#q.changed.all()) {
         this.#rows.set(r.agent_id, agentRowOf(r));
         this.#q.remember.run(r.agent_id, r.online, r.channel, r.labels_json, r.status_json);
+        changed = true;
       }
-      return (this.#q.ids.all() as [string, number][]).map(([id, lastSeen]) => ({ ...this.#rows.get(id)!, lastSeen }));
+      const rows = this.#q.ids.all() as [string, number][];
+      if (changed || rows.length !== this.#ids.length || rows.some(([id], i) => id !== this.#ids[i])) {
+        this.#generation++;
+        this.#ids = rows.map(([id]) => id);
+      }
+      return rows.map(([id, lastSeen]) => ({ ...this.#rows.get(id)!, lastSeen }));
     })();
+  }
+
+  /**
+   * `compute()`'s value, kept while the agents (as of the last `agents()` read) stay the same: a view
+   * of the statuses alone (not last_seen) need not be recomputed on every call.
+   */
+  derived<T>(name: string, compute: () => T): T {
+    const had = this.#derived.get(name);
+    if (had && had.generation === this.#generation) return had.value as T;
+    const value = compute();
+    this.#derived.set(name, { generation: this.#generation, value });
+    return value;
   }
 }

@@ -24,6 +24,8 @@ export interface AgentCohortTotal {
   count: number;
   errors: number;
   buckets: number[];
+  /** `${role}|${cohort}|${modelId}|${provider}` when the source computed it already */
+  groupKey?: string;
 }
 
 export interface CohortFigures {
@@ -88,7 +90,7 @@ export function cohortFigures(totals: readonly AgentCohortTotal[], splitOf: (age
   const groups = new Map<string, { first: number; splits: Map<string, { first: number; agents: Set<string>; count: number; errors: number; buckets: number[] }>; t: AgentCohortTotal }>();
   for (const t of totals) {
     // the key cohortRows grouped by (a '|' inside a name merges groups there, and so here)
-    const gk = `${t.role}|${t.cohort}|${t.modelId}|${t.provider}`;
+    const gk = t.groupKey ?? `${t.role}|${t.cohort}|${t.modelId}|${t.provider}`;
     let g = groups.get(gk);
     if (!g) groups.set(gk, (g = { first: t.first, splits: new Map(), t }));
     if (t.first < g.first) (g.first = t.first), (g.t = t);

@@ -18,17 +18,9 @@ import type { Histogram } from '../../common/metrics.js';
 import type { AgentCohortTotal } from './cohort-totals.js';
 import { BUCKET_COLUMNS, BUCKETS, bucketVector } from './latency-buckets.js';
 
-interface Entry {
-  role: string;
-  cohort: string;
-  modelId: string;
-  provider: string;
-  agentId: string;
+interface Entry extends AgentCohortTotal {
   windows: number;
-  count: number;
-  errors: number;
-  buckets: number[];
-  /** rowids of its windows in the set (a few per agent): the smallest orders the groups */
+  /** rowids of its windows in the set (a few per agent); `first` is the smallest */
   rowids: number[];
 }
 
@@ -59,7 +51,7 @@ export class CohortWindow {
     };
   }
 
-  /** Per (group, agent) sums of the windows received since `since` (as agentCohortTotals). */
+  /** Per (group, agent) sums of the windows received since `since` (as agentCohortTotals); read-only, valid until the next call. */
   totals(since: number): AgentCohortTotal[] {
     return this.#db.transaction(() => {
       if (this.#watermark === undefined) this.#rebuild(since);
@@ -67,13 +59,7 @@ export class CohortWindow {
         this.#advance(this.#watermark, since);
         if (this.#q.count.get(since) !== this.#held) this.#rebuild(since);
       }
-      const out: AgentCohortTotal[] = [];
-      for (const e of this.#entries.values()) {
-        let first = e.rowids[0]!;
-        for (const r of e.rowids) if (r < first) first = r;
-        out.push({ role: e.role, cohort: e.cohort, modelId: e.modelId, provider: e.provider, agentId: e.agentId, first, count: e.count, errors: e.errors, buckets: [...e.buckets] });
-      }
-      return out;
+      return [...this.#entries.values()];
     })();
   }
 
@@ -103,13 +89,17 @@ export class CohortWindow {
     let e = this.#entries.get(key);
     if (!e) {
       if (sign < 0) return; // not held: nothing to take away (the count guard rebuilds if the set is off)
-      this.#entries.set(key, (e = { role, cohort, modelId, provider, agentId, windows: 0, count: 0, errors: 0, buckets: new Array<number>(BUCKETS).fill(0), rowids: [] }));
+      const groupKey = `${role}|${cohort}|${modelId}|${provider}`;
+      this.#entries.set(key, (e = { role, cohort, modelId, provider, agentId, groupKey, first: rowid, windows: 0, count: 0, errors: 0, buckets: new Array<number>(BUCKETS).fill(0), rowids: [] }));
     }
-    if (sign > 0) e.rowids.push(rowid);
-    else {
+    if (sign > 0) {
+      e.rowids.push(rowid);
+      if (rowid < e.first) e.first = rowid;
+    } else {
       const i = e.rowids.indexOf(rowid);
       if (i < 0) return;
       e.rowids.splice(i, 1);
+      if (rowid === e.first) e.first = Math.min(...e.rowids);
     }
     const json = r[LB - 1] as string | null;
     const buckets = json === null ? (r.slice(LB) as number[]) : bucketVector(JSON.parse(json) as Histogram);
