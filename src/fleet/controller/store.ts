@@ -50,7 +50,7 @@ export interface AgentRow {
   labels?: Record<string, string>;
 }
 
-export const AGENT_SELECT = 'SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents';
+const AGENT_SELECT = 'SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents';
 
 export interface RawAgentRow {
   agent_id: string;
@@ -61,11 +61,10 @@ export interface RawAgentRow {
   last_seen: number;
 }
 
-/** `parse` lets a caller that keeps parsed statuses across reads reuse them (api/agents-cache.ts). */
-export function agentRowOf(r: RawAgentRow, parse: (json: string) => unknown = JSON.parse): AgentRow {
-  const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
+export function agentRowOf(r: RawAgentRow): AgentRow {
+  const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: JSON.parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
   if (r.channel !== null) row.channel = r.channel;
-  if (r.labels_json !== null) row.labels = parse(r.labels_json) as Record<string, string>;
+  if (r.labels_json !== null) row.labels = JSON.parse(r.labels_json) as Record<string, string>;
   return row;
 }
 
@@ -174,13 +173,13 @@ export class ControllerStore {
   // ---- fleet views ---------------------------------------------------------------------------
 
   agents(): AgentRow[] {
-    return (this.db.prepare(`${AGENT_SELECT} ORDER BY agent_id`).all() as RawAgentRow[]).map((r) => agentRowOf(r));
+    return (this.db.prepare(`${AGENT_SELECT} ORDER BY agent_id`).all() as RawAgentRow[]).map(agentRowOf);
   }
 
   /** One page of agents in id order after `after` (issue 19 §4: a listing that does not parse 10,000 statuses). */
   agentsPage(after: string, limit: number, online?: boolean): AgentRow[] {
     const on = online === undefined ? -1 : online ? 1 : 0;
-    return (this.db.prepare(`${AGENT_SELECT} WHERE agent_id > ? AND (? < 0 OR online = ?) ORDER BY agent_id LIMIT ?`).all(after, on, on, limit) as RawAgentRow[]).map((r) => agentRowOf(r));
+    return (this.db.prepare(`${AGENT_SELECT} WHERE agent_id > ? AND (? < 0 OR online = ?) ORDER BY agent_id LIMIT ?`).all(after, on, on, limit) as RawAgentRow[]).map(agentRowOf);
   }
 
   agent(agentId: string): AgentRow | undefined {
