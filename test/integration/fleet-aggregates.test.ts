@@ -212,6 +212,8 @@ test('cohorts and evidence summed by SQLite equal the per-window merge: varied d
     const ctx = new ApiContext({ store, clock: () => NOW });
     const sameAgents = (label: string) => {
       assert.deepEqual(parsed.agents(), store.agents(), `${label}: agents parsed once per status = agents parsed now`);
+      const noLastSeen = (rows: AgentRow[]) => rows.map(({ lastSeen: _, ...r }) => r);
+      assert.deepEqual(noLastSeen(parsed.statuses()), noLastSeen(store.agents()), `${label}: statuses re-read on the revision = statuses now`);
       // the API's handler, with its kept statuses' view and kept cohort sums, against one computed now
       for (const sinceMs of [5 * MIN, 5 * MIN, 12 * MIN]) {
         const got = fleet(ctx, { sinceMs });

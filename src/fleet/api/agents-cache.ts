@@ -9,6 +9,7 @@
  * (with the TEMP row it matches) in case it comes back.
  */
 import { randomBytes } from 'node:crypto';
+import { agentsRevisionQuery } from '../controller/agents-revision.js';
 import { agentRowOf, type AgentRow, type ControllerStore, type RawAgentRow } from '../controller/store.js';
 
 export class ParsedAgents {
@@ -19,9 +20,12 @@ export class ParsedAgents {
   /** changes whenever a read finds an agent added, removed or changed */
   #generation = 0;
   readonly #derived = new Map<string, { generation: number; value: unknown }>();
+  readonly #revision: () => number;
+  #kept: { rev: number; rows: AgentRow[] } | undefined;
 
   constructor(store: ControllerStore) {
     this.#store = store;
+    this.#revision = agentsRevisionQuery(store.db);
     const known = `parsed_agents_${randomBytes(6).toString('hex')}`; // one per instance on a shared connection
     store.db.exec(`CREATE TEMP TABLE ${known} (agent_id TEXT PRIMARY KEY, online INTEGER, channel TEXT, labels_json TEXT, status_json TEXT) WITHOUT ROWID`);
     this.#q = {
@@ -52,6 +56,21 @@ export class ParsedAgents {
         this.#ids = rows.map(([id]) => id);
       }
       return rows.map(([id, lastSeen]) => ({ ...this.#rows.get(id)!, lastSeen }));
+    })();
+  }
+
+  /**
+   * The agents as `agents()` gives them, but read again only when the statuses' revision moved
+   * (controller/agents-revision.ts: one row instead of 10,000); `lastSeen` is as of that read.
+   * For views of the statuses (the status view, the yanked marks), not for last-seen times.
+   */
+  statuses(): AgentRow[] {
+    return this.#store.db.transaction(() => {
+      const rev = this.#revision();
+      if (this.#kept && this.#kept.rev === rev) return this.#kept.rows;
+      const rows = this.agents();
+      this.#kept = { rev, rows };
+      return rows;
     })();
   }
 

@@ -30,7 +30,8 @@ export function whoami(_ctx: ApiContext, caller: Caller) {
 
 export function fleet(ctx: ApiContext, q: { sinceMs: number }) {
   const now = ctx.clock();
-  const agents = ctx.parsedAgents.agents();
+  // re-read only when a status changed (their last_seen is not part of this view)
+  const agents = ctx.parsedAgents.statuses();
   return {
     // the statuses' part is kept while no status changes; the cohorts' sums are kept across calls (issue 19 §4)
     ...fleetSnapshot(ctx.store, now, q.sinceMs, agents, (since) => ctx.cohortWindow.totals(since), ctx.parsedAgents.derived('fleetAgentsView', () => fleetAgentsView(agents))),

@@ -10,6 +10,7 @@ import type { AgentEvent, AgentStatus, Feedback, MetricsWindow, Release, Role } 
 import type { Histogram } from '../../common/metrics.js';
 import type { RoleWindowRow, RolloutSpec } from './judge.js';
 import { BUCKET_COLUMNS, bucketVector, migrateLatencyBuckets } from './latency-buckets.js';
+import { installAgentsRevision } from './agents-revision.js';
 import { installEvidenceSlots } from './evidence-slots.js';
 import { migrateWindowTables } from './store-schema.js';
 
@@ -90,6 +91,7 @@ export class ControllerStore {
     migrateWindowTables(this.db);
     migrateLatencyBuckets(this.db);
     installEvidenceSlots(this.db);
+    installAgentsRevision(this.db);
     const d = this.db;
     this.#s = {
       // An offline status (the agent's last will) may carry no channel or labels: keep the last known ones.
