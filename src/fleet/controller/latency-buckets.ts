@@ -43,21 +43,33 @@ const hasColumn = (db: Database.Database, table: string, column: string) =>
 
 /**
  * Adds the columns (and the receive-time index the look-back queries use) and fills every row that
- * lacks them; idempotent. Runs inside the store's opening, after the window tables exist.
+ * lacks them; idempotent. Runs inside the store's opening, after the window tables exist. Nothing is
+ * written when nothing is missing, and the work runs in an IMMEDIATE transaction: the CLI and the
+ * controller open the file side by side (a deferred transaction that read first could not take the
+ * write lock while the other writes, and busy_timeout does not help there).
  */
 export function migrateLatencyBuckets(db: Database.Database): void {
+  const layout = JSON.stringify(DEFAULT_LATENCY_BOUNDS_MS);
+  const exists = (type: string, name: string) => db.prepare('SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?').get(type, name) !== undefined;
+  const layoutNow = () => (exists('table', 'latency_bucket_layout') ? (db.prepare('SELECT bounds_json FROM latency_bucket_layout WHERE id = 1').get() as { bounds_json: string } | undefined)?.bounds_json : undefined);
+  const needed = () =>
+    BUCKET_COLUMNS.some((c) => !hasColumn(db, 'role_windows', c)) ||
+    !exists('index', 'role_windows_received') ||
+    !exists('index', 'role_windows_unbucketed') ||
+    layoutNow() !== layout ||
+    db.prepare(`SELECT 1 FROM ${unbucketedFrom()} WHERE lb0 IS NULL LIMIT 1`).get() !== undefined;
+  if (!needed()) return;
   db.transaction(() => {
     for (const c of BUCKET_COLUMNS) if (!hasColumn(db, 'role_windows', c)) db.exec(`ALTER TABLE role_windows ADD COLUMN ${c} INTEGER`);
     db.exec(`CREATE TABLE IF NOT EXISTS latency_bucket_layout (id INTEGER PRIMARY KEY CHECK (id = 1), bounds_json TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS role_windows_received ON role_windows (received);
       CREATE INDEX IF NOT EXISTS role_windows_unbucketed ON role_windows (received) WHERE lb0 IS NULL;`);
-    const layout = JSON.stringify(DEFAULT_LATENCY_BOUNDS_MS);
-    const had = db.prepare('SELECT bounds_json FROM latency_bucket_layout WHERE id = 1').get() as { bounds_json: string } | undefined;
+    const had = layoutNow();
     // other bounds than the ones the columns were written for: every row is filled again
-    const stale = had !== undefined && had.bounds_json !== layout;
+    const stale = had !== undefined && had !== layout;
     const rows = db.prepare<[], { id: number; latency_json: string }>(`SELECT rowid AS id, latency_json FROM role_windows${stale ? '' : ' WHERE lb0 IS NULL'}`).all();
     const fill = db.prepare(`UPDATE role_windows SET ${BUCKET_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE rowid = ?`);
     for (const r of rows) fill.run(...bucketVector(JSON.parse(r.latency_json) as Histogram), r.id);
-    db.prepare('INSERT INTO latency_bucket_layout (id, bounds_json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET bounds_json = excluded.bounds_json').run(layout);
-  })();
+    if (had !== layout) db.prepare('INSERT INTO latency_bucket_layout (id, bounds_json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET bounds_json = excluded.bounds_json').run(layout);
+  }).immediate();
 }
