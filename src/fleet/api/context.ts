@@ -8,11 +8,13 @@ import { AgentError } from '../../common/errors.js';
 import { ApprovalStore } from '../approvals/approval-store.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { AuditEntry } from '../audit/chain.js';
+import { CohortWindow } from '../controller/cohort-window.js';
 import type { HealthReport } from '../controller/health.js';
 import type { ControllerStore } from '../controller/store.js';
 import { ModelRegistry } from '../registry/registry.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
+import { ParsedAgents } from './agents-cache.js';
 import { TokenStore, type Caller } from './tokens.js';
 
 export interface BrokerSide {
@@ -45,6 +47,10 @@ export class ApiContext {
   readonly health: (() => HealthReport) | undefined;
   readonly clock: () => number;
   readonly log: (line: string) => void;
+  /** the status view's cohort sums, kept across calls (issue 19 §4) */
+  readonly cohortWindow: CohortWindow;
+  /** the agents with their statuses parsed once per distinct status (issue 19 §4) */
+  readonly parsedAgents: ParsedAgents;
 
   constructor(o: ApiContextOptions) {
     this.store = o.store;
@@ -57,6 +63,8 @@ export class ApiContext {
     this.health = o.health;
     this.clock = o.clock ?? Date.now;
     this.log = o.log ?? (() => undefined);
+    this.cohortWindow = new CohortWindow(o.store.db);
+    this.parsedAgents = new ParsedAgents(o.store);
   }
 
   /** The approver keys in force. */

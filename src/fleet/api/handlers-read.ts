@@ -15,7 +15,7 @@ import { yankedRunning } from '../registry/yanked-agents.js';
 import type { ApiContext } from './context.js';
 import { Reply } from './reply.js';
 import { rolloutEvidence, rolloutView } from './rollout-ops.js';
-import { fleetSnapshot } from './snapshot.js';
+import { fleetAgentsView, fleetSnapshot } from './snapshot.js';
 import type { Caller } from './tokens.js';
 
 export function health(ctx: ApiContext): Reply {
@@ -30,9 +30,11 @@ export function whoami(_ctx: ApiContext, caller: Caller) {
 
 export function fleet(ctx: ApiContext, q: { sinceMs: number }) {
   const now = ctx.clock();
-  const agents = ctx.store.agents();
+  // re-read only when a status changed (their last_seen is not part of this view)
+  const agents = ctx.parsedAgents.statuses();
   return {
-    ...fleetSnapshot(ctx.store, now, q.sinceMs, agents),
+    // the statuses' part is kept while no status changes; the cohorts' sums are kept across calls (issue 19 §4)
+    ...fleetSnapshot(ctx.store, now, q.sinceMs, agents, (since) => ctx.cohortWindow.totals(since), ctx.parsedAgents.derived('fleetAgentsView', () => fleetAgentsView(agents))),
     rollouts: ctx.store.rollouts({ active: true }),
     controller: new ControllerHeartbeats(ctx.store.db).attachment(now),
     yanked: yankedRunning(agents, ctx.registry),

@@ -5,7 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { cohortStats } from './judge.js';
+import { cohortFigures, type CohortFigures } from './cohort-totals.js';
+import { CohortWindow } from './cohort-window.js';
 import { phasesOf } from './judge.js';
 import type { FleetController } from './controller.js';
 import { registerAlertMetrics } from './alert-metrics.js';
@@ -20,6 +21,8 @@ const STATE_CODE: Record<string, number> = { pending: 0, running: 1, awaiting_ap
 export function controllerRegistry(ctl: FleetController, clock: () => number = Date.now): Registry {
   const reg = new Registry();
   const store = ctl.store;
+  // the cohort sums kept across scrapes (cohort-window.ts): four gauges read them each scrape
+  const cohortWindow = new CohortWindow(store.db);
   new Gauge({
     name: 'rpa_fleet_agents',
     help: 'agents by online state, channel, role, model version, provider and cohort (from retained status)',
@@ -37,7 +40,7 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
       }
     },
   });
-  const cohortGauge = (name: string, help: string, pick: (s: ReturnType<typeof cohortStats>) => number) =>
+  const cohortGauge = (name: string, help: string, pick: (s: Pick<CohortFigures, 'p95' | 'errorRate' | 'count' | 'agents'>) => number) =>
     new Gauge({
       name,
       help,
@@ -45,8 +48,9 @@ export function controllerRegistry(ctl: FleetController, clock: () => number = D
       registers: [reg],
       collect() {
         this.reset();
-        for (const g of store.cohortRows(clock() - LOOKBACK_MS)) {
-          this.set({ role: g.role, cohort: g.cohort, model: g.modelId.slice(0, 12), provider: g.provider }, pick(cohortStats(g.rows)));
+        // the same figures as cohortStats over cohortRows, without parsing every window (issue 19 §4)
+        for (const g of cohortFigures(cohortWindow.totals(clock() - LOOKBACK_MS))) {
+          this.set({ role: g.role, cohort: g.cohort, model: g.modelId.slice(0, 12), provider: g.provider }, pick(g));
         }
       },
     });

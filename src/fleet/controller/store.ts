@@ -9,6 +9,10 @@ import Database from 'better-sqlite3';
 import type { AgentEvent, AgentStatus, Feedback, MetricsWindow, Release, Role } from '../../common/wire.js';
 import type { Histogram } from '../../common/metrics.js';
 import type { RoleWindowRow, RolloutSpec } from './judge.js';
+import { BUCKET_COLUMNS, bucketVector, migrateLatencyBuckets } from './latency-buckets.js';
+import { installAgentsRevision } from './agents-revision.js';
+import { installEvidenceSlots } from './evidence-slots.js';
+import { migrateWindowTables } from './store-schema.js';
 
 export type RolloutState = 'pending' | 'running' | 'aborting' | 'awaiting_approval' | 'paused' | 'completed' | 'rolled_back' | 'aborted' | 'failed';
 export const TERMINAL_STATES: readonly RolloutState[] = ['completed', 'rolled_back', 'aborted', 'failed'];
@@ -49,7 +53,7 @@ export interface AgentRow {
 
 const AGENT_SELECT = 'SELECT agent_id, online, channel, labels_json, status_json, last_seen FROM agents';
 
-interface RawAgentRow {
+export interface RawAgentRow {
   agent_id: string;
   online: number;
   channel: string | null;
@@ -58,7 +62,7 @@ interface RawAgentRow {
   last_seen: number;
 }
 
-function agentRowOf(r: RawAgentRow): AgentRow {
+export function agentRowOf(r: RawAgentRow): AgentRow {
   const row: AgentRow = { agentId: r.agent_id, online: r.online === 1, status: JSON.parse(r.status_json) as AgentStatus, lastSeen: r.last_seen };
   if (r.channel !== null) row.channel = r.channel;
   if (r.labels_json !== null) row.labels = JSON.parse(r.labels_json) as Record<string, string>;
@@ -85,6 +89,9 @@ export class ControllerStore {
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);`);
     migrateWindowTables(this.db);
+    migrateLatencyBuckets(this.db);
+    installEvidenceSlots(this.db);
+    installAgentsRevision(this.db);
     const d = this.db;
     this.#s = {
       // An offline status (the agent's last will) may carry no channel or labels: keep the last known ones.
@@ -94,7 +101,8 @@ export class ControllerStore {
       touchAgent: d.prepare('UPDATE agents SET last_seen = ? WHERE agent_id = ?'),
       insWindow: d.prepare('INSERT OR IGNORE INTO windows (agent_id, epoch, seq, received, channel, json) VALUES (?, ?, ?, ?, ?, ?)'),
       insRole: d.prepare(
-        'INSERT OR IGNORE INTO role_windows (agent_id, epoch, seq, role, channel, model_id, rollout_id, cohort, provider, count, errors, latency_json, shadow_model, shadow_json, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT OR IGNORE INTO role_windows (agent_id, epoch, seq, role, channel, model_id, rollout_id, cohort, provider, count, errors, latency_json, shadow_model, shadow_json, received, ${BUCKET_COLUMNS.join(', ')})
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${BUCKET_COLUMNS.map(() => '?').join(', ')})`,
       ),
       insEvent: d.prepare('INSERT OR IGNORE INTO events (agent_id, epoch, seq, ts, type, role, model_id, received, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insFeedback: d.prepare('INSERT OR IGNORE INTO feedback (agent_id, id, ts, received, json) VALUES (?, ?, ?, ?, ?)'),
@@ -132,7 +140,7 @@ export class ControllerStore {
       this.#s.insRole.run(
         w.agentId, epoch, w.seq, role, w.channel ?? null, m.modelId ?? null, m.rolloutId ?? null, m.cohort ?? null, m.provider ?? null, m.count, m.errors,
         JSON.stringify({ boundsMs: m.latency.boundsMs, counts: m.latency.counts, p95: m.latency.p95 }),
-        m.shadow?.modelId ?? null, m.shadow ? JSON.stringify(m.shadow) : null, now,
+        m.shadow?.modelId ?? null, m.shadow ? JSON.stringify(m.shadow) : null, now, ...bucketVector(m.latency),
       );
     }
     this.#s.touchAgent.run(now, w.agentId);
@@ -212,10 +220,14 @@ export class ControllerStore {
     return this.#s.shadowRows.all(role, modelId, since).map(toRoleRow);
   }
 
-  /** Per (role, cohort, model, provider) aggregates over windows received since `since` (status view, /metrics). */
+  /**
+   * Per (role, cohort, model, provider) the rows of windows received since `since`, groups in the order
+   * of their first row. Parses every row: the status view and /metrics read cohort-totals.ts instead
+   * (the same figures from SQL sums); this stays as their reference (test/unit/cohort-totals.test.ts).
+   */
   cohortRows(since: number): { role: string; cohort: string; modelId: string; provider: string; rows: RoleWindowRow[] }[] {
     const all = this.db
-      .prepare('SELECT role, cohort, model_id, provider, agent_id, count, errors, latency_json, shadow_json FROM role_windows WHERE received >= ?')
+      .prepare('SELECT role, cohort, model_id, provider, agent_id, count, errors, latency_json, shadow_json FROM role_windows WHERE received >= ? ORDER BY rowid')
       .all(since) as { role: string; cohort: string | null; model_id: string | null; provider: string | null; agent_id: string; count: number; errors: number; latency_json: string; shadow_json: string | null }[];
     const groups = new Map<string, { role: string; cohort: string; modelId: string; provider: string; rows: RoleWindowRow[] }>();
     for (const r of all) {
@@ -354,46 +366,4 @@ function toRoleRow(r: RawRoleRow): RoleWindowRow {
   if (r.rollout_id) row.rolloutId = r.rollout_id;
   if (r.shadow_json) row.shadow = JSON.parse(r.shadow_json) as NonNullable<RoleWindowRow['shadow']>;
   return row;
-}
-
-const WINDOWS_DDL = `
-  CREATE TABLE IF NOT EXISTS windows (agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, received INTEGER NOT NULL, channel TEXT, json TEXT NOT NULL,
-    PRIMARY KEY (agent_id, epoch, seq));
-  CREATE TABLE IF NOT EXISTS role_windows (
-    agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, role TEXT NOT NULL, channel TEXT, model_id TEXT, rollout_id TEXT, cohort TEXT, provider TEXT,
-    count INTEGER NOT NULL, errors INTEGER NOT NULL, latency_json TEXT NOT NULL, shadow_model TEXT, shadow_json TEXT, received INTEGER NOT NULL,
-    PRIMARY KEY (agent_id, epoch, seq, role));
-  CREATE INDEX IF NOT EXISTS role_windows_model ON role_windows (role, model_id, received);
-  CREATE INDEX IF NOT EXISTS role_windows_shadow ON role_windows (role, shadow_model, received);`;
-const EVENTS_DDL = `CREATE TABLE IF NOT EXISTS events (agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, ts TEXT NOT NULL, type TEXT NOT NULL,
-  role TEXT, model_id TEXT, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, epoch, seq));`;
-
-const hasColumn = (db: Database.Database, table: string, column: string) =>
-  (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
-
-/**
- * Windows and events are keyed (agent, epoch, seq) since issue 16; a file written before keeps its
- * rows, moved to the epoch "" (what an agent without epoch sends), and agents gain a labels column.
- */
-function migrateWindowTables(db: Database.Database): void {
-  db.transaction(() => {
-    const old = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'windows'").get() as { name: string } | undefined) && !hasColumn(db, 'windows', 'epoch');
-    if (old) {
-      db.exec(`DROP INDEX IF EXISTS role_windows_model; DROP INDEX IF EXISTS role_windows_shadow;
-        ALTER TABLE windows RENAME TO windows_v1; ALTER TABLE role_windows RENAME TO role_windows_v1;`);
-      db.exec(WINDOWS_DDL);
-      db.exec(`INSERT INTO windows (agent_id, epoch, seq, received, channel, json) SELECT agent_id, '', seq, received, channel, json FROM windows_v1;
-        INSERT INTO role_windows (agent_id, epoch, seq, role, channel, model_id, rollout_id, cohort, provider, count, errors, latency_json, shadow_model, shadow_json, received)
-          SELECT r.agent_id, '', r.seq, r.role, w.channel, r.model_id, r.rollout_id, r.cohort, r.provider, r.count, r.errors, r.latency_json, r.shadow_model, r.shadow_json, r.received
-          FROM role_windows_v1 r LEFT JOIN windows_v1 w ON w.agent_id = r.agent_id AND w.seq = r.seq;
-        DROP TABLE windows_v1; DROP TABLE role_windows_v1;`);
-    } else db.exec(WINDOWS_DDL);
-    if (!hasColumn(db, 'agents', 'labels_json')) db.exec('ALTER TABLE agents ADD COLUMN labels_json TEXT');
-    const oldEvents = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() as { name: string } | undefined) && !hasColumn(db, 'events', 'epoch');
-    if (oldEvents) {
-      db.exec('ALTER TABLE events RENAME TO events_v1');
-      db.exec(EVENTS_DDL);
-      db.exec("INSERT INTO events (agent_id, epoch, seq, ts, type, role, model_id, received, json) SELECT agent_id, '', seq, ts, type, role, model_id, received, json FROM events_v1; DROP TABLE events_v1;");
-    } else db.exec(EVENTS_DDL);
-  })();
 }

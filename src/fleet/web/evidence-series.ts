@@ -11,7 +11,9 @@
  * that has closed is computed once and cached (10,000 agents' windows stay cheap: only the open
  * interval is merged on each request). Shadow phases are drawn by the served model, not the shadow one.
  */
-import { createHistogram, errorRate, errorRateLowerBound, histogramQuantile, histogramTotal, mergeInto, type Histogram } from '../../common/metrics.js';
+import { createHistogram, errorRate, errorRateLowerBound, histogramQuantile, histogramTotal, type Histogram } from '../../common/metrics.js';
+import { addBuckets, BUCKETED, bucketVector, SUM_BUCKETS_SQL, unbucketedFrom } from '../controller/latency-buckets.js';
+import { SLOT_MS, SLOTS_TABLE } from '../controller/evidence-slots.js';
 import { parseSelector, type Requirement } from '../../common/selector.js';
 import { phasesOf } from '../controller/judge.js';
 import { selectedBy } from '../controller/evidence.js';
@@ -60,17 +62,6 @@ export function pointOf(count: number, errors: number, latency: Histogram): Seri
   };
 }
 
-interface RawRow {
-  agent_id: string;
-  channel: string | null;
-  rollout_id: string | null;
-  model_id: string;
-  count: number;
-  errors: number;
-  latency_json: string;
-  received: number;
-}
-
 interface Acc {
   count: number;
   errors: number;
@@ -92,11 +83,31 @@ export class EvidenceSeriesBuilder {
 
   constructor(store: ControllerStore) {
     this.#store = store;
+    // [issue 19 §4] summed by SQLite per (interval, canary): the first call merged every window of the
+    // rollout from its JSON (~1 s at 10,000 agents). An untargeted rollout reads the per-second sums
+    // (evidence-slots.ts) and, from role_windows, only what they leave out: windows without a channel
+    // (the agent's counts), those of the last, unfinished second, and an older writer's (no bucket
+    // columns, merged from JSON). A targeted one sums its windows from role_windows (bucket columns).
+    // The filters are the judge's: the window's channel, else its agent's; the canary's windows not
+    // naming another rollout; with a selector, not an agent the selector leaves out.
+    const where = (selector: boolean) => `role = ? AND model_id IN (?, ?) AND received >= ? AND received < ?
+      AND COALESCE(rw.channel, (SELECT a.channel FROM agents a WHERE a.agent_id = rw.agent_id)) = ?
+      AND NOT (model_id = ? AND COALESCE(rollout_id, '') NOT IN ('', ?))${selector ? ' AND rw.agent_id NOT IN (SELECT value FROM json_each(?))' : ''}`;
+    const interval = 'CAST(received / ? AS INTEGER) AS k, model_id = ? AS canary';
+    const summed = (selector: boolean, rows: string) =>
+      store.db.prepare(`SELECT ${interval}, SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM role_windows rw WHERE ${where(selector)} AND ${BUCKETED} AND ${rows} GROUP BY k, canary`).raw(true);
+    const unbucketed = (selector: boolean) => store.db.prepare(`SELECT ${interval}, count, errors, latency_json FROM ${unbucketedFrom('rw')} WHERE ${where(selector)} AND lb0 IS NULL`).raw(true);
     this.#q = {
-      rows: store.db.prepare<[string, string, string, number, number], RawRow>(
-        'SELECT agent_id, channel, rollout_id, model_id, count, errors, latency_json, received FROM role_windows WHERE role = ? AND model_id IN (?, ?) AND received >= ? AND received < ?',
-      ),
-      scopes: store.db.prepare<[], { agent_id: string; channel: string | null; labels_json: string | null }>('SELECT agent_id, channel, labels_json FROM agents'),
+      slots: store.db
+        .prepare(`SELECT CAST(slot / ? AS INTEGER) AS k, model_id = ? AS canary, SUM(count), SUM(errors), ${SUM_BUCKETS_SQL} FROM ${SLOTS_TABLE}
+          WHERE role = ? AND model_id IN (?, ?) AND channel = ? AND slot >= ? AND slot < ? AND NOT (model_id = ? AND rollout_id NOT IN ('', ?)) GROUP BY k, canary`)
+        .raw(true),
+      noChannel: summed(false, 'rw.channel IS NULL'),
+      lastSecond: summed(false, 'rw.channel IS NOT NULL'),
+      summedSelected: summed(true, '1'),
+      unbucketed: unbucketed(false),
+      unbucketedSelected: unbucketed(true),
+      scopes: store.db.prepare<[], { agent_id: string; labels_json: string | null }>('SELECT agent_id, labels_json FROM agents'),
     };
   }
 
@@ -132,27 +143,40 @@ export class EvidenceSeriesBuilder {
   #fill(r: RolloutRow, buckets: SeriesBucket[], openFrom: number, to: number, bucketMs: number, now: number): void {
     const spec = r.spec;
     const reqs: readonly Requirement[] | undefined = spec.selector === undefined ? undefined : parseSelector(spec.selector);
-    const scopes = new Map<string, { channel: string | undefined; selected: boolean }>();
-    for (const a of this.#q.scopes.all()) {
+    const args: unknown[] = [bucketMs, spec.candidate, spec.role, spec.candidate, spec.stable, openFrom, to, spec.channel, spec.candidate, r.id];
+    if (reqs) {
       // labels matter only to a targeted rollout: without a selector every agent of the channel counts
-      const labels = reqs && a.labels_json ? (JSON.parse(a.labels_json) as Record<string, string>) : undefined;
-      scopes.set(a.agent_id, { channel: a.channel ?? undefined, selected: reqs ? selectedBy({ agentId: a.agent_id, labels }, reqs) : true });
+      const unselected: string[] = [];
+      for (const a of this.#q.scopes.all()) {
+        const labels = a.labels_json ? (JSON.parse(a.labels_json) as Record<string, string>) : undefined;
+        if (!selectedBy({ agentId: a.agent_id, labels }, reqs)) unselected.push(a.agent_id);
+      }
+      args.push(JSON.stringify(unselected));
     }
     const acc = new Map<number, { canary?: Acc; stable?: Acc }>();
-    for (const row of this.#q.rows.iterate(spec.role, spec.candidate, spec.stable, openFrom, to)) {
-      const sc = scopes.get(row.agent_id);
-      if ((row.channel ?? sc?.channel) !== spec.channel || !(sc?.selected ?? true)) continue;
-      const canary = row.model_id === spec.candidate;
-      if (canary && row.rollout_id && row.rollout_id !== r.id) continue;
-      const t = Math.floor(row.received / bucketMs) * bucketMs;
+    const add = (k: number, canary: boolean, count: number, errors: number, src: readonly unknown[], offset: number) => {
+      const t = k * bucketMs;
       let slot = acc.get(t);
       if (!slot) acc.set(t, (slot = {}));
-      const key = canary ? 'canary' : 'stable';
-      const a = (slot[key] ??= { count: 0, errors: 0, latency: createHistogram() });
-      a.count += row.count;
-      a.errors += row.errors;
-      const l = JSON.parse(row.latency_json) as Histogram;
-      mergeInto(a.latency, { boundsMs: l.boundsMs, counts: l.counts });
+      const a = (slot[canary ? 'canary' : 'stable'] ??= { count: 0, errors: 0, latency: createHistogram() });
+      a.count += count;
+      a.errors += errors;
+      addBuckets(a.latency.counts, src, offset);
+    };
+    const sums = (stmt: { all: (...a: unknown[]) => unknown[] }, a: unknown[]) => {
+      for (const row of stmt.all(...a) as unknown[][]) add(Number(row[0]), row[1] === 1, Number(row[2]), Number(row[3]), row, 4);
+    };
+    if (reqs) sums(this.#q.summedSelected, args);
+    else {
+      // whole seconds from the sums (openFrom is a whole interval, so a whole second); the last second's rest from the windows
+      const lastSecond = Math.max(openFrom, Math.floor(to / SLOT_MS) * SLOT_MS);
+      sums(this.#q.slots, [bucketMs / SLOT_MS, spec.candidate, spec.role, spec.candidate, spec.stable, spec.channel, openFrom / SLOT_MS, lastSecond / SLOT_MS, spec.candidate, r.id]);
+      sums(this.#q.noChannel, args);
+      sums(this.#q.lastSecond, [...args.slice(0, 5), lastSecond, ...args.slice(6)]);
+    }
+    // windows an older controller wrote without the bucket columns: merged from their JSON
+    for (const row of (reqs ? this.#q.unbucketedSelected : this.#q.unbucketed).all(...args) as unknown[][]) {
+      add(Number(row[0]), row[1] === 1, Number(row[2]), Number(row[3]), bucketVector(JSON.parse(row[4] as string) as Histogram), 0);
     }
     for (let i = 0; i < buckets.length; i++) {
       const b = buckets[i]!;
