@@ -42,17 +42,34 @@ test('split rule: sha256-ordered ids, the first ceil(0.3 n) held out, independen
 // decided; apps added later (addedAfterSplit) are train, so adding one never moves an existing app across the split.
 test('scripts/dataset/apps/atspi.json: the split follows the rule and at least a quarter of the apps are held out', () => {
   const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'atspi.json'), 'utf8')) as
-    { app: string; toolkit: string; description: string; split: string; addedAfterSplit?: string }[];
-  const original = apps.filter((a) => !a.addedAfterSplit);
+    { app: string; toolkit: string; description: string; split: string; addedAfterSplit?: string; fresh?: string }[];
+  const original = apps.filter((a) => !a.addedAfterSplit && !a.fresh);
   const s = splitApps(original.map((a) => a.app)) as Map<string, string>;
   for (const a of apps) {
-    assert.equal(a.split, a.addedAfterSplit ? 'train' : s.get(a.app), a.app);
+    assert.equal(a.split, a.fresh ? 'fresh' : a.addedAfterSplit ? 'train' : s.get(a.app), a.app);
     assert.ok(a.toolkit && a.description, a.app);
   }
   assert.deepEqual(splitOfList(apps), new Map(apps.map((a) => [a.app, a.split])));
   assert.equal(original.length, 17, 'the 17 apps the split was decided on stay in the rule');
-  const held = apps.filter((a) => a.split === 'heldout').length;
-  assert.ok(apps.length >= 8 && held >= apps.length / 4, `${held}/${apps.length} held out`);
+  const judged = apps.filter((a) => !a.fresh);
+  const held = judged.filter((a) => a.split === 'heldout').length;
+  assert.ok(judged.length >= 8 && held >= judged.length / 4, `${held}/${judged.length} held out`);
+  // the fresh held-out set moved nothing: the held-out apps are the ones every earlier round was measured on
+  assert.deepEqual(apps.filter((a) => a.split === 'heldout').map((a) => a.app).sort(),
+    ['evince', 'file-roller', 'galculator', 'gucharmap', 'synaptic', 'transmission-gtk']);
+  assert.ok(apps.filter((a) => a.fresh).length >= 4, 'at least four fresh GTK 3 programs');
+});
+
+// The fresh held-out set (docs/DATASET.md): apps marked `fresh` are split 'fresh', take no part in the sha256 rule nor
+// in the quarter-held-out check, and move no other app; an app marked both fresh and added-after-split is refused.
+test('split of a list: fresh apps are fresh, outside the rule and the quarter; they move no other app', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const before = splitOfList(ids.map((app) => ({ app }))) as Map<string, string>;
+  const fresh = Array.from({ length: 30 }, (_, i) => ({ app: `fresh-${i}`, fresh: '2026-12-06' })); // inside the rule they would move b and e
+  const after = splitOfList([...ids.map((app) => ({ app })), ...fresh]) as Map<string, string>;
+  for (const id of ids) assert.equal(after.get(id), before.get(id), id);
+  for (const f of fresh) assert.equal(after.get(f.app), 'fresh');
+  assert.throws(() => splitOfList([{ app: 'a' }, { app: 'b', fresh: '2026-12-06', addedAfterSplit: '2026-12-06' }]), /both fresh and addedAfterSplit/);
 });
 
 test('split of a list: apps added after the split are train and move no other app; under a quarter held out is refused', () => {

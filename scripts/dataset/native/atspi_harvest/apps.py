@@ -295,3 +295,84 @@ APPS.update({
 # Dropped after looking at their overlays: FileZilla (wxWidgets' generic tree and list controls expose no
 # accessibles: its folder tree and file lists would be unlabelled), xfce4-power-manager-settings (without upower on
 # the bus it shows only an error dialog), xfwm4-settings / xfwm4-tweaks-settings (no accessible window without xfwm4).
+
+# ---- the FRESH held-out set (2026-12-07, docs/DATASET.md "Fresh held-out set"): programs no training round and no
+# decision has used. "split": "fresh" in apps/atspi.json: never trained on, never validated on, evaluated held-out-like;
+# harvested by `npm run dataset:fresh` into $RPA_DATA_DIR/fresh-apps/atspi (never under real-apps). ----
+APPS.update({
+    'pluma': {
+        'toolkit': 'gtk3', 'cmd': ['pluma'], 'atspi': 'pluma', 'drop_flat': True,
+        'description': 'Pluma text editor (GTK 3, MATE): menu bar, toolbar, preferences notebook, find/replace dialogs',
+        'explore': {'tabs': 0, 'menus': 7, 'scroll': False},
+        'scripts': [
+            [('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+             ('explore_tabs', 'preferences-tab'), ('escape',)],
+            [('key', 'ctrl+f'), ('sleep', 1.5), ('snap', 'find'), ('escape',)],
+            [('key', 'ctrl+h'), ('sleep', 1.5), ('snap', 'replace'), ('escape',)],
+        ],
+    },
+    'gnome-nettool': {
+        'toolkit': 'gtk3', 'cmd': ['gnome-nettool'], 'atspi': 'gnome-nettool', 'drop_flat': True,
+        'description': 'GNOME Nettool (GTK 3): notebook of eight network tools with entries, spin buttons, radios, result lists',
+        'explore': {'tabs': 8, 'menus': 3, 'scroll': False},
+        'scripts': [],
+    },
+    'gtkterm': {
+        'toolkit': 'gtk3', 'cmd': ['gtkterm'], 'atspi': 'gtkterm', 'drop_flat': True,
+        'description': 'GTKTerm serial terminal (GTK 3): menu bar, port configuration dialog of drop-downs and spin buttons',
+        'explore': {'tabs': 0, 'menus': 6, 'scroll': False},
+        'scripts': [
+            [('menu_path', ['Configuration', 'Port']), ('sleep', 1.5), ('snap', 'port'), ('escape',)],
+            [('menu_path', ['Configuration', 'Main window']), ('sleep', 1.5), ('snap', 'main-window'), ('escape',)],
+        ],
+    },
+    'xfce4-dict': {
+        'toolkit': 'gtk3', 'cmd': ['xfce4-dict'], 'atspi': 'xfce4-dict', 'drop_flat': True,
+        'description': 'Xfce Dictionary (GTK 3): search entry, method radios, menus, preferences notebook',
+        'explore': {'tabs': 0, 'menus': 3, 'scroll': False},
+        'scripts': [[('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'ristretto': {
+        # no folder: with one, its thumbnail bar (no accessibles: unlabelled items) and a "no thumbnailer" dialog showed
+        'toolkit': 'gtk3', 'cmd': ['ristretto'], 'atspi': 'ristretto', 'drop_flat': True,
+        'description': 'Ristretto image viewer (GTK 3): menus, tool bar of icon buttons, preferences notebook',
+        'explore': {'tabs': 0, 'menus': 5, 'scroll': False},
+        'scripts': [[('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'gpick': {
+        'toolkit': 'gtk3', 'cmd': ['gpick'], 'atspi': 'gpick', 'drop_flat': True,
+        'description': 'Gpick colour picker (GTK 3): notebook, colour-space expanders with sliders, palette list, menus',
+        'explore': {'tabs': 4, 'menus': 5, 'scroll': False},
+        'scripts': [],
+    },
+    'catfish': {
+        'toolkit': 'gtk3', 'cmd': ['catfish', '--path=/usr/share/applications'], 'atspi': 'catfish', 'drop_flat': True,
+        'startup': 25, 'description': 'Catfish file search (GTK 3, Python): search entry, filter sidebar of check boxes, result list',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [],
+    },
+    'simple-scan': {
+        'toolkit': 'gtk3', 'cmd': ['simple-scan'], 'atspi': 'simple-scan', 'drop_flat': True,
+        'description': 'Document Scanner (GTK 3 / libhandy): no-scanner page, header bar, preferences dialog',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [[('key', 'ctrl+comma'), ('sleep', 1.5), ('snap', 'preferences'), ('escape',)]],
+    },
+    'seahorse': {
+        'toolkit': 'gtk3', 'cmd': ['seahorse'], 'atspi': 'seahorse', 'drop_flat': True,
+        'description': 'Passwords and Keys (GTK 3 / libhandy): keyring sidebar list, item list, header bar',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [],
+    },
+    'xfce4-appfinder': {
+        # the pointer parked in a corner first: at the centre it hovered a row and a tooltip covered three rows
+        'toolkit': 'gtk3', 'cmd': ['bash', '-c', 'xdotool mousemove 1910 1070; exec xfce4-appfinder'],
+        'atspi': 'xfce4-appfinder', 'drop_flat': True,
+        'description': 'Xfce Application Finder (GTK 3): category list beside a list of applications, search entry',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [],
+    },
+})
+# Dropped after a first look: xfburn (without a drive it shows only a "No burners" dialog); GTK 4 candidates
+# (gnome-font-viewer, gnome-logs, ghex) for the reason above.
