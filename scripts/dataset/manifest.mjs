@@ -139,8 +139,10 @@ export function freshSection(manifest) {
     '`real-apps`), so a training run pointed at `real-apps` cannot meet them.', '',
     'Rules: never train, validate, select a checkpoint or tune a threshold on them; evaluate a baseline and a candidate',
     'on them once, at decision time, and write the figures down. Who has looked at them: their harvester (the boxes',
-    'of a few screens, checked by eye against the pixels, light theme, before any model ran on them); a smoke run of',
-    '`npm run eval` with two screens per application and the shipped models, whose figures were not read or kept.', '',
+    'of a few screens per program, checked by eye against the pixels before any model ran on them: see the families\'',
+    'READMEs); a smoke run of `npm run eval` with two screens per application and the shipped models, to check that it',
+    'reads them with no split problem, whose figures were not read or kept. Thin on purpose where the program is:',
+    'catfish, seahorse and simple-scan show one or two pages without a search result, a key or a scanner.', '',
     'Rebuild (one command; installs its Debian packages, one harvest at a time, niced):', '',
     '    npm run dataset:fresh            # = bash scripts/dataset/fresh.sh [--only atspi|wine]', '',
     'Evaluate: `npm run eval -- --real-apps $RPA_DATA_DIR/fresh-apps --sets real`.', ''];

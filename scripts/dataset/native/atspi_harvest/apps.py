@@ -328,7 +328,7 @@ APPS.update({
     },
     'xfce4-dict': {
         'toolkit': 'gtk3', 'cmd': ['xfce4-dict'], 'atspi': 'xfce4-dict', 'drop_flat': True,
-        'description': 'Xfce Dictionary (GTK 3): search entry, method radios, menus, preferences notebook',
+        'description': 'Xfce Dictionary (GTK 3): search drop-down, method radios, buttons, menus',
         'explore': {'tabs': 0, 'menus': 3, 'scroll': False},
         'scripts': [[('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
                      ('explore_tabs', 'preferences-tab'), ('escape',)]],
@@ -343,25 +343,25 @@ APPS.update({
     },
     'gpick': {
         'toolkit': 'gtk3', 'cmd': ['gpick'], 'atspi': 'gpick', 'drop_flat': True,
-        'description': 'Gpick colour picker (GTK 3): notebook, colour-space expanders with sliders, palette list, menus',
+        'description': 'Gpick colour picker (GTK 3): notebook tabs, colour-space expander toggles, palette list headers, menus',
         'explore': {'tabs': 4, 'menus': 5, 'scroll': False},
         'scripts': [],
     },
     'catfish': {
         'toolkit': 'gtk3', 'cmd': ['catfish', '--path=/usr/share/applications'], 'atspi': 'catfish', 'drop_flat': True,
-        'startup': 25, 'description': 'Catfish file search (GTK 3, Python): search entry, filter sidebar of check boxes, result list',
+        'startup': 25, 'description': 'Catfish file search (GTK 3, Python): search entry, location drop-down, sidebar of file-type and date filter rows',
         'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
         'scripts': [],
     },
     'simple-scan': {
         'toolkit': 'gtk3', 'cmd': ['simple-scan'], 'atspi': 'simple-scan', 'drop_flat': True,
-        'description': 'Document Scanner (GTK 3 / libhandy): no-scanner page, header bar, preferences dialog',
+        'description': 'Document Scanner (GTK 3 / libhandy): header bar, searching-for-scanners page, preferences dialog',
         'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
         'scripts': [[('key', 'ctrl+comma'), ('sleep', 1.5), ('snap', 'preferences'), ('escape',)]],
     },
     'seahorse': {
         'toolkit': 'gtk3', 'cmd': ['seahorse'], 'atspi': 'seahorse', 'drop_flat': True,
-        'description': 'Passwords and Keys (GTK 3 / libhandy): keyring sidebar list, item list, header bar',
+        'description': 'Passwords and Keys (GTK 3 / libhandy): header bar of icon buttons and toggles, an empty collection page',
         'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
         'scripts': [],
     },
@@ -369,7 +369,7 @@ APPS.update({
         # the pointer parked in a corner first: at the centre it hovered a row and a tooltip covered three rows
         'toolkit': 'gtk3', 'cmd': ['bash', '-c', 'xdotool mousemove 1910 1070; exec xfce4-appfinder'],
         'atspi': 'xfce4-appfinder', 'drop_flat': True,
-        'description': 'Xfce Application Finder (GTK 3): category list beside a list of applications, search entry',
+        'description': 'Xfce Application Finder (GTK 3): search entry, list of two-line application rows, buttons',
         'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
         'scripts': [],
     },
