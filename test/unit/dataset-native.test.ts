@@ -6,8 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 // @ts-expect-error -- plain .mjs dataset script without type declarations
 import { splitApps, sha256Hex } from '../../scripts/dataset/native/split.mjs';
@@ -238,4 +239,27 @@ test('elements: LibreOffice drop-downs (a filler holding an unnamed toggle butto
     { type: string; box: number[] }[]).map((e) => `${e.type} ${e.box.join(',')}`).sort();
   assert.deepEqual(run(true), ['dropdown 100,100,400,134', 'dropdown 100,50,400,84', 'toggle 500,50,540,84']);
   assert.deepEqual(run(false), ['text_input 100,100,366,134', 'toggle 100,50,400,84', 'toggle 366,100,400,134', 'toggle 500,50,540,84'].sort());
+});
+
+// The fresh held-out set is written only by its own run: without --fresh the harvester leaves a fresh app out (and
+// with --fresh every other app), before any program starts — no X display or bus is needed to see it refuse.
+test('harvester: a fresh app is harvested only with --fresh, and --fresh harvests nothing else', { skip: noPython }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'fresh-guard-'));
+  try {
+    const appsFile = join(tmp, 'apps.json');
+    writeFileSync(appsFile, JSON.stringify([{ app: 'pluma', toolkit: 'gtk3', description: 'd', split: 'fresh', fresh: '2026-12-06' },
+      { app: 'zenity', toolkit: 'gtk3', description: 'd', split: 'train' }]));
+    const run = (only: string, fresh: boolean) => spawnSync(PY, ['-m', 'atspi_harvest.harvest', '--out', join(tmp, 'out'), '--apps-file', appsFile, '--only', only, ...(fresh ? ['--fresh'] : [])],
+      { cwd: nativeDir, encoding: 'utf8', env: { ...process.env, DISPLAY: ':987', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent' }, timeout: 60_000 });
+    const a = run('pluma', false);
+    assert.equal(a.status, 1, a.stderr);
+    assert.match(a.stderr, /pluma: split fresh, left out \(fresh apps need --fresh\)/);
+    assert.match(a.stderr, /error\[no_screens\]/);
+    const b = run('zenity', true);
+    assert.equal(b.status, 1, b.stderr);
+    assert.match(b.stderr, /zenity: split train, left out \(not fresh\)/);
+    assert.equal(existsSync(join(tmp, 'out')), false, 'nothing written');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
