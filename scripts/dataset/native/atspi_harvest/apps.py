@@ -374,5 +374,19 @@ APPS.update({
         'scripts': [],
     },
 })
+
+
+def _own_config(app, argv):
+    """Start from an empty config/data/cache folder of the program's own every time: a program's first start differs
+    from later ones (gtkterm shows a "configuration file created" message box once), so without it a rebuild on a
+    used machine gave other screens than the first build (seen: gtkterm lost 18 boxes on the second run)."""
+    return ['bash', '-c', 'rm -rf "$0"; mkdir -p "$0"; export XDG_CONFIG_HOME="$0/config" XDG_DATA_HOME="$0/data" '
+            'XDG_CACHE_HOME="$0/cache"; exec "$@"', '/tmp/rpa-atspi-fresh-' + app] + argv
+
+
+FRESH_APPS = ('pluma', 'gnome-nettool', 'gtkterm', 'xfce4-dict', 'ristretto', 'gpick', 'catfish', 'xfce4-appfinder',
+              'seahorse', 'simple-scan')
+for _app in FRESH_APPS:
+    APPS[_app]['cmd'] = _own_config(_app, APPS[_app]['cmd'])
 # Dropped after a first look: xfburn (without a drive it shows only a "No burners" dialog); GTK 4 candidates
 # (gnome-font-viewer, gnome-logs, ghex) for the reason above.
