@@ -14,7 +14,8 @@ import type { VisionPipeline } from '../../src/agent/vision/pipeline.js';
 import { expectedSplits, type ImageRecord, type Split } from './real-metrics.js';
 
 const TYPES = ELEMENT_TYPES.map((t) => t.type) as [string, ...string[]];
-const SplitSchema = z.enum(['train', 'heldout']);
+// 'fresh': the fresh held-out set (docs/DATASET.md): never trained or validated on, evaluated apart from the held-out apps
+const SplitSchema = z.enum(['train', 'heldout', 'fresh']);
 
 /** One element of a real-program sample (BRIEF "Real-program dataset format"). */
 export const RealElementSchema = z
@@ -47,8 +48,9 @@ export type RealSample = z.infer<typeof RealSampleSchema>;
 
 /** The committed decision of a family (scripts/dataset/apps/<family>.json). */
 // `addedAfterSplit` (a date): an application added to the family after its split was decided is always train and
-// moves no other application (scripts/dataset/lib/split.mjs splitOfList); the sha256 rule decides the others
-const AppsListSchema = z.array(z.object({ app: z.string().min(1), split: SplitSchema, addedAfterSplit: z.string().optional() }).passthrough());
+// moves no other application (scripts/dataset/lib/split.mjs splitOfList); `fresh` (a date): an application of the
+// fresh held-out set, always 'fresh' and outside the rule too; the sha256 rule decides the others
+const AppsListSchema = z.array(z.object({ app: z.string().min(1), split: SplitSchema, addedAfterSplit: z.string().optional(), fresh: z.string().optional() }).passthrough());
 
 export interface LoadedSample {
   family: string;
@@ -100,9 +102,13 @@ export function loadRealApps(dir: string, appsListDir: string, maxPerApp = 0): L
         listed = new Map(parsed.data.map((a) => [a.app, a.split]));
         check.source = 'apps list';
         const late = new Set(parsed.data.filter((a) => a.addedAfterSplit).map((a) => a.app));
-        const rule = expectedSplits([...listed.keys()].filter((app) => !late.has(app)));
+        const fresh = new Set(parsed.data.filter((a) => a.fresh).map((a) => a.app));
+        const rule = expectedSplits([...listed.keys()].filter((app) => !late.has(app) && !fresh.has(app)));
         for (const app of late) rule.set(app, 'train');
-        for (const [app, split] of listed) if (rule.get(app) !== split) check.problems.push(`apps list says ${app} is ${split}, the ${late.has(app) ? 'added-after-split rule (always train)' : 'sha256 rule'} says ${rule.get(app)}`);
+        for (const app of fresh) rule.set(app, 'fresh');
+        for (const app of fresh) if (late.has(app)) check.problems.push(`apps list marks ${app} both fresh and added after the split`);
+        const why = (app: string) => (fresh.has(app) ? 'fresh-set rule (always fresh)' : late.has(app) ? 'added-after-split rule (always train)' : 'sha256 rule');
+        for (const [app, split] of listed) if (rule.get(app) !== split) check.problems.push(`apps list says ${app} is ${split}, the ${why(app)} says ${rule.get(app)}`);
       }
     }
     const seenSplit = new Map<string, Split>();

@@ -19,7 +19,8 @@ import { iou } from '../../src/common/geometry.js';
 import { pointInBox, uiaControlTypeOf, type Point } from '../../src/common/element-types.js';
 import { evaluateDetections, type EvalImage } from '../../src/agent/vision/metrics.js';
 
-export type Split = 'train' | 'heldout';
+/** 'fresh': the fresh held-out set (docs/DATASET.md) — held out like 'heldout', but never looked at by a training round */
+export type Split = 'train' | 'heldout' | 'fresh';
 
 export interface TruthElement {
   box: Box;
@@ -198,21 +199,22 @@ export interface FamilyGroups {
   /** app → its screenshots, apps sorted by id */
   heldout: Map<string, ImageRecord[]>;
   train: Map<string, ImageRecord[]>;
+  fresh: Map<string, ImageRecord[]>;
 }
 
-/** Records grouped by family (sorted), then by split, then by application. Held-out and train never mix. */
+/** Records grouped by family (sorted), then by split, then by application. Held-out, fresh and train never mix. */
 export function groupByApp(records: readonly ImageRecord[]): FamilyGroups[] {
   const fams = new Map<string, FamilyGroups>();
   for (const r of records) {
     let f = fams.get(r.family);
-    if (!f) fams.set(r.family, (f = { family: r.family, heldout: new Map(), train: new Map() }));
-    const bySplit = r.split === 'heldout' ? f.heldout : f.train;
+    if (!f) fams.set(r.family, (f = { family: r.family, heldout: new Map(), train: new Map(), fresh: new Map() }));
+    const bySplit = r.split === 'heldout' ? f.heldout : r.split === 'fresh' ? f.fresh : f.train;
     const list = bySplit.get(r.app);
     if (list) list.push(r);
     else bySplit.set(r.app, [r]);
   }
   const sortMap = (m: Map<string, ImageRecord[]>) => new Map([...m].sort(([a], [b]) => a.localeCompare(b)));
-  return [...fams.values()].sort((a, b) => a.family.localeCompare(b.family)).map((f) => ({ family: f.family, heldout: sortMap(f.heldout), train: sortMap(f.train) }));
+  return [...fams.values()].sort((a, b) => a.family.localeCompare(b.family)).map((f) => ({ family: f.family, heldout: sortMap(f.heldout), train: sortMap(f.train), fresh: sortMap(f.fresh) }));
 }
 
 /**

@@ -17,6 +17,8 @@ export interface FamilyReport {
   family: string;
   heldout: SplitReport;
   train: SplitReport;
+  /** the fresh held-out set (docs/DATASET.md); absent from reports written before it existed */
+  fresh?: SplitReport;
   splitSource: string;
   splitProblems: string[];
 }
@@ -42,6 +44,7 @@ export function buildRealReport(dir: string, loaded: LoadResult, records: readon
       family: check.family,
       heldout: g ? split(g.heldout) : { all: null, apps: [] },
       train: g ? split(g.train) : { all: null, apps: [] },
+      fresh: g ? split(g.fresh) : { all: null, apps: [] },
       splitSource: check.source,
       splitProblems: check.problems,
     });
@@ -53,13 +56,14 @@ export function buildRealReport(dir: string, loaded: LoadResult, records: readon
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const met = (v: number, t: number) => `**${pct(v)}** (≥ ${pct(t)}: ${v >= t ? 'met' : 'NOT met'})`;
 
-/** One line per family: the held-out figures against the targets. */
+/** One line per family: the held-out figures against the targets (and the fresh set's, when it has samples). */
 export function realTargetLines(rep: RealAppsReport): string[] {
   if (rep.families.length === 0) return [`- real programs: **not measured** — no samples under \`${rep.dir}\``];
-  return rep.families.map((f) => {
-    const h = f.heldout.all;
-    if (!h) return `- ${f.family}, held-out applications: **not measured** (no held-out samples)`;
-    return `- ${f.family}, held-out applications (${f.heldout.apps.length}): AP@0.5 ${met(h.ap50, REAL_TARGETS.ap50)}; type top-1 ${met(h.typeTop1, REAL_TARGETS.typeTop1)}; click-hit ${met(h.clickHit, REAL_TARGETS.clickHit)}${uiaLevel(h)}`;
+  return rep.families.flatMap((f) => {
+    const line = (what: string, s: SplitReport) => `- ${f.family}, ${what} (${s.apps.length}): AP@0.5 ${met(s.all!.ap50, REAL_TARGETS.ap50)}; type top-1 ${met(s.all!.typeTop1, REAL_TARGETS.typeTop1)}; click-hit ${met(s.all!.clickHit, REAL_TARGETS.clickHit)}${uiaLevel(s.all!)}`;
+    const fresh = f.fresh?.all ? [line('fresh held-out applications', f.fresh)] : [];
+    if (!f.heldout.all) return [...(fresh.length ? [] : [`- ${f.family}, held-out applications: **not measured** (no held-out samples)`]), ...fresh];
+    return [line('held-out applications', f.heldout), ...fresh];
   });
 }
 
@@ -91,7 +95,8 @@ export function renderRealApps(rep: RealAppsReport): string[] {
   L.push('native programs (`atspi`), Win32 windows and their item rectangles under Wine (`wine`), DOM boxes of Windows-look web UIs');
   L.push('(`webwin`) — in the UIA-shaped box rule (a check box or radio together with its label, a tab item, a menu-bar item, a list row).');
   L.push('The split is by application and was decided before any model result (sha256 rule, `scripts/dataset/apps/<family>.json`);');
-  L.push('train applications are reported apart and never pooled with the held-out ones. Measured through the same pipeline as above:');
+  L.push('train applications are reported apart and never pooled with the held-out ones; the fresh held-out set (docs/DATASET.md, split');
+  L.push('`fresh`: applications no training round or decision has used) is reported apart too. Measured through the same pipeline as above:');
   L.push(`- **AP** class-agnostic, as above; **precision / recall** at the manifest threshold (${rep.operatingThreshold}), IoU 0.5;`);
   L.push('- **type top-1** on the pairs (answer element, truth element) matched at IoU ≥ 0.5 (greedy by detector score);');
   L.push('- **click-hit**: the share of truth elements for which the answer (`detect` as a bot calls it) holds an element of the right');
@@ -103,18 +108,23 @@ export function renderRealApps(rep: RealAppsReport): string[] {
   }
   for (const f of rep.families) {
     L.push(`### ${f.family}`, '');
-    const nApps = f.heldout.apps.length + f.train.apps.length;
-    L.push(`${nApps} applications with samples (held out: ${f.heldout.apps.map((a) => `\`${a.app}\``).join(', ') || 'none'}); split from the ${f.splitSource}.`);
+    const fresh = f.fresh ?? { all: null, apps: [] };
+    const nApps = f.heldout.apps.length + f.train.apps.length + fresh.apps.length;
+    const freshNames = fresh.apps.length ? `; fresh: ${fresh.apps.map((a) => `\`${a.app}\``).join(', ')}` : '';
+    L.push(`${nApps} applications with samples (held out: ${f.heldout.apps.map((a) => `\`${a.app}\``).join(', ') || 'none'}${freshNames}); split from the ${f.splitSource}.`);
     if (f.splitProblems.length) L.push('', `**Split check: ${f.splitProblems.length} problem(s)** — ${f.splitProblems.slice(0, 5).join('; ')}${f.splitProblems.length > 5 ? '; …' : ''}`);
     L.push('');
     L.push('| application | split | screens / elements | AP@0.5 | AP@0.5:0.95 | precision | recall | type top-1 (pairs) | click-hit |');
     L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const a of f.heldout.apps) L.push(summaryRow(`\`${a.app}\``, 'held-out', a.summary));
     if (f.heldout.all) L.push(summaryRow('**all held-out**', 'held-out', f.heldout.all));
+    for (const a of fresh.apps) L.push(summaryRow(`\`${a.app}\``, 'fresh', a.summary));
+    if (fresh.all) L.push(summaryRow('**all fresh**', 'fresh', fresh.all));
     for (const a of f.train.apps) L.push(summaryRow(`\`${a.app}\``, 'train', a.summary));
     if (f.train.all) L.push(summaryRow('all train applications', 'train', f.train.all));
     L.push('');
     if (f.heldout.all) L.push(...confusionTable(`Types on the held-out applications of ${f.family}:`, f.heldout.all));
+    if (fresh.all) L.push(...confusionTable(`Types on the fresh held-out applications of ${f.family}:`, fresh.all));
     if (f.train.all) L.push(...confusionTable(`Types on the train applications of ${f.family} (train: not a held-out figure):`, f.train.all));
   }
   if (rep.skipped.length || rep.sizeMismatch.length) {

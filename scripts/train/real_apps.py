@@ -2,7 +2,8 @@
 
 The split is by application and decided before any model result (BRIEF: sha256 rule, written into
 scripts/dataset/apps/<family>.json). Training and model selection may only see TRAIN applications:
-  * only apps the committed apps list marks "train" are listed; a held-out app's folder is never opened;
+  * only apps the committed apps list marks "train" are listed; a held-out app's folder is never opened, nor is a
+    folder of the FRESH held-out set (split "fresh", docs/DATASET.md: never used for training, validation or decisions);
   * every sample read is checked again (`require_train`): a JSON whose `split` is not "train", or whose
     family/app disagree with its folder, stops the run (HeldOutSampleError) — never silently skipped;
   * validation (checkpoint choice, the Python-side figures) is a slice of the TRAIN apps, chosen by app:
@@ -43,7 +44,7 @@ def load_apps_lists(dirs):
                     rows = json.load(f)
                 apps = {}
                 for r in rows:
-                    if r.get('split') not in ('train', 'heldout') or not r.get('app'):
+                    if r.get('split') not in ('train', 'heldout', 'fresh') or not r.get('app'):
                         raise SystemExit(f'error: {p}: bad row {r!r}')
                     apps[r['app']] = r['split']
                 out[fam] = {'file': p, 'apps': apps}
@@ -66,7 +67,7 @@ def collect(real_root, apps_dirs, val_frac=0.2):
     lists = load_apps_lists(apps_dirs)
     train, val = [], []
     info = {'realApps': real_root, 'appsLists': {}, 'trainApps': {}, 'valApps': {}, 'heldOutAppsNeverRead': {},
-            'appsWithoutSplitDecision': {}}
+            'freshAppsNeverRead': {}, 'appsWithoutSplitDecision': {}}
     for fam in FAMILIES:
         fam_dir = os.path.join(real_root, fam)
         if fam not in lists:
@@ -78,6 +79,7 @@ def collect(real_root, apps_dirs, val_frac=0.2):
         on_disk = sorted(n for n in os.listdir(fam_dir) if os.path.isdir(os.path.join(fam_dir, n))) if os.path.isdir(fam_dir) else []
         tr_apps = [a for a in on_disk if apps.get(a) == 'train']
         info['heldOutAppsNeverRead'][fam] = sorted(a for a, s in apps.items() if s == 'heldout')
+        info['freshAppsNeverRead'][fam] = sorted(a for a, s in apps.items() if s == 'fresh')
         info['appsWithoutSplitDecision'][fam] = [a for a in on_disk if a not in apps]
         va = val_apps(tr_apps, val_frac)
         info['trainApps'][fam] = [a for a in tr_apps if a not in va]

@@ -60,8 +60,26 @@ class HeldOutGuard(unittest.TestCase):
         train, val, _ = collect(self.real, [self.lists], 0.2)
         self.assertFalse(any('/atspi/' in j for j, _ in train + val))
 
+    def test_fresh_apps_are_never_read_for_training_or_validation(self):
+        # the fresh held-out set (split "fresh"): listed, on disk, never opened (its file fails loudly if read)
+        write(os.path.join(self.lists, 'wine.json'), [{'app': f't{i}', 'split': 'train'} for i in range(4)] +
+              [{'app': 'h0', 'split': 'heldout'}, {'app': 'f0', 'split': 'fresh', 'fresh': '2026-12-06'}])
+        write(os.path.join(self.real, 'wine', 'f0', 'a.json'), 'not json: a fresh app must never be read')
+        write(os.path.join(self.real, 'wine', 'f0', 'a.png'), '')
+        train, val, info = collect(self.real, [self.lists], 0.2)
+        apps = sorted(os.path.basename(os.path.dirname(j)) for j, _ in train + val)
+        self.assertEqual(apps, ['t0', 't1', 't2', 't3'])
+        self.assertEqual(info['freshAppsNeverRead']['wine'], ['f0'])
+        self.assertEqual(info['appsWithoutSplitDecision']['wine'], ['new'])
+        # a sample marked fresh inside a train app stops the run, as a held-out one does
+        write(os.path.join(self.real, 'wine', 't2', 'b.json'), sample('wine', 't2', 'fresh'))
+        write(os.path.join(self.real, 'wine', 't2', 'b.png'), '')
+        with self.assertRaises(HeldOutSampleError):
+            collect(self.real, [self.lists], 0.2)
+
     def test_require_train(self):
         self.assertRaises(HeldOutSampleError, require_train, {'split': 'heldout'}, 'x')
+        self.assertRaises(HeldOutSampleError, require_train, {'split': 'fresh'}, 'x')
         self.assertRaises(HeldOutSampleError, require_train, {}, 'x')
         self.assertRaises(HeldOutSampleError, require_train, {'split': 'train', 'family': 'wine', 'app': 'a'}, 'x', 'wine', 'b')
         self.assertEqual(require_train({'split': 'train'}, 'x')['split'], 'train')

@@ -53,7 +53,8 @@ test('manifest: counts screens and boxes per type per app and family, keeps list
     const m = buildManifest({ appsDir: apps, dataDir: data });
     assert.deepEqual(m.families.map((f: { family: string }) => f.family), ['webwin', 'wine']);
     const web = m.families[0];
-    assert.deepEqual(web.totals, { apps: 2, heldout: 1, screens: 2, boxes: 5, invalid: 0, types: { button: 3, checkbox: 1, menu_item: 1 } });
+    // changed with the fresh held-out set: totals name how many apps are fresh (none here)
+    assert.deepEqual(web.totals, { apps: 2, heldout: 1, fresh: 0, screens: 2, boxes: 5, invalid: 0, types: { button: 3, checkbox: 1, menu_item: 1 } });
     const a1 = web.apps[0];
     assert.equal(a1.screens, 2);
     assert.deepEqual(a1.types, { button: 3, checkbox: 1, menu_item: 1 });
@@ -72,6 +73,38 @@ test('manifest: counts screens and boxes per type per app and family, keeps list
     // a label whose PNG is another size is off the format too
     writeFileSync(join(data, 'webwin', 'a1', 'menu_light_2.png'), png(200, 100));
     assert.match(countApp(join(data, 'webwin', 'a1')).invalid[0], /PNG is 200x100, label says 100x100/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('manifest: apps of the fresh held-out set are counted from the fresh folder, apart from the others', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'manifest-fresh-'));
+  try {
+    const apps = join(tmp, 'apps');
+    const data = join(tmp, 'real-apps');
+    const fresh = join(tmp, 'fresh-apps');
+    mkdirSync(apps);
+    writeFileSync(join(apps, 'atspi.json'), JSON.stringify([
+      { app: 't1', toolkit: 'gtk3', description: 'train', split: 'train' },
+      { app: 'f1', toolkit: 'gtk3', description: 'fresh one', split: 'fresh', fresh: '2026-12-06' },
+    ]));
+    sample(join(data, 'atspi', 't1'), 'main_light_1', 'main', 'light', 1, ['button']);
+    sample(join(data, 'atspi', 'f1'), 'stray_light_1', 'main', 'light', 1, ['button', 'button']); // not where fresh apps live
+    sample(join(fresh, 'atspi', 'f1'), 'main_light_1', 'main', 'light', 1, ['tab', 'tab', 'slider']);
+    sample(join(fresh, 'atspi', 'zz'), 'main_light_1', 'main', 'light', 1, ['tab']); // in the fresh folder, in no list
+    const m = buildManifest({ appsDir: apps, dataDir: data, freshDir: fresh });
+    const f = m.families[0];
+    assert.deepEqual(f.totals, { apps: 3, heldout: 0, fresh: 1, screens: 2, boxes: 2, invalid: 0, types: { button: 1, tab: 1 } });
+    assert.deepEqual(f.freshTotals, { screens: 1, boxes: 3, types: { slider: 1, tab: 2 } });
+    assert.deepEqual(f.apps.map((a: { app: string; split: string; boxes: number }) => [a.app, a.split, a.boxes]), [['t1', 'train', 1], ['f1', 'fresh', 3], ['zz', 'unlisted', 1]]);
+    const md = renderMarkdown(m);
+    assert.match(md, /## Fresh held-out set/);
+    assert.match(md, /- `atspi`: `f1` \(1 screens, 3 boxes\)/);
+    assert.match(md, /\| f1 \| gtk3 \| fresh, added 2026-12-06 \| 1 \| 3 \|/);
+    assert.match(md, /\| \*\*all fresh\*\* \| 0 \| 1 \| 2 \|/);
+    // without a fresh folder the fresh apps show 0 screens (never counted from real-apps)
+    assert.equal(buildManifest({ appsDir: apps, dataDir: data }).families[0].apps[1].screens, 0);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

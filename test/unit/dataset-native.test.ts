@@ -6,8 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 // @ts-expect-error -- plain .mjs dataset script without type declarations
 import { splitApps, sha256Hex } from '../../scripts/dataset/native/split.mjs';
@@ -42,17 +43,34 @@ test('split rule: sha256-ordered ids, the first ceil(0.3 n) held out, independen
 // decided; apps added later (addedAfterSplit) are train, so adding one never moves an existing app across the split.
 test('scripts/dataset/apps/atspi.json: the split follows the rule and at least a quarter of the apps are held out', () => {
   const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'atspi.json'), 'utf8')) as
-    { app: string; toolkit: string; description: string; split: string; addedAfterSplit?: string }[];
-  const original = apps.filter((a) => !a.addedAfterSplit);
+    { app: string; toolkit: string; description: string; split: string; addedAfterSplit?: string; fresh?: string }[];
+  const original = apps.filter((a) => !a.addedAfterSplit && !a.fresh);
   const s = splitApps(original.map((a) => a.app)) as Map<string, string>;
   for (const a of apps) {
-    assert.equal(a.split, a.addedAfterSplit ? 'train' : s.get(a.app), a.app);
+    assert.equal(a.split, a.fresh ? 'fresh' : a.addedAfterSplit ? 'train' : s.get(a.app), a.app);
     assert.ok(a.toolkit && a.description, a.app);
   }
   assert.deepEqual(splitOfList(apps), new Map(apps.map((a) => [a.app, a.split])));
   assert.equal(original.length, 17, 'the 17 apps the split was decided on stay in the rule');
-  const held = apps.filter((a) => a.split === 'heldout').length;
-  assert.ok(apps.length >= 8 && held >= apps.length / 4, `${held}/${apps.length} held out`);
+  const judged = apps.filter((a) => !a.fresh);
+  const held = judged.filter((a) => a.split === 'heldout').length;
+  assert.ok(judged.length >= 8 && held >= judged.length / 4, `${held}/${judged.length} held out`);
+  // the fresh held-out set moved nothing: the held-out apps are the ones every earlier round was measured on
+  assert.deepEqual(apps.filter((a) => a.split === 'heldout').map((a) => a.app).sort(),
+    ['evince', 'file-roller', 'galculator', 'gucharmap', 'synaptic', 'transmission-gtk']);
+  assert.ok(apps.filter((a) => a.fresh).length >= 4, 'at least four fresh GTK 3 programs');
+});
+
+// The fresh held-out set (docs/DATASET.md): apps marked `fresh` are split 'fresh', take no part in the sha256 rule nor
+// in the quarter-held-out check, and move no other app; an app marked both fresh and added-after-split is refused.
+test('split of a list: fresh apps are fresh, outside the rule and the quarter; they move no other app', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const before = splitOfList(ids.map((app) => ({ app }))) as Map<string, string>;
+  const fresh = Array.from({ length: 30 }, (_, i) => ({ app: `fresh-${i}`, fresh: '2026-12-06' })); // inside the rule they would move b and e
+  const after = splitOfList([...ids.map((app) => ({ app })), ...fresh]) as Map<string, string>;
+  for (const id of ids) assert.equal(after.get(id), before.get(id), id);
+  for (const f of fresh) assert.equal(after.get(f.app), 'fresh');
+  assert.throws(() => splitOfList([{ app: 'a' }, { app: 'b', fresh: '2026-12-06', addedAfterSplit: '2026-12-06' }]), /both fresh and addedAfterSplit/);
 });
 
 test('split of a list: apps added after the split are train and move no other app; under a quarter held out is refused', () => {
@@ -221,4 +239,27 @@ test('elements: LibreOffice drop-downs (a filler holding an unnamed toggle butto
     { type: string; box: number[] }[]).map((e) => `${e.type} ${e.box.join(',')}`).sort();
   assert.deepEqual(run(true), ['dropdown 100,100,400,134', 'dropdown 100,50,400,84', 'toggle 500,50,540,84']);
   assert.deepEqual(run(false), ['text_input 100,100,366,134', 'toggle 100,50,400,84', 'toggle 366,100,400,134', 'toggle 500,50,540,84'].sort());
+});
+
+// The fresh held-out set is written only by its own run: without --fresh the harvester leaves a fresh app out (and
+// with --fresh every other app), before any program starts — no X display or bus is needed to see it refuse.
+test('harvester: a fresh app is harvested only with --fresh, and --fresh harvests nothing else', { skip: noPython }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'fresh-guard-'));
+  try {
+    const appsFile = join(tmp, 'apps.json');
+    writeFileSync(appsFile, JSON.stringify([{ app: 'pluma', toolkit: 'gtk3', description: 'd', split: 'fresh', fresh: '2026-12-06' },
+      { app: 'zenity', toolkit: 'gtk3', description: 'd', split: 'train' }]));
+    const run = (only: string, fresh: boolean) => spawnSync(PY, ['-m', 'atspi_harvest.harvest', '--out', join(tmp, 'out'), '--apps-file', appsFile, '--only', only, ...(fresh ? ['--fresh'] : [])],
+      { cwd: nativeDir, encoding: 'utf8', env: { ...process.env, DISPLAY: ':987', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent' }, timeout: 60_000 });
+    const a = run('pluma', false);
+    assert.equal(a.status, 1, a.stderr);
+    assert.match(a.stderr, /pluma: split fresh, left out \(fresh apps need --fresh\)/);
+    assert.match(a.stderr, /error\[no_screens\]/);
+    const b = run('zenity', true);
+    assert.equal(b.status, 1, b.stderr);
+    assert.match(b.stderr, /zenity: split train, left out \(not fresh\)/);
+    assert.equal(existsSync(join(tmp, 'out')), false, 'nothing written');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

@@ -94,3 +94,35 @@ test('split check: the committed apps lists agree with their rule (apps added af
   const late = loadRealApps(root, lists).splitChecks.find((c) => c.family === 'late')!;
   assert.ok(late.problems.some((p) => /z is heldout, the added-after-split rule \(always train\) says train/.test(p)), late.problems.join('; '));
 });
+
+// The fresh held-out set (docs/DATASET.md): apps marked `fresh` are split 'fresh', outside the sha256 rule (adding
+// them moves no other app), read and kept apart from train and held-out; a sample disagreeing with the list is skipped.
+test('fresh held-out set: fresh apps read as split fresh, outside the rule; a fresh app marked otherwise is a problem', () => {
+  const root = join(dir, 'fresh-apps');
+  const lists = join(dir, 'fresh-lists');
+  mkdirSync(lists, { recursive: true });
+  // the rule over {a, b, c, d} holds out d and c (see above); the fresh apps f1, f2 must not change that
+  const list = [...['a', 'b', 'c', 'd'].map((app) => ({ app, split: app === 'd' || app === 'c' ? 'heldout' : 'train' })),
+    { app: 'f1', split: 'fresh', fresh: '2026-12-06' }, { app: 'f2', split: 'fresh', fresh: '2026-12-06' }];
+  writeFileSync(join(lists, 'atspi.json'), JSON.stringify(list));
+  const putIn = (app: string, stem: string, split: string) => {
+    mkdirSync(join(root, 'atspi', app), { recursive: true });
+    writeFileSync(join(root, 'atspi', app, `${stem}.json`), JSON.stringify(sample('atspi', app, split)));
+    writeFileSync(join(root, 'atspi', app, `${stem}.png`), 'not decoded by the loader');
+  };
+  putIn('f1', 'main_light_1', 'fresh');
+  putIn('f2', 'main_light_1', 'fresh');
+  putIn('f2', 'wrong_light_1', 'heldout');
+  const r = loadRealApps(root, lists);
+  assert.deepEqual(r.splitChecks, [{ family: 'atspi', source: 'apps list', problems: [] }]);
+  assert.deepEqual(r.samples.map((s) => `${s.app}:${s.split}`), ['f1:fresh', 'f2:fresh']);
+  assert.ok(r.skipped.some((s) => /split heldout, but the apps list holds f2 out as fresh/.test(s.reason)));
+  // an existing app turned fresh by hand, and a fresh app without the mark, are split problems
+  writeFileSync(join(lists, 'atspi.json'), JSON.stringify(list.map((a) => (a.app === 'b' ? { ...a, split: 'fresh' } : a.app === 'f2' ? { app: 'f2', split: 'fresh' } : a))));
+  const bad = loadRealApps(root, lists).splitChecks[0]!.problems;
+  assert.ok(bad.some((p) => /b is fresh, the sha256 rule says/.test(p)), bad.join('; '));
+  assert.ok(bad.some((p) => /f2 is fresh, the sha256 rule says/.test(p)), bad.join('; '));
+  // the committed lists: every fresh app is marked and split fresh, with no split problem (test above)
+  const committed = loadRealApps(join(dir, 'split-check'), join(process.cwd(), 'scripts', 'dataset', 'apps'));
+  assert.deepEqual(committed.splitChecks.filter((c) => ['atspi', 'wine', 'webwin'].includes(c.family)).map((c) => [c.family, c.problems]), [['atspi', []], ['webwin', []], ['wine', []]]);
+});

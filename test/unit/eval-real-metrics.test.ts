@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clickHits, confusions, expectedSplits, groupByApp, matchPairs, summarise, type AnswerElement, type ImageRecord, type TruthElement } from '../../scripts/eval/real-metrics.js';
+import { buildRealReport, realTargetLines, renderRealApps } from '../../scripts/eval/real-report.js';
 
 const truth: TruthElement[] = [
   { box: [0, 0, 100, 20], type: 'checkbox' },
@@ -19,7 +20,7 @@ const answer: AnswerElement[] = [
   // a false positive of the right type for the button, but its click is not in the button
   { box: [500, 500, 520, 520], score: 0.6, type: 'button', click: { x: 510, y: 510 } },
 ];
-const rec = (family: string, app: string, split: 'train' | 'heldout', t = truth, a = answer): ImageRecord => ({ family, app, split, truth: t, answer: a, detections: a.map((x) => ({ box: x.box, score: x.score })) });
+const rec = (family: string, app: string, split: 'train' | 'heldout' | 'fresh', t = truth, a = answer): ImageRecord => ({ family, app, split, truth: t, answer: a, detections: a.map((x) => ({ box: x.box, score: x.score })) });
 
 test('matchPairs: greedy by score, each answer takes the unmatched truth of highest IoU ≥ 0.5', () => {
   assert.deepEqual(matchPairs(answer, truth), [{ answer: 0, truth: 0 }, { answer: 1, truth: 1 }, { answer: 2, truth: 2 }]);
@@ -106,6 +107,28 @@ test('groupByApp: by family, then split, then app, sorted; train never lands amo
   assert.deepEqual([...g[1]!.heldout.keys()], ['w1']);
   assert.deepEqual([...g[1]!.train.keys()], ['w2']);
   for (const f of g) for (const [, rs] of f.heldout) for (const r of rs) assert.equal(r.split, 'heldout');
+});
+
+test('groupByApp and the report: the fresh held-out set is its own group, never pooled with held-out or train', () => {
+  const g = groupByApp([rec('atspi', 'f1', 'fresh'), rec('atspi', 'b', 'heldout'), rec('atspi', 'a', 'train'), rec('atspi', 'f0', 'fresh'), rec('atspi', 'f1', 'fresh')]);
+  assert.deepEqual([...g[0]!.fresh].map(([app, rs]) => [app, rs.length]), [['f0', 1], ['f1', 2]]);
+  assert.deepEqual([...g[0]!.heldout.keys()], ['b']);
+  assert.deepEqual([...g[0]!.train.keys()], ['a']);
+  const loaded = { samples: [], skipped: [], splitChecks: [{ family: 'atspi', source: 'apps list' as const, problems: [] }] };
+  const recs = [rec('atspi', 'b', 'heldout'), rec('atspi', 'f0', 'fresh', [{ box: [0, 0, 10, 10], type: 'button' }], [])];
+  const rep = buildRealReport('/d', loaded, recs, 0.5, [1], []);
+  assert.equal(rep.families[0]!.fresh!.apps.map((a) => a.app).join(), 'f0');
+  assert.equal(rep.families[0]!.fresh!.all!.recall, 0);
+  assert.equal(rep.families[0]!.heldout.all!.recall, 1);
+  const lines = realTargetLines(rep);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1]!, /^- atspi, fresh held-out applications \(1\): AP@0.5 \*\*0.0 %/);
+  const md = renderRealApps(rep).join('\n');
+  assert.match(md, /\| `f0` \| fresh \|/);
+  assert.match(md, /\| \*\*all fresh\*\* \| fresh \|/);
+  // a report written before the fresh set existed still renders
+  const old = { ...rep, families: rep.families.map(({ fresh: _f, ...f }) => f) };
+  assert.doesNotMatch(renderRealApps(old).join('\n'), /fresh \|/);
 });
 
 test('expectedSplits: ids ordered by hex sha256 ascending, the first ceil(0.3 n) held out', () => {

@@ -1,5 +1,5 @@
 // Issue 15's split by application, decided before any model sees the data: order a family's app ids by hex
-// sha256(appId) ascending; the first ceil(0.3 * n) are "heldout", the rest "train".
+// sha256(appId) ascending; the first ceil(0.3 * n) are "heldout", the rest "train". Apps added later: splitOfList.
 import { createHash } from 'node:crypto';
 
 export const HELDOUT_SHARE = 0.3;
@@ -20,18 +20,23 @@ export function splitByAppHash(apps) {
 export const MIN_HELDOUT_SHARE = 0.25;
 
 /**
- * The split of a family's apps list [{app, addedAfterSplit?}]. The sha256 rule above decides the applications the
- * family had when its split was decided; an application added later (field `addedAfterSplit`: the date it was
+ * The split of a family's apps list [{app, addedAfterSplit?, fresh?}]. The sha256 rule above decides the applications
+ * the family had when its split was decided; an application added later (field `addedAfterSplit`: the date it was
  * added) is always "train", so adding one never moves an existing application across the split (a model may
- * already have trained on it, or been measured on it). Refuses a list whose held-out share falls below a quarter.
+ * already have trained on it, or been measured on it). An application of the FRESH held-out set (field `fresh`: the
+ * date it was added; docs/DATASET.md "Fresh held-out set") is "fresh": never trained or validated on, never used for a
+ * decision, evaluated apart like a held-out one; it takes no part in the rule nor in the quarter below. Refuses a list
+ * whose held-out share (of its train and held-out applications) falls below a quarter, and an entry marked both ways.
  */
 export function splitOfList(entries) {
-  const rule = splitByAppHash(entries.filter((e) => !e.addedAfterSplit).map((e) => e.app));
   if (new Set(entries.map((e) => e.app)).size !== entries.length) throw new Error('duplicate app id in one family');
-  const split = new Map(entries.map((e) => [e.app, e.addedAfterSplit ? 'train' : rule.get(e.app)]));
+  for (const e of entries) if (e.fresh && e.addedAfterSplit) throw new Error(`${e.app}: both fresh and addedAfterSplit`);
+  const rule = splitByAppHash(entries.filter((e) => !e.addedAfterSplit && !e.fresh).map((e) => e.app));
+  const split = new Map(entries.map((e) => [e.app, e.fresh ? 'fresh' : e.addedAfterSplit ? 'train' : rule.get(e.app)]));
   const held = [...split.values()].filter((s) => s === 'heldout').length;
-  if (held < MIN_HELDOUT_SHARE * entries.length) {
-    throw new Error(`only ${held} of ${entries.length} applications held out (at least a quarter must be)`);
+  const judged = entries.filter((e) => !e.fresh).length;
+  if (held < MIN_HELDOUT_SHARE * judged) {
+    throw new Error(`only ${held} of ${judged} applications held out (at least a quarter must be)`);
   }
   return split;
 }

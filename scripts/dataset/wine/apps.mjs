@@ -2,6 +2,8 @@
 // decided by issue 15's rule before any model sees the data: order the family's app ids by hex sha256(appId)
 // ascending; the first ceil(0.3 n) are "heldout", the rest "train". Apps added after the split (scenario field
 // addedAfterSplit, the date) are "train" and take no part in the rule: adding one never moves another across it.
+// Apps of the fresh held-out set (scenario field fresh, the date; docs/DATASET.md "Fresh held-out set") are "fresh":
+// never trained or validated on, captured only by `build.sh --fresh` into $RPA_DATA_DIR/fresh-apps/wine.
 //   node scripts/dataset/wine/apps.mjs [--check]   (--check: fail when the committed file differs)
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,9 +25,10 @@ export function splitByApp(appIds) {
 
 export function appsList() {
   const { apps } = JSON.parse(readFileSync(join(here, 'scenarios.json'), 'utf8'));
-  const split = splitByApp(apps.filter((a) => !a.addedAfterSplit).map((a) => a.app));
+  const split = splitByApp(apps.filter((a) => !a.addedAfterSplit && !a.fresh).map((a) => a.app));
   return apps.map((a) => ({ app: a.app, toolkit: a.toolkit, description: a.description,
-    split: a.addedAfterSplit ? 'train' : split.get(a.app), ...(a.addedAfterSplit ? { addedAfterSplit: a.addedAfterSplit } : {}) }));
+    split: a.fresh ? 'fresh' : a.addedAfterSplit ? 'train' : split.get(a.app),
+    ...(a.addedAfterSplit ? { addedAfterSplit: a.addedAfterSplit } : {}), ...(a.fresh ? { fresh: a.fresh } : {}) }));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

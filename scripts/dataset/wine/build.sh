@@ -3,6 +3,7 @@
 # Debian's Wine under our own Xvfb, ground truth from wineenum.dll injected into each program.
 #   bash scripts/dataset/wine/build.sh [--resume] [--only app,app] [--variants N]      (npm run dataset:wine)
 #   --resume keeps the prefix and the samples already written and captures only the missing ones.
+#   --fresh: only the fresh held-out set, into $RPA_DATA_DIR/fresh-apps/wine (work files: wine-work-fresh).
 # Output: $RPA_DATA_DIR/real-apps/wine/<app>/<state>_<theme>_<scale>.{png,json} (default RPA_DATA_DIR: <repo>/.data/datasets)
 # Work files (prefix, binaries, raw enumerations): $RPA_DATA_DIR/wine-work (throwaway; recreated on every build).
 set -euo pipefail
@@ -16,18 +17,23 @@ resume=0
 # --help (the comment above) and a coded usage error before anything is installed, started or deleted
 for a in "$@"; do
   case "$a" in
-    -h|--help) sed -n '2,7{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
   esac
 done
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
-    --resume) ;;
+    --resume|--fresh) ;;
     --only|--variants) ((i + 1 < ${#args[@]})) || { echo "error[bad_argument]: ${args[i]} needs a value (see --help)" >&2; exit 2; }; i=$((i + 1)) ;;
     *) echo "error[bad_argument]: unknown argument ${args[i]} (see --help)" >&2; exit 2 ;;
   esac
 done
 if [[ "${1:-}" == "--resume" ]]; then resume=1; shift; fi
+fresh=()
+if [[ " $* " == *" --fresh "* ]]; then   # the fresh set never lands under real-apps nor in the shared work folder
+  work="$data/wine-work-fresh"; out="$data/fresh-apps/wine"; fresh=(--fresh)
+  rest=(); for a in "$@"; do [[ "$a" == --fresh ]] || rest+=("$a"); done; set -- ${rest[@]+"${rest[@]}"}
+fi
 
 # 1. Debian packages (too big for scripts/setup.sh and CI; this recipe installs what it needs)
 need=()
@@ -76,6 +82,7 @@ cp /usr/share/wine/fonts/*.ttf "$WINEPREFIX/drive_c/windows/Fonts/" 2>/dev/null 
 args=()
 [[ $# -gt 0 ]] && args=("$@")
 ((resume)) && args+=(--resume)
+((${#fresh[@]})) && args+=(--fresh)
 nice -n 10 /usr/bin/python3 "$here/capture.py" --work "$work" --out "$out" --display "$DISPLAY" "${args[@]}"
 /usr/bin/python3 "$here/summary.py" "$out"
 echo "== done in $(( $(date +%s) - start )) s"

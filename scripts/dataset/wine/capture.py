@@ -1,6 +1,7 @@
 """Captures every program of scenarios.json in every (theme, scale) variant: launch, drive each state, enumerate
 with the injected wineenum.dll, screenshot, write <out>/<app>/<state>_<theme>_<scale>.{png,json}.
-  /usr/bin/python3 capture.py --work DIR --out DIR --display :N [--only app,app] [--variants N] [--resume]"""
+  /usr/bin/python3 capture.py --work DIR --out DIR --display :N [--only app,app] [--variants N] [--resume] [--fresh]
+--fresh: only the apps of the fresh held-out set (split "fresh" in apps/wine.json); without it they are left out."""
 import argparse
 import json
 import os
@@ -128,6 +129,7 @@ def main():
     ap.add_argument('--only', default='')
     ap.add_argument('--variants', type=int, default=len(VARIANTS))
     ap.add_argument('--resume', action='store_true', help='keep samples already written; capture only the missing ones')
+    ap.add_argument('--fresh', action='store_true', help='only the fresh held-out set (never written with the others)')
     a = ap.parse_args()
     with open(os.path.join(HERE, 'scenarios.json'), encoding='utf-8') as f:
         scenarios = json.load(f)['apps']
@@ -136,6 +138,8 @@ def main():
     missing = [s['app'] for s in scenarios if s['app'] not in splits]
     if missing:
         sys.exit(f'apps without a split in scripts/dataset/apps/wine.json: {missing} (run apps.mjs first)')
+    # the fresh held-out set is captured only by its own run, into its own folder (build.sh --fresh)
+    scenarios = [sc for sc in scenarios if (splits[sc['app']] == 'fresh') == a.fresh]
     only = set(filter(None, a.only.split(',')))
     wine = Wine(a.work, a.display)
     cap = Capture(wine, a.out, os.path.join(a.work, 'raw'), splits, a.resume)

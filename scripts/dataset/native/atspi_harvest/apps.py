@@ -295,3 +295,98 @@ APPS.update({
 # Dropped after looking at their overlays: FileZilla (wxWidgets' generic tree and list controls expose no
 # accessibles: its folder tree and file lists would be unlabelled), xfce4-power-manager-settings (without upower on
 # the bus it shows only an error dialog), xfwm4-settings / xfwm4-tweaks-settings (no accessible window without xfwm4).
+
+# ---- the FRESH held-out set (2026-12-07, docs/DATASET.md "Fresh held-out set"): programs no training round and no
+# decision has used. "split": "fresh" in apps/atspi.json: never trained on, never validated on, evaluated held-out-like;
+# harvested by `npm run dataset:fresh` into $RPA_DATA_DIR/fresh-apps/atspi (never under real-apps). ----
+APPS.update({
+    'pluma': {
+        'toolkit': 'gtk3', 'cmd': ['pluma'], 'atspi': 'pluma', 'drop_flat': True,
+        'description': 'Pluma text editor (GTK 3, MATE): menu bar, toolbar, preferences notebook, find/replace dialogs',
+        'explore': {'tabs': 0, 'menus': 7, 'scroll': False},
+        'scripts': [
+            [('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+             ('explore_tabs', 'preferences-tab'), ('escape',)],
+            [('key', 'ctrl+f'), ('sleep', 1.5), ('snap', 'find'), ('escape',)],
+            [('key', 'ctrl+h'), ('sleep', 1.5), ('snap', 'replace'), ('escape',)],
+        ],
+    },
+    'gnome-nettool': {
+        'toolkit': 'gtk3', 'cmd': ['gnome-nettool'], 'atspi': 'gnome-nettool', 'drop_flat': True,
+        'description': 'GNOME Nettool (GTK 3): notebook of eight network tools with entries, spin buttons, radios, result lists',
+        'explore': {'tabs': 8, 'menus': 3, 'scroll': False},
+        'scripts': [],
+    },
+    'gtkterm': {
+        'toolkit': 'gtk3', 'cmd': ['gtkterm'], 'atspi': 'gtkterm', 'drop_flat': True,
+        'description': 'GTKTerm serial terminal (GTK 3): menu bar, port configuration dialog of drop-downs and spin buttons',
+        'explore': {'tabs': 0, 'menus': 6, 'scroll': False},
+        'scripts': [
+            [('menu_path', ['Configuration', 'Port']), ('sleep', 1.5), ('snap', 'port'), ('escape',)],
+            [('menu_path', ['Configuration', 'Main window']), ('sleep', 1.5), ('snap', 'main-window'), ('escape',)],
+        ],
+    },
+    'xfce4-dict': {
+        'toolkit': 'gtk3', 'cmd': ['xfce4-dict'], 'atspi': 'xfce4-dict', 'drop_flat': True,
+        'description': 'Xfce Dictionary (GTK 3): search drop-down, method radios, buttons, menus',
+        'explore': {'tabs': 0, 'menus': 3, 'scroll': False},
+        'scripts': [[('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'ristretto': {
+        # no folder: with one, its thumbnail bar (no accessibles: unlabelled items) and a "no thumbnailer" dialog showed
+        'toolkit': 'gtk3', 'cmd': ['ristretto'], 'atspi': 'ristretto', 'drop_flat': True,
+        'description': 'Ristretto image viewer (GTK 3): menus, tool bar of icon buttons, preferences notebook',
+        'explore': {'tabs': 0, 'menus': 5, 'scroll': False},
+        'scripts': [[('menu_path', ['Edit', 'Preferences']), ('sleep', 1.5), ('snap', 'preferences'),
+                     ('explore_tabs', 'preferences-tab'), ('escape',)]],
+    },
+    'gpick': {
+        'toolkit': 'gtk3', 'cmd': ['gpick'], 'atspi': 'gpick', 'drop_flat': True,
+        'description': 'Gpick colour picker (GTK 3): notebook tabs, colour-space expander toggles, palette list headers, menus',
+        'explore': {'tabs': 4, 'menus': 5, 'scroll': False},
+        'scripts': [],
+    },
+    'catfish': {
+        'toolkit': 'gtk3', 'cmd': ['catfish', '--path=/usr/share/applications'], 'atspi': 'catfish', 'drop_flat': True,
+        'startup': 25, 'description': 'Catfish file search (GTK 3, Python): search entry, location drop-down, sidebar of file-type and date filter rows',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [],
+    },
+    'simple-scan': {
+        'toolkit': 'gtk3', 'cmd': ['simple-scan'], 'atspi': 'simple-scan', 'drop_flat': True,
+        'description': 'Document Scanner (GTK 3 / libhandy): header bar, searching-for-scanners page, preferences dialog',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [[('key', 'ctrl+comma'), ('sleep', 1.5), ('snap', 'preferences'), ('escape',)]],
+    },
+    'seahorse': {
+        'toolkit': 'gtk3', 'cmd': ['seahorse'], 'atspi': 'seahorse', 'drop_flat': True,
+        'description': 'Passwords and Keys (GTK 3 / libhandy): header bar of icon buttons and toggles, an empty collection page',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [],
+    },
+    'xfce4-appfinder': {
+        # the pointer parked in a corner first: at the centre it hovered a row and a tooltip covered three rows
+        'toolkit': 'gtk3', 'cmd': ['bash', '-c', 'xdotool mousemove 1910 1070; exec xfce4-appfinder'],
+        'atspi': 'xfce4-appfinder', 'drop_flat': True,
+        'description': 'Xfce Application Finder (GTK 3): search entry, list of two-line application rows, buttons',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': True},
+        'scripts': [],
+    },
+})
+
+
+def _own_config(app, argv):
+    """Start from an empty config/data/cache folder of the program's own every time: a program's first start differs
+    from later ones (gtkterm shows a "configuration file created" message box once), so without it a rebuild on a
+    used machine gave other screens than the first build (seen: gtkterm lost 18 boxes on the second run)."""
+    return ['bash', '-c', 'rm -rf "$0"; mkdir -p "$0"; export XDG_CONFIG_HOME="$0/config" XDG_DATA_HOME="$0/data" '
+            'XDG_CACHE_HOME="$0/cache"; exec "$@"', '/tmp/rpa-atspi-fresh-' + app] + argv
+
+
+FRESH_APPS = ('pluma', 'gnome-nettool', 'gtkterm', 'xfce4-dict', 'ristretto', 'gpick', 'catfish', 'xfce4-appfinder',
+              'seahorse', 'simple-scan')
+for _app in FRESH_APPS:
+    APPS[_app]['cmd'] = _own_config(_app, APPS[_app]['cmd'])
+# Dropped after a first look: xfburn (without a drive it shows only a "No burners" dialog); GTK 4 candidates
+# (gnome-font-viewer, gnome-logs, ghex) for the reason above.

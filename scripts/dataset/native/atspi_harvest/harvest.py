@@ -2,7 +2,8 @@
 screen (the brief's real-program format). Needs DISPLAY (Xvfb) and a session bus with the AT-SPI registry;
 build.sh provides both.
 
-  /usr/bin/python3 -m atspi_harvest.harvest --out DIR --apps-file atspi.json [--only a,b] [--variants v,..]"""
+  /usr/bin/python3 -m atspi_harvest.harvest --out DIR --apps-file atspi.json [--only a,b] [--variants v,..] [--fresh]
+--fresh: only the apps of the fresh held-out set (apps list split "fresh"), which a run without it leaves out"""
 import argparse
 import json
 import os
@@ -291,6 +292,8 @@ def main():
     ap.add_argument('--only', default='')
     ap.add_argument('--variants', default='')
     ap.add_argument('--main-only', action='store_true', help='only the first screen of each run (quick check)')
+    ap.add_argument('--fresh', action='store_true',
+                    help='harvest only the apps of the fresh held-out set (split "fresh"); without it they are left out')
     ap.add_argument('--min-startup', type=float, default=0,
                     help='wait at least this many seconds for a program\'s first accessible window (a loaded machine)')
     a = ap.parse_args()
@@ -301,6 +304,9 @@ def main():
     for entry in listed:
         app_id = entry['app']
         if only and app_id not in only:
+            continue
+        if (entry['split'] == 'fresh') != a.fresh:  # the fresh set is written only by its own recipe, to its own folder
+            log('%s: split %s, left out (%s)' % (app_id, entry['split'], 'not fresh' if a.fresh else 'fresh apps need --fresh'))
             continue
         vlist = [x for x in (a.variants.split(',') if a.variants else app_specs.APPS[app_id].get('variants') or
                              variants.DEFAULT_VARIANTS) if x]
