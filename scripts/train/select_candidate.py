@@ -2,6 +2,11 @@
 made on the same samples: the shipped pair (baseline) and a candidate. Prints the figures side by side and PASS/FAIL.
 
 python3 scripts/train/select_candidate.py --baseline shipped.json --candidate cand.json [--markdown]
+    [--fresh-baseline shipped-fresh.json --fresh-candidate cand-fresh.json]
+
+The fresh set (split `fresh`, docs/DATASET.md; round 5's rule): applications no round has used. When both fresh
+reports are given, the candidate's AP@0.5 and click-hit on each family's fresh apps may not be lower than the
+baseline's by more than 0.02 (a guard: the held-out apps decide, the fresh apps catch a candidate tuned to them).
 
 A classifier-only candidate (the rule's fallback: the new classifier with the shipped detector) runs the very same
 detector file (same sha256 in both reports), so its held-out AP@0.5 cannot be higher: for it the AP check is "the same
@@ -14,6 +19,7 @@ import sys
 FAMILIES = ('atspi', 'wine', 'webwin')
 OLD_SETS = ('(a)', '(b)', '(c)')
 MAX_OLD_DROP = 0.02
+MAX_FRESH_DROP = 0.02
 
 
 def figures(path):
@@ -29,6 +35,35 @@ def figures(path):
         out[fam['family']] = {'ap50': h['ap50'], 'clickHit': h['clickHit'], 'typeTop1': h['typeTop1'], 'recall': h['recall'],
                               'precision': h['precision'], 'ap50_95': h['ap50_95'], 'images': h['images'], 'elements': h['elements']}
     return out
+
+
+def fresh_figures(path):
+    """Per family, the fresh applications' figures of an `npm run eval -- --real-apps <fresh-apps>` report."""
+    with open(path) as f:
+        d = json.load(f)
+    out = {'sha256': {k: v.get('sha256') for k, v in d.get('models', {}).items()}}
+    for fam in (d.get('real') or {}).get('families', []):
+        h = (fam.get('fresh') or {}).get('all')
+        if h and h.get('images'):
+            out[fam['family']] = {'ap50': h['ap50'], 'clickHit': h['clickHit'], 'typeTop1': h['typeTop1'], 'recall': h['recall'],
+                                  'precision': h['precision'], 'images': h['images'], 'elements': h['elements']}
+    return out
+
+
+def judge_fresh(base, cand):
+    """The fresh guard: per family present in the baseline's report, AP@0.5 and click-hit drop at most 0.02."""
+    checks = []
+    fams = [f for f in base if f != 'sha256']
+    if not fams:
+        checks.append(('fresh report has families', False, 'none'))
+    for fam in fams:
+        if fam not in cand:
+            checks.append((f'{fam} fresh present', False, 'missing'))
+            continue
+        for m in ('ap50', 'clickHit'):
+            b, c = base[fam][m], cand[fam][m]
+            checks.append((f'{fam} fresh {m} drop <= {MAX_FRESH_DROP}', b - c <= MAX_FRESH_DROP, f'{b:.4f} -> {c:.4f}'))
+    return checks
 
 
 def same_detector(base, cand):
@@ -63,8 +98,13 @@ def main():
     ap.add_argument('--baseline', required=True)
     ap.add_argument('--candidate', required=True)
     ap.add_argument('--markdown', action='store_true')
+    ap.add_argument('--fresh-baseline', help='the baseline\'s report on the fresh applications (with --fresh-candidate)')
+    ap.add_argument('--fresh-candidate', help='the candidate\'s report on the fresh applications')
     a = ap.parse_args()
+    if bool(a.fresh_baseline) != bool(a.fresh_candidate):
+        ap.error('--fresh-baseline and --fresh-candidate go together')
     base, cand = figures(a.baseline), figures(a.candidate)
+    fresh = (fresh_figures(a.fresh_baseline), fresh_figures(a.fresh_candidate)) if a.fresh_baseline else None
     print('baseline', base['models'], '| candidate', cand['models'])
     if a.markdown:
         print('| family (held-out apps) | images / elements | AP@0.5 | AP@0.5:0.95 | precision | recall | type top-1 | click-hit |')
@@ -79,8 +119,15 @@ def main():
             if s in base and s in cand:
                 print(f"| {s} old set ({cand[s]['images']} images) | | {base[s]['ap50']:.3f} → **{cand[s]['ap50']:.3f}** | | | | "
                       f"{base[s]['top1']:.3f} → **{cand[s]['top1']:.3f}** (label top-1) | |")
+        if fresh:
+            fb, fc = fresh
+            for fam in [f for f in fb if f != 'sha256' and f in fc]:
+                b, c = fb[fam], fc[fam]
+                cell = lambda m: f'{b[m]:.3f} → **{c[m]:.3f}**'  # noqa: E731
+                print(f"| {fam} (fresh apps) | {c['images']} / {c['elements']} | {cell('ap50')} | | {cell('precision')} | "
+                      f"{cell('recall')} | {cell('typeTop1')} | {cell('clickHit')} |")
     ok = True
-    for name, passed, detail in judge(base, cand):
+    for name, passed, detail in judge(base, cand) + (judge_fresh(*fresh) if fresh else []):
         ok &= passed
         print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
     print('PASS: the candidate may ship' if ok else 'FAIL: keep the shipped models')

@@ -5,7 +5,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from select_candidate import judge  # noqa: E402
+from select_candidate import judge, judge_fresh  # noqa: E402
 
 
 def report(det_sha, ap, click, old_ap=0.8, old_top1=0.9):
@@ -36,6 +36,16 @@ class Rule(unittest.TestCase):
     def test_old_sets_may_drop_at_most_002(self):
         self.assertTrue(passed(judge(report('d1', 0.5, 0.5), report('d1', 0.5, 0.6, old_ap=0.781, old_top1=0.881))))
         self.assertFalse(passed(judge(report('d1', 0.5, 0.5), report('d1', 0.5, 0.6, old_top1=0.87))))
+
+    def test_fresh_guard_allows_a_small_drop_and_refuses_a_larger_one(self):
+        def fresh(ap, click):
+            return {'sha256': {}, 'atspi': {'ap50': 0.7, 'clickHit': 0.7}, 'wine': {'ap50': ap, 'clickHit': click}}
+        self.assertTrue(passed(judge_fresh(fresh(0.5, 0.5), fresh(0.485, 0.6))))
+        self.assertFalse(passed(judge_fresh(fresh(0.5, 0.5), fresh(0.47, 0.6))))
+        self.assertFalse(passed(judge_fresh(fresh(0.5, 0.5), fresh(0.6, 0.47))))
+        # a family of the baseline's fresh report missing from the candidate's, or no family at all, fails
+        self.assertFalse(passed(judge_fresh(fresh(0.5, 0.5), {'sha256': {}, 'atspi': {'ap50': 0.7, 'clickHit': 0.7}})))
+        self.assertFalse(passed(judge_fresh({'sha256': {}}, {'sha256': {}})))
 
 
 if __name__ == '__main__':
