@@ -13,10 +13,12 @@
  *
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
  *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--phases] [--verbose] [--service-env] [--isolation process|thread]
+ *        [--cpu-prof DIR]
  *   --maps   also the biggest mappings of each process (where the memory goes)
  *   --phases   also the CPU of every thread of the agent's processes per swap phase (release → download_started →
  *              model_verified → activated; sampled from /proc every 100 ms, which costs the bench some CPU)
  *   --isolation thread   sessions in worker threads of the agent process (one process; a hung run cannot be ended)
+ *   --cpu-prof DIR   the agent process runs with node's --cpu-prof, its profile written into DIR when it exits
  *   --service-env   start the agent with the malloc variables assets/service/rpa-agent.service sets
  *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=32768), as a production Linux install runs
  *   npm run bench -- --only footprint
@@ -39,7 +41,7 @@ import { SwapCpu } from './lib/swap-cpu.js';
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread' } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread'; cpuProfDir?: string } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
   const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, isolation: 'process' as 'process' | 'thread' };
@@ -59,7 +61,11 @@ export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
     else if (a === '--maps') out.maps = true;
     else if (a === '--phases') out.phases = true;
     else if (a === '--service-env') out.serviceEnv = true;
-    else if (a === '--isolation') {
+    else if (a === '--cpu-prof') {
+      const v = argv[++i];
+      if (!v || v.startsWith('--')) return { kind: 'error', message: '--cpu-prof takes a directory' };
+      (out as { cpuProfDir?: string }).cpuProfDir = v;
+    } else if (a === '--isolation') {
       const v = argv[++i];
       if (v !== 'process' && v !== 'thread') return { kind: 'error', message: '--isolation takes process or thread' };
       out.isolation = v;
@@ -142,7 +148,7 @@ async function main(): Promise<number> {
     const events: { e: AgentEvent; at: number }[] = [];
     const secretService = 'rpa-edge-agent-bench-footprint';
     const t0 = performance.now();
-    agent = spawn(process.execPath, [join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', secretService], {
+    agent = spawn(process.execPath, [...(args.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.cpuProfDir)] : []), join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', secretService], {
       stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
       env: args.serviceEnv ? { ...process.env, ...SERVICE_UNIT_ENV } : process.env,
     });

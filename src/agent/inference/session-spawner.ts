@@ -34,6 +34,12 @@ export interface SessionChannel {
   /** called once when the child ended: its exit code, 128 + n for a signal when known, else 1 */
   onExit(fn: (code: number) => void): void;
   onError(fn: (e: Error) => void): void;
+  /**
+   * true when a typed-array view crosses as its own bytes only (Node's V8 serialisation writes a view's
+   * byteOffset..byteLength); false or absent when it would carry its whole underlying buffer (a structured
+   * clone, as Electron's utilityProcess does): then a part of a big buffer must be copied out first.
+   */
+  readonly viewsCrossAsTheirBytes?: boolean;
 }
 
 export type SessionProcessSpawner = (req: SessionSpawnRequest) => SessionChannel;
@@ -51,6 +57,8 @@ export const nodeForkSpawner: SessionProcessSpawner = (req) => {
   let exited = false;
   child.on('exit', () => (exited = true));
   return {
+    // node:v8 DefaultSerializer._writeHostObject writes only a view's own bytes (issue 17 §2: no copy per part)
+    viewsCrossAsTheirBytes: true,
     get pid() {
       return child.pid;
     },

@@ -99,6 +99,8 @@ export type FromWorker =
       warmupP95Ms: number;
       selfTestMaxDiff?: number;
       loadMs: number;
+      /** how many times the load ran the model (the self-test's run plus the warm-up runs) */
+      runs: number;
       /** when the host handed the bytes over (transferBytes), a shared copy made here for recycle() */
       retained?: SharedArrayBuffer;
     }
