@@ -3,10 +3,10 @@
  * - The model is warmed once: the warming process proves it (create, contract, self-test, PROOF_WARMUP_RUNS runs),
  *   the serving process self-tests it, warms it and judges its latency budget (warmupRuns). Before, both warmed it
  *   warmupRuns times.
- * - A big model's bytes cross Node's IPC channel in parts that are views of the host's one copy (Node's V8
- *   serialisation writes a view's own bytes), not a fresh copy of every part per process; a channel that would
- *   carry a view's whole buffer (Electron's structured clone) still gets copies. Either way the session that
- *   serves runs exactly the bytes given.
+ * - A big model's bytes go to a Node session process on its bulk pipe, written from views of the host's one copy
+ *   (no V8 serialisation, no copy per part); over a channel without one they go in parts, views where the channel
+ *   serialises a view's own bytes, copies where it would carry the whole buffer (Electron's structured clone).
+ *   Every way, the session that serves runs exactly the bytes given.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,18 +23,32 @@ interface SentPart {
   total: number;
 }
 
-/** Node's fork spawner, recording the load parts the host sends (optionally claiming views cross as whole buffers). */
-function recordingSpawner(parts: SentPart[], viewsCrossAsTheirBytes?: boolean): SessionProcessSpawner {
+/**
+ * Node's fork spawner, recording the load parts the host sends on the channel and the bytes it writes on the bulk
+ * pipe; `noBulk` hides the pipe (the child then gets parts), `viewsCross` overrides how views cross.
+ */
+function recordingSpawner(parts: SentPart[], bulkWrites: Uint8Array[], o: { noBulk?: boolean; viewsCross?: boolean } = {}): SessionProcessSpawner {
   return (req) => {
     const ch = nodeForkSpawner(req);
+    const bulk = ch.bulk;
     return {
+      ...(bulk && !o.noBulk
+        ? {
+            bulk: {
+              write(bytes: Uint8Array, done: (e?: Error) => void) {
+                bulkWrites.push(bytes);
+                bulk.write(bytes, done);
+              },
+            },
+          }
+        : {}),
       get pid() {
         return ch.pid;
       },
       get connected() {
         return ch.connected;
       },
-      viewsCrossAsTheirBytes: viewsCrossAsTheirBytes ?? ch.viewsCrossAsTheirBytes,
+      viewsCrossAsTheirBytes: o.viewsCross ?? ch.viewsCrossAsTheirBytes,
       send(msg, written) {
         const m = msg as { t?: string; data?: Uint8Array; total?: number };
         if (m.t === 'load_part' && m.data) parts.push({ data: m.data, total: m.total! });
@@ -76,24 +90,34 @@ async function directOutput(bytes: Uint8Array): Promise<number[]> {
   }
 }
 
-for (const viewsCross of [undefined, false] as const) {
-  const what = viewsCross === undefined ? "Node's channel: parts are views of the host's one copy" : 'a channel that would carry whole buffers: parts are copies';
-  test(`process isolation, a model above ${LOAD_PART_BYTES} bytes: ${what}; the serving session runs those bytes`, { skip: linuxOnly, timeout: 60_000 }, async () => {
+const cases = [
+  { what: "Node's channel: the bytes go on the bulk pipe, written from views of the host's one copy", way: 'bulk' },
+  { what: 'a channel without a pipe that serialises views as their bytes: parts are views', way: 'views', noBulk: true },
+  { what: 'a channel without a pipe that would carry whole buffers: parts are copies', way: 'copies', noBulk: true, viewsCross: false },
+] as const;
+
+for (const c of cases) {
+  test(`process isolation, a model above ${LOAD_PART_BYTES} bytes — ${c.what}; the serving session runs those bytes`, { skip: linuxOnly, timeout: 60_000 }, async () => {
     const parts: SentPart[] = [];
-    const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, defaultLatencyBudgetMs: 10_000, isolation: 'process', prespawn: false, sessionSpawner: recordingSpawner(parts, viewsCross) });
+    const bulkWrites: Uint8Array[] = [];
+    const spawner = recordingSpawner(parts, bulkWrites, { ...('noBulk' in c ? { noBulk: c.noBulk } : {}), ...('viewsCross' in c ? { viewsCross: c.viewsCross } : {}) });
+    const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, defaultLatencyBudgetMs: 10_000, isolation: 'process', prespawn: false, sessionSpawner: spawner });
     try {
       const f = fixture('slow.onnx', undefined, { budgetMs: 10_000 });
       assert.ok(f.bytes.byteLength > LOAD_PART_BYTES, 'the fixture is sent in parts');
       const want = await directOutput(f.bytes);
       await host.activate({ role: 'detector', ...f, bytes: f.bytes.slice(), transferBytes: true });
       const perLoad = Math.ceil(f.bytes.byteLength / LOAD_PART_BYTES);
-      assert.equal(parts.length, 2 * perLoad, 'every part went to the warming process, then to the serving process');
-      for (const p of parts) {
-        assert.equal(p.total, f.bytes.byteLength);
-        if (viewsCross === undefined) assert.equal(p.data.buffer.byteLength, f.bytes.byteLength, 'a view of the whole model, not a copy of the part');
-        else assert.equal(p.data.buffer.byteLength, p.data.byteLength, 'a copy of just the part');
+      const sent = c.way === 'bulk' ? bulkWrites : parts.map((p) => p.data);
+      assert.equal(c.way === 'bulk' ? parts.length : bulkWrites.length, 0, 'one way only');
+      assert.equal(sent.length, 2 * perLoad, 'every part went to the warming process, then to the serving process');
+      assert.equal(sent.reduce((a, b) => a + b.byteLength, 0), 2 * f.bytes.byteLength);
+      for (const p of parts) assert.equal(p.total, f.bytes.byteLength);
+      for (const d of sent) {
+        if (c.way === 'copies') assert.equal(d.buffer.byteLength, d.byteLength, 'a copy of just the part');
+        else assert.equal(d.buffer.byteLength, f.bytes.byteLength, 'a view of the whole model, not a copy of the part');
       }
-      if (viewsCross === undefined) assert.equal(parts[0]!.data.buffer, parts.at(-1)!.data.buffer, 'both processes got views of one buffer');
+      if (c.way !== 'copies') assert.equal(sent[0]!.buffer, sent.at(-1)!.buffer, 'both processes got views of one buffer');
       assert.deepEqual(Array.from((await host.run('detector', xFeeds())).y!.data as Float32Array), want);
     } finally {
       await host.close();

@@ -89,6 +89,13 @@ export interface LoadPart {
   data: Uint8Array;
 }
 
+/** Over a Node session process's channel (session-process.ts sendBulk): the next `total` bytes on the bulk pipe are load `gid`'s. */
+export interface LoadBulk {
+  t: 'load_bulk';
+  gid: number;
+  total: number;
+}
+
 export type FromWorker =
   | { t: 'ready' }
   | {
