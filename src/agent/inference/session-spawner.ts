@@ -54,6 +54,8 @@ export type SessionProcessSpawner = (req: SessionSpawnRequest) => SessionChannel
 
 /** the child's file descriptor of the bulk pipe (0–2 stdio, 3 the IPC channel) */
 const BULK_FD = 4;
+/** an extra pipe read as a socket by fd: exercised on Linux here, never tried on Windows, which keeps the IPC parts */
+const BULK_PIPE = process.platform !== 'win32';
 
 const SIGNAL_CODES: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGSEGV: 139, SIGABRT: 134 };
 
@@ -62,12 +64,12 @@ export const nodeForkSpawner: SessionProcessSpawner = (req) => {
   const child = fork(req.modulePath, [], {
     serialization: 'advanced',
     execArgv: req.execArgv,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'],
-    env: { ...req.env, [SESSION_BULK_FD_ENV]: String(BULK_FD) },
+    stdio: BULK_PIPE ? ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] : ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: BULK_PIPE ? { ...req.env, [SESSION_BULK_FD_ENV]: String(BULK_FD) } : req.env,
   });
   let exited = false;
   child.on('exit', () => (exited = true));
-  const pipe = child.stdio[BULK_FD] as (Writable & { unref?: () => void }) | null | undefined;
+  const pipe = (BULK_PIPE ? child.stdio[BULK_FD] : undefined) as (Writable & { unref?: () => void }) | null | undefined;
   pipe?.on('error', () => undefined); // the child gone (EPIPE): its exit fails the load
   pipe?.unref?.(); // never what keeps the agent alive
   return {
