@@ -44,6 +44,7 @@ const BENCHES: Bench[] = [
   { name: 'endpoint-bench', issue: '5', args: [], quick: ['--quick'] },
   { name: 'rollout-fleet', issue: '6', args: ['--agents', '1000', '--model-mib', '10'], quick: ['--agents', '20', '--model-mib', '0.25', '--processes', '1', '--window', '1s', '--wave-min', '1s'] },
   { name: 'footprint', issue: '17', args: [], quick: ['--idle-sec', '3', '--settle-sec', '2', '--detects', '5', '--mib', '4'], python: ['numpy', 'onnx'] },
+  { name: 'swap-steps', issue: '17', args: [], quick: ['--mib', '4', '--rounds', '1'], python: ['numpy', 'onnx'] },
   { name: 'console', issue: '19', args: ['--agents', '10000'], quick: ['--agents', '300', '--windows', '2', '--requests', '20', '--loads', '2', '--updates', '3'] },
   { name: 'rollout-fetch-baseline', issue: '6', args: ['--clients', '50', '--model-mib', '10'], quick: ['--clients', '5', '--model-mib', '1'] },
   { name: 'variants', issue: '21', args: ['30'], quick: ['2'] },

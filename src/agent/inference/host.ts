@@ -25,7 +25,7 @@ import { hostStatus } from './host-status.js';
 import type { Feeds, FromWorker, Outputs } from './worker-messages.js';
 import { selectProviders } from './providers.js';
 import { RunQueue } from './run-queue.js';
-import { WarmingProcess, WARMING_NICE_DELTA } from './warming.js';
+import { PROOF_WARMUP_RUNS, WarmingProcess, WARMING_NICE_DELTA } from './warming.js';
 import { WorkerPool, type Generation, type Slot } from './worker-pool.js';
 
 export type { HostEvent, HostEventListener, InferenceHostOptions, InferenceHostStatus, RoleHostStatus, RunObserver, RunOptions } from './host-types.js';
@@ -226,15 +226,17 @@ export class InferenceHost implements ModelActivator {
     const options = loadOptions(this.opts, this.providers, this.budgetFor(role, manifest));
     const loadTimeoutMs = this.opts.loadTimeoutMs ?? 120_000;
     const t0 = performance.now();
+    let provedRuns: number | undefined;
     if (this.warming) {
-      // the whole pipeline in the warming process: one intra-op thread, lower priority; the latency budget
-      // is judged where the model will serve, below
+      // the whole pipeline in the warming process: one intra-op thread, lower priority; the latency budget is judged
+      // where the model will serve, below, and so it is warmed there only (PROOF_WARMUP_RUNS, issue 17 §2)
       const proof = await this.warming.prove(
-        { t: 'load', gid: ++this.nextGid, modelId, manifest, bytes: shared, byteLength, options: { ...options, intraOpNumThreads: 1, latencyBudgetMs: Number.MAX_SAFE_INTEGER } },
+        { t: 'load', gid: ++this.nextGid, modelId, manifest, bytes: shared, byteLength, options: { ...options, intraOpNumThreads: 1, warmupRuns: PROOF_WARMUP_RUNS, latencyBudgetMs: Number.MAX_SAFE_INTEGER } },
         loadTimeoutMs,
         signal,
       );
       if (proof.t !== 'loaded') throw failed(this.emitter, this.providers, role, modelId, proof);
+      provedRuns = proof.runs;
       // the bytes were verified a moment ago, in the warming process, from this same shared copy
       options.verifySha256 = false;
     }
@@ -303,7 +305,8 @@ export class InferenceHost implements ModelActivator {
       type: 'activated',
       role,
       modelId,
-      details: { provider: gen.provider, warmupP95Ms: gen.warmupP95Ms, loadMs, ...(answer.selfTestMaxDiff !== undefined ? { selfTestMaxDiff: answer.selfTestMaxDiff } : {}), ...(old ? { replaced: old.modelId } : {}) },
+      // runs: of the model in the warming process (its proof) and where it serves (self-test and warm-up)
+      details: { provider: gen.provider, warmupP95Ms: gen.warmupP95Ms, loadMs, runs: { ...(provedRuns !== undefined ? { proof: provedRuns } : {}), serving: answer.runs }, ...(answer.selfTestMaxDiff !== undefined ? { selfTestMaxDiff: answer.selfTestMaxDiff } : {}), ...(old ? { replaced: old.modelId } : {}) },
     });
     return { provider: gen.provider, warmupP95Ms: gen.warmupP95Ms };
   }

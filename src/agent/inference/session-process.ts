@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { getPriority, setPriority } from 'node:os';
 import { GLIBC_MALLOC_ENV } from './malloc.js';
-import type { Feeds, FromWorker, LoadPart, ToWorker } from './worker-messages.js';
+import type { Feeds, FromWorker, LoadBulk, LoadPart, ToWorker } from './worker-messages.js';
 import { resolveWorkerEntry } from './spawn.js';
 import { nodeForkSpawner, type SessionChannel, type SessionProcessSpawner } from './session-spawner.js';
 
@@ -77,6 +77,7 @@ function fromChannel(m: FromWorker): FromWorker {
 export class SessionProcess extends EventEmitter implements SessionWorker {
   private exited = false;
   private exitCode: number | undefined;
+  private bulkChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly channel: SessionChannel) {
     super();
@@ -97,7 +98,10 @@ export class SessionProcess extends EventEmitter implements SessionWorker {
   postMessage(msg: ToWorker): void {
     if (this.exited || !this.channel.connected) throw new Error('session process is gone');
     if (msg.t === 'load' && msg.byteLength > LOAD_PART_BYTES) {
-      void this.sendInParts(msg);
+      const bulk = this.channel.bulk;
+      // one load's bytes at a time on the pipe: the child reads them in the order they were announced
+      if (bulk) this.bulkChain = this.bulkChain.then(() => this.sendBulk(msg, bulk));
+      else void this.sendInParts(msg);
       return;
     }
     this.channel.send(forChannel(msg));
@@ -115,14 +119,36 @@ export class SessionProcess extends EventEmitter implements SessionWorker {
     try {
       for (let offset = 0; offset < msg.byteLength; offset += LOAD_PART_BYTES) {
         if (this.exited) return;
-        // a copy of the part: a view would serialise its whole underlying buffer
-        const part: LoadPart = { t: 'load_part', gid: msg.gid, offset, total: msg.byteLength, data: all.slice(offset, offset + LOAD_PART_BYTES) };
+        // over Node's channel a view of the part is serialised as its own bytes (no copy here: 64 MiB of garbage less
+        // per process and load, issue 17 §2); a structured clone would carry the whole underlying buffer: copy it out
+        const end = offset + LOAD_PART_BYTES;
+        const data = this.channel.viewsCrossAsTheirBytes ? all.subarray(offset, end) : all.slice(offset, end);
+        const part: LoadPart = { t: 'load_part', gid: msg.gid, offset, total: msg.byteLength, data };
         await new Promise<void>((resolve, reject) => this.channel.send(part, (e) => (e ? reject(e) : resolve())));
       }
       if (this.exited) return;
       this.channel.send({ ...msg, bytes: new ArrayBuffer(0), parts: true, [FROM_SHARED]: true });
     } catch {
       // the channel closed: the exit that follows ends the load
+    }
+  }
+
+  /**
+   * A big model's bytes on the bulk pipe (bulk-reader.ts), written from the host's copy in 1 MiB views — no
+   * serialisation, no copy, no garbage on this event loop — announced first on the channel, then the load itself.
+   */
+  private async sendBulk(msg: Extract<ToWorker, { t: 'load' }>, bulk: NonNullable<SessionChannel['bulk']>): Promise<void> {
+    const all = new Uint8Array(msg.bytes, 0, msg.byteLength);
+    try {
+      this.channel.send({ t: 'load_bulk', gid: msg.gid, total: msg.byteLength } satisfies LoadBulk);
+      for (let offset = 0; offset < msg.byteLength; offset += LOAD_PART_BYTES) {
+        if (this.exited) return;
+        await new Promise<void>((resolve, reject) => bulk.write(all.subarray(offset, offset + LOAD_PART_BYTES), (e) => (e ? reject(e) : resolve())));
+      }
+      if (this.exited) return;
+      this.channel.send({ ...msg, bytes: new ArrayBuffer(0), parts: true, [FROM_SHARED]: true });
+    } catch {
+      // the child is gone: its exit ends the load
     }
   }
 

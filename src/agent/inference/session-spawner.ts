@@ -9,6 +9,8 @@
  * The child side of the channel is worker-port.ts (process.send, or Electron's process.parentPort).
  */
 import { fork } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { SESSION_BULK_FD_ENV } from './bulk-reader.js';
 
 export interface SessionSpawnRequest {
   /** the session worker's entry module (plain JavaScript: the compiled file or the bundle made from sources) */
@@ -34,9 +36,26 @@ export interface SessionChannel {
   /** called once when the child ended: its exit code, 128 + n for a signal when known, else 1 */
   onExit(fn: (code: number) => void): void;
   onError(fn: (e: Error) => void): void;
+  /**
+   * true when a typed-array view crosses as its own bytes only (Node's V8 serialisation writes a view's
+   * byteOffset..byteLength); false or absent when it would carry its whole underlying buffer (a structured
+   * clone, as Electron's utilityProcess does): then a part of a big buffer must be copied out first.
+   */
+  readonly viewsCrossAsTheirBytes?: boolean;
+  /**
+   * a byte stream to the child beside the message channel (a Node fork's extra pipe, bulk-reader.ts), written
+   * straight from the caller's bytes: a big model's load goes over it instead of V8-serialised parts
+   * (issue 17 §2). `done` once the bytes are in the pipe. Absent for Electron's utilityProcess.
+   */
+  readonly bulk?: { write(bytes: Uint8Array, done: (e?: Error) => void): void };
 }
 
 export type SessionProcessSpawner = (req: SessionSpawnRequest) => SessionChannel;
+
+/** the child's file descriptor of the bulk pipe (0–2 stdio, 3 the IPC channel) */
+const BULK_FD = 4;
+/** an extra pipe read as a socket by fd: exercised on Linux here, never tried on Windows, which keeps the IPC parts */
+const BULK_PIPE = process.platform !== 'win32';
 
 const SIGNAL_CODES: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGSEGV: 139, SIGABRT: 134 };
 
@@ -45,12 +64,27 @@ export const nodeForkSpawner: SessionProcessSpawner = (req) => {
   const child = fork(req.modulePath, [], {
     serialization: 'advanced',
     execArgv: req.execArgv,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: req.env,
+    stdio: BULK_PIPE ? ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] : ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: BULK_PIPE ? { ...req.env, [SESSION_BULK_FD_ENV]: String(BULK_FD) } : req.env,
   });
   let exited = false;
   child.on('exit', () => (exited = true));
+  const pipe = (BULK_PIPE ? child.stdio[BULK_FD] : undefined) as (Writable & { unref?: () => void }) | null | undefined;
+  pipe?.on('error', () => undefined); // the child gone (EPIPE): its exit fails the load
+  pipe?.unref?.(); // never what keeps the agent alive
   return {
+    // node:v8 DefaultSerializer._writeHostObject writes only a view's own bytes (issue 17 §2: no copy per part)
+    viewsCrossAsTheirBytes: true,
+    ...(pipe
+      ? {
+          bulk: {
+            write(bytes: Uint8Array, done: (e?: Error) => void) {
+              if (exited || pipe.destroyed) return done(new Error('session process is gone'));
+              pipe.write(bytes, (e) => done(e ?? undefined));
+            },
+          },
+        }
+      : {}),
     get pid() {
       return child.pid;
     },

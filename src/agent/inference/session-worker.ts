@@ -193,8 +193,10 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
     // the self-test and warm-up runs keep to their share of this thread (duty-cycle.ts): each run first waits
     // what the one before owes; the last run's wait is never taken, so the answer is not delayed by it
     let dutyWait: Promise<void> = Promise.resolve();
+    let runs = 0;
     const runOnce = async () => {
       await dutyWait;
+      runs++;
       const ts = performance.now();
       const out = await s.run(toOrtFeeds(o, feeds, scratch));
       const ms = performance.now() - ts;
@@ -262,6 +264,7 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
       warmupP95Ms: p95,
       ...(selfTestDiff !== undefined ? { selfTestMaxDiff: selfTestDiff } : {}),
       loadMs: performance.now() - t0,
+      runs,
     });
   } catch (e) {
     if (held) await held.session.release().catch(() => undefined);

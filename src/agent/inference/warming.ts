@@ -4,7 +4,7 @@
  * intra-op thread, before the serving process — the one process that serves every role — creates its
  * own session of it. So:
  * - the expensive, untrusted part of a load (sha256 of the bytes, a first session create, the self-test,
- *   warm-up runs) takes CPU only when the bots' detects leave some (lower priority, one core at most);
+ *   one run beyond it) takes CPU only when the bots' detects leave some (lower priority, one core at most);
  * - a model that hangs or crashes onnxruntime during its load takes down the warming process, never the
  *   process serving every role (its timeout kills the warming process only).
  * The process exists only while loads are under way (no resident process at idle); concurrent loads
@@ -15,6 +15,12 @@ import type { SessionWorker } from './session-process.js';
 
 /** nice value the warming process runs at, relative to the agent (Windows: below normal priority) */
 export const WARMING_NICE_DELTA = 10;
+
+/**
+ * warm-up runs of a proof after its self-test: one proves the graph runs (and that it ends: the load timeout kills
+ * this process, never the serving one). The serving process warms the model and judges its latency budget.
+ */
+export const PROOF_WARMUP_RUNS = 1;
 
 export type LoadAnswer = FromWorker | { t: 'exit'; message: string } | { t: 'aborted' } | { t: 'timeout' };
 

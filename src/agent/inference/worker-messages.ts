@@ -89,6 +89,13 @@ export interface LoadPart {
   data: Uint8Array;
 }
 
+/** Over a Node session process's channel (session-process.ts sendBulk): the next `total` bytes on the bulk pipe are load `gid`'s. */
+export interface LoadBulk {
+  t: 'load_bulk';
+  gid: number;
+  total: number;
+}
+
 export type FromWorker =
   | { t: 'ready' }
   | {
@@ -99,6 +106,8 @@ export type FromWorker =
       warmupP95Ms: number;
       selfTestMaxDiff?: number;
       loadMs: number;
+      /** how many times the load ran the model (the self-test's run plus the warm-up runs) */
+      runs: number;
       /** when the host handed the bytes over (transferBytes), a shared copy made here for recycle() */
       retained?: SharedArrayBuffer;
     }

@@ -6,7 +6,8 @@
  * back (`retained`) goes as a copy.
  */
 import { parentPort } from 'node:worker_threads';
-import type { FromWorker, LoadPart, ToWorker } from './worker-messages.js';
+import type { FromWorker, LoadBulk, LoadPart, ToWorker } from './worker-messages.js';
+import { BulkReader, SESSION_BULK_FD_ENV } from './bulk-reader.js';
 
 export interface WorkerPort {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -71,7 +72,7 @@ function hostLink(): HostLink {
 }
 
 /** The worker port over a link to the host in another process: shared bytes become shared again here. */
-export function processPort(link: HostLink = hostLink()): WorkerPort {
+export function processPort(link: HostLink = hostLink(), bulkFd = Number(process.env[SESSION_BULK_FD_ENV] ?? 0)): WorkerPort {
   return {
     post(msg) {
       const out = msg.t === 'loaded' && msg.retained ? { ...msg, retained: new Uint8Array(msg.retained).slice().buffer } : msg;
@@ -82,8 +83,14 @@ export function processPort(link: HostLink = hostLink()): WorkerPort {
       // to a load thread), never copied again here (issue 17 §2: a 64 MiB model was copied once more per load)
       // a big load's bytes come in parts first (session-process.ts sendInParts): put together here, in place
       const assembling = new Map<number, Uint8Array>();
+      // or on the bulk pipe beside the channel (bulk-reader.ts), when the host opened one
+      const bulk = bulkFd > 0 ? new BulkReader(bulkFd) : undefined;
       link.onMessage((raw) => {
-        const m = raw as ToWorker | LoadPart;
+        const m = raw as ToWorker | LoadPart | LoadBulk;
+        if (m.t === 'load_bulk') {
+          bulk?.expect(m.gid, m.total);
+          return;
+        }
         if (m.t === 'load_part') {
           let buf = assembling.get(m.gid);
           if (!buf) assembling.set(m.gid, (buf = new Uint8Array(m.total)));
@@ -93,6 +100,10 @@ export function processPort(link: HostLink = hostLink()): WorkerPort {
         if (m.t === 'load' && m.parts) {
           const buf = assembling.get(m.gid);
           assembling.delete(m.gid);
+          if (!buf && bulk) {
+            void bulk.take(m.gid).then((b) => fn({ ...m, bytes: b.buffer as ArrayBuffer, parts: false }));
+            return;
+          }
           fn({ ...m, bytes: (buf?.buffer as ArrayBuffer | undefined) ?? new ArrayBuffer(0), parts: false });
           return;
         }
