@@ -99,56 +99,49 @@ export class SessionProcess extends EventEmitter implements SessionWorker {
     if (this.exited || !this.channel.connected) throw new Error('session process is gone');
     if (msg.t === 'load' && msg.byteLength > LOAD_PART_BYTES) {
       const bulk = this.channel.bulk;
-      // one load's bytes at a time on the pipe: the child reads them in the order they were announced
-      if (bulk) this.bulkChain = this.bulkChain.then(() => this.sendBulk(msg, bulk));
-      else void this.sendInParts(msg);
+      if (bulk) {
+        // on the bulk pipe (bulk-reader.ts), announced first on the channel; one load's bytes at a time: the child
+        // reads them in the order they were announced. Written from the host's copy: no serialisation, no copy
+        this.bulkChain = this.bulkChain.then(() =>
+          this.sendInParts(msg, (view, _offset, done) => bulk.write(view, done), () => this.channel.send({ t: 'load_bulk', gid: msg.gid, total: msg.byteLength } satisfies LoadBulk)),
+        );
+      } else {
+        void this.sendInParts(msg, (view, offset, done) => {
+          // over Node's channel a view of the part is serialised as its own bytes (no copy here: 64 MiB of garbage
+          // less per process and load, issue 17 §2); a structured clone would carry the whole underlying buffer: copy it out
+          const data = this.channel.viewsCrossAsTheirBytes ? view : view.slice();
+          this.channel.send({ t: 'load_part', gid: msg.gid, offset, total: msg.byteLength, data } satisfies LoadPart, done);
+        });
+      }
       return;
     }
     this.channel.send(forChannel(msg));
   }
 
   /**
-   * A big model's bytes go in parts, each sent once the one before is written, then the load itself (issue 17
-   * §2): serialising 64 MiB in one message held this event loop — and the child's, which serves the bots'
-   * detects — for tens of ms at a time (one copy into the serialiser, one concat and one copy out on the other
-   * side). Parts keep each of those steps to ~1 MiB between other messages. A child that ends meanwhile
-   * fails the load through its exit, as any other message would.
+   * A big model's bytes go in parts, each written (`write`: a load_part message on the channel, or the bulk pipe)
+   * once the one before is, then the load itself (issue 17 §2): serialising 64 MiB in one message held this event
+   * loop — and the child's, which serves the bots' detects — for tens of ms at a time (one copy into the
+   * serialiser, one concat and one copy out on the other side). Parts keep each of those steps to ~1 MiB between
+   * other messages. A child that ends meanwhile fails the load through its exit, as any other message would.
    */
-  private async sendInParts(msg: Extract<ToWorker, { t: 'load' }>): Promise<void> {
+  private async sendInParts(
+    msg: Extract<ToWorker, { t: 'load' }>,
+    write: (view: Uint8Array, offset: number, done: (e?: Error | null) => void) => void,
+    announce?: () => void,
+  ): Promise<void> {
     const all = new Uint8Array(msg.bytes, 0, msg.byteLength);
     try {
+      announce?.();
       for (let offset = 0; offset < msg.byteLength; offset += LOAD_PART_BYTES) {
         if (this.exited) return;
-        // over Node's channel a view of the part is serialised as its own bytes (no copy here: 64 MiB of garbage less
-        // per process and load, issue 17 §2); a structured clone would carry the whole underlying buffer: copy it out
-        const end = offset + LOAD_PART_BYTES;
-        const data = this.channel.viewsCrossAsTheirBytes ? all.subarray(offset, end) : all.slice(offset, end);
-        const part: LoadPart = { t: 'load_part', gid: msg.gid, offset, total: msg.byteLength, data };
-        await new Promise<void>((resolve, reject) => this.channel.send(part, (e) => (e ? reject(e) : resolve())));
+        const view = all.subarray(offset, offset + LOAD_PART_BYTES);
+        await new Promise<void>((resolve, reject) => write(view, offset, (e) => (e ? reject(e) : resolve())));
       }
       if (this.exited) return;
       this.channel.send({ ...msg, bytes: new ArrayBuffer(0), parts: true, [FROM_SHARED]: true });
     } catch {
-      // the channel closed: the exit that follows ends the load
-    }
-  }
-
-  /**
-   * A big model's bytes on the bulk pipe (bulk-reader.ts), written from the host's copy in 1 MiB views — no
-   * serialisation, no copy, no garbage on this event loop — announced first on the channel, then the load itself.
-   */
-  private async sendBulk(msg: Extract<ToWorker, { t: 'load' }>, bulk: NonNullable<SessionChannel['bulk']>): Promise<void> {
-    const all = new Uint8Array(msg.bytes, 0, msg.byteLength);
-    try {
-      this.channel.send({ t: 'load_bulk', gid: msg.gid, total: msg.byteLength } satisfies LoadBulk);
-      for (let offset = 0; offset < msg.byteLength; offset += LOAD_PART_BYTES) {
-        if (this.exited) return;
-        await new Promise<void>((resolve, reject) => bulk.write(all.subarray(offset, offset + LOAD_PART_BYTES), (e) => (e ? reject(e) : resolve())));
-      }
-      if (this.exited) return;
-      this.channel.send({ ...msg, bytes: new ArrayBuffer(0), parts: true, [FROM_SHARED]: true });
-    } catch {
-      // the child is gone: its exit ends the load
+      // the channel closed or the child is gone: the exit that follows ends the load
     }
   }
 
