@@ -24,7 +24,7 @@ import { ApiContext } from '../../src/fleet/api/context.js';
 import { fleet } from '../../src/fleet/api/handlers-read.js';
 import { recountSlotsSql, SLOTS_TABLE } from '../../src/fleet/controller/evidence-slots.js';
 import { selectedBy } from '../../src/fleet/controller/evidence.js';
-import { cohortStats, DEFAULT_SPEC } from '../../src/fleet/controller/judge.js';
+import { cohortStats, DEFAULT_SPEC, type RoleWindowRow } from '../../src/fleet/controller/judge.js';
 import { ControllerStore, type AgentRow, type RolloutRow } from '../../src/fleet/controller/store.js';
 import { EvidenceSeriesBuilder, pointOf, type SeriesBucket } from '../../src/fleet/web/evidence-series.js';
 import { parseSelector } from '../../src/common/selector.js';
@@ -37,11 +37,29 @@ const MIN = 60_000;
 
 // ---- the reference: the code before issue 19 §4's sums, verbatim ------------------------------------
 
+/** Per (role, cohort, model, provider) the rows of windows received since `since`, every histogram parsed (was ControllerStore.cohortRows). */
+function cohortRows(store: ControllerStore, since: number): { role: string; cohort: string; modelId: string; provider: string; rows: RoleWindowRow[] }[] {
+  const all = store.db
+    .prepare('SELECT role, cohort, model_id, provider, agent_id, count, errors, latency_json, shadow_json FROM role_windows WHERE received >= ? ORDER BY rowid')
+    .all(since) as { role: string; cohort: string | null; model_id: string | null; provider: string | null; agent_id: string; count: number; errors: number; latency_json: string; shadow_json: string | null }[];
+  const groups = new Map<string, { role: string; cohort: string; modelId: string; provider: string; rows: RoleWindowRow[] }>();
+  for (const r of all) {
+    const key = `${r.role}|${r.cohort ?? 'stable'}|${r.model_id ?? ''}|${r.provider ?? ''}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { role: r.role, cohort: r.cohort ?? 'stable', modelId: r.model_id ?? '', provider: r.provider ?? '', rows: [] }));
+    const l = JSON.parse(r.latency_json) as Histogram;
+    const row: RoleWindowRow = { agentId: r.agent_id, count: r.count, errors: r.errors, latency: { boundsMs: l.boundsMs, counts: l.counts } };
+    if (r.shadow_json) row.shadow = JSON.parse(r.shadow_json) as NonNullable<RoleWindowRow['shadow']>;
+    g.rows.push(row);
+  }
+  return [...groups.values()];
+}
+
 function referenceCohorts(store: ControllerStore, now: number, sinceMs: number, agents: AgentRow[]) {
   const NO_CHANNEL = '(none)';
   const channelOf = new Map(agents.map((a) => [a.agentId, a.status.channel ?? NO_CHANNEL]));
   const cohorts: { channel: string; role: string; cohort: string; model: string; provider: string; agents: number; requests: number; errorRate: number; p95: number }[] = [];
-  for (const g of store.cohortRows(now - sinceMs)) {
+  for (const g of cohortRows(store, now - sinceMs)) {
     const byChannel = new Map<string, typeof g.rows>();
     for (const row of g.rows) {
       const ch = channelOf.get(row.agentId) ?? NO_CHANNEL;
@@ -175,7 +193,7 @@ function assertSame(store: ControllerStore, label: string, win?: CohortWindow): 
   }
   for (const sinceMs of [2 * MIN, 5 * MIN, 30 * MIN]) {
     // /metrics: one figure per group, not split
-    const groups = store.cohortRows(NOW - sinceMs).map((g) => {
+    const groups = cohortRows(store, NOW - sinceMs).map((g) => {
       const s = cohortStats(g.rows);
       return [g.role, g.cohort, g.modelId, g.provider, s.agents, s.count, s.errors, s.errorRate, s.p95, s.latency.counts];
     });

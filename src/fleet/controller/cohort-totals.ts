@@ -3,7 +3,7 @@
  * SQLite from the bucket columns (latency-buckets.ts) instead of parsing every window's histogram in
  * JavaScript (issue 19 §4: ~0.5–1.1 s at 10,000 agents, 50,000 windows in 5 minutes).
  *
- * Exactly what `cohortStats(store.cohortRows(since))` gives, split the same way: one SQL row per
+ * Exactly what `cohortStats` over the former `store.cohortRows(since)` (now the reference in test/integration/fleet-aggregates.test.ts) gives, split the same way: one SQL row per
  * (role, cohort, model, provider, agent) with its sums, merged here by whatever the caller keys on
  * (the agent's channel for the status view, nothing for /metrics). Groups come in the order of their
  * first window (lowest rowid), as the row scan gave them.

@@ -13,6 +13,7 @@
  */
 import type Database from 'better-sqlite3';
 import { createHistogram, DEFAULT_LATENCY_BOUNDS_MS, mergeInto, type Histogram } from '../../common/metrics.js';
+import { hasColumn } from './store-schema.js';
 
 export const BUCKETS = DEFAULT_LATENCY_BOUNDS_MS.length + 1;
 export const BUCKET_COLUMNS: readonly string[] = Array.from({ length: BUCKETS }, (_, i) => `lb${i}`);
@@ -37,9 +38,6 @@ export function addBuckets(into: number[], src: readonly unknown[], offset = 0):
 export function histogramOfBuckets(counts: number[]): Histogram {
   return { boundsMs: [...DEFAULT_LATENCY_BOUNDS_MS], counts };
 }
-
-const hasColumn = (db: Database.Database, table: string, column: string) =>
-  (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
 
 /**
  * Adds the columns (and the receive-time index the look-back queries use) and fills every row that

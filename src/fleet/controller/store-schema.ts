@@ -16,7 +16,7 @@ const WINDOWS_DDL = `
 const EVENTS_DDL = `CREATE TABLE IF NOT EXISTS events (agent_id TEXT NOT NULL, epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, ts TEXT NOT NULL, type TEXT NOT NULL,
   role TEXT, model_id TEXT, received INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (agent_id, epoch, seq));`;
 
-const hasColumn = (db: Database.Database, table: string, column: string) =>
+export const hasColumn = (db: Database.Database, table: string, column: string) =>
   (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
 
 /**

@@ -220,25 +220,6 @@ export class ControllerStore {
     return this.#s.shadowRows.all(role, modelId, since).map(toRoleRow);
   }
 
-  /**
-   * Per (role, cohort, model, provider) the rows of windows received since `since`, groups in the order
-   * of their first row. Parses every row: the status view and /metrics read cohort-totals.ts instead
-   * (the same figures from SQL sums); this stays as their reference (test/unit/cohort-totals.test.ts).
-   */
-  cohortRows(since: number): { role: string; cohort: string; modelId: string; provider: string; rows: RoleWindowRow[] }[] {
-    const all = this.db
-      .prepare('SELECT role, cohort, model_id, provider, agent_id, count, errors, latency_json, shadow_json FROM role_windows WHERE received >= ? ORDER BY rowid')
-      .all(since) as { role: string; cohort: string | null; model_id: string | null; provider: string | null; agent_id: string; count: number; errors: number; latency_json: string; shadow_json: string | null }[];
-    const groups = new Map<string, { role: string; cohort: string; modelId: string; provider: string; rows: RoleWindowRow[] }>();
-    for (const r of all) {
-      const key = `${r.role}|${r.cohort ?? 'stable'}|${r.model_id ?? ''}|${r.provider ?? ''}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { role: r.role, cohort: r.cohort ?? 'stable', modelId: r.model_id ?? '', provider: r.provider ?? '', rows: [] }));
-      g.rows.push(toRoleRow(r));
-    }
-    return [...groups.values()];
-  }
-
   feedbackAll(since?: string): Feedback[] {
     const rows = (since
       ? this.db.prepare('SELECT json FROM feedback WHERE ts >= ? ORDER BY ts, agent_id, id').all(since)
