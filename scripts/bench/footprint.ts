@@ -118,11 +118,11 @@ async function main(): Promise<number> {
   // --broker mosquitto: a real Mosquitto in its own process, as a fleet's broker is never inside the agent's
   // host; the default embedded aedes serves the chunks from this process, on the same two cores
   const mosquitto = args.broker === 'mosquitto' ? await startMosquitto() : undefined;
-  const broker = await Aedes.createBroker();
+  const broker = mosquitto ? undefined : await Aedes.createBroker();
   const cleanups: (() => unknown)[] = [];
   try {
     let url = mosquitto?.url ?? '';
-    if (!mosquitto) {
+    if (broker) {
       server = net.createServer({ noDelay: true }, broker.handle);
       await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
       url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
@@ -321,7 +321,7 @@ async function main(): Promise<number> {
     }
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
     if (server) await new Promise((r) => server!.close(r));
-    await new Promise((r) => broker.close(() => r(undefined)));
+    if (broker) await new Promise((r) => broker.close(() => r(undefined)));
     await mosquitto?.close();
     rmSync(work, { recursive: true, force: true });
   }

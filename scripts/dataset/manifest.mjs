@@ -106,20 +106,14 @@ export function buildManifest({ appsDir, dataDir, freshDir = null, families: onl
     // the fresh apps' screens and boxes are their own totals (freshTotals), never pooled with the real-apps folder's
     const totals = { apps: apps.length, heldout: apps.filter((a) => a.split === 'heldout').length, fresh: apps.filter((a) => a.split === 'fresh').length, screens: 0, boxes: 0, invalid: 0, types: {} };
     const freshTotals = { screens: 0, boxes: 0, types: {} };
-    for (const a of apps.filter((x) => x.split === 'fresh')) {
+    for (const a of apps) {
+      const into = a.split === 'fresh' ? freshTotals : totals;
       totals.invalid += a.invalid.length;
-      freshTotals.screens += a.screens;
-      freshTotals.boxes += a.boxes;
-      for (const [t, n] of Object.entries(a.types)) freshTotals.types[t] = (freshTotals.types[t] ?? 0) + n;
+      into.screens += a.screens;
+      into.boxes += a.boxes;
+      for (const [t, n] of Object.entries(a.types)) into.types[t] = (into.types[t] ?? 0) + n;
     }
-    for (const a of apps.filter((x) => x.split !== 'fresh')) {
-      totals.invalid += a.invalid.length;
-      totals.screens += a.screens;
-      totals.boxes += a.boxes;
-      for (const [t, n] of Object.entries(a.types)) totals.types[t] = (totals.types[t] ?? 0) + n;
-    }
-    totals.types = Object.fromEntries(Object.entries(totals.types).sort(([a], [b]) => a.localeCompare(b)));
-    freshTotals.types = Object.fromEntries(Object.entries(freshTotals.types).sort(([a], [b]) => a.localeCompare(b)));
+    for (const x of [totals, freshTotals]) x.types = Object.fromEntries(Object.entries(x.types).sort(([a], [b]) => a.localeCompare(b)));
     manifest.families.push({ family, totals, ...(totals.fresh ? { freshTotals } : {}), apps });
   }
   return manifest;

@@ -31,10 +31,13 @@ def figures(path):
         key = r['name'].split(' ')[0]
         out[key] = {'ap50': r['detector']['mAP50'], 'top1': r['classifier']['top1'], 'images': r['images']}
     for fam in (d.get('real') or {}).get('families', []):
-        h = fam['heldout']['all']
-        out[fam['family']] = {'ap50': h['ap50'], 'clickHit': h['clickHit'], 'typeTop1': h['typeTop1'], 'recall': h['recall'],
-                              'precision': h['precision'], 'ap50_95': h['ap50_95'], 'images': h['images'], 'elements': h['elements']}
+        out[fam['family']] = summary(fam['heldout']['all'], ('ap50_95',))
     return out
+
+
+def summary(h, extra=()):
+    """The figures the rule and the table read from one group's summary of an eval report."""
+    return {k: h[k] for k in ('ap50', 'clickHit', 'typeTop1', 'recall', 'precision', 'images', 'elements', *extra)}
 
 
 def fresh_figures(path):
@@ -45,8 +48,7 @@ def fresh_figures(path):
     for fam in (d.get('real') or {}).get('families', []):
         h = (fam.get('fresh') or {}).get('all')
         if h and h.get('images'):
-            out[fam['family']] = {'ap50': h['ap50'], 'clickHit': h['clickHit'], 'typeTop1': h['typeTop1'], 'recall': h['recall'],
-                                  'precision': h['precision'], 'images': h['images'], 'elements': h['elements']}
+            out[fam['family']] = summary(h)
     return out
 
 
