@@ -19,6 +19,11 @@ export interface FamilyReport {
   train: SplitReport;
   /** the fresh held-out set (docs/DATASET.md); absent from reports written before it existed */
   fresh?: SplitReport;
+  /**
+   * held-out and fresh applications as one group (one AP over all their boxes, not a mean of the two): what the
+   * selection rule judges from round 6 on (docs/MODELS.md); null when the family has no fresh samples
+   */
+  pooled?: GroupSummary | null;
   splitSource: string;
   splitProblems: string[];
 }
@@ -40,11 +45,13 @@ export function buildRealReport(dir: string, loaded: LoadResult, records: readon
   const families: FamilyReport[] = [];
   for (const check of loaded.splitChecks) {
     const g = groups.find((x) => x.family === check.family);
+    const pooled = g && g.fresh.size ? summarise([...g.heldout.values(), ...g.fresh.values()].flat(), operatingThreshold) : null;
     families.push({
       family: check.family,
       heldout: g ? split(g.heldout) : { all: null, apps: [] },
       train: g ? split(g.train) : { all: null, apps: [] },
       fresh: g ? split(g.fresh) : { all: null, apps: [] },
+      pooled,
       splitSource: check.source,
       splitProblems: check.problems,
     });
@@ -63,7 +70,8 @@ export function realTargetLines(rep: RealAppsReport): string[] {
     const line = (what: string, s: SplitReport) => `- ${f.family}, ${what} (${s.apps.length}): AP@0.5 ${met(s.all!.ap50, REAL_TARGETS.ap50)}; type top-1 ${met(s.all!.typeTop1, REAL_TARGETS.typeTop1)}; click-hit ${met(s.all!.clickHit, REAL_TARGETS.clickHit)}${uiaLevel(s.all!)}`;
     const fresh = f.fresh?.all ? [line('fresh held-out applications', f.fresh)] : [];
     if (!f.heldout.all) return [...(fresh.length ? [] : [`- ${f.family}, held-out applications: **not measured** (no held-out samples)`]), ...fresh];
-    return [line('held-out applications', f.heldout), ...fresh];
+    const pooled = f.pooled && fresh.length ? [line('held-out and fresh applications pooled', { all: f.pooled, apps: [...f.heldout.apps, ...f.fresh!.apps] })] : [];
+    return [line('held-out applications', f.heldout), ...fresh, ...pooled];
   });
 }
 
@@ -120,6 +128,7 @@ export function renderRealApps(rep: RealAppsReport): string[] {
     if (f.heldout.all) L.push(summaryRow('**all held-out**', 'held-out', f.heldout.all));
     for (const a of fresh.apps) L.push(summaryRow(`\`${a.app}\``, 'fresh', a.summary));
     if (fresh.all) L.push(summaryRow('**all fresh**', 'fresh', fresh.all));
+    if (f.pooled && fresh.all) L.push(summaryRow('**held-out and fresh pooled**', 'both', f.pooled));
     for (const a of f.train.apps) L.push(summaryRow(`\`${a.app}\``, 'train', a.summary));
     if (f.train.all) L.push(summaryRow('all train applications', 'train', f.train.all));
     L.push('');

@@ -1,8 +1,13 @@
 """Apply the model-selection rule of docs/MODELS.md ("Issue 15 retrain") to two `npm run eval -- --json FILE` reports
 made on the same samples: the shipped pair (baseline) and a candidate. Prints the figures side by side and PASS/FAIL.
 
-python3 scripts/train/select_candidate.py --baseline shipped.json --candidate cand.json [--markdown]
+python3 scripts/train/select_candidate.py --baseline shipped.json --candidate cand.json [--markdown] [--group pooled]
     [--fresh-baseline shipped-fresh.json --fresh-candidate cand-fresh.json]
+
+--group heldout (default; rounds 1-5) judges each family on its held-out applications; --group pooled (round 6 on,
+docs/MODELS.md "Round 6") on the held-out and fresh applications pooled per family: the reports must be made over
+both sets at once (`npm run eval -- --real-apps <a folder holding both>`), whose `pooled` group is one AP over all
+their boxes. A report without it (no fresh samples, or written before it existed) fails the rule.
 
 The fresh set (split `fresh`, docs/DATASET.md; round 5's rule): applications no round has used. When both fresh
 reports are given, the candidate's AP@0.5 and click-hit on each family's fresh apps may not be lower than the
@@ -22,7 +27,7 @@ MAX_OLD_DROP = 0.02
 MAX_FRESH_DROP = 0.02
 
 
-def figures(path):
+def figures(path, group='heldout'):
     with open(path) as f:
         d = json.load(f)
     out = {'models': {k: v.get('version') for k, v in d.get('models', {}).items()},
@@ -31,7 +36,9 @@ def figures(path):
         key = r['name'].split(' ')[0]
         out[key] = {'ap50': r['detector']['mAP50'], 'top1': r['classifier']['top1'], 'images': r['images']}
     for fam in (d.get('real') or {}).get('families', []):
-        out[fam['family']] = summary(fam['heldout']['all'], ('ap50_95',))
+        h = fam['heldout']['all'] if group == 'heldout' else fam.get('pooled')
+        if h:
+            out[fam['family']] = summary(h, ('ap50_95',))
     return out
 
 
@@ -73,19 +80,20 @@ def same_detector(base, cand):
     return b is not None and b == c
 
 
-def judge(base, cand):
+def judge(base, cand, group='heldout'):
+    label = 'held-out' if group == 'heldout' else 'held-out+fresh pooled'
     checks = []
     cls_only = same_detector(base, cand)
     for fam in FAMILIES:
         if fam not in base or fam not in cand:
-            checks.append((f'{fam} held-out present', False, 'missing'))
+            checks.append((f'{fam} {label} present', False, 'missing'))
             continue
         b, c = base[fam], cand[fam]
         if cls_only:
-            checks.append((f'{fam} held-out ap50 unchanged (same detector file)', abs(c['ap50'] - b['ap50']) <= 1e-9, f"{b['ap50']:.4f} -> {c['ap50']:.4f}"))
+            checks.append((f'{fam} {label} ap50 unchanged (same detector file)', abs(c['ap50'] - b['ap50']) <= 1e-9, f"{b['ap50']:.4f} -> {c['ap50']:.4f}"))
         else:
-            checks.append((f'{fam} held-out ap50', c['ap50'] > b['ap50'], f"{b['ap50']:.4f} -> {c['ap50']:.4f}"))
-        checks.append((f'{fam} held-out clickHit', c['clickHit'] > b['clickHit'], f"{b['clickHit']:.4f} -> {c['clickHit']:.4f}"))
+            checks.append((f'{fam} {label} ap50', c['ap50'] > b['ap50'], f"{b['ap50']:.4f} -> {c['ap50']:.4f}"))
+        checks.append((f'{fam} {label} clickHit', c['clickHit'] > b['clickHit'], f"{b['clickHit']:.4f} -> {c['clickHit']:.4f}"))
     for s in OLD_SETS:
         if s not in base or s not in cand:
             checks.append((f'{s} present', False, 'missing'))
@@ -100,16 +108,18 @@ def main():
     ap.add_argument('--baseline', required=True)
     ap.add_argument('--candidate', required=True)
     ap.add_argument('--markdown', action='store_true')
+    ap.add_argument('--group', choices=('heldout', 'pooled'), default='heldout',
+                    help='which applications judge each family: held-out (rounds 1-5) or held-out and fresh pooled (round 6 on)')
     ap.add_argument('--fresh-baseline', help='the baseline\'s report on the fresh applications (with --fresh-candidate)')
     ap.add_argument('--fresh-candidate', help='the candidate\'s report on the fresh applications')
     a = ap.parse_args()
     if bool(a.fresh_baseline) != bool(a.fresh_candidate):
         ap.error('--fresh-baseline and --fresh-candidate go together')
-    base, cand = figures(a.baseline), figures(a.candidate)
+    base, cand = figures(a.baseline, a.group), figures(a.candidate, a.group)
     fresh = (fresh_figures(a.fresh_baseline), fresh_figures(a.fresh_candidate)) if a.fresh_baseline else None
     print('baseline', base['models'], '| candidate', cand['models'])
     if a.markdown:
-        print('| family (held-out apps) | images / elements | AP@0.5 | AP@0.5:0.95 | precision | recall | type top-1 | click-hit |')
+        print(f"| family ({'held-out apps' if a.group == 'heldout' else 'held-out + fresh apps pooled'}) | images / elements | AP@0.5 | AP@0.5:0.95 | precision | recall | type top-1 | click-hit |")
         print('| --- | --- | --- | --- | --- | --- | --- | --- |')
         for fam in FAMILIES:
             if fam in base and fam in cand:
@@ -129,7 +139,7 @@ def main():
                 print(f"| {fam} (fresh apps) | {c['images']} / {c['elements']} | {cell('ap50')} | | {cell('precision')} | "
                       f"{cell('recall')} | {cell('typeTop1')} | {cell('clickHit')} |")
     ok = True
-    for name, passed, detail in judge(base, cand) + (judge_fresh(*fresh) if fresh else []):
+    for name, passed, detail in judge(base, cand, a.group) + (judge_fresh(*fresh) if fresh else []):
         ok &= passed
         print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
     print('PASS: the candidate may ship' if ok else 'FAIL: keep the shipped models')

@@ -1,11 +1,13 @@
 """Unit tests of the model-selection rule (select_candidate.py, docs/MODELS.md "Issue 15 retrain").
 /usr/bin/python3 -m unittest scripts/train/test_select_candidate.py"""
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from select_candidate import judge, judge_fresh  # noqa: E402
+from select_candidate import figures, judge, judge_fresh  # noqa: E402
 
 
 def report(det_sha, ap, click, old_ap=0.8, old_top1=0.9):
@@ -46,6 +48,26 @@ class Rule(unittest.TestCase):
         # a family of the baseline's fresh report missing from the candidate's, or no family at all, fails
         self.assertFalse(passed(judge_fresh(fresh(0.5, 0.5), {'sha256': {}, 'atspi': {'ap50': 0.7, 'clickHit': 0.7}})))
         self.assertFalse(passed(judge_fresh({'sha256': {}}, {'sha256': {}})))
+
+
+class Groups(unittest.TestCase):
+    def write(self, fam_entry):
+        fd, path = tempfile.mkstemp(suffix='.json')
+        with os.fdopen(fd, 'w') as f:
+            json.dump({'models': {}, 'results': [], 'real': {'families': [fam_entry]}}, f)
+        self.addCleanup(os.remove, path)
+        return path
+
+    def test_pooled_group_reads_the_pooled_summary_and_a_report_without_it_has_no_family(self):
+        def g(ap):
+            return {'ap50': ap, 'clickHit': 0.5, 'typeTop1': 0.5, 'recall': 0.5, 'precision': 0.5, 'images': 1, 'elements': 2, 'ap50_95': 0.3}
+        path = self.write({'family': 'atspi', 'heldout': {'all': g(0.7)}, 'pooled': g(0.6)})
+        self.assertEqual(figures(path)['atspi']['ap50'], 0.7)
+        self.assertEqual(figures(path, 'pooled')['atspi']['ap50'], 0.6)
+        old = self.write({'family': 'atspi', 'heldout': {'all': g(0.7)}})
+        self.assertNotIn('atspi', figures(old, 'pooled'))
+        # and the rule then fails on the missing family
+        self.assertFalse(passed(judge(figures(old, 'pooled'), figures(path, 'pooled'), 'pooled')))
 
 
 if __name__ == '__main__':

@@ -120,12 +120,20 @@ test('groupByApp and the report: the fresh held-out set is its own group, never 
   assert.equal(rep.families[0]!.fresh!.apps.map((a) => a.app).join(), 'f0');
   assert.equal(rep.families[0]!.fresh!.all!.recall, 0);
   assert.equal(rep.families[0]!.heldout.all!.recall, 1);
+  // pooled (the selection rule's group since round 6): one summary over all boxes of both groups — b's 3 truths all
+  // found, f0's one truth missed: recall 3/4, not the mean of 1 and 0
+  assert.equal(rep.families[0]!.pooled!.recall, 0.75);
+  assert.equal(rep.families[0]!.pooled!.elements, 4);
   const lines = realTargetLines(rep);
-  assert.equal(lines.length, 2);
+  assert.equal(lines.length, 3);
   assert.match(lines[1]!, /^- atspi, fresh held-out applications \(1\): AP@0.5 \*\*0.0 %/);
+  assert.match(lines[2]!, /^- atspi, held-out and fresh applications pooled \(2\): AP@0.5/);
   const md = renderRealApps(rep).join('\n');
   assert.match(md, /\| `f0` \| fresh \|/);
   assert.match(md, /\| \*\*all fresh\*\* \| fresh \|/);
+  assert.match(md, /\| \*\*held-out and fresh pooled\*\* \| both \| 2 \/ 4 \|/);
+  // no fresh samples: no pooled group
+  assert.equal(buildRealReport('/d', loaded, [rec('atspi', 'b', 'heldout')], 0.5, [1], []).families[0]!.pooled, null);
   // a report written before the fresh set existed still renders
   const old = { ...rep, families: rep.families.map(({ fresh: _f, ...f }) => f) };
   assert.doesNotMatch(renderRealApps(old).join('\n'), /fresh \|/);
