@@ -13,7 +13,7 @@
  *   `icon_button` and `toggle` are all UIA Button, so a bot selecting by control type sees no difference between
  *   them. Reported beside the strict figures, which are the ones the targets are judged on.
  */
-import { createHash } from 'node:crypto';
+import { splitByAppHash } from '../dataset/lib/split.mjs';
 import type { Box } from '../../src/common/geometry.js';
 import { iou } from '../../src/common/geometry.js';
 import { pointInBox, uiaControlTypeOf, type Point } from '../../src/common/element-types.js';
@@ -218,15 +218,11 @@ export function groupByApp(records: readonly ImageRecord[]): FamilyGroups[] {
 }
 
 /**
- * The split rule of issue 15 (BRIEF "Split by APPLICATION"): order the family's app ids by hex sha256(appId)
- * ascending; the first ceil(0.3 · n) are held out, the rest train. Used to check the datasets' own split.
+ * The split rule of issue 15 (order a family's app ids by hex sha256 ascending, the first ceil(0.3 · n) held out),
+ * written once in scripts/dataset/lib/split.mjs, which the harvesters use; here to check the datasets' own split.
  */
 export function expectedSplits(appIds: readonly string[]): Map<string, Split> {
-  const ids = [...new Set(appIds)];
-  const hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-  const ordered = ids.map((id) => ({ id, h: hex(id) })).sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : 0));
-  const k = Math.ceil((3 * ids.length) / 10); // integers: ceil(0.3 n) without float error
-  return new Map(ordered.map((o, i) => [o.id, i < k ? 'heldout' : 'train']));
+  return splitByAppHash([...new Set(appIds)]) as Map<string, Split>;
 }
 
 /** Truth type → the type most often predicted for it on matched pairs (with its share), and the miss count. */

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 // @ts-expect-error -- plain .mjs dataset script without type declarations
 import { splitApps, sha256Hex } from '../../scripts/dataset/native/split.mjs';
-// @ts-expect-error -- plain .mjs dataset script without type declarations
 import { splitOfList } from '../../scripts/dataset/lib/split.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');

@@ -93,6 +93,13 @@ test('split check: the committed apps lists agree with their rule (apps added af
   writeFileSync(join(lists, 'late.json'), JSON.stringify([{ app: 'x', split: 'heldout' }, { app: 'y', split: 'train' }, { app: 'z', split: 'heldout', addedAfterSplit: '2026-12-06' }]));
   const late = loadRealApps(root, lists).splitChecks.find((c) => c.family === 'late')!;
   assert.ok(late.problems.some((p) => /z is heldout, the added-after-split rule \(always train\) says train/.test(p)), late.problems.join('; '));
+  // the harvesters' rule (scripts/dataset/lib/split.mjs, the one implementation) refuses a list whose held-out share
+  // fell below a quarter (one of five after three late additions): the eval reports it as a problem, not a crash
+  mkdirSync(join(root, 'thin'), { recursive: true });
+  const thinList = ['x', 'y'].map((app) => ({ app, split: app === 'x' ? 'heldout' : 'train' }));
+  writeFileSync(join(lists, 'thin.json'), JSON.stringify([...thinList, ...['p', 'q', 'r'].map((app) => ({ app, split: 'train', addedAfterSplit: '2026-12-07' }))]));
+  const thin = loadRealApps(root, lists).splitChecks.find((c) => c.family === 'thin')!;
+  assert.ok(thin.problems.some((p) => /only 1 of 5 applications held out/.test(p)), thin.problems.join('; '));
 });
 
 // The fresh held-out set (docs/DATASET.md): apps marked `fresh` are split 'fresh', outside the sha256 rule (adding
