@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { connect, readEndpointSecret, type BotClient } from '../../src/agent/endpoint/index.js';
 import { ROLES } from '../../src/common/wire.js';
 import { processTree } from '../helpers/process-tree.js';
-import { publishRelease, releaseOf, repoRoot } from '../integration/agent-harness.js';
-import { openServiceWorld, publishBaselines, screenPng, serviceConfig, skipWithoutBaselines, type ServiceWorld } from '../integration/service-helpers.js';
+import { repoRoot } from '../integration/agent-harness.js';
+import { openServiceWorld, publishStableRelease, screenPng, serviceConfig, skipWithoutBaselines, type ServiceWorld } from '../integration/service-helpers.js';
 import { startAgentRun, untilAgent as until } from '../helpers/agent-run.js';
 
 const AGENT = 'e2e-lazy-load';
@@ -40,8 +40,7 @@ test(
     try {
       world = await openServiceWorld(AGENT);
       const { fleet, ws, admin } = world;
-      const { stable, roles } = await publishBaselines(admin, fleet);
-      await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+      const { stable, roles } = await publishStableRelease(admin, fleet);
       const socketPath = join(ws.dir, 'bot.sock');
       const configPath = join(ws.dir, 'agent.json');
       writeFileSync(configPath, JSON.stringify(serviceConfig(ws, world.broker, { endpoint: { path: socketPath } })));

@@ -19,7 +19,7 @@ import { MetricsWindowSchema, ROLES } from '../../src/common/wire.js';
 import { startAedes } from '../helpers/brokers.js';
 import { processTree } from '../helpers/process-tree.js';
 import { makeFleet, publishRelease, releaseOf, repoRoot, T, workspace } from '../integration/agent-harness.js';
-import { baselineBytes, buildBaseline, collectUpstream, openServiceWorld, publishBaselines, publishBuilt, screenPng, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from '../integration/service-helpers.js';
+import { baselineBytes, buildBaseline, collectUpstream, openServiceWorld, publishBuilt, publishStableRelease, screenPng, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from '../integration/service-helpers.js';
 import { startAgentRun, untilAgent as until } from '../helpers/agent-run.js';
 
 const execFileP = promisify(execFile);
@@ -40,8 +40,7 @@ test(
       world = await openServiceWorld(AGENT);
       const { fleet, ws, admin } = world;
       const metrics = await collectUpstream(admin, T.agentMetrics(AGENT), (j) => MetricsWindowSchema.parse(j));
-      const { stable, roles } = await publishBaselines(admin, fleet);
-      await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+      const { stable, roles } = await publishStableRelease(admin, fleet);
 
       const socketPath = join(ws.dir, 'bot.sock');
       const configPath = join(ws.dir, 'agent.json');

@@ -22,8 +22,7 @@ import { createScreenCapturer } from '../../src/agent/vision/capture.js';
 import { labelToKind } from '../../src/agent/vision/labels.js';
 import { ROLES } from '../../src/common/wire.js';
 import type { ClassifyResult, EmbedResult } from '../../src/common/bot-protocol.js';
-import { publishRelease, releaseOf } from '../integration/agent-harness.js';
-import { SCREEN, openServiceWorld, publishBaselines, screenPng, screenTruth, serviceConfig, skipWithoutBaselines, type ServiceWorld } from '../integration/service-helpers.js';
+import { SCREEN, openServiceWorld, publishStableRelease, screenPng, screenTruth, serviceConfig, skipWithoutBaselines, type ServiceWorld } from '../integration/service-helpers.js';
 
 const AGENT = 'region-agent';
 const skip = skipWithoutBaselines || (process.env.DISPLAY ? false : 'needs an X display (npm test runs the tests under xvfb-run)');
@@ -62,8 +61,7 @@ test('classify and embed on a screen region: the agent captures it with its capt
 
     world = await openServiceWorld(AGENT);
     const { fleet, ws, admin } = world;
-    const { stable, roles } = await publishBaselines(admin, fleet);
-    await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+    const { stable, roles } = await publishStableRelease(admin, fleet);
     const socketPath = join(ws.dir, 'endpoint.sock');
     // screen capture on (the default capturer of the service, as in production), cpu only
     const config = parseAgentConfig(serviceConfig(ws, world.broker, { timeouts: { manifestMs: 20_000 }, endpoint: { path: socketPath }, vision: { capture: true } }));

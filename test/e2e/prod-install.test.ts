@@ -19,8 +19,8 @@ import { ROLES } from '../../src/common/wire.js';
 import { startMosquitto, type TestBroker } from '../helpers/brokers.js';
 import { processTree } from '../helpers/process-tree.js';
 import { buildInto, cleanEnv, copyWorkingTree, installProduction, nodeModulesAbove } from '../helpers/prod-install.js';
-import { adminClient, makeFleet, publishRelease, releaseOf, repoRoot, workspace, type AgentWorkspace } from '../integration/agent-harness.js';
-import { publishBaselines, screenPng, serviceConfig, skipWithoutBaselines } from '../integration/service-helpers.js';
+import { adminClient, makeFleet, repoRoot, workspace, type AgentWorkspace } from '../integration/agent-harness.js';
+import { publishStableRelease, screenPng, serviceConfig, skipWithoutBaselines } from '../integration/service-helpers.js';
 import { startAgentRun, untilAgent as until } from '../helpers/agent-run.js';
 
 const AGENT = 'e2e-prod-install';
@@ -65,8 +65,7 @@ test(
       const w = (ws = await workspace(fleet, AGENT));
       const dataDir = join(w.dir, 'data');
       admin = await adminClient(broker);
-      const { stable, roles } = await publishBaselines(admin, fleet);
-      await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+      const { stable, roles } = await publishStableRelease(admin, fleet);
       const socketPath = join(ws.dir, 'bot.sock');
       const configPath = join(ws.dir, 'agent.json');
       writeFileSync(configPath, JSON.stringify(serviceConfig(ws, broker, { endpoint: { path: socketPath } })));

@@ -15,7 +15,7 @@ import { readAgentLock, requestRollback } from '../../src/agent/local-admin.js';
 import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { FeedbackSchema, MetricsWindowSchema, ROLES, type AgentEvent, type MetricsWindow } from '../../src/common/wire.js';
 import { publishRelease, releaseOf, T } from './agent-harness.js';
-import { baselineBytes, buildBaseline, collectUpstream, iou, openServiceWorld, publishBaselines, publishBuilt, screenPng, screenTruth, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from './service-helpers.js';
+import { baselineBytes, buildBaseline, collectUpstream, iou, openServiceWorld, publishBuilt, publishStableRelease, screenPng, screenTruth, serviceConfig, skipWithoutBaselines, variantBytes, type ServiceWorld } from './service-helpers.js';
 
 
 const AGENT = 'svc-agent-1';
@@ -35,8 +35,7 @@ test(
       const upstreamEvents: AgentEvent[] = await collectUpstream(admin, T.agentEvents(AGENT), (j) => j as AgentEvent);
 
       // Fleet side: the baseline models signed and published, release 1 names them stable.
-      const { stable, roles } = await publishBaselines(admin, fleet);
-      await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+      const { stable, roles } = await publishStableRelease(admin, fleet);
 
       const socketPath = join(ws.dir, 'endpoint.sock');
       const config = parseAgentConfig(serviceConfig(ws, world.broker, { timeouts: { manifestMs: 20_000 }, endpoint: { path: socketPath } }));

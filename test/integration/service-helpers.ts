@@ -12,7 +12,8 @@ import type { AgentConfigInput } from '../../src/agent/config.js';
 import { ROLES, type Role, type RoleRelease } from '../../src/common/wire.js';
 import { buildManifest, parseModelMetadata, publishModel, signManifest, type BuiltModel, type SigningKey } from '../../src/fleet/index.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
-import { adminClient, makeFleet, repoRoot, workspace, type AgentWorkspace, type Fleet } from './agent-harness.js';
+import { adminClient, makeFleet, publishRelease, releaseOf, repoRoot, workspace, type AgentWorkspace, type Fleet } from './agent-harness.js';
+export { iou } from '../../src/common/geometry.js';
 
 /** RPA_TEST_MODELS_DIR overrides assets/models (e.g. while the baseline models are being retrained). */
 export const MODELS_DIR = process.env.RPA_TEST_MODELS_DIR ?? join(repoRoot, 'assets', 'models');
@@ -64,6 +65,13 @@ export async function publishBaselines(admin: MqttClient, fleet: Fleet): Promise
   /** a release's roles naming each baseline stable; a test overrides the roles it changes */
   const roles = { detector: { stable: stable.detector.modelId }, classifier: { stable: stable.classifier.modelId }, similarity: { stable: stable.similarity.modelId } };
   return { stable, roles };
+}
+
+/** The baselines published (publishBaselines) and release 1 naming each of them stable: where most service tests start. */
+export async function publishStableRelease(admin: MqttClient, fleet: Fleet): Promise<{ stable: Record<Role, BuiltModel>; roles: Record<Role, RoleRelease> }> {
+  const published = await publishBaselines(admin, fleet);
+  await publishRelease(admin, releaseOf({ seq: 1, roles: published.roles }), fleet.releaseKeys);
+  return published;
 }
 
 /** What every agent-service test stands on: an in-process aedes, a fleet, the agent's workspace and a fleet-side admin client. */
@@ -119,13 +127,4 @@ export async function collectUpstream<T>(admin: MqttClient, topic: string, parse
  */
 export function serviceConfig(ws: AgentWorkspace, broker: TestBroker, overrides: Partial<AgentConfigInput> = {}): AgentConfigInput {
   return ws.configFor(broker, { latencyBudgetMs: 10_000, telemetry: { windowSec: 1 }, vision: { capture: false }, inference: { providers: ['cpu'] }, ...overrides });
-}
-
-/** IoU of two [x1,y1,x2,y2] boxes. */
-export function iou(a: readonly number[], b: readonly number[]): number {
-  const ix = Math.max(0, Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!));
-  const iy = Math.max(0, Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!));
-  const inter = ix * iy;
-  const ua = (a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - inter;
-  return ua > 0 ? inter / ua : 0;
 }

@@ -13,8 +13,7 @@ import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { parseAgentConfig } from '../../src/agent/config.js';
 import { startAgentService } from '../../src/agent/service.js';
 import { ROLES } from '../../src/common/wire.js';
-import { publishRelease, releaseOf } from './agent-harness.js';
-import { openServiceWorld, publishBaselines, screenPng, serviceConfig } from './service-helpers.js';
+import { openServiceWorld, publishStableRelease, screenPng, serviceConfig } from './service-helpers.js';
 import { settled, trackResources } from '../helpers/resource-tracker.js';
 
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -25,8 +24,7 @@ process.stdout.write(''); // stdout's pipe exists before tracking starts
 const activeBefore = active();
 const world = await openServiceWorld('lifetime-agent');
 const { fleet, ws, admin } = world;
-const { stable, roles } = await publishBaselines(admin, fleet);
-await publishRelease(admin, releaseOf({ seq: 1, roles }), fleet.releaseKeys);
+const { stable, roles } = await publishStableRelease(admin, fleet);
 const socketPath = join(ws.dir, 'endpoint.sock');
 const display = Boolean(process.env.DISPLAY);
 const config = parseAgentConfig(serviceConfig(ws, world.broker, { timeouts: { manifestMs: 20_000 }, endpoint: { path: socketPath }, vision: { capture: display } }));

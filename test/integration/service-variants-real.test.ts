@@ -19,6 +19,7 @@ import { getOrCreateEndpointSecret } from '../../src/agent/endpoint/secret.js';
 import { startAgentService, type AgentService } from '../../src/agent/service.js';
 import { chooseVariant } from '../../src/common/variants.js';
 import type { AgentEvent, Role } from '../../src/common/wire.js';
+import type { Box } from '../../src/common/geometry.js';
 import { publishModel, signManifest } from '../../src/fleet/index.js';
 import { buildManifestWithVariants, findVariantDirs, readVariantDir, type BuiltModelWithVariants, type VariantSource } from '../../src/fleet/variants.js';
 import { parseModelMetadata } from '../../src/fleet/manifest.js';
@@ -68,7 +69,7 @@ async function botFor(ws: AgentWorkspace): Promise<BotClient> {
   return connect({ path: join(ws.dir, 'endpoint.sock'), secret: await getOrCreateEndpointSecret(ws.secretStore), clientName: 'variants-test' });
 }
 
-type Detected = { box: number[]; type: string; score: number }[];
+type Detected = { box: Box; type: string; score: number }[];
 
 test(
   'real INT8 variants through the agent service: auto serves the rule\'s choice (int8 here) and detects; an int8 candidate breaching its gate rolls back to stable int8; config fp32 serves the base with about the same elements',
