@@ -21,7 +21,8 @@ export interface FamilyReport {
   fresh?: SplitReport;
   /**
    * held-out and fresh applications as one group (one AP over all their boxes, not a mean of the two): what the
-   * selection rule judges from round 6 on (docs/MODELS.md); null when the family has no fresh samples
+   * selection rule judges from round 6 on (docs/MODELS.md); the held-out figures alone when the family has no fresh
+   * samples (webwin); null when it has neither
    */
   pooled?: GroupSummary | null;
   splitSource: string;
@@ -45,7 +46,7 @@ export function buildRealReport(dir: string, loaded: LoadResult, records: readon
   const families: FamilyReport[] = [];
   for (const check of loaded.splitChecks) {
     const g = groups.find((x) => x.family === check.family);
-    const pooled = g && g.fresh.size ? summarise([...g.heldout.values(), ...g.fresh.values()].flat(), operatingThreshold) : null;
+    const pooled = g && (g.heldout.size || g.fresh.size) ? summarise([...g.heldout.values(), ...g.fresh.values()].flat(), operatingThreshold) : null;
     families.push({
       family: check.family,
       heldout: g ? split(g.heldout) : { all: null, apps: [] },

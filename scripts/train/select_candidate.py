@@ -36,7 +36,10 @@ def figures(path, group='heldout'):
         key = r['name'].split(' ')[0]
         out[key] = {'ap50': r['detector']['mAP50'], 'top1': r['classifier']['top1'], 'images': r['images']}
     for fam in (d.get('real') or {}).get('families', []):
-        h = fam['heldout']['all'] if group == 'heldout' else fam.get('pooled')
+        # pooled: a family without fresh apps (webwin) is its held-out apps (reports made before the eval wrote
+        # `pooled` for such a family say so by an empty fresh group); a family with fresh apps needs `pooled`
+        no_fresh = 'fresh' in fam and not ((fam['fresh'] or {}).get('all') or {}).get('images')
+        h = fam['heldout']['all'] if group == 'heldout' or (no_fresh and not fam.get('pooled')) else fam.get('pooled')
         if h:
             out[fam['family']] = summary(h, ('ap50_95',))
     return out

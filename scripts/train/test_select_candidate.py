@@ -68,6 +68,11 @@ class Groups(unittest.TestCase):
         self.assertNotIn('atspi', figures(old, 'pooled'))
         # and the rule then fails on the missing family
         self.assertFalse(passed(judge(figures(old, 'pooled'), figures(path, 'pooled'), 'pooled')))
+        # but an old report whose family has no fresh apps (webwin) reads its held-out figures, which are the pooled ones
+        no_fresh = self.write({'family': 'webwin', 'heldout': {'all': g(0.7)}, 'fresh': {'all': None, 'apps': []}})
+        self.assertEqual(figures(no_fresh, 'pooled')['webwin']['ap50'], 0.7)
+        with_fresh = self.write({'family': 'wine', 'heldout': {'all': g(0.7)}, 'fresh': {'all': g(0.2), 'apps': []}})
+        self.assertNotIn('wine', figures(with_fresh, 'pooled'))
 
 
 if __name__ == '__main__':

@@ -132,8 +132,11 @@ test('groupByApp and the report: the fresh held-out set is its own group, never 
   assert.match(md, /\| `f0` \| fresh \|/);
   assert.match(md, /\| \*\*all fresh\*\* \| fresh \|/);
   assert.match(md, /\| \*\*held-out and fresh pooled\*\* \| both \| 2 \/ 4 \|/);
-  // no fresh samples: no pooled group
-  assert.equal(buildRealReport('/d', loaded, [rec('atspi', 'b', 'heldout')], 0.5, [1], []).families[0]!.pooled, null);
+  // no fresh samples: the pooled group is the held-out one (and no pooled row or line is printed); no samples: none
+  const heldOnly = buildRealReport('/d', loaded, [rec('atspi', 'b', 'heldout')], 0.5, [1], []);
+  assert.deepEqual(heldOnly.families[0]!.pooled, heldOnly.families[0]!.heldout.all);
+  assert.equal(realTargetLines(heldOnly).length, 1);
+  assert.equal(buildRealReport('/d', loaded, [rec('atspi', 'a', 'train')], 0.5, [1], []).families[0]!.pooled, null);
   // a report written before the fresh set existed still renders
   const old = { ...rep, families: rep.families.map(({ fresh: _f, ...f }) => f) };
   assert.doesNotMatch(renderRealApps(old).join('\n'), /fresh \|/);
