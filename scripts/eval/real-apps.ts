@@ -50,7 +50,7 @@ export type RealSample = z.infer<typeof RealSampleSchema>;
 // `addedAfterSplit` (a date): an application added to the family after its split was decided is always train and
 // moves no other application (scripts/dataset/lib/split.mjs splitOfList); `fresh` (a date): an application of the
 // fresh held-out set, always 'fresh' and outside the rule too; the sha256 rule decides the others
-const AppsListSchema = z.array(z.object({ app: z.string().min(1), split: SplitSchema, addedAfterSplit: z.string().optional(), fresh: z.string().optional() }).passthrough());
+const AppsListSchema = z.array(z.object({ app: z.string().min(1), split: SplitSchema, addedAfterSplit: z.string().optional(), fresh: z.string().optional(), splitBatch: z.string().optional() }).passthrough());
 
 export interface LoadedSample {
   family: string;
@@ -103,11 +103,16 @@ export function loadRealApps(dir: string, appsListDir: string, maxPerApp = 0): L
         check.source = 'apps list';
         const late = new Set(parsed.data.filter((a) => a.addedAfterSplit).map((a) => a.app));
         const fresh = new Set(parsed.data.filter((a) => a.fresh).map((a) => a.app));
-        const rule = expectedSplits([...listed.keys()].filter((app) => !late.has(app) && !fresh.has(app)));
+        // `splitBatch` (a date, round 7 on): the sha256 rule among the apps of that batch only (lib/split.mjs splitOfList)
+        const batchOf = new Map(parsed.data.filter((a) => typeof a.splitBatch === 'string').map((a) => [a.app, a.splitBatch as string]));
+        const rule = expectedSplits([...listed.keys()].filter((app) => !late.has(app) && !fresh.has(app) && !batchOf.has(app)));
+        for (const batch of new Set(batchOf.values())) {
+          for (const [app, s] of expectedSplits([...batchOf].filter(([, b]) => b === batch).map(([app]) => app))) rule.set(app, s);
+        }
         for (const app of late) rule.set(app, 'train');
         for (const app of fresh) rule.set(app, 'fresh');
         for (const app of fresh) if (late.has(app)) check.problems.push(`apps list marks ${app} both fresh and added after the split`);
-        const why = (app: string) => (fresh.has(app) ? 'fresh-set rule (always fresh)' : late.has(app) ? 'added-after-split rule (always train)' : 'sha256 rule');
+        const why = (app: string) => (fresh.has(app) ? 'fresh-set rule (always fresh)' : late.has(app) ? 'added-after-split rule (always train)' : batchOf.has(app) ? `sha256 rule within batch ${batchOf.get(app)}` : 'sha256 rule');
         for (const [app, split] of listed) if (rule.get(app) !== split) check.problems.push(`apps list says ${app} is ${split}, the ${why(app)} says ${rule.get(app)}`);
       }
     }

@@ -390,3 +390,6 @@ for _app in FRESH_APPS:
     APPS[_app]['cmd'] = _own_config(_app, APPS[_app]['cmd'])
 # Dropped after a first look: xfburn (without a drive it shows only a "No burners" dialog); GTK 4 candidates
 # (gnome-font-viewer, gnome-logs, ghex) for the reason above.
+
+from .apps_round7 import APPS_ROUND7  # round 7 (2026-12-07): more training programs, split by batch (apps_round7.py)
+APPS.update(APPS_ROUND7)
