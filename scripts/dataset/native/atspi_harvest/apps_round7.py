@@ -50,6 +50,18 @@ YAD_RUNS = [
     ('multi-progress', _fed('1:35\n2:80\n3:10\n', [
         'yad', '--multi-progress', '--title=Transfers', '--width=460', '--bar=Download:NORM',
         '--bar=Unpack:NORM', '--bar=Install:NORM', '--bar=Waiting:PULSE'])),
+    ('multi-progress2', _fed('1:12\n2:47\n3:66\n4:90\n5:100\n6:3\n', [
+        'yad', '--multi-progress', '--title=Backup', '--width=520', '--text=Backing up 6 folders', '--bar=Documents:NORM',
+        '--bar=Pictures:NORM', '--bar=Music:RTL', '--bar=Mail:NORM', '--bar=Settings:NORM', '--bar=Videos:NORM',
+        '--button=Pause:1', '--button=Cancel:2'])),
+    ('progress', _fed('38\n#Copying report.odt (38 %)\n', [
+        'yad', '--progress', '--title=Copying', '--text=Copying 120 files to Backup', '--width=420',
+        '--enable-log=Details', '--log-expanded'])),
+    ('form3', ['yad', '--form', '--title=New user', '--width=480', '--field=Full name', '--field=User name',
+               '--field=Home folder:RO', '--field=Shell:CB', '--field=Quota (GB):NUM', '--field=Priority:SCL',
+               '--field=Administrator:CHK', '--field=Locked:CHK', '--field=Expires:CHK', '--field=Must change password:CHK',
+               '--field=Comment', 'Ada Lovelace', 'ada', '/home/ada', '/bin/bash!/bin/zsh!/bin/sh', '20!1..500!5', '60',
+               'FALSE', 'FALSE', 'TRUE', 'TRUE', 'Analytical engine team']),
     ('scale', ['yad', '--scale', '--title=Brightness', '--text=Screen brightness', '--value=65', '--min-value=0',
                '--max-value=100', '--mark=Low:10', '--mark=High:90', '--inc-buttons']),
     ('entry', ['yad', '--entry', '--title=Search', '--text=Find in folder:', '--editable', 'Reports', 'Letters',
