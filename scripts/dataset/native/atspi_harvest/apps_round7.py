@@ -77,8 +77,9 @@ SIX = ['light@1', 'dark@1.25', 'highcontrast@2', 'highcontrast-inverse@1', 'dark
 APPS_ROUND7 = {
     'yad': {
         'toolkit': 'gtk3', 'cmd': ['yad'], 'atspi': 'yad', 'drop_flat': True, 'variants': SIX,
-        'description': 'YAD dialogs (GTK 3): forms of spin buttons, sliders, check boxes, combos; check/radio lists, '
-                       'a file list, multi-progress bars, scale, font chooser',
+        'description': 'YAD dialogs (GTK 3): three forms (spin buttons, sliders, check boxes, combos, text and '
+                       'read-only fields); check and radio lists, a file list, eleven progress bars over three '
+                       'dialogs, scale, font chooser',
         'explore': {'tabs': 0, 'menus': 0, 'scroll': False}, 'scripts': [],
         'runs': YAD_RUNS,
     },
