@@ -391,5 +391,6 @@ for _app in FRESH_APPS:
 # Dropped after a first look: xfburn (without a drive it shows only a "No burners" dialog); GTK 4 candidates
 # (gnome-font-viewer, gnome-logs, ghex) for the reason above.
 
-from .apps_round7 import APPS_ROUND7  # round 7 (2026-12-07): more training programs, split by batch (apps_round7.py)
+from .apps_round7 import APPS_ROUND7, APPS_ROUND7B  # round 7 (2026-12-07): training programs, batch split
 APPS.update(APPS_ROUND7)
+APPS.update(APPS_ROUND7B)

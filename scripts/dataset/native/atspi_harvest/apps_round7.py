@@ -190,3 +190,49 @@ APPS_ROUND7 = {
                      ('explore_tabs', 'preferences-tab'), ('escape',)]],
     },
 }
+
+# A second, smaller batch the same day (split by the rule among its own apps: apps list "splitBatch": "2026-12-07b"),
+# for more radio buttons, check-box rows and list rows; the first batch's split did not move.
+APPS_ROUND7B = {
+    'xfce4-session-settings': {
+        'toolkit': 'gtk3', 'cmd': own_config('xfce4-session-settings', ['xfce4-session-settings']),
+        'atspi': 'xfce4-session-settings', 'drop_flat': True, 'variants': SIX, 'row_controls': True,
+        'description': 'Xfce Session and Startup (GTK 3): notebook of check boxes, an autostart list with check-box '
+                       'cells, radios',
+        'explore': {'tabs': 5, 'menus': 0, 'scroll': True}, 'scripts': [],
+    },
+    'galternatives': {
+        'toolkit': 'gtk3', 'cmd': own_config('galternatives', ['galternatives']), 'atspi': 'galternatives',
+        'drop_flat': True, 'startup': 25,
+        'description': 'G Alternatives (GTK 3, Python): list of alternative groups with a column header, tool bar, '
+                       'an auto switch, menus',
+        'explore': {'tabs': 0, 'menus': 3, 'scroll': True}, 'scripts': [],  # its rows could not be selected (no cells)
+    },
+    'xfce4-clipman-settings': {
+        'toolkit': 'gtk3', 'cmd': own_config('xfce4-clipman-settings', ['xfce4-clipman-settings']),
+        'atspi': 'xfce4-clipman-settings', 'drop_flat': True, 'variants': SIX, 'row_controls': True,
+        'description': 'Xfce Clipman settings (GTK 3): notebook of switches and check boxes, a history-size spin '
+                       'button, an actions list',
+        'explore': {'tabs': 4, 'menus': 0, 'scroll': False}, 'scripts': [],
+    },
+    'claws-mail': {
+        'toolkit': 'gtk3', 'cmd': own_config('claws-mail', ['claws-mail']), 'atspi': 'claws-mail', 'drop_flat': True,
+        'startup': 25, 'description': 'Claws Mail (GTK 3) first-start account wizard: pages of entries, radios, '
+                                     'check boxes, drop-downs',
+        'explore': {'tabs': 0, 'menus': 0, 'scroll': False},
+        'scripts': [[x for i in (2, 3, 4, 5) for x in (('action', 'push button', 'Next'), ('sleep', 1.5),
+                                                        ('snap', 'page%d' % i))]],
+    },
+    'remmina': {
+        'toolkit': 'gtk3', 'cmd': own_config('remmina', ['remmina']), 'atspi': 'remmina', 'drop_flat': True,
+        'startup': 25, 'description': 'Remmina remote desktop client (GTK 3): connection list, header bar, '
+                                     'preferences notebook of check boxes, spin buttons, drop-downs',
+        'explore': {'tabs': 8, 'menus': 0, 'scroll': False}, 'scripts': [],
+        'runs': [('main', own_config('remmina', ['remmina'])), ('preferences', own_config('remmina', ['remmina', '-p', '0']))],
+    },
+    'gigolo': {
+        'toolkit': 'gtk3', 'cmd': own_config('gigolo', ['gigolo']), 'atspi': 'gigolo', 'drop_flat': True,
+        'description': 'Gigolo (GTK 3): menus, tool bar of icon buttons and a toggle, an empty connection view',
+        'explore': {'tabs': 0, 'menus': 5, 'scroll': False}, 'scripts': [],  # Preferences showed no accessible window
+    },
+}
