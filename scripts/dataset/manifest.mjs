@@ -95,6 +95,7 @@ export function buildManifest({ appsDir, dataDir, freshDir = null, families: onl
     const where = (a) => (a.split === 'fresh' ? freshDir : dataDir);
     const apps = listed.map((a) => ({ app: a.app, toolkit: a.toolkit, description: a.description, split: a.split,
       ...(a.addedAfterSplit ? { addedAfterSplit: a.addedAfterSplit } : {}), ...(a.fresh ? { fresh: a.fresh } : {}),
+      ...(a.splitBatch ? { splitBatch: a.splitBatch } : {}),
       ...countApp(where(a) ? join(where(a), family, a.app) : '') }));
     const known = new Set(listed.map((a) => a.app));
     for (const dir of [dataDir, freshDir].filter(Boolean)) {
@@ -156,7 +157,9 @@ export function renderMarkdown(manifest) {
     'before any model saw the data: a family\'s app ids ordered by hex sha256(appId); the first ceil(0.3 n) are held out',
     '(`scripts/dataset/lib/split.mjs`). Applications added to a family after its split (marked "train, added DATE") are',
     'always train and take no part in the rule, so adding one moves no other application; at least a quarter of each',
-    'family stays held out. Never tune on held-out applications.', '',
+    'family stays held out. Applications of a later batch (marked "train|heldout, batch DATE", round 7 on) are split by',
+    'the same rule among the applications of their batch only (the first ceil(0.3 m) of its m ids): no other application',
+    'moves. Never tune on held-out applications.', '',
     'Rebuild: each family\'s recipe writes its folder (webwin: `npm run dataset:webwin`), then `npm run dataset:manifest`',
     'rewrites this file and `scripts/dataset/apps/manifest.json`.', '', ...freshSection(manifest)];
   for (const f of manifest.families) {
@@ -165,7 +168,8 @@ export function renderMarkdown(manifest) {
     L.push(`## Family \`${f.family}\``, '', `${t.apps} applications (${t.heldout} held out${t.fresh ? `, ${t.fresh} fresh` : ''}), ${t.screens} screens, ${t.boxes} boxes${freshNote}` +
       `${t.invalid ? `; **${t.invalid} samples off the format** (listed in apps/manifest.json)` : ', every sample in the format'}.`, '');
     L.push('| application | toolkit | split | screens | boxes | states | themes | scales |', '|---|---|---|---:|---:|---|---|---|');
-    const split = (a) => (a.addedAfterSplit ? `${a.split}, added ${a.addedAfterSplit}` : a.fresh ? `fresh, added ${a.fresh}` : a.split);
+    const split = (a) => (a.addedAfterSplit ? `${a.split}, added ${a.addedAfterSplit}` : a.fresh ? `fresh, added ${a.fresh}`
+      : a.splitBatch ? `${a.split}, batch ${a.splitBatch}` : a.split);
     for (const a of f.apps) L.push(`| ${a.app} | ${a.toolkit} | ${split(a)} | ${a.screens} | ${a.boxes} | ${a.states.join(', ')} | ${a.themes.join(', ')} | ${a.scales.join(', ')} |`);
     const types = [...new Set([...Object.keys(t.types), ...Object.keys(f.freshTotals?.types ?? {})])].sort();
     if (types.length) {

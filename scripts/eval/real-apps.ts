@@ -51,7 +51,7 @@ export type RealSample = z.infer<typeof RealSampleSchema>;
 // `addedAfterSplit` (a date): an application added to the family after its split was decided is always train and
 // moves no other application (scripts/dataset/lib/split.mjs splitOfList); `fresh` (a date): an application of the
 // fresh held-out set, always 'fresh' and outside the rule too; the sha256 rule decides the others
-const AppsListSchema = z.array(z.object({ app: z.string().min(1), split: SplitSchema, addedAfterSplit: z.string().optional(), fresh: z.string().optional() }).passthrough());
+const AppsListSchema = z.array(z.object({ app: z.string().min(1), split: SplitSchema, addedAfterSplit: z.string().optional(), fresh: z.string().optional(), splitBatch: z.string().optional() }).passthrough());
 
 export interface LoadedSample {
   family: string;
@@ -104,14 +104,16 @@ export function loadRealApps(dir: string, appsListDir: string, maxPerApp = 0): L
         check.source = 'apps list';
         const late = new Set(parsed.data.filter((a) => a.addedAfterSplit).map((a) => a.app));
         const fresh = new Set(parsed.data.filter((a) => a.fresh).map((a) => a.app));
-        // the harvesters' own rule (scripts/dataset/lib/split.mjs), whose refusals become problems here
+        // `splitBatch` (a date, round 7 on): the sha256 rule among the apps of that batch only. The harvesters' own rule
+        // (scripts/dataset/lib/split.mjs splitOfList), whose refusals become problems here
+        const batchOf = new Map(parsed.data.filter((a) => typeof a.splitBatch === 'string').map((a) => [a.app, a.splitBatch as string]));
         let rule: Map<string, Split> | null = null;
         try {
           rule = splitOfList(parsed.data);
         } catch (e) {
           check.problems.push(`${listFile}: ${(e as Error).message}`);
         }
-        const why = (app: string) => (fresh.has(app) ? 'fresh-set rule (always fresh)' : late.has(app) ? 'added-after-split rule (always train)' : 'sha256 rule');
+        const why = (app: string) => (fresh.has(app) ? 'fresh-set rule (always fresh)' : late.has(app) ? 'added-after-split rule (always train)' : batchOf.has(app) ? `sha256 rule within batch ${batchOf.get(app)}` : 'sha256 rule');
         if (rule) for (const [app, split] of listed) if (rule.get(app) !== split) check.problems.push(`apps list says ${app} is ${split}, the ${why(app)} says ${rule.get(app)}`);
       }
     }

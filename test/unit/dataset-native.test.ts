@@ -40,22 +40,29 @@ test('split rule: sha256-ordered ids, the first ceil(0.3 n) held out, independen
 
 // Changed in round 3 (apps added after the split): the rule decides the apps the family had when its split was
 // decided; apps added later (addedAfterSplit) are train, so adding one never moves an existing app across the split.
+// Changed in round 7 (2026-12-07): apps of a later batch (splitBatch) are split by the same rule among their batch only.
 test('scripts/dataset/apps/atspi.json: the split follows the rule and at least a quarter of the apps are held out', () => {
   const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'atspi.json'), 'utf8')) as
-    { app: string; toolkit: string; description: string; split: string; addedAfterSplit?: string; fresh?: string }[];
-  const original = apps.filter((a) => !a.addedAfterSplit && !a.fresh);
+    { app: string; toolkit: string; description: string; split: string; addedAfterSplit?: string; fresh?: string; splitBatch?: string }[];
+  const original = apps.filter((a) => !a.addedAfterSplit && !a.fresh && !a.splitBatch);
   const s = splitApps(original.map((a) => a.app)) as Map<string, string>;
+  const batches = new Map([...new Set(apps.map((a) => a.splitBatch).filter(Boolean))].map((b) =>
+    [b, splitApps(apps.filter((a) => a.splitBatch === b).map((a) => a.app)) as Map<string, string>]));
   for (const a of apps) {
-    assert.equal(a.split, a.fresh ? 'fresh' : a.addedAfterSplit ? 'train' : s.get(a.app), a.app);
+    const rule = a.splitBatch ? batches.get(a.splitBatch)!.get(a.app) : s.get(a.app);
+    assert.equal(a.split, a.fresh ? 'fresh' : a.addedAfterSplit ? 'train' : rule, a.app);
     assert.ok(a.toolkit && a.description, a.app);
   }
+  const round7 = apps.filter((a) => a.splitBatch?.startsWith('2026-12-07')).length;
+  assert.ok(round7 >= 10, `round 7 added ${round7} GTK programs`);
   assert.deepEqual(splitOfList(apps), new Map(apps.map((a) => [a.app, a.split])));
   assert.equal(original.length, 17, 'the 17 apps the split was decided on stay in the rule');
   const judged = apps.filter((a) => !a.fresh);
   const held = judged.filter((a) => a.split === 'heldout').length;
   assert.ok(judged.length >= 8 && held >= judged.length / 4, `${held}/${judged.length} held out`);
-  // the fresh held-out set moved nothing: the held-out apps are the ones every earlier round was measured on
-  assert.deepEqual(apps.filter((a) => a.split === 'heldout').map((a) => a.app).sort(),
+  // neither the fresh set nor round 7's batch moved anything: the first held-out apps are the ones every earlier round
+  // was measured on
+  assert.deepEqual(apps.filter((a) => a.split === 'heldout' && !a.splitBatch).map((a) => a.app).sort(),
     ['evince', 'file-roller', 'galculator', 'gucharmap', 'synaptic', 'transmission-gtk']);
   assert.ok(apps.filter((a) => a.fresh).length >= 4, 'at least four fresh GTK 3 programs');
 });
@@ -83,6 +90,22 @@ test('split of a list: apps added after the split are train and move no other ap
   // 3 held out of 7; 6 more late apps make 3 of 13 < a quarter
   const tooMany = 'klmnop'.split('').map((app) => ({ app, addedAfterSplit: '2026-12-06' }));
   assert.throws(() => splitOfList([...ids.map((app) => ({ app })), ...late, ...tooMany]), /at least a quarter/);
+});
+
+test('split of a list: a later batch is split by the rule among its own apps and moves no other app', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const late = ['h', 'i', 'j'].map((app) => ({ app, addedAfterSplit: '2026-12-06' }));
+  const before = splitOfList([...ids.map((app) => ({ app })), ...late]) as Map<string, string>;
+  const batchIds = 'klmnopqrst'.split('');
+  const batch = batchIds.map((app) => ({ app, splitBatch: '2026-12-07' }));
+  const after = splitOfList([...ids.map((app) => ({ app })), ...late, ...batch]) as Map<string, string>;
+  for (const [app, split] of before) assert.equal(after.get(app), split, app);
+  const ordered = [...batchIds].sort((x, y) => (sha256Hex(x) < sha256Hex(y) ? -1 : 1));
+  assert.deepEqual(ordered.map((app) => after.get(app)), ordered.map((_, i) => (i < 3 ? 'heldout' : 'train')));
+  // the same ten apps as late apps would have left 3 of 20 held out: refused; as a batch 6 of 20 are
+  assert.throws(() => splitOfList([...ids.map((app) => ({ app })), ...late, ...batchIds.map((app) => ({ app, addedAfterSplit: '2026-12-07' }))]), /at least a quarter/);
+  assert.throws(() => splitOfList([{ app: 'a' }, { app: 'b', splitBatch: '2026-12-07', fresh: '2026-12-07' }]), /splitBatch with fresh/);
+  assert.throws(() => splitOfList([{ app: 'a' }, { app: 'b', splitBatch: '2026-12-07', addedAfterSplit: '2026-12-07' }]), /splitBatch with fresh or addedAfterSplit/);
 });
 
 test('apps list and the harvester drive the same programs', { skip: noPython }, () => {

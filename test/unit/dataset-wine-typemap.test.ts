@@ -95,19 +95,25 @@ test('the split is by application: sha256 order, the first ceil(0.3 n) held out,
     return hx < hy ? -1 : 1;
   });
   assert.deepEqual(order.filter((id) => split.get(id) === 'heldout'), order.slice(0, 3));
-  const all = JSON.parse(readFileSync(APPS_FILE, 'utf8')) as { app: string; split: string; addedAfterSplit?: string; fresh?: string }[];
+  const all = JSON.parse(readFileSync(APPS_FILE, 'utf8')) as { app: string; split: string; addedAfterSplit?: string; fresh?: string; splitBatch?: string }[];
   assert.deepEqual(all, appsList(), 'scripts/dataset/apps/wine.json is stale: run node scripts/dataset/wine/apps.mjs');
   // the fresh held-out set (docs/DATASET.md): split fresh, outside the rule and the quarter, moves nothing
   assert.ok(all.filter((a) => a.fresh).length >= 2 && all.every((a) => (a.split === 'fresh') === Boolean(a.fresh)));
   const committed = all.filter((a) => !a.fresh);
-  assert.deepEqual(committed.filter((a) => a.split === 'heldout').map((a) => a.app).sort(),
+  // the first held-out programs stay held out and no other joins them (round 7's batch is split among itself, below)
+  assert.deepEqual(committed.filter((a) => a.split === 'heldout' && !a.splitBatch).map((a) => a.app).sort(),
     ['win32-datagrid', 'win32-explorer', 'wine-colordialog', 'wine-joycpl', 'wine-regedit', 'wine-wordpad']);
   const held = committed.filter((a) => a.split === 'heldout').length;
   // round 3: apps added after the split are train and take no part in the rule (no existing app moves)
-  const original = committed.filter((a) => !a.addedAfterSplit);
+  const original = committed.filter((a) => !a.addedAfterSplit && !a.splitBatch);
   assert.equal(original.length, 19, 'the 19 apps the split was decided on');
   assert.ok(committed.filter((a) => a.addedAfterSplit).every((a) => a.split === 'train'));
-  assert.equal(held, Math.ceil(0.3 * original.length));
+  assert.equal(original.filter((a) => a.split === 'heldout').length, Math.ceil(0.3 * original.length));
+  // round 7: a later batch is split by the same rule among its own apps (scripts/dataset/lib/split.mjs splitOfList)
+  const batch = committed.filter((a) => a.splitBatch === '2026-12-07');
+  const batchRule = splitByApp(batch.map((a) => a.app));
+  assert.ok(batch.length >= 6, `round 7 added ${batch.length} programs`);
+  for (const a of batch) assert.equal(a.split, batchRule.get(a.app), a.app);
   assert.ok(held * 4 >= committed.length, 'at least a quarter of the applications are held out');
   for (const toolkit of ['win32', 'wine-builtin']) {
     assert.ok(committed.some((a) => a.toolkit === toolkit && a.split === 'train'), `${toolkit} in train`);

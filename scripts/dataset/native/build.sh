@@ -34,7 +34,10 @@ pkgs=(xvfb xdotool dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi gir1.2-
   libreoffice-writer libreoffice-calc libreoffice-gtk3 mousepad zenity gucharmap evince file-roller geany galculator
   dconf-editor gnome-system-monitor transmission-gtk synaptic meld xfce4-settings
   thunar xfce4-taskmanager pavucontrol pulseaudio pulseaudio-utils xfce4-terminal gnome-tweaks xfconf bleachbit d-feet
-  pluma gnome-nettool gtkterm xfce4-dict ristretto gpick catfish xfce4-appfinder seahorse simple-scan)
+  pluma gnome-nettool gtkterm xfce4-dict ristretto gpick catfish xfce4-appfinder seahorse simple-scan
+  yad xfce4-screenshooter xfce4-notifyd gnome-screenshot alacarte accerciser deluge-gtk python3-libtorrent gnumeric
+  grsync gtkhash xarchiver mate-calc homebank lightdm-gtk-greeter-settings parole
+  xfce4-session xfce4-clipman galternatives claws-mail remmina gigolo)   # the last three lines: round 7
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

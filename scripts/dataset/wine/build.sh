@@ -58,8 +58,9 @@ cc=(nice -n 10 x86_64-w64-mingw32-gcc -O2 -Wall -static-libgcc)
 node "$here/typemap.mjs" --header "$b/typemap.h"
 "${cc[@]}" -I"$b" -shared -o "$b/wineenum.dll" "$here"/src/{dllmain,walk,items,menus,json}.c -lcomctl32 -luser32
 "${cc[@]}" -municode -o "$b/wineinject.exe" "$here/src/inject.c" -lpsapi
-for app in keeper settings explorer devprops wizard datagrid commdlg reports mixer netmon logview compare; do
-  "${cc[@]}" -municode -mwindows -o "$b/$app.exe" "$here/apps/$app.c" -lcomctl32 -lgdi32 -lshell32 -lcomdlg32
+# round 7 (2026-12-07) added folders ... shelldlg; one loop, one line (test/unit/dataset-wine-typemap.test.ts reads it)
+for app in keeper settings explorer devprops wizard datagrid commdlg reports mixer netmon logview compare folders options toolbox catalog inventory shelldlg; do
+  "${cc[@]}" -municode -mwindows -o "$b/$app.exe" "$here/apps/$app.c" -lcomctl32 -lgdi32 -lshell32 -lcomdlg32 -lole32
 done
 node "$here/apps.mjs" --check   # the split is committed before any capture (scripts/dataset/apps/wine.json)
 

@@ -390,3 +390,7 @@ for _app in FRESH_APPS:
     APPS[_app]['cmd'] = _own_config(_app, APPS[_app]['cmd'])
 # Dropped after a first look: xfburn (without a drive it shows only a "No burners" dialog); GTK 4 candidates
 # (gnome-font-viewer, gnome-logs, ghex) for the reason above.
+
+from .apps_round7 import APPS_ROUND7, APPS_ROUND7B  # round 7 (2026-12-07): training programs, batch split
+APPS.update(APPS_ROUND7)
+APPS.update(APPS_ROUND7B)
