@@ -1,0 +1,157 @@
+/**
+ * The native session host (native/session-host, issue 17 §2) on the real onnxruntime library that onnxruntime-node
+ * ships: every OrtApi slot it uses is proven by use here (the slot numbers are ours, counted from onnxruntime's public
+ * API description, not taken from a header): the version string through OrtGetApiBase, an env, sessions from bytes
+ * with our options, input/output names, element types and shapes (fixed and symbolic), runs of the product's three
+ * baseline models whose outputs must equal onnxruntime-node's on the same library, release. Then the same through
+ * the agent's InferenceHost (the load pipeline in TypeScript, the sessions in C).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { decodeCreated, decodeError, decodeReady, decodeResult, encodeCreate, encodeRelease, encodeRun, FrameReader, FrameType, type Frame } from '../../src/agent/inference/native-frames.js';
+import { mod7919 } from '../../src/agent/inference/tensors.js';
+import { InferenceHost } from '../../src/agent/inference/index.js';
+import type { ModelManifest, Role } from '../../src/common/wire.js';
+import { nativeHostPaths } from './session-hosts.js';
+
+const linuxOnly = process.platform !== 'linux' ? 'the native session host is built and tested on Linux here (Windows: a cross-build, native-session-host-build.test.ts)' : false;
+const ASSETS = join(import.meta.dirname, '..', '..', 'assets', 'models');
+const ROLES: Role[] = ['detector', 'classifier', 'similarity'];
+
+/** a raw conversation with a host process: frames in, frames out */
+export class RawHost {
+  readonly child: ChildProcess;
+  private readonly reader = new FrameReader();
+  private readonly frames: Frame[] = [];
+  private wake: (() => void) | undefined;
+  stderr = '';
+  constructor(binary: string, args: string[]) {
+    this.child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.frames.push(...this.reader.push(d));
+      this.wake?.();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.stdin!.on('error', () => undefined);
+  }
+  send(parts: Uint8Array[]): void {
+    for (const p of parts) this.child.stdin!.write(p);
+  }
+  async next(ms = 20_000): Promise<Frame> {
+    const end = Date.now() + ms;
+    while (this.frames.length === 0) {
+      if (Date.now() > end) throw new Error('no frame from the host');
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, 50);
+      });
+    }
+    return this.frames.shift()!;
+  }
+  exited(): Promise<{ code: number | null; signal: string | null }> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve({ code: this.child.exitCode, signal: this.child.signalCode });
+    return new Promise((r) => this.child.once('exit', (code, signal) => r({ code, signal })));
+  }
+}
+
+function meta(role: Role): ModelManifest['contract'] {
+  return (JSON.parse(readFileSync(join(ASSETS, role, 'metadata.json'), 'utf8')) as { contract: ModelManifest['contract'] }).contract;
+}
+
+function inputFor(role: Role): { name: string; data: Float32Array; dims: number[] } {
+  const spec = meta(role).inputs[0]!;
+  const dims = spec.shape.map((d) => (typeof d === 'number' ? d : 2)); // symbolic batch: 2, to see it come back
+  return { name: spec.name, data: mod7919(dims.reduce((a, b) => a * b, 1)), dims };
+}
+
+test('native host: OrtGetApiBase → version 1.30.0; sessions of the three baseline models describe themselves as onnxruntime-node does and run to identical outputs', { skip: linuxOnly, timeout: 120_000 }, async () => {
+  const paths = nativeHostPaths();
+  const host = new RawHost(paths.binary, [paths.library]);
+  try {
+    const ready = await host.next();
+    assert.equal(ready.type, FrameType.ready);
+    const r = decodeReady(ready.payload);
+    assert.equal(r.ortVersion, '1.30.0', 'GetVersionString through the table returned by OrtGetApiBase');
+    assert.equal(r.protocol, 1);
+    let sid = 0;
+    for (const role of ROLES) {
+      const bytes = readFileSync(join(ASSETS, role, 'model.onnx'));
+      const ref = await ort.InferenceSession.create(bytes);
+      host.send(encodeCreate(++sid, { provider: 'cpu', allowSpinning: false, logSeverityLevel: 3, interOpNumThreads: 1, intraOpNumThreads: 1 }, bytes));
+      const created = await host.next();
+      assert.equal(created.type, FrameType.created, created.type === FrameType.error ? decodeError(created.payload).message : '');
+      const { inputs, outputs } = decodeCreated(created.payload);
+      const refMeta = (list: readonly unknown[]) => (list as { name: string; isTensor: boolean; type: string; shape: (number | string)[] }[]).map((m) => ({ name: m.name, isTensor: m.isTensor, type: m.type, shape: m.shape }));
+      assert.deepEqual(inputs, refMeta(ref.inputMetadata), `${role}: inputs as onnxruntime-node sees them`);
+      assert.deepEqual(outputs, refMeta(ref.outputMetadata), `${role}: outputs as onnxruntime-node sees them`);
+
+      const x = inputFor(role);
+      host.send(encodeRun(1000 + sid, sid, { [x.name]: { type: 'float32', data: x.data, dims: x.dims } }));
+      const res = await host.next();
+      assert.equal(res.type, FrameType.result, res.type === FrameType.error ? decodeError(res.payload).message : '');
+      assert.equal(res.id, 1000 + sid);
+      const got = decodeResult(res.payload);
+      const want = await ref.run({ [x.name]: new ort.Tensor('float32', x.data, x.dims) });
+      assert.deepEqual(Object.keys(got), Object.keys(want), `${role}: every output`);
+      for (const [name, t] of Object.entries(want)) {
+        assert.deepEqual(got[name]!.dims, [...t.dims], `${role}.${name} dims`);
+        assert.equal(got[name]!.type, t.type);
+        assert.deepEqual(Array.from(got[name]!.data as Float32Array), Array.from(t.data as Float32Array), `${role}.${name}: the same numbers as onnxruntime-node`);
+      }
+      await ref.release();
+    }
+    for (let s = 1; s <= sid; s++) {
+      host.send(encodeRelease(s));
+      const rel = await host.next();
+      assert.deepEqual([rel.type, rel.id], [FrameType.released, s]);
+    }
+    // a released session is gone: a run on it is refused with a code, the host lives on
+    host.send(encodeRun(77, 1, { x: { type: 'float32', data: new Float32Array(1), dims: [1] } }));
+    const refused = await host.next();
+    assert.equal(refused.type, FrameType.error);
+    assert.equal(decodeError(refused.payload).code, 3, 'no such session');
+    host.child.stdin!.end();
+    assert.deepEqual(await host.exited(), { code: 0, signal: null }, 'input closed: a clean exit');
+  } finally {
+    host.child.kill('SIGKILL');
+  }
+});
+
+test('native host through the InferenceHost: the detector is verified, contract-checked, self-tested and warmed by the TypeScript pipeline, served by the C host (no Node in it), outputs equal onnxruntime-node', { skip: linuxOnly, timeout: 120_000 }, async () => {
+  const bytes = new Uint8Array(readFileSync(join(ASSETS, 'detector', 'model.onnx')));
+  const metadata = JSON.parse(readFileSync(join(ASSETS, 'detector', 'metadata.json'), 'utf8')) as Record<string, unknown>;
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const manifest = { schemaVersion: 1, ...metadata, sha256: sha, size: bytes.byteLength, chunkSize: 1 << 20, chunkSha256: [sha], created: '2026-01-01T00:00:00Z' } as unknown as ModelManifest;
+  const events: string[] = [];
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 3, defaultLatencyBudgetMs: 60_000, isolation: 'process', prespawn: false, nativeHost: nativeHostPaths(), onEvent: (e) => events.push(e.type) });
+  try {
+    const res = await host.activate({ role: 'detector', modelId: sha, manifest, bytes });
+    assert.equal(res.provider, 'cpu');
+    assert.ok(events.includes('activated'));
+    const [pid] = host.status().threads.detector ?? [];
+    assert.ok(pid && pid !== process.pid);
+    assert.equal(readlinkSync(`/proc/${pid}/exe`), nativeHostPaths().binary, 'the serving process is the native host');
+    assert.doesNotMatch(readFileSync(`/proc/${pid}/maps`, 'utf8'), /\/node\b|libnode/, 'no Node in the session process');
+    const x = inputFor('detector');
+    const out = await host.run('detector', { [x.name]: { type: 'float32', data: x.data, dims: x.dims } });
+    const ref = await ort.InferenceSession.create(bytes);
+    const want = await ref.run({ [x.name]: new ort.Tensor('float32', x.data, x.dims) });
+    assert.deepEqual(Array.from(out.output0!.data as Float32Array), Array.from(want.output0!.data as Float32Array));
+    await ref.release();
+    // a model whose bytes are not its modelId is refused at the pipeline's verify step, before the host sees it
+    const bad = await host.activate({ role: 'detector', modelId: 'f'.repeat(64), manifest: { ...manifest, sha256: 'f'.repeat(64) }, bytes }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; details?: { step?: string } },
+    );
+    assert.equal(bad?.code, 'sha256_mismatch');
+    assert.equal(bad?.details?.step, 'verify');
+    assert.deepEqual(host.status().threads.detector, [pid], 'the active model keeps serving');
+  } finally {
+    await host.close();
+  }
+});
