@@ -8,56 +8,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeCreated, decodeError, decodeReady, decodeResult, encodeCreate, encodeRelease, encodeRun, FrameReader, FrameType, type Frame } from '../../src/agent/inference/native-frames.js';
+import { decodeCreated, decodeError, decodeReady, decodeResult, encodeCreate, encodeRelease, encodeRun, FrameType } from '../../src/agent/inference/native-frames.js';
 import { mod7919 } from '../../src/agent/inference/tensors.js';
 import { InferenceHost } from '../../src/agent/inference/index.js';
 import type { ModelManifest, Role } from '../../src/common/wire.js';
-import { nativeHostPaths } from './session-hosts.js';
+import { nativeHostPaths, RawHost } from './session-hosts.js';
 
 const linuxOnly = process.platform !== 'linux' ? 'the native session host is built and tested on Linux here (Windows: a cross-build, native-session-host-build.test.ts)' : false;
 const ASSETS = join(import.meta.dirname, '..', '..', 'assets', 'models');
 const ROLES: Role[] = ['detector', 'classifier', 'similarity'];
-
-/** a raw conversation with a host process: frames in, frames out */
-export class RawHost {
-  readonly child: ChildProcess;
-  private readonly reader = new FrameReader();
-  private readonly frames: Frame[] = [];
-  private wake: (() => void) | undefined;
-  stderr = '';
-  constructor(binary: string, args: string[]) {
-    this.child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => {
-      this.frames.push(...this.reader.push(d));
-      this.wake?.();
-    });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.child.stdin!.on('error', () => undefined);
-  }
-  send(parts: Uint8Array[]): void {
-    for (const p of parts) this.child.stdin!.write(p);
-  }
-  async next(ms = 20_000): Promise<Frame> {
-    const end = Date.now() + ms;
-    while (this.frames.length === 0) {
-      if (Date.now() > end) throw new Error('no frame from the host');
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
-    }
-    return this.frames.shift()!;
-  }
-  exited(): Promise<{ code: number | null; signal: string | null }> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve({ code: this.child.exitCode, signal: this.child.signalCode });
-    return new Promise((r) => this.child.once('exit', (code, signal) => r({ code, signal })));
-  }
-}
 
 function meta(role: Role): ModelManifest['contract'] {
   return (JSON.parse(readFileSync(join(ASSETS, role, 'metadata.json'), 'utf8')) as { contract: ModelManifest['contract'] }).contract;

@@ -88,8 +88,9 @@ export function findNativeHost(opts: FindNativeHostOptions = {}): NativeHostPath
  * The host to use for a setting: the native paths, or undefined for the Node session process. 'native' where the
  * binary is missing is a configuration error (the agent says so at start instead of running heavier than asked).
  */
-export function resolveSessionHost(setting: SessionHostSetting, found: NativeHostPaths | undefined = findNativeHost()): { native?: NativeHostPaths; why: string } {
+export function resolveSessionHost(setting: SessionHostSetting, find: () => NativeHostPaths | undefined = findNativeHost): { native?: NativeHostPaths; why: string } {
   if (setting === 'node') return { why: 'inference.host is "node"' };
+  const found = find();
   if (found) return { native: found, why: `native session host ${found.binary} (onnxruntime ${found.library})` };
   if (setting === 'native') {
     throw new AgentError('bad_config', `inference.host is "native" but the native session host is not built for ${process.platform}-${process.arch} (run scripts/setup.sh, or set inference.host to "auto")`);
