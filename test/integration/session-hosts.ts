@@ -42,8 +42,8 @@ export class RawHost {
   private readonly frames: Frame[] = [];
   private wake: (() => void) | undefined;
   stderr = '';
-  constructor(binary: string, args: string[]) {
-    this.child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(binary: string, args: string[], env?: NodeJS.ProcessEnv) {
+    this.child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.frames.push(...this.reader.push(d));
       this.wake?.();

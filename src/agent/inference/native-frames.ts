@@ -85,8 +85,10 @@ export function encodeRelease(sessionId: number): Uint8Array[] {
   return withHeader(FrameType.release, sessionId, []);
 }
 
+/** the tensor's bytes as written to the pipe: a view of the caller's memory, a copy only when it is shared memory */
 function bytesOf(data: TensorData): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return data.buffer instanceof ArrayBuffer ? view : view.slice();
 }
 
 export function encodeRun(runId: number, sessionId: number, feeds: Feeds): Uint8Array[] {

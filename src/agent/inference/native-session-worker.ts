@@ -207,7 +207,8 @@ export class NativeSessionWorker extends EventEmitter implements SessionWorker {
   private async load(msg: Extract<ToWorker, { t: 'load' }>): Promise<void> {
     const t0 = performance.now();
     try {
-      const bytes = new Uint8Array(msg.bytes, 0, msg.byteLength);
+      // the host's plain copy with process isolation (written to the pipe from it); shared memory is copied once
+      const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes, 0, msg.byteLength) : new Uint8Array(msg.bytes, 0, msg.byteLength).slice();
       const loaded = await runLoadPipeline(this.backend, msg.modelId, msg.manifest, bytes, msg.options, this.hooks);
       this.gens.set(msg.gid, loaded.session);
       this.post({
