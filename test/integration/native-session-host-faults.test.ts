@@ -158,3 +158,20 @@ test('the agent SIGKILLed: its native host ends with it even though its input pi
     }
   }
 });
+
+test('native host: SIGTERM ends it at once, even inside a run that never ends (endless-on-input.onnx)', { skip: linuxOnly, timeout: 30_000 }, async () => {
+  const host = await started();
+  try {
+    host.send(encodeCreate(1, { provider: 'cpu', allowSpinning: false, logSeverityLevel: 4, intraOpNumThreads: 1 }, modelBytes('endless-on-input.onnx')));
+    assert.equal((await host.next()).type, FrameType.created);
+    host.send(encodeRun(2, 1, xFeeds([1, 1, 1, 1])));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(host.child.exitCode, null, 'the run is under way');
+    const t0 = performance.now();
+    host.child.kill('SIGTERM');
+    assert.deepEqual(await host.exited(), { code: null, signal: 'SIGTERM' });
+    assert.ok(performance.now() - t0 < 1000, `ended within 1 s (${(performance.now() - t0).toFixed(0)} ms)`);
+  } finally {
+    host.child.kill('SIGKILL');
+  }
+});

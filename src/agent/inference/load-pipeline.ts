@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../../common/errors.js';
 import type { ModelManifest } from '../../common/wire.js';
-import type { Feeds, LoadOptions, LoadStep, ProviderAttempt, TensorData } from './worker-messages.js';
+import type { Feeds, FromWorker, LoadOptions, LoadStep, ProviderAttempt, TensorData } from './worker-messages.js';
 import { createWithFallback, ProvidersExhausted } from './providers.js';
 import { percentile } from './stats.js';
 import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type ValueMeta } from './tensors.js';
@@ -158,4 +158,25 @@ export async function runLoadPipeline<S>(backend: SessionBackend<S>, modelId: st
     if (e instanceof StepError) throw new StepError(e.step, e.code, e.message, e.details, failedProviders);
     throw new StepError('create', 'load_failed', e instanceof Error ? e.message : String(e), undefined, failedProviders);
   }
+}
+
+/** the `loaded` answer of a pipeline that succeeded (`t0`: when the load began; `retained`: a thread's copy for recycle()) */
+export function loadedMessage(gid: number, loaded: Loaded<unknown>, t0: number, retained?: SharedArrayBuffer): Extract<FromWorker, { t: 'loaded' }> {
+  return {
+    t: 'loaded',
+    gid,
+    ...(retained ? { retained } : {}),
+    provider: loaded.provider,
+    failedProviders: loaded.failedProviders,
+    warmupP95Ms: loaded.warmupP95Ms,
+    ...(loaded.selfTestMaxDiff !== undefined ? { selfTestMaxDiff: loaded.selfTestMaxDiff } : {}),
+    loadMs: performance.now() - t0,
+    runs: loaded.runs,
+  };
+}
+
+/** the `load_failed` answer for whatever a load threw (a StepError names its step; anything else failed at create) */
+export function loadFailedMessage(gid: number, e: unknown): Extract<FromWorker, { t: 'load_failed' }> {
+  const se = e instanceof StepError ? e : new StepError('create', 'load_failed', e instanceof Error ? e.message : String(e));
+  return { t: 'load_failed', gid, step: se.step, code: se.code, message: se.message, failedProviders: se.failedProviders, ...(se.details ? { details: se.details } : {}) };
 }

@@ -12,10 +12,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getPriority, setPriority } from 'node:os';
 import { AgentError } from '../../common/errors.js';
 import { NativeSessionWorker } from './native-session-worker.js';
-import { sessionProcessEnv } from './session-process.js';
+import { lowerPriority, sessionProcessEnv } from './session-process.js';
 
 export type SessionHostSetting = 'auto' | 'native' | 'node';
 
@@ -101,13 +100,6 @@ export function resolveSessionHost(setting: SessionHostSetting, find: () => Nati
 /** Starts a native session host (the pool's worker for process isolation); `lowerPriorityBy` for the warming one. */
 export function spawnNativeSessionWorker(paths: NativeHostPaths, opts: { lowerPriorityBy?: number } = {}): NativeSessionWorker {
   const child = spawn(paths.binary, [paths.library], { stdio: ['pipe', 'pipe', 'inherit'], env: sessionProcessEnv(), windowsHide: true });
-  const by = opts.lowerPriorityBy;
-  if (by && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, Math.min(19, getPriority() + by));
-    } catch {
-      // not allowed here (a sandbox): the host runs at our priority, paced by its single intra-op thread
-    }
-  }
+  if (opts.lowerPriorityBy && child.pid !== undefined) lowerPriority(child.pid, opts.lowerPriorityBy);
   return new NativeSessionWorker(child);
 }

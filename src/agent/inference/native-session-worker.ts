@@ -16,8 +16,9 @@ import type { ChildProcess } from 'node:child_process';
 import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { Feeds, FromWorker, Outputs, ToWorker } from './worker-messages.js';
 import type { SessionWorker } from './session-process.js';
+import { exitCodeOf } from './session-spawner.js';
 import type { ValueMeta } from './tensors.js';
-import { runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
+import { loadedMessage, loadFailedMessage, runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
 import {
   decodeCreated,
   decodeError,
@@ -81,7 +82,7 @@ export class NativeSessionWorker extends EventEmitter implements SessionWorker {
     child.stdout!.on('data', (d: Buffer) => this.fromHost(d));
     child.stdin!.on('error', () => undefined); // the host gone (EPIPE): its exit settles everything
     child.on('error', (e) => this.emit('error', e));
-    child.on('exit', (code, signal) => this.onExit(code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 1)));
+    child.on('exit', (code, signal) => this.onExit(exitCodeOf(code, signal)));
   }
 
   get threadId(): number {
@@ -211,19 +212,9 @@ export class NativeSessionWorker extends EventEmitter implements SessionWorker {
       const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes, 0, msg.byteLength) : new Uint8Array(msg.bytes, 0, msg.byteLength).slice();
       const loaded = await runLoadPipeline(this.backend, msg.modelId, msg.manifest, bytes, msg.options, this.hooks);
       this.gens.set(msg.gid, loaded.session);
-      this.post({
-        t: 'loaded',
-        gid: msg.gid,
-        provider: loaded.provider,
-        failedProviders: loaded.failedProviders,
-        warmupP95Ms: loaded.warmupP95Ms,
-        ...(loaded.selfTestMaxDiff !== undefined ? { selfTestMaxDiff: loaded.selfTestMaxDiff } : {}),
-        loadMs: performance.now() - t0,
-        runs: loaded.runs,
-      });
+      this.post(loadedMessage(msg.gid, loaded, t0));
     } catch (e) {
-      const se = e instanceof StepError ? e : new StepError('create', 'load_failed', e instanceof Error ? e.message : String(e));
-      this.post({ t: 'load_failed', gid: msg.gid, step: se.step, code: se.code, message: se.message, failedProviders: se.failedProviders, ...(se.details ? { details: se.details } : {}) });
+      this.post(loadFailedMessage(msg.gid, e));
     }
   }
 

@@ -21,7 +21,7 @@ import { workerPort } from './worker-port.js';
 import { LoadThreads } from './session-threads.js';
 import { isMainThread } from 'node:worker_threads';
 import { makeFullGc } from '../full-gc.js';
-import { runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
+import { loadedMessage, loadFailedMessage, runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
 
 /**
  * A full GC of this thread's isolate, run at the end of a load, before answering. This thread lives for many
@@ -155,21 +155,10 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
     shared = new ArrayBuffer(0);
     fullGc();
     sessions.set(gid, loaded.session);
-    post({
-      t: 'loaded',
-      gid,
-      ...(retained ? { retained } : {}),
-      provider: loaded.provider,
-      failedProviders: loaded.failedProviders,
-      warmupP95Ms: loaded.warmupP95Ms,
-      ...(loaded.selfTestMaxDiff !== undefined ? { selfTestMaxDiff: loaded.selfTestMaxDiff } : {}),
-      loadMs: performance.now() - t0,
-      runs: loaded.runs,
-    });
+    post(loadedMessage(gid, loaded, t0, retained));
   } catch (e) {
     fullGc();
-    const se = e instanceof StepError ? e : new StepError('create', 'load_failed', e instanceof Error ? e.message : String(e));
-    post({ t: 'load_failed', gid, step: se.step, code: se.code, message: se.message, failedProviders: se.failedProviders, ...(se.details ? { details: se.details } : {}) });
+    post(loadFailedMessage(gid, e));
   }
 }
 
