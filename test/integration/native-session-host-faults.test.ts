@@ -175,3 +175,14 @@ test('native host: SIGTERM ends it at once, even inside a run that never ends (e
     host.child.kill('SIGKILL');
   }
 });
+
+test('a native host binary that cannot start (gone since the agent started): the activation fails at once with a coded error, nothing throws in the agent', { skip: linuxOnly, timeout: 30_000 }, async () => {
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, defaultLatencyBudgetMs: 10_000, isolation: 'process', prespawn: false, loadTimeoutMs: 20_000, nativeHost: { binary: join(tmpdir(), 'no-such-dir', 'rpa-session-host'), library: nativeHostPaths().library } });
+  try {
+    const t0 = performance.now();
+    await assert.rejects(host.activate({ role: 'detector', ...fixture('tiny-a.onnx', A_OUT) }), (e: unknown) => e instanceof AgentError && e.code === 'load_failed' && /ENOENT|exited/.test(e.message));
+    assert.ok(performance.now() - t0 < 5000, 'refused at once, not at the load timeout');
+  } finally {
+    await host.close();
+  }
+});

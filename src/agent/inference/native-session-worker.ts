@@ -81,7 +81,14 @@ export class NativeSessionWorker extends EventEmitter implements SessionWorker {
     super();
     child.stdout!.on('data', (d: Buffer) => this.fromHost(d));
     child.stdin!.on('error', () => undefined); // the host gone (EPIPE): its exit settles everything
-    child.on('error', (e) => this.emit('error', e));
+    // a host that could not start (ENOENT, EACCES) gets no 'exit': report it as failed and gone, on a later turn, once
+    // whoever started it listens (an 'error' nobody listens to would throw in the agent)
+    child.on('error', (e) =>
+      setImmediate(() => {
+        if (this.listenerCount('error') > 0) this.emit('error', e);
+        if (child.pid === undefined && !this.exited) this.onExit(127);
+      }),
+    );
     child.on('exit', (code, signal) => this.onExit(exitCodeOf(code, signal)));
   }
 
@@ -134,7 +141,7 @@ export class NativeSessionWorker extends EventEmitter implements SessionWorker {
 
   /** sends a request and waits for its answer frame (an ERROR frame rejects, with the host's message and class) */
   private request(id: number, parts: Uint8Array[], expect: number): Promise<Frame> {
-    if (this.exited) return Promise.reject(new Error('the session host is gone'));
+    if (this.exited || this.child.stdin!.writableEnded) return Promise.reject(new Error('the session host is gone'));
     return new Promise<Frame>((resolve, reject) => {
       this.waiting.set(id, {
         resolve: (f) => {
