@@ -15,6 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { decodeCreated, decodeError, decodeReady, decodeResult, encodeCreate, encodeRelease, encodeRun, FrameType } from '../../src/agent/inference/native-frames.js';
 import { mod7919 } from '../../src/agent/inference/tensors.js';
 import { InferenceHost } from '../../src/agent/inference/index.js';
+import { sessionProcessEnv } from '../../src/agent/inference/session-process.js';
 import type { ModelManifest, Role } from '../../src/common/wire.js';
 import { nativeHostPaths, RawHost } from './session-hosts.js';
 
@@ -116,5 +117,57 @@ test('native host through the InferenceHost: the detector is verified, contract-
     assert.deepEqual(host.status().threads.detector, [pid], 'the active model keeps serving');
   } finally {
     await host.close();
+  }
+});
+
+test('native host: sessions run on their own threads — a run that never ends in one session holds up neither another session’s runs nor a new session’s create', { skip: linuxOnly, timeout: 60_000 }, async () => {
+  const paths = nativeHostPaths();
+  const host = new RawHost(paths.binary, [paths.library]);
+  try {
+    assert.equal((await host.next()).type, FrameType.ready);
+    const fixtures = join(import.meta.dirname, '..', 'fixtures', 'models');
+    const opts = { provider: 'cpu', allowSpinning: false, logSeverityLevel: 4, intraOpNumThreads: 1 };
+    const x = (v: number) => ({ x: { type: 'float32', data: Float32Array.from([v, v, v, v]), dims: [1, 4] } });
+    host.send(encodeCreate(1, opts, readFileSync(join(fixtures, 'endless-on-input.onnx'))));
+    host.send(encodeCreate(2, opts, readFileSync(join(fixtures, 'tiny-a.onnx'))));
+    assert.deepEqual([(await host.next()).type, (await host.next()).type], [FrameType.created, FrameType.created]);
+    host.send(encodeRun(10, 1, x(1))); // never ends
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    host.send(encodeRun(11, 2, x(1)));
+    const other = await host.next();
+    assert.deepEqual([other.type, other.id], [FrameType.result, 11], 'the other session answers');
+    assert.deepEqual(Array.from(decodeResult(other.payload).y!.data as Float32Array), [3, 3, 3, 3]);
+    host.send(encodeCreate(3, opts, readFileSync(join(fixtures, 'tiny-b.onnx'))));
+    const created = await host.next();
+    assert.deepEqual([created.type, created.id], [FrameType.created, 3], 'a new session is created meanwhile');
+    assert.ok(performance.now() - t0 < 5000, `both within seconds beside the stuck run (${(performance.now() - t0).toFixed(0)} ms)`);
+  } finally {
+    host.child.kill('SIGKILL');
+  }
+});
+
+test('native host: RSS flat over 100 create → run → release cycles of the classifier (issue 3 §5’s rule: after 100 within 15 % of after 5), with the session processes’ malloc tuning', { skip: linuxOnly, timeout: 120_000 }, async () => {
+  const paths = nativeHostPaths();
+  const host = new RawHost(paths.binary, [paths.library], sessionProcessEnv({}));
+  try {
+    assert.equal((await host.next()).type, FrameType.ready);
+    const bytes = readFileSync(join(ASSETS, 'classifier', 'model.onnx'));
+    const x = mod7919(8 * 3 * 64 * 64);
+    const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${host.child.pid}/status`, 'utf8'))![1]) / 1024;
+    let after5 = 0;
+    for (let i = 1; i <= 100; i++) {
+      host.send(encodeCreate(2 * i, { provider: 'cpu', allowSpinning: false, logSeverityLevel: 3, interOpNumThreads: 1 }, bytes));
+      assert.equal((await host.next()).type, FrameType.created);
+      host.send(encodeRun(2 * i + 1, 2 * i, { images: { type: 'float32', data: x, dims: [8, 3, 64, 64] } }));
+      assert.equal((await host.next()).type, FrameType.result);
+      host.send(encodeRelease(2 * i));
+      assert.equal((await host.next()).type, FrameType.released);
+      if (i === 5) after5 = rssMb();
+    }
+    const after100 = rssMb();
+    assert.ok(after100 <= after5 * 1.15, `RSS after 100 cycles ${after100.toFixed(1)} MB vs after 5 ${after5.toFixed(1)} MB`);
+  } finally {
+    host.child.kill('SIGKILL');
   }
 });
