@@ -22,13 +22,15 @@
 #                                 downloaded (make, g++); test/e2e/prod-install.test.ts copies the checkout with
 #                                 `git ls-files` and runs `npm ci --omit=dev` from the npm cache this script's
 #                                 `npm ci` fills
+#   gcc-mingw-w64-x86-64          the Windows cross-build of the native session host (scripts/build-session-host.sh --win32,
+#                                 shipped by electron-builder.yml; test/integration/native-session-host-build.test.ts)
 #   wabt                          wat2wasm: a test rebuilds the crop resampler's WebAssembly from its .wat and
 #                                 compares it with the committed bytes (scripts/build-resample-wasm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(mosquitto mosquitto-clients libsecret-1-dev libsecret-tools gnome-keyring dbus xvfb xauth x11-xserver-utils imagemagick chromium openssl python3
   python3-numpy python3-onnx prometheus at-spi2-core python3-pyatspi python3-gi python3-pil gtk-3-examples git build-essential
-  python3-torch libopenblas0-openmp wabt)
+  python3-torch libopenblas0-openmp wabt gcc-mingw-w64-x86-64)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -45,4 +47,8 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   echo "== npm ci"
   npm ci --no-audit --no-fund
 fi
+# The native session host (issue 17 §2; build-essential's gcc): native/build/<platform>-<arch>/, used by the agent
+# with process isolation when present (config inference.host "auto").
+echo "== building the native session host"
+bash scripts/build-session-host.sh
 echo "== set-up complete"

@@ -13,7 +13,7 @@
  *
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
  *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--phases] [--verbose] [--service-env] [--isolation process|thread]
- *        [--swap-alone] [--cpu-prof DIR] [--broker aedes|mosquitto]
+ *        [--swap-alone] [--cpu-prof DIR] [--broker aedes|mosquitto] [--session-host auto|native|node]
  *   --maps   also the biggest mappings of each process (where the memory goes)
  *   --phases   also the CPU of every thread of the agent's processes per swap phase (release → download_started →
  *              model_verified → activated; sampled from /proc every 100 ms, which costs the bench some CPU)
@@ -23,6 +23,7 @@
  *   --cpu-prof DIR   the agent process runs with node's --cpu-prof, its profile written into DIR when it exits
  *   --broker mosquitto   a real Mosquitto in its own process instead of the embedded aedes (default), whose serving
  *                        of the chunks otherwise runs in this process on the same cores (a workstation's broker is elsewhere)
+ *   --session-host native|node   the agent's config inference.host (default auto: native when built; issue 17 §2)
  *   --service-env   start the agent with the malloc variables assets/service/rpa-agent.service sets
  *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=32768), as a production Linux install runs
  *   npm run bench -- --only footprint
@@ -46,10 +47,10 @@ import { startMosquitto } from '../../test/helpers/brokers.js';
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread'; swapAlone: boolean; broker: 'aedes' | 'mosquitto'; cpuProfDir?: string } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread'; swapAlone: boolean; broker: 'aedes' | 'mosquitto'; sessionHost: 'auto' | 'native' | 'node'; cpuProfDir?: string } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
-  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, swapAlone: false, isolation: 'process' as 'process' | 'thread', broker: 'aedes' as 'aedes' | 'mosquitto' };
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, swapAlone: false, isolation: 'process' as 'process' | 'thread', broker: 'aedes' as 'aedes' | 'mosquitto', sessionHost: 'auto' as 'auto' | 'native' | 'node' };
   const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
@@ -79,6 +80,10 @@ export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
       const v = argv[++i];
       if (v !== 'process' && v !== 'thread') return { kind: 'error', message: '--isolation takes process or thread' };
       out.isolation = v;
+    } else if (a === '--session-host') {
+      const v = argv[++i];
+      if (v !== 'auto' && v !== 'native' && v !== 'node') return { kind: 'error', message: '--session-host takes auto, native or node' };
+      out.sessionHost = v;
     }
     else return { kind: 'error', message: `unknown argument ${a} (see --help)` };
   }
@@ -157,7 +162,7 @@ async function main(): Promise<number> {
       vision: { capture: false },
       // a shared 2-core build machine is not the reference workstation the manifests' budgets assume
       latencyBudgetMs: 5000,
-      inference: { isolation: args.isolation },
+      inference: { isolation: args.isolation, host: args.sessionHost },
     };
     const configFile = join(work, 'agent.json');
     writeFileSync(configFile, JSON.stringify(config));
@@ -309,7 +314,7 @@ async function main(): Promise<number> {
       }
       if (done!.e.type !== 'activated') console.log(`    the big model was not activated: ${done!.e.reason} ${done!.e.message}`);
     }
-    console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}${args.isolation === 'thread' ? ', isolation thread' : ''}${args.serviceEnv ? `, environment of the service unit (${Object.entries(SERVICE_UNIT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
+    console.log(`\nmachine: ${cpus().length}× ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}; agent from ${existsSync(join(root, 'dist', 'src', 'cli', 'rpa-agent.js')) ? 'dist/ (compiled)' : 'sources (tsx)'}${args.isolation === 'thread' ? ', isolation thread' : `, session host ${args.sessionHost}`}${args.serviceEnv ? `, environment of the service unit (${Object.entries(SERVICE_UNIT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
     console.log('command: bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts ' + process.argv.slice(2).join(' '));
     return 0;
   } finally {

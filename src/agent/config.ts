@@ -127,6 +127,12 @@ export const AgentConfigSchema = z
          * and blocks shutdown until it returns)
          */
         isolation: z.enum(['process', 'thread']).default('process'),
+        /**
+         * with isolation 'process', what the session process is (issue 17 §2): 'native' (the C session host over
+         * onnxruntime's C API, ~45 MB less), 'node' (a Node session process), 'auto' = native when it is built for this
+         * platform, else node (src/agent/inference/native-host.ts)
+         */
+        host: z.enum(['auto', 'native', 'node']).default('auto'),
         /** a run not answered within this fails with `timeout` and its worker is replaced */
         runTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
         /** a model load (create, self-test, warm-up) not done within this fails with `timeout` */

@@ -26,7 +26,7 @@ import { ROLES, type MetricsWindow, type ModelManifest, type Role } from '../com
 import { AGENT_VERSION, createAgent, type Agent, type AgentSnapshot } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { defaultEndpointPath, getOrCreateEndpointSecret, startBotEndpoint, type BotEndpoint, type BotServices, type EndpointLimits } from './endpoint/index.js';
-import { InferenceHost, type CandidateGuard, type InferenceHostOptions, type InferenceHostStatus } from './inference/index.js';
+import { InferenceHost, resolveSessionHost, type CandidateGuard, type InferenceHostOptions, type InferenceHostStatus } from './inference/index.js';
 import { watchRollbackRequests, writeAgentLock } from './local-admin.js';
 import { silentLogger, type Logger } from './runtime.js';
 import type { SecretStore } from './secrets/secret-store.js';
@@ -116,10 +116,15 @@ export async function startAgentService(deps: AgentServiceDeps): Promise<AgentSe
   try {
     // 1. The inference host is THE activator (issue 3); providers from config, platform default otherwise.
     //    The service creates it, so the service closes it (after the agent that uses it: reverse order).
+    //    With process isolation the sessions live in the native session host where it is built, else in a Node
+    //    session process (config inference.host; a bad_config error when 'native' is asked for and missing).
+    const sessionHost = config.inference.isolation === 'process' ? resolveSessionHost(config.inference.host) : undefined;
+    if (sessionHost) logger.info('session host', { host: sessionHost.native ? 'native' : 'node', why: sessionHost.why });
     const hostOptions: InferenceHostOptions = {
       ...(config.inference.providers ? { providers: config.inference.providers } : {}),
       ...(config.inference.intraOpNumThreads ? { intraOpNumThreads: config.inference.intraOpNumThreads } : {}),
       isolation: config.inference.isolation,
+      ...(sessionHost?.native ? { nativeHost: sessionHost.native } : {}),
       // a spare session process costs a whole process's memory; a spare thread is cheap
       prespawn: config.inference.isolation === 'thread',
       runTimeoutMs: config.inference.runTimeoutMs,

@@ -103,6 +103,8 @@ export const ErrorCodes = {
   quality_gate_failed: 'the model\'s signed evaluation evidence does not meet the channel\'s quality gate',
   // hardware variants (issue 21 §1)
   variant_invalid: 'a model variant (variants/<name>/model.onnx + variant.json) is malformed, or was not made from this model file',
+  // the native session host (issue 17 §2)
+  session_host_protocol: 'the native session host and the agent exchanged a malformed frame: the host is replaced',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -8,6 +8,10 @@
  * postMessage instead of process.send (the child side is worker-port.ts's electronParentPortLink), the pid only
  * after 'spawn', kill() as the hard stop. `utilityProcess` is passed in (main.ts passes Electron's), so this file
  * loads without Electron and is tested against a fake of it (Electron cannot run here).
+ *
+ * Since issue 17 §2 this is the fallback: where the native session host ships (resources/session-host/, electron-builder
+ * extraResources) the agent serves its sessions in it instead, started with child_process.spawn — a plain executable,
+ * which the runAsNode fuse does not concern (src/agent/inference/native-host.ts; the pool prefers it to any spawner).
  */
 import type { SessionChannel, SessionProcessSpawner } from '../agent/inference/index.js';
 

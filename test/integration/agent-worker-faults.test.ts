@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAgentConfig } from '../../src/agent/config.js';
 import { startAgentService, type AgentService } from '../../src/agent/service.js';
@@ -23,6 +23,10 @@ import { buildModel, fixture, publishBuilt, publishRelease, releaseOf, repoRoot,
 import { collectUpstream, openServiceWorld, serviceConfig, type ServiceWorld } from './service-helpers.js';
 import { coresBusy } from '../helpers/cpu-time.js';
 import { processGone, processTree } from '../helpers/process-tree.js';
+import { sessionHostKinds } from './session-hosts.js';
+
+/** every test below runs against a Node session process and against the native session host (config inference.host) */
+const KINDS = sessionHostKinds().map((k) => k.name);
 
 const xFeeds = (v: number[]) => ({ x: { type: 'float32', data: Float32Array.from(v), dims: [1, 4] } });
 const RUN_TIMEOUT_MS = 1500;
@@ -37,25 +41,26 @@ async function until<T>(probe: () => T | undefined | false, ms: number, what: st
   }
 }
 
-async function serviceWith(world: ServiceWorld, modelFile: string, agentId: string, providers = ['cpu']): Promise<{ svc: AgentService; modelId: string; upstream: AgentEvent[] }> {
+async function serviceWith(world: ServiceWorld, modelFile: string, agentId: string, host: 'node' | 'native', providers = ['cpu']): Promise<{ svc: AgentService; modelId: string; upstream: AgentEvent[] }> {
   const m = await buildModel(fixture(modelFile), { name: modelFile.replace('.onnx', '') });
   await publishBuilt(world.admin, m, world.fleet.modelKeys);
   const upstream = await collectUpstream(world.admin, T.agentEvents(agentId), (j) => AgentEventSchema.parse(j));
   await publishRelease(world.admin, releaseOf({ seq: 1, roles: { detector: { stable: m.modelId } } }), world.fleet.releaseKeys);
-  const config = parseAgentConfig(serviceConfig(world.ws, world.broker, { agentId, endpoint: { enabled: false }, inference: { providers, isolation: 'process', runTimeoutMs: RUN_TIMEOUT_MS } }));
+  const config = parseAgentConfig(serviceConfig(world.ws, world.broker, { agentId, endpoint: { enabled: false }, inference: { providers, isolation: 'process', host, runTimeoutMs: RUN_TIMEOUT_MS } }));
   const svc = await startAgentService({ config, secretStore: world.ws.secretStore, capturer: null, host: { warmupRuns: 1 } });
   await svc.agent.waitFor((s) => s.roles.detector?.state === 'committed' && s.roles.detector.modelId === m.modelId, { timeoutMs: 60_000 });
   return { svc, modelId: m.modelId, upstream };
 }
 
-test('a serving worker that dies: reloaded from the store in a fresh worker, worker_restarted upstream and in status, model_restarting (retryable) meanwhile', { timeout: 120_000 }, async () => {
-  const world = await openServiceWorld('agent-wdie');
+for (const kind of KINDS) test(`${kind} session host: a serving worker that dies: reloaded from the store in a fresh worker, worker_restarted upstream and in status, model_restarting (retryable) meanwhile`, { timeout: 120_000 }, async () => {
+  const world = await openServiceWorld(`agent-wdie-${kind}`);
   let svc: AgentService | undefined;
   try {
-    const started = await serviceWith(world, 'tiny-a.onnx', 'agent-wdie');
+    const started = await serviceWith(world, 'tiny-a.onnx', `agent-wdie-${kind}`, kind);
     svc = started.svc;
     const [pid] = svc.host.status().threads.detector ?? [];
     assert.ok(pid && pid !== process.pid, 'the detector is served by a session process');
+    if (kind === 'native') assert.match(readlinkSync(`/proc/${pid}/exe`), /rpa-session-host$/, 'the native session host serves');
     process.kill(pid, 'SIGKILL');
     await until(() => !svc!.host.status().roles.detector, 5000, 'the host to notice the worker is gone');
     // a bot asking now is told to retry, not that there is no model
@@ -87,11 +92,11 @@ test('a serving worker that dies: reloaded from the store in a fresh worker, wor
   }
 });
 
-test('a run that never ends in the agent: timeout at runTimeoutMs, worker killed and the model reloaded (worker_restarted), CPU idle within timeout + 1 s', { timeout: 120_000, skip: process.platform !== 'linux' ? 'CPU time is read from /proc (Linux only)' : false }, async () => {
-  const world = await openServiceWorld('agent-whang');
+for (const kind of KINDS) test(`${kind} session host: a run that never ends in the agent: timeout at runTimeoutMs, worker killed and the model reloaded (worker_restarted), CPU idle within timeout + 1 s`, { timeout: 120_000, skip: process.platform !== 'linux' ? 'CPU time is read from /proc (Linux only)' : false }, async () => {
+  const world = await openServiceWorld(`agent-whang-${kind}`);
   let svc: AgentService | undefined;
   try {
-    const started = await serviceWith(world, 'hang-on-input.onnx', 'agent-whang');
+    const started = await serviceWith(world, 'hang-on-input.onnx', `agent-whang-${kind}`, kind);
     svc = started.svc;
     const t0 = performance.now();
     const hung = svc.host.run('detector', xFeeds([1, 1, 1, 1]));
@@ -114,14 +119,14 @@ test('a run that never ends in the agent: timeout at runTimeoutMs, worker killed
   }
 });
 
-test('SIGTERM of `rpa-agent run` while a warm-up run never ends (hang.onnx): exit within 5 s, no session process left', { timeout: 120_000, skip: process.platform !== 'linux' ? 'process tree read from /proc (Linux only)' : false }, async () => {
-  const world = await openServiceWorld('agent-wterm');
+for (const kind of KINDS) test(`${kind} session host: SIGTERM of \`rpa-agent run\` while a warm-up run never ends (hang.onnx): exit within 5 s, no session process left`, { timeout: 120_000, skip: process.platform !== 'linux' ? 'process tree read from /proc (Linux only)' : false }, async () => {
+  const world = await openServiceWorld(`agent-wterm-${kind}`);
   try {
     const m = await buildModel(fixture('hang.onnx'), { name: 'hang' });
     await publishBuilt(world.admin, m, world.fleet.modelKeys);
     await publishRelease(world.admin, releaseOf({ seq: 1, roles: { detector: { stable: m.modelId } } }), world.fleet.releaseKeys);
     const configPath = join(world.ws.dir, 'agent.json');
-    writeFileSync(configPath, JSON.stringify(serviceConfig(world.ws, world.broker, { agentId: 'agent-wterm', endpoint: { enabled: false }, inference: { providers: ['cpu'], isolation: 'process', loadTimeoutMs: 600_000 } })));
+    writeFileSync(configPath, JSON.stringify(serviceConfig(world.ws, world.broker, { agentId: `agent-wterm-${kind}`, endpoint: { enabled: false }, inference: { providers: ['cpu'], isolation: 'process', host: kind, loadTimeoutMs: 600_000 } })));
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'rpa-agent.js'), 'run', '--config', configPath, '--json', '--secret-service', world.ws.service], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -158,11 +163,11 @@ test('SIGTERM of `rpa-agent run` while a warm-up run never ends (hang.onnx): exi
   }
 });
 
-test('provider fallback (CUDA → CPU; no GPU here, so onnxruntime really lacks CUDA — the GPU half is the part that cannot exist here): provider_fallback upstream and in status', { timeout: 120_000 }, async () => {
-  const world = await openServiceWorld('agent-wfall');
+for (const kind of KINDS) test(`${kind} session host: provider fallback (CUDA → CPU; no GPU here, so onnxruntime really lacks CUDA — the GPU half is the part that cannot exist here): provider_fallback upstream and in status`, { timeout: 120_000 }, async () => {
+  const world = await openServiceWorld(`agent-wfall-${kind}`);
   let svc: AgentService | undefined;
   try {
-    const started = await serviceWith(world, 'tiny-a.onnx', 'agent-wfall', ['cuda', 'cpu']);
+    const started = await serviceWith(world, 'tiny-a.onnx', `agent-wfall-${kind}`, kind, ['cuda', 'cpu']);
     svc = started.svc;
     const s = svc.agent.snapshot();
     assert.equal(s.roles.detector?.provider, 'cpu');

@@ -12,14 +12,15 @@ import { InferenceHost, type HostEvent } from '../../src/agent/inference/index.j
 import { AgentError } from '../../src/common/errors.js';
 import { A_OUT, fixture, xFeeds } from './inference-fixtures.js';
 import { coresBusy } from '../helpers/cpu-time.js';
+import { sessionHostKinds } from './session-hosts.js';
 
 const RUN_TIMEOUT_MS = 1500;
 const endless = fixture('endless-on-input.onnx');
 const a = fixture('tiny-a.onnx', A_OUT);
 
-test('a run that never ends: timeout at runTimeoutMs, its worker ended (worker_lost), CPU idle within timeout + 1 s, model_restarting until reloaded', { skip: process.platform !== 'linux' ? 'CPU time is read from /proc (Linux only)' : false, timeout: 60_000 }, async () => {
+for (const kind of sessionHostKinds()) test(`${kind.name} session host: a run that never ends: timeout at runTimeoutMs, its worker ended (worker_lost), CPU idle within timeout + 1 s, model_restarting until reloaded`, { skip: process.platform !== 'linux' ? 'CPU time is read from /proc (Linux only)' : false, timeout: 60_000 }, async () => {
   const events: HostEvent[] = [];
-  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, defaultLatencyBudgetMs: 10_000, runTimeoutMs: RUN_TIMEOUT_MS, isolation: 'process', prespawn: false, onEvent: (e) => events.push(e) });
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, defaultLatencyBudgetMs: 10_000, runTimeoutMs: RUN_TIMEOUT_MS, isolation: 'process', prespawn: false, onEvent: (e) => events.push(e), ...kind.opts });
   try {
     await host.activate({ role: 'detector', ...endless });
     const quick = await host.run('detector', xFeeds([0, 0, 0, 0]));

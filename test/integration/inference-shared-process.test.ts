@@ -15,6 +15,7 @@ import { AgentError } from '../../src/common/errors.js';
 import type { Role } from '../../src/common/wire.js';
 import { A_OUT, B_OUT, fixture, waitUntil, xFeeds } from './inference-fixtures.js';
 import { processGone } from '../helpers/process-tree.js';
+import { sessionHostKinds } from './session-hosts.js';
 
 const linuxOnly = process.platform !== 'linux' ? 'process environment and nice read from /proc (Linux only)' : false;
 
@@ -41,8 +42,8 @@ const roleFixture = (role: Role, file: string, out: number[]) => {
   return { role, ...f };
 };
 
-test('process isolation: one session process serves all three roles, tuned malloc in its environment; a swap is warmed in a lower-priority process that is gone afterwards', { skip: linuxOnly, timeout: 90_000 }, async () => {
-  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 25, defaultLatencyBudgetMs: 10_000, isolation: 'process', prespawn: false });
+for (const kind of sessionHostKinds()) test(`${kind.name} session host: process isolation: one session process serves all three roles, tuned malloc in its environment; a swap is warmed in a lower-priority process that is gone afterwards`, { skip: linuxOnly, timeout: 90_000 }, async () => {
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 25, defaultLatencyBudgetMs: 10_000, isolation: 'process', prespawn: false, ...kind.opts });
   try {
     await Promise.all([host.activate(roleFixture('detector', 'tiny-a.onnx', A_OUT)), host.activate(roleFixture('classifier', 'tiny-b.onnx', B_OUT)), host.activate(roleFixture('similarity', 'tiny-a.onnx', A_OUT))]);
     const st = host.status();
@@ -76,9 +77,9 @@ test('process isolation: one session process serves all three roles, tuned mallo
   }
 });
 
-test('process isolation: the shared session process dies — every role it served is reported lost and answers model_restarting', { skip: linuxOnly, timeout: 60_000 }, async () => {
+for (const kind of sessionHostKinds()) test(`${kind.name} session host: process isolation: the shared session process dies — every role it served is reported lost and answers model_restarting`, { skip: linuxOnly, timeout: 60_000 }, async () => {
   const events: HostEvent[] = [];
-  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, defaultLatencyBudgetMs: 10_000, isolation: 'process', prespawn: false, onEvent: (e) => events.push(e) });
+  const host = new InferenceHost({ providers: ['cpu'], warmupRuns: 1, defaultLatencyBudgetMs: 10_000, isolation: 'process', prespawn: false, onEvent: (e) => events.push(e), ...kind.opts });
   try {
     await host.activate(roleFixture('detector', 'tiny-a.onnx', A_OUT));
     await host.activate(roleFixture('classifier', 'tiny-b.onnx', B_OUT));

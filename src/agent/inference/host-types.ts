@@ -2,6 +2,7 @@
  * The inference host's public types (DESIGN.md "Inference host"): its options, events, observers and status.
  */
 import type { SessionProcessSpawner } from './session-spawner.js';
+import type { NativeHostPaths } from './native-host.js';
 import type { AgentEvent, Role } from '../../common/wire.js';
 
 /** What the host reports; the agent core adds agentId, ts and seq and publishes it (wire.ts AgentEvent). */
@@ -77,6 +78,11 @@ export interface InferenceHostOptions {
    * app injects Electron's utilityProcess (its runAsNode fuse is off; issue 17 §3, session-spawner.ts)
    */
   sessionSpawner?: SessionProcessSpawner;
+  /**
+   * isolation 'process': the native session host to serve sessions in (native-host.ts, issue 17 §2); absent = a Node
+   * session process (or `sessionSpawner`'s)
+   */
+  nativeHost?: NativeHostPaths;
   /** for tests: a different worker entry */
   workerUrl?: URL;
 }

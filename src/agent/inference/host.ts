@@ -59,6 +59,7 @@ export class InferenceHost implements ModelActivator {
         isolation,
         ...(opts.workerUrl ? { workerUrl: opts.workerUrl } : {}),
         ...(opts.sessionSpawner ? { spawner: opts.sessionSpawner } : {}),
+        ...(opts.nativeHost ? { nativeHost: opts.nativeHost } : {}),
         prespawn: opts.prespawn ?? true,
         recycleAfterLoads: opts.recycleAfterLoads ?? 50,
         recycleRssGrowthBytes: opts.recycleRssGrowthBytes ?? 256 << 20,

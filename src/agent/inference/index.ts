@@ -10,3 +10,5 @@ export type { Feeds, Outputs, TensorPayload } from './worker-messages.js';
 export { GLIBC_MALLOC_ENV, mallocTuned, mallocTuningEnv } from './malloc.js';
 export { nodeForkSpawner } from './session-spawner.js';
 export type { SessionChannel, SessionProcessSpawner, SessionSpawnRequest } from './session-spawner.js';
+export { findNativeHost, resolveSessionHost, builtBinaryPath, onnxruntimeLibraryPath } from './native-host.js';
+export type { NativeHostPaths, SessionHostSetting } from './native-host.js';

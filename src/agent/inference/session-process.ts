@@ -202,7 +202,7 @@ export async function spawnSessionProcess(entry: URL, opts: SpawnSessionProcessO
 }
 
 /** os.setPriority on the child: on Windows the value maps to a priority class (below normal for 10). */
-function lowerPriority(pid: number, by: number): void {
+export function lowerPriority(pid: number, by: number): void {
   try {
     setPriority(pid, Math.min(19, getPriority() + by));
   } catch {

@@ -59,6 +59,11 @@ const BULK_PIPE = process.platform !== 'win32';
 
 const SIGNAL_CODES: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGSEGV: 139, SIGABRT: 134 };
 
+/** a child's exit as one code: its exit code, 128 + n for a known signal, else 128 (signal) or 1 */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? (signal ? (SIGNAL_CODES[signal] ?? 128) : 1);
+}
+
 /** Node: fork with the V8 ("advanced") serialisation, so typed arrays cross the IPC channel as they are. */
 export const nodeForkSpawner: SessionProcessSpawner = (req) => {
   const child = fork(req.modulePath, [], {
@@ -105,7 +110,7 @@ export const nodeForkSpawner: SessionProcessSpawner = (req) => {
         queueMicrotask(() => fn(pid));
       }
     },
-    onExit: (fn) => void child.once('exit', (code, signal) => fn(code ?? (signal ? (SIGNAL_CODES[signal] ?? 128) : 1))),
+    onExit: (fn) => void child.once('exit', (code, signal) => fn(exitCodeOf(code, signal))),
     onError: (fn) => void child.on('error', fn),
   };
 };

@@ -12,18 +12,16 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ErrorCode } from '../../common/errors.js';
 import type { ModelManifest } from '../../common/wire.js';
-import type { Feeds, FromWorker, LoadOptions, LoadStep, Outputs, ProviderAttempt, ToWorker } from './worker-messages.js';
-import { createWithFallback, leanSessionOptions, maxConcurrentRuns, ProvidersExhausted, sessionOptionsFor } from './providers.js';
+import type { Feeds, FromWorker, LoadOptions, Outputs, ToWorker } from './worker-messages.js';
+import { leanSessionOptions, maxConcurrentRuns, sessionOptionsFor } from './providers.js';
 import { RunQueue } from './run-queue.js';
-import { percentile } from './stats.js';
-import { contractMismatches, selfTestInput, selfTestMaxDiff, zerosFor, type ValueMeta } from './tensors.js';
+import type { ValueMeta } from './tensors.js';
 import { workerPort } from './worker-port.js';
 import { LoadThreads } from './session-threads.js';
 import { isMainThread } from 'node:worker_threads';
 import { makeFullGc } from '../full-gc.js';
-import { dutyCycle } from './duty-cycle.js';
+import { loadedMessage, loadFailedMessage, runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
 
 /**
  * A full GC of this thread's isolate, run at the end of a load, before answering. This thread lives for many
@@ -49,9 +47,6 @@ try {
   ortImportError = e instanceof Error ? e.message : String(e);
 }
 
-/** onnxruntime's wording when an execution provider is not in this build or its library is missing */
-const PROVIDER_MISSING = /backend not found|no available backend|Failed to load shared library|not supported|provider.*(not|un)available/i;
-
 interface Held {
   session: Session;
   /** runs on one session are serialised (DirectML requires it; a worker runs one native call at a time anyway) */
@@ -68,21 +63,6 @@ const sessions = new Map<number, Held>();
 let closing = false;
 /** loads under way: 'close' waits for them (each stops at its next step once `closing` is set) */
 const loadsInFlight = new Set<Promise<void>>();
-/** Between the long synchronous steps of a load: a closing worker stops here, never mid-call. */
-function stopIfClosing(): void {
-  if (closing) throw new StepError('create', 'aborted', 'session worker is closing');
-}
-
-class StepError extends Error {
-  constructor(
-    readonly step: LoadStep,
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
 
 function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
   port.post(msg, transfer);
@@ -115,29 +95,46 @@ function fromOrtOutputs(result: Record<string, import('onnxruntime-node').Tensor
   return outputs;
 }
 
-function feedsFor(manifest: ModelManifest): Feeds {
-  const feeds: Feeds = {};
-  const st = manifest.selfTest ? selfTestInput(manifest.selfTest) : undefined;
-  for (const spec of manifest.contract.inputs) {
-    if (st && st.name === spec.name) feeds[spec.name] = { type: 'float32', data: st.data, dims: st.dims };
-    else feeds[spec.name] = { type: spec.dtype === 'bool' ? 'bool' : spec.dtype, ...zerosFor(spec) };
-  }
-  return feeds;
+/** onnxruntime-node as a load pipeline's backend (load-pipeline.ts): sessions made and run on this thread */
+function nodeBackend(o: Ort): SessionBackend<Held> {
+  return {
+    async create(bytes, provider, opts) {
+      const session = await o.InferenceSession.create(bytes, {
+        ...leanSessionOptions(opts),
+        ...sessionOptionsFor(provider),
+        logSeverityLevel: opts.logSeverityLevel,
+        ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
+        // session config entries (onnxruntime_session_options_config_keys.h), values are strings
+        extra: { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } },
+      } as never);
+      // One run at a time per session: a worker thread executes one synchronous native run at a time
+      // anyway, inputs reuse scratch buffers, and for DirectML it is required (maxConcurrentRuns('dml') = 1).
+      return { session, queue: new RunQueue(Math.min(1, maxConcurrentRuns(provider))), scratch: new Map(), releasing: false };
+    },
+    inputs: (h) => h.session.inputMetadata as unknown as ValueMeta[],
+    outputs: (h) => h.session.outputMetadata as unknown as ValueMeta[],
+    run: (h, feeds) => h.session.run(toOrtFeeds(o, feeds, h.scratch)) as never,
+    release: (h) => h.session.release(),
+  };
 }
+
+const pipelineHooks: PipelineHooks = {
+  sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
+  // between the long synchronous steps of a load: a closing worker stops here, never mid-call
+  checkpoint: () => {
+    if (closing) throw new StepError('create', 'aborted', 'session worker is closing');
+  },
+};
 
 async function load(gid: number, modelId: string, manifest: ModelManifest, shared: SharedArrayBuffer | ArrayBuffer, byteLength: number, opts: LoadOptions, hostOwned = false) {
   const t0 = performance.now();
-  let failedProviders: ProviderAttempt[] = [];
-  let held: Held | undefined;
   try {
     if (!ort) throw new StepError('create', 'provider_unavailable', `onnxruntime-node failed to import: ${ortImportError}`);
     // Runs already sent to a session in this thread (a generation still draining after a swap) go
     // first: the steps below are long synchronous calls that would otherwise hold them up.
     await Promise.all([...sessions.values()].map((h) => h.queue.run(async () => undefined)));
-    const o = ort;
-    // onnxruntime's loadModel wants a plain ArrayBuffer; the host shares the bytes, so copy here, off
-    // the host's event loop
-    // a handed-over ArrayBuffer is used as is; shared bytes are copied (onnxruntime wants a plain buffer)
+    // a handed-over ArrayBuffer is used as is; shared bytes are copied (onnxruntime wants a plain buffer), here,
+    // off the host's event loop
     let bytes: Uint8Array;
     let retained: SharedArrayBuffer | undefined;
     if (shared instanceof ArrayBuffer) {
@@ -146,131 +143,22 @@ async function load(gid: number, modelId: string, manifest: ModelManifest, share
       bytes = new Uint8Array(byteLength);
       bytes.set(new Uint8Array(shared, 0, byteLength));
     }
-
-    // step: verify (issue 3 §7: the bytes about to be loaded are the bytes that were verified)
-    if (opts.verifySha256) {
-      const digest = createHash('sha256').update(bytes).digest('hex');
-      if (digest !== manifest.sha256 || digest !== modelId) {
-        throw new StepError('verify', 'sha256_mismatch', `sha256 of the bytes is ${digest}, expected ${modelId}`, { actual: digest });
-      }
-      if (byteLength !== manifest.size) throw new StepError('verify', 'size_mismatch', `size ${byteLength} != manifest ${manifest.size}`);
-    }
-
-    // step: create, trying each provider in order (onnxruntime-node throws for one it lacks)
-    let created;
-    try {
-      created = await createWithFallback(opts.providers, (provider) =>
-        o.InferenceSession.create(bytes, {
-          ...leanSessionOptions(opts),
-          ...sessionOptionsFor(provider),
-          logSeverityLevel: opts.logSeverityLevel,
-          ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
-          // session config entries (onnxruntime_session_options_config_keys.h), values are strings
-          extra: { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } },
-        } as never),
-      );
-    } catch (e) {
-      failedProviders = e instanceof ProvidersExhausted ? e.failed : [];
-      // every provider missing (no GPU, no backend) is provider_unavailable; a provider that exists but
-      // cannot parse the bytes (corrupt or unsupported model) is load_failed
-      const missing = failedProviders.length > 0 && failedProviders.every((f) => PROVIDER_MISSING.test(f.reason));
-      throw new StepError('create', missing ? 'provider_unavailable' : 'load_failed', e instanceof Error ? e.message : String(e), { failedProviders });
-    }
-    failedProviders = created.failed;
-    const s = created.session;
-    // One run at a time per session: a worker thread executes one synchronous native run at a time
-    // anyway, inputs reuse scratch buffers, and for DirectML it is required (maxConcurrentRuns('dml') = 1).
-    held = { session: s, queue: new RunQueue(Math.min(1, maxConcurrentRuns(created.provider))), scratch: new Map(), releasing: false };
-    const scratch = held.scratch;
-    stopIfClosing();
-
-    // step: contract
-    const meta = (list: readonly unknown[]) => list as ValueMeta[];
-    const problems = contractMismatches(manifest.contract, meta(s.inputMetadata), meta(s.outputMetadata));
-    if (problems.length > 0) throw new StepError('contract', 'contract_mismatch', problems.join('; '), { problems });
-
-    const feeds = feedsFor(manifest);
-    // the self-test and warm-up runs keep to their share of this thread (duty-cycle.ts): each run first waits
-    // what the one before owes; the last run's wait is never taken, so the answer is not delayed by it
-    let dutyWait: Promise<void> = Promise.resolve();
-    let runs = 0;
-    const runOnce = async () => {
-      await dutyWait;
-      runs++;
-      const ts = performance.now();
-      const out = await s.run(toOrtFeeds(o, feeds, scratch));
-      const ms = performance.now() - ts;
-      dutyWait = dutyCycle(ms, opts.warmupShare);
-      return { out, ms };
-    };
-
-    // step: self-test
-    let selfTestDiff: number | undefined;
-    if (manifest.selfTest) {
-      let out;
-      try {
-        out = (await runOnce()).out;
-      } catch (e) {
-        throw new StepError('self_test', 'self_test_failed', `self-test run failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      const y = out[manifest.selfTest.expected.name];
-      if (!y) throw new StepError('self_test', 'self_test_failed', `self-test output "${manifest.selfTest.expected.name}" missing`);
-      selfTestDiff = selfTestMaxDiff(manifest.selfTest, y.data as never);
-      if (!(selfTestDiff <= manifest.selfTest.tolerance)) {
-        throw new StepError('self_test', 'self_test_failed', `max abs diff ${selfTestDiff} > tolerance ${manifest.selfTest.tolerance}`, {
-          maxDiff: Number.isFinite(selfTestDiff) ? selfTestDiff : null,
-          tolerance: manifest.selfTest.tolerance,
-        });
-      }
-    }
-
-    // step: warm-up, then latency: p95 over the warm-up runs within the budget
-    const times: number[] = [];
-    try {
-      for (let i = 0; i < opts.warmupRuns; i++) {
-        stopIfClosing();
-        times.push((await runOnce()).ms);
-      }
-    } catch (e) {
-      if (e instanceof StepError) throw e;
-      throw new StepError('warmup', 'load_failed', `warm-up run failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const p95 = percentile(times, 95);
-    if (p95 > opts.latencyBudgetMs) {
-      throw new StepError('latency', 'latency_budget_exceeded', `warm-up p95 ${p95.toFixed(1)} ms > budget ${opts.latencyBudgetMs} ms`, {
-        p95Ms: p95,
-        budgetMs: opts.latencyBudgetMs,
-        runs: times.length,
-      });
-    }
+    const loaded = await runLoadPipeline(nodeBackend(ort), modelId, manifest, bytes, opts, pipelineHooks);
     if (shared instanceof ArrayBuffer && !hostOwned) {
       // the host keeps a shared copy for recycle(); made here so its thread never copies model bytes
       retained = new SharedArrayBuffer(byteLength);
       new Uint8Array(retained).set(bytes);
     }
-    stopIfClosing();
     // Collect the dead model bytes now, before the host swaps to this session: a GC after 'loaded'
     // would land on the first runs the new session serves.
     bytes = new Uint8Array(0);
     shared = new ArrayBuffer(0);
     fullGc();
-    sessions.set(gid, held);
-    post({
-      t: 'loaded',
-      gid,
-      ...(retained ? { retained } : {}),
-      provider: created.provider,
-      failedProviders,
-      warmupP95Ms: p95,
-      ...(selfTestDiff !== undefined ? { selfTestMaxDiff: selfTestDiff } : {}),
-      loadMs: performance.now() - t0,
-      runs,
-    });
+    sessions.set(gid, loaded.session);
+    post(loadedMessage(gid, loaded, t0, retained));
   } catch (e) {
-    if (held) await held.session.release().catch(() => undefined);
     fullGc();
-    const se = e instanceof StepError ? e : new StepError('create', 'load_failed', e instanceof Error ? e.message : String(e));
-    post({ t: 'load_failed', gid, step: se.step, code: se.code, message: se.message, failedProviders, ...(se.details ? { details: se.details } : {}) });
+    post(loadFailedMessage(gid, e));
   }
 }
 

@@ -20,6 +20,7 @@ import type { FromWorker, Outputs, ToWorker } from './worker-messages.js';
 import { sessionWorkerUrl, spawnWorker } from './spawn.js';
 import { spawnSessionProcess, type SessionWorker, type SpawnSessionProcessOptions } from './session-process.js';
 import type { SessionProcessSpawner } from './session-spawner.js';
+import { spawnNativeSessionWorker, type NativeHostPaths } from './native-host.js';
 
 /** A run waiting for its answer. */
 export interface Pending {
@@ -69,6 +70,8 @@ export interface WorkerPoolOptions {
   workerUrl?: URL;
   /** how a session process is started (isolation 'process'; default Node's fork: session-spawner.ts) */
   spawner?: SessionProcessSpawner;
+  /** isolation 'process': sessions in the native session host instead of a Node session process (native-host.ts) */
+  nativeHost?: NativeHostPaths;
   prespawn: boolean;
   recycleAfterLoads: number;
   recycleRssGrowthBytes: number;
@@ -111,7 +114,12 @@ export class WorkerPool {
 
   /** Starts a worker of this pool's kind; `spawn` options only for a process (the warming process). */
   start(spawn: SpawnSessionProcessOptions = {}): Promise<SessionWorker> {
-    const spawned: Promise<SessionWorker> = this.shared ? spawnSessionProcess(this.url, spawn, this.opts.spawner) : spawnWorker(this.url);
+    const native = this.opts.nativeHost;
+    const spawned: Promise<SessionWorker> = !this.shared
+      ? spawnWorker(this.url)
+      : native
+        ? Promise.resolve(spawnNativeSessionWorker(native, spawn))
+        : spawnSessionProcess(this.url, spawn, this.opts.spawner);
     return spawned.then(whenReady);
   }
 
