@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +21,7 @@ import type { VisionModelSpec } from '../../src/agent/vision/types.js';
 
 const MODELS = join(import.meta.dirname, '..', 'fixtures', 'models');
 const children: ChildProcess[] = [];
-let display = process.env.DISPLAY;
+let display = '';
 let xvfb: ChildProcess | undefined;
 let profile = '';
 
@@ -36,14 +36,27 @@ function killGroup(c: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
 }
 
 before(async () => {
-  if (!display) {
-    // our own X server on a display number nobody uses
-    let n = 99;
-    while (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) n++;
-    xvfb = spawn('Xvfb', [`:${n}`, '-screen', '0', '1920x1080x24', '-nolisten', 'tcp'], { stdio: 'ignore', detached: true });
-    display = `:${n}`;
-    for (let i = 0; i < 50 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(100);
-  }
+  // Always an X server of its own (Xvfb -displayfd picks a free display): under `npm test` the shared xvfb-run
+  // display also shows other test files' Chromium windows, and this file reads pixels outside its own window (the
+  // bare root) and compares two grabs of the whole screen — a window of another test drawn there made both fail
+  // (full suite, 2026-12-07 04:20 UTC).
+  xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1920x1080x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true });
+  const fd = xvfb.stdio[3]!;
+  display = await new Promise<string>((resolve, reject) => {
+    let got = '';
+    const timer = setTimeout(() => reject(new Error('Xvfb did not report its display within 10 s')), 10_000);
+    fd.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.includes('\n')) {
+        clearTimeout(timer);
+        resolve(`:${got.trim()}`);
+      }
+    });
+    xvfb!.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited (${code}) before reporting its display`));
+    });
+  });
   process.env.DISPLAY = display;
   profile = mkdtempSync(join(tmpdir(), 'vision-capture-'));
   // orange page, a blue 200x100 block at page (100, 100); the window sits at screen (0, 0) without decorations (no WM)

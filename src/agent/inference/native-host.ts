@@ -29,14 +29,18 @@ export const SESSION_HOST_ENV = 'RPA_SESSION_HOST';
 
 const LIBRARY_NAMES: Record<string, string> = { linux: 'libonnxruntime.so.1', win32: 'onnxruntime.dll', darwin: 'libonnxruntime.1.dylib' };
 
-/** where `native/build/…` is: the repository (or install) root above this file, from sources or compiled */
+/**
+ * where `native/build/…` is: the repository (or install) root above this file, from sources or compiled. Never the
+ * working directory: a binary found there would run as the agent, from wherever the agent was started.
+ */
 function installRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+  const here = dirname(fileURLToPath(import.meta.url));
+  let dir = here;
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json'))) return dir;
     dir = dirname(dir);
   }
-  return process.cwd();
+  return here;
 }
 
 export function binaryName(platform: string = process.platform): string {
