@@ -6,18 +6,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { splitOfList } from '../lib/split.mjs';
+import { splitByAppHash, splitOfList } from '../lib/split.mjs';
 
 export function sha256Hex(s) {
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }
 
-/** Map app id -> 'heldout' | 'train' by the rule above. */
+/** Map app id -> 'heldout' | 'train' by the rule above (../lib/split.mjs splitByAppHash, the one implementation). */
 export function splitApps(ids) {
-  const unique = [...new Set(ids)];
-  const ordered = unique.map((id) => ({ id, h: sha256Hex(id) })).sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : 0));
-  const held = Math.ceil(0.3 * unique.length);
-  return new Map(ordered.map((o, i) => [o.id, i < held ? 'heldout' : 'train']));
+  return splitByAppHash([...new Set(ids)]);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -6,7 +6,6 @@
 // never trained or validated on, captured only by `build.sh --fresh` into $RPA_DATA_DIR/fresh-apps/wine. Apps of a later
 // batch (scenario field splitBatch, the date; round 7 on) are split by the same rule among their batch only.
 //   node scripts/dataset/wine/apps.mjs [--check]   (--check: fail when the committed file differs)
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,15 +14,8 @@ import { splitOfList } from '../lib/split.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 export const APPS_FILE = join(here, '..', 'apps', 'wine.json');
 
-export function splitByApp(appIds) {
-  const order = [...appIds].sort((a, b) => {
-    const ha = createHash('sha256').update(a).digest('hex');
-    const hb = createHash('sha256').update(b).digest('hex');
-    return ha < hb ? -1 : ha > hb ? 1 : 0;
-  });
-  const held = new Set(order.slice(0, Math.ceil(0.3 * order.length)));
-  return new Map(appIds.map((id) => [id, held.has(id) ? 'heldout' : 'train']));
-}
+// the sha256 rule itself, written once in ../lib/split.mjs (kept under this name for the family's own checks)
+export { splitByAppHash as splitByApp } from '../lib/split.mjs';
 
 export function appsList() {
   const { apps } = JSON.parse(readFileSync(join(here, 'scenarios.json'), 'utf8'));
