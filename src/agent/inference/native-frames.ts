@@ -20,24 +20,25 @@ const ANSWER_TYPES: ReadonlySet<number> = new Set([FrameType.ready, FrameType.cr
 /** the host's error classes (frames.h host_error) */
 export const HostError = { ort: 1, badFrame: 2, noSession: 3, badTensor: 4, provider: 5, duplicate: 6, noMemory: 7 } as const;
 
-/** onnxruntime's tensor element types this host carries, by the names onnxruntime-node uses */
-const TYPE_CODES: Record<string, number> = { float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, uint32: 12, uint64: 13 };
-const TYPE_NAMES = new Map(Object.entries(TYPE_CODES).map(([name, code]) => [code, name]));
-type ArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => TensorData;
-const TYPED: Record<number, { ctor: ArrayCtor; size: number }> = {
-  1: { ctor: Float32Array, size: 4 },
-  2: { ctor: Uint8Array, size: 1 },
-  3: { ctor: Int8Array, size: 1 },
-  4: { ctor: Uint16Array, size: 2 },
-  5: { ctor: Int16Array, size: 2 },
-  6: { ctor: Int32Array, size: 4 },
-  7: { ctor: BigInt64Array, size: 8 },
-  9: { ctor: Uint8Array, size: 1 },
-  10: { ctor: Uint16Array, size: 2 },
-  11: { ctor: Float64Array, size: 8 },
-  12: { ctor: Uint32Array, size: 4 },
-  13: { ctor: BigUint64Array, size: 8 },
-};
+type ArrayCtor = (new (buffer: ArrayBuffer, byteOffset: number, length: number) => TensorData) & { BYTES_PER_ELEMENT: number };
+/** onnxruntime's tensor element types this host carries: the name onnxruntime-node uses, onnxruntime's code, the array */
+const TYPES: readonly [name: string, code: number, ctor: ArrayCtor][] = [
+  ['float32', 1, Float32Array],
+  ['uint8', 2, Uint8Array],
+  ['int8', 3, Int8Array],
+  ['uint16', 4, Uint16Array],
+  ['int16', 5, Int16Array],
+  ['int32', 6, Int32Array],
+  ['int64', 7, BigInt64Array],
+  ['bool', 9, Uint8Array],
+  ['float16', 10, Uint16Array],
+  ['float64', 11, Float64Array],
+  ['uint32', 12, Uint32Array],
+  ['uint64', 13, BigUint64Array],
+];
+const TYPE_CODES: Record<string, number> = Object.fromEntries(TYPES.map(([name, code]) => [name, code]));
+const TYPE_NAMES = new Map(TYPES.map(([name, code]) => [code, name]));
+const TYPED = new Map(TYPES.map(([, code, ctor]) => [code, ctor]));
 
 export function protocolError(message: string): AgentError {
   return new AgentError('session_host_protocol', message);
@@ -283,13 +284,13 @@ export function decodeResult(payload: Buffer): Outputs {
     const bytes = Number(c.i64());
     c.need((8 - (c.at % 8)) % 8);
     c.at += (8 - (c.at % 8)) % 8;
-    const typed = TYPED[code];
+    const typed = TYPED.get(code);
     const count = dims.reduce((a, b) => a * b, 1);
-    if (!typed || count * typed.size !== bytes) throw protocolError(`result output "${name}" has type ${code} and ${bytes} bytes for dims [${dims.join(',')}]`);
+    if (!typed || count * typed.BYTES_PER_ELEMENT !== bytes) throw protocolError(`result output "${name}" has type ${code} and ${bytes} bytes for dims [${dims.join(',')}]`);
     c.need(bytes);
     const own = payload.buffer.slice(payload.byteOffset + c.at, payload.byteOffset + c.at + bytes) as ArrayBuffer;
     c.at += bytes;
-    outputs[name] = { type: TYPE_NAMES.get(code)!, data: new typed.ctor(own, 0, count), dims };
+    outputs[name] = { type: TYPE_NAMES.get(code)!, data: new typed(own, 0, count), dims };
   }
   c.end();
   return outputs;
