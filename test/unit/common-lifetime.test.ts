@@ -108,7 +108,11 @@ test('timers (real): fire and clear; unref lets the process exit but the owner m
   assert.equal(timeouts(), before + 1);
   ref.clearTimeout(h2);
   assert.equal(timeouts(), before);
+  // the unref'd timer still fires; a ref'd guard keeps this process alive meanwhile (on a loaded box the loop could
+  // otherwise run empty first, and node:test cancels the file's pending tests: full suite, 2026-12-07 04:53 UTC)
+  const guard = setTimeout(() => {}, 10_000);
   await new Promise<void>((resolve) => t.setTimeout(resolve, 1));
+  clearTimeout(guard);
 });
 
 test('shutdown: ordered steps; a failing step does not stop the next; the overrunning step is named and aborted', async () => {
