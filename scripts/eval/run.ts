@@ -38,6 +38,11 @@ function shown(p: string): string {
   return `…/${basename(p)}`;
 }
 
+/** The command line as the tracked report shows it: every absolute path argument through `shown`. */
+function shownCommand(cmd: string): string {
+  return cmd.split(' ').map((t) => (t.startsWith('/') ? shown(t) : t)).join(' ');
+}
+
 const HELP = `usage: ${USAGE}
 
 Evaluates the agent's TypeScript vision pipeline end to end: the generator sets (a) held-out synthetic, (b) hand-written
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
     vp.close();
     await ort.close();
   }
-  const report: EvalReport = { heldoutSeed: args.heldoutSeed, date: new Date().toISOString(), machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}`, command: `npm run eval -- ${process.argv.slice(2).join(' ')}`.trim(), models: modelInfo, results, real };
+  const report: EvalReport = { heldoutSeed: args.heldoutSeed, date: new Date().toISOString(), machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}`, command: shownCommand(`npm run eval -- ${process.argv.slice(2).join(' ')}`.trim()), models: modelInfo, results, real };
   const json = JSON.stringify(report, null, 1);
   console.log(json);
   if (args.json) writeFileSync(args.json, json + '\n');
@@ -116,7 +121,8 @@ async function main(): Promise<void> {
 
 /** docs/EVALUATION.md from a saved report: the figures and the command are the saved run's, the layout today's. */
 async function renderFrom(file: string, models: string, out: string, dataRoot: string): Promise<void> {
-  const report = JSON.parse(readFileSync(file, 'utf8')) as EvalReport;
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as EvalReport;
+  const report: EvalReport = { ...saved, command: shownCommand(saved.command) };
   const specs: Partial<Record<Role, VisionModelSpec>> = {};
   for (const r of ['detector', 'classifier', 'similarity'] as Role[]) if (report.models[r]) specs[r] = await loadSpecFile(r, join(models, r, 'metadata.json'));
   const base = JSON.parse(readFileSync(join(import.meta.dirname, 'baseline.json'), 'utf8')) as Baseline;
