@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
+from widen import max_output_diff, widen_detector, width_of, wider  # noqa: E402
 from prepare import prepare  # noqa: E402
 from recipe import Checkpointer, add_recipe_args, check_self_test, load_onnx_weights, real_caches  # noqa: E402
 
@@ -224,6 +225,20 @@ def evaluate(model, imgs, metas, score_thr=0.001, batch=4, max_images=None):
     return res, conf
 
 
+def detector_for(init_onnx, p2):
+    """A UIDetector shaped like the model it starts from: the widths its metadata.json records (training.architecture,
+    written since round 8), else the shipped widths."""
+    arch = None
+    if init_onnx:
+        meta_path = os.path.join(os.path.dirname(init_onnx), 'metadata.json')
+        if os.path.exists(meta_path):
+            with open(meta_path) as f:
+                arch = json.load(f).get('training', {}).get('architecture')
+    if not arch:
+        return UIDetector(nc=1, p2=p2)
+    return UIDetector(nc=1, p2=p2, width=tuple(arch[k] for k in ('c1', 'c2', 'c3', 'c4', 'c5')), fpn=arch['f'])
+
+
 def main():
     ap = argparse.ArgumentParser()
     add_common_args(ap, lr=3e-3)
@@ -237,6 +252,9 @@ def main():
     ap.add_argument('--p2', action='store_true', help='add the stride-4 level')
     ap.add_argument('--init', default=None, help='start training from this state_dict')
     ap.add_argument('--save', default='/tmp/detector_last.pt', help='where to save the trained state_dict')
+    ap.add_argument('--widen', type=float, default=0, help='with --init-onnx: a detector this many times wider, started '
+                    'function-preserving from the init weights (widen.py); pass it again with --resume')
+    ap.add_argument('--widen-noise', type=float, default=0.001, help='relative noise on the new channels (breaks the copies\' symmetry)')
     add_recipe_args(ap)
     a = ap.parse_args()
     seed_everything(a.seed)
@@ -246,16 +264,26 @@ def main():
     rtrain, rval, a.real_info = real_caches(a, a.size)
     rimgs_t, rmetas_t = load_split(None, a.size, rtrain) if rtrain else (None, None)
     rvimgs, rvmetas = load_split(None, a.size, rval) if rval else (None, None)
-    model = UIDetector(nc=1, p2=a.p2)
+    model = detector_for(a.init_onnx, a.p2)
+    if a.widen and not a.init_onnx:
+        raise SystemExit('error: --widen needs --init-onnx (the weights it starts from)')
     t0 = time.time()
     ck = None
     if a.ckpt and os.path.exists(a.ckpt):
+        if a.widen:
+            model = wider(factor=a.widen, base=width_of(model))
         model.load_state_dict(torch.load(a.ckpt))
         steps_done = 0
     else:
         if a.init_onnx:
             load_onnx_weights(model, a.init_onnx, (1, 3, a.size, a.size))
             check_self_test(model, os.path.join(os.path.dirname(a.init_onnx), 'metadata.json'), pattern_tensor)
+            if a.widen:
+                narrow = model
+                model = widen_detector(narrow, wider(factor=a.widen, base=width_of(narrow)), seed=a.seed, noise=a.widen_noise)
+                print(f'widened x{a.widen}: {width_of(narrow)} -> {width_of(model)}, '
+                      f'{sum(p.numel() for p in narrow.parameters())} -> {sum(p.numel() for p in model.parameters())} parameters, '
+                      f'max output change {max_output_diff(narrow, model):.3g} (noise {a.widen_noise})', flush=True)
         elif a.init and os.path.exists(a.init):
             # continue from earlier weights with a fresh schedule (used for the second training round)
             model.load_state_dict(torch.load(a.init))
@@ -346,6 +374,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
                      'confidenceHistogramSource': 'scores of detections >= 0.25 after NMS on the held-out synthetic set'},
         'training': {'command': 'bash scripts/train/all.sh (train_detector.py)', 'seeds': SEEDS_NOTE + '; torch/numpy seed %d' % a.seed, 'lineage': a.lineage,
                      'steps': steps, 'batch': a.batch, 'crop': a.crop, 'trainSeconds': round(train_seconds, 1),
+                     'architecture': width_of(model),
                      'data': {'synthetic': a.data, 'syntheticVal': a.val, 'realPrograms': a.real_info}, 'history': a.history,
                      'heldOut': {'synthetic': held, 'real': real, 'realAppsVal': a.real_val}, 'note': 'Python-side metrics are indicative; the official evaluation is the TypeScript pipeline.'},
         'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
