@@ -112,7 +112,13 @@ export class WorkPacer {
     return ms;
   }
 
-  /** Wraps an MQTT.js client's handleMessage (once) so that its callback waits for the owed pause. */
+  /**
+   * Wraps an MQTT.js client's handleMessage (once) so that its callback waits for the owed pause — or, owing none,
+   * for one turn of the event loop (setImmediate). MQTT.js hands the next packet already read from the socket over in
+   * a process.nextTick chain, which never lets the loop turn: a burst of buffered chunks ran back to back, 15–25 ms of
+   * this thread in the agent's profile of a 64 MiB swap, and a bot's request that arrived meanwhile waited for all of
+   * it. Now it waits for one chunk's work at most (issue 17 §2).
+   */
   wrap(client: unknown): void {
     const c = client as PacedClient | undefined;
     if (!c || typeof c !== 'object' || typeof c.handleMessage !== 'function' || this.wrapped.has(c)) return;
@@ -122,7 +128,7 @@ export class WorkPacer {
       original(packet, (...args: unknown[]) => {
         const ms = this.takePause();
         if (ms > 0) this.later(() => callback(...args), ms);
-        else callback(...args);
+        else setImmediate(() => callback(...args));
       });
   }
 }
