@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { WorkPacer } from '../../src/agent/fetch-pacing.js';
+import { BotActivity, WorkPacer } from '../../src/agent/fetch-pacing.js';
 import { startMosquitto, type TestBroker } from '../helpers/brokers.js';
 
 test('pacer arithmetic (fake clock and busy time): busy 40 ms of a 40 ms look-back at share 0.5 owes a 40 ms hold-back, capped at maxPauseMs', async () => {
@@ -120,4 +120,61 @@ test('from a real Mosquitto (its own process: chunks pile up in the socket while
   assert.equal(paced.got, 60);
   assert.ok(unpaced.maxGapMs > 20, `without the pacer, buffered chunks run back to back: longest gap ${unpaced.maxGapMs.toFixed(1)} ms`);
   assert.ok(paced.maxGapMs < 12, `with it, the longest gap is about one chunk's work: ${paced.maxGapMs.toFixed(1)} ms (unpaced ${unpaced.maxGapMs.toFixed(1)} ms)`);
+});
+
+/** 40 retained chunks streamed to a real MQTT.js client (in-process aedes), paced by `pacer`; `during(i)` runs at chunk i */
+async function streamTimes(pacer: WorkPacer, at: number, during: () => Promise<void>): Promise<number[]> {
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const pub = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  const sub = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  const N = 40;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < N; i++) await pub.publishAsync(`b/chunks/${i}`, Buffer.alloc(64 * 1024, i), { qos: 1, retain: true });
+    let bot: Promise<void> | undefined;
+    const done = new Promise<void>((resolve) =>
+      sub.on('message', () => {
+        times.push(performance.now());
+        if (times.length === at) bot = during();
+        pacer.afterChunk({ client: sub });
+        if (times.length === N) resolve();
+      }),
+    );
+    await sub.subscribeAsync('b/chunks/+', { qos: 1 });
+    await done;
+    await bot;
+    return times;
+  } finally {
+    await sub.endAsync();
+    await pub.endAsync();
+    await new Promise((r) => server.close(r));
+    await new Promise((r) => broker.close(() => r(undefined)));
+  }
+}
+
+test('while a bot request runs, the next chunk waits for its answer (lower priority); a request that outlasts maxHoldMs still lets one chunk through per hold', async () => {
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const bots = new BotActivity();
+  let window = [0, 0];
+  const short = await streamTimes(new WorkPacer({ share: 1, bots, maxHoldMs: 1000 }), 10, async () => {
+    window = [performance.now(), 0];
+    await bots.during(() => sleep(150));
+    window[1] = performance.now();
+  });
+  assert.equal(short.length, 40);
+  const inside = short.filter((t) => t > window[0]! && t < window[1]!);
+  assert.equal(inside.length, 0, `no chunk handled during the 150 ms request (${inside.length})`);
+  assert.ok(short[10]! >= window[1]!, 'the 11th chunk came after the answer');
+  assert.equal(bots.busy, false);
+
+  const long = await streamTimes(new WorkPacer({ share: 1, bots, maxHoldMs: 100 }), 10, async () => {
+    window = [performance.now(), 0];
+    await bots.during(() => sleep(450));
+    window[1] = performance.now();
+  });
+  const held = long.filter((t) => t > window[0]! && t < window[1]!).length;
+  assert.ok(held >= 2 && held <= 6, `a 450 ms request with maxHoldMs 100: ${held} chunks went through meanwhile`);
 });
