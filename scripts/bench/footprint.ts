@@ -328,6 +328,13 @@ async function main(): Promise<number> {
       const marks = [['verified', verified?.at], [done!.e.type, tDone]] as const;
       const when = (t: number) => marks.map(([name, at]) => (at === undefined ? '' : `${((t - (at - tPub)) / 1000).toFixed(2)} s from ${name}`)).join(', ');
       const slowest = during.map((ms, i) => ({ ms, at: duringAt[i]! })).sort((x, y) => y.ms - x.ms).slice(0, 5);
+      if (during.length > 0 && verified) {
+        const split = (pred: (at: number) => boolean) => during.filter((_, i) => pred(duringAt[i]!));
+        const dl = split((at) => at < verified.at - tPub);
+        const act = split((at) => at >= verified.at - tPub);
+        const p = (v: number[]) => (v.length ? `n ${v.length} p50 ${percentile(v, 50).toFixed(1)} p95 ${percentile(v, 95).toFixed(1)} ms` : 'none');
+        console.log(`    during, by phase: download ${p(dl)}; verify + warm + swap ${p(act)}`);
+      }
       if (during.length > 0) console.log(`    slowest during: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at ${(x.at / 1000).toFixed(2)} s (${when(x.at)})`).join('; ')}`);
       const ratio = percentile(during, 95) / percentile(quiet, 95);
       // the sampler keeps what a process that ended meanwhile (the warming process) spent; the tree sample does not
