@@ -14,6 +14,7 @@
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
  *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--phases] [--verbose] [--service-env] [--isolation process|thread]
  *        [--swap-alone] [--cpu-prof DIR] [--broker aedes|mosquitto] [--session-host auto|native|node]
+ *        [--trace-gc] [--node-flag FLAG ...]
  *   --maps   also the biggest mappings of each process (where the memory goes)
  *   --phases   also the CPU of every thread of the agent's processes per swap phase (release → download_started →
  *              model_verified → activated; sampled from /proc every 100 ms, which costs the bench some CPU)
@@ -24,12 +25,16 @@
  *   --broker mosquitto   a real Mosquitto in its own process instead of the embedded aedes (default), whose serving
  *                        of the chunks otherwise runs in this process on the same cores (a workstation's broker is elsewhere)
  *   --session-host native|node   the agent's config inference.host (default auto: native when built; issue 17 §2)
+ *   --trace-gc   the agent runs with node's --trace-gc --trace-incremental-marking: its GCs counted per phase
+ *                (scavenges, mark-compacts, their pauses, why marking started; lib/gc-trace.ts)
+ *   --gc-log FILE   --trace-gc, and the agent's trace lines written into FILE, each with the bench's clock (ms)
+ *   --node-flag FLAG   a node/V8 flag for the agent process (repeatable; e.g. --node-flag --max-semi-space-size=8)
  *   --service-env   start the agent with the malloc variables assets/service/rpa-agent.service sets
  *                   (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=32768), as a production Linux install runs
  *   npm run bench -- --only footprint
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,14 +48,15 @@ import { exitWithHelpIfAsked } from './help.js';
 import { pctl as percentile } from './lib/timing.js';
 import { cmdline, sampleTree, topMappings, type ProcSample } from './lib/proc-tree.js';
 import { SwapCpu } from './lib/swap-cpu.js';
+import { gcSummary, parseGcLine, type GcEvent } from './lib/gc-trace.js';
 import { startMosquitto } from '../../test/helpers/brokers.js';
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread'; swapAlone: boolean; broker: 'aedes' | 'mosquitto'; sessionHost: 'auto' | 'native' | 'node'; cpuProfDir?: string } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread'; swapAlone: boolean; broker: 'aedes' | 'mosquitto'; sessionHost: 'auto' | 'native' | 'node'; cpuProfDir?: string; gcLog?: string; traceGc: boolean; nodeFlags: string[] } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
-  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, swapAlone: false, isolation: 'process' as 'process' | 'thread', broker: 'aedes' as 'aedes' | 'mosquitto', sessionHost: 'auto' as 'auto' | 'native' | 'node' };
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, swapAlone: false, isolation: 'process' as 'process' | 'thread', broker: 'aedes' as 'aedes' | 'mosquitto', sessionHost: 'auto' as 'auto' | 'native' | 'node', traceGc: false, nodeFlags: [] as string[] };
   const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
@@ -68,6 +74,17 @@ export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
     else if (a === '--phases') out.phases = true;
     else if (a === '--service-env') out.serviceEnv = true;
     else if (a === '--swap-alone') out.swapAlone = true;
+    else if (a === '--trace-gc') out.traceGc = true;
+    else if (a === '--gc-log') {
+      const v = argv[++i];
+      if (!v || v.startsWith('--')) return { kind: 'error', message: '--gc-log takes a file' };
+      Object.assign(out, { gcLog: v, traceGc: true });
+    }
+    else if (a === '--node-flag') {
+      const v = argv[++i];
+      if (!v || !v.startsWith('--')) return { kind: 'error', message: '--node-flag takes a node flag (--name or --name=value)' };
+      out.nodeFlags.push(v);
+    }
     else if (a === '--cpu-prof') {
       const v = argv[++i];
       if (!v || v.startsWith('--')) return { kind: 'error', message: '--cpu-prof takes a directory' };
@@ -169,7 +186,9 @@ async function main(): Promise<number> {
     const events: { e: AgentEvent; at: number }[] = [];
     const secretService = 'rpa-edge-agent-bench-footprint';
     const t0 = performance.now();
-    agent = spawn(process.execPath, [...(args.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.cpuProfDir)] : []), join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', secretService], {
+    const gcs: GcEvent[] = [];
+    const agentFlags = [...args.nodeFlags, ...(args.traceGc ? ['--trace-gc', '--trace-incremental-marking'] : [])];
+    agent = spawn(process.execPath, [...agentFlags, ...(args.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.cpuProfDir)] : []), join(root, 'bin', 'rpa-agent.js'), 'run', '--config', configFile, '--json', '--secret-service', secretService], {
       stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
       env: args.serviceEnv ? { ...process.env, ...SERVICE_UNIT_ENV } : process.env,
     });
@@ -177,7 +196,10 @@ async function main(): Promise<number> {
       try {
         events.push({ e: JSON.parse(line) as AgentEvent, at: performance.now() });
       } catch {
-        // not an event line
+        // not an event line (a GC trace line with --trace-gc)
+        const g = args.traceGc ? parseGcLine(line, performance.now()) : undefined;
+        if (g) gcs.push(g);
+        if (args.gcLog) appendFileSync(args.gcLog, `${performance.now().toFixed(0)} ${line}\n`);
       }
     });
     const waitEvent = async (pred: (e: AgentEvent) => boolean, what: string, ms = 120_000): Promise<{ e: AgentEvent; at: number }> => {
@@ -230,7 +252,13 @@ async function main(): Promise<number> {
       const bot = await connect({ path: config.endpoint.path, secret: async () => (await secrets.get(SecretAccounts.endpointSecret)) ?? '', clientName: 'footprint-bench' });
       cleanups.push(() => bot.close());
       const png = readFileSync(join(root, 'assets', 'samples', 'sample-screen.png')).toString('base64');
+      // at most ~45 calls a second: the endpoint answers rate_limited past 50 detect calls/s on a connection, which a
+      // quiet agent now serves faster than that (p50 ~14 ms)
+      let lastStart = -Infinity;
       const detect = async () => {
+        const wait = lastStart + 22 - performance.now();
+        if (wait > 0) await sleep(wait);
+        lastStart = performance.now();
         const ts = performance.now();
         await bot.call('detect', { source: { kind: 'png', png } });
         return performance.now() - ts;
@@ -287,6 +315,7 @@ async function main(): Promise<number> {
       const verified = events.find((x) => x.e.type === 'model_verified' && x.e.modelId === big.modelId);
       const quiet2: number[] = [];
       for (let i = 0; i < args.detects; i++) quiet2.push(await detect());
+      const tQuiet2End = performance.now();
       const quiet = [...quiet1, ...quiet2];
       const row = (name: string, v: number[]) => console.log(`    ${name.padEnd(34)} n ${String(v.length).padStart(3)}  p50 ${percentile(v, 50).toFixed(1).padStart(6)} ms  p95 ${percentile(v, 95).toFixed(1).padStart(6)} ms  max ${Math.max(...v).toFixed(1).padStart(6)} ms`);
       console.log(`\n(b) detect (sample screen PNG, bot endpoint), ${args.mib} MiB similarity model fetched and swapped in (${done!.e.type}):`);
@@ -299,6 +328,13 @@ async function main(): Promise<number> {
       const marks = [['verified', verified?.at], [done!.e.type, tDone]] as const;
       const when = (t: number) => marks.map(([name, at]) => (at === undefined ? '' : `${((t - (at - tPub)) / 1000).toFixed(2)} s from ${name}`)).join(', ');
       const slowest = during.map((ms, i) => ({ ms, at: duringAt[i]! })).sort((x, y) => y.ms - x.ms).slice(0, 5);
+      if (during.length > 0 && verified) {
+        const split = (pred: (at: number) => boolean) => during.filter((_, i) => pred(duringAt[i]!));
+        const dl = split((at) => at < verified.at - tPub);
+        const act = split((at) => at >= verified.at - tPub);
+        const p = (v: number[]) => (v.length ? `n ${v.length} p50 ${percentile(v, 50).toFixed(1)} p95 ${percentile(v, 95).toFixed(1)} ms` : 'none');
+        console.log(`    during, by phase: download ${p(dl)}; verify + warm + swap ${p(act)}`);
+      }
       if (during.length > 0) console.log(`    slowest during: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at ${(x.at / 1000).toFixed(2)} s (${when(x.at)})`).join('; ')}`);
       const ratio = percentile(during, 95) / percentile(quiet, 95);
       // the sampler keeps what a process that ended meanwhile (the warming process) spent; the tree sample does not
@@ -311,6 +347,12 @@ async function main(): Promise<number> {
         const cpuPerDetectSec = phases.total(tQuiet, tQuietEnd) / quiet1.length;
         const countIn = (from: number, to: number) => (from < tPub ? (to <= tQuietEnd ? quiet1.length : 0) : duringAt.filter((t) => t + tPub >= from && t + tPub < to).length);
         for (const l of phases.report(marks, { cpuPerDetectSec, countIn })) console.log(`      ${l}`);
+      }
+      if (args.traceGc) {
+        console.log(`    agent GCs (--trace-gc; main-thread pauses):`);
+        const spans = [['quiet (before)', tQuiet, tQuietEnd], ['release → model_verified (download)', tPub, verified?.at ?? tDone], ['model_verified → ' + done!.e.type, verified?.at ?? tDone, tDone], ['quiet (after)', tDone, tQuiet2End]] as const;
+        for (const [name, from, to] of spans) console.log(`      ${name} (${((to - from) / 1000).toFixed(2)} s): ${gcSummary(gcs, from, to)}`);
+        if (args.gcLog) appendFileSync(args.gcLog, spans.map(([name, from, to]) => `MARK ${from.toFixed(0)}–${to.toFixed(0)} ${name}\n`).join(''));
       }
       if (done!.e.type !== 'activated') console.log(`    the big model was not activated: ${done!.e.reason} ${done!.e.message}`);
     }

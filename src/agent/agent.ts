@@ -44,6 +44,7 @@ import type { TrustFile } from '../common/trust-file.js';
 
 export { rollbackInRegistry, roleStatusFrom } from './role-status.js';
 import { variantRecord } from './role-status.js';
+import { widenHeapGrowth } from './heap-growth.js';
 export type { AgentChange, AgentSnapshot } from './agent-status.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -343,6 +344,7 @@ export class Agent {
  */
 export async function createAgent(deps: AgentDeps): Promise<Agent> {
   const { config, secretStore } = deps;
+  widenHeapGrowth(); // no mark-compact per ~8 MiB of a download's buffers (heap-growth.ts, issue 17 §2)
   const trust = deps.trust ?? loadTrustFile(config.trustFile);
   const verifier = new EnvelopeVerifier(trust);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });

@@ -23,6 +23,67 @@
  */
 import { performance } from 'node:perf_hooks';
 
+/**
+ * The bot requests being served right now (the endpoint's heavy methods: detect, classify, findElement, embed). While
+ * one runs, a download holds its next chunk (and the store's read-back its next piece) until it is answered, at most
+ * `maxHoldMs` — the "lower priority" of issue 17 §2: on a workstation's two cores a chunk's hashing and sealing,
+ * running beside a detect, took CPU from the detect's model run. Chunks go in the gaps between requests; a bot that
+ * never pauses still leaves the download one chunk per hold.
+ */
+export class BotActivity {
+  private running = 0;
+  private waiters: (() => void)[] = [];
+
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
+  /** runs a bot request's work, counted as running until it settles (or throws) */
+  async during<T>(work: () => Promise<T>): Promise<T> {
+    this.begin();
+    try {
+      return await work();
+    } finally {
+      this.end();
+    }
+  }
+
+  /** a bot request started running; call `end` exactly once when it is answered */
+  begin(): void {
+    this.running++;
+  }
+
+  end(): void {
+    this.running = Math.max(0, this.running - 1);
+    if (this.running > 0 || this.waiters.length === 0) return;
+    const waiting = this.waiters.splice(0);
+    // after the answer's own write (queued with process.nextTick by the connection)
+    setImmediate(() => {
+      for (const w of waiting) w();
+    });
+  }
+
+  /** runs `fn` once no bot request runs (at once, after one turn, when none does), or after `maxHoldMs` */
+  whenIdle(fn: () => void, maxHoldMs: number): void {
+    if (!this.busy) {
+      setImmediate(fn);
+      return;
+    }
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(once, maxHoldMs);
+    this.waiters.push(once);
+  }
+}
+
+/** the agent's (one per process, as the event loop it protects) */
+export const botActivity = new BotActivity();
+
 export interface PacerOptions {
   /** the share of this thread's time the download may take, over a rolling look-back (default 0.5) */
   share?: number;
@@ -30,6 +91,9 @@ export interface PacerOptions {
   maxPauseMs?: number;
   /** shortest look-back worth judging (default 20 ms): shorter ones accumulate */
   minWindowMs?: number;
+  /** bot requests to give way to (default none), and the longest hold for one (default 100 ms) */
+  bots?: BotActivity;
+  maxHoldMs?: number;
   /** for tests: wall ms and this thread's cumulative busy ms (default: performance.now, event-loop utilisation) */
   now?: () => number;
   busyMs?: () => number;
@@ -48,6 +112,8 @@ export class WorkPacer {
   private readonly now: () => number;
   private readonly busyMs: () => number;
   private readonly later: (fn: () => void, ms: number) => unknown;
+  private readonly bots: BotActivity | undefined;
+  private readonly maxHoldMs: number;
   private readonly wrapped = new WeakSet<object>();
   private since: number;
   private busyAt: number;
@@ -63,6 +129,8 @@ export class WorkPacer {
     this.now = opts.now ?? (() => performance.now());
     this.busyMs = opts.busyMs ?? (() => performance.eventLoopUtilization().active);
     this.later = opts.setTimeout ?? ((fn, ms) => setTimeout(fn, ms));
+    this.bots = opts.bots;
+    this.maxHoldMs = opts.maxHoldMs ?? 100;
     this.since = this.now();
     this.busyAt = this.busyMs();
   }
@@ -82,7 +150,7 @@ export class WorkPacer {
     const ms = this.takePause();
     return new Promise<void>((resolve) => {
       if (ms > 0) this.later(resolve, ms);
-      else setImmediate(resolve);
+      else this.next(resolve);
     });
   }
 
@@ -112,7 +180,13 @@ export class WorkPacer {
     return ms;
   }
 
-  /** Wraps an MQTT.js client's handleMessage (once) so that its callback waits for the owed pause. */
+  /**
+   * Wraps an MQTT.js client's handleMessage (once) so that its callback waits for the owed pause — or, owing none,
+   * for one turn of the event loop (setImmediate). MQTT.js hands the next packet already read from the socket over in
+   * a process.nextTick chain, which never lets the loop turn: a burst of buffered chunks ran back to back, 15–25 ms of
+   * this thread in the agent's profile of a 64 MiB swap, and a bot's request that arrived meanwhile waited for all of
+   * it. Now it waits for one chunk's work at most (issue 17 §2).
+   */
   wrap(client: unknown): void {
     const c = client as PacedClient | undefined;
     if (!c || typeof c !== 'object' || typeof c.handleMessage !== 'function' || this.wrapped.has(c)) return;
@@ -122,8 +196,14 @@ export class WorkPacer {
       original(packet, (...args: unknown[]) => {
         const ms = this.takePause();
         if (ms > 0) this.later(() => callback(...args), ms);
-        else callback(...args);
+        else this.next(() => callback(...args));
       });
+  }
+
+  /** the next piece of work: after one turn of the event loop, and after the bot requests running now (bounded) */
+  private next(fn: () => void): void {
+    if (this.bots) this.bots.whenIdle(fn, this.maxHoldMs);
+    else setImmediate(fn);
   }
 }
 
@@ -131,4 +211,4 @@ export class WorkPacer {
  * The agent's download pacer. One per process on purpose: the share it bounds is this thread's, whatever
  * number of fetches run at once, and it keeps the hook in chunk-fetch.ts to a single call.
  */
-export const fetchPacer = new WorkPacer();
+export const fetchPacer = new WorkPacer({ bots: botActivity });

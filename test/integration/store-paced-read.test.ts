@@ -21,13 +21,13 @@ const MIB = 1 << 20;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** a sealed (v2) blob of `size` bytes in `chunkSize` chunks, as a download stores it */
-function sealedBlob(store: BlobStore, bytes: Uint8Array, chunkSize: number): string {
+async function sealedBlob(store: BlobStore, bytes: Uint8Array, chunkSize: number): Promise<string> {
   const id = sha(bytes);
   const layout = { size: bytes.length, chunkSize };
   const { file } = store.openSealedPartial(id, layout);
   for (let i = 0; i * chunkSize < bytes.length; i++) file.writeChunk(i, bytes.subarray(i * chunkSize, (i + 1) * chunkSize));
   file.close();
-  store.commitSealedPartial(id, layout);
+  await store.commitSealedPartial(id, layout);
   return id;
 }
 
@@ -57,7 +57,7 @@ test('a 48 MiB sealed blob is verified in paced ~1 MiB blocks: the event loop ne
     let steps = 0;
     const pacer = new WorkPacer({ share: 0.5 });
     const paced = new BlobStore(dir, key, { pace: () => (steps++, pacer.step()) });
-    const id = sealedBlob(paced, bytes, 256 * 1024);
+    const id = await sealedBlob(paced, bytes, 256 * 1024);
     // the same read with a pace that never waits (only the block reads' I/O lets the loop turn)
     const unpacedStore = new BlobStore(dir, key, { pace: () => Promise.resolve() });
 

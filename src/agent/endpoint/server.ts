@@ -16,6 +16,7 @@ import { defaultEndpointLimits, FairQueue, type EndpointLimits } from './limits.
 import { isHeavyMethod, isServedMethod, parseParams, prepareHeavy, runLight, SERVED_METHODS, type HeavyMethod, type LightContext, type LightMethod } from './methods.js';
 import { claimEndpoint } from './paths.js';
 import { nullObserver, type BotServices, type EndpointObserver } from './services.js';
+import { botActivity } from '../fetch-pacing.js';
 
 export { defaultEndpointLimits, type EndpointLimits } from './limits.js';
 export { rpcErrorOf } from './connection.js';
@@ -336,7 +337,8 @@ export class BotEndpoint {
           if (f.settled) return;
           f.running = true;
           try {
-            const result = await exec(f.ac.signal).finally(() => f.release?.()); // the decode is over: its memory too
+            // a download gives way while it runs (fetch-pacing.ts, issue 17 §2)
+            const result = await botActivity.during(() => exec(f.ac.signal)).finally(() => f.release?.()); // the decode is over: its memory too
             this.settle(c, key, f, id, { ok: result });
           } catch (e) {
             if (f.settled) return;

@@ -381,7 +381,7 @@ export class ChunkFetch {
     } finally {
       this.closeFile();
     }
-    this.d.blobs.commitSealedPartial(this.modelId, this.layout);
+    await this.d.blobs.commitSealedPartial(this.modelId, this.layout);
   }
 
   cancel(): void {

@@ -17,6 +17,7 @@ import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { Feeds, FromWorker, Outputs, ToWorker } from './worker-messages.js';
 import type { SessionWorker } from './session-process.js';
 import { exitCodeOf } from './session-spawner.js';
+import { botActivity } from '../fetch-pacing.js';
 import type { ValueMeta } from './tensors.js';
 import { loadedMessage, loadFailedMessage, runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
 import {
@@ -49,11 +50,12 @@ interface Waiter {
 /** bytes hashed per turn of the event loop (about a millisecond of SHA-256 here) */
 const HASH_SLICE = 1 << 20;
 
-async function sha256InSlices(bytes: Uint8Array): Promise<string> {
+/** between slices the event loop turns, and a bot request running meanwhile is answered first (at most 100 ms a slice) */
+export async function sha256InSlices(bytes: Uint8Array): Promise<string> {
   const h = createHash('sha256');
   for (let at = 0; at < bytes.byteLength; at += HASH_SLICE) {
     h.update(bytes.subarray(at, at + HASH_SLICE));
-    if (at + HASH_SLICE < bytes.byteLength) await new Promise<void>((r) => setImmediate(r));
+    if (at + HASH_SLICE < bytes.byteLength) await new Promise<void>((r) => botActivity.whenIdle(r, 100));
   }
   return h.digest('hex');
 }
