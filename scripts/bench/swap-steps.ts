@@ -120,7 +120,7 @@ async function stored(mib: number, version: string): Promise<ModelManifest> {
   for (let i = 0; i * CHUNK < bytes.length; i++) partial.writeChunk(i, bytes.subarray(i * CHUNK, (i + 1) * CHUNK));
   await partial.sync();
   partial.close();
-  store.commitSealedPartial(m.sha256, layout);
+  await store.commitSealedPartial(m.sha256, layout);
   return m;
 }
 
