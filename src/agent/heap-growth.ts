@@ -23,10 +23,18 @@ import v8 from 'node:v8';
 /** old-generation growth past the live size, in % (×3 at 200) */
 export const HEAP_GROWING_PERCENT = 200;
 
+let applied: number | undefined;
+
 export function widenHeapGrowth(percent: number = HEAP_GROWING_PERCENT): void {
   try {
     v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+    applied = percent;
   } catch {
     // V8's default growth
   }
+}
+
+/** the growth this process set (undefined: V8's default) — V8 has no getter for its flags */
+export function heapGrowthApplied(): number | undefined {
+  return applied;
 }

@@ -11,6 +11,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { heapGrowthApplied, HEAP_GROWING_PERCENT } from '../../src/agent/heap-growth.js';
+import { startAedes } from '../helpers/brokers.js';
+import { makeFleet, startTestAgent, workspace } from './agent-harness.js';
 
 const run = promisify(execFile);
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'scripts', 'heap-growth-churn.ts');
@@ -29,4 +32,18 @@ test('heap growth: after an idle spell, 32 MiB of chunks through the transport a
   const control = await churn(false);
   assert.equal(control.chunks, 128);
   assert.ok(control.markCompacts >= 3, `control: V8's default growth storms (${control.markCompacts} mark-compacts for 32 MiB) — if this fails, V8 changed and heap-growth.ts may be moot`);
+});
+
+test('heap growth: every agent sets it when it starts (createAgent), whatever starts it — CLI, service or tray app', { timeout: 60_000 }, async () => {
+  assert.equal(heapGrowthApplied(), undefined, 'nothing in this process set it before the agent');
+  const broker = await startAedes();
+  const ws = await workspace(makeFleet());
+  try {
+    const ta = await startTestAgent(ws, broker);
+    await ta.close();
+    assert.equal(heapGrowthApplied(), HEAP_GROWING_PERCENT);
+  } finally {
+    await ws.cleanup();
+    await broker.close();
+  }
 });
