@@ -262,7 +262,15 @@ def harvest_app(app_id, split, vspec, root, display, main_only=False, min_startu
         env.update(v['env'])
         proc = launch(argv, env)
         try:
-            app = find_app({spec['atspi']}, lambda: group_pids(proc.pid), max(spec.get('startup', 15), min_startup))
+            wait = max(spec.get('startup', 15), min_startup)
+            # with a long --min-startup (a loaded machine) the wait is split over two launches: a program that started
+            # before the accessibility registry answered never registers, however long one waits for it
+            app = find_app({spec['atspi']}, lambda: group_pids(proc.pid), wait / 2 if min_startup else wait)
+            if app is None and min_startup:
+                log('  %s %s: no accessible window in %d s, starting it again' % (app_id, run_name, wait / 2))
+                stop(proc)
+                proc = launch(argv, env)
+                app = find_app({spec['atspi']}, lambda: group_pids(proc.pid), wait / 2)
             if app is None:
                 log('  %s %s: no accessible window' % (app_id, run_name))
                 continue
