@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
-from widen import max_output_diff, widen_detector, width_of, wider  # noqa: E402
+from widen import detector_with, max_output_diff, widen_detector, width_of, wider  # noqa: E402
 from prepare import prepare  # noqa: E402
 from recipe import Checkpointer, add_recipe_args, check_self_test, load_onnx_weights, real_caches  # noqa: E402
 
@@ -236,7 +236,7 @@ def detector_for(init_onnx, p2):
                 arch = json.load(f).get('training', {}).get('architecture')
     if not arch:
         return UIDetector(nc=1, p2=p2)
-    return UIDetector(nc=1, p2=p2, width=tuple(arch[k] for k in ('c1', 'c2', 'c3', 'c4', 'c5')), fpn=arch['f'])
+    return detector_with(arch, p2=p2)
 
 
 def main():

@@ -89,11 +89,15 @@ def widen_detector(src, dst, seed=0, noise=0.0):
     return dst
 
 
+def detector_with(widths, nc=1, p2=False):
+    """A UIDetector of the given widths (the dict width_of returns and metadata training.architecture records)."""
+    return UIDetector(nc=nc, p2=p2, width=tuple(widths[k] for k in ('c1', 'c2', 'c3', 'c4', 'c5')), fpn=widths['f'])
+
+
 def wider(nc=1, factor=1.5, base=None):
-    """A UIDetector `factor` times as wide as `base` (default the shipped widths), channel counts rounded to 8."""
-    base = base or dict(c1=16, c2=32, c3=64, c4=128, c5=160, f=64)
-    r = lambda v: int(8 * round(v * factor / 8))  # noqa: E731
-    return UIDetector(nc=nc, width=tuple(r(base[k]) for k in ('c1', 'c2', 'c3', 'c4', 'c5')), fpn=r(base['f']))
+    """A UIDetector `factor` times as wide as `base` (default UIDetector's own widths), channel counts rounded to 8."""
+    base = base or width_of(UIDetector(nc=nc))
+    return detector_with({k: int(8 * round(v * factor / 8)) for k, v in base.items()}, nc=nc)
 
 
 @torch.no_grad()

@@ -84,6 +84,9 @@ export class BotActivity {
 /** the agent's (one per process, as the event loop it protects) */
 export const botActivity = new BotActivity();
 
+/** the longest a download's (or a swap's hashing) next piece waits for one running bot request */
+export const BOT_HOLD_MS = 100;
+
 export interface PacerOptions {
   /** the share of this thread's time the download may take, over a rolling look-back (default 0.5) */
   share?: number;
@@ -130,7 +133,7 @@ export class WorkPacer {
     this.busyMs = opts.busyMs ?? (() => performance.eventLoopUtilization().active);
     this.later = opts.setTimeout ?? ((fn, ms) => setTimeout(fn, ms));
     this.bots = opts.bots;
-    this.maxHoldMs = opts.maxHoldMs ?? 100;
+    this.maxHoldMs = opts.maxHoldMs ?? BOT_HOLD_MS;
     this.since = this.now();
     this.busyAt = this.busyMs();
   }

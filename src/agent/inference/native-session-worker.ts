@@ -17,7 +17,7 @@ import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { Feeds, FromWorker, Outputs, ToWorker } from './worker-messages.js';
 import type { SessionWorker } from './session-process.js';
 import { exitCodeOf } from './session-spawner.js';
-import { botActivity } from '../fetch-pacing.js';
+import { BOT_HOLD_MS, botActivity } from '../fetch-pacing.js';
 import type { ValueMeta } from './tensors.js';
 import { loadedMessage, loadFailedMessage, runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
 import {
@@ -55,7 +55,7 @@ export async function sha256InSlices(bytes: Uint8Array): Promise<string> {
   const h = createHash('sha256');
   for (let at = 0; at < bytes.byteLength; at += HASH_SLICE) {
     h.update(bytes.subarray(at, at + HASH_SLICE));
-    if (at + HASH_SLICE < bytes.byteLength) await new Promise<void>((r) => botActivity.whenIdle(r, 100));
+    if (at + HASH_SLICE < bytes.byteLength) await new Promise<void>((r) => botActivity.whenIdle(r, BOT_HOLD_MS));
   }
   return h.digest('hex');
 }
