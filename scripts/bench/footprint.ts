@@ -5,7 +5,8 @@
  *   (a) idle: once every role is active and the agent has settled, total RSS and PSS of the agent's whole
  *       process tree (the agent and every child, read from /proc) and its CPU over --idle-sec seconds.
  *       Targets: ≤ 150 MB RSS in total, idle CPU ≤ 0.2 % of a core.
- *   (b) a bot's `detect` (sample screen PNG, through the bot endpoint) p50/p95 while quiet, then while the
+ *   (b) a bot's `detect` (sample screen PNG, through the bot endpoint; --frames variants of it in turn, so that
+ *       every call misses the agent's frame cache and runs the detector and the classifier) p50/p95 while quiet, then while the
  *       agent fetches a --mib MiB similarity model and swaps to it (release publish → `activated`), then
  *       quiet again; target: p95 during within 10 % of quiet.
  * Linux only (/proc). Needs a Secret Service (run through scripts/with-keyring.sh, as `npm run bench` does)
@@ -14,7 +15,11 @@
  *   bash scripts/with-keyring.sh node --import tsx scripts/bench/footprint.ts [--idle-sec 30] [--settle-sec 15]
  *        [--detects 40] [--mib 64] [--no-swap] [--maps] [--phases] [--verbose] [--service-env] [--isolation process|thread]
  *        [--swap-alone] [--cpu-prof DIR] [--broker aedes|mosquitto] [--session-host auto|native|node]
- *        [--trace-gc] [--node-flag FLAG ...]
+ *        [--trace-gc] [--node-flag FLAG ...] [--frames 8]
+ *   --frames N   the detects cycle through N copies of the sample screen, each with a different 8×8 patch in its
+ *                corner (default 8: more than the frame cache's 4 entries, so every detect runs both models, as a bot
+ *                on a changing screen does); --frames 1 sends the same screen every time (cache hits after the
+ *                first: PNG decoding and the cache only, the figure of rounds 1–6)
  *   --maps   also the biggest mappings of each process (where the memory goes)
  *   --phases   also the CPU of every thread of the agent's processes per swap phase (release → download_started →
  *              model_verified → activated; sampled from /proc every 100 ms, which costs the bench some CPU)
@@ -40,6 +45,7 @@ import { cpus, tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Aedes } from 'aedes';
+import sharp from 'sharp';
 import { ROLES, type AgentEvent, type Role } from '../../src/common/wire.js';
 import { buildManifest, buildTrustFile, connectBroker, generateKeyFiles, loadSigningKey, parseModelMetadata, publishModel, publishRelease, readPublicKeyFile, signManifest } from '../../src/fleet/index.js';
 import { connect } from '../../src/agent/endpoint/index.js';
@@ -53,19 +59,20 @@ import { startMosquitto } from '../../test/helpers/brokers.js';
 
 exitWithHelpIfAsked(import.meta.url);
 
-export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread'; swapAlone: boolean; broker: 'aedes' | 'mosquitto'; sessionHost: 'auto' | 'native' | 'node'; cpuProfDir?: string; gcLog?: string; traceGc: boolean; nodeFlags: string[] } | { kind: 'error'; message: string };
+export type FootprintArgs = { kind: 'ok'; idleSec: number; settleSec: number; detects: number; mib: number; swap: boolean; verbose: boolean; maps: boolean; phases: boolean; serviceEnv: boolean; isolation: 'process' | 'thread'; swapAlone: boolean; broker: 'aedes' | 'mosquitto'; sessionHost: 'auto' | 'native' | 'node'; cpuProfDir?: string; gcLog?: string; traceGc: boolean; nodeFlags: string[]; frames: number } | { kind: 'error'; message: string };
 
 export function parseFootprintArgs(argv: readonly string[]): FootprintArgs {
-  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, swapAlone: false, isolation: 'process' as 'process' | 'thread', broker: 'aedes' as 'aedes' | 'mosquitto', sessionHost: 'auto' as 'auto' | 'native' | 'node', traceGc: false, nodeFlags: [] as string[] };
+  const out = { idleSec: 30, settleSec: 15, detects: 40, mib: 64, swap: true, verbose: false, maps: false, phases: false, serviceEnv: false, swapAlone: false, isolation: 'process' as 'process' | 'thread', broker: 'aedes' as 'aedes' | 'mosquitto', sessionHost: 'auto' as 'auto' | 'native' | 'node', traceGc: false, nodeFlags: [] as string[], frames: 8 };
   const num = (v: string | undefined, name: string, min: number, max: number): number | string => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : `${name} takes a number from ${min} to ${max}`;
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const key = ({ '--idle-sec': 'idleSec', '--settle-sec': 'settleSec', '--detects': 'detects', '--mib': 'mib' } as const)[a as '--mib'];
+    const key = ({ '--idle-sec': 'idleSec', '--settle-sec': 'settleSec', '--detects': 'detects', '--mib': 'mib', '--frames': 'frames' } as const)[a as '--mib' | '--frames'];
     if (key) {
-      const v = num(argv[++i], a, key === 'mib' ? 0.1 : 1, 3600);
+      const v = num(argv[++i], a, key === 'mib' ? 0.1 : 1, key === 'frames' ? 64 : 3600);
+      if (typeof v === 'number' && key === 'frames' && !Number.isInteger(v)) return { kind: 'error', message: '--frames takes a whole number from 1 to 64' };
       if (typeof v === 'string') return { kind: 'error', message: v };
       out[key] = v;
     } else if (a === '--no-swap') out.swap = false;
@@ -251,7 +258,9 @@ async function main(): Promise<number> {
       const secrets = await createKeytarSecretStore(secretService);
       const bot = await connect({ path: config.endpoint.path, secret: async () => (await secrets.get(SecretAccounts.endpointSecret)) ?? '', clientName: 'footprint-bench' });
       cleanups.push(() => bot.close());
-      const png = readFileSync(join(root, 'assets', 'samples', 'sample-screen.png')).toString('base64');
+      const pngs = await screenVariants(readFileSync(join(root, 'assets', 'samples', 'sample-screen.png')), args.frames);
+      let nextFrame = 0;
+      let cachedAnswers = 0;
       // at most ~45 calls a second: the endpoint answers rate_limited past 50 detect calls/s on a connection, which a
       // quiet agent now serves faster than that (p50 ~14 ms)
       let lastStart = -Infinity;
@@ -260,12 +269,16 @@ async function main(): Promise<number> {
         if (wait > 0) await sleep(wait);
         lastStart = performance.now();
         const ts = performance.now();
-        await bot.call('detect', { source: { kind: 'png', png } });
+        const png = pngs[nextFrame++ % pngs.length]!;
+        const r = (await bot.call('detect', { source: { kind: 'png', png } })) as { timings?: Record<string, number> };
+        // an answer from the frame cache ran no model: its timings have no detector stage
+        if (r.timings && r.timings.detector === undefined) cachedAnswers++;
         return performance.now() - ts;
       };
       // the first detect after the idle window: the vision buffers were given back after 30 s idle (issue 17 §2)
       const firstAfterIdle = await detect();
       for (let i = 0; i < 3; i++) await detect(); // warm
+      cachedAnswers = 0;
       const quiet1: number[] = [];
       const phases = args.phases ? new SwapCpu(agent.pid!, 100) : undefined;
       phases?.start();
@@ -325,6 +338,7 @@ async function main(): Promise<number> {
       row('quiet (before)', quiet1);
       if (during.length > 0) row('during fetch + verify + warm + swap', during);
       row('quiet (after)', quiet2);
+      console.log(`    ${args.frames} screen variant(s) in turn: ${cachedAnswers} of ${quiet.length + during.length} timed detects answered from the frame cache${args.frames > 1 && cachedAnswers > 0 ? ' (expected none)' : ''}`);
       const marks = [['verified', verified?.at], [done!.e.type, tDone]] as const;
       const when = (t: number) => marks.map(([name, at]) => (at === undefined ? '' : `${((t - (at - tPub)) / 1000).toFixed(2)} s from ${name}`)).join(', ');
       const slowest = during.map((ms, i) => ({ ms, at: duringAt[i]! })).sort((x, y) => y.ms - x.ms).slice(0, 5);
@@ -372,6 +386,22 @@ async function main(): Promise<number> {
     await mosquitto?.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * `n` PNGs of the sample screen, each with its own 8×8 patch in the top-left corner (variant 0 is the screen as it
+ * is): a bot on a changing screen sends frames the agent's frame cache has not seen.
+ */
+async function screenVariants(png: Buffer, n: number): Promise<string[]> {
+  if (n <= 1) return [png.toString('base64')];
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const out: string[] = [png.toString('base64')];
+  for (let k = 1; k < n; k++) {
+    const px = Buffer.from(data);
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) for (let c = 0; c < Math.min(3, info.channels); c++) px[(y * info.width + x) * info.channels + c] = (k * 37 + c * 11) % 256;
+    out.push((await sharp(px, { raw: { width: info.width, height: info.height, channels: info.channels } }).png().toBuffer()).toString('base64'));
+  }
+  return out;
 }
 
 main().then(
