@@ -8,7 +8,14 @@
  *   CREATE  id = session id. u32 intra threads (0 = default) | u32 inter threads | u8 allow spinning | u8 cpu arena |
  *           u8 log severity | u8 provider name length | provider name | the model's bytes (the rest)
  *   RUN     id = run id. u32 session id | u32 input count | inputs (tensor layout below)
- *   RELEASE id = session id (answered after the session's queued runs)
+ *   RELEASE id = session id (answered after the session's queued runs); drops model parts sent for it and not taken
+ *   MODEL_PART id = session id of the CREATE that follows. u64 the model's total length | u64 offset | bytes.
+ *           A big model goes over in parts, so that RUN frames of the sessions already serving pass between them
+ *           instead of waiting behind the whole model in the pipe (issue 17 §2). Parts of one id come in order
+ *           (offset = the bytes received so far), nothing is answered for them; the CREATE that follows carries no
+ *           model bytes of its own and takes the parts, once all `total` bytes came — else it is answered ERROR
+ *           (HOST_ERR_BAD_FRAME) with why. Not answered, and never fatal for the stream: a bad part is reported by
+ *           its CREATE.
  * Host → agent:
  *   READY    id 0. u32 protocol | u32 API version asked | onnxruntime version string (the rest)
  *   CREATED  id = session id. u32 inputs | u32 outputs | per value: u16 name length | name | u8 is tensor |
@@ -29,7 +36,7 @@
 
 #define FRAME_MAGIC 0x48415052u /* "RPAH" as little-endian bytes */
 #define FRAME_HEADER_BYTES 16u
-#define FRAME_PROTOCOL 1u
+#define FRAME_PROTOCOL 2u
 /* the largest payload accepted: a model of up to 1 GiB (the store's limit is lower) */
 #define FRAME_MAX_PAYLOAD (1u << 30)
 
@@ -37,6 +44,7 @@ enum frame_type {
   FRAME_CREATE = 1,
   FRAME_RUN = 2,
   FRAME_RELEASE = 3,
+  FRAME_MODEL_PART = 4,
   FRAME_READY = 100,
   FRAME_CREATED = 101,
   FRAME_RESULT = 102,

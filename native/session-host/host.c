@@ -27,6 +27,19 @@ static plat_mutex out_lock;
 static plat_mutex table_lock;
 static session *sessions;
 
+/*
+ * Models arriving in MODEL_PART frames, by the session id of the CREATE that will take them. Touched by the main
+ * thread only (no lock). `why` is set once a part was refused: the CREATE is then answered ERROR with it.
+ */
+typedef struct staged {
+  uint32_t id;
+  uint8_t *bytes;
+  uint64_t total, got;
+  const char *why;
+  struct staged *next;
+} staged;
+static staged *staging;
+
 /* ------------------------------------------------------------------ little-endian helpers */
 
 static void put_u16(uint8_t *p, uint16_t v) {
@@ -192,10 +205,89 @@ static void bad_stream(uint32_t id, const char *why) {
   _exit(EXIT_BAD_FRAME);
 }
 
+static staged *find_staged(uint32_t id) {
+  for (staged *p = staging; p; p = p->next)
+    if (p->id == id) return p;
+  return NULL;
+}
+
+/* takes the parts staged for `id` out of the table (NULL when none came) */
+static staged *take_staged(uint32_t id) {
+  for (staged **p = &staging; *p; p = &(*p)->next)
+    if ((*p)->id == id) {
+      staged *st = *p;
+      *p = st->next;
+      return st;
+    }
+  return NULL;
+}
+
+static void drop_staged(staged *st) {
+  if (!st) return;
+  free(st->bytes);
+  free(st);
+}
+
+/* reads and discards n bytes of the input (a part that was refused: the stream stays aligned) */
+static void skip_input(uint64_t n) {
+  uint8_t scratch[65536];
+  while (n > 0) {
+    size_t step = n > sizeof scratch ? sizeof scratch : (size_t)n;
+    if (read_exact(scratch, step) != 1) bad_stream(0, "input ended inside a frame's payload");
+    n -= step;
+  }
+}
+
+/*
+ * One MODEL_PART frame, read straight into its model's buffer (no copy of the payload). A part that does not fit
+ * (out of order, past the total, a total that changed or over the limit, no memory) is skipped and marks its model
+ * refused; the CREATE that follows answers ERROR with why.
+ */
+static void read_part(uint32_t id, uint32_t len) {
+  uint8_t head[16];
+  if (len < sizeof head) bad_stream(id, "model part shorter than its fixed part");
+  if (read_exact(head, sizeof head) != 1) bad_stream(id, "input ended inside a frame's payload");
+  uint64_t total = (uint64_t)get_u32(head) | (uint64_t)get_u32(head + 4) << 32;
+  uint64_t offset = (uint64_t)get_u32(head + 8) | (uint64_t)get_u32(head + 12) << 32;
+  uint64_t n = len - sizeof head;
+  staged *st = find_staged(id);
+  if (!st) {
+    st = (staged *)calloc(1, sizeof *st);
+    if (!st) bad_stream(id, "out of memory for a model part");
+    st->id = id;
+    st->total = total;
+    st->next = staging;
+    staging = st;
+    if (total == 0 || total > FRAME_MAX_PAYLOAD) st->why = "model parts: total length 0 or over the limit";
+    else if (!(st->bytes = (uint8_t *)malloc((size_t)total))) st->why = "out of memory for the model's parts";
+  }
+  if (!st->why) {
+    if (total != st->total) st->why = "model parts: the total length changed between parts";
+    else if (offset != st->got) st->why = "model parts out of order (offset is not the bytes received so far)";
+    else if (n > st->total - st->got) st->why = "model parts: more bytes than the total length";
+  }
+  if (st->why) {
+    free(st->bytes);
+    st->bytes = NULL;
+    skip_input(n);
+    return;
+  }
+  if (n && read_exact(st->bytes + st->got, (size_t)n) != 1) bad_stream(id, "input ended inside a frame's payload");
+  st->got += n;
+}
+
 static void route(unsigned type, uint32_t id, uint8_t *payload, uint32_t len) {
   if (type == FRAME_CREATE) {
+    staged *st = take_staged(id);
+    if (st && (st->why || st->got != st->total)) {
+      send_error(id, HOST_ERR_BAD_FRAME, 0, st->why ? st->why : "model parts incomplete: fewer bytes than the total length");
+      drop_staged(st);
+      free(payload);
+      return;
+    }
     session *s = (session *)calloc(1, sizeof *s);
     if (!s) {
+      drop_staged(st);
       free(payload);
       send_error(id, HOST_ERR_NO_MEMORY, 0, "out of memory");
       return;
@@ -203,6 +295,11 @@ static void route(unsigned type, uint32_t id, uint8_t *payload, uint32_t len) {
     s->id = id;
     s->create_payload = payload;
     s->create_len = len;
+    if (st) {
+      s->model = st->bytes;
+      s->model_len = st->total;
+      free(st);
+    }
     plat_cond_init(&s->wake);
     plat_lock(&table_lock);
     int dup = find_session(id) != NULL;
@@ -213,6 +310,7 @@ static void route(unsigned type, uint32_t id, uint8_t *payload, uint32_t len) {
     plat_unlock(&table_lock);
     if (dup) {
       free(payload);
+      free(s->model);
       free(s);
       send_error(id, HOST_ERR_DUPLICATE, 0, "a session with this id exists already");
       return;
@@ -220,6 +318,8 @@ static void route(unsigned type, uint32_t id, uint8_t *payload, uint32_t len) {
     if (plat_thread(session_thread, s) != 0) {
       s->create_payload = NULL;
       free(payload);
+      free(s->model);
+      s->model = NULL;
       send_error(id, HOST_ERR_NO_MEMORY, 0, "could not start the session's thread");
       forget_session(s);
     }
@@ -232,6 +332,7 @@ static void route(unsigned type, uint32_t id, uint8_t *payload, uint32_t len) {
     return;
   }
   uint32_t sid = type == FRAME_RUN ? get_u32(payload) : id;
+  if (type == FRAME_RELEASE) drop_staged(take_staged(id));
   job *j = (job *)calloc(1, sizeof *j);
   if (!j) {
     free(payload);
@@ -299,8 +400,12 @@ int main(int argc, char **argv) {
     unsigned type = (unsigned)(h[4] | h[5] << 8), reserved = (unsigned)(h[6] | h[7] << 8);
     if (magic != FRAME_MAGIC) bad_stream(id, "bad frame magic");
     if (reserved != 0) bad_stream(id, "bad frame: reserved field not zero");
-    if (type != FRAME_CREATE && type != FRAME_RUN && type != FRAME_RELEASE) bad_stream(id, "bad frame: unknown type");
+    if (type != FRAME_CREATE && type != FRAME_RUN && type != FRAME_RELEASE && type != FRAME_MODEL_PART) bad_stream(id, "bad frame: unknown type");
     if (len > FRAME_MAX_PAYLOAD) bad_stream(id, "bad frame: payload over the limit");
+    if (type == FRAME_MODEL_PART) {
+      read_part(id, len);
+      continue;
+    }
     uint8_t *payload = (uint8_t *)malloc(len ? len : 1);
     if (!payload) bad_stream(id, "out of memory for a frame's payload");
     if (len && read_exact(payload, len) != 1) bad_stream(id, "input ended inside a frame's payload");

@@ -41,6 +41,9 @@ typedef struct session {
   /* the create request, consumed by the session's thread */
   uint8_t *create_payload;
   uint32_t create_len;
+  /* the model's bytes when they came in MODEL_PART frames (owned; NULL: the rest of the create payload) */
+  uint8_t *model;
+  uint64_t model_len;
   job *head, *tail;
   plat_cond wake;
   /* a RELEASE is queued: later runs are refused */

@@ -147,6 +147,14 @@ static int create(session *s) {
   provider[plen] = 0;
   size_t model_len = r.len - r.at;
   rd_bytes(&r, model_len, &model);
+  if (s->model) {
+    if (model_len) {
+      send_error(s->id, HOST_ERR_BAD_FRAME, 0, "create frame carries model bytes although its model came in parts");
+      goto done;
+    }
+    model = s->model;
+    model_len = (size_t)s->model_len;
+  }
   if (severity > 4) severity = 4;
   if (ort_failed(ORT_FN(fn_create_session_options, SLOT_CREATE_SESSION_OPTIONS)(&o), s->id, HOST_ERR_ORT, "CreateSessionOptions")) goto done;
   if (!set_options(s, o, intra, inter, spin, arena, severity)) goto done;
@@ -160,6 +168,8 @@ done:
   /* the model's bytes are onnxruntime's own copy now: give ours back before anything else */
   free(s->create_payload);
   s->create_payload = NULL;
+  free(s->model);
+  s->model = NULL;
   return ok;
 }
 

@@ -12,7 +12,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeCreated, decodeError, decodeReady, decodeResult, encodeCreate, encodeRelease, encodeRun, FrameType } from '../../src/agent/inference/native-frames.js';
+import { decodeCreated, decodeError, decodeReady, decodeResult, encodeCreate, encodeRelease, encodeRun, FRAME_PROTOCOL, FrameType } from '../../src/agent/inference/native-frames.js';
 import { mod7919 } from '../../src/agent/inference/tensors.js';
 import { InferenceHost } from '../../src/agent/inference/index.js';
 import { sessionProcessEnv } from '../../src/agent/inference/session-process.js';
@@ -41,7 +41,7 @@ test('native host: OrtGetApiBase → version 1.30.0; sessions of the three basel
     assert.equal(ready.type, FrameType.ready);
     const r = decodeReady(ready.payload);
     assert.equal(r.ortVersion, '1.30.0', 'GetVersionString through the table returned by OrtGetApiBase');
-    assert.equal(r.protocol, 1);
+    assert.equal(r.protocol, FRAME_PROTOCOL);
     let sid = 0;
     for (const role of ROLES) {
       const bytes = readFileSync(join(ASSETS, role, 'model.onnx'));

@@ -11,10 +11,10 @@ import type { Feeds, Outputs, TensorData } from './worker-messages.js';
 
 export const FRAME_MAGIC = 0x48415052;
 export const FRAME_HEADER_BYTES = 16;
-export const FRAME_PROTOCOL = 1;
+export const FRAME_PROTOCOL = 2;
 export const FRAME_MAX_PAYLOAD = 1 << 30;
 
-export const FrameType = { create: 1, run: 2, release: 3, ready: 100, created: 101, result: 102, released: 103, error: 110 } as const;
+export const FrameType = { create: 1, run: 2, release: 3, modelPart: 4, ready: 100, created: 101, result: 102, released: 103, error: 110 } as const;
 const ANSWER_TYPES: ReadonlySet<number> = new Set([FrameType.ready, FrameType.created, FrameType.result, FrameType.released, FrameType.error]);
 
 /** the host's error classes (frames.h host_error) */
@@ -80,6 +80,18 @@ export function encodeCreate(sessionId: number, opts: CreateOptions, model: Uint
   fixed.writeUInt8(name.byteLength, 11);
   name.copy(fixed, 12);
   return withHeader(FrameType.create, sessionId, [fixed, model]);
+}
+
+/**
+ * One piece of a model sent ahead of its CREATE (which then carries an empty model): u64 total | u64 offset | bytes.
+ * Parts of one session id go in order; the host answers none of them (frames.h MODEL_PART).
+ */
+export function encodeModelPart(sessionId: number, total: number, offset: number, bytes: Uint8Array): Uint8Array[] {
+  if (!(offset >= 0 && offset + bytes.byteLength <= total)) throw protocolError(`model part [${offset}, ${offset + bytes.byteLength}) is outside the model's ${total} bytes`);
+  const head = Buffer.alloc(16);
+  head.writeBigUInt64LE(BigInt(total), 0);
+  head.writeBigUInt64LE(BigInt(offset), 8);
+  return withHeader(FrameType.modelPart, sessionId, [head, bytes]);
 }
 
 export function encodeRelease(sessionId: number): Uint8Array[] {

@@ -26,6 +26,7 @@ import {
   decodeReady,
   decodeResult,
   encodeCreate,
+  encodeModelPart,
   encodeRelease,
   encodeRun,
   FRAME_PROTOCOL,
@@ -59,6 +60,14 @@ export async function sha256InSlices(bytes: Uint8Array): Promise<string> {
   }
   return h.digest('hex');
 }
+
+/**
+ * A model over this size goes to the host in MODEL_PART frames of this size (frames.h) ahead of its CREATE: the runs of
+ * the sessions already serving share the pipe, and a 64 MiB CREATE frame held every run sent after it until the host
+ * had read all of it (issue 17 §2, the slowest detects of a swap). Each part waits, as the sha256 slices do, until a
+ * running bot request is answered (at most BOT_HOLD_MS), so the host's reading and copying go in the gaps.
+ */
+export const MODEL_PART_BYTES = 1 << 20;
 
 /** the host's error class as the code a run or load failure carries */
 function codeOf(hostCode: number): ErrorCode {
@@ -161,11 +170,48 @@ export class NativeSessionWorker extends EventEmitter implements SessionWorker {
     });
   }
 
+  /**
+   * Writes a big model as MODEL_PART frames for session `sid`, one part per turn once no bot request runs (or after
+   * BOT_HOLD_MS), each after the pipe took the one before (no second copy of the model piles up in the stream).
+   */
+  private async sendModelInParts(sid: number, bytes: Uint8Array): Promise<void> {
+    const stdin = this.child.stdin!;
+    for (let at = 0; at < bytes.byteLength; at += MODEL_PART_BYTES) {
+      await new Promise<void>((r) => botActivity.whenIdle(r, BOT_HOLD_MS));
+      if (this.exited || stdin.writableEnded) throw new Error('the session host is gone');
+      if (this.closing) {
+        // the parts sent so far are dropped by the host with this session id's release
+        stdin.write(Buffer.concat(encodeRelease(sid)));
+        throw new StepError('create', 'aborted', 'session worker is closing');
+      }
+      stdin.cork();
+      for (const p of encodeModelPart(sid, bytes.byteLength, at, bytes.subarray(at, at + MODEL_PART_BYTES))) stdin.write(p);
+      stdin.uncork();
+      if (stdin.writableNeedDrain) await this.drained();
+    }
+  }
+
+  /** resolves once the host's input took what was written (or the host is gone) */
+  private drained(): Promise<void> {
+    const stdin = this.child.stdin!;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        stdin.off('drain', done);
+        this.off('exit', done);
+        resolve();
+      };
+      stdin.on('drain', done);
+      this.on('exit', done);
+    });
+  }
+
   /** the host as the load pipeline's backend */
   private readonly backend: SessionBackend<NativeSession> = {
     create: async (bytes, provider, opts) => {
       const sid = ++this.nextId;
-      const f = await this.request(sid, encodeCreate(sid, { provider, allowSpinning: opts.allowSpinning, logSeverityLevel: opts.logSeverityLevel, interOpNumThreads: opts.interOpNumThreads ?? 1, ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}), ...(opts.cpuMemArena ? { cpuMemArena: true } : {}) }, bytes), FrameType.created);
+      const inParts = bytes.byteLength > MODEL_PART_BYTES;
+      if (inParts) await this.sendModelInParts(sid, bytes);
+      const f = await this.request(sid, encodeCreate(sid, { provider, allowSpinning: opts.allowSpinning, logSeverityLevel: opts.logSeverityLevel, interOpNumThreads: opts.interOpNumThreads ?? 1, ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}), ...(opts.cpuMemArena ? { cpuMemArena: true } : {}) }, inParts ? new Uint8Array(0) : bytes), FrameType.created);
       return { sid, ...decodeCreated(f.payload) };
     },
     inputs: (s) => s.inputs,
