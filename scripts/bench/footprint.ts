@@ -42,6 +42,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Aedes } from 'aedes';
@@ -264,6 +265,12 @@ async function main(): Promise<number> {
       // at most ~45 calls a second: the endpoint answers rate_limited past 50 detect calls/s on a connection, which a
       // quiet agent now serves faster than that (p50 ~14 ms)
       let lastStart = -Infinity;
+      // where a detect's time goes: the agent's own pipeline time (timings.total: decode to answer, in the agent) per
+      // phase, and this process's event-loop delay (the embedded broker shares it with the bot client that times)
+      let agentBucket: number[] | undefined;
+      const agentQuiet: number[] = [];
+      const agentDuring: number[] = [];
+      const loopDelay = monitorEventLoopDelay({ resolution: 5 });
       const detect = async () => {
         const wait = lastStart + 22 - performance.now();
         if (wait > 0) await sleep(wait);
@@ -273,6 +280,7 @@ async function main(): Promise<number> {
         const r = (await bot.call('detect', { source: { kind: 'png', png } })) as { timings?: Record<string, number> };
         // an answer from the frame cache ran no model: its timings have no detector stage
         if (r.timings && r.timings.detector === undefined) cachedAnswers++;
+        if (typeof r.timings?.total === 'number') agentBucket?.push(r.timings.total);
         return performance.now() - ts;
       };
       // the first detect after the idle window: the vision buffers were given back after 30 s idle (issue 17 §2)
@@ -283,7 +291,13 @@ async function main(): Promise<number> {
       const phases = args.phases ? new SwapCpu(agent.pid!, 100) : undefined;
       phases?.start();
       const tQuiet = performance.now();
+      agentBucket = agentQuiet;
+      loopDelay.enable();
       for (let i = 0; i < args.detects; i++) quiet1.push(await detect());
+      loopDelay.disable();
+      const loopQuiet = loopDelay.percentile(99) / 1e6;
+      loopDelay.reset();
+      agentBucket = undefined;
       const tQuietEnd = performance.now();
 
       const bigFile = join(work, 'big.onnx');
@@ -303,6 +317,8 @@ async function main(): Promise<number> {
       let peakRss = 0;
       let sampledAt = -Infinity;
       const duringAt: number[] = [];
+      agentBucket = agentDuring;
+      loopDelay.enable();
       while (!done) {
         if (args.swapAlone) await sleep(100);
         else {
@@ -319,6 +335,9 @@ async function main(): Promise<number> {
         if (agent.exitCode !== null) break;
       }
       await finished;
+      loopDelay.disable();
+      const loopDuring = loopDelay.percentile(99) / 1e6;
+      agentBucket = undefined;
       const benchCpu = process.cpuUsage(benchCpu0);
       phases?.stop();
       const tDone = done!.at;
@@ -327,7 +346,9 @@ async function main(): Promise<number> {
       const started = events.find((x) => x.e.type === 'download_started' && x.e.modelId === big.modelId);
       const verified = events.find((x) => x.e.type === 'model_verified' && x.e.modelId === big.modelId);
       const quiet2: number[] = [];
+      agentBucket = agentQuiet;
       for (let i = 0; i < args.detects; i++) quiet2.push(await detect());
+      agentBucket = undefined;
       const tQuiet2End = performance.now();
       const quiet = [...quiet1, ...quiet2];
       const row = (name: string, v: number[]) => console.log(`    ${name.padEnd(34)} n ${String(v.length).padStart(3)}  p50 ${percentile(v, 50).toFixed(1).padStart(6)} ms  p95 ${percentile(v, 95).toFixed(1).padStart(6)} ms  max ${Math.max(...v).toFixed(1).padStart(6)} ms`);
@@ -338,6 +359,7 @@ async function main(): Promise<number> {
       row('quiet (before)', quiet1);
       if (during.length > 0) row('during fetch + verify + warm + swap', during);
       row('quiet (after)', quiet2);
+      if (agentDuring.length > 0) console.log(`    the agent's own time per detect (timings.total, decode → answer): quiet p50 ${percentile(agentQuiet, 50).toFixed(1)} p95 ${percentile(agentQuiet, 95).toFixed(1)} ms, during p50 ${percentile(agentDuring, 50).toFixed(1)} p95 ${percentile(agentDuring, 95).toFixed(1)} ms; this process's event-loop delay p99 quiet ${loopQuiet.toFixed(1)} ms, during ${loopDuring.toFixed(1)} ms`);
       console.log(`    ${args.frames} screen variant(s) in turn: ${cachedAnswers} of ${quiet.length + during.length} timed detects answered from the frame cache${args.frames > 1 && cachedAnswers > 0 ? ' (expected none)' : ''}`);
       const marks = [['verified', verified?.at], [done!.e.type, tDone]] as const;
       const when = (t: number) => marks.map(([name, at]) => (at === undefined ? '' : `${((t - (at - tPub)) / 1000).toFixed(2)} s from ${name}`)).join(', ');

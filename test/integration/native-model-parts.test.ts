@@ -17,7 +17,7 @@ import { spawnNativeSessionWorker } from '../../src/agent/inference/native-host.
 import { MODEL_PART_BYTES } from '../../src/agent/inference/native-session-worker.js';
 import { botActivity } from '../../src/agent/fetch-pacing.js';
 import { mod7919 } from '../../src/agent/inference/tensors.js';
-import type { FromWorker } from '../../src/agent/inference/worker-messages.js';
+import type { Feeds, FromWorker } from '../../src/agent/inference/worker-messages.js';
 import type { ModelManifest } from '../../src/common/wire.js';
 import { nativeHostPaths, RawHost } from './session-hosts.js';
 
@@ -46,17 +46,24 @@ function parts(sid: number, bytes: Uint8Array, sizes: number[]): Uint8Array[][] 
 
 const errorText = (f: Frame) => (f.type === FrameType.error ? decodeError(f.payload).message : '');
 
-test('native host: a model sent in parts makes the same session as one sent whole, and a run of a serving session passes between the parts', { skip: linuxOnly, timeout: 60_000 }, async () => {
+/** a host serving session 1 (the similarity model, sent whole), killed after `body` */
+async function withServingHost(body: (h: { host: RawHost; bytes: Uint8Array; feeds: Feeds; created: Frame }) => Promise<void>): Promise<void> {
   const paths = nativeHostPaths();
   const host = new RawHost(paths.binary, [paths.library]);
   try {
     assert.equal((await host.next()).type, FrameType.ready);
     const { bytes, input } = similarity();
-    const feeds = { [input.name]: { type: 'float32' as const, data: input.data, dims: input.dims } };
     host.send(encodeCreate(1, CPU, bytes));
-    const whole = await host.next();
-    assert.equal(whole.type, FrameType.created, errorText(whole));
+    const created = await host.next();
+    assert.equal(created.type, FrameType.created, errorText(created));
+    await body({ host, bytes, feeds: { [input.name]: { type: 'float32', data: input.data, dims: input.dims } }, created });
+  } finally {
+    host.child.kill('SIGKILL');
+  }
+}
 
+test('native host: a model sent in parts makes the same session as one sent whole, and a run of a serving session passes between the parts', { skip: linuxOnly, timeout: 60_000 }, async () => {
+  await withServingHost(async ({ host, bytes, feeds, created: whole }) => {
     const pieces = parts(2, bytes, [100_003, 7, 250_000]);
     assert.ok(pieces.length >= 3);
     host.send(pieces[0]!);
@@ -75,20 +82,11 @@ test('native host: a model sent in parts makes the same session as one sent whol
     assert.deepEqual(answers.map((f) => f.type), [FrameType.result, FrameType.result], answers.map(errorText).join(' '));
     const [a, b] = answers.map((f) => decodeResult(f.payload));
     for (const name of Object.keys(a!)) assert.deepEqual(Array.from(b![name]!.data as Float32Array), Array.from(a![name]!.data as Float32Array), `${name}: the same numbers`);
-  } finally {
-    host.child.kill('SIGKILL');
-  }
+  });
 });
 
 test('native host: parts that do not fit are refused by their CREATE with a coded error; the host keeps serving', { skip: linuxOnly, timeout: 60_000 }, async () => {
-  const paths = nativeHostPaths();
-  const host = new RawHost(paths.binary, [paths.library]);
-  try {
-    assert.equal((await host.next()).type, FrameType.ready);
-    const { bytes, input } = similarity();
-    const feeds = { [input.name]: { type: 'float32' as const, data: input.data, dims: input.dims } };
-    host.send(encodeCreate(1, CPU, bytes));
-    assert.equal((await host.next()).type, FrameType.created);
+  await withServingHost(async ({ host, bytes, feeds }) => {
     const refused = async (sid: number, send: () => void, why: RegExp) => {
       send();
       const f = await host.next();
@@ -129,9 +127,7 @@ test('native host: parts that do not fit are refused by their CREATE with a code
     const empty = await host.next();
     assert.deepEqual([empty.type, empty.id], [FrameType.error, 14]);
     assert.equal(decodeError(empty.payload).code, HostError.ort, 'an empty model, not the released parts');
-  } finally {
-    host.child.kill('SIGKILL');
-  }
+  });
 });
 
 /** a valid model made `extra` bytes bigger: a trailing length-delimited field (number 1000) onnxruntime's parser skips */
