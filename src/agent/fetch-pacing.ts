@@ -24,18 +24,33 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * The bot requests being served right now (the endpoint's heavy methods: detect, classify, findElement, embed). While
- * one runs, a download holds its next chunk (and the store's read-back its next piece) until it is answered, at most
- * `maxHoldMs` — the "lower priority" of issue 17 §2: on a workstation's two cores a chunk's hashing and sealing,
- * running beside a detect, took CPU from the detect's model run. Chunks go in the gaps between requests; a bot that
- * never pauses still leaves the download one chunk per hold.
+ * The bot requests being served right now (the endpoint's heavy methods: detect, classify, findElement, embed), and
+ * whether the bots are in a burst. While one runs, and until none has run for `settleMs` after it, a download holds its
+ * next chunk (the store's read-back its next piece, the native host its next model part) — at most `maxHoldMs` a
+ * piece: the "lower priority" of issue 17 §2. A bot that sends request after request leaves gaps of a few ms between
+ * them; chunk work in those gaps (1–2 ms a chunk on the agent's thread, more on the cores) was still running when the
+ * next request came. So the download goes in the bots' pauses — a bot clicking or typing between its calls pauses for
+ * far longer than `settleMs` — and a bot that never pauses still leaves it one piece per hold.
  */
 export class BotActivity {
   private running = 0;
+  private lastEnd = -Infinity;
   private waiters: (() => void)[] = [];
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    /** how long after the last request ended the bots count as still busy (0: released as soon as it is answered) */
+    readonly settleMs: number = BOT_SETTLE_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   get busy(): boolean {
     return this.running > 0;
+  }
+
+  /** a request runs, or one ended less than settleMs ago */
+  get active(): boolean {
+    return this.running > 0 || this.now() - this.lastEnd < this.settleMs;
   }
 
   /** runs a bot request's work, counted as running until it settles (or throws) */
@@ -51,21 +66,43 @@ export class BotActivity {
   /** a bot request started running; call `end` exactly once when it is answered */
   begin(): void {
     this.running++;
+    if (this.settleTimer) {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = undefined;
+    }
   }
 
   end(): void {
     this.running = Math.max(0, this.running - 1);
-    if (this.running > 0 || this.waiters.length === 0) return;
-    const waiting = this.waiters.splice(0);
-    // after the answer's own write (queued with process.nextTick by the connection)
-    setImmediate(() => {
-      for (const w of waiting) w();
-    });
+    if (this.running > 0) return;
+    this.lastEnd = this.now();
+    if (this.waiters.length === 0) return;
+    if (this.settleMs <= 0) {
+      // after the answer's own write (queued with process.nextTick by the connection)
+      setImmediate(() => this.release());
+      return;
+    }
+    this.scheduleRelease();
   }
 
-  /** runs `fn` once no bot request runs (at once, after one turn, when none does), or after `maxHoldMs` */
+  /** releases the waiters once the settle window after the last answer has passed (unless a request begins first) */
+  private scheduleRelease(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.release();
+    }, Math.max(1, Math.ceil(this.settleMs - (this.now() - this.lastEnd))));
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0 || this.busy) return; // a running request's end() schedules the next look
+    if (this.active) return this.scheduleRelease(); // a timer that fired a little early
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** runs `fn` once the bots are not active (at once, after one turn, when they are not), or after `maxHoldMs` */
   whenIdle(fn: () => void, maxHoldMs: number): void {
-    if (!this.busy) {
+    if (!this.active) {
       setImmediate(fn);
       return;
     }
@@ -74,12 +111,22 @@ export class BotActivity {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      const i = this.waiters.indexOf(once);
+      if (i >= 0) this.waiters.splice(i, 1);
       fn();
     };
     const timer = setTimeout(once, maxHoldMs);
     this.waiters.push(once);
+    // no request runs, the last one ended within the settle window: release after it
+    if (!this.busy && !this.settleTimer) this.scheduleRelease();
   }
 }
+
+/**
+ * After a bot request is answered, the bots count as busy for this long: longer than the gap between back-to-back
+ * requests (a few ms), far shorter than a bot's pause to click or type.
+ */
+export const BOT_SETTLE_MS = 25;
 
 /** the agent's (one per process, as the event loop it protects) */
 export const botActivity = new BotActivity();
