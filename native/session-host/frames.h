@@ -15,7 +15,7 @@
  *           (offset = the bytes received so far), nothing is answered for them; the CREATE that follows carries no
  *           model bytes of its own and takes the parts, once all `total` bytes came — else it is answered ERROR
  *           (HOST_ERR_BAD_FRAME) with why. Not answered, and never fatal for the stream: a bad part is reported by
- *           its CREATE.
+ *           its CREATE. At most 4 models may be arriving in parts at once (a fifth is refused the same way).
  * Host → agent:
  *   READY    id 0. u32 protocol | u32 API version asked | onnxruntime version string (the rest)
  *   CREATED  id = session id. u32 inputs | u32 outputs | per value: u16 name length | name | u8 is tensor |

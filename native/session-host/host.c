@@ -39,6 +39,8 @@ typedef struct staged {
   struct staged *next;
 } staged;
 static staged *staging;
+/* models that may arrive in parts at once (the agent loads one per role at a time, and proves it in another process) */
+#define MAX_STAGED 4
 
 /* ------------------------------------------------------------------ little-endian helpers */
 
@@ -252,13 +254,16 @@ static void read_part(uint32_t id, uint32_t len) {
   uint64_t n = len - sizeof head;
   staged *st = find_staged(id);
   if (!st) {
+    int count = 0;
+    for (staged *p = staging; p; p = p->next) count++;
     st = (staged *)calloc(1, sizeof *st);
     if (!st) bad_stream(id, "out of memory for a model part");
     st->id = id;
     st->total = total;
     st->next = staging;
     staging = st;
-    if (total == 0 || total > FRAME_MAX_PAYLOAD) st->why = "model parts: total length 0 or over the limit";
+    if (count >= MAX_STAGED) st->why = "model parts: too many models arriving in parts at once";
+    else if (total == 0 || total > FRAME_MAX_PAYLOAD) st->why = "model parts: total length 0 or over the limit";
     else if (!(st->bytes = (uint8_t *)malloc((size_t)total))) st->why = "out of memory for the model's parts";
   }
   if (!st->why) {

@@ -118,6 +118,19 @@ test('native host: parts that do not fit are refused by their CREATE with a code
       for (const p of parts(13, bytes, [1 << 20])) host.send(p);
       host.send(encodeCreate(13, CPU, bytes)); // the model twice over
     }, /carries model bytes/);
+    // at most 4 models in parts at once: a fifth is refused by its CREATE; releasing the others drops theirs
+    await refused(24, () => {
+      for (let sid = 20; sid <= 24; sid++) host.send(encodeModelPart(sid, bytes.byteLength, 0, bytes.subarray(0, 10)));
+      host.send(encodeCreate(24, CPU, new Uint8Array(0)));
+    }, /too many models/);
+    for (let sid = 20; sid <= 23; sid++) {
+      host.send(encodeRelease(sid));
+      assert.deepEqual([(await host.next()).type], [FrameType.released]);
+    }
+    await refused(25, () => {
+      for (const p of parts(25, bytes, [1 << 20]).slice(0, 1)) host.send(p);
+      host.send(encodeCreate(25, CPU, new Uint8Array(0)));
+    }, /incomplete/); // room again: refused for what it is, not for the count
     // a release drops parts not yet taken: a CREATE after it has no model (onnxruntime refuses the empty bytes)
     host.send(parts(14, bytes, [1 << 20])[0]!);
     host.send(encodeRelease(14));
