@@ -120,6 +120,11 @@ export class BotActivity {
     // no request runs, the last one ended within the settle window: release after it
     if (!this.busy && !this.settleTimer) this.scheduleRelease();
   }
+
+  /** `whenIdle` as a promise: a loop of background pieces awaits it between pieces */
+  idle(maxHoldMs: number = BOT_HOLD_MS): Promise<void> {
+    return new Promise<void>((resolve) => this.whenIdle(resolve, maxHoldMs));
+  }
 }
 
 /**

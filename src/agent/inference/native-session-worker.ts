@@ -17,7 +17,7 @@ import { AgentError, type ErrorCode } from '../../common/errors.js';
 import type { Feeds, FromWorker, Outputs, ToWorker } from './worker-messages.js';
 import type { SessionWorker } from './session-process.js';
 import { exitCodeOf } from './session-spawner.js';
-import { BOT_HOLD_MS, botActivity } from '../fetch-pacing.js';
+import { botActivity } from '../fetch-pacing.js';
 import type { ValueMeta } from './tensors.js';
 import { loadedMessage, loadFailedMessage, runLoadPipeline, StepError, type PipelineHooks, type SessionBackend } from './load-pipeline.js';
 import {
@@ -51,12 +51,12 @@ interface Waiter {
 /** bytes hashed per turn of the event loop (about a millisecond of SHA-256 here) */
 const HASH_SLICE = 1 << 20;
 
-/** between slices the event loop turns, and a bot request running meanwhile is answered first (at most 100 ms a slice) */
+/** between slices the event loop turns, and the next slice waits for the bots' pause (botActivity.idle: at most 100 ms a slice) */
 export async function sha256InSlices(bytes: Uint8Array): Promise<string> {
   const h = createHash('sha256');
   for (let at = 0; at < bytes.byteLength; at += HASH_SLICE) {
     h.update(bytes.subarray(at, at + HASH_SLICE));
-    if (at + HASH_SLICE < bytes.byteLength) await new Promise<void>((r) => botActivity.whenIdle(r, BOT_HOLD_MS));
+    if (at + HASH_SLICE < bytes.byteLength) await botActivity.idle();
   }
   return h.digest('hex');
 }
@@ -64,8 +64,8 @@ export async function sha256InSlices(bytes: Uint8Array): Promise<string> {
 /**
  * A model over this size goes to the host in MODEL_PART frames of this size (frames.h) ahead of its CREATE: the runs of
  * the sessions already serving share the pipe, and a 64 MiB CREATE frame held every run sent after it until the host
- * had read all of it (issue 17 §2, the slowest detects of a swap). Each part waits, as the sha256 slices do, until a
- * running bot request is answered (at most BOT_HOLD_MS), so the host's reading and copying go in the gaps.
+ * had read all of it (issue 17 §2, the slowest detects of a swap). Each part waits, as the sha256 slices do, for the
+ * bots' pause (botActivity.idle, at most BOT_HOLD_MS), so the host's reading and copying go between their requests.
  */
 export const MODEL_PART_BYTES = 1 << 20;
 
@@ -163,30 +163,33 @@ export class NativeSessionWorker extends EventEmitter implements SessionWorker {
         },
         reject,
       });
-      const stdin = this.child.stdin!;
-      stdin.cork();
-      for (const p of parts) stdin.write(p);
-      stdin.uncork();
+      this.write(parts);
     });
   }
 
+  /** one frame onto the host's input, its buffers written together */
+  private write(parts: Uint8Array[]): void {
+    const stdin = this.child.stdin!;
+    stdin.cork();
+    for (const p of parts) stdin.write(p);
+    stdin.uncork();
+  }
+
   /**
-   * Writes a big model as MODEL_PART frames for session `sid`, one part per turn once no bot request runs (or after
+   * Writes a big model as MODEL_PART frames for session `sid`, one part per turn once the bots pause (or after
    * BOT_HOLD_MS), each after the pipe took the one before (no second copy of the model piles up in the stream).
    */
   private async sendModelInParts(sid: number, bytes: Uint8Array): Promise<void> {
     const stdin = this.child.stdin!;
     for (let at = 0; at < bytes.byteLength; at += MODEL_PART_BYTES) {
-      await new Promise<void>((r) => botActivity.whenIdle(r, BOT_HOLD_MS));
+      await botActivity.idle();
       if (this.exited || stdin.writableEnded) throw new Error('the session host is gone');
       if (this.closing) {
         // the parts sent so far are dropped by the host with this session id's release
-        stdin.write(Buffer.concat(encodeRelease(sid)));
+        this.write(encodeRelease(sid));
         throw new StepError('create', 'aborted', 'session worker is closing');
       }
-      stdin.cork();
-      for (const p of encodeModelPart(sid, bytes.byteLength, at, bytes.subarray(at, at + MODEL_PART_BYTES))) stdin.write(p);
-      stdin.uncork();
+      this.write(encodeModelPart(sid, bytes.byteLength, at, bytes.subarray(at, at + MODEL_PART_BYTES)));
       if (stdin.writableNeedDrain) await this.drained();
     }
   }
