@@ -121,14 +121,22 @@ test('split by application: the first ceil(0.3 n) app ids by sha256 are held out
 
 // Changed in round 3: apps added after the split (addedAfterSplit) are train and take no part in the sha256 rule, so
 // adding one moves no existing app; the rule's ceil(0.3 n) holds for the original apps, a quarter for the whole list.
-test('webwin apps list: every app has toolkit, description and the split the sha256 rule gives; at least 30 % of the original apps held out', () => {
-  const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'webwin.json'), 'utf8')) as { app: string; toolkit: string; split: string; description: string; addedAfterSplit?: string }[];
-  const original = apps.filter((a) => !a.addedAfterSplit);
+test('webwin apps list: every app has toolkit, description and the split the sha256 rule gives (a batch among its own apps); at least 30 % of the original apps held out', () => {
+  const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'webwin.json'), 'utf8')) as { app: string; toolkit: string; split: string; description: string; addedAfterSplit?: string; splitBatch?: string }[];
+  const original = apps.filter((a) => !a.addedAfterSplit && !a.splitBatch);
   const rule = splitByAppHash(original.map((a) => a.app));
+  const batches = new Map<string, Map<string, string>>();
+  for (const b of new Set(apps.map((a) => a.splitBatch).filter((b): b is string => !!b))) {
+    batches.set(b, splitByAppHash(apps.filter((a) => a.splitBatch === b).map((a) => a.app)));
+  }
   for (const a of apps) {
-    assert.equal(a.split, a.addedAfterSplit ? 'train' : rule.get(a.app), a.app);
+    const expected = a.addedAfterSplit ? 'train' : a.splitBatch ? batches.get(a.splitBatch)!.get(a.app) : rule.get(a.app);
+    assert.equal(a.split, expected, a.app);
     assert.ok(a.toolkit && a.description, a.app);
     assert.ok(readFileSync(join(root, 'scripts', 'dataset', 'webwin', `${a.app}.html`), 'utf8').includes('webwinStates'), `${a.app} has a page with states`);
+  }
+  for (const split of batches.values()) {
+    assert.equal([...split.values()].filter((s) => s === 'heldout').length, Math.ceil(0.3 * split.size), 'a batch holds out ceil(0.3 m) of its own apps');
   }
   const held = apps.filter((a) => a.split === 'heldout').length;
   assert.ok(held >= Math.ceil(0.3 * original.length));
