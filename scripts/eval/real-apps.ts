@@ -43,6 +43,8 @@ export const RealSampleSchema = z
     split: SplitSchema,
     state: z.string(),
     elements: z.array(RealElementSchema),
+    /** areas a model may box that the ground truth cannot give (scripts/eval/real-metrics.ts "ignore regions") */
+    ignore: z.array(z.tuple([z.number(), z.number(), z.number(), z.number()])).optional(),
   })
   .passthrough();
 export type RealSample = z.infer<typeof RealSampleSchema>;
@@ -150,7 +152,7 @@ export function loadRealApps(dir: string, appsListDir: string, maxPerApp = 0): L
           skip(`says family/app ${label.family}/${label.app}, lies in ${family}/${app}`);
           continue;
         }
-        const bad = label.elements.map((e) => boxProblem(e.box as Box, label.width, label.height)).find((x) => x !== null);
+        const bad = [...label.elements.map((e) => e.box as Box), ...((label.ignore ?? []) as Box[])].map((b) => boxProblem(b, label.width, label.height)).find((x) => x !== null);
         if (bad) {
           skip(bad);
           continue;
@@ -219,6 +221,7 @@ export async function evaluateRealApps(samples: readonly LoadedSample[], vp: Vis
       truth: s.label.elements.map((e) => ({ box: e.box as Box, type: e.type })),
       detections: low.elements.map((e) => ({ box: e.box, score: e.score })),
       answer: answer.elements.map((e) => ({ box: e.box, score: e.score, type: e.type, click: e.click })),
+      ...(s.label.ignore?.length ? { ignore: s.label.ignore as Box[] } : {}),
     });
     onProgress?.(++done, samples.length);
   }

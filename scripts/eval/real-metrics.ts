@@ -12,10 +12,14 @@
  * - the same two figures at the level of the UIA control type (`typeTop1Uia`, `clickHitUia`): `button`,
  *   `icon_button` and `toggle` are all UIA Button, so a bot selecting by control type sees no difference between
  *   them. Reported beside the strict figures, which are the ones the targets are judged on.
+ * - ignore regions (a sample's optional `ignore` boxes: a visible, clickable area its ground truth cannot give, e.g. a
+ *   custom-drawn widget whose parts the accessibility tree does not expose; docs/AUDIT-ATSPI.md): a detection or answer
+ *   element that matches no truth box (IoU < 0.5 with each) and lies at least half inside one of them is neither right
+ *   nor wrong — dropped before AP, precision and recall. Truth elements are never dropped.
  */
 import { splitByAppHash } from '../dataset/lib/split.mjs';
 import type { Box } from '../../src/common/geometry.js';
-import { iou } from '../../src/common/geometry.js';
+import { area, iou } from '../../src/common/geometry.js';
 import { pointInBox, uiaControlTypeOf, type Point } from '../../src/common/element-types.js';
 import { evaluateDetections, type EvalImage } from '../../src/agent/vision/metrics.js';
 
@@ -42,6 +46,22 @@ export interface ImageRecord {
   detections: readonly { box: Box; score: number }[];
   /** the answer a bot gets from detect() at the default threshold, classified */
   answer: readonly AnswerElement[];
+  /** areas whose unmatched detections count neither way (the sample's `ignore` boxes) */
+  ignore?: readonly Box[];
+}
+
+/** The share of `box`'s area that lies inside `region`. */
+function insideShare(box: Box, region: Box): number {
+  const ix = Math.max(0, Math.min(box[2], region[2]) - Math.max(box[0], region[0]));
+  const iy = Math.max(0, Math.min(box[3], region[3]) - Math.max(box[1], region[1]));
+  const a = area(box);
+  return a > 0 ? (ix * iy) / a : 0;
+}
+
+/** `found` without the elements that lie at least half inside an ignore region and match no truth box at IoU ≥ 0.5. */
+export function withoutIgnored<T extends { box: Box }>(found: readonly T[], truth: readonly { box: Box }[], ignore: readonly Box[] = []): T[] {
+  if (ignore.length === 0) return [...found];
+  return found.filter((f) => !ignore.some((r) => insideShare(f.box, r) >= 0.5) || truth.some((t) => iou(f.box, t.box) >= 0.5));
 }
 
 /** Greedy matching at `iouThreshold`: answers in descending score each take the unmatched truth of highest IoU. */
@@ -134,12 +154,12 @@ export interface GroupSummary {
 /** Every figure of one group of screenshots (an application, or all held-out / train apps of a family). */
 export function summarise(records: readonly ImageRecord[], operatingThreshold: number): GroupSummary {
   const images: EvalImage[] = records.map((r) => ({
-    detections: r.detections.map((d) => ({ box: d.box, score: d.score, classId: 0 })),
+    detections: withoutIgnored(r.detections, r.truth, r.ignore).map((d) => ({ box: d.box, score: d.score, classId: 0 })),
     groundTruth: r.truth.map((t) => ({ box: t.box, classId: 0 })),
   }));
   const det = evaluateDetections(images, operatingThreshold);
   const ans = evaluateDetections(
-    records.map((r, i) => ({ detections: r.answer.map((a) => ({ box: a.box, score: a.score, classId: 0 })), groundTruth: images[i]!.groundTruth })),
+    records.map((r, i) => ({ detections: withoutIgnored(r.answer, r.truth, r.ignore).map((a) => ({ box: a.box, score: a.score, classId: 0 })), groundTruth: images[i]!.groundTruth })),
     0,
     [0.5],
   );

@@ -133,3 +133,23 @@ test('fresh held-out set: fresh apps read as split fresh, outside the rule; a fr
   const committed = loadRealApps(join(dir, 'split-check'), join(process.cwd(), 'scripts', 'dataset', 'apps'));
   assert.deepEqual(committed.splitChecks.filter((c) => ['atspi', 'wine', 'webwin'].includes(c.family)).map((c) => [c.family, c.problems]), [['atspi', []], ['webwin', []], ['wine', []]]);
 });
+
+test('real programs: a sample\'s ignore regions are read with it; one outside the image skips the sample with the reason', () => {
+  const root = join(dir, 'ignore-apps');
+  const putIn = (stem: string, label: unknown) => {
+    mkdirSync(join(root, 'atspi', 'g'), { recursive: true });
+    writeFileSync(join(root, 'atspi', 'g', `${stem}.json`), JSON.stringify(label));
+    writeFileSync(join(root, 'atspi', 'g', `${stem}.png`), 'not decoded by the loader');
+  };
+  putIn('grid_light_1', sample('atspi', 'g', 'heldout', { ignore: [[20, 40, 180, 90]] }));
+  putIn('off_light_1', sample('atspi', 'g', 'heldout', { ignore: [[20, 40, 260, 90]] }));
+  putIn('flat_light_1', sample('atspi', 'g', 'heldout', { ignore: [[20, 40, 20, 90]] }));
+  putIn('text_light_1', sample('atspi', 'g', 'heldout', { ignore: 'the grid' }));
+  const r = loadRealApps(root, join(dir, 'no-ignore-lists'));
+  assert.deepEqual(r.samples.map((s) => s.json.split('/').pop()), ['grid_light_1.json']);
+  assert.deepEqual(r.samples[0]!.label.ignore, [[20, 40, 180, 90]]);
+  const reasons = Object.fromEntries(r.skipped.map((s) => [s.file.split('/').pop(), s.reason]));
+  assert.match(reasons['off_light_1.json']!, /outside the 200x100 image/);
+  assert.match(reasons['flat_light_1.json']!, /empty box/);
+  assert.match(reasons['text_light_1.json']!, /not the sample format: ignore/);
+});

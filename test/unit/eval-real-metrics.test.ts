@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clickHits, confusions, expectedSplits, groupByApp, matchPairs, summarise, type AnswerElement, type ImageRecord, type TruthElement } from '../../scripts/eval/real-metrics.js';
+import { clickHits, confusions, expectedSplits, groupByApp, matchPairs, summarise, withoutIgnored, type AnswerElement, type ImageRecord, type TruthElement } from '../../scripts/eval/real-metrics.js';
 import { buildRealReport, realTargetLines, renderRealApps } from '../../scripts/eval/real-report.js';
 
 const truth: TruthElement[] = [
@@ -73,6 +73,27 @@ test('summarise: the answer scored as detections (answerAp50 / answerPrecision /
   const all = summarise([rec('atspi', 'app-a', 'heldout')], 0.5);
   assert.equal(all.answerPrecision, 0.75);
   assert.equal(all.answerAp50, 1);
+});
+
+test('ignore regions: an unmatched detection at least half inside one counts neither way; a matched one and the truth stay', () => {
+  // the false positive at [500,500,520,520] lies in a custom-drawn grid the ground truth cannot give
+  const grid: [number, number, number, number] = [490, 490, 600, 600];
+  const s = summarise([{ ...rec('atspi', 'gucharmap', 'heldout'), ignore: [grid] }], 0.5);
+  assert.equal(s.precision, 1, 'the detection in the grid is not a false positive');
+  assert.equal(s.answerPrecision, 1);
+  assert.equal(s.recall, 1);
+  assert.equal(s.elements, 3, 'truth elements are never dropped');
+  // only a quarter of it inside the region: still a false positive
+  const quarter: [number, number, number, number] = [510, 510, 600, 600];
+  assert.equal(summarise([{ ...rec('atspi', 'gucharmap', 'heldout'), ignore: [quarter] }], 0.5).precision, 0.75);
+  // a region over a truth element: its matching detection still counts as right, a miss inside it is still a miss
+  const overTruth: [number, number, number, number] = [0, 0, 300, 130];
+  const onTruth = summarise([{ ...rec('atspi', 'a', 'heldout'), ignore: [overTruth] }], 0.5);
+  assert.equal(onTruth.pairs, 3);
+  assert.equal(onTruth.recall, 1);
+  const missed = summarise([{ ...rec('atspi', 'a', 'heldout', truth, answer.slice(0, 2)), ignore: [overTruth] }], 0.5);
+  assert.equal(missed.recall, 2 / 3);
+  assert.deepEqual(withoutIgnored(answer, truth, []), answer, 'no region: nothing dropped');
 });
 
 test('summarise pools over images: a missed element lowers click-hit, not type top-1', () => {
