@@ -19,10 +19,12 @@ const TYPES = ELEMENT_TYPES.map((t) => t.type) as [string, ...string[]];
 const SplitSchema = z.enum(['train', 'heldout', 'fresh']);
 
 /** One element of a real-program sample (BRIEF "Real-program dataset format"). */
+const BoxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+
 export const RealElementSchema = z
   .object({
     id: z.union([z.string(), z.number()]),
-    box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+    box: BoxSchema,
     type: z.enum(TYPES),
     checked: z.boolean().optional(),
     text: z.string().optional(),
@@ -44,7 +46,7 @@ export const RealSampleSchema = z
     state: z.string(),
     elements: z.array(RealElementSchema),
     /** areas a model may box that the ground truth cannot give (scripts/eval/real-metrics.ts "ignore regions") */
-    ignore: z.array(z.tuple([z.number(), z.number(), z.number(), z.number()])).optional(),
+    ignore: z.array(BoxSchema).optional(),
   })
   .passthrough();
 export type RealSample = z.infer<typeof RealSampleSchema>;

@@ -19,7 +19,7 @@
  */
 import { splitByAppHash } from '../dataset/lib/split.mjs';
 import type { Box } from '../../src/common/geometry.js';
-import { area, iou } from '../../src/common/geometry.js';
+import { area, intersectionArea, iou } from '../../src/common/geometry.js';
 import { pointInBox, uiaControlTypeOf, type Point } from '../../src/common/element-types.js';
 import { evaluateDetections, type EvalImage } from '../../src/agent/vision/metrics.js';
 
@@ -52,10 +52,8 @@ export interface ImageRecord {
 
 /** The share of `box`'s area that lies inside `region`. */
 function insideShare(box: Box, region: Box): number {
-  const ix = Math.max(0, Math.min(box[2], region[2]) - Math.max(box[0], region[0]));
-  const iy = Math.max(0, Math.min(box[3], region[3]) - Math.max(box[1], region[1]));
   const a = area(box);
-  return a > 0 ? (ix * iy) / a : 0;
+  return a > 0 ? intersectionArea(box, region) / a : 0;
 }
 
 /** `found` without the elements that lie at least half inside an ignore region and match no truth box at IoU ≥ 0.5. */

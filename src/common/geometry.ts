@@ -5,10 +5,15 @@ export function area(b: Box): number {
   return Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
 }
 
-export function iou(a: Box, b: Box): number {
+/** The area two boxes share. */
+export function intersectionArea(a: Box, b: Box): number {
   const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
   const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = ix * iy;
+  return ix * iy;
+}
+
+export function iou(a: Box, b: Box): number {
+  const inter = intersectionArea(a, b);
   const union = area(a) + area(b) - inter;
   return union <= 0 ? 0 : inter / union;
 }

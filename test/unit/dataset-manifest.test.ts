@@ -121,6 +121,7 @@ test('split by application: the first ceil(0.3 n) app ids by sha256 are held out
 
 // Changed in round 3: apps added after the split (addedAfterSplit) are train and take no part in the sha256 rule, so
 // adding one moves no existing app; the rule's ceil(0.3 n) holds for the original apps, a quarter for the whole list.
+// Changed in round 9: a batch (splitBatch) is split by the same rule among its own apps.
 test('webwin apps list: every app has toolkit, description and the split the sha256 rule gives (a batch among its own apps); at least 30 % of the original apps held out', () => {
   const apps = JSON.parse(readFileSync(join(root, 'scripts', 'dataset', 'apps', 'webwin.json'), 'utf8')) as { app: string; toolkit: string; split: string; description: string; addedAfterSplit?: string; splitBatch?: string }[];
   const original = apps.filter((a) => !a.addedAfterSplit && !a.splitBatch);
