@@ -18,9 +18,9 @@ const TYPES = ELEMENT_TYPES.map((t) => t.type) as [string, ...string[]];
 // 'fresh': the fresh held-out set (docs/DATASET.md): never trained or validated on, evaluated apart from the held-out apps
 const SplitSchema = z.enum(['train', 'heldout', 'fresh']);
 
-/** One element of a real-program sample (BRIEF "Real-program dataset format"). */
 const BoxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 
+/** One element of a real-program sample (BRIEF "Real-program dataset format"). */
 export const RealElementSchema = z
   .object({
     id: z.union([z.string(), z.number()]),
