@@ -218,13 +218,51 @@ test('elements: an open menu hides what is under it, its items stay; list rows a
 test('elements: a grid of equal cells is not a list; a wide list with many columns of differing widths is', { skip: noPython }, () => {
   const cell = (t: string, i: number, x: number, w: number) =>
     ({ path: `0.${t}.${i}`, role: 'table cell', name: `c${i}`, states: ['showing', 'visible'], box: [x, 100, x + w, 120], window: 0, parent_role: 'table', ancestors: ['0', `0.${t}`], clips: [[0, 0, 1000, 600]] });
-  const table = (t: string) => ({ path: `0.${t}`, role: 'table', name: '', states: ['showing', 'visible'], box: [0, 90, 1000, 400], window: 0, parent_role: 'frame', ancestors: ['0'], clips: [[0, 0, 1000, 600]] });
+  const table = (t: string) => ({ path: `0.${t}`, role: 'table', name: '', states: ['showing', 'visible'], box: t === '1' ? [0, 90, 1000, 200] : [0, 250, 1000, 400], window: 0, parent_role: 'frame', ancestors: ['0'], clips: [[0, 0, 1000, 600]] });
   const grid = Array.from({ length: 12 }, (_, i) => cell('1', i, i * 50, 50));
   const wide = Array.from({ length: 10 }, (_, i) => cell('2', i, i * 90, 40 + (i % 3) * 30)).map((c) => ({ ...c, box: [c.box[0]!, 300, c.box[2]!, 320] }));
   const nodes = [{ path: '0', role: 'frame', name: '', states: ['showing', 'visible'], box: [0, 0, 1000, 600], window: 0, parent_role: '', ancestors: [], clips: [[0, 0, 1000, 600]] },
     table('1'), ...grid, table('2'), ...wide];
   const els = py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'frame', box: [0, 0, 1000, 600] }], nodes, screen: [0, 0, 1000, 600] } }])[0] as { type: string; box: number[] }[];
   assert.deepEqual(els.map((e) => `${e.type} ${e.box.join(',')}`), ['list_item 0,300,850,320']);
+  // the grid's cells are clickable and given as no element: the grid row is an ignore region (round 10)
+  const withIgnore = py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'frame', box: [0, 0, 1000, 600] }], nodes, screen: [0, 0, 1000, 600], with_ignore: true } }])[0] as { ignore: number[][] };
+  assert.deepEqual(withIgnore.ignore, [[0, 100, 600, 120]]);
+});
+
+// Round 10 (docs/AUDIT-ATSPI.md): what the tree shows but does not give as elements becomes ignore regions of the
+// screen — unexposed custom-drawn widgets (cut into strips around a menu over their middle), grids of cells, and
+// controls covered too much to keep; a drawing area with children, or a closed expander's leftover, is none.
+test('elements: ignore regions for unexposed widgets, grids and covered controls, cut around what lies above', { skip: noPython }, () => {
+  const clips = [[0, 0, 1000, 600]];
+  const n = (path: string, role: string, box: number[], ancestors: string[], parent_role: string, name = '', states = ['showing', 'visible']) =>
+    ({ path, role, name, states, box, window: 0, parent_role, ancestors, clips });
+  const nodes = [
+    n('0', 'frame', [0, 0, 1000, 600], [], ''),
+    n('0.0', 'menu bar', [0, 0, 1000, 30], ['0'], 'frame'),
+    n('0.0.0', 'menu', [100, 0, 160, 30], ['0', '0.0'], 'menu bar', 'View'),
+    n('0.0.0.0', 'menu item', [100, 30, 300, 60], ['0', '0.0', '0.0.0'], 'menu', 'Zoom'),
+    // (inside a panel: overlapping direct children of a window would be taken for popovers)
+    n('0.1', 'panel', [0, 30, 1000, 600], ['0'], 'frame'),
+    n('0.1.1', 'drawing area', [0, 40, 400, 400], ['0', '0.1'], 'panel'), // the character grid: the menu lies over its top middle
+    n('0.1.2', 'drawing area', [500, 40, 600, 140], ['0', '0.1'], 'panel'), // has a child: not unexposed
+    n('0.1.2.0', 'push button', [510, 50, 590, 80], ['0', '0.1', '0.1.2'], 'drawing area', 'Pick'),
+    n('0.1.3', 'drawing area', [700, 40, 710, 50], ['0', '0.1'], 'panel'), // 100 px²: a closed expander's leftover
+    n('0.1.4', 'push button', [250, 40, 280, 70], ['0', '0.1'], 'panel', 'Mostly under the menu'),
+    n('0.1.5', 'text', [600, 200, 900, 500], ['0', '0.1'], 'panel', '', ['showing', 'visible', 'editable', 'multi line']),
+  ];
+  const run = (with_ignore: boolean) => py([{ fn: 'elements', args: { wins: [{ index: 0, role: 'frame', box: [0, 0, 1000, 600] }], nodes, screen: [0, 0, 1000, 600], with_ignore } }])[0];
+  const { elements, ignore } = run(true) as { elements: { type: string; text?: string; keep_flat?: boolean }[]; ignore: number[][] };
+  assert.deepEqual(elements.map((e) => e.text ?? e.type).sort(), ['Pick', 'View', 'Zoom', 'text_input'].sort());
+  assert.deepEqual(run(false), elements, 'the elements do not depend on asking for the regions');
+  assert.equal(elements.find((e) => e.type === 'text_input')?.keep_flat, true, 'an editable multi-line text is kept even over flat pixels');
+  const key = (b: number[]) => b.join(',');
+  assert.deepEqual(ignore.map(key).sort(), [
+    // the grid [0,40,400,400] minus the menu's items [100,30,300,60]: below the menu, then left and right of it
+    '0,60,400,400', '0,40,100,60', '300,40,400,60',
+    // the button [250,40,280,70] minus the menu: the strip below it (too little of it shows to keep it an element)
+    '250,60,280,70',
+  ].sort());
 });
 
 test('elements: with row_controls a switch inside a list row is an element beside the row; its parts are not', { skip: noPython }, () => {

@@ -1,14 +1,15 @@
 """JSON-lines front door to the pure parts (role mapping, geometry, element building) for the node unit test:
-each input line {fn, args} -> one output line {result}. fn: classify | visible_box | subtract | elements."""
+each input line {fn, args} -> one output line {result}. fn: classify | visible_box | visible_pieces | subtract |
+elements (with args.with_ignore: {elements, ignore})."""
 import json
 import sys
 
 from . import geometry, roles
 
 
-def _elements(wins, nodes, screen, welded, row_controls=False):
+def _elements(wins, nodes, screen, welded, row_controls=False, ignore=None):
     from . import walk_pure
-    return walk_pure.elements(wins, nodes, screen, welded, row_controls=row_controls)
+    return walk_pure.elements(wins, nodes, screen, welded, row_controls=row_controls, ignore=ignore)
 
 
 def call(fn, args):
@@ -19,13 +20,17 @@ def call(fn, args):
         return None if r is None else {'type': r[0], 'checked': r[1]}
     if fn == 'visible_box':
         return geometry.visible_box(*args)
+    if fn == 'visible_pieces':
+        return geometry.visible_pieces(*args)
     if fn == 'subtract':
         return geometry.subtract(*args)
     if fn == 'elements':
         for n in args['nodes']:
             n['states'] = set(n.get('states', []))
-        return _elements(args['wins'], args['nodes'], args['screen'], args.get('welded', False),
-                         args.get('row_controls', False))
+        ignore = [] if args.get('with_ignore') else None
+        els = _elements(args['wins'], args['nodes'], args['screen'], args.get('welded', False),
+                        args.get('row_controls', False), ignore)
+        return {'elements': els, 'ignore': ignore} if ignore is not None else els
     raise ValueError('unknown fn ' + fn)
 
 

@@ -53,6 +53,33 @@ def subtract(box, cover, keep_min=0.5):
     return rest
 
 
+def pieces(box, cover):
+    """The part of `box` not under `cover` as up to four rectangles (the bands above, below, left and right of the
+    cover): a cover over the middle of a box leaves a frame of strips, not nothing."""
+    i = intersect(box, cover)
+    if i is None:
+        return [box]
+    x1, y1, x2, y2 = box
+    out = [[x1, y1, x2, i[1]], [x1, i[3], x2, y2], [x1, i[1], i[0], i[3]], [i[2], i[1], x2, i[3]]]
+    return [r for r in out if r[2] > r[0] and r[3] > r[1]]
+
+
+def visible_pieces(box, clips, covers, screen):
+    """What of `box` shows, as rectangles: clipped to the screen and the clips like `visible_box`, then every
+    cover cut out (split into strips where it lies inside). Strips thinner than MIN_SIDE are left out."""
+    b = intersect(box, screen)
+    for c in clips:
+        if b is None:
+            return []
+        b = intersect(b, c)
+    if b is None:
+        return []
+    parts = [b]
+    for c in covers:
+        parts = [q for r in parts for q in pieces(r, c)]
+    return [r for r in parts if valid(r)]
+
+
 def visible_box(box, clips, covers, screen):
     """Clip `box` to the screen and to each ancestor clip (viewports, windows), then remove what the covers
     (open menus, windows stacked above) hide. None when nothing usable stays visible."""

@@ -15,7 +15,7 @@ import time
 
 import pyatspi
 
-from . import act, apps as app_specs, capture, variants, walk
+from . import act, apps as app_specs, capture, geometry, variants, walk
 
 
 DIALOG_ROLES = {'dialog', 'alert', 'file chooser'}
@@ -62,7 +62,7 @@ class Run:
         self.app_id, self.spec, self.split, self.v = app_id, spec, split, variant
         self.out_dir, self.display, self.run_name = out_dir, display, run_name
         self.app = None
-        self.last_sig = None
+        self.sigs = set()
         self.count = 0
 
     def snap(self, state):
@@ -75,14 +75,22 @@ class Run:
             log('  skip', state, '(no window)')
             return
         screen = [0, 0, *capture.screen_size(self.display)]
+        off = [w for w in wins if geometry.area(geometry.intersect(w['box'], screen) or [0, 0, 0, 0])
+               < 0.5 * geometry.area(w['box'])]
+        if off:  # a dialog placed mostly off the screen shows as a sliver (docs/AUDIT-ATSPI.md): not a screen of it
+            log('  skip', state, '(a window lies mostly off the screen: %r)' % off[0]['name'])
+            return
+        ignore = []
         els = walk.elements(wins, nodes, screen, welded=self.spec['toolkit'] == 'libreoffice',
                             role_override=self.spec.get('type_override'),
-                            row_controls=self.spec.get('row_controls', False))
+                            row_controls=self.spec.get('row_controls', False), ignore=ignore)
         sig = json.dumps(sorted((e['type'], e['box']) for e in els))
-        if sig == self.last_sig or not els:
-            log('  skip', state, '(unchanged)' if els else '(no elements)')
+        if sig in self.sigs or not els:
+            # any earlier screen of this run, not only the last: a shortcut that did nothing (galculator's
+            # scientific mode, pluma's find under a dialog that stayed open) must not copy a screen under a new name
+            log('  skip', state, '(same as an earlier screen)' if els else '(no elements)')
             return
-        self.last_sig = sig
+        self.sigs.add(sig)
         crop = capture.crop_rect([w['box'] for w in wins], screen)
         stem = '%s_%s_%s' % (slug(self.run_name if state == 'main' else '%s-%s' % (self.run_name, state)
                                   if self.run_name != 'main' else state), self.v['theme'], self.v['scale_id'])
@@ -90,14 +98,13 @@ class Run:
         w, h = capture.grab(self.display, png, crop)
         shifted = []
         for e in els:
-            b = e['box']
-            nb = [max(0, b[0] - crop[0]), max(0, b[1] - crop[1]), min(w, b[2] - crop[0]), min(h, b[3] - crop[1])]
-            if nb[2] - nb[0] < 4 or nb[3] - nb[1] < 4:
-                continue
-            shifted.append(dict(e, box=nb, id=len(shifted)))
+            nb = shift_boxes([e['box']], crop, w, h)
+            if nb:
+                shifted.append(dict(e, box=nb[0], id=len(shifted)))
         if self.spec.get('drop_flat'):  # checked against the pixels: a box with nothing drawn in it is no element
             flat = capture.flat_boxes(png, [e['box'] for e in shifted]) | {  # and text items without a text
                 k for k, e in enumerate(shifted) if e['type'] == 'menu_bar_item' and not e.get('text')}
+            flat = {k for k in flat if not shifted[k].get('keep_flat')}  # an empty editor page is still an editor
             if flat:
                 log('  %s: %d boxes over flat pixels dropped' % (state, len(flat)))
             shifted = [dict(e, id=i) for i, e in enumerate(e for k, e in enumerate(shifted) if k not in flat)]
@@ -106,6 +113,9 @@ class Run:
                   'split': self.split, 'state': stem.rsplit('_', 2)[0], 'toolkit': self.spec['toolkit'],
                   'elements': [{k: e[k] for k in ('id', 'box', 'type', 'checked', 'text', 'role') if k in e}
                                for e in shifted]}
+        regions = shift_boxes(ignore, crop, w, h)
+        if regions:  # areas a model may box that this ground truth cannot give (docs/AUDIT-ATSPI.md)
+            sample['ignore'] = regions
         with open(os.path.join(self.out_dir, stem + '.json'), 'w') as f:
             json.dump(sample, f)
         self.count += 1
@@ -212,6 +222,16 @@ class Run:
             act.do_action(node)
             act.settle(1.0)
         return True
+
+
+def shift_boxes(boxes, crop, w, h):
+    """Screen boxes -> boxes of the w x h image cropped at `crop`, clipped to it; thinner than 4 px left out."""
+    out = []
+    for b in boxes:
+        nb = [max(0, b[0] - crop[0]), max(0, b[1] - crop[1]), min(w, b[2] - crop[0]), min(h, b[3] - crop[1])]
+        if nb[2] - nb[0] >= 4 and nb[3] - nb[1] >= 4:
+            out.append(nb)
+    return out
 
 
 def label_key(s):

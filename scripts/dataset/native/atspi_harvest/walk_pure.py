@@ -16,6 +16,20 @@ ROW_CONTROL_ROLES = {'switch', 'toggle button', 'check box', 'radio button', 'sp
                      'push button'}
 
 
+# Ignore regions (docs/AUDIT-ATSPI.md): visible, clickable areas the accessibility tree does not give as elements.
+# A showing object of these roles with no showing children is a custom-drawn widget (gucharmap's character grid,
+# gpick's swatches, a terminal); below MIN_IGNORE_AREA px² it is a closed expander's 1x1 leftover, not a widget.
+UNEXPOSED_ROLES = {'drawing area', 'terminal', 'canvas'}
+MIN_IGNORE_AREA = 400
+
+
+def _add_ignore(ignore, box, clips, covers, screen, min_area=0):
+    """The visible strips of `box` (covers cut out of the middle too) as ignore regions, if they hold min_area."""
+    parts = geometry.visible_pieces(box, clips, covers, screen)
+    if parts and sum(geometry.area(p) for p in parts) >= min_area:
+        ignore.extend(parts)
+
+
 def is_grid_row(widths):
     return len(widths) > MAX_ROW_CELLS and max(widths) <= 1.25 * max(1, min(widths))
 
@@ -82,13 +96,18 @@ def welded_combos(nodes):
     return out
 
 
-def elements(wins, nodes, screen, welded=False, role_override=None, row_controls=False):
+def elements(wins, nodes, screen, welded=False, role_override=None, row_controls=False, ignore=None):
     """Nodes -> elements [{box, type, checked?, text?, role}] in screen pixels, visible parts only.
     welded: the source draws drop-downs as a filler + toggle button (LibreOffice's gtk3 plugin).
     role_override: {type: type} for an app whose widgets are drawn as another type (galculator's keys are
     GtkToggleButtons that never stay down: drawn and used as buttons).
     row_controls: controls inside list items (ROW_CONTROL_ROLES) are elements too (settings lists of GtkListBox
-    rows holding switches: without it only the row is boxed and the switch drawn in it is background)."""
+    rows holding switches: without it only the row is boxed and the switch drawn in it is background).
+    ignore: a list that receives the screen's ignore regions (docs/AUDIT-ATSPI.md): the visible strips of unexposed
+    custom-drawn widgets (UNEXPOSED_ROLES), of grids of cells (not list rows, so no elements), and of controls that
+    a menu, popover or window above covers too much to keep as elements (partly visible, still clickable)."""
+    ignore = [] if ignore is None else ignore
+    parents = {n['ancestors'][-1] for n in nodes if n['ancestors']}
     role_override = role_override or {}
     combos = welded_combos(nodes) if welded else set()
     covers = open_menu_covers(nodes) + floating_covers(nodes)
@@ -117,6 +136,9 @@ def elements(wins, nodes, screen, welded=False, role_override=None, row_controls
                      and not (is_item and owner in menu_covers and geometry.intersect(n['box'], c) == n['box'])]
         if not is_item:  # an open menu is an override-redirect popup: no window is drawn over it
             my_covers += above.get(n['window'], [])
+        if role in UNEXPOSED_ROLES and n['path'] not in parents:
+            _add_ignore(ignore, n['box'], n['clips'], my_covers, screen, MIN_IGNORE_AREA)
+            continue
         if role == 'table cell' and n['parent_role'] in ('tree table', 'table'):
             table = anc[-1]
             expandable = 'expandable' in n['states'] or 'expanded' in n['states']
@@ -152,8 +174,12 @@ def elements(wins, nodes, screen, welded=False, role_override=None, row_controls
             continue
         vb = geometry.visible_box(n['box'], n['clips'], my_covers, screen)
         if vb is None:
+            _add_ignore(ignore, n['box'], n['clips'], my_covers, screen)
             continue
-        out.append(_element(vb, kind, n['name'], role))
+        e = _element(vb, kind, n['name'], role)
+        if role == 'text' and {'editable', 'multi line'} <= n['states']:
+            e['keep_flat'] = True  # an empty editor page is flat pixels, and still the document's edit control
+        out.append(e)
     tree_tables, grids = {}, set()
     for (table, _, _), r in rows.items():
         tree_tables[table] = tree_tables.get(table, False) or r['expandable']  # a tree only if a row expands
@@ -161,12 +187,14 @@ def elements(wins, nodes, screen, welded=False, role_override=None, row_controls
             grids.add(table)
     for (table, _, _), r in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         if table in grids:
+            _add_ignore(ignore, r['box'], r['clips'], r['covers'], screen)
             continue
         # GTK 3 reports the cells of a tree shifted right by the expander column, so a row starts at its
         # table's left edge (checked on the overlays: the row then covers its drawn expander and text).
         row = [by_path[table]['box'][0]] + r['box'][1:] if by_path[table]['box'] else r['box']
         vb = geometry.visible_box(row, r['clips'], r['covers'], screen)
         if vb is None:
+            _add_ignore(ignore, row, r['clips'], r['covers'], screen)
             continue
         out.append(_element(vb, ('tree_item' if tree_tables[table] else 'list_item', None), r['name'], 'table cell'))
     return dedupe(out)
