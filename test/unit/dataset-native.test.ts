@@ -265,6 +265,24 @@ test('elements: ignore regions for unexposed widgets, grids and covered controls
   ].sort());
 });
 
+// Round 10: which window lies on top comes from the X server (capture.stacking) when every window matches one of
+// its top-level windows; the old guess (dialogs over frames, later over earlier) stays the fallback.
+test('elements: the X stacking order decides which window covers which; without a full match the guess does', { skip: noPython }, () => {
+  const n = (path: string, role: string, box: number[], window: number, ancestors: string[], parent_role: string, name = '') =>
+    ({ path, role, name, states: ['showing', 'visible'], box, window, parent_role, ancestors, clips: [[0, 0, 800, 600]] });
+  // synaptic (docs/AUDIT-ATSPI.md): the Introduction dialog (window 1, later child) lies under Preferences (window 0)
+  const nodes = [
+    n('0', 'dialog', [0, 0, 500, 400], 0, [], ''), n('0.0', 'push button', [100, 100, 200, 130], 0, ['0'], 'dialog', 'Preferences OK'),
+    n('1', 'dialog', [50, 50, 450, 350], 1, [], ''), n('1.0', 'check box', [120, 110, 300, 125], 1, ['1'], 'dialog', 'Show at start'),
+  ];
+  const wins = () => [{ index: 0, role: 'dialog', box: [0, 0, 500, 400] }, { index: 1, role: 'dialog', box: [50, 50, 450, 350] }];
+  const text = (w: unknown) => (py([{ fn: 'match_and_elements', args: { wins: w, xwins: xw, nodes, screen: [0, 0, 800, 600] } }])[0] as { text?: string }[]).map((e) => e.text);
+  let xw = [[50, 50, 450, 350], [0, 0, 500, 400]]; // bottom to top: Preferences on top
+  assert.deepEqual(text(wins()), ['Preferences OK']);
+  xw = [[0, 0, 500, 400]]; // the Introduction matches no X window: the guess puts the later dialog on top
+  assert.deepEqual(text(wins()), ['Show at start']);
+});
+
 test('elements: with row_controls a switch inside a list row is an element beside the row; its parts are not', { skip: noPython }, () => {
   const n = (path: string, role: string, box: number[], ancestors: string[], parent_role: string, name = '') =>
     ({ path, role, name, states: ['showing', 'visible'], box, window: 0, parent_role, ancestors, clips: [[0, 0, 800, 600]] });

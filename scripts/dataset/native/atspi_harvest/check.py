@@ -1,6 +1,6 @@
 """JSON-lines front door to the pure parts (role mapping, geometry, element building) for the node unit test:
 each input line {fn, args} -> one output line {result}. fn: classify | visible_box | visible_pieces | subtract |
-elements (with args.with_ignore: {elements, ignore})."""
+elements (with args.with_ignore: {elements, ignore}) | match_and_elements (match_stacking first)."""
 import json
 import sys
 
@@ -20,6 +20,12 @@ def call(fn, args):
         return None if r is None else {'type': r[0], 'checked': r[1]}
     if fn == 'visible_box':
         return geometry.visible_box(*args)
+    if fn == 'match_and_elements':  # match_stacking on args.xwins, then elements
+        from . import walk_pure
+        for n in args['nodes']:
+            n['states'] = set(n.get('states', []))
+        walk_pure.match_stacking(args['wins'], args['xwins'])
+        return _elements(args['wins'], args['nodes'], args['screen'], False)
     if fn == 'visible_pieces':
         return geometry.visible_pieces(*args)
     if fn == 'subtract':

@@ -15,7 +15,7 @@ import time
 
 import pyatspi
 
-from . import act, apps as app_specs, capture, geometry, variants, walk
+from . import act, apps as app_specs, capture, geometry, variants, walk, walk_pure
 
 
 DIALOG_ROLES = {'dialog', 'alert', 'file chooser'}
@@ -75,6 +75,8 @@ class Run:
             log('  skip', state, '(no window)')
             return
         screen = [0, 0, *capture.screen_size(self.display)]
+        if not walk_pure.match_stacking(wins, capture.stacking(self.display)):
+            log('  %s: the X stacking order matched not every window; dialogs-over-frames guess used' % state)
         off = [w for w in wins if geometry.area(geometry.intersect(w['box'], screen) or [0, 0, 0, 0])
                < 0.5 * geometry.area(w['box'])]
         if off:  # a dialog placed mostly off the screen shows as a sliver (docs/AUDIT-ATSPI.md): not a screen of it

@@ -64,10 +64,29 @@ def floating_covers(nodes):
     return out
 
 
+def match_stacking(wins, xwins, min_iou=0.8):
+    """Give each AT-SPI window the X server's stacking rank of the viewable top-level X window whose geometry
+    matches its box best (`xwins`: boxes bottom to top, as XQueryTree lists the root's children). Sets w['stack']
+    on the windows matched at IoU >= min_iou; returns True when every window got one."""
+    def iou(a, b):
+        i = geometry.intersect(a, b)
+        return 0.0 if i is None else geometry.area(i) / float(geometry.area(a) + geometry.area(b) - geometry.area(i))
+    for w in wins:
+        best = max(range(len(xwins)), key=lambda k: (iou(w['box'], xwins[k]), k), default=None)
+        if best is not None and iou(w['box'], xwins[best]) >= min_iou:
+            w['stack'] = best
+    return all('stack' in w for w in wins)
+
+
 def window_covers(wins):
-    """Windows stacked above others (no window manager: dialogs over frames, popups over both; among equals the
-    later child is newer, so on top). Returns {window index: [rects of windows above it]}."""
-    order = sorted(wins, key=lambda w: (TOP_ORDER.get(w['role'], 2), w['index']))
+    """Windows stacked above others. With the X server's own order (every window has 'stack', match_stacking)
+    that order; else a guess (no window manager: dialogs over frames, popups over both; among equals the later
+    child is newer, so on top) — a guess that put synaptic's Introduction dialog above the Preferences window
+    opened after it (docs/AUDIT-ATSPI.md). Returns {window index: [rects of windows above it]}."""
+    if wins and all('stack' in w for w in wins):
+        order = sorted(wins, key=lambda w: (w['stack'], w['index']))
+    else:
+        order = sorted(wins, key=lambda w: (TOP_ORDER.get(w['role'], 2), w['index']))
     above = {}
     for i, w in enumerate(order):
         above[w['index']] = [o['box'] for o in order[i + 1:]]
