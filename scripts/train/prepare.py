@@ -4,7 +4,11 @@
                       the detector neither learns nor is scored on: on a generator page labelled under the legacy box
                       rule a check box / radio is boxed at its indicator, not UIA-shaped with its label, so it is no
                       detector target; its crop still trains the classifier. Pages labelled with boxRule 'uia' — the
-                      generator's default since round 2 — have no ignore regions)
+                      generator's default since round 2 — have no such indices), detIgnoreRegions (a real-program
+                      sample's own `ignore` regions, xyxy in input px: visible, clickable areas its ground truth cannot
+                      give, e.g. a character grid drawn as one widget; exact regions, no boxes, crops or labels; an
+                      invalid one — not 4 numbers, or empty once clipped to the image — is skipped; a cache made before
+                      the key existed reads as [])
   labels.json         the classifier label list the crop labels index (a cache made under another list is rebuilt)
   crops.npz           exact crops (the contract's crop rule) + one jittered training crop per element, labels,
                       and (image index, element id, seed, variant) for similarity pairing
@@ -12,6 +16,7 @@ Usage: python3 scripts/train/prepare.py --data DIR [--det-size 640] [--workers 2
 """
 import argparse
 import json
+import math
 import os
 import sys
 from multiprocessing import Pool
@@ -21,6 +26,25 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (CLASSIFIER_LABELS, classifier_label, crop_element, letterbox, list_samples, load_rgb, read_json)  # noqa: E402
 from real_apps import require_train  # noqa: E402
+
+
+# Bumped when a cache entry gains or changes a key, so that caches named by their samples (recipe.py) are rebuilt:
+# 2 = detIgnoreRegions.
+PREP_VERSION = 2
+
+
+def ignore_regions(lab, w, h):
+    """The sample's valid `ignore` regions in image px, clipped to the w x h image; invalid ones are skipped."""
+    out = []
+    for reg in lab.get('ignore') or []:
+        if not isinstance(reg, (list, tuple)) or len(reg) != 4:
+            continue
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in reg):
+            continue
+        x1, y1, x2, y2 = min(max(reg[0], 0), w), min(max(reg[1], 0), h), min(max(reg[2], 0), w), min(max(reg[3], 0), h)
+        if x2 > x1 and y2 > y1:
+            out.append([x1, y1, x2, y2])
+    return out
 
 
 def _work(job):
@@ -51,9 +75,11 @@ def _work(job):
         labels.append(CLASSIFIER_LABELS.index(classifier_label(e)))
         exact.append(crop_element(img, e['box']))
         jit.append(crop_element(img, e['box'], jitter=0.08, rng=rng))
+    regions = [[x1 * r + left, y1 * r + top, x2 * r + left, y2 * r + top] for x1, y1, x2, y2 in ignore_regions(lab, *img.size)]
     meta = {'file': os.path.basename(ppath), 'r': r, 'left': left, 'top': top, 'boxes': boxes, 'types': types,
             'ids': ids, 'sigs': sigs, 'seed': lab.get('seed'), 'variant': lab.get('variant'), 'theme': lab['theme'], 'scale': lab['scale'],
             'page': lab.get('page'), 'width': lab['width'], 'height': lab['height'], 'detIgnore': ignore,
+            'detIgnoreRegions': regions,
             'family': lab.get('family'), 'app': lab.get('app')}
     return idx, lb, meta, exact, jit, labels
 

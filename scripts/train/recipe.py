@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from prepare import prepare_samples
+from prepare import PREP_VERSION, prepare_samples
 from real_apps import collect
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
@@ -66,7 +66,8 @@ def _real_caches(a, size):
         if not samples:
             out.append(None)
             continue
-        h = hashlib.sha256()
+        # the cache is named by its samples and the decoder's version: a cache of older metas is not reused
+        h = hashlib.sha256(f'prep v{PREP_VERSION}\n'.encode())
         for j, p in samples:
             h.update(f'{j}|{os.path.getsize(j)}|{os.path.getsize(p)}\n'.encode())
         out.append(prepare_samples(samples, os.path.join(root, f'real-{name}-{h.hexdigest()[:10]}'), size, 2, f'real-apps {name}'))

@@ -7,6 +7,9 @@ Issue 15: with --real-apps the batches mix the real-program TRAIN applications (
 pages; validation and the saved metrics use a slice of the train apps (real_apps.py: held-out apps are never read).
 Targets are UIA-shaped boxes (a check box with its label); a generator page's check box / radio is boxed at its
 indicator only, so it is an ignore region (no target, no background loss there) rather than a conflicting target.
+A real-program sample's own ignore regions (prepare.py detIgnoreRegions: visible, clickable areas its ground truth
+cannot give) are exact regions: cells whose centre lies in one get no background loss, positives stay positives; the
+validation AP drops a detection lying at least half inside one that matches no truth box (as scripts/eval does).
 --init-onnx starts from the shipped model.onnx, --resume from a checkpoint, --minutes bounds the total wall-clock.
 
 Training runs on random crops (default 320x320) of the letterboxed 640x640 screenshots, with scale jitter; the
@@ -24,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
+from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, box_iou, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
 from widen import detector_with, max_output_diff, widen_detector, width_of, wider  # noqa: E402
@@ -37,6 +40,10 @@ def load_split(data_dir, size, cache=None):
     imgs = np.load(os.path.join(cache, f'det_{size}.npy'), mmap_mode='r')
     with open(os.path.join(cache, f'det_{size}.json')) as f:
         metas = json.load(f)
+    if any(m.get('family') and 'detIgnoreRegions' not in m for m in metas):
+        # decoded before prepare.py kept them (PREP_VERSION < 2; e.g. a cache pinned earlier): read as none
+        print(f'warning: {cache}: real-program samples without detIgnoreRegions (cache older than exact ignore '
+              'regions); their ignore regions are not honoured', flush=True)
     return imgs, metas
 
 
@@ -67,8 +74,15 @@ def sample_batch(imgs, metas, rng, batch, crop, size):
         allb = np.asarray(m['boxes'], dtype=np.float32).reshape(-1, 4)
         ign = np.zeros(len(allb), dtype=bool)
         ign[m.get('detIgnore', [])] = True
-        ib = (allb[ign] - np.array([x0, y0, x0, y0], dtype=np.float32)) * k
-        ignores.append(torch.from_numpy(np.clip(ib, 0, crop)))
+        off = np.array([x0, y0, x0, y0], dtype=np.float32)
+        ib = np.clip((allb[ign] - off) * k, 0, crop)
+        # exact regions through the same crop/scale; the ones the crop misses are dropped
+        er = np.clip((np.asarray(m.get('detIgnoreRegions', []), dtype=np.float32).reshape(-1, 4) - off) * k, 0, crop)
+        er = er[(er[:, 2] > er[:, 0]) & (er[:, 3] > er[:, 1])]
+        # per image [K,5]: x1 y1 x2 y2 grow (1 = a legacy check box's indicator, grown in ignore_masks; 0 = exact)
+        ignores.append(torch.from_numpy(np.concatenate([
+            np.concatenate([ib, np.ones((len(ib), 1), np.float32)], 1),
+            np.concatenate([er, np.zeros((len(er), 1), np.float32)], 1)])))
         bx = allb[~ign]
         if len(bx):
             area0 = (bx[:, 2] - bx[:, 0]) * (bx[:, 3] - bx[:, 1])
@@ -90,15 +104,18 @@ def sample_batch(imgs, metas, rng, batch, crop, size):
 
 
 def ignore_masks(ignores, asg, strides):
-    """Per level [B,HW]: cells in an ignore region — a generator check box's indicator box grown to the right by
-    8x its height (where its label would be, since the UIA box holds it) and by half its height up and down."""
+    """Per level [B,HW]: cells whose centre lies in an ignore region and that are not positive. ignores: per image
+    [K,4] or [K,5] (x1 y1 x2 y2 grow). A row with grow 1 (every row of a [K,4]) is a generator check box's indicator
+    box, grown to the right by 8x its height (where its label would be, since the UIA box holds it) and by half its
+    height up and down; a row with grow 0 is an exact region (a real-program sample's ignore region), not grown."""
     out = []
     for (pos, _, cx, cy), s in zip(asg, strides):
         m = torch.zeros_like(pos)
         for b, ib in enumerate(ignores):
             if len(ib) == 0:
                 continue
-            h = ib[:, 3] - ib[:, 1]
+            g = ib[:, 4] if ib.shape[1] > 4 else torch.ones(len(ib))
+            h = (ib[:, 3] - ib[:, 1]) * g
             x1, x2 = ib[:, 0] - 0.5 * h, ib[:, 2] + 8 * h
             y1, y2 = ib[:, 1] - 0.5 * h, ib[:, 3] + 0.5 * h
             inside = (cx[:, None] >= x1) & (cx[:, None] <= x2) & (cy[:, None] >= y1) & (cy[:, None] <= y2)
@@ -190,6 +207,21 @@ def loss_fn(model, x, targets, crop, ignores=None):
     return cls_loss / npos, box_loss / npos
 
 
+def without_ignored(boxes, scores, gt, regions):
+    """(boxes, scores) without the detections lying at least half inside an exact ignore region that match no truth
+    box at IoU >= 0.5 (scripts/eval/real-metrics.ts withoutIgnored). boxes [N,4], gt [M,4], regions [R,4] xyxy."""
+    regions = np.asarray(regions, dtype=np.float32).reshape(-1, 4)
+    if len(regions) == 0 or len(boxes) == 0:
+        return boxes, scores
+    ix = np.clip(np.minimum(boxes[:, None, 2], regions[None, :, 2]) - np.maximum(boxes[:, None, 0], regions[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(boxes[:, None, 3], regions[None, :, 3]) - np.maximum(boxes[:, None, 1], regions[None, :, 1]), 0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    inside = ((ix * iy) >= 0.5 * area[:, None]).any(1) & (area > 0)
+    matched = (box_iou(boxes, gt) >= 0.5).any(1) if len(gt) else np.zeros(len(boxes), dtype=bool)
+    keep = ~inside | matched
+    return boxes[keep], scores[keep]
+
+
 @torch.no_grad()
 def evaluate(model, imgs, metas, score_thr=0.001, batch=4, max_images=None):
     model.eval()
@@ -200,10 +232,11 @@ def evaluate(model, imgs, metas, score_thr=0.001, batch=4, max_images=None):
         out = model(x).numpy()
         for k in range(out.shape[0]):
             b, sc, _ = decode_yolov8(out[k], score_thr=score_thr, iou_thr=0.45, max_det=300)
-            dets.append((b, sc))
             m = metas[s + k]
             keep = [i for i in range(len(m['boxes'])) if i not in set(m.get('detIgnore', []))]
             gts.append(np.asarray([m['boxes'][i] for i in keep], dtype=np.float32).reshape(-1, 4))
+            b, sc = without_ignored(b, sc, gts[-1], m.get('detIgnoreRegions', []))
+            dets.append((b, sc))
             types.append([m['types'][i] for i in keep])
             conf += sc[sc >= 0.25].tolist()
     ap50, matched = average_precision(dets, gts, 0.5)

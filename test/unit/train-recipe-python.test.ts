@@ -1,7 +1,8 @@
 // The training recipe's own Python unit tests (scripts/train/test_*.py), run with Debian's /usr/bin/python3 (torch,
 // numpy, PIL from scripts/setup.sh): the held-out guard (no held-out application is ever read for training), the
-// detector's ignore regions (legacy generator check boxes only), batch sampling on strip-shaped screens, the
-// function-preserving widening of the detector (widen.py).
+// detector's ignore regions (legacy generator check boxes grown; a real-program sample's exact regions kept, cropped,
+// masked without growth and never over a positive, dropped from the validation AP), batch sampling on strip-shaped
+// screens, the function-preserving widening of the detector (widen.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
