@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Draw a sample's labelled boxes over its screenshot, to check labels against pixels by eye.
+"""Draw a sample's labelled boxes over its screenshot, to check labels against pixels by eye; its ignore regions (areas
+a model may box that the ground truth cannot give) as grey hatched rectangles.
 
   /usr/bin/python3 scripts/dataset/overlay.py SAMPLE.json [OUT.png]   (default OUT: SAMPLE.overlay.png beside it)
 """
@@ -27,8 +28,14 @@ def main():
         c = COLOURS.get(e['type'], '#ff0000')
         draw.rectangle(e['box'], outline=c, width=2)
         draw.text((e['box'][0] + 2, e['box'][1] + 1), e['type'][:6], fill=c)
+    for b in label.get('ignore', []):
+        draw.rectangle(b, outline='#808080', width=1)
+        for c in range(b[0] + b[1], b[2] + b[3], 12):  # hatch: the lines x + y = c inside the box
+            xa, xb = max(b[0], c - b[3]), min(b[2], c - b[1])
+            if xb > xa:
+                draw.line([(xa, c - xa), (xb, c - xb)], fill='#808080', width=1)
     img.save(out)
-    print(out, len(label['elements']), 'elements')
+    print(out, len(label['elements']), 'elements', len(label.get('ignore', [])), 'ignore regions')
 
 
 if __name__ == '__main__':
