@@ -51,12 +51,18 @@ export function sampleProblems(s, png) {
     if (!ok) p.push(`element ${e.id}: box ${JSON.stringify(b)} is not integer image pixels inside the image`);
     if (typeof e.type !== 'string') p.push(`element ${e.id}: no type`);
   }
+  // ignore regions (optional): areas a model may box that the ground truth cannot give, in image pixels
+  if (s.ignore !== undefined && !Array.isArray(s.ignore)) p.push('ignore is not a list of boxes');
+  for (const b of Array.isArray(s.ignore) ? s.ignore : []) {
+    const ok = Array.isArray(b) && b.length === 4 && b.every(Number.isFinite) && b[0] >= 0 && b[1] >= 0 && b[2] <= s.width && b[3] <= s.height && b[2] > b[0] && b[3] > b[1];
+    if (!ok) p.push(`ignore region ${JSON.stringify(b)} is not a box inside the image`);
+  }
   return p;
 }
 
 /** Count one application's samples: screens, boxes per type, states, themes, scales, and samples off the format. */
 export function countApp(dir) {
-  const out = { screens: 0, boxes: 0, types: {}, states: [], themes: [], scales: [], invalid: [] };
+  const out = { screens: 0, boxes: 0, types: {}, states: [], themes: [], scales: [], invalid: [], ignoreScreens: 0, ignoreRegions: 0 };
   const states = new Set();
   const themes = new Set();
   const scales = new Set();
@@ -69,6 +75,10 @@ export function countApp(dir) {
     if (s.state !== undefined) states.add(String(s.state));
     if (s.theme !== undefined) themes.add(String(s.theme));
     if (s.scale !== undefined) scales.add(Number(s.scale));
+    if (Array.isArray(s.ignore) && s.ignore.length) {
+      out.ignoreScreens++;
+      out.ignoreRegions += s.ignore.length;
+    }
     for (const e of s.elements) {
       out.types[e.type] = (out.types[e.type] ?? 0) + 1;
       out.boxes++;
@@ -105,13 +115,15 @@ export function buildManifest({ appsDir, dataDir, freshDir = null, families: onl
     }
     // Changed with the fresh held-out set: totals name how many apps are fresh (field fresh) and count everything else;
     // the fresh apps' screens and boxes are their own totals (freshTotals), never pooled with the real-apps folder's
-    const totals = { apps: apps.length, heldout: apps.filter((a) => a.split === 'heldout').length, fresh: apps.filter((a) => a.split === 'fresh').length, screens: 0, boxes: 0, invalid: 0, types: {} };
-    const freshTotals = { screens: 0, boxes: 0, types: {} };
+    const totals = { apps: apps.length, heldout: apps.filter((a) => a.split === 'heldout').length, fresh: apps.filter((a) => a.split === 'fresh').length, screens: 0, boxes: 0, invalid: 0, types: {}, ignoreScreens: 0, ignoreRegions: 0 };
+    const freshTotals = { screens: 0, boxes: 0, types: {}, ignoreScreens: 0, ignoreRegions: 0 };
     for (const a of apps) {
       const into = a.split === 'fresh' ? freshTotals : totals;
       totals.invalid += a.invalid.length;
       into.screens += a.screens;
       into.boxes += a.boxes;
+      into.ignoreScreens += a.ignoreScreens;
+      into.ignoreRegions += a.ignoreRegions;
       for (const [t, n] of Object.entries(a.types)) into.types[t] = (into.types[t] ?? 0) + n;
     }
     for (const x of [totals, freshTotals]) x.types = Object.fromEntries(Object.entries(x.types).sort(([a], [b]) => a.localeCompare(b)));
@@ -166,7 +178,9 @@ export function renderMarkdown(manifest) {
     const t = f.totals;
     const freshNote = f.freshTotals ? ` (the ${t.fresh} applications of the fresh held-out set apart: ${f.freshTotals.screens} screens, ${f.freshTotals.boxes} boxes)` : '';
     L.push(`## Family \`${f.family}\``, '', `${t.apps} applications (${t.heldout} held out${t.fresh ? `, ${t.fresh} fresh` : ''}), ${t.screens} screens, ${t.boxes} boxes${freshNote}` +
-      `${t.invalid ? `; **${t.invalid} samples off the format** (listed in apps/manifest.json)` : ', every sample in the format'}.`, '');
+      `${t.invalid ? `; **${t.invalid} samples off the format** (listed in apps/manifest.json)` : ', every sample in the format'}.` +
+      (t.ignoreScreens || f.freshTotals?.ignoreScreens ? ` Ignore regions (areas a model may box that the ground truth cannot give, docs/AUDIT-ATSPI.md): ${t.ignoreRegions} on ${t.ignoreScreens} screens` +
+        `${f.freshTotals?.ignoreScreens ? `, fresh set ${f.freshTotals.ignoreRegions} on ${f.freshTotals.ignoreScreens}` : ''}.` : ''), '');
     L.push('| application | toolkit | split | screens | boxes | states | themes | scales |', '|---|---|---|---:|---:|---|---|---|');
     const split = (a) => (a.addedAfterSplit ? `${a.split}, added ${a.addedAfterSplit}` : a.fresh ? `fresh, added ${a.fresh}`
       : a.splitBatch ? `${a.split}, batch ${a.splitBatch}` : a.split);

@@ -28,10 +28,10 @@ function png(width: number, height: number): Buffer {
   return b;
 }
 
-function sample(dir: string, stem: string, state: string, theme: string, scale: number, types: string[], box = [0, 0, 10, 10]) {
+function sample(dir: string, stem: string, state: string, theme: string, scale: number, types: string[], box = [0, 0, 10, 10], ignore?: number[][]) {
   mkdirSync(dir, { recursive: true });
   const elements = types.map((type, i) => ({ id: `d${i}`, type, box }));
-  writeFileSync(join(dir, `${stem}.json`), JSON.stringify({ width: 100, height: 100, scale, theme, state, family: 'f', app: 'a', split: 'train', elements }));
+  writeFileSync(join(dir, `${stem}.json`), JSON.stringify({ width: 100, height: 100, scale, theme, state, family: 'f', app: 'a', split: 'train', elements, ...(ignore ? { ignore } : {}) }));
   writeFileSync(join(dir, `${stem}.png`), png(100, 100));
 }
 
@@ -47,14 +47,14 @@ test('manifest: counts screens and boxes per type per app and family, keeps list
     ]));
     writeFileSync(join(apps, 'manifest.json'), '{}'); // the manifest's own output is not a family
     sample(join(data, 'webwin', 'a1'), 'main_light_1', 'main', 'light', 1, ['button', 'button', 'checkbox']);
-    sample(join(data, 'webwin', 'a1'), 'menu_light_2', 'menu', 'light', 2, ['menu_item', 'button']);
+    sample(join(data, 'webwin', 'a1'), 'menu_light_2', 'menu', 'light', 2, ['menu_item', 'button'], undefined, [[20, 20, 60, 40], [60, 20, 80, 30.5]]);
     sample(join(data, 'wine', 'notepad'), 'main_classic_1', 'main', 'classic', 1, ['menu_bar_item']); // a family with no list yet
-    sample(join(data, 'wine', 'notepad'), 'bad_classic_1', 'bad', 'classic', 1, ['button'], [90, 0, 110.5, 10]); // off the image, not integer
+    sample(join(data, 'wine', 'notepad'), 'bad_classic_1', 'bad', 'classic', 1, ['button'], [90, 0, 110.5, 10], [[50, 50, 40, 60]]); // off the image, not integer; an empty ignore region
     const m = buildManifest({ appsDir: apps, dataDir: data });
     assert.deepEqual(m.families.map((f: { family: string }) => f.family), ['webwin', 'wine']);
     const web = m.families[0];
     // changed with the fresh held-out set: totals name how many apps are fresh (none here)
-    assert.deepEqual(web.totals, { apps: 2, heldout: 1, fresh: 0, screens: 2, boxes: 5, invalid: 0, types: { button: 3, checkbox: 1, menu_item: 1 } });
+    assert.deepEqual(web.totals, { apps: 2, heldout: 1, fresh: 0, screens: 2, boxes: 5, invalid: 0, types: { button: 3, checkbox: 1, menu_item: 1 }, ignoreScreens: 1, ignoreRegions: 2 });
     const a1 = web.apps[0];
     assert.equal(a1.screens, 2);
     assert.deepEqual(a1.types, { button: 3, checkbox: 1, menu_item: 1 });
@@ -64,6 +64,8 @@ test('manifest: counts screens and boxes per type per app and family, keeps list
     assert.equal(m.families[1].apps[0].split, 'unlisted', 'samples of an app no list names are reported, not dropped');
     assert.equal(m.families[1].totals.invalid, 1, 'a box off the image is reported');
     assert.match(m.families[1].apps[0].invalid[0], /^bad_classic_1\.json: element d0: box \[90,0,110\.5,10\]/);
+    assert.match(m.families[1].apps[0].invalid[0], /ignore region \[50,50,40,60\] is not a box inside the image/);
+    assert.match(renderMarkdown(m), /Ignore regions \(areas a model may box that the ground truth cannot give, docs\/AUDIT-ATSPI\.md\): 2 on 1 screens\./);
     assert.match(renderMarkdown(m), /1 samples off the format/);
     const md = renderMarkdown(m);
     assert.match(md, /\| a1 \| 98\.css \| train \| 2 \| 5 \|/);
@@ -95,8 +97,8 @@ test('manifest: apps of the fresh held-out set are counted from the fresh folder
     sample(join(fresh, 'atspi', 'zz'), 'main_light_1', 'main', 'light', 1, ['tab']); // in the fresh folder, in no list
     const m = buildManifest({ appsDir: apps, dataDir: data, freshDir: fresh });
     const f = m.families[0];
-    assert.deepEqual(f.totals, { apps: 3, heldout: 0, fresh: 1, screens: 2, boxes: 2, invalid: 0, types: { button: 1, tab: 1 } });
-    assert.deepEqual(f.freshTotals, { screens: 1, boxes: 3, types: { slider: 1, tab: 2 } });
+    assert.deepEqual(f.totals, { apps: 3, heldout: 0, fresh: 1, screens: 2, boxes: 2, invalid: 0, types: { button: 1, tab: 1 }, ignoreScreens: 0, ignoreRegions: 0 });
+    assert.deepEqual(f.freshTotals, { screens: 1, boxes: 3, types: { slider: 1, tab: 2 }, ignoreScreens: 0, ignoreRegions: 0 });
     assert.deepEqual(f.apps.map((a: { app: string; split: string; boxes: number }) => [a.app, a.split, a.boxes]), [['t1', 'train', 1], ['f1', 'fresh', 3], ['zz', 'unlisted', 1]]);
     const md = renderMarkdown(m);
     assert.match(md, /## Fresh held-out set/);
