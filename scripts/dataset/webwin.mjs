@@ -138,16 +138,18 @@ async function renderApp(browser, app, outDir, themes) {
         await document.fonts.ready;
         await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       }, state);
-      const raw = await page.evaluate(labelPageInBrowser, { boxRule: 'uia' });
+      const raw = await page.evaluate(labelPageInBrowser, { boxRule: 'uia', ignoreRegions: true });
       const png = await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide' });
       const width = Math.round(variant.viewport.width * variant.scale);
       const height = Math.round(variant.viewport.height * variant.scale);
-      const elements = raw.map((e) => ({ ...e, box: toImageBox(e.box, width, height) }))
+      const elements = raw.elements.map((e) => ({ ...e, box: toImageBox(e.box, width, height) }))
         .filter((e) => e.box[2] - e.box[0] >= 2 && e.box[3] - e.box[1] >= 2);
+      const ignore = raw.ignore.map((b) => toImageBox(b, width, height)).filter((b) => b[2] - b[0] >= 2 && b[3] - b[1] >= 2);
       const stem = `${state}_${variant.theme}_${variant.scale}`;
       writeFileSync(join(dir, `${stem}.png`), png);
       const label = { width, height, scale: variant.scale, theme: variant.theme, kind: FAMILY, page: `${app.app}.html`,
-        family: FAMILY, app: app.app, toolkit: app.toolkit, split: app.split, state, viewport: variant.viewport, elements };
+        family: FAMILY, app: app.app, toolkit: app.toolkit, split: app.split, state, viewport: variant.viewport, elements,
+        ...(ignore.length ? { ignore } : {}) };
       writeFileSync(join(dir, `${stem}.json`), JSON.stringify(label));
       n++;
     }
