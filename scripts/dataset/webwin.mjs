@@ -15,6 +15,13 @@
 // Themes: light; dark and hc where the framework has them (Fluent's webDarkTheme and teamsHighContrastTheme). Chromium's
 // forced colours were tried as a high-contrast theme for the CSS frameworks and dropped: they strip the box-shadows
 // that draw 98.css/xp.css borders and check boxes, so controls lose their outline — nothing like Windows' own.
+// Ignore regions: the labeller runs with ignoreRegions, so a sample may carry `"ignore": [[x1,y1,x2,y2], ...]` (image
+// pixels, written only when non-empty): the visible strips of controls that an open menu, dialog or pop-up hides too
+// much of to keep — one covered in its middle or a corner with less than half left showing (a panel over one whole side
+// still just trims the box), or one whose own pixels are at fewer than 2 of its 3 sample points (dropped before this
+// too, silently). Each strip is the box minus the covering panels' rectangles (bands above, below, left and right of
+// each, as the AT-SPI harvester's geometry.py `pieces`), strips under 3 CSS px left out. The evaluation drops
+// unmatched detections at least half inside one (scripts/eval/real-metrics.ts), training masks them.
 import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -138,16 +145,18 @@ async function renderApp(browser, app, outDir, themes) {
         await document.fonts.ready;
         await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       }, state);
-      const raw = await page.evaluate(labelPageInBrowser, { boxRule: 'uia' });
+      const raw = await page.evaluate(labelPageInBrowser, { boxRule: 'uia', ignoreRegions: true });
       const png = await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide' });
       const width = Math.round(variant.viewport.width * variant.scale);
       const height = Math.round(variant.viewport.height * variant.scale);
-      const elements = raw.map((e) => ({ ...e, box: toImageBox(e.box, width, height) }))
+      const elements = raw.elements.map((e) => ({ ...e, box: toImageBox(e.box, width, height) }))
         .filter((e) => e.box[2] - e.box[0] >= 2 && e.box[3] - e.box[1] >= 2);
+      const ignore = raw.ignore.map((b) => toImageBox(b, width, height)).filter((b) => b[2] - b[0] >= 2 && b[3] - b[1] >= 2);
       const stem = `${state}_${variant.theme}_${variant.scale}`;
       writeFileSync(join(dir, `${stem}.png`), png);
       const label = { width, height, scale: variant.scale, theme: variant.theme, kind: FAMILY, page: `${app.app}.html`,
-        family: FAMILY, app: app.app, toolkit: app.toolkit, split: app.split, state, viewport: variant.viewport, elements };
+        family: FAMILY, app: app.app, toolkit: app.toolkit, split: app.split, state, viewport: variant.viewport, elements,
+        ...(ignore.length ? { ignore } : {}) };
       writeFileSync(join(dir, `${stem}.json`), JSON.stringify(label));
       n++;
     }

@@ -193,3 +193,55 @@ test('labeller in Chromium, UIA box rule: a panel over one side of an element tr
   const legacy = (await label(page)).find((i) => i.text === 'Wide row');
   assert.equal(legacy, undefined, 'legacy has no list items at all');
 });
+
+async function labelAt2(html: string, opts: object): Promise<unknown> {
+  const ctx = await browser.newContext({ viewport: { width: 400, height: 300 }, deviceScaleFactor: 2 });
+  try {
+    const page = await ctx.newPage();
+    await page.setContent(html, { waitUntil: 'load' });
+    return await page.evaluate(labelPageInBrowser, opts);
+  } finally {
+    await ctx.close();
+  }
+}
+type WithIgnore = { elements: (Item & { role?: string })[]; ignore: [number, number, number, number][] };
+const byX = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]!;
+
+test('labeller in Chromium, UIA box rule with ignoreRegions: a menu over the middle of a row drops it, its visible strips become ignore regions', async () => {
+  // row one: x 20..320, y 40..64; the menu: x 100..260, y 30..70 — over the row's middle, hiding its 3 sample points;
+  // row two (y 64..88) loses only 6 px of its middle to the menu and is kept whole
+  const middle = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div role="listbox" style="position:absolute;left:20px;top:40px;width:300px"><div role="option" style="height:24px">Row behind</div>
+  <div role="option" style="height:24px">Row below</div></div>
+<div role="menu" style="position:absolute;z-index:5;left:100px;top:30px;width:160px;height:40px;background:#ccc"><div role="menuitem">Open</div></div></body></html>`;
+  const withOpt = (await labelAt2(middle, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.equal(withOpt.elements.find((i) => i.text === 'Row behind'), undefined, JSON.stringify(withOpt));
+  // device pixels (dpr 2): the strips left and right of the menu
+  assert.deepEqual([...withOpt.ignore].sort(byX), [[40, 80, 200, 128], [520, 80, 640, 128]], JSON.stringify(withOpt.ignore));
+  assert.deepEqual(withOpt.elements.find((i) => i.text === 'Row below')?.box, [40, 128, 640, 176], 'a row mostly visible keeps its box');
+  assert.equal(withOpt.elements.find((i) => i.text === 'Open')?.type, 'menu_item');
+  // without the option: the elements array of before (the hidden row dropped silently), no ignore regions anywhere
+  const without = await labelAt2(middle, { boxRule: 'uia' });
+  assert.ok(Array.isArray(without), 'without the option the result is the elements array');
+  assert.deepEqual(without, withOpt.elements);
+
+  // two pop-ups over opposite corners of a 300 x 60 row (x 20..320, y 40..100): two of its sample points still show,
+  // but less than half of it does — dropped, its strips ignore regions; without the option it keeps its whole box
+  const corners = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div role="listbox" style="position:absolute;left:20px;top:40px;width:300px"><div role="option" style="height:60px">Tall row</div></div>
+<div style="position:absolute;left:125px;top:30px;width:215px;height:43px;background:#ccc">pop-up</div>
+<div style="position:absolute;left:0;top:79px;width:215px;height:31px;background:#ccc">tip</div></body></html>`;
+  const c = (await labelAt2(corners, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.equal(c.elements.find((i) => i.text === 'Tall row'), undefined, JSON.stringify(c));
+  assert.deepEqual([...c.ignore].sort(byX), [[40, 80, 250, 146], [40, 146, 640, 158], [430, 158, 640, 200]], JSON.stringify(c.ignore));
+  const cWithout = (await labelAt2(corners, { boxRule: 'uia' })) as Item[];
+  assert.deepEqual(cWithout.find((i) => i.text === 'Tall row')?.box, [40, 80, 640, 200]);
+
+  // a menu over one side: trimmed as before, no ignore region
+  const side = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div role="listbox" style="position:absolute;left:100px;top:20px;width:200px"><div role="option" style="height:24px">Wide row</div></div>
+<div style="position:absolute;left:50px;top:0;width:100px;height:120px;background:#ccc">dialog</div></body></html>`;
+  const s = (await labelAt2(side, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.deepEqual(s.elements.find((i) => i.text === 'Wide row')?.box, [300, 40, 600, 88], 'trimmed at the dialog (dpr 2)');
+  assert.deepEqual(s.ignore, []);
+});

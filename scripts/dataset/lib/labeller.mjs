@@ -21,8 +21,19 @@
 //    visible part only) and trimmed where a panel lying over one of its sides (dialog, menu) hides it;
 //  - a thin slider (a framework drawing the track as the input, the thumb overflowing it) grows to 20 CSS px across;
 //  - every element carries `role`: the source's own role (role attribute, tag, input type) for audit.
+//
+// opts.ignoreRegions = true (with boxRule 'uia' only; webwin.mjs sets it) returns { elements, ignore } instead of the
+// array: `ignore` lists rectangles (screenshot pixels, like boxes) that a model may box but the labels cannot give:
+//  - an element that a panel covers in the middle or a corner (not along one side, which trims it) and leaves less
+//    than half of visible is dropped, and its visible strips (the box minus every panel: the bands above, below, left
+//    and right of each) become ignore regions; with half or more visible it is kept as before;
+//  - an element dropped because fewer than 2 of its 3 sample points are its own, whose covering panels are found the
+//    same way, gives its visible strips too.
+// Strips thinner than 3 CSS px are left out. Without the option the output is exactly the one above.
 export function labelPageInBrowser(opts) {
   const uia = !!opts && opts.boxRule === 'uia';
+  const withIgnore = uia && !!opts.ignoreRegions;
+  const ignore = [];
   const SELECTOR = [
     '[data-el]', 'button', '[role=button]', 'input', 'textarea', 'select', 'a[href]', '[role=tab]',
     '[role=menuitem]', '[role=menuitemcheckbox]', '[role=menuitemradio]', '[role=checkbox]', '[role=radio]',
@@ -130,7 +141,7 @@ export function labelPageInBrowser(opts) {
     const boxes = fragments.length > 1 ? fragments.map((f, k) => [f, `${id}~${k}`]) : [[el.getBoundingClientRect(), id]];
     for (const [r, boxId] of boxes) emit(el, type, r, boxId);
   });
-  return out;
+  return withIgnore ? { elements: out, ignore } : out;
 
   function drawn(el) {
     const cs = getComputedStyle(el);
@@ -188,6 +199,53 @@ export function labelPageInBrowser(opts) {
   // Points on a 9 x 3 grid find what covers the element; an occluder (the panel the covering element belongs to) spanning
   // the box across one axis and over one edge trims the box at its border.
   function trimOccluded(el, b, isOwn) {
+    const occluders = findOccluders(el, b, isOwn);
+    let { x1, y1, x2, y2 } = b;
+    for (const o of occluders) {
+      const r = o.getBoundingClientRect();
+      if (r.top <= y1 + 1 && r.bottom >= y2 - 1) {
+        if (r.left <= x1 + 1 && r.right < x2) x1 = Math.max(x1, r.right);
+        else if (r.right >= x2 - 1 && r.left > x1) x2 = Math.min(x2, r.left);
+      } else if (r.left <= x1 + 1 && r.right >= x2 - 1) {
+        if (r.top <= y1 + 1 && r.bottom < y2) y1 = Math.max(y1, r.bottom);
+        else if (r.bottom >= y2 - 1 && r.top > y1) y2 = Math.min(y2, r.top);
+      }
+    }
+    if (withIgnore) {
+      // a panel over the middle or a corner: what stays visible of the trimmed box, as strips
+      const box = { x1, y1, x2, y2 };
+      const parts = visiblePieces(box, occluders);
+      const area = (p) => Math.max(0, p.x2 - p.x1) * Math.max(0, p.y2 - p.y1);
+      if (parts.reduce((s, p) => s + area(p), 0) < 0.5 * area(box)) {
+        addIgnore(parts);
+        return null;
+      }
+    }
+    return { x1, y1, x2, y2 };
+  }
+  // the box minus every occluder's rectangle, as disjoint rectangles (geometry.py `pieces`: the bands above, below,
+  // left and right of each cover)
+  function visiblePieces(b, occluders) {
+    let parts = [b];
+    for (const o of occluders) {
+      const r = o.getBoundingClientRect();
+      parts = parts.flatMap((p) => {
+        const i = { x1: Math.max(p.x1, r.left), y1: Math.max(p.y1, r.top), x2: Math.min(p.x2, r.right), y2: Math.min(p.y2, r.bottom) };
+        if (i.x2 <= i.x1 || i.y2 <= i.y1) return [p];
+        return [{ x1: p.x1, y1: p.y1, x2: p.x2, y2: i.y1 }, { x1: p.x1, y1: i.y2, x2: p.x2, y2: p.y2 },
+          { x1: p.x1, y1: i.y1, x2: i.x1, y2: i.y2 }, { x1: i.x2, y1: i.y1, x2: p.x2, y2: i.y2 }].filter((q) => q.x2 > q.x1 && q.y2 > q.y1);
+      });
+    }
+    return parts;
+  }
+  function addIgnore(parts) {
+    for (const p of parts) {
+      if (p.x2 - p.x1 < 3 || p.y2 - p.y1 < 3) continue;
+      ignore.push([p.x1 * dpr, p.y1 * dpr, p.x2 * dpr, p.y2 * dpr].map((n) => Math.round(n * 100) / 100));
+    }
+  }
+  // what covers the element: the panels (see trimOccluded) hit by points on a 9 x 3 grid over its box
+  function findOccluders(el, b, isOwn) {
     const occluders = new Set();
     for (let i = 0; i < 9; i++) {
       for (let j = 0; j < 3; j++) {
@@ -206,18 +264,7 @@ export function labelPageInBrowser(opts) {
         occluders.add(panel || o);
       }
     }
-    let { x1, y1, x2, y2 } = b;
-    for (const o of occluders) {
-      const r = o.getBoundingClientRect();
-      if (r.top <= y1 + 1 && r.bottom >= y2 - 1) {
-        if (r.left <= x1 + 1 && r.right < x2) x1 = Math.max(x1, r.right);
-        else if (r.right >= x2 - 1 && r.left > x1) x2 = Math.min(x2, r.left);
-      } else if (r.left <= x1 + 1 && r.right >= x2 - 1) {
-        if (r.top <= y1 + 1 && r.bottom < y2) y1 = Math.max(y1, r.bottom);
-        else if (r.bottom >= y2 - 1 && r.top > y1) y2 = Math.min(y2, r.top);
-      }
-    }
-    return { x1, y1, x2, y2 };
+    return occluders;
   }
   // the element's text without a nested menu or tree branch (UIA: an item's name is its own label)
   function ownText(el) {
@@ -248,8 +295,16 @@ export function labelPageInBrowser(opts) {
     for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.4], [0.7, 0.6]]) {
       if (isOwn(document.elementFromPoint(x1 + (x2 - x1) * fx, y1 + (y2 - y1) * fy))) visible++;
     }
-    if (visible < 2) return;
+    if (visible < 2) {
+      // not clickable as a whole, but a panel may leave part of it showing: that part is an ignore region
+      if (withIgnore) {
+        const occluders = findOccluders(el, { x1, y1, x2, y2 }, isOwn);
+        if (occluders.size) addIgnore(visiblePieces({ x1, y1, x2, y2 }, occluders));
+      }
+      return;
+    }
     const v = uia ? trimOccluded(el, { x1, y1, x2, y2 }, isOwn) : { x1, y1, x2, y2 };
+    if (!v) return;
     if (uia && (v.x2 - v.x1 < 3 || v.y2 - v.y1 < 3)) return;
     const box = [v.x1 * dpr, v.y1 * dpr, v.x2 * dpr, v.y2 * dpr].map((n) => Math.round(n * 100) / 100);
     const item = { id, type, box };
