@@ -1,5 +1,6 @@
 """Unit tests of the function-preserving detector widening (widen.py).
 /usr/bin/python3 -m unittest scripts/train/test_widen.py"""
+import json
 import os
 import sys
 import unittest
@@ -10,7 +11,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from models import UIDetector  # noqa: E402
 from recipe import load_onnx_weights  # noqa: E402
-from widen import max_output_diff, widen_detector, width_of, wider  # noqa: E402
+from widen import detector_with, max_output_diff, widen_detector, width_of, wider  # noqa: E402
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'assets', 'models', 'detector', 'model.onnx')
 
@@ -52,8 +53,12 @@ class Widen(unittest.TestCase):
         self.assertLess(diff, 0.05 * float(src(torch.rand(1, 3, 320, 320)).abs().max()))
 
     def test_the_shipped_detector_widens_exactly(self):
-        src = load_onnx_weights(UIDetector(), SHIPPED, (1, 3, 640, 640))
-        dst = widen_detector(src, wider(factor=1.5))
+        # the shipped detector's own widths (metadata training.architecture; round 10 ships one already 1.5x wide)
+        with open(os.path.join(os.path.dirname(SHIPPED), 'metadata.json')) as f:
+            arch = json.load(f).get('training', {}).get('architecture')
+        src = load_onnx_weights(detector_with(arch) if arch else UIDetector(), SHIPPED, (1, 3, 640, 640))
+        dst = widen_detector(src, wider(factor=1.5, base=width_of(src)))
+        self.assertGreater(sum(p.numel() for p in dst.parameters()), 2 * sum(p.numel() for p in src.parameters()))
         self.assertLess(max_output_diff(src, dst), 1e-3)
 
     def test_a_narrower_target_is_refused(self):
