@@ -12,6 +12,12 @@ def _elements(wins, nodes, screen, welded, row_controls=False, ignore=None):
     return walk_pure.elements(wins, nodes, screen, welded, row_controls=row_controls, ignore=ignore)
 
 
+def _state_sets(nodes):
+    """JSON lists of states -> the sets walk_pure reads."""
+    for n in nodes:
+        n['states'] = set(n.get('states', []))
+
+
 def call(fn, args):
     if fn == 'classify':
         r = roles.classify(args['role'], args.get('name', ''), set(args.get('states', [])), args.get('width', 10),
@@ -22,8 +28,7 @@ def call(fn, args):
         return geometry.visible_box(*args)
     if fn == 'match_and_elements':  # match_stacking on args.xwins, then elements
         from . import walk_pure
-        for n in args['nodes']:
-            n['states'] = set(n.get('states', []))
+        _state_sets(args['nodes'])
         walk_pure.match_stacking(args['wins'], args['xwins'])
         return _elements(args['wins'], args['nodes'], args['screen'], False)
     if fn == 'visible_pieces':
@@ -31,8 +36,7 @@ def call(fn, args):
     if fn == 'subtract':
         return geometry.subtract(*args)
     if fn == 'elements':
-        for n in args['nodes']:
-            n['states'] = set(n.get('states', []))
+        _state_sets(args['nodes'])
         ignore = [] if args.get('with_ignore') else None
         els = _elements(args['wins'], args['nodes'], args['screen'], args.get('welded', False),
                         args.get('row_controls', False), ignore)

@@ -53,6 +53,21 @@ def subtract(box, cover, keep_min=0.5):
     return rest
 
 
+def iou(a, b):
+    i = intersect(a, b)
+    return 0.0 if i is None else area(i) / float(area(a) + area(b) - area(i))
+
+
+def clipped(box, clips, screen):
+    """`box` clipped to the screen and to each ancestor clip (viewports, windows); None when nothing is left."""
+    b = intersect(box, screen)
+    for c in clips:
+        if b is None:
+            return None
+        b = intersect(b, c)
+    return b
+
+
 def pieces(box, cover):
     """The part of `box` not under `cover` as up to four rectangles (the bands above, below, left and right of the
     cover): a cover over the middle of a box leaves a frame of strips, not nothing."""
@@ -67,11 +82,7 @@ def pieces(box, cover):
 def visible_pieces(box, clips, covers, screen):
     """What of `box` shows, as rectangles: clipped to the screen and the clips like `visible_box`, then every
     cover cut out (split into strips where it lies inside). Strips thinner than MIN_SIDE are left out."""
-    b = intersect(box, screen)
-    for c in clips:
-        if b is None:
-            return []
-        b = intersect(b, c)
+    b = clipped(box, clips, screen)
     if b is None:
         return []
     parts = [b]
@@ -83,11 +94,7 @@ def visible_pieces(box, clips, covers, screen):
 def visible_box(box, clips, covers, screen):
     """Clip `box` to the screen and to each ancestor clip (viewports, windows), then remove what the covers
     (open menus, windows stacked above) hide. None when nothing usable stays visible."""
-    b = intersect(box, screen)
-    for c in clips:
-        if b is None:
-            return None
-        b = intersect(b, c)
+    b = clipped(box, clips, screen)
     if b is None or not valid(b):
         return None
     for c in covers:

@@ -68,12 +68,9 @@ def match_stacking(wins, xwins, min_iou=0.8):
     """Give each AT-SPI window the X server's stacking rank of the viewable top-level X window whose geometry
     matches its box best (`xwins`: boxes bottom to top, as XQueryTree lists the root's children). Sets w['stack']
     on the windows matched at IoU >= min_iou; returns True when every window got one."""
-    def iou(a, b):
-        i = geometry.intersect(a, b)
-        return 0.0 if i is None else geometry.area(i) / float(geometry.area(a) + geometry.area(b) - geometry.area(i))
     for w in wins:
-        best = max(range(len(xwins)), key=lambda k: (iou(w['box'], xwins[k]), k), default=None)
-        if best is not None and iou(w['box'], xwins[best]) >= min_iou:
+        best = max(range(len(xwins)), key=lambda k: (geometry.iou(w['box'], xwins[k]), k), default=None)
+        if best is not None and geometry.iou(w['box'], xwins[best]) >= min_iou:
             w['stack'] = best
     return all('stack' in w for w in wins)
 
