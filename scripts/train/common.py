@@ -200,6 +200,19 @@ def box_iou(a, b):
     return inter / np.maximum(aa[:, None] + bb[None, :] - inter, 1e-9)
 
 
+def inside_ignore(boxes, regions, share=0.5):
+    """[N] bool: box i lies at least `share` of its area inside one ignore region (scripts/eval/real-metrics.ts
+    withoutIgnored's rule). boxes [N,4], regions [R,4] xyxy; an empty box is never inside."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    regions = np.asarray(regions, dtype=np.float64).reshape(-1, 4)
+    if len(regions) == 0 or len(boxes) == 0:
+        return np.zeros(len(boxes), dtype=bool)
+    ix = np.clip(np.minimum(boxes[:, None, 2], regions[None, :, 2]) - np.maximum(boxes[:, None, 0], regions[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(boxes[:, None, 3], regions[None, :, 3]) - np.maximum(boxes[:, None, 1], regions[None, :, 1]), 0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return ((ix * iy) >= share * area[:, None]).any(1) & (area > 0)
+
+
 def nms(boxes, scores, iou_thr, max_det):
     order = np.argsort(-scores)
     keep = []

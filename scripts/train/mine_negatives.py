@@ -4,9 +4,11 @@ The shipped detector (its ONNX weights and its metadata thresholds) runs over th
 of the TRAIN applications (the pinned real-program caches of the retrain recipe; held-out apps are never in them,
 prepare.py's require_train refused them at decode time) and, optionally, generator pages. A detection whose IoU with
 every ground-truth box (ignored ones included) is below --neg-iou is a negative: the detector boxed something that is
-not a control. Detections with max IoU in [--neg-iou, --pos-iou) are ambiguous and kept out of both sets. Per image at
-most --cap negatives (highest detector score first) plus --random boxes drawn off the ground truth (sizes taken from
-that image's ground-truth boxes, IoU < --neg-iou with every one of them).
+not a control — unless it lies at least half inside one of the sample's ignore regions (prepare.py detIgnoreRegions:
+a character grid, a terminal), where the truth is silent, so it is in neither set. Detections with max IoU in
+[--neg-iou, --pos-iou) are ambiguous and kept out of both sets. Per image at most --cap negatives (highest detector score
+first) plus --random boxes drawn off the ground truth (sizes taken from that image's ground-truth boxes, IoU < --neg-iou
+with every one of them, clear of every ignore region).
 
 Writes into --out, per cache name (real-train, real-val, synth):
   negatives-<name>.json   per image: file, family, app, width, height, negatives [{box (screen px), score}], random [{box}]
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import box_iou, crop_element, decode_yolov8, load_rgb, pattern_tensor, read_json, seed_everything, write_json  # noqa: E402
+from common import box_iou, crop_element, inside_ignore, decode_yolov8, load_rgb, pattern_tensor, read_json, seed_everything, write_json  # noqa: E402
 from models import UIDetector  # noqa: E402
 from real_apps import FAMILIES, HeldOutSampleError, load_apps_lists  # noqa: E402
 from recipe import REPO, check_self_test, load_onnx_weights  # noqa: E402
@@ -46,18 +48,23 @@ def load_detector(onnx_path):
     return model, size, post, meta['version']
 
 
-def split_detections(det_boxes, gt_boxes, neg_iou, pos_iou):
-    """Per detection: 'neg' (IoU < neg_iou with every truth box), 'pos' (>= pos_iou with one) or 'ambiguous'."""
-    if len(gt_boxes) == 0:
-        return ['neg'] * len(det_boxes)
-    best = box_iou(np.asarray(det_boxes, dtype=np.float64).reshape(-1, 4), np.asarray(gt_boxes, dtype=np.float64)).max(1)
-    return ['neg' if v < neg_iou else 'pos' if v >= pos_iou else 'ambiguous' for v in best]
+def split_detections(det_boxes, gt_boxes, neg_iou, pos_iou, regions=()):
+    """Per detection: 'neg' (IoU < neg_iou with every truth box), 'pos' (>= pos_iou with one) or 'ambiguous'; a would-be
+    'neg' lying at least half inside one of the sample's ignore regions (a visible, clickable area its truth cannot give:
+    a character grid, a terminal) is 'ignored' — in neither set, as `npm run eval` does not charge it."""
+    det = np.asarray(det_boxes, dtype=np.float64).reshape(-1, 4)
+    best = box_iou(det, np.asarray(gt_boxes, dtype=np.float64)).max(1) if len(gt_boxes) else np.zeros(len(det))
+    ignored = inside_ignore(det, regions)
+    return ['pos' if v >= pos_iou else 'ambiguous' if v >= neg_iou else 'ignored' if ign else 'neg'
+            for v, ign in zip(best, ignored)]
 
 
-def random_boxes(gt_boxes, width, height, n, neg_iou, rng, tries=50):
-    """Up to `n` boxes shaped like this image's truth boxes (size x 0.5-2), placed anywhere, off every truth box."""
+def random_boxes(gt_boxes, width, height, n, neg_iou, rng, tries=50, regions=()):
+    """Up to `n` boxes shaped like this image's truth boxes (size x 0.5-2), placed anywhere, off every truth box and
+    clear of every ignore region (no overlap at all: what lies there may be a control)."""
     out = []
     gt = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
+    reg = np.asarray(regions, dtype=np.float64).reshape(-1, 4)
     for _ in range(tries):
         if len(out) >= n:
             break
@@ -70,6 +77,8 @@ def random_boxes(gt_boxes, width, height, n, neg_iou, rng, tries=50):
         x1, y1 = rng.uniform(0, width - w), rng.uniform(0, height - h)
         b = [x1, y1, x1 + w, y1 + h]
         if len(gt) and box_iou(np.asarray([b]), gt).max() >= neg_iou:
+            continue
+        if len(reg) and inside_ignore([b], reg, share=1e-9)[0]:
             continue
         out.append([round(v, 1) for v in b])
     return out
@@ -95,7 +104,7 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_
         cz = np.load(os.path.join(cache, 'crops.npz'))
         el_labels, el_image = cz['labels'], cz['image']
         starts = np.searchsorted(el_image, np.arange(len(metas)), side='left')
-    stats = {'images': 0, 'detections': 0, 'matched': 0, 'ambiguous': 0, 'negatives': 0, 'negativesKept': 0, 'random': 0}
+    stats = {'images': 0, 'detections': 0, 'matched': 0, 'ambiguous': 0, 'ignored': 0, 'negatives': 0, 'negativesKept': 0, 'random': 0}
     per_family = {}
     for s in range(0, n, 4):
         ids = order[s:s + 4]
@@ -113,11 +122,12 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_
             sb = np.stack([np.clip((b[:, 0] - left) / r, 0, W), np.clip((b[:, 1] - top) / r, 0, H),
                            np.clip((b[:, 2] - left) / r, 0, W), np.clip((b[:, 3] - top) / r, 0, H)], 1) if len(b) else np.zeros((0, 4))
             gt = [[(g[0] - left) / r, (g[1] - top) / r, (g[2] - left) / r, (g[3] - top) / r] for g in m['boxes']]
-            cls = split_detections(sb, gt, a.neg_iou, a.pos_iou)
+            regions = [[(g[0] - left) / r, (g[1] - top) / r, (g[2] - left) / r, (g[3] - top) / r] for g in m.get('detIgnoreRegions') or []]
+            cls = split_detections(sb, gt, a.neg_iou, a.pos_iou, regions)
             neg = [(float(sc[j]), sb[j]) for j in range(len(sb)) if cls[j] == 'neg' and sb[j][2] - sb[j][0] >= 2 and sb[j][3] - sb[j][1] >= 2]
             neg.sort(key=lambda t: -t[0])
             kept = neg[:a.cap]
-            rnd = random_boxes(gt, W, H, a.random, a.neg_iou, rng)
+            rnd = random_boxes(gt, W, H, a.random, a.neg_iou, rng, regions=regions)
             fam = m.get('family') or 'synthetic'
             pf = per_family.setdefault(fam, {'images': 0, 'negatives': 0, 'negativesKept': 0, 'random': 0})
             pf['images'] += 1
@@ -128,6 +138,7 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_
             stats['detections'] += len(sb)
             stats['matched'] += cls.count('pos')
             stats['ambiguous'] += cls.count('ambiguous')
+            stats['ignored'] += cls.count('ignored')
             stats['negatives'] += len(neg)
             stats['negativesKept'] += len(kept)
             stats['random'] += len(rnd)

@@ -24,6 +24,24 @@ class MiningRule(unittest.TestCase):
         # no truth on the screen: every detection is a negative
         self.assertEqual(split_detections(dets[:2], [], 0.3, 0.5), ['neg', 'neg'])
 
+    def test_ignore_regions_are_neither_set(self):
+        gt = [[0, 0, 100, 20]]
+        grid = [[200, 200, 600, 600]]            # e.g. a character grid: clickable, but the truth gives no boxes there
+        dets = [[210, 210, 240, 240],            # inside the grid: no negative, the truth is silent there
+                [580, 300, 640, 330],            # a third inside: still a negative
+                [0, 0, 100, 20]]                 # a control inside or not: still a positive
+        self.assertEqual(split_detections(dets, gt, 0.3, 0.5, grid), ['ignored', 'neg', 'pos'])
+        self.assertEqual(split_detections(dets[:1], [], 0.3, 0.5, grid), ['ignored'])
+        self.assertEqual(split_detections(dets[:1], [], 0.3, 0.5), ['neg'])
+
+    def test_random_boxes_stay_off_ignore_regions(self):
+        rng = np.random.default_rng(1)
+        grid = [[0, 0, 700, 600]]
+        out = random_boxes([[750, 10, 790, 30]], 800, 600, 10, 0.3, rng, tries=2000, regions=grid)
+        self.assertGreater(len(out), 0)
+        for b in out:
+            self.assertGreaterEqual(b[0], 700, b)  # the only room clear of the region is the strip right of it
+
     def test_random_boxes_stay_off_the_truth(self):
         rng = np.random.default_rng(0)
         gt = [[0, 0, 400, 300], [500, 100, 560, 130]]

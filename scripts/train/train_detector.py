@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, box_iou, decode_yolov8, histogram10, pattern_tensor,  # noqa: E402
+from common import (portable_paths, DETECTOR_LABELS, PAD_VALUE, average_precision, box_iou, decode_yolov8, inside_ignore, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, write_json)
 from models import UIDetector  # noqa: E402
 from widen import detector_with, max_output_diff, widen_detector, width_of, wider  # noqa: E402
@@ -210,13 +210,9 @@ def loss_fn(model, x, targets, crop, ignores=None):
 def without_ignored(boxes, scores, gt, regions):
     """(boxes, scores) without the detections lying at least half inside an exact ignore region that match no truth
     box at IoU >= 0.5 (scripts/eval/real-metrics.ts withoutIgnored). boxes [N,4], gt [M,4], regions [R,4] xyxy."""
-    regions = np.asarray(regions, dtype=np.float32).reshape(-1, 4)
     if len(regions) == 0 or len(boxes) == 0:
         return boxes, scores
-    ix = np.clip(np.minimum(boxes[:, None, 2], regions[None, :, 2]) - np.maximum(boxes[:, None, 0], regions[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(boxes[:, None, 3], regions[None, :, 3]) - np.maximum(boxes[:, None, 1], regions[None, :, 1]), 0, None)
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    inside = ((ix * iy) >= 0.5 * area[:, None]).any(1) & (area > 0)
+    inside = inside_ignore(boxes, regions)
     matched = (box_iou(boxes, gt) >= 0.5).any(1) if len(gt) else np.zeros(len(boxes), dtype=bool)
     keep = ~inside | matched
     return boxes[keep], scores[keep]
