@@ -122,11 +122,12 @@ def letterbox(img, size):
     return canvas, r, left, top
 
 
-def crop_box(box, img_w, img_h, jitter=None, rng=None):
+def crop_box(box, img_w, img_h, jitter=None, rng=None, expand=CROP_EXPAND, min_pad=CROP_MIN_PAD):
     """The crop rule shared by classifier and similarity: expand the element box by
-    max(CROP_EXPAND * side, CROP_MIN_PAD) on each side (per axis), clamp to the image, return integer pixel box
+    max(expand * side, min_pad) on each side (per axis), clamp to the image, return integer pixel box
     [x1, y1, x2, y2) with x1=floor, x2=ceil. Optional jitter (training only) moves each edge by up to
-    jitter * side."""
+    jitter * side. The shipped contract is expand CROP_EXPAND, min_pad CROP_MIN_PAD; a model trained under another
+    rule records it in its metadata (preprocess.crop), which the agent reads."""
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
     if jitter and rng is not None:
@@ -135,8 +136,8 @@ def crop_box(box, img_w, img_h, jitter=None, rng=None):
         y1 += rng.uniform(-jitter, jitter) * h
         y2 += rng.uniform(-jitter, jitter) * h
         w, h = max(x2 - x1, 2), max(y2 - y1, 2)
-    px = max(CROP_EXPAND * w, CROP_MIN_PAD)
-    py = max(CROP_EXPAND * h, CROP_MIN_PAD)
+    px = max(expand * w, min_pad)
+    py = max(expand * h, min_pad)
     cx1 = int(np.floor(max(0, x1 - px)))
     cy1 = int(np.floor(max(0, y1 - py)))
     cx2 = int(np.ceil(min(img_w, x2 + px)))
@@ -144,9 +145,9 @@ def crop_box(box, img_w, img_h, jitter=None, rng=None):
     return cx1, cy1, max(cx2, cx1 + 1), max(cy2, cy1 + 1)
 
 
-def crop_element(img, box, jitter=None, rng=None):
+def crop_element(img, box, jitter=None, rng=None, expand=CROP_EXPAND, min_pad=CROP_MIN_PAD):
     """PIL RGB image -> uint8 CROP_SIZE x CROP_SIZE x 3 (stretched, bilinear)."""
-    b = crop_box(box, img.size[0], img.size[1], jitter, rng)
+    b = crop_box(box, img.size[0], img.size[1], jitter, rng, expand, min_pad)
     return np.asarray(img.crop(b).resize((CROP_SIZE, CROP_SIZE), Image.BILINEAR))
 
 

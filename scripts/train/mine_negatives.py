@@ -33,6 +33,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import box_iou, crop_element, inside_ignore, decode_yolov8, load_rgb, pattern_tensor, read_json, seed_everything, write_json  # noqa: E402
 from models import UIDetector  # noqa: E402
+from prepare import sample_files  # noqa: E402
 from real_apps import FAMILIES, HeldOutSampleError, load_apps_lists  # noqa: E402
 from recipe import REPO, check_self_test, load_onnx_weights  # noqa: E402
 
@@ -85,11 +86,8 @@ def random_boxes(gt_boxes, width, height, n, neg_iou, rng, tries=50, regions=())
 
 
 def png_of(cache, m):
-    """The full-resolution PNG a cache entry was decoded from: real-program caches sit beside their snapshot
-    (<root>/snapshot/<family>/<app>/<file>); a generator cache is <data>/cache with the PNGs in <data>."""
-    if m.get('family'):
-        return os.path.join(os.path.dirname(os.path.abspath(cache)), 'snapshot', m['family'], m['app'], m['file'])
-    return os.path.join(os.path.dirname(os.path.abspath(cache)), m['file'])
+    """The full-resolution PNG a cache entry was decoded from (prepare.sample_files)."""
+    return sample_files(cache, m)[1]
 
 
 @torch.no_grad()

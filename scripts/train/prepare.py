@@ -12,6 +12,9 @@
   labels.json         the classifier label list the crop labels index (a cache made under another list is rebuilt)
   crops.npz           exact crops (the contract's crop rule) + one jittered training crop per element, labels,
                       and (image index, element id, seed, variant) for similarity pairing
+  crops_e<E>_p<P>.npz the same crops cut under another crop rule (expand E, min pad P px), made on demand by
+                      crops_for_rule for a classifier trained with train_classifier.py --crop-expand/--crop-min-pad;
+                      same order, labels, image and ids as crops.npz
 Usage: python3 scripts/train/prepare.py --data DIR [--det-size 640] [--workers 2]
 """
 import argparse
@@ -24,7 +27,8 @@ from multiprocessing import Pool
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CLASSIFIER_LABELS, classifier_label, crop_element, letterbox, list_samples, load_rgb, read_json)  # noqa: E402
+from common import (CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, classifier_label, crop_element, letterbox, list_samples, load_rgb,  # noqa: E402
+                    read_json)
 from real_apps import require_train  # noqa: E402
 
 
@@ -47,6 +51,75 @@ def ignore_regions(lab, w, h):
     return out
 
 
+def kept_elements(lab):
+    """The elements a cache entry keeps, in order: boxes at least 2 px on each side."""
+    return [e for e in lab['elements'] if not (e['box'][2] - e['box'][0] < 2 or e['box'][3] - e['box'][1] < 2)]
+
+
+def element_crops(img, lab, idx, expand=CROP_EXPAND, min_pad=CROP_MIN_PAD):
+    """(exact crops, one jittered crop each) of a sample's kept elements under a crop rule; the jitter is drawn from
+    the entry's own seed, so every rule sees the same jittered boxes."""
+    rng = np.random.default_rng(1000003 + idx)
+    exact, jit = [], []
+    for e in kept_elements(lab):
+        exact.append(crop_element(img, e['box'], expand=expand, min_pad=min_pad))
+        jit.append(crop_element(img, e['box'], jitter=0.08, rng=rng, expand=expand, min_pad=min_pad))
+    return exact, jit
+
+
+def sample_files(cache, m):
+    """The (label JSON, full-resolution PNG) a cache entry was decoded from: real-program caches sit beside their
+    snapshot (<root>/snapshot/<family>/<app>/<file>); a generator cache is <data>/cache with the pairs in <data>."""
+    if m.get('family'):
+        png = os.path.join(os.path.dirname(os.path.abspath(cache)), 'snapshot', m['family'], m['app'], m['file'])
+    else:
+        png = os.path.join(os.path.dirname(os.path.abspath(cache)), m['file'])
+    return png[:-4] + '.json', png
+
+
+def crops_name(expand=CROP_EXPAND, min_pad=CROP_MIN_PAD):
+    """The crops file of a crop rule: crops.npz for the contract's, crops_e<E>_p<P>.npz for another."""
+    return 'crops.npz' if (expand, min_pad) == (CROP_EXPAND, CROP_MIN_PAD) else f'crops_e{expand:g}_p{min_pad:g}.npz'
+
+
+def _rule_work(job):
+    idx, jpath, ppath, expand, min_pad, ids = job
+    lab = read_json(jpath)
+    if 'split' in lab or 'family' in lab:
+        require_train(lab, jpath)
+    if [e['id'] for e in kept_elements(lab)] != ids:
+        return idx, jpath, None  # the parent refuses it (a SystemExit raised in a pool worker would hang the pool)
+    return idx, jpath, element_crops(load_rgb(ppath), lab, idx, expand, min_pad)
+
+
+def crops_for_rule(cache, expand=CROP_EXPAND, min_pad=CROP_MIN_PAD, workers=2):
+    """Path of `cache`'s crops under a crop rule; crops.npz's elements cut again from their PNGs when the file is missing
+    (same order, labels, image indices and ids)."""
+    path = os.path.join(cache, crops_name(expand, min_pad))
+    if os.path.exists(path):
+        return path
+    base = np.load(os.path.join(cache, 'crops.npz'))
+    det = sorted(f for f in os.listdir(cache) if f.startswith('det_') and f.endswith('.json'))
+    if not det:
+        raise SystemExit(f'error: {cache} has no det_<size>.json: prepare it first')
+    metas = read_json(os.path.join(cache, det[0]))
+    jobs = [(i, *sample_files(cache, m), expand, min_pad, list(m['ids'])) for i, m in enumerate(metas)]
+    out = [None] * len(metas)
+    print(f'crops {cache}: cutting {len(base["labels"])} crops again under expand {expand:g}, min pad {min_pad:g} px', flush=True)
+    with Pool(workers) as pool:
+        for idx, jpath, crops in pool.imap(_rule_work, jobs, chunksize=4):
+            if crops is None:
+                raise SystemExit(f'error: {jpath} no longer holds the elements its cache entry was decoded from: prepare it again')
+            out[idx] = crops
+    exact = [c for ex, _ in out for c in ex]
+    jit = [c for _, jt in out for c in jt]
+    if len(exact) != len(base['labels']):
+        raise SystemExit(f'error: {cache}: {len(exact)} crops cut, crops.npz has {len(base["labels"])}: prepare it again')
+    np.savez(path + '.tmp.npz', exact=np.stack(exact), jitter=np.stack(jit), labels=base['labels'], image=base['image'], ids=base['ids'])
+    os.replace(path + '.tmp.npz', path)
+    return path
+
+
 def _work(job):
     idx, jpath, ppath, size = job
     lab = read_json(jpath)
@@ -57,12 +130,9 @@ def _work(job):
     legacy_boxes = 'family' not in lab and lab.get('boxRule', 'legacy') == 'legacy'
     img = load_rgb(ppath)
     lb, r, left, top = letterbox(img, size)
-    rng = np.random.default_rng(1000003 + idx)
-    boxes, types, ids, exact, jit, labels, sigs, ignore = [], [], [], [], [], [], [], []
-    for e in lab['elements']:
+    boxes, types, ids, labels, sigs, ignore = [], [], [], [], [], []
+    for e in kept_elements(lab):
         x1, y1, x2, y2 = e['box']
-        if x2 - x1 < 2 or y2 - y1 < 2:
-            continue
         if legacy_boxes and e['type'] in ('checkbox', 'radio'):
             ignore.append(len(boxes))
         boxes.append([x1 * r + left, y1 * r + top, x2 * r + left, y2 * r + top])
@@ -73,8 +143,7 @@ def _work(job):
         sc = lab['scale']
         sigs.append(f"{e['type']}|{e.get('checked')}|{e.get('text', '')}|{round((x2 - x1) / sc)}x{round((y2 - y1) / sc)}")
         labels.append(CLASSIFIER_LABELS.index(classifier_label(e)))
-        exact.append(crop_element(img, e['box']))
-        jit.append(crop_element(img, e['box'], jitter=0.08, rng=rng))
+    exact, jit = element_crops(img, lab, idx)
     regions = [[x1 * r + left, y1 * r + top, x2 * r + left, y2 * r + top] for x1, y1, x2, y2 in ignore_regions(lab, *img.size)]
     meta = {'file': os.path.basename(ppath), 'r': r, 'left': left, 'top': top, 'boxes': boxes, 'types': types,
             'ids': ids, 'sigs': sigs, 'seed': lab.get('seed'), 'variant': lab.get('variant'), 'theme': lab['theme'], 'scale': lab['scale'],

@@ -66,3 +66,73 @@ class ExactIgnoreRegions(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class CropRules(unittest.TestCase):
+    """crops_for_rule: a cache's crops cut again under another crop rule, element for element and jitter for jitter as
+    prepare would have cut them under that rule."""
+
+    def make(self, d, n=2):
+        import numpy as np
+        rng = np.random.default_rng(7)
+        pairs = []
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (120, 240, 3), dtype=np.uint8)).save(os.path.join(d, f'p{i}.png'))
+            lab = {'width': 240, 'height': 120, 'scale': 1, 'theme': 'light', 'boxRule': 'uia', 'elements': [
+                {'id': f'a{i}', 'type': 'button', 'box': [20 + i, 20, 100, 44]},
+                {'id': f'dot{i}', 'type': 'button', 'box': [5, 5, 6, 6]},          # under 2 px: not kept
+                {'id': f'b{i}', 'type': 'link', 'box': [130, 60 + i, 200, 80]}]}
+            with open(os.path.join(d, f'p{i}.json'), 'w') as f:
+                json.dump(lab, f)
+            pairs.append((os.path.join(d, f'p{i}.json'), os.path.join(d, f'p{i}.png')))
+        return pairs
+
+    def test_another_rule_cuts_the_same_elements_with_more_context(self):
+        import numpy as np
+        from common import load_rgb
+        from prepare import crops_for_rule, element_crops, prepare_samples
+        with tempfile.TemporaryDirectory() as d:
+            pairs = self.make(d)
+            cache = prepare_samples(pairs, os.path.join(d, 'cache'), size=128, workers=1)
+            base = np.load(os.path.join(cache, 'crops.npz'))
+            self.assertEqual(crops_for_rule(cache), os.path.join(cache, 'crops.npz'))
+            path = crops_for_rule(cache, 0.3, 10, workers=1)
+            self.assertEqual(os.path.basename(path), 'crops_e0.3_p10.npz')
+            z = np.load(path)
+            self.assertEqual(z['exact'].shape, base['exact'].shape)
+            for k in ('labels', 'image', 'ids'):
+                self.assertEqual(z[k].tolist(), base[k].tolist())
+            for i, (j, p) in enumerate(pairs):
+                with open(j) as f:
+                    lab = json.load(f)
+                ex, jt = element_crops(load_rgb(p), lab, i, 0.3, 10)
+                rows = np.nonzero(z['image'] == i)[0]
+                self.assertEqual(len(rows), 2)
+                np.testing.assert_array_equal(z['exact'][rows], np.stack(ex))
+                np.testing.assert_array_equal(z['jitter'][rows], np.stack(jt))
+                # the contract's crops are the same cut under the contract's rule, and the wider rule differs from them
+                ex0, jt0 = element_crops(load_rgb(p), lab, i)
+                np.testing.assert_array_equal(base['exact'][rows], np.stack(ex0))
+                np.testing.assert_array_equal(base['jitter'][rows], np.stack(jt0))
+                self.assertFalse(np.array_equal(z['exact'][rows], base['exact'][rows]))
+
+    def test_the_rule_is_the_agents(self):
+        from common import crop_box
+        # the same rectangle as the agent's cropRect under that rule (test/unit/vision-preprocess.test.ts)
+        self.assertEqual(crop_box([100, 100, 200, 120], 1000, 1000, expand=0.3, min_pad=10), (70, 90, 230, 130))
+        self.assertEqual(crop_box([100, 100, 200, 120], 1000, 1000), (90, 96, 210, 124))
+
+    def test_a_sample_changed_since_its_cache_is_refused(self):
+        from prepare import crops_for_rule, prepare_samples
+        with tempfile.TemporaryDirectory() as d:
+            pairs = self.make(d)
+            cache = prepare_samples(pairs, os.path.join(d, 'cache'), size=128, workers=1)
+            with open(pairs[1][0]) as f:
+                lab = json.load(f)
+            lab['elements'].pop()
+            with open(pairs[1][0], 'w') as f:
+                json.dump(lab, f)
+            with self.assertRaises(SystemExit) as cm:
+                crops_for_rule(cache, 0.3, 10, workers=1)
+            self.assertIn('prepare it again', str(cm.exception))
+            self.assertFalse(os.path.exists(os.path.join(cache, 'crops_e0.3_p10.npz')))

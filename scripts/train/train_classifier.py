@@ -26,18 +26,26 @@ from background import BACKGROUND, add_background_args, background_pool, backgro
 from common import (portable_paths, CLASSIFIER_LABELS, CROP_EXPAND, CROP_MIN_PAD, CROP_SIZE, histogram10, pattern_tensor,  # noqa: E402
                     SEEDS_NOTE, add_common_args, seed_everything, train_schedule, self_test_block, to_tensor, write_json)
 from models import CropNet  # noqa: E402
-from prepare import prepare  # noqa: E402
+from prepare import crops_for_rule, prepare  # noqa: E402
 from recipe import Checkpointer, add_recipe_args, check_self_test, freeze_bn, load_onnx_weights, real_caches  # noqa: E402
 
-CROP_CONTRACT = {'expandRatio': CROP_EXPAND, 'minPadPx': CROP_MIN_PAD, 'size': [CROP_SIZE, CROP_SIZE], 'resize': 'stretch-bilinear',
-                 'clampToImage': True,
-                 'rule': 'pad = max(expandRatio * side, minPadPx) per axis in screenshot pixels; x1 = floor(max(0, bx1 - padX)), '
-                         'y1 = floor(max(0, by1 - padY)), x2 = ceil(min(W, bx2 + padX)), y2 = ceil(min(H, by2 + padY)); '
-                         'crop [x1,x2) x [y1,y2) from the full-resolution RGB screenshot, stretch to 64x64 (bilinear), /255'}
+def crop_contract(expand=CROP_EXPAND, min_pad=CROP_MIN_PAD):
+    """metadata.json preprocess.crop: the crop rule the model was trained under (the agent's spec.ts reads expandRatio,
+    minPadPx and size from it, so a model trained under another rule is served under its own)."""
+    return {'expandRatio': expand, 'minPadPx': min_pad, 'size': [CROP_SIZE, CROP_SIZE], 'resize': 'stretch-bilinear',
+            'clampToImage': True,
+            'rule': 'pad = max(expandRatio * side, minPadPx) per axis in screenshot pixels; x1 = floor(max(0, bx1 - padX)), '
+                    'y1 = floor(max(0, by1 - padY)), x2 = ceil(min(W, bx2 + padX)), y2 = ceil(min(H, by2 + padY)); '
+                    'crop [x1,x2) x [y1,y2) from the full-resolution RGB screenshot, stretch to 64x64 (bilinear), /255'}
 
 
-def load_crops(data_dir, cache=None):
-    c = np.load(os.path.join(cache or prepare(data_dir), 'crops.npz'))
+CROP_CONTRACT = crop_contract()
+
+
+def load_crops(data_dir, cache=None, a=None):
+    """A cache's crops under the run's crop rule (--crop-expand/--crop-min-pad; the contract's by default)."""
+    rule = (a.crop_expand, a.crop_min_pad) if a is not None else (CROP_EXPAND, CROP_MIN_PAD)
+    c = np.load(crops_for_rule(cache or prepare(data_dir), *rule))
     return {k: c[k] for k in c.files}
 
 
@@ -87,16 +95,24 @@ def main():
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--save-weights', default=None, help='also save the state_dict here (similarity init)')
     ap.add_argument('--init', default=None, help='start from this state_dict (fine-tune on new data)')
+    ap.add_argument('--crop-expand', type=float, default=CROP_EXPAND,
+                    help='crop rule: share of the box side added on each side (the model records its rule in metadata.json)')
+    ap.add_argument('--crop-min-pad', type=float, default=CROP_MIN_PAD, help='crop rule: at least this many screenshot px added on each side')
     add_recipe_args(ap)
     add_background_args(ap)
     a = ap.parse_args()
+    if not (0 <= a.crop_expand <= 2 and 0 <= a.crop_min_pad <= 64):
+        raise SystemExit('error[bad_argument]: need 0 <= --crop-expand <= 2 and 0 <= --crop-min-pad <= 64')
+    if a.negatives and (a.crop_expand, a.crop_min_pad) != (CROP_EXPAND, CROP_MIN_PAD):
+        raise SystemExit('error[bad_argument]: --negatives holds crops cut under the contract\'s rule; it cannot train a model '
+                         'under another --crop-expand/--crop-min-pad')
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
-    tr = load_crops(a.data)
-    va = load_crops(a.val)
+    tr = load_crops(a.data, a=a)
+    va = load_crops(a.val, a=a)
     rtrain, rval, a.real_info = real_caches(a)
-    rt = load_crops(None, rtrain) if rtrain else None
-    a.rv = load_crops(None, rval) if rval else None
+    rt = load_crops(None, rtrain, a) if rtrain else None
+    a.rv = load_crops(None, rval, a) if rval else None
     # training pool: exact crops + jittered crops (robustness to detector box error), class-balanced cap
     X = np.concatenate([tr['exact'], tr['jitter']] + ([rt['exact'], rt['jitter']] if rt else []))
     Y = np.concatenate([tr['labels'], tr['labels']] + ([rt['labels'], rt['labels']] if rt else []))
@@ -190,7 +206,7 @@ def main():
     print('confusion (rows=true)\n', conf, flush=True)
     real = None
     if a.real:
-        rc = load_crops(a.real)
+        rc = load_crops(a.real, a=a)
         real, _ = metrics(predict(model, rc['exact']), rc['labels'], labels)
         print('real', json.dumps(real), flush=True)
     a.real_val = None
@@ -255,7 +271,7 @@ def export(model, a, held, real, conf, train_seconds, steps):
                      'outputs': [{'name': 'probs', 'dtype': 'float32', 'shape': ['batch', len(a.labels)]}]},
         'labels': a.labels,
         'preprocess': {'inputWidth': CROP_SIZE, 'inputHeight': CROP_SIZE, 'letterbox': False, 'mean': [0, 0, 0], 'std': [1, 1, 1],
-                       'scale': 255, 'channelOrder': 'RGB', 'layout': 'NCHW', 'crop': CROP_CONTRACT},
+                       'scale': 255, 'channelOrder': 'RGB', 'layout': 'NCHW', 'crop': crop_contract(a.crop_expand, a.crop_min_pad)},
         'postprocess': {'format': 'softmax', 'outputIsProbability': True,
                         **({'backgroundThreshold': a.background['threshold']} if a.background else {})},
         'selfTest': st,

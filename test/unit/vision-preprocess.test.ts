@@ -85,6 +85,9 @@ test('crop rule: 10 % per side, at least 4 px, clamped, integer bounds (docs/MOD
   // wholly outside still gives a non-empty crop inside the image
   const r = cropRect([2000, 2000, 2010, 2010], 1000, 1000, rule);
   assert.ok(r[2] > r[0] && r[3] > r[1] && r[2] <= 1000);
+  // a classifier trained under another rule (train_classifier.py --crop-expand 0.3 --crop-min-pad 10) is served under
+  // its own: the same rectangle as the recipe's crop_box (scripts/train/test_prepare.py)
+  assert.deepEqual(cropRect([100, 100, 200, 120], 1000, 1000, { expand: 0.3, minPad: 10, size: 64 }), [70, 90, 230, 130]);
 });
 
 test('cropBatch makes one [N,3,S,S] batch, each crop normalised', () => {
