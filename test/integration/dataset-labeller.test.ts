@@ -245,3 +245,30 @@ test('labeller in Chromium, UIA box rule with ignoreRegions: a menu over the mid
   assert.deepEqual(s.elements.find((i) => i.text === 'Wide row')?.box, [300, 40, 600, 88], 'trimmed at the dialog (dpr 2)');
   assert.deepEqual(s.ignore, []);
 });
+
+const overlaps = (a: number[], b: number[]) => Math.min(a[2]!, b[2]!) > Math.max(a[0]!, b[0]!) && Math.min(a[3]!, b[3]!) > Math.max(a[1]!, b[1]!);
+
+test('labeller in Chromium, ignoreRegions: a modal <dialog> in a shadow root (a 0 x 0 host, as Fluent\'s) covers with its panel, not with the host or the backdrop', async () => {
+  // the host is an empty inline box; its shadow root holds a modal <dialog> (top layer, a translucent ::backdrop) at
+  // x 100..300, y 100..180, the page's OK button slotted in across its width at y 110..134. Behind it: a row under the
+  // button (y 110..134), a row under the bare panel (y 150..174), both x 20..380, and a far row (y 20..44) that only
+  // the backdrop dims
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<script>customElements.define('x-dialog', class extends HTMLElement {
+  constructor() { super(); this.attachShadow({ mode: 'open' }).innerHTML = '<style>dialog{inset:auto;left:100px;top:100px;margin:0;width:200px;height:80px;padding:0;border:0;background:#fff}dialog::backdrop{background:rgba(0,0,0,.4)}</style><dialog><slot></slot></dialog>'; }
+  show() { this.shadowRoot.querySelector('dialog').showModal(); } });</script>
+<div role="listbox" style="position:absolute;left:20px;top:20px;width:360px"><div role="option" style="height:24px">Row far</div></div>
+<div role="listbox" style="position:absolute;left:20px;top:110px;width:360px"><div role="option" style="height:24px">Row under button</div></div>
+<div role="listbox" style="position:absolute;left:20px;top:150px;width:360px"><div role="option" style="height:24px">Row under panel</div></div>
+<x-dialog id="d"><button style="display:block;margin:10px 0 0;width:200px;height:24px">OK</button></x-dialog>
+<script>document.getElementById('d').show();</script></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  const ok = r.elements.find((i) => i.text === 'OK');
+  assert.deepEqual(ok?.box, [200, 220, 600, 268], JSON.stringify(r));
+  const dialog = [200, 200, 600, 360];
+  assert.ok(r.ignore.every((g) => !overlaps(g, dialog)), `no ignore region under the dialog's panel: ${JSON.stringify(r.ignore)}`);
+  assert.equal(r.elements.find((i) => (i.text ?? '').startsWith('Row')), undefined, 'the rows behind the modal dialog are not labelled');
+  // device pixels: each row under the panel gives its strips left and right of it; the far row, dimmed but whole, its box
+  assert.deepEqual([...r.ignore].sort(byX), [[40, 40, 760, 88], [40, 220, 200, 268], [40, 300, 200, 348], [600, 220, 760, 268], [600, 300, 760, 348]],
+    JSON.stringify(r.ignore));
+});
