@@ -272,3 +272,23 @@ test('labeller in Chromium, ignoreRegions: a modal <dialog> in a shadow root (a 
   assert.deepEqual([...r.ignore].sort(byX), [[40, 40, 760, 88], [40, 220, 200, 268], [40, 300, 200, 348], [600, 220, 760, 268], [600, 300, 760, 348]],
     JSON.stringify(r.ignore));
 });
+
+test('labeller in Chromium, ignoreRegions: a row scrolled under a sticky header is covered by the header cells, not by the <thead> that scrolled away', async () => {
+  // a 300 x 100 scroller at (20, 20) scrolled by 16 px: the <thead>'s own box is at y 4..28, its sticky cells are
+  // painted at y 20..44; row 0 (y 28..52) is two thirds under them, row 1 (y 52..76) in full view
+  const rows = Array.from({ length: 8 }, (_, k) => `<tr data-el="list_item" style="height:24px"><td>Row ${k}</td><td>${k} KB</td></tr>`).join('');
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div id="s" style="position:absolute;left:20px;top:20px;width:300px;height:100px;overflow:auto">
+<table style="border-collapse:collapse;border-spacing:0;width:100%"><thead><tr><th style="position:sticky;top:0;height:24px;padding:0;background:#ddd">Name</th>
+<th style="position:sticky;top:0;height:24px;padding:0;background:#ddd">Size</th></tr></thead><tbody>${rows}</tbody></table></div>
+<script>document.getElementById('s').scrollTop = 16;</script></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  const headers = r.elements.filter((i) => i.type === 'header_item');
+  assert.deepEqual(headers.map((h) => h.text), ['Name', 'Size'], JSON.stringify(r));
+  for (const h of headers) assert.ok(r.ignore.every((g) => !overlaps(g, h.box)), `no ignore region over the header cell ${h.box}: ${JSON.stringify(r.ignore)}`);
+  assert.equal(r.elements.find((i) => i.text?.startsWith('Row 0')), undefined, 'row 0 is mostly under the header');
+  // its visible strip below the header cells (device pixels); row 1 is kept whole
+  const row1 = r.elements.find((i) => i.text?.startsWith('Row 1'))!;
+  assert.deepEqual(r.ignore, [[row1.box[0], 88, row1.box[2], 104]], JSON.stringify(r.ignore));
+  assert.deepEqual([row1.box[1], row1.box[3]], [104, 152]);
+});
