@@ -292,3 +292,18 @@ test('labeller in Chromium, ignoreRegions: a row scrolled under a sticky header 
   assert.deepEqual(r.ignore, [[row1.box[0], 88, row1.box[2], 104]], JSON.stringify(r.ignore));
   assert.deepEqual([row1.box[1], row1.box[3]], [104, 152]);
 });
+
+test('labeller in Chromium, ignoreRegions: a submenu sticking out of its menu is the panel where it covers the page', async () => {
+  // menu x 20..140, y 40..88; its submenu (nested in the "New" item) x 140..260, y 40..140 lies over the left side of
+  // the row (x 150..380, y 100..124), which the menu itself does not reach
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div role="listbox" style="position:absolute;left:150px;top:100px;width:230px"><div role="option" style="height:24px">Row beside</div></div>
+<div role="menu" style="position:absolute;z-index:5;left:20px;top:40px;width:120px;background:#ccc">
+  <div role="menuitem" style="position:relative;height:24px">New
+    <div role="menu" style="position:absolute;left:100%;top:0;width:120px;height:100px;background:#bbb"><div role="menuitem">Key</div></div></div>
+  <div role="menuitem" style="height:24px">Delete</div></div></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.deepEqual(r.elements.find((i) => i.text === 'Row beside')?.box, [520, 200, 760, 248], `trimmed where the submenu ends: ${JSON.stringify(r)}`);
+  assert.equal(r.elements.find((i) => i.text === 'Key')?.type, 'menu_item');
+  assert.deepEqual(r.ignore, []);
+});
