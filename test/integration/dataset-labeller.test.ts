@@ -307,3 +307,12 @@ test('labeller in Chromium, ignoreRegions: a submenu sticking out of its menu is
   assert.equal(r.elements.find((i) => i.text === 'Key')?.type, 'menu_item');
   assert.deepEqual(r.ignore, []);
 });
+
+test('labeller in Chromium, ignoreRegions: a round button over a positioned sibling is kept — its corners show what lies behind it, not over it', async () => {
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div style="position:absolute;left:20px;top:20px;width:300px;height:200px;background:#468">photo</div>
+<button aria-label="Next" style="position:absolute;left:100px;top:80px;width:60px;height:60px;border-radius:50%;border:0;padding:0;background:#fff">&#8250;</button></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.deepEqual(r.elements.find((i) => i.text === '›')?.box, [200, 160, 320, 280], JSON.stringify(r));
+  assert.deepEqual(r.ignore, []);
+});
