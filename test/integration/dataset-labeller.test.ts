@@ -245,3 +245,74 @@ test('labeller in Chromium, UIA box rule with ignoreRegions: a menu over the mid
   assert.deepEqual(s.elements.find((i) => i.text === 'Wide row')?.box, [300, 40, 600, 88], 'trimmed at the dialog (dpr 2)');
   assert.deepEqual(s.ignore, []);
 });
+
+const overlaps = (a: number[], b: number[]) => Math.min(a[2]!, b[2]!) > Math.max(a[0]!, b[0]!) && Math.min(a[3]!, b[3]!) > Math.max(a[1]!, b[1]!);
+
+test('labeller in Chromium, ignoreRegions: a modal <dialog> in a shadow root (a 0 x 0 host, as Fluent\'s) covers with its panel, not with the host or the backdrop', async () => {
+  // the host is an empty inline box; its shadow root holds a modal <dialog> (top layer, a translucent ::backdrop) at
+  // x 100..300, y 100..180, the page's OK button slotted in across its width at y 110..134. Behind it: a row under the
+  // button (y 110..134), a row under the bare panel (y 150..174), both x 20..380, and a far row (y 20..44) that only
+  // the backdrop dims
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<script>customElements.define('x-dialog', class extends HTMLElement {
+  constructor() { super(); this.attachShadow({ mode: 'open' }).innerHTML = '<style>dialog{inset:auto;left:100px;top:100px;margin:0;width:200px;height:80px;padding:0;border:0;background:#fff}dialog::backdrop{background:rgba(0,0,0,.4)}</style><dialog><slot></slot></dialog>'; }
+  show() { this.shadowRoot.querySelector('dialog').showModal(); } });</script>
+<div role="listbox" style="position:absolute;left:20px;top:20px;width:360px"><div role="option" style="height:24px">Row far</div></div>
+<div role="listbox" style="position:absolute;left:20px;top:110px;width:360px"><div role="option" style="height:24px">Row under button</div></div>
+<div role="listbox" style="position:absolute;left:20px;top:150px;width:360px"><div role="option" style="height:24px">Row under panel</div></div>
+<x-dialog id="d"><button style="display:block;margin:10px 0 0;width:200px;height:24px">OK</button></x-dialog>
+<script>document.getElementById('d').show();</script></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  const ok = r.elements.find((i) => i.text === 'OK');
+  assert.deepEqual(ok?.box, [200, 220, 600, 268], JSON.stringify(r));
+  const dialog = [200, 200, 600, 360];
+  assert.ok(r.ignore.every((g) => !overlaps(g, dialog)), `no ignore region under the dialog's panel: ${JSON.stringify(r.ignore)}`);
+  assert.equal(r.elements.find((i) => (i.text ?? '').startsWith('Row')), undefined, 'the rows behind the modal dialog are not labelled');
+  // device pixels: each row under the panel gives its strips left and right of it; the far row, dimmed but whole, its box
+  assert.deepEqual([...r.ignore].sort(byX), [[40, 40, 760, 88], [40, 220, 200, 268], [40, 300, 200, 348], [600, 220, 760, 268], [600, 300, 760, 348]],
+    JSON.stringify(r.ignore));
+});
+
+test('labeller in Chromium, ignoreRegions: a row scrolled under a sticky header is covered by the header cells, not by the <thead> that scrolled away', async () => {
+  // a 300 x 100 scroller at (20, 20) scrolled by 16 px: the <thead>'s own box is at y 4..28, its sticky cells are
+  // painted at y 20..44; row 0 (y 28..52) is two thirds under them, row 1 (y 52..76) in full view
+  const rows = Array.from({ length: 8 }, (_, k) => `<tr data-el="list_item" style="height:24px"><td>Row ${k}</td><td>${k} KB</td></tr>`).join('');
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div id="s" style="position:absolute;left:20px;top:20px;width:300px;height:100px;overflow:auto">
+<table style="border-collapse:collapse;border-spacing:0;width:100%"><thead><tr><th style="position:sticky;top:0;height:24px;padding:0;background:#ddd">Name</th>
+<th style="position:sticky;top:0;height:24px;padding:0;background:#ddd">Size</th></tr></thead><tbody>${rows}</tbody></table></div>
+<script>document.getElementById('s').scrollTop = 16;</script></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  const headers = r.elements.filter((i) => i.type === 'header_item');
+  assert.deepEqual(headers.map((h) => h.text), ['Name', 'Size'], JSON.stringify(r));
+  for (const h of headers) assert.ok(r.ignore.every((g) => !overlaps(g, h.box)), `no ignore region over the header cell ${h.box}: ${JSON.stringify(r.ignore)}`);
+  assert.equal(r.elements.find((i) => i.text?.startsWith('Row 0')), undefined, 'row 0 is mostly under the header');
+  // its visible strip below the header cells (device pixels); row 1 is kept whole
+  const row1 = r.elements.find((i) => i.text?.startsWith('Row 1'))!;
+  assert.deepEqual(r.ignore, [[row1.box[0], 88, row1.box[2], 104]], JSON.stringify(r.ignore));
+  assert.deepEqual([row1.box[1], row1.box[3]], [104, 152]);
+});
+
+test('labeller in Chromium, ignoreRegions: a submenu sticking out of its menu is the panel where it covers the page', async () => {
+  // menu x 20..140, y 40..88; its submenu (nested in the "New" item) x 140..260, y 40..140 lies over the left side of
+  // the row (x 150..380, y 100..124), which the menu itself does not reach
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div role="listbox" style="position:absolute;left:150px;top:100px;width:230px"><div role="option" style="height:24px">Row beside</div></div>
+<div role="menu" style="position:absolute;z-index:5;left:20px;top:40px;width:120px;background:#ccc">
+  <div role="menuitem" style="position:relative;height:24px">New
+    <div role="menu" style="position:absolute;left:100%;top:0;width:120px;height:100px;background:#bbb"><div role="menuitem">Key</div></div></div>
+  <div role="menuitem" style="height:24px">Delete</div></div></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.deepEqual(r.elements.find((i) => i.text === 'Row beside')?.box, [520, 200, 760, 248], `trimmed where the submenu ends: ${JSON.stringify(r)}`);
+  assert.equal(r.elements.find((i) => i.text === 'Key')?.type, 'menu_item');
+  assert.deepEqual(r.ignore, []);
+});
+
+test('labeller in Chromium, ignoreRegions: a round button over a positioned sibling is kept — its corners show what lies behind it, not over it', async () => {
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div style="position:absolute;left:20px;top:20px;width:300px;height:200px;background:#468">photo</div>
+<button aria-label="Next" style="position:absolute;left:100px;top:80px;width:60px;height:60px;border-radius:50%;border:0;padding:0;background:#fff">&#8250;</button></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.deepEqual(r.elements.find((i) => i.text === '›')?.box, [200, 160, 320, 280], JSON.stringify(r));
+  assert.deepEqual(r.ignore, []);
+});

@@ -28,7 +28,13 @@
 //    than half of visible is dropped, and its visible strips (the box minus every panel: the bands above, below, left
 //    and right of each) become ignore regions; with half or more visible it is kept as before;
 //  - an element dropped because fewer than 2 of its 3 sample points are its own, whose covering panels are found the
-//    same way, gives its visible strips too.
+//    same way, gives its visible strips too;
+//  - a covering panel is the box painted where it covers: of the element hit at a grid point (going down open shadow
+//    roots) and its ancestors in the flat tree, those whose box holds the point — the outermost positioned one, else the
+//    outermost (a modal dialog's panel in a Fluent host, not the 0 x 0 host; a sticky header cell, not its scrolled-away
+//    <thead>; a submenu where it sticks out of its menu). A modal dialog's translucent ::backdrop hides nothing: a
+//    control it dims gives its whole visible part as strips, and no strip lies under the dialog's panel. A point where
+//    the element itself is not hit at all (a round button's transparent corner) shows what lies beside or behind it.
 // Strips thinner than 3 CSS px are left out. Without the option the output is exactly the one above.
 export function labelPageInBrowser(opts) {
   const uia = !!opts && opts.boxRule === 'uia';
@@ -198,8 +204,8 @@ export function labelPageInBrowser(opts) {
   // UIA: the visible part only — a panel (dialog, menu, pop-up) lying over one side of the element cuts that side off.
   // Points on a 9 x 3 grid find what covers the element; an occluder (the panel the covering element belongs to) spanning
   // the box across one axis and over one edge trims the box at its border.
-  function trimOccluded(el, b, isOwn) {
-    const occluders = findOccluders(el, b, isOwn);
+  function trimOccluded(el, b, isOwn, isPart) {
+    const occluders = findOccluders(el, b, isOwn, isPart);
     let { x1, y1, x2, y2 } = b;
     for (const o of occluders) {
       const r = o.getBoundingClientRect();
@@ -245,23 +251,49 @@ export function labelPageInBrowser(opts) {
     }
   }
   // what covers the element: the panels (see trimOccluded) hit by points on a 9 x 3 grid over its box
-  function findOccluders(el, b, isOwn) {
+  function findOccluders(el, b, isOwn, isPart) {
     const occluders = new Set();
+    let hitTestable;
+    // el and its ancestors in the flat tree (a slotted node's parent is its slot, a shadow root's is its host)
+    const up = (n) => n.assignedSlot || n.parentElement || n.parentNode?.host || null;
+    const holdsEl = new Set();
+    for (let n = el; n; n = up(n)) holdsEl.add(n);
     for (let i = 0; i < 9; i++) {
       for (let j = 0; j < 3; j++) {
-        const hit = document.elementFromPoint(b.x1 + (b.x2 - b.x1) * (i + 0.5) / 9, b.y1 + (b.y2 - b.y1) * (j + 0.5) / 3);
+        const x = b.x1 + (b.x2 - b.x1) * (i + 0.5) / 9;
+        const y = b.y1 + (b.y2 - b.y1) * (j + 0.5) / 3;
+        const hit = document.elementFromPoint(x, y);
         if (!hit || isOwn(hit)) continue;
-        // the panel: the outermost positioned (absolute/fixed) ancestor of the hit that does not hold this element —
-        // a menu nested in a static toolbar is the menu, not the toolbar — else the outermost such ancestor
-        let o = hit;
+        // a point where the element itself is not hit either (a round button's transparent corner) is outside its
+        // painted shape: what is hit there lies beside or behind it, not over it. Only where hit-testing sees the
+        // element at all (at its centre): what a modal dialog makes inert is hit nowhere, and is covered.
+        if (hitTestable === undefined) hitTestable = document.elementsFromPoint((b.x1 + b.x2) / 2, (b.y1 + b.y2) / 2).some(isPart);
+        if (hitTestable && !document.elementsFromPoint(x, y).some(isPart)) continue;
+        // the element painted at the point: document hit-testing stops at a shadow host (a Fluent dialog's host is an
+        // empty inline box; its panel is a <dialog> inside the shadow root), so go down open shadow roots
+        let deep = hit;
+        for (let d = deep.shadowRoot?.elementFromPoint(x, y); d && d !== deep; d = deep.shadowRoot?.elementFromPoint(x, y)) deep = d;
+        // the panel: of the hit and its ancestors (flat tree) that do not hold this element and whose box is at the
+        // point, the outermost positioned one (absolute/fixed) — a menu nested in a static toolbar is the menu, not the
+        // toolbar; a submenu sticking out of its menu is the submenu there — else the outermost one. A box not at the
+        // point is not what is painted there: a sticky header cell's <thead> has scrolled away, a shadow host is 0 x 0.
+        // Where no box is at the point (a pseudo-element drawn outside its element, a modal <dialog>'s ::backdrop,
+        // which hit-testing reports as the <dialog>) the same choice is made among all of them.
+        const at = (n) => { const r = n.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.left <= x && x <= r.right && r.top <= y && y <= r.bottom; };
         let panel = null;
-        for (;;) {
+        let outer = null;
+        let panelAny = null;
+        let outerAny = null;
+        for (let o = deep; o && !holdsEl.has(o); o = up(o)) {
           const pos = getComputedStyle(o).position;
-          if (pos === 'absolute' || pos === 'fixed') panel = o;
-          if (!o.parentElement || o.parentElement.contains(el)) break;
-          o = o.parentElement;
+          const positioned = pos === 'absolute' || pos === 'fixed';
+          outerAny = o;
+          if (positioned) panelAny = o;
+          if (!at(o)) continue;
+          outer = o;
+          if (positioned) panel = o;
         }
-        occluders.add(panel || o);
+        occluders.add(panel || outer || panelAny || outerAny);
       }
     }
     return occluders;
@@ -291,6 +323,8 @@ export function labelPageInBrowser(opts) {
     if (x2 <= x1 || y2 <= y1) return;
     if (((x2 - x1) * (y2 - y1)) / (r.width * r.height) < 0.6) return;
     const isOwn = (hit) => hit && parts.some((p) => hit === p || p.contains(hit) || hit.contains(p) || (hit.tagName === 'LABEL' && hit.control === p));
+    // the element itself (or its label) at a point, not an ancestor of it
+    const isPart = (hit) => parts.some((p) => hit === p || p.contains(hit) || (hit.tagName === 'LABEL' && hit.control === p));
     let visible = 0;
     for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.4], [0.7, 0.6]]) {
       if (isOwn(document.elementFromPoint(x1 + (x2 - x1) * fx, y1 + (y2 - y1) * fy))) visible++;
@@ -298,12 +332,12 @@ export function labelPageInBrowser(opts) {
     if (visible < 2) {
       // not clickable as a whole, but a panel may leave part of it showing: that part is an ignore region
       if (withIgnore) {
-        const occluders = findOccluders(el, { x1, y1, x2, y2 }, isOwn);
+        const occluders = findOccluders(el, { x1, y1, x2, y2 }, isOwn, isPart);
         if (occluders.size) addIgnore(visiblePieces({ x1, y1, x2, y2 }, occluders));
       }
       return;
     }
-    const v = uia ? trimOccluded(el, { x1, y1, x2, y2 }, isOwn) : { x1, y1, x2, y2 };
+    const v = uia ? trimOccluded(el, { x1, y1, x2, y2 }, isOwn, isPart) : { x1, y1, x2, y2 };
     if (!v) return;
     if (uia && (v.x2 - v.x1 < 3 || v.y2 - v.y1 < 3)) return;
     const box = [v.x1 * dpr, v.y1 * dpr, v.x2 * dpr, v.y2 * dpr].map((n) => Math.round(n * 100) / 100);
