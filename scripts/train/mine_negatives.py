@@ -79,15 +79,10 @@ def random_boxes(gt_boxes, width, height, n, neg_iou, rng, tries=50, regions=())
         b = [x1, y1, x1 + w, y1 + h]
         if len(gt) and box_iou(np.asarray([b]), gt).max() >= neg_iou:
             continue
-        if len(reg) and inside_ignore([b], reg, share=1e-9)[0]:
+        if len(reg) and box_iou(np.asarray([b]), reg).max() > 0:
             continue
         out.append([round(v, 1) for v in b])
     return out
-
-
-def png_of(cache, m):
-    """The full-resolution PNG a cache entry was decoded from (prepare.sample_files)."""
-    return sample_files(cache, m)[1]
 
 
 @torch.no_grad()
@@ -148,9 +143,10 @@ def mine_cache(model, size, post, cache, a, rng, allowed, max_images=None, keep_
                 best = box_iou(np.asarray(pos, dtype=np.float64), np.asarray(gt, dtype=np.float64)).argmax(1)
                 pos_labels.extend(int(el_labels[starts[i] + g]) for g in best)
             if kept or rnd or pos:
-                img = load_rgb(png_of(cache, m))
+                png = sample_files(cache, m)[1]
+                img = load_rgb(png)
                 if img.size != (W, H):
-                    raise SystemExit(f'error: {png_of(cache, m)} is {img.size}, its label says {W}x{H}')
+                    raise SystemExit(f'error: {png} is {img.size}, its label says {W}x{H}')
                 for sc_, bb in kept:
                     crops.append(crop_element(img, list(map(float, bb))))
                     kinds.append(0)

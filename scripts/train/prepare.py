@@ -98,14 +98,15 @@ def crops_for_rule(cache, expand=CROP_EXPAND, min_pad=CROP_MIN_PAD, workers=2):
     path = os.path.join(cache, crops_name(expand, min_pad))
     if os.path.exists(path):
         return path
-    base = np.load(os.path.join(cache, 'crops.npz'))
+    with np.load(os.path.join(cache, 'crops.npz')) as z:  # the exact crops are not read: only their order
+        labels, image, ids = z['labels'], z['image'], z['ids']
     det = sorted(f for f in os.listdir(cache) if f.startswith('det_') and f.endswith('.json'))
     if not det:
         raise SystemExit(f'error: {cache} has no det_<size>.json: prepare it first')
     metas = read_json(os.path.join(cache, det[0]))
     jobs = [(i, *sample_files(cache, m), expand, min_pad, list(m['ids'])) for i, m in enumerate(metas)]
     out = [None] * len(metas)
-    print(f'crops {cache}: cutting {len(base["labels"])} crops again under expand {expand:g}, min pad {min_pad:g} px', flush=True)
+    print(f'crops {cache}: cutting {len(labels)} crops again under expand {expand:g}, min pad {min_pad:g} px', flush=True)
     with Pool(workers) as pool:
         for idx, jpath, crops in pool.imap(_rule_work, jobs, chunksize=4):
             if crops is None:
@@ -113,9 +114,9 @@ def crops_for_rule(cache, expand=CROP_EXPAND, min_pad=CROP_MIN_PAD, workers=2):
             out[idx] = crops
     exact = [c for ex, _ in out for c in ex]
     jit = [c for _, jt in out for c in jt]
-    if len(exact) != len(base['labels']):
-        raise SystemExit(f'error: {cache}: {len(exact)} crops cut, crops.npz has {len(base["labels"])}: prepare it again')
-    np.savez(path + '.tmp.npz', exact=np.stack(exact), jitter=np.stack(jit), labels=base['labels'], image=base['image'], ids=base['ids'])
+    if len(exact) != len(labels):
+        raise SystemExit(f'error: {cache}: {len(exact)} crops cut, crops.npz has {len(labels)}: prepare it again')
+    np.savez(path + '.tmp.npz', exact=np.stack(exact), jitter=np.stack(jit), labels=labels, image=image, ids=ids)
     os.replace(path + '.tmp.npz', path)
     return path
 

@@ -42,9 +42,8 @@ def crop_contract(expand=CROP_EXPAND, min_pad=CROP_MIN_PAD):
 CROP_CONTRACT = crop_contract()
 
 
-def load_crops(data_dir, cache=None, a=None):
-    """A cache's crops under the run's crop rule (--crop-expand/--crop-min-pad; the contract's by default)."""
-    rule = (a.crop_expand, a.crop_min_pad) if a is not None else (CROP_EXPAND, CROP_MIN_PAD)
+def load_crops(data_dir, cache=None, rule=(CROP_EXPAND, CROP_MIN_PAD)):
+    """A cache's crops under a crop rule (expand, min pad): the contract's by default, the run's --crop-expand/--crop-min-pad."""
     c = np.load(crops_for_rule(cache or prepare(data_dir), *rule))
     return {k: c[k] for k in c.files}
 
@@ -106,13 +105,14 @@ def main():
     if a.negatives and (a.crop_expand, a.crop_min_pad) != (CROP_EXPAND, CROP_MIN_PAD):
         raise SystemExit('error[bad_argument]: --negatives holds crops cut under the contract\'s rule; it cannot train a model '
                          'under another --crop-expand/--crop-min-pad')
+    rule = (a.crop_expand, a.crop_min_pad)
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
-    tr = load_crops(a.data, a=a)
-    va = load_crops(a.val, a=a)
+    tr = load_crops(a.data, rule=rule)
+    va = load_crops(a.val, rule=rule)
     rtrain, rval, a.real_info = real_caches(a)
-    rt = load_crops(None, rtrain, a) if rtrain else None
-    a.rv = load_crops(None, rval, a) if rval else None
+    rt = load_crops(None, rtrain, rule) if rtrain else None
+    a.rv = load_crops(None, rval, rule) if rval else None
     # training pool: exact crops + jittered crops (robustness to detector box error), class-balanced cap
     X = np.concatenate([tr['exact'], tr['jitter']] + ([rt['exact'], rt['jitter']] if rt else []))
     Y = np.concatenate([tr['labels'], tr['labels']] + ([rt['labels'], rt['labels']] if rt else []))
@@ -206,7 +206,7 @@ def main():
     print('confusion (rows=true)\n', conf, flush=True)
     real = None
     if a.real:
-        rc = load_crops(a.real, a=a)
+        rc = load_crops(a.real, rule=rule)
         real, _ = metrics(predict(model, rc['exact']), rc['labels'], labels)
         print('real', json.dumps(real), flush=True)
     a.real_val = None
