@@ -12,6 +12,8 @@
 # Env: DATA_DIR (default $RPA_DATA_DIR, else .data/datasets), WORK (default $DATA/retrain), OUT (default $DATA/models-candidate), INIT (default
 # assets/models; INIT_NAME names it in the lineage, default "the shipped"), REAL_APPS (default $DATA/real-apps), APPS_LISTS (comma list, default scripts/dataset/apps),
 # DET_MINUTES / CLS_MINUTES (wall-clock budgets, default 60 / 45), VERSION (the candidates' version, default 2.0.0),
+# SYNTH_DIR (where the generator pages go, default $WORK), CACHE_ROOT (the real-program caches, default $WORK/cache):
+# two runs side by side share them; PREPARE_ONLY=1 stops once pages and caches are ready (so two runs then only read),
 # SKIP_GENERATE=1, RESUME=1, PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,6 +24,8 @@ INIT=${INIT:-assets/models}
 REAL_APPS=${REAL_APPS:-$DATA/real-apps}
 APPS_LISTS=${APPS_LISTS:-scripts/dataset/apps}
 WORK=${WORK:-$DATA/retrain}
+SYNTH_DIR=${SYNTH_DIR:-$WORK}
+CACHE_ROOT=${CACHE_ROOT:-$WORK/cache}
 DET_MINUTES=${DET_MINUTES:-60}
 CLS_MINUTES=${CLS_MINUTES:-45}
 export TRAIN_THREADS=${TRAIN_THREADS:-1}
@@ -38,16 +42,17 @@ fi
 
 # Generator pages (stop-13 generator): 200 training seeds x 2 variants, 30 validation seeds (disjoint from eval (a)).
 if [ -z "${SKIP_GENERATE:-}" ]; then
-  [ -f "$WORK/synth_train/synthetic_199_v1.json" ] || nice -n 10 node scripts/dataset/generate.mjs --out "$WORK/synth_train" --seed-start 0 --count 200 --variants 2
-  [ -f "$WORK/synth_val/synthetic_100029_v1.json" ] || nice -n 10 node scripts/dataset/generate.mjs --out "$WORK/synth_val" --seed-start 100000 --count 30 --variants 2
+  [ -f "$SYNTH_DIR/synth_train/synthetic_199_v1.json" ] || nice -n 10 node scripts/dataset/generate.mjs --out "$SYNTH_DIR/synth_train" --seed-start 0 --count 200 --variants 2
+  [ -f "$SYNTH_DIR/synth_val/synthetic_100029_v1.json" ] || nice -n 10 node scripts/dataset/generate.mjs --out "$SYNTH_DIR/synth_val" --seed-start 100000 --count 30 --variants 2
 fi
-nice -n 10 $PY scripts/train/prepare.py --data "$WORK/synth_train"
-nice -n 10 $PY scripts/train/prepare.py --data "$WORK/synth_val"
+nice -n 10 $PY scripts/train/prepare.py --data "$SYNTH_DIR/synth_train"
+nice -n 10 $PY scripts/train/prepare.py --data "$SYNTH_DIR/synth_val"
 
-REAL=(--real-apps "$REAL_APPS" --apps-lists "$APPS_LISTS" --cache-root "$WORK/cache" --val-frac "${VAL_FRAC:-0.1}")
+REAL=(--real-apps "$REAL_APPS" --apps-lists "$APPS_LISTS" --cache-root "$CACHE_ROOT" --val-frac "${VAL_FRAC:-0.1}")
 # decode the real-program caches once and pin them: both trainings read the same samples
 nice -n 10 $PY scripts/train/recipe.py "${REAL[@]}" --pin "$WORK/real-pinned.json"
-COMMON=(--val "$WORK/synth_val" "${REAL[@]}" --real-pinned "$WORK/real-pinned.json" --version "${VERSION:-2.0.0}")
+if [ -n "${PREPARE_ONLY:-}" ]; then echo "prepared: generator pages in $SYNTH_DIR, real-program caches in $CACHE_ROOT"; exit 0; fi
+COMMON=(--val "$SYNTH_DIR/synth_val" "${REAL[@]}" --real-pinned "$WORK/real-pinned.json" --version "${VERSION:-2.0.0}")
 DET_RESUME=(); CLS_RESUME=()
 if [ -n "${RESUME:-}" ]; then
   [ -f "$WORK/detector.ckpt" ] && DET_RESUME=(--resume "$WORK/detector.ckpt")
@@ -61,7 +66,7 @@ ROLES=${ROLES:-detector,classifier}
 copy_init() { mkdir -p "$OUT/$1"; cp "$INIT/$1/model.onnx" "$INIT/$1/metadata.json" "$OUT/$1/"; [ ! -f "$INIT/$1/provenance.json" ] || cp "$INIT/$1/provenance.json" "$OUT/$1/"; }
 DET_PID=""
 if [[ ",$ROLES," == *,detector,* ]]; then
-nice -n 10 $PY scripts/train/train_detector.py --data "$WORK/synth_train" "${COMMON[@]}" --out "$OUT/detector" \
+nice -n 10 $PY scripts/train/train_detector.py --data "$SYNTH_DIR/synth_train" "${COMMON[@]}" --out "$OUT/detector" \
   --init-onnx "$INIT/detector/model.onnx" --save "$WORK/detector.pt" --checkpoint "$WORK/detector.ckpt" "${DET_RESUME[@]}" \
   --minutes "$DET_MINUTES" $DETECTOR_ARGS \
   --lineage "issue 15 retrain: from ${INIT_NAME:-the shipped} detector $(node -p "require(require('path').resolve('$INIT/detector/metadata.json')).version") (ONNX weights, BatchNorm folded and frozen), generator pages + real-program train apps (scripts/train/retrain.sh)" \
@@ -71,7 +76,7 @@ else
   copy_init detector
 fi
 if [[ ",$ROLES," == *,classifier,* ]]; then
-nice -n 10 $PY scripts/train/train_classifier.py --data "$WORK/synth_train" "${COMMON[@]}" --out "$OUT/classifier" \
+nice -n 10 $PY scripts/train/train_classifier.py --data "$SYNTH_DIR/synth_train" "${COMMON[@]}" --out "$OUT/classifier" \
   --init-onnx "$INIT/classifier/model.onnx" --save-weights "$WORK/classifier.pt" --checkpoint "$WORK/classifier.ckpt" "${CLS_RESUME[@]}" \
   --minutes "$CLS_MINUTES" $CLASSIFIER_ARGS \
   --lineage "issue 15 retrain: from ${INIT_NAME:-the shipped} classifier $(node -p "require(require('path').resolve('$INIT/classifier/metadata.json')).version") (ONNX weights; head rows of the shared labels kept, new labels new), generator pages + real-program train apps (scripts/train/retrain.sh)" \
