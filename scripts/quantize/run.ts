@@ -21,7 +21,7 @@ import { parseQuantizeArgs, USAGE, type QuantizeArgs, type QuantRole } from './a
 import { calibrationImages, cropInputs, detectorInput, type ModelInput } from './calibration-set.js';
 import { collectRanges } from './ranges.js';
 import { accuracyRecord } from './record-eval.js';
-import { fidelityOnSelfTest, INT8_PREFERS, int8SelfTest, VariantFileSchema, type VariantFile } from './variant-file.js';
+import { evalDirModel, fidelityOnSelfTest, INT8_PREFERS, int8SelfTest, VariantFileSchema, type VariantFile } from './variant-file.js';
 
 const PY = '/usr/bin/python3';
 const QDQ = join(ROOT, 'scripts', 'quantize', 'qdq.py');
@@ -123,16 +123,18 @@ async function quantizeRole(role: QuantRole, a: QuantizeArgs, work: string): Pro
 }
 
 function writeEvalDir(a: QuantizeArgs): void {
+  const int8Roles: string[] = [];
   for (const role of ['detector', 'classifier', 'similarity'] as QuantRole[]) {
     const src = join(a.models, role);
     if (!existsSync(join(src, 'model.onnx'))) continue;
     const dst = join(a.evalDir!, role);
     mkdirSync(dst, { recursive: true });
-    const int8 = join(src, 'variants', 'int8', 'model.onnx');
-    copyFileSync(a.roles.includes(role) && existsSync(int8) ? int8 : join(src, 'model.onnx'), join(dst, 'model.onnx'));
+    const pick = evalDirModel(src, a.roles.includes(role));
+    copyFileSync(pick.file, join(dst, 'model.onnx'));
     copyFileSync(join(src, 'metadata.json'), join(dst, 'metadata.json'));
+    if (pick.int8) int8Roles.push(role);
   }
-  console.log(`eval dir: ${a.evalDir} (int8: ${a.roles.join(', ')}); run: npm run eval -- --models ${a.evalDir} --no-write --json FILE`);
+  console.log(`eval dir: ${a.evalDir} (int8: ${int8Roles.join(', ') || 'none'}); run: npm run eval -- --models ${a.evalDir} --no-write --json FILE`);
 }
 
 async function main(): Promise<void> {

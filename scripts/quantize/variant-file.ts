@@ -4,6 +4,9 @@
  * as metadata.json's, expected values computed with onnxruntime-node on THIS file), prefers {providers, cpuFlags},
  * measured {…} }. The product side (manifest variants, the agent's choice) reads it; this module writes it.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import * as ort from 'onnxruntime-node';
 import { mod7919, selfTestMaxDiff } from '../../src/agent/inference/tensors.js';
@@ -82,4 +85,21 @@ export async function fidelityOnSelfTest(int8: string, fp32Model: string, st: Se
     m = Math.max(m, Math.abs(b[i]!));
   }
   return { maxAbsDiff: d, fp32MaxAbs: m };
+}
+
+/**
+ * Which file of a role's model dir goes into the int8 evaluation dir (`--eval-dir`): its int8 variant when this run
+ * quantized the role, or when an earlier run did and that variant's base is still the fp32 model beside it (a role not
+ * re-quantized keeps its variant, so the dir is the pair the agent would run); the fp32 model otherwise.
+ */
+export function evalDirModel(roleDir: string, quantizedNow: boolean): { file: string; int8: boolean } {
+  const fp32 = join(roleDir, 'model.onnx');
+  const int8 = join(roleDir, 'variants', 'int8', 'model.onnx');
+  const variantJson = join(roleDir, 'variants', 'int8', 'variant.json');
+  if (!existsSync(int8)) return { file: fp32, int8: false };
+  if (quantizedNow) return { file: int8, int8: true };
+  if (!existsSync(variantJson)) return { file: fp32, int8: false };
+  const base = (JSON.parse(readFileSync(variantJson, 'utf8')) as { base?: { sha256?: string } }).base?.sha256;
+  const sha = createHash('sha256').update(readFileSync(fp32)).digest('hex');
+  return base === sha ? { file: int8, int8: true } : { file: fp32, int8: false };
 }

@@ -52,7 +52,9 @@ for role in ${ROLES//,/ }; do
   echo "shipped $role $(meta "$dst/metadata.json" version) (parent $parent)"
 done
 if [ -z "$SKIP_INT8" ]; then
-  int8="$data/int8-$(node -p "require(require('path').resolve('assets/models/detector/metadata.json')).version")"
+  v() { node -p "require(require('path').resolve('assets/models/$1/metadata.json')).version"; }
+  # a role left out of --roles keeps its int8 variant, which the evaluation dir then holds (the pair the agent runs)
+  int8="$data/int8-d$(v detector)-c$(v classifier)"
   npm run -s quantize -- --roles "$ROLES" --models assets/models --eval-dir "$int8"
   real=$(node -p "JSON.parse(require('fs').readFileSync('$EVAL','utf8')).real?.dir ?? ''" | sed "s#^\\\$RPA_DATA_DIR#$data#")
   npm run -s eval -- --models "$int8" ${real:+--real-apps "$real"} --json "$int8/eval_int8.json" --no-write
