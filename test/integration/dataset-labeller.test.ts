@@ -316,3 +316,27 @@ test('labeller in Chromium, ignoreRegions: a round button over a positioned sibl
   assert.deepEqual(r.elements.find((i) => i.text === '›')?.box, [200, 160, 320, 280], JSON.stringify(r));
   assert.deepEqual(r.ignore, []);
 });
+
+test('labeller in Chromium, ignoreRegions: a row dropped under a menu keeps its own check box and link labelled, and its strips are cut around them', async () => {
+  // the row x 20..380, y 40..64 holds a 16 px check box (x 24..40) and a link (x 50..100), both y 44..60; the menu
+  // x 120..320, y 30..70 hides the row's 3 sample points, so the row is dropped and its visible parts left (x 20..120) and
+  // right (x 320..380) of the menu are strips — minus the check box's and the link's boxes, which stay labelled
+  const html = `<!doctype html><html><body style="margin:0;font:14px/16px sans-serif">
+<div role="listbox" style="position:absolute;left:20px;top:40px;width:360px"><div role="option" style="display:flex;align-items:center;height:24px">
+  <input type="checkbox" aria-label="pick" style="margin:0 0 0 4px;width:16px;height:16px;flex:none">
+  <a href="#" style="display:inline-block;margin-left:10px;width:50px;height:16px;overflow:hidden;flex:none">Kim Lee</a></div></div>
+<div role="menu" style="position:absolute;z-index:5;left:120px;top:30px;width:200px;height:40px;background:#ccc"><div role="menuitem">Open</div></div></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true })) as WithIgnore;
+  assert.equal(r.elements.find((i) => i.type === 'list_item'), undefined, `the row is dropped: ${JSON.stringify(r)}`);
+  // (1) the row's own controls are labelled (device pixels, dpr 2)
+  assert.deepEqual(r.elements.find((i) => i.type === 'checkbox')?.box, [48, 88, 80, 120], JSON.stringify(r));
+  assert.deepEqual(r.elements.find((i) => i.type === 'link')?.box, [100, 88, 200, 120], JSON.stringify(r));
+  // (2) no labelled element lies half or more inside an ignore region
+  const area = (b: number[]) => Math.max(0, b[2]! - b[0]!) * Math.max(0, b[3]! - b[1]!);
+  const inter = (a: number[], b: number[]) => area([Math.max(a[0]!, b[0]!), Math.max(a[1]!, b[1]!), Math.min(a[2]!, b[2]!), Math.min(a[3]!, b[3]!)]);
+  for (const e of r.elements) for (const g of r.ignore) assert.ok(inter(e.box, g) < 0.5 * area(e.box), `${e.type} ${e.box} inside ignore ${g}`);
+  // (3) the rest of the row's visible strips are still ignore regions: above and below the controls, the 4 px left of the
+  // check box, between the check box and the link, between the link and the menu, and the whole strip right of the menu
+  assert.deepEqual([...r.ignore].sort(byX), [[40, 80, 240, 88], [40, 88, 48, 120], [40, 120, 240, 128], [80, 88, 100, 120], [200, 88, 240, 120],
+    [640, 80, 760, 128]], JSON.stringify(r.ignore));
+});

@@ -34,12 +34,21 @@
 //    outermost (a modal dialog's panel in a Fluent host, not the 0 x 0 host; a sticky header cell, not its scrolled-away
 //    <thead>; a submenu where it sticks out of its menu). A modal dialog's translucent ::backdrop hides nothing: a
 //    control it dims gives its whole visible part as strips, and no strip lies under the dialog's panel. A point where
-//    the element itself is not hit at all (a round button's transparent corner) shows what lies beside or behind it.
-// Strips thinner than 3 CSS px are left out. Without the option the output is exactly the one above.
+//    the element itself is not hit at all (a round button's transparent corner) shows what lies beside or behind it;
+//  - a dropped container whose own controls are still labelled (a list row's check box and name link beside a menu
+//    over the row's middle) gives its strips minus those controls' boxes (the same bands around each): a labelled
+//    element never lies in an ignore region of its own ancestor. A container with no labelled control inside gives its
+//    strips as before.
+// Strips thinner than 3 CSS px are left out (after the cut). Without the option the output is exactly the one above.
 export function labelPageInBrowser(opts) {
   const uia = !!opts && opts.boxRule === 'uia';
   const withIgnore = uia && !!opts.ignoreRegions;
   const ignore = [];
+  // ignore strips in the order found, each with the dropped element they come from ([owner, pieces] in CSS px); cut and
+  // written to `ignore` at the end, when every labelled element inside the owner is known
+  const dropped = [];
+  // the labelled boxes (CSS px) with their source element, to cut a dropped container's strips around its own controls
+  const kept = [];
   const SELECTOR = [
     '[data-el]', 'button', '[role=button]', 'input', 'textarea', 'select', 'a[href]', '[role=tab]',
     '[role=menuitem]', '[role=menuitemcheckbox]', '[role=menuitemradio]', '[role=checkbox]', '[role=radio]',
@@ -147,7 +156,14 @@ export function labelPageInBrowser(opts) {
     const boxes = fragments.length > 1 ? fragments.map((f, k) => [f, `${id}~${k}`]) : [[el.getBoundingClientRect(), id]];
     for (const [r, boxId] of boxes) emit(el, type, r, boxId);
   });
-  return withIgnore ? { elements: out, ignore } : out;
+  if (!withIgnore) return out;
+  for (const [owner, parts] of dropped) {
+    // the owner's own labelled controls: labelled elements inside it (a nested element is labelled only inside a UIA
+    // container: a list row, a header, a tree item, a menu item, an open drop-down)
+    const inside = kept.filter((k) => k.el !== owner && owner.contains(k.el)).map((k) => k.v);
+    addIgnore(inside.length ? cutAround(parts, inside) : parts);
+  }
+  return { elements: out, ignore };
 
   function drawn(el) {
     const cs = getComputedStyle(el);
@@ -223,7 +239,7 @@ export function labelPageInBrowser(opts) {
       const parts = visiblePieces(box, occluders);
       const area = (p) => Math.max(0, p.x2 - p.x1) * Math.max(0, p.y2 - p.y1);
       if (parts.reduce((s, p) => s + area(p), 0) < 0.5 * area(box)) {
-        addIgnore(parts);
+        dropped.push([el, parts]);
         return null;
       }
     }
@@ -232,9 +248,13 @@ export function labelPageInBrowser(opts) {
   // the box minus every occluder's rectangle, as disjoint rectangles (geometry.py `pieces`: the bands above, below,
   // left and right of each cover)
   function visiblePieces(b, occluders) {
-    let parts = [b];
-    for (const o of occluders) {
-      const r = o.getBoundingClientRect();
+    return cutAround([b], Array.from(occluders, (o) => { const r = o.getBoundingClientRect(); return { x1: r.left, y1: r.top, x2: r.right, y2: r.bottom }; }));
+  }
+  // rectangles minus holes ({x1, y1, x2, y2} each), as disjoint rectangles: the bands above, below, left and right of each hole
+  function cutAround(rects, holes) {
+    let parts = rects;
+    for (const h of holes) {
+      const r = { left: h.x1, top: h.y1, right: h.x2, bottom: h.y2 };
       parts = parts.flatMap((p) => {
         const i = { x1: Math.max(p.x1, r.left), y1: Math.max(p.y1, r.top), x2: Math.min(p.x2, r.right), y2: Math.min(p.y2, r.bottom) };
         if (i.x2 <= i.x1 || i.y2 <= i.y1) return [p];
@@ -333,7 +353,7 @@ export function labelPageInBrowser(opts) {
       // not clickable as a whole, but a panel may leave part of it showing: that part is an ignore region
       if (withIgnore) {
         const occluders = findOccluders(el, { x1, y1, x2, y2 }, isOwn, isPart);
-        if (occluders.size) addIgnore(visiblePieces({ x1, y1, x2, y2 }, occluders));
+        if (occluders.size) dropped.push([el, visiblePieces({ x1, y1, x2, y2 }, occluders)]);
       }
       return;
     }
@@ -352,5 +372,6 @@ export function labelPageInBrowser(opts) {
     else if (text) item.text = text;
     if (uia) item.role = el.getAttribute('data-el-role') || sourceRole(el);
     out.push(item);
+    if (withIgnore) kept.push({ el, v });
   }
 }
