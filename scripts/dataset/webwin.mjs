@@ -20,7 +20,8 @@
 // much of to keep — one covered in its middle or a corner with less than half left showing (a panel over one whole side
 // still just trims the box), or one whose own pixels are at fewer than 2 of its 3 sample points (dropped before this
 // too, silently). Each strip is the box minus the covering panels' rectangles (bands above, below, left and right of
-// each, as the AT-SPI harvester's geometry.py `pieces`), strips under 3 CSS px left out. A panel's rectangle is the box
+// each, as the AT-SPI harvester's geometry.py `pieces`), cut the same way around the dropped control's own controls that
+// stay labelled (a list row's check box and name link), strips under 3 CSS px left out. A panel's rectangle is the box
 // painted where it covers (a Fluent dialog's panel, not its 0 x 0 host; a sticky header cell, not its scrolled-away
 // <thead>); a modal dialog's translucent backdrop hides nothing, so a control it only dims is ignored whole. The evaluation drops
 // unmatched detections at least half inside one (scripts/eval/real-metrics.ts), training masks them.
