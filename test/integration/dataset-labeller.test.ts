@@ -194,8 +194,8 @@ test('labeller in Chromium, UIA box rule: a panel over one side of an element tr
   assert.equal(legacy, undefined, 'legacy has no list items at all');
 });
 
-async function labelAt2(html: string, opts: object): Promise<unknown> {
-  const ctx = await browser.newContext({ viewport: { width: 400, height: 300 }, deviceScaleFactor: 2 });
+async function labelAt2(html: string, opts: object, viewport = { width: 400, height: 300 }): Promise<unknown> {
+  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 2 });
   try {
     const page = await ctx.newPage();
     await page.setContent(html, { waitUntil: 'load' });
@@ -291,6 +291,36 @@ test('labeller in Chromium, ignoreRegions: a row scrolled under a sticky header 
   const row1 = r.elements.find((i) => i.text?.startsWith('Row 1'))!;
   assert.deepEqual(r.ignore, [[row1.box[0], 88, row1.box[2], 104]], JSON.stringify(r.ignore));
   assert.deepEqual([row1.box[1], row1.box[3]], [104, 152]);
+});
+
+test('labeller in Chromium, ignoreRegions: a sticky header cell narrower than the 9 x 3 grid\'s spacing still covers a row scrolled under it', async () => {
+  // as above, but 720 px wide (an 800 px viewport) with a first "select all" column of 32 CSS px holding a check box: the
+  // grid's points over the row lie ~78 px apart, the first 39 px in — none falls in the narrow cell. Row 0 (y 28..52) is
+  // two thirds under the sticky cells (y 20..44) and dropped; what shows of it is the band below them, not also the
+  // part under the narrow cell (which would hold the labelled header cell and its check box)
+  const rows = Array.from({ length: 8 }, (_, k) => `<tr data-el="list_item" style="height:24px"><td style="padding:0"></td><td style="padding:0">Row ${k}</td><td style="padding:0">${k} KB</td></tr>`).join('');
+  const th = 'position:sticky;top:0;height:24px;padding:0;background:#ddd';
+  const html = `<!doctype html><html><body style="margin:0;font:14px/18px sans-serif">
+<div id="s" style="position:absolute;left:20px;top:20px;width:720px;height:100px;overflow:auto">
+<table style="border-collapse:collapse;border-spacing:0;width:100%;table-layout:fixed"><thead><tr>
+<th style="${th};width:32px"><input type="checkbox" aria-label="Select all" style="display:block;margin:4px 8px;width:16px;height:16px"></th>
+<th style="${th}">Name</th><th style="${th}">Size</th></tr></thead><tbody>${rows}</tbody></table></div>
+<script>document.getElementById('s').scrollTop = 16;</script></body></html>`;
+  const r = (await labelAt2(html, { boxRule: 'uia', ignoreRegions: true }, { width: 800, height: 300 })) as WithIgnore;
+  const headers = r.elements.filter((i) => i.type === 'header_item');
+  assert.equal(headers.length, 3, JSON.stringify(r));
+  const narrow = [...headers].sort((a, b) => a.box[0] - b.box[0])[0]!;
+  assert.deepEqual([narrow.box[0], narrow.box[1], narrow.box[2] - narrow.box[0], narrow.box[3]], [40, 40, 64, 88], 'the 32 CSS px cell (dpr 2)');
+  assert.deepEqual(r.elements.find((i) => i.type === 'checkbox')?.box, [56, 48, 88, 80], 'the select-all check box in it');
+  assert.equal(r.elements.find((i) => i.text?.startsWith('Row 0')), undefined, 'row 0 is mostly under the header');
+  // no labelled element (the narrow cell, its check box) lies half or more inside an ignore region
+  const area = (b: number[]) => Math.max(0, b[2]! - b[0]!) * Math.max(0, b[3]! - b[1]!);
+  const inter = (a: number[], b: number[]) => area([Math.max(a[0]!, b[0]!), Math.max(a[1]!, b[1]!), Math.min(a[2]!, b[2]!), Math.min(a[3]!, b[3]!)]);
+  for (const e of r.elements) for (const g of r.ignore) assert.ok(inter(e.box, g) < 0.5 * area(e.box), `${e.type} ${e.box} inside ignore ${g}`);
+  // the row's only strip is the band below the header cells: nothing under the narrow cell
+  assert.ok(r.ignore.every((g) => !overlaps(g, narrow.box)), `no ignore region under the narrow cell ${narrow.box}: ${JSON.stringify(r.ignore)}`);
+  const row1 = r.elements.find((i) => i.text?.startsWith('Row 1'))!;
+  assert.deepEqual(r.ignore, [[row1.box[0], 88, row1.box[2], 104]], JSON.stringify(r.ignore));
 });
 
 test('labeller in Chromium, ignoreRegions: a submenu sticking out of its menu is the panel where it covers the page', async () => {

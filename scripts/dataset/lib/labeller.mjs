@@ -35,6 +35,10 @@
 //    <thead>; a submenu where it sticks out of its menu). A modal dialog's translucent ::backdrop hides nothing: a
 //    control it dims gives its whole visible part as strips, and no strip lies under the dialog's panel. A point where
 //    the element itself is not hit at all (a round button's transparent corner) shows what lies beside or behind it;
+//  - a dropped element's covering panels are searched again before its strips are cut: points at most 16 CSS px apart
+//    across its (trimmed) box, at most 64 a side, each not inside a panel already found — so a panel narrower than the
+//    9 x 3 grid's spacing (a sticky header's 46 px check-box cell over a scrolled row) is found, and what lies under it
+//    is no strip. The 9 x 3 grid alone decides what is trimmed and what is dropped;
 //  - a dropped container whose own controls are still labelled (a list row's check box and name link beside a menu
 //    over the row's middle) gives its strips minus those controls' boxes (the same bands around each): a labelled
 //    element never lies in an ignore region of its own ancestor. A container with no labelled control inside gives its
@@ -239,7 +243,7 @@ export function labelPageInBrowser(opts) {
       const parts = visiblePieces(box, occluders);
       const area = (p) => Math.max(0, p.x2 - p.x1) * Math.max(0, p.y2 - p.y1);
       if (parts.reduce((s, p) => s + area(p), 0) < 0.5 * area(box)) {
-        dropped.push([el, parts]);
+        dropped.push([el, visiblePieces(box, findOccluders(el, box, isOwn, isPart, occluders))]);
         return null;
       }
     }
@@ -270,50 +274,72 @@ export function labelPageInBrowser(opts) {
       ignore.push([p.x1 * dpr, p.y1 * dpr, p.x2 * dpr, p.y2 * dpr].map((n) => Math.round(n * 100) / 100));
     }
   }
-  // what covers the element: the panels (see trimOccluded) hit by points on a 9 x 3 grid over its box
-  function findOccluders(el, b, isOwn, isPart) {
+  // what covers the element: the panels (see trimOccluded) hit by points on a 9 x 3 grid over its box; with `known` (the
+  // grid's panels of a dropped element) the fine search for its strips, see the header
+  function findOccluders(el, b, isOwn, isPart, known = null) {
     const occluders = new Set();
     let hitTestable;
     // el and its ancestors in the flat tree (a slotted node's parent is its slot, a shadow root's is its host)
     const up = (n) => n.assignedSlot || n.parentElement || n.parentNode?.host || null;
     const holdsEl = new Set();
     for (let n = el; n; n = up(n)) holdsEl.add(n);
-    for (let i = 0; i < 9; i++) {
-      for (let j = 0; j < 3; j++) {
-        const x = b.x1 + (b.x2 - b.x1) * (i + 0.5) / 9;
-        const y = b.y1 + (b.y2 - b.y1) * (j + 0.5) / 3;
-        const hit = document.elementFromPoint(x, y);
-        if (!hit || isOwn(hit)) continue;
-        // a point where the element itself is not hit either (a round button's transparent corner) is outside its
-        // painted shape: what is hit there lies beside or behind it, not over it. Only where hit-testing sees the
-        // element at all (at its centre): what a modal dialog makes inert is hit nowhere, and is covered.
-        if (hitTestable === undefined) hitTestable = document.elementsFromPoint((b.x1 + b.x2) / 2, (b.y1 + b.y2) / 2).some(isPart);
-        if (hitTestable && !document.elementsFromPoint(x, y).some(isPart)) continue;
-        // the element painted at the point: document hit-testing stops at a shadow host (a Fluent dialog's host is an
-        // empty inline box; its panel is a <dialog> inside the shadow root), so go down open shadow roots
-        let deep = hit;
-        for (let d = deep.shadowRoot?.elementFromPoint(x, y); d && d !== deep; d = deep.shadowRoot?.elementFromPoint(x, y)) deep = d;
-        // the panel: of the hit and its ancestors (flat tree) that do not hold this element and whose box is at the
-        // point, the outermost positioned one (absolute/fixed) — a menu nested in a static toolbar is the menu, not the
-        // toolbar; a submenu sticking out of its menu is the submenu there — else the outermost one. A box not at the
-        // point is not what is painted there: a sticky header cell's <thead> has scrolled away, a shadow host is 0 x 0.
-        // Where no box is at the point (a pseudo-element drawn outside its element, a modal <dialog>'s ::backdrop,
-        // which hit-testing reports as the <dialog>) the same choice is made among all of them.
-        const at = (n) => { const r = n.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.left <= x && x <= r.right && r.top <= y && y <= r.bottom; };
-        let panel = null;
-        let outer = null;
-        let panelAny = null;
-        let outerAny = null;
-        for (let o = deep; o && !holdsEl.has(o); o = up(o)) {
-          const pos = getComputedStyle(o).position;
-          const positioned = pos === 'absolute' || pos === 'fixed';
-          outerAny = o;
-          if (positioned) panelAny = o;
-          if (!at(o)) continue;
-          outer = o;
-          if (positioned) panel = o;
+    // the panel painted over the element at (x, y), or null (the element itself, or what lies beside or behind it)
+    const coverAt = (x, y) => {
+      const hit = document.elementFromPoint(x, y);
+      if (!hit || isOwn(hit)) return null;
+      // a point where the element itself is not hit either (a round button's transparent corner) is outside its
+      // painted shape: what is hit there lies beside or behind it, not over it. Only where hit-testing sees the
+      // element at all (at its centre): what a modal dialog makes inert is hit nowhere, and is covered.
+      if (hitTestable === undefined) hitTestable = document.elementsFromPoint((b.x1 + b.x2) / 2, (b.y1 + b.y2) / 2).some(isPart);
+      if (hitTestable && !document.elementsFromPoint(x, y).some(isPart)) return null;
+      // the element painted at the point: document hit-testing stops at a shadow host (a Fluent dialog's host is an
+      // empty inline box; its panel is a <dialog> inside the shadow root), so go down open shadow roots
+      let deep = hit;
+      for (let d = deep.shadowRoot?.elementFromPoint(x, y); d && d !== deep; d = deep.shadowRoot?.elementFromPoint(x, y)) deep = d;
+      // the panel: of the hit and its ancestors (flat tree) that do not hold this element and whose box is at the
+      // point, the outermost positioned one (absolute/fixed) — a menu nested in a static toolbar is the menu, not the
+      // toolbar; a submenu sticking out of its menu is the submenu there — else the outermost one. A box not at the
+      // point is not what is painted there: a sticky header cell's <thead> has scrolled away, a shadow host is 0 x 0.
+      // Where no box is at the point (a pseudo-element drawn outside its element, a modal <dialog>'s ::backdrop,
+      // which hit-testing reports as the <dialog>) the same choice is made among all of them.
+      const at = (n) => { const r = n.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.left <= x && x <= r.right && r.top <= y && y <= r.bottom; };
+      let panel = null;
+      let outer = null;
+      let panelAny = null;
+      let outerAny = null;
+      for (let o = deep; o && !holdsEl.has(o); o = up(o)) {
+        const pos = getComputedStyle(o).position;
+        const positioned = pos === 'absolute' || pos === 'fixed';
+        outerAny = o;
+        if (positioned) panelAny = o;
+        if (!at(o)) continue;
+        outer = o;
+        if (positioned) panel = o;
+      }
+      return panel || outer || panelAny || outerAny;
+    };
+    if (!known) {
+      for (let i = 0; i < 9; i++) {
+        for (let j = 0; j < 3; j++) {
+          const o = coverAt(b.x1 + (b.x2 - b.x1) * (i + 0.5) / 9, b.y1 + (b.y2 - b.y1) * (j + 0.5) / 3);
+          if (o) occluders.add(o);
         }
-        occluders.add(panel || outer || panelAny || outerAny);
+      }
+      return occluders;
+    }
+    // the fine search (a dropped element's strips): the panels already found, then points at most 16 CSS px apart (at
+    // most 64 a side) outside their boxes — a point inside one adds nothing to the strips, which leave its whole box out
+    for (const o of known) occluders.add(o);
+    const boxes = Array.from(occluders, (o) => o.getBoundingClientRect());
+    const nx = Math.min(64, Math.ceil((b.x2 - b.x1) / 16));
+    const ny = Math.min(64, Math.ceil((b.y2 - b.y1) / 16));
+    for (let i = 0; i < nx; i++) {
+      for (let j = 0; j < ny; j++) {
+        const x = b.x1 + (b.x2 - b.x1) * (i + 0.5) / nx;
+        const y = b.y1 + (b.y2 - b.y1) * (j + 0.5) / ny;
+        if (boxes.some((r) => r.left <= x && x <= r.right && r.top <= y && y <= r.bottom)) continue;
+        const o = coverAt(x, y);
+        if (o && !occluders.has(o)) { occluders.add(o); boxes.push(o.getBoundingClientRect()); }
       }
     }
     return occluders;
@@ -353,7 +379,7 @@ export function labelPageInBrowser(opts) {
       // not clickable as a whole, but a panel may leave part of it showing: that part is an ignore region
       if (withIgnore) {
         const occluders = findOccluders(el, { x1, y1, x2, y2 }, isOwn, isPart);
-        if (occluders.size) dropped.push([el, visiblePieces({ x1, y1, x2, y2 }, occluders)]);
+        if (occluders.size) dropped.push([el, visiblePieces({ x1, y1, x2, y2 }, findOccluders(el, { x1, y1, x2, y2 }, isOwn, isPart, occluders))]);
       }
       return;
     }
