@@ -23,7 +23,8 @@
 // each, as the AT-SPI harvester's geometry.py `pieces`), cut the same way around the dropped control's own controls that
 // stay labelled (a list row's check box and name link), strips under 3 CSS px left out. A panel's rectangle is the box
 // painted where it covers (a Fluent dialog's panel, not its 0 x 0 host; a sticky header cell, not its scrolled-away
-// <thead>); a modal dialog's translucent backdrop hides nothing, so a control it only dims is ignored whole. The evaluation drops
+// <thead>), found for the strips on points at most 16 CSS px apart, so a narrow one (a 46 px "select all" header cell)
+// is not missed; a modal dialog's translucent backdrop hides nothing, so a control it only dims is ignored whole. The evaluation drops
 // unmatched detections at least half inside one (scripts/eval/real-metrics.ts), training masks them.
 import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
