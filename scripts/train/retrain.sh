@@ -13,7 +13,8 @@
 # assets/models; INIT_NAME names it in the lineage, default "the shipped"), REAL_APPS (default $DATA/real-apps), APPS_LISTS (comma list, default scripts/dataset/apps),
 # DET_MINUTES / CLS_MINUTES (wall-clock budgets, default 60 / 45), VERSION (the candidates' version, default 2.0.0),
 # SYNTH_DIR (where the generator pages go, default $WORK), CACHE_ROOT (the real-program caches, default $WORK/cache):
-# two runs side by side share them; PREPARE_ONLY=1 stops once pages and caches are ready (so two runs then only read),
+# two runs side by side share them; PREPARE_ONLY=1 stops once pages and caches are ready, and REAL_PINNED=<its
+# real-pinned.json> makes a run read that pin instead of decoding again (so two runs side by side only read),
 # SKIP_GENERATE=1, RESUME=1, PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,7 +51,9 @@ nice -n 10 $PY scripts/train/prepare.py --data "$SYNTH_DIR/synth_val"
 
 REAL=(--real-apps "$REAL_APPS" --apps-lists "$APPS_LISTS" --cache-root "$CACHE_ROOT" --val-frac "${VAL_FRAC:-0.1}")
 # decode the real-program caches once and pin them: both trainings read the same samples
-nice -n 10 $PY scripts/train/recipe.py "${REAL[@]}" --pin "$WORK/real-pinned.json"
+# REAL_PINNED: an earlier PREPARE_ONLY run's pin (two runs side by side then both read it, neither decodes again)
+if [ -n "${REAL_PINNED:-}" ]; then cp "$REAL_PINNED" "$WORK/real-pinned.json"
+else nice -n 10 $PY scripts/train/recipe.py "${REAL[@]}" --pin "$WORK/real-pinned.json"; fi
 if [ -n "${PREPARE_ONLY:-}" ]; then echo "prepared: generator pages in $SYNTH_DIR, real-program caches in $CACHE_ROOT"; exit 0; fi
 COMMON=(--val "$SYNTH_DIR/synth_val" "${REAL[@]}" --real-pinned "$WORK/real-pinned.json" --version "${VERSION:-2.0.0}")
 DET_RESUME=(); CLS_RESUME=()

@@ -10,9 +10,9 @@ case "${1:-}" in -h|--help) sed -n '2,7{s/^# \{0,1\}//;p}' "$0"; exit 0 ;; "") ;
 cd "$(dirname "$0")/../../.."
 data="${RPA_DATA_DIR:-$PWD/.data/datasets}"
 W="$data/retrain12"
-export INIT=assets/models ROLES=classifier SYNTH_DIR="$W" CACHE_ROOT="$W/cache" CLS_MINUTES=65
+export INIT=assets/models ROLES=classifier SYNTH_DIR="$W" CACHE_ROOT="$W/cache" CLS_MINUTES=65 REAL_PINNED="$W/real-pinned.json"
 # pages and caches once, then both runs only read them
-WORK="$W" PREPARE_ONLY=1 bash scripts/train/retrain.sh
+WORK="$W" PREPARE_ONLY=1 REAL_PINNED="" bash scripts/train/retrain.sh
 common="--epochs 100 --batch 96 --max-train 0 --lr 1e-3 --real-frac 0.5"
 WORK="$W/a" OUT="$data/models-candidate/r12a" VERSION=3.4.0 SKIP_GENERATE=1 CLASSIFIER_ARGS="$common" \
   bash scripts/train/retrain.sh > "$W/a.log" 2>&1 &
