@@ -17,6 +17,8 @@ import { contractMismatches } from '../../src/agent/inference/tensors.js';
 import { createOrtRunner, type OrtSessions } from '../../src/agent/vision/ort-runner.js';
 import { VisionPipeline } from '../../src/agent/vision/pipeline.js';
 import type { Box } from '../../src/common/geometry.js';
+import { cropFrame, type ScreenCapturer } from '../../src/agent/vision/capture.js';
+import type { Frame, MonitorInfo } from '../../src/agent/vision/types.js';
 
 const MODELS = join(import.meta.dirname, '..', 'fixtures', 'models');
 const open: OrtSessions[] = [];
@@ -183,5 +185,38 @@ test('real session: the 6-channel classifier through VisionPipeline sees the tig
   // a PNG given whole is the same image in both views: equal means
   const whole = await vp.classifySource({ kind: 'png', png: await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).extract({ left: 40, top: 40, width: 80, height: 20 }).png().toBuffer() });
   assert.ok(Math.abs(whole.ranked[0]!.score - 0.5) < 1e-6, JSON.stringify(whole.ranked));
+  vp.close();
+});
+
+test('real session, screen faked (no desktop here): a region is captured with the widest view\'s margin, so both views match the full-screen crops', async () => {
+  const spec = { ...specFromMetadata('classifier', JSON.parse(readFileSync(join(MODELS, 'classifier-twoview.metadata.json'), 'utf8'))), modelId: 'twoview' };
+  const ort = await createOrtRunner({ classifier: join(MODELS, 'classifier-twoview.onnx') });
+  open.push(ort);
+  // a noisy "screen" with a white element in its middle (far from the edges, so no crop is clamped by them)
+  const W = 400;
+  const H = 300;
+  const noise = noiseImage(W, H, 21);
+  const screen: Frame = { data: Buffer.from(noise.data), width: W, height: H, channels: 4, originX: 0, originY: 0 };
+  const el = { x: 150, y: 130, width: 100, height: 24 };
+  for (let y = el.y; y < el.y + el.height; y++) for (let x = el.x; x < el.x + el.width; x++) screen.data.set([255, 255, 255, 255], (y * W + x) * 4);
+  const monitor: MonitorInfo = { id: 1, name: 'fake', x: 0, y: 0, width: W, height: H, scaleFactor: 1, rotation: 0, isPrimary: true };
+  const asked: { x: number; y: number; width: number; height: number }[] = [];
+  const capturer: ScreenCapturer = {
+    monitors: () => [monitor],
+    capture: async (source) => {
+      assert.equal(source.kind, 'region');
+      const r = source as { x: number; y: number; width: number; height: number };
+      asked.push({ x: r.x, y: r.y, width: r.width, height: r.height });
+      return [{ ...cropFrame(screen, r), monitor }];
+    },
+  };
+  const vp = new VisionPipeline({ runner: ort.runner, specs: (r) => (r === 'classifier' ? spec : undefined), capturer, cacheEntries: 0 });
+  const fromRegion = await vp.classifySource({ kind: 'region', ...el });
+  const [mx, my] = cropMargin(el.width, el.height, PreprocessSchema.parse({ inputWidth: 64, inputHeight: 64, crop: { expand: 0.25, minPad: 8, size: 64 } }));
+  assert.deepEqual(asked, [{ x: el.x - mx, y: el.y - my, width: el.width + 2 * mx, height: el.height + 2 * my }], 'grown by view 1 (0.25, 8), the widest');
+  const png = await sharp(screen.data, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer();
+  const [fromScreen] = await vp.classifyBoxes(png, [[el.x, el.y, el.x + el.width, el.y + el.height]]);
+  const score = (r: { ranked: { label: string; score: number }[] }, l: string) => r.ranked.find((x) => x.label === l)!.score;
+  assert.ok(Math.abs(score(fromRegion, 'context') - score(fromScreen!, 'context')) < 1e-6, `${JSON.stringify(fromRegion.ranked)} vs ${JSON.stringify(fromScreen!.ranked)}`);
   vp.close();
 });
