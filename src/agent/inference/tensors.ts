@@ -3,6 +3,7 @@
  */
 import type { ModelContract, Preprocess, SelfTest, TensorSpec } from '../../common/wire.js';
 import type { TensorData } from './worker-messages.js';
+import { viewMismatches } from '../../common/crop-views.js';
 
 /** What onnxruntime reports for one input or output. */
 export interface ValueMeta {
@@ -16,7 +17,7 @@ export interface ValueMeta {
  * Compares the session's inputs/outputs with the manifest contract. Names and dtypes must match
  * exactly; a fixed dimension in the manifest must equal the model's, and a symbolic one (a string)
  * matches anything; the model may be more dynamic than declared (its symbolic dim accepts the fixed size).
- * With `preprocess` (the manifest's), a crop with views also fixes the first input's channels (viewMismatches).
+ * With `preprocess` (the manifest's), a crop with views also fixes the first input's channels (crop-views.ts viewMismatches).
  * Returns the list of mismatches (empty when the contract holds).
  */
 export function contractMismatches(contract: ModelContract, inputs: readonly ValueMeta[], outputs: readonly ValueMeta[], preprocess?: Preprocess): string[] {
@@ -55,26 +56,6 @@ export function contractMismatches(contract: ModelContract, inputs: readonly Val
   side('input', contract.inputs, inputs);
   side('output', contract.outputs, outputs);
   if (preprocess) problems.push(...viewMismatches(preprocess, contract.inputs[0], inputs.find((m) => m.name === contract.inputs[0]?.name)));
-  return problems;
-}
-
-/**
- * A model whose crop has V views (wire.ts `preprocess.crop.views`, docs/MODELS.md "Crop rule") is fed
- * [N, 3·V, S, S]: its first input, in the contract and in the model, must be rank 4 with 3·V channels where the
- * channel dimension is fixed (a symbolic one accepts any count). Without views nothing is checked here.
- */
-export function viewMismatches(preprocess: Preprocess, declared: TensorSpec | undefined, model: ValueMeta | undefined): string[] {
-  const views = preprocess.crop?.views;
-  if (!views || !declared) return [];
-  const want = 3 * views.length;
-  const problems: string[] = [];
-  const check = (whose: string, shape: readonly (number | string)[] | undefined) => {
-    if (!shape) return;
-    if (shape.length !== 4) problems.push(`input "${declared.name}" in the ${whose} is rank ${shape.length}; ${views.length} crop views need [batch, ${want}, S, S]`);
-    else if (typeof shape[1] === 'number' && shape[1] !== want) problems.push(`input "${declared.name}" in the ${whose} has ${shape[1]} channels; ${views.length} crop views need ${want}`);
-  };
-  check('contract', declared.shape);
-  check('model', model?.shape);
   return problems;
 }
 
