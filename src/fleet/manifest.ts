@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { utf8 } from '../common/bytes.js';
 import { PAYLOAD_TYPE_MODEL, type DsseEnvelope } from '../common/dsse.js';
 import { AgentError } from '../common/errors.js';
+import { viewMismatches, wireCrop } from '../common/crop-views.js';
 import {
   BaselineSchema,
   ContractSchema,
@@ -58,9 +59,9 @@ export function parseModelMetadata(json: unknown, source = 'metadata'): ModelMet
 }
 
 /**
- * The training recipes (scripts/train) write the crop rule as {expandRatio, minPadPx, size: [w, h]};
- * the wire schema names it {expand, minPad, size}. Same mapping as src/agent/vision/spec.ts, so one
- * metadata.json drives both the manifest and the agent's pipeline.
+ * The training recipes (scripts/train) write the crop rule as {expandRatio, minPadPx, size: [w, h]} (views too);
+ * the wire schema names it {expand, minPad, size}. The mapping src/agent/vision/spec.ts uses (crop-views.ts
+ * wireCrop), so one metadata.json drives both the manifest and the agent's pipeline.
  */
 function normaliseCrop(json: unknown): unknown {
   if (!json || typeof json !== 'object') return json;
@@ -68,8 +69,7 @@ function normaliseCrop(json: unknown): unknown {
   const pre = md['preprocess'] as Record<string, unknown> | undefined;
   const c = pre?.['crop'] as Record<string, unknown> | undefined;
   if (!pre || !c || typeof c !== 'object') return json;
-  const size = Array.isArray(c['size']) ? c['size'][0] : c['size'];
-  return { ...md, preprocess: { ...pre, crop: { expand: c['expand'] ?? c['expandRatio'], minPad: c['minPad'] ?? c['minPadPx'], size } } };
+  return { ...md, preprocess: { ...pre, crop: wireCrop(c) } };
 }
 
 /** Reads the contract a model really has. Injected so tests and non-ONNX callers can supply their own. */
@@ -197,6 +197,9 @@ export async function buildManifest(input: BuildManifestInput): Promise<BuiltMod
   if (input.bytes.length === 0) throw new AgentError('bad_argument', 'the model file is empty');
   const actual = await (input.readContract ?? readContractWithOnnxRuntime)(input.bytes);
   const contract = mergeContract(actual, md.contract);
+  // a crop with V views is fed [N, 3·V, S, S]: refuse to publish what every agent would refuse to load
+  const viewProblems = viewMismatches(md.preprocess, contract.inputs[0], actual.inputs.find((t) => t.name === contract.inputs[0]?.name));
+  if (viewProblems.length > 0) throw new AgentError('contract_mismatch', viewProblems.join('; '));
   // [DESIGN.md Trust rules] chunk count = ceil(size / chunkSize), one sha256 per chunk.
   const chunks = splitChunks(input.bytes, chunkSize);
   const candidate = {

@@ -119,3 +119,19 @@ test('metadata as scripts/train writes it (crop {expandRatio, minPadPx, size:[w,
   assert.equal(b.manifest.baseline?.latencyP95Ms, 3.2);
   assert.ok(ModelManifestSchema.safeParse(b.manifest).success);
 });
+
+test('metadata with crop views (training names) keeps them in the manifest; a model without 3·V input channels is refused (contract_mismatch)', async () => {
+  const twoview = new Uint8Array(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'models', 'classifier-twoview.onnx')));
+  const metadata = (views: number) =>
+    parseModelMetadata({
+      role: 'classifier', name: 'twoview', version: '1.0.0', labels: ['tight', 'context'],
+      preprocess: { inputWidth: 64, inputHeight: 64, crop: { size: [64, 64], views: Array.from({ length: views }, (_, k) => ({ expandRatio: 0.1 + 0.15 * k, minPadPx: 4 + 4 * k })) } },
+    });
+  const md = metadata(2);
+  assert.deepEqual(md.preprocess?.crop, { expand: 0.1, minPad: 4, size: 64, views: [{ expand: 0.1, minPad: 4 }, { expand: 0.25, minPad: 8 }] });
+  // the contract read by a real onnxruntime session of the 6-channel fixture
+  const b = await buildManifest({ bytes: twoview, metadata: md });
+  assert.deepEqual(b.manifest.preprocess?.crop?.views, [{ expand: 0.1, minPad: 4 }, { expand: 0.25, minPad: 8 }]);
+  assert.deepEqual(b.manifest.contract.inputs[0]?.shape, ['batch', 6, 64, 64]);
+  await assert.rejects(buildManifest({ bytes: twoview, metadata: metadata(3) }), (e: unknown) => e instanceof AgentError && e.code === 'contract_mismatch' && /6 channels; 3 crop views need 9/.test(e.message));
+});

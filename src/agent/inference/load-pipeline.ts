@@ -94,7 +94,7 @@ export async function runLoadPipeline<S>(backend: SessionBackend<S>, modelId: st
   try {
     hooks.checkpoint();
     // step: contract
-    const problems = contractMismatches(manifest.contract, backend.inputs(s), backend.outputs(s));
+    const problems = contractMismatches(manifest.contract, backend.inputs(s), backend.outputs(s), manifest.preprocess);
     if (problems.length > 0) throw new StepError('contract', 'contract_mismatch', problems.join('; '), { problems });
 
     const feeds = feedsFor(manifest);

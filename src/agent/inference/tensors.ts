@@ -1,8 +1,9 @@
 /**
  * Contract check and self-test helpers (issue 3 §2), pure so they are unit-tested without a session.
  */
-import type { ModelContract, SelfTest, TensorSpec } from '../../common/wire.js';
+import type { ModelContract, Preprocess, SelfTest, TensorSpec } from '../../common/wire.js';
 import type { TensorData } from './worker-messages.js';
+import { viewMismatches } from '../../common/crop-views.js';
 
 /** What onnxruntime reports for one input or output. */
 export interface ValueMeta {
@@ -16,9 +17,10 @@ export interface ValueMeta {
  * Compares the session's inputs/outputs with the manifest contract. Names and dtypes must match
  * exactly; a fixed dimension in the manifest must equal the model's, and a symbolic one (a string)
  * matches anything; the model may be more dynamic than declared (its symbolic dim accepts the fixed size).
+ * With `preprocess` (the manifest's), a crop with views also fixes the first input's channels (crop-views.ts viewMismatches).
  * Returns the list of mismatches (empty when the contract holds).
  */
-export function contractMismatches(contract: ModelContract, inputs: readonly ValueMeta[], outputs: readonly ValueMeta[]): string[] {
+export function contractMismatches(contract: ModelContract, inputs: readonly ValueMeta[], outputs: readonly ValueMeta[], preprocess?: Preprocess): string[] {
   const problems: string[] = [];
   const side = (kind: 'input' | 'output', specs: readonly TensorSpec[], actual: readonly ValueMeta[]) => {
     const byName = new Map(actual.map((m) => [m.name, m]));
@@ -53,6 +55,7 @@ export function contractMismatches(contract: ModelContract, inputs: readonly Val
   };
   side('input', contract.inputs, inputs);
   side('output', contract.outputs, outputs);
+  if (preprocess) problems.push(...viewMismatches(preprocess, contract.inputs[0], inputs.find((m) => m.name === contract.inputs[0]?.name)));
   return problems;
 }
 

@@ -10,7 +10,7 @@ import { AgentError, toAgentError } from '../../common/errors.js';
 import type { Role } from '../../common/wire.js';
 import { frameFromImage, type ScreenCapturer } from './capture.js';
 import { classifierResults } from './classifier-output.js';
-import { asPixels, cropBatch, cropBatchLength, wholeImageBatch, type PixelImage } from './crops.js';
+import { asPixels, cropBatch, cropBatchLength, cropMargin, wholeImageBatch, type PixelImage } from './crops.js';
 import { rankCandidates } from './find.js';
 import { TapCache } from './resample.js';
 import { IdleRelease, VISION_IDLE_RELEASE_MS } from './idle-release.js';
@@ -235,13 +235,12 @@ export class VisionPipeline {
     return s;
   }
 
-  /** For a region: captures it grown by the crop rule's margin and returns the element box inside that frame. */
+  /** For a region: captures it grown by the crop rule's margin (the largest view's) and returns the element box inside that frame. */
   private async cropInput(source: Extract<CaptureSource, { kind: 'region' | 'png' }>, spec: VisionModelSpec, opts: { signal?: AbortSignal }): Promise<{ img: PixelImage; box?: Box }> {
     if (source.kind === 'png') return { img: asPixels(await frameFromImage(source.png)) };
     if (!this.deps.capturer) throw new AgentError('not_supported', 'screen capture is not available here; send a PNG');
-    const rule = spec.preprocess.crop ?? { expand: 0.1, minPad: 4, size: 64 };
-    const px = Math.ceil(Math.max(rule.expand * source.width, rule.minPad)) + 1;
-    const py = Math.ceil(Math.max(rule.expand * source.height, rule.minPad)) + 1;
+    // with views, the widest view's margin, so every view's crop lies inside the captured frame
+    const [px, py] = cropMargin(source.width, source.height, spec.preprocess);
     const grown = { kind: 'region' as const, x: source.x - px, y: source.y - py, width: source.width + 2 * px, height: source.height + 2 * py };
     const [f] = await this.deps.capturer.capture(grown, opts);
     if (!f) throw new AgentError('not_found', 'the region is on no monitor');

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AgentError } from '../../common/errors.js';
+import { wireCrop } from '../../common/crop-views.js';
 import { PostprocessSchema, PreprocessSchema, type ModelManifest, type Role } from '../../common/wire.js';
 import type { VisionModelSpec } from './types.js';
 
@@ -59,15 +60,11 @@ export function specFromMetadata(role: Role, json: unknown): VisionModelSpec {
   return { inputName, outputName: md.contract?.outputs[0]?.name ?? md.output?.name, preprocess: pre, postprocess: post, labels: md.labels, modelId: md.sha256 };
 }
 
-/**
- * The training recipe writes the crop rule as {expandRatio, minPadPx, size: [w, h]} (scripts/train); the wire
- * schema names it {expand, minPad, size}. Accept both so one metadata.json drives both sides.
- */
+/** metadata.json's crop block in the wire's names (crop-views.ts wireCrop: the training side's names, views too). */
 function normaliseCrop(pre: Record<string, unknown>): Record<string, unknown> {
   const c = pre.crop as Record<string, unknown> | undefined;
   if (!c || typeof c !== 'object') return pre;
-  const size = Array.isArray(c.size) ? c.size[0] : c.size;
-  return { ...pre, crop: { expand: c.expand ?? c.expandRatio, minPad: c.minPad ?? c.minPadPx, size } };
+  return { ...pre, crop: wireCrop(c) };
 }
 
 export async function loadSpecFile(role: Role, path: string): Promise<VisionModelSpec> {
