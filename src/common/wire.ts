@@ -52,12 +52,12 @@ export const PreprocessSchema = z.object({
   /**
    * classifier / similarity crops: box grown by `expand` of its size (at least `minPad` px) per side. With `views`
    * (2..4 rules) the model takes [N, 3·V, S, S]: view k's crop, cut by its own rule at the same size S, in channels
-   * 3k..3k+2, and `expand`/`minPad` are not used for cropping (docs/MODELS.md "Crop rule"). expand goes up to 2 for a
-   * view as scripts/train/train_classifier.py's --crop-expand does.
+   * 3k..3k+2, and `expand`/`minPad` are not used for cropping (docs/MODELS.md "Crop rule"). expand goes up to 2, for
+   * the one rule and for a view, as scripts/train/train_classifier.py's --crop-expand does.
    */
   crop: z
     .object({
-      expand: finite.min(0).max(1),
+      expand: finite.min(0).max(2),
       minPad: finite.min(0).max(64),
       size: z.number().int().positive().max(1024),
       views: z.array(z.object({ expand: finite.min(0).max(2), minPad: finite.min(0).max(64) })).min(2).max(4).optional(),

@@ -104,7 +104,7 @@ test('wholeImageBatch with views: the same whole image in every view; cropMargin
   assert.deepEqual(cropMargin(100, 10, twoViews()), [26, 9]);
 });
 
-test('schema: views need 2..4 entries, expand 0..2 (train_classifier.py --crop-expand), minPad 0..64', () => {
+test('schema: views need 2..4 entries, expand 0..2 (train_classifier.py --crop-expand, for the one rule too), minPad 0..64', () => {
   const base = { inputWidth: 64, inputHeight: 64 };
   const crop = (views: unknown) => PreprocessSchema.safeParse({ ...base, crop: { expand: 0.1, minPad: 4, size: 64, views } });
   const v = { expand: 0.1, minPad: 4 };
@@ -120,6 +120,10 @@ test('schema: views need 2..4 entries, expand 0..2 (train_classifier.py --crop-e
   assert.equal(crop([v, { expand: 0.1, minPad: -1 }]).success, false, 'minPad < 0');
   assert.equal(crop([v, { expand: Number.NaN, minPad: 4 }]).success, false, 'NaN');
   assert.equal(crop([v, { expand: 0.1 }]).success, false, 'minPad missing');
+  // the one rule has the same bound: a classifier trained with --crop-expand 1.5 and no views is served
+  const one = (expand: number) => PreprocessSchema.safeParse({ ...base, crop: { expand, minPad: 4, size: 64 } });
+  assert.equal(one(1.5).success, true, 'one rule, expand 1.5');
+  assert.equal(one(2.01).success, false, 'one rule, expand > 2');
   // metadata.json in the training side's names: views mapped, the single rule taken from view 0
   const md = JSON.parse(readFileSync(join(MODELS, 'classifier-twoview.metadata.json'), 'utf8'));
   const s = specFromMetadata('classifier', md);
