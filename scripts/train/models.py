@@ -132,3 +132,26 @@ class CropNet(nn.Module):
         if self.mode == 'logits':
             return y
         return F.normalize(y, dim=1, eps=1e-6)
+
+
+class MultiViewCropNet(CropNet):
+    """CropNet over V crop views of one element (docs/MODELS.md "Crop rule", preprocess.crop.views): input
+    [B, 3·V, 64, 64], view k in channels 3k..3k+2. The SAME trunk (one set of weights) encodes every view; the head
+    sees the V pooled feature vectors side by side ([B, V·384], view 0's first). init_from_shipped copies the shipped
+    head into view 0's columns and zeroes the others, so the model starts as the shipped one on view 0."""
+
+    FEATURES = 192 * 2
+
+    def __init__(self, out_dim, views, mode='classifier'):
+        super().__init__(out_dim, mode)
+        if not 2 <= views <= 4:
+            raise ValueError(f'MultiViewCropNet: {views} views (2..4)')
+        self.views = views
+        self.fc = nn.Linear(self.FEATURES * views, out_dim)
+
+    def embed_features(self, x):
+        v, s = self.views, x.shape[-1]
+        # [B, 3V, S, S] -> [V·B, 3, S, S] (view-major), one trunk pass, then [B, V·F] with view k's features at k·F
+        xs = x.reshape(-1, v, 3, s, s).transpose(0, 1).reshape(-1, 3, s, s)
+        f = super().embed_features(xs)
+        return f.reshape(v, -1, self.FEATURES).transpose(0, 1).reshape(-1, v * self.FEATURES)
