@@ -135,7 +135,10 @@ def _main():
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get('TRAIN_THREADS', '1')))
     with open(os.path.join(os.path.dirname(a.model), 'metadata.json')) as f:
-        labels = json.load(f)['labels']
+        md = json.load(f)
+    labels = md['labels']
+    if ((md.get('preprocess') or {}).get('crop') or {}).get('views'):
+        raise SystemExit(f'error: {a.model}: a multi-view classifier; background thresholds are for single-view ones (no --negatives with --views)')
     if labels[-1] != BACKGROUND:
         raise SystemExit(f'error: {a.model}: its last label is {labels[-1]!r}, not {BACKGROUND!r}')
     model = CropNet(len(labels), mode='classifier')

@@ -184,6 +184,20 @@ class SmokeRunAndAgentParity(unittest.TestCase):
                 want = model(torch.from_numpy(py_in)).numpy()
             got = np.fromfile(os.path.join(d, 'ts.probs.f32'), dtype=np.float32).reshape(want.shape)
             np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+            # score_classifier.py scores the saved weights with the same --views (and refuses them without)
+            env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+            r = subprocess.run([sys.executable, os.path.join(HERE, 'score_classifier.py'), '--weights', weights, '--data', va,
+                                '--views', '0.10:4,0.25:8', '--json'], capture_output=True, text=True, env=env, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1])['n'], len(va_st['labels']))
+            r = subprocess.run([sys.executable, os.path.join(HERE, 'score_classifier.py'), '--weights', weights, '--data', va, '--json'],
+                               capture_output=True, text=True, env=env, timeout=300)
+            self.assertNotEqual(r.returncode, 0)
+            # the similarity model stays single-view: a multi-view classifier's weights give its trunk whole (train_similarity --init)
+            sim = CropNet(128, mode='embedding')
+            res = sim.load_state_dict({k: v for k, v in torch.load(weights).items() if not k.startswith('fc.')}, strict=False)
+            self.assertEqual(sorted(res.missing_keys), ['fc.bias', 'fc.weight'])
+            self.assertEqual(res.unexpected_keys, [])
 
 
 if __name__ == '__main__':
