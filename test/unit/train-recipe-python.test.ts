@@ -2,7 +2,8 @@
 // numpy, PIL from scripts/setup.sh): the held-out guard (no held-out application is ever read for training), the
 // detector's ignore regions (legacy generator check boxes grown; a real-program sample's exact regions kept, cropped,
 // masked without growth and never over a positive, dropped from the validation AP), batch sampling on strip-shaped
-// screens, the function-preserving widening of the detector (widen.py).
+// screens, the function-preserving widening of the detector (widen.py), multi-view classifiers (test_views.py: a smoke
+// run whose exported model the agent's cropBatch and onnxruntime read, scripts/train/crop_parity.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
