@@ -6,6 +6,7 @@
 import { platform } from 'node:os';
 import type { Topics } from '../common/topics.js';
 import { resolveProfile } from '../common/profiles.js';
+import { AGENT_BUILD_FEATURES } from '../common/agent-features.js';
 import type { AgentEvent, AgentStatus } from '../common/wire.js';
 import type { AlertBoard } from './alerts.js';
 import type { AuditLog } from './audit.js';
@@ -119,6 +120,8 @@ export class AgentReporter {
       labels: { ...config.labels },
       profile: resolveProfile(rel?.release.profiles, config.profile),
       ...(alerts.list().length ? { alerts: alerts.list() } : {}),
+      // what this build serves, so rpa-fleet never rolls out a model it cannot (capability gate)
+      features: [...AGENT_BUILD_FEATURES],
     };
   }
 

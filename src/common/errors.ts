@@ -101,6 +101,8 @@ export const ErrorCodes = {
   graph_loop_unbounded: 'a Loop in the model graph has no constant trip count within the bound',
   provenance_missing: 'the model has no validly signed provenance (in-toto statement) on the broker',
   quality_gate_failed: 'the model\'s signed evaluation evidence does not meet the channel\'s quality gate',
+  // capability gate (docs/MODELS.md "Crop rule"; src/common/agent-features.ts)
+  agent_unsupported: 'an agent known on the channel lacks a feature the model needs (e.g. crop-views): upgrade it before rolling the model out',
   // hardware variants (issue 21 §1)
   variant_invalid: 'a model variant (variants/<name>/model.onnx + variant.json) is malformed, or was not made from this model file',
   // the native session host (issue 17 §2)

@@ -273,6 +273,11 @@ export const AgentStatusSchema = z.object({
   alerts: z.array(AgentAlertSchema).max(32).optional(),
   /** the agent's industry profile and the settings it applies (issue 21 §2); absent from older agents */
   profile: ProfileStatusSchema.optional(),
+  /**
+   * what this agent serves beyond the baseline (names and meanings: src/common/agent-features.ts). Absent: an
+   * agent older than the list, so it has none. Unknown names (a newer agent's) are kept, not refused.
+   */
+  features: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/)).max(32).optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { realTimers, type Timers } from '../../common/lifetime.js';
 import { topics as topicsOf } from '../../common/topics.js';
+import { AGENT_BUILD_FEATURES } from '../../common/agent-features.js';
 import { MetricsWindowSchema, type AgentStatus, type MetricsWindow, type Role } from '../../common/wire.js';
 import { Outbox, telemetryEpoch, type OutboxClient } from './outbox.js';
 import { ProcessStatsSampler, type ProcessStats } from './process-stats.js';
@@ -125,6 +126,8 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
  * controller sees a crashed agent go offline. Pass the result as MQTT.js's `will` connect option.
  */
 export function offlineWill(agentId: string, agentVersion: string, topicPrefix?: string, now: () => number = Date.now) {
-  const status: AgentStatus = { agentId, online: false, ts: new Date(now()).toISOString(), agentVersion, roles: {} };
+  // the will replaces the controller's stored status, so it carries the features too: an offline agent is
+  // still judged by what it serves when it comes back (capability gate)
+  const status: AgentStatus = { agentId, online: false, ts: new Date(now()).toISOString(), agentVersion, roles: {}, features: [...AGENT_BUILD_FEATURES] };
   return { topic: topicsOf(topicPrefix).agentStatus(agentId), payload: Buffer.from(JSON.stringify(status)), qos: 1 as const, retain: true };
 }
