@@ -17,7 +17,8 @@ import { ModelRegistry } from '../../fleet/registry/registry.js';
 import { assertNotYanked, resolveForRelease } from '../../fleet/registry/resolve.js';
 import { actorOf, auditHelp, auditOptions, parseAuditFlags, recordAction, type AuditFlags } from './audit.js';
 import { brokerOptions, connectFromFlags, parseBrokerFlags, trustFromFile, type BrokerFlags } from './connect.js';
-import { channelGates, enforceQualityGate } from '../../fleet/quality-gate.js';
+import { enforceQualityGate } from '../../fleet/quality-gate.js';
+import { brokerManifests, enforceAgentFeatures } from '../../fleet/agent-features-gate.js';
 import { dbHelp, dbOption, dbPath, withFleetStore } from './db.js';
 import { modelLabels } from './model-labels.js';
 import { rolloutEndedAt } from '../../fleet/controller/wave-clock.js';
@@ -261,11 +262,13 @@ Example:
 
 /**
  * Before anything is recorded: the candidate resolved (a name on the broker; a yanked one refused) and
- * the channel's quality gate checked with the one rule every path uses (quality-gate.ts, issue 20 §4).
+ * the channel's quality gate checked with the one rule every path uses (quality-gate.ts, issue 20 §4),
+ * and, with a broker, the capability gate (agent-features-gate.ts).
  */
 async function admitRolloutStart(store: ControllerStore, registry: ModelRegistry, a: RolloutStartArgs, io: CommandIO): Promise<RolloutStartArgs> {
-  const gated = channelGates(store.db, a.spec.channel).some((g) => g.metric.startsWith(`${a.spec.role}.`));
-  if (!a.broker || (!a.candidateRef && !gated)) {
+  // with a broker the candidate's manifest is read for the capability gate too; without one the
+  // controller applies that gate before the first wave (agent-features-gate.ts)
+  if (!a.broker) {
     assertNotYanked(registry, a.spec.candidate);
     await enforceQualityGate(store.db, a.spec.channel, [{ role: a.spec.role, modelId: a.spec.candidate }], undefined);
     return a;
@@ -276,6 +279,7 @@ async function admitRolloutStart(store: ControllerStore, registry: ModelRegistry
     const candidate = a.candidateRef ? (await resolveForRelease(client, registry, a.candidateRef, a.spec.role, { prefix: a.broker.prefix, ...(modelsTrust ? { trust: modelsTrust } : {}) }, io.err)).entry.modelId : a.spec.candidate;
     if (!a.candidateRef) assertNotYanked(registry, candidate);
     await enforceQualityGate(store.db, a.spec.channel, [{ role: a.spec.role, modelId: candidate }], { client, modelsTrust, prefix: a.broker.prefix });
+    await enforceAgentFeatures(store.db, a.spec.channel, [{ role: a.spec.role, modelId: candidate }], brokerManifests(client, { prefix: a.broker.prefix, trust: modelsTrust }));
     return { ...a, spec: { ...a.spec, candidate } };
   } finally {
     await client.endAsync();

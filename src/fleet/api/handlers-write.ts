@@ -12,6 +12,7 @@ import { approveRollout, resolveCandidate, rolloutAction, rolloutView, specFromB
 import type { ModelMarkBody, ReleasePublishBody, RolloutActionBody, RolloutApproveBody, RolloutStartBody } from './schemas.js';
 import type { Caller } from './tokens.js';
 import { enforceQualityGate } from '../quality-gate.js';
+import { brokerManifests, enforceAgentFeatures } from '../agent-features-gate.js';
 
 /** what an API caller is told when a gated channel cannot be checked here */
 const GATE_HINT = 'the controller must run with a broker and --trust FILE';
@@ -22,6 +23,8 @@ export async function startRollout(ctx: ApiContext, caller: Caller, b: RolloutSt
   const candidate = await resolveCandidate(ctx.registry, b.candidate, b.role, b2 ? { client: b2.client, prefix: b2.prefix, ...(b2.modelsTrust ? { trust: b2.modelsTrust } : {}) } : undefined, (l) => warnings.push(l));
   // [issue 20 §4] the one quality-gate rule, as release publish and the controller apply it
   await enforceQualityGate(ctx.store.db, b.channel, [{ role: b.role, modelId: candidate }], b2 ? { client: b2.client, modelsTrust: b2.modelsTrust, prefix: b2.prefix } : undefined, GATE_HINT);
+  // [capability gate] refused here when the manifest can be read; the controller checks again before each wave
+  if (b2) await enforceAgentFeatures(ctx.store.db, b.channel, [{ role: b.role, modelId: candidate }], brokerManifests(b2.client, { prefix: b2.prefix, trust: b2.modelsTrust }));
   const r = startRolloutRecord(ctx.store, specFromBody(b, candidate), { approvals: b.approvals ?? 0, twoPerson: b.twoPerson === true, actor: caller.name }, ctx.clock());
   const label = (m: string) => ctx.registry.label(m);
   ctx.record(

@@ -33,6 +33,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   model_yanked: 409,
   approval_required: 409,
   quality_gate_failed: 409,
+  agent_unsupported: 409,
   provenance_missing: 409,
   release_replayed: 409,
   frame_too_large: 413,

@@ -14,6 +14,7 @@ import { resolveForRelease, type ResolvedModel } from '../registry/resolve.js';
 import type { SigningKey } from '../signer.js';
 import type { RoleTrust } from '../trust.js';
 import { enforceQualityGate } from '../quality-gate.js';
+import { enforceAgentFeatures } from '../agent-features-gate.js';
 import type { ReleasePublishBody } from './schemas.js';
 
 export interface ReleaseOpInput {
@@ -65,6 +66,17 @@ export async function publishReleaseOp(i: ReleaseOpInput): Promise<ReleaseOpResu
   }
   // [issue 20 §4] every model this release names must carry signed evidence passing the channel's gate
   await enforceQualityGate(i.db, b.channel, [...Object.entries(stableIds), ...Object.entries(candidateIds)].map(([role, modelId]) => ({ role: role as Role, modelId: modelId! })), { client: i.client, modelsTrust: i.modelsTrust, prefix: i.prefix }, i.gateHint);
+  // [capability gate, docs/MODELS.md "Crop rule"] no model goes to a channel where a known agent cannot serve it
+  const manifests = new Map([...resolved.values()].map((m) => [m.entry.modelId, m.entry.value]));
+  await enforceAgentFeatures(
+    i.db,
+    b.channel,
+    [
+      ...Object.entries(stableIds).map(([role, modelId]) => ({ role: role as Role, modelId: modelId!, label: labels[role]! })),
+      ...Object.entries(candidateIds).map(([role, modelId]) => ({ role: role as Role, modelId: modelId!, label: labels[`candidate-${role}`]! })),
+    ],
+    async (modelId) => manifests.get(modelId),
+  );
   const roles = (current: Release | undefined): ReleaseRoles => {
     const out: ReleaseRoles = {};
     for (const role of ROLES) {

@@ -17,6 +17,7 @@ import { AgentError, toAgentError } from '../../common/errors.js';
 import { DEFAULT_TOPIC_PREFIX, topics as topicsOf } from '../../common/topics.js';
 import type { RoleRelease } from '../../common/wire.js';
 import { buildRelease, signRelease } from '../publisher.js';
+import { brokerManifests, enforceAgentFeatures } from '../agent-features-gate.js';
 import type { RoleTrust } from '../trust.js';
 import { WindowDrops } from './drops.js';
 import { IngestQueue } from './ingest.js';
@@ -196,6 +197,19 @@ export class FleetController {
       // [issue 20 §4] no wave names a candidate whose signed evidence fails the channel's quality gate
       const gate = await this.#o.qualityGate?.(spec.channel, spec.role, spec.candidate).then(() => undefined, (e: unknown) => toAgentError(e));
       if (gate) return this.#finish(r, ['pending'], 'failed', { reason: gate.message, code: gate.code });
+      // [capability gate] no wave names a candidate that a known agent of THIS channel cannot serve
+      const unsupported = await this.#featureGate(r);
+      if (unsupported?.code === 'agent_unsupported') return this.#finish(r, ['pending'], 'failed', { reason: unsupported.message, code: unsupported.code });
+      if (unsupported) {
+        // the manifest could not be read (broker): hold this tick, like an unreadable quality gate
+        const reason = `first wave held: agent features not checked: ${unsupported.message}`;
+        const last = this.#lastProgress.get(r.id);
+        if (!last || last.key !== reason) {
+          this.#lastProgress.set(r.id, { key: reason, at: now });
+          store.log(r.id, 'progress', { phase: -1, verdict: 'wait', code: 'gate_unreadable', reasons: [reason] }, now);
+        }
+        return;
+      }
       const seq = await this.#publishPhase(r, 0);
       store.transition(r.id, ['pending'], { state: 'running', phase: 0, phaseStartedAt: now, approved: false, lastReleaseSeq: seq }, now);
       store.log(r.id, 'phase_started', { phase: 0, ...phases[0]!, releaseSeq: seq }, now);
@@ -267,9 +281,9 @@ export class FleetController {
    * that cannot be read right now (broker) holds this tick without pausing. True when the step must stop.
    */
   async #gateHolds(r: RolloutRow, verdict: Verdict, now: number): Promise<boolean> {
-    const e = await this.#o.qualityGate?.(r.spec.channel, r.spec.role, r.spec.candidate).then(() => undefined, (err: unknown) => toAgentError(err));
+    const e = (await this.#o.qualityGate?.(r.spec.channel, r.spec.role, r.spec.candidate).then(() => undefined, (err: unknown) => toAgentError(err))) ?? (await this.#featureGate(r));
     if (!e) return false;
-    if (e.code === 'quality_gate_failed' || e.code === 'provenance_missing') {
+    if (e.code === 'quality_gate_failed' || e.code === 'provenance_missing' || e.code === 'agent_unsupported') {
       if (this.#o.store.transition(r.id, ['running', 'awaiting_approval'], { state: 'paused' }, now)) {
         // logged and audited like the automatic rollback: the controller is the actor, the gate's refusal the reason
         const actor = `controller:${this.instanceId}`;
@@ -286,6 +300,12 @@ export class FleetController {
     }
     this.#recordProgress(r, { kind: 'wait', code: 'gate_unreadable', reasons: [`wave passed; quality gate not checked: ${e.message}`, ...verdict.reasons], summary: verdict.summary }, now);
     return true;
+  }
+
+  /** The capability gate (agent-features-gate.ts) on the rollout's own channel; the refusal, or undefined. */
+  #featureGate(r: RolloutRow): Promise<AgentError | undefined> {
+    const manifests = brokerManifests(this.#o.client, { prefix: this.#o.prefix });
+    return enforceAgentFeatures(this.#o.store.db, r.spec.channel, [{ role: r.spec.role, modelId: r.spec.candidate }], manifests).then(() => undefined, (err: unknown) => toAgentError(err));
   }
 
   /** Signed approvals (policy) re-verified against the controller's approvers keys, else the approved flag. */
