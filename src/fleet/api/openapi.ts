@@ -50,7 +50,7 @@ function operation(r: Route): Json {
   }
   if (r.path.includes('{')) responses['404'] = problemResponse('no such item');
   if (r.method === 'POST') {
-    responses['409'] = problemResponse('refused in the current state (e.g. model_yanked, version_exists, approval_required; quality_gate_failed or provenance_missing, with the figures in details)');
+    responses['409'] = problemResponse('refused in the current state (e.g. model_yanked, version_exists, approval_required; quality_gate_failed or provenance_missing, with the figures in details; agent_unsupported, with the agents lacking the feature in details)');
     if (r.operationId === 'approveRollout') responses['422'] = problemResponse('the approval would not count (approval_* codes)');
   }
   return {
