@@ -17,7 +17,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import CLASSIFIER_LABELS  # noqa: E402
 from models import CropNet, MultiViewCropNet  # noqa: E402
-from train_classifier import load_crops, metrics, parse_views, predict  # noqa: E402
+from train_classifier import load_crops, metrics, predict, views_arg  # noqa: E402
 
 
 def main():
@@ -29,13 +29,7 @@ def main():
     a = ap.parse_args()
     if not os.path.isfile(a.weights):
         sys.exit(f'error: weights not found: {a.weights}')
-    views = None
-    if a.views is not None:
-        try:
-            views = parse_views(a.views)
-        except ValueError as e:
-            print(f'error[bad_argument]: --views {a.views!r}: {e}', file=sys.stderr)
-            sys.exit(2)
+    views = views_arg(a.views) if a.views is not None else None
     model = MultiViewCropNet(len(CLASSIFIER_LABELS), len(views), mode='logits') if views else CropNet(len(CLASSIFIER_LABELS), mode='logits')
     model.load_state_dict(torch.load(a.weights))
     model.mode = 'classifier'

@@ -87,6 +87,15 @@ def parse_views(spec):
     return views
 
 
+def views_arg(spec):
+    """--views of a command line: parse_views, or error[bad_argument] and exit 2 (train_classifier, score_classifier)."""
+    try:
+        return parse_views(spec)
+    except ValueError as e:
+        print(f'error[bad_argument]: --views {spec!r}: {e}', file=sys.stderr)
+        sys.exit(2)
+
+
 def stack_views(per_view):
     """The crops of one cache under each view's rule -> one set, exact/jitter uint8 [N, S, S, 3·V] with view k in
     channels 3k..3k+2 (NCHW after to_tensor). Every view must hold the same elements in the same order."""
@@ -162,11 +171,7 @@ def main():
     a = ap.parse_args()
     a.view_rules = None
     if a.views is not None:
-        try:
-            a.view_rules = parse_views(a.views)
-        except ValueError as e:
-            print(f'error[bad_argument]: --views {a.views!r}: {e}', file=sys.stderr)
-            sys.exit(2)
+        a.view_rules = views_arg(a.views)
         if a.crop_expand is not None or a.crop_min_pad is not None:
             print('error[bad_argument]: --views sets every crop rule (view 0 is the single one); not with --crop-expand/--crop-min-pad',
                   file=sys.stderr)
